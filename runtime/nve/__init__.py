@@ -1,0 +1,1 @@
+"""nve: the P4Runtime controller that turns an overlay description into switch state."""
