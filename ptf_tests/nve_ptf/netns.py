@@ -149,6 +149,8 @@ class TestNetwork:
     Use as a context manager, or through the pytest fixtures in :mod:`nve_ptf.plugin`.
     """
 
+    __test__ = False  # not a pytest test class, despite its name
+
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(3)[:5]
         self._ledger = Ledger(LEDGER_DIR / f"{os.getpid()}.json")
