@@ -1,0 +1,174 @@
+"""Load an overlay description from YAML with file:line:col on every error.
+
+YAML's composer keeps the position of every node; we walk the node tree once to
+build a map from config path (('tenants', 1, 'vsid')) to its position, then let
+pydantic and `nve.validate` report errors by path and translate them to positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import pydantic
+import yaml
+
+from nve.model import Overlay
+
+ConfigPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the description, located by config path (and file position)."""
+
+    path: ConfigPath
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: " if self.file and self.line else (
+            f"{self.file}: " if self.file else "")
+        return f"{where}{format_path(self.path)}: {self.message}" if self.path else f"{where}{self.message}"
+
+
+class OverlayError(Exception):
+    """Raised with every problem found; str() gives one line per problem."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def format_path(path: ConfigPath) -> str:
+    """('tenants', 1, 'subnets', 0, 'vsid') -> 'tenants[1].subnets[0].vsid'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class LineMap:
+    """Config path -> (line, column), 1-based, from the YAML node marks."""
+
+    positions: dict[ConfigPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: ConfigPath) -> tuple[int, int]:
+        """Position of the path, or of its nearest located ancestor (a missing key's parent)."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(tuple(path[:end]))
+            if found:
+                return found
+        return (0, 0)
+
+    @classmethod
+    def from_node(cls, node: yaml.Node | None) -> "LineMap":
+        positions: dict[ConfigPath, tuple[int, int]] = {}
+
+        def walk(n: yaml.Node, path: ConfigPath) -> None:
+            positions[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
+            if isinstance(n, yaml.MappingNode):
+                for key_node, value_node in n.value:
+                    key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                    walk(value_node, path + (key,))
+            elif isinstance(n, yaml.SequenceNode):
+                for index, item in enumerate(n.value):
+                    walk(item, path + (index,))
+
+        if node is not None:
+            walk(node, ())
+        return cls(positions)
+
+
+@dataclass(frozen=True)
+class LoadedOverlay:
+    overlay: Overlay
+    source: str
+    lines: LineMap
+    base_dir: Path
+
+    def locate(self, problems: Sequence[Problem]) -> list[Problem]:
+        out = []
+        for p in problems:
+            line, col = self.lines.locate(p.path)
+            out.append(Problem(p.path, p.message, self.source, line, col))
+        return out
+
+
+def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        # Drop the union-branch labels pydantic inserts ('PipelineFiles', 'function-before[...]').
+        loc = _clean_loc(err["loc"])
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        problems.append(Problem(loc, msg))
+    return _dedupe_union_errors(problems)
+
+
+# Tags of the discriminated unions in nve.model, which pydantic puts into error paths.
+_UNION_TAGS = {"pipeline": {"files", "program"}, "attachment": {"local", "remote"}}
+
+
+def _clean_loc(loc: tuple) -> ConfigPath:
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str):
+            if out and isinstance(out[-1], str) and part in _UNION_TAGS.get(out[-1], ()):
+                continue
+            if "[" in part or part.startswith("function-"):
+                continue
+        out.append(part)
+    return tuple(out)
+
+
+def _dedupe_union_errors(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[ConfigPath, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def parse_overlay(text: str, source: str = "<string>", base_dir: Path | None = None) -> LoadedOverlay:
+    """Parse YAML text into a checked model (shape only; call nve.validate for the rules)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise OverlayError([Problem((), f"YAML syntax: {exc.problem}", source, line, col)]) from None
+    except yaml.YAMLError as exc:
+        raise OverlayError([Problem((), f"YAML error: {exc}", source)]) from None
+    lines = LineMap.from_node(node)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise OverlayError([Problem((), "the description must be a mapping (switches:, tenants:, ...)", source, 1, 1)])
+    try:
+        overlay = Overlay.model_validate(data)
+    except pydantic.ValidationError as exc:
+        loaded = LoadedOverlay(Overlay(), source, lines, base_dir or Path("."))
+        raise OverlayError(loaded.locate(_pydantic_problems(exc))) from None
+    return LoadedOverlay(overlay, source, lines, base_dir or Path("."))
+
+
+def load_overlay(path: str | Path) -> LoadedOverlay:
+    """Read and shape-check a description file; relative pipeline paths resolve against its folder."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OverlayError([Problem((), f"cannot read: {exc.strerror}", str(p))]) from None
+    return parse_overlay(text, str(p), p.resolve().parent)

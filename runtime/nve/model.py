@@ -1,0 +1,247 @@
+"""The overlay description: what operators write, as pydantic v2 models.
+
+The models check the shape of each object (types, ranges, address syntax). Rules
+that relate objects to each other (references, duplicates, reserved VSIDs, address
+families across objects, capacity) live in `nve.validate`, so that every error can
+name the exact path in the file and all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+
+VSID_MAX = 0xFFFFFF
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _parse_ip(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return ipaddress.ip_address(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+    return value
+
+
+def _parse_network(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return ipaddress.ip_network(value.strip(), strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid prefix ({exc})") from None
+    return value
+
+
+def _parse_interface(value: object) -> object:
+    if isinstance(value, str):
+        if "/" not in value:
+            raise ValueError(f"{value!r} needs a prefix length (address/len)")
+        try:
+            return ipaddress.ip_interface(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an address/prefix ({exc})") from None
+    return value
+
+
+def _parse_mac(value: object) -> object:
+    if isinstance(value, str):
+        if not _MAC_RE.match(value.strip()):
+            raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+        return value.strip().lower().replace("-", ":")
+    raise ValueError("a MAC address must be a string (quote it in YAML)")
+
+
+def _parse_vsid(value: object) -> object:
+    """VSIDs may be written as integers (YAML reads 0x001000 as one) or hex strings."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a VSID (an integer such as 0x001000)") from None
+    if isinstance(value, bool):
+        raise ValueError("a VSID must be an integer")
+    return value
+
+
+Address = Annotated[IPAddress, BeforeValidator(_parse_ip)]
+Prefix = Annotated[IPNetwork, BeforeValidator(_parse_network)]
+Interface = Annotated[IPInterface, BeforeValidator(_parse_interface)]
+Mac = Annotated[str, BeforeValidator(_parse_mac)]
+Vsid = Annotated[int, BeforeValidator(_parse_vsid), Field(ge=0, le=VSID_MAX)]
+Name = Annotated[str, Field(pattern=_NAME_RE, max_length=64)]
+PortNumber = Annotated[int, Field(ge=0, lt=2**32)]
+VlanId = Annotated[int, Field(ge=1, le=4094)]
+
+
+def _check_address(value: object) -> object:
+    if not isinstance(value, str) or not re.match(r"^([^\s:\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$", value):
+        raise ValueError(f"{value!r} is not a gRPC address (host:port or [v6]:port)")
+    return value
+
+
+def _pipeline_kind(value: object) -> str:
+    keys = value if isinstance(value, dict) else vars(value) if hasattr(value, "__dict__") else {}
+    return "program" if "program" in keys else "files"
+
+
+def _attachment_kind(value: object) -> str:
+    keys = value if isinstance(value, dict) else vars(value) if hasattr(value, "__dict__") else {}
+    return "remote" if "remote_nve" in keys else "local"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PipelineFiles(_Strict):
+    """A pipeline already compiled: P4Info (text or binary) and the target's device config."""
+
+    p4info: str = Field(description="P4Info file (.txtpb/.txt text format, or binary .pb/.bin)")
+    device_config: str = Field(description="target-specific device config (bmv2 JSON, p4sim JSON, ...)")
+
+
+class PipelineProgram(_Strict):
+    """A P4 program compiled by p4sim's front end when the controller starts."""
+
+    program: str = Field(description="path of the P4_16 main program")
+    include_dirs: list[str] = Field(default_factory=list)
+    defines: dict[str, str | int] = Field(default_factory=dict)
+
+
+class Port(_Strict):
+    port: PortNumber
+    role: Literal["access", "network"]
+    mtu: int = Field(default=1500, ge=576, le=65535, description="largest IP packet (L3 MTU) leaving this port")
+
+
+class NextHop(_Strict):
+    name: Name
+    port: PortNumber
+    mac: Mac = Field(description="MAC address of the underlay router or neighbour")
+    vlan: VlanId | None = Field(default=None, description="outer 802.1Q tag on this hop, if any")
+
+
+class EcmpGroup(_Strict):
+    name: Name
+    members: list[Name] = Field(min_length=1, description="next hop names")
+
+
+class UnderlayRoute(_Strict):
+    prefix: Prefix
+    via: Name = Field(description="a next hop or an ECMP group of this switch")
+
+
+class Switch(_Strict):
+    name: Name
+    address: Annotated[str, BeforeValidator(_check_address)] = Field(description="P4Runtime gRPC address host:port")
+    device_id: int = Field(default=1, ge=0, lt=2**64)
+    election_id: int = Field(default=1, ge=1, lt=2**128)
+    pipeline: Annotated[
+        Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],
+        Discriminator(_pipeline_kind),
+    ]
+    nve_mac: Mac
+    local_pas: list[Address] = Field(min_length=1, description="this NVE's provider addresses")
+    outer_ttl: int = Field(default=64, ge=1, le=255)
+    dscp_mode: Literal["uniform", "pipe"] = "uniform"
+    dscp: int = Field(default=0, ge=0, le=63, description="outer DSCP in pipe mode")
+    ports: list[Port] = Field(default_factory=list)
+    next_hops: list[NextHop] = Field(default_factory=list)
+    ecmp_groups: list[EcmpGroup] = Field(default_factory=list)
+    underlay_routes: list[UnderlayRoute] = Field(default_factory=list)
+
+
+class Gateway(_Strict):
+    """The subnet's router interface, answered by the ARP proxy and used for routing."""
+
+    mac: Mac
+    ipv4: Interface | None = None
+    ipv6: Interface | None = None
+
+
+class Bum(_Strict):
+    mode: Literal["nway", "multicast"] = "nway"
+    group: Address | None = Field(default=None, description="administratively scoped underlay group (multicast mode)")
+
+
+class Subnet(_Strict):
+    name: Name
+    vsid: Vsid
+    gateway: Gateway | None = None
+    bum: Bum = Field(default_factory=Bum)
+
+
+class Tenant(_Strict):
+    name: Name
+    vrf: int = Field(ge=1, lt=2**16, description="routing domain id")
+    vpn_gateway: Address | None = Field(default=None, description="CA of the tenant's VPN gateway: default route")
+    subnets: list[Subnet] = Field(default_factory=list)
+
+
+class LocalAttachment(_Strict):
+    switch: Name
+    port: PortNumber
+    vlan: VlanId | None = None
+    pa: Address | None = Field(default=None, description="local PA used for this CA (default: the switch's first PA of the outer family)")
+
+
+class RemoteAttachment(_Strict):
+    remote_nve: Name
+
+
+class Endpoint(_Strict):
+    name: Name
+    vsid: Vsid
+    mac: Mac
+    ipv4: Address | None = None
+    ipv6: Address | None = None
+    attachment: Annotated[
+        Annotated[LocalAttachment, Tag("local")] | Annotated[RemoteAttachment, Tag("remote")],
+        Discriminator(_attachment_kind),
+    ]
+
+
+class RemoteNve(_Strict):
+    name: Name
+    pa: Address
+    flow_id: bool = Field(default=True, description="false for peers that match the whole 32-bit key (Linux gretap, OVS)")
+    vsids: list[Vsid] = Field(default_factory=list)
+
+
+class Route(_Strict):
+    tenant: Name
+    prefix: Prefix
+    endpoint: Name
+
+
+class Overlay(_Strict):
+    """The whole description: the single source of truth for every switch."""
+
+    switches: list[Switch] = Field(default_factory=list)
+    tenants: list[Tenant] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    remote_nves: list[RemoteNve] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("switches", "tenants", "endpoints", "remote_nves", "routes", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the overlay description (exported to docs/)."""
+    schema = Overlay.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "nve overlay description"
+    return schema

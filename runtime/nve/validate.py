@@ -1,0 +1,323 @@
+"""Cross-object rules of the overlay description, checked before anything is written.
+
+Every rule reports a `Problem` naming the config path of the offending value, so the
+loader can turn it into file:line:col. All problems are collected, not just the first:
+an operator fixing a file wants the whole list.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from nve.loader import ConfigPath, Problem, format_path
+from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
+
+RESERVED_LOW_MAX = 0x000FFF
+RESERVED_VENDOR = 0xFFFFFF
+
+
+def vsid_text(vsid: int) -> str:
+    return f"0x{vsid:06X}"
+
+
+def is_reserved_vsid(vsid: int) -> bool:
+    """RFC 7637 §3.4: 0x000000-0x000FFF reserved for future use, 0xFFFFFF vendor-specific."""
+    return vsid <= RESERVED_LOW_MAX or vsid == RESERVED_VENDOR
+
+
+@dataclass
+class OverlayIndex:
+    """Name -> (position, object) lookups shared by validation and compilation."""
+
+    switches: dict[str, tuple[int, Switch]] = field(default_factory=dict)
+    tenants: dict[str, tuple[int, Tenant]] = field(default_factory=dict)
+    subnets: dict[int, tuple[ConfigPath, Subnet, Tenant]] = field(default_factory=dict)
+    endpoints: dict[str, tuple[int, Endpoint]] = field(default_factory=dict)
+    remote_nves: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, overlay: Overlay) -> "OverlayIndex":
+        idx = cls()
+        for i, sw in enumerate(overlay.switches):
+            idx.switches.setdefault(sw.name, (i, sw))
+        for t, tenant in enumerate(overlay.tenants):
+            idx.tenants.setdefault(tenant.name, (t, tenant))
+            for s, subnet in enumerate(tenant.subnets):
+                idx.subnets.setdefault(subnet.vsid, (("tenants", t, "subnets", s), subnet, tenant))
+        for e, ep in enumerate(overlay.endpoints):
+            idx.endpoints.setdefault(ep.name, (e, ep))
+        for r, nve in enumerate(overlay.remote_nves):
+            idx.remote_nves.setdefault(nve.name, r)
+        return idx
+
+
+def endpoint_cas(ep: Endpoint) -> list[tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    return [(name, addr) for name, addr in (("ipv4", ep.ipv4), ("ipv6", ep.ipv6)) if addr is not None]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: ConfigPath, message: str) -> None:
+        self.problems.append(Problem(tuple(path), message))
+
+
+def _duplicates(c: _Collector, items: Iterable[tuple[ConfigPath, object]], what: str) -> None:
+    first: dict[object, ConfigPath] = {}
+    for path, key in items:
+        if key in first:
+            c.add(path, f"duplicate {what} {key!s} (first at {format_path(first[key])})")
+        else:
+            first[key] = path
+
+
+def validate_overlay(overlay: Overlay) -> list[Problem]:
+    """Every cross-object rule; an empty list means the description may be applied."""
+    c = _Collector()
+    idx = OverlayIndex.build(overlay)
+    _check_names(c, overlay)
+    _check_switches(c, overlay)
+    _check_subnets(c, overlay)
+    _check_endpoints(c, overlay, idx)
+    _check_remote_nves(c, overlay, idx)
+    _check_routes(c, overlay, idx)
+    return c.problems
+
+
+def _check_names(c: _Collector, o: Overlay) -> None:
+    _duplicates(c, ((("switches", i, "name"), s.name) for i, s in enumerate(o.switches)), "switch name")
+    _duplicates(c, ((("switches", i, "address"), (s.address, s.device_id)) for i, s in enumerate(o.switches)),
+                "switch (address, device id)")
+    _duplicates(c, ((("tenants", i, "name"), t.name) for i, t in enumerate(o.tenants)), "tenant name")
+    _duplicates(c, ((("tenants", i, "vrf"), t.vrf) for i, t in enumerate(o.tenants)), "tenant vrf")
+    _duplicates(c, ((("tenants", t, "subnets", s, "name"), sub.name)
+                    for t, ten in enumerate(o.tenants) for s, sub in enumerate(ten.subnets)), "subnet name")
+    _duplicates(c, ((("endpoints", i, "name"), e.name) for i, e in enumerate(o.endpoints)), "endpoint name")
+    _duplicates(c, ((("remote_nves", i, "name"), r.name) for i, r in enumerate(o.remote_nves)), "remote NVE name")
+
+
+def _check_switches(c: _Collector, o: Overlay) -> None:
+    pa_owner: dict[object, ConfigPath] = {}
+    for i, sw in enumerate(o.switches):
+        base: ConfigPath = ("switches", i)
+        for j, pa in enumerate(sw.local_pas):
+            path = base + ("local_pas", j)
+            if pa.is_multicast or pa.is_unspecified or pa.is_loopback:
+                c.add(path, f"{pa} cannot be a provider address")
+            if pa in pa_owner:
+                c.add(path, f"PA {pa} is already used at {format_path(pa_owner[pa])}")
+            else:
+                pa_owner[pa] = path
+        _duplicates(c, ((base + ("ports", j, "port"), p.port) for j, p in enumerate(sw.ports)), "port")
+        _duplicates(c, ((base + ("next_hops", j, "name"), n.name) for j, n in enumerate(sw.next_hops)), "next hop")
+        _duplicates(c, ((base + ("ecmp_groups", j, "name"), g.name) for j, g in enumerate(sw.ecmp_groups)),
+                    "ECMP group")
+        roles = {p.port: p.role for p in sw.ports}
+        hops = {n.name for n in sw.next_hops}
+        groups = {g.name for g in sw.ecmp_groups}
+        for j, hop in enumerate(sw.next_hops):
+            role = roles.get(hop.port)
+            if role is None:
+                c.add(base + ("next_hops", j, "port"), f"port {hop.port} is not a port of switch {sw.name}")
+            elif role != "network":
+                c.add(base + ("next_hops", j, "port"), f"port {hop.port} is an {role} port, next hops need a network port")
+        for j, group in enumerate(sw.ecmp_groups):
+            for k, member in enumerate(group.members):
+                if member not in hops:
+                    c.add(base + ("ecmp_groups", j, "members", k), f"unknown next hop {member!r} on switch {sw.name}")
+            if group.name in hops:
+                c.add(base + ("ecmp_groups", j, "name"), f"{group.name!r} is also a next hop name")
+        _duplicates(c, ((base + ("underlay_routes", j, "prefix"), r.prefix)
+                        for j, r in enumerate(sw.underlay_routes)), "underlay route")
+        for j, route in enumerate(sw.underlay_routes):
+            if route.via not in hops and route.via not in groups:
+                c.add(base + ("underlay_routes", j, "via"),
+                      f"unknown next hop or ECMP group {route.via!r} on switch {sw.name}")
+
+
+def _check_subnets(c: _Collector, o: Overlay) -> None:
+    first: dict[int, ConfigPath] = {}
+    for t, tenant in enumerate(o.tenants):
+        for s, sub in enumerate(tenant.subnets):
+            base: ConfigPath = ("tenants", t, "subnets", s)
+            if is_reserved_vsid(sub.vsid):
+                c.add(base + ("vsid",), f"{vsid_text(sub.vsid)} is reserved (RFC 7637 §3.4)")
+            if sub.vsid in first:
+                c.add(base + ("vsid",), f"{vsid_text(sub.vsid)} is already used by {format_path(first[sub.vsid])}")
+            else:
+                first[sub.vsid] = base
+            gw = sub.gateway
+            if gw is not None:
+                if gw.ipv4 is not None and gw.ipv4.version != 4:
+                    c.add(base + ("gateway", "ipv4"), f"{gw.ipv4} is an IPv6 address in an IPv4 field")
+                if gw.ipv6 is not None and gw.ipv6.version != 6:
+                    c.add(base + ("gateway", "ipv6"), f"{gw.ipv6} is an IPv4 address in an IPv6 field")
+            bum = sub.bum
+            if bum.mode == "multicast":
+                if bum.group is None:
+                    c.add(base + ("bum",), "multicast mode needs an underlay group address")
+                elif not bum.group.is_multicast:
+                    c.add(base + ("bum", "group"), f"{bum.group} is not a multicast address")
+            elif bum.group is not None:
+                c.add(base + ("bum", "group"), "a group address is only used with mode: multicast")
+
+
+def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
+    ca_seen: dict[tuple[int, object], ConfigPath] = {}
+    mac_seen: dict[tuple[int, str], ConfigPath] = {}
+    tenant_ca: dict[tuple[str, object], tuple[ConfigPath, int]] = {}
+    port_vlan: dict[tuple[str, int, int | None], tuple[int, ConfigPath]] = {}
+    for e, ep in enumerate(o.endpoints):
+        base: ConfigPath = ("endpoints", e)
+        sub_entry = idx.subnets.get(ep.vsid)
+        if sub_entry is None:
+            c.add(base + ("vsid",), f"VSID {vsid_text(ep.vsid)} is not a subnet of any tenant")
+        if ep.ipv4 is not None and ep.ipv4.version != 4:
+            c.add(base + ("ipv4",), f"{ep.ipv4} is an IPv6 address in an IPv4 field")
+        if ep.ipv6 is not None and ep.ipv6.version != 6:
+            c.add(base + ("ipv6",), f"{ep.ipv6} is an IPv4 address in an IPv6 field")
+        if int(ep.mac.replace(":", "")[:2], 16) & 1:
+            c.add(base + ("mac",), f"{ep.mac} is a group MAC address, an endpoint needs a unicast one")
+        key_mac = (ep.vsid, ep.mac)
+        if key_mac in mac_seen:
+            c.add(base + ("mac",), f"MAC {ep.mac} is already in VSID {vsid_text(ep.vsid)} at {format_path(mac_seen[key_mac])}")
+        else:
+            mac_seen[key_mac] = base + ("mac",)
+        for field_name, ca in endpoint_cas(ep):
+            key = (ep.vsid, ca)
+            if key in ca_seen:
+                c.add(base + (field_name,), f"CA {ca} is already in VSID {vsid_text(ep.vsid)} at {format_path(ca_seen[key])}")
+                continue
+            ca_seen[key] = base + (field_name,)
+            if sub_entry is not None:
+                _, sub, tenant = sub_entry
+                gw = sub.gateway
+                net = None if gw is None else (gw.ipv4 if ca.version == 4 else gw.ipv6)
+                if net is not None and net.version == ca.version and ca not in net.network:
+                    c.add(base + (field_name,), f"CA {ca} is outside subnet {net.network} of VSID {vsid_text(ep.vsid)}")
+                tkey = (tenant.name, ca)
+                if tkey in tenant_ca and tenant_ca[tkey][1] != ep.vsid:
+                    c.add(base + (field_name,), f"CA {ca} is also in VSID {vsid_text(tenant_ca[tkey][1])} of tenant "
+                          f"{tenant.name} ({format_path(tenant_ca[tkey][0])}): its routes would conflict")
+                else:
+                    tenant_ca.setdefault(tkey, (base + (field_name,), ep.vsid))
+        att = ep.attachment
+        if isinstance(att, LocalAttachment):
+            _check_local_attachment(c, base + ("attachment",), ep, att, idx, port_vlan)
+        elif isinstance(att, RemoteAttachment):
+            r = idx.remote_nves.get(att.remote_nve)
+            if r is None:
+                c.add(base + ("attachment", "remote_nve"), f"unknown remote NVE {att.remote_nve!r}")
+            elif ep.vsid not in o.remote_nves[r].vsids:
+                c.add(base + ("attachment", "remote_nve"),
+                      f"remote NVE {att.remote_nve} does not carry VSID {vsid_text(ep.vsid)} (remote_nves[{r}].vsids)")
+
+
+def _check_local_attachment(c: _Collector, base: ConfigPath, ep: Endpoint, att: LocalAttachment,
+                            idx: OverlayIndex, port_vlan: dict) -> None:
+    found = idx.switches.get(att.switch)
+    if found is None:
+        c.add(base + ("switch",), f"unknown switch {att.switch!r}")
+        return
+    _, sw = found
+    role = {p.port: p.role for p in sw.ports}.get(att.port)
+    if role is None:
+        c.add(base + ("port",), f"port {att.port} is not a port of switch {sw.name}")
+    elif role != "access":
+        c.add(base + ("port",), f"port {att.port} of switch {sw.name} is a {role} port, endpoints attach to access ports")
+    key = (sw.name, att.port, att.vlan)
+    if key in port_vlan and port_vlan[key][0] != ep.vsid:
+        vlan = "untagged" if att.vlan is None else f"VLAN {att.vlan}"
+        c.add(base + ("vlan",), f"{vlan} on {sw.name} port {att.port} is already used by VSID "
+              f"{vsid_text(port_vlan[key][0])} ({format_path(port_vlan[key][1])})")
+    else:
+        port_vlan.setdefault(key, (ep.vsid, base))
+    if att.pa is not None and att.pa not in sw.local_pas:
+        c.add(base + ("pa",), f"{att.pa} is not a local PA of switch {sw.name}")
+
+
+def _check_remote_nves(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
+    local_pas = {pa: sw.name for sw in o.switches for pa in sw.local_pas}
+    _duplicates(c, ((("remote_nves", i, "pa"), r.pa) for i, r in enumerate(o.remote_nves)), "remote NVE PA")
+    for i, nve in enumerate(o.remote_nves):
+        base: ConfigPath = ("remote_nves", i)
+        if nve.pa in local_pas:
+            c.add(base + ("pa",), f"{nve.pa} is a local PA of switch {local_pas[nve.pa]}")
+        if nve.pa.is_multicast or nve.pa.is_unspecified:
+            c.add(base + ("pa",), f"{nve.pa} cannot be a provider address")
+        _duplicates(c, ((base + ("vsids", j), vsid_text(v)) for j, v in enumerate(nve.vsids)), "VSID")
+        for j, vsid in enumerate(nve.vsids):
+            if vsid not in idx.subnets:
+                c.add(base + ("vsids", j), f"VSID {vsid_text(vsid)} is not a subnet of any tenant")
+        # The outer header's source must be a local PA of the same family (§4.5 lets CA and
+        # PA families differ, but outer source and destination are one IP header).
+        for sw in o.switches:
+            if not any(pa.version == nve.pa.version for pa in sw.local_pas) and _switch_shares_vsid(o, sw, nve.vsids):
+                c.add(base + ("pa",), f"switch {sw.name} has no IPv{nve.pa.version} local PA to reach {nve.pa}")
+    for t, tenant in enumerate(o.tenants):
+        for s, sub in enumerate(tenant.subnets):
+            grp = sub.bum.group
+            if sub.bum.mode == "multicast" and grp is not None:
+                for sw in o.switches:
+                    if not any(pa.version == grp.version for pa in sw.local_pas):
+                        c.add(("tenants", t, "subnets", s, "bum", "group"),
+                              f"switch {sw.name} has no IPv{grp.version} local PA to send to group {grp}")
+
+
+def _switch_shares_vsid(o: Overlay, sw: Switch, vsids: list[int]) -> bool:
+    wanted = set(vsids)
+    return any(isinstance(ep.attachment, LocalAttachment) and ep.attachment.switch == sw.name and ep.vsid in wanted
+               for ep in o.endpoints)
+
+
+def _check_routes(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
+    seen: dict[tuple[str, object], tuple[ConfigPath, str]] = {}
+    for t, tenant in enumerate(o.tenants):
+        if tenant.vpn_gateway is not None and _find_ca(o, idx, tenant, tenant.vpn_gateway) is None:
+            c.add(("tenants", t, "vpn_gateway"),
+                  f"no endpoint of tenant {tenant.name} has CA {tenant.vpn_gateway}")
+        if tenant.vpn_gateway is not None:
+            default = ipaddress.ip_network("0.0.0.0/0" if tenant.vpn_gateway.version == 4 else "::/0")
+            seen[(tenant.name, default)] = (("tenants", t, "vpn_gateway"), "vpn_gateway")
+    for i, route in enumerate(o.routes):
+        base: ConfigPath = ("routes", i)
+        found_t = idx.tenants.get(route.tenant)
+        if found_t is None:
+            c.add(base + ("tenant",), f"unknown tenant {route.tenant!r}")
+        found_e = idx.endpoints.get(route.endpoint)
+        if found_e is None:
+            c.add(base + ("endpoint",), f"unknown endpoint {route.endpoint!r}")
+        if found_t is None or found_e is None:
+            continue
+        _, tenant = found_t
+        _, ep = found_e
+        sub_entry = idx.subnets.get(ep.vsid)
+        if sub_entry is not None and sub_entry[2].name != tenant.name:
+            c.add(base + ("endpoint",), f"endpoint {ep.name} belongs to tenant {sub_entry[2].name}, not {tenant.name}")
+        ca = ep.ipv4 if route.prefix.version == 4 else ep.ipv6
+        if ca is None:
+            c.add(base + ("prefix",), f"IPv{route.prefix.version} prefix {route.prefix} via endpoint {ep.name}, "
+                  f"which has no IPv{route.prefix.version} CA")
+        key = (tenant.name, route.prefix)
+        if key in seen:
+            c.add(base + ("prefix",), f"route {route.prefix} of tenant {tenant.name} conflicts with "
+                  f"{format_path(seen[key][0])}")
+        else:
+            seen[key] = (base, ep.name)
+        if route.prefix.prefixlen == route.prefix.max_prefixlen:
+            owner = _find_ca(o, idx, tenant, route.prefix.network_address)
+            if owner is not None and owner.name != ep.name:
+                c.add(base + ("prefix",), f"host route {route.prefix} conflicts with endpoint {owner.name}, "
+                      "which owns that CA")
+
+
+def _find_ca(o: Overlay, idx: OverlayIndex, tenant: Tenant, ca: object) -> Endpoint | None:
+    vsids = {s.vsid for s in tenant.subnets}
+    for ep in o.endpoints:
+        if ep.vsid in vsids and (ep.ipv4 == ca or ep.ipv6 == ca):
+            return ep
+    return None
