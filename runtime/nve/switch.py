@@ -1,0 +1,289 @@
+"""One P4Runtime connection: arbitration, the stream, batched Write, Read, pipeline config.
+
+A thin layer over finsy's generated stubs and grpc.aio. It knows nothing about the
+overlay; `nve.session` builds the lifecycle (pipeline push, reconcile, reconnect) on it.
+Stream messages other than arbitration (packet-in, digests, idle-timeout
+notifications, errors) go to an asyncio queue for `nve.events`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Sequence
+
+import grpc
+from finsy.proto import p4r, p4r_grpc, rpc_code, rpc_status
+
+log = logging.getLogger("nve.switch")
+
+GRPC_OPTIONS = [
+    ("grpc.max_send_message_length", 256 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+]
+INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+
+
+class SwitchError(Exception):
+    """A switch could not be reached or refused an operation as a whole."""
+
+
+class NotPrimaryError(SwitchError):
+    """Writes need primary arbitration; another controller holds it."""
+
+
+@dataclass(frozen=True)
+class UpdateError:
+    """One failed update of a batched Write, with the switch's own code and message."""
+
+    index: int
+    update_type: int
+    entity: p4r.Entity
+    code: int
+    message: str
+
+    @property
+    def code_name(self) -> str:
+        return rpc_code.Code.Name(self.code) if self.code in rpc_code.Code.values() else str(self.code)
+
+
+@dataclass
+class WriteResult:
+    attempted: int = 0
+    errors: list[UpdateError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _uint128(value: int) -> p4r.Uint128:
+    return p4r.Uint128(high=value >> 64, low=value & ((1 << 64) - 1))
+
+
+def _from_uint128(u: p4r.Uint128) -> int:
+    return (u.high << 64) | u.low
+
+
+def decode_write_error(exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update]) -> list[UpdateError]:
+    """Per-update errors from a failed Write (P4Runtime spec: one p4.v1.Error per update in
+    google.rpc.Status.details, carried in the grpc-status-details-bin trailer)."""
+    details = None
+    for key, value in exc.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            details = rpc_status.Status()
+            details.ParseFromString(value)
+    if details is None or len(details.details) != len(updates):
+        return [UpdateError(i, u.type, u.entity, exc.code().value[0], exc.details() or str(exc.code()))
+                for i, u in enumerate(updates)]
+    errors = []
+    for i, (u, any_msg) in enumerate(zip(updates, details.details)):
+        err = p4r.Error()
+        if not any_msg.Unpack(err):
+            errors.append(UpdateError(i, u.type, u.entity, rpc_code.UNKNOWN, "undecodable error detail"))
+        elif err.canonical_code != rpc_code.OK:
+            errors.append(UpdateError(i, u.type, u.entity, err.canonical_code, err.message))
+    return errors
+
+
+class SwitchClient:
+    """A P4Runtime client for one device: open() arbitrates, then write/read/pipeline calls."""
+
+    def __init__(self, address: str, device_id: int, election_id: int, *, name: str = "",
+                 max_updates_per_write: int = 20000):
+        self.address = address
+        self.device_id = device_id
+        self.election_id = election_id
+        self.name = name or address
+        self.max_updates_per_write = max_updates_per_write
+        self.events: asyncio.Queue[p4r.StreamMessageResponse] = asyncio.Queue()
+        self.primary_election_id: int | None = None
+        self.is_primary = False
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: p4r_grpc.P4RuntimeStub | None = None
+        self._stream: grpc.aio.StreamStreamCall | None = None
+        self._reader: asyncio.Task | None = None
+        self._arbitrated = asyncio.Event()
+        self._closed = asyncio.Event()
+        self.stream_error: BaseException | None = None
+
+    # -- connection -----------------------------------------------------------------------
+    async def open(self, timeout: float = 5.0) -> bool:
+        """Connect and arbitrate; returns whether this client is primary. Raises SwitchError."""
+        self._channel = grpc.aio.insecure_channel(self.address, options=GRPC_OPTIONS)
+        try:
+            await asyncio.wait_for(self._channel.channel_ready(), timeout)
+        except (asyncio.TimeoutError, grpc.aio.AioRpcError) as exc:
+            await self._channel.close()
+            raise SwitchError(f"{self.name}: cannot connect to {self.address} ({type(exc).__name__})") from None
+        self._stub = p4r_grpc.P4RuntimeStub(self._channel)
+        self._stream = self._stub.StreamChannel()
+        self._closed.clear()
+        self._reader = asyncio.create_task(self._read_stream(), name=f"stream-{self.name}")
+        await self._send_arbitration()
+        try:
+            await asyncio.wait_for(self._arbitrated.wait(), timeout)
+        except asyncio.TimeoutError:
+            await self.close()
+            raise SwitchError(f"{self.name}: no arbitration answer from {self.address}") from None
+        if self.stream_error is not None and not self._arbitrated.is_set():
+            raise SwitchError(f"{self.name}: stream failed: {self.stream_error}")
+        return self.is_primary
+
+    async def _send_arbitration(self) -> None:
+        assert self._stream is not None
+        req = p4r.StreamMessageRequest(arbitration=p4r.MasterArbitrationUpdate(
+            device_id=self.device_id, election_id=_uint128(self.election_id)))
+        await self._stream.write(req)
+
+    async def _read_stream(self) -> None:
+        assert self._stream is not None
+        try:
+            async for msg in self._stream:
+                if msg.WhichOneof("update") == "arbitration":
+                    await self._on_arbitration(msg.arbitration)
+                else:
+                    self.events.put_nowait(msg)
+            self.stream_error = SwitchError("stream closed by the switch")
+        except grpc.aio.AioRpcError as exc:
+            self.stream_error = SwitchError(f"stream failed: {exc.code().name}: {exc.details()}")
+            if not self._arbitrated.is_set() and exc.code() != grpc.StatusCode.CANCELLED:
+                self._arbitrated.set()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._closed.set()
+
+    async def _on_arbitration(self, arb: p4r.MasterArbitrationUpdate) -> None:
+        code = arb.status.code
+        self.primary_election_id = _from_uint128(arb.election_id) if arb.HasField("election_id") else None
+        was = self.is_primary
+        self.is_primary = code == rpc_code.OK
+        if code == rpc_code.NOT_FOUND and self._arbitrated.is_set():
+            # No primary any more (the primary left): ask again, we may win now.
+            log.info("%s: no primary controller; re-arbitrating with election id %d", self.name, self.election_id)
+            await self._send_arbitration()
+        if was != self.is_primary and self._arbitrated.is_set():
+            log.info("%s: %s", self.name, "now primary" if self.is_primary else
+                     f"read-only: controller with election id {self.primary_election_id} is primary")
+        self._arbitrated.set()
+
+    async def wait_closed(self) -> None:
+        """Returns when the stream ends (switch restarted, connection lost, or close())."""
+        await self._closed.wait()
+
+    @property
+    def connected(self) -> bool:
+        return self._stream is not None and not self._closed.is_set()
+
+    async def close(self) -> None:
+        if self._stream is not None:
+            self._stream.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._channel is not None:
+            await self._channel.close()
+        self._stream = self._reader = self._channel = None
+        self._arbitrated.clear()
+        self.is_primary = False
+
+    async def __aenter__(self) -> "SwitchClient":
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _require_stub(self) -> p4r_grpc.P4RuntimeStub:
+        if self._stub is None or self._channel is None:
+            raise SwitchError(f"{self.name}: not connected")
+        return self._stub
+
+    # -- pipeline -------------------------------------------------------------------------
+    async def get_pipeline(self, with_p4info: bool = True) -> p4r.ForwardingPipelineConfig | None:
+        """The installed pipeline (P4Info and cookie), or None when the switch has none."""
+        stub = self._require_stub()
+        rtype = (p4r.GetForwardingPipelineConfigRequest.P4INFO_AND_COOKIE if with_p4info
+                 else p4r.GetForwardingPipelineConfigRequest.COOKIE_ONLY)
+        try:
+            resp = await stub.GetForwardingPipelineConfig(
+                p4r.GetForwardingPipelineConfigRequest(device_id=self.device_id, response_type=rtype))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
+                return None
+            raise SwitchError(f"{self.name}: GetForwardingPipelineConfig: {exc.code().name}: {exc.details()}") from None
+        cfg = resp.config
+        if not cfg.HasField("p4info") and not cfg.HasField("cookie"):
+            return None
+        return cfg
+
+    async def set_pipeline(self, p4info: object, device_config: bytes, cookie: int) -> None:
+        stub = self._require_stub()
+        req = p4r.SetForwardingPipelineConfigRequest(
+            device_id=self.device_id, election_id=_uint128(self.election_id),
+            action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+            config=p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config,
+                                                cookie=p4r.ForwardingPipelineConfig.Cookie(cookie=cookie)))
+        try:
+            await stub.SetForwardingPipelineConfig(req)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
+                raise NotPrimaryError(f"{self.name}: not primary, cannot set the pipeline") from None
+            raise SwitchError(f"{self.name}: SetForwardingPipelineConfig: {exc.code().name}: {exc.details()}") from None
+
+    # -- write / read ---------------------------------------------------------------------
+    async def write(self, updates: Sequence[p4r.Update]) -> WriteResult:
+        """Send updates in as few Writes as the size cap allows, awaiting each; errors per update."""
+        stub = self._require_stub()
+        result = WriteResult()
+        if not updates:
+            return result
+        if not self.is_primary:
+            raise NotPrimaryError(f"{self.name}: read-only, controller with election id "
+                                  f"{self.primary_election_id} is primary")
+        step = self.max_updates_per_write
+        for start in range(0, len(updates), step):
+            chunk = list(updates[start:start + step])
+            req = p4r.WriteRequest(device_id=self.device_id, election_id=_uint128(self.election_id),
+                                   updates=chunk, atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR)
+            result.attempted += len(chunk)
+            try:
+                await stub.Write(req)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
+                    raise NotPrimaryError(f"{self.name}: {exc.details()}") from None
+                if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                    raise SwitchError(f"{self.name}: Write: {exc.code().name}: {exc.details()}") from None
+                for err in decode_write_error(exc, chunk):
+                    result.errors.append(UpdateError(err.index + start, err.update_type, err.entity, err.code,
+                                                     err.message))
+        return result
+
+    async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:
+        stub = self._require_stub()
+        try:
+            async for resp in stub.Read(p4r.ReadRequest(device_id=self.device_id, entities=list(entities))):
+                for ent in resp.entities:
+                    yield ent
+        except grpc.aio.AioRpcError as exc:
+            raise SwitchError(f"{self.name}: Read: {exc.code().name}: {exc.details()}") from None
+
+    async def read_all(self, entities: Sequence[p4r.Entity]) -> list[p4r.Entity]:
+        return [e async for e in self.read(entities)]
+
+    # -- stream out -----------------------------------------------------------------------
+    async def send(self, msg: p4r.StreamMessageRequest) -> None:
+        if self._stream is None:
+            raise SwitchError(f"{self.name}: not connected")
+        await self._stream.write(msg)
+
+    async def packet_out(self, payload: bytes, metadata: Sequence[p4r.PacketMetadata]) -> None:
+        await self.send(p4r.StreamMessageRequest(packet=p4r.PacketOut(payload=payload, metadata=list(metadata))))
+
+    async def digest_ack(self, digest_id: int, list_id: int) -> None:
+        await self.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=list_id)))
