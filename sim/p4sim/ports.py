@@ -1,0 +1,229 @@
+"""Data-plane ports: how frames get into and out of the switch.
+
+Two backends share one small interface (:class:`PortBackend`):
+
+* :class:`InProcessPorts` - queues, for tests and embedding (no privileges needed);
+* :class:`RawSocketPorts` - ``-i N@IFNAME``: one AF_PACKET raw socket per Linux interface
+  (root), offloads turned off so the kernel does not hand us frames with unfinished checksums.
+
+:class:`PcapWriter` records what every port received and sent (``--pcap[=DIR]``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import select
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+log = logging.getLogger("p4sim.ports")
+
+Receive = Callable[[int, bytes], None]
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23
+MAX_FRAME = 65536
+
+
+class PortError(RuntimeError):
+    """A port cannot be opened; the message names the port and the interface."""
+
+
+class PortBackend(Protocol):
+    def start(self, receive: Receive) -> None:
+        """Begin delivering received frames to ``receive(port, frame)`` (from any thread)."""
+
+    def send(self, port: int, frame: bytes) -> None:
+        """Transmit ``frame`` on ``port``; frames to unknown ports are dropped."""
+
+    def close(self) -> None: ...
+
+
+class PcapWriter:
+    """One classic pcap file per port and direction: ``port<N>_in.pcap`` / ``port<N>_out.pcap``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._files: dict[tuple[int, str], object] = {}
+        self._lock = threading.Lock()
+
+    def write(self, port: int, direction: str, frame: bytes) -> None:
+        with self._lock:
+            f = self._files.get((port, direction))
+            if f is None:
+                f = open(self.directory / f"port{port}_{direction}.pcap", "wb")  # noqa: SIM115
+                # magic, v2.4, tz 0, sigfigs 0, snaplen, LINKTYPE_ETHERNET
+                f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, MAX_FRAME, 1))
+                self._files[(port, direction)] = f
+            now = time.time()
+            sec = int(now)
+            f.write(struct.pack("<IIII", sec, int((now - sec) * 1e6), len(frame), len(frame)))  # type: ignore[attr-defined]
+            f.write(frame)  # type: ignore[attr-defined]
+            f.flush()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        with self._lock:
+            for f in self._files.values():
+                f.close()  # type: ignore[attr-defined]
+            self._files.clear()
+
+
+class InProcessPorts:
+    """Ports as queues: tests call :meth:`inject` and read what the switch sent with :meth:`receive`."""
+
+    def __init__(self, ports: list[int] | None = None) -> None:
+        self._receive: Receive | None = None
+        self._out: dict[int, queue.Queue[bytes]] = {}
+        self._lock = threading.Lock()
+        for p in ports or []:
+            self._queue(p)
+
+    def _queue(self, port: int) -> queue.Queue[bytes]:
+        with self._lock:
+            q = self._out.get(port)
+            if q is None:
+                q = self._out[port] = queue.Queue()
+            return q
+
+    def start(self, receive: Receive) -> None:
+        self._receive = receive
+
+    def inject(self, port: int, frame: bytes) -> None:
+        if self._receive is None:
+            raise RuntimeError("ports not started")
+        self._receive(port, frame)
+
+    def send(self, port: int, frame: bytes) -> None:
+        self._queue(port).put(frame)
+
+    def receive(self, port: int, timeout: float = 2.0) -> bytes | None:
+        """The next frame the switch sent on ``port``, or None after ``timeout`` seconds."""
+        try:
+            return self._queue(port).get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._receive = None
+
+
+def disable_offloads(ifname: str) -> None:
+    """Turn off offloads that leave checksums or segmentation to the NIC (best effort)."""
+    try:
+        subprocess.run(
+            ["ethtool", "-K", ifname, "rx", "off", "tx", "off", "sg", "off", "tso", "off", "gso", "off", "gro", "off"],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("could not turn off offloads on %s: %s", ifname, exc)
+
+
+class RawSocketPorts:
+    """AF_PACKET raw sockets bound to Linux interfaces; one reader thread for all of them."""
+
+    def __init__(self, interfaces: dict[int, str], *, offloads_off: bool = True) -> None:
+        self.interfaces = dict(interfaces)
+        self._socks: dict[int, socket.socket] = {}
+        self._by_fd: dict[int, int] = {}
+        self._thread: threading.Thread | None = None
+        self._stop_r, self._stop_w = os.pipe()
+        self._closed = False
+        try:
+            for port, ifname in self.interfaces.items():
+                self._open(port, ifname, offloads_off)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, port: int, ifname: str, offloads_off: bool) -> None:
+        if not os.path.exists(f"/sys/class/net/{ifname}"):
+            raise PortError(f"port {port}: interface {ifname!r} does not exist")
+        if offloads_off:
+            disable_offloads(ifname)
+        try:
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        except PermissionError:
+            raise PortError(f"port {port}: raw sockets on {ifname!r} need root (CAP_NET_RAW)") from None
+        try:
+            s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        except OSError:
+            pass  # older kernels: outgoing frames are filtered by pkttype on receive instead
+        try:
+            s.bind((ifname, ETH_P_ALL))
+        except OSError as exc:
+            s.close()
+            raise PortError(f"port {port}: cannot bind to {ifname!r}: {exc.strerror}") from None
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        s.setblocking(False)
+        self._socks[port] = s
+        self._by_fd[s.fileno()] = port
+
+    def start(self, receive: Receive) -> None:
+        self._thread = threading.Thread(target=self._run, args=(receive,), name="p4sim-ports", daemon=True)
+        self._thread.start()
+
+    def _run(self, receive: Receive) -> None:
+        poller = select.poll()
+        for fd in self._by_fd:
+            poller.register(fd, select.POLLIN)
+        poller.register(self._stop_r, select.POLLIN)
+        while True:
+            for fd, _ in poller.poll():
+                if fd == self._stop_r:
+                    return
+                port = self._by_fd[fd]
+                s = self._socks[port]
+                while True:
+                    try:
+                        frame, addr = s.recvfrom(MAX_FRAME)
+                    except BlockingIOError:
+                        break
+                    except OSError as exc:
+                        if exc.errno in (errno.ENETDOWN, errno.ENXIO):
+                            break
+                        log.error("port %d: receive failed: %s", port, exc)
+                        break
+                    if addr[2] == PACKET_OUTGOING:
+                        continue  # our own transmissions, looped back by the kernel
+                    receive(port, frame)
+
+    def send(self, port: int, frame: bytes) -> None:
+        s = self._socks.get(port)
+        if s is None:
+            return
+        try:
+            s.send(frame)
+        except BlockingIOError:
+            select.select([], [s], [], 0.1)
+            try:
+                s.send(frame)
+            except OSError as exc:
+                log.warning("port %d: send failed: %s", port, exc)
+        except OSError as exc:
+            log.warning("port %d: send failed: %s", port, exc)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        os.write(self._stop_w, b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for s in self._socks.values():
+            s.close()
+        os.close(self._stop_r)
+        os.close(self._stop_w)

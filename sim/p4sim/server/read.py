@@ -1,0 +1,204 @@
+"""Answering P4Runtime Read requests from the runtime state (wildcards, filters, chunking)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from finsy.proto import p4r
+
+from p4sim.server.codec import (
+    check_priority,
+    decode_match,
+    encode_action,
+    encode_match,
+    encode_uint,
+    table_info,
+)
+from p4sim.server.errors import INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED, P4RuntimeError
+from p4sim.server.write import _index
+from p4sim.state import RuntimeState, TableEntry, TableInfo
+
+
+def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
+    """All entities one request entity selects (each a p4.v1.Entity)."""
+    kind = entity.WhichOneof("entity")
+    if kind == "table_entry":
+        yield from _table_entries(state, entity.table_entry)
+    elif kind == "counter_entry":
+        yield from _counter_entries(state, entity.counter_entry)
+    elif kind == "direct_counter_entry":
+        for e in _table_entries(state, entity.direct_counter_entry.table_entry, want_counters=True):
+            te = e.table_entry
+            yield p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(
+                table_entry=_key_only(te), data=te.counter_data))
+    elif kind == "meter_entry":
+        yield from _meter_entries(state, entity.meter_entry)
+    elif kind == "register_entry":
+        yield from _register_entries(state, entity.register_entry)
+    elif kind == "packet_replication_engine_entry":
+        yield from _pre_entries(state, entity.packet_replication_engine_entry)
+    elif kind == "digest_entry":
+        yield from _digest_entries(state, entity.digest_entry)
+    elif kind is None:
+        raise P4RuntimeError(INVALID_ARGUMENT, "read entity has no type")
+    else:
+        raise P4RuntimeError(UNIMPLEMENTED, f"reading {kind} is not supported by p4sim")
+
+
+def _key_only(te: Any) -> Any:
+    return p4r.TableEntry(table_id=te.table_id, match=te.match, priority=te.priority,
+                          is_default_action=te.is_default_action)
+
+
+def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -> Iterator[Any]:
+    infos = list(state.tables.values()) if req.table_id == 0 else [table_info(state, req.table_id)]
+    counters = want_counters or req.HasField("counter_data")
+    meters = req.HasField("meter_config")
+    last_hit = req.HasField("time_since_last_hit")
+    now = time.monotonic_ns()
+    for info in infos:
+        table = info.table
+        if req.is_default_action:
+            te = p4r.TableEntry(table_id=table.id, is_default_action=True)
+            aid, params, _ = table.default_result
+            if aid:
+                te.action.action.CopyFrom(encode_action(state, aid, params))
+            if counters and info.direct_counter_id:
+                te.counter_data.packet_count = table.default_packets
+                te.counter_data.byte_count = table.default_bytes
+            yield p4r.Entity(table_entry=te)
+            continue
+        if req.table_id != 0 and len(req.match):
+            match = decode_match(info, req)
+            check_priority(info, req.priority)
+            entry = table.get(match, req.priority)
+            selected = [entry] if entry is not None else []
+        else:
+            selected = table.entries()
+            if req.priority:
+                selected = [e for e in selected if e.priority == req.priority]
+        for e in selected:
+            yield p4r.Entity(table_entry=_encode_entry(state, info, e, counters, meters, last_hit, now))
+
+
+def _encode_entry(state: RuntimeState, info: TableInfo, e: TableEntry, counters: bool, meters: bool,
+                  last_hit: bool, now: int) -> Any:
+    te = p4r.TableEntry(table_id=info.table.id, priority=e.priority, match=encode_match(info, e.match),
+                        controller_metadata=e.controller_metadata, metadata=e.metadata,
+                        idle_timeout_ns=e.idle_timeout_ns, is_const=e.is_const)
+    te.action.action.CopyFrom(encode_action(state, e.action_id, e.params))
+    if counters and info.direct_counter_id:
+        te.counter_data.packet_count = e.packets
+        te.counter_data.byte_count = e.bytes
+    if meters and e.meter is not None and e.meter.config is not None:
+        c = e.meter.config
+        te.meter_config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
+    if last_hit and info.table.support_timeout:
+        te.time_since_last_hit.elapsed_ns = max(0, now - e.last_hit_ns)
+    return te
+
+
+def _counter_data(arr: Any, i: int) -> Any:
+    d = p4r.CounterData()
+    if arr.unit in ("packets", "both"):
+        d.packet_count = arr.packets[i]
+    if arr.unit in ("bytes", "both"):
+        d.byte_count = arr.bytes[i]
+    return d
+
+
+def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    if req.counter_id == 0:
+        arrays = list(state.counters.values())
+    else:
+        arr = state.counters.get(req.counter_id)
+        if arr is None:
+            raise P4RuntimeError(NOT_FOUND, f"counter id {req.counter_id:#x} is not in the P4Info")
+        arrays = [arr]
+    for arr in arrays:
+        idx = _index(req, arr.size, f"counter {arr.name}") if req.counter_id else None
+        for i in (range(arr.size) if idx is None else [idx]):
+            yield p4r.Entity(counter_entry=p4r.CounterEntry(
+                counter_id=arr.id, index=p4r.Index(index=i), data=_counter_data(arr, i)))
+
+
+def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    if req.meter_id == 0:
+        arrays = list(state.meters.values())
+    else:
+        arr = state.meters.get(req.meter_id)
+        if arr is None:
+            raise P4RuntimeError(NOT_FOUND, f"meter id {req.meter_id:#x} is not in the P4Info")
+        arrays = [arr]
+    for arr in arrays:
+        idx = _index(req, arr.size, f"meter {arr.name}") if req.meter_id else None
+        for i in (range(arr.size) if idx is None else [idx]):
+            me = p4r.MeterEntry(meter_id=arr.id, index=p4r.Index(index=i))
+            c = arr.cells[i].config
+            if c is not None:
+                me.config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
+            yield p4r.Entity(meter_entry=me)
+
+
+def _register_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    if req.register_id == 0:
+        arrays = list(state.registers.values())
+    else:
+        arr = state.registers.get(req.register_id)
+        if arr is None:
+            raise P4RuntimeError(NOT_FOUND, f"register id {req.register_id:#x} is not in the P4Info")
+        arrays = [arr]
+    for arr in arrays:
+        idx = _index(req, arr.size, f"register {arr.name}") if req.register_id else None
+        for i in (range(arr.size) if idx is None else [idx]):
+            re_ = p4r.RegisterEntry(register_id=arr.id, index=p4r.Index(index=i))
+            re_.data.bitstring = encode_uint(arr.cells[i])
+            yield p4r.Entity(register_entry=re_)
+
+
+def _replica_msgs(replicas: Any) -> list[Any]:
+    return [p4r.Replica(port=encode_uint(port), instance=rid) for port, rid in replicas]
+
+
+def _pre_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    pre = state.pre
+    kind = req.WhichOneof("type")
+    if kind == "multicast_group_entry":
+        gid = req.multicast_group_entry.multicast_group_id
+        ids = sorted(pre.groups) if gid == 0 else ([gid] if gid in pre.groups else [])
+        if gid and not ids:
+            raise P4RuntimeError(NOT_FOUND, f"multicast group {gid} does not exist")
+        for g in ids:
+            mg = p4r.MulticastGroupEntry(multicast_group_id=g, replicas=_replica_msgs(pre.groups[g]))
+            yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(multicast_group_entry=mg))
+    elif kind == "clone_session_entry":
+        sid = req.clone_session_entry.session_id
+        ids = sorted(pre.sessions) if sid == 0 else ([sid] if sid in pre.sessions else [])
+        if sid and not ids:
+            raise P4RuntimeError(NOT_FOUND, f"clone session {sid} does not exist")
+        for s in ids:
+            cs = pre.sessions[s]
+            msg = p4r.CloneSessionEntry(session_id=s, replicas=_replica_msgs(cs.replicas),
+                                        class_of_service=cs.class_of_service,
+                                        packet_length_bytes=cs.packet_length_bytes)
+            yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(clone_session_entry=msg))
+    else:
+        raise P4RuntimeError(INVALID_ARGUMENT, "packet replication engine entry has no type")
+
+
+def _digest_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    if req.digest_id == 0:
+        infos = list(state.digests.values())
+    else:
+        info = state.digests.get(req.digest_id)
+        if info is None:
+            raise P4RuntimeError(NOT_FOUND, f"digest id {req.digest_id:#x} is not in the P4Info")
+        infos = [info]
+    for info in infos:
+        if info.config is None:
+            continue
+        c = info.config
+        yield p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=info.id, config=p4r.DigestEntry.Config(
+            max_timeout_ns=c.max_timeout_ns, max_list_size=c.max_list_size, ack_timeout_ns=c.ack_timeout_ns)))

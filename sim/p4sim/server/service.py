@@ -1,0 +1,391 @@
+"""The P4Runtime gRPC service of a p4sim :class:`~p4sim.switch.Switch`."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent import futures
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from finsy.proto import p4r, p4r_grpc, rpc_status
+
+from p4sim.server.arbitration import Arbiter, Controller, election_id_of
+from p4sim.server.codec import decode_uint, encode_match, encode_uint
+from p4sim.server.digests import DigestManager
+from p4sim.server.errors import (
+    ABORTED,
+    ERROR_SPACE,
+    FAILED_PRECONDITION,
+    INTERNAL,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    OK,
+    PERMISSION_DENIED,
+    UNIMPLEMENTED,
+    UNKNOWN,
+    P4RuntimeError,
+)
+from p4sim.server.read import read_entities
+from p4sim.server.write import apply_update
+
+if TYPE_CHECKING:
+    from p4sim.switch import PipelineConfig, Switch
+
+log = logging.getLogger("p4sim.server")
+
+API_VERSION = "1.4.0"
+MAX_RECEIVE = 256 * 1024 * 1024  # as PI's server
+READ_CHUNK = 1024 * 1024  # bytes of entities per ReadResponse, far below gRPC's 4 MiB default
+_STATUS = {c.value[0]: c for c in grpc.StatusCode}
+_END = object()
+
+
+def _abort(context: grpc.ServicerContext, exc: P4RuntimeError) -> None:
+    context.abort(_STATUS[exc.code], exc.message)
+
+
+class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self.arbiter = Arbiter()
+        self._write_lock = threading.Lock()
+        self._config_lock = threading.Lock()
+        self.digests = DigestManager(self._to_primaries, set())
+        switch.on_packet_in = self._packet_in
+        switch.on_digest = self._digest
+
+    # -- events out ---------------------------------------------------------------------------------------
+    def _to_primaries(self, msg: Any) -> None:
+        for c in self.arbiter.primaries(self.switch.device_id):
+            c.send(msg)
+
+    def _packet_in(self, payload: bytes, metadata: list[tuple[int, int]]) -> None:
+        pkt = p4r.PacketIn(payload=payload)
+        for mid, value in metadata:
+            pkt.metadata.add(metadata_id=mid, value=encode_uint(value))
+        self._to_primaries(p4r.StreamMessageResponse(packet=pkt))
+
+    def _digest(self, digest_id: int, values: tuple[int, ...]) -> None:
+        cfg = self.switch.config
+        if cfg is not None:
+            self.digests.add(cfg.state, digest_id, values)
+
+    def tick(self) -> None:
+        """Periodic work: digest timeouts and idle-timeout notifications."""
+        cfg = self.switch.config
+        if cfg is None:
+            return
+        self.digests.tick(cfg.state)
+        now = time.monotonic_ns()
+        expired = []
+        for info in cfg.state.tables.values():
+            table = info.table
+            if not table.support_timeout:
+                continue
+            for e in table.entries():
+                if e.idle_timeout_ns and not e.idle_notified and now - e.last_hit_ns >= e.idle_timeout_ns:
+                    e.idle_notified = True
+                    te = p4r.TableEntry(table_id=table.id, match=encode_match(info, e.match), priority=e.priority,
+                                        idle_timeout_ns=e.idle_timeout_ns, controller_metadata=e.controller_metadata,
+                                        metadata=e.metadata)
+                    expired.append(te)
+        if expired:
+            note = p4r.IdleTimeoutNotification(table_entry=expired, timestamp=time.time_ns())
+            self._to_primaries(p4r.StreamMessageResponse(idle_timeout_notification=note))
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def _check_device(self, device_id: int) -> None:
+        if device_id != self.switch.device_id:
+            raise P4RuntimeError(NOT_FOUND, f"device id {device_id} is not served here (this is device {self.switch.device_id})")
+
+    def _check_primary(self, request: Any) -> None:
+        eid = election_id_of(request)
+        if not self.arbiter.is_primary(request.device_id, request.role, eid):
+            raise P4RuntimeError(PERMISSION_DENIED, "not primary")
+
+    # -- RPCs ---------------------------------------------------------------------------------------------
+    def Capabilities(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return p4r.CapabilitiesResponse(p4runtime_api_version=API_VERSION)
+
+    def SetForwardingPipelineConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            self._check_device(request.device_id)
+            self._check_primary(request)
+            self._set_config(request)
+        except P4RuntimeError as exc:
+            _abort(context, exc)
+        return p4r.SetForwardingPipelineConfigResponse()
+
+    def _set_config(self, request: Any) -> None:
+        A = p4r.SetForwardingPipelineConfigRequest
+        action = request.action
+        cfg = request.config
+        cookie = cfg.cookie.cookie if cfg.HasField("cookie") else None
+        with self._config_lock:
+            if action == A.COMMIT:
+                saved = self.switch.saved
+                if saved is None:
+                    raise P4RuntimeError(NOT_FOUND, "COMMIT: no saved pipeline config (use VERIFY_AND_SAVE first)")
+                self._commit(saved)
+                self.switch.saved = None
+                return
+            if action not in (A.VERIFY, A.VERIFY_AND_SAVE, A.VERIFY_AND_COMMIT, A.RECONCILE_AND_COMMIT):
+                raise P4RuntimeError(INVALID_ARGUMENT, "SetForwardingPipelineConfig: action is not set")
+            verified = self.switch.verify(cfg.p4info, cfg.p4_device_config, cookie)
+            if action == A.VERIFY:
+                return
+            if action == A.VERIFY_AND_SAVE:
+                self.switch.saved = verified
+                return
+            self._commit(verified, reconcile=action == A.RECONCILE_AND_COMMIT)
+
+    def _commit(self, config: PipelineConfig, reconcile: bool = False) -> None:
+        p4info = config.p4info
+        struct_ids = {d.preamble.id for d in p4info.digests if d.type_spec.WhichOneof("type_spec") != "bitstring"}
+        self.digests.reset()
+        self.digests._struct = struct_ids
+        self.switch.commit(config, reconcile=reconcile)
+
+    def GetForwardingPipelineConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        R = p4r.GetForwardingPipelineConfigRequest
+        try:
+            self._check_device(request.device_id)
+        except P4RuntimeError as exc:
+            _abort(context, exc)
+        resp = p4r.GetForwardingPipelineConfigResponse()
+        cfg = self.switch.config
+        if cfg is None:
+            return resp  # as PI: an empty config when none is set
+        rt = request.response_type
+        if rt not in (R.ALL, R.COOKIE_ONLY, R.P4INFO_AND_COOKIE, R.DEVICE_CONFIG_AND_COOKIE):
+            _abort(context, P4RuntimeError(INVALID_ARGUMENT, f"unknown response_type {rt}"))
+        if rt in (R.ALL, R.P4INFO_AND_COOKIE):
+            resp.config.p4info.CopyFrom(cfg.p4info)
+        if rt in (R.ALL, R.DEVICE_CONFIG_AND_COOKIE):
+            resp.config.p4_device_config = cfg.device_config
+        if cfg.cookie is not None:
+            resp.config.cookie.cookie = cfg.cookie
+        return resp
+
+    def Write(self, request: Any, context: grpc.ServicerContext) -> Any:
+        W = p4r.WriteRequest
+        try:
+            self._check_device(request.device_id)
+            self._check_primary(request)
+            state = self.switch.state
+            if request.atomicity not in (W.CONTINUE_ON_ERROR, W.ROLLBACK_ON_ERROR, W.DATAPLANE_ATOMIC):
+                raise P4RuntimeError(INVALID_ARGUMENT, f"unknown atomicity {request.atomicity}")
+        except P4RuntimeError as exc:
+            _abort(context, exc)
+        errors: list[P4RuntimeError | None] = []
+        with self._write_lock:
+            if request.atomicity == W.CONTINUE_ON_ERROR:
+                for upd in request.updates:
+                    errors.append(self._apply(state, upd)[1])
+            elif request.atomicity == W.ROLLBACK_ON_ERROR:
+                errors = self._apply_all_or_none(state, request.updates)
+            else:
+                with self.switch.quiesced():
+                    errors = self._apply_all_or_none(state, request.updates)
+        if any(e is not None for e in errors):
+            self._write_failure(context, errors)
+        return p4r.WriteResponse()
+
+    @staticmethod
+    def _apply(state: Any, upd: Any) -> tuple[Any, P4RuntimeError | None]:
+        try:
+            return apply_update(state, upd), None
+        except P4RuntimeError as exc:
+            return None, exc
+        except Exception as exc:  # a bug must surface as an error on this update, not kill the RPC
+            log.exception("update failed unexpectedly")
+            return None, P4RuntimeError(INTERNAL, f"internal error: {exc}")
+
+    def _apply_all_or_none(self, state: Any, updates: Any) -> list[P4RuntimeError | None]:
+        undos = []
+        for i, upd in enumerate(updates):
+            undo, err = self._apply(state, upd)
+            if err is not None:
+                for u in reversed(undos):
+                    u()
+                errors: list[P4RuntimeError | None] = [
+                    P4RuntimeError(ABORTED, "rolled back: another update of the batch failed")
+                ] * len(updates)
+                errors[i] = err
+                return errors
+            undos.append(undo)
+        return [None] * len(updates)
+
+    @staticmethod
+    def _write_failure(context: grpc.ServicerContext, errors: list[P4RuntimeError | None]) -> None:
+        """gRPC UNKNOWN with one p4.v1.Error per update, as PI and the spec lay it out."""
+        status = rpc_status.Status(code=UNKNOWN, message="Write failure.")
+        for e in errors:
+            err = p4r.Error(canonical_code=OK) if e is None else p4r.Error(
+                canonical_code=e.code, message=e.message, space=ERROR_SPACE)
+            status.details.add().Pack(err)
+        context.set_trailing_metadata([("grpc-status-details-bin", status.SerializeToString())])
+        context.abort(grpc.StatusCode.UNKNOWN, "Write failure.")
+
+    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            self._check_device(request.device_id)
+            state = self.switch.state
+            # Resolve everything first so that an error is reported before any chunk is sent.
+            resp = p4r.ReadResponse()
+            size = 0
+            chunks = []
+            for ent in request.entities:
+                for e in read_entities(state, ent):
+                    resp.entities.append(e)
+                    size += e.ByteSize()
+                    if size >= READ_CHUNK:
+                        chunks.append(resp)
+                        resp = p4r.ReadResponse()
+                        size = 0
+            if resp.entities or not chunks:
+                chunks.append(resp)
+        except P4RuntimeError as exc:
+            _abort(context, exc)
+        yield from chunks
+
+    # -- the stream channel ------------------------------------------------------------------------------------
+    def StreamChannel(self, request_iterator: Any, context: grpc.ServicerContext) -> Any:
+        out: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+        state: dict[str, Any] = {"ctl": None, "error": None}
+
+        def send(msg: Any) -> None:
+            try:
+                out.put_nowait(msg)
+            except queue.Full:
+                log.warning("stream send queue full: message dropped")
+
+        def reader() -> None:
+            try:
+                for req in request_iterator:
+                    err = self._stream_request(req, state, send)
+                    if err is not None:
+                        state["error"] = err
+                        break
+            except grpc.RpcError:
+                pass
+            except Exception as exc:  # a malformed stream must end the stream, not the server
+                log.exception("stream reader failed")
+                state["error"] = P4RuntimeError(INTERNAL, str(exc))
+            finally:
+                out.put(_END)
+
+        t = threading.Thread(target=reader, name="p4sim-stream", daemon=True)
+        t.start()
+        context.add_callback(lambda: out.put(_END))
+        try:
+            while True:
+                msg = out.get()
+                if msg is _END:
+                    break
+                yield msg
+        finally:
+            if state["ctl"] is not None:
+                self.arbiter.leave(state["ctl"])
+        if state["error"] is not None:
+            _abort(context, state["error"])
+
+    def _stream_request(self, req: Any, st: dict[str, Any], send: Any) -> P4RuntimeError | None:
+        kind = req.WhichOneof("update")
+        ctl: Controller | None = st["ctl"]
+        if kind == "arbitration":
+            arb = req.arbitration
+            eid = election_id_of(arb)
+            role = arb.role.name if arb.HasField("role") else ""
+            try:
+                if ctl is None:
+                    if arb.device_id != self.switch.device_id:
+                        return P4RuntimeError(NOT_FOUND, f"device id {arb.device_id} is not served here")
+                    if arb.HasField("role") and arb.role.HasField("config"):
+                        return P4RuntimeError(UNIMPLEMENTED, "role.config is not supported by p4sim")
+                    ctl = Controller(arb.device_id, role, eid, send)
+                    self.arbiter.join(ctl)
+                    st["ctl"] = ctl
+                else:
+                    if arb.device_id != ctl.device_id:
+                        return P4RuntimeError(FAILED_PRECONDITION, "device id differs from this stream's")
+                    if role != ctl.role:
+                        return P4RuntimeError(FAILED_PRECONDITION, "role differs from this stream's (open a new stream)")
+                    self.arbiter.update(ctl, eid)
+            except P4RuntimeError as exc:
+                return exc
+            return None
+        if ctl is None:
+            return P4RuntimeError(FAILED_PRECONDITION, "send a MasterArbitrationUpdate first")
+        is_primary = self.arbiter.is_primary(ctl.device_id, ctl.role, ctl.election_id)
+        if kind == "packet":
+            try:
+                if not is_primary:
+                    raise P4RuntimeError(PERMISSION_DENIED, "PacketOut from a backup controller")
+                self._packet_out(req.packet)
+            except P4RuntimeError as exc:
+                send(p4r.StreamMessageResponse(error=p4r.StreamError(
+                    canonical_code=exc.code, message=exc.message, space=ERROR_SPACE,
+                    packet_out=p4r.PacketOutError(packet_out=req.packet))))
+        elif kind == "digest_ack":
+            if is_primary:
+                self.digests.ack(req.digest_ack.digest_id, req.digest_ack.list_id)
+        return None
+
+    def _packet_out(self, pkt: Any) -> None:
+        state = self.switch.state
+        fields = {f.id: f for f in state.packet_out_fields}
+        values: dict[int, int] = {}
+        for md in pkt.metadata:
+            f = fields.get(md.metadata_id)
+            if f is None:
+                raise P4RuntimeError(INVALID_ARGUMENT, f"PacketOut: unknown metadata id {md.metadata_id}")
+            values[f.id] = decode_uint(md.value, f.bitwidth, f"PacketOut metadata {f.name}")
+        self.switch.packet_out(pkt.payload, values)
+
+
+class P4RuntimeServer:
+    """A running gRPC server for one switch; ``port`` is the bound TCP port."""
+
+    def __init__(self, switch: Switch, address: str = "127.0.0.1:9559", *, max_workers: int = 32,
+                 tick_interval: float = 0.05) -> None:
+        self.switch = switch
+        self.service = P4RuntimeService(switch)
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4sim-grpc"),
+            options=[("grpc.max_receive_message_length", MAX_RECEIVE),
+                     ("grpc.max_send_message_length", MAX_RECEIVE),
+                     ("grpc.so_reuseport", 0)],
+        )
+        p4r_grpc.add_P4RuntimeServicer_to_server(self.service, self._server)
+        try:
+            self.port = self._server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {address}: {exc}") from None
+        if self.port == 0:
+            raise OSError(f"cannot listen on {address} (address in use or invalid)")
+        self.address = address.rsplit(":", 1)[0] + f":{self.port}"
+        self._stop = threading.Event()
+        self._tick_interval = tick_interval
+        self._ticker = threading.Thread(target=self._tick_loop, name="p4sim-tick", daemon=True)
+
+    def start(self) -> "P4RuntimeServer":
+        self._server.start()
+        self._ticker.start()
+        return self
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self._tick_interval):
+            try:
+                self.service.tick()
+            except Exception:
+                log.exception("periodic work failed")
+
+    def stop(self, grace: float = 0.5) -> None:
+        self._stop.set()
+        self._server.stop(grace).wait()
+        if self._ticker.is_alive():
+            self._ticker.join(timeout=2)

@@ -1,0 +1,384 @@
+"""The switch: pipeline configs, the data-plane loop, and the contract with the engine.
+
+The engine (``p4sim.engine``) plugs in through :class:`PipelineFactory`; the P4Runtime server
+(``p4sim.server``) drives :class:`Switch` to set pipelines and subscribes to its events
+(packet-ins, digests).  Frames come from a :class:`~p4sim.ports.PortBackend` into a queue and
+are processed one at a time by a single data-plane thread, apart from the gRPC thread pool;
+no lock is held while a packet is processed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from p4sim.device_config import DeviceConfigError, p4info_digest, parse_device_config
+from p4sim.ports import PcapWriter, PortBackend
+from p4sim.server.errors import FAILED_PRECONDITION, INVALID_ARGUMENT, P4RuntimeError
+from p4sim.state import RuntimeState, StateBuildError, build_state
+
+log = logging.getLogger("p4sim.switch")
+
+DEFAULT_DROP_PORT = 511
+
+
+# -- the engine contract -----------------------------------------------------------------------------
+@dataclass
+class Result:
+    """What one packet produced.
+
+    ``outputs``: frames to transmit, ``(egress port, bytes)``; a frame sent to the CPU port is
+    turned into a PacketIn by the switch (the ``packet_in`` controller header is parsed off
+    its front), one sent to the drop port is discarded.  ``packet_ins``: PacketIns produced
+    directly, ``(payload, {metadata name: value})``.  ``digests``: ``(digest id, values in
+    the digest struct's field order)``.
+    """
+
+    outputs: list[tuple[int, bytes]] = field(default_factory=list)
+    packet_ins: list[tuple[bytes, dict[str, int]]] = field(default_factory=list)
+    digests: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+
+
+class Pipeline(Protocol):
+    def process(self, port: int, data: bytes) -> Result:
+        """Run one frame received on ``port`` through the program.  Must not raise for any frame."""
+
+
+class PipelineFactory(Protocol):
+    def build(self, program: Any, state: RuntimeState) -> Pipeline:
+        """A pipeline for a compiled program that reads and updates ``state`` per packet.
+
+        Called once per SetForwardingPipelineConfig (VERIFY included); it may install the
+        program's const entries into ``state`` (``TableEntry(..., is_const=True)``).
+        """
+
+
+class DropPipeline:
+    """Stand-in while no engine is available: every frame is dropped."""
+
+    def process(self, port: int, data: bytes) -> Result:
+        return Result()
+
+
+class DropPipelineFactory:
+    def build(self, program: Any, state: RuntimeState) -> Pipeline:
+        return DropPipeline()
+
+
+def default_pipeline_factory() -> PipelineFactory:
+    """The engine's factory (``p4sim.engine.pipeline_factory()``) if the engine is installed."""
+    try:
+        from p4sim import engine  # type: ignore[attr-defined]
+
+        return engine.pipeline_factory()  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        log.warning("p4sim.engine is not available: pipelines will drop every packet")
+        return DropPipelineFactory()
+
+
+Compiler = Callable[[str, str], Any]
+
+
+def default_compiler(source: str, filename: str) -> Any:
+    from p4sim.compiler import compile_source  # the front end; imported lazily
+
+    return compile_source(source, filename=filename)
+
+
+# -- pipeline configs ----------------------------------------------------------------------------------
+@dataclass
+class PipelineConfig:
+    """A verified pipeline: the P4Runtime view (p4info, cookie, device config) and the live parts."""
+
+    p4info: Any
+    device_config: bytes
+    cookie: int | None
+    program: Any
+    state: RuntimeState
+    pipeline: Pipeline
+
+
+def _describe_p4info_difference(a: Any, b: Any) -> str:
+    """Name the first entity that differs between two P4Infos (for a useful error message)."""
+    for kind in ("tables", "actions", "counters", "direct_counters", "meters", "direct_meters",
+                 "registers", "digests", "controller_packet_metadata"):
+        ea = {e.preamble.name: e for e in getattr(a, kind)}
+        eb = {e.preamble.name: e for e in getattr(b, kind)}
+        for name in sorted(set(ea) | set(eb)):
+            if name not in ea:
+                return f"{kind[:-1]} {name} is only in the P4Info sent"
+            if name not in eb:
+                return f"{kind[:-1]} {name} is missing from the P4Info sent"
+            if ea[name] != eb[name]:
+                return f"{kind[:-1]} {name} differs"
+    return "the messages differ"
+
+
+class Switch:
+    """One p4sim device: pipeline configs, ports, the data-plane thread and its events."""
+
+    def __init__(
+        self,
+        *,
+        device_id: int = 1,
+        cpu_port: int | None = None,
+        drop_port: int = DEFAULT_DROP_PORT,
+        ports: PortBackend | None = None,
+        compiler: Compiler | None = None,
+        pipeline_factory: PipelineFactory | None = None,
+        pcap: PcapWriter | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.cpu_port = cpu_port
+        self.drop_port = drop_port
+        self.ports = ports
+        self.compiler = compiler or default_compiler
+        self.pipeline_factory = pipeline_factory or default_pipeline_factory()
+        self.pcap = pcap
+        self.config: PipelineConfig | None = None
+        self.saved: PipelineConfig | None = None
+        self._compiled: OrderedDict[str, Any] = OrderedDict()
+        self._config_lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=100_000)
+        self._thread: threading.Thread | None = None
+        self._pause_lock = threading.Lock()
+        self._paused = threading.Event()
+        self._resume = threading.Event()
+        # events, set by the P4Runtime server
+        self.on_packet_in: Callable[[bytes, list[tuple[int, int]]], None] | None = None
+        self.on_digest: Callable[[int, tuple[int, ...]], None] | None = None
+        self.stats = {"received": 0, "sent": 0, "dropped": 0, "packet_in": 0, "errors": 0}
+
+    # -- pipeline configs ------------------------------------------------------------------------
+    def compile_config(self, device_config: bytes) -> Any:
+        """Compile a device config's source with the front end, cached by content hash."""
+        try:
+            cfg = parse_device_config(device_config)
+        except DeviceConfigError as exc:
+            raise P4RuntimeError(INVALID_ARGUMENT, str(exc)) from None
+        key = hashlib.sha256(device_config).hexdigest()
+        program = self._compiled.get(key)
+        if program is None:
+            try:
+                program = self.compiler(cfg.source, cfg.filename)
+            except Exception as exc:  # the front end's CompileError, or anything it did not foresee
+                raise P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config does not compile: {exc}") from None
+            self._compiled[key] = program
+            while len(self._compiled) > 8:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(key)
+        return cfg, program
+
+    def verify(self, p4info: Any, device_config: bytes, cookie: int | None) -> PipelineConfig:
+        """Check a config fully (compile, compare P4Infos, build state and pipeline); apply nothing."""
+        if not p4info.ByteSize():
+            raise P4RuntimeError(INVALID_ARGUMENT, "ForwardingPipelineConfig has no p4info")
+        cfg, program = self.compile_config(device_config)
+        if cfg.p4info_sha256 != p4info_digest(p4info):
+            compiled = program.p4info()
+            if compiled != p4info:
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT,
+                    "the P4Info does not belong to the program in p4_device_config: "
+                    + _describe_p4info_difference(compiled, p4info),
+                )
+        try:
+            state = build_state(p4info)
+        except StateBuildError as exc:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"p4info: {exc}") from None
+        pipeline = self.pipeline_factory.build(program, state)
+        return PipelineConfig(p4info, device_config, cookie, program, state, pipeline)
+
+    def commit(self, config: PipelineConfig, *, reconcile: bool = False) -> None:
+        """Make ``config`` the running pipeline; with ``reconcile``, carry over what still fits."""
+        with self._config_lock:
+            old = self.config
+            if reconcile and old is not None:
+                _carry_over(old, config)
+            self.config = config
+
+    def set_pipeline(self, p4info: Any, device_config: bytes, cookie: int | None = None) -> PipelineConfig:
+        config = self.verify(p4info, device_config, cookie)
+        self.commit(config)
+        return config
+
+    @property
+    def state(self) -> RuntimeState:
+        cfg = self.config
+        if cfg is None:
+            raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config set for this device")
+        return cfg.state
+
+    # -- data plane -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="p4sim-dataplane", daemon=True)
+        self._thread.start()
+        if self.ports is not None:
+            self.ports.start(self.receive)
+
+    def stop(self) -> None:
+        if self.ports is not None:
+            self.ports.close()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.pcap is not None:
+            self.pcap.close()
+
+    def receive(self, port: int, frame: bytes) -> None:
+        """A frame arrived on ``port`` (called by port backends, from their threads)."""
+        if self.pcap is not None:
+            self.pcap.write(port, "in", frame)
+        try:
+            self._queue.put_nowait((port, frame))
+        except queue.Full:
+            self.stats["dropped"] += 1
+
+    def packet_out(self, payload: bytes, metadata: dict[int, int]) -> None:
+        """Inject a PacketOut at the CPU port, its ``packet_out`` header in front (as bmv2 does)."""
+        if self.cpu_port is None:
+            raise P4RuntimeError(FAILED_PRECONDITION, "no CPU port configured (--cpu-port): PacketOut dropped")
+        state = self.state
+        header = pack_header(state.packet_out_fields, metadata)
+        self._queue.put((self.cpu_port, header + payload))
+
+    @contextmanager
+    def quiesced(self) -> Iterator[None]:
+        """Hold the data plane between two packets (for DATAPLANE_ATOMIC writes)."""
+        with self._pause_lock:
+            if self._thread is None or not self._thread.is_alive():
+                yield
+                return
+            self._paused.clear()
+            self._resume.clear()
+            self._queue.put(_PAUSE)
+            self._paused.wait(timeout=5)
+            try:
+                yield
+            finally:
+                self._resume.set()
+
+    def _run(self) -> None:
+        q = self._queue
+        stats = self.stats
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if item is _PAUSE:
+                self._paused.set()
+                self._resume.wait(timeout=30)
+                continue
+            cfg = self.config
+            port, frame = item
+            stats["received"] += 1
+            if cfg is None:
+                stats["dropped"] += 1
+                continue
+            try:
+                result = cfg.pipeline.process(port, frame)
+            except Exception:  # a bug in a pipeline must not stop the switch
+                stats["errors"] += 1
+                log.exception("pipeline raised on a frame from port %d", port)
+                continue
+            self._deliver(cfg, result)
+
+    def _deliver(self, cfg: PipelineConfig, result: Result) -> None:
+        for out_port, frame in result.outputs:
+            if out_port == self.cpu_port:
+                fields = cfg.state.packet_in_fields
+                values, payload = unpack_header(fields, frame)
+                if values is None:
+                    self.stats["dropped"] += 1
+                    continue
+                self._packet_in(payload, list(zip((f.id for f in fields), values)))
+            elif out_port == self.drop_port:
+                self.stats["dropped"] += 1
+            else:
+                self.stats["sent"] += 1
+                if self.pcap is not None:
+                    self.pcap.write(out_port, "out", frame)
+                if self.ports is not None:
+                    self.ports.send(out_port, frame)
+        for payload, md in result.packet_ins:
+            ids = {f.name: f.id for f in cfg.state.packet_in_fields}
+            self._packet_in(payload, [(ids[k], v) for k, v in md.items() if k in ids])
+        if result.digests and self.on_digest is not None:
+            for digest_id, values in result.digests:
+                self.on_digest(digest_id, values)
+
+    def _packet_in(self, payload: bytes, metadata: list[tuple[int, int]]) -> None:
+        self.stats["packet_in"] += 1
+        if self.on_packet_in is not None:
+            self.on_packet_in(payload, metadata)
+
+
+_PAUSE = object()
+
+
+def pack_header(fields: Any, values: dict[int, int]) -> bytes:
+    """Serialise controller-header fields MSB first, padded with zero bits to a whole byte."""
+    acc = 0
+    bits = 0
+    for f in fields:
+        acc = (acc << f.bitwidth) | (values.get(f.id, 0) & ((1 << f.bitwidth) - 1))
+        bits += f.bitwidth
+    pad = -bits % 8
+    return (acc << pad).to_bytes((bits + pad) // 8, "big") if bits else b""
+
+
+def unpack_header(fields: Any, frame: bytes) -> tuple[list[int] | None, bytes]:
+    """Split a controller header off the front of ``frame``; (None, frame) when it is too short."""
+    bits = sum(f.bitwidth for f in fields)
+    nbytes = (bits + 7) // 8
+    if len(frame) < nbytes:
+        return None, frame
+    acc = int.from_bytes(frame[:nbytes], "big") >> (nbytes * 8 - bits)
+    values = []
+    shift = bits
+    for f in fields:
+        shift -= f.bitwidth
+        values.append((acc >> shift) & ((1 << f.bitwidth) - 1))
+    return values, frame[nbytes:]
+
+
+def _carry_over(old: PipelineConfig, new: PipelineConfig) -> None:
+    """RECONCILE_AND_COMMIT: keep entries of tables, externs and PRE state whose definition did not change."""
+    old_info = {t.preamble.id: t for t in old.p4info.tables}
+    old_actions = {a.preamble.id: a for a in old.p4info.actions}
+    new_actions = {a.preamble.id: a for a in new.p4info.actions}
+    for t in new.p4info.tables:
+        prev = old_info.get(t.preamble.id)
+        if prev is None or prev != t:
+            continue
+        if any(old_actions.get(r.id) != new_actions.get(r.id) for r in t.action_refs):
+            continue
+        src = old.state.tables[t.preamble.id].table
+        dst = new.state.tables[t.preamble.id].table
+        for entry in src.entries():
+            if not entry.is_const and dst.get(entry.match, entry.priority) is None:
+                dst.insert(entry)
+        dst.default_result = src.default_result
+    # Copy cell contents into the new objects: the new pipeline is already bound to them.
+    prev_counters = {e.preamble.id: e for e in old.p4info.counters}
+    for e in new.p4info.counters:
+        if prev_counters.get(e.preamble.id) == e:
+            src_c, dst_c = old.state.counters[e.preamble.id], new.state.counters[e.preamble.id]
+            dst_c.packets, dst_c.bytes = list(src_c.packets), list(src_c.bytes)
+    prev_registers = {e.preamble.id: e for e in old.p4info.registers}
+    for e in new.p4info.registers:
+        if prev_registers.get(e.preamble.id) == e:
+            new.state.registers[e.preamble.id].cells = list(old.state.registers[e.preamble.id].cells)
+    new.state.pre.groups.update(old.state.pre.groups)
+    new.state.pre.sessions.update(old.state.pre.sessions)
