@@ -118,10 +118,18 @@ class PipelineProgram(_Strict):
     defines: dict[str, str | int] = Field(default_factory=dict)
 
 
+class PortBinding(_Strict):
+    """(port, VLAN) -> VSID without naming endpoints: MACs behind it are learned."""
+
+    vsid: Vsid
+    vlan: VlanId | None = None
+
+
 class Port(_Strict):
     port: PortNumber
     role: Literal["access", "network"]
     mtu: int = Field(default=1500, ge=576, le=65535, description="largest IP packet (L3 MTU) leaving this port")
+    bindings: list[PortBinding] = Field(default_factory=list, description="extra (VLAN -> VSID) bindings of an access port")
 
 
 class NextHop(_Strict):
@@ -152,6 +160,9 @@ class Switch(_Strict):
     ]
     nve_mac: Mac
     local_pas: list[Address] = Field(min_length=1, description="this NVE's provider addresses")
+    cpu_port: PortNumber = Field(default=255, description="the target's CPU port (p4sim --cpu-port)")
+    mac_ageing_s: int = Field(default=300, ge=1, le=86400, description="idle time before a learned MAC is removed")
+    punt_rate_pps: int = Field(default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)")
     outer_ttl: int = Field(default=64, ge=1, le=255)
     dscp_mode: Literal["uniform", "pipe"] = "uniform"
     dscp: int = Field(default=0, ge=0, le=63, description="outer DSCP in pipe mode")

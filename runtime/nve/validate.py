@@ -82,7 +82,9 @@ def validate_overlay(overlay: Overlay) -> list[Problem]:
     _check_names(c, overlay)
     _check_switches(c, overlay)
     _check_subnets(c, overlay)
-    _check_endpoints(c, overlay, idx)
+    port_vlan: dict = {}
+    _check_bindings(c, overlay, idx, port_vlan)
+    _check_endpoints(c, overlay, idx, port_vlan)
     _check_remote_nves(c, overlay, idx)
     _check_routes(c, overlay, idx)
     return c.problems
@@ -166,11 +168,40 @@ def _check_subnets(c: _Collector, o: Overlay) -> None:
                 c.add(base + ("bum", "group"), "a group address is only used with mode: multicast")
 
 
-def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
+def _bind(c: _Collector, path: ConfigPath, switch: str, port: int, vlan: int | None, vsid: int,
+          port_vlan: dict) -> None:
+    """One (switch, port, VLAN) carries one VSID, and one VSID one tag per port (egress pushes it)."""
+    key = (switch, port, vlan)
+    tag = "untagged" if vlan is None else f"VLAN {vlan}"
+    if key in port_vlan and port_vlan[key][0] != vsid:
+        c.add(path, f"{tag} on {switch} port {port} is already used by VSID "
+              f"{vsid_text(port_vlan[key][0])} ({format_path(port_vlan[key][1])})")
+        return
+    for (sw, p, other_vlan), (other_vsid, other_path) in port_vlan.items():
+        if sw == switch and p == port and other_vsid == vsid and other_vlan != vlan:
+            other = "untagged" if other_vlan is None else f"VLAN {other_vlan}"
+            c.add(path, f"VSID {vsid_text(vsid)} is already {other} on {switch} port {port} "
+                  f"({format_path(other_path)}); one subnet has one tag per port")
+            return
+    port_vlan.setdefault(key, (vsid, path[:-1] if path[-1] == "vlan" else path))
+
+
+def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: dict) -> None:
+    for i, sw in enumerate(o.switches):
+        for j, port in enumerate(sw.ports):
+            for k, b in enumerate(port.bindings):
+                base: ConfigPath = ("switches", i, "ports", j, "bindings", k)
+                if port.role != "access":
+                    c.add(base, f"port {port.port} is a {port.role} port, only access ports carry subnets")
+                if b.vsid not in idx.subnets:
+                    c.add(base + ("vsid",), f"VSID {vsid_text(b.vsid)} is not a subnet of any tenant")
+                _bind(c, base + ("vlan",), sw.name, port.port, b.vlan, b.vsid, port_vlan)
+
+
+def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: dict) -> None:
     ca_seen: dict[tuple[int, object], ConfigPath] = {}
     mac_seen: dict[tuple[int, str], ConfigPath] = {}
     tenant_ca: dict[tuple[str, object], tuple[ConfigPath, int]] = {}
-    port_vlan: dict[tuple[str, int, int | None], tuple[int, ConfigPath]] = {}
     for e, ep in enumerate(o.endpoints):
         base: ConfigPath = ("endpoints", e)
         sub_entry = idx.subnets.get(ep.vsid)
@@ -229,13 +260,7 @@ def _check_local_attachment(c: _Collector, base: ConfigPath, ep: Endpoint, att: 
         c.add(base + ("port",), f"port {att.port} is not a port of switch {sw.name}")
     elif role != "access":
         c.add(base + ("port",), f"port {att.port} of switch {sw.name} is a {role} port, endpoints attach to access ports")
-    key = (sw.name, att.port, att.vlan)
-    if key in port_vlan and port_vlan[key][0] != ep.vsid:
-        vlan = "untagged" if att.vlan is None else f"VLAN {att.vlan}"
-        c.add(base + ("vlan",), f"{vlan} on {sw.name} port {att.port} is already used by VSID "
-              f"{vsid_text(port_vlan[key][0])} ({format_path(port_vlan[key][1])})")
-    else:
-        port_vlan.setdefault(key, (ep.vsid, base))
+    _bind(c, base + ("vlan",), sw.name, att.port, att.vlan, ep.vsid, port_vlan)
     if att.pa is not None and att.pa not in sw.local_pas:
         c.add(base + ("pa",), f"{att.pa} is not a local PA of switch {sw.name}")
 

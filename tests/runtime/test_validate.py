@@ -303,3 +303,22 @@ def test_unknown_key_rejected():
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(OverlayError, match="cannot read"):
         load_overlay(tmp_path / "missing.yaml")
+
+
+def test_port_bindings_rules():
+    def fn(d):
+        d["switches"][0]["ports"][1]["bindings"] = [{"vsid": 0x2001, "vlan": 7}, {"vsid": 0x5005}]
+        d["switches"][0]["ports"][2]["bindings"] = [{"vsid": 0x2001}]
+        d["switches"][0]["ports"][0]["bindings"] = [{"vsid": 0x2001, "vlan": 10}]
+    probs = mutate(fn)
+    assert_one(probs, "switches[0].ports[1].bindings[1].vsid", "VSID 0x005005 is not a subnet")
+    assert_one(probs, "switches[0].ports[2].bindings[0]", "is a network port")
+    # the binding claims VLAN 10 on port 1 for red; endpoint a (blue) then collides with it
+    assert_one(probs, "endpoints[0].attachment.vlan", "VLAN 10 on tor1 port 1 is already used by VSID 0x002001")
+
+
+def test_one_vsid_two_tags_on_a_port():
+    def fn(d):
+        d["endpoints"].append({"name": "c", "vsid": 0x1001, "mac": "52:54:00:00:00:03",
+                               "attachment": {"switch": "tor1", "port": 1, "vlan": 11}})
+    assert_one(mutate(fn), "endpoints[3].attachment.vlan", "VSID 0x001001 is already VLAN 10 on tor1 port 1")

@@ -1,0 +1,545 @@
+"""Overlay description (+ learned endpoints) -> the entities each switch should hold.
+
+Indices the pipeline uses (vsi, tunnel, nexthop, ECMP group) are allocated here. They
+are reused from what a switch already holds (`Allocations.from_installed`) and new ones
+take the lowest free number, so an edit changes only the entries it is about.
+The meaning of every table and parameter is in docs/pipeline.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from nve import contract as C
+from nve.entities import (CloneSession, DigestConfig, Entity, Exact, MeterConfig, MulticastGroup, TableEntry, lpm,
+                          make_match, make_params)
+from nve.loader import ConfigPath, Problem
+from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
+from nve.validate import OverlayIndex, vsid_text
+
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def mac_int(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
+
+
+def mac_text(value: int) -> str:
+    raw = f"{value:012x}"
+    return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+
+
+def multicast_mac(group: IP) -> int:
+    """RFC 1112 / RFC 2464 group MAC of an IP multicast address."""
+    if group.version == 4:
+        return 0x01005E000000 | (int(group) & 0x7FFFFF)
+    return 0x333300000000 | (int(group) & 0xFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class LearnedEndpoint:
+    """A MAC learned from a digest: part of the desired state until it ages out."""
+
+    switch: str
+    vsid: int
+    mac: str
+    port: int
+
+
+@dataclass(frozen=True)
+class TunnelKey:
+    src: IP
+    dst: IP
+    flow_id: bool
+
+
+@dataclass
+class Allocator:
+    """Stable small-integer ids: keep what exists, give new keys the lowest free id."""
+
+    low: int
+    high: int
+    current: dict[object, int] = field(default_factory=dict)
+
+    def assign(self, keys: Iterable[object], what: str) -> tuple[dict[object, int], list[str]]:
+        wanted = list(dict.fromkeys(keys))
+        out: dict[object, int] = {}
+        used: set[int] = set()
+        for k in wanted:
+            if k in self.current and self.low <= self.current[k] <= self.high and self.current[k] not in used:
+                out[k] = self.current[k]
+                used.add(out[k])
+        errors = []
+        free = (i for i in range(self.low, self.high + 1) if i not in used)
+        for k in wanted:
+            if k not in out:
+                nxt = next(free, None)
+                if nxt is None:
+                    errors.append(f"more {what}s than the {self.high - self.low + 1} ids available")
+                    break
+                out[k] = nxt
+        return out, errors
+
+
+@dataclass
+class Allocations:
+    """Ids already in use on a switch, recovered from its tables."""
+
+    vsi: dict[object, int] = field(default_factory=dict)         # vsid -> vsi
+    tunnel: dict[object, int] = field(default_factory=dict)      # TunnelKey -> tunnel
+    nexthop: dict[object, int] = field(default_factory=dict)     # (port, dmac, vid) -> nexthop
+    ecmp: dict[object, int] = field(default_factory=dict)        # tuple(nexthop ids) -> group
+
+    @classmethod
+    def from_installed(cls, installed: Iterable[Entity]) -> "Allocations":
+        a = cls()
+        ecmp_members: dict[int, dict[int, int]] = defaultdict(dict)
+        for e in installed:
+            if not isinstance(e, TableEntry) or e.is_default:
+                continue
+            params = dict(e.params)
+            match = dict(e.match)
+            if e.table == C.VSI_INFO and "vsid" in params:
+                a.vsi[params["vsid"]] = match["vsi"].value
+            elif e.table == C.TUNNEL_REMOTE and "dst_pa" in params:
+                ctor = ipaddress.IPv4Address if e.action == C.SET_REMOTE_V4 else ipaddress.IPv6Address
+                key = TunnelKey(ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"]))
+                a.tunnel[key] = match["tunnel"].value
+            elif e.table == C.REPLICA and "dst_pa" in params:
+                ctor = ipaddress.IPv4Address if e.action == C.REPLICA_V4 else ipaddress.IPv6Address
+                key = TunnelKey(ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"]))
+                a.tunnel.setdefault(key, match["rid"].value)
+            elif e.table == C.NEXTHOP and "port" in params:
+                a.nexthop[(params["port"], params["dmac"], params["vid"])] = match["nexthop"].value
+            elif e.table == C.ECMP and "nexthop" in params:
+                ecmp_members[match["group"].value][match["bucket"].value] = params["nexthop"]
+        for group, buckets in ecmp_members.items():
+            a.ecmp[tuple(buckets[b] for b in sorted(buckets))] = group
+        return a
+
+
+@dataclass
+class SwitchState:
+    """The desired entities of one switch and the ids chosen for them (for show/stats)."""
+
+    switch: str
+    entities: list[Entity]
+    vsi: dict[int, int]                  # vsid -> vsi
+    tunnels: dict[TunnelKey, int]        # -> tunnel index
+    tunnel_names: dict[int, str]         # tunnel index -> remote NVE name
+    problems: list[Problem]
+
+
+def _tier(table: str) -> int:
+    return C.TIERS[table]
+
+
+def _entry(table: str, action: str, *, priority: int = 0, idle_timeout_ns: int = 0, params: dict | None = None,
+           **match: object) -> TableEntry:
+    return TableEntry(table, make_match(**match), action, make_params(**(params or {})), priority=priority,
+                      idle_timeout_ns=idle_timeout_ns, tier=_tier(table))
+
+
+def is_local_attachment(e: Entity) -> bool:
+    """Entries that deliver to a locally attached endpoint: replacing them is a 'break'."""
+    return isinstance(e, TableEntry) and e.table == C.L2_DMAC and e.action == C.TO_PORT
+
+
+@dataclass(frozen=True)
+class _Host:
+    """Where an endpoint lives: a switch of this overlay or a remote NVE."""
+
+    name: str
+    pas: tuple[IP, ...]      # the PAs it may send from (peer check) - first is where we send to
+    flow_id: bool
+    is_switch: bool
+
+
+class _SwitchCompiler:
+    def __init__(self, overlay: Overlay, idx: OverlayIndex, sw_pos: int, learned: Sequence[LearnedEndpoint],
+                 previous: Allocations):
+        self.o = overlay
+        self.idx = idx
+        self.pos = sw_pos
+        self.sw: Switch = overlay.switches[sw_pos]
+        self.learned = learned
+        self.previous = previous
+        self.out: list[Entity] = []
+        self.problems: list[Problem] = []
+        self.base: ConfigPath = ("switches", sw_pos)
+
+    def problem(self, path: ConfigPath, msg: str) -> None:
+        self.problems.append(Problem(path, msg))
+
+    # -- where things are --------------------------------------------------------------------
+    def host_of(self, ep: Endpoint) -> _Host | None:
+        att = ep.attachment
+        if isinstance(att, LocalAttachment):
+            found = self.idx.switches.get(att.switch)
+            if found is None:
+                return None
+            sw = found[1]
+            return _Host(sw.name, _pas_first(sw.local_pas, att.pa), True, True)
+        r = self.idx.remote_nves.get(att.remote_nve)
+        if r is None:
+            return None
+        nve = self.o.remote_nves[r]
+        return _Host(nve.name, (nve.pa,), nve.flow_id, False)
+
+    def local_pa(self, family: int) -> IP | None:
+        return next((pa for pa in self.sw.local_pas if pa.version == family), None)
+
+    def run(self) -> SwitchState:
+        sw = self.sw
+        # Bindings: (port, vlan) -> vsid on this switch, from port bindings and endpoints.
+        bindings: dict[tuple[int, int | None], int] = {}
+        for port in sw.ports:
+            for b in port.bindings:
+                bindings.setdefault((port.port, b.vlan), b.vsid)
+        endpoints: list[tuple[Endpoint, _Host]] = []
+        for ep in self.o.endpoints:
+            host = self.host_of(ep)
+            if host is None or ep.vsid not in self.idx.subnets:
+                continue
+            endpoints.append((ep, host))
+            att = ep.attachment
+            if isinstance(att, LocalAttachment) and att.switch == sw.name:
+                bindings.setdefault((att.port, att.vlan), ep.vsid)
+        local_vsids = set(bindings.values())
+        # Every subnet of a tenant present here is installed (routing may lead to any of them).
+        tenants_here = {self.idx.subnets[v][2].name for v in local_vsids if v in self.idx.subnets}
+        vsids = sorted(v for v, (_, _, t) in self.idx.subnets.items() if t.name in tenants_here)
+        vsi_map, errs = Allocator(1, min(C.VSI_MAX, 0xFFFF), dict(self.previous.vsi)).assign(vsids, "virtual subnet")
+        for e in errs:
+            self.problem(self.base, e)
+        vsi = {v: i for v, i in vsi_map.items()}  # type: ignore[misc]
+
+        # Endpoints of installed subnets, configured first; learned ones unless they clash.
+        known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints}
+        learned_here: list[tuple[LearnedEndpoint, _Host]] = []
+        for le in self.learned:
+            if le.vsid not in vsi or (le.vsid, le.mac) in known_macs:
+                continue
+            found = self.idx.switches.get(le.switch)
+            if found is None:
+                continue
+            lsw = found[1]
+            learned_here.append((le, _Host(lsw.name, tuple(lsw.local_pas), True, True)))
+            known_macs.add((le.vsid, le.mac))
+
+        # Remote NVEs per installed VSID: hosts of its endpoints (not us), plus its flood list.
+        remotes: dict[int, dict[str, _Host]] = defaultdict(dict)
+        for ep, host in endpoints:
+            if ep.vsid in vsi and host.name != sw.name:
+                remotes[ep.vsid][host.name] = host
+        for le, host in learned_here:
+            if host.name != sw.name:
+                remotes[le.vsid][host.name] = host
+        for other in self.o.switches:
+            if other.name == sw.name:
+                continue
+            other_vsids = {b.vsid for p in other.ports for b in p.bindings}
+            other_vsids |= {ep.vsid for ep, h in endpoints if h.name == other.name}
+            for v in other_vsids & set(vsi):
+                remotes[v].setdefault(other.name, _Host(other.name, tuple(other.local_pas), True, True))
+        for nve in self.o.remote_nves:
+            for v in nve.vsids:
+                if v in vsi:
+                    remotes[v].setdefault(nve.name, _Host(nve.name, (nve.pa,), nve.flow_id, False))
+
+        self.emit_ports()
+        nexthops, groups, routes = self.emit_underlay()
+        tunnel_keys: dict[TunnelKey, str] = {}
+        host_tunnel: dict[str, TunnelKey] = {}
+
+        def tunnel_for(host: _Host, dst: IP | None = None) -> TunnelKey | None:
+            target = dst or host.pas[0]
+            src = self.local_pa(target.version)
+            if src is None:
+                self.problem(self.base + ("local_pas",), f"no IPv{target.version} local PA to reach {host.name} at {target}")
+                return None
+            key = TunnelKey(src, target, host.flow_id)
+            tunnel_keys.setdefault(key, host.name)
+            return key
+
+        for v, hosts in remotes.items():
+            for h in hosts.values():
+                k = tunnel_for(h)
+                if k is not None:
+                    host_tunnel.setdefault(h.name, k)
+        for ep, host in endpoints:
+            if ep.vsid in vsi and host.name != sw.name:
+                tunnel_for(host)  # an endpoint may be reached at a PA of its own choosing (§3.2)
+        group_tunnels: dict[int, TunnelKey] = {}
+        for v in vsids:
+            _, sub, _ = self.idx.subnets[v]
+            if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
+                flow = all(h.flow_id for h in remotes.get(v, {}).values())
+                k = tunnel_for(_Host(f"group {sub.bum.group}", (sub.bum.group,), flow, False))
+                if k is not None:
+                    group_tunnels[v] = k
+        tunnel_ids, errs = Allocator(1, 0xFFFF, dict(self.previous.tunnel)).assign(
+            sorted(tunnel_keys, key=lambda k: (k.dst.version, int(k.dst), int(k.src), k.flow_id)), "tunnel")
+        for e in errs:
+            self.problem(self.base, e)
+
+        # Tunnels: encap (unicast), replicas (BUM) with their resolved next hop.
+        tunnel_port: dict[TunnelKey, int] = {}
+        for key, t in tunnel_ids.items():
+            v6 = key.dst.version == 6
+            self.out.append(_entry(C.TUNNEL_REMOTE, C.SET_REMOTE_V6 if v6 else C.SET_REMOTE_V4, tunnel=Exact(t),
+                                   params=dict(src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id))))
+            hop = self.resolve(key.dst, routes, nexthops, groups)
+            if hop is None:
+                self.problem(self.base + ("underlay_routes",), f"no underlay route to {key.dst} ({tunnel_keys[key]})")
+                continue
+            port, dmac, vid = hop
+            if key.dst.is_multicast:
+                dmac = multicast_mac(key.dst)
+            tunnel_port[key] = port
+            self.out.append(_entry(C.REPLICA, C.REPLICA_V6 if v6 else C.REPLICA_V4, rid=Exact(t), params=dict(
+                src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id), smac=mac_int(sw.nve_mac),
+                dmac=dmac, vid=vid)))
+
+        # Subnets.
+        for v in vsids:
+            path, sub, tenant = self.idx.subnets[v]
+            i = vsi[v]
+            gw_mac = mac_int(sub.gateway.mac) if sub.gateway else 0
+            vrf = tenant.vrf if sub.gateway else 0
+            self.out.append(_entry(C.VSI_INFO, C.VSI_SET_INFO, vsi=Exact(i), params=dict(vsid=v, vrf=vrf, gw_mac=gw_mac)))
+            self.out.append(_entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params=dict(vsi=i)))
+            for h in remotes.get(v, {}).values():
+                for pa in h.pas:
+                    table = C.PEER_V6 if pa.version == 6 else C.PEER_V4
+                    k = host_tunnel.get(h.name)
+                    self.out.append(_entry(table, C.PEER, vsid=Exact(v), src=Exact(int(pa)),
+                                           params=dict(tunnel=tunnel_ids.get(k, 0) if k else 0)))
+            if sub.gateway and sub.gateway.ipv4 is not None and sub.gateway.ipv4.version == 4:
+                self.out.append(_entry(C.ARP_PROXY, C.ARP_REPLY, vsi=Exact(i), ip=Exact(int(sub.gateway.ipv4.ip)),
+                                       params=dict(mac=gw_mac)))
+            local_ports = sorted({p for (p, _vl), vs in bindings.items() if vs == v})
+            if v in local_vsids:
+                members = {(p, 0) for p in local_ports}
+                if sub.bum.mode == "multicast" and v in group_tunnels:
+                    k = group_tunnels[v]
+                    if k in tunnel_port:
+                        members.add((tunnel_port[k], tunnel_ids[k]))
+                else:
+                    for h in remotes.get(v, {}).values():
+                        k = host_tunnel.get(h.name)
+                        if k in tunnel_port:
+                            members.add((tunnel_port[k], tunnel_ids[k]))
+                self.out.append(MulticastGroup(i, tuple(sorted(members)), tier=C.MCAST_TIER))
+                self.out.append(MulticastGroup(C.FLOOD_DECAP_BIT | i, tuple((p, 0) for p in local_ports),
+                                               tier=C.MCAST_TIER))
+        for (port, vlan), v in sorted(bindings.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+            if v not in vsi:
+                continue
+            self.out.append(_entry(C.PORT_VLAN, C.ACCESS_SET_VSI, port=Exact(port), tagged=Exact(int(vlan is not None)),
+                                   vid=Exact(vlan or 0), params=dict(vsi=vsi[v])))
+            if vlan is None:
+                self.out.append(_entry(C.PORT_VSI, C.UNTAGGED, port=Exact(port), vsi=Exact(vsi[v])))
+            else:
+                self.out.append(_entry(C.PORT_VSI, C.TAGGED, port=Exact(port), vsi=Exact(vsi[v]), params=dict(vid=vlan)))
+        for v in vsids:
+            _, sub, _ = self.idx.subnets[v]
+            if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
+                g = sub.bum.group
+                self.out.append(_entry(C.MY_PA_V6 if g.version == 6 else C.MY_PA_V4, C.UNDERLAY_GROUP,
+                                       dst=Exact(int(g))))
+
+        # Endpoints: bridging, ARP proxy, learning, host routes.
+        ageing_ns = sw.mac_ageing_s * 1_000_000_000
+        for ep, host in endpoints:
+            if ep.vsid not in vsi:
+                continue
+            i = vsi[ep.vsid]
+            if host.name == sw.name:
+                att = ep.attachment
+                assert isinstance(att, LocalAttachment)
+                self.out.append(_entry(C.L2_DMAC, C.TO_PORT, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
+                                       params=dict(port=att.port)))
+                self.out.append(_entry(C.LEARN_SMAC, C.LEARN_KNOWN, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
+                                       port=Exact(att.port)))
+            else:
+                k = _tunnel_for_endpoint(ep, host, self.local_pa)
+                if k is None or k not in tunnel_ids:
+                    continue
+                self.out.append(_entry(C.L2_DMAC, C.TO_TUNNEL, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
+                                       params=dict(tunnel=tunnel_ids[k])))
+            if ep.ipv4 is not None and ep.ipv4.version == 4:
+                self.out.append(_entry(C.ARP_PROXY, C.ARP_REPLY, vsi=Exact(i), ip=Exact(int(ep.ipv4)),
+                                       params=dict(mac=mac_int(ep.mac))))
+        for le, host in learned_here:
+            i = vsi[le.vsid]
+            if host.name == sw.name:
+                self.out.append(_entry(C.L2_DMAC, C.TO_PORT, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
+                                       params=dict(port=le.port)))
+                self.out.append(_entry(C.LEARN_SMAC, C.LEARN_KNOWN, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
+                                       port=Exact(le.port), idle_timeout_ns=ageing_ns))
+            else:
+                k = host_tunnel.get(host.name)
+                if k in tunnel_ids:
+                    self.out.append(_entry(C.L2_DMAC, C.TO_TUNNEL, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
+                                           params=dict(tunnel=tunnel_ids[k])))
+        self.emit_routes(vsi, endpoints)
+        return SwitchState(sw.name, self.out, vsi, tunnel_ids,  # type: ignore[arg-type]
+                           {t: tunnel_keys[k] for k, t in tunnel_ids.items()}, self.problems)
+
+    # -- pieces ------------------------------------------------------------------------------
+    def emit_ports(self) -> None:
+        sw = self.sw
+        for port in sw.ports:
+            self.out.append(_entry(C.PORT_ROLE, C.SET_ACCESS if port.role == "access" else C.SET_NETWORK,
+                                   port=Exact(port.port)))
+            self.out.append(_entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params=dict(mtu=port.mtu)))
+        for pa in sw.local_pas:
+            self.out.append(_entry(C.MY_PA_V6 if pa.version == 6 else C.MY_PA_V4, C.LOCAL_PA, dst=Exact(int(pa))))
+        self.out.append(TableEntry(C.ENCAP_CONFIG, (), C.SET_CONFIG, make_params(
+            ttl=sw.outer_ttl, dscp_pipe=int(sw.dscp_mode == "pipe"), dscp=sw.dscp), is_default=True,
+            tier=_tier(C.ENCAP_CONFIG)))
+        self.out.append(CloneSession(C.CPU_CLONE_SESSION, ((sw.cpu_port, 0),), tier=0))
+        self.out.append(DigestConfig(C.LEARN_DIGEST, max_timeout_ns=10_000_000, max_list_size=64,
+                                     ack_timeout_ns=1_000_000_000, tier=0))
+        if sw.punt_rate_pps:
+            burst = max(1, sw.punt_rate_pps // 10)
+            for meter in (C.PUNT_METER_INGRESS, C.PUNT_METER_MTU):
+                for reason in C.PUNT_REASONS:
+                    self.out.append(MeterConfig(meter, reason, sw.punt_rate_pps, burst, sw.punt_rate_pps, burst,
+                                                tier=0))
+
+    def emit_underlay(self):
+        sw = self.sw
+        keys = {h.name: (h.port, mac_int(h.mac), h.vlan or 0) for h in sw.next_hops}
+        ids, errs = Allocator(1, 0xFFFF, dict(self.previous.nexthop)).assign(
+            [keys[h.name] for h in sw.next_hops], "next hop")
+        for e in errs:
+            self.problem(self.base + ("next_hops",), e)
+        nexthops = {name: (ids[k], k) for name, k in keys.items() if k in ids}
+        for name, (nid, (port, dmac, vid)) in nexthops.items():
+            self.out.append(_entry(C.NEXTHOP, C.FORWARD, nexthop=Exact(nid),
+                                   params=dict(port=port, smac=mac_int(sw.nve_mac), dmac=dmac, vid=vid)))
+        member_keys = {g.name: tuple(nexthops[m][0] for m in g.members if m in nexthops) for g in sw.ecmp_groups}
+        gids, errs = Allocator(1, 0xFFFF, dict(self.previous.ecmp)).assign(list(member_keys.values()), "ECMP group")
+        for e in errs:
+            self.problem(self.base + ("ecmp_groups",), e)
+        groups = {}
+        for name, members in member_keys.items():
+            gid = gids.get(members)
+            if gid is None or not members:
+                continue
+            groups[name] = (gid, members)
+            for bucket, nid in enumerate(members):
+                self.out.append(_entry(C.ECMP, C.SET_NEXTHOP, group=Exact(gid), bucket=Exact(bucket),
+                                       params=dict(nexthop=nid)))
+        routes = []
+        for r in sw.underlay_routes:
+            table = C.UNDERLAY_V6 if r.prefix.version == 6 else C.UNDERLAY_V4
+            width = 128 if r.prefix.version == 6 else 32
+            m = lpm(int(r.prefix.network_address), r.prefix.prefixlen, width)
+            if r.via in nexthops:
+                entry = TableEntry(table, make_match(dst=m), C.SET_NEXTHOP, make_params(nexthop=nexthops[r.via][0]),
+                                   tier=_tier(table))
+            elif r.via in groups:
+                gid, members = groups[r.via]
+                entry = TableEntry(table, make_match(dst=m), C.SET_ECMP, make_params(group=gid, size=len(members)),
+                                   tier=_tier(table))
+            else:
+                continue
+            self.out.append(entry)
+            routes.append((r.prefix, r.via))
+        return nexthops, groups, routes
+
+    def resolve(self, dst: IP, routes, nexthops, groups) -> tuple[int, int, int] | None:
+        """(port, next hop MAC, VLAN) toward dst: longest prefix; an ECMP group uses its first member."""
+        best = None
+        for prefix, via in routes:
+            if prefix.version == dst.version and dst in prefix and (best is None or prefix.prefixlen > best[0].prefixlen):
+                best = (prefix, via)
+        if best is None:
+            return None
+        via = best[1]
+        if via in nexthops:
+            return nexthops[via][1]
+        gid, members = groups[via]
+        for nid, key in nexthops.values():
+            if nid == members[0]:
+                return key
+        return None
+
+    def emit_routes(self, vsi: dict[int, int], endpoints: list[tuple[Endpoint, _Host]]) -> None:
+        by_tenant_ca: dict[tuple[str, object], Endpoint] = {}
+        for ep, _ in endpoints:
+            if ep.vsid not in vsi:
+                continue
+            _, sub, tenant = self.idx.subnets[ep.vsid]
+            if sub.gateway is None:
+                continue
+            for ca in (ep.ipv4, ep.ipv6):
+                if ca is not None:
+                    by_tenant_ca[(tenant.name, ca)] = ep
+                    self._route(tenant, ipaddress.ip_network(ca), ep, sub, vsi)
+        for t in self.o.tenants:
+            if t.vpn_gateway is not None:
+                ep = by_tenant_ca.get((t.name, t.vpn_gateway))
+                if ep is not None:
+                    default = ipaddress.ip_network("0.0.0.0/0" if t.vpn_gateway.version == 4 else "::/0")
+                    self._route(t, default, ep, self.idx.subnets[ep.vsid][1], vsi)
+        for r in self.o.routes:
+            found_t = self.idx.tenants.get(r.tenant)
+            found_e = self.idx.endpoints.get(r.endpoint)
+            if found_t is None or found_e is None or found_e[1].vsid not in vsi:
+                continue
+            ep = found_e[1]
+            sub = self.idx.subnets[ep.vsid][1]
+            if sub.gateway is not None:
+                self._route(found_t[1], r.prefix, ep, sub, vsi)
+
+    def _route(self, tenant: Tenant, prefix, ep: Endpoint, sub: Subnet, vsi: dict[int, int]) -> None:
+        assert sub.gateway is not None
+        table = C.ROUTES_V6 if prefix.version == 6 else C.ROUTES_V4
+        width = 128 if prefix.version == 6 else 32
+        m = lpm(int(prefix.network_address), prefix.prefixlen, width)
+        match = make_match(vrf=Exact(tenant.vrf), dst=m)
+        self.out.append(TableEntry(table, match, C.ROUTE, make_params(
+            vsi=vsi[ep.vsid], vsid=ep.vsid, smac=mac_int(sub.gateway.mac), dmac=mac_int(ep.mac)), tier=_tier(table)))
+
+
+def _pas_first(pas: Sequence[IP], first: IP | None) -> tuple[IP, ...]:
+    if first is None:
+        return tuple(pas)
+    return (first,) + tuple(p for p in pas if p != first)
+
+
+def _tunnel_for_endpoint(ep: Endpoint, host: _Host, local_pa) -> TunnelKey | None:
+    dst = host.pas[0]
+    src = local_pa(dst.version)
+    return None if src is None else TunnelKey(src, dst, host.flow_id)
+
+
+def compile_switch(overlay: Overlay, switch: str, learned: Sequence[LearnedEndpoint] = (),
+                   previous: Allocations | None = None) -> SwitchState:
+    """Desired entities for one switch of a validated overlay."""
+    idx = OverlayIndex.build(overlay)
+    found = idx.switches.get(switch)
+    if found is None:
+        raise KeyError(f"no switch named {switch!r}")
+    return _SwitchCompiler(overlay, idx, found[0], learned, previous or Allocations()).run()
+
+
+def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) -> list[Problem]:
+    """Entries per table against the table sizes the pipeline declares (P4Info `size`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for e in state.entities:
+        if isinstance(e, TableEntry) and not e.is_default:
+            counts[e.table] += 1
+    out = []
+    for table, n in sorted(counts.items()):
+        size = sizes.get(table)
+        if size and n > size:
+            out.append(Problem(("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"))
+    return out

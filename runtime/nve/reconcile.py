@@ -1,0 +1,216 @@
+"""Read what a switch holds, diff it against the desired entities, and write the difference.
+
+Across several switches, all make phases run (concurrently, per switch tier by tier)
+before any break phase starts, which is what makes an endpoint move make-before-break.
+A journal records every Write (switch, phase, tier, counts) in the order it completed,
+for progress output, metrics and tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from finsy.proto import p4r
+
+from nve.codec import canonical_names, decode, encode, encode_key
+from nve.diff import Change, Plan, diff
+from nve.entities import DigestConfig, Entity, MeterConfig, TableEntry
+from nve.p4info import P4Index
+from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, UpdateError
+
+_OPS = {"insert": INSERT, "modify": MODIFY, "delete": DELETE}
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    seq: int
+    switch: str
+    phase: str
+    tier: int
+    counts: tuple[tuple[str, int], ...]
+    keys: tuple[tuple, ...]
+    failed: int
+
+
+@dataclass
+class Journal:
+    records: list[JournalRecord] = field(default_factory=list)
+
+    def add(self, switch: str, phase: str, batch: Sequence[Change], failed: int) -> JournalRecord:
+        counts: dict[str, int] = {}
+        for c in batch:
+            counts[c.op] = counts.get(c.op, 0) + 1
+        rec = JournalRecord(len(self.records), switch, phase, batch[0].entity.tier if batch else 0,
+                            tuple(sorted(counts.items())), tuple((c.op, c.entity.key) for c in batch), failed)
+        self.records.append(rec)
+        return rec
+
+
+@dataclass
+class Failure:
+    switch: str
+    change: Change
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.switch}: {self.change.op} {self.change.entity.describe()}: {self.code}: {self.message}"
+
+
+@dataclass
+class SwitchReport:
+    switch: str
+    plan: Plan
+    written: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    skipped: str = ""
+
+
+@dataclass
+class ReconcileReport:
+    switches: dict[str, SwitchReport] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def writes(self) -> int:
+        return sum(r.written for r in self.switches.values())
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for r in self.switches.values() for f in r.failures]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not any(r.skipped for r in self.switches.values())
+
+
+@dataclass
+class Target:
+    """One switch to reconcile: its connection, its P4Info index and its desired entities."""
+
+    name: str
+    client: SwitchClient
+    index: P4Index
+    desired: list[Entity]
+    tiers: dict[str, int] = field(default_factory=dict)
+    is_local_attachment: Callable[[Entity], bool] = lambda e: False
+
+
+def _wildcard_reads(index: P4Index, desired: Sequence[Entity]) -> list[p4r.Entity]:
+    reads = []
+    for t in index.tables():
+        if t.is_const:
+            continue
+        reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=t.id)))
+    for e in desired:
+        if isinstance(e, TableEntry) and e.is_default:
+            reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=index.table(e.table).id,
+                                                               is_default_action=True)))
+        elif isinstance(e, MeterConfig):
+            reads.append(encode_key(e, index))
+    reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+        multicast_group_entry=p4r.MulticastGroupEntry())))
+    reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+        clone_session_entry=p4r.CloneSessionEntry())))
+    if index.digests():
+        reads.append(p4r.Entity(digest_entry=p4r.DigestEntry()))
+    return reads
+
+
+async def read_installed(client: SwitchClient, index: P4Index, desired: Sequence[Entity] = (),
+                         tiers: dict[str, int] | None = None) -> list[Entity]:
+    """Everything nve manages that the switch holds, as canonical entities.
+
+    Reads are sent one kind at a time so that a target that does not implement one kind
+    (say, digest entries) does not hide the rest; such kinds count as empty.
+    """
+    out: list[Entity] = []
+    for req in _wildcard_reads(index, desired):
+        try:
+            got = await client.read_all([req])
+        except SwitchError as exc:
+            if "UNIMPLEMENTED" in str(exc) or "NOT_FOUND" in str(exc):
+                continue
+            raise
+        for msg in got:
+            ent = decode(msg, index, tiers)
+            if ent is not None:
+                out.append(ent)
+    return out
+
+
+def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
+    from dataclasses import replace
+    return [replace(e, tier=tiers.get(e.table, e.tier)) if isinstance(e, TableEntry) else e for e in entities]
+
+
+def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
+    updates = []
+    for c in batch:
+        ent = encode_key(c.entity, index) if c.op == "delete" else encode(c.entity, index)
+        updates.append(p4r.Update(type=_OPS[c.op], entity=ent))
+    return updates
+
+
+async def plan_for(target: Target) -> Plan:
+    desired = _retier([canonical_names(e, target.index) for e in target.desired], target.tiers)
+    installed = await read_installed(target.client, target.index, desired, target.tiers)
+    return diff(desired, installed, target.is_local_attachment)
+
+
+async def _run_batches(target: Target, batches: list[list[Change]], phase: str, report: SwitchReport,
+                       journal: Journal, progress: Callable[[str], None] | None) -> None:
+    for batch in batches:
+        if not batch:
+            continue
+        updates = to_updates(batch, target.index)
+        result = await target.client.write(updates)
+        failed = {e.index: e for e in result.errors}
+        for i, err in failed.items():
+            report.failures.append(Failure(target.name, batch[i], err.code_name, err.message))
+        report.written += len(batch) - len(failed)
+        rec = journal.add(target.name, phase, batch, len(failed))
+        if progress:
+            counts = ", ".join(f"{n} {op}" for op, n in rec.counts)
+            progress(f"{target.name}: {phase} tier {rec.tier}: {counts}" + (f" ({len(failed)} failed)" if failed else ""))
+
+
+async def reconcile(targets: Sequence[Target], *, dry_run: bool = False, journal: Journal | None = None,
+                    progress: Callable[[str], None] | None = None) -> ReconcileReport:
+    """Bring every target to its desired state; per-update failures are reported, not raised."""
+    started = time.monotonic()
+    journal = journal if journal is not None else Journal()
+    report = ReconcileReport()
+    plans = await asyncio.gather(*(plan_for(t) for t in targets))
+    for t, plan in zip(targets, plans):
+        report.switches[t.name] = SwitchReport(t.name, plan)
+    if dry_run:
+        report.seconds = time.monotonic() - started
+        return report
+
+    async def phase(name: str, pick: Callable[[Plan], list[list[Change]]]) -> None:
+        async def one(t: Target) -> None:
+            rep = report.switches[t.name]
+            if rep.skipped:
+                return
+            try:
+                await _run_batches(t, pick(rep.plan), name, rep, journal, progress)
+            except NotPrimaryError as exc:
+                rep.skipped = f"read-only: {exc}"
+            except SwitchError as exc:
+                rep.skipped = str(exc)
+        await asyncio.gather(*(one(t) for t in targets))
+
+    await phase("make", lambda p: p.make)
+    if report.failures or any(r.skipped for r in report.switches.values()):
+        # Keep old locations until every new one is in place; the next run converges.
+        for rep in report.switches.values():
+            if rep.plan.break_ and not rep.skipped:
+                rep.skipped = "break phase held back: the make phase did not complete everywhere"
+    else:
+        await phase("break", lambda p: p.break_)
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,165 @@
+"""The life of one switch connection: arbitrate, push the pipeline if needed, reconcile,
+watch the stream, and after a loss reconnect with backoff and restore state.
+
+The session owns a `SwitchClient` at a time; `nve.controller` runs one session per switch
+in one asyncio loop. When another controller is primary, the session stays connected
+read-only and says so; if that controller leaves, the switch tells us there is no primary,
+the client re-arbitrates, and the session takes over (pushing state on the way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from nve.model import Switch
+from nve.p4info import P4Index
+from nve.pipeline import PipelineArtifacts
+from nve.switch import NotPrimaryError, SwitchClient, SwitchError
+
+log = logging.getLogger("nve.session")
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter, reset after a connection that lasted."""
+
+    initial: float = 0.2
+    maximum: float = 10.0
+    factor: float = 2.0
+    current: float = 0.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        self.current = self.initial if self.current == 0 else min(self.maximum, self.current * self.factor)
+        return self.current * (0.75 + 0.5 * self.rng.random())
+
+    def reset(self) -> None:
+        self.current = 0.0
+
+
+@dataclass
+class SessionState:
+    connected: bool = False
+    primary: bool = False
+    primary_election_id: int | None = None
+    pipeline_pushed: int = 0
+    connects: int = 0
+    last_error: str = ""
+
+
+async def ensure_pipeline(client: SwitchClient, artifacts: PipelineArtifacts) -> bool:
+    """Push the pipeline when the switch has none or a different one; returns whether it pushed."""
+    current = await client.get_pipeline(with_p4info=False)
+    if current is not None and current.HasField("cookie") and current.cookie.cookie == artifacts.cookie:
+        return False
+    if not client.is_primary:
+        if current is None:
+            raise NotPrimaryError(f"{client.name}: the switch has no pipeline and this controller is not primary")
+        return False
+    await client.set_pipeline(artifacts.p4info, artifacts.device_config, artifacts.cookie)
+    return True
+
+
+class SwitchSession:
+    """Keeps one switch connected and in its desired state for as long as run() runs."""
+
+    def __init__(self, switch: Switch, artifacts: PipelineArtifacts,
+                 on_ready: Callable[["SwitchSession"], Awaitable[None]] | None = None,
+                 on_event: Callable[["SwitchSession", object], Awaitable[None]] | None = None,
+                 backoff: Backoff | None = None, connect_timeout: float = 5.0):
+        self.switch = switch
+        self.artifacts = artifacts
+        self.index = P4Index(artifacts.p4info)
+        self.on_ready = on_ready
+        self.on_event = on_event
+        self.backoff = backoff or Backoff()
+        self.connect_timeout = connect_timeout
+        self.state = SessionState()
+        self.client: SwitchClient | None = None
+        self.ready = asyncio.Event()
+        self._primary_seen = False
+
+    @property
+    def name(self) -> str:
+        return self.switch.name
+
+    def new_client(self) -> SwitchClient:
+        return SwitchClient(self.switch.address, self.switch.device_id, self.switch.election_id, name=self.switch.name)
+
+    async def connect_once(self) -> SwitchClient:
+        """Connect, arbitrate and make sure the pipeline is in place (used by one-shot CLI commands)."""
+        client = self.new_client()
+        await client.open(self.connect_timeout)
+        try:
+            if await ensure_pipeline(client, self.artifacts):
+                self.state.pipeline_pushed += 1
+                log.info("%s: pipeline pushed (cookie %#x)", self.name, self.artifacts.cookie)
+        except BaseException:
+            await client.close()
+            raise
+        self.client = client
+        self.state.connected = True
+        self.state.primary = client.is_primary
+        self.state.primary_election_id = client.primary_election_id
+        self.state.connects += 1
+        if not client.is_primary:
+            log.warning("%s: read-only: controller with election id %s is primary", self.name,
+                        client.primary_election_id)
+        return client
+
+    async def run(self) -> None:
+        """Connect and serve until cancelled; reconnects with backoff after any loss."""
+        while True:
+            try:
+                client = await self.connect_once()
+            except (SwitchError, OSError) as exc:
+                self.state.last_error = str(exc)
+                self.state.connected = False
+                delay = self.backoff.next_delay()
+                log.warning("%s: %s; retrying in %.1fs", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            self.backoff.reset()
+            try:
+                await self._serve(client)
+            finally:
+                self.state.connected = False
+                self.state.primary = False
+                self.ready.clear()
+                self.client = None
+                await client.close()
+            log.warning("%s: connection lost (%s); reconnecting", self.name, client.stream_error)
+            await asyncio.sleep(self.backoff.next_delay())
+
+    async def _serve(self, client: SwitchClient) -> None:
+        was_primary = None
+        closed = asyncio.create_task(client.wait_closed())
+        try:
+            while not closed.done():
+                if client.is_primary != was_primary:
+                    was_primary = client.is_primary
+                    self.state.primary = client.is_primary
+                    self.state.primary_election_id = client.primary_election_id
+                    if client.is_primary:
+                        # Newly primary (first connect, or the other controller left): restore state.
+                        if await ensure_pipeline(client, self.artifacts):
+                            self.state.pipeline_pushed += 1
+                    if self.on_ready:
+                        await self.on_ready(self)
+                    self.ready.set()
+                get = asyncio.create_task(client.events.get())
+                done, _ = await asyncio.wait({get, closed}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                if get in done:
+                    if self.on_event:
+                        try:
+                            await self.on_event(self, get.result())
+                        except Exception:  # an event handler bug must not kill the session
+                            log.exception("%s: event handler failed", self.name)
+                else:
+                    get.cancel()
+        finally:
+            closed.cancel()
