@@ -79,7 +79,7 @@ def default_pipeline_factory() -> PipelineFactory:
 
         return engine.pipeline_factory()  # type: ignore[no-any-return]
     except (ImportError, AttributeError):
-        log.warning("p4sim.engine is not available: pipelines will drop every packet")
+        log.info("p4sim.engine is not available: pipelines will drop every packet")
         return DropPipelineFactory()
 
 

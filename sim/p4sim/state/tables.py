@@ -12,6 +12,7 @@ wholesale (copy-on-write), so a write is visible to the next lookup once the wri
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -338,8 +339,10 @@ class TernaryTable(Table):
     """Ternary, optional, range (and LPM mixed with them): entries in priority order.
 
     Non-range fields are packed into one int so each entry costs one ``&`` and one ``==``;
-    range fields are checked separately.  The ordered view is rebuilt lazily after a change,
-    and a small per-key result cache is kept when the table is large enough for it to pay.
+    range fields are checked separately.  Each entry's row is computed once when it is
+    written; the priority-ordered row list is replaced copy-on-write (a C-level list copy
+    per write, no Python loop over the entries), and a small per-key result cache is kept
+    when the table is large enough for it to pay.
     """
 
     kind = "ternary"
@@ -354,10 +357,12 @@ class TernaryTable(Table):
             shifts.append(total)
             total += f.bitwidth
         self._shifts = tuple(reversed(shifts))
-        self._range_idx = tuple(i for i, f in enumerate(self.fields) if f.kind == MatchKind.RANGE)
-        self._view: tuple[tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result], ...] | None = ()
+        self._rows: list[tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]] = []
+        self._keys: list[tuple[int, int]] = []  # (-priority, sequence), parallel to _rows
+        self._seq: dict[int, tuple[int, int]] = {}  # id(entry) -> its sort key
+        self._next_seq = 0
         self._cache: dict[tuple[int, ...], Result] = {}
-        self._single = len(self.fields) == 1 and not self._range_idx
+        self._single = len(self.fields) == 1 and not any(f.kind == MatchKind.RANGE for f in self.fields)
 
     def _pack(self, key: tuple[int, ...]) -> int:
         packed = 0
@@ -366,16 +371,14 @@ class TernaryTable(Table):
         return packed
 
     def lookup(self, key: tuple[int, ...]) -> Result:
-        cache = self._cache
-        view = self._view
-        if view is None:
-            view = self._build_view()
+        cache = self._cache  # read the cache before the rows: writers swap them the other way round
+        rows = self._rows
         r = cache.get(key)
         if r is not None:
             return r
         packed = key[0] if self._single else self._pack(key)
         result = self.default_result
-        for pmask, pvalue, ranges, res in view:
+        for pmask, pvalue, ranges, res in rows:
             if packed & pmask == pvalue:
                 if ranges is not None:
                     ok = True
@@ -387,64 +390,72 @@ class TernaryTable(Table):
                         continue
                 result = res
                 break
-        if len(view) >= self.CACHE_MIN_ENTRIES:
+        if len(rows) >= self.CACHE_MIN_ENTRIES:
             if len(cache) >= self.CACHE_LIMIT:
                 cache.clear()
             cache[key] = result
         return result
 
-    def _build_view(self):  # type: ignore[no-untyped-def]
-        with self._lock:
-            view = self._view
-            if view is not None:
-                return view
-            # Stable sort: among equal priorities the older entry wins.
-            entries = sorted(self._entries.values(), key=lambda e: -e.priority)
-            built = []
-            for e in entries:
-                pmask = pvalue = 0
-                ranges = []
-                for i, (f, m) in enumerate(zip(self.fields, e.match)):
-                    s = self._shifts[i]
-                    if f.kind == MatchKind.EXACT:
-                        pmask |= f.full_mask << s
-                        pvalue |= m << s  # type: ignore[operator]
-                    elif f.kind == MatchKind.LPM:
-                        value, plen = m  # type: ignore[misc]
-                        mask = ((1 << plen) - 1) << (f.bitwidth - plen)
-                        pmask |= mask << s
-                        pvalue |= value << s
-                    elif f.kind == MatchKind.RANGE:
-                        lo, hi = m  # type: ignore[misc]
-                        if lo != 0 or hi != f.full_mask:
-                            ranges.append((i, lo, hi))
-                    else:
-                        value, mask = m  # type: ignore[misc]
-                        pmask |= mask << s
-                        pvalue |= value << s
-                built.append((pmask, pvalue, tuple(ranges) or None, e.result))
-            view = tuple(built)
-            self._view = view
-            return view
-
-    def _invalidate(self) -> None:
-        # Order matters: the view first, then the cache (lookup reads them the other way round).
-        self._view = None
-        self._cache = {}
+    def _row(self, e: TableEntry) -> tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]:
+        pmask = pvalue = 0
+        ranges = []
+        for i, (f, m) in enumerate(zip(self.fields, e.match)):
+            s = self._shifts[i]
+            if f.kind == MatchKind.EXACT:
+                pmask |= f.full_mask << s
+                pvalue |= m << s  # type: ignore[operator]
+            elif f.kind == MatchKind.LPM:
+                value, plen = m  # type: ignore[misc]
+                pmask |= (((1 << plen) - 1) << (f.bitwidth - plen)) << s
+                pvalue |= value << s
+            elif f.kind == MatchKind.RANGE:
+                lo, hi = m  # type: ignore[misc]
+                if lo != 0 or hi != f.full_mask:
+                    ranges.append((i, lo, hi))
+            else:
+                value, mask = m  # type: ignore[misc]
+                pmask |= mask << s
+                pvalue |= value << s
+        return (pmask, pvalue, tuple(ranges) or None, e.result)
 
     def _index_add(self, entry: TableEntry) -> None:
-        self._invalidate()
+        # Among equal priorities the older entry wins (sequence numbers grow).
+        key = (-entry.priority, self._next_seq)
+        self._next_seq += 1
+        self._seq[id(entry)] = key
+        i = bisect.bisect_left(self._keys, key)
+        rows = self._rows.copy()
+        rows.insert(i, self._row(entry))
+        self._keys.insert(i, key)
+        self._publish(rows)
+
+    def _index_update(self, entry: TableEntry) -> None:
+        i = bisect.bisect_left(self._keys, self._seq[id(entry)])
+        rows = self._rows.copy()
+        rows[i] = self._row(entry)
+        self._publish(rows)
 
     def _index_remove(self, entry: TableEntry) -> None:
-        self._invalidate()
+        key = self._seq.pop(id(entry), None)
+        if key is None:
+            return
+        i = bisect.bisect_left(self._keys, key)
+        rows = self._rows.copy()
+        del rows[i]
+        del self._keys[i]
+        self._publish(rows)
+
+    def _publish(self, rows: list) -> None:  # type: ignore[type-arg]
+        self._rows = rows
+        self._cache = {}
 
     def set_default(self, action_id: int, params: tuple[int, ...]) -> None:
         super().set_default(action_id, params)
-        self._invalidate()
+        self._cache = {}
 
     def reset_default(self) -> None:
         super().reset_default()
-        self._invalidate()
+        self._cache = {}
 
 
 def make_table(
