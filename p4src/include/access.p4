@@ -1,0 +1,138 @@
+/* access.p4: access ports. Ingress: (port, VLAN or untagged) -> virtual subnet, the
+ * 802.1Q tag removed (RFC 7637 section 3.3: the encapsulating NVE MUST remove it), and
+ * the customer frame copied into meta.c. Egress: (port, subnet) -> the tag to push on
+ * local delivery. */
+#ifndef NVE_ACCESS_P4
+#define NVE_ACCESS_P4
+
+#include "headers.p4"
+#include "sizes.p4"
+
+control AccessIngress(inout headers_t hdr,
+                      inout metadata_t meta,
+                      inout standard_metadata_t sm) {
+
+    action set_vsi(vsi_t vsi) {
+        meta.fwd.vsi = vsi;
+    }
+
+    table port_vlan {
+        key = {
+            sm.ingress_port : exact @name("port");
+            meta.c.tagged   : exact @name("tagged");
+            meta.c.vid      : exact @name("vid");
+        }
+        actions = {
+            set_vsi;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_VLAN_SIZE;
+    }
+
+    apply {
+        if (!hdr.ethernet.isValid()) {
+            meta.fwd.drop_reason = DROP_PARSER_ERROR;
+            return;
+        }
+        if (meta.pkt.extra_tag == 1w1) {
+            meta.fwd.drop_reason = DROP_ACCESS_EXTRA_TAG;
+            return;
+        }
+        meta.c.dmac = hdr.ethernet.dst_addr;
+        meta.c.smac = hdr.ethernet.src_addr;
+        meta.c.ether_type = hdr.ethernet.ether_type;
+        meta.c.frame_len = (bit<16>)sm.packet_length;
+        if (hdr.vlan.isValid()) {
+            meta.c.tagged = 1w1;
+            meta.c.vid = hdr.vlan.vid;
+            meta.c.ether_type = hdr.vlan.ether_type;
+            meta.c.frame_len = meta.c.frame_len - VLAN_TAG_BYTES;
+        }
+        if (!port_vlan.apply().hit) {
+            meta.fwd.drop_reason = DROP_ACCESS_VLAN_UNKNOWN;
+            return;
+        }
+        /* Remove the tag; egress pushes the output port's tag, if any. */
+        if (hdr.vlan.isValid()) {
+            hdr.ethernet.ether_type = hdr.vlan.ether_type;
+            hdr.vlan.setInvalid();
+        }
+        if (hdr.ipv4.isValid()) {
+            meta.c.is_ipv4 = 1w1;
+            meta.c.ipv4_src = hdr.ipv4.src_addr;
+            meta.c.ipv4_dst = hdr.ipv4.dst_addr;
+            meta.c.proto = hdr.ipv4.protocol;
+            meta.c.ttl = hdr.ipv4.ttl;
+            meta.c.df = hdr.ipv4.flags[1:1];
+        } else if (hdr.ipv6.isValid()) {
+            meta.c.is_ipv6 = 1w1;
+            meta.c.ipv6_src = hdr.ipv6.src_addr;
+            meta.c.ipv6_dst = hdr.ipv6.dst_addr;
+            meta.c.proto = hdr.ipv6.next_hdr;
+            meta.c.ttl = hdr.ipv6.hop_limit;
+        }
+        if (hdr.l4.isValid()) {
+            meta.c.src_port = hdr.l4.src_port;
+            meta.c.dst_port = hdr.l4.dst_port;
+        }
+    }
+}
+
+control AccessEgress(inout headers_t hdr,
+                     inout metadata_t meta,
+                     inout standard_metadata_t sm) {
+
+    bit<1>    push_tag = 1w0;
+    vlan_id_t push_vid = 12w0;
+
+    action untagged() {
+        push_tag = 1w0;
+    }
+
+    action tagged(vlan_id_t vid) {
+        push_tag = 1w1;
+        push_vid = vid;
+    }
+
+    table port_vsi {
+        key = {
+            sm.egress_port : exact @name("port");
+            meta.fwd.vsi   : exact @name("vsi");
+        }
+        actions = {
+            untagged;
+            tagged;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_VLAN_SIZE;
+    }
+
+    apply {
+        if (!port_vsi.apply().hit) {
+            meta.fwd.drop_reason = DROP_EGRESS_NOT_MEMBER;
+            return;
+        }
+        if (push_tag == 1w1) {
+            if (meta.fwd.decapped == 1w1) {
+                /* The customer frame is inner_*: its (unused) tag slot carries the tag. */
+                hdr.inner_vlan.setValid();
+                hdr.inner_vlan.pcp = 3w0;
+                hdr.inner_vlan.dei = 1w0;
+                hdr.inner_vlan.vid = push_vid;
+                hdr.inner_vlan.ether_type = hdr.inner_ethernet.ether_type;
+                hdr.inner_ethernet.ether_type = ETHERTYPE_VLAN;
+            } else {
+                hdr.vlan.setValid();
+                hdr.vlan.pcp = 3w0;
+                hdr.vlan.dei = 1w0;
+                hdr.vlan.vid = push_vid;
+                hdr.vlan.ether_type = hdr.ethernet.ether_type;
+                hdr.ethernet.ether_type = ETHERTYPE_VLAN;
+            }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,192 @@
+/* parser.p4: NvgreParser (v1model signature).
+ *
+ * RFC 7637 section 3.2: GRE is NVGRE only when its first word is exactly
+ * C=0, reserved0=0, K=1, S=0, version 0, protocol 0x6558; anything else stays an
+ * unparsed GRE payload (gre valid, nvgre invalid) for ingress to drop and count.
+ * An outer fragment stops the parser before GRE (section 4.4). The parser never
+ * rejects: ingress decides every drop, with a reason. */
+#ifndef NVE_PARSER_P4
+#define NVE_PARSER_P4
+
+#include "headers.p4"
+
+parser NveParser(packet_in pkt,
+                 out headers_t hdr,
+                 inout metadata_t meta,
+                 inout standard_metadata_t sm) {
+
+    state start {
+        transition select(sm.ingress_port) {
+            CPU_PORT: parse_packet_out;
+            default:  parse_ethernet;
+        }
+    }
+
+    /* A packet-out: the controller's frame follows, sent as is. */
+    state parse_packet_out {
+        pkt.extract(hdr.packet_out);
+        transition accept;
+    }
+
+    state parse_ethernet {
+        pkt.extract(hdr.ethernet);
+        transition select(hdr.ethernet.ether_type) {
+            ETHERTYPE_VLAN: parse_vlan;
+            ETHERTYPE_QINQ: parse_extra_tag;
+            ETHERTYPE_IPV4: parse_ipv4;
+            ETHERTYPE_IPV6: parse_ipv6;
+            ETHERTYPE_ARP:  parse_arp;
+            default:        accept;
+        }
+    }
+
+    state parse_vlan {
+        pkt.extract(hdr.vlan);
+        transition select(hdr.vlan.ether_type) {
+            ETHERTYPE_VLAN: parse_extra_tag;
+            ETHERTYPE_QINQ: parse_extra_tag;
+            ETHERTYPE_IPV4: parse_ipv4;
+            ETHERTYPE_IPV6: parse_ipv6;
+            ETHERTYPE_ARP:  parse_arp;
+            default:        accept;
+        }
+    }
+
+    /* A second tag or an S-tag: not parsed further; an access port drops it. */
+    state parse_extra_tag {
+        meta.pkt.extra_tag = 1w1;
+        transition accept;
+    }
+
+    state parse_arp {
+        pkt.extract(hdr.arp);
+        transition accept;
+    }
+
+    state parse_ipv4 {
+        pkt.extract(hdr.ipv4);
+        transition select(hdr.ipv4.ihl) {
+            4w5:         parse_ipv4_body;
+            4w6 .. 4w15: parse_ipv4_options;
+            default:     accept;            /* IHL < 5: malformed, nothing more parsed */
+        }
+    }
+
+    state parse_ipv4_options {
+        pkt.extract(hdr.ipv4_options, ((bit<32>)hdr.ipv4.ihl - 32w5) << 5);
+        transition parse_ipv4_body;
+    }
+
+    state parse_ipv4_body {
+        transition select(hdr.ipv4.flags[0:0], hdr.ipv4.frag_offset, hdr.ipv4.protocol) {
+            (1w0, 13w0, IP_PROTO_GRE): parse_gre;
+            (1w0, 13w0, IP_PROTO_TCP): parse_l4;
+            (1w0, 13w0, IP_PROTO_UDP): parse_l4;
+            (1w0, 13w0, _):            accept;
+            default:                   parse_ip_fragment;
+        }
+    }
+
+    state parse_ip_fragment {
+        meta.pkt.ip_frag = 1w1;
+        transition accept;
+    }
+
+    state parse_ipv6 {
+        pkt.extract(hdr.ipv6);
+        transition select(hdr.ipv6.next_hdr) {
+            IP_PROTO_GRE:       parse_gre;
+            IP_PROTO_TCP:       parse_l4;
+            IP_PROTO_UDP:       parse_l4;
+            IP_PROTO_ICMPV6:    parse_icmpv6;
+            IP_PROTO_IPV6_FRAG: parse_ip_fragment;
+            default:            accept;
+        }
+    }
+
+    state parse_icmpv6 {
+        pkt.extract(hdr.icmpv6);
+        transition accept;
+    }
+
+    state parse_l4 {
+        pkt.extract(hdr.l4);
+        transition accept;
+    }
+
+    state parse_gre {
+        pkt.extract(hdr.gre);
+        transition select(hdr.gre.c, hdr.gre.r0, hdr.gre.k, hdr.gre.s,
+                          hdr.gre.reserved0, hdr.gre.version, hdr.gre.protocol) {
+            (1w0, 1w0, 1w1, 1w0, 9w0, 3w0, ETHERTYPE_TEB): parse_nvgre;
+            default: accept;
+        }
+    }
+
+    state parse_nvgre {
+        pkt.extract(hdr.nvgre);
+        transition parse_inner_ethernet;
+    }
+
+    state parse_inner_ethernet {
+        pkt.extract(hdr.inner_ethernet);
+        transition select(hdr.inner_ethernet.ether_type) {
+            ETHERTYPE_VLAN: parse_inner_vlan;
+            ETHERTYPE_QINQ: parse_inner_vlan;
+            ETHERTYPE_IPV4: parse_inner_ipv4;
+            ETHERTYPE_IPV6: parse_inner_ipv6;
+            ETHERTYPE_ARP:  parse_inner_arp;
+            default:        accept;
+        }
+    }
+
+    /* Detected only: a tagged inner frame is dropped (RFC 7637 section 3.3). */
+    state parse_inner_vlan {
+        pkt.extract(hdr.inner_vlan);
+        transition accept;
+    }
+
+    state parse_inner_arp {
+        pkt.extract(hdr.inner_arp);
+        transition accept;
+    }
+
+    state parse_inner_ipv4 {
+        pkt.extract(hdr.inner_ipv4);
+        transition select(hdr.inner_ipv4.ihl) {
+            4w5:         parse_inner_ipv4_body;
+            4w6 .. 4w15: parse_inner_ipv4_options;
+            default:     accept;
+        }
+    }
+
+    state parse_inner_ipv4_options {
+        pkt.extract(hdr.inner_ipv4_options, ((bit<32>)hdr.inner_ipv4.ihl - 32w5) << 5);
+        transition parse_inner_ipv4_body;
+    }
+
+    state parse_inner_ipv4_body {
+        transition select(hdr.inner_ipv4.flags[0:0], hdr.inner_ipv4.frag_offset,
+                          hdr.inner_ipv4.protocol) {
+            (1w0, 13w0, IP_PROTO_TCP): parse_inner_l4;
+            (1w0, 13w0, IP_PROTO_UDP): parse_inner_l4;
+            default:                   accept;
+        }
+    }
+
+    state parse_inner_ipv6 {
+        pkt.extract(hdr.inner_ipv6);
+        transition select(hdr.inner_ipv6.next_hdr) {
+            IP_PROTO_TCP: parse_inner_l4;
+            IP_PROTO_UDP: parse_inner_l4;
+            default:      accept;
+        }
+    }
+
+    state parse_inner_l4 {
+        pkt.extract(hdr.inner_l4);
+        transition accept;
+    }
+}
+
+#endif

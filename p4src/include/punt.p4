@@ -1,0 +1,78 @@
+/* punt.p4: copies to the controller.
+ *   PuntIngress (ingress) IPv6 Neighbor Solicitations on access ports (copied, the
+ *                         original is forwarded), ARP and ND on network ports
+ *                         (consumed); I2E clones, rate-limited per reason by a meter.
+ *   ToCpu       (egress)  on a clone: the packet_in header in front of the frame.
+ * The packet_in fields travel in the FL_PUNT field list; v1model copies them at the
+ * end of the pipe that cloned, so IngressCounters fills in the VSID last. */
+#ifndef NVE_PUNT_P4
+#define NVE_PUNT_P4
+
+#include "headers.p4"
+#include "sizes.p4"
+
+control PuntIngress(inout headers_t hdr,
+                    inout metadata_t meta,
+                    inout standard_metadata_t sm) {
+
+    meter(PUNT_REASON_COUNT, MeterType.packets) rate;
+    counter(PUNT_REASON_COUNT, CounterType.packets) suppressed;
+
+    apply {
+        bit<8> reason = PUNT_NONE;
+        bit<1> consume = 1w0;
+        if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
+            if (hdr.icmpv6.isValid()) {
+                if (hdr.icmpv6.type == ICMPV6_NEIGHBOR_SOLICIT) {
+                    reason = PUNT_IPV6_NS;
+                }
+            }
+        } else if (meta.fwd.port_role == PORT_ROLE_NETWORK) {
+            if (hdr.arp.isValid()) {
+                reason = PUNT_UNDERLAY_ARP;
+                consume = 1w1;
+            } else if (hdr.icmpv6.isValid()) {
+                if (hdr.icmpv6.type == ICMPV6_NEIGHBOR_SOLICIT
+                        || hdr.icmpv6.type == ICMPV6_NEIGHBOR_ADVERT) {
+                    reason = PUNT_UNDERLAY_ND;
+                    consume = 1w1;
+                }
+            }
+        }
+        if (reason != PUNT_NONE) {
+            bit<2> color = METER_GREEN;
+            rate.execute_meter<bit<2>>((bit<32>)reason, color);
+            if (color == METER_RED) {
+                suppressed.count((bit<32>)reason);
+            } else {
+                meta.punt_reason = reason;
+                meta.punt_port = sm.ingress_port;
+                clone_preserving_field_list(CloneType.I2E, CPU_CLONE_SESSION, FL_PUNT);
+            }
+            if (consume == 1w1) {
+                meta.fwd.drop_reason = DROP_TO_CPU;
+            }
+        }
+    }
+}
+
+control ToCpu(inout headers_t hdr,
+              inout metadata_t meta,
+              inout standard_metadata_t sm) {
+    apply {
+        hdr.packet_in.setValid();
+        hdr.packet_in.ingress_port = meta.punt_port;
+        hdr.packet_in.reason = meta.punt_reason;
+        hdr.packet_in.vsid = meta.punt_vsid;
+        hdr.packet_in._pad = 7w0;
+        /* An egress clone carries the headers as egress left them: no outer headers. */
+        hdr.encap_ethernet.setInvalid();
+        hdr.encap_vlan.setInvalid();
+        hdr.encap_ipv4.setInvalid();
+        hdr.encap_ipv6.setInvalid();
+        hdr.encap_gre.setInvalid();
+        hdr.encap_nvgre.setInvalid();
+    }
+}
+
+#endif

@@ -1,0 +1,93 @@
+/* routing.p4: routing between the virtual subnets of one tenant (RFC 7637 section 4.6).
+ * A frame to its subnet's gateway MAC is routed by LPM on (VRF, destination IP) to a
+ * CA: the frame moves to the CA's subnet, its MACs are rewritten and TTL / hop limit
+ * decremented; L2Forward then delivers it in the destination subnet. */
+#ifndef NVE_ROUTING_P4
+#define NVE_ROUTING_P4
+
+#include "headers.p4"
+#include "sizes.p4"
+
+control Routing(inout headers_t hdr,
+                inout metadata_t meta,
+                inout standard_metadata_t sm) {
+
+    action route(vsi_t vsi, vsid_t vsid, mac_addr_t smac, mac_addr_t dmac) {
+        meta.fwd.vsi = vsi;
+        meta.fwd.vsid = vsid;
+        meta.c.smac = smac;
+        meta.c.dmac = dmac;
+        meta.fwd.routed = 1w1;
+    }
+
+    table routes_v4 {
+        key = {
+            meta.fwd.vrf    : exact @name("vrf");
+            meta.c.ipv4_dst : lpm   @name("dst");
+        }
+        actions = {
+            route;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = ROUTE_TABLE_SIZE;
+    }
+
+    table routes_v6 {
+        key = {
+            meta.fwd.vrf    : exact @name("vrf");
+            meta.c.ipv6_dst : lpm   @name("dst");
+        }
+        actions = {
+            route;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = ROUTE_TABLE_SIZE;
+    }
+
+    apply {
+        if (meta.fwd.vrf == 16w0 || meta.c.dmac != meta.fwd.gw_mac) {
+            return;
+        }
+        if (meta.c.is_ipv4 == 1w0 && meta.c.is_ipv6 == 1w0) {
+            return;
+        }
+        if (meta.c.ttl <= 8w1) {
+            meta.fwd.drop_reason = DROP_TTL_EXPIRED;
+            return;
+        }
+        bool hit = false;
+        if (meta.c.is_ipv4 == 1w1) {
+            hit = routes_v4.apply().hit;
+        } else {
+            hit = routes_v6.apply().hit;
+        }
+        if (!hit) {
+            meta.fwd.drop_reason = DROP_ROUTE_MISS;
+            return;
+        }
+        meta.c.ttl = meta.c.ttl - 8w1;
+        /* Rewrite whichever header set carries the customer frame. */
+        if (meta.fwd.decapped == 1w1) {
+            hdr.inner_ethernet.src_addr = meta.c.smac;
+            hdr.inner_ethernet.dst_addr = meta.c.dmac;
+            if (hdr.inner_ipv4.isValid()) {
+                hdr.inner_ipv4.ttl = meta.c.ttl;
+            } else if (hdr.inner_ipv6.isValid()) {
+                hdr.inner_ipv6.hop_limit = meta.c.ttl;
+            }
+        } else {
+            hdr.ethernet.src_addr = meta.c.smac;
+            hdr.ethernet.dst_addr = meta.c.dmac;
+            if (hdr.ipv4.isValid()) {
+                hdr.ipv4.ttl = meta.c.ttl;
+            } else if (hdr.ipv6.isValid()) {
+                hdr.ipv6.hop_limit = meta.c.ttl;
+            }
+        }
+        meta.fwd.l3_rewritten = 1w1;
+    }
+}
+
+#endif
