@@ -97,20 +97,11 @@ class Target:
     desired: list[Entity]
     tiers: dict[str, int] = field(default_factory=dict)
     is_local_attachment: Callable[[Entity], bool] = lambda e: False
+    installed: list[Entity] | None = None  # already read (saves a second full read)
 
 
-def _wildcard_reads(index: P4Index, desired: Sequence[Entity]) -> list[p4r.Entity]:
-    reads = []
-    for t in index.tables():
-        if t.is_const:
-            continue
-        reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=t.id)))
-    for e in desired:
-        if isinstance(e, TableEntry) and e.is_default:
-            reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=index.table(e.table).id,
-                                                               is_default_action=True)))
-        elif isinstance(e, MeterConfig):
-            reads.append(encode_key(e, index))
+def _wildcard_reads(index: P4Index) -> list[p4r.Entity]:
+    reads = [p4r.Entity(table_entry=p4r.TableEntry(table_id=t.id)) for t in index.tables() if not t.is_const]
     reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
         multicast_group_entry=p4r.MulticastGroupEntry())))
     reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
@@ -120,15 +111,23 @@ def _wildcard_reads(index: P4Index, desired: Sequence[Entity]) -> list[p4r.Entit
     return reads
 
 
-async def read_installed(client: SwitchClient, index: P4Index, desired: Sequence[Entity] = (),
-                         tiers: dict[str, int] | None = None) -> list[Entity]:
-    """Everything nve manages that the switch holds, as canonical entities.
+def _cell_reads(index: P4Index, desired: Sequence[Entity]) -> list[p4r.Entity]:
+    """Default entries and meter cells always exist; read only the ones nve describes."""
+    reads = []
+    for e in desired:
+        if isinstance(e, TableEntry) and e.is_default:
+            reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=index.table(e.table).id,
+                                                               is_default_action=True)))
+        elif isinstance(e, MeterConfig):
+            reads.append(encode_key(e, index))
+    return reads
 
-    Reads are sent one kind at a time so that a target that does not implement one kind
-    (say, digest entries) does not hide the rest; such kinds count as empty.
-    """
+
+async def _read_each(client: SwitchClient, index: P4Index, reads: list[p4r.Entity],
+                     tiers: dict[str, int] | None) -> list[Entity]:
+    """One Read per kind, so a target lacking one kind (answering UNIMPLEMENTED) hides nothing else."""
     out: list[Entity] = []
-    for req in _wildcard_reads(index, desired):
+    for req in reads:
         try:
             got = await client.read_all([req])
         except SwitchError as exc:
@@ -140,6 +139,16 @@ async def read_installed(client: SwitchClient, index: P4Index, desired: Sequence
             if ent is not None:
                 out.append(ent)
     return out
+
+
+async def read_installed(client: SwitchClient, index: P4Index, tiers: dict[str, int] | None = None) -> list[Entity]:
+    """Every table entry, multicast group, clone session and digest config the switch holds."""
+    return await _read_each(client, index, _wildcard_reads(index), tiers)
+
+
+async def read_cells(client: SwitchClient, index: P4Index, desired: Sequence[Entity]) -> list[Entity]:
+    """The current value of the default entries and meter cells that `desired` sets."""
+    return await _read_each(client, index, _cell_reads(index, desired), None)
 
 
 def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
@@ -157,7 +166,10 @@ def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
 
 async def plan_for(target: Target) -> Plan:
     desired = _retier([canonical_names(e, target.index) for e in target.desired], target.tiers)
-    installed = await read_installed(target.client, target.index, desired, target.tiers)
+    installed = target.installed
+    if installed is None:
+        installed = await read_installed(target.client, target.index, target.tiers)
+    installed = _retier(installed, target.tiers) + await read_cells(target.client, target.index, desired)
     return diff(desired, installed, target.is_local_attachment)
 
 

@@ -1,0 +1,196 @@
+"""`nve`: validate, apply, show, stats and run an overlay description.
+
+Every failure ends with a non-zero exit status and a one-line reason on stderr
+(validation lists one line per problem, each with file:line:col).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Sequence
+
+from nve.controller import Controller, ControllerError
+from nve.loader import OverlayError, load_overlay
+from nve.switch import SwitchError
+
+EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nve", description="NVGRE overlay controller (P4Runtime)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="check a description (and compile it) without touching any switch")
+    v.add_argument("file")
+    v.add_argument("--no-pipeline", action="store_true", help="skip loading/compiling the P4 pipeline")
+    a = sub.add_parser("apply", help="make the switches match the description")
+    a.add_argument("file")
+    a.add_argument("--switch", action="append", default=[], help="only this switch (repeatable)")
+    a.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    s = sub.add_parser("show", help="desired vs installed state per switch")
+    s.add_argument("file")
+    s.add_argument("--switch", action="append", default=[])
+    s.add_argument("--all", action="store_true", help="list every entry, not only differences")
+    st = sub.add_parser("stats", help="counters per VSID, drop reason and remote NVE")
+    st.add_argument("file")
+    st.add_argument("--switch", action="append", default=[])
+    st.add_argument("--json", action="store_true")
+    r = sub.add_parser("run", help="reconcile, then watch events, reconnects and file changes")
+    r.add_argument("file")
+    r.add_argument("--switch", action="append", default=[])
+    r.add_argument("--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)")
+    r.add_argument("--metrics-addr", default="127.0.0.1")
+    r.add_argument("--log-json", action="store_true", help="one JSON object per log line")
+    return p
+
+
+def _progress(msg: str) -> None:
+    print(f"  {msg}", file=sys.stderr, flush=True)
+
+
+def _load(path: str):
+    try:
+        return load_overlay(path)
+    except OverlayError as exc:
+        raise _Fail(str(exc), EXIT_INVALID) from None
+
+
+def _checked_controller(args, progress=None) -> Controller:
+    loaded = _load(args.file)
+    try:
+        ctl = Controller(loaded, only=getattr(args, "switch", None) or None, progress=progress)
+        problems = ctl.check(with_pipeline=not getattr(args, "no_pipeline", False))
+    except ControllerError as exc:
+        raise _Fail(str(exc)) from None
+    if problems:
+        raise _Fail("\n".join(str(p) for p in problems), EXIT_INVALID)
+    return ctl
+
+
+def cmd_validate(args) -> int:
+    ctl = _checked_controller(args)
+    print(f"{args.file}: valid ({len(ctl.overlay.switches)} switches, {len(ctl.overlay.tenants)} tenants, "
+          f"{sum(len(t.subnets) for t in ctl.overlay.tenants)} subnets, {len(ctl.overlay.endpoints)} endpoints)")
+    return EXIT_OK
+
+
+async def _apply(args) -> int:
+    ctl = _checked_controller(args, progress=None if args.dry_run else _progress)
+    try:
+        await ctl.connect()
+        report = await ctl.reconcile(dry_run=args.dry_run)
+    except (ControllerError, SwitchError) as exc:
+        raise _Fail(str(exc)) from None
+    finally:
+        await ctl.close()
+    for name, rep in report.switches.items():
+        counts = rep.plan.counts()
+        print(f"{name}: {counts['insert']} insert, {counts['modify']} modify, {counts['delete']} delete"
+              + ("" if args.dry_run else f"; {rep.written} written"))
+        if args.dry_run:
+            for change in rep.plan.changes():
+                print(f"  {change.describe()}")
+    for failure in report.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    skipped = [f"{n}: {r.skipped}" for n, r in report.switches.items() if r.skipped]
+    if report.failures or skipped:
+        reason = skipped[0] if skipped else f"{len(report.failures)} updates failed"
+        raise _Fail(reason)
+    return EXIT_OK
+
+
+async def _show(args) -> int:
+    from nve.diff import diff
+    from nve.compile import is_local_attachment
+    from nve.codec import canonical_names
+    ctl = _checked_controller(args)
+    try:
+        await ctl.connect()
+        for name, session in ctl.sessions.items():
+            desired, installed = await ctl.desired_and_installed(name)
+            desired = [canonical_names(e, session.index) for e in desired]
+            plan = diff(desired, installed, is_local_attachment)
+            role = "primary" if session.state.primary else (
+                f"read-only (election id {session.state.primary_election_id} is primary)")
+            print(f"== {name} ({session.switch.address}, {role}): {len(desired)} desired, "
+                  f"{len(installed)} installed, {len(plan.changes())} differences")
+            if args.all:
+                for e in sorted(installed, key=lambda e: repr(e.key)):
+                    print(f"  = {e.describe()}")
+            for c in plan.changes():
+                sign = {"insert": "+", "delete": "-", "modify": "~"}[c.op]
+                print(f"  {sign} {c.entity.describe()}")
+            learned = ctl.learned_from_installed(name, installed)
+            for le in learned:
+                print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
+    except (ControllerError, SwitchError) as exc:
+        raise _Fail(str(exc)) from None
+    finally:
+        await ctl.close()
+    return EXIT_OK
+
+
+async def _stats(args) -> int:
+    from nve.stats import collect, format_table
+    ctl = _checked_controller(args)
+    try:
+        await ctl.connect()
+        await ctl.targets()  # compiles states (vsi/tunnel ids) against what is installed
+        result = {name: await collect(ctl, name) for name in ctl.sessions}
+    except (ControllerError, SwitchError) as exc:
+        raise _Fail(str(exc)) from None
+    finally:
+        await ctl.close()
+    if args.json:
+        print(json.dumps({n: s.as_dict() for n, s in result.items()}, indent=1, sort_keys=True))
+    else:
+        for name, s in result.items():
+            print(format_table(name, s))
+    return EXIT_OK
+
+
+async def _run(args) -> int:
+    from nve.runner import run_forever
+    ctl = _checked_controller(args, progress=None)
+    try:
+        await run_forever(ctl, args)
+    except (ControllerError, SwitchError) as exc:
+        raise _Fail(str(exc)) from None
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if getattr(args, "log_json", False):
+        from nve.runner import JsonLogFormatter
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        logging.basicConfig(level=level, handlers=[handler])
+    else:
+        logging.basicConfig(level=level if args.command == "run" else logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "validate":
+            return cmd_validate(args)
+        runner = {"apply": _apply, "show": _show, "stats": _stats, "run": _run}[args.command]
+        return asyncio.run(runner(args))
+    except _Fail as exc:
+        print(f"nve {args.command}: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

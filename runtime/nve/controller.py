@@ -1,0 +1,190 @@
+"""The controller: one overlay description, many switches, one asyncio loop.
+
+`check()` is everything that can be known without a switch (validation, compilation,
+capacity against the pipeline's P4Info). `connect()` + `reconcile()` are what `nve apply`
+does; `run()` keeps every switch reconciled and handles data-plane events until
+cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from nve import contract as C
+from nve.compile import Allocations, LearnedEndpoint, SwitchState, capacity_problems, compile_switch, is_local_attachment
+from nve.entities import Entity
+from nve.loader import LoadedOverlay, Problem
+from nve.p4info import P4Index
+from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
+from nve.reconcile import Journal, ReconcileReport, Target, read_installed, reconcile
+from nve.session import SwitchSession
+from nve.switch import SwitchError
+from nve.validate import validate_overlay
+
+log = logging.getLogger("nve.controller")
+
+
+class ControllerError(Exception):
+    """Something that stops the controller as a whole (the message is the one-line reason)."""
+
+
+@dataclass
+class ControllerStats:
+    """The controller's own numbers, exported by `nve run` as Prometheus metrics."""
+
+    reconciles: int = 0
+    writes: int = 0
+    write_errors: int = 0
+    last_reconcile_seconds: float = 0.0
+    learned: int = 0
+    aged: int = 0
+    packet_ins: dict[str, int] = field(default_factory=dict)
+
+
+class Controller:
+    def __init__(self, loaded: LoadedOverlay, *, only: Sequence[str] | None = None,
+                 progress: Callable[[str], None] | None = None):
+        self.loaded = loaded
+        self.overlay = loaded.overlay
+        names = [s.name for s in self.overlay.switches]
+        if only:
+            unknown = [n for n in only if n not in names]
+            if unknown:
+                raise ControllerError(f"no switch named {', '.join(unknown)} in {loaded.source}")
+        self.selected = [n for n in names if not only or n in only]
+        self.progress = progress
+        self.journal = Journal()
+        self.stats = ControllerStats()
+        self.learned: dict[tuple[str, int, str], LearnedEndpoint] = {}
+        self.pipelines: dict[str, PipelineArtifacts] = {}
+        self.sessions: dict[str, SwitchSession] = {}
+        self.states: dict[str, SwitchState] = {}
+        self._reconcile_lock = asyncio.Lock()
+
+    # -- without switches -----------------------------------------------------------------
+    def load_pipelines(self) -> None:
+        cache: dict[object, PipelineArtifacts] = {}
+        for sw in self.overlay.switches:
+            if sw.name not in self.selected:
+                continue
+            key = sw.pipeline.model_dump_json()
+            if key not in cache:
+                try:
+                    cache[key] = load_pipeline(sw.pipeline, self.loaded.base_dir)
+                except PipelineError as exc:
+                    raise ControllerError(f"switch {sw.name}: pipeline: {exc}") from None
+            self.pipelines[sw.name] = cache[key]
+
+    def check(self, with_pipeline: bool = True) -> list[Problem]:
+        """All problems of the description, located in the file; empty means it can be applied."""
+        problems = validate_overlay(self.overlay)
+        if problems:
+            return self.loaded.locate(problems)
+        if with_pipeline:
+            self.load_pipelines()
+        for pos, sw in enumerate(self.overlay.switches):
+            if sw.name not in self.selected:
+                continue
+            state = compile_switch(self.overlay, sw.name, list(self.learned.values()))
+            problems.extend(state.problems)
+            if sw.name in self.pipelines:
+                index = P4Index(self.pipelines[sw.name].p4info)
+                problems.extend(self._pipeline_problems(state, index, pos))
+        return self.loaded.locate(problems)
+
+    @staticmethod
+    def _pipeline_problems(state: SwitchState, index: P4Index, pos: int) -> list[Problem]:
+        out = []
+        missing = sorted({getattr(e, "table", "") for e in state.entities
+                          if getattr(e, "table", "") and not index.has_table(getattr(e, "table"))})
+        for t in missing:
+            out.append(Problem(("switches", pos, "pipeline"), f"the pipeline has no table {t} (see docs/pipeline.md)"))
+        sizes = {t.name: t.size for t in index.tables()}
+        out.extend(capacity_problems(state, sizes, pos))
+        return out
+
+    # -- with switches --------------------------------------------------------------------
+    async def connect(self) -> None:
+        """Connect to every selected switch (pushing pipelines where missing or different)."""
+        if not self.pipelines:
+            self.load_pipelines()
+        sessions = {}
+        for sw in self.overlay.switches:
+            if sw.name in self.selected:
+                sessions[sw.name] = SwitchSession(sw, self.pipelines[sw.name])
+        results = await asyncio.gather(*(s.connect_once() for s in sessions.values()), return_exceptions=True)
+        errors = [f"{name}: {r}" if not str(r).startswith(name) else str(r)
+                  for name, r in zip(sessions, results) if isinstance(r, BaseException)]
+        for name, r in zip(sessions, results):
+            if not isinstance(r, BaseException):
+                self.sessions[name] = sessions[name]
+        if errors:
+            await self.close()
+            raise ControllerError("; ".join(errors))
+
+    async def close(self) -> None:
+        for s in self.sessions.values():
+            if s.client is not None:
+                await s.client.close()
+                s.client = None
+
+    def _learned(self) -> list[LearnedEndpoint]:
+        return sorted(self.learned.values(), key=lambda le: (le.switch, le.vsid, le.mac))
+
+    async def targets(self, names: Sequence[str] | None = None) -> list[Target]:
+        """Read each switch, compile its desired state reusing its ids, and pair them up."""
+        out = []
+        for name in names or list(self.sessions):
+            session = self.sessions[name]
+            client = session.client
+            if client is None:
+                continue
+            installed = await read_installed(client, session.index, C.TIERS)
+            state = compile_switch(self.overlay, name, self._learned(), Allocations.from_installed(installed))
+            if state.problems:
+                raise ControllerError("; ".join(str(p) for p in self.loaded.locate(state.problems)))
+            self.states[name] = state
+            out.append(Target(name, client, session.index, state.entities, C.TIERS, is_local_attachment, installed))
+        return out
+
+    async def reconcile(self, *, dry_run: bool = False, names: Sequence[str] | None = None) -> ReconcileReport:
+        async with self._reconcile_lock:
+            started = time.monotonic()
+            targets = await self.targets(names)
+            report = await reconcile(targets, dry_run=dry_run, journal=self.journal, progress=self.progress)
+            if not dry_run:
+                self.stats.reconciles += 1
+                self.stats.writes += report.writes
+                self.stats.write_errors += len(report.failures)
+                self.stats.last_reconcile_seconds = time.monotonic() - started
+            return report
+
+    async def desired_and_installed(self, name: str) -> tuple[list[Entity], list[Entity]]:
+        """For `nve show`: what the description asks for and what the switch holds."""
+        session = self.sessions[name]
+        assert session.client is not None
+        installed = await read_installed(session.client, session.index, C.TIERS)
+        state = compile_switch(self.overlay, name, self._learned(), Allocations.from_installed(installed))
+        self.states[name] = state
+        return state.entities, installed
+
+    def learned_from_installed(self, name: str, installed: Sequence[Entity]) -> list[LearnedEndpoint]:
+        """Learned MACs present on a switch: learn.smac entries with an idle timeout."""
+        state = self.states.get(name)
+        if state is None:
+            return []
+        by_vsi = {i: v for v, i in state.vsi.items()}
+        out = []
+        for e in installed:
+            if getattr(e, "table", "") == C.LEARN_SMAC and getattr(e, "idle_timeout_ns", 0):
+                m = dict(e.match)  # type: ignore[union-attr]
+                vsid = by_vsi.get(m["vsi"].value)
+                if vsid is not None:
+                    from nve.compile import mac_text
+                    out.append(LearnedEndpoint(name, vsid, mac_text(m["mac"].value), m["port"].value))
+        return out

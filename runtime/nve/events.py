@@ -1,0 +1,178 @@
+"""Data-plane events from a switch's stream: MAC learning digests, idle timeouts, packet-ins.
+
+Learned MACs and their ageing change the desired state, so the handler only updates
+`Controller.learned` and asks for a reconcile; the reconcile writes the entries.
+Packet-ins are answered directly with a packet-out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Callable
+
+from finsy.proto import p4r
+
+from nve import contract as C
+from nve.codec import decode
+from nve.compile import LearnedEndpoint, mac_text
+from nve.entities import TableEntry
+from nve.model import LocalAttachment
+from nve.p4info import decode_int, encode_int
+from nve.packets import frag_needed, mac_bytes, neighbor_advertisement, ns_target, packet_too_big, parse_ethernet
+
+log = logging.getLogger("nve.events")
+
+OUTER_OVERHEAD = {4: 20 + 8 + 14, 6: 40 + 8 + 14}  # outer IP + GRE/key + inner Ethernet
+
+
+class EventHandler:
+    def __init__(self, ctl, request_reconcile: Callable[[], None]):
+        self.ctl = ctl
+        self.request_reconcile = request_reconcile
+
+    async def __call__(self, session, msg: p4r.StreamMessageResponse) -> None:
+        kind = msg.WhichOneof("update")
+        if kind == "digest":
+            await self.on_digest(session, msg.digest)
+        elif kind == "idle_timeout_notification":
+            self.on_idle_timeout(session, msg.idle_timeout_notification)
+        elif kind == "packet":
+            await self.on_packet_in(session, msg.packet)
+        elif kind == "error":
+            log.warning("%s: stream error from switch: %s", session.name, msg.error.message)
+
+    # -- learning -------------------------------------------------------------------------
+    async def on_digest(self, session, digest: p4r.DigestList) -> None:
+        try:
+            info = session.index.digest_by_id(digest.digest_id)
+        except Exception:
+            return
+        if info.name != C.LEARN_DIGEST:
+            return
+        configured = {(ep.vsid, ep.mac) for ep in self.ctl.overlay.endpoints}
+        changed = False
+        for data in digest.data:
+            members = [decode_int(m.bitstring) for m in data.struct.members]
+            if len(members) != 3:
+                continue
+            vsid, mac, port = members
+            le = LearnedEndpoint(session.name, vsid, mac_text(mac), port)
+            if (vsid, le.mac) in configured:
+                continue
+            # A MAC that moved replaces its old place (one location per (VSID, MAC)).
+            for key in [k for k in self.ctl.learned if k[1] == vsid and k[2] == le.mac]:
+                if self.ctl.learned[key] != le:
+                    del self.ctl.learned[key]
+            if (session.name, vsid, le.mac) not in self.ctl.learned:
+                self.ctl.learned[(session.name, vsid, le.mac)] = le
+                self.ctl.stats.learned += 1
+                changed = True
+                log.info("%s: learned %s in VSID 0x%06X on port %d", session.name, le.mac, vsid, port)
+        if session.client is not None:
+            await session.client.digest_ack(digest.digest_id, digest.list_id)
+        if changed:
+            self.request_reconcile()
+
+    def on_idle_timeout(self, session, note: p4r.IdleTimeoutNotification) -> None:
+        state = self.ctl.states.get(session.name)
+        if state is None:
+            return
+        by_vsi = {i: v for v, i in state.vsi.items()}
+        changed = False
+        for te in note.table_entry:
+            entry = decode(p4r.Entity(table_entry=te), session.index)
+            if not isinstance(entry, TableEntry) or entry.table != C.LEARN_SMAC:
+                continue
+            m = dict(entry.match)
+            vsid = by_vsi.get(m["vsi"].value)
+            key = (session.name, vsid, mac_text(m["mac"].value))
+            if vsid is not None and key in self.ctl.learned:
+                del self.ctl.learned[key]
+                self.ctl.stats.aged += 1
+                changed = True
+                log.info("%s: aged out %s in VSID 0x%06X", session.name, key[2], vsid)
+        if changed:
+            self.request_reconcile()
+
+    # -- packet-in ------------------------------------------------------------------------
+    async def on_packet_in(self, session, pkt: p4r.PacketIn) -> None:
+        meta = session.index.packet_metadata("packet_in")
+        by_id = {m.id: m.name for m in meta.values()}
+        values = {by_id.get(m.metadata_id, str(m.metadata_id)): decode_int(m.value) for m in pkt.metadata}
+        reason = values.get("reason", 0)
+        name = C.PUNT_REASONS.get(reason, "UNKNOWN")
+        self.ctl.stats.packet_ins[name] = self.ctl.stats.packet_ins.get(name, 0) + 1
+        port = values.get("ingress_port", 0)
+        vsid = values.get("vsid", 0)
+        frame = parse_ethernet(pkt.payload)
+        if frame is None:
+            return
+        reply = None
+        if reason == C.PUNT_MTU_EXCEEDED:
+            reply = self._mtu_reply(session, frame, vsid, port)
+        elif reason == C.PUNT_IPV6_NS:
+            reply = self._ns_reply(frame, vsid)
+        if reply is not None and session.client is not None and session.client.is_primary:
+            # The payload had its tag removed; the answer goes back with the port's tag for the VSID.
+            tagged = self._with_tag(session, reply, port, vsid)
+            out = session.index.packet_metadata("packet_out")
+            md = [p4r.PacketMetadata(metadata_id=out["egress_port"].id,
+                                     value=encode_int(port, out["egress_port"].bitwidth))]
+            for f in out.values():
+                if f.name != "egress_port":
+                    md.append(p4r.PacketMetadata(metadata_id=f.id, value=b"\x00"))
+            await session.client.packet_out(tagged, md)
+
+    def _subnet(self, vsid: int):
+        for t in self.ctl.overlay.tenants:
+            for s in t.subnets:
+                if s.vsid == vsid:
+                    return s
+        return None
+
+    def _mtu_reply(self, session, frame, vsid: int, port: int) -> bytes | None:
+        sub = self._subnet(vsid)
+        if sub is None or sub.gateway is None:
+            return None
+        network_mtus = [p.mtu for p in session.switch.ports if p.role == "network"] or [1500]
+        outer_family = 6 if all(pa.version == 6 for pa in session.switch.local_pas) else 4
+        mtu = min(network_mtus) - OUTER_OVERHEAD[outer_family]
+        gw_mac = mac_bytes(sub.gateway.mac)
+        if frame.ether_type == 0x0800 and sub.gateway.ipv4 is not None:
+            return frag_needed(frame, mtu, gw_mac, sub.gateway.ipv4.ip)
+        if frame.ether_type == 0x86DD and sub.gateway.ipv6 is not None:
+            return packet_too_big(frame, mtu, gw_mac, sub.gateway.ipv6.ip)
+        return None
+
+    def _ns_reply(self, frame, vsid: int) -> bytes | None:
+        parsed = ns_target(frame)
+        if parsed is None:
+            return None
+        _, target = parsed
+        for ep in self.ctl.overlay.endpoints:
+            if ep.vsid == vsid and ep.ipv6 == target:
+                return neighbor_advertisement(frame, target, mac_bytes(ep.mac))
+        sub = self._subnet(vsid)
+        if sub is not None and sub.gateway is not None and sub.gateway.ipv6 is not None and \
+                sub.gateway.ipv6.ip == target:
+            return neighbor_advertisement(frame, target, mac_bytes(sub.gateway.mac))
+        return None
+
+    def _with_tag(self, session, frame: bytes, port: int, vsid: int) -> bytes:
+        vlan = None
+        for ep in self.ctl.overlay.endpoints:
+            att = ep.attachment
+            if ep.vsid == vsid and isinstance(att, LocalAttachment) and att.switch == session.name and att.port == port:
+                vlan = att.vlan
+                break
+        else:
+            for p in session.switch.ports:
+                if p.port == port:
+                    for b in p.bindings:
+                        if b.vsid == vsid:
+                            vlan = b.vlan
+        if vlan is None:
+            return frame
+        import struct
+        return frame[:12] + struct.pack("!HH", 0x8100, vlan) + frame[12:]

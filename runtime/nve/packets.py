@@ -1,0 +1,128 @@
+"""Frames the controller builds for packet-out: ICMP 'fragmentation needed', ICMPv6
+'packet too big' and Neighbor Advertisements. Plain struct code: the runtime does not
+depend on scapy (tests check these frames with scapy, independently).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+
+ETH_IPV4, ETH_IPV6, ETH_VLAN = 0x0800, 0x86DD, 0x8100
+IPV4_MIN_MTU, IPV6_MIN_MTU = 68, 1280
+
+
+def checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def mac_bytes(mac: str | int) -> bytes:
+    if isinstance(mac, int):
+        return mac.to_bytes(6, "big")
+    return bytes.fromhex(mac.replace(":", ""))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The parts of a customer frame the handlers need."""
+
+    dst_mac: bytes
+    src_mac: bytes
+    vlan: int | None
+    ether_type: int
+    payload: bytes
+
+
+def parse_ethernet(data: bytes) -> Frame | None:
+    if len(data) < 14:
+        return None
+    dst, src, etype = data[:6], data[6:12], struct.unpack("!H", data[12:14])[0]
+    vlan = None
+    rest = data[14:]
+    if etype == ETH_VLAN:
+        if len(rest) < 4:
+            return None
+        tci, etype = struct.unpack("!HH", rest[:4])
+        vlan, rest = tci & 0x0FFF, rest[4:]
+    return Frame(dst, src, vlan, etype, rest)
+
+
+def ethernet(dst: bytes, src: bytes, ether_type: int, payload: bytes, vlan: int | None = None) -> bytes:
+    if vlan is not None:
+        return dst + src + struct.pack("!HHH", ETH_VLAN, vlan & 0x0FFF, ether_type) + payload
+    return dst + src + struct.pack("!H", ether_type) + payload
+
+
+def ipv4_header(src: ipaddress.IPv4Address, dst: ipaddress.IPv4Address, proto: int, payload_len: int,
+                ttl: int = 64) -> bytes:
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, 0, 0x4000, ttl, proto, 0, src.packed, dst.packed)
+    return hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+
+
+def ipv6_header(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, next_header: int, payload_len: int,
+                hop_limit: int = 64) -> bytes:
+    return struct.pack("!IHBB16s16s", 6 << 28, payload_len, next_header, hop_limit, src.packed, dst.packed)
+
+
+def icmpv6_checksum(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, body: bytes) -> int:
+    pseudo = src.packed + dst.packed + struct.pack("!IxxxB", len(body), 58)
+    return checksum(pseudo + body)
+
+
+def frag_needed(original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv4Address) -> bytes | None:
+    """ICMP type 3 code 4 (RFC 1191) to the sender of `original` (an IPv4 packet with DF)."""
+    ip = original.payload
+    if original.ether_type != ETH_IPV4 or len(ip) < 20 or ip[0] >> 4 != 4:
+        return None
+    ihl = (ip[0] & 0x0F) * 4
+    sender = ipaddress.IPv4Address(ip[12:16])
+    quoted = ip[:ihl + 8]
+    body = struct.pack("!BBHHH", 3, 4, 0, 0, max(IPV4_MIN_MTU, mtu)) + quoted
+    body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
+    packet = ipv4_header(router_ip, sender, 1, len(body)) + body
+    return ethernet(original.src_mac, router_mac, ETH_IPV4, packet, original.vlan)
+
+
+def packet_too_big(original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv6Address) -> bytes | None:
+    """ICMPv6 type 2 (RFC 4443) with as much of the original as fits in 1280 bytes."""
+    ip = original.payload
+    if original.ether_type != ETH_IPV6 or len(ip) < 40:
+        return None
+    sender = ipaddress.IPv6Address(ip[8:24])
+    quoted = ip[:IPV6_MIN_MTU - 40 - 8]
+    body = struct.pack("!BBHI", 2, 0, 0, max(IPV6_MIN_MTU, mtu)) + quoted
+    body = body[:2] + struct.pack("!H", icmpv6_checksum(router_ip, sender, body)) + body[4:]
+    packet = ipv6_header(router_ip, sender, 58, len(body), 255) + body
+    return ethernet(original.src_mac, router_mac, ETH_IPV6, packet, original.vlan)
+
+
+def ns_target(original: Frame) -> tuple[ipaddress.IPv6Address, ipaddress.IPv6Address] | None:
+    """(solicitation source, target address) of an ICMPv6 Neighbor Solicitation, else None."""
+    ip = original.payload
+    if original.ether_type != ETH_IPV6 or len(ip) < 40 + 24 or ip[6] != 58:
+        return None
+    icmp = ip[40:]
+    if icmp[0] != 135 or icmp[1] != 0:
+        return None
+    return ipaddress.IPv6Address(ip[8:24]), ipaddress.IPv6Address(icmp[8:24])
+
+
+def neighbor_advertisement(original: Frame, target: ipaddress.IPv6Address, target_mac: bytes) -> bytes | None:
+    """The answer to a Neighbor Solicitation (RFC 4861 §7.2.4), solicited, with the target's MAC."""
+    parsed = ns_target(original)
+    if parsed is None:
+        return None
+    src, _ = parsed
+    dst = src if not src.is_unspecified else ipaddress.IPv6Address("ff02::1")
+    flags = 0x20000000 | (0 if src.is_unspecified else 0x40000000)  # Override, + Solicited unless DAD
+    body = struct.pack("!BBHI16s", 136, 0, 0, flags, target.packed) + struct.pack("!BB6s", 2, 1, target_mac)
+    body = body[:2] + struct.pack("!H", icmpv6_checksum(target, dst, body)) + body[4:]
+    packet = ipv6_header(target, dst, 58, len(body), 255) + body
+    dst_mac = original.src_mac if not src.is_unspecified else bytes.fromhex("333300000001")
+    return ethernet(dst_mac, target_mac, ETH_IPV6, packet, original.vlan)

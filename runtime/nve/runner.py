@@ -1,0 +1,188 @@
+"""`nve run`: keep every switch reconciled, follow events, reconnects and file edits,
+and serve Prometheus metrics (switch counters and the controller's own numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from nve.controller import Controller
+from nve.events import EventHandler
+from nve.loader import OverlayError, load_overlay
+from nve.session import SwitchSession
+from nve.switch import SwitchError
+from nve.validate import validate_overlay
+
+log = logging.getLogger("nve.run")
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: machine-readable logs for `nve run`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+               "msg": record.getMessage()}
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, sort_keys=True)
+
+
+class MetricsCollector:
+    """Prometheus collector reading the controller's latest numbers (refreshed by the run loop)."""
+
+    def __init__(self, ctl: Controller):
+        self.ctl = ctl
+        self.counters: dict[str, object] = {}
+
+    def collect(self):
+        s = self.ctl.stats
+        yield CounterMetricFamily("nve_reconciles", "reconcile runs", value=s.reconciles)
+        yield CounterMetricFamily("nve_writes", "updates written", value=s.writes)
+        yield CounterMetricFamily("nve_write_errors", "updates that failed", value=s.write_errors)
+        yield GaugeMetricFamily("nve_reconcile_seconds", "duration of the last reconcile",
+                                value=s.last_reconcile_seconds)
+        yield CounterMetricFamily("nve_learned", "MACs learned", value=s.learned)
+        yield CounterMetricFamily("nve_aged", "learned MACs aged out", value=s.aged)
+        punts = CounterMetricFamily("nve_packet_ins", "packet-ins by reason", labels=["reason"])
+        for reason, n in sorted(s.packet_ins.items()):
+            punts.add_metric([reason], n)
+        yield punts
+        up = GaugeMetricFamily("nve_switch_connected", "1 if connected", labels=["switch"])
+        primary = GaugeMetricFamily("nve_switch_primary", "1 if this controller is primary", labels=["switch"])
+        for name, sess in self.ctl.sessions.items():
+            up.add_metric([name], float(sess.state.connected))
+            primary.add_metric([name], float(sess.state.primary))
+        yield up
+        yield primary
+        pk = CounterMetricFamily("nve_vsid_packets", "packets per VSID", labels=["switch", "vsid", "direction"])
+        by = CounterMetricFamily("nve_vsid_bytes", "bytes per VSID", labels=["switch", "vsid", "direction"])
+        drops = CounterMetricFamily("nve_drops", "dropped packets per reason", labels=["switch", "reason"])
+        remote = CounterMetricFamily("nve_remote_nve_packets", "packets per remote NVE",
+                                     labels=["switch", "remote", "direction"])
+        for name, c in self.counters.items():
+            for vsid, d in c.vsid.items():  # type: ignore[attr-defined]
+                for direction, (p, b) in d.items():
+                    pk.add_metric([name, f"0x{vsid:06X}", direction], p)
+                    by.add_metric([name, f"0x{vsid:06X}", direction], b)
+            for reason, (p, _) in c.drops.items():  # type: ignore[attr-defined]
+                drops.add_metric([name, reason], p)
+            for r, d in c.remote.items():  # type: ignore[attr-defined]
+                for direction, (p, _) in d.items():
+                    remote.add_metric([name, r, direction], p)
+        yield pk
+        yield by
+        yield drops
+        yield remote
+
+
+async def run_forever(ctl: Controller, args) -> None:
+    if not ctl.pipelines:
+        ctl.load_pipelines()
+    dirty = asyncio.Event()
+    handler = EventHandler(ctl, dirty.set)
+    metrics = MetricsCollector(ctl)
+    if getattr(args, "metrics_port", 0):
+        registry = CollectorRegistry()
+        registry.register(metrics)
+        start_http_server(args.metrics_port, addr=args.metrics_addr, registry=registry)
+        log.info("metrics on http://%s:%d/metrics", args.metrics_addr, args.metrics_port)
+
+    async def on_ready(session: SwitchSession) -> None:
+        # Connected (again) or newly primary: restore this switch's state now.
+        if session.state.primary:
+            await _reconcile(ctl, [session.name])
+        else:
+            log.warning("%s: read-only: controller with election id %s is primary; not writing",
+                        session.name, session.state.primary_election_id)
+
+    for sw in ctl.overlay.switches:
+        if sw.name in ctl.selected:
+            ctl.sessions[sw.name] = SwitchSession(sw, ctl.pipelines[sw.name], on_ready=on_ready, on_event=handler)
+    tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in ctl.sessions.items()]
+    tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
+    tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
+    tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await ctl.close()
+
+
+def _primary_names(ctl: Controller) -> list[str]:
+    return [n for n, s in ctl.sessions.items() if s.client is not None and s.state.primary]
+
+
+async def _reconcile(ctl: Controller, names: list[str] | None = None) -> None:
+    names = names or _primary_names(ctl)
+    if not names:
+        return
+    try:
+        report = await ctl.reconcile(names=names)
+    except SwitchError as exc:
+        log.warning("reconcile: %s", exc)
+        return
+    except Exception:
+        log.exception("reconcile failed")
+        return
+    for f in report.failures:
+        log.warning("write failed: %s", f)
+    log.info("reconciled %s: %d written, %d failed, %.3fs", ",".join(names), report.writes,
+             len(report.failures), report.seconds)
+
+
+async def _reconcile_loop(ctl: Controller, dirty: asyncio.Event) -> None:
+    while True:
+        await dirty.wait()
+        await asyncio.sleep(0.05)  # coalesce bursts of digests
+        dirty.clear()
+        await _reconcile(ctl)
+
+
+async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1.0) -> None:
+    path = Path(ctl.loaded.source)
+    last = path.stat().st_mtime_ns if path.exists() else 0
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            now = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        if now == last:
+            continue
+        last = now
+        try:
+            loaded = load_overlay(path)
+        except OverlayError as exc:
+            log.error("%s changed but does not load; keeping the previous description:\n%s", path, exc)
+            continue
+        problems = loaded.locate(validate_overlay(loaded.overlay))
+        if problems:
+            log.error("%s changed but is invalid; keeping the previous description:\n%s", path,
+                      "\n".join(str(p) for p in problems))
+            continue
+        ctl.loaded, ctl.overlay = loaded, loaded.overlay
+        log.info("%s changed: reconciling", path)
+        dirty.set()
+
+
+async def _poll_counters(ctl: Controller, metrics: MetricsCollector, interval: float = 5.0) -> None:
+    from nve.stats import collect
+    while True:
+        await asyncio.sleep(interval)
+        for name, s in list(ctl.sessions.items()):
+            if s.client is None or name not in ctl.states:
+                continue
+            try:
+                metrics.counters[name] = await collect(ctl, name)
+            except SwitchError:
+                pass

@@ -1,0 +1,90 @@
+"""Counters of one switch, named the way operators think: per VSID, drop reason, remote NVE.
+
+Counter indices are the controller's own ids (vsi, tunnel), so the names come from the
+compiled state of the switch (`Controller.states`), which reuses the installed ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from finsy.proto import p4r
+
+from nve import contract as C
+from nve.p4info import P4InfoError
+
+Cell = tuple[int, int]  # (packets, bytes)
+
+
+@dataclass
+class SwitchCounters:
+    vsid: dict[int, dict[str, Cell]] = field(default_factory=dict)      # vsid -> {"encap": .., "decap": ..}
+    drops: dict[str, Cell] = field(default_factory=dict)                # reason name -> cell (ingress + egress)
+    remote: dict[str, dict[str, Cell]] = field(default_factory=dict)    # remote NVE -> {"tx": .., "rx": ..}
+
+    def as_dict(self) -> dict:
+        return {
+            "vsid": {f"0x{v:06X}": {k: list(c) for k, c in d.items()} for v, d in self.vsid.items()},
+            "drops": {k: list(c) for k, c in self.drops.items()},
+            "remote_nve": {n: {k: list(c) for k, c in d.items()} for n, d in self.remote.items()},
+        }
+
+
+async def read_counter(client, index, name: str) -> dict[int, Cell]:
+    """Every cell of an indexed counter (index -> (packets, bytes)); empty if the program lacks it."""
+    try:
+        info = index.counter(name)
+    except P4InfoError:
+        return {}
+    req = p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=info.id))
+    out = {}
+    for ent in await client.read_all([req]):
+        ce = ent.counter_entry
+        out[ce.index.index] = (ce.data.packet_count, ce.data.byte_count)
+    return out
+
+
+def _add(a: Cell | None, b: Cell | None) -> Cell:
+    a = a or (0, 0)
+    b = b or (0, 0)
+    return (a[0] + b[0], a[1] + b[1])
+
+
+async def collect(ctl, name: str) -> SwitchCounters:
+    session = ctl.sessions[name]
+    client, index = session.client, session.index
+    state = ctl.states.get(name)
+    out = SwitchCounters()
+    decap = await read_counter(client, index, C.VSI_DECAP)
+    encap = await read_counter(client, index, C.VSI_ENCAP)
+    if state is not None:
+        for vsid, vsi in sorted(state.vsi.items()):
+            out.vsid[vsid] = {"encap": encap.get(vsi, (0, 0)), "decap": decap.get(vsi, (0, 0))}
+    din = await read_counter(client, index, C.DROPS_INGRESS)
+    deg = await read_counter(client, index, C.DROPS_EGRESS)
+    for code in sorted(set(din) | set(deg)):
+        cell = _add(din.get(code), deg.get(code))
+        if cell != (0, 0):
+            out.drops[C.DROP_REASONS.get(code, f"reason_{code}")] = cell
+    rx = await read_counter(client, index, C.TUNNEL_RX)
+    tx = await read_counter(client, index, C.TUNNEL_TX)
+    if state is not None:
+        for tunnel, remote in sorted(state.tunnel_names.items()):
+            prev = out.remote.get(remote, {"tx": (0, 0), "rx": (0, 0)})
+            out.remote[remote] = {"tx": _add(prev["tx"], tx.get(tunnel)), "rx": _add(prev["rx"], rx.get(tunnel))}
+    return out
+
+
+def format_table(name: str, s: SwitchCounters) -> str:
+    lines = [f"== {name}", f"{'VSID':<10} {'encap pkts':>12} {'encap bytes':>14} {'decap pkts':>12} {'decap bytes':>14}"]
+    for vsid, d in s.vsid.items():
+        lines.append(f"0x{vsid:06X}  {d['encap'][0]:>12} {d['encap'][1]:>14} {d['decap'][0]:>12} {d['decap'][1]:>14}")
+    lines.append(f"{'remote NVE':<20} {'tx pkts':>10} {'tx bytes':>12} {'rx pkts':>10} {'rx bytes':>12}")
+    for remote, d in s.remote.items():
+        lines.append(f"{remote:<20} {d['tx'][0]:>10} {d['tx'][1]:>12} {d['rx'][0]:>10} {d['rx'][1]:>12}")
+    lines.append(f"{'drop reason':<24} {'packets':>10} {'bytes':>12}")
+    for reason, (p, b) in s.drops.items():
+        lines.append(f"{reason:<24} {p:>10} {b:>12}")
+    if not s.drops:
+        lines.append("(no drops)")
+    return "\n".join(lines)
