@@ -102,7 +102,7 @@ header ipv6_h {
 }
 
 header icmpv6_h {
-    bit<8>  type;
+    bit<8>  msg_type;
     bit<8>  code;
     bit<16> checksum;
 }
@@ -226,7 +226,7 @@ struct tunnel_meta_t {
     ipv6_addr_t src_pa_v6;
     ipv6_addr_t dst_pa_v6;
     bit<1>      flow_id_en;
-    bit<32>     key;        /* the GRE key to send */
+    bit<32>     gre_key;    /* the GRE key to send */
     mac_addr_t  nh_smac;
     mac_addr_t  nh_dmac;
     vlan_id_t   nh_vid;

@@ -23,7 +23,7 @@ control PuntIngress(inout headers_t hdr,
         bit<1> consume = 1w0;
         if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
             if (hdr.icmpv6.isValid()) {
-                if (hdr.icmpv6.type == ICMPV6_NEIGHBOR_SOLICIT) {
+                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
                     reason = PUNT_IPV6_NS;
                 }
             }
@@ -32,8 +32,8 @@ control PuntIngress(inout headers_t hdr,
                 reason = PUNT_UNDERLAY_ARP;
                 consume = 1w1;
             } else if (hdr.icmpv6.isValid()) {
-                if (hdr.icmpv6.type == ICMPV6_NEIGHBOR_SOLICIT
-                        || hdr.icmpv6.type == ICMPV6_NEIGHBOR_ADVERT) {
+                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
+                        || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT) {
                     reason = PUNT_UNDERLAY_ND;
                     consume = 1w1;
                 }

@@ -68,7 +68,7 @@ control Replication(inout headers_t hdr,
         if (meta.tun.flow_id_en == 1w1) {
             flow_id = meta.fwd.flow_id;
         }
-        meta.tun.key = meta.fwd.vsid ++ flow_id;
+        meta.tun.gre_key = meta.fwd.vsid ++ flow_id;
     }
 }
 

@@ -79,7 +79,7 @@ control TunnelSelect(inout headers_t hdr,
         if (meta.tun.flow_id_en == 1w1) {
             flow_id = meta.fwd.flow_id;
         }
-        meta.tun.key = meta.fwd.vsid ++ flow_id;
+        meta.tun.gre_key = meta.fwd.vsid ++ flow_id;
     }
 }
 
@@ -181,8 +181,8 @@ control Encap(inout headers_t hdr,
         hdr.encap_gre.version = 3w0;
         hdr.encap_gre.protocol = ETHERTYPE_TEB;
         hdr.encap_nvgre.setValid();
-        hdr.encap_nvgre.vsid = meta.tun.key[31:8];
-        hdr.encap_nvgre.flow_id = meta.tun.key[7:0];
+        hdr.encap_nvgre.vsid = meta.tun.gre_key[31:8];
+        hdr.encap_nvgre.flow_id = meta.tun.gre_key[7:0];
     }
 }
 

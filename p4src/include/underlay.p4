@@ -95,11 +95,11 @@ control Underlay(inout headers_t hdr,
         if (meta.ul.is_ecmp == 1w1) {
             if (meta.tun.pa_is_v6 == 1w0) {
                 hash(meta.ul.ecmp_bucket, HashAlgorithm.crc16, 16w0,
-                     { meta.tun.src_pa_v4, meta.tun.dst_pa_v4, meta.tun.key },
+                     { meta.tun.src_pa_v4, meta.tun.dst_pa_v4, meta.tun.gre_key },
                      (bit<32>)meta.ul.ecmp_size);
             } else {
                 hash(meta.ul.ecmp_bucket, HashAlgorithm.crc16, 16w0,
-                     { meta.tun.src_pa_v6, meta.tun.dst_pa_v6, meta.tun.key },
+                     { meta.tun.src_pa_v6, meta.tun.dst_pa_v6, meta.tun.gre_key },
                      (bit<32>)meta.ul.ecmp_size);
             }
             if (!ecmp.apply().hit) {
