@@ -281,6 +281,10 @@ class Annotation:
     name: str
     args: tuple[str, ...] = ()
     loc: Optional[SourceLocation] = None
+    body: Optional[str] = None    # the text between the parentheses, as written
+
+    def __str__(self) -> str:
+        return f"@{self.name}" if self.body is None else f"@{self.name}({self.body})"
 
     @property
     def value(self) -> Optional[str]:
