@@ -66,9 +66,14 @@ parser NveParser(packet_in pkt,
     state parse_ipv4 {
         pkt.extract(hdr.ipv4);
         transition select(hdr.ipv4.ihl) {
-            4w5:         parse_ipv4_body;
-            4w6 .. 4w15: parse_ipv4_options;
-            default:     accept;            /* IHL < 5: malformed, nothing more parsed */
+            4w5:     parse_ipv4_body;
+            /* IHL < 5 is malformed: nothing more is parsed. */
+            4w0:     accept;
+            4w1:     accept;
+            4w2:     accept;
+            4w3:     accept;
+            4w4:     accept;
+            default: parse_ipv4_options;     /* IHL 6..15 */
         }
     }
 
@@ -154,9 +159,14 @@ parser NveParser(packet_in pkt,
     state parse_inner_ipv4 {
         pkt.extract(hdr.inner_ipv4);
         transition select(hdr.inner_ipv4.ihl) {
-            4w5:         parse_inner_ipv4_body;
-            4w6 .. 4w15: parse_inner_ipv4_options;
-            default:     accept;
+            4w5:     parse_inner_ipv4_body;
+            /* IHL < 5 is malformed: nothing more is parsed. */
+            4w0:     accept;
+            4w1:     accept;
+            4w2:     accept;
+            4w3:     accept;
+            4w4:     accept;
+            default: parse_inner_ipv4_options;     /* IHL 6..15 */
         }
     }
 
