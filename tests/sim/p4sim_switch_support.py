@@ -19,8 +19,8 @@ from p4sim.device_config import make_device_config
 
 T_EXACT, T_LPM, T_TERN, T_CONST, T_KEYLESS = 0x02000001, 0x02000002, 0x02000003, 0x02000004, 0x02000005
 A_FWD, A_DROP, A_NOACTION, A_SET_NHOP, A_DEFONLY = 0x01000001, 0x01000002, 0x01000003, 0x01000004, 0x01000005
-C_PORTS, DC_EXACT, M_RATE, DM_LPM, R_SEEN, D_LEARN = 0x12000001, 0x13000001, 0x15000001, 0x16000001, 0x10000001, 0x18000001
-PKT_IN, PKT_OUT = 0x40000001, 0x40000002
+C_PORTS, DC_EXACT, M_RATE, DM_LPM, R_SEEN, D_LEARN = 0x12000001, 0x13000001, 0x14000001, 0x15000001, 0x16000001, 0x17000001
+PKT_IN, PKT_OUT = 0x04000001, 0x04000002
 
 
 def _action(aid: int, name: str, params: list[tuple[str, int]]) -> Any:
@@ -94,6 +94,9 @@ def sample_p4info() -> Any:
     d = info.digests.add()
     d.preamble.id, d.preamble.name = D_LEARN, "learn_t"
     d.type_spec.struct.name = "learn_t"
+    learn = info.type_info.structs["learn_t"]
+    learn.members.add(name="src_addr").type_spec.bitstring.bit.bitwidth = 48
+    learn.members.add(name="port").type_spec.bitstring.bit.bitwidth = 9
     cpm = info.controller_packet_metadata.add()
     cpm.preamble.id, cpm.preamble.name = PKT_IN, "packet_in"
     cpm.metadata.add(id=1, name="ingress_port", bitwidth=9)
@@ -102,6 +105,10 @@ def sample_p4info() -> Any:
     cpm.preamble.id, cpm.preamble.name = PKT_OUT, "packet_out"
     cpm.metadata.add(id=1, name="egress_port", bitwidth=9)
     cpm.metadata.add(id=2, name="_pad", bitwidth=7)
+    for kind in ("counters", "direct_counters", "meters", "direct_meters", "registers", "digests",
+                 "controller_packet_metadata"):
+        for e in getattr(info, kind):
+            e.preamble.alias = e.preamble.name.split(".")[-1]
     return info
 
 
