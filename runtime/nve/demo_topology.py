@@ -1,0 +1,316 @@
+"""The demo's world: veths, namespaces and a Linux underlay built from an overlay description.
+
+For each switch of the description:
+- each **access** port is a veth pair; the host end goes to the endpoint's namespace
+  (one untagged endpoint), or to a trunk namespace whose 802.1Q sub-interfaces are
+  moved into one namespace per endpoint (several endpoints, one VLAN each);
+- each **network** port is a veth pair into the ``spine`` namespace, a plain Linux IPv4
+  router whose interface toward the port has the MAC the switch's next hop names, so the
+  switches' encapsulated packets are really routed (TTL, checksum) by a kernel.
+
+Each remote NVE that hosts an endpoint is a namespace with a Linux ``gretap`` tunnel
+(key = VSID << 8, FlowID 0, as RFC 7637 peers without FlowID expect) bridged to the
+endpoint's own namespace: NVGRE interoperability with the kernel's implementation.
+
+Everything is created through :class:`nve_ptf.netns.TestNetwork`, which records it in a
+ledger and removes it on exit, including after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import socket
+import subprocess
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
+from nve_ptf.netns import TestNetwork
+
+MAX_IFNAME = 15
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+class TopologyError(RuntimeError):
+    """The description asks for something the demo topology cannot build."""
+
+
+def sh(*argv: str, ns: str | None = None) -> str:
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TopologyError(f"{' '.join(cmd)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+@dataclass
+class Host:
+    """One endpoint's namespace."""
+
+    endpoint: Endpoint
+    ns: str
+    ifname: str
+    ipv4: str | None = None
+    ipv6: str | None = None
+
+
+@dataclass
+class Topology:
+    net: TestNetwork
+    # switch name -> [(port number, switch-side interface)]
+    switch_ports: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)
+    spine_ns: str = ""
+    trunks: list["VlanTrunk"] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        for t in self.trunks:
+            t.start()
+
+    def close(self) -> None:
+        for t in self.trunks:
+            t.stop()
+        self.net.close()
+
+
+def _subnets(overlay: Overlay) -> dict[int, Subnet]:
+    return {s.vsid: s for t in overlay.tenants for s in t.subnets}
+
+
+def _prefixlen(subnet: Subnet | None, family: int) -> tuple[int, str | None]:
+    """(prefix length, gateway address) of the subnet for an IP family (4 or 6)."""
+    if subnet is None or subnet.gateway is None:
+        return (24 if family == 4 else 64), None
+    gw = subnet.gateway.ipv4 if family == 4 else subnet.gateway.ipv6
+    if gw is None:
+        return (24 if family == 4 else 64), None
+    iface = ipaddress.ip_interface(str(gw))
+    return iface.network.prefixlen, str(iface.ip)
+
+
+def build(overlay: Overlay, token: str | None = None) -> Topology:
+    net = TestNetwork(token)
+    topo = Topology(net)
+    try:
+        _build(overlay, topo)
+    except BaseException:
+        net.close()
+        raise
+    return topo
+
+
+def _build(overlay: Overlay, topo: Topology) -> None:
+    net = topo.net
+    tok = net.token
+    subnets = _subnets(overlay)
+    topo.spine_ns = net.namespace("spine")
+    spine = topo.spine_ns
+    for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"):
+        sh("sysctl", "-qw", key, ns=spine)
+
+    by_port: dict[tuple[str, int], list[Endpoint]] = defaultdict(list)
+    for ep in overlay.endpoints:
+        if isinstance(ep.attachment, LocalAttachment):
+            by_port[(ep.attachment.switch, ep.attachment.port)].append(ep)
+
+    for si, sw in enumerate(overlay.switches):
+        ports: list[tuple[int, str]] = []
+        hops_by_port = {h.port: h for h in sw.next_hops}
+        spine_links: list[str] = []
+        for port in sw.ports:
+            a, b = f"d{tok}s{si}p{port.port}", f"d{tok}s{si}q{port.port}"
+            if port.role == "network":
+                pair = net.veth_pair(port.port, names=(a, b), test_ns=spine)
+                hop = hops_by_port.get(port.port)
+                if hop is not None:
+                    sh("ip", "link", "set", b, "address", str(hop.mac), ns=spine)
+                sh("sysctl", "-qw", f"net.ipv4.conf.{b}.rp_filter=0", ns=spine)
+                spine_links.append(b)
+            else:
+                pair = net.veth_pair(port.port, names=(a, b))
+                _attach_hosts(topo, overlay, subnets, pair.test_if, by_port.get((sw.name, port.port), []))
+            ports.append((port.port, pair.switch_if))
+        topo.switch_ports[sw.name] = ports
+        # The spine routes each of this switch's IPv4 PAs to it (ECMP over all its links).
+        for pa in sw.local_pas:
+            if ipaddress.ip_address(str(pa)).version != 4 or not spine_links:
+                continue
+            for link in spine_links:
+                sh("ip", "neigh", "replace", str(pa), "lladdr", str(sw.nve_mac), "dev", link, "nud", "permanent",
+                   ns=spine)
+            hops = [arg for link in spine_links for arg in ("nexthop", "dev", link)]
+            if len(spine_links) == 1:
+                sh("ip", "route", "replace", f"{pa}/32", "dev", spine_links[0], ns=spine)
+            else:
+                sh("ip", "route", "replace", f"{pa}/32", *hops, ns=spine)
+
+    _build_remote_nves(overlay, topo, subnets)
+
+
+def _attach_hosts(topo: Topology, overlay: Overlay, subnets: dict[int, Subnet], host_if: str,
+                  endpoints: list[Endpoint]) -> None:
+    """Give each endpoint on this access port a namespace of its own."""
+    net = topo.net
+    if not endpoints:
+        return
+    untagged = [ep for ep in endpoints if ep.attachment.vlan is None]  # type: ignore[union-attr]
+    if untagged and len(endpoints) > 1:
+        raise TopologyError(f"demo topology: port of {untagged[0].name} mixes an untagged endpoint with others")
+    if untagged:  # exactly one endpoint, untagged: the host end is its interface
+        ep = endpoints[0]
+        ns = net.namespace(ep.name)
+        sh("ip", "link", "set", host_if, "netns", ns)
+        _configure_host(topo, ep, ns, host_if, subnets)
+        return
+    # Several endpoints, one VLAN each: the host end stays in this namespace and a
+    # user-space 802.1Q splitter (VlanTrunk) connects it to one veth per endpoint. (The
+    # kernel's 8021q module would do the same; not every kernel has it.)
+    trunk = VlanTrunk(host_if)
+    for ep in endpoints:
+        vlan = ep.attachment.vlan  # type: ignore[union-attr]
+        ns = net.namespace(ep.name)
+        pair = net.veth_pair(names=(f"{host_if[:MAX_IFNAME - 5]}v{vlan}", f"{host_if[:MAX_IFNAME - 5]}h{vlan}"),
+                             test_ns=ns)
+        trunk.add(int(vlan), pair.switch_if)
+        _configure_host(topo, ep, ns, pair.test_if, subnets)
+    topo.trunks.append(trunk)
+
+
+def _configure_host(topo: Topology, ep: Endpoint, ns: str, ifname: str, subnets: dict[int, Subnet]) -> None:
+    subnet = subnets.get(ep.vsid)
+    sh("ip", "link", "set", ifname, "address", str(ep.mac), ns=ns)
+    host = Host(ep, ns, ifname)
+    if ep.ipv6 is not None:
+        sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=0", ns=ns)
+        sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=0", ns=ns)
+    sh("ip", "link", "set", ifname, "up", ns=ns)
+    if ep.ipv4 is not None:
+        plen, gw = _prefixlen(subnet, 4)
+        sh("ip", "addr", "add", f"{ep.ipv4}/{plen}", "dev", ifname, ns=ns)
+        if gw:
+            sh("ip", "route", "add", "default", "via", gw, ns=ns)
+        host.ipv4 = str(ep.ipv4)
+    if ep.ipv6 is not None:
+        plen, gw = _prefixlen(subnet, 6)
+        sh("ip", "-6", "addr", "add", f"{ep.ipv6}/{plen}", "dev", ifname, "nodad", ns=ns)
+        if gw:
+            sh("ip", "-6", "route", "add", "default", "via", gw, ns=ns)
+        host.ipv6 = str(ep.ipv6)
+    topo.hosts[ep.name] = host
+
+
+def _build_remote_nves(overlay: Overlay, topo: Topology, subnets: dict[int, Subnet]) -> None:
+    """A Linux gretap host per remote NVE that has endpoints, reached through the spine."""
+    net, spine, tok = topo.net, topo.spine_ns, topo.net.token
+    remote_eps: dict[str, list[Endpoint]] = defaultdict(list)
+    for ep in overlay.endpoints:
+        if isinstance(ep.attachment, RemoteAttachment):
+            remote_eps[ep.attachment.remote_nve].append(ep)
+    for ri, rnve in enumerate(overlay.remote_nves):
+        eps = remote_eps.get(rnve.name)
+        pa = ipaddress.ip_address(str(rnve.pa))
+        if not eps or pa.version != 4:
+            continue
+        if not kernel_has("gretap"):
+            topo.notes.append(f"remote NVE {rnve.name}: this kernel has no gretap device; its endpoints are left out")
+            continue
+        ns = net.namespace(rnve.name)
+        link_net = ipaddress.ip_network(f"{pa}/24", strict=False)
+        spine_ip = str(link_net.broadcast_address - 1)
+        pair = net.veth_pair(names=(f"d{tok}r{ri}", f"d{tok}r{ri}s"), switch_ns=ns, test_ns=spine)
+        sh("ip", "addr", "add", f"{pa}/24", "dev", pair.switch_if, ns=ns)
+        sh("ip", "route", "add", "default", "via", spine_ip, ns=ns)
+        sh("ip", "addr", "add", f"{spine_ip}/24", "dev", pair.test_if, ns=spine)
+        sh("ip", "link", "add", "br0", "type", "bridge", ns=ns)
+        sh("ip", "link", "set", "br0", "up", ns=ns)
+        # One gretap per (endpoint VSID, switch PA): Linux gretap has a single remote, and
+        # any switch may send to this NVE (bridged or routed traffic of the VSID).
+        peers = _switch_pas_v4(overlay)
+        for gi, ep in enumerate(eps):
+            for pi, peer in enumerate(peers):
+                gre = f"gt{gi}x{pi}"
+                sh("ip", "link", "add", gre, "type", "gretap", "local", str(pa), "remote", peer,
+                   "key", str(ep.vsid << 8), ns=ns)
+                sh("ip", "link", "set", gre, "master", "br0", ns=ns)
+                sh("ip", "link", "set", gre, "up", ns=ns)
+            epns = net.namespace(ep.name)
+            vm = net.veth_pair(names=(f"d{tok}v{ri}{gi}", f"d{tok}v{ri}{gi}h"), switch_ns=ns, test_ns=epns)
+            sh("ip", "link", "set", vm.switch_if, "master", "br0", ns=ns)
+            _configure_host(topo, ep, epns, vm.test_if, subnets)
+
+
+def kernel_has(link_type: str) -> bool:
+    """Whether this kernel can create links of ``link_type`` (probed with a throwaway link)."""
+    probe = "nvprobe0"
+    args = {"gretap": ["type", "gretap", "local", "192.0.2.1", "remote", "192.0.2.2", "key", "1"]}[link_type]
+    ok = subprocess.run(["ip", "link", "add", probe, *args], capture_output=True).returncode == 0
+    if ok:
+        subprocess.run(["ip", "link", "del", probe], capture_output=True)
+    return ok
+
+
+class VlanTrunk:
+    """Splits an 802.1Q trunk into one untagged interface per VLAN, in user space.
+
+    Frames from the trunk with tag V lose the tag and leave by V's interface; frames from
+    V's interface get tag V (PCP 0) and leave by the trunk.  Untagged or unknown-VLAN
+    frames from the trunk are dropped, like an access switch port would.
+    """
+
+    def __init__(self, trunk_if: str) -> None:
+        self.trunk_if = trunk_if
+        self.vlans: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, vid: int, ifname: str) -> None:
+        self.vlans[vid] = ifname
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"vlan-{self.trunk_if}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    @staticmethod
+    def _open(ifname: str) -> socket.socket:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        s.bind((ifname, 0))
+        return s
+
+    def _run(self) -> None:
+        trunk = self._open(self.trunk_if)
+        access = {vid: self._open(ifname) for vid, ifname in self.vlans.items()}
+        vid_of = {s.fileno(): vid for vid, s in access.items()}
+        socks = [trunk, *access.values()]
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select(socks, [], [], 0.2)
+                for s in ready:
+                    frame, addr = s.recvfrom(65535)
+                    if addr[2] == PACKET_OUTGOING:
+                        continue
+                    if s is trunk:
+                        if len(frame) < 18 or frame[12:14] != b"\x81\x00":
+                            continue
+                        vid = int.from_bytes(frame[14:16], "big") & 0x0FFF
+                        out = access.get(vid)
+                        if out is not None:
+                            out.send(frame[:12] + frame[16:])
+                    else:
+                        vid = vid_of[s.fileno()]
+                        trunk.send(frame[:12] + b"\x81\x00" + vid.to_bytes(2, "big") + frame[12:])
+        finally:
+            for s in socks:
+                s.close()
+
+
+def _switch_pas_v4(overlay: Overlay) -> list[str]:
+    return [str(pa) for sw in overlay.switches for pa in sw.local_pas if ipaddress.ip_address(str(pa)).version == 4]
