@@ -108,10 +108,10 @@ def decode(msg: p4r.Entity, index: P4Index, tiers: dict[str, int] | None = None)
         pre = msg.packet_replication_engine_entry
         if pre.WhichOneof("type") == "multicast_group_entry":
             g = pre.multicast_group_entry
-            return MulticastGroup(g.multicast_group_id, tuple(sorted((r.egress_port, r.instance) for r in g.replicas)))
+            return MulticastGroup(g.multicast_group_id, tuple(sorted((_replica_port(r), r.instance) for r in g.replicas)))
         if pre.WhichOneof("type") == "clone_session_entry":
             c = pre.clone_session_entry
-            return CloneSession(c.session_id, tuple(sorted((r.egress_port, r.instance) for r in c.replicas)),
+            return CloneSession(c.session_id, tuple(sorted((_replica_port(r), r.instance) for r in c.replicas)),
                                 c.class_of_service, c.packet_length_bytes)
         return None
     if which == "meter_entry":
@@ -124,6 +124,11 @@ def decode(msg: p4r.Entity, index: P4Index, tiers: dict[str, int] | None = None)
         return DigestConfig(index.digest_by_id(d.digest_id).name, cfg.max_timeout_ns, cfg.max_list_size,
                             cfg.ack_timeout_ns)
     return None
+
+
+def _replica_port(r: p4r.Replica) -> int:
+    """P4Runtime 1.4 carries the port as bytes (`port`); older servers use `egress_port`."""
+    return decode_int(r.port) if r.WhichOneof("port_kind") == "port" else r.egress_port
 
 
 def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]) -> TableEntry:

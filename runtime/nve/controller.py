@@ -21,7 +21,8 @@ from nve.entities import Entity
 from nve.loader import LoadedOverlay, Problem
 from nve.p4info import P4Index
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
-from nve.reconcile import Journal, ReconcileReport, Target, read_installed, reconcile
+from nve.codec import canonical_names
+from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import SwitchSession
 from nve.switch import SwitchError
 from nve.validate import validate_overlay
@@ -171,7 +172,8 @@ class Controller:
         installed = await read_installed(session.client, session.index, C.TIERS)
         state = compile_switch(self.overlay, name, self._learned(), Allocations.from_installed(installed))
         self.states[name] = state
-        return state.entities, installed
+        desired = [canonical_names(e, session.index) for e in state.entities]
+        return desired, installed + await read_cells(session.client, session.index, desired)
 
     def learned_from_installed(self, name: str, installed: Sequence[Entity]) -> list[LearnedEndpoint]:
         """Learned MACs present on a switch: learn.smac entries with an idle timeout."""

@@ -66,7 +66,7 @@ def compile_program(program: Path, include_dirs: list[Path], defines: dict[str, 
     if not program.is_file():
         raise PipelineError(f"{program}: no such P4 program")
     try:
-        compiled = compile_file(str(program), include_dirs=[str(d) for d in include_dirs], defines=defines or None)
+        compiled = compile_file(str(program), include_dirs=tuple(str(d) for d in include_dirs), defines=dict(defines))
     except Exception as exc:  # p4sim's CompileError carries file:line:col
         raise PipelineError(f"{exc}") from None
     info = compiled.p4info()

@@ -199,6 +199,9 @@ async def reconcile(targets: Sequence[Target], *, dry_run: bool = False, journal
     plans = await asyncio.gather(*(plan_for(t) for t in targets))
     for t, plan in zip(targets, plans):
         report.switches[t.name] = SwitchReport(t.name, plan)
+        if not plan.empty and not t.client.is_primary:
+            report.switches[t.name].skipped = (f"read-only: controller with election id "
+                                               f"{t.client.primary_election_id} is primary")
     if dry_run:
         report.seconds = time.monotonic() - started
         return report
