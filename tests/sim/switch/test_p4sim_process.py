@@ -146,3 +146,49 @@ def test_program_loaded_at_start(compiled):  # type: ignore[no-untyped-def]
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+SHELL_SCRIPT = textwrap.dedent("""
+    import sys
+    import p4runtime_sh.shell as sh
+    addr, p4info, blob = sys.argv[1:4]
+    sh.setup(device_id=1, grpc_addr=addr, election_id=(0, 1), config=sh.FwdPipeConfig(p4info, blob))
+    te = sh.TableEntry("Ing.l2")(action="Ing.fwd")
+    te.match["hdr.eth.dst"] = "0a:00:00:00:00:01"
+    te.action["port"] = "2"
+    te.insert()
+    print("entries", len(list(sh.TableEntry("Ing.l2").read())))
+    cells = list(sh.CounterEntry("Ing.port_counter").read())
+    print("counter cells", len(cells), cells[0].packet_count)
+    te.delete()
+    print("after delete", len(list(sh.TableEntry("Ing.l2").read())))
+    sh.teardown()
+""")
+
+
+def _shell_venv() -> Path:
+    """p4runtime-shell in a virtual environment of its own (it pins protobuf<3.21); cached between runs."""
+    import tempfile
+
+    venv = Path(tempfile.gettempdir()) / "nvgre-nve-p4runtime-shell-venv"
+    py = venv / "bin" / "python"
+    if not (venv / ".ready").exists():
+        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
+        r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "p4runtime-shell"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            pytest.skip(f"cannot install p4runtime-shell: {r.stderr.strip().splitlines()[-1:]}")
+        (venv / ".ready").write_text("ok\n")
+    return py
+
+
+@pytest.mark.slow
+def test_unmodified_p4runtime_shell(compiled, no_p4):  # type: ignore[no-untyped-def]
+    d, _, _ = compiled
+    py = _shell_venv()
+    r = subprocess.run([str(py), "-c", SHELL_SCRIPT, no_p4, str(d / "mini.txtpb"), str(d / "mini.json")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "entries 1" in r.stdout
+    assert "counter cells 8 0" in r.stdout
+    assert "after delete 0" in r.stdout
