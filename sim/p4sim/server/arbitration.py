@@ -16,7 +16,7 @@ from typing import Any
 
 from finsy.proto import p4r, rpc_status
 
-from p4sim.server.errors import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, OK, P4RuntimeError
+from p4sim.server.errors import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, OK, RESOURCE_EXHAUSTED, P4RuntimeError
 
 
 @dataclass(eq=False)
@@ -51,7 +51,7 @@ class Arbiter:
             if ctl.election_id is not None and any(c.election_id == ctl.election_id for c in g.controllers):
                 raise P4RuntimeError(INVALID_ARGUMENT, f"election id {ctl.election_id} is already in use for this role")
             if len(g.controllers) >= 64:
-                raise P4RuntimeError(rpc_status_code_exhausted(), "too many controllers for this role")
+                raise P4RuntimeError(RESOURCE_EXHAUSTED, "too many controllers for this role")
             g.controllers.append(ctl)
             self._elect(g, ctl, was_primary=False)
 
@@ -135,12 +135,6 @@ class Arbiter:
         else:
             upd.status.CopyFrom(rpc_status.Status(code=NOT_FOUND, message="no primary"))
         c.send(p4r.StreamMessageResponse(arbitration=upd))
-
-
-def rpc_status_code_exhausted() -> int:
-    from p4sim.server.errors import RESOURCE_EXHAUSTED
-
-    return RESOURCE_EXHAUSTED
 
 
 def election_id_of(msg: Any) -> int | None:

@@ -37,10 +37,6 @@ MODIFY = p4r.Update.MODIFY
 DELETE = p4r.Update.DELETE
 
 
-def _noop() -> None:
-    return None
-
-
 def apply_update(state: RuntimeState, update: Any) -> Undo:
     """Apply one p4.v1.Update; raise P4RuntimeError, or return how to undo it."""
     utype = update.type
@@ -242,7 +238,12 @@ def _counter_entry(state: RuntimeState, utype: int, ce: Any) -> Undo:
     saved = [(i, arr.packets[i], arr.bytes[i]) for i in indices]
     for i in indices:
         arr.write(i, ce.data.packet_count, ce.data.byte_count)
-    return lambda: [arr.write(i, p, b) for i, p, b in saved] and None  # type: ignore[func-returns-value]
+
+    def undo() -> None:
+        for i, p, b in saved:
+            arr.write(i, p, b)
+
+    return undo
 
 
 def _direct_counter_entry(state: RuntimeState, utype: int, dce: Any) -> Undo:
@@ -373,7 +374,11 @@ def _keyed_write(store: dict[int, Any], key: int, utype: int, what: str, make: C
         if old is not None:
             raise P4RuntimeError(ALREADY_EXISTS, f"{what} already exists")
         store[key] = make()
-        return lambda: store.pop(key, None) and None  # type: ignore[func-returns-value]
+
+        def undo_insert() -> None:
+            store.pop(key, None)
+
+        return undo_insert
     if old is None:
         raise P4RuntimeError(NOT_FOUND, f"{what} does not exist")
     if utype == MODIFY:

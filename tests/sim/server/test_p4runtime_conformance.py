@@ -327,7 +327,7 @@ def test_rollback_on_error(client):  # type: ignore[no-untyped-def]
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 1
 
 
-def test_large_batch(client, p4info):  # type: ignore[no-untyped-def]
+def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ignore[no-untyped-def]
     big = type(p4info)()
     big.CopyFrom(p4info)
     big.tables[2].size = 20000
@@ -338,6 +338,10 @@ def test_large_batch(client, p4info):  # type: ignore[no-untyped-def]
     client_.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(20000)])
     ents = client_.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN)))
     assert len(ents) == 20000
+    monkeypatch.setattr("p4sim.server.service.READ_CHUNK", 64 * 1024)
+    req = p4r.ReadRequest(device_id=1, entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN))])
+    sizes = [len(r.entities) for r in client_.stub.Read(req)]
+    assert len(sizes) > 1 and sum(sizes) == 20000
 
 
 def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[no-untyped-def]
@@ -474,6 +478,16 @@ def test_idle_timeout_notification(env, client):  # type: ignore[no-untyped-def]
         client.write(update("INSERT", lp))
     assert codes(ei.value) == [3]
     del notrack
+
+
+def test_oversized_request_is_refused_and_server_lives(env, client):  # type: ignore[no-untyped-def]
+    ch = grpc.insecure_channel(env[0].address, options=[("grpc.max_send_message_length", 300 * 1024 * 1024)])
+    call = ch.unary_unary("/p4.v1.P4Runtime/Write", request_serializer=None, response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as ei:
+        call(b"\x22" + b"\x80\x80\x80\x81\x01" + bytes(257 * 1024 * 1024), timeout=30)
+    assert ei.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    ch.close()
+    assert client.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version
 
 
 def test_malformed_request_bytes_do_not_crash(env, client):  # type: ignore[no-untyped-def]
