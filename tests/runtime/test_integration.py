@@ -211,8 +211,18 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
         await ctl.connect()
         try:
             await ctl.reconcile()
-            ctl.learned[("tor1", 0x001001, "52:54:00:99:99:99")] = LearnedEndpoint("tor1", 0x001001,
-                                                                                   "52:54:00:99:99:99", 2)
+            # The digest the pipeline sends for an unknown source MAC on an access port (pipeline.md).
+            from finsy.proto import p4d, p4r
+            session = ctl.sessions["tor1"]
+            digest_id = session.index.digest(C.LEARN_DIGEST).id
+            data = p4d.P4Data(struct=p4d.P4StructLike(members=[
+                p4d.P4Data(bitstring=(0x001001).to_bytes(3, "big")), p4d.P4Data(bitstring=mac.to_bytes(6, "big")),
+                p4d.P4Data(bitstring=(2).to_bytes(1, "big"))]))
+            learned_asks = []
+            await EventHandler(ctl, lambda: learned_asks.append(1)).on_digest(
+                session, p4r.DigestList(digest_id=digest_id, list_id=1, data=[data]))
+            assert learned_asks == [1]
+            assert list(ctl.learned.values()) == [LearnedEndpoint("tor1", 0x001001, "52:54:00:99:99:99", 2)]
             rep = await ctl.reconcile()
             tor1 = await read_installed(ctl.sessions["tor1"].client, ctl.sessions["tor1"].index)
             smac = [e for e in tor1 if isinstance(e, TableEntry) and e.table == C.LEARN_SMAC
