@@ -1,0 +1,37 @@
+"""p4sim's execution engine: a compiled v1model program as fast straight-line Python.
+
+Public API::
+
+    from p4sim import engine
+    pipeline = engine.load(program, state)      # program: p4sim.compiler.Program (or its IR)
+    result = pipeline.process(port, frame)      # p4sim.switch.Result
+    engine.pipeline_factory()                   # what p4sim.switch uses per pipeline config
+
+See docs/p4sim-engine.md for the code generation scheme and the bmv2 semantics it follows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..switch import DEFAULT_DROP_PORT
+from .errors import EngineError
+from .pipeline import PipelineFactory, V1ModelPipeline
+
+__all__ = ["EngineError", "PipelineFactory", "V1ModelPipeline", "load", "pipeline_factory"]
+
+
+def load(program: Any, state: Optional[Any] = None, *, drop_port: int = DEFAULT_DROP_PORT,
+         seed: Optional[int] = None) -> V1ModelPipeline:
+    """Compile ``program`` into a pipeline bound to ``state`` (a p4sim.state.RuntimeState;
+    built from the program's P4Info when omitted). Const entries are installed into state."""
+    if state is None:
+        from ..state import build_state
+
+        state = build_state(program.p4info())
+    return V1ModelPipeline(program, state, drop_port=drop_port, seed=seed)
+
+
+def pipeline_factory(drop_port: int = DEFAULT_DROP_PORT) -> PipelineFactory:
+    """The factory p4sim.switch calls for every SetForwardingPipelineConfig."""
+    return PipelineFactory(drop_port)

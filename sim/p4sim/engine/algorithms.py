@@ -1,0 +1,85 @@
+"""Hash and checksum algorithms of bmv2's v1model, over the byte string bmv2 builds.
+
+bmv2 (src/bm_sim/calculations.cpp, ``BufBuilder``) serialises the data list of ``hash``,
+``verify_checksum`` and ``update_checksum`` field after field, MSB first, with no padding
+between fields, skipping the fields of invalid headers, and pads the last byte with zero
+bits. :func:`pack_fields` builds that byte string; the algorithms below then match bmv2's
+``crc16`` (poly 0x8005, reflected in and out, init 0, xorout 0: CRC-16/ARC), ``crc32``
+(the IEEE CRC-32 of zlib), ``csum16`` (RFC 1071 one's complement, an odd tail byte padded
+with a zero byte) and ``identity`` (the first up to eight bytes read big-endian).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+
+
+def _crc16_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC16 = _crc16_table()
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/ARC (the reflected form of polynomial 0x8005), bmv2's ``crc16``."""
+    crc = 0
+    table = _CRC16
+    for b in data:
+        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
+    return crc
+
+
+def crc32(data: bytes) -> int:
+    """IEEE 802.3 CRC-32, bmv2's ``crc32``."""
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def csum16(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of ``data``: the one's complement of the one's
+    complement sum of 16-bit big-endian words, an odd last byte padded with zero."""
+    if len(data) & 1:
+        data = data + b"\x00"
+    return csum16_of_int(int.from_bytes(data, "big"))
+
+
+def csum16_of_int(value: int) -> int:
+    """The Internet checksum of the 16-bit words of ``value`` (already padded to a whole
+    number of words). Since 2**16 = 1 (mod 0xFFFF), the one's complement sum of the words
+    is ``value % 0xFFFF``, except that a non-zero sum is 0xFFFF rather than 0."""
+    s = value % 0xFFFF
+    if s == 0 and value:
+        s = 0xFFFF
+    return s ^ 0xFFFF
+
+
+def identity(data: bytes) -> int:
+    """bmv2's ``identity``: the first (up to) eight bytes of the buffer, big-endian."""
+    return int.from_bytes(data[:8], "big")
+
+
+ALGORITHMS: dict[str, Callable[[bytes], int]] = {
+    "crc16": crc16,
+    "crc32": crc32,
+    "csum16": csum16,
+    "identity": identity,
+}
+
+
+def pack_fields(values: Sequence[int], widths: Sequence[int]) -> bytes:
+    """Concatenate ``values`` (each ``widths[i]`` bits, MSB first) and pad to whole bytes
+    with zero bits at the end, as bmv2's BufBuilder does."""
+    acc = 0
+    bits = 0
+    for v, w in zip(values, widths):
+        acc = (acc << w) | (v & ((1 << w) - 1))
+        bits += w
+    pad = -bits % 8
+    return (acc << pad).to_bytes((bits + pad) // 8, "big")

@@ -1,0 +1,147 @@
+"""The runnable pipeline: the generated packet function compiled once, plus its runtime.
+
+``process`` picks one of two compilations of the same program: the fast one, or (when the
+``p4sim.engine.trace`` logger is enabled for DEBUG) one that logs every parser state,
+table lookup, action and drop like bmv2's ``--log-console``. Both are built from the IR
+once; the traced one on first use.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import time
+from typing import Any, Callable, Optional
+
+from ..switch import DEFAULT_DROP_PORT, Result
+from . import algorithms
+from .errors import EngineError
+from .v1model import generate
+
+log = logging.getLogger("p4sim.engine")
+trace_log = logging.getLogger("p4sim.engine.trace")
+msg_log = logging.getLogger("p4sim.engine.log_msg")
+
+
+class _Exit(Exception):
+    """Raised by `exit;` to leave the current top-level control."""
+
+
+def _pack_bytes(acc: int, bits: int) -> bytes:
+    pad = -bits % 8
+    return (acc << pad).to_bytes((bits + pad) // 8, "big")
+
+
+def _sat_s(v: int, w: int) -> int:
+    lo, hi = -(1 << (w - 1)), (1 << (w - 1)) - 1
+    return max(lo, min(hi, v)) & ((1 << w) - 1)
+
+
+class V1ModelPipeline:
+    """A compiled v1model program bound to one RuntimeState (see p4sim.switch.Pipeline)."""
+
+    def __init__(self, program: Any, state: Any, *, drop_port: int = DEFAULT_DROP_PORT,
+                 seed: Optional[int] = None) -> None:
+        self.program = program
+        self.ir = getattr(program, "ir", program)
+        self.state = state
+        self.drop_port = drop_port
+        self._rng = random.Random(seed)
+        self._start_ns = time.monotonic_ns()
+        self._pkt_ids = itertools.count()
+        self._pkt_id = 0
+        gen = generate(self.ir, state, drop_port=drop_port, trace=False)
+        self.source = gen.source
+        self._fast = self._compile(gen, "fast")
+        self._traced: Optional[Callable[..., None]] = None
+
+    # -- compilation ---------------------------------------------------------------------------
+    def _globals(self) -> dict[str, Any]:
+        return {
+            "_EXIT": _Exit(),
+            "_Exit": _Exit,
+            "_crc16": algorithms.crc16,
+            "_crc32": algorithms.crc32,
+            "_csum16": algorithms.csum16,
+            "_csum16_int": algorithms.csum16_of_int,
+            "_identity": algorithms.identity,
+            "_pack_bytes": _pack_bytes,
+            "_sat_s": _sat_s,
+            "_now": time.monotonic_ns,
+            "_ts": self._timestamp_us,
+            "_randint": self._rng.randint,
+            "_log_msg": self._log_msg,
+            "_assert_failed": self._assert_failed,
+            "_tr": self._trace,
+            "_tr_table": self._trace_table,
+        }
+
+    def _compile(self, gen: Any, label: str) -> Callable[..., None]:
+        namespace = self._globals()
+        namespace.update(gen.bindings)
+        filename = f"<p4sim-engine:{getattr(self.program, 'filename', 'program')}:{label}>"
+        try:
+            code = compile(gen.source, filename, "exec")
+        except SyntaxError as exc:  # a generator bug: report it with the offending line
+            raise EngineError(f"internal error: generated code does not compile: {exc}") from exc
+        exec(code, namespace)
+        return namespace["_process"]  # type: ignore[no-any-return]
+
+    def _traced_fn(self) -> Callable[..., None]:
+        if self._traced is None:
+            gen = generate(self.ir, self.state, drop_port=self.drop_port, trace=True)
+            self._traced = self._compile(gen, "traced")
+        return self._traced
+
+    # -- per packet ------------------------------------------------------------------------------
+    def process(self, port: int, data: bytes) -> Result:
+        """Run one frame received on ``port``; never raises for any frame content."""
+        out: list[tuple[int, bytes]] = []
+        digests: list[tuple[int, tuple[int, ...]]] = []
+        if trace_log.isEnabledFor(logging.DEBUG):
+            self._pkt_id = next(self._pkt_ids)
+            self._trace(f"Processing packet received on port {port & 0x1FF}, {len(data)} bytes")
+            self._traced_fn()(port & 0x1FF, bytes(data), out, digests)
+        else:
+            self._fast(port & 0x1FF, bytes(data), out, digests)
+        return Result(out, [], digests)
+
+    # -- runtime helpers used by the generated code ---------------------------------------------
+    def _timestamp_us(self) -> int:
+        return ((time.monotonic_ns() - self._start_ns) // 1000) & 0xFFFFFFFFFFFF
+
+    def _log_msg(self, fmt: str, values: tuple[int, ...]) -> None:
+        if msg_log.isEnabledFor(logging.INFO):
+            text = fmt
+            for v in values:
+                text = text.replace("{}", str(v), 1)
+            msg_log.info("%s", text)
+
+    def _assert_failed(self, where: str) -> None:
+        log.error("assert/assume failed at %s", where)
+
+    def _trace(self, msg: str) -> None:
+        trace_log.debug("[%d] %s", self._pkt_id, msg)
+
+    def _trace_table(self, name: str, key: tuple[int, ...], result: Any) -> None:
+        action_id, params, entry = result
+        action = self.state.actions.get(action_id)
+        aname = action.name if action is not None else "(none)"
+        keytext = ", ".join(hex(k) for k in key)
+        if entry is None:
+            trace_log.debug("[%d] Table '%s': key (%s): miss, default action %s%s",
+                            self._pkt_id, name, keytext, aname, params)
+        else:
+            trace_log.debug("[%d] Table '%s': key (%s): hit entry %s priority %d, action %s%s",
+                            self._pkt_id, name, keytext, entry.match, entry.priority, aname, params)
+
+
+class PipelineFactory:
+    """What p4sim.switch loads: builds a V1ModelPipeline per pipeline config."""
+
+    def __init__(self, drop_port: int = DEFAULT_DROP_PORT) -> None:
+        self.drop_port = drop_port
+
+    def build(self, program: Any, state: Any) -> V1ModelPipeline:
+        return V1ModelPipeline(program, state, drop_port=self.drop_port)

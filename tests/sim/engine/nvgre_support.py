@@ -1,0 +1,72 @@
+"""Helpers shared by the engine tests: compile programs, install entries through the
+runtime-state API (the one the P4Runtime server uses), and an independent CRC-16/ARC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from p4sim import engine
+from p4sim.compiler import compile_file, compile_source
+from p4sim.state import CloneSession, MatchKind, TableEntry, build_state
+
+ROOT = Path(__file__).resolve().parents[3]
+NVGRE = ROOT / "p4src" / "v1model" / "nvgre_nve.p4"
+INCLUDE = ROOT / "p4src" / "include"
+
+
+def compile_nvgre(defines: Optional[Mapping[str, object]] = None) -> Any:
+    return compile_file(NVGRE, include_dirs=[INCLUDE], defines=defines or {"NVE_PROFILE_SMALL": 1})
+
+
+def load(program: Any, **kw: Any) -> tuple[Any, Any]:
+    """A fresh RuntimeState from the program's P4Info and a pipeline bound to it."""
+    state = build_state(program.p4info())
+    return engine.load(program, state, **kw), state
+
+
+def compile_text(text: str) -> Any:
+    return compile_source(text, filename="test.p4")
+
+
+def add_entry(state: Any, table: str, match: Mapping[str, Any], action: str,
+              params: Optional[Mapping[str, int]] = None, priority: int = 0) -> TableEntry:
+    """Insert an entry naming match fields and action params (as P4Runtime would give them).
+
+    EXACT: int; LPM: (value, prefix_len); TERNARY/OPTIONAL: (value, mask); RANGE: (lo, hi).
+    Fields left out are don't-care."""
+    t = state.table(table)
+    key = []
+    for f in t.fields:
+        if f.name in match:
+            key.append(match[f.name])
+        elif f.kind == MatchKind.RANGE:
+            key.append((0, f.full_mask))
+        elif f.kind == MatchKind.EXACT:
+            raise KeyError(f"{table}: exact field {f.name} needs a value")
+        else:
+            key.append((0, 0))
+    a = state.names[action]
+    values = tuple((params or {})[p.name] for p in a.params)
+    entry = TableEntry(tuple(key), a.id, values, priority)
+    t.insert(entry)
+    return entry
+
+
+def set_default(state: Any, table: str, action: str, params: Optional[Mapping[str, int]] = None) -> None:
+    a = state.names[action]
+    state.table(table).set_default(a.id, tuple((params or {})[p.name] for p in a.params))
+
+
+def clone_session(state: Any, session: int, replicas: tuple[tuple[int, int], ...]) -> None:
+    state.pre.sessions[session] = CloneSession(replicas)
+
+
+def crc16_arc(data: bytes) -> int:
+    """CRC-16/ARC bit by bit (reflected polynomial 0xA001), independent of the engine's."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
