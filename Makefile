@@ -7,7 +7,7 @@ PYTEST   := $(VENV)/bin/pytest
 ARGS     ?=
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap run test test-bmv2 bench p4info clean
+.PHONY: all bootstrap run test test-bmv2 bench p4info clean p4-tofino
 
 all: test
 
@@ -31,6 +31,20 @@ p4info: bootstrap
 	@mkdir -p out
 	@$(VENV)/bin/p4sim compile p4src/v1model/nvgre_nve.p4 -I p4src/include \
 	    --p4info out/nvgre_nve.p4info.txtpb -o out/nvgre_nve.p4sim.json
+
+# The Tofino (TNA) program, with a Tofino-capable p4c (open-source Tofino backend or
+# the SDE's bf-p4c). Not run by CI; see docs/tna.md. P4C=... picks the compiler.
+P4C ?= p4c
+p4-tofino:
+	@if ! command -v $(P4C) >/dev/null 2>&1 || ! $(P4C) --target tofino --arch tna --help >/dev/null 2>&1; then \
+	    echo "p4-tofino: no p4c with the Tofino backend ('$(P4C) --target tofino --arch tna' unavailable); install one or set P4C=" >&2; \
+	    exit 1; \
+	fi
+	@mkdir -p out/tofino
+	$(P4C) --target tofino --arch tna -I p4src/include -I p4src/tna \
+	    -D NVE_PROFILE_TOFINO -o out/tofino \
+	    --p4runtime-files out/tofino/nvgre_nve.p4info.txtpb --p4runtime-force-std-externs \
+	    p4src/tna/nvgre_nve.p4
 
 clean:
 	rm -rf out .pytest_cache .hypothesis build *.egg-info
