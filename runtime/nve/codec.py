@@ -169,8 +169,11 @@ def canonical_names(entity: Entity, index: P4Index) -> Entity:
     from dataclasses import replace
 
     if isinstance(entity, TableEntry):
-        return replace(entity, table=index.table(entity.table).name,
-                       action=index.action(entity.action).name if entity.action else "")
+        table = index.table(entity.table).name
+        action = index.action(entity.action).name if entity.action else ""
+        if table == entity.table and action == entity.action:
+            return entity
+        return replace(entity, table=table, action=action)
     if isinstance(entity, MeterConfig):
         return replace(entity, meter=index.meter(entity.meter).name)
     if isinstance(entity, DigestConfig):

@@ -170,12 +170,20 @@ class _SwitchCompiler:
         self.out: list[Entity] = []
         self.problems: list[Problem] = []
         self.base: ConfigPath = ("switches", sw_pos)
+        self._local_pa: dict[int, IP | None] = {}
+        self._hosts: dict[object, _Host | None] = {}
 
     def problem(self, path: ConfigPath, msg: str) -> None:
         self.problems.append(Problem(path, msg))
 
     # -- where things are --------------------------------------------------------------------
     def host_of(self, ep: Endpoint) -> _Host | None:
+        key = (type(ep.attachment), tuple(vars(ep.attachment).values()))
+        if key not in self._hosts:
+            self._hosts[key] = self._host_of(ep)
+        return self._hosts[key]
+
+    def _host_of(self, ep: Endpoint) -> _Host | None:
         att = ep.attachment
         if isinstance(att, LocalAttachment):
             found = self.idx.switches.get(att.switch)
@@ -190,7 +198,9 @@ class _SwitchCompiler:
         return _Host(nve.name, (nve.pa,), nve.flow_id, False)
 
     def local_pa(self, family: int) -> IP | None:
-        return next((pa for pa in self.sw.local_pas if pa.version == family), None)
+        if family not in self._local_pa:
+            self._local_pa[family] = next((pa for pa in self.sw.local_pas if pa.version == family), None)
+        return self._local_pa[family]
 
     def run(self) -> SwitchState:
         sw = self.sw

@@ -153,7 +153,8 @@ async def read_cells(client: SwitchClient, index: P4Index, desired: Sequence[Ent
 
 def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
     from dataclasses import replace
-    return [replace(e, tier=tiers.get(e.table, e.tier)) if isinstance(e, TableEntry) else e for e in entities]
+    return [replace(e, tier=tiers[e.table]) if isinstance(e, TableEntry) and tiers.get(e.table, e.tier) != e.tier
+            else e for e in entities]
 
 
 def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
