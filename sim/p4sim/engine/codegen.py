@@ -713,9 +713,29 @@ class CodeGen:
             em_block = self.em.block(f"if {valid}:") if valid else None
             if em_block:
                 em_block.__enter__()
+            # consecutive fixed-width members are packed by one expression
+            run: list[tuple[str, int]] = []
+
+            def flush() -> None:
+                if not run:
+                    return
+                width = sum(w for _, w in run)
+                shift = width
+                parts = []
+                for v, w in run:
+                    shift -= w
+                    parts.append(f"({v} << {shift})" if shift else v)
+                self.em.line(f"{acc} = ({acc} << {width}) | {' | '.join(parts)}")
+                self.em.line(f"{bits} += {width}")
+                run.clear()
             for v, w in members:
+                if isinstance(w, int):
+                    run.append((v, w))
+                    continue
+                flush()
                 self.em.line(f"{acc} = ({acc} << {w}) | {v}")
                 self.em.line(f"{bits} += {w}")
+            flush()
             if em_block:
                 em_block.__exit__(None, None, None)
         return acc, bits

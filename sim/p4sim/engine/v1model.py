@@ -23,6 +23,7 @@ Each rule below cites where bmv2 implements it (p4lang/behavioral-model):
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from ..frontend import ir as I
@@ -156,31 +157,54 @@ class V1ModelGen(CodeGen):
                 self.em.line("_parts.append(_pack_bytes(_acc, _bits))")
 
     # -- the parser ------------------------------------------------------------------------------
+    PARSER_INLINE_LIMIT = 4000   # lines of a fully inlined parser before falling back
+
     def gen_parser(self, parser: I.Parser, env: Env) -> None:
-        """The state machine: states reached from one place are inlined there; the others
-        (and start) are cases of a dispatch loop."""
+        """The state machine. An acyclic parser whose states, each inlined at every
+        transition to it, stay under PARSER_INLINE_LIMIT lines becomes one decision tree;
+        otherwise states reached from one place are inlined there and the others (and
+        start) are cases of a dispatch loop. Either way a `while True` loop lets a parser
+        error `break` out."""
         self.in_parser = True
         states = parser.states
+        if "start" not in states:
+            raise EngineError(f"{_loc(parser)}: parser {parser.name} has no start state")
+        for decl in parser.locals:
+            self.st_VarDecl(decl, env)
+        saved_tmp = self._tmp
+        try:
+            with self.capture() as tree:
+                self._emit_dispatch(["start"], states, env)
+            if len(tree.lines) <= self.PARSER_INLINE_LIMIT:
+                self.splice(tree)
+                self.in_parser = False
+                return
+        except _Cycle:
+            pass
+        self._tmp = saved_tmp
         refs: dict[str, int] = {name: 0 for name in states}
         for st in states.values():
             for target in _targets(st.transition):
                 if target in refs:
                     refs[target] += 1
         dispatch = ["start"] + [n for n, c in refs.items() if c != 1 and n != "start"]
+        self._emit_dispatch(dispatch, states, env)
+        self.in_parser = False
+
+    def _emit_dispatch(self, dispatch: list[str], states: dict[str, I.ParserState], env: Env) -> None:
         index = {n: i for i, n in enumerate(dispatch)}
-        for decl in parser.locals:
-            self.st_VarDecl(decl, env)
         em = self.em
+        if len(dispatch) == 1:
+            with em.block("while True:"):
+                self._gen_state(states["start"], states, index, env, ())
+            return
         em.line("_st = 0")
         with em.block("while True:"):
             for i, name in enumerate(dispatch):
-                if name not in states:
-                    raise EngineError(f"{_loc(parser)}: parser {parser.name} has no start state")
                 with em.block(f"{'if' if i == 0 else 'elif'} _st == {i}:"):
                     self._gen_state(states[name], states, index, env, ())
             with em.block("else:"):
                 em.line("break")
-        self.in_parser = False
 
     def _gen_state(self, st: I.ParserState, states: dict[str, I.ParserState],
                    index: dict[str, int], env: Env, stack: tuple[str, ...]) -> None:
@@ -240,11 +264,17 @@ class V1ModelGen(CodeGen):
             return
         if target not in states:
             raise EngineError(f"parser has no state {target}")
-        if target in index or target in stack:
+        if target in stack and target not in index:
+            raise _Cycle(target)
+        if target in index:
             self.em.line(f"_st = {index[target]}")
             self.em.line("continue")
             return
         self._gen_state(states[target], states, index, env, stack)
+
+
+class _Cycle(Exception):
+    """A parser state reached again on one path: the parser needs its dispatch loop."""
 
 
 def _targets(tr: I.Transition) -> list[str]:
@@ -381,7 +411,11 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     for f, v in (("ingress_port", "_port"), ("packet_length", "_n")):
         if sm(f):
             em.line(f"{sm(f)} = {v}")
-    if sm("ingress_global_timestamp"):
+    body_text = "\n".join(vr_code.lines + ig_code.lines + eg_code.lines + ck_code.lines + dp_code.lines)
+
+    def used(name: Optional[str]) -> bool:
+        return bool(name) and re.search(rf"\b{name}\b", body_text) is not None
+    if used(sm("ingress_global_timestamp")):
         em.line(f"{sm('ingress_global_timestamp')} = _ts()")
     for ln in parser_code.lines:
         em.lines.append(ln)
@@ -389,7 +423,8 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         em.line(f"{sm('parser_error')} = _perr")
     if g.trace:
         em.line("_tr('Parser done: %d bytes parsed, error %d' % (_o, _perr))")
-    em.line("_payload = _d[_o:]")
+    if re.search(r"\b_payload\b", "\n".join(vr_code.lines)):
+        em.line("_payload = _d[_o:]")
     em.lines.extend(vr_code.lines)
     if g.trace:
         em.line("_tr('Pipeline ingress: start')")
@@ -445,7 +480,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         em.line(f"{es} = {(drop + 1) & 0x1FF}")
         if sm("packet_length"):
             em.line(f"{sm('packet_length')} = _plen")
-        if sm("egress_global_timestamp"):
+        if used(sm("egress_global_timestamp")):
             em.line(f"{sm('egress_global_timestamp')} = _ts()")
         em.line("_cl = 0")
         if g.trace:
@@ -462,7 +497,8 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
             if g.trace:
                 em.line("_tr('Dropping packet at the end of egress')")
             em.line("continue")
-        em.line("_payload = _pl")
+        if re.search(r"\b_payload\b", "\n".join(ck_code.lines)):
+            em.line("_payload = _pl")
         em.lines.extend("    " + ln for ln in ck_code.lines)
         em.line("_parts = []")
         em.lines.extend("    " + ln for ln in dp_code.lines)
