@@ -26,6 +26,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from p4sim.ports import enable_vlan_auxdata, receive_frame
+
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
 from nve_ptf.netns import TestNetwork
 
@@ -283,6 +285,7 @@ class VlanTrunk:
     def _open(ifname: str) -> socket.socket:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         s.bind((ifname, 0))
+        enable_vlan_auxdata(s)  # the kernel takes tags off received frames; get them back
         return s
 
     def _run(self) -> None:
@@ -294,8 +297,8 @@ class VlanTrunk:
             while not self._stop.is_set():
                 ready, _, _ = select.select(socks, [], [], 0.2)
                 for s in ready:
-                    frame, addr = s.recvfrom(65535)
-                    if addr[2] == PACKET_OUTGOING:
+                    frame, pkttype = receive_frame(s)
+                    if pkttype == PACKET_OUTGOING:
                         continue
                     if s is trunk:
                         if len(frame) < 18 or frame[12:14] != b"\x81\x00":

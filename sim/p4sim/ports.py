@@ -34,6 +34,36 @@ PACKET_OUTGOING = 4
 SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 MAX_FRAME = 65536
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 1 << 4
+TP_STATUS_VLAN_TPID_VALID = 1 << 6
+# struct tpacket_auxdata: tp_status, tp_len, tp_snaplen (u32); tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid (u16)
+_AUXDATA = struct.Struct("=IIIHHHH")
+_CMSG_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
+
+
+def enable_vlan_auxdata(sock: socket.socket) -> None:
+    """Ask the kernel for the 802.1Q tag it takes off received frames (see receive_frame)."""
+    sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+
+
+def receive_frame(sock: socket.socket) -> tuple[bytes, int]:
+    """Receive one frame from an AF_PACKET socket as it was on the wire: (frame, pkttype).
+
+    Linux removes the outermost VLAN tag of a received frame before packet sockets see it
+    (whether or not the 8021q module is loaded) and reports it in PACKET_AUXDATA; a switch
+    must see the tag, so it is put back here.  The socket must have had
+    :func:`enable_vlan_auxdata` called on it.  Raises BlockingIOError like ``recvfrom``.
+    """
+    frame, ancdata, _flags, addr = sock.recvmsg(MAX_FRAME, _CMSG_SPACE)
+    for level, kind, data in ancdata:
+        if level == SOL_PACKET and kind == PACKET_AUXDATA and len(data) >= _AUXDATA.size:
+            status, _len, _snap, _mac, _net, tci, tpid = _AUXDATA.unpack_from(data)
+            if status & TP_STATUS_VLAN_VALID and len(frame) >= 12:
+                if not status & TP_STATUS_VLAN_TPID_VALID:
+                    tpid = 0x8100
+                frame = frame[:12] + struct.pack("!HH", tpid, tci) + frame[12:]
+    return frame, addr[2]
 
 
 class PortError(RuntimeError):
@@ -168,6 +198,7 @@ class RawSocketPorts:
             s.close()
             raise PortError(f"port {port}: cannot bind to {ifname!r}: {exc.strerror}") from None
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        enable_vlan_auxdata(s)
         s.setblocking(False)
         self._socks[port] = s
         self._by_fd[s.fileno()] = port
@@ -189,7 +220,7 @@ class RawSocketPorts:
                 s = self._socks[port]
                 while True:
                     try:
-                        frame, addr = s.recvfrom(MAX_FRAME)
+                        frame, pkttype = receive_frame(s)
                     except BlockingIOError:
                         break
                     except OSError as exc:
@@ -197,7 +228,7 @@ class RawSocketPorts:
                             break
                         log.error("port %d: receive failed: %s", port, exc)
                         break
-                    if addr[2] == PACKET_OUTGOING:
+                    if pkttype == PACKET_OUTGOING:
                         continue  # our own transmissions, looped back by the kernel
                     receive(port, frame)
 
