@@ -260,6 +260,22 @@ class _SwitchCompiler:
                 if v in vsi:
                     remotes[v].setdefault(nve.name, _Host(nve.name, (nve.pa,), nve.flow_id, False))
 
+        # Who may send us frames of a VSID (the decap peer check, RFC 7637 §5): its remote
+        # NVEs, plus, for a routed subnet, every other switch of the tenant, because that
+        # switch routes its own subnets' traffic into this one and encapsulates it there.
+        peers: dict[int, dict[str, _Host]] = {v: dict(h) for v, h in remotes.items()}
+        for other in self.o.switches:
+            if other.name == sw.name:
+                continue
+            other_vsids = {b.vsid for p in other.ports for b in p.bindings}
+            other_vsids |= {ep.vsid for ep, h in endpoints if h.name == other.name}
+            other_tenants = {self.idx.subnets[v][2].name for v in other_vsids if v in self.idx.subnets}
+            for v in vsi:
+                _, sub, tenant = self.idx.subnets[v]
+                if sub.gateway is not None and tenant.name in other_tenants:
+                    peers.setdefault(v, {}).setdefault(
+                        other.name, _Host(other.name, tuple(other.local_pas), True, True))
+
         self.emit_ports()
         nexthops, groups, routes = self.emit_underlay()
         tunnel_keys: dict[TunnelKey, str] = {}
@@ -275,7 +291,7 @@ class _SwitchCompiler:
             tunnel_keys.setdefault(key, host.name)
             return key
 
-        for v, hosts in remotes.items():
+        for v, hosts in peers.items():
             for h in hosts.values():
                 k = tunnel_for(h)
                 if k is not None:
@@ -322,7 +338,7 @@ class _SwitchCompiler:
             vrf = tenant.vrf if sub.gateway else 0
             self.out.append(_entry(C.VSI_INFO, C.VSI_SET_INFO, vsi=Exact(i), params=dict(vsid=v, vrf=vrf, gw_mac=gw_mac)))
             self.out.append(_entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params=dict(vsi=i)))
-            for h in remotes.get(v, {}).values():
+            for h in peers.get(v, {}).values():
                 for pa in h.pas:
                     table = C.PEER_V6 if pa.version == 6 else C.PEER_V4
                     k = host_tunnel.get(h.name)

@@ -221,3 +221,21 @@ def test_missing_underlay_route_is_a_problem():
     data["switches"][1]["underlay_routes"] = []
     state = compile_switch(overlay_of(data), "tor2")
     assert any("no underlay route to 10.0.0.1" in p.message for p in state.problems)
+
+
+def test_routed_subnet_accepts_every_switch_of_the_tenant_as_peer():
+    """tor2 hosts no blue-db endpoint but routes blue-web2's traffic into blue-db and
+    encapsulates it toward tor1 (RFC 7637 §4.6 routing, §5 peer check): tor1 must accept
+    tor2's PA in blue-db, while red's switch set stays out of blue's subnets."""
+    o = overlay_of(example_data())
+    tor1 = compile_switch(o, "tor1")
+    tor2_pa = int(ipaddress.ip_address("10.0.0.2"))
+    peer = find(tor1, C.PEER_V4, vsid=0x001002, src=tor2_pa)
+    assert dict(peer.params)["tunnel"] != 0
+    # red-app has no gateway-less exposure to blue: only red's own peers in red's VSID.
+    red_peers = {dict(e.match)["src"] for e in entries(tor1, C.PEER_V4) if dict(e.match)["vsid"] == Exact(0x002001)}
+    assert red_peers == {Exact(tor2_pa)}
+    # The flood list of blue-db does not grow: tor2 gets no copy of blue-db's BUM frames.
+    hv9_and_group_only = [m for g in tor1.entities if isinstance(g, MulticastGroup)
+                          and g.group_id == tor1.vsi[0x001002] for m in g.replicas if m[1] != 0]
+    assert len(hv9_and_group_only) == 1
