@@ -29,6 +29,7 @@ NETWORK = 32
 VSIS = 100
 FRAMES = 2_000
 SECONDS = 3.0
+RUNS = 3
 LOCAL_PA = 0xC0000201
 
 
@@ -106,21 +107,25 @@ def frames(remote, local, rng):
 
 
 def measure(pipeline, batch) -> tuple[float, int]:
+    """Best of RUNS runs of packets per second of CPU time (time.process_time: other
+    processes on the machine do not count against the engine)."""
     process = pipeline.process
-    sent = 0
+    best = 0.0
     outputs = 0
     gc.disable()
     try:
-        start = time.perf_counter()
-        deadline = start + SECONDS
-        while time.perf_counter() < deadline:
-            for port, data in batch:
-                outputs += len(process(port, data).outputs)
-            sent += len(batch)
-        elapsed = time.perf_counter() - start
+        for _ in range(RUNS):
+            sent = 0
+            start = time.process_time()
+            deadline = start + SECONDS / RUNS
+            while time.process_time() < deadline:
+                for port, data in batch:
+                    outputs += len(process(port, data).outputs)
+                sent += len(batch)
+            best = max(best, sent / (time.process_time() - start))
     finally:
         gc.enable()
-    return sent / elapsed, outputs
+    return best, outputs
 
 
 def main() -> None:
@@ -131,7 +136,7 @@ def main() -> None:
     for name, batch in (("encap", encap), ("decap", decap)):
         pps, outs = measure(pipeline, batch)
         ok = "all frames forwarded" if outs and outs % len(batch) == 0 else f"ONLY {outs} outputs"
-        print(f"{name}: {pps:,.0f} packets/s on one core ({ok})")
+        print(f"{name}: {pps:,.0f} packets/s of CPU time on one core, best of {RUNS} ({ok})")
 
 
 if __name__ == "__main__":

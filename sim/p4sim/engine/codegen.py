@@ -98,6 +98,8 @@ class CodeGen:
         self.has_exit = False
         self.uses_random = False
         self._loop_stack: list[bool] = []   # True where a `break` leaves a return-wrapper
+        self.poff: Optional[int] = None     # parse offset when known at compile time
+        self._structs: dict[str, str] = {}
 
     # -- small helpers -----------------------------------------------------------------------
     def tmp(self, hint: str) -> str:
@@ -241,6 +243,8 @@ class CodeGen:
     def ex_Unary(self, e: I.Unary, env: Env) -> str:
         v = self.ex(e.operand, env)
         if e.op == "!":
+            if v.startswith("(_e") and v.endswith(" is not None)"):
+                return v.replace(" is not None)", " is None)")
             return f"(not {v})"
         w = e.type.width
         if w is None:
@@ -341,7 +345,7 @@ class CodeGen:
         if e.member == "hit":
             return hit
         if e.member == "miss":
-            return f"(not {hit})"
+            return hit.replace(" is not None)", " is None)")
         return aid
 
     def ex_Lookahead(self, e: I.Lookahead, env: Env) -> str:
@@ -350,6 +354,9 @@ class CodeGen:
         t = e.type
         bits = t.bit_width if isinstance(t, I.HeaderType) else (t.width or 0)
         nbytes = (bits + 7) // 8
+        if self.poff is not None:
+            self.em.line(f"_o = {self.poff}")
+            self.poff = None
         with self.em.block(f"if _n - _o < {nbytes}:"):
             self.em.line(f"_perr = {self.error_code(PACKET_TOO_SHORT)}")
             self.em.line("break")
@@ -690,6 +697,20 @@ class CodeGen:
             items.append((valid, v, w))
 
         add(data)
+        return self._pack_items(items)
+
+    def data_items(self, data: I.Expr, env: Env) -> list[tuple[Optional[str], str, Union[int, str]]]:
+        """The (validity, value, width) elements of a data list, as pack() sees them."""
+        captured: list[Any] = []
+        saved = self._pack_items
+        self._pack_items = lambda items: (captured.append(items) or ("", ""))  # type: ignore[method-assign]
+        try:
+            self.pack(data, env)
+        finally:
+            self._pack_items = saved  # type: ignore[method-assign]
+        return captured[0]  # type: ignore[no-any-return]
+
+    def _pack_items(self, items: list[tuple[Optional[str], str, Union[int, str]]]) -> tuple[str, str]:
         static = all(v is None and isinstance(w, int) for v, _, w in items)
         if static:
             total = sum(w for _, _, w in items)  # type: ignore[misc]
@@ -750,6 +771,10 @@ class CodeGen:
 
     def checksum_value(self, data: I.Expr, algo: str, env: Env, with_payload: bool,
                        width: int) -> str:
+        if algo == "csum16" and not with_payload:
+            words = self.csum16_words(self.data_items(data, env))
+            if words is not None:
+                return f"_csum16_int({words})"
         acc, bits = self.pack(data, env)
         if algo == "csum16" and not with_payload:
             if bits.isdigit():
@@ -762,6 +787,70 @@ class CodeGen:
             buf = f"({buf} + _payload)"
         fn = self._algo_fn(algo)
         return f"({fn}({buf}) & {mask(width)})"
+
+    def csum16_words(self, items: list[tuple[Optional[str], str, Union[int, str]]]) -> Optional[str]:
+        """The one's complement sum input as a sum of 16-bit words on small ints.
+
+        Concatenation is A * 2**|B| + B and 2**16 = 1 (mod 0xFFFF), so a run of fields whose
+        total width is a multiple of 16 bits adds the sum of its 16-bit words, and a varbit
+        field of v bits shifts what came before by v % 16. The sum is zero only when every
+        word is, which keeps csum16_of_int's 0 / 0xFFFF distinction. Returns None when the
+        data list does not fit this scheme (the generic big-integer packing is used then)."""
+        groups: list[tuple[Optional[str], list[tuple[str, Union[int, str]]]]] = []
+        for valid, v, w in items:
+            if groups and groups[-1][0] == valid:
+                groups[-1][1].append((v, w))
+            else:
+                groups.append((valid, [(v, w)]))
+        terms: list[tuple[Optional[str], str]] = []   # (validity, statement or word sum)
+        static_bits = 0
+        for valid, members in groups:
+            run: list[tuple[str, int]] = []
+            for v, w in members:
+                if isinstance(w, int):
+                    run.append((v, w))
+                    continue
+                if run or static_bits % 16:
+                    return None
+                terms.append((valid, f"_cs = (_cs << ({w} & 15)) + {v}"))
+            if not run:
+                continue
+            width = sum(w for _, w in run)
+            if width % 16:
+                return None
+            static_bits += width
+            words = []
+            pos = 0
+            for v, w in run:
+                end = pos + w
+                k = pos // 16
+                while k * 16 < end:
+                    lo, hi = max(pos, k * 16), min(end, k * 16 + 16)
+                    part = v
+                    if end - hi:
+                        part = f"({part} >> {end - hi})"
+                    if hi - lo < w:
+                        part = f"({part} & {mask(hi - lo)})"
+                    if k * 16 + 16 - hi:
+                        part = f"({part} << {k * 16 + 16 - hi})"
+                    words.append(part)
+                    k += 1
+                pos = end
+            terms.append((valid, f"_cs += {' + '.join(words)}"))
+        if not terms:
+            return "0"
+        if len(terms) == 1 and terms[0][0] is None and terms[0][1].startswith("_cs += "):
+            return "(" + terms[0][1][len("_cs += "):] + ")"
+        cs = self.tmp("cs")
+        self.em.line(f"{cs} = 0")
+        for valid, stmt in terms:
+            stmt = stmt.replace("_cs", cs)
+            if valid:
+                with self.em.block(f"if {valid}:"):
+                    self.em.line(stmt)
+            else:
+                self.em.line(stmt)
+        return cs
 
     def _algo_fn(self, algo: str) -> str:
         fns = {"crc16": "_crc16", "crc32": "_crc32", "csum16": "_csum16", "identity": "_identity"}
@@ -841,17 +930,20 @@ class CodeGen:
               for v, k in zip(kv, keys)]
         key = "(" + ", ".join(kv) + ("," if len(kv) == 1 else "") + ")"
         if not keys:
-            self.em.line(f"{r} = {T}.default_result")
+            lookup = f"{T}.default_result"
         elif type(table) is ExactTable and isinstance(getattr(table, "_results", None), dict):
             # the exact index dict is mutated in place (never replaced), so it can be bound once
             d = self.bind(table._results, "exact")  # noqa: SLF001
-            self.em.line(f"{r} = {d}.get({key}) or {T}.default_result")
+            lookup = f"{d}.get({key}) or {T}.default_result"
         else:
-            self.em.line(f"{r} = {T}.lookup({key})")
-        self.em.line(f"{e_} = {r}[2]")
-        self.em.line(f"{aid} = {r}[0]")
+            lookup = f"{T}.lookup({key})"
+        pv = f"_p{n}"
         if self.trace:
+            self.em.line(f"{r} = {lookup}")
+            self.em.line(f"{aid}, {pv}, {e_} = {r}")
             self.em.line(f"_tr_table({t.p4info_name!r}, {key}, {r})")
+        else:
+            self.em.line(f"{aid}, {pv}, {e_} = {lookup}")
         counting = table.has_direct_counter
         timeout = table.support_timeout
         dmeter = t.direct_meter is not None
@@ -881,7 +973,7 @@ class CodeGen:
                 if data:
                     names = [self.param_name(p) for p in data]
                     self.em.line(", ".join(names) + ("," if len(names) == 1 else "")
-                                 + f" = {r}[1]")
+                                 + f" = {pv}")
                 self.inline_action(act, env, ref.args, data)
             first = False
         return f"({e_} is not None)", aid

@@ -32,6 +32,7 @@ from .codegen import (
     PARSER_INVALID_ARGUMENT, REPLICATION, Binding, CodeGen, Emitter, Env, _loc, mask,
 )
 from .errors import EngineError
+from . import layout
 from .storage import Storage
 
 MAX_COPIES_PER_PACKET = 4096
@@ -50,23 +51,26 @@ class V1ModelGen(CodeGen):
             em.line(f"_tr('Extracting header ' + {'.'.join(path[1:])!r})")
         if hs.vlen is None:
             # bmv2 extract_fixed: PacketTooShort when fewer bytes remain than the header
-            with em.block(f"if _n - _o < {fixed}:"):
-                em.line(f"_perr = {self.error_code(PACKET_TOO_SHORT)}")
-                em.line("break")
-            em.line(f"_v = int.from_bytes(_d[_o:_o + {fixed}], 'big')")
-            total = hs.type.bit_width
-            for name, f in hs.fields:
-                w = f.type.width or 0
-                shift = total - f.offset - w
-                if shift == 0:
-                    em.line(f"{name} = _v & {mask(w)}" if f.offset else f"{name} = _v")
-                elif f.offset == 0:
-                    em.line(f"{name} = _v >> {shift}")
-                else:
-                    em.line(f"{name} = (_v >> {shift}) & {mask(w)}")
+            off = self.poff
+            if off is not None:
+                with em.block(f"if _n < {off + fixed}:"):
+                    em.line(f"_o = {off}")
+                    em.line(f"_perr = {self.error_code(PACKET_TOO_SHORT)}")
+                    em.line("break")
+                at = str(off)
+            else:
+                with em.block(f"if _n - _o < {fixed}:"):
+                    em.line(f"_perr = {self.error_code(PACKET_TOO_SHORT)}")
+                    em.line("break")
+                at = "_o"
+            self._extract_fields(hs, at)
             em.line(f"{hs.valid} = True")
-            em.line(f"_o += {fixed}")
+            if off is not None:
+                self.poff = off + fixed
+            else:
+                em.line(f"_o += {fixed}")
             return
+        self.materialise()
         if s.varbit_bits is None:
             raise EngineError(f"{_loc(s)}: a header with a varbit field needs the varbit length")
         nb = self.tmp("vb")
@@ -104,7 +108,58 @@ class V1ModelGen(CodeGen):
         em.line(f"{hs.valid} = True")
         em.line(f"_o += {nbytes}")
 
+    def materialise(self) -> None:
+        """Make `_o` hold the parse offset and continue with a run-time offset."""
+        if self.poff is not None:
+            self.em.line(f"_o = {self.poff}")
+            self.poff = None
+
+    def _extract_fields(self, hs: Any, at: str) -> None:
+        """One struct unpack per header, then shifts on small ints (see layout.py)."""
+        em = self.em
+        cs = layout.chunks(hs.fields)
+        fmt = layout.struct_format(cs)
+        fn = self.bind_struct(fmt, "unpack")
+        targets: list[str] = []
+        post: list[str] = []
+        for c in cs:
+            direct = len(c.fields) == 1 and len(c.parts) == 1
+            if direct:
+                targets.append(c.fields[0][0])
+                continue
+            names = [self.tmp("c") for _ in c.parts]
+            targets.extend(names)
+            value = names[0]
+            for nm, size in zip(names[1:], c.parts[1:]):
+                value = f"(({value} << {8 * size}) | {nm})"
+            if len(c.fields) > 1 and len(c.parts) > 1:
+                t = self.tmp("cv")
+                post.append(f"{t} = {value}")
+                value = t
+            for name, w, shift in c.fields:
+                if shift == 0 and w == 8 * c.nbytes:
+                    post.append(f"{name} = {value}")
+                elif shift == 0:
+                    post.append(f"{name} = {value} & {mask(w)}")
+                elif shift + w == 8 * c.nbytes:
+                    post.append(f"{name} = {value} >> {shift}")
+                else:
+                    post.append(f"{name} = ({value} >> {shift}) & {mask(w)}")
+        em.line(f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {fn}(_d, {at})")
+        for ln in post:
+            em.line(ln)
+
+    def bind_struct(self, fmt: str, kind: str) -> str:
+        key = f"_{'U' if kind == 'unpack' else 'P'}{fmt}"
+        name = self._structs.get(key)
+        if name is None:
+            name = f"_S{kind[0]}{len(self._structs)}"
+            self._structs[key] = name
+            self.bindings[name] = layout.unpacker(fmt) if kind == "unpack" else layout.packer(fmt)
+        return name
+
     def st_Advance(self, s: I.Advance, env: Env) -> None:
+        self.materialise()
         nb = self.tmp("adv")
         self.em.line(f"{nb} = {self.ex(s.bits, env)}")
         with self.em.block(f"if {nb} & 7:"):
@@ -118,6 +173,8 @@ class V1ModelGen(CodeGen):
     def st_Verify(self, s: I.Verify, env: Env) -> None:
         c = self.ex(s.cond, env)
         with self.em.block(f"if not {c}:"):
+            if self.poff is not None:
+                self.em.line(f"_o = {self.poff}")
             self.em.line(f"_perr = {self.ex(s.error, env)}")
             self.em.line("break")
 
@@ -137,12 +194,24 @@ class V1ModelGen(CodeGen):
         total = hs.type.bit_width
         with self.em.block(f"if {hs.valid}:"):
             if hs.vlen is None:
-                parts = []
-                for name, f in hs.fields:
-                    w = f.type.width or 0
-                    shift = total - f.offset - w
-                    parts.append(f"({name} << {shift})" if shift else name)
-                self.em.line(f"_parts.append(({' | '.join(parts)}).to_bytes({total // 8}, 'big'))")
+                cs = layout.chunks(hs.fields)
+                values = []
+                for c in cs:
+                    v = " | ".join(f"({n} << {sh})" if sh else n for n, _, sh in c.fields)
+                    if len(c.fields) > 1:
+                        v = f"({v})"
+                    rest = 8 * c.nbytes
+                    for size in c.parts:
+                        rest -= 8 * size
+                        if len(c.parts) == 1:
+                            values.append(v)
+                        elif rest:
+                            values.append(f"(({v} >> {rest}) & {mask(8 * size)})")
+                        else:
+                            values.append(f"({v} & {mask(8 * size)})")
+                fn = self.bind_struct(layout.struct_format(cs), "pack")
+                self.em.line(f"_parts.append({fn}({', '.join(values)}))")
+                del total
             else:
                 self.em.line("_acc = 0")
                 self.em.line("_bits = 0")
@@ -195,9 +264,12 @@ class V1ModelGen(CodeGen):
         index = {n: i for i, n in enumerate(dispatch)}
         em = self.em
         if len(dispatch) == 1:
+            self.poff = 0
             with em.block("while True:"):
                 self._gen_state(states["start"], states, index, env, ())
+            self.poff = None
             return
+        self.poff = None
         em.line("_st = 0")
         with em.block("while True:"):
             for i, name in enumerate(dispatch):
@@ -224,7 +296,9 @@ class V1ModelGen(CodeGen):
             self.em.line(f"{t} = {v}")
             keys.append(t)
         first = True
+        entry_off = self.poff
         for case in tr.cases:
+            self.poff = entry_off
             conds = []
             for key, ks in zip(keys, case.keysets):
                 if ks.kind == "default":
@@ -247,9 +321,12 @@ class V1ModelGen(CodeGen):
             with self.em.block(f"{'if' if first else 'elif'} {' and '.join(conds)}:"):
                 self._goto(case.next_state, states, index, env, stack + (st.name,))
             first = False
+        self.poff = entry_off
         block = self.em.block("else:") if not first else None
         if block:
             block.__enter__()
+        if self.poff is not None:
+            self.em.line(f"_o = {self.poff}")
         self.em.line(f"_perr = {self.error_code(NO_MATCH)}")
         self.em.line("break")
         if block:
@@ -258,6 +335,8 @@ class V1ModelGen(CodeGen):
     def _goto(self, target: str, states: dict[str, I.ParserState], index: dict[str, int],
               env: Env, stack: tuple[str, ...]) -> None:
         if target in ("accept", "reject"):
+            if self.poff is not None:
+                self.em.line(f"_o = {self.poff}")
             if self.trace and target == "reject":
                 self.em.line("_tr('Parser reached reject: ends like accept on v1model (p4c)')")
             self.em.line("break")
@@ -267,6 +346,8 @@ class V1ModelGen(CodeGen):
         if target in stack and target not in index:
             raise _Cycle(target)
         if target in index:
+            if self.poff is not None:
+                self.em.line(f"_o = {self.poff}")
             self.em.line(f"_st = {index[target]}")
             self.em.line("continue")
             return

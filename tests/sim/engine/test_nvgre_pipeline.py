@@ -140,3 +140,15 @@ def test_network_arp_is_punted_to_the_cpu_with_packet_in_header(nve) -> None:
     assert header >> 39 == NETWORK
     assert (header >> 31) & 0xFF == 3
     assert frame[6:] == bytes(arp)
+
+
+def test_outer_ipv4_options_are_part_of_the_verified_checksum(nve) -> None:
+    pipeline, st = nve
+    inner = Ether(src=VM_B, dst=VM_A) / IP(src="10.0.0.2", dst="10.0.0.1") / UDP() / b"opt"
+    outer = (Ether() / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47, options=b"\x94\x04\x00\x00")
+             / GRE(key_present=1, proto=0x6558, key=VSID << 8) / inner)
+    assert pipeline.process(NETWORK, bytes(outer)).outputs == [(ACCESS, bytes(inner))]
+    broken = bytearray(bytes(outer))
+    broken[14 + 21] ^= 0x01                       # one bit of the option changes
+    assert pipeline.process(NETWORK, bytes(broken)).outputs == []
+    assert st.counter("NveIngress.counters.drops").packets[42] == 1
