@@ -1,0 +1,115 @@
+"""Broadcast, unknown unicast and multicast in a virtual subnet (RFC 7637 section 4.2).
+
+N-way unicast: one encapsulated copy per remote NVE of the VSID plus the local access
+ports; underlay group mode: one copy to the VSID's administratively scoped group. Exact
+copies to exactly the right ports; split horizon for frames from the network.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nve_ptf import entries as E
+from nve_ptf import topo as T
+from nve_ptf.base import Case
+from nve_ptf.expect import expect_forward
+from nve_ptf.packets import customer, flow_id, nvgre, tagged
+from nve_ptf.reasons import Drop
+
+pytestmark = pytest.mark.root
+
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def _locals(case: Case) -> None:
+    """A1 on ports 1 (untagged), 2 (VLAN 100) and 3 (untagged); B (tunnel 1, via port 5,
+    FlowID on) and C (tunnel 4, via port 6, FlowID off) are A1's remote NVEs."""
+    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1),
+                 E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100), E.attach(3, T.VSI_A1),
+                 E.my_pa(T.PA4), E.peer(T.VSID_A1, T.REMOTE4, 1), E.peer(T.VSID_A1, T.REMOTE4_C, 4))
+
+
+def _n_way(case: Case) -> None:
+    _locals(case)
+    case.install(E.flood_groups(T.VSI_A1, [1, 2, 3], [(5, 1), (6, 4)]),
+                 E.replica(1, T.PA4, T.REMOTE4, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5]),
+                 E.replica(4, T.PA4, T.REMOTE4_C, flow_id=False, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6]))
+
+
+@pytest.mark.parametrize("dst", [BCAST, "01:00:5e:00:00:fb", "02:00:00:00:0e:0e"],
+                         ids=["broadcast", "multicast", "unknown-unicast"])
+@pytest.mark.parametrize("inner", ["v4", "l2"])
+def test_n_way_unicast_replication(case: Case, dst: str, inner: str) -> None:
+    """One copy per local port (with its tag) except the ingress port, one NVGRE copy per remote NVE."""
+    _n_way(case)
+    f = customer(inner, T.H1, dst, "10.1.0.5", "10.1.0.255")
+    to_b = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5])
+    to_c = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4_C, vsid=T.VSID_A1, flow=0, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6])
+    expect_forward(case, 1, f, {2: tagged(f, 100), 3: f, 5: to_b, 6: to_c}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def test_from_a_tagged_port(case: Case) -> None:
+    _n_way(case)
+    f = customer("v4", T.H2, BCAST, "10.1.0.6", "10.1.0.255")
+    to_b = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5])
+    to_c = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4_C, vsid=T.VSID_A1, flow=0, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6])
+    expect_forward(case, 2, tagged(f, 100), {1: f, 3: f, 5: to_b, 6: to_c}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def test_two_remote_nves_behind_one_port(case: Case) -> None:
+    """Both copies leave by the same underlay port, each to its own remote NVE."""
+    _locals(case)
+    case.install(E.flood_groups(T.VSI_A1, [1, 3], [(5, 1), (5, 4)]),
+                 E.replica(1, T.PA4, T.REMOTE4, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5]),
+                 E.replica(4, T.PA4, T.REMOTE4_C, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5]))
+    f = customer("l2", T.H3, BCAST)
+    copies = [nvgre(f, src_pa=T.PA4, dst_pa=pa, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5])
+              for pa in (T.REMOTE4, T.REMOTE4_C)]
+    expect_forward(case, 3, f, {1: f, 5: copies}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def test_underlay_group_mode(case: Case) -> None:
+    """One copy to the VSID's underlay multicast group (its multicast MAC), not one per NVE."""
+    _locals(case)
+    case.install(E.flood_groups(T.VSI_A1, [1, 2, 3], [(7, 7)]),
+                 E.replica(7, T.PA4, T.GROUP4, smac=T.NVE_MAC, dmac=T.GROUP4_MAC))
+    f = customer("v4", T.H1, BCAST, "10.1.0.5", "10.1.0.255")
+    grp = nvgre(f, src_pa=T.PA4, dst_pa=T.GROUP4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.GROUP4_MAC)
+    expect_forward(case, 1, f, {2: tagged(f, 100), 3: f, 7: grp}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def test_receive_from_underlay_group(case: Case) -> None:
+    """NVGRE addressed to a group of a local VSID is accepted and flooded to local ports only."""
+    _n_way(case)
+    case.install(E.my_pa(T.GROUP4, group=True))
+    f = customer("v4", T.HR1, BCAST, "10.1.0.9", "10.1.0.255")
+    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.GROUP4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[7], dmac=T.GROUP4_MAC)
+    expect_forward(case, 7, pkt, {1: f, 2: tagged(f, 100), 3: f})
+
+
+@pytest.mark.parametrize("dst", [BCAST, "02:00:00:00:0e:0e"], ids=["broadcast", "unknown-unicast"])
+def test_split_horizon_decapsulated_flood_stays_local(case: Case, dst: str) -> None:
+    """A frame from the network is flooded to local access ports only, never back into tunnels."""
+    _n_way(case)
+    f = customer("v4", T.HR1, dst, "10.1.0.9", "10.1.0.255")
+    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    expect_forward(case, 5, pkt, {1: f, 2: tagged(f, 100), 3: f})
+
+
+def test_drop_egress_split_horizon(case: Case) -> None:
+    """Even if the local-only group wrongly holds a tunnel copy, egress refuses to re-encapsulate."""
+    _locals(case)
+    case.install(E.MulticastGroup(T.VSI_A1, ((1, 0), (3, 0), (6, 4))),
+                 E.MulticastGroup(E.LOCAL_ONLY | T.VSI_A1, ((1, 0), (3, 0), (6, 4))),
+                 E.replica(4, T.PA4, T.REMOTE4_C, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6]))
+    f = customer("v4", T.HR1, BCAST, "10.1.0.9", "10.1.0.255")
+    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    expect_forward(case, 5, pkt, {1: f, 3: f}, drops={Drop.EGRESS_SPLIT_HORIZON: 1})
+
+
+def test_drop_replica_unknown(case: Case) -> None:
+    """A group member with a rid that has no replica entry is dropped; the other copies leave."""
+    _locals(case)
+    case.install(E.flood_groups(T.VSI_A1, [1, 3], [(5, 9)]))
+    f = customer("l2", T.H1, BCAST)
+    expect_forward(case, 1, f, {3: f}, drops={Drop.REPLICA_UNKNOWN: 1, Drop.PRUNE_INGRESS_PORT: 1})

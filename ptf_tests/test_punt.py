@@ -1,0 +1,75 @@
+"""Packet-in and packet-out over the P4Runtime stream (docs/pipeline.md, controller headers).
+
+IPv6 Neighbor Solicitations from access ports are copied to the controller and still
+forwarded (RFC 7637 section 4.10's proxy is done by the controller for IPv6); ARP and
+IPv6 ND received from the underlay are consumed by the controller. A packet-out leaves
+by the port it names, untouched.
+"""
+
+from __future__ import annotations
+
+import pytest
+from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
+from scapy.layers.l2 import Ether
+
+from nve_ptf import entries as E
+from nve_ptf import topo as T
+from nve_ptf.base import Case
+from nve_ptf.expect import expect, expect_drop, expect_forward
+from nve_ptf.packets import arp_request, customer, tagged
+from nve_ptf.reasons import Drop, Punt
+
+pytestmark = pytest.mark.root
+
+
+def _setup(case: Case) -> None:
+    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100),
+                 E.flood_groups(T.VSI_A1, [1, 2]), E.cpu_session())
+
+
+def _meta(pin) -> dict:
+    return {k: pin.metadata.get(k) for k in ("ingress_port", "reason", "vsid")}
+
+
+def test_ipv6_neighbor_solicitation_is_copied_and_forwarded(case: Case) -> None:
+    _setup(case)
+    ns = Ether(bytes(Ether(src=T.H1, dst="33:33:ff:00:00:09") / IPv6(src="fd00:1::5", dst="ff02::1:ff00:9", hlim=255)
+                     / ICMPv6ND_NS(tgt="fd00:1::9")))
+    expect_forward(case, 1, ns, {2: tagged(ns, 100)}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+    pin = case.packet_in()
+    assert pin is not None, "no packet-in for the neighbor solicitation"
+    assert _meta(pin) == {"ingress_port": 1, "reason": Punt.IPV6_NS, "vsid": T.VSID_A1}
+    assert pin.payload == bytes(ns)
+
+
+def test_underlay_arp_is_consumed_by_the_controller(case: Case) -> None:
+    _setup(case)
+    req = arp_request(T.ROUTER_MAC[5], "192.0.2.254", T.PA4)
+    expect_drop(case, 5, req, Drop.TO_CPU)
+    pin = case.packet_in()
+    assert pin is not None
+    assert _meta(pin) == {"ingress_port": 5, "reason": Punt.UNDERLAY_ARP, "vsid": 0}
+    assert pin.payload == bytes(req)
+
+
+@pytest.mark.parametrize("msg", ["ns", "na"])
+def test_underlay_neighbor_discovery_is_consumed_by_the_controller(case: Case, msg: str) -> None:
+    _setup(case)
+    icmp = ICMPv6ND_NS(tgt=T.PA6) if msg == "ns" else ICMPv6ND_NA(tgt="2001:db8::fe", R=1)
+    pkt = Ether(bytes(Ether(src=T.ROUTER_MAC[6], dst="33:33:ff:00:00:01") / IPv6(src="2001:db8::fe", dst="ff02::1:ff00:1",
+                                                                                 hlim=255) / icmp))
+    expect_drop(case, 6, pkt, Drop.TO_CPU)
+    pin = case.packet_in()
+    assert pin is not None
+    assert _meta(pin) == {"ingress_port": 6, "reason": Punt.UNDERLAY_ND, "vsid": 0}
+    assert pin.payload == bytes(pkt)
+
+
+@pytest.mark.parametrize("port", [1, 2, 6])
+def test_packet_out_leaves_by_the_named_port_unchanged(case: Case, port: int) -> None:
+    _setup(case)
+    frame = tagged(customer("v4", T.NVE_MAC, T.H1, "10.1.0.1", "10.1.0.5"), 7)
+    before = case.drops()
+    case.cp.packet_out(bytes(frame), port)
+    expect(case.test, {port: frame})
+    assert case.drops() == before
