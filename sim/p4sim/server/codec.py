@@ -58,59 +58,71 @@ def table_info(state: RuntimeState, table_id: int) -> TableInfo:
 def decode_match(info: TableInfo, entry: Any) -> MatchKey:
     """The normalised match key of a p4.v1.TableEntry (don't-care fields filled in)."""
     table = info.table
-    by_id = {f.id: i for i, f in enumerate(table.fields)}
-    values: list[Any] = [None] * len(table.fields)
+    fields = table.fields
+    by_id = table.field_positions
+    values: list[Any] = [None] * len(fields)
     for fm in entry.match:
         i = by_id.get(fm.field_id)
         if i is None:
             raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: unknown match field id {fm.field_id}")
         if values[i] is not None:
             raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: match field id {fm.field_id} given twice")
-        f = table.fields[i]
+        f = fields[i]
         kind = fm.WhichOneof("field_match_type")
-        where = f"table {table.name}, field {f.name}"
-        if kind != _ONEOF[f.kind]:
-            raise P4RuntimeError(
-                INVALID_ARGUMENT, f"{where}: match type {kind} given, P4Info says {_ONEOF[f.kind]}"
-            )
-        w = f.bitwidth
-        if kind == "exact":
-            values[i] = decode_uint(fm.exact.value, w, where)
-        elif kind == "lpm":
-            v = decode_uint(fm.lpm.value, w, where)
-            plen = fm.lpm.prefix_len
-            if plen <= 0 or plen > w:
-                raise P4RuntimeError(
-                    INVALID_ARGUMENT,
-                    f"{where}: prefix_len {plen} out of 1..{w} (omit the field for a zero-length prefix)",
-                )
-            if v & ((1 << (w - plen)) - 1):
-                raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: bits below the /{plen} prefix are not zero")
-            values[i] = (v, plen)
-        elif kind == "ternary":
-            v = decode_uint(fm.ternary.value, w, where)
-            m = decode_uint(fm.ternary.mask, w, where + " mask")
-            if m == 0:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: mask is zero (omit the field for don't care)")
-            if v & ~m:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: value has bits set outside the mask")
-            values[i] = (v, m)
-        elif kind == "range":
-            lo = decode_uint(fm.range.low, w, where + " low")
-            hi = decode_uint(fm.range.high, w, where + " high")
-            if lo > hi:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: range low {lo} > high {hi}")
-            if lo == 0 and hi == f.full_mask:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: full range (omit the field for don't care)")
-            values[i] = (lo, hi)
+        if kind == "exact" and f.kind == MatchKind.EXACT:
+            # The common case, inlined: decode_uint's checks, the message built only on failure.
+            data = fm.exact.value
+            value = int.from_bytes(data, "big")
+            if not data or (f.bitwidth and value >> f.bitwidth):
+                decode_uint(data, f.bitwidth, f"table {table.name}, field {f.name}")
+            values[i] = value
         else:
-            values[i] = (decode_uint(fm.optional.value, w, where), f.full_mask)
-    for i, f in enumerate(table.fields):
+            values[i] = _decode_field(table, f, fm, kind)
+    for i, f in enumerate(fields):
         if values[i] is None:
             if f.kind == MatchKind.EXACT:
                 raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: exact field {f.name} is missing")
             values[i] = (0, f.full_mask) if f.kind == MatchKind.RANGE else (0, 0)
     return tuple(values)
+
+
+def _decode_field(table: Any, f: Any, fm: Any, kind: str | None) -> Any:
+    where = f"table {table.name}, field {f.name}"
+    if kind != _ONEOF[f.kind]:
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"{where}: match type {kind} given, P4Info says {_ONEOF[f.kind]}"
+        )
+    w = f.bitwidth
+    if kind == "exact":
+        return decode_uint(fm.exact.value, w, where)
+    if kind == "lpm":
+        v = decode_uint(fm.lpm.value, w, where)
+        plen = fm.lpm.prefix_len
+        if plen <= 0 or plen > w:
+            raise P4RuntimeError(
+                INVALID_ARGUMENT,
+                f"{where}: prefix_len {plen} out of 1..{w} (omit the field for a zero-length prefix)",
+            )
+        if v & ((1 << (w - plen)) - 1):
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: bits below the /{plen} prefix are not zero")
+        return (v, plen)
+    if kind == "ternary":
+        v = decode_uint(fm.ternary.value, w, where)
+        m = decode_uint(fm.ternary.mask, w, where + " mask")
+        if m == 0:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: mask is zero (omit the field for don't care)")
+        if v & ~m:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: value has bits set outside the mask")
+        return (v, m)
+    if kind == "range":
+        lo = decode_uint(fm.range.low, w, where + " low")
+        hi = decode_uint(fm.range.high, w, where + " high")
+        if lo > hi:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: range low {lo} > high {hi}")
+        if lo == 0 and hi == f.full_mask:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: full range (omit the field for don't care)")
+        return (lo, hi)
+    return (decode_uint(fm.optional.value, w, where), f.full_mask)
 
 
 def check_priority(info: TableInfo, priority: int) -> None:
@@ -149,22 +161,27 @@ def decode_action_msg(state: RuntimeState, info: TableInfo, action: Any, *, defa
 
 
 def decode_params(ainfo: Any, params: Any) -> tuple[int, ...]:
-    index = {p.id: i for i, p in enumerate(ainfo.params)}
-    values: list[int | None] = [None] * len(ainfo.params)
+    index = ainfo.positions
+    specs = ainfo.params
+    values: list[int | None] = [None] * len(specs)
     for p in params:
         i = index.get(p.param_id)
         if i is None:
             raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: unknown param id {p.param_id}")
         if values[i] is not None:
             raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: param id {p.param_id} given twice")
-        spec = ainfo.params[i]
-        try:
-            values[i] = decode_uint(p.value, spec.bitwidth, f"action {ainfo.name}, param {spec.name}")
-        except P4RuntimeError as exc:
-            # Action data follows the bytestring rules, but the spec files a bad param under INVALID_ARGUMENT.
-            raise P4RuntimeError(INVALID_ARGUMENT, exc.message) from None
-    missing = [ainfo.params[i].name for i, v in enumerate(values) if v is None]
-    if missing:
+        spec = specs[i]
+        data = p.value
+        value = int.from_bytes(data, "big")
+        if not data or (spec.bitwidth and value >> spec.bitwidth):
+            try:
+                decode_uint(data, spec.bitwidth, f"action {ainfo.name}, param {spec.name}")
+            except P4RuntimeError as exc:
+                # Action data follows the bytestring rules, but the spec files a bad param under INVALID_ARGUMENT.
+                raise P4RuntimeError(INVALID_ARGUMENT, exc.message) from None
+        values[i] = value
+    if None in values:
+        missing = [specs[i].name for i, v in enumerate(values) if v is None]
         raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: missing param(s) {', '.join(missing)}")
     return tuple(values)  # type: ignore[arg-type]
 

@@ -18,7 +18,7 @@ from p4sim.server.codec import (
 )
 from p4sim.server.errors import INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED, P4RuntimeError
 from p4sim.server.write import _index
-from p4sim.state import RuntimeState, TableEntry, TableInfo
+from p4sim.state import MatchKind, RuntimeState, TableEntry, TableInfo
 
 
 def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
@@ -80,24 +80,50 @@ def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -
             if req.priority:
                 selected = [e for e in selected if e.priority == req.priority]
         for e in selected:
-            yield p4r.Entity(table_entry=_encode_entry(state, info, e, counters, meters, last_hit, now))
+            ent = p4r.Entity()
+            _fill_entry(ent.table_entry, state, info, e, counters, meters, last_hit, now)
+            yield ent
 
 
-def _encode_entry(state: RuntimeState, info: TableInfo, e: TableEntry, counters: bool, meters: bool,
-                  last_hit: bool, now: int) -> Any:
-    te = p4r.TableEntry(table_id=info.table.id, priority=e.priority, match=encode_match(info, e.match),
-                        controller_metadata=e.controller_metadata, metadata=e.metadata,
-                        idle_timeout_ns=e.idle_timeout_ns, is_const=e.is_const)
-    te.action.action.CopyFrom(encode_action(state, e.action_id, e.params))
+def _fill_entry(te: Any, state: RuntimeState, info: TableInfo, e: TableEntry, counters: bool, meters: bool,
+                last_hit: bool, now: int) -> None:
+    """Write one installed entry into ``te`` in place (no intermediate messages to copy)."""
+    table = info.table
+    te.table_id = table.id
+    fields = table.fields
+    if all(f.kind == MatchKind.EXACT for f in fields):
+        for f, v in zip(fields, e.match):
+            fm = te.match.add()
+            fm.field_id = f.id
+            fm.exact.value = v.to_bytes(max(1, (v.bit_length() + 7) // 8), "big")  # type: ignore[union-attr]
+    else:
+        te.match.extend(encode_match(info, e.match))
+    if e.priority:
+        te.priority = e.priority
+    if e.controller_metadata:
+        te.controller_metadata = e.controller_metadata
+    if e.metadata:
+        te.metadata = e.metadata
+    if e.idle_timeout_ns:
+        te.idle_timeout_ns = e.idle_timeout_ns
+    if e.is_const:
+        te.is_const = True
+    act = te.action.action
+    act.action_id = e.action_id
+    ainfo = state.actions.get(e.action_id)
+    if ainfo is not None:
+        for spec, v in zip(ainfo.params, e.params):
+            p = act.params.add()
+            p.param_id = spec.id
+            p.value = v.to_bytes(max(1, (v.bit_length() + 7) // 8), "big")
     if counters and info.direct_counter_id:
         te.counter_data.packet_count = e.packets
         te.counter_data.byte_count = e.bytes
     if meters and e.meter is not None and e.meter.config is not None:
         c = e.meter.config
         te.meter_config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
-    if last_hit and info.table.support_timeout:
+    if last_hit and table.support_timeout:
         te.time_since_last_hit.elapsed_ns = max(0, now - e.last_hit_ns)
-    return te
 
 
 def _counter_data(arr: Any, i: int) -> Any:

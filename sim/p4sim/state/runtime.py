@@ -9,6 +9,7 @@ fully qualified name (what the engine's generated code uses to bind its tables a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from p4sim.state.externs import CounterArray, RegisterArray
@@ -40,6 +41,11 @@ class ActionInfo:
     params: tuple[ParamSpec, ...]
 
     def param_index(self) -> dict[int, int]:
+        return dict(self.positions)
+
+    @cached_property
+    def positions(self) -> dict[int, int]:
+        """Param id -> position, computed once: the Write path looks it up for every entry."""
         return {p.id: i for i, p in enumerate(self.params)}
 
 

@@ -155,6 +155,8 @@ class Table:
         self.id = id
         self.name = name
         self.fields = fields
+        # field id -> position in the key tuple (the Write path decodes a match per entry)
+        self.field_positions: dict[int, int] = {f.id: i for i, f in enumerate(fields)}
         self.size = size
         self.is_const = is_const
         self.const_default = const_default
