@@ -99,12 +99,14 @@ class V1ModelPipeline:
         """Run one frame received on ``port``; never raises for any frame content."""
         out: list[tuple[int, bytes]] = []
         digests: list[tuple[int, tuple[int, ...]]] = []
+        if type(data) is not bytes:
+            data = bytes(data)
         if trace_log.isEnabledFor(logging.DEBUG):
             self._pkt_id = next(self._pkt_ids)
             self._trace(f"Processing packet received on port {port & 0x1FF}, {len(data)} bytes")
-            self._traced_fn()(port & 0x1FF, bytes(data), out, digests)
+            self._traced_fn()(port & 0x1FF, data, out, digests)
         else:
-            self._fast(port & 0x1FF, bytes(data), out, digests)
+            self._fast(port & 0x1FF, data, out, digests)
         return Result(out, [], digests)
 
     # -- runtime helpers used by the generated code ---------------------------------------------

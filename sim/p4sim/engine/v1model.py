@@ -292,6 +292,9 @@ class V1ModelGen(CodeGen):
             v = self.ex(k, env)
             if isinstance(k.type, I.BoolType):
                 v = f"(1 if {v} else 0)"
+            if v.isidentifier():
+                keys.append(v)        # a storage slot: nothing in a select writes it
+                continue
             t = self.tmp("k")
             self.em.line(f"{t} = {v}")
             keys.append(t)
@@ -429,7 +432,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     all_names = [s.name for s in slots]
     header_slots = [s for s in slots if s.is_header]
     zero = tuple(False if s.kind == "valid" else 0 for s in slots)
-    g.bindings["_ZERO"] = zero
+    g.bindings["_ZERO"] = zero + (0,) * 7
     g.bindings["_HZERO"] = tuple(False if s.kind == "valid" else 0 for s in header_slots)
     g.bindings["_sessions"] = state.pre.sessions
     g.bindings["_groups"] = state.pre.groups
@@ -478,17 +481,9 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
                                 "_sess.packet_length_bytes))")
 
     em = Emitter(1)
-    em.line(f"{all_target} = _ZERO")
-    em.line("_n = len(_d)")
-    em.line("_o = 0")
-    em.line("_perr = 0")
-    em.line("_ilen = _n")
-    em.line("_plen = _n")
-    em.line("_cl = 0")
-    em.line("_clfl = 0")
-    em.line("_dg = 0")
-    em.line("_trunc = 0")
-    em.line("_v = 0")
+    # the PHV and the per-packet registers start at zero in one unpack
+    em.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v = _ZERO")
+    em.line("_n = _ilen = _plen = len(_d)")
     for f, v in (("ingress_port", "_port"), ("packet_length", "_n")):
         if sm(f):
             em.line(f"{sm(f)} = {v}")
@@ -592,11 +587,8 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
 
     # the ingress-clone re-parse: the same parser code over fresh storage
     rp = Emitter(1)
-    rp.line(f"{all_target} = _ZERO")
+    rp.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v = _ZERO")
     rp.line("_n = len(_d)")
-    rp.line("_o = 0")
-    rp.line("_perr = 0")
-    rp.line("_v = 0")
     if sm("ingress_port"):
         rp.line(f"{sm('ingress_port')} = _port")
     rp.lines.extend(parser_code.lines)

@@ -389,3 +389,14 @@ def test_trace_at_debug_level_names_states_tables_and_actions(caplog) -> None:
     assert "Table 'I.lpm_t'" in text and "miss" in text
     assert "Action I.set_a" in text
     assert "Transmitting packet" in text
+
+
+def test_crc16_matches_the_crc16_arc_check_value_and_a_bitwise_reference() -> None:
+    from p4sim.engine.algorithms import crc16
+    import random
+
+    assert crc16(b"123456789") == 0xBB3D          # the CRC-16/ARC catalogue check value
+    rng = random.Random(3)
+    for n in range(40):
+        data = rng.randbytes(n)
+        assert crc16(data) == crc16_arc(data)
