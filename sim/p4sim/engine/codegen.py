@@ -969,12 +969,7 @@ class CodeGen:
             if not act.body and not self.trace:
                 continue
             with self.em.block(f"{'if' if first else 'elif'} {aid} == {self.action_id(act)}:"):
-                data = act.data_params
-                if data:
-                    names = [self.param_name(p) for p in data]
-                    self.em.line(", ".join(names) + ("," if len(names) == 1 else "")
-                                 + f" = {pv}")
-                self.inline_action(act, env, ref.args, data)
+                self.inline_action(act, env, ref.args, act.data_params, pv)
             first = False
         return f"({e_} is not None)", aid
 
@@ -982,7 +977,7 @@ class CodeGen:
         return f"p_{v.uid}"
 
     def inline_action(self, action: I.Action, env: Env, args: list[I.Argument],
-                      data_from_table: Optional[list[I.Var]]) -> None:
+                      data_from_table: Optional[list[I.Var]], params_var: str = "") -> None:
         """Expand an action body at the current position (table hit, default or direct call)."""
         if self.trace:
             self.em.line(f"_tr('Action ' + {action.p4info_name!r})")
@@ -990,8 +985,9 @@ class CodeGen:
         directional = action.directional_params
         params = action.params
         if data_from_table is not None:
-            for p in data_from_table:
-                inner[p] = Binding(expr=self.param_name(p))
+            # action data is read straight from the entry's params tuple
+            for i, p in enumerate(data_from_table):
+                inner[p] = Binding(expr=f"{params_var}[{i}]")
             bound = list(zip(directional, args))
         else:
             bound = list(zip(params, args))
