@@ -544,7 +544,6 @@ class CodeGen:
     def st_ExternCall(self, s: I.ExternCall, env: Env) -> None:
         inst = s.instance
         kind = inst.extern_type
-        args = {a.name: a for a in s.args}
         argl = s.args
         if kind == "counter" and s.method == "count":
             c = self.bind(self.state.counter(inst.p4info_name), "ctr")
@@ -581,7 +580,6 @@ class CodeGen:
             self.em.line(f"{out} = {self._dm_var(inst.table)} & {mask(w)}")
         else:
             raise EngineError(f"{_loc(s)}: {kind}.{s.method} is not supported")
-        del args
 
     def _dm_var(self, table: I.Table) -> str:
         return f"_dmc{table.p4info_id}"
@@ -972,9 +970,6 @@ class CodeGen:
                 self.inline_action(act, env, ref.args, act.data_params, pv)
             first = False
         return f"({e_} is not None)", aid
-
-    def param_name(self, v: I.Var) -> str:
-        return f"p_{v.uid}"
 
     def inline_action(self, action: I.Action, env: Env, args: list[I.Argument],
                       data_from_table: Optional[list[I.Var]], params_var: str = "") -> None:

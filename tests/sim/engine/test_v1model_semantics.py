@@ -400,3 +400,4 @@ def test_crc16_matches_the_crc16_arc_check_value_and_a_bitwise_reference() -> No
     for n in range(40):
         data = rng.randbytes(n)
         assert crc16(data) == crc16_arc(data)
+
