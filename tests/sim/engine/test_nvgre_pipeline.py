@@ -152,3 +152,25 @@ def test_outer_ipv4_options_are_part_of_the_verified_checksum(nve) -> None:
     broken[14 + 21] ^= 0x01                       # one bit of the option changes
     assert pipeline.process(NETWORK, bytes(broken)).outputs == []
     assert st.counter("NveIngress.counters.drops").packets[42] == 1
+
+
+def test_unknown_unicast_floods_to_local_ports_and_remote_nves(nve) -> None:
+    pipeline, st = nve
+    other_access = 3
+    add_entry(st, "NveIngress.port.role", {"port": other_access}, "NveIngress.port.set_access")
+    add_entry(st, "NveEgress.access.port_vsi", {"port": other_access, "vsi": VSI},
+              "NveEgress.access.tagged", {"vid": 42})
+    add_entry(st, "NveEgress.replica.tunnel", {"rid": TUNNEL}, "NveEgress.replica.replica_v4",
+              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0,
+               "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
+    st.pre.groups[VSI] = ((ACCESS, 0), (other_access, 0), (NETWORK, TUNNEL))
+    frame = Ether(src=VM_A, dst="52:54:00:00:00:77") / IP() / UDP() / b"bum"
+    outs = dict(pipeline.process(ACCESS, bytes(frame)).outputs)
+    assert set(outs) == {other_access, NETWORK}       # never back out of the ingress port
+    assert outs[other_access] == bytes(Ether(src=VM_A, dst="52:54:00:00:00:77") / Dot1Q(vlan=42)
+                                       / IP() / UDP() / b"bum")
+    encap = Ether(outs[NETWORK])
+    assert encap[GRE].key == VSID << 8                # FlowID 0 for this peer
+    assert bytes(encap[GRE].payload) == bytes(frame)
+    drops = st.counter("NveEgress.counters.drops")
+    assert drops.packets[60] == 1                     # PRUNE_INGRESS_PORT
