@@ -9,13 +9,16 @@ afterwards, and it checks that none are left.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from nve_ptf.adapter import PtfDataplane
 from nve_ptf.base import Case, ControlPlane
+from nve_ptf import targets
 from nve_ptf.netns import TestNetwork
 from nve_ptf.targets import RunningSwitch, TargetUnavailable, compile_pipeline, start_switch
 from nve_ptf.topo import ALL_PORTS
@@ -33,6 +36,12 @@ def nve_switch(request: pytest.FixtureRequest, test_network: TestNetwork,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwitchUnderTest]:
     target = request.config.getoption("--target")
     work = tmp_path_factory.mktemp(f"nve-{target}")
+    # NVE_PTF_P4SRC: another p4src tree (v1model/nvgre_nve.p4, include/) to test, e.g. a
+    # deliberately broken copy that shows which tests catch the breakage.
+    alt = os.environ.get("NVE_PTF_P4SRC")
+    if alt:
+        targets.PROGRAM = Path(alt) / "v1model" / "nvgre_nve.p4"
+        targets.INCLUDE = Path(alt) / "include"
     try:
         pipeline = compile_pipeline(target, work / "build", {"NVE_PROFILE_SMALL": ""})
         pairs = [test_network.veth_pair(port) for port in ALL_PORTS]

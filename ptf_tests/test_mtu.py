@@ -88,3 +88,17 @@ def test_non_ip_is_dropped_without_punt(case: Case) -> None:
     f = customer("l2", T.H1, T.HR1, payload=(PAYLOAD * 10)[:MTU])
     expect_drop(case, 1, f, Drop.MTU_EXCEEDED)
     assert case.packet_in(timeout=0.5) is None
+
+
+def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
+    """NveEgress.mtu.punt_rate at 1 packet/s, burst 1: a quick series of oversized frames yields
+    at most two packet-ins, the rest counted in NveEgress.mtu.punt_suppressed; all are dropped."""
+    _setup(case)
+    case.install(E.meter("NveEgress.mtu.punt_rate", Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1))
+    sup0 = case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0]
+    expect_drop(case, 1, _frame("v4", T.HR1, MTU), Drop.MTU_EXCEEDED, count=6)
+    punts = 0
+    while case.packet_in(timeout=0.5) is not None:
+        punts += 1
+    assert 1 <= punts <= 2
+    assert case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts

@@ -73,3 +73,19 @@ def test_packet_out_leaves_by_the_named_port_unchanged(case: Case, port: int) ->
     case.cp.packet_out(bytes(frame), port)
     expect(case.test, {port: frame})
     assert case.drops() == before
+
+
+def test_punts_are_rate_limited_by_the_meter(case: Case) -> None:
+    """A packets meter per punt reason (NveIngress.punt.rate): at 1 packet/s with a burst of 1,
+    a quick series of underlay ARPs yields at most two packet-ins; the others are counted as
+    suppressed. Every ARP is still consumed."""
+    _setup(case)
+    case.install(E.meter("NveIngress.punt.rate", Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1))
+    sup0 = case.counter("NveIngress.punt.suppressed", Punt.UNDERLAY_ARP)[0]
+    req = arp_request(T.ROUTER_MAC[5], "192.0.2.254", T.PA4)
+    expect_drop(case, 5, req, Drop.TO_CPU, count=6)
+    punts = 0
+    while case.packet_in(timeout=0.5) is not None:
+        punts += 1
+    assert 1 <= punts <= 2
+    assert case.counter("NveIngress.punt.suppressed", Punt.UNDERLAY_ARP)[0] - sup0 == 6 - punts
