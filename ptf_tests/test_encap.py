@@ -8,6 +8,8 @@ header rules; the FlowID is recomputed by the test's own CRC-16/ARC.
 from __future__ import annotations
 
 import pytest
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
 
 from nve_ptf import entries as E
 from nve_ptf import topo as T
@@ -148,3 +150,14 @@ def test_drop_nexthop_miss(case: Case) -> None:
     case.install(E.remote_nve(9, T.PA4, "203.0.113.9"), E.remote_ca(T.VSI_A1, "02:00:00:00:09:09", 9),
                  E.underlay_route("203.0.113.0/24", nexthop=33))
     expect_drop(case, 1, customer("v4", T.H1, "02:00:00:00:09:09"), Drop.NEXTHOP_MISS)
+
+
+def test_flow_id_of_an_inner_fragment_uses_ports_zero(case: Case) -> None:
+    """A customer IPv4 fragment has no usable L4 header: the FlowID hashes ports 0 (docs, Hashes)."""
+    _base(case)
+    f = Ether(bytes(Ether(src=T.H1, dst=T.HR1) / IP(src="10.1.0.5", dst="10.1.0.9", flags="MF", id=9)
+                    / UDP(sport=4242, dport=53) / (b"f" * 40)))
+    whole = customer("v4", T.H1, T.HR1, "10.1.0.5", "10.1.0.9", sport=4242, dport=53)
+    assert flow_id(f) != flow_id(whole), "test frame must show the difference"
+    exp = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5])
+    expect_forward(case, 1, f, {5: exp})
