@@ -37,6 +37,11 @@ def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def run(*argv: str, ns: str | None = None) -> str:
+    """Run a command (inside namespace ``ns`` if given); return its stdout, raise NetnsError on failure."""
+    return _run(*_in_ns(ns, *argv)).stdout
+
+
 def missing_tools() -> list[str]:
     """Commands the harness needs that are not on PATH (with the Debian package to install)."""
     need = {"ip": "iproute2", "ethtool": "ethtool"}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from p4sim.ports import enable_vlan_auxdata, receive_frame
 
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
-from nve_ptf.netns import TestNetwork
+from nve_ptf.netns import NetnsError, TestNetwork, run
 
 MAX_IFNAME = 15
 ETH_P_ALL = 0x0003
@@ -41,11 +41,10 @@ class TopologyError(RuntimeError):
 
 
 def sh(*argv: str, ns: str | None = None) -> str:
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise TopologyError(f"{' '.join(cmd)}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout
+    try:
+        return run(*argv, ns=ns)
+    except NetnsError as exc:
+        raise TopologyError(str(exc)) from None
 
 
 @dataclass
