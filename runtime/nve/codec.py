@@ -14,10 +14,24 @@ from nve.entities import (CloneSession, DigestConfig, Entity, Exact, Lpm, MeterC
 from nve.p4info import P4Index, P4InfoError, decode_int, encode_int
 
 
-def encode(entity: Entity, index: P4Index) -> p4r.Entity:
-    """Protobuf for an entity (full contents: fit for INSERT and MODIFY)."""
+def encode(entity: Entity, index: P4Index, into: p4r.Entity | None = None) -> p4r.Entity:
+    """Protobuf for an entity (full contents: fit for INSERT and MODIFY).
+
+    With `into` (e.g. an Update's entity), the message is filled in place: building a
+    100,000-entry Write then copies no nested message.
+    """
     if isinstance(entity, TableEntry):
-        return p4r.Entity(table_entry=_encode_table_entry(entity, index, with_action=True))
+        out = p4r.Entity() if into is None else into
+        _fill_table_entry(out.table_entry, entity, index, with_action=True)
+        return out
+    msg = _encode_other(entity, index)
+    if into is None:
+        return msg
+    into.CopyFrom(msg)
+    return into
+
+
+def _encode_other(entity: Entity, index: P4Index) -> p4r.Entity:
     if isinstance(entity, MulticastGroup):
         return p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
             multicast_group_entry=p4r.MulticastGroupEntry(
@@ -46,7 +60,9 @@ def encode(entity: Entity, index: P4Index) -> p4r.Entity:
 def encode_key(entity: Entity, index: P4Index) -> p4r.Entity:
     """Protobuf naming an entity only (for DELETE, and MODIFY-to-reset of meters)."""
     if isinstance(entity, TableEntry):
-        return p4r.Entity(table_entry=_encode_table_entry(entity, index, with_action=False))
+        out = p4r.Entity()
+        _fill_table_entry(out.table_entry, entity, index, with_action=False)
+        return out
     if isinstance(entity, MeterConfig):
         info = index.meter(entity.meter)
         return p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=info.id, index=p4r.Index(index=entity.index)))
@@ -61,42 +77,56 @@ def encode_key(entity: Entity, index: P4Index) -> p4r.Entity:
     raise TypeError(f"cannot encode {type(entity).__name__}")
 
 
-def _encode_table_entry(e: TableEntry, index: P4Index, with_action: bool) -> p4r.TableEntry:
+def _fill_table_entry(msg: p4r.TableEntry, e: TableEntry, index: P4Index, with_action: bool) -> None:
     table = index.table(e.table)
-    msg = p4r.TableEntry(table_id=table.id, priority=e.priority, is_default_action=e.is_default)
+    msg.table_id = table.id
+    if e.priority:
+        msg.priority = e.priority
+    if e.is_default:
+        msg.is_default_action = True
+    fields = table.match_fields
     for name, m in e.match:
-        f = index.match_field(table, name)
-        what = f"{table.name}.{name}"
-        fm = p4r.FieldMatch(field_id=f.id)
+        f = fields.get(name) or index.match_field(table, name)
+        fm = msg.match.add()
+        fm.field_id = f.id
         if isinstance(m, Exact):
-            fm.exact.value = encode_int(m.value, f.bitwidth, what)
+            v, w = m.value, f.bitwidth
+            if v < 0 or (w and v >> w):
+                encode_int(v, w, f"{table.name}.{name}")  # raises, naming the field
+            fm.exact.value = v.to_bytes(max(1, (v.bit_length() + 7) // 8), "big")
         elif isinstance(m, Lpm):
+            what = f"{table.name}.{name}"
             if m.prefix_len > f.bitwidth:
                 raise P4InfoError(f"{what}: prefix length {m.prefix_len} exceeds {f.bitwidth} bits")
             fm.lpm.value = encode_int(m.value, f.bitwidth, what)
             fm.lpm.prefix_len = m.prefix_len
         elif isinstance(m, Ternary):
+            what = f"{table.name}.{name}"
             fm.ternary.value = encode_int(m.value, f.bitwidth, what)
             fm.ternary.mask = encode_int(m.mask, f.bitwidth, what)
         elif isinstance(m, Range):
+            what = f"{table.name}.{name}"
             fm.range.low = encode_int(m.low, f.bitwidth, what)
             fm.range.high = encode_int(m.high, f.bitwidth, what)
         elif isinstance(m, Optional):
-            fm.optional.value = encode_int(m.value, f.bitwidth, what)
-        msg.match.append(fm)
+            fm.optional.value = encode_int(m.value, f.bitwidth, f"{table.name}.{name}")
     if with_action and e.action:
         action = index.action(e.action)
         if action.id not in table.action_ids:
             raise P4InfoError(f"action {action.name} is not an action of table {table.name}")
         act = msg.action.action
         act.action_id = action.id
+        params = action.params
         for name, value in e.params:
-            p = index.param(action, name)
-            act.params.append(p4r.Action.Param(param_id=p.id, value=encode_int(value, p.bitwidth,
-                                                                                f"{action.name}({name})")))
+            p = params.get(name) or index.param(action, name)
+            ap = act.params.add()
+            ap.param_id = p.id
+            w = p.bitwidth
+            if value < 0 or (w and value >> w):
+                encode_int(value, w, f"{action.name}({name})")  # raises, naming the parameter
+            ap.value = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
         if e.idle_timeout_ns:
             msg.idle_timeout_ns = e.idle_timeout_ns
-    return msg
 
 
 def decode(msg: p4r.Entity, index: P4Index, tiers: dict[str, int] | None = None) -> Entity | None:
@@ -133,14 +163,15 @@ def _replica_port(r: p4r.Replica) -> int:
 
 def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]) -> TableEntry:
     table = index.table_by_id(t.table_id)
+    fields_by_id = table.fields_by_id
     match = []
     for fm in t.match:
-        f = table.fields_by_id.get(fm.field_id)
+        f = fields_by_id.get(fm.field_id)
         if f is None:
             raise P4InfoError(f"table {table.name} has no match field id {fm.field_id}")
         kind = fm.WhichOneof("field_match_type")
         if kind == "exact":
-            m = Exact(decode_int(fm.exact.value))
+            m = Exact(int.from_bytes(fm.exact.value, "big"))
         elif kind == "lpm":
             m = Lpm(decode_int(fm.lpm.value), fm.lpm.prefix_len)
         elif kind == "ternary":
@@ -150,13 +181,21 @@ def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]
         else:
             m = Optional(decode_int(fm.optional.value))
         match.append((f.name, m))
+    match.sort()
     action_name, params = "", ()
     if t.action.WhichOneof("type") == "action":
-        a = index.action_by_id(t.action.action.action_id)
+        act = t.action.action
+        a = index.action_by_id(act.action_id)
         action_name = a.name
-        params = tuple(sorted((a.params_by_id[p.param_id].name, decode_int(p.value))
-                              for p in t.action.action.params if p.param_id in a.params_by_id))
-    return TableEntry(table.name, tuple(sorted(match)), action_name, params, t.priority, t.is_default_action,
+        by_id = a.params_by_id
+        values = []
+        for p in act.params:
+            info = by_id.get(p.param_id)
+            if info is not None:
+                values.append((info.name, int.from_bytes(p.value, "big")))
+        values.sort()
+        params = tuple(values)
+    return TableEntry(table.name, tuple(match), action_name, params, t.priority, t.is_default_action,
                       t.idle_timeout_ns, tier=tiers.get(table.name, 0))
 
 

@@ -9,35 +9,38 @@ would consider them the same; that makes the diff exact. `key` identifies an ent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 
-@dataclass(frozen=True, order=True)
-class Exact:
+# Field matches are named tuples rather than dataclasses: a diff of 100,000 entries hashes
+# and compares every one of them, and tuples do that in C. The trailing `kind` tag keeps
+# matches of different kinds unequal (Exact(5) != Optional(5)).
+class Exact(NamedTuple):
     value: int
+    kind: str = "exact"
 
 
-@dataclass(frozen=True, order=True)
-class Lpm:
+class Lpm(NamedTuple):
     value: int
     prefix_len: int
+    kind: str = "lpm"
 
 
-@dataclass(frozen=True, order=True)
-class Ternary:
+class Ternary(NamedTuple):
     value: int
     mask: int
+    kind: str = "ternary"
 
 
-@dataclass(frozen=True, order=True)
-class Range:
+class Range(NamedTuple):
     low: int
     high: int
+    kind: str = "range"
 
 
-@dataclass(frozen=True, order=True)
-class Optional:
+class Optional(NamedTuple):
     value: int
+    kind: str = "optional"
 
 
 FieldMatch = Union[Exact, Lpm, Ternary, Range, Optional]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from finsy.proto import p4r
@@ -19,7 +19,7 @@ from nve.codec import canonical_names, decode, encode, encode_key
 from nve.diff import Change, Plan, diff
 from nve.entities import DigestConfig, Entity, MeterConfig, TableEntry
 from nve.p4info import P4Index
-from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, UpdateError
+from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, UpdateError, WriteResult
 
 _OPS = {"insert": INSERT, "modify": MODIFY, "delete": DELETE}
 
@@ -152,7 +152,6 @@ async def read_cells(client: SwitchClient, index: P4Index, desired: Sequence[Ent
 
 
 def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
-    from dataclasses import replace
     return [replace(e, tier=tiers[e.table]) if isinstance(e, TableEntry) and tiers.get(e.table, e.tier) != e.tier
             else e for e in entities]
 
@@ -160,8 +159,12 @@ def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
 def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
     updates = []
     for c in batch:
-        ent = encode_key(c.entity, index) if c.op == "delete" else encode(c.entity, index)
-        updates.append(p4r.Update(type=_OPS[c.op], entity=ent))
+        u = p4r.Update(type=_OPS[c.op])
+        if c.op == "delete":
+            u.entity.CopyFrom(encode_key(c.entity, index))
+        else:
+            encode(c.entity, index, into=u.entity)
+        updates.append(u)
     return updates
 
 
@@ -174,13 +177,48 @@ async def plan_for(target: Target) -> Plan:
     return diff(desired, installed, target.is_local_attachment)
 
 
+# Updates per Write inside one tier. Chunks of a tier have no order among themselves (the
+# switch may reorder a batch anyway), so while the switch applies one chunk the next is
+# encoded and sent; every chunk is answered before the next tier starts.
+WRITE_CHUNK = 5000
+WRITES_IN_FLIGHT = 2
+
+
+async def _write_tier(target: Target, batch: Sequence[Change]) -> WriteResult:
+    """One dependency tier: encoded chunk by chunk, up to WRITES_IN_FLIGHT Writes outstanding."""
+    step = max(1, min(WRITE_CHUNK, target.client.max_updates_per_write))
+    result = WriteResult()
+    pending: list[tuple[int, asyncio.Task]] = []
+
+    async def settle_oldest() -> None:
+        start, task = pending.pop(0)
+        got = await task
+        result.attempted += got.attempted
+        result.errors.extend(replace(err, index=err.index + start) for err in got.errors)
+
+    try:
+        for start in range(0, len(batch), step):
+            updates = to_updates(batch[start:start + step], target.index)
+            pending.append((start, asyncio.ensure_future(target.client.write(updates))))
+            await asyncio.sleep(0)  # let gRPC take the request before encoding the next chunk
+            while len(pending) >= WRITES_IN_FLIGHT:
+                await settle_oldest()
+        while pending:
+            await settle_oldest()
+    finally:
+        for _, task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+    return result
+
+
 async def _run_batches(target: Target, batches: list[list[Change]], phase: str, report: SwitchReport,
                        journal: Journal, progress: Callable[[str], None] | None) -> None:
     for batch in batches:
         if not batch:
             continue
-        updates = to_updates(batch, target.index)
-        result = await target.client.write(updates)
+        result = await _write_tier(target, batch)
         failed = {e.index: e for e in result.errors}
         for i, err in failed.items():
             report.failures.append(Failure(target.name, batch[i], err.code_name, err.message))
