@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 from nve import contract as C
 from nve.compile import Allocations, LearnedEndpoint, SwitchState, capacity_problems, compile_switch, is_local_attachment
 from nve.entities import Entity
+from nve.gcpause import gc_paused
 from nve.loader import LoadedOverlay, Problem
 from nve.p4info import P4Index
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
@@ -83,6 +84,10 @@ class Controller:
 
     def check(self, with_pipeline: bool = True) -> list[Problem]:
         """All problems of the description, located in the file; empty means it can be applied."""
+        with gc_paused():  # validation and compilation build large acyclic structures
+            return self._check(with_pipeline)
+
+    def _check(self, with_pipeline: bool) -> list[Problem]:
         problems = validate_overlay(self.overlay)
         if problems:
             return self.loaded.locate(problems)
@@ -154,16 +159,18 @@ class Controller:
         return out
 
     async def reconcile(self, *, dry_run: bool = False, names: Sequence[str] | None = None) -> ReconcileReport:
+        # The collector is paused for the bulk work (read, compile, diff, encode): see nve.gcpause.
         async with self._reconcile_lock:
-            started = time.monotonic()
-            targets = await self.targets(names)
-            report = await reconcile(targets, dry_run=dry_run, journal=self.journal, progress=self.progress)
-            if not dry_run:
-                self.stats.reconciles += 1
-                self.stats.writes += report.writes
-                self.stats.write_errors += len(report.failures)
-                self.stats.last_reconcile_seconds = time.monotonic() - started
-            return report
+            with gc_paused():
+                started = time.monotonic()
+                targets = await self.targets(names)
+                report = await reconcile(targets, dry_run=dry_run, journal=self.journal, progress=self.progress)
+                if not dry_run:
+                    self.stats.reconciles += 1
+                    self.stats.writes += report.writes
+                    self.stats.write_errors += len(report.failures)
+                    self.stats.last_reconcile_seconds = time.monotonic() - started
+                return report
 
     async def desired_and_installed(self, name: str) -> tuple[list[Entity], list[Entity]]:
         """For `nve show`: what the description asks for and what the switch holds."""

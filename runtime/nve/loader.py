@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import pydantic
 import yaml
 
+from nve.gcpause import gc_paused
 from nve.model import Overlay
 
 ConfigPath = tuple[str | int, ...]
@@ -144,6 +145,11 @@ def _dedupe_union_errors(problems: list[Problem]) -> list[Problem]:
 
 def parse_overlay(text: str, source: str = "<string>", base_dir: Path | None = None) -> LoadedOverlay:
     """Parse YAML text into a checked model (shape only; call nve.validate for the rules)."""
+    with gc_paused():  # millions of nodes and models, no cycles: see nve.gcpause
+        return _parse_overlay(text, source, base_dir)
+
+
+def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverlay:
     # One pass: compose (keeping marks for the line map), then construct from that node.
     loader = _Loader(text)
     try:
