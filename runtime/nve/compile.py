@@ -228,7 +228,7 @@ class _SwitchCompiler:
         vsi = {v: i for v, i in vsi_map.items()}  # type: ignore[misc]
 
         # Endpoints of installed subnets, configured first; learned ones unless they clash.
-        known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints}
+        known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints} if self.learned else set()
         learned_here: list[tuple[LearnedEndpoint, _Host]] = []
         for le in self.learned:
             if le.vsid not in vsi or (le.vsid, le.mac) in known_macs:
@@ -296,8 +296,10 @@ class _SwitchCompiler:
                 k = tunnel_for(h)
                 if k is not None:
                     host_tunnel.setdefault(h.name, k)
+        seen_hosts: set[_Host] = set()
         for ep, host in endpoints:
-            if ep.vsid in vsi and host.name != sw.name:
+            if ep.vsid in vsi and host.name != sw.name and host not in seen_hosts:
+                seen_hosts.add(host)
                 tunnel_for(host)  # an endpoint may be reached at a PA of its own choosing (§3.2)
         group_tunnels: dict[int, TunnelKey] = {}
         for v in vsids:
@@ -378,28 +380,37 @@ class _SwitchCompiler:
                 self.out.append(_entry(C.MY_PA_V6 if g.version == 6 else C.MY_PA_V4, C.UNDERLAY_GROUP,
                                        dst=Exact(int(g))))
 
-        # Endpoints: bridging, ARP proxy, learning, host routes.
+        # Endpoints: bridging, ARP proxy, learning, host routes. This loop runs once per
+        # endpoint (100,000s), so entries are built with their match and params already in
+        # make_match/make_params order (sorted by name) and the tunnel is looked up per host.
         ageing_ns = sw.mac_ageing_s * 1_000_000_000
+        out = self.out
+        dmac_tier, smac_tier, arp_tier = _tier(C.L2_DMAC), _tier(C.LEARN_SMAC), _tier(C.ARP_PROXY)
+        host_tunnel_id: dict[_Host, int | None] = {}  # by host: an endpoint may pick its PA
         for ep, host in endpoints:
-            if ep.vsid not in vsi:
+            i = vsi.get(ep.vsid)
+            if i is None:
                 continue
-            i = vsi[ep.vsid]
+            mac = Exact(mac_int(ep.mac))
             if host.name == sw.name:
                 att = ep.attachment
                 assert isinstance(att, LocalAttachment)
-                self.out.append(_entry(C.L2_DMAC, C.TO_PORT, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
-                                       params=dict(port=att.port)))
-                self.out.append(_entry(C.LEARN_SMAC, C.LEARN_KNOWN, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
-                                       port=Exact(att.port)))
+                out.append(TableEntry(C.L2_DMAC, (("mac", mac), ("vsi", Exact(i))), C.TO_PORT,
+                                      (("port", att.port),), tier=dmac_tier))
+                out.append(TableEntry(C.LEARN_SMAC, (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(i))),
+                                      C.LEARN_KNOWN, (), tier=smac_tier))
             else:
-                k = _tunnel_for_endpoint(ep, host, self.local_pa)
-                if k is None or k not in tunnel_ids:
+                if host not in host_tunnel_id:
+                    k = _tunnel_for_endpoint(ep, host, self.local_pa)
+                    host_tunnel_id[host] = tunnel_ids.get(k) if k is not None else None
+                t = host_tunnel_id[host]
+                if t is None:
                     continue
-                self.out.append(_entry(C.L2_DMAC, C.TO_TUNNEL, vsi=Exact(i), mac=Exact(mac_int(ep.mac)),
-                                       params=dict(tunnel=tunnel_ids[k])))
+                out.append(TableEntry(C.L2_DMAC, (("mac", mac), ("vsi", Exact(i))), C.TO_TUNNEL,
+                                      (("tunnel", t),), tier=dmac_tier))
             if ep.ipv4 is not None and ep.ipv4.version == 4:
-                self.out.append(_entry(C.ARP_PROXY, C.ARP_REPLY, vsi=Exact(i), ip=Exact(int(ep.ipv4)),
-                                       params=dict(mac=mac_int(ep.mac))))
+                out.append(TableEntry(C.ARP_PROXY, (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(i))), C.ARP_REPLY,
+                                      (("mac", mac.value),), tier=arp_tier))
         for le, host in learned_here:
             i = vsi[le.vsid]
             if host.name == sw.name:
