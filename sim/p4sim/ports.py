@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger("p4sim.ports")
 
@@ -35,6 +35,12 @@ SOL_PACKET = 263
 PACKET_IGNORE_OUTGOING = 23
 MAX_FRAME = 65536
 PACKET_AUXDATA = 8
+SO_RCVBUFFORCE = 33
+SO_SNDBUFFORCE = 32
+# Room for a burst of tens of thousands of small frames: the switch forwards far fewer frames
+# per second than a sender on a veth can offer, and a frame the socket cannot hold is lost.
+RCVBUF_BYTES = 64 << 20
+SNDBUF_BYTES = 8 << 20
 TP_STATUS_VLAN_VALID = 1 << 4
 TP_STATUS_VLAN_TPID_VALID = 1 << 6
 # struct tpacket_auxdata: tp_status, tp_len, tp_snaplen (u32); tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid (u16)
@@ -47,15 +53,16 @@ def enable_vlan_auxdata(sock: socket.socket) -> None:
     sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
 
 
-def receive_frame(sock: socket.socket) -> tuple[bytes, int]:
+def receive_frame(sock: socket.socket, flags: int = 0) -> tuple[bytes, int]:
     """Receive one frame from an AF_PACKET socket as it was on the wire: (frame, pkttype).
 
     Linux removes the outermost VLAN tag of a received frame before packet sockets see it
     (whether or not the 8021q module is loaded) and reports it in PACKET_AUXDATA; a switch
     must see the tag, so it is put back here.  The socket must have had
-    :func:`enable_vlan_auxdata` called on it.  Raises BlockingIOError like ``recvfrom``.
+    :func:`enable_vlan_auxdata` called on it.  Raises BlockingIOError like ``recvfrom`` (pass
+    ``socket.MSG_DONTWAIT`` in ``flags`` to read a blocking socket without waiting).
     """
-    frame, ancdata, _flags, addr = sock.recvmsg(MAX_FRAME, _CMSG_SPACE)
+    frame, ancdata, _flags, addr = sock.recvmsg(MAX_FRAME, _CMSG_SPACE, flags)
     for level, kind, data in ancdata:
         if level == SOL_PACKET and kind == PACKET_AUXDATA and len(data) >= _AUXDATA.size:
             status, _len, _snap, _mac, _net, tci, tpid = _AUXDATA.unpack_from(data)
@@ -78,6 +85,34 @@ class PortBackend(Protocol):
         """Transmit ``frame`` on ``port``; frames to unknown ports are dropped."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PolledPortBackend(Protocol):
+    """A backend whose sockets the switch's data-plane thread polls and reads itself.
+
+    Handing every frame from a reader thread to the data-plane thread costs two GIL
+    handoffs and a queue operation per frame, which is more than the packet itself costs
+    to process; with this interface one thread receives, processes and transmits.
+    """
+
+    def fileno_ports(self) -> dict[int, int]:
+        """File descriptor -> port number, for every port that can receive."""
+
+    def read_frames(self, port: int, limit: int) -> list[bytes]:
+        """Up to ``limit`` frames waiting on ``port``, without blocking (maybe none)."""
+
+    def send(self, port: int, frame: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def set_buffer(sock: socket.socket, force: int, plain: int, size: int) -> None:
+    """Set a socket buffer size, above net.core.[rw]mem_max when we may (root), else as far as allowed."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, plain, size)
 
 
 class PcapWriter:
@@ -163,7 +198,13 @@ def disable_offloads(ifname: str) -> None:
 
 
 class RawSocketPorts:
-    """AF_PACKET raw sockets bound to Linux interfaces; one reader thread for all of them."""
+    """AF_PACKET raw sockets bound to Linux interfaces.
+
+    The switch polls and reads them from its data-plane thread (:class:`PolledPortBackend`);
+    :meth:`start` runs a reader thread instead for other users.  The sockets are blocking, so
+    a transmit waits for room in the send buffer rather than failing; reads pass
+    MSG_DONTWAIT.
+    """
 
     def __init__(self, interfaces: dict[int, str], *, offloads_off: bool = True) -> None:
         self.interfaces = dict(interfaces)
@@ -172,6 +213,7 @@ class RawSocketPorts:
         self._thread: threading.Thread | None = None
         self._stop_r, self._stop_w = os.pipe()
         self._closed = False
+        self.send_errors = 0
         try:
             for port, ifname in self.interfaces.items():
                 self._open(port, ifname, offloads_off)
@@ -197,15 +239,35 @@ class RawSocketPorts:
         except OSError as exc:
             s.close()
             raise PortError(f"port {port}: cannot bind to {ifname!r}: {exc.strerror}") from None
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        set_buffer(s, SO_RCVBUFFORCE, socket.SO_RCVBUF, RCVBUF_BYTES)
+        set_buffer(s, SO_SNDBUFFORCE, socket.SO_SNDBUF, SNDBUF_BYTES)
         enable_vlan_auxdata(s)
-        s.setblocking(False)
         self._socks[port] = s
         self._by_fd[s.fileno()] = port
 
     def start(self, receive: Receive) -> None:
         self._thread = threading.Thread(target=self._run, args=(receive,), name="p4sim-ports", daemon=True)
         self._thread.start()
+
+    def fileno_ports(self) -> dict[int, int]:
+        return dict(self._by_fd)
+
+    def read_frames(self, port: int, limit: int) -> list[bytes]:
+        s = self._socks[port]
+        frames: list[bytes] = []
+        dontwait = socket.MSG_DONTWAIT
+        while len(frames) < limit:
+            try:
+                frame, pkttype = receive_frame(s, dontwait)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.ENETDOWN, errno.ENXIO):
+                    log.error("port %d: receive failed: %s", port, exc)
+                break
+            if pkttype != PACKET_OUTGOING:  # not our own transmissions, looped back by the kernel
+                frames.append(frame)
+        return frames
 
     def _run(self, receive: Receive) -> None:
         poller = select.poll()
@@ -217,19 +279,7 @@ class RawSocketPorts:
                 if fd == self._stop_r:
                     return
                 port = self._by_fd[fd]
-                s = self._socks[port]
-                while True:
-                    try:
-                        frame, pkttype = receive_frame(s)
-                    except BlockingIOError:
-                        break
-                    except OSError as exc:
-                        if exc.errno in (errno.ENETDOWN, errno.ENXIO):
-                            break
-                        log.error("port %d: receive failed: %s", port, exc)
-                        break
-                    if pkttype == PACKET_OUTGOING:
-                        continue  # our own transmissions, looped back by the kernel
+                for frame in self.read_frames(port, 256):
                     receive(port, frame)
 
     def send(self, port: int, frame: bytes) -> None:
@@ -238,14 +288,11 @@ class RawSocketPorts:
             return
         try:
             s.send(frame)
-        except BlockingIOError:
-            select.select([], [s], [], 0.1)
-            try:
-                s.send(frame)
-            except OSError as exc:
-                log.warning("port %d: send failed: %s", port, exc)
         except OSError as exc:
-            log.warning("port %d: send failed: %s", port, exc)
+            # ENOBUFS: the peer's backlog is full; the frame is lost, as on a congested link.
+            self.send_errors += 1
+            if self.send_errors == 1 or exc.errno != errno.ENOBUFS:
+                log.warning("port %d: send failed: %s", port, exc)
 
     def close(self) -> None:
         if self._closed:

@@ -2,31 +2,37 @@
 
 The engine (``p4sim.engine``) plugs in through :class:`PipelineFactory`; the P4Runtime server
 (``p4sim.server``) drives :class:`Switch` to set pipelines and subscribes to its events
-(packet-ins, digests).  Frames come from a :class:`~p4sim.ports.PortBackend` into a queue and
-are processed one at a time by a single data-plane thread, apart from the gRPC thread pool;
-no lock is held while a packet is processed.
+(packet-ins, digests).  One data-plane thread, apart from the gRPC thread pool, processes
+frames one at a time with no lock held: it reads raw-socket ports itself (a
+:class:`~p4sim.ports.PolledPortBackend`: no per-frame handoff between threads, which costs
+more than the packet) and takes everything else (PacketOuts, frames from other backends,
+pause and stop requests) from a control queue whose arrivals it is woken for by a pipe.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import queue
+import os
+import select
 import threading
-from collections import OrderedDict
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from p4sim.device_config import DeviceConfigError, p4info_digest, parse_device_config
-from p4sim.ports import PcapWriter, PortBackend
+from p4sim.ports import PcapWriter, PolledPortBackend, PortBackend
 from p4sim.server.errors import FAILED_PRECONDITION, INVALID_ARGUMENT, P4RuntimeError
 from p4sim.state import RuntimeState, StateBuildError, build_state
 
 log = logging.getLogger("p4sim.switch")
 
 DEFAULT_DROP_PORT = 511
+CONTROL_QUEUE_LIMIT = 100_000
+READ_BATCH = 64  # frames read from one port before the others and the control queue get a turn
 
 
 # -- the engine contract -----------------------------------------------------------------------------
@@ -146,7 +152,11 @@ class Switch:
         self.saved: PipelineConfig | None = None
         self._compiled: OrderedDict[str, Any] = OrderedDict()
         self._config_lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=100_000)
+        self._control: deque[Any] = deque()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        weakref.finalize(self, _close_fds, self._wake_r, self._wake_w)
         self._thread: threading.Thread | None = None
         self._pause_lock = threading.Lock()
         self._paused = threading.Event()
@@ -223,27 +233,34 @@ class Switch:
             return
         self._thread = threading.Thread(target=self._run, name="p4sim-dataplane", daemon=True)
         self._thread.start()
-        if self.ports is not None:
+        if self.ports is not None and not isinstance(self.ports, PolledPortBackend):
             self.ports.start(self.receive)
 
     def stop(self) -> None:
-        if self.ports is not None:
-            self.ports.close()
         if self._thread is not None:
-            self._queue.put(None)
+            self._enqueue(None)
             self._thread.join(timeout=5)
             self._thread = None
+        if self.ports is not None:
+            self.ports.close()
         if self.pcap is not None:
             self.pcap.close()
+
+    def _enqueue(self, item: Any) -> None:
+        self._control.append(item)
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):
+            pass  # the pipe is full: a wake-up is pending anyway
 
     def receive(self, port: int, frame: bytes) -> None:
         """A frame arrived on ``port`` (called by port backends, from their threads)."""
         if self.pcap is not None:
             self.pcap.write(port, "in", frame)
-        try:
-            self._queue.put_nowait((port, frame))
-        except queue.Full:
+        if len(self._control) >= CONTROL_QUEUE_LIMIT:
             self.stats["dropped"] += 1
+            return
+        self._enqueue((port, frame))
 
     def packet_out(self, payload: bytes, metadata: dict[int, int]) -> None:
         """Inject a PacketOut at the CPU port, its ``packet_out`` header in front (as bmv2 does)."""
@@ -251,7 +268,7 @@ class Switch:
             raise P4RuntimeError(FAILED_PRECONDITION, "no CPU port configured (--cpu-port): PacketOut dropped")
         state = self.state
         header = pack_header(state.packet_out_fields, metadata)
-        self._queue.put((self.cpu_port, header + payload))
+        self._enqueue((self.cpu_port, header + payload))
 
     @contextmanager
     def quiesced(self) -> Iterator[None]:
@@ -262,7 +279,7 @@ class Switch:
                 return
             self._paused.clear()
             self._resume.clear()
-            self._queue.put(_PAUSE)
+            self._enqueue(_PAUSE)
             self._paused.wait(timeout=5)
             try:
                 yield
@@ -270,29 +287,63 @@ class Switch:
                 self._resume.set()
 
     def _run(self) -> None:
-        q = self._queue
-        stats = self.stats
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        polled = self.ports if isinstance(self.ports, PolledPortBackend) else None
+        fd_ports = polled.fileno_ports() if polled is not None else {}
+        for fd in fd_ports:
+            poller.register(fd, select.POLLIN)
+        wake_r = self._wake_r
+        frame_in = self._frame_in
         while True:
-            item = q.get()
+            for fd, _ in poller.poll():
+                if fd == wake_r:
+                    if not self._run_control():
+                        return
+                else:
+                    port = fd_ports[fd]
+                    for frame in polled.read_frames(port, READ_BATCH):  # type: ignore[union-attr]
+                        frame_in(port, frame)
+
+    def _run_control(self) -> bool:
+        """Handle everything queued; False once asked to stop."""
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        control = self._control
+        while control:
+            item = control.popleft()
             if item is None:
-                return
+                return False
             if item is _PAUSE:
                 self._paused.set()
                 self._resume.wait(timeout=30)
                 continue
-            cfg = self.config
-            port, frame = item
-            stats["received"] += 1
-            if cfg is None:
-                stats["dropped"] += 1
-                continue
-            try:
-                result = cfg.pipeline.process(port, frame)
-            except Exception:  # a bug in a pipeline must not stop the switch
-                stats["errors"] += 1
-                log.exception("pipeline raised on a frame from port %d", port)
-                continue
-            self._deliver(cfg, result)
+            self._process(*item)
+        return True
+
+    def _frame_in(self, port: int, frame: bytes) -> None:
+        """A frame read by the data-plane thread itself from a polled port."""
+        if self.pcap is not None:
+            self.pcap.write(port, "in", frame)
+        self._process(port, frame)
+
+    def _process(self, port: int, frame: bytes) -> None:
+        stats = self.stats
+        stats["received"] += 1
+        cfg = self.config
+        if cfg is None:
+            stats["dropped"] += 1
+            return
+        try:
+            result = cfg.pipeline.process(port, frame)
+        except Exception:  # a bug in a pipeline must not stop the switch
+            stats["errors"] += 1
+            log.exception("pipeline raised on a frame from port %d", port)
+            return
+        self._deliver(cfg, result)
 
     def _deliver(self, cfg: PipelineConfig, result: Result) -> None:
         for out_port, frame in result.outputs:
@@ -325,6 +376,14 @@ class Switch:
 
 
 _PAUSE = object()
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def pack_header(fields: Any, values: dict[int, int]) -> bytes:
