@@ -33,7 +33,13 @@ fi
 stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing nvgre-nve and its test extras into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]'
+    log="$VENV/install.log"
+    # pip's and setuptools' chatter goes to the log; it is shown only if the install fails.
+    if ! { "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip \
+           && "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]'; } >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "bootstrap: installing into $VENV failed (log above, also in $log)" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi

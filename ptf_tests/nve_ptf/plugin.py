@@ -38,6 +38,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     if can_create_interfaces() is None:
         sweep_stale_ledgers()
+    if session.config.getoption("target") == "bmv2":
+        from nve_ptf.targets import bmv2_missing
+
+        missing = bmv2_missing()
+        if missing:
+            # One line instead of one skip per test: the whole bmv2 run cannot happen here.
+            pytest.exit(f"bmv2 target unavailable, nothing run: {missing}", returncode=0)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

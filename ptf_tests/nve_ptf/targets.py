@@ -29,6 +29,14 @@ class TargetUnavailable(RuntimeError):
     """The target cannot run here; the message names what is missing."""
 
 
+def bmv2_missing() -> str | None:
+    """What of p4lang's toolchain is missing for the bmv2 target (None: all there)."""
+    missing = [what for exe, what in (("p4c-bm2-ss", "p4c-bm2-ss (p4lang's p4c)"),
+                                      ("simple_switch_grpc", "simple_switch_grpc (p4lang's behavioral-model)"))
+               if shutil.which(exe) is None]
+    return " and ".join(missing) + " not installed" if missing else None
+
+
 def p4sim_executable() -> str:
     """The ``p4sim`` console script of the running interpreter's environment."""
     beside = Path(sys.executable).with_name("p4sim")
