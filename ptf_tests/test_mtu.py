@@ -8,6 +8,8 @@ Outer IP length = customer frame (untagged) + 8 (GRE with key) + 20 (IPv4) or 40
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from nve_ptf import entries as E
@@ -96,9 +98,13 @@ def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     _setup(case)
     case.install(E.meter("NveEgress.mtu.punt_rate", Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1))
     sup0 = case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0]
+    started = time.monotonic()
     expect_drop(case, 1, _frame("v4", T.HR1, MTU), Drop.MTU_EXCEEDED, count=6)
+    # At 1 packet/s with a burst of 1, at most one more passes per second the sending took:
+    # a slow machine widens the bound instead of failing the test.
+    allowed = 2 + int(time.monotonic() - started)
     punts = 0
     while case.packet_in(timeout=0.5) is not None:
         punts += 1
-    assert 1 <= punts <= 2
+    assert 1 <= punts <= min(allowed, 5)
     assert case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts

@@ -8,6 +8,8 @@ by the port it names, untouched.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
 from scapy.layers.l2 import Ether
@@ -83,9 +85,13 @@ def test_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     case.install(E.meter("NveIngress.punt.rate", Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1))
     sup0 = case.counter("NveIngress.punt.suppressed", Punt.UNDERLAY_ARP)[0]
     req = arp_request(T.ROUTER_MAC[5], "192.0.2.254", T.PA4)
+    started = time.monotonic()
     expect_drop(case, 5, req, Drop.TO_CPU, count=6)
+    # At 1 packet/s with a burst of 1, at most one more passes per second the sending took:
+    # a slow machine widens the bound instead of failing the test.
+    allowed = 2 + int(time.monotonic() - started)
     punts = 0
     while case.packet_in(timeout=0.5) is not None:
         punts += 1
-    assert 1 <= punts <= 2
+    assert 1 <= punts <= min(allowed, 5)
     assert case.counter("NveIngress.punt.suppressed", Punt.UNDERLAY_ARP)[0] - sup0 == 6 - punts
