@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from p4sim.device_config import DeviceConfigError, p4info_digest, parse_device_config
 from p4sim.ports import PcapWriter, PolledPortBackend, PortBackend
-from p4sim.server.errors import FAILED_PRECONDITION, INVALID_ARGUMENT, P4RuntimeError
+from p4sim.server.errors import FAILED_PRECONDITION, INTERNAL, INVALID_ARGUMENT, P4RuntimeError
 from p4sim.state import RuntimeState, StateBuildError, build_state
 
 log = logging.getLogger("p4sim.switch")
@@ -109,6 +109,21 @@ class PipelineConfig:
     program: Any
     state: RuntimeState
     pipeline: Pipeline
+
+
+def _build_error(exc: Exception) -> P4RuntimeError:
+    """The status for a pipeline the factory could not build.
+
+    The engine's EngineError means a program it cannot run (its message starts with
+    file:line:col): the client sent it, so INVALID_ARGUMENT.  Anything else is a bug in the
+    factory: INTERNAL, logged with its traceback, and the running pipeline stays.
+    """
+    from p4sim.engine.errors import EngineError  # lazily: the engine imports this module
+
+    if isinstance(exc, EngineError):
+        return P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config cannot run on p4sim: {exc}")
+    log.error("building the pipeline failed", exc_info=exc)
+    return P4RuntimeError(INTERNAL, f"building the pipeline failed: {type(exc).__name__}: {exc}")
 
 
 def _describe_p4info_difference(a: Any, b: Any) -> str:
@@ -204,7 +219,10 @@ class Switch:
             state = build_state(p4info)
         except StateBuildError as exc:
             raise P4RuntimeError(INVALID_ARGUMENT, f"p4info: {exc}") from None
-        pipeline = self.pipeline_factory.build(program, state)
+        try:
+            pipeline = self.pipeline_factory.build(program, state)
+        except Exception as exc:
+            raise _build_error(exc) from None
         return PipelineConfig(p4info, device_config, cookie, program, state, pipeline)
 
     def commit(self, config: PipelineConfig, *, reconcile: bool = False) -> None:
