@@ -21,6 +21,61 @@ ConfigPath = tuple[str | int, ...]
 # libyaml's safe loader when present (10x faster on large descriptions), else the Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_STR, _INT, _BOOL, _NULL = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+                            "tag:yaml.org,2002:null")
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _Unusual(Exception):
+    """The document uses a YAML feature the fast constructor leaves to PyYAML's."""
+
+
+def _construct_with_lines(loader: Any, root: yaml.Node) -> tuple[Any, "LineMap"]:
+    """The safe constructor's result and the line map, in one walk over the node tree.
+
+    Plain maps, sequences and str/int/bool/null scalars (all a description normally holds)
+    are built here; other scalars (floats, timestamps) go to the loader's own constructor.
+    Anything else (aliases, merge keys, other tags) raises _Unusual and the caller does
+    it the general way, so the result is always exactly what PyYAML's safe loader builds.
+    """
+    positions: dict[ConfigPath, tuple[int, int]] = {}
+    seen: set[int] = set()
+    ScalarNode, MappingNode, SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+    def scalar(n: yaml.ScalarNode) -> Any:
+        tag = n.tag
+        if tag == _STR:
+            return n.value
+        if tag == _INT:
+            return loader.construct_yaml_int(n)
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return loader.construct_yaml_bool(n)
+        return loader.construct_object(n, deep=True)
+
+    def build(n: yaml.Node, path: ConfigPath) -> Any:
+        mark = n.start_mark
+        positions[path] = (mark.line + 1, mark.column + 1)
+        kind = type(n)
+        if kind is ScalarNode:
+            return scalar(n)
+        if id(n) in seen:
+            raise _Unusual  # an alias: shared objects and their paths are PyYAML's business
+        seen.add(id(n))
+        if kind is SequenceNode and n.tag == _SEQ:
+            return [build(item, path + (i,)) for i, item in enumerate(n.value)]
+        if kind is MappingNode and n.tag == _MAP:
+            out: dict[Any, Any] = {}
+            for key_node, value_node in n.value:
+                if type(key_node) is not ScalarNode or key_node.tag not in (_STR, _INT, _BOOL, _NULL):
+                    raise _Unusual  # merge keys, '=' keys, complex keys
+                out[scalar(key_node)] = build(value_node, path + (key_node.value,))
+            return out
+        raise _Unusual
+
+    return build(root, ()), LineMap(positions)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -154,7 +209,13 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data: Any = loader.construct_document(node) if node is not None else None
+        data: Any = None
+        lines = LineMap()
+        if node is not None:
+            try:
+                data, lines = _construct_with_lines(loader, node)
+            except _Unusual:
+                data, lines = loader.construct_document(node), LineMap.from_node(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -163,7 +224,6 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
         raise OverlayError([Problem((), f"YAML error: {exc}", source)]) from None
     finally:
         loader.dispose()
-    lines = LineMap.from_node(node)
     if data is None:
         data = {}
     if not isinstance(data, dict):
