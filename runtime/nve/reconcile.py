@@ -128,16 +128,18 @@ async def _read_each(client: SwitchClient, index: P4Index, reads: list[p4r.Entit
     """One Read per kind, so a target lacking one kind (answering UNIMPLEMENTED) hides nothing else."""
     out: list[Entity] = []
     for req in reads:
+        got: list[Entity] = []
         try:
-            got = await client.read_all([req])
+            # Decoded as the response chunks arrive, while the switch sends the next ones.
+            async for msg in client.read([req]):
+                ent = decode(msg, index, tiers)
+                if ent is not None:
+                    got.append(ent)
         except SwitchError as exc:
             if "UNIMPLEMENTED" in str(exc) or "NOT_FOUND" in str(exc):
                 continue
             raise
-        for msg in got:
-            ent = decode(msg, index, tiers)
-            if ent is not None:
-                out.append(ent)
+        out.extend(got)
     return out
 
 
@@ -168,8 +170,25 @@ def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
     return updates
 
 
+def _canonical(entities: Sequence[Entity], index: P4Index) -> list[Entity]:
+    """canonical_names for each entity, resolving each (table, action) pair once."""
+    names: dict[tuple[str, str], bool] = {}
+    out = []
+    for e in entities:
+        if isinstance(e, TableEntry):
+            pair = (e.table, e.action)
+            same = names.get(pair)
+            if same is None:
+                same = names[pair] = canonical_names(e, index) is e
+            if same:
+                out.append(e)
+                continue
+        out.append(canonical_names(e, index))
+    return out
+
+
 async def plan_for(target: Target) -> Plan:
-    desired = _retier([canonical_names(e, target.index) for e in target.desired], target.tiers)
+    desired = _retier(_canonical(target.desired, target.index), target.tiers)
     installed = target.installed
     if installed is None:
         installed = await read_installed(target.client, target.index, target.tiers)
