@@ -61,6 +61,31 @@ def crc16(data: bytes) -> int:
     return crc
 
 
+CRC16_MEMO_LIMIT = 16_384
+
+
+def crc16_memo(cache: dict[int, int], bits: int, limit: int = CRC16_MEMO_LIMIT) -> Callable[[int], int]:
+    """The miss path of a memoised ``crc16`` over a fixed-width data list of ``bits`` bits.
+
+    crc16 is the one algorithm computed in Python byte pairs at a time (about a microsecond
+    for a 5-tuple); flow hashes repeat for every packet of a flow, so each hash call site
+    keeps a dict from the packed data-list value to its crc16, which the generated code
+    reads first and fills through this function.  The width is fixed per call site, so the
+    value alone is the key.  The dict is emptied when it reaches ``limit`` entries, bounding
+    its memory; a result is the same whether it came from the dict or not.
+    """
+    pad = -bits % 8
+    nbytes = (bits + pad) // 8
+
+    def miss(value: int) -> int:
+        if len(cache) >= limit:
+            cache.clear()
+        h = cache[value] = crc16((value << pad).to_bytes(nbytes, "big"))
+        return h
+
+    return miss
+
+
 def crc32(data: bytes) -> int:
     """IEEE 802.3 CRC-32, bmv2's ``crc32``."""
     return zlib.crc32(data) & 0xFFFFFFFF

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Optional, Union
 from ..frontend import ir as I
 from ..state import ExactTable
 from ..state import TableEntry as StateEntry
+from . import algorithms
 from .errors import EngineError
 from .storage import VALID, VLEN, Path, Storage
 
@@ -863,6 +864,16 @@ class CodeGen:
         base = self.ex(a[2], env)
         acc, bits = self.pack(a[3], env)
         h = f"{self._algo_fn(algo)}({self._as_bytes(acc, bits)})"
+        if algo == "crc16" and bits.isdigit():
+            # memoised per call site (see algorithms.crc16_memo): a dict hit costs a fifth
+            cache: dict[int, int] = {}
+            memo = self.bind(cache, "hc")
+            miss = self.bind(algorithms.crc16_memo(cache, int(bits)), "hm")
+            key, h = self.tmp("hk"), self.tmp("hv")
+            self.em.line(f"{key} = {acc}")
+            self.em.line(f"{h} = {memo}.get({key})")
+            with self.em.block(f"if {h} is None:"):
+                self.em.line(f"{h} = {miss}({key})")
         if algo == "csum16":
             pad = f"-{bits} % 16" if not bits.isdigit() else str(-int(bits) % 16)
             h = f"_csum16_int({acc} << ({pad}))"
