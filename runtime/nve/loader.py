@@ -30,15 +30,14 @@ class _Unusual(Exception):
     """The document uses a YAML feature the fast constructor leaves to PyYAML's."""
 
 
-def _construct_with_lines(loader: Any, root: yaml.Node) -> tuple[Any, "LineMap"]:
-    """The safe constructor's result and the line map, in one walk over the node tree.
+def _construct(loader: Any, root: yaml.Node) -> Any:
+    """What the safe constructor builds, in one plain walk over the node tree.
 
     Plain maps, sequences and str/int/bool/null scalars (all a description normally holds)
     are built here; other scalars (floats, timestamps) go to the loader's own constructor.
     Anything else (aliases, merge keys, other tags) raises _Unusual and the caller does
     it the general way, so the result is always exactly what PyYAML's safe loader builds.
     """
-    positions: dict[ConfigPath, tuple[int, int]] = {}
     seen: set[int] = set()
     ScalarNode, MappingNode, SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
@@ -54,27 +53,25 @@ def _construct_with_lines(loader: Any, root: yaml.Node) -> tuple[Any, "LineMap"]
             return loader.construct_yaml_bool(n)
         return loader.construct_object(n, deep=True)
 
-    def build(n: yaml.Node, path: ConfigPath) -> Any:
-        mark = n.start_mark
-        positions[path] = (mark.line + 1, mark.column + 1)
+    def build(n: yaml.Node) -> Any:
         kind = type(n)
         if kind is ScalarNode:
             return scalar(n)
         if id(n) in seen:
-            raise _Unusual  # an alias: shared objects and their paths are PyYAML's business
+            raise _Unusual  # an alias: shared objects are PyYAML's business
         seen.add(id(n))
         if kind is SequenceNode and n.tag == _SEQ:
-            return [build(item, path + (i,)) for i, item in enumerate(n.value)]
+            return [build(item) for item in n.value]
         if kind is MappingNode and n.tag == _MAP:
             out: dict[Any, Any] = {}
             for key_node, value_node in n.value:
                 if type(key_node) is not ScalarNode or key_node.tag not in (_STR, _INT, _BOOL, _NULL):
                     raise _Unusual  # merge keys, '=' keys, complex keys
-                out[scalar(key_node)] = build(value_node, path + (key_node.value,))
+                out[scalar(key_node)] = build(value_node)
             return out
         raise _Unusual
 
-    return build(root, ()), LineMap(positions)
+    return build(root)
 
 
 @dataclass(frozen=True)
@@ -114,17 +111,38 @@ def format_path(path: ConfigPath) -> str:
 
 @dataclass
 class LineMap:
-    """Config path -> (line, column), 1-based, from the YAML node marks."""
+    """Config path -> (line, column), 1-based, from the YAML node marks.
+
+    `LineMap.lazy(text)` computes the positions from the text the first time a problem
+    is located: a valid 100,000-endpoint description then never holds a million paths
+    (about a quarter of a gigabyte) it has no use for.
+    """
 
     positions: dict[ConfigPath, tuple[int, int]] = field(default_factory=dict)
+    _text: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def lazy(cls, text: str) -> "LineMap":
+        return cls({}, text)
 
     def locate(self, path: ConfigPath) -> tuple[int, int]:
         """Position of the path, or of its nearest located ancestor (a missing key's parent)."""
+        if self._text is not None:
+            self._compute()
         for end in range(len(path), -1, -1):
             found = self.positions.get(tuple(path[:end]))
             if found:
                 return found
         return (0, 0)
+
+    def _compute(self) -> None:
+        text, self._text = self._text, None
+        loader = _Loader(text)
+        try:
+            with gc_paused():
+                self.positions = LineMap.from_node(loader.get_single_node()).positions
+        finally:
+            loader.dispose()
 
     @classmethod
     def from_node(cls, node: yaml.Node | None) -> "LineMap":
@@ -210,12 +228,11 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     try:
         node = loader.get_single_node()
         data: Any = None
-        lines = LineMap()
         if node is not None:
             try:
-                data, lines = _construct_with_lines(loader, node)
+                data = _construct(loader, node)
             except _Unusual:
-                data, lines = loader.construct_document(node), LineMap.from_node(node)
+                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -224,6 +241,8 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
         raise OverlayError([Problem((), f"YAML error: {exc}", source)]) from None
     finally:
         loader.dispose()
+    del node  # the node tree is the largest thing a load builds; positions come from the text when needed
+    lines = LineMap.lazy(text)
     if data is None:
         data = {}
     if not isinstance(data, dict):
