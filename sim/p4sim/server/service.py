@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -234,23 +235,34 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         try:
             self._check_device(request.device_id)
             state = self.switch.state
-            # Resolve everything first so that an error is reported before any chunk is sent.
-            resp = p4r.ReadResponse()
-            size = 0
-            chunks = []
+            # Every check a read entity needs happens before its first entity is produced, so
+            # pulling the first one of each reports any error before a chunk is sent; the rest
+            # is then encoded chunk by chunk while the client takes the previous ones.
+            started = []
             for ent in request.entities:
-                for e in read_entities(state, ent):
+                gen = read_entities(state, ent)
+                first = next(gen, _END)
+                if first is not _END:
+                    started.append((first, gen))
+        except P4RuntimeError as exc:
+            _abort(context, exc)
+        resp = p4r.ReadResponse()
+        size = 0
+        sent = False
+        try:
+            for first, gen in started:
+                for e in itertools.chain((first,), gen):
                     resp.entities.append(e)
                     size += e.ByteSize()
                     if size >= READ_CHUNK:
-                        chunks.append(resp)
+                        yield resp
+                        sent = True
                         resp = p4r.ReadResponse()
                         size = 0
-            if resp.entities or not chunks:
-                chunks.append(resp)
-        except P4RuntimeError as exc:
+        except P4RuntimeError as exc:  # not expected once started; still an error status, not a crash
             _abort(context, exc)
-        yield from chunks
+        if resp.entities or not sent:
+            yield resp
 
     # -- the stream channel ------------------------------------------------------------------------------------
     def StreamChannel(self, request_iterator: Any, context: grpc.ServicerContext) -> Any:
