@@ -344,6 +344,28 @@ def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ign
     assert len(sizes) > 1 and sum(sizes) == 20000
 
 
+def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, monkeypatch):  # type: ignore[no-untyped-def]
+    """Chunks are streamed as they are encoded, but a bad entity anywhere in the request is
+    reported before the first chunk: the client gets the error and no entities."""
+    big = type(p4info)()
+    big.CopyFrom(p4info)
+    big.tables[2].size = 5000
+    from p4sim_switch_support import device_config as dc
+    client.set_pipeline(big, dc(big, source="big-read"))
+    client.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(5000)])
+    monkeypatch.setattr("p4sim.server.service.READ_CHUNK", 16 * 1024)
+    good = p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN))
+    bad = p4r.Entity(table_entry=p4r.TableEntry(table_id=0x02FFFFFF))
+    got = []
+    with pytest.raises(grpc.RpcError) as ei:
+        for resp in client.stub.Read(p4r.ReadRequest(device_id=1, entities=[good, good, bad])):
+            got.extend(resp.entities)
+    assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+    assert got == []
+    sizes = [len(r.entities) for r in client.stub.Read(p4r.ReadRequest(device_id=1, entities=[good, good]))]
+    assert len(sizes) > 2 and sum(sizes) == 10000
+
+
 def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[no-untyped-def]
     sw = Switch(compiler=fake_compiler(p4info), pipeline_factory=MiniFactory())
     srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
