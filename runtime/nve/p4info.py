@@ -17,6 +17,9 @@ from google.protobuf import text_format
 from finsy.proto import p4i
 
 
+TNA_ARCHS = frozenset({"tna", "t2na"})
+
+
 class P4InfoError(LookupError):
     """A name the program does not have (or a value that does not fit its field)."""
 
@@ -101,8 +104,10 @@ class _Names:
     by_name: dict[str, object] = field(default_factory=dict)
     by_id: dict[int, object] = field(default_factory=dict)
 
-    def add(self, name: str, alias: str, id_: int, obj: object) -> None:
+    def add(self, name: str, alias: str, id_: int, obj: object, *, also: str = "") -> None:
         self.by_name[name] = obj
+        if also:
+            self.by_name.setdefault(also, obj)
         if alias:
             self.by_name.setdefault(alias, obj)
         self.by_id[id_] = obj
@@ -121,6 +126,9 @@ class P4Index:
 
     def __init__(self, info: p4i.P4Info):
         self.info = info
+        # TNA P4Info (p4c's Tofino backend) prefixes table names with the Pipeline instance;
+        # the same controller code resolves them by the names the v1model program has.
+        pipe_prefixed = info.pkg_info.arch in TNA_ARCHS
         self._tables = _Names("table")
         self._actions = _Names("action")
         self._counters = _Names("counter")
@@ -137,8 +145,11 @@ class P4Index:
         for t in info.tables:
             fields = {m.name: MatchFieldInfo(m.id, m.name, m.bitwidth, _MATCH_TYPES.get(m.match_type, "other"))
                       for m in t.match_fields}
-            self._tables.add(t.preamble.name, t.preamble.alias, t.preamble.id, TableInfo(
-                t.preamble.id, t.preamble.name, t.preamble.alias, int(t.size), fields,
+            name = t.preamble.name
+            if pipe_prefixed and "." in name:
+                name = name.split(".", 1)[1]  # canonical: the program's own name
+            self._tables.add(name, t.preamble.alias, t.preamble.id, also=t.preamble.name, obj=TableInfo(
+                t.preamble.id, name, t.preamble.alias, int(t.size), fields,
                 {f.id: f for f in fields.values()}, frozenset(r.id for r in t.action_refs),
                 t.const_default_action_id,
                 t.idle_timeout_behavior == p4i.Table.NOTIFY_CONTROL, t.is_const_table))
