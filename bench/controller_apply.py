@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench._p4sim import Compiled, P4simProcess, compile_large, quick
+from bench._p4sim import P4simProcess, compile_large, quick
+from nve_ptf.targets import PipelineFiles
 from nve.codec import encode
 from nve.controller import Controller
 from nve.loader import load_overlay
@@ -84,7 +85,7 @@ def placement(e: int, edited: bool) -> Placement:
     return Placement(mac, local, 1 + e % ACCESS_PORTS if local else nve)
 
 
-def write_description(path: Path, compiled: Compiled, address: str, endpoints: int, edited: bool) -> None:
+def write_description(path: Path, compiled: PipelineFiles, address: str, endpoints: int, edited: bool) -> None:
     """The description, written line by line (flow-style endpoints, as operators' generators do)."""
     with path.open("w") as f:
         f.write(f"""switches:
@@ -172,7 +173,7 @@ async def apply(path: Path) -> Apply:
     return out
 
 
-async def one_write_per_entry(compiled: Compiled, path: Path, sample: int) -> tuple[int, float]:
+async def one_write_per_entry(compiled: PipelineFiles, path: Path, sample: int) -> tuple[int, float]:
     """`sample` of the description's entries, each in its own awaited Write, into a fresh switch."""
     loaded = load_overlay(path)
     ctl = Controller(loaded)

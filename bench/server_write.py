@@ -22,7 +22,8 @@ from pathlib import Path
 import grpc
 from finsy.proto import p4r, p4r_grpc
 
-from bench._p4sim import Compiled, P4simProcess, compile_large, quick
+from bench._p4sim import P4simProcess, compile_large, quick
+from nve_ptf.targets import PipelineFiles
 from nve.p4info import P4Index, encode_int, load_p4info
 
 DEVICE_ID = 1
@@ -62,7 +63,7 @@ class Primary:
         self.write_raw = self.channel.unary_unary("/p4.v1.P4Runtime/Write", request_serializer=None,
                                                   response_deserializer=p4r.WriteResponse.FromString)
 
-    def push(self, compiled: Compiled) -> P4Index:
+    def push(self, compiled: PipelineFiles) -> P4Index:
         info = load_p4info(compiled.p4info)
         self.stub.SetForwardingPipelineConfig(p4r.SetForwardingPipelineConfigRequest(
             device_id=DEVICE_ID, election_id=p4r.Uint128(low=ELECTION_ID),

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,3 +163,53 @@ def start_switch(
         proc.kill()
         raise RuntimeError(f"{exc}; log:\n{log.read_text(errors='replace')[-4000:]}") from None
     return RunningSwitch(target, addr, device_id, ports, pipeline, proc, log)
+
+
+@dataclass
+class P4simProcess:
+    """``p4sim --no-p4`` as its own process, P4Runtime on a loopback port; the client pushes
+    the pipeline.  Restartable on the same port (``stop()`` then ``start()``), as a switch
+    that reboots.  ``ports`` binds data-plane ports to veths, as ``-i N@IF``."""
+
+    port: int = field(default_factory=free_tcp_port)
+    ports: list[VethPair] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, log_dir: Path | None = None) -> "P4simProcess":
+        """Start and wait until it listens; its output goes to ``log_dir/p4sim-PORT.log``
+        (or to a temporary file)."""
+        if log_dir is None:
+            log_dir = Path(tempfile.mkdtemp(prefix="p4sim-"))
+        self.log = log_dir / f"p4sim-{self.port}.log"
+        cmd = [p4sim_executable(), "--no-p4", *_interface_args(self.ports),
+               "--", "--grpc-server-addr", self.address, "--cpu-port", str(CPU_PORT)]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", self.port, self.proc)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}; log:\n{self.log.read_text(errors='replace')[-2000:]}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> "P4simProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+

@@ -2,86 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from nve_ptf import targets
+from nve_ptf.targets import P4simProcess, PipelineFiles  # noqa: F401 (the fixtures' switch)
 
 ROOT = Path(__file__).resolve().parents[2]
-P4SIM = str(Path(sys.executable).with_name("p4sim"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class CompiledPipeline:
-    p4info: Path
-    device_config: Path
-
-
-def compile_pipeline(out_dir: Path) -> CompiledPipeline:
-    """`p4sim compile` of the project's program in the small profile; skip if p4sim cannot yet."""
-    p4info, config = out_dir / "nvgre_nve.p4info.txtpb", out_dir / "nvgre_nve.p4sim.json"
-    cmd = [P4SIM, "compile", str(ROOT / "p4src/v1model/nvgre_nve.p4"), "-I", str(ROOT / "p4src/include"),
-           "-D", "NVE_PROFILE_SMALL", "--p4info", str(p4info), "-o", str(config)]
-    if not (ROOT / "p4src/v1model/nvgre_nve.p4").exists():
-        pytest.skip("p4src/v1model/nvgre_nve.p4 is not there yet")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        if "compiler" in reason and "not" in reason:
-            pytest.skip(f"p4sim cannot compile yet: {reason}")
-        pytest.fail(f"p4sim compile failed: {proc.stderr.strip()}")
-    return CompiledPipeline(p4info, config)
-
-
-@dataclass
-class P4simProcess:
-    """One p4sim switch with no program; the controller pushes the pipeline."""
-
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
-    log: Path | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, log_dir: Path) -> "P4simProcess":
-        self.log = log_dir / f"p4sim-{self.port}.log"
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen([P4SIM, "--no-p4", "--", "--grpc-server-addr", self.address,
-                                      "--cpu-port", "255"], stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"p4sim exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"p4sim did not listen on {self.address}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+def compile_pipeline(out_dir: Path) -> PipelineFiles:
+    """`p4sim compile` of the project's program in the small profile."""
+    return targets.compile_pipeline("p4sim", out_dir, {"NVE_PROFILE_SMALL": ""})
 
 
 OVERLAY = """
@@ -138,6 +69,6 @@ remote_nves:
 """
 
 
-def overlay_text(tor1: str, tor2: str, pipeline: CompiledPipeline, election: int = 10) -> str:
+def overlay_text(tor1: str, tor2: str, pipeline: PipelineFiles, election: int = 10) -> str:
     return OVERLAY.format(tor1=tor1, tor2=tor2, p4info=pipeline.p4info, config=pipeline.device_config,
                           election=election)
