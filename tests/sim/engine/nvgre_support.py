@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from nve_ptf.packets import crc16_arc  # noqa: F401 (the tests' reference CRC-16/ARC, not the engine's)
 from p4sim import engine
 from p4sim.compiler import compile_file, compile_source
 from p4sim.state import CloneSession, MatchKind, TableEntry, build_state
@@ -62,11 +63,3 @@ def clone_session(state: Any, session: int, replicas: tuple[tuple[int, int], ...
     state.pre.sessions[session] = CloneSession(replicas)
 
 
-def crc16_arc(data: bytes) -> int:
-    """CRC-16/ARC bit by bit (reflected polynomial 0xA001), independent of the engine's."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
