@@ -114,8 +114,9 @@ class EventHandler:
         elif reason == C.PUNT_IPV6_NS:
             reply = self._ns_reply(frame, vsid)
         if reply is not None and session.client is not None and session.client.is_primary:
-            # The payload had its tag removed; the answer goes back with the port's tag for the VSID.
-            tagged = self._with_tag(session, reply, port, vsid)
+            # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
+            # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
+            tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
             out = session.index.packet_metadata("packet_out")
             md = [p4r.PacketMetadata(metadata_id=out["egress_port"].id,
                                      value=encode_int(port, out["egress_port"].bitwidth))]

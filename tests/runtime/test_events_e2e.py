@@ -1,0 +1,373 @@
+"""Data-plane events end to end: real frames through a p4sim switch on veth pairs, handled by a
+real `nve run` process (learning, ageing, MTU punts answered with ICMP, Neighbor Solicitations
+answered with Neighbor Advertisements). What the switch holds is read back over P4Runtime;
+what the controller sends is captured on the veths' test ends and checked with scapy.
+
+Topology (one switch, tor1): port 1 access with a VLAN 50 binding for VSID 0x001001 and no
+endpoint (its MACs are learned); port 2 access with the configured endpoint web1 on VLAN
+60; port 3 network (MTU 1400) toward the spine, behind which the remote NVE hv9 holds
+remote1. Each test starts its own `nve run` on the same switch; the controller's first
+reconcile removes whatever an earlier test left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
+                                ICMPv6PacketTooBig, IPv6)
+from scapy.layers.l2 import Dot1Q, Ether
+from scapy.utils import checksum
+
+from nve import contract as C
+from nve.entities import Exact, TableEntry
+from nve.p4info import P4Index, load_p4info
+from nve.reconcile import read_installed
+from nve.switch import SwitchClient
+from nve_ptf.netns import TestNetwork, can_create_interfaces
+from nve_ptf.packets import NVGRE, customer, tagged
+from nve_ptf.targets import PipelineFiles, RunningSwitch, compile_pipeline, start_switch
+
+from tests.runtime.nve_run_fixture import NVE, NveRun
+from tests.runtime.rawport import RawPort
+
+pytestmark = pytest.mark.root
+
+VSID = 0x001001
+NVE_MAC, PA, SPINE_MAC, REMOTE_PA = "02:00:0a:00:00:01", "10.0.0.1", "02:00:0b:00:00:01", "10.0.9.9"
+GW_MAC, GW4, GW6 = "02:00:00:00:10:01", "192.168.10.1", "fd00:b1::1"
+WEB1_MAC, WEB1_4, WEB1_6, WEB1_PORT, WEB1_VLAN = "52:54:00:b1:00:01", "192.168.10.11", "fd00:b1::11", 2, 60
+REMOTE1_MAC, REMOTE1_4, REMOTE1_6 = "52:54:00:b1:00:99", "192.168.10.99", "fd00:b1::99"
+LEARN_PORT, LEARN_VLAN = 1, 50
+HOST_MAC = "52:54:00:aa:00:01"  # in no description: learned
+NET_PORT, NET_MTU = 3, 1400
+# docs/pipeline.md, MTU: outer IP length = customer frame (untagged) + 8 (GRE with key) + 20 (outer
+# IPv4); the customer frame is its IP packet + 14 (Ethernet). So the largest customer IP packet
+# that leaves by the network port, and the MTU the sender must be told, is:
+CUSTOMER_MTU = NET_MTU - 20 - 8 - 14
+
+
+def overlay(switch: RunningSwitch, mac_ageing_s: int) -> dict:
+    return {
+        "switches": [{
+            "name": "tor1", "address": switch.grpc_addr, "device_id": switch.device_id, "election_id": 10,
+            "pipeline": {"p4info": str(switch.pipeline.p4info), "device_config": str(switch.pipeline.device_config)},
+            "nve_mac": NVE_MAC, "local_pas": [PA], "mac_ageing_s": mac_ageing_s,
+            "ports": [
+                {"port": LEARN_PORT, "role": "access", "bindings": [{"vsid": VSID, "vlan": LEARN_VLAN}]},
+                {"port": WEB1_PORT, "role": "access"},
+                {"port": NET_PORT, "role": "network", "mtu": NET_MTU},
+            ],
+            "next_hops": [{"name": "spine", "port": NET_PORT, "mac": SPINE_MAC}],
+            "underlay_routes": [{"prefix": "10.0.0.0/16", "via": "spine"}],
+        }],
+        "tenants": [{"name": "blue", "vrf": 1, "subnets": [
+            {"name": "web", "vsid": VSID, "gateway": {"mac": GW_MAC, "ipv4": f"{GW4}/24", "ipv6": f"{GW6}/64"}}]}],
+        "endpoints": [
+            {"name": "web1", "vsid": VSID, "mac": WEB1_MAC, "ipv4": WEB1_4, "ipv6": WEB1_6,
+             "attachment": {"switch": "tor1", "port": WEB1_PORT, "vlan": WEB1_VLAN}},
+            {"name": "remote1", "vsid": VSID, "mac": REMOTE1_MAC, "ipv4": REMOTE1_4, "ipv6": REMOTE1_6,
+             "attachment": {"remote_nve": "hv9"}},
+        ],
+        "remote_nves": [{"name": "hv9", "pa": REMOTE_PA, "flow_id": False, "vsids": [VSID]}],
+    }
+
+
+@dataclass
+class Rig:
+    switch: RunningSwitch
+    ports: dict[int, RawPort]
+    work: Path
+
+    def drain(self) -> None:
+        for p in self.ports.values():
+            p.drain()
+
+    def installed(self) -> list:
+        """What the switch holds, read by a separate low-priority client (an operator's view)."""
+        async def read():
+            index = P4Index(load_p4info(self.switch.pipeline.p4info))
+            async with SwitchClient(self.switch.grpc_addr, self.switch.device_id, 1) as client:
+                return await read_installed(client, index)
+        return asyncio.run(read())
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory) -> Rig:
+    why = can_create_interfaces()
+    if why is not None:
+        pytest.skip(f"real-interface test skipped: {why}")
+    work = tmp_path_factory.mktemp("events-e2e")
+    pipeline: PipelineFiles = compile_pipeline("p4sim", work / "build", {"NVE_PROFILE_SMALL": ""})
+    with TestNetwork() as net:
+        pairs = [net.veth_pair(p) for p in (LEARN_PORT, WEB1_PORT, NET_PORT)]
+        switch = start_switch("p4sim", pairs, pipeline, work / "logs", device_id=1)
+        ports = {p.port: RawPort(p.test_if) for p in pairs}
+        try:
+            yield Rig(switch, ports, work)
+        finally:
+            for p in ports.values():
+                p.close()
+            switch.stop()
+
+
+@pytest.fixture
+def run_nve(rig: Rig, tmp_path):
+    """Start `nve run` on a description of the rig (with the given MAC ageing); stopped after the test."""
+    started: list[NveRun] = []
+
+    def start(mac_ageing_s: int = 300) -> NveRun:
+        path = tmp_path / "overlay.yaml"
+        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s), sort_keys=False))
+        run = NveRun(path, tmp_path / "nve-run.log")
+        started.append(run)
+        run.start()
+        rig.drain()
+        return run
+
+    yield start
+    for run in started:
+        run.stop()
+
+
+# -- frames -------------------------------------------------------------------------------
+
+def from_web1(frame) -> bytes:
+    return bytes(tagged(frame, WEB1_VLAN))
+
+
+def from_host(frame) -> bytes:
+    return bytes(tagged(frame, LEARN_VLAN))
+
+
+def from_network(inner) -> bytes:
+    """inner encapsulated by the remote NVE hv9 toward this switch's PA (VSID 0x001001, FlowID 0)."""
+    return bytes(Ether(src=SPINE_MAC, dst=NVE_MAC) / IP(src=REMOTE_PA, dst=PA, proto=47, flags="DF")
+                 / NVGRE(vsid=VSID, flow_id=0) / inner)
+
+
+def is_nvgre_with_inner(inner: bytes):
+    def match(frame: bytes) -> bool:
+        p = Ether(frame)
+        return IP in p and p[IP].proto == 47 and bytes(p[IP].payload)[8:] == inner
+    return match
+
+
+def exactly(expected: bytes):
+    return lambda frame: frame == expected
+
+
+def ip_packet(kind: str, length: int, *, df: bool = True):
+    """web1 → remote1: an IPv4 (UDP, DF) or IPv6 (UDP) packet of exactly `length` bytes, in a frame."""
+    eth = Ether(src=WEB1_MAC, dst=REMOTE1_MAC)
+    if kind == "v4":
+        head = eth / IP(src=WEB1_4, dst=REMOTE1_4, flags="DF" if df else 0, id=0x1234) / UDP(sport=4000, dport=5000)
+    else:
+        head = eth / IPv6(src=WEB1_6, dst=REMOTE1_6) / UDP(sport=4000, dport=5000)
+    pad = length - (len(bytes(head)) - 14)
+    frame = head / bytes(i & 0xFF for i in range(pad))
+    frame = Ether(bytes(frame))
+    assert len(bytes(frame)) - 14 == length
+    return frame
+
+
+def table_entries(installed, table: str, mac: str) -> list[TableEntry]:
+    value = int(mac.replace(":", ""), 16)
+    return [e for e in installed if isinstance(e, TableEntry) and e.table == table
+            and dict(e.match).get("mac") == Exact(value)]
+
+
+def wait_until(cond, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = cond()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"not reached within {timeout} s: {what}")
+
+
+# -- learning and ageing ---------------------------------------------------------------------
+
+def send_to_host_from_web1_and_network(rig: Rig) -> dict[str, bytes | None]:
+    """web1 (port 2) and remote1 (from the network) each send a frame to HOST_MAC; what arrives where."""
+    rig.drain()
+    f = customer("v4", WEB1_MAC, HOST_MAC, WEB1_4, "192.168.10.50")
+    rig.ports[WEB1_PORT].send(from_web1(f))
+    seen = {
+        "web1->port1": rig.ports[LEARN_PORT].wait_for(exactly(from_host(f)), 3.0),
+        "web1->network": rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(f)), 0.5),
+    }
+    g = customer("v4", REMOTE1_MAC, HOST_MAC, REMOTE1_4, "192.168.10.50")
+    rig.drain()
+    rig.ports[NET_PORT].send(from_network(g))
+    seen["network->port1"] = rig.ports[LEARN_PORT].wait_for(exactly(from_host(g)), 3.0)
+    seen["network->port2"] = rig.ports[WEB1_PORT].wait_for(exactly(from_web1(g)), 0.5)
+    return seen
+
+
+def host_speaks(rig: Rig) -> None:
+    """HOST_MAC sends one frame to web1 on the learning port; it is bridged to web1 either way."""
+    f = customer("v4", HOST_MAC, WEB1_MAC, "192.168.10.50", WEB1_4)
+    rig.ports[LEARN_PORT].send(from_host(f))
+    assert rig.ports[WEB1_PORT].wait_for(exactly(from_web1(f)), 3.0) is not None, "host's frame not bridged to web1"
+
+
+def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> None:
+    run = run_nve(mac_ageing_s=300)
+    before = send_to_host_from_web1_and_network(rig)
+    # Unknown destination: flooded (to the learning port and, from an access port, to the remote NVE).
+    assert before["web1->port1"] is not None and before["web1->network"] is not None
+    assert before["network->port1"] is not None and before["network->port2"] is not None
+
+    host_speaks(rig)
+    installed = wait_until(lambda: (lambda i: i if table_entries(i, C.LEARN_SMAC, HOST_MAC) else None)(rig.installed()),
+                           10.0, "learn.smac entry for the learned MAC")
+    smac = table_entries(installed, C.LEARN_SMAC, HOST_MAC)
+    dmac = table_entries(installed, C.L2_DMAC, HOST_MAC)
+    web1 = table_entries(installed, C.L2_DMAC, WEB1_MAC)
+    assert len(smac) == 1 and len(dmac) == 1 and len(web1) == 1
+    vsi = dict(web1[0].match)["vsi"]
+    assert dict(smac[0].match) == {"vsi": vsi, "mac": Exact(0x525400AA0001), "port": Exact(LEARN_PORT)}
+    assert smac[0].idle_timeout_ns == 300 * 10**9
+    assert dict(dmac[0].match)["vsi"] == vsi
+    assert (dmac[0].action, dict(dmac[0].params)) == (C.TO_PORT, {"port": LEARN_PORT})
+    assert f"learned {HOST_MAC} in VSID 0x001001 on port {LEARN_PORT}" in run.text()
+
+    after = send_to_host_from_web1_and_network(rig)
+    # Known now: delivered to the learned port only, from an access port and from the network alike.
+    assert after["web1->port1"] is not None and after["web1->network"] is None
+    assert after["network->port1"] is not None and after["network->port2"] is None
+
+    show = subprocess.run([NVE, "show", str(run.overlay)], capture_output=True, text=True, timeout=60)
+    assert show.returncode == 0, show.stderr
+    assert f"learned: VSID 0x001001 {HOST_MAC} port {LEARN_PORT}" in show.stdout
+
+
+def test_idle_learned_mac_ages_out_and_floods_again(rig: Rig, run_nve) -> None:
+    run = run_nve(mac_ageing_s=1)  # the schema's minimum
+    host_speaks(rig)
+    wait_until(lambda: table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), 5.0, "the MAC learned")
+    # While the host keeps talking the entry stays, well past the ageing time.
+    for _ in range(10):
+        time.sleep(0.25)
+        host_speaks(rig)
+    assert table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), "aged out although the host kept sending"
+    # Silent: the switch reports the entry idle and the controller removes the MAC everywhere.
+    wait_until(lambda: not any(table_entries(i, t, HOST_MAC) for i in [rig.installed()]
+                               for t in (C.LEARN_SMAC, C.L2_DMAC)), 6.0, "the learned MAC removed")
+    assert f"aged out {HOST_MAC} in VSID 0x001001" in run.text()
+    again = send_to_host_from_web1_and_network(rig)
+    assert again["web1->port1"] is not None and again["web1->network"] is not None
+    assert again["network->port1"] is not None and again["network->port2"] is not None
+
+
+# -- packet-ins --------------------------------------------------------------------------------
+
+def valid_ipv4_checksum(ip: IP) -> bool:
+    return checksum(bytes(ip)[:ip.ihl * 4]) == 0
+
+
+def valid_icmpv6_checksum(pkt, layer) -> bool:
+    """Recompute the ICMPv6 checksum with scapy (pseudo-header included) and compare."""
+    got = pkt[layer].cksum
+    copy = Ether(bytes(pkt))
+    del copy[layer].cksum
+    return Ether(bytes(copy))[layer].cksum == got
+
+
+def test_ipv4_df_too_big_is_answered_with_fragmentation_needed(rig: Rig, run_nve) -> None:
+    run_nve()
+    fits = ip_packet("v4", CUSTOMER_MTU)
+    rig.ports[WEB1_PORT].send(from_web1(fits))
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, \
+        "a packet of exactly the reported MTU must leave encapsulated"
+
+    big = ip_packet("v4", CUSTOMER_MTU + 1)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: ICMP in Ether(f), 5.0)
+    assert reply is not None, "no ICMP fragmentation-needed"
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(big)), 0.3) is None, "too big, yet sent"
+    p = Ether(reply)
+    assert (p.dst, p.src, p.type) == (WEB1_MAC, GW_MAC, 0x8100)
+    assert (p[Dot1Q].vlan, p[Dot1Q].type) == (WEB1_VLAN, 0x0800)
+    ip = p[IP]
+    assert (ip.version, ip.ihl, ip.src, ip.dst, ip.proto) == (4, 5, GW4, WEB1_4, 1)
+    assert ip.len == 20 + 8 + 28 and ip.ttl > 0
+    assert valid_ipv4_checksum(ip)
+    icmp = bytes(ip.payload)
+    assert (p[ICMP].type, p[ICMP].code) == (3, 4)
+    assert icmp[4:6] == b"\0\0", "unused field"
+    assert int.from_bytes(icmp[6:8], "big") == CUSTOMER_MTU
+    assert checksum(icmp) == 0
+    assert icmp[8:] == bytes(big[IP])[:28], "must quote the original IP header and 8 bytes"
+
+
+def test_ipv6_too_big_is_answered_with_packet_too_big(rig: Rig, run_nve) -> None:
+    run_nve()
+    fits = ip_packet("v6", CUSTOMER_MTU)
+    rig.ports[WEB1_PORT].send(from_web1(fits))
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None
+
+    big = ip_packet("v6", CUSTOMER_MTU + 1)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: ICMPv6PacketTooBig in Ether(f), 5.0)
+    assert reply is not None, "no ICMPv6 packet-too-big"
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(big)), 0.3) is None
+    p = Ether(reply)
+    assert (p.dst, p.src, p[Dot1Q].vlan, p[Dot1Q].type) == (WEB1_MAC, GW_MAC, WEB1_VLAN, 0x86DD)
+    ip6 = p[IPv6]
+    assert (ip6.src, ip6.dst, ip6.nh, ip6.hlim) == (GW6, WEB1_6, 58, 255)
+    ptb = p[ICMPv6PacketTooBig]
+    assert (ptb.type, ptb.code, ptb.mtu) == (2, 0, CUSTOMER_MTU)
+    assert valid_icmpv6_checksum(p, ICMPv6PacketTooBig)
+    quoted = bytes(ptb.payload)
+    # RFC 4443 §2.4: as much of the invoking packet as fits without exceeding the minimum IPv6 MTU.
+    assert 40 + len(bytes(ptb)) == 1280 == ip6.plen + 40
+    assert quoted == bytes(big[IPv6])[:1280 - 48]
+
+
+def neighbor_solicitation(target: str):
+    """web1 asks for `target` (RFC 4861 §7.2.2: to the solicited-node group, with its own link-layer address)."""
+    low = ipaddress.IPv6Address(target).packed[-3:]
+    group = ipaddress.IPv6Address(bytes.fromhex("ff02" + "00" * 9 + "01ff") + low)
+    mac = "33:33:" + ":".join(f"{b:02x}" for b in group.packed[-4:])
+    return (Ether(src=WEB1_MAC, dst=mac) / IPv6(src=WEB1_6, dst=str(group), hlim=255)
+            / ICMPv6ND_NS(tgt=target) / ICMPv6NDOptSrcLLAddr(lladdr=WEB1_MAC))
+
+
+def expect_na(rig: Rig, target: str, target_mac: str) -> None:
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(neighbor_solicitation(target)))
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: ICMPv6ND_NA in Ether(f), 5.0)
+    assert reply is not None, f"no Neighbor Advertisement for {target}"
+    p = Ether(reply)
+    assert (p.dst, p.src, p[Dot1Q].vlan, p[Dot1Q].type) == (WEB1_MAC, target_mac, WEB1_VLAN, 0x86DD)
+    ip6 = p[IPv6]
+    assert (ip6.src, ip6.dst, ip6.nh, ip6.hlim) == (target, WEB1_6, 58, 255)
+    na = p[ICMPv6ND_NA]
+    assert (na.type, na.code, na.R, na.S, na.O, na.tgt) == (136, 0, 0, 1, 1, target)
+    assert valid_icmpv6_checksum(p, ICMPv6ND_NA)
+    opt = p[ICMPv6NDOptDstLLAddr]
+    assert (opt.type, opt.len, opt.lladdr) == (2, 1, target_mac)
+    assert ip6.plen == 24 + 8
+
+
+def test_neighbor_solicitation_for_known_ca_is_answered(rig: Rig, run_nve) -> None:
+    run_nve()
+    expect_na(rig, REMOTE1_6, REMOTE1_MAC)  # a CA behind a remote NVE
+    expect_na(rig, GW6, GW_MAC)  # the subnet's gateway
+    # Nobody known has this address: no answer from the controller.
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(neighbor_solicitation("fd00:b1::77")))
+    assert rig.ports[WEB1_PORT].wait_for(lambda f: ICMPv6ND_NA in Ether(f), 1.5) is None
