@@ -137,7 +137,9 @@ class EventHandler:
         if sub is None or sub.gateway is None:
             return None
         network_mtus = [p.mtu for p in session.switch.ports if p.role == "network"] or [1500]
-        outer_family = 6 if all(pa.version == 6 for pa in session.switch.local_pas) else 4
+        # The larger (IPv6) overhead as soon as any tunnel may use an IPv6 outer header: an MTU
+        # that is too small costs a little, one that is too large is a black hole.
+        outer_family = 6 if any(pa.version == 6 for pa in session.switch.local_pas) else 4
         mtu = min(network_mtus) - OUTER_OVERHEAD[outer_family]
         gw_mac = mac_bytes(sub.gateway.mac)
         if frame.ether_type == 0x0800 and sub.gateway.ipv4 is not None:

@@ -46,6 +46,7 @@ NVE_MAC, PA, SPINE_MAC, REMOTE_PA = "02:00:0a:00:00:01", "10.0.0.1", "02:00:0b:0
 GW_MAC, GW4, GW6 = "02:00:00:00:10:01", "192.168.10.1", "fd00:b1::1"
 WEB1_MAC, WEB1_4, WEB1_6, WEB1_PORT, WEB1_VLAN = "52:54:00:b1:00:01", "192.168.10.11", "fd00:b1::11", 2, 60
 REMOTE1_MAC, REMOTE1_4, REMOTE1_6 = "52:54:00:b1:00:99", "192.168.10.99", "fd00:b1::99"
+REMOTE6_MAC, REMOTE6_4, PA6, REMOTE6_PA = "52:54:00:b1:00:66", "192.168.10.66", "fd00:a::1", "fd00:9::9"
 LEARN_PORT, LEARN_VLAN = 1, 50
 HOST_MAC = "52:54:00:aa:00:01"  # in no description: learned
 NET_PORT, NET_MTU = 3, 1400
@@ -53,10 +54,11 @@ NET_PORT, NET_MTU = 3, 1400
 # IPv4); the customer frame is its IP packet + 14 (Ethernet). So the largest customer IP packet
 # that leaves by the network port, and the MTU the sender must be told, is:
 CUSTOMER_MTU = NET_MTU - 20 - 8 - 14
+CUSTOMER_MTU_OVER_V6 = NET_MTU - 40 - 8 - 14  # with an outer IPv6 header
 
 
-def overlay(switch: RunningSwitch, mac_ageing_s: int) -> dict:
-    return {
+def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False) -> dict:
+    doc = {
         "switches": [{
             "name": "tor1", "address": switch.grpc_addr, "device_id": switch.device_id, "election_id": 10,
             "pipeline": {"p4info": str(switch.pipeline.p4info), "device_config": str(switch.pipeline.device_config)},
@@ -79,6 +81,14 @@ def overlay(switch: RunningSwitch, mac_ageing_s: int) -> dict:
         ],
         "remote_nves": [{"name": "hv9", "pa": REMOTE_PA, "flow_id": False, "vsids": [VSID]}],
     }
+    if v6_underlay:  # also an IPv6 local PA, and remote6 behind an NVE reached over IPv6
+        sw = doc["switches"][0]
+        sw["local_pas"].append(PA6)
+        sw["underlay_routes"].append({"prefix": "fd00:9::/64", "via": "spine"})
+        doc["endpoints"].append({"name": "remote6", "vsid": VSID, "mac": REMOTE6_MAC, "ipv4": REMOTE6_4,
+                                 "attachment": {"remote_nve": "hv6"}})
+        doc["remote_nves"].append({"name": "hv6", "pa": REMOTE6_PA, "flow_id": False, "vsids": [VSID]})
+    return doc
 
 
 @dataclass
@@ -124,9 +134,9 @@ def run_nve(rig: Rig, tmp_path):
     """Start `nve run` on a description of the rig (with the given MAC ageing); stopped after the test."""
     started: list[NveRun] = []
 
-    def start(mac_ageing_s: int = 300) -> NveRun:
+    def start(mac_ageing_s: int = 300, v6_underlay: bool = False) -> NveRun:
         path = tmp_path / "overlay.yaml"
-        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s), sort_keys=False))
+        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay), sort_keys=False))
         run = NveRun(path, tmp_path / "nve-run.log")
         started.append(run)
         run.start()
@@ -157,7 +167,9 @@ def from_network(inner) -> bytes:
 def is_nvgre_with_inner(inner: bytes):
     def match(frame: bytes) -> bool:
         p = Ether(frame)
-        return IP in p and p[IP].proto == 47 and bytes(p[IP].payload)[8:] == inner
+        if IP in p and p[IP].proto == 47:
+            return bytes(p[IP].payload)[8:] == inner
+        return IPv6 in p and p[IPv6].nh == 47 and bytes(p[IPv6].payload)[8:] == inner
     return match
 
 
@@ -165,11 +177,11 @@ def exactly(expected: bytes):
     return lambda frame: frame == expected
 
 
-def ip_packet(kind: str, length: int, *, df: bool = True):
+def ip_packet(kind: str, length: int, *, df: bool = True, to: tuple[str, str] = (REMOTE1_MAC, REMOTE1_4)):
     """web1 → remote1: an IPv4 (UDP, DF) or IPv6 (UDP) packet of exactly `length` bytes, in a frame."""
-    eth = Ether(src=WEB1_MAC, dst=REMOTE1_MAC)
+    eth = Ether(src=WEB1_MAC, dst=to[0])
     if kind == "v4":
-        head = eth / IP(src=WEB1_4, dst=REMOTE1_4, flags="DF" if df else 0, id=0x1234) / UDP(sport=4000, dport=5000)
+        head = eth / IP(src=WEB1_4, dst=to[1], flags="DF" if df else 0, id=0x1234) / UDP(sport=4000, dport=5000)
     else:
         head = eth / IPv6(src=WEB1_6, dst=REMOTE1_6) / UDP(sport=4000, dport=5000)
     pad = length - (len(bytes(head)) - 14)
@@ -310,6 +322,23 @@ def test_ipv4_df_too_big_is_answered_with_fragmentation_needed(rig: Rig, run_nve
     assert int.from_bytes(icmp[6:8], "big") == CUSTOMER_MTU
     assert checksum(icmp) == 0
     assert icmp[8:] == bytes(big[IP])[:28], "must quote the original IP header and 8 bytes"
+
+
+def test_mtu_reported_over_an_ipv6_underlay_fits_the_ipv6_tunnel(rig: Rig, run_nve) -> None:
+    """With IPv4 and IPv6 local PAs, a sender toward a CA behind an IPv6 PA must be told an MTU
+    that its next packets fit in: the outer IPv6 header is 20 bytes more than IPv4's."""
+    run_nve(v6_underlay=True)
+    to = (REMOTE6_MAC, REMOTE6_4)
+    big = ip_packet("v4", CUSTOMER_MTU_OVER_V6 + 1, to=to)
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: ICMP in Ether(f), 5.0)
+    assert reply is not None, "no ICMP fragmentation-needed"
+    reported = int.from_bytes(bytes(Ether(reply)[ICMP])[6:8], "big")
+    fits = ip_packet("v4", reported, to=to)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(fits))
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, \
+        f"a packet of the reported MTU ({reported}) does not fit the IPv6 tunnel"
 
 
 def test_ipv6_too_big_is_answered_with_packet_too_big(rig: Rig, run_nve) -> None:
