@@ -7,6 +7,7 @@ Packet-ins are answered directly with a packet-out.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 from typing import Callable
@@ -19,7 +20,7 @@ from nve.compile import LearnedEndpoint, mac_text
 from nve.entities import TableEntry
 from nve.model import LocalAttachment
 from nve.p4info import decode_int, encode_int
-from nve.packets import frag_needed, mac_bytes, neighbor_advertisement, ns_target, packet_too_big, parse_ethernet
+from nve.packets import Frame, checksum, frag_needed, mac_bytes, neighbor_advertisement, ns_target, packet_too_big, parse_ethernet
 
 log = logging.getLogger("nve.events")
 
@@ -110,7 +111,8 @@ class EventHandler:
             return
         reply = None
         if reason == C.PUNT_MTU_EXCEEDED:
-            reply = self._mtu_reply(session, frame, vsid, port)
+            vsid, sent = self._as_sent(session, frame, vsid, port)
+            reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
         elif reason == C.PUNT_IPV6_NS:
             reply = self._ns_reply(frame, vsid)
         if reply is not None and session.client is not None and session.client.is_primary:
@@ -131,6 +133,41 @@ class EventHandler:
                 if s.vsid == vsid:
                     return s
         return None
+
+    def _as_sent(self, session, frame: Frame, vsid: int, port: int) -> tuple[int, Frame | None]:
+        """The sender's VSID and packet, for an MTU punt of a packet that may have been routed.
+
+        A routed packet is punted as egress left it (docs/pipeline.md): source MAC the
+        destination subnet's gateway, VSID the destination's, TTL / hop limit decremented.
+        The answer belongs to the sender, in its own subnet: the endpoint on this port with
+        the packet's source address among the tenant's subnets. None when it is not known
+        (e.g. a learned MAC, whose address the controller does not know).
+        """
+        sub = self._subnet(vsid)
+        if sub is None or sub.gateway is None or frame.src_mac != mac_bytes(sub.gateway.mac):
+            return vsid, frame
+        ip = frame.payload
+        if frame.ether_type == 0x0800 and len(ip) >= 20:
+            src = ipaddress.ip_address(ip[12:16])
+            ihl = (ip[0] & 0x0F) * 4
+            hdr = bytearray(ip[:ihl])
+            hdr[8] = min(hdr[8] + 1, 255)
+            hdr[10:12] = b"\0\0"
+            hdr[10:12] = checksum(bytes(hdr)).to_bytes(2, "big")
+            ip = bytes(hdr) + ip[ihl:]
+        elif frame.ether_type == 0x86DD and len(ip) >= 40:
+            src = ipaddress.ip_address(ip[8:24])
+            ip = ip[:7] + bytes([min(ip[7] + 1, 255)]) + ip[8:]
+        else:
+            return vsid, None
+        tenant_vsids = next(({s.vsid for s in t.subnets} for t in self.ctl.overlay.tenants
+                             if any(s.vsid == vsid for s in t.subnets)), set())
+        for ep in self.ctl.overlay.endpoints:
+            att = ep.attachment
+            if (isinstance(att, LocalAttachment) and att.switch == session.name and att.port == port
+                    and ep.vsid in tenant_vsids and src in (ep.ipv4, ep.ipv6)):
+                return ep.vsid, dataclasses.replace(frame, src_mac=mac_bytes(ep.mac), payload=ip)
+        return vsid, None
 
     def _mtu_reply(self, session, frame, vsid: int, port: int) -> bytes | None:
         sub = self._subnet(vsid)

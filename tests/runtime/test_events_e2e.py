@@ -47,6 +47,8 @@ GW_MAC, GW4, GW6 = "02:00:00:00:10:01", "192.168.10.1", "fd00:b1::1"
 WEB1_MAC, WEB1_4, WEB1_6, WEB1_PORT, WEB1_VLAN = "52:54:00:b1:00:01", "192.168.10.11", "fd00:b1::11", 2, 60
 REMOTE1_MAC, REMOTE1_4, REMOTE1_6 = "52:54:00:b1:00:99", "192.168.10.99", "fd00:b1::99"
 REMOTE6_MAC, REMOTE6_4, PA6, REMOTE6_PA = "52:54:00:b1:00:66", "192.168.10.66", "fd00:a::1", "fd00:9::9"
+DB_VSID, DB_GW_MAC, DB_GW4, DB_GW6 = 0x001002, "02:00:00:00:10:02", "192.168.20.1", "fd00:b2::1"
+DBR_MAC, DBR_4, DBR_6 = "52:54:00:b2:00:99", "192.168.20.99", "fd00:b2::99"
 LEARN_PORT, LEARN_VLAN = 1, 50
 HOST_MAC = "52:54:00:aa:00:01"  # in no description: learned
 NET_PORT, NET_MTU = 3, 1400
@@ -57,7 +59,7 @@ CUSTOMER_MTU = NET_MTU - 20 - 8 - 14
 CUSTOMER_MTU_OVER_V6 = NET_MTU - 40 - 8 - 14  # with an outer IPv6 header
 
 
-def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False) -> dict:
+def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False, routed: bool = False) -> dict:
     doc = {
         "switches": [{
             "name": "tor1", "address": switch.grpc_addr, "device_id": switch.device_id, "election_id": 10,
@@ -88,6 +90,12 @@ def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False)
         doc["endpoints"].append({"name": "remote6", "vsid": VSID, "mac": REMOTE6_MAC, "ipv4": REMOTE6_4,
                                  "attachment": {"remote_nve": "hv6"}})
         doc["remote_nves"].append({"name": "hv6", "pa": REMOTE6_PA, "flow_id": False, "vsids": [VSID]})
+    if routed:  # a second subnet of the tenant, with dbr behind hv9: web1 reaches it through the gateway
+        doc["tenants"][0]["subnets"].append({"name": "db", "vsid": DB_VSID, "gateway": {
+            "mac": DB_GW_MAC, "ipv4": f"{DB_GW4}/24", "ipv6": f"{DB_GW6}/64"}})
+        doc["endpoints"].append({"name": "dbr", "vsid": DB_VSID, "mac": DBR_MAC, "ipv4": DBR_4, "ipv6": DBR_6,
+                                 "attachment": {"remote_nve": "hv9"}})
+        doc["remote_nves"][0]["vsids"].append(DB_VSID)
     return doc
 
 
@@ -134,9 +142,9 @@ def run_nve(rig: Rig, tmp_path):
     """Start `nve run` on a description of the rig (with the given MAC ageing); stopped after the test."""
     started: list[NveRun] = []
 
-    def start(mac_ageing_s: int = 300, v6_underlay: bool = False) -> NveRun:
+    def start(mac_ageing_s: int = 300, v6_underlay: bool = False, routed: bool = False) -> NveRun:
         path = tmp_path / "overlay.yaml"
-        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay), sort_keys=False))
+        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay, routed), sort_keys=False))
         run = NveRun(path, tmp_path / "nve-run.log")
         started.append(run)
         run.start()
@@ -339,6 +347,40 @@ def test_mtu_reported_over_an_ipv6_underlay_fits_the_ipv6_tunnel(rig: Rig, run_n
     rig.ports[WEB1_PORT].send(from_web1(fits))
     assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, \
         f"a packet of the reported MTU ({reported}) does not fit the IPv6 tunnel"
+
+
+@pytest.mark.parametrize("kind", ["v4", "v6"])
+def test_routed_packet_too_big_is_answered_to_its_sender(rig: Rig, run_nve, kind: str) -> None:
+    """A packet routed into another subnet is punted as egress left it (MACs rewritten for the
+    destination subnet, TTL decremented: docs/pipeline.md); the answer must still reach the
+    sender: to its MAC, from the gateway of its own subnet, with its own VLAN tag, quoting
+    the packet it sent."""
+    run_nve(routed=True)
+    eth = Ether(src=WEB1_MAC, dst=GW_MAC)
+    if kind == "v4":
+        head = eth / IP(src=WEB1_4, dst=DBR_4, flags="DF", id=0x4321, ttl=64) / UDP(sport=4001, dport=5001)
+    else:
+        head = eth / IPv6(src=WEB1_6, dst=DBR_6, hlim=64) / UDP(sport=4001, dport=5001)
+    big = Ether(bytes(head / bytes(CUSTOMER_MTU + 1 - (len(bytes(head)) - 14))))
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    layer = ICMP if kind == "v4" else ICMPv6PacketTooBig
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: layer in Ether(f), 5.0)
+    assert reply is not None, "no answer for a routed packet"
+    p = Ether(reply)
+    assert (p.dst, p.src, p.type, p[Dot1Q].vlan) == (WEB1_MAC, GW_MAC, 0x8100, WEB1_VLAN)
+    if kind == "v4":
+        ip = p[IP]
+        assert (ip.src, ip.dst) == (GW4, WEB1_4) and valid_ipv4_checksum(ip)
+        icmp = bytes(ip.payload)
+        assert (icmp[0], icmp[1], int.from_bytes(icmp[6:8], "big")) == (3, 4, CUSTOMER_MTU) and checksum(icmp) == 0
+        assert icmp[8:] == bytes(big[IP])[:28]
+    else:
+        ip6 = p[IPv6]
+        assert (ip6.src, ip6.dst) == (GW6, WEB1_6)
+        ptb = p[ICMPv6PacketTooBig]
+        assert (ptb.type, ptb.code, ptb.mtu) == (2, 0, CUSTOMER_MTU)
+        assert valid_icmpv6_checksum(p, ICMPv6PacketTooBig)
+        assert bytes(ptb.payload) == bytes(big[IPv6])[:1280 - 48]
 
 
 def test_ipv6_too_big_is_answered_with_packet_too_big(rig: Rig, run_nve) -> None:
