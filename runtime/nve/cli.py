@@ -121,7 +121,7 @@ async def _show(args) -> int:
             desired = [canonical_names(e, session.index) for e in desired]
             plan = diff(desired, installed, is_local_attachment)
             role = "primary" if session.state.primary else (
-                f"read-only (election id {session.state.primary_election_id} is primary)")
+                f"read-only: {session.client.read_only_reason}" if session.client is not None else "read-only")
             print(f"== {name} ({session.switch.address}, {role}): {len(desired)} desired, "
                   f"{len(installed)} installed, {len(plan.changes())} differences")
             if args.all:

@@ -258,8 +258,7 @@ async def reconcile(targets: Sequence[Target], *, dry_run: bool = False, journal
     for t, plan in zip(targets, plans):
         report.switches[t.name] = SwitchReport(t.name, plan)
         if not plan.empty and not t.client.is_primary:
-            report.switches[t.name].skipped = (f"read-only: controller with election id "
-                                               f"{t.client.primary_election_id} is primary")
+            report.switches[t.name].skipped = f"read-only: {t.client.read_only_reason}"
     if dry_run:
         report.seconds = time.monotonic() - started
         return report

@@ -99,8 +99,8 @@ async def run_forever(ctl: Controller, args) -> None:
         if session.state.primary:
             await _reconcile(ctl, [session.name])
         else:
-            log.warning("%s: read-only: controller with election id %s is primary; not writing",
-                        session.name, session.state.primary_election_id)
+            reason = session.client.read_only_reason if session.client is not None else "not primary"
+            log.warning("%s: read-only: %s; not writing", session.name, reason)
 
     for sw in ctl.overlay.switches:
         if sw.name in ctl.selected:

@@ -107,8 +107,7 @@ class SwitchSession:
         self.state.primary_election_id = client.primary_election_id
         self.state.connects += 1
         if not client.is_primary:
-            log.warning("%s: read-only: controller with election id %s is primary", self.name,
-                        client.primary_election_id)
+            log.warning("%s: read-only: %s", self.name, client.read_only_reason)
         return client
 
     async def run(self) -> None:

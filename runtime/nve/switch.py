@@ -107,6 +107,7 @@ class SwitchClient:
         self._arbitrated = asyncio.Event()
         self._closed = asyncio.Event()
         self.stream_error: BaseException | None = None
+        self.refused: str | None = None  # the switch's reason when it rejected our arbitration
 
     # -- connection -----------------------------------------------------------------------
     async def open(self, timeout: float = 5.0) -> bool:
@@ -149,6 +150,9 @@ class SwitchClient:
         except grpc.aio.AioRpcError as exc:
             self.stream_error = SwitchError(f"stream failed: {exc.code().name}: {exc.details()}")
             if not self._arbitrated.is_set() and exc.code() != grpc.StatusCode.CANCELLED:
+                # Rejected (e.g. our election id is held by another client): reads still work,
+                # writes do not; read_only_reason says why instead of naming a primary.
+                self.refused = f"{exc.code().name}: {exc.details()}"
                 self._arbitrated.set()
         except asyncio.CancelledError:
             pass
@@ -165,13 +169,19 @@ class SwitchClient:
             log.info("%s: no primary controller; re-arbitrating with election id %d", self.name, self.election_id)
             await self._send_arbitration()
         if was != self.is_primary and self._arbitrated.is_set():
-            log.info("%s: %s", self.name, "now primary" if self.is_primary else
-                     f"read-only: controller with election id {self.primary_election_id} is primary")
+            log.info("%s: %s", self.name, "now primary" if self.is_primary else f"read-only: {self.read_only_reason}")
         self._arbitrated.set()
 
     async def wait_closed(self) -> None:
         """Returns when the stream ends (switch restarted, connection lost, or close())."""
         await self._closed.wait()
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why this client may not write, for messages (valid when not primary)."""
+        if self.refused is not None:
+            return f"the switch refused arbitration with election id {self.election_id} ({self.refused})"
+        return f"controller with election id {self.primary_election_id} is primary"
 
     @property
     def connected(self) -> bool:
@@ -191,6 +201,7 @@ class SwitchClient:
         self._stream = self._reader = self._channel = None
         self._arbitrated.clear()
         self.is_primary = False
+        self.refused = None
 
     async def __aenter__(self) -> "SwitchClient":
         await self.open()
@@ -244,8 +255,7 @@ class SwitchClient:
         if not updates:
             return result
         if not self.is_primary:
-            raise NotPrimaryError(f"{self.name}: read-only, controller with election id "
-                                  f"{self.primary_election_id} is primary")
+            raise NotPrimaryError(f"{self.name}: read-only, {self.read_only_reason}")
         step = self.max_updates_per_write
         for start in range(0, len(updates), step):
             chunk = list(updates[start:start + step])

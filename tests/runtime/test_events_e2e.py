@@ -269,6 +269,10 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
 
     show = subprocess.run([NVE, "show", str(run.overlay)], capture_output=True, text=True, timeout=60)
     assert show.returncode == 0, show.stderr
+    # `nve run` holds the election id, so the switch refuses show's arbitration: reads still work,
+    # and show must say so rather than name a primary that does not exist.
+    assert "election id None" not in show.stdout + show.stderr
+    assert "refused arbitration with election id 10" in show.stdout
     assert f"learned: VSID 0x001001 {HOST_MAC} port {LEARN_PORT}" in show.stdout
 
 
