@@ -102,7 +102,8 @@ def check_unreachable_states(parser: ir.Parser) -> list[Diagnostic]:
             for name, st in parser.states.items() if name not in reached]
 
 
-def check_unused_tables(program: ir.ProgramIR) -> list[Diagnostic]:
+def applied_tables(program: ir.ProgramIR) -> set[int]:
+    """ids of the tables some control applies (statement or expression form)."""
     applied: set[int] = set()
     for c in _controls(program):
         for s in iter_stmts(c.body):
@@ -111,6 +112,11 @@ def check_unused_tables(program: ir.ProgramIR) -> list[Diagnostic]:
             for e in stmt_exprs(s):
                 if isinstance(e, ir.TableApplyExpr):
                     applied.add(id(e.table))
+    return applied
+
+
+def check_unused_tables(program: ir.ProgramIR) -> list[Diagnostic]:
+    applied = applied_tables(program)
     return [Diagnostic.at(f"table {t.name} is never applied (p4c removes it from P4Info)",
                           t.loc, code="unused-table")
             for t in program.tables if id(t) not in applied]

@@ -115,22 +115,11 @@ def p4info_actions(program: ir.ProgramIR) -> list[ir.Action]:
     return out
 
 
-def _applied_tables(program: ir.ProgramIR) -> set[int]:
-    from ..frontend.checks import _controls, iter_stmts, stmt_exprs
-    applied: set[int] = set()
-    for c in _controls(program):
-        for s in iter_stmts(c.body):
-            if isinstance(s, ir.ApplyTable):
-                applied.add(id(s.table))
-            for e in stmt_exprs(s):
-                if isinstance(e, ir.TableApplyExpr):
-                    applied.add(id(e.table))
-    return applied
-
-
 def p4info_tables(program: ir.ProgramIR) -> list[ir.Table]:
     """Tables p4c keeps (unused tables are removed by its front end)."""
-    applied = _applied_tables(program)
+    from ..frontend.checks import applied_tables
+
+    applied = applied_tables(program)
     return [t for t in program.tables if id(t) in applied]
 
 
