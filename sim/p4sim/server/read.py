@@ -135,53 +135,42 @@ def _counter_data(arr: Any, i: int) -> Any:
     return d
 
 
-def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
-    if req.counter_id == 0:
-        arrays = list(state.counters.values())
+def _cells(arrays: dict[int, Any], req: Any, array_id: int, kind: str) -> Iterator[tuple[Any, int]]:
+    """(array, index) pairs a counter/meter/register read asks for: every cell of every
+    array (id 0), every cell of one, or one cell (an index given)."""
+    if array_id == 0:
+        chosen = list(arrays.values())
     else:
-        arr = state.counters.get(req.counter_id)
+        arr = arrays.get(array_id)
         if arr is None:
-            raise P4RuntimeError(NOT_FOUND, f"counter id {req.counter_id:#x} is not in the P4Info")
-        arrays = [arr]
-    for arr in arrays:
-        idx = _index(req, arr.size, f"counter {arr.name}") if req.counter_id else None
+            raise P4RuntimeError(NOT_FOUND, f"{kind} id {array_id:#x} is not in the P4Info")
+        chosen = [arr]
+    for arr in chosen:
+        idx = _index(req, arr.size, f"{kind} {arr.name}") if array_id else None
         for i in (range(arr.size) if idx is None else [idx]):
-            yield p4r.Entity(counter_entry=p4r.CounterEntry(
-                counter_id=arr.id, index=p4r.Index(index=i), data=_counter_data(arr, i)))
+            yield arr, i
+
+
+def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+    for arr, i in _cells(state.counters, req, req.counter_id, "counter"):
+        yield p4r.Entity(counter_entry=p4r.CounterEntry(
+            counter_id=arr.id, index=p4r.Index(index=i), data=_counter_data(arr, i)))
 
 
 def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
-    if req.meter_id == 0:
-        arrays = list(state.meters.values())
-    else:
-        arr = state.meters.get(req.meter_id)
-        if arr is None:
-            raise P4RuntimeError(NOT_FOUND, f"meter id {req.meter_id:#x} is not in the P4Info")
-        arrays = [arr]
-    for arr in arrays:
-        idx = _index(req, arr.size, f"meter {arr.name}") if req.meter_id else None
-        for i in (range(arr.size) if idx is None else [idx]):
-            me = p4r.MeterEntry(meter_id=arr.id, index=p4r.Index(index=i))
-            c = arr.cells[i].config
-            if c is not None:
-                me.config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
-            yield p4r.Entity(meter_entry=me)
+    for arr, i in _cells(state.meters, req, req.meter_id, "meter"):
+        me = p4r.MeterEntry(meter_id=arr.id, index=p4r.Index(index=i))
+        c = arr.cells[i].config
+        if c is not None:
+            me.config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
+        yield p4r.Entity(meter_entry=me)
 
 
 def _register_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
-    if req.register_id == 0:
-        arrays = list(state.registers.values())
-    else:
-        arr = state.registers.get(req.register_id)
-        if arr is None:
-            raise P4RuntimeError(NOT_FOUND, f"register id {req.register_id:#x} is not in the P4Info")
-        arrays = [arr]
-    for arr in arrays:
-        idx = _index(req, arr.size, f"register {arr.name}") if req.register_id else None
-        for i in (range(arr.size) if idx is None else [idx]):
-            re_ = p4r.RegisterEntry(register_id=arr.id, index=p4r.Index(index=i))
-            re_.data.bitstring = encode_uint(arr.cells[i])
-            yield p4r.Entity(register_entry=re_)
+    for arr, i in _cells(state.registers, req, req.register_id, "register"):
+        re_ = p4r.RegisterEntry(register_id=arr.id, index=p4r.Index(index=i))
+        re_.data.bitstring = encode_uint(arr.cells[i])
+        yield p4r.Entity(register_entry=re_)
 
 
 def _replica_msgs(replicas: Any) -> list[Any]:
