@@ -74,6 +74,55 @@ def _construct(loader: Any, root: yaml.Node) -> Any:
     return build(root)
 
 
+MAX_NESTING = 64          # a description is at most ~8 levels deep; anything near this is not one
+MAX_ALIAS_EXPANSION = 20  # aliases may share parts, not multiply the document
+
+
+def _refuse_hostile_graph(root: yaml.Node, source: str) -> None:
+    """Refuse node graphs no description needs before anything walks them recursively:
+    nesting deeper than MAX_NESTING, an alias inside the node it names (a cycle), and
+    aliases that expand the document more than MAX_ALIAS_EXPANSION-fold (an "alias bomb").
+    Iterative, linear in the composed (unexpanded) graph."""
+    def children(n: yaml.Node) -> list[yaml.Node]:
+        if isinstance(n, yaml.MappingNode):
+            return [x for pair in n.value for x in pair]
+        if isinstance(n, yaml.SequenceNode):
+            return list(n.value)
+        return []
+
+    def refuse(n: yaml.Node, why: str) -> None:
+        mark = n.start_mark
+        raise OverlayError([Problem((), why, source, mark.line + 1, mark.column + 1)])
+
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        n, finished = stack.pop()
+        k = id(n)
+        if finished:
+            kids = children(n)
+            size[k] = 1 + sum(size[id(c)] for c in kids)
+            depth[k] = 1 + max((depth[id(c)] for c in kids), default=0)
+            on_path.discard(k)
+            if depth[k] > MAX_NESTING:
+                refuse(n, f"YAML nested more than {MAX_NESTING} levels deep: not a description")
+            continue
+        if k in size:
+            continue
+        on_path.add(k)
+        stack.append((n, True))
+        for c in children(n):
+            if id(c) in on_path:
+                refuse(c, "YAML alias refers to a node that contains it (a cycle)")
+            if id(c) not in size:
+                stack.append((c, False))
+    expanded, distinct = size[id(root)], len(size)
+    if expanded > max(100_000, MAX_ALIAS_EXPANSION * distinct):
+        refuse(root, f"YAML aliases expand {distinct:,} nodes to {expanded:,}: refused (alias bomb?)")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the description, located by config path (and file position)."""
@@ -228,17 +277,21 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     try:
         node = loader.get_single_node()
         data: Any = None
-        if node is not None:
-            try:
-                data = _construct(loader, node)
-            except _Unusual:
-                data = loader.construct_document(node)
+        if node is None:
+            raise OverlayError([Problem((), "the description is empty", source, 1, 1)])
+        _refuse_hostile_graph(node, source)
+        try:
+            data = _construct(loader, node)
+        except _Unusual:
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise OverlayError([Problem((), f"YAML syntax: {exc.problem}", source, line, col)]) from None
     except yaml.YAMLError as exc:
         raise OverlayError([Problem((), f"YAML error: {exc}", source)]) from None
+    except RecursionError:
+        raise OverlayError([Problem((), "YAML nested too deeply to read", source)]) from None
     finally:
         loader.dispose()
     del node  # the node tree is the largest thing a load builds; positions come from the text when needed
@@ -262,4 +315,7 @@ def load_overlay(path: str | Path) -> LoadedOverlay:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise OverlayError([Problem((), f"cannot read: {exc.strerror}", str(p))]) from None
+    except UnicodeDecodeError as exc:
+        raise OverlayError([Problem((), f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})",
+                                    str(p))]) from None
     return parse_overlay(text, str(p), p.resolve().parent)
