@@ -26,7 +26,7 @@ from bench._p4sim import P4simProcess, compile_large, quick
 from nve_ptf.targets import PipelineFiles
 from nve.p4info import P4Index, encode_int, load_p4info
 
-DEVICE_ID = 1
+DEVICE_ID = 0  # p4sim --no-p4 without --device-id, as simple_switch_grpc
 ELECTION_ID = 10
 TABLE = "NveIngress.l2.dmac"
 ACTION = "NveIngress.l2.to_tunnel"

@@ -152,7 +152,7 @@ class UnderlayRoute(_Strict):
 class Switch(_Strict):
     name: Name
     address: Annotated[str, BeforeValidator(_check_address)] = Field(description="P4Runtime gRPC address host:port")
-    device_id: int = Field(default=1, ge=0, lt=2**64)
+    device_id: int = Field(default=0, ge=0, lt=2**64, description="P4Runtime device id (simple_switch_grpc and p4sim default to 0)")
     election_id: int = Field(default=1, ge=1, lt=2**128)
     pipeline: Annotated[
         Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],

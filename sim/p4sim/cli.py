@@ -65,7 +65,7 @@ def switch_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-p4", action="store_true", help="start with no program; wait for SetForwardingPipelineConfig")
     p.add_argument("-i", "--interface", action="append", type=_interface, default=[], metavar="N@IF",
                    help="bind data-plane port N to Linux interface IF (raw socket; needs root)")
-    p.add_argument("--device-id", type=int, default=1, help="P4Runtime device id (default 1)")
+    p.add_argument("--device-id", type=int, default=0, help="P4Runtime device id (default 0, as simple_switch_grpc)")
     p.add_argument("--log-level", "-L", choices=sorted(BMV2_LEVELS), default="info")
     p.add_argument("--log-console", action="store_true", help="log to stderr (per-packet traces at debug)")
     p.add_argument("--pcap", nargs="?", const=".", default=None, metavar="DIR",

@@ -64,7 +64,7 @@ async def apply(path: Path, **kw):
 async def installed_of(address: str, p4info_path: Path, election: int = 1) -> list:
     """Read a switch with a separate, low-priority client (what an operator's tool would see)."""
     index = P4Index(load_p4info(p4info_path))
-    async with SwitchClient(address, 1, election) as client:
+    async with SwitchClient(address, 0, election) as client:
         return await read_installed(client, index)
 
 
@@ -258,7 +258,7 @@ def test_invalid_description_writes_nothing(tmp_path, switches, pipeline):
     assert cli.stderr.startswith(f"{path}:")
 
     async def has_pipeline():
-        async with SwitchClient(switches[0].address, 1, 1) as c:
+        async with SwitchClient(switches[0].address, 0, 1) as c:
             return await c.get_pipeline(with_p4info=False)
     assert asyncio.run(has_pipeline()) is None
 

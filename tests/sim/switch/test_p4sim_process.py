@@ -108,7 +108,7 @@ def test_compile_error_is_one_line_with_position(tmp_path):  # type: ignore[no-u
 def test_push_write_read_delete(compiled, no_p4):  # type: ignore[no-untyped-def]
     _, info, blob = compiled
     ids = _ids(info)
-    c = Client(no_p4).open()
+    c = Client(no_p4, device_id=0).open()  # the CLI default, as simple_switch_grpc
     assert c.next("arbitration").arbitration.status.code == 0
     c.set_pipeline(info, blob, cookie=3)
     te = p4r.TableEntry(table_id=ids["Ing.l2"])
@@ -139,8 +139,8 @@ def test_program_loaded_at_start(compiled):  # type: ignore[no-untyped-def]
     d, info, _ = compiled
     proc, addr = _start(str(d / "mini.p4"))
     try:
-        c = Client(addr)
-        cfg = c.stub.GetForwardingPipelineConfig(p4r.GetForwardingPipelineConfigRequest(device_id=1), timeout=10).config
+        c = Client(addr, device_id=0)
+        cfg = c.stub.GetForwardingPipelineConfig(p4r.GetForwardingPipelineConfigRequest(device_id=0), timeout=10).config
         assert cfg.p4info == info
         c.close()
     finally:
@@ -152,7 +152,7 @@ SHELL_SCRIPT = textwrap.dedent("""
     import sys
     import p4runtime_sh.shell as sh
     addr, p4info, blob = sys.argv[1:4]
-    sh.setup(device_id=1, grpc_addr=addr, election_id=(0, 1), config=sh.FwdPipeConfig(p4info, blob))
+    sh.setup(device_id=0, grpc_addr=addr, election_id=(0, 1), config=sh.FwdPipeConfig(p4info, blob))
     te = sh.TableEntry("Ing.l2")(action="Ing.fwd")
     te.match["hdr.eth.dst"] = "0a:00:00:00:00:01"
     te.action["port"] = "2"
