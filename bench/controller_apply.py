@@ -180,7 +180,7 @@ async def one_write_per_entry(compiled: PipelineFiles, path: Path, sample: int) 
     ctl.check()
     with P4simProcess() as switch:
         artifacts = load_pipeline(loaded.overlay.switches[0].pipeline, loaded.base_dir)
-        client = SwitchClient(switch.address, 1, 10)
+        client = SwitchClient(switch.address, 0, 10)  # p4sim --no-p4 default device
         await client.open()
         try:
             await client.set_pipeline(artifacts.p4info, artifacts.device_config, artifacts.cookie)
