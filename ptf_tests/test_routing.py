@@ -145,3 +145,67 @@ def test_no_routing_in_a_subnet_without_vrf(case: Case) -> None:
                  E.route(0, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3))
     f = customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP)
     expect_forward(case, 1, f, {2: f}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def _bad_checksum(frame):
+    """frame with its (first) IPv4 header checksum corrupted; nothing else changed."""
+    bad = Ether(bytes(frame))
+    bad[IP].chksum ^= 0x0101
+    assert bytes(bad) != bytes(frame)
+    return Ether(bytes(bad))
+
+
+@pytest.mark.parametrize("ttl", [20, 1])
+def test_drop_routed_bad_checksum_from_access(case: Case, ttl: int) -> None:
+    """RFC 1812 5.2.2: a router verifies the header checksum first (before TTL), and drops
+    a wrong one instead of forwarding it under a freshly computed checksum."""
+    _tenant(case)
+    f = _bad_checksum(customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP, ttl=ttl))
+    expect_drop(case, 1, f, Drop.ROUTED_BAD_CHECKSUM, count=2)
+
+
+def test_drop_routed_bad_checksum_with_options(case: Case) -> None:
+    """The options are part of the verified header: a corrupted option byte is a bad checksum."""
+    _tenant(case)
+    good = Ether(bytes(Ether(src=T.H1, dst=T.GW_A1)
+                       / IP(src=H1_IP, dst=H3_IP, ttl=9, options=b"\x94\x04\x00\x00\x01\x01\x01\x00")
+                       / UDP(sport=9, dport=9) / (b"p" * 30)))
+    raw = bytearray(bytes(good))
+    raw[14 + 20 + 5] ^= 0x10        # inside the options, checksum left as it was
+    expect_drop(case, 1, raw, Drop.ROUTED_BAD_CHECKSUM)
+
+
+def test_drop_routed_bad_inner_checksum_after_decap(case: Case) -> None:
+    """From the network, the inner IPv4 header is what is routed: it is verified too, and the
+    drop says ROUTED_BAD_CHECKSUM, not the outer header's NET_BAD_CHECKSUM."""
+    _tenant(case)
+    f = _bad_checksum(customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30))
+    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    expect_drop(case, 5, pkt, Drop.ROUTED_BAD_CHECKSUM)
+
+
+def test_route_decapsulated_frame_after_ecn_rewrite(case: Case) -> None:
+    """Outer CE onto inner ECT(0) rewrites the inner ECN (RFC 6040) before routing; the inner
+    checksum is judged on the header as received, so this correct packet is still routed."""
+    _tenant(case)
+    f = customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30, tos=2)
+    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC, ecn=3)
+    marked = Ether(bytes(f))
+    marked[IP].tos = 3
+    del marked[IP].chksum
+    expect_forward(case, 5, pkt, {3: _routed(Ether(bytes(marked)), T.GW_A2, T.H3)})
+
+
+@pytest.mark.parametrize("side", ["access", "network"])
+def test_bridged_bad_checksum_delivered_unchanged(case: Case, side: str) -> None:
+    """Bridging is layer 2: an IPv4 packet with a wrong checksum that is not routed leaves
+    byte for byte as it came (no drop, no repaired checksum)."""
+    _tenant(case)
+    case.install(E.attach(2, T.VSI_A1), E.local_ca(T.VSI_A1, T.H2, 2))
+    if side == "access":
+        f = _bad_checksum(customer("v4", T.H1, T.H2, H1_IP, "10.1.0.6"))
+        expect_forward(case, 1, f, {2: f})
+    else:
+        f = _bad_checksum(customer("v4", T.HR1, T.H1, "10.1.0.9", H1_IP))
+        pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+        expect_forward(case, 5, pkt, {1: f})

@@ -65,6 +65,8 @@ control AccessIngress(inout headers_t hdr,
             meta.c.proto = hdr.ipv4.protocol;
             meta.c.ttl = hdr.ipv4.ttl;
             meta.c.df = hdr.ipv4.flags[1:1];
+            /* On an access port hdr.ipv4 is the customer's: NveVerifyChecksum's verdict. */
+            meta.c.ipv4_csum_bad = sm.checksum_error;
         } else if (hdr.ipv6.isValid()) {
             meta.c.is_ipv6 = 1w1;
             meta.c.ipv6_src = hdr.ipv6.src_addr;

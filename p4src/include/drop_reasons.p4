@@ -22,6 +22,7 @@ const drop_reason_t DROP_SPLIT_HORIZON        = 8w20;
 const drop_reason_t DROP_ROUTE_MISS           = 8w21;
 const drop_reason_t DROP_TTL_EXPIRED          = 8w22;
 const drop_reason_t DROP_ROUTED_DMAC_UNKNOWN  = 8w23;
+const drop_reason_t DROP_ROUTED_BAD_CHECKSUM  = 8w24;
 /* ingress: toward a remote NVE */
 const drop_reason_t DROP_TUNNEL_UNKNOWN       = 8w30;
 const drop_reason_t DROP_UNDERLAY_ROUTE_MISS  = 8w31;

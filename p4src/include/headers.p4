@@ -185,6 +185,7 @@ struct customer_meta_t {
     bit<16>     ether_type; /* after the tag */
     bit<1>      is_ipv4;
     bit<1>      is_ipv6;
+    bit<1>      ipv4_csum_bad; /* IPv4 header checksum wrong (only with is_ipv4; Routing drops) */
     ipv4_addr_t ipv4_src;
     ipv4_addr_t ipv4_dst;
     ipv6_addr_t ipv6_src;

@@ -1,7 +1,10 @@
 /* routing.p4: routing between the virtual subnets of one tenant (RFC 7637 section 4.6).
  * A frame to its subnet's gateway MAC is routed by LPM on (VRF, destination IP) to a
  * CA: the frame moves to the CA's subnet, its MACs are rewritten and TTL / hop limit
- * decremented; L2Forward then delivers it in the destination subnet. */
+ * decremented; L2Forward then delivers it in the destination subnet.
+ * Like a router (RFC 1812 section 5.2.2) it first verifies the customer IPv4 header
+ * checksum and drops a corrupt header (ROUTED_BAD_CHECKSUM) instead of recomputing a
+ * valid checksum over it. Bridged frames are not checked: they are L2 and pass as is. */
 #ifndef NVE_ROUTING_P4
 #define NVE_ROUTING_P4
 
@@ -51,6 +54,14 @@ control Routing(inout headers_t hdr,
             return;
         }
         if (meta.c.is_ipv4 == 1w0 && meta.c.is_ipv6 == 1w0) {
+            return;
+        }
+        /* RFC 1812 section 5.2.2: the header checksum is verified before anything else
+         * (a corrupt TTL or destination must not be acted upon, nor hidden under a
+         * recomputed checksum). meta.c.ipv4_csum_bad comes from AccessIngress
+         * (checksum_error of hdr.ipv4) or Decap (inner_ipv4, evaluated there). */
+        if (meta.c.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
+            meta.fwd.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
             return;
         }
         if (meta.c.ttl <= 8w1) {

@@ -118,7 +118,9 @@ struct nve_headers_t {
 
 /* Facts only TNA needs. */
 struct tna_ig_meta_t {
-    bool       ipv4_csum_ok;   /* outer IPv4 header checksum correct (ingress parser) */
+    bool       ipv4_csum_ok;   /* hdr.ipv4 checksum correct (ingress parser): the outer
+                                * header on a network port, the customer's on an access port */
+    bool       inner_ipv4_csum_ok; /* hdr.inner_ipv4 checksum correct (ingress parser) */
     bit<1>     upd_ipv4;       /* recompute the checksum of hdr.ipv4 (routed) */
     bit<1>     upd_inner_ipv4; /* recompute the checksum of hdr.inner_ipv4 */
     mac_addr_t gw_diff;        /* customer dmac XOR subnet gateway MAC: 0 = to the gateway */

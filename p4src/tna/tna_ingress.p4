@@ -152,6 +152,11 @@ control AccessIngress(NVE_IG_PARAMS) {
                     meta.c.proto = hdr.ipv4.protocol;
                     meta.c.ttl = hdr.ipv4.ttl;
                     meta.c.df = hdr.ipv4.flags[1:1];
+                    /* The customer's header here: the parser's checksum verdict. */
+                    meta.c.ipv4_csum_bad = 1w0;
+                    if (!meta.tna.ipv4_csum_ok) {
+                        meta.c.ipv4_csum_bad = 1w1;
+                    }
                 } else if (hdr.ipv6.isValid()) {
                     meta.c.is_ipv6 = 1w1;
                     meta.c.ipv6_src = hdr.ipv6.src_addr;
@@ -327,6 +332,11 @@ control Decap(NVE_IG_PARAMS) {
                         meta.c.proto = hdr.inner_ipv4.protocol;
                         meta.c.ttl = hdr.inner_ipv4.ttl;
                         meta.c.df = hdr.inner_ipv4.flags[1:1];
+                        /* Verified by the parser before the ECN rewrite above. */
+                        meta.c.ipv4_csum_bad = 1w0;
+                        if (!meta.tna.inner_ipv4_csum_ok) {
+                            meta.c.ipv4_csum_bad = 1w1;
+                        }
                     } else if (hdr.inner_ipv6.isValid()) {
                         meta.c.is_ipv6 = 1w1;
                         meta.c.ipv6_src = hdr.inner_ipv6.src_addr;
@@ -504,7 +514,11 @@ control Routing(NVE_IG_PARAMS) {
     apply {
         if (meta.fwd.vrf != 16w0 && meta.tna.gw_diff == 48w0
                 && (meta.c.is_ipv4 == 1w1 || meta.c.is_ipv6 == 1w1)) {
-            if (meta.c.ttl <= 8w1) {
+            /* RFC 1812 section 5.2.2: a corrupt customer IPv4 header is dropped before
+             * anything in it is acted upon (bridged frames are not checked). */
+            if (meta.c.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
+                meta.fwd.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
+            } else if (meta.c.ttl <= 8w1) {
                 meta.fwd.drop_reason = DROP_TTL_EXPIRED;
             } else {
                 bool hit = false;

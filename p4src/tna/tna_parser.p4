@@ -4,8 +4,9 @@
  * (NVGRE only when the first GRE word is exactly C=0, reserved0=0, K=1, S=0, version 0,
  * protocol 0x6558; an outer fragment stops before GRE; the parser never rejects).
  * TNA additions: the intrinsic metadata and the 64-bit port metadata come first, and
- * the outer IPv4 header checksum is verified here with the Checksum extern (v1model
- * does it in a separate verify_checksum control).
+ * the first IPv4 header's checksum is verified here with the Checksum extern (v1model
+ * does it in a separate verify_checksum control), and so is the inner IPv4 header's,
+ * with a second instance (v1model evaluates that one in Decap).
  *
  * Egress: the ingress deparser emitted either nve_bridge_h + the frame (normal
  * copies; after decapsulation the customer frame is now the outermost Ethernet), or
@@ -21,6 +22,7 @@ parser NveIngressParser(packet_in pkt,
                         out ingress_intrinsic_metadata_t ig_intr_md) {
 
     Checksum() ipv4_csum;
+    Checksum() inner_ipv4_csum;
 
     state start {
         pkt.extract(ig_intr_md);
@@ -30,6 +32,7 @@ parser NveIngressParser(packet_in pkt,
         meta.pkt.extra_tag = 1w0;
         meta.pkt.ip_frag = 1w0;
         meta.tna.ipv4_csum_ok = true;
+        meta.tna.inner_ipv4_csum_ok = true;
         meta.tna.punt_pkt_type = PKT_TYPE_PUNT;
         meta.tna.punt_pad = 7w0;
         meta.tna.punt_reason = PUNT_NONE;
@@ -176,6 +179,7 @@ parser NveIngressParser(packet_in pkt,
 
     state parse_inner_ipv4 {
         pkt.extract(hdr.inner_ipv4);
+        inner_ipv4_csum.add(hdr.inner_ipv4);
         transition select(hdr.inner_ipv4.ihl) {
             4w5:         parse_inner_ipv4_body;
             4w6 .. 4w15: parse_inner_ipv4_options;
@@ -185,10 +189,12 @@ parser NveIngressParser(packet_in pkt,
 
     state parse_inner_ipv4_options {
         pkt.extract(hdr.inner_ipv4_options, ((bit<32>)hdr.inner_ipv4.ihl - 32w5) << 5);
+        inner_ipv4_csum.add(hdr.inner_ipv4_options);
         transition parse_inner_ipv4_body;
     }
 
     state parse_inner_ipv4_body {
+        meta.tna.inner_ipv4_csum_ok = inner_ipv4_csum.verify();
         transition select(hdr.inner_ipv4.flags[0:0], hdr.inner_ipv4.frag_offset,
                           hdr.inner_ipv4.protocol) {
             (1w0, 13w0, IP_PROTO_TCP): parse_inner_l4;

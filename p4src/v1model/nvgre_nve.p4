@@ -28,8 +28,12 @@
 #include "mtu.p4"
 #include "counters.p4"
 
-/* Outer IPv4 header checksum of received packets (options included). A mismatch sets
- * standard_metadata.checksum_error, which Decap turns into DROP_NET_BAD_CHECKSUM. */
+/* Checksum of the first IPv4 header of received packets (options included). A mismatch
+ * sets standard_metadata.checksum_error: on a network port (outer header) Decap turns
+ * it into DROP_NET_BAD_CHECKSUM; on an access port (the customer's header) AccessIngress
+ * records it and Routing drops a routed packet with DROP_ROUTED_BAD_CHECKSUM (bridged
+ * frames pass as they are). The inner header after decapsulation is checked in Decap,
+ * apart from this bit, which cannot say which header failed. */
 control NveVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
     apply {
         verify_checksum(hdr.ipv4.isValid(),
