@@ -42,6 +42,8 @@ MAX_RECEIVE = 256 * 1024 * 1024  # as PI's server
 READ_CHUNK = 1024 * 1024  # bytes of entities per ReadResponse, far below gRPC's 4 MiB default
 _STATUS = {c.value[0]: c for c in grpc.StatusCode}
 _END = object()
+# A full idle-timeout pass over the large profile's 65,536 learned MACs in 16 ticks.
+IDLE_SWEEP_BUDGET = 4096
 
 
 def _abort(context: grpc.ServicerContext, exc: P4RuntimeError) -> None:
@@ -55,6 +57,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self._write_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self.digests = DigestManager(self._to_primaries, set())
+        # timed entries the idle-timeout sweep visits per table per tick (see _idle_tick)
+        self.idle_budget = IDLE_SWEEP_BUDGET
         switch.on_packet_in = self._packet_in
         switch.on_digest = self._digest
 
@@ -80,22 +84,32 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         if cfg is None:
             return
         self.digests.tick(cfg.state)
-        now = time.monotonic_ns()
+        self._idle_tick(cfg.state)
+
+    def _idle_tick(self, state: Any) -> None:
+        """Notify the primaries of entries gone idle, visiting a bounded slice of each table.
+
+        Only entries with an idle timeout are visited (each table keeps them in a set), at
+        most ``idle_budget`` per table per tick, round robin: a full pass over 65,536 entries
+        takes 16 ticks (0.8 s at the default 50 ms tick) instead of one long scan per tick.
+        The write lock is held so that no notification names an entry a Write has deleted,
+        or inserted and then rolled back, by the time the notification is queued.
+        """
         expired = []
-        for info in cfg.state.tables.values():
-            table = info.table
-            if not table.support_timeout:
-                continue
-            for e in table.entries():
-                if e.idle_timeout_ns and not e.idle_notified and now - e.last_hit_ns >= e.idle_timeout_ns:
-                    e.idle_notified = True
-                    te = p4r.TableEntry(table_id=table.id, match=encode_match(info, e.match), priority=e.priority,
-                                        idle_timeout_ns=e.idle_timeout_ns, controller_metadata=e.controller_metadata,
-                                        metadata=e.metadata)
-                    expired.append(te)
-        if expired:
-            note = p4r.IdleTimeoutNotification(table_entry=expired, timestamp=time.time_ns())
-            self._to_primaries(p4r.StreamMessageResponse(idle_timeout_notification=note))
+        with self._write_lock:
+            now = time.monotonic_ns()
+            for info in state.tables.values():
+                table = info.table
+                if not table.support_timeout or not table.timed_entries:
+                    continue
+                for e in table.idle_sweep(now, self.idle_budget).expired:
+                    expired.append(p4r.TableEntry(
+                        table_id=table.id, match=encode_match(info, e.match), priority=e.priority,
+                        idle_timeout_ns=e.idle_timeout_ns, controller_metadata=e.controller_metadata,
+                        metadata=e.metadata))
+            if expired:
+                note = p4r.IdleTimeoutNotification(table_entry=expired, timestamp=time.time_ns())
+                self._to_primaries(p4r.StreamMessageResponse(idle_timeout_notification=note))
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _check_device(self, device_id: int) -> None:

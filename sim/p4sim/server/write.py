@@ -126,7 +126,7 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
              entry.packets, entry.bytes, entry.meter.config if entry.meter else None)
     if new_action is not None:
         table.modify(match, te.priority, *new_action)
-        entry.idle_timeout_ns = te.idle_timeout_ns
+        table.set_idle_timeout(entry, te.idle_timeout_ns)
         entry.controller_metadata = te.controller_metadata
         entry.metadata = te.metadata
         entry.idle_notified = False
@@ -135,7 +135,8 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
 
     def undo() -> None:
         table.modify(match, te.priority, saved[0], saved[1])
-        entry.idle_timeout_ns, entry.controller_metadata, entry.metadata = saved[2], saved[3], saved[4]
+        table.set_idle_timeout(entry, saved[2])
+        entry.controller_metadata, entry.metadata = saved[3], saved[4]
         entry.packets, entry.bytes = saved[5], saved[6]
         if entry.meter is not None:
             entry.meter.configure(saved[7], time.monotonic_ns())

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
+from p4sim.state.idle import IdleSet, SweepResult
 from p4sim.state.meters import MeterCell
 
 
@@ -170,6 +171,8 @@ class Table:
         self.has_direct_counter = False
         self.direct_meter_spec: object | None = None  # MeterSpec when the table has a direct meter
         self._entries: dict[tuple[MatchKey, int], TableEntry] = {}
+        # the entries with an idle timeout (support_timeout tables only): what the sweep visits
+        self._idle = IdleSet()
         self._lock = threading.Lock()
 
     # -- control plane ------------------------------------------------------------------------
@@ -195,6 +198,8 @@ class Table:
                 entry.meter = MeterCell(self.direct_meter_spec)  # type: ignore[arg-type]
             self._entries[ident] = entry
             self._index_add(entry)
+            if entry.idle_timeout_ns > 0 and self.support_timeout:
+                self._idle.add(entry)
 
     def modify(self, match: MatchKey, priority: int, action_id: int, params: tuple[int, ...]) -> TableEntry:
         with self._lock:
@@ -211,6 +216,7 @@ class Table:
             if entry is None:
                 raise TableError(NOT_FOUND, f"table {self.name}: no such entry")
             self._index_remove(entry)
+            self._idle.discard(entry)
             return entry
 
     def clear(self) -> None:
@@ -218,6 +224,35 @@ class Table:
             for entry in list(self._entries.values()):
                 self._index_remove(entry)
             self._entries.clear()
+            self._idle.clear()
+
+    # -- idle timeout -------------------------------------------------------------------------
+    def set_idle_timeout(self, entry: TableEntry, idle_timeout_ns: int) -> None:
+        """Change an installed entry's idle timeout; the sweep only sees entries set this way.
+
+        Writing ``entry.idle_timeout_ns`` directly after the insert would leave the sweep's
+        set stale, so the control plane goes through here.
+        """
+        with self._lock:
+            entry.idle_timeout_ns = idle_timeout_ns
+            if idle_timeout_ns > 0 and self.support_timeout and self._entries.get(entry.identity) is entry:
+                self._idle.add(entry)
+            else:
+                self._idle.discard(entry)
+
+    @property
+    def timed_entries(self) -> int:
+        """How many entries the idle-timeout sweep tracks (those with ``idle_timeout_ns > 0``)."""
+        return len(self._idle)
+
+    def idle_sweep(self, now_ns: int, budget: int) -> SweepResult:
+        """Visit up to ``budget`` timed entries (round robin); return those that just went idle.
+
+        Each returned entry is marked ``idle_notified``, so it is returned once per idle period.
+        Runs under the table lock, so an entry deleted before the sweep is never returned.
+        """
+        with self._lock:
+            return self._idle.sweep(now_ns, budget)
 
     def set_default(self, action_id: int, params: tuple[int, ...]) -> None:
         self.default_result = (action_id, params, None)
