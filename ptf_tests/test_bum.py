@@ -8,6 +8,8 @@ copies to exactly the right ports; split horizon for frames from the network.
 from __future__ import annotations
 
 import pytest
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Ether
 
 from nve_ptf import entries as E
 from nve_ptf import topo as T
@@ -113,3 +115,84 @@ def test_drop_replica_unknown(case: Case) -> None:
     case.install(E.flood_groups(T.VSI_A1, [1, 3], [(5, 9)]))
     f = customer("l2", T.H1, BCAST)
     expect_forward(case, 1, f, {3: f}, drops={Drop.REPLICA_UNKNOWN: 1, Drop.PRUNE_INGRESS_PORT: 1})
+
+
+# -- remote NVEs over IPv6 (NveEgress.replica.replica_v6) -------------------------------------
+
+def _mixed(case: Case, *, v6_flow_id: bool = True) -> None:
+    """A1 on ports 1 (untagged), 2 (VLAN 100) and 3 (untagged); remote NVE B over IPv4
+    (tunnel 1, via port 5) and remote NVE B' over IPv6 (tunnel 2, via port 6), N-way unicast."""
+    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1),
+                 E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100), E.attach(3, T.VSI_A1),
+                 E.my_pa(T.PA4), E.my_pa(T.PA6),
+                 E.peer(T.VSID_A1, T.REMOTE4, 1), E.peer(T.VSID_A1, T.REMOTE6, 2),
+                 E.flood_groups(T.VSI_A1, [1, 2, 3], [(5, 1), (6, 2)]),
+                 E.replica(1, T.PA4, T.REMOTE4, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5]),
+                 E.replica(2, T.PA6, T.REMOTE6, flow_id=v6_flow_id, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6]))
+
+
+def _outer_v6_fields(pkt: object, frame: object) -> None:
+    """The expected IPv6 copy states what docs/pipeline.md prescribes, whatever scapy fills in."""
+    outer = Ether(bytes(pkt))[IPv6]
+    assert outer.nh == 47
+    assert outer.plen == len(bytes(frame)) + 8
+    assert outer.fl == 0
+
+
+@pytest.mark.parametrize("inner", ["v4", "v6", "l2"])
+def test_n_way_unicast_to_an_ipv6_remote_nve(case: Case, inner: str) -> None:
+    """One copy per other local port, one NVGRE-over-IPv4 copy and one NVGRE-over-IPv6 copy
+    (next header 47, payload length = frame + 8, hop limit 64, traffic class = customer
+    DSCP and ECN, RFC 6040 normal mode; key = VSID << 8 | FlowID)."""
+    _mixed(case)
+    src, dst = {"v4": ("10.1.0.5", "10.1.0.255"), "v6": ("fd00:1::5", "ff02::1"), "l2": (None, None)}[inner]
+    f = customer(inner, T.H1, BCAST, src, dst, tos=(26 << 2) | 1)
+    dscp, ecn = (26, 1) if inner != "l2" else (0, 0)
+    to_b = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC,
+                 dmac=T.ROUTER_MAC[5], dscp=dscp, ecn=ecn)
+    to_b6 = nvgre(f, src_pa=T.PA6, dst_pa=T.REMOTE6, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC,
+                  dmac=T.ROUTER_MAC[6], dscp=dscp, ecn=ecn)
+    _outer_v6_fields(to_b6, f)
+    assert Ether(bytes(to_b6))[IPv6].hlim == 64 and Ether(bytes(to_b6))[IPv6].tc == (dscp << 2) | ecn
+    expect_forward(case, 1, f, {2: tagged(f, 100), 3: f, 5: to_b, 6: to_b6}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+def test_ipv6_replica_without_flow_id_and_configured_outer_header(case: Case) -> None:
+    """A replica with flow_id 0 sends FlowID 0; encap.config's hop limit and pipe DSCP apply
+    to the IPv6 copy, the customer's ECN is still copied."""
+    _mixed(case, v6_flow_id=False)
+    case.install(E.encap_config(ttl=9, dscp_pipe=True, dscp=46))
+    f = customer("v6", T.H2, BCAST, "fd00:1::6", "ff02::1", tos=(8 << 2) | 2)
+    assert flow_id(f) != 0
+    to_b = nvgre(f, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC,
+                 dmac=T.ROUTER_MAC[5], ttl=9, dscp=46, ecn=2)
+    to_b6 = nvgre(f, src_pa=T.PA6, dst_pa=T.REMOTE6, vsid=T.VSID_A1, flow=0, smac=T.NVE_MAC,
+                  dmac=T.ROUTER_MAC[6], ttl=9, dscp=46, ecn=2)
+    _outer_v6_fields(to_b6, f)
+    assert Ether(bytes(to_b6))[IPv6].hlim == 9 and Ether(bytes(to_b6))[IPv6].tc == (46 << 2) | 2
+    expect_forward(case, 2, tagged(f, 100), {1: f, 3: f, 5: to_b, 6: to_b6}, drops={Drop.PRUNE_INGRESS_PORT: 1})
+
+
+@pytest.mark.parametrize("outer", ["v4", "v6"])
+def test_split_horizon_with_an_ipv6_remote_nve(case: Case, outer: str) -> None:
+    """A broadcast decapsulated from either remote NVE reaches the local ports only: no copy
+    goes to the IPv6 replica (nor the IPv4 one)."""
+    _mixed(case)
+    f = customer("v4", T.HR1, BCAST, "10.1.0.9", "10.1.0.255")
+    if outer == "v4":
+        port, pkt = 5, nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    else:
+        port, pkt = 6, nvgre(f, src_pa=T.REMOTE6, dst_pa=T.PA6, vsid=T.VSID_A1, smac=T.ROUTER_MAC[6], dmac=T.NVE_MAC)
+    expect_forward(case, port, pkt, {1: f, 2: tagged(f, 100), 3: f})
+
+
+def test_drop_egress_split_horizon_ipv6_replica(case: Case) -> None:
+    """Even if the local-only group wrongly holds the IPv6 replica, egress refuses to re-encapsulate."""
+    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(3, T.VSI_A1),
+                 E.my_pa(T.PA6), E.peer(T.VSID_A1, T.REMOTE6, 2),
+                 E.MulticastGroup(T.VSI_A1, ((1, 0), (3, 0), (6, 2))),
+                 E.MulticastGroup(E.LOCAL_ONLY | T.VSI_A1, ((1, 0), (3, 0), (6, 2))),
+                 E.replica(2, T.PA6, T.REMOTE6, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[6]))
+    f = customer("v4", T.HR1, BCAST, "10.1.0.9", "10.1.0.255")
+    pkt = nvgre(f, src_pa=T.REMOTE6, dst_pa=T.PA6, vsid=T.VSID_A1, smac=T.ROUTER_MAC[6], dmac=T.NVE_MAC)
+    expect_forward(case, 6, pkt, {1: f, 3: f}, drops={Drop.EGRESS_SPLIT_HORIZON: 1})
