@@ -18,6 +18,13 @@ from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subn
 RESERVED_LOW_MAX = 0x000FFF
 RESERVED_VENDOR = 0xFFFFFF
 
+# A customer IPv6 packet of the IPv6 minimum link MTU (RFC 8200 §5) in NVGRE: inner
+# Ethernet header (untagged, as encapsulated) + GRE with key + the outer IP header.
+IPV6_MIN_MTU = 1280
+INNER_ETHERNET = 14
+GRE_WITH_KEY = 8
+OUTER_IP_HEADER = {4: 20, 6: 40}
+
 
 def vsid_text(vsid: int) -> str:
     return f"0x{vsid:06X}"
@@ -87,6 +94,7 @@ def validate_overlay(overlay: Overlay) -> list[Problem]:
     _check_endpoints(c, overlay, idx, port_vlan)
     _check_remote_nves(c, overlay, idx)
     _check_routes(c, overlay, idx)
+    _check_underlay_mtu(c, overlay, idx)
     return c.problems
 
 
@@ -346,3 +354,38 @@ def _find_ca(o: Overlay, idx: OverlayIndex, tenant: Tenant, ca: object) -> Endpo
         if ep.vsid in vsids and (ep.ipv4 == ca or ep.ipv6 == ca):
             return ep
     return None
+
+
+def _check_underlay_mtu(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
+    """RFC 7637 §4.4: the underlay must carry the encapsulated frame, and IPv6 customers
+    are promised 1280-byte packets (RFC 8200 §5), which the NVE must not fragment. Only
+    switches that carry IPv6 customer traffic are held to it."""
+    for i, sw in enumerate(o.switches):
+        if not _carries_ipv6_customers(o, idx, sw):
+            continue
+        family = max(pa.version for pa in sw.local_pas)  # the largest outer header this switch may write
+        needed = IPV6_MIN_MTU + INNER_ETHERNET + GRE_WITH_KEY + OUTER_IP_HEADER[family]
+        for j, port in enumerate(sw.ports):
+            if port.role == "network" and port.mtu < needed:
+                c.add(("switches", i, "ports", j, "mtu"),
+                      f"{port.mtu} cannot carry a {IPV6_MIN_MTU}-byte IPv6 customer packet in NVGRE over "
+                      f"IPv{family} (needs >= {needed}; RFC 7637 §4.4, RFC 8200 §5)")
+
+
+def switch_vsids(o: Overlay, idx: OverlayIndex, sw: Switch) -> set[int]:
+    """The subnets installed on a switch: every subnet of every tenant with a subnet bound
+    here (by a port binding or a local endpoint), as the compiler installs them, since
+    routing may lead to any of them."""
+    local = {b.vsid for p in sw.ports for b in p.bindings}
+    local |= {ep.vsid for ep in o.endpoints
+              if isinstance(ep.attachment, LocalAttachment) and ep.attachment.switch == sw.name}
+    tenants = {idx.subnets[v][2].name for v in local if v in idx.subnets}
+    return {v for v, (_, _, t) in idx.subnets.items() if t.name in tenants}
+
+
+def _carries_ipv6_customers(o: Overlay, idx: OverlayIndex, sw: Switch) -> bool:
+    vsids = switch_vsids(o, idx, sw)
+    if any(sub.gateway is not None and sub.gateway.ipv6 is not None
+           for v, (_, sub, _) in idx.subnets.items() if v in vsids):
+        return True
+    return any(ep.ipv6 is not None and ep.vsid in vsids for ep in o.endpoints)

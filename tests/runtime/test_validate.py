@@ -322,3 +322,34 @@ def test_one_vsid_two_tags_on_a_port():
         d["endpoints"].append({"name": "c", "vsid": 0x1001, "mac": "52:54:00:00:00:03",
                                "attachment": {"switch": "tor1", "port": 1, "vlan": 11}})
     assert_one(mutate(fn), "endpoints[3].attachment.vlan", "VSID 0x001001 is already VLAN 10 on tor1 port 1")
+
+
+@pytest.mark.parametrize(("pas", "mtu", "needed", "family"), [
+    (["10.0.0.1"], 1321, 1322, 4),
+    (["10.0.0.1", "2001:db8::1"], 1341, 1342, 6),
+])
+def test_underlay_mtu_too_small_for_ipv6_customers(pas, mtu, needed, family):
+    """tor1 carries subnet web (IPv6 gateway): its network port must take 1280 + 14 + 8 + outer header."""
+    def fn(d):
+        d["switches"][0]["local_pas"] = pas
+        d["switches"][0]["ports"][2]["mtu"] = mtu
+    probs = mutate(fn)
+    assert probs == [f"switches[0].ports[2].mtu: {mtu} cannot carry a 1280-byte IPv6 customer packet in NVGRE over "
+                     f"IPv{family} (needs >= {needed}; RFC 7637 §4.4, RFC 8200 §5)"]
+
+    def exact(d):
+        fn(d)
+        d["switches"][0]["ports"][2]["mtu"] = needed
+    assert mutate(exact) == []
+
+
+def test_underlay_mtu_not_checked_for_an_ipv4_only_overlay():
+    """Without an IPv6 gateway or CA in tor1's subnets, a small underlay MTU is the operator's choice."""
+    def fn(d):
+        d["switches"][0]["local_pas"] = ["10.0.0.1", "2001:db8::1"]
+        d["switches"][0]["ports"][2]["mtu"] = 1300
+        del d["tenants"][0]["subnets"][0]["gateway"]["ipv6"]
+        del d["endpoints"][0]["ipv6"]
+    assert mutate(fn) == []
+    # an access port's MTU is not the underlay's, whatever the overlay carries
+    assert mutate(lambda d: d["switches"][0]["ports"][0].update(mtu=1300)) == []
