@@ -14,7 +14,6 @@ could not keep up). For scale: a default build of bmv2's simple_switch forwards 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import GRE, Ether
 
-from bench._p4sim import quick
+from bench._p4sim import proc_stats, quick
 from nve_ptf.netns import TestNetwork, can_create_interfaces
 from nve_ptf.targets import compile_pipeline, start_switch
 
@@ -160,7 +159,7 @@ def main() -> None:
             def is_customer(data: bytes) -> bool:
                 return data == bytes(Ether(nvgre_frame())[GRE].payload)
 
-            cpu0 = _cpu(switch.proc.pid)
+            cpu0 = proc_stats(switch.proc.pid).cpu_s
             for name, tx, rx, frame, check in (("encap", access, network, customer_frame(), is_nvgre),
                                                ("decap", network, access, nvgre_frame(), is_customer)):
                 got, pps, ok = measure(tx, rx, frame, count, check)
@@ -169,16 +168,11 @@ def main() -> None:
                     continue
                 print(f"  {name}: {pps:,.0f} packets/s forwarded between veths "
                       f"({got:,} of {count:,} frames out, {count - got:,} lost; every frame correct)")
-            cpu = _cpu(switch.proc.pid) - cpu0
+            cpu = proc_stats(switch.proc.pid).cpu_s - cpu0
             print(f"  p4sim CPU time for {2 * count:,} offered frames: {cpu:.1f} s "
                   f"({cpu / (2 * count) * 1e6:.0f} us per frame)")
         finally:
             switch.stop()
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

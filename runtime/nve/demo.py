@@ -47,22 +47,6 @@ def _bin(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
-def _wait_listening(addr: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    import socket
-
-    host, port = addr.rsplit(":", 1)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"p4sim for {addr} exited ({proc.returncode}): {log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection((host, int(port)), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"p4sim did not listen on {addr} within {timeout:.0f} s")
-
-
 def _ping(ns: str, target: str, count: int = 3) -> bool:
     six = ipaddress.ip_address(target).version == 6
     cmd = ["ip", "netns", "exec", ns, "ping", *(["-6"] if six else []), "-c", str(count), "-i", "0.2", "-W", "1", target]
@@ -148,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     overlay = loaded.overlay
 
     from nve.demo_topology import build  # after the checks: it imports the harness
+    from nve_ptf.targets import wait_for_port
 
     log_dir = REPO / "out" / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--", "--grpc-server-addr", sw.address, "--cpu-port", str(sw.cpu_port)]
             with open(log, "wb") as fh:
                 procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT))
-            _wait_listening(sw.address, procs[-1], log)
+            host, port = sw.address.rsplit(":", 1)
+            try:
+                wait_for_port(host, int(port), procs[-1])
+            except RuntimeError as exc:
+                raise RuntimeError(f"{sw.name}: {exc}; log:\n{log.read_text(errors='replace')[-2000:]}") from None
             print(f"      {sw.name}: P4Runtime on {sw.address}, ports {[p for p, _ in topo.switch_ports[sw.name]]}")
         print("[3/4] applying the overlay with the controller")
         apply = subprocess.run([_bin("nve"), "apply", args.overlay], capture_output=True, text=True)
