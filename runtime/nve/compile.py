@@ -17,8 +17,8 @@ from nve import contract as C
 from nve.entities import (CloneSession, DigestConfig, Entity, Exact, MeterConfig, MulticastGroup, TableEntry, lpm,
                           make_match, make_params)
 from nve.loader import ConfigPath, Problem
-from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
-from nve.validate import OverlayIndex, vsid_text
+from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
+from nve.validate import OverlayIndex
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -248,12 +248,14 @@ class _SwitchCompiler:
         for le, host in learned_here:
             if host.name != sw.name:
                 remotes[le.vsid][host.name] = host
-        for other in self.o.switches:
-            if other.name == sw.name:
-                continue
-            other_vsids = {b.vsid for p in other.ports for b in p.bindings}
-            other_vsids |= {ep.vsid for ep, h in endpoints if h.name == other.name}
-            for v in other_vsids & set(vsi):
+        # The VSIDs each other switch serves (port bindings and attached endpoints), once.
+        others = [o for o in self.o.switches if o.name != sw.name]
+        served: dict[str, set[int]] = {o.name: {b.vsid for p in o.ports for b in p.bindings} for o in others}
+        for ep, h in endpoints:
+            if h.name in served:
+                served[h.name].add(ep.vsid)
+        for other in others:
+            for v in served[other.name] & set(vsi):
                 remotes[v].setdefault(other.name, _Host(other.name, tuple(other.local_pas), True, True))
         for nve in self.o.remote_nves:
             for v in nve.vsids:
@@ -264,12 +266,8 @@ class _SwitchCompiler:
         # NVEs, plus, for a routed subnet, every other switch of the tenant, because that
         # switch routes its own subnets' traffic into this one and encapsulates it there.
         peers: dict[int, dict[str, _Host]] = {v: dict(h) for v, h in remotes.items()}
-        for other in self.o.switches:
-            if other.name == sw.name:
-                continue
-            other_vsids = {b.vsid for p in other.ports for b in p.bindings}
-            other_vsids |= {ep.vsid for ep, h in endpoints if h.name == other.name}
-            other_tenants = {self.idx.subnets[v][2].name for v in other_vsids if v in self.idx.subnets}
+        for other in others:
+            other_tenants = {self.idx.subnets[v][2].name for v in served[other.name] if v in self.idx.subnets}
             for v in vsi:
                 _, sub, tenant = self.idx.subnets[v]
                 if sub.gateway is not None and tenant.name in other_tenants:
