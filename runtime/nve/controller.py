@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Sequence
 
 from nve import contract as C
@@ -26,7 +25,6 @@ from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
 from nve.codec import canonical_names
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import SwitchSession
-from nve.switch import SwitchError
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")

@@ -17,9 +17,9 @@ from finsy.proto import p4r
 
 from nve.codec import canonical_names, decode, encode, encode_key
 from nve.diff import Change, Plan, diff
-from nve.entities import DigestConfig, Entity, MeterConfig, TableEntry
+from nve.entities import Entity, MeterConfig, TableEntry
 from nve.p4info import P4Index
-from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, UpdateError, WriteResult
+from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, WriteResult
 
 _OPS = {"insert": INSERT, "modify": MODIFY, "delete": DELETE}
 

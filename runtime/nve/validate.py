@@ -8,7 +8,6 @@ an operator fixing a file wants the whole list.
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 

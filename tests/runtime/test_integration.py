@@ -13,15 +13,13 @@ import pytest
 import yaml
 
 from nve import contract as C
-from nve.codec import canonical_names
-from nve.compile import LearnedEndpoint, is_local_attachment
+from nve.compile import LearnedEndpoint
 from nve.controller import Controller
-from nve.diff import diff
 from nve.entities import Exact, TableEntry
 from nve.events import EventHandler
 from nve.loader import load_overlay
 from nve.p4info import P4Index, load_p4info
-from nve.reconcile import read_cells, read_installed
+from nve.reconcile import read_installed
 from nve.switch import SwitchClient
 
 from tests.runtime.p4sim_fixture import P4simProcess, compile_pipeline, overlay_text

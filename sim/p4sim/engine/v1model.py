@@ -191,7 +191,6 @@ class V1ModelGen(CodeGen):
 
     def _emit_header(self, path: tuple[str, ...]) -> None:
         hs = self.st.header(path)
-        total = hs.type.bit_width
         with self.em.block(f"if {hs.valid}:"):
             if hs.vlen is None:
                 cs = layout.chunks(hs.fields)
@@ -211,7 +210,6 @@ class V1ModelGen(CodeGen):
                             values.append(f"({v} & {mask(8 * size)})")
                 fn = self.bind_struct(layout.struct_format(cs), "pack")
                 self.em.line(f"_parts.append({fn}({', '.join(values)}))")
-                del total
             else:
                 self.em.line("_acc = 0")
                 self.em.line("_bits = 0")

@@ -205,7 +205,7 @@ def parse(source: PreprocessedSource) -> Tree:
         loc = source.location(e.line, e.column)
         ch = source.text.splitlines()[e.line - 1][e.column - 1:e.column] if e.line else "?"
         raise CompileError.at(f"syntax error: unexpected character {ch!r}", loc) from None
-    except UnexpectedEOF as e:
+    except UnexpectedEOF:
         lines = source.text.rstrip("\n").split("\n")
         loc = source.location(len(lines), len(lines[-1]) + 1)
         raise CompileError.at("syntax error: unexpected end of input", loc) from None

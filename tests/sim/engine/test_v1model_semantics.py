@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import zlib
 
-import pytest
 
 from nvgre_support import add_entry, clone_session, compile_text, crc16_arc, load
 from v1_template import program

@@ -6,11 +6,10 @@ import pytest
 from finsy.proto import p4i
 from google.protobuf import text_format
 
-from p4sim.compiler import compile_source
 from p4sim.errors import CompileError
 from p4sim.p4info import write_p4info
 
-from frontend.snippets import compile_ingress, ingress_program
+from frontend.snippets import compile_ingress
 
 
 def oaat(name: str) -> int:

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from finsy.proto import p4r
 from p4sim_switch_support import (
-    A_DEFONLY, A_DROP, A_FWD, A_NOACTION, C_PORTS, D_LEARN, DC_EXACT, M_RATE, R_SEEN, T_CONST, T_EXACT,
+    A_DEFONLY, A_DROP, A_FWD, A_NOACTION, C_PORTS, D_LEARN, M_RATE, R_SEEN, T_CONST, T_EXACT,
     T_KEYLESS, T_LPM, T_TERN, Client, device_config, exact_entry, fake_compiler, lpm_entry, sample_p4info,
     update, write_errors,
 )
