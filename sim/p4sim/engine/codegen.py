@@ -941,9 +941,13 @@ class CodeGen:
         if not keys:
             lookup = f"{T}.default_result"
         elif type(table) is ExactTable and isinstance(getattr(table, "_results", None), dict):
-            # the exact index dict is mutated in place (never replaced), so it can be bound once
+            # the exact index dict is mutated in place (never replaced), so it can be bound
+            # once; its keys are the key values packed into one int (ExactTable.pack_key)
             d = self.bind(table._results, "exact")  # noqa: SLF001
-            lookup = f"{d}.get({key}) or {T}.default_result"
+            packed = kv[0]
+            for v, w in zip(kv[1:], table.key_widths[1:]):
+                packed = f"(({packed}) << {w}) | {v}"
+            lookup = f"{d}.get({packed}) or {T}.default_result"
         else:
             lookup = f"{T}.lookup({key})"
         pv = f"_p{n}"

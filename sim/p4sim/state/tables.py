@@ -281,22 +281,38 @@ class Table:
 
 
 class ExactTable(Table):
-    """All fields exact: one dict from the key tuple to the result."""
+    """All fields exact: one dict from the packed key to the result.
+
+    The key's fields are packed into one int, first field most significant, each field
+    ``bitwidth`` bits (``pack_key``): an int hashes and compares faster than a tuple of ints
+    and needs no tuple built per packet, which the engine's generated lookups rely on (they
+    emit the same packing as an expression over the key values).  Key values are always
+    within their field's width (the Write path and the engine both mask), so the packing
+    is one-to-one.
+    """
 
     kind = "exact"
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self._results: dict[tuple[int, ...], Result] = {}
+        self._results: dict[int, Result] = {}
+        self.key_widths: tuple[int, ...] = tuple(f.bitwidth for f in self.fields)
+
+    def pack_key(self, key: tuple[int, ...]) -> int:
+        """The dict key of a match key tuple (see the class docstring)."""
+        acc = 0
+        for value, width in zip(key, self.key_widths):
+            acc = (acc << width) | value
+        return acc
 
     def lookup(self, key: tuple[int, ...]) -> Result:
-        return self._results.get(key) or self.default_result
+        return self._results.get(self.pack_key(key)) or self.default_result
 
     def _index_add(self, entry: TableEntry) -> None:
-        self._results[entry.match] = entry.result  # type: ignore[index]
+        self._results[self.pack_key(entry.match)] = entry.result  # type: ignore[arg-type]
 
     def _index_remove(self, entry: TableEntry) -> None:
-        self._results.pop(entry.match, None)  # type: ignore[arg-type]
+        self._results.pop(self.pack_key(entry.match), None)  # type: ignore[arg-type]
 
 
 class LpmTable(Table):

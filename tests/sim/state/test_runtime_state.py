@@ -93,6 +93,21 @@ def test_lpm_matches_a_brute_force_reference():
         assert (got[1][0] if got[2] is not None else None) == want
 
 
+def test_exact_multi_field_keys_never_collide():
+    """Exact entries are indexed by the match packed into one int: each field must get its
+    own width, or keys such as (1, 0x02) and (0, 0x12) below would share a slot."""
+    t = make_table(1, "t", (FieldSpec(1, "a", 4, MatchKind.EXACT), FieldSpec(2, "b", 8, MatchKind.EXACT),
+                            FieldSpec(3, "c", 1, MatchKind.EXACT)), 100, default_action=(9, ()))
+    keys = [(1, 0x02, 0), (0, 0x12, 0), (0, 0x21, 0), (0, 0x01, 1), (0, 0x02, 1), (15, 255, 1), (0, 0, 0)]
+    for n, k in enumerate(keys):
+        t.insert(TableEntry(k, 1, (n,)))
+    for n, k in enumerate(keys):
+        assert t.lookup(k)[1] == (n,)
+    assert t.lookup((1, 0x02, 1))[2] is None
+    t.delete((0, 0x12, 0))
+    assert t.lookup((0, 0x12, 0))[2] is None and t.lookup((1, 0x02, 0))[1] == (0,)
+
+
 def test_ternary_priority_range_optional(state):  # type: ignore[no-untyped-def]
     t = state.table("ingress.t_tern")
     low = TableEntry(((0, 0), (0, 0xFFFF), (0, 0)), A_DROP, (), 1)
