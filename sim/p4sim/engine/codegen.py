@@ -1001,9 +1001,9 @@ class CodeGen:
             bound = list(zip(directional, args))
         else:
             bound = list(zip(params, args))
-        for p, arg in bound:
-            self.bind_arg(p, arg, inner, env)
+        copy_out = self.bind_args(bound, inner, env, copy_in_aggregates=True)
         self.wrapped_body(action.body, inner)
+        self.emit_copy_out(copy_out)
 
     def bind_arg(self, p: I.Var, arg: I.Argument, target: Env, env: Env) -> None:
         """Bind parameter ``p`` in ``target`` to ``arg`` evaluated in ``env``: lvalue paths
@@ -1042,14 +1042,70 @@ class CodeGen:
             self.stmts([x for x in body if not isinstance(x, I.Return)], env)
             self._loop_stack.pop()
 
+    def bind_args(self, bound: list[tuple[I.Var, I.Argument]], target: Env, env: Env, *,
+                  copy_in_aggregates: bool) -> list[tuple[Path, Path]]:
+        """Bind a call's parameters; returns the (copy, argument) paths to copy out after the body.
+
+        P4 passes arguments by copy-in/copy-out (spec, "Calling convention"). Binding an lvalue
+        argument's storage directly (aliasing) gives the same result, and costs nothing, unless
+        the body can reach one location through two names: two path arguments that overlap
+        (``swap(x, x)``, ``f(hdr.h, hdr.h.f)``), or an aggregate ``in`` argument of an action,
+        whose body may write the argument's storage through the enclosing control's names.
+        Those parameters get storage of their own: copied in at the call (an ``out`` parameter
+        starts as 0 / invalid, as uninitialised storage does in bmv2), and ``out``/``inout``
+        ones copied back, left to right, after the body."""
+        paths: dict[I.Var, Path] = {}
+        for p, arg in bound:
+            direction = p.direction or arg.direction
+            if isinstance(arg.expr, I.DontCare):
+                continue
+            if direction in ("out", "inout") or _aggregate(p.type):
+                path = self.path_of(arg.expr, env)
+                if path is not None:
+                    paths[p] = path
+        copied: set[I.Var] = set()
+        items = list(paths.items())
+        for i, (p, a) in enumerate(items):
+            for q, b in items[i + 1:]:
+                if a[:len(b)] == b or b[:len(a)] == a:
+                    copied.update((p, q))
+            if copy_in_aggregates and _aggregate(p.type) and (p.direction or "in") == "in":
+                copied.add(p)
+        copy_out: list[tuple[Path, Path]] = []
+        for p, arg in bound:
+            if p not in copied:
+                self.bind_arg(p, arg, target, env)
+                continue
+            mine = ("$copy", p.uid)
+            if not any(True for _ in self.st.leaves(mine)):
+                self.st.declare(mine, p.type)
+            direction = p.direction or arg.direction
+            src, dst = list(self.st.leaves(paths[p])), list(self.st.leaves(mine))
+            if len(src) != len(dst):
+                raise EngineError(f"{_loc(arg.expr)}: argument and parameter {p.name} differ in shape")
+            for d, s_ in zip(dst, src):
+                if direction == "out":
+                    self.em.line(f"{d.name} = {'False' if d.kind == 'valid' else '0'}")
+                else:
+                    self.em.line(f"{d.name} = {s_.name}")
+            target[p] = Binding(path=mine)
+            if direction in ("out", "inout"):
+                copy_out.append((mine, paths[p]))
+        return copy_out
+
+    def emit_copy_out(self, copy_out: list[tuple[Path, Path]]) -> None:
+        for mine, theirs in copy_out:
+            for d, s_ in zip(self.st.leaves(theirs), self.st.leaves(mine)):
+                self.em.line(f"{d.name} = {s_.name}")
+
     def inline_control(self, control: I.Control, args: list[I.Argument], env: Env) -> None:
         inner: Env = {}
-        for p, arg in zip(control.params, args):
-            self.bind_arg(p, arg, inner, env)
+        copy_out = self.bind_args(list(zip(control.params, args)), inner, env, copy_in_aggregates=False)
         # keep bindings of enclosing scopes for nothing else: a control only sees its params
         if self.trace:
             self.em.line(f"_tr('Control ' + {control.instance_name!r})")
         self.control_body(control, inner)
+        self.emit_copy_out(copy_out)
 
     def control_body(self, control: I.Control, env: Env) -> None:
         for decl in control.locals:
