@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 from ..switch import DEFAULT_DROP_PORT, Result
 from . import algorithms
 from .errors import EngineError
+from .reentry import MAX_PASSES, RESUBMIT
 from .v1model import generate
 
 log = logging.getLogger("p4sim.engine")
@@ -42,7 +43,7 @@ class V1ModelPipeline:
     """A compiled v1model program bound to one RuntimeState (see p4sim.switch.Pipeline)."""
 
     def __init__(self, program: Any, state: Any, *, drop_port: int = DEFAULT_DROP_PORT,
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, max_passes: int = MAX_PASSES) -> None:
         self.program = program
         self.ir = getattr(program, "ir", program)
         self.state = state
@@ -55,6 +56,13 @@ class V1ModelPipeline:
         self.source = gen.source
         self._fast = self._compile(gen, "fast")
         self._traced: Optional[Callable[..., None]] = None
+        # resubmit/recirculate: ingress passes allowed per received frame, and the re-entry
+        # requests dropped because a frame reached that many
+        self.max_passes = max(1, max_passes)
+        self.pass_limit_drops = 0
+        if gen.reentry:
+            # only programs that resubmit or recirculate pay for the re-entry loop
+            self.process = self._process_reentrant  # type: ignore[method-assign]
 
     # -- compilation ---------------------------------------------------------------------------
     def _globals(self) -> dict[str, Any]:
@@ -108,6 +116,49 @@ class V1ModelPipeline:
         else:
             self._fast(port & 0x1FF, data, out, digests)
         return Result(out, [], digests)
+
+    def _process_reentrant(self, port: int, data: bytes) -> Result:
+        """``process`` for a program that resubmits or recirculates: the frame's first pass,
+        then every re-entry request in the order made (bmv2 gives them priority over new
+        frames), until none is left or ``max_passes`` ingress passes have run."""
+        out: list[tuple[int, bytes]] = []
+        digests: list[tuple[int, tuple[int, ...]]] = []
+        again: list[tuple[bytes, tuple[int, int, tuple[int, ...]]]] = []
+        if type(data) is not bytes:
+            data = bytes(data)
+        port &= 0x1FF
+        traced = trace_log.isEnabledFor(logging.DEBUG)
+        if traced:
+            self._pkt_id = next(self._pkt_ids)
+            self._trace(f"Processing packet received on port {port}, {len(data)} bytes")
+            fn = self._traced_fn()
+        else:
+            fn = self._fast
+        fn(port, data, out, digests, again)
+        done = 0
+        while done < len(again):
+            if done + 1 >= self.max_passes:
+                self._pass_limit(len(again) - done, traced)
+                break
+            frame, request = again[done]
+            done += 1
+            if traced:
+                kind = "resubmitted" if request[0] == RESUBMIT else "recirculated"
+                self._trace(f"Processing {kind} packet, {len(frame)} bytes "
+                            f"(pass {done + 1} of at most {self.max_passes})")
+            fn(port, frame, out, digests, again, request)
+        return Result(out, [], digests)
+
+    def _pass_limit(self, dropped: int, traced: bool) -> None:
+        """Drop the re-entries beyond the pass limit: counted, logged once per pipeline (a
+        looping program would otherwise log every frame) and in the trace."""
+        if not self.pass_limit_drops:
+            log.warning("a frame reached %d ingress passes (resubmit/recirculate); further "
+                        "re-entries are dropped (counted in pass_limit_drops)", self.max_passes)
+        self.pass_limit_drops += dropped
+        if traced:
+            self._trace(f"Dropping {dropped} resubmitted/recirculated packet(s): "
+                        f"{self.max_passes} ingress passes reached")
 
     # -- runtime helpers used by the generated code ---------------------------------------------
     def _timestamp_us(self) -> int:

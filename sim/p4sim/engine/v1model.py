@@ -19,6 +19,8 @@ Each rule below cites where bmv2 implements it (p4lang/behavioral-model):
 * p4c (bmv2 back end) warns that an explicit ``transition reject`` is unsupported on v1model
   and compiles it as the end of parsing: parser_error stays as it is (NoError unless a
   ``verify`` failed); a select without a matching case sets NoMatch (p4c's HandleNoMatch).
+* resubmit (between learning and multicast) and recirculate (after the deparser): see
+  ``reentry.py``; a program that calls neither gets exactly the code it would without them.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .codegen import (
     PARSER_INVALID_ARGUMENT, REPLICATION, Binding, CodeGen, Emitter, Env, _loc, mask,
 )
 from .errors import EngineError
-from . import layout
+from . import layout, reentry
 from .storage import Storage
 
 MAX_COPIES_PER_PACKET = 4096
@@ -354,6 +356,20 @@ class V1ModelGen(CodeGen):
             return
         self._gen_state(states[target], states, index, env, stack)
 
+    # -- resubmit / recirculate (see reentry.py) ----------------------------------------------
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        # field list indexes of the program's resubmit / recirculate calls; both empty for
+        # a program that calls neither, which then gets no re-entry code at all
+        self.resubmit_lists: set[int] = set()
+        self.recirculate_lists: set[int] = set()
+
+    def st_ExternFunctionCall(self, s: I.ExternFunctionCall, env: Env) -> None:
+        if s.name in reentry.EXTERNS:
+            reentry.gen_call(self, s)
+            return
+        super().st_ExternFunctionCall(s, env)
+
 
 class _Cycle(Exception):
     """A parser state reached again on one path: the parser needs its dispatch loop."""
@@ -373,9 +389,10 @@ def _varbit_max(h: I.HeaderType) -> int:
 class GeneratedProgram:
     """The source of one program's packet function and the globals it runs with."""
 
-    def __init__(self, source: str, bindings: dict[str, Any]) -> None:
+    def __init__(self, source: str, bindings: dict[str, Any], reentry: bool = False) -> None:
         self.source = source
         self.bindings = bindings
+        self.reentry = reentry    # _process takes (_again, _re): see reentry.py
 
 
 def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -> GeneratedProgram:
@@ -491,6 +508,9 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         return bool(name) and re.search(rf"\b{name}\b", body_text) is not None
     if used(sm("ingress_global_timestamp")):
         em.line(f"{sm('ingress_global_timestamp')} = _ts()")
+    reenter = bool(g.resubmit_lists or g.recirculate_lists)
+    if reenter:
+        reentry.gen_prologue(em, g, sm, used(sm("ingress_global_timestamp")))
     for ln in parser_code.lines:
         em.lines.append(ln)
     if sm("parser_error"):
@@ -517,6 +537,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
             for k, (did, values) in enumerate(g.digest_sites, start=1):
                 with em.block(f"{'if' if k == 1 else 'elif'} _dg == {k}:"):
                     em.line(f"_digests.append(({did}, ({', '.join(values)},)))")
+    reentry.gen_resubmit(em, g, sm)
     mg, es = sm("mcast_grp"), sm("egress_spec")
     if mg:
         with em.block(f"if {mg}:"):
@@ -538,7 +559,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
             em.line(f"{it} = 0")
         em.line(f"_items.append(({es}, 0, None, {all_tuple} if _items else None, _d[_o:], _plen, _trunc))")
     if g.trace:
-        with em.block("if not _items:"):
+        with em.block("if not _items:" if not g.resubmit_lists else "if not _items and not _rs:"):
             em.line("_tr('Dropping packet at the end of ingress')")
     # ---- egress, once per copy
     with em.block("for _eport, _itype, _rid, _snap, _pl, _plen, _trunc in _items:"):
@@ -557,6 +578,8 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         if used(sm("egress_global_timestamp")):
             em.line(f"{sm('egress_global_timestamp')} = _ts()")
         em.line("_cl = 0")
+        if g.recirculate_lists:
+            em.line("_rc = 0")
         if g.trace:
             em.line("_tr('Pipeline egress: start, port %d, instance type %d' % (_eport, _itype))")
         if eg_exit:
@@ -577,6 +600,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         em.line("_parts = []")
         em.lines.extend("    " + ln for ln in dp_code.lines)
         em.line("_f = b''.join(_parts) + _pl")
+        reentry.gen_recirculate(em, g)
         with em.block("if _trunc and len(_f) > _trunc:"):
             em.line("_f = _f[:_trunc]")
         if g.trace:
@@ -592,10 +616,11 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     rp.lines.extend(parser_code.lines)
     rp.line(f"return ({', '.join(s.name for s in header_slots)},), _o")
 
-    src = ["def _process(_port, _d, _out, _digests):"]
+    src = ["def _process(_port, _d, _out, _digests, _again, _re=None):" if reenter else
+           "def _process(_port, _d, _out, _digests):"]
     src.extend(em.lines)
     src.append("")
     src.append("def _reparse(_d, _port):")
     src.extend(rp.lines)
     src.append("")
-    return GeneratedProgram("\n".join(src) + "\n", g.bindings)
+    return GeneratedProgram("\n".join(src) + "\n", g.bindings, reenter)

@@ -1404,8 +1404,7 @@ class Resolver:
                     "crc32", "crc16", "csum16", "identity", "xor16"):
                 raise self.error(f"hash algorithm {algo.member} is not supported by p4sim",
                                  node)
-        if fname in ("resubmit_preserving_field_list", "recirculate_preserving_field_list",
-                     "assume"):
+        if fname == "assume":
             raise self.error(f"{fname} is not supported by p4sim", node)
         return ir.ExternFunctionCall(loc, fname, bound, targs)
 
