@@ -22,6 +22,7 @@ from ..state import ExactTable
 from ..state import TableEntry as StateEntry
 from . import algorithms
 from .errors import EngineError
+from . import rawbytes
 from .storage import VALID, VLEN, Path, Storage
 
 # error codes are looked up by name in the program's error type
@@ -98,6 +99,8 @@ class CodeGen:
         self.clone_field_lists: set[int] = {0}
         self.has_exit = False
         self.uses_random = False
+        # extracted fixed-size headers by validity local (filled by the v1model parser)
+        self.raw_by_valid: dict[str, Any] = {}
         self._loop_stack: list[bool] = []   # True where a `break` leaves a return-wrapper
         self.poff: Optional[int] = None     # parse offset when known at compile time
         self._structs: dict[str, str] = {}
@@ -818,6 +821,7 @@ class CodeGen:
             if width % 16:
                 return None
             static_bits += width
+            raw = self._raw_csum_term(valid, run)
             words = []
             pos = 0
             for v, w in run:
@@ -835,7 +839,10 @@ class CodeGen:
                     words.append(part)
                     k += 1
                 pos = end
-            terms.append((valid, f"_cs += {' + '.join(words)}"))
+            if raw is not None:
+                terms.append((valid, f"_cs += ({raw[1]}) if {raw[0]} >= 0 else ({' + '.join(words)})"))
+            else:
+                terms.append((valid, f"_cs += {' + '.join(words)}"))
         if not terms:
             return "0"
         if len(terms) == 1 and terms[0][0] is None and terms[0][1].startswith("_cs += "):
@@ -850,6 +857,19 @@ class CodeGen:
             else:
                 self.em.line(stmt)
         return cs
+
+    def _raw_csum_term(self, valid: Optional[str], run: list[tuple[str, int]]) -> Optional[tuple[str, str]]:
+        """(offset local, term) when a csum16 run is an extracted header's fields that may
+        be summed from its received bytes (rawbytes.csum16_term), else None."""
+        rh = self.raw_by_valid.get(valid) if valid else None
+        if rh is None:
+            return None
+        hs = next((h for h in self.st.headers.values() if h.valid == valid), None)
+        if hs is None or hs.vlen is not None:
+            return None
+        layout_ = [(n, f.type.width or 0) for n, f in hs.fields]
+        term = rawbytes.csum16_term(rh, run, layout_)
+        return (rh.at, term) if term is not None else None
 
     def _algo_fn(self, algo: str) -> str:
         fns = {"crc16": "_crc16", "crc32": "_crc32", "csum16": "_csum16", "identity": "_identity"}

@@ -34,7 +34,7 @@ from .codegen import (
     PARSER_INVALID_ARGUMENT, REPLICATION, Binding, CodeGen, Emitter, Env, _loc, mask,
 )
 from .errors import EngineError
-from . import layout, reentry
+from . import layout, rawbytes, reentry
 from .storage import Storage
 
 MAX_COPIES_PER_PACKET = 4096
@@ -67,6 +67,7 @@ class V1ModelGen(CodeGen):
                 at = "_o"
             self._extract_fields(hs, at)
             em.line(f"{hs.valid} = True")
+            em.line(f"{self.raw_header(hs).at} = {at}")
             if off is not None:
                 self.poff = off + fixed
             else:
@@ -109,6 +110,15 @@ class V1ModelGen(CodeGen):
             after += w
         em.line(f"{hs.valid} = True")
         em.line(f"_o += {nbytes}")
+
+    def raw_header(self, hs: Any) -> rawbytes.RawHeader:
+        """The received-bytes bookkeeping of a fixed-size header the parser extracts."""
+        rh = self.raw_by_valid.get(hs.valid)
+        if rh is None:
+            rh = rawbytes.RawHeader(self.st.temp(f"{hs.valid}_at"), hs.fixed_bytes,
+                                    tuple(n for n, _ in hs.fields))
+            self.raw_by_valid[hs.valid] = rh
+        return rh
 
     def materialise(self) -> None:
         """Make `_o` hold the parse offset and continue with a run-time offset."""
@@ -193,7 +203,14 @@ class V1ModelGen(CodeGen):
 
     def _emit_header(self, path: tuple[str, ...]) -> None:
         hs = self.st.header(path)
+        rh = self.raw_by_valid.get(hs.valid)
         with self.em.block(f"if {hs.valid}:"):
+            if rh is not None:
+                # unwritten since extracted: the received bytes (see rawbytes.py)
+                with self.em.block(f"if {rh.at} >= 0:"):
+                    self.em.line(f"_parts.append(_d[{rh.at}:{rh.at} + {rh.size}])")
+                self.em.line("else:")
+                self.em.level += 1
             if hs.vlen is None:
                 cs = layout.chunks(hs.fields)
                 values = []
@@ -224,6 +241,8 @@ class V1ModelGen(CodeGen):
                         self.em.line(f"_acc = (_acc << {w}) | {name}")
                         self.em.line(f"_bits += {w}")
                 self.em.line("_parts.append(_pack_bytes(_acc, _bits))")
+            if rh is not None:
+                self.em.level -= 1
 
     # -- the parser ------------------------------------------------------------------------------
     PARSER_INLINE_LIMIT = 4000   # lines of a fully inlined parser before falling back
@@ -447,7 +466,9 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     all_names = [s.name for s in slots]
     header_slots = [s for s in slots if s.is_header]
     zero = tuple(False if s.kind == "valid" else 0 for s in slots)
-    g.bindings["_ZERO"] = zero + (0,) * 7
+    # the received-bytes offsets of extracted headers start unset (-1): see rawbytes.py
+    offsets = [rh.at for rh in g.raw_by_valid.values()]
+    g.bindings["_ZERO"] = zero + (0,) * 7 + (-1,) * len(offsets)
     g.bindings["_HZERO"] = tuple(False if s.kind == "valid" else 0 for s in header_slots)
     g.bindings["_sessions"] = state.pre.sessions
     g.bindings["_groups"] = state.pre.groups
@@ -497,7 +518,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
 
     em = Emitter(1)
     # the PHV and the per-packet registers start at zero in one unpack
-    em.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v = _ZERO")
+    em.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO")
     em.line("_n = _ilen = _plen = len(_d)")
     for f, v in (("ingress_port", "_port"), ("packet_length", "_n")):
         if sm(f):
@@ -609,7 +630,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
 
     # the ingress-clone re-parse: the same parser code over fresh storage
     rp = Emitter(1)
-    rp.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v = _ZERO")
+    rp.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO")
     rp.line("_n = len(_d)")
     if sm("ingress_port"):
         rp.line(f"{sm('ingress_port')} = _port")
@@ -623,4 +644,5 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     src.append("def _reparse(_d, _port):")
     src.extend(rp.lines)
     src.append("")
-    return GeneratedProgram("\n".join(src) + "\n", g.bindings, reenter)
+    source = rawbytes.track_writes("\n".join(src) + "\n", list(g.raw_by_valid.values()))
+    return GeneratedProgram(source, g.bindings, reenter)
