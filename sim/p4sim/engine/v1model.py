@@ -134,18 +134,23 @@ class V1ModelGen(CodeGen):
         fn = self.bind_struct(fmt, "unpack")
         targets: list[str] = []
         post: list[str] = []
-        for c in cs:
+        # the chunk temporaries are read only by the lines right after the unpack, so every
+        # extraction reuses the same few names (fewer locals: a smaller frame to set up and
+        # clear per packet)
+        n_tmp = 0
+        for j, c in enumerate(cs):
             direct = len(c.fields) == 1 and len(c.parts) == 1
             if direct:
                 targets.append(c.fields[0][0])
                 continue
-            names = [self.tmp("c") for _ in c.parts]
+            names = [f"_u{n_tmp + k}" for k in range(len(c.parts))]
+            n_tmp += len(c.parts)
             targets.extend(names)
             value = names[0]
             for nm, size in zip(names[1:], c.parts[1:]):
                 value = f"(({value} << {8 * size}) | {nm})"
             if len(c.fields) > 1 and len(c.parts) > 1:
-                t = self.tmp("cv")
+                t = f"_uv{j}"
                 post.append(f"{t} = {value}")
                 value = t
             for name, w, shift in c.fields:
