@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import grpc
 from finsy.proto import p4i, p4r, p4r_grpc, rpc_status
@@ -282,3 +283,23 @@ def lpm_entry(vrf: int, prefix: int, plen: int, nhop: int = 1, mac: int = 0xAA) 
     a.params.add(param_id=1, value=nhop.to_bytes(2, "big"))
     a.params.add(param_id=2, value=mac.to_bytes(6, "big"))
     return te
+
+
+@contextmanager
+def engine_switch(ports: Any) -> Iterator[tuple[Any, "Client"]]:
+    """A p4sim Switch with the real compiler and engine on ``ports``, served over P4Runtime
+    on loopback, and a client that has won arbitration; all stopped on exit."""
+    from p4sim.server import P4RuntimeServer
+    from p4sim.switch import Switch
+
+    sw = Switch(device_id=1, ports=ports)
+    sw.start()
+    srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
+    client = Client(srv.address).open()
+    try:
+        assert client.next("arbitration").arbitration.status.code == 0
+        yield sw, client
+    finally:
+        client.close()
+        srv.stop()
+        sw.stop()

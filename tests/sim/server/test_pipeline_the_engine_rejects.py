@@ -10,13 +10,11 @@ from __future__ import annotations
 import grpc
 import pytest
 from finsy.proto import p4r
-from p4sim_switch_support import Client
+from p4sim_switch_support import engine_switch
 
 from p4sim.compiler import compile_source
 from p4sim.device_config import make_device_config
 from p4sim.ports import InProcessPorts
-from p4sim.server import P4RuntimeServer
-from p4sim.switch import Switch
 
 SAC = p4r.SetForwardingPipelineConfigRequest
 HEAD = """#include <core.p4>
@@ -53,15 +51,8 @@ def _config(source: str, filename: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def server():  # type: ignore[no-untyped-def]
-    sw = Switch(device_id=1, ports=InProcessPorts())  # the real compiler and engine
-    sw.start()
-    srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
-    client = Client(srv.address).open()
-    assert client.next("arbitration").arbitration.status.code == 0
-    yield sw, client
-    client.close()
-    srv.stop()
-    sw.stop()
+    with engine_switch(InProcessPorts()) as (sw, client):
+        yield sw, client
 
 
 @pytest.mark.parametrize("action", [SAC.VERIFY, SAC.VERIFY_AND_COMMIT])

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import pytest
 from finsy.proto import p4r
-from p4sim_switch_support import Client, update
+from p4sim_switch_support import engine_switch, update
 
 from p4sim.compiler import compile_source
 from p4sim.device_config import make_device_config
 from p4sim.ports import InProcessPorts
-from p4sim.server import P4RuntimeServer
-from p4sim.switch import Switch
 
 SOURCE = """#include <core.p4>
 #include <v1model.p4>
@@ -62,15 +60,8 @@ ETH = bytes.fromhex("020000000002" "020000000001" "8888")
 @pytest.fixture
 def env():  # type: ignore[no-untyped-def]
     ports = InProcessPorts()
-    sw = Switch(device_id=1, ports=ports)  # the real compiler and engine
-    sw.start()
-    srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
-    client = Client(srv.address).open()
-    assert client.next("arbitration").arbitration.status.code == 0
-    yield client, ports
-    client.close()
-    srv.stop()
-    sw.stop()
+    with engine_switch(ports) as (_sw, client):
+        yield client, ports
 
 
 def test_resubmit_then_recirculate_through_the_server(env):  # type: ignore[no-untyped-def]
