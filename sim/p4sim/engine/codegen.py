@@ -20,9 +20,8 @@ from typing import Any, Iterator, Optional, Union
 from ..frontend import ir as I
 from ..state import ExactTable
 from ..state import TableEntry as StateEntry
-from . import algorithms
+from . import algorithms, rawbytes
 from .errors import EngineError
-from . import rawbytes
 from .storage import VALID, VLEN, Path, Storage
 
 # error codes are looked up by name in the program's error type
@@ -862,13 +861,7 @@ class CodeGen:
         """(offset local, term) when a csum16 run is an extracted header's fields that may
         be summed from its received bytes (rawbytes.csum16_term), else None."""
         rh = self.raw_by_valid.get(valid) if valid else None
-        if rh is None:
-            return None
-        hs = next((h for h in self.st.headers.values() if h.valid == valid), None)
-        if hs is None or hs.vlen is not None:
-            return None
-        layout_ = [(n, f.type.width or 0) for n, f in hs.fields]
-        term = rawbytes.csum16_term(rh, run, layout_)
+        term = rawbytes.csum16_term(rh, run) if rh is not None else None
         return (rh.at, term) if term is not None else None
 
     def _algo_fn(self, algo: str) -> str:

@@ -2,8 +2,8 @@
 
 A header the parser extracted and nothing has written since is, byte for byte, the slice of
 the received frame it was extracted from. The generated code keeps, per extracted
-fixed-size header, one more local: the header's offset in the frame, or -1 once any of its fields may differ from those bytes. The
-deparser then emits ``frame[at:at + size]`` instead of packing the fields again, and a
+fixed-size header, one more local: the header's offset in the frame, or -1 once any of its
+fields may differ from those bytes. The deparser then emits ``frame[at:at + size]`` instead of packing the fields again, and a
 ``csum16`` over the header's fields is computed from that slice as one int (see
 :func:`csum16_term`). bmv2's deparser serialises the PHV as it stands
 (``src/bm_sim/deparser.cpp``), so the shortcut is only right if *every* write of a field
@@ -19,8 +19,9 @@ function is generated, instead of trusting each code path that can write a field
   offset.
 
 The first statement of ``_process`` zeroes the whole PHV and sets every offset local to -1
-in the same unpack, so each is bound before anything reads it. ``tests/sim/engine/test_field_writes.py`` writes fields
-every way a program can and checks the emitted bytes.
+in the same unpack, so each is bound before anything reads it.
+``tests/sim/engine/test_field_writes.py`` writes fields every way a program can and checks
+the emitted bytes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class RawHeader:
 
     at: str               # the local holding its offset in the frame, or -1
     size: int             # bytes
-    fields: tuple[str, ...]
+    fields: tuple[tuple[str, int], ...]   # (local, width in bits), in wire order
 
 
 def track_writes(source: str, headers: list[RawHeader], func: str = "_process") -> str:
@@ -45,7 +46,7 @@ def track_writes(source: str, headers: list[RawHeader], func: str = "_process") 
         return source
     owner: dict[str, str] = {}
     for h in headers:
-        for f in h.fields:
+        for f, _ in h.fields:
             owner[f] = h.at
     offsets = {h.at for h in headers}
     tree = ast.parse(source)
@@ -117,7 +118,7 @@ def _covered_later(rest: list[ast.stmt], owner: dict[str, str], offsets: set[str
     return found
 
 
-def csum16_term(h: RawHeader, fields: list[tuple[str, int]], layout: list[tuple[str, int]]) -> str | None:
+def csum16_term(h: RawHeader, fields: list[tuple[str, int]]) -> str | None:
     """A ``csum16`` word-sum term for a data list run ``fields`` (name, width) that is header
     ``h``'s fields in order with some left out, computed from the header's received bytes;
     None if the run does not qualify.
@@ -128,6 +129,7 @@ def csum16_term(h: RawHeader, fields: list[tuple[str, int]], layout: list[tuple[
     changes no word; subtracting the field at its place zeroes its words. The result is a
     non-negative int that is 0 exactly when every word of the run is, which is all
     csum16's 0 / 0xFFFF distinction needs."""
+    layout = h.fields
     names = [n for n, _ in layout]
     if [n for n, _ in fields] != [n for n in names if n in {f for f, _ in fields}]:
         return None

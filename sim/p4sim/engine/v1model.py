@@ -116,7 +116,7 @@ class V1ModelGen(CodeGen):
         rh = self.raw_by_valid.get(hs.valid)
         if rh is None:
             rh = rawbytes.RawHeader(self.st.temp(f"{hs.valid}_at"), hs.fixed_bytes,
-                                    tuple(n for n, _ in hs.fields))
+                                    tuple((n, f.type.width or 0) for n, f in hs.fields))
             self.raw_by_valid[hs.valid] = rh
         return rh
 
@@ -521,9 +521,10 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
                         em.line(f"_items.append((_p, {itype}, _rr, _snap, {payload}, {plen}, "
                                 "_sess.packet_length_bytes))")
 
+    # the PHV and the per-packet registers start at zero (the offsets at -1) in one unpack
+    zero_all = f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO"
     em = Emitter(1)
-    # the PHV and the per-packet registers start at zero in one unpack
-    em.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO")
+    em.line(zero_all)
     em.line("_n = _ilen = _plen = len(_d)")
     for f, v in (("ingress_port", "_port"), ("packet_length", "_n")):
         if sm(f):
@@ -635,7 +636,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
 
     # the ingress-clone re-parse: the same parser code over fresh storage
     rp = Emitter(1)
-    rp.line(f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO")
+    rp.line(zero_all)
     rp.line("_n = len(_d)")
     if sm("ingress_port"):
         rp.line(f"{sm('ingress_port')} = _port")

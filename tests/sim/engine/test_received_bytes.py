@@ -12,7 +12,7 @@ import ast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nvgre_support import compile_text, load
+from nvgre_support import compile_text, load, csum16_reference as csum16
 from v1_template import program
 from p4sim.engine import rawbytes
 
@@ -21,15 +21,6 @@ ETH = bytes.fromhex("0000000000aa" "0000000000bb")
 
 def frame(eth_type: int, body: bytes = b"") -> bytes:
     return ETH + eth_type.to_bytes(2, "big") + body
-
-
-def csum16(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while s > 0xFFFF:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def with_checksums(ingress: str, vc: str = "", cc: str = "") -> str:
@@ -109,7 +100,7 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_met
 
 
 # -- track_writes on its own -------------------------------------------------------------------
-H = rawbytes.RawHeader("_at", 4, ("f1", "f2"))
+H = rawbytes.RawHeader("_at", 4, (("f1", 16), ("f2", 16)))
 
 
 def _tracked(body: str) -> list[str]:

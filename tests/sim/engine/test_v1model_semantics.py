@@ -9,7 +9,7 @@ import logging
 import zlib
 
 
-from nvgre_support import add_entry, clone_session, compile_text, crc16_arc, load
+from nvgre_support import add_entry, clone_session, compile_text, crc16_arc, csum16_reference, load
 from v1_template import program
 
 ETH = bytes.fromhex("0000000000aa" "0000000000bb")
@@ -170,15 +170,6 @@ def test_hash_skips_fields_of_invalid_headers() -> None:
     assert _d_of(result) == zlib.crc32(bytes([1])) % 0xFFFFFFFF
 
 
-def _csum16_reference(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while s > 0xFFFF:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def test_update_checksum_csum16_over_an_odd_number_of_bytes() -> None:
     src = program("apply { sm.egress_spec = 2; }")
     src = src.replace("control CC(inout headers_t hdr, inout meta_t meta) { apply { } }", """
@@ -186,7 +177,7 @@ control CC(inout headers_t hdr, inout meta_t meta) { apply {
     update_checksum(hdr.r.isValid(), { hdr.r.a, hdr.r.b, hdr.r.d, hdr.eth.type[7:0] },
                     hdr.r.c, HashAlgorithm.csum16); } }""")
     result, _ = run(src, frame(1, R_BODY))
-    assert r_fields(result.outputs[0][1])[2] == _csum16_reference(bytes([1, 2, 0, 0, 0, 4, 1]))
+    assert r_fields(result.outputs[0][1])[2] == csum16_reference(bytes([1, 2, 0, 0, 0, 4, 1]))
 
 
 def test_verify_checksum_mismatch_sets_checksum_error() -> None:
@@ -196,7 +187,7 @@ def test_verify_checksum_mismatch_sets_checksum_error() -> None:
 control VC(inout headers_t hdr, inout meta_t meta) { apply {
     verify_checksum(hdr.r.isValid(), { hdr.r.a, hdr.r.b }, hdr.r.c, HashAlgorithm.csum16); } }"""
     src = src.replace("control VC(inout headers_t hdr, inout meta_t meta) { apply { } }", vc)
-    good = _csum16_reference(bytes([1, 2]))
+    good = csum16_reference(bytes([1, 2]))
     ok = bytes([1, 2]) + good.to_bytes(2, "big") + bytes(4)
     assert run(src, frame(1, ok))[0].outputs[0][0] == 2
     assert run(src, frame(1, R_BODY))[0].outputs[0][0] == 3
