@@ -523,6 +523,17 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
 
     # the PHV and the per-packet registers start at zero (the offsets at -1) in one unpack
     zero_all = f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO"
+    def top_level(em: Emitter, lines: list[str], has_exit: bool, indent: str) -> None:
+        """A top-level control's code (generated one level deep) at the emitter's level;
+        with `exit` in it, inside the try that `exit`'s exception ends."""
+        if has_exit:
+            em.line("try:")
+            em.lines.extend("    " + indent + ln for ln in lines)
+            em.line("except _Exit:")
+            em.line("    pass")
+        else:
+            em.lines.extend(indent + ln for ln in lines)
+
     em = Emitter(1)
     em.line(zero_all)
     em.line("_n = _ilen = _plen = len(_d)")
@@ -549,13 +560,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     em.lines.extend(vr_code.lines)
     if g.trace:
         em.line("_tr('Pipeline ingress: start')")
-    if ig_exit:
-        em.line("try:")
-        em.lines.extend("    " + ln for ln in ig_code.lines)
-        em.line("except _Exit:")
-        em.line("    pass")
-    else:
-        em.lines.extend(ig_code.lines)
+    top_level(em, ig_code.lines, ig_exit, "")
     # ---- end of ingress, in bmv2's order: clone, digest, multicast / unicast
     em.line("_items = []")
     clone_items(em, "_ch", INGRESS_CLONE, "_d[_co:]", "_ilen")
@@ -609,13 +614,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
             em.line("_rc = 0")
         if g.trace:
             em.line("_tr('Pipeline egress: start, port %d, instance type %d' % (_eport, _itype))")
-        if eg_exit:
-            em.line("try:")
-            em.lines.extend("        " + ln for ln in eg_code.lines)
-            em.line("except _Exit:")
-            em.line("    pass")
-        else:
-            em.lines.extend("    " + ln for ln in eg_code.lines)
+        top_level(em, eg_code.lines, eg_exit, "    ")
         clone_items(em, "", EGRESS_CLONE, "_pl", "_plen")
         with em.block(f"if {es} == {drop}:"):
             if g.trace:
