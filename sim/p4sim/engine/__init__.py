@@ -24,15 +24,20 @@ __all__ = ["EngineError", "MAX_PASSES", "PipelineFactory", "V1ModelPipeline", "l
 
 
 def load(program: Any, state: Optional[Any] = None, *, drop_port: int = DEFAULT_DROP_PORT,
-         seed: Optional[int] = None, max_passes: int = MAX_PASSES) -> V1ModelPipeline:
+         seed: Optional[int] = None, max_passes: int = MAX_PASSES,
+         specialize: Optional[bool] = None, record_after: int = 8) -> V1ModelPipeline:
     """Compile ``program`` into a pipeline bound to ``state`` (a p4sim.state.RuntimeState;
     built from the program's P4Info when omitted). Const entries are installed into state.
-    ``max_passes`` bounds the ingress passes (resubmit/recirculate) of one received frame."""
+    ``max_passes`` bounds the ingress passes (resubmit/recirculate) of one received frame.
+    ``specialize`` (default: on unless the environment sets P4SIM_SPECIALIZE=0) runs the
+    packet paths seen often as specialised straight-line code, built after ``record_after``
+    packets on a port took no path built so far (see p4sim.engine.paths)."""
     if state is None:
         from ..state import build_state
 
         state = build_state(program.p4info())
-    return V1ModelPipeline(program, state, drop_port=drop_port, seed=seed, max_passes=max_passes)
+    return V1ModelPipeline(program, state, drop_port=drop_port, seed=seed, max_passes=max_passes,
+                           specialize=specialize, record_after=record_after)
 
 
 def pipeline_factory(drop_port: int = DEFAULT_DROP_PORT) -> PipelineFactory:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import random
 import time
 from typing import Any, Callable, Optional
@@ -17,6 +18,7 @@ from typing import Any, Callable, Optional
 from ..switch import DEFAULT_DROP_PORT, Result
 from . import algorithms
 from .errors import EngineError
+from .paths import PathCache
 from .reentry import MAX_PASSES, RESUBMIT
 from .v1model import generate
 
@@ -43,7 +45,8 @@ class V1ModelPipeline:
     """A compiled v1model program bound to one RuntimeState (see p4sim.switch.Pipeline)."""
 
     def __init__(self, program: Any, state: Any, *, drop_port: int = DEFAULT_DROP_PORT,
-                 seed: Optional[int] = None, max_passes: int = MAX_PASSES) -> None:
+                 seed: Optional[int] = None, max_passes: int = MAX_PASSES,
+                 specialize: Optional[bool] = None, record_after: int = 8) -> None:
         self.program = program
         self.ir = getattr(program, "ir", program)
         self.state = state
@@ -54,8 +57,22 @@ class V1ModelPipeline:
         self._pkt_id = 0
         gen = generate(self.ir, state, drop_port=drop_port, trace=False)
         self.source = gen.source
-        self._fast = self._compile(gen, "fast")
+        self._fast_ns: dict[str, Any] = {}
+        self._fast = self._compile(gen, "fast", self._fast_ns)
         self._traced: Optional[Callable[..., None]] = None
+        if specialize is None:
+            specialize = os.environ.get("P4SIM_SPECIALIZE", "1") != "0"
+        # per ingress port, the specialised paths tried before the generic function
+        self.paths: Optional[PathCache] = None
+        self._by_port: dict[int, list[Callable[..., Any]]] = {}
+        if specialize and not gen.reentry:
+            self.paths = PathCache(gen.source, self._fast_ns, self._fast, record_after=record_after,
+                                   filename=f"<p4sim-engine:{getattr(program, 'filename', 'program')}")
+            if self.paths.enabled:
+                self._by_port = self.paths.by_port
+            else:
+                log.debug("paths are not specialised: %s", self.paths.why_not)
+                self.paths = None
         # resubmit/recirculate: ingress passes allowed per received frame, and the re-entry
         # requests dropped because a frame reached that many
         self.max_passes = max(1, max_passes)
@@ -85,8 +102,11 @@ class V1ModelPipeline:
             "_tr_table": self._trace_table,
         }
 
-    def _compile(self, gen: Any, label: str) -> Callable[..., None]:
-        namespace = self._globals()
+    def _compile(self, gen: Any, label: str,
+                 namespace: Optional[dict[str, Any]] = None) -> Callable[..., None]:
+        if namespace is None:
+            namespace = {}
+        namespace.update(self._globals())
         namespace.update(gen.bindings)
         filename = f"<p4sim-engine:{getattr(self.program, 'filename', 'program')}:{label}>"
         try:
@@ -113,8 +133,17 @@ class V1ModelPipeline:
             self._pkt_id = next(self._pkt_ids)
             self._trace(f"Processing packet received on port {port & 0x1FF}, {len(data)} bytes")
             self._traced_fn()(port & 0x1FF, data, out, digests)
+            return Result(out, [], digests)
+        port &= 0x1FF
+        fns = self._by_port.get(port)
+        if fns is not None:
+            for fn in fns:
+                if fn(port, data, out, digests):
+                    return Result(out, [], digests)
+        if self.paths is not None:
+            self.paths.miss(port, data, out, digests)
         else:
-            self._fast(port & 0x1FF, data, out, digests)
+            self._fast(port, data, out, digests)
         return Result(out, [], digests)
 
     def _process_reentrant(self, port: int, data: bytes) -> Result:
