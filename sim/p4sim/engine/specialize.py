@@ -31,6 +31,9 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from ..state.externs import CounterArray
+from .algorithms import csum16_of_int
+
 
 class Unspecializable(Exception):
     """The recorded path cannot be turned into straight-line code (the reason says why)."""
@@ -180,6 +183,8 @@ class Specializer:
         self.out: list[Union[ast.stmt, Placeholder]] = []
         self.deferred: list[Callable[[], ast.stmt]] = []
         self.ntmp = 0
+        self.facts: dict[str, tuple[bool, dict[str, int]]] = {}
+        self.placeholders: dict[tuple[str, int], Placeholder] = {}
         if any(_is_tmp(n) for n in locals_):
             raise Unspecializable(f"the function has locals named like {TMP_PREFIX}N")
 
@@ -229,7 +234,7 @@ class Specializer:
                 if self.truth(val) != taken:
                     raise Unspecializable(f"line {s.lineno}: the condition folds against the record")
             else:
-                self.guard(node, taken)
+                self.guard(_as_test(node), taken)
             return self.block(s.body if taken else s.orelse)
         elif isinstance(s, ast.While):
             if not (isinstance(s.test, ast.Constant) and s.test.value is True):
@@ -261,6 +266,18 @@ class Specializer:
         return outcome
 
     def guard(self, test: ast.expr, taken: bool) -> None:
+        """Leave the path unless ``test`` is ``taken``; a test an earlier guard already
+        settled (same expression, none of its variables assigned since) needs no guard."""
+        key = ast.dump(test)
+        fact = self.facts.get(key)
+        if fact is not None and fact[0] == taken and all(
+                self.ver.get(n, 0) == v for n, v in fact[1].items()):
+            return
+        versions = {n: self.ver.get(n, 0) for n in _loads(test)}
+        self.facts[key] = (taken, versions)
+        inverse = _negation(test)
+        if inverse is not None:
+            self.facts[ast.dump(inverse)] = (not taken, versions)
         cond = ast.UnaryOp(ast.Not(), test) if taken else test
         self.out.append(ast.If(cond, [ast.Return(ast.Constant(False))], []))
 
@@ -335,6 +352,12 @@ class Specializer:
         if _method_of(_DEFERRED_METHODS, func) or (
                 isinstance(func, ast.Name) and func.id in _DEFERRED_FUNCS):
             ops = [self.capture(a) for a in call.args]
+            counter = self.ns.get(func.value.id) if isinstance(func, ast.Attribute) \
+                and isinstance(func.value, ast.Name) else None
+            if isinstance(counter, CounterArray) and func.attr == "count" and len(ops) == 2:
+                self.deferred.append(lambda name=func.value.id, size=counter.size, ops=ops:
+                                     _count_inline(name, size, *[self.materialize(o) for o in ops]))
+                return
             self.deferred.append(lambda f=func, ops=ops: ast.Expr(
                 ast.Call(f, [self.materialize(o) for o in ops], [])))
             return
@@ -425,9 +448,12 @@ class Specializer:
         return f"{TMP_PREFIX}{self.ntmp}"
 
     def ref(self, name: str) -> Ref:
-        ph = Placeholder(self.tmp(), name)
-        self.out.append(ph)
-        return Ref(name, self.ver.get(name, 0), ph)
+        ver = self.ver.get(name, 0)
+        ph = self.placeholders.get((name, ver))
+        if ph is None:   # one placeholder per value: every later copy of it shares the temp
+            ph = self.placeholders[(name, ver)] = Placeholder(self.tmp(), name)
+            self.out.append(ph)
+        return Ref(name, ver, ph)
 
     def capture(self, node: ast.expr) -> Operand:
         """The value of ``node`` now, kept for later use (a symbolic container, a deferred
@@ -480,6 +506,8 @@ class Specializer:
             return n, Const(n.value)
         if isinstance(n, ast.Name):
             return self.load(n.id)
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            return self.sum(n)
         if isinstance(n, ast.BinOp):
             (l, lv), (r, rv) = self.ev(n.left), self.ev(n.right)
             if isinstance(lv, Const) and isinstance(rv, Const):
@@ -539,6 +567,43 @@ class Specializer:
                 return ast.Constant(value), Const(value)
             return ast.Tuple([e for e, _ in elts], ast.Load()), None
         raise Unspecializable(f"line {getattr(n, 'lineno', '?')}: {type(n).__name__} expression")
+
+    def sum(self, n: ast.BinOp) -> tuple[ast.expr, Optional[Operand]]:
+        """A chain of ``+``: its constant terms added at build time when one of them is an
+        int (then every term is a number, or the generic code would raise, which it never
+        does; and adding ints is exact, associative and commutative)."""
+        terms: list[ast.expr] = []
+
+        def flatten(x: ast.expr) -> None:
+            if isinstance(x, ast.BinOp) and isinstance(x.op, ast.Add):
+                flatten(x.left)
+                flatten(x.right)
+            else:
+                terms.append(x)
+        flatten(n)
+        done = [self.ev(t) for t in terms]
+        consts = [v.value for _, v in done if isinstance(v, Const)]
+        if not any(type(c) is int for c in consts) or not all(type(c) in (int, bool) for c in consts):
+            left = done[0][0]
+            lv = done[0][1]
+            for node, v in done[1:]:
+                if isinstance(lv, Const) and isinstance(v, Const):
+                    folded = _fold(operator.add, lv.value, v.value, shift=False)
+                    if folded is not None:
+                        left, lv = ast.Constant(folded.value), folded
+                        continue
+                left, lv = ast.BinOp(left, ast.Add(), node), None
+            return left, lv
+        total = sum(consts)
+        rest = [node for node, v in done if not isinstance(v, Const)]
+        if not rest:
+            return ast.Constant(total), Const(total)
+        expr = rest[0]
+        for node in rest[1:]:
+            expr = ast.BinOp(expr, ast.Add(), node)
+        if total or len(rest) == 1:   # x + 0 is kept for a lone x: it makes a bool an int
+            expr = ast.BinOp(expr, ast.Add(), ast.Constant(total))
+        return expr, None
 
     def load(self, name: str) -> tuple[ast.expr, Optional[Operand]]:
         op = self.env.get(name)
@@ -613,6 +678,9 @@ class Specializer:
             if not pure or name in self.locals:
                 raise Unspecializable(f"call of {name}")
             args = [self.ev(a) for a in n.args]
+            if name == "_csum16_int" and len(args) == 1 and args[0][1] is None \
+                    and self.ns.get(name) is csum16_of_int:
+                return self.csum16_inline(args[0][0]), None
             foldable = name in _FOLDABLE or any(
                 name.startswith(p) and name[len(p):].isdigit() for p in _FOLDABLE_PREFIXES)
             if foldable and all(isinstance(v, Const) for _, v in args):
@@ -632,6 +700,17 @@ class Specializer:
             args = [self.ev(a)[0] for a in n.args]
             return ast.Call(func, args, []), None
         raise Unspecializable(f"call of {ast.unparse(func)}")
+
+    def csum16_inline(self, value: ast.expr) -> ast.expr:
+        """algorithms.csum16_of_int written out (its call costs more than its body):
+        ``(v % 0xFFFF or (v and 0xFFFF)) ^ 0xFFFF``."""
+        if not isinstance(value, (ast.Name, ast.Constant)):
+            t = self.tmp()
+            self.out.append(_assign(t, value))
+            value = ast.Name(t, ast.Load())
+        mod = ast.BinOp(value, ast.Mod(), ast.Constant(0xFFFF))
+        nonzero = ast.BoolOp(ast.And(), [value, ast.Constant(0xFFFF)])
+        return ast.BinOp(ast.BoolOp(ast.Or(), [mod, nonzero]), ast.BitXor(), ast.Constant(0xFFFF))
 
     def join(self, arg: ast.expr) -> tuple[ast.expr, Optional[Operand]]:
         a, av = self.ev(arg)
@@ -679,8 +758,52 @@ def _fold1(f: Callable[[Any], Any], a: Any) -> Optional[Const]:
         return None
 
 
+def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> ast.stmt:
+    """CounterArray.count written out: the method call costs more than its body. The cell
+    lists are read through the object each time (a pipeline reconfiguration replaces them)."""
+    obj = ast.Name(name, ast.Load())
+    body: list[ast.stmt] = [
+        ast.AugAssign(ast.Subscript(ast.Attribute(obj, "packets", ast.Load()), index, ast.Store()),
+                      ast.Add(), ast.Constant(1)),
+        ast.AugAssign(ast.Subscript(ast.Attribute(obj, "bytes", ast.Load()), index, ast.Store()),
+                      ast.Add(), nbytes),
+    ]
+    if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < size:
+        return ast.If(ast.Constant(True), body, [])
+    bound = ast.Compare(ast.Constant(0), [ast.LtE(), ast.Lt()], [index, ast.Constant(size)])
+    return ast.If(bound, body, [])
+
+
 def _assign(name: str, value: ast.expr) -> ast.Assign:
     return ast.Assign([ast.Name(name, ast.Store())], value)
+
+
+_INVERSE: dict[type, type] = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot,
+                              ast.IsNot: ast.Is, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
+                              ast.LtE: ast.Gt}
+
+
+def _as_test(node: ast.expr) -> ast.expr:
+    """``node`` where only its truth matters: constants that cannot decide an and/or dropped
+    (``x and True`` is as true as ``x``)."""
+    if isinstance(node, ast.BoolOp):
+        keep_if = isinstance(node.op, ast.Or)
+        values = [_as_test(v) for v in node.values]
+        values = [v for v in values if not (isinstance(v, ast.Constant) and bool(v.value) != keep_if)]
+        if not values:
+            return ast.Constant(not keep_if)
+        return values[0] if len(values) == 1 else ast.BoolOp(node.op, values)
+    return node
+
+
+def _negation(test: ast.expr) -> Optional[ast.expr]:
+    """A test true exactly when ``test`` is false, if one is simply written."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        return ast.Compare(test.left, [_INVERSE[type(test.ops[0])]()], test.comparators) \
+            if type(test.ops[0]) in _INVERSE else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    return None
 
 
 def _loads(node: ast.AST) -> set[str]:
