@@ -41,11 +41,12 @@ class PathStats:
 
 
 class _Path:
-    __slots__ = ("fn", "hits")
+    __slots__ = ("fn", "hits", "source")
 
-    def __init__(self, fn: PacketFn, hits: list[int]) -> None:
+    def __init__(self, fn: PacketFn, hits: list[int], source: str) -> None:
         self.fn = fn
         self.hits = hits
+        self.source = source
 
 
 class _Recorder:
@@ -156,8 +157,9 @@ class PathCache:
         fn_ast.body.insert(len(fn_ast.body) - 1, _count_hit())
         ns = dict(self.ns)
         ns["_hits"] = hits
-        module = ast.Module([fn_ast], [])
-        exec(compile(ast.fix_missing_locations(module), f"{self.filename}:path", "exec"), ns)  # noqa: S102
+        # compiled from its source text: line numbers in tracebacks and profiles are its own
+        source = ast.unparse(ast.fix_missing_locations(fn_ast))
+        exec(compile(source, f"{self.filename}:path{self.stats.built + 1}", "exec"), ns)  # noqa: S102
         paths = self._paths.setdefault(port, [])
         if len(paths) >= self.per_port:
             victim = min(paths, key=lambda p: p.hits[0])
@@ -165,7 +167,7 @@ class PathCache:
             self.stats.evicted += 1
         for p in paths:
             p.hits[0] = 0
-        paths.insert(0, _Path(ns["_path"], hits))
+        paths.insert(0, _Path(ns["_path"], hits, source))
         self.by_port[port] = [p.fn for p in paths]
         self.stats.built += 1
         log.debug("path %d built for port %d: %d statements", self.stats.built, port, len(fn_ast.body))

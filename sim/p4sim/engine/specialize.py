@@ -185,6 +185,7 @@ class Specializer:
         self.ntmp = 0
         self.facts: dict[str, tuple[bool, dict[str, int]]] = {}
         self.placeholders: dict[tuple[str, int], Placeholder] = {}
+        self.computed: dict[str, tuple[str, int]] = {}   # expression -> (variable, version)
         if any(_is_tmp(n) for n in locals_):
             raise Unspecializable(f"the function has locals named like {TMP_PREFIX}N")
 
@@ -439,9 +440,17 @@ class Specializer:
         elif isinstance(node, ast.Name) and _is_tmp(node.id):
             self.bind(name, Tmp(node.id))
         else:
+            key = _cse_key(node, self.ver)
+            held = self.computed.get(key)
+            if held is not None and held[0] != name and self.ver.get(held[0], 0) == held[1]:
+                # the same expression over the same values is already in a variable
+                self.bind(name, self.ref(held[0]))
+                return
             self.out.append(_assign(name, node))
             self.bump(name)
             self.env.pop(name, None)
+            if key is not None and name not in _loads(node):
+                self.computed[key] = (name, self.ver[name])
 
     def tmp(self) -> str:
         self.ntmp += 1
@@ -601,7 +610,9 @@ class Specializer:
         expr = rest[0]
         for node in rest[1:]:
             expr = ast.BinOp(expr, ast.Add(), node)
-        if total or len(rest) == 1:   # x + 0 is kept for a lone x: it makes a bool an int
+        lone_int = len(rest) == 1 and isinstance(rest[0], ast.BinOp) and not isinstance(
+            rest[0].op, (ast.BitAnd, ast.BitOr, ast.BitXor))
+        if total or (len(rest) == 1 and not lone_int):   # x + 0 makes a bool x an int
             expr = ast.BinOp(expr, ast.Add(), ast.Constant(total))
         return expr, None
 
@@ -804,6 +815,15 @@ def _negation(test: ast.expr) -> Optional[ast.expr]:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return test.operand
     return None
+
+
+def _cse_key(node: ast.expr, ver: dict[str, int]) -> Optional[str]:
+    """What identifies the value of a pure expression: its text and the versions of the
+    variables it reads (None for a lone name or constant, or a call: those are not shared)."""
+    if isinstance(node, (ast.Name, ast.Constant)) or any(isinstance(n, ast.Call) for n in ast.walk(node)):
+        return None
+    names = sorted(_loads(node))
+    return ast.dump(node) + repr([(n, ver.get(n, 0)) for n in names])
 
 
 def _loads(node: ast.AST) -> set[str]:
