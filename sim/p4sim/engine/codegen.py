@@ -875,6 +875,12 @@ class CodeGen:
         w = a[0].type.width or 0
         algo = self._algo(a[1])
         base = self.ex(a[2], env)
+        if algo == "csum16":
+            # the word sum checksum_value uses (received bytes for unwritten headers)
+            words = self.csum16_words(self.data_items(a[3], env))
+            if words is not None:
+                self.emit_hash_result(out, w, base, f"_csum16_int({words})", a[4], env)
+                return
         acc, bits = self.pack(a[3], env)
         h = f"{self._algo_fn(algo)}({self._as_bytes(acc, bits)})"
         if algo == "crc16" and bits.isdigit():
@@ -890,7 +896,9 @@ class CodeGen:
         if algo == "csum16":
             pad = f"-{bits} % 16" if not bits.isdigit() else str(-int(bits) % 16)
             h = f"_csum16_int({acc} << ({pad}))"
-        mx = a[4]
+        self.emit_hash_result(out, w, base, h, a[4], env)
+
+    def emit_hash_result(self, out: str, w: int, base: str, h: str, mx: I.Expr, env: Env) -> None:
         # bmv2 modify_field_with_hash_based_offset: (H % max) + base, max 0 treated as 1
         if isinstance(mx, I.Const):
             m = mx.value or 1

@@ -170,6 +170,21 @@ def test_hash_skips_fields_of_invalid_headers() -> None:
     assert _d_of(result) == zlib.crc32(bytes([1])) % 0xFFFFFFFF
 
 
+def test_hash_csum16_is_the_internet_checksum_of_the_packed_fields() -> None:
+    # calculations.cpp csum16: RFC 1071 over the BufBuilder bytes, an odd tail padded with a
+    # zero byte; the same whether the header is as received or was written first
+    for body, data, expected in (
+            ("", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([1, 2, 0, 3])),
+            ("hdr.r.a = 9;", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([9, 2, 0, 3])),
+            ("", "{ hdr.r.b, hdr.r.c }", bytes([2, 0, 3])),
+            ("", "{ hdr.r.c, hdr.x.w }", bytes([0, 3]))):       # x invalid: skipped
+        src = program(f"""apply {{ {body}
+            hash(hdr.r.d, HashAlgorithm.csum16, (bit<32>)16w0, {data}, 32w65536);
+            sm.egress_spec = 2; }}""")
+        result, _ = run(src, frame(1, R_BODY))
+        assert _d_of(result) == csum16_reference(expected), (body, data)
+
+
 def test_update_checksum_csum16_over_an_odd_number_of_bytes() -> None:
     src = program("apply { sm.egress_spec = 2; }")
     src = src.replace("control CC(inout headers_t hdr, inout meta_t meta) { apply { } }", """
