@@ -230,6 +230,9 @@ class Specializer:
             self.expr_stmt(s)
         elif isinstance(s, ast.If):
             taken = self.record(s)
+            if _is_memo_fill(s):
+                self.memo_fill(s)
+                return None
             node, val = self.ev(s.test)
             if val is not None:
                 if self.truth(val) != taken:
@@ -256,6 +259,22 @@ class Specializer:
         else:
             raise Unspecializable(f"line {s.lineno}: {type(s).__name__} statement")
         return None
+
+    def memo_fill(self, s: ast.If) -> None:
+        """``if h is None: h = _hmN(key)`` (a crc16 memo miss) is kept as it is instead of
+        becoming a guard: hit and miss give the same value, so one path serves both, and a
+        flow seen for the first time does not leave the path."""
+        node, val = self.ev(s.test)
+        if val is not None:
+            if self.truth(val):
+                self.block(s.body)
+            return
+        target = s.body[0].targets[0]  # type: ignore[attr-defined]
+        assert isinstance(target, ast.Name)
+        call, _ = self.ev(s.body[0].value)  # type: ignore[attr-defined]
+        self.out.append(ast.If(node, [_assign(target.id, call)], []))
+        self.bump(target.id)
+        self.env.pop(target.id, None)
 
     def record(self, s: ast.stmt) -> Any:
         if self.pos >= len(self.records):
@@ -767,6 +786,21 @@ def _fold1(f: Callable[[Any], Any], a: Any) -> Optional[Const]:
         return Const(f(a))
     except Exception:  # noqa: BLE001
         return None
+
+
+def _is_memo_fill(s: ast.If) -> bool:
+    test = s.test
+    if s.orelse or len(s.body) != 1 or not isinstance(s.body[0], ast.Assign):
+        return False
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None):
+        return False
+    a = s.body[0]
+    return (len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
+            and a.targets[0].id == test.left.id and isinstance(a.value, ast.Call)
+            and isinstance(a.value.func, ast.Name) and a.value.func.id.startswith("_hm")
+            and a.value.func.id[3:].isdigit())
 
 
 def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> ast.stmt:
