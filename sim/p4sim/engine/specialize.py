@@ -185,6 +185,7 @@ class Specializer:
         self.ntmp = 0
         self.facts: dict[str, tuple[bool, dict[str, int]]] = {}
         self.placeholders: dict[tuple[str, int], Placeholder] = {}
+        self.guards: list[tuple[ast.If, ast.expr, bool, dict[str, int]]] = []
         self.computed: dict[str, tuple[str, int]] = {}   # expression -> (variable, version)
         if any(_is_tmp(n) for n in locals_):
             raise Unspecializable(f"the function has locals named like {TMP_PREFIX}N")
@@ -196,6 +197,7 @@ class Specializer:
             raise Unspecializable(f"{sig} outside a loop")
         if self.pos != len(self.records):
             raise Unspecializable("the walk did not use every recorded branch")
+        self.narrow_guards()
         tail = [make() for make in self.deferred]
         body: list[ast.stmt] = []
         for s in self.out:
@@ -212,6 +214,75 @@ class Specializer:
         assert isinstance(new, ast.FunctionDef)
         new.body = body
         return ast.fix_missing_locations(new)
+
+    def narrow_guards(self) -> None:
+        """Drop from ``if A and B and C: return False`` the terms another guard of the path
+        establishes, and drop guards another one makes impossible (a parser select tests its
+        shared terms once per case, and ``x == 47`` after ``x == 17`` is false). Guards only
+        ever leave the path and nothing is done before the last one, so a guard may be
+        narrowed on the strength of one that comes later: if that one fails, the path is
+        left either way. Only comparisons of variables and constants are used (evaluating
+        one can raise nothing)."""
+        Key = tuple[str, tuple[tuple[str, int], ...]]
+        known: dict[Key, tuple[bool, set[int]]] = {}          # term -> (truth, from guards)
+        equal: dict[tuple[str, int], tuple[Any, set[int]]] = {}  # (var, version) -> value
+
+        def key(term: ast.expr, versions: dict[str, int]) -> Key:
+            return ast.dump(term), tuple(sorted((n, versions[n]) for n in _loads(term)))
+
+        def learn(term: ast.expr, truth: bool, versions: dict[str, int], source: int) -> None:
+            known.setdefault(key(term, versions), (truth, set()))[1].add(source)
+            if truth and isinstance(term, ast.Compare) and isinstance(term.ops[0], ast.Eq) \
+                    and isinstance(term.left, ast.Name) and isinstance(term.comparators[0], ast.Constant):
+                var = (term.left.id, versions[term.left.id])
+                equal.setdefault(var, (term.comparators[0].value, set()))[1].add(source)
+
+        for i, (_, test, taken, versions) in enumerate(self.guards):
+            is_and = isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And)
+            for term in (test.values if is_and and taken else [] if is_and else [test]):
+                if _simple_compare(term):
+                    learn(term, taken, versions, i)
+                    inverse = _negation(term)
+                    if inverse is not None:
+                        learn(inverse, not taken, versions, i)
+
+        def fact_of(term: ast.expr, versions: dict[str, int], me: int) -> Optional[bool]:
+            if not _simple_compare(term):
+                return None
+            entry = known.get(key(term, versions))
+            if entry is not None and entry[1] - {me}:
+                return entry[0]
+            if isinstance(term.left, ast.Name) and len(term.ops) == 1 \
+                    and isinstance(term.ops[0], (ast.Eq, ast.NotEq)) \
+                    and isinstance(term.comparators[0], ast.Constant):
+                held = equal.get((term.left.id, versions[term.left.id]))
+                other = term.comparators[0].value
+                if held is not None and held[1] - {me} and type(held[0]) is type(other) \
+                        and isinstance(other, int):
+                    same = held[0] == other
+                    return same if isinstance(term.ops[0], ast.Eq) else not same
+            return None
+
+        for i, (node, test, taken, versions) in enumerate(self.guards):
+            if taken:
+                continue
+            if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And)):
+                if fact_of(test, versions, i) is False:
+                    node.test = ast.Constant(False)
+                continue
+            kept = []
+            never = False
+            for term in test.values:
+                fact = fact_of(term, versions, i)
+                if fact is True:
+                    continue
+                if fact is False:
+                    never = True
+                kept.append(term)
+            if never:
+                node.test = ast.Constant(False)
+            elif kept and len(kept) < len(test.values):
+                node.test = kept[0] if len(kept) == 1 else ast.BoolOp(ast.And(), kept)
 
     # -- statements ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> Optional[str]:
@@ -299,7 +370,9 @@ class Specializer:
         if inverse is not None:
             self.facts[ast.dump(inverse)] = (not taken, versions)
         cond = ast.UnaryOp(ast.Not(), test) if taken else test
-        self.out.append(ast.If(cond, [ast.Return(ast.Constant(False))], []))
+        node = ast.If(cond, [ast.Return(ast.Constant(False))], [])
+        self.out.append(node)
+        self.guards.append((node, test, taken, versions))
 
     def for_loop(self, s: ast.For) -> Optional[str]:
         n = self.record(s)
@@ -788,6 +861,11 @@ def _fold1(f: Callable[[Any], Any], a: Any) -> Optional[Const]:
         return None
 
 
+def _simple_compare(term: ast.expr) -> bool:
+    return isinstance(term, ast.Compare) and all(
+        isinstance(x, (ast.Name, ast.Constant)) for x in [term.left, *term.comparators])
+
+
 def _is_memo_fill(s: ast.If) -> bool:
     test = s.test
     if s.orelse or len(s.body) != 1 or not isinstance(s.body[0], ast.Assign):
@@ -872,6 +950,8 @@ def _dead_code(body: list[ast.stmt], tail: list[ast.stmt]) -> list[ast.stmt]:
         live |= _loads(s)
     kept: list[ast.stmt] = []
     for s in reversed(body):
+        if isinstance(s, ast.If) and isinstance(s.test, ast.Constant) and not s.test.value:
+            continue   # a guard that can never leave the path
         if isinstance(s, ast.Assign):
             targets: set[str] = set()
             for t in s.targets:
