@@ -20,7 +20,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from p4sim.device_config import DeviceConfigError, p4info_digest, parse_device_config
@@ -36,7 +36,6 @@ READ_BATCH = 64  # frames read from one port before the others and the control q
 
 
 # -- the engine contract -----------------------------------------------------------------------------
-@dataclass
 class Result:
     """What one packet produced.
 
@@ -45,11 +44,29 @@ class Result:
     its front), one sent to the drop port is discarded.  ``packet_ins``: PacketIns produced
     directly, ``(payload, {metadata name: value})``.  ``digests``: ``(digest id, values in
     the digest struct's field order)``.
+
+    One is made per packet, so it is a plain class with slots (a dataclass with default
+    factories cost a quarter more to build).
     """
 
-    outputs: list[tuple[int, bytes]] = field(default_factory=list)
-    packet_ins: list[tuple[bytes, dict[str, int]]] = field(default_factory=list)
-    digests: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    __slots__ = ("outputs", "packet_ins", "digests")
+
+    def __init__(self, outputs: list[tuple[int, bytes]] | None = None,
+                 packet_ins: list[tuple[bytes, dict[str, int]]] | None = None,
+                 digests: list[tuple[int, tuple[int, ...]]] | None = None) -> None:
+        self.outputs = [] if outputs is None else outputs
+        self.packet_ins = [] if packet_ins is None else packet_ins
+        self.digests = [] if digests is None else digests
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return (self.outputs, self.packet_ins, self.digests) == (other.outputs, other.packet_ins, other.digests)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"Result(outputs={self.outputs!r}, packet_ins={self.packet_ins!r}, digests={self.digests!r})"
 
 
 class Pipeline(Protocol):

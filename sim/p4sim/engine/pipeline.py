@@ -24,6 +24,8 @@ from .v1model import generate
 
 log = logging.getLogger("p4sim.engine")
 trace_log = logging.getLogger("p4sim.engine.trace")
+_tracing = trace_log.isEnabledFor   # bound once: process asks it for every packet
+_DEBUG = logging.DEBUG
 msg_log = logging.getLogger("p4sim.engine.log_msg")
 
 
@@ -129,7 +131,7 @@ class V1ModelPipeline:
         digests: list[tuple[int, tuple[int, ...]]] = []
         if type(data) is not bytes:
             data = bytes(data)
-        if trace_log.isEnabledFor(logging.DEBUG):
+        if _tracing(_DEBUG):
             self._pkt_id = next(self._pkt_ids)
             self._trace(f"Processing packet received on port {port & 0x1FF}, {len(data)} bytes")
             self._traced_fn()(port & 0x1FF, data, out, digests)
