@@ -25,13 +25,14 @@ __all__ = ["EngineError", "MAX_PASSES", "PipelineFactory", "V1ModelPipeline", "l
 
 def load(program: Any, state: Optional[Any] = None, *, drop_port: int = DEFAULT_DROP_PORT,
          seed: Optional[int] = None, max_passes: int = MAX_PASSES,
-         specialize: Optional[bool] = None, record_after: int = 8) -> V1ModelPipeline:
+         specialize: Optional[bool] = None, record_after: Optional[int] = None) -> V1ModelPipeline:
     """Compile ``program`` into a pipeline bound to ``state`` (a p4sim.state.RuntimeState;
     built from the program's P4Info when omitted). Const entries are installed into state.
     ``max_passes`` bounds the ingress passes (resubmit/recirculate) of one received frame.
     ``specialize`` (default: on unless the environment sets P4SIM_SPECIALIZE=0) runs the
     packet paths seen often as specialised straight-line code, built after ``record_after``
-    packets on a port took no path built so far (see p4sim.engine.paths)."""
+    packets on a port took no path built so far (default 8, or P4SIM_RECORD_AFTER; see
+    p4sim.engine.paths)."""
     if state is None:
         from ..state import build_state
 

@@ -48,7 +48,7 @@ class V1ModelPipeline:
 
     def __init__(self, program: Any, state: Any, *, drop_port: int = DEFAULT_DROP_PORT,
                  seed: Optional[int] = None, max_passes: int = MAX_PASSES,
-                 specialize: Optional[bool] = None, record_after: int = 8) -> None:
+                 specialize: Optional[bool] = None, record_after: Optional[int] = None) -> None:
         self.program = program
         self.ir = getattr(program, "ir", program)
         self.state = state
@@ -64,6 +64,10 @@ class V1ModelPipeline:
         self._traced: Optional[Callable[..., None]] = None
         if specialize is None:
             specialize = os.environ.get("P4SIM_SPECIALIZE", "1") != "0"
+        if record_after is None:
+            # P4SIM_RECORD_AFTER=1 builds a path for nearly every packet: a stress setting
+            # for running a whole test suite through specialised paths
+            record_after = int(os.environ.get("P4SIM_RECORD_AFTER", "8") or 8)
         # per ingress port, the specialised paths tried before the generic function
         self.paths: Optional[PathCache] = None
         self._by_port: dict[int, list[Callable[..., Any]]] = {}
