@@ -186,8 +186,11 @@ def main() -> None:
         if not outs or outs % len(batch):
             print(f"{name}: ONLY {outs} outputs in the timed runs, no rate reported")
             continue
+        paths = pipeline.paths
+        built = (f"; specialised paths built so far: {paths.stats.built}, refused {paths.stats.refused}, "
+                 f"{paths.stats.build_seconds:.2f} s" if paths is not None else "; paths off")
         print(f"{name}: {pps:,.0f} packets/s of CPU time on one core, best of {RUNS} "
-              f"(every frame checked, all forwarded)")
+              f"(every frame checked, all forwarded{built})")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ in turn before the generic function. A packet none of them takes is a *miss*; af
 generic function (the same code with every ``if`` outcome and ``for`` length logged, so it
 does what the generic function does), and its path is specialised and compiled.
 
-Building a path costs milliseconds, so the time spent building is capped at a share of the
-pipeline's lifetime (``budget_share``, plus a fixed allowance at start): traffic where every
+Building a path costs 10-20 ms, so the time spent building is capped at a share of the
+pipeline's lifetime (``budget_share``, plus ``budget_start_s`` at start): traffic where every
 packet takes a new path (a fuzzer, a scan) cannot turn the switch into a compiler. A port
 keeps at most ``per_port`` paths; when full, the one with the fewest hits since the last
 build on that port is replaced.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ class PathCache:
 
     def __init__(self, source: str, namespace: dict[str, Any], generic: PacketFn, *,
                  record_after: int = 8, per_port: int = 4, budget_share: float = 0.05,
-                 budget_start_s: float = 0.25, filename: str = "<p4sim-path>") -> None:
+                 budget_start_s: float = 1.0, filename: str = "<p4sim-path>") -> None:
         self.ns = namespace
         self.generic = generic
         self.record_after = max(1, record_after)
@@ -134,9 +135,17 @@ class PathCache:
         assert self._recording is not None
         self._recording(port, data, out, digests)
         started = time.perf_counter()
+        collecting = gc.isenabled()
+        if collecting:
+            # a build makes thousands of short-lived AST nodes and no cycles: with the
+            # collector on, they trigger full collections over the switch's whole heap
+            # (a hundred thousand table entries), which tripled the build time
+            gc.disable()
         try:
             self._build(port, rec.log)
         finally:
+            if collecting:
+                gc.enable()
             self.stats.build_seconds += time.perf_counter() - started
 
     def _within_budget(self) -> bool:
@@ -158,7 +167,7 @@ class PathCache:
         ns = dict(self.ns)
         ns["_hits"] = hits
         # compiled from its source text: line numbers in tracebacks and profiles are its own
-        source = ast.unparse(ast.fix_missing_locations(fn_ast))
+        source = ast.unparse(fn_ast)
         exec(compile(source, f"{self.filename}:path{self.stats.built + 1}", "exec"), ns)  # noqa: S102
         paths = self._paths.setdefault(port, [])
         if len(paths) >= self.per_port:
