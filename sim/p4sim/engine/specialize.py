@@ -163,10 +163,6 @@ def stored_names(fn: ast.FunctionDef) -> set[str]:
     return names
 
 
-class _Signal(Exception):
-    """break/continue leaving a block (carried as a return value, not raised)."""
-
-
 class Specializer:
     """One walk of ``fn`` along ``records`` ((branch id, outcome) in execution order: a bool
     per ``if``, the iteration count per ``for``); ``build`` returns the new function's AST."""

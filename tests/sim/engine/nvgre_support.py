@@ -74,3 +74,47 @@ def clone_session(state: Any, session: int, replicas: tuple[tuple[int, int], ...
     state.pre.sessions[session] = CloneSession(replicas)
 
 
+
+
+# -- the one-VSI NVGRE fixture the pipeline tests start from ------------------------------------
+ACCESS, NETWORK = 1, 2
+VSI, VSID, TUNNEL, NEXTHOP = 10, 0x123456, 7, 3
+LOCAL_PA, REMOTE_PA = "192.0.2.1", "198.51.100.9"
+NH_SMAC, NH_DMAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+VM_A, VM_B = "52:54:00:00:00:0a", "52:54:00:00:00:0b"
+
+
+def ip(a: str) -> int:
+    return int.from_bytes(bytes(int(x) for x in a.split(".")), "big")
+
+
+def mac(m: str) -> int:
+    return int(m.replace(":", ""), 16)
+
+
+def install_vsi(st: Any) -> None:
+    """Access port 1 and network port 2 of VSID 0x123456: VM_A local on port 1 (learned),
+    VM_B behind remote NVE 7 (198.51.100.9, FlowID on), reached through next hop 3."""
+    add_entry(st, "NveIngress.port.role", {"port": ACCESS}, "NveIngress.port.set_access")
+    add_entry(st, "NveIngress.port.role", {"port": NETWORK}, "NveIngress.port.set_network")
+    add_entry(st, "NveIngress.access.port_vlan", {"port": ACCESS, "tagged": 0, "vid": 0},
+              "NveIngress.access.set_vsi", {"vsi": VSI})
+    add_entry(st, "NveIngress.vsi.info", {"vsi": VSI}, "NveIngress.vsi.set_info",
+              {"vsid": VSID, "vrf": 0, "gw_mac": 0})
+    add_entry(st, "NveIngress.learn.smac", {"vsi": VSI, "mac": mac(VM_A), "port": ACCESS},
+              "NveIngress.learn.known")
+    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_B)},
+              "NveIngress.l2.to_tunnel", {"tunnel": TUNNEL})
+    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_A)},
+              "NveIngress.l2.to_port", {"port": ACCESS})
+    add_entry(st, "NveIngress.tunnel.remote", {"tunnel": TUNNEL}, "NveIngress.tunnel.set_remote_v4",
+              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1})
+    add_entry(st, "NveIngress.underlay.routes_v4", {"dst": (ip("198.51.100.0"), 24)},
+              "NveIngress.underlay.set_nexthop", {"nexthop": NEXTHOP})
+    add_entry(st, "NveIngress.underlay.nexthop", {"nexthop": NEXTHOP}, "NveIngress.underlay.forward",
+              {"port": NETWORK, "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
+    add_entry(st, "NveIngress.decap.my_pa_v4", {"dst": ip(LOCAL_PA)}, "NveIngress.decap.local_pa")
+    add_entry(st, "NveIngress.decap.vsid", {"vsid": VSID}, "NveIngress.decap.set_vsi", {"vsi": VSI})
+    add_entry(st, "NveIngress.decap.peer_v4", {"vsid": VSID, "src": ip(REMOTE_PA)},
+              "NveIngress.decap.peer", {"tunnel": TUNNEL})
+    add_entry(st, "NveEgress.access.port_vsi", {"port": ACCESS, "vsi": VSI}, "NveEgress.access.untagged")

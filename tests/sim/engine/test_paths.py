@@ -17,57 +17,29 @@ from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from nvgre_support import add_entry, compile_text, load
+from nvgre_support import (ACCESS, LOCAL_PA, NETWORK, NH_DMAC, NH_SMAC, REMOTE_PA, TUNNEL, VM_A,
+                           VM_B, VSI, VSID, add_entry, compile_text, install_vsi, ip, load, mac)
 from p4sim.engine.paths import PathCache
 
-ACCESS, ACCESS2, NETWORK = 1, 3, 2
-VSI, VSID, TUNNEL, NEXTHOP = 10, 0x123456, 7, 3
-LOCAL_PA, REMOTE_PA = "192.0.2.1", "198.51.100.9"
-NH_SMAC, NH_DMAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
-VM_A, VM_B, VM_C = "52:54:00:00:00:0a", "52:54:00:00:00:0b", "52:54:00:00:00:0c"
-
-
-def ip(a: str) -> int:
-    return int.from_bytes(bytes(int(x) for x in a.split(".")), "big")
-
-
-def mac(m: str) -> int:
-    return int(m.replace(":", ""), 16)
+ACCESS2 = 3
+VM_C = "52:54:00:00:00:0c"
 
 
 def install(st: Any) -> None:
-    """Two access ports and a network port in one VSI; VM_B behind a remote NVE, VM_A and
-    VM_C local; flooding to both access ports and the remote NVE."""
+    """The shared one-VSI fixture plus a second access port (tagged egress), VLAN 100 on both
+    access ports, VM_C local on the second, and flooding to both access ports and the remote
+    NVE."""
+    install_vsi(st)
+    add_entry(st, "NveIngress.port.role", {"port": ACCESS2}, "NveIngress.port.set_access")
+    add_entry(st, "NveIngress.access.port_vlan", {"port": ACCESS2, "tagged": 0, "vid": 0},
+              "NveIngress.access.set_vsi", {"vsi": VSI})
     for port in (ACCESS, ACCESS2):
-        add_entry(st, "NveIngress.port.role", {"port": port}, "NveIngress.port.set_access")
-        add_entry(st, "NveIngress.access.port_vlan", {"port": port, "tagged": 0, "vid": 0},
-                  "NveIngress.access.set_vsi", {"vsi": VSI})
         add_entry(st, "NveIngress.access.port_vlan", {"port": port, "tagged": 1, "vid": 100},
                   "NveIngress.access.set_vsi", {"vsi": VSI})
-    add_entry(st, "NveEgress.access.port_vsi", {"port": ACCESS, "vsi": VSI}, "NveEgress.access.untagged")
     add_entry(st, "NveEgress.access.port_vsi", {"port": ACCESS2, "vsi": VSI},
               "NveEgress.access.tagged", {"vid": 42})
-    add_entry(st, "NveIngress.port.role", {"port": NETWORK}, "NveIngress.port.set_network")
-    add_entry(st, "NveIngress.vsi.info", {"vsi": VSI}, "NveIngress.vsi.set_info",
-              {"vsid": VSID, "vrf": 0, "gw_mac": 0})
-    add_entry(st, "NveIngress.learn.smac", {"vsi": VSI, "mac": mac(VM_A), "port": ACCESS},
-              "NveIngress.learn.known")
-    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_B)},
-              "NveIngress.l2.to_tunnel", {"tunnel": TUNNEL})
-    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_A)},
-              "NveIngress.l2.to_port", {"port": ACCESS})
     add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_C)},
               "NveIngress.l2.to_port", {"port": ACCESS2})
-    add_entry(st, "NveIngress.tunnel.remote", {"tunnel": TUNNEL}, "NveIngress.tunnel.set_remote_v4",
-              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1})
-    add_entry(st, "NveIngress.underlay.routes_v4", {"dst": (ip("198.51.100.0"), 24)},
-              "NveIngress.underlay.set_nexthop", {"nexthop": NEXTHOP})
-    add_entry(st, "NveIngress.underlay.nexthop", {"nexthop": NEXTHOP}, "NveIngress.underlay.forward",
-              {"port": NETWORK, "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
-    add_entry(st, "NveIngress.decap.my_pa_v4", {"dst": ip(LOCAL_PA)}, "NveIngress.decap.local_pa")
-    add_entry(st, "NveIngress.decap.vsid", {"vsid": VSID}, "NveIngress.decap.set_vsi", {"vsi": VSI})
-    add_entry(st, "NveIngress.decap.peer_v4", {"vsid": VSID, "src": ip(REMOTE_PA)},
-              "NveIngress.decap.peer", {"tunnel": TUNNEL})
     add_entry(st, "NveEgress.replica.tunnel", {"rid": TUNNEL}, "NveEgress.replica.replica_v4",
               {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1,
                "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
