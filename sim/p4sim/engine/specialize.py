@@ -120,8 +120,13 @@ _MAX_SHIFT = 1 << 16
 TMP_PREFIX = "_ps"   # the specialised function's own temporaries: _ps1, _ps2, ...
 
 
+def _numbered(name: str, *prefixes: str) -> bool:
+    """``name`` is one of the numbered names the generator binds (``_ctr5``, ``_Sp12``...)."""
+    return any(name.startswith(p) and name[len(p):].isdigit() for p in prefixes)
+
+
 def _is_tmp(name: str) -> bool:
-    return name.startswith(TMP_PREFIX) and name[len(TMP_PREFIX):].isdigit()
+    return _numbered(name, TMP_PREFIX)
 
 
 def _method_of(prefixes: set[tuple[str, str]], func: ast.expr) -> bool:
@@ -129,7 +134,7 @@ def _method_of(prefixes: set[tuple[str, str]], func: ast.expr) -> bool:
         return False
     obj, meth = func.value.id, func.attr
     for p, m in prefixes:
-        if meth == m and (obj == p or (obj.startswith(p) and obj[len(p):].isdigit())):
+        if meth == m and (obj == p or _numbered(obj, p)):
             return True
     return False
 
@@ -773,16 +778,14 @@ class Specializer:
                 a, av = self.ev(n.args[0])
                 if isinstance(av, (SymTuple, SymList)):
                     return ast.Constant(len(av.items)), Const(len(av.items))
-            pure = name in _PURE_FUNCS or any(name.startswith(p) and name[len(p):].isdigit()
-                                              for p in _PURE_PREFIXES)
+            pure = name in _PURE_FUNCS or _numbered(name, *_PURE_PREFIXES)
             if not pure or name in self.locals:
                 raise Unspecializable(f"call of {name}")
             args = [self.ev(a) for a in n.args]
             if name == "_csum16_int" and len(args) == 1 and args[0][1] is None \
                     and self.ns.get(name) is csum16_of_int:
                 return self.csum16_inline(args[0][0]), None
-            foldable = name in _FOLDABLE or any(
-                name.startswith(p) and name[len(p):].isdigit() for p in _FOLDABLE_PREFIXES)
+            foldable = name in _FOLDABLE or _numbered(name, *_FOLDABLE_PREFIXES)
             if foldable and all(isinstance(v, Const) for _, v in args):
                 try:
                     value = self.ns[name](*[v.value for _, v in args])  # type: ignore[union-attr]
@@ -874,8 +877,7 @@ def _is_memo_fill(s: ast.If) -> bool:
     a = s.body[0]
     return (len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
             and a.targets[0].id == test.left.id and isinstance(a.value, ast.Call)
-            and isinstance(a.value.func, ast.Name) and a.value.func.id.startswith("_hm")
-            and a.value.func.id[3:].isdigit())
+            and isinstance(a.value.func, ast.Name) and _numbered(a.value.func.id, "_hm"))
 
 
 def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> ast.stmt:
