@@ -49,7 +49,7 @@ MAC_BASE = 0x525400000000
 
 def _mac(value: int) -> str:
     raw = f"{value:012x}"
-    return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
 
 
 def _vsid(s: int) -> str:
@@ -74,18 +74,20 @@ def placement(e: int, edited: bool) -> Placement:
     nve = s % 50 + 50 * ((e // SUBNETS) % 10)
     mac = MAC_BASE + e
     if edited:
-        if 1_000 <= e < 1_400:                      # moved to another remote NVE of its VSID
+        if 1_000 <= e < 1_400:  # moved to another remote NVE of its VSID
             nve = s % 50 + 50 * ((e // SUBNETS + 1) % 10)
-        elif e < 100:                               # moved off the ToR
+        elif e < 100:  # moved off the ToR
             local, nve = False, s % 50
-        elif 1_400 <= e < 1_500:                    # moved onto the ToR
+        elif 1_400 <= e < 1_500:  # moved onto the ToR
             local = True
-        elif 1_500 <= e < 1_900:                    # a new MAC (delete + insert)
+        elif 1_500 <= e < 1_900:  # a new MAC (delete + insert)
             mac = MAC_BASE + 0x1000000 + e
     return Placement(mac, local, 1 + e % ACCESS_PORTS if local else nve)
 
 
-def write_description(path: Path, compiled: PipelineFiles, address: str, endpoints: int, edited: bool) -> None:
+def write_description(
+    path: Path, compiled: PipelineFiles, address: str, endpoints: int, edited: bool
+) -> None:
     """The description, written line by line (flow-style endpoints, as operators' generators do)."""
     with path.open("w") as f:
         f.write(f"""switches:
@@ -113,7 +115,9 @@ tenants:
                 f.write(f"      - {{name: s{s}, vsid: {_vsid(s)}}}\n")
         f.write("remote_nves:\n")
         for n in range(REMOTE_NVES):
-            f.write(f"  - {{name: nve{n}, pa: {_nve_pa(n)}, vsids: [{_vsid(n % 50)}, {_vsid(n % 50 + 50)}]}}\n")
+            f.write(
+                f"  - {{name: nve{n}, pa: {_nve_pa(n)}, vsids: [{_vsid(n % 50)}, {_vsid(n % 50 + 50)}]}}\n"
+            )
         f.write("endpoints:\n")
         for e in range(endpoints):
             p = placement(e, edited)
@@ -122,7 +126,9 @@ tenants:
                 att = f"{{switch: tor1, port: {p.where}, vlan: {100 + s}}}"
             else:
                 att = f"{{remote_nve: nve{p.where}}}"
-            f.write(f'  - {{name: ep{e}, vsid: {_vsid(s)}, mac: "{_mac(p.mac)}", attachment: {att}}}\n')
+            f.write(
+                f'  - {{name: ep{e}, vsid: {_vsid(s)}, mac: "{_mac(p.mac)}", attachment: {att}}}\n'
+            )
 
 
 @dataclass
@@ -167,13 +173,17 @@ async def apply(path: Path) -> Apply:
     finally:
         await ctl.close()
     if not out.report.ok:
-        raise SystemExit(f"apply failed: {(out.report.failures or [None])[0]} "
-                         f"{[r.skipped for r in out.report.switches.values()]}")
+        raise SystemExit(
+            f"apply failed: {(out.report.failures or [None])[0]} "
+            f"{[r.skipped for r in out.report.switches.values()]}"
+        )
     out.desired = len(ctl.states["tor1"].entities)
     return out
 
 
-async def one_write_per_entry(compiled: PipelineFiles, path: Path, sample: int) -> tuple[int, float]:
+async def one_write_per_entry(
+    compiled: PipelineFiles, path: Path, sample: int
+) -> tuple[int, float]:
     """`sample` of the description's entries, each in its own awaited Write, into a fresh switch."""
     loaded = load_overlay(path)
     ctl = Controller(loaded)
@@ -185,13 +195,23 @@ async def one_write_per_entry(compiled: PipelineFiles, path: Path, sample: int) 
         try:
             await client.set_pipeline(artifacts.p4info, artifacts.device_config, artifacts.cookie)
             from nve.p4info import P4Index
+
             index = P4Index(artifacts.p4info)
-            entities = sorted(ctl.states.get("tor1", None).entities if "tor1" in ctl.states else [],
-                              key=lambda e: e.tier)
+            entities = sorted(
+                ctl.states.get("tor1", None).entities if "tor1" in ctl.states else [],
+                key=lambda e: e.tier,
+            )
             if not entities:
                 from nve.compile import compile_switch
-                entities = sorted(compile_switch(loaded.overlay, "tor1").entities, key=lambda e: e.tier)
-            chosen = [e for e in entities if getattr(e, "table", "") and not getattr(e, "is_default", False)][:sample]
+
+                entities = sorted(
+                    compile_switch(loaded.overlay, "tor1").entities, key=lambda e: e.tier
+                )
+            chosen = [
+                e
+                for e in entities
+                if getattr(e, "table", "") and not getattr(e, "is_default", False)
+            ][:sample]
             t0 = time.perf_counter()
             for e in chosen:
                 # As p4runtime-shell's TableEntry.insert(): build one update, send one Write, wait.
@@ -210,8 +230,10 @@ def _rss_mb() -> float:
 def _row(label: str, run: Apply) -> str:
     s = run.seconds
     rate = run.written / s["reconcile"] if run.written else 0.0
-    return (f"{label:<22} {s['load']:>6.2f} {s['check']:>6.2f} {s['connect']:>7.2f} {s['reconcile']:>9.2f} "
-            f"{run.total:>7.2f} {run.written:>8} {rate:>11,.0f}")
+    return (
+        f"{label:<22} {s['load']:>6.2f} {s['check']:>6.2f} {s['connect']:>7.2f} {s['reconcile']:>9.2f} "
+        f"{run.total:>7.2f} {run.written:>8} {rate:>11,.0f}"
+    )
 
 
 def main() -> None:
@@ -225,10 +247,14 @@ def main() -> None:
             write_description(first, compiled, switch.address, endpoints, edited=False)
             write_description(second, compiled, switch.address, endpoints, edited=True)
             gc.collect()
-            print(f"{endpoints:,} endpoints ({first.stat().st_size / 1e6:.1f} MB of YAML), one p4sim switch, "
-                  f"large profile")
-            print(f"{'apply':<22} {'load':>6} {'check':>6} {'connect':>7} {'reconcile':>9} {'total':>7} "
-                  f"{'written':>8} {'entries/s':>11}")
+            print(
+                f"{endpoints:,} endpoints ({first.stat().st_size / 1e6:.1f} MB of YAML), one p4sim switch, "
+                f"large profile"
+            )
+            print(
+                f"{'apply':<22} {'load':>6} {'check':>6} {'connect':>7} {'reconcile':>9} {'total':>7} "
+                f"{'written':>8} {'entries/s':>11}"
+            )
             install = asyncio.run(apply(first))
             print(_row("install", install))
             again = asyncio.run(apply(first))
@@ -238,14 +264,20 @@ def main() -> None:
             edit = asyncio.run(apply(second))
             print(_row("1% change", edit))
             counts = next(iter(edit.report.switches.values())).plan.counts() if edit.report else {}
-            print(f"  1% change: {counts.get('insert', 0)} insert, {counts.get('modify', 0)} modify, "
-                  f"{counts.get('delete', 0)} delete")
+            print(
+                f"  1% change: {counts.get('insert', 0)} insert, {counts.get('modify', 0)} modify, "
+                f"{counts.get('delete', 0)} delete"
+            )
             sw = switch.stats()
-            print(f"desired entities {install.desired:,}; peak RSS: controller {_rss_mb():.0f} MB, "
-                  f"switch {sw.peak_rss_mb:.0f} MB (switch CPU {sw.cpu_s:.1f} s)")
+            print(
+                f"desired entities {install.desired:,}; peak RSS: controller {_rss_mb():.0f} MB, "
+                f"switch {sw.peak_rss_mb:.0f} MB (switch CPU {sw.cpu_s:.1f} s)"
+            )
         n, seconds = asyncio.run(one_write_per_entry(compiled, first, sample))
-        print(f"one Write per entry: {n} entries in {seconds:.2f} s = {n / seconds:,.0f} entries/s "
-              f"(all {install.written:,} would take ~{install.written / (n / seconds):.0f} s)")
+        print(
+            f"one Write per entry: {n} entries in {seconds:.2f} s = {n / seconds:,.0f} entries/s "
+            f"(all {install.written:,} would take ~{install.written / (n / seconds):.0f} s)"
+        )
 
 
 if __name__ == "__main__":

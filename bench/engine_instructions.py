@@ -50,7 +50,7 @@ def child(path: str, packets: int) -> None:
     if bad:
         raise SystemExit(f"{path}: {len(bad)} frames came out wrong; first: {bad[0]}")
     process = pipeline.process
-    for port, data in batch:    # a second pass: the paths of every port are built by now
+    for port, data in batch:  # a second pass: the paths of every port are built by now
         process(port, data)
     gc.collect()
     gc.disable()
@@ -68,9 +68,19 @@ def child(path: str, packets: int) -> None:
 
 def count(path: str, packets: int) -> tuple[int, str]:
     env = dict(os.environ, PYTHONHASHSEED="0")
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--collect-atstart=no",
-           "--toggle-collect=builtin_sorted", sys.executable, "-m", "bench.engine_instructions",
-           "--child", path, str(packets)]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        "--collect-atstart=no",
+        "--toggle-collect=builtin_sorted",
+        sys.executable,
+        "-m",
+        "bench.engine_instructions",
+        "--child",
+        path,
+        str(packets),
+    ]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     m = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
     if done.returncode != 0 or not m:
@@ -87,8 +97,10 @@ def main() -> None:
     packets = PACKETS // (10 if quick() else 1)
     for path in ("encap", "decap"):
         total, paths = count(path, packets)
-        print(f"{path}: {total / packets:,.0f} instructions per packet through Pipeline.process "
-              f"({packets:,} packets, {MAPPINGS:,} CA mappings, every frame checked; paths {paths})")
+        print(
+            f"{path}: {total / packets:,.0f} instructions per packet through Pipeline.process "
+            f"({packets:,} packets, {MAPPINGS:,} CA mappings, every frame checked; paths {paths})"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,11 @@ def _insert(st, table: str, key: tuple, action: str, params: tuple = ()) -> None
 
 
 def build():
-    program = compile_file(ROOT / "p4src/v1model/nvgre_nve.p4",
-                           include_dirs=[ROOT / "p4src/include"], defines={"NVE_PROFILE_LARGE": 1})
+    program = compile_file(
+        ROOT / "p4src/v1model/nvgre_nve.p4",
+        include_dirs=[ROOT / "p4src/include"],
+        defines={"NVE_PROFILE_LARGE": 1},
+    )
     st = build_state(program.p4info())
     pipeline = engine.load(program, st)
     for port in range(1, ACCESS_PORTS + 1):
@@ -60,17 +63,46 @@ def build():
         _insert(st, "NveIngress.vsi.info", (vsi,), "NveIngress.vsi.set_info", (vsid, 0, 0))
         _insert(st, "NveIngress.decap.vsid", (vsid,), "NveIngress.decap.set_vsi", (vsi,))
         for port in range(1, ACCESS_PORTS + 1):
-            _insert(st, "NveIngress.access.port_vlan", (port, 1, vsi), "NveIngress.access.set_vsi", (vsi,))
+            _insert(
+                st,
+                "NveIngress.access.port_vlan",
+                (port, 1, vsi),
+                "NveIngress.access.set_vsi",
+                (vsi,),
+            )
             _insert(st, "NveEgress.access.port_vsi", (port, vsi), "NveEgress.access.untagged")
     for t in range(1, REMOTE_NVES + 1):
         pa = 0x0A000000 + t
-        _insert(st, "NveIngress.tunnel.remote", (t,), "NveIngress.tunnel.set_remote_v4", (LOCAL_PA, pa, 1))
-        _insert(st, "NveIngress.underlay.routes_v4", ((pa, 32),), "NveIngress.underlay.set_nexthop", (1,))
+        _insert(
+            st,
+            "NveIngress.tunnel.remote",
+            (t,),
+            "NveIngress.tunnel.set_remote_v4",
+            (LOCAL_PA, pa, 1),
+        )
+        _insert(
+            st,
+            "NveIngress.underlay.routes_v4",
+            ((pa, 32),),
+            "NveIngress.underlay.set_nexthop",
+            (1,),
+        )
         for vsi in range(1, VSIS + 1):
             if t % 10 == vsi % 10:
-                _insert(st, "NveIngress.decap.peer_v4", (0x10000 + vsi, pa), "NveIngress.decap.peer", (t,))
-    _insert(st, "NveIngress.underlay.nexthop", (1,), "NveIngress.underlay.forward",
-            (NETWORK, 0x020000000001, 0x020000000002, 0))
+                _insert(
+                    st,
+                    "NveIngress.decap.peer_v4",
+                    (0x10000 + vsi, pa),
+                    "NveIngress.decap.peer",
+                    (t,),
+                )
+    _insert(
+        st,
+        "NveIngress.underlay.nexthop",
+        (1,),
+        "NveIngress.underlay.forward",
+        (NETWORK, 0x020000000001, 0x020000000002, 0),
+    )
     rng = random.Random(7)
     remote, local = [], []
     for i in range(MAPPINGS):
@@ -101,19 +133,33 @@ def frames(remote, local, rng, count: int = FRAMES):
     for _ in range(count):
         vsi, dmac, t = rng.choice(remote)
         _v, smac, port = rng.choice(by_vsi[vsi])
-        payload = (IP(src=f"10.{vsi}.0.1", dst=f"10.{vsi}.0.2") / UDP(sport=rng.randrange(65536), dport=80)
-                   / (b"p" * 64))
+        payload = (
+            IP(src=f"10.{vsi}.0.1", dst=f"10.{vsi}.0.2")
+            / UDP(sport=rng.randrange(65536), dport=80)
+            / (b"p" * 64)
+        )
         f = bytes(Ether(src=_mac(smac), dst=_mac(dmac)) / Dot1Q(vlan=vsi) / payload)
         encap.append((port, f))
-        expected[(port, f)] = ("encap", 0x0A000000 + t, 0x10000 + vsi,
-                               bytes(Ether(src=_mac(smac), dst=_mac(dmac)) / payload))
+        expected[(port, f)] = (
+            "encap",
+            0x0A000000 + t,
+            0x10000 + vsi,
+            bytes(Ether(src=_mac(smac), dst=_mac(dmac)) / payload),
+        )
         vsi2, dmac2, port2 = rng.choice(local)
         t = vsi2 % 10 + 10 * (1 + rng.randrange(REMOTE_NVES // 10 - 1))
-        inner = bytes(Ether(src="52:54:00:ff:00:01", dst=_mac(dmac2)) / IP(src="10.9.9.9", dst="10.9.9.8")
-                      / UDP(sport=999, dport=80) / (b"q" * 64))
-        outer = (Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01")
-                 / IP(src=0x0A000000 + t, dst=LOCAL_PA, proto=47)
-                 / GRE(key_present=1, proto=0x6558, key=(0x10000 + vsi2) << 8) / inner)
+        inner = bytes(
+            Ether(src="52:54:00:ff:00:01", dst=_mac(dmac2))
+            / IP(src="10.9.9.9", dst="10.9.9.8")
+            / UDP(sport=999, dport=80)
+            / (b"q" * 64)
+        )
+        outer = (
+            Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01")
+            / IP(src=0x0A000000 + t, dst=LOCAL_PA, proto=47)
+            / GRE(key_present=1, proto=0x6558, key=(0x10000 + vsi2) << 8)
+            / inner
+        )
         decap.append((NETWORK, bytes(outer)))
         expected[(NETWORK, bytes(outer))] = ("decap", port2, inner)
     return encap, decap, expected
@@ -133,9 +179,15 @@ def wrong_outputs(pipeline, batch, expected) -> list[str]:
         ok = len(outs) == 1 and outs[0][0] == NETWORK
         if ok:
             p = Ether(outs[0][1])
-            ok = (IP in p and GRE in p and p[IP].dst == _ip(pa) and p[IP].src == _ip(LOCAL_PA)
-                  and p[GRE].key >> 8 == vsid and bytes(p[GRE].payload) == inner
-                  and checksum(bytes(p[IP])[:p[IP].ihl * 4]) == 0)
+            ok = (
+                IP in p
+                and GRE in p
+                and p[IP].dst == _ip(pa)
+                and p[IP].src == _ip(LOCAL_PA)
+                and p[GRE].key >> 8 == vsid
+                and bytes(p[GRE].payload) == inner
+                and checksum(bytes(p[IP])[: p[IP].ihl * 4]) == 0
+            )
         if not ok:
             bad.append(f"encap frame from port {port}: {outs!r:.120}")
     return bad
@@ -170,27 +222,39 @@ def measure(pipeline, batch) -> tuple[float, int]:
 def main() -> None:
     t0 = time.perf_counter()
     pipeline, st, remote, local, rng = build()
-    print(f"setup: {MAPPINGS} CA mappings installed (large profile) in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"setup: {MAPPINGS} CA mappings installed (large profile) in {time.perf_counter() - t0:.1f} s"
+    )
     encap, decap, expected = frames(remote, local, rng)
     many = FRAMES_MANY_FLOWS // (10 if quick() else 1)
     encap_many, _, expected_many = frames(remote, local, rng, many)
     expected.update(expected_many)
-    for name, batch in ((f"encap, {len(encap):,} flows repeated", encap),
-                        (f"encap, {len(encap_many):,} distinct flows (hash memo always misses)", encap_many),
-                        (f"decap, {len(decap):,} frames repeated", decap)):
+    for name, batch in (
+        (f"encap, {len(encap):,} flows repeated", encap),
+        (f"encap, {len(encap_many):,} distinct flows (hash memo always misses)", encap_many),
+        (f"decap, {len(decap):,} frames repeated", decap),
+    ):
         bad = wrong_outputs(pipeline, batch, expected)
         if bad:
-            print(f"{name}: {len(bad)} of {len(batch)} frames came out WRONG, no rate reported; first: {bad[0]}")
+            print(
+                f"{name}: {len(bad)} of {len(batch)} frames came out WRONG, no rate reported; first: {bad[0]}"
+            )
             continue
         pps, outs = measure(pipeline, batch)
         if not outs or outs % len(batch):
             print(f"{name}: ONLY {outs} outputs in the timed runs, no rate reported")
             continue
         paths = pipeline.paths
-        built = (f"; specialised paths built so far: {paths.stats.built}, refused {paths.stats.refused}, "
-                 f"{paths.stats.build_seconds:.2f} s" if paths is not None else "; paths off")
-        print(f"{name}: {pps:,.0f} packets/s of CPU time on one core, best of {RUNS} "
-              f"(every frame checked, all forwarded{built})")
+        built = (
+            f"; specialised paths built so far: {paths.stats.built}, refused {paths.stats.refused}, "
+            f"{paths.stats.build_seconds:.2f} s"
+            if paths is not None
+            else "; paths off"
+        )
+        print(
+            f"{name}: {pps:,.0f} packets/s of CPU time on one core, best of {RUNS} "
+            f"(every frame checked, all forwarded{built})"
+        )
 
 
 if __name__ == "__main__":

@@ -68,22 +68,29 @@ def _tick_ms(service: P4RuntimeService, ticks: int) -> float:
 
 
 def main() -> None:
-    program = compile_file(ROOT / "p4src/v1model/nvgre_nve.p4",
-                           include_dirs=[ROOT / "p4src/include"], defines={"NVE_PROFILE_LARGE": 1})
+    program = compile_file(
+        ROOT / "p4src/v1model/nvgre_nve.p4",
+        include_dirs=[ROOT / "p4src/include"],
+        defines={"NVE_PROFILE_LARGE": 1},
+    )
     ticks = 20 if quick() else 60
     now = time.monotonic_ns()
 
     service, table, sink = _service(program)
     _fill(table, HOUR_NS, now)
-    print(f"  {len(table)} entries with idle timeouts, none expired: "
-          f"{_tick_ms(service, ticks):.2f} ms per tick (median of {ticks})")
+    print(
+        f"  {len(table)} entries with idle timeouts, none expired: "
+        f"{_tick_ms(service, ticks):.2f} ms per tick (median of {ticks})"
+    )
     if sink.notified:
         raise SystemExit("entries that had not expired were notified")
 
     service, table, sink = _service(program)
     _fill(table, 0, now)
-    print(f"  {len(table)} entries without idle timeouts: "
-          f"{_tick_ms(service, ticks):.2f} ms per tick (median of {ticks})")
+    print(
+        f"  {len(table)} entries without idle timeouts: "
+        f"{_tick_ms(service, ticks):.2f} ms per tick (median of {ticks})"
+    )
 
     service, table, sink = _service(program)
     _fill(table, 1, now - 1)
@@ -94,7 +101,11 @@ def main() -> None:
         total += time.perf_counter() - t0
         n += 1
     if len(sink.notified) != len(table) or any(c != 1 for c in sink.notified.values()):
-        raise SystemExit(f"expected each of {len(table)} entries notified once, got {len(sink.notified)} "
-                         f"entries, max {max(sink.notified.values(), default=0)} times")
-    print(f"  {len(table)} entries all expired: each notified once after {n} ticks, "
-          f"{total * 1000:.1f} ms sweep time in all ({total * 1000 / n:.2f} ms per tick)")
+        raise SystemExit(
+            f"expected each of {len(table)} entries notified once, got {len(sink.notified)} "
+            f"entries, max {max(sink.notified.values(), default=0)} times"
+        )
+    print(
+        f"  {len(table)} entries all expired: each notified once after {n} ticks, "
+        f"{total * 1000:.1f} ms sweep time in all ({total * 1000 / n:.2f} ms per tick)"
+    )

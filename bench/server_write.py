@@ -30,8 +30,10 @@ DEVICE_ID = 0  # p4sim --no-p4 without --device-id, as simple_switch_grpc
 ELECTION_ID = 10
 TABLE = "NveIngress.l2.dmac"
 ACTION = "NveIngress.l2.to_tunnel"
-GRPC_OPTIONS = [("grpc.max_send_message_length", 256 * 1024 * 1024),
-                ("grpc.max_receive_message_length", 256 * 1024 * 1024)]
+GRPC_OPTIONS = [
+    ("grpc.max_send_message_length", 256 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+]
 
 
 @dataclass(frozen=True)
@@ -53,26 +55,43 @@ class Primary:
         self.channel = grpc.insecure_channel(address, options=GRPC_OPTIONS)
         self.stub = p4r_grpc.P4RuntimeStub(self.channel)
         self._requests: queue.Queue = queue.Queue()
-        self._requests.put(p4r.StreamMessageRequest(arbitration=p4r.MasterArbitrationUpdate(
-            device_id=DEVICE_ID, election_id=p4r.Uint128(low=ELECTION_ID))))
+        self._requests.put(
+            p4r.StreamMessageRequest(
+                arbitration=p4r.MasterArbitrationUpdate(
+                    device_id=DEVICE_ID, election_id=p4r.Uint128(low=ELECTION_ID)
+                )
+            )
+        )
         self._stream = self.stub.StreamChannel(iter(self._requests.get, None))
         first = next(self._stream)
         if first.arbitration.status.code != 0:
             raise RuntimeError(f"not primary: {first.arbitration.status}")
         # Writes with pre-serialised requests: the clock then sees no client-side encoding.
-        self.write_raw = self.channel.unary_unary("/p4.v1.P4Runtime/Write", request_serializer=None,
-                                                  response_deserializer=p4r.WriteResponse.FromString)
+        self.write_raw = self.channel.unary_unary(
+            "/p4.v1.P4Runtime/Write",
+            request_serializer=None,
+            response_deserializer=p4r.WriteResponse.FromString,
+        )
 
     def push(self, compiled: PipelineFiles) -> P4Index:
         info = load_p4info(compiled.p4info)
-        self.stub.SetForwardingPipelineConfig(p4r.SetForwardingPipelineConfigRequest(
-            device_id=DEVICE_ID, election_id=p4r.Uint128(low=ELECTION_ID),
-            action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
-            config=p4r.ForwardingPipelineConfig(p4info=info, p4_device_config=compiled.device_config.read_bytes())))
+        self.stub.SetForwardingPipelineConfig(
+            p4r.SetForwardingPipelineConfigRequest(
+                device_id=DEVICE_ID,
+                election_id=p4r.Uint128(low=ELECTION_ID),
+                action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+                config=p4r.ForwardingPipelineConfig(
+                    p4info=info, p4_device_config=compiled.device_config.read_bytes()
+                ),
+            )
+        )
         return P4Index(info)
 
     def count(self, table_id: int) -> int:
-        req = p4r.ReadRequest(device_id=DEVICE_ID, entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=table_id))])
+        req = p4r.ReadRequest(
+            device_id=DEVICE_ID,
+            entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=table_id))],
+        )
         return sum(len(resp.entities) for resp in self.stub.Read(req))
 
     def close(self) -> None:
@@ -88,8 +107,11 @@ def write_requests(index: P4Index, first_mac: int, n: int, batch: int) -> list[b
     p_tunnel = index.param(action, "tunnel")
     out = []
     for start in range(0, n, batch):
-        req = p4r.WriteRequest(device_id=DEVICE_ID, election_id=p4r.Uint128(low=ELECTION_ID),
-                               atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR)
+        req = p4r.WriteRequest(
+            device_id=DEVICE_ID,
+            election_id=p4r.Uint128(low=ELECTION_ID),
+            atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR,
+        )
         for i in range(start, min(n, start + batch)):
             mac = first_mac + i
             te = req.updates.add(type=p4r.Update.INSERT).entity.table_entry
@@ -111,9 +133,13 @@ def main() -> None:
             index = client.push(compiled)
             table_id = index.table(TABLE).id
             installed = 0
-            print(f"{'batch':>7} {'entries':>8} {'writes':>7} {'seconds':>8} {'updates/s':>10} {'switch CPU us/update':>21}")
+            print(
+                f"{'batch':>7} {'entries':>8} {'writes':>7} {'seconds':>8} {'updates/s':>10} {'switch CPU us/update':>21}"
+            )
             for n, run in enumerate(runs()):
-                requests = write_requests(index, 0x525400000000 + n * 0x1000000, run.entries, run.batch)
+                requests = write_requests(
+                    index, 0x525400000000 + n * 0x1000000, run.entries, run.batch
+                )
                 cpu0 = switch.stats().cpu_s
                 t0 = time.perf_counter()
                 for data in requests:
@@ -121,8 +147,10 @@ def main() -> None:
                 elapsed = time.perf_counter() - t0
                 cpu = switch.stats().cpu_s - cpu0
                 installed += run.entries
-                print(f"{run.batch:>7} {run.entries:>8} {len(requests):>7} {elapsed:>8.2f} "
-                      f"{run.entries / elapsed:>10,.0f} {cpu / run.entries * 1e6:>21.1f}")
+                print(
+                    f"{run.batch:>7} {run.entries:>8} {len(requests):>7} {elapsed:>8.2f} "
+                    f"{run.entries / elapsed:>10,.0f} {cpu / run.entries * 1e6:>21.1f}"
+                )
             got = client.count(table_id)
             if got != installed:
                 raise SystemExit(f"read back {got} entries of {TABLE}, expected {installed}")

@@ -73,17 +73,32 @@ SENDER = textwrap.dedent("""
 
 
 def customer_frame() -> bytes:
-    return bytes(Ether(src=LOCAL_MAC, dst=FAR_MAC) / IP(src="192.168.1.1", dst="192.168.1.2")
-                 / UDP(sport=40000, dport=5001) / bytes(64))
+    return bytes(
+        Ether(src=LOCAL_MAC, dst=FAR_MAC)
+        / IP(src="192.168.1.1", dst="192.168.1.2")
+        / UDP(sport=40000, dport=5001)
+        / bytes(64)
+    )
 
 
 def nvgre_frame() -> bytes:
-    inner = Ether(src=FAR_MAC, dst=LOCAL_MAC) / IP(src="192.168.1.2", dst="192.168.1.1") / UDP(sport=5001, dport=40000) / bytes(64)
-    return bytes(Ether(src=SPINE_MAC, dst=NVE_MAC) / IP(src=FAR_PA, dst=LOCAL_PA, flags="DF", ttl=63)
-                 / GRE(key_present=1, proto=0x6558, key=VSID << 8) / inner)
+    inner = (
+        Ether(src=FAR_MAC, dst=LOCAL_MAC)
+        / IP(src="192.168.1.2", dst="192.168.1.1")
+        / UDP(sport=5001, dport=40000)
+        / bytes(64)
+    )
+    return bytes(
+        Ether(src=SPINE_MAC, dst=NVE_MAC)
+        / IP(src=FAR_PA, dst=LOCAL_PA, flags="DF", ttl=63)
+        / GRE(key_present=1, proto=0x6558, key=VSID << 8)
+        / inner
+    )
 
 
-def measure(tx_if: str, rx_if: str, frame: bytes, count: int, looks_right) -> tuple[int, float, bool]:
+def measure(
+    tx_if: str, rx_if: str, frame: bytes, count: int, looks_right
+) -> tuple[int, float, bool]:
     """Offer ``count`` frames on tx_if from another process; return (received, pps, all ok):
     all ok when the first frame out is what the path must produce and every other frame
     out is the same (the same frame is offered every time).
@@ -142,10 +157,20 @@ def main() -> None:
         switch = start_switch("p4sim", pairs, pipeline, Path(tmp))
         try:
             overlay = Path(tmp) / "overlay.yaml"
-            overlay.write_text(OVERLAY.format(address=switch.grpc_addr, p4info=pipeline.p4info,
-                                              device_config=pipeline.device_config, nve_mac=NVE_MAC,
-                                              spine_mac=SPINE_MAC, local_pa=LOCAL_PA, far_pa=FAR_PA, vsid=VSID,
-                                              local_mac=LOCAL_MAC, far_mac=FAR_MAC))
+            overlay.write_text(
+                OVERLAY.format(
+                    address=switch.grpc_addr,
+                    p4info=pipeline.p4info,
+                    device_config=pipeline.device_config,
+                    nve_mac=NVE_MAC,
+                    spine_mac=SPINE_MAC,
+                    local_pa=LOCAL_PA,
+                    far_pa=FAR_PA,
+                    vsid=VSID,
+                    local_mac=LOCAL_MAC,
+                    far_mac=FAR_MAC,
+                )
+            )
             nve = str(Path(sys.executable).with_name("nve"))
             applied = subprocess.run([nve, "apply", str(overlay)], capture_output=True, text=True)
             if applied.returncode != 0:
@@ -160,17 +185,25 @@ def main() -> None:
                 return data == bytes(Ether(nvgre_frame())[GRE].payload)
 
             cpu0 = proc_stats(switch.proc.pid).cpu_s
-            for name, tx, rx, frame, check in (("encap", access, network, customer_frame(), is_nvgre),
-                                               ("decap", network, access, nvgre_frame(), is_customer)):
+            for name, tx, rx, frame, check in (
+                ("encap", access, network, customer_frame(), is_nvgre),
+                ("decap", network, access, nvgre_frame(), is_customer),
+            ):
                 got, pps, ok = measure(tx, rx, frame, count, check)
                 if not ok:
-                    print(f"  {name}: WRONG frames came out ({got:,} of {count:,} frames out): no rate reported")
+                    print(
+                        f"  {name}: WRONG frames came out ({got:,} of {count:,} frames out): no rate reported"
+                    )
                     continue
-                print(f"  {name}: {pps:,.0f} packets/s forwarded between veths "
-                      f"({got:,} of {count:,} frames out, {count - got:,} lost; every frame correct)")
+                print(
+                    f"  {name}: {pps:,.0f} packets/s forwarded between veths "
+                    f"({got:,} of {count:,} frames out, {count - got:,} lost; every frame correct)"
+                )
             cpu = proc_stats(switch.proc.pid).cpu_s - cpu0
-            print(f"  p4sim CPU time for {2 * count:,} offered frames: {cpu:.1f} s "
-                  f"({cpu / (2 * count) * 1e6:.0f} us per frame)")
+            print(
+                f"  p4sim CPU time for {2 * count:,} offered frames: {cpu:.1f} s "
+                f"({cpu / (2 * count) * 1e6:.0f} us per frame)"
+            )
         finally:
             switch.stop()
 

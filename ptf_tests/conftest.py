@@ -32,8 +32,11 @@ class SwitchUnderTest:
 
 
 @pytest.fixture(scope="session")
-def nve_switch(request: pytest.FixtureRequest, test_network: TestNetwork,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwitchUnderTest]:
+def nve_switch(
+    request: pytest.FixtureRequest,
+    test_network: TestNetwork,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SwitchUnderTest]:
     target = request.config.getoption("--target")
     work = tmp_path_factory.mktemp(f"nve-{target}")
     # NVE_PTF_P4SRC: another p4src tree (v1model/nvgre_nve.p4, include/) to test, e.g. a
@@ -52,7 +55,9 @@ def nve_switch(request: pytest.FixtureRequest, test_network: TestNetwork,
     try:
         cp = ControlPlane(switch)
         cp.push_pipeline()
-        dp = PtfDataplane({(0, p.port): p.test_if for p in pairs}, timeout=3.0, negative_timeout=0.3)
+        dp = PtfDataplane(
+            {(0, p.port): p.test_if for p in pairs}, timeout=3.0, negative_timeout=0.3
+        )
         yield SwitchUnderTest(switch, cp, dp)
     finally:
         if dp is not None:

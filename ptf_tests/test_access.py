@@ -22,9 +22,16 @@ pytestmark = pytest.mark.root
 
 def _subnet(case: Case) -> None:
     """A1 on port 1 untagged, port 2 VLAN 100, port 3 VLAN 300; H1..H3 known there."""
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1),
-                 E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100), E.attach(3, T.VSI_A1, vid=300),
-                 E.local_ca(T.VSI_A1, T.H1, 1), E.local_ca(T.VSI_A1, T.H2, 2), E.local_ca(T.VSI_A1, T.H3, 3))
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1, vid=100),
+        E.attach(3, T.VSI_A1, vid=300),
+        E.local_ca(T.VSI_A1, T.H1, 1),
+        E.local_ca(T.VSI_A1, T.H2, 2),
+        E.local_ca(T.VSI_A1, T.H3, 3),
+    )
 
 
 @pytest.mark.parametrize("kind", ["v4", "v6", "l2"])
@@ -41,14 +48,21 @@ def test_local_bridging_pushes_and_pops_tags(case: Case, kind: str) -> None:
 
 def test_drop_port_unknown(case: Case) -> None:
     """A port without a role takes no traffic."""
-    case.install(E.access_port(1), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(4, T.VSI_A1), E.attach(1, T.VSI_A1))
+    case.install(
+        E.access_port(1),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(4, T.VSI_A1),
+        E.attach(1, T.VSI_A1),
+    )
     expect_drop(case, 4, customer("v4", T.H4, "ff:ff:ff:ff:ff:ff"), Drop.PORT_UNKNOWN)
 
 
 def test_drop_access_vlan_unknown(case: Case) -> None:
     _subnet(case)
     expect_drop(case, 1, tagged(customer("v4", T.H1, T.H2), 101), Drop.ACCESS_VLAN_UNKNOWN)
-    expect_drop(case, 2, customer("v4", T.H2, T.H1), Drop.ACCESS_VLAN_UNKNOWN)  # port 2 takes VLAN 100 only
+    expect_drop(
+        case, 2, customer("v4", T.H2, T.H1), Drop.ACCESS_VLAN_UNKNOWN
+    )  # port 2 takes VLAN 100 only
 
 
 @pytest.mark.parametrize("how", ["qinq-s-tag", "double-c-tag", "c-then-s-tag"])
@@ -92,13 +106,17 @@ def test_drop_parser_error_truncated_ipv4(case: Case) -> None:
     """An IPv4 EtherType with 10 bytes of header: the parser fails and the frame is dropped."""
     _subnet(case)
     full = bytes(customer("v4", T.H1, T.H2))
-    expect_drop(case, 1, full[:14 + 10], Drop.PARSER_ERROR)
+    expect_drop(case, 1, full[: 14 + 10], Drop.PARSER_ERROR)
 
 
 def test_ipv4_options_are_kept_when_bridged(case: Case) -> None:
     """An IPv4 header with options crosses the switch unchanged (parser feature 1)."""
     _subnet(case)
-    f = Ether(src=T.H1, dst=T.H2) / IP(src="10.1.0.5", dst="10.1.0.9", options=b"\x94\x04\x00\x00" + b"\x01" * 4) / (b"o" * 40)
+    f = (
+        Ether(src=T.H1, dst=T.H2)
+        / IP(src="10.1.0.5", dst="10.1.0.9", options=b"\x94\x04\x00\x00" + b"\x01" * 4)
+        / (b"o" * 40)
+    )
     f = Ether(bytes(f))
     assert f[IP].ihl == 7
     expect_forward(case, 1, f, {2: tagged(f, 100)})

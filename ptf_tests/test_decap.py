@@ -28,16 +28,32 @@ INNER = {"v4": ("10.1.0.9", "10.1.0.5"), "v6": ("fd00:1::9", "fd00:1::5"), "l2":
 def _base(case: Case) -> None:
     """Subnet A1 on port 1 (untagged) and port 2 (VLAN 100); H1 on port 1, H2 on port 2;
     remote NVE B registered for VSID A1 over IPv4 (tunnel 1) and IPv6 (tunnel 2)."""
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100),
-                 E.local_ca(T.VSI_A1, T.H1, 1), E.local_ca(T.VSI_A1, T.H2, 2),
-                 E.my_pa(T.PA4), E.my_pa(T.PA6),
-                 E.peer(T.VSID_A1, T.REMOTE4, 1), E.peer(T.VSID_A1, T.REMOTE6, 2))
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1, vid=100),
+        E.local_ca(T.VSI_A1, T.H1, 1),
+        E.local_ca(T.VSI_A1, T.H2, 2),
+        E.my_pa(T.PA4),
+        E.my_pa(T.PA6),
+        E.peer(T.VSID_A1, T.REMOTE4, 1),
+        E.peer(T.VSID_A1, T.REMOTE6, 2),
+    )
 
 
 def _from_b(inner, *, outer: str = "v4", vsid: int = T.VSID_A1, flow: int = 0x5A, **kw):
     src, dst = (T.REMOTE4, T.PA4) if outer == "v4" else (T.REMOTE6, T.PA6)
-    return nvgre(inner, src_pa=kw.pop("src_pa", src), dst_pa=kw.pop("dst_pa", dst), vsid=vsid, flow=flow,
-                 smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC, **kw)
+    return nvgre(
+        inner,
+        src_pa=kw.pop("src_pa", src),
+        dst_pa=kw.pop("dst_pa", dst),
+        vsid=vsid,
+        flow=flow,
+        smac=T.ROUTER_MAC[5],
+        dmac=T.NVE_MAC,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("outer", ["v4", "v6"])
@@ -63,7 +79,10 @@ def test_decap_counters_per_vsid_and_remote_nve(case: Case) -> None:
     _base(case)
     frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
     vsi0 = case.counter("NveIngress.counters.vsi_decap", T.VSI_A1)[0]
-    rx1, rx2 = case.counter("NveIngress.counters.tunnel_rx", 1)[0], case.counter("NveIngress.counters.tunnel_rx", 2)[0]
+    rx1, rx2 = (
+        case.counter("NveIngress.counters.tunnel_rx", 1)[0],
+        case.counter("NveIngress.counters.tunnel_rx", 2)[0],
+    )
     expect_forward(case, 5, _from_b(frame), {1: frame})
     expect_forward(case, 5, _from_b(frame), {1: frame})
     expect_forward(case, 5, _from_b(frame, outer="v6"), {1: frame})
@@ -87,15 +106,27 @@ def test_drop_outer_fragment(case: Case, frag: str) -> None:
     _base(case)
     frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
     if frag == "v4-more-fragments":
-        pkt = Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC) / IP(src=T.REMOTE4, dst=T.PA4, proto=47, flags="MF") \
-            / NVGRE(vsid=T.VSID_A1) / frame
+        pkt = (
+            Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
+            / IP(src=T.REMOTE4, dst=T.PA4, proto=47, flags="MF")
+            / NVGRE(vsid=T.VSID_A1)
+            / frame
+        )
     elif frag == "v4-offset":
         # A non-first fragment: its payload is the middle of some NVGRE packet.
-        pkt = Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC) / IP(src=T.REMOTE4, dst=T.PA4, proto=47, frag=64) \
+        pkt = (
+            Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
+            / IP(src=T.REMOTE4, dst=T.PA4, proto=47, frag=64)
             / bytes(frame)
+        )
     else:
-        pkt = Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC) / IPv6(src=T.REMOTE6, dst=T.PA6) \
-            / IPv6ExtHdrFragment(nh=47, m=1, offset=0, id=5) / NVGRE(vsid=T.VSID_A1) / frame
+        pkt = (
+            Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
+            / IPv6(src=T.REMOTE6, dst=T.PA6)
+            / IPv6ExtHdrFragment(nh=47, m=1, offset=0, id=5)
+            / NVGRE(vsid=T.VSID_A1)
+            / frame
+        )
     expect_drop(case, 5, pkt, Drop.NET_FRAGMENT)
 
 
@@ -108,10 +139,21 @@ def test_drop_bad_outer_checksum(case: Case) -> None:
     expect_drop(case, 5, bad, Drop.NET_BAD_CHECKSUM)
 
 
-@pytest.mark.parametrize("gre", [
-    {"c": 1}, {"r0": 1}, {"k": 0}, {"s": 1}, {"reserved0": 0x100}, {"reserved0": 1}, {"ver": 1},
-    {"proto": 0x0800}, {"proto": 0x88BE},
-], ids=lambda g: "-".join(f"{k}={v:#x}" for k, v in g.items()))
+@pytest.mark.parametrize(
+    "gre",
+    [
+        {"c": 1},
+        {"r0": 1},
+        {"k": 0},
+        {"s": 1},
+        {"reserved0": 0x100},
+        {"reserved0": 1},
+        {"ver": 1},
+        {"proto": 0x0800},
+        {"proto": 0x88BE},
+    ],
+    ids=lambda g: "-".join(f"{k}={v:#x}" for k, v in g.items()),
+)
 def test_drop_gre_that_is_not_nvgre(case: Case, gre: dict) -> None:
     """Section 3.2: C=0, K=1, S=0, reserved0 = 0, version 0, protocol 0x6558; anything else drops."""
     _base(case)
@@ -121,7 +163,12 @@ def test_drop_gre_that_is_not_nvgre(case: Case, gre: dict) -> None:
 
 def test_drop_ip_to_local_pa_that_is_not_gre(case: Case) -> None:
     _base(case)
-    pkt = Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC) / IP(src=T.REMOTE4, dst=T.PA4) / UDP(sport=5, dport=4789) / (b"u" * 40)
+    pkt = (
+        Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
+        / IP(src=T.REMOTE4, dst=T.PA4)
+        / UDP(sport=5, dport=4789)
+        / (b"u" * 40)
+    )
     expect_drop(case, 5, pkt, Drop.NET_NOT_NVGRE)
 
 
@@ -137,7 +184,12 @@ def test_drop_reserved_vsid(case: Case, vsid: int) -> None:
 def test_first_unreserved_vsid_is_accepted(case: Case) -> None:
     """0x001000 is the first VSID outside the reserved range (boundary of section 3.4)."""
     _base(case)
-    case.install(E.subnet(9, 0x001000), E.attach(3, 9), E.local_ca(9, T.H3, 3), E.peer(0x001000, T.REMOTE4, 1))
+    case.install(
+        E.subnet(9, 0x001000),
+        E.attach(3, 9),
+        E.local_ca(9, T.H3, 3),
+        E.peer(0x001000, T.REMOTE4, 1),
+    )
     frame = customer("v4", T.HR1, T.H3, *INNER["v4"])
     expect_forward(case, 5, _from_b(frame, vsid=0x001000), {3: frame})
 
@@ -156,7 +208,9 @@ def test_drop_spoofed_peer(case: Case) -> None:
     expect_drop(case, 5, _from_b(frame, src_pa=T.ROGUE4), Drop.NET_PEER_UNKNOWN)
     # C is a peer of A2 only: it cannot send into A1.
     expect_drop(case, 5, _from_b(frame, src_pa=T.REMOTE4_C), Drop.NET_PEER_UNKNOWN)
-    expect_drop(case, 5, _from_b(frame, outer="v6", src_pa="2001:db8:100::66"), Drop.NET_PEER_UNKNOWN)
+    expect_drop(
+        case, 5, _from_b(frame, outer="v6", src_pa="2001:db8:100::66"), Drop.NET_PEER_UNKNOWN
+    )
 
 
 @pytest.mark.parametrize("tpid", [0x8100, ETH_QINQ])
@@ -171,8 +225,14 @@ def test_checks_are_made_in_order(case: Case) -> None:
     """A fragment with a bad checksum counts as a fragment; a reserved VSID from a rogue source as reserved."""
     _base(case)
     frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
-    frag = Ether(bytes(Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
-                       / IP(src=T.REMOTE4, dst=T.PA4, proto=47, flags="MF") / NVGRE(vsid=T.VSID_A1) / frame))
+    frag = Ether(
+        bytes(
+            Ether(src=T.ROUTER_MAC[5], dst=T.NVE_MAC)
+            / IP(src=T.REMOTE4, dst=T.PA4, proto=47, flags="MF")
+            / NVGRE(vsid=T.VSID_A1)
+            / frame
+        )
+    )
     frag[IP].chksum ^= 0x0001
     expect_drop(case, 5, frag, Drop.NET_FRAGMENT)
     expect_drop(case, 5, _from_b(frame, vsid=0x000010, src_pa=T.ROGUE4), Drop.NET_VSID_RESERVED)
@@ -182,6 +242,8 @@ def test_checks_are_made_in_order(case: Case) -> None:
 def test_drop_split_horizon_for_remote_destinations(case: Case) -> None:
     """A decapsulated frame whose destination lives behind a remote NVE never goes back into a tunnel."""
     _base(case)
-    case.install(E.remote_nve(1, T.PA4, T.REMOTE4_C), E.remote_ca(T.VSI_A1, T.HR2, 1), T.underlay_v4())
+    case.install(
+        E.remote_nve(1, T.PA4, T.REMOTE4_C), E.remote_ca(T.VSI_A1, T.HR2, 1), T.underlay_v4()
+    )
     frame = customer("v4", T.HR1, T.HR2, *INNER["v4"])
     expect_drop(case, 5, _from_b(frame), Drop.SPLIT_HORIZON)

@@ -17,8 +17,15 @@ pytestmark = pytest.mark.root
 
 
 def _setup(case: Case) -> None:
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100),
-                 E.local_ca(T.VSI_A1, T.H1, 1), E.local_ca(T.VSI_A1, T.H2, 2), E.learn_digest())
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1, vid=100),
+        E.local_ca(T.VSI_A1, T.H1, 1),
+        E.local_ca(T.VSI_A1, T.H2, 2),
+        E.learn_digest(),
+    )
 
 
 def test_unknown_source_is_reported(case: Case) -> None:

@@ -25,31 +25,63 @@ MTU = 300
 
 
 def _setup(case: Case) -> None:
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100),
-                 E.remote_nve(1, T.PA4, T.REMOTE4), E.remote_nve(2, T.PA6, T.REMOTE6),
-                 E.remote_ca(T.VSI_A1, T.HR1, 1), E.remote_ca(T.VSI_A1, T.HR2, 2),
-                 T.underlay_v4(nh=1, port=5), T.underlay_v6(nh=2, port=6),
-                 E.port_mtu(5, MTU), E.port_mtu(6, MTU), E.cpu_session())
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1, vid=100),
+        E.remote_nve(1, T.PA4, T.REMOTE4),
+        E.remote_nve(2, T.PA6, T.REMOTE6),
+        E.remote_ca(T.VSI_A1, T.HR1, 1),
+        E.remote_ca(T.VSI_A1, T.HR2, 2),
+        T.underlay_v4(nh=1, port=5),
+        T.underlay_v6(nh=2, port=6),
+        E.port_mtu(5, MTU),
+        E.port_mtu(6, MTU),
+        E.cpu_session(),
+    )
 
 
 def _frame(kind: str, dst: str, length: int, *, df: bool = True):
     """A customer frame of exactly ``length`` bytes (untagged)."""
-    base = customer(kind, T.H1, dst, *(("10.1.0.5", "10.1.0.9") if kind.startswith("v4") else ("fd00:1::5", "fd00:1::9")),
-                    flags="DF" if df else 0, payload=b"")
+    base = customer(
+        kind,
+        T.H1,
+        dst,
+        *(("10.1.0.5", "10.1.0.9") if kind.startswith("v4") else ("fd00:1::5", "fd00:1::9")),
+        flags="DF" if df else 0,
+        payload=b"",
+    )
     pad = length - len(bytes(base))
     assert pad >= 0
-    f = customer(kind, T.H1, dst, *(("10.1.0.5", "10.1.0.9") if kind.startswith("v4") else ("fd00:1::5", "fd00:1::9")),
-                 flags="DF" if df else 0, payload=(PAYLOAD * 40)[:pad])
+    f = customer(
+        kind,
+        T.H1,
+        dst,
+        *(("10.1.0.5", "10.1.0.9") if kind.startswith("v4") else ("fd00:1::5", "fd00:1::9")),
+        flags="DF" if df else 0,
+        payload=(PAYLOAD * 40)[:pad],
+    )
     assert len(bytes(f)) == length
     return f
 
 
 @pytest.mark.parametrize("outer,overhead,port,dst", [("v4", 28, 5, T.HR1), ("v6", 48, 6, T.HR2)])
-def test_largest_frame_that_fits_is_sent(case: Case, outer: str, overhead: int, port: int, dst: str) -> None:
+def test_largest_frame_that_fits_is_sent(
+    case: Case, outer: str, overhead: int, port: int, dst: str
+) -> None:
     _setup(case)
     f = _frame("v4", dst, MTU - overhead)
     src, rem = (T.PA4, T.REMOTE4) if outer == "v4" else (T.PA6, T.REMOTE6)
-    exp = nvgre(f, src_pa=src, dst_pa=rem, vsid=T.VSID_A1, flow=flow_id(f), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[port])
+    exp = nvgre(
+        f,
+        src_pa=src,
+        dst_pa=rem,
+        vsid=T.VSID_A1,
+        flow=flow_id(f),
+        smac=T.NVE_MAC,
+        dmac=T.ROUTER_MAC[port],
+    )
     expect_forward(case, 1, f, {port: exp})
     # The access tag does not count: the tag is removed before encapsulation (section 3.3).
     expect_forward(case, 2, tagged(f, 100), {port: exp})
@@ -57,15 +89,22 @@ def test_largest_frame_that_fits_is_sent(case: Case, outer: str, overhead: int, 
 
 @pytest.mark.parametrize("outer,overhead,dst", [("v4", 28, T.HR1), ("v6", 48, T.HR2)])
 @pytest.mark.parametrize("kind", ["v4", "v6"])
-def test_one_byte_too_many_is_dropped_and_punted(case: Case, outer: str, overhead: int, dst: str, kind: str) -> None:
+def test_one_byte_too_many_is_dropped_and_punted(
+    case: Case, outer: str, overhead: int, dst: str, kind: str
+) -> None:
     _setup(case)
     f = _frame(kind, dst, MTU - overhead + 1)
     expect_drop(case, 1, f, Drop.MTU_EXCEEDED)
     pin = case.packet_in()
     assert pin is not None, "no packet-in for the oversized frame"
-    assert {k: pin.metadata.get(k) for k in ("ingress_port", "reason", "vsid")} == \
-        {"ingress_port": 1, "reason": Punt.MTU_EXCEEDED, "vsid": T.VSID_A1}
-    assert pin.payload == bytes(f), "the punt carries the customer frame as it was going to be encapsulated"
+    assert {k: pin.metadata.get(k) for k in ("ingress_port", "reason", "vsid")} == {
+        "ingress_port": 1,
+        "reason": Punt.MTU_EXCEEDED,
+        "vsid": T.VSID_A1,
+    }
+    assert pin.payload == bytes(f), (
+        "the punt carries the customer frame as it was going to be encapsulated"
+    )
 
 
 def test_punted_frame_from_tagged_port_has_no_tag(case: Case) -> None:
@@ -96,7 +135,9 @@ def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     """NveEgress.mtu.punt_rate at 1 packet/s, burst 1: a quick series of oversized frames yields
     at most two packet-ins, the rest counted in NveEgress.mtu.punt_suppressed; all are dropped."""
     _setup(case)
-    case.install(E.meter("NveEgress.mtu.punt_rate", Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1))
+    case.install(
+        E.meter("NveEgress.mtu.punt_rate", Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1)
+    )
     sup0 = case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0]
     started = time.monotonic()
     expect_drop(case, 1, _frame("v4", T.HR1, MTU), Drop.MTU_EXCEEDED, count=6)

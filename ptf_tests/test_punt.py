@@ -25,8 +25,14 @@ pytestmark = pytest.mark.root
 
 
 def _setup(case: Case) -> None:
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1), E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1, vid=100),
-                 E.flood_groups(T.VSI_A1, [1, 2]), E.cpu_session())
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1, vid=100),
+        E.flood_groups(T.VSI_A1, [1, 2]),
+        E.cpu_session(),
+    )
 
 
 def _meta(pin) -> dict:
@@ -35,8 +41,13 @@ def _meta(pin) -> dict:
 
 def test_ipv6_neighbor_solicitation_is_copied_and_forwarded(case: Case) -> None:
     _setup(case)
-    ns = Ether(bytes(Ether(src=T.H1, dst="33:33:ff:00:00:09") / IPv6(src="fd00:1::5", dst="ff02::1:ff00:9", hlim=255)
-                     / ICMPv6ND_NS(tgt="fd00:1::9")))
+    ns = Ether(
+        bytes(
+            Ether(src=T.H1, dst="33:33:ff:00:00:09")
+            / IPv6(src="fd00:1::5", dst="ff02::1:ff00:9", hlim=255)
+            / ICMPv6ND_NS(tgt="fd00:1::9")
+        )
+    )
     expect_forward(case, 1, ns, {2: tagged(ns, 100)}, drops={Drop.PRUNE_INGRESS_PORT: 1})
     pin = case.packet_in()
     assert pin is not None, "no packet-in for the neighbor solicitation"
@@ -58,8 +69,13 @@ def test_underlay_arp_is_consumed_by_the_controller(case: Case) -> None:
 def test_underlay_neighbor_discovery_is_consumed_by_the_controller(case: Case, msg: str) -> None:
     _setup(case)
     icmp = ICMPv6ND_NS(tgt=T.PA6) if msg == "ns" else ICMPv6ND_NA(tgt="2001:db8::fe", R=1)
-    pkt = Ether(bytes(Ether(src=T.ROUTER_MAC[6], dst="33:33:ff:00:00:01") / IPv6(src="2001:db8::fe", dst="ff02::1:ff00:1",
-                                                                                 hlim=255) / icmp))
+    pkt = Ether(
+        bytes(
+            Ether(src=T.ROUTER_MAC[6], dst="33:33:ff:00:00:01")
+            / IPv6(src="2001:db8::fe", dst="ff02::1:ff00:1", hlim=255)
+            / icmp
+        )
+    )
     expect_drop(case, 6, pkt, Drop.TO_CPU)
     pin = case.packet_in()
     assert pin is not None
@@ -82,7 +98,9 @@ def test_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     a quick series of underlay ARPs yields at most two packet-ins; the others are counted as
     suppressed. Every ARP is still consumed."""
     _setup(case)
-    case.install(E.meter("NveIngress.punt.rate", Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1))
+    case.install(
+        E.meter("NveIngress.punt.rate", Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1)
+    )
     sup0 = case.counter("NveIngress.punt.suppressed", Punt.UNDERLAY_ARP)[0]
     req = arp_request(T.ROUTER_MAC[5], "192.0.2.254", T.PA4)
     started = time.monotonic()

@@ -29,16 +29,24 @@ H1_IP6, H3_IP6 = "fd00:1::5", "fd00:2::7"
 def _tenant(case: Case) -> None:
     """Tenant A (VRF 10): A1 (10.1.0.0/24) on port 1, A2 (10.2.0.0/24) on port 3, H3 in A2,
     HR2 in A2 behind remote NVE B; host routes to H3 and HR2."""
-    case.install(T.roles(),
-                 E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=T.GW_A1),
-                 E.subnet(T.VSI_A2, T.VSID_A2, vrf=T.VRF_A, gw_mac=T.GW_A2),
-                 E.attach(1, T.VSI_A1), E.attach(3, T.VSI_A2),
-                 E.local_ca(T.VSI_A1, T.H1, 1), E.local_ca(T.VSI_A2, T.H3, 3), E.remote_ca(T.VSI_A2, T.HR2, 1),
-                 E.remote_nve(1, T.PA4, T.REMOTE4), T.underlay_v4(),
-                 E.my_pa(T.PA4), E.peer(T.VSID_A1, T.REMOTE4, 1), E.peer(T.VSID_A2, T.REMOTE4, 1),
-                 E.route(T.VRF_A, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
-                 E.route(T.VRF_A, f"{HR2_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.HR2),
-                 E.route(T.VRF_A, f"{H3_IP6}/128", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3))
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=T.GW_A1),
+        E.subnet(T.VSI_A2, T.VSID_A2, vrf=T.VRF_A, gw_mac=T.GW_A2),
+        E.attach(1, T.VSI_A1),
+        E.attach(3, T.VSI_A2),
+        E.local_ca(T.VSI_A1, T.H1, 1),
+        E.local_ca(T.VSI_A2, T.H3, 3),
+        E.remote_ca(T.VSI_A2, T.HR2, 1),
+        E.remote_nve(1, T.PA4, T.REMOTE4),
+        T.underlay_v4(),
+        E.my_pa(T.PA4),
+        E.peer(T.VSID_A1, T.REMOTE4, 1),
+        E.peer(T.VSID_A2, T.REMOTE4, 1),
+        E.route(T.VRF_A, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+        E.route(T.VRF_A, f"{HR2_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.HR2),
+        E.route(T.VRF_A, f"{H3_IP6}/128", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+    )
 
 
 def _routed(frame, smac: str, dmac: str):
@@ -66,7 +74,15 @@ def test_route_to_remote_ca_encapsulates_in_the_destination_vsid(case: Case) -> 
     _tenant(case)
     f = customer("v4", T.H1, T.GW_A1, H1_IP, HR2_IP, ttl=20)
     r = _routed(f, T.GW_A2, T.HR2)
-    exp = nvgre(r, src_pa=T.PA4, dst_pa=T.REMOTE4, vsid=T.VSID_A2, flow=flow_id(r), smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5])
+    exp = nvgre(
+        r,
+        src_pa=T.PA4,
+        dst_pa=T.REMOTE4,
+        vsid=T.VSID_A2,
+        flow=flow_id(r),
+        smac=T.NVE_MAC,
+        dmac=T.ROUTER_MAC[5],
+    )
     expect_forward(case, 1, f, {5: exp})
 
 
@@ -74,24 +90,34 @@ def test_route_decapsulated_frame_to_local_ca(case: Case) -> None:
     """A frame from the network to A1's gateway is routed into A2 and delivered locally."""
     _tenant(case)
     f = customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30)
-    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    pkt = nvgre(
+        f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+    )
     expect_forward(case, 5, pkt, {3: _routed(f, T.GW_A2, T.H3)})
 
 
 def test_routed_between_subnets_on_the_same_port(case: Case) -> None:
     """A2 also on port 1 with VLAN 200: a routed frame may leave by its ingress port, with A2's tag."""
     _tenant(case)
-    case.install(E.attach(1, T.VSI_A2, vid=200), E.local_ca(T.VSI_A2, T.H4, 1),
-                 E.route(T.VRF_A, "10.2.0.44/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H4))
+    case.install(
+        E.attach(1, T.VSI_A2, vid=200),
+        E.local_ca(T.VSI_A2, T.H4, 1),
+        E.route(T.VRF_A, "10.2.0.44/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H4),
+    )
     f = customer("v4", T.H1, T.GW_A1, H1_IP, "10.2.0.44")
     expect_forward(case, 1, f, {1: tagged(_routed(f, T.GW_A2, T.H4), 200)})
 
 
 def test_ipv4_options_kept_and_checksum_correct(case: Case) -> None:
     _tenant(case)
-    f = Ether(bytes(Ether(src=T.H1, dst=T.GW_A1)
-                    / IP(src=H1_IP, dst=H3_IP, ttl=9, options=b"\x94\x04\x00\x00\x01\x01\x01\x00")
-                    / UDP(sport=9, dport=9) / (b"p" * 30)))
+    f = Ether(
+        bytes(
+            Ether(src=T.H1, dst=T.GW_A1)
+            / IP(src=H1_IP, dst=H3_IP, ttl=9, options=b"\x94\x04\x00\x00\x01\x01\x01\x00")
+            / UDP(sport=9, dport=9)
+            / (b"p" * 30)
+        )
+    )
     assert f[IP].ihl == 7
     expect_forward(case, 1, f, {3: _routed(f, T.GW_A2, T.H3)})
 
@@ -100,8 +126,10 @@ def test_vrf_default_route_to_vpn_gateway(case: Case) -> None:
     """Section 4.6: a VRF default route sends everything else to the tenant's VPN gateway CA."""
     _tenant(case)
     gw_ca = "02:00:00:00:0a:0a"
-    case.install(E.local_ca(T.VSI_A2, gw_ca, 3),
-                 E.route(T.VRF_A, "0.0.0.0/0", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=gw_ca))
+    case.install(
+        E.local_ca(T.VSI_A2, gw_ca, 3),
+        E.route(T.VRF_A, "0.0.0.0/0", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=gw_ca),
+    )
     f = customer("v4", T.H1, T.GW_A1, H1_IP, "8.8.4.4")
     expect_forward(case, 1, f, {3: _routed(f, T.GW_A2, gw_ca)})
     # The longer host route still wins.
@@ -134,15 +162,31 @@ def test_drop_route_miss(case: Case, fam: str) -> None:
 
 def test_drop_routed_dmac_unknown(case: Case) -> None:
     _tenant(case)
-    case.install(E.route(T.VRF_A, "10.2.0.99/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac="02:00:00:00:99:99"))
-    expect_drop(case, 1, customer("v4", T.H1, T.GW_A1, H1_IP, "10.2.0.99"), Drop.ROUTED_DMAC_UNKNOWN)
+    case.install(
+        E.route(
+            T.VRF_A,
+            "10.2.0.99/32",
+            vsi=T.VSI_A2,
+            vsid=T.VSID_A2,
+            smac=T.GW_A2,
+            dmac="02:00:00:00:99:99",
+        )
+    )
+    expect_drop(
+        case, 1, customer("v4", T.H1, T.GW_A1, H1_IP, "10.2.0.99"), Drop.ROUTED_DMAC_UNKNOWN
+    )
 
 
 def test_no_routing_in_a_subnet_without_vrf(case: Case) -> None:
     """vrf 0 disables routing: a frame to the gateway MAC is just bridged (here: flooded, group has port 2)."""
-    case.install(T.roles(), E.subnet(T.VSI_A1, T.VSID_A1, vrf=0, gw_mac=T.GW_A1),
-                 E.attach(1, T.VSI_A1), E.attach(2, T.VSI_A1), E.flood_groups(T.VSI_A1, [1, 2]),
-                 E.route(0, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3))
+    case.install(
+        T.roles(),
+        E.subnet(T.VSI_A1, T.VSID_A1, vrf=0, gw_mac=T.GW_A1),
+        E.attach(1, T.VSI_A1),
+        E.attach(2, T.VSI_A1),
+        E.flood_groups(T.VSI_A1, [1, 2]),
+        E.route(0, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+    )
     f = customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP)
     expect_forward(case, 1, f, {2: f}, drops={Drop.PRUNE_INGRESS_PORT: 1})
 
@@ -167,11 +211,16 @@ def test_drop_routed_bad_checksum_from_access(case: Case, ttl: int) -> None:
 def test_drop_routed_bad_checksum_with_options(case: Case) -> None:
     """The options are part of the verified header: a corrupted option byte is a bad checksum."""
     _tenant(case)
-    good = Ether(bytes(Ether(src=T.H1, dst=T.GW_A1)
-                       / IP(src=H1_IP, dst=H3_IP, ttl=9, options=b"\x94\x04\x00\x00\x01\x01\x01\x00")
-                       / UDP(sport=9, dport=9) / (b"p" * 30)))
+    good = Ether(
+        bytes(
+            Ether(src=T.H1, dst=T.GW_A1)
+            / IP(src=H1_IP, dst=H3_IP, ttl=9, options=b"\x94\x04\x00\x00\x01\x01\x01\x00")
+            / UDP(sport=9, dport=9)
+            / (b"p" * 30)
+        )
+    )
     raw = bytearray(bytes(good))
-    raw[14 + 20 + 5] ^= 0x10        # inside the options, checksum left as it was
+    raw[14 + 20 + 5] ^= 0x10  # inside the options, checksum left as it was
     expect_drop(case, 1, raw, Drop.ROUTED_BAD_CHECKSUM)
 
 
@@ -180,7 +229,9 @@ def test_drop_routed_bad_inner_checksum_after_decap(case: Case) -> None:
     drop says ROUTED_BAD_CHECKSUM, not the outer header's NET_BAD_CHECKSUM."""
     _tenant(case)
     f = _bad_checksum(customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30))
-    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+    pkt = nvgre(
+        f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+    )
     expect_drop(case, 5, pkt, Drop.ROUTED_BAD_CHECKSUM)
 
 
@@ -189,7 +240,15 @@ def test_route_decapsulated_frame_after_ecn_rewrite(case: Case) -> None:
     checksum is judged on the header as received, so this correct packet is still routed."""
     _tenant(case)
     f = customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30, tos=2)
-    pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC, ecn=3)
+    pkt = nvgre(
+        f,
+        src_pa=T.REMOTE4,
+        dst_pa=T.PA4,
+        vsid=T.VSID_A1,
+        smac=T.ROUTER_MAC[5],
+        dmac=T.NVE_MAC,
+        ecn=3,
+    )
     marked = Ether(bytes(f))
     marked[IP].tos = 3
     del marked[IP].chksum
@@ -207,5 +266,7 @@ def test_bridged_bad_checksum_delivered_unchanged(case: Case, side: str) -> None
         expect_forward(case, 1, f, {2: f})
     else:
         f = _bad_checksum(customer("v4", T.HR1, T.H1, "10.1.0.9", H1_IP))
-        pkt = nvgre(f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC)
+        pkt = nvgre(
+            f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+        )
         expect_forward(case, 5, pkt, {1: f})

@@ -77,7 +77,9 @@ class PtfTest:
         self.log.debug("send %d bytes on device %d port %d", len(pkt), device_number, port_number)
 
     def at_receive(self, pkt: bytes, device_number: int = 0, port_number: int = -1) -> None:
-        self.log.debug("received %d bytes on device %d port %d", len(pkt), device_number, port_number)
+        self.log.debug(
+            "received %d bytes on device %d port %d", len(pkt), device_number, port_number
+        )
 
     def fail(self, msg: str) -> None:
         raise PtfFailure(msg)

@@ -44,7 +44,9 @@ class _LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="p4runtime-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="p4runtime-loop", daemon=True
+        )
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
@@ -76,7 +78,9 @@ class ControlPlane:
         self.client: SwitchClient = self._loop.run(self._open())
 
     async def _open(self) -> SwitchClient:
-        client = SwitchClient(self.switch.grpc_addr, self.switch.device_id, ELECTION_ID, name="switch-under-test")
+        client = SwitchClient(
+            self.switch.grpc_addr, self.switch.device_id, ELECTION_ID, name="switch-under-test"
+        )
         primary = await client.open(timeout=10.0)
         if not primary:
             await client.close()
@@ -85,7 +89,10 @@ class ControlPlane:
 
     def push_pipeline(self) -> None:
         config = self.switch.pipeline.device_config.read_bytes()
-        self._loop.run(self.client.set_pipeline(self.p4info, config, cookie_of(self.p4info, config)), timeout=300)
+        self._loop.run(
+            self.client.set_pipeline(self.p4info, config, cookie_of(self.p4info, config)),
+            timeout=300,
+        )
 
     def close(self) -> None:
         try:
@@ -97,7 +104,9 @@ class ControlPlane:
     def write(self, updates: list[p4r.Update]) -> None:
         result = self._loop.run(self.client.write(updates))
         if not result.ok:
-            raise ControlPlaneError("the switch refused a write:\n" + _describe_errors(result, self.index))
+            raise ControlPlaneError(
+                "the switch refused a write:\n" + _describe_errors(result, self.index)
+            )
 
     def read(self, entities: list[p4r.Entity]) -> list[p4r.Entity]:
         return self._loop.run(self.client.read_all(entities))
@@ -123,6 +132,7 @@ class ControlPlane:
                 return await asyncio.wait_for(self.client.events.get(), timeout)
             except asyncio.TimeoutError:
                 return None
+
         return self._loop.run(get(), timeout=timeout + 10)
 
     def drain_events(self) -> list[p4r.StreamMessageResponse]:
@@ -131,11 +141,19 @@ class ControlPlane:
             while not self.client.events.empty():
                 out.append(self.client.events.get_nowait())
             return out
+
         return self._loop.run(drain())
 
     def packet_out(self, payload: bytes, egress_port: int) -> None:
         meta = self.index.packet_metadata("packet_out")
-        md = [p4r.PacketMetadata(metadata_id=meta["egress_port"].id, value=encode_int(egress_port, meta["egress_port"].bitwidth, "packet_out.egress_port"))]
+        md = [
+            p4r.PacketMetadata(
+                metadata_id=meta["egress_port"].id,
+                value=encode_int(
+                    egress_port, meta["egress_port"].bitwidth, "packet_out.egress_port"
+                ),
+            )
+        ]
         self._loop.run(self.client.packet_out(payload, md))
 
     def digest_ack(self, digest_id: int, list_id: int) -> None:
@@ -182,8 +200,12 @@ class Case:
             if isinstance(e, TableEntry) and e.is_default:
                 updates.append(p4r.Update(type=MODIFY, entity=codec.encode(e, self.cp.index)))
                 # MODIFY of the default entry with no action restores the program's default.
-                undo.append(p4r.Update(type=MODIFY, entity=codec.encode_key(replace(e, action="", params=()),
-                                                                               self.cp.index)))
+                undo.append(
+                    p4r.Update(
+                        type=MODIFY,
+                        entity=codec.encode_key(replace(e, action="", params=()), self.cp.index),
+                    )
+                )
             elif isinstance(e, MeterConfig):
                 updates.append(p4r.Update(type=MODIFY, entity=codec.encode(e, self.cp.index)))
                 undo.append(p4r.Update(type=MODIFY, entity=codec.encode_key(e, self.cp.index)))
@@ -200,7 +222,9 @@ class Case:
             self.cp.write(undo)
         left = self.cp.table_entries()
         if left:
-            raise ControlPlaneError("entries left after cleanup:\n" + "\n".join(e.describe() for e in left))
+            raise ControlPlaneError(
+                "entries left after cleanup:\n" + "\n".join(e.describe() for e in left)
+            )
 
     # -- counters --------------------------------------------------------------------------
     def drops(self) -> dict[int, int]:
@@ -235,8 +259,13 @@ class Case:
         if msg is None:
             return None
         names = {m.id: m.name for m in self.cp.index.packet_metadata("packet_in").values()}
-        return PacketIn(msg.packet.payload, {names.get(m.metadata_id, str(m.metadata_id)): _int(m.value)
-                                             for m in msg.packet.metadata})
+        return PacketIn(
+            msg.packet.payload,
+            {
+                names.get(m.metadata_id, str(m.metadata_id)): _int(m.value)
+                for m in msg.packet.metadata
+            },
+        )
 
     def digest(self, timeout: float = 3.0) -> Digest | None:
         msg = self._pull("digest", timeout)
@@ -260,7 +289,9 @@ class Case:
         return seen
 
 
-def wait_for_drops(case: Case, before: Mapping[int, int], expected: Mapping[int, int], timeout: float = 3.0) -> dict[int, int]:
+def wait_for_drops(
+    case: Case, before: Mapping[int, int], expected: Mapping[int, int], timeout: float = 3.0
+) -> dict[int, int]:
     """Poll the drop counters until they moved by at least ``expected``; return the deltas."""
     deadline = time.monotonic() + timeout
     while True:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 
-from nve.entities import CloneSession, DigestConfig, Exact, MeterConfig, MulticastGroup, TableEntry, lpm, make_match, make_params
+from nve.entities import (
+    CloneSession,
+    DigestConfig,
+    Exact,
+    MeterConfig,
+    MulticastGroup,
+    TableEntry,
+    lpm,
+    make_match,
+    make_params,
+)
 
 CPU_PORT = 255
 CPU_CLONE_SESSION = 100
@@ -26,11 +36,16 @@ def ip(text: str) -> int:
 
 
 def _entry(table: str, action: str, match: dict, params: dict | None = None) -> TableEntry:
-    return TableEntry(table, make_match(**{k: Exact(v) if isinstance(v, int) else v for k, v in match.items()}),
-                      action, make_params(**(params or {})))
+    return TableEntry(
+        table,
+        make_match(**{k: Exact(v) if isinstance(v, int) else v for k, v in match.items()}),
+        action,
+        make_params(**(params or {})),
+    )
 
 
 # -- ports ----------------------------------------------------------------------------------
+
 
 def access_port(port: int) -> TableEntry:
     return _entry("NveIngress.port.role", "NveIngress.port.set_access", {"port": port})
@@ -42,117 +57,205 @@ def network_port(port: int) -> TableEntry:
 
 def attach(port: int, vsi: int, vid: int | None = None) -> list[TableEntry]:
     """Port (untagged, or with 802.1Q VLAN vid) in subnet vsi, both directions."""
-    ingress = _entry("NveIngress.access.port_vlan", "NveIngress.access.set_vsi",
-                     {"port": port, "tagged": int(vid is not None), "vid": vid or 0}, {"vsi": vsi})
+    ingress = _entry(
+        "NveIngress.access.port_vlan",
+        "NveIngress.access.set_vsi",
+        {"port": port, "tagged": int(vid is not None), "vid": vid or 0},
+        {"vsi": vsi},
+    )
     if vid is None:
-        egress = _entry("NveEgress.access.port_vsi", "NveEgress.access.untagged", {"port": port, "vsi": vsi})
+        egress = _entry(
+            "NveEgress.access.port_vsi", "NveEgress.access.untagged", {"port": port, "vsi": vsi}
+        )
     else:
-        egress = _entry("NveEgress.access.port_vsi", "NveEgress.access.tagged", {"port": port, "vsi": vsi}, {"vid": vid})
+        egress = _entry(
+            "NveEgress.access.port_vsi",
+            "NveEgress.access.tagged",
+            {"port": port, "vsi": vsi},
+            {"vid": vid},
+        )
     return [ingress, egress]
 
 
 # -- subnets ---------------------------------------------------------------------------------
 
-def subnet(vsi: int, vsid: int, *, vrf: int = 0, gw_mac: str = "00:00:00:00:00:00") -> list[TableEntry]:
+
+def subnet(
+    vsi: int, vsid: int, *, vrf: int = 0, gw_mac: str = "00:00:00:00:00:00"
+) -> list[TableEntry]:
     """A virtual subnet: its attributes, and decapsulation of its VSID into it."""
     return [
-        _entry("NveIngress.vsi.info", "NveIngress.vsi.set_info", {"vsi": vsi},
-               {"vsid": vsid, "vrf": vrf, "gw_mac": mac(gw_mac)}),
+        _entry(
+            "NveIngress.vsi.info",
+            "NveIngress.vsi.set_info",
+            {"vsi": vsi},
+            {"vsid": vsid, "vrf": vrf, "gw_mac": mac(gw_mac)},
+        ),
         _entry("NveIngress.decap.vsid", "NveIngress.decap.set_vsi", {"vsid": vsid}, {"vsi": vsi}),
     ]
 
 
 def local_ca(vsi: int, ca_mac: str, port: int) -> TableEntry:
-    return _entry("NveIngress.l2.dmac", "NveIngress.l2.to_port", {"vsi": vsi, "mac": mac(ca_mac)}, {"port": port})
+    return _entry(
+        "NveIngress.l2.dmac",
+        "NveIngress.l2.to_port",
+        {"vsi": vsi, "mac": mac(ca_mac)},
+        {"port": port},
+    )
 
 
 def remote_ca(vsi: int, ca_mac: str, tunnel: int) -> TableEntry:
-    return _entry("NveIngress.l2.dmac", "NveIngress.l2.to_tunnel", {"vsi": vsi, "mac": mac(ca_mac)}, {"tunnel": tunnel})
+    return _entry(
+        "NveIngress.l2.dmac",
+        "NveIngress.l2.to_tunnel",
+        {"vsi": vsi, "mac": mac(ca_mac)},
+        {"tunnel": tunnel},
+    )
 
 
 def learned(vsi: int, src_mac: str, port: int) -> TableEntry:
-    return _entry("NveIngress.learn.smac", "NveIngress.learn.known", {"vsi": vsi, "mac": mac(src_mac), "port": port})
+    return _entry(
+        "NveIngress.learn.smac",
+        "NveIngress.learn.known",
+        {"vsi": vsi, "mac": mac(src_mac), "port": port},
+    )
 
 
 def arp_entry(vsi: int, ca_ip: str, ca_mac: str) -> TableEntry:
-    return _entry("NveIngress.arp.proxy", "NveIngress.arp.reply", {"vsi": vsi, "ip": ip(ca_ip)}, {"mac": mac(ca_mac)})
+    return _entry(
+        "NveIngress.arp.proxy",
+        "NveIngress.arp.reply",
+        {"vsi": vsi, "ip": ip(ca_ip)},
+        {"mac": mac(ca_mac)},
+    )
 
 
-def flood_groups(vsi: int, local_ports: list[int], remote: list[tuple[int, int]] = ()) -> list[MulticastGroup]:
+def flood_groups(
+    vsi: int, local_ports: list[int], remote: list[tuple[int, int]] = ()
+) -> list[MulticastGroup]:
     """Group vsi (from access ports: locals with rid 0 + (port, tunnel) per remote copy) and
     group 0x8000|vsi (decapsulated frames: locals only)."""
     local = [(p, 0) for p in local_ports]
-    return [MulticastGroup(vsi, tuple(sorted(local + list(remote)))),
-            MulticastGroup(LOCAL_ONLY | vsi, tuple(sorted(local)))]
+    return [
+        MulticastGroup(vsi, tuple(sorted(local + list(remote)))),
+        MulticastGroup(LOCAL_ONLY | vsi, tuple(sorted(local))),
+    ]
 
 
 # -- routing ---------------------------------------------------------------------------------
+
 
 def route(vrf: int, prefix: str, *, vsi: int, vsid: int, smac: str, dmac: str) -> TableEntry:
     net = ipaddress.ip_network(prefix)
     table = "NveIngress.routing.routes_v6" if net.version == 6 else "NveIngress.routing.routes_v4"
     width = 128 if net.version == 6 else 32
     match = make_match(vrf=Exact(vrf), dst=lpm(int(net.network_address), net.prefixlen, width))
-    return TableEntry(table, match, "NveIngress.routing.route",
-                      make_params(vsi=vsi, vsid=vsid, smac=mac(smac), dmac=mac(dmac)))
+    return TableEntry(
+        table,
+        match,
+        "NveIngress.routing.route",
+        make_params(vsi=vsi, vsid=vsid, smac=mac(smac), dmac=mac(dmac)),
+    )
 
 
 # -- remote NVEs and decapsulation ------------------------------------------------------------
 
+
 def my_pa(addr: str, *, group: bool = False) -> TableEntry:
     v6 = ":" in addr
-    return _entry(f"NveIngress.decap.my_pa_v{6 if v6 else 4}",
-                  "NveIngress.decap.underlay_group" if group else "NveIngress.decap.local_pa", {"dst": ip(addr)})
+    return _entry(
+        f"NveIngress.decap.my_pa_v{6 if v6 else 4}",
+        "NveIngress.decap.underlay_group" if group else "NveIngress.decap.local_pa",
+        {"dst": ip(addr)},
+    )
 
 
 def peer(vsid: int, src_pa: str, tunnel: int) -> TableEntry:
     v6 = ":" in src_pa
-    return _entry(f"NveIngress.decap.peer_v{6 if v6 else 4}", "NveIngress.decap.peer",
-                  {"vsid": vsid, "src": ip(src_pa)}, {"tunnel": tunnel})
+    return _entry(
+        f"NveIngress.decap.peer_v{6 if v6 else 4}",
+        "NveIngress.decap.peer",
+        {"vsid": vsid, "src": ip(src_pa)},
+        {"tunnel": tunnel},
+    )
 
 
 def remote_nve(tunnel: int, src_pa: str, dst_pa: str, *, flow_id: bool = True) -> TableEntry:
     v6 = ":" in dst_pa
-    return _entry("NveIngress.tunnel.remote", f"NveIngress.tunnel.set_remote_v{6 if v6 else 4}", {"tunnel": tunnel},
-                  {"src_pa": ip(src_pa), "dst_pa": ip(dst_pa), "flow_id": int(flow_id)})
+    return _entry(
+        "NveIngress.tunnel.remote",
+        f"NveIngress.tunnel.set_remote_v{6 if v6 else 4}",
+        {"tunnel": tunnel},
+        {"src_pa": ip(src_pa), "dst_pa": ip(dst_pa), "flow_id": int(flow_id)},
+    )
 
 
-def replica(rid: int, src_pa: str, dst_pa: str, *, flow_id: bool = True, smac: str, dmac: str,
-            vid: int = 0) -> TableEntry:
+def replica(
+    rid: int, src_pa: str, dst_pa: str, *, flow_id: bool = True, smac: str, dmac: str, vid: int = 0
+) -> TableEntry:
     v6 = ":" in dst_pa
-    return _entry("NveEgress.replica.tunnel", f"NveEgress.replica.replica_v{6 if v6 else 4}", {"rid": rid},
-                  {"src_pa": ip(src_pa), "dst_pa": ip(dst_pa), "flow_id": int(flow_id), "smac": mac(smac),
-                   "dmac": mac(dmac), "vid": vid})
+    return _entry(
+        "NveEgress.replica.tunnel",
+        f"NveEgress.replica.replica_v{6 if v6 else 4}",
+        {"rid": rid},
+        {
+            "src_pa": ip(src_pa),
+            "dst_pa": ip(dst_pa),
+            "flow_id": int(flow_id),
+            "smac": mac(smac),
+            "dmac": mac(dmac),
+            "vid": vid,
+        },
+    )
 
 
 # -- underlay ----------------------------------------------------------------------------------
 
-def underlay_route(prefix: str, *, nexthop: int | None = None, ecmp: tuple[int, int] | None = None) -> TableEntry:
+
+def underlay_route(
+    prefix: str, *, nexthop: int | None = None, ecmp: tuple[int, int] | None = None
+) -> TableEntry:
     net = ipaddress.ip_network(prefix)
     width = 128 if net.version == 6 else 32
     match = make_match(dst=lpm(int(net.network_address), net.prefixlen, width))
     table = f"NveIngress.underlay.routes_v{net.version}"
     if ecmp is not None:
-        return TableEntry(table, match, "NveIngress.underlay.set_ecmp", make_params(group=ecmp[0], size=ecmp[1]))
+        return TableEntry(
+            table, match, "NveIngress.underlay.set_ecmp", make_params(group=ecmp[0], size=ecmp[1])
+        )
     assert nexthop is not None
     return TableEntry(table, match, "NveIngress.underlay.set_nexthop", make_params(nexthop=nexthop))
 
 
 def ecmp_member(group: int, bucket: int, nexthop: int) -> TableEntry:
-    return _entry("NveIngress.underlay.ecmp", "NveIngress.underlay.set_nexthop", {"group": group, "bucket": bucket},
-                  {"nexthop": nexthop})
+    return _entry(
+        "NveIngress.underlay.ecmp",
+        "NveIngress.underlay.set_nexthop",
+        {"group": group, "bucket": bucket},
+        {"nexthop": nexthop},
+    )
 
 
 def nexthop(nh: int, port: int, *, smac: str, dmac: str, vid: int = 0) -> TableEntry:
-    return _entry("NveIngress.underlay.nexthop", "NveIngress.underlay.forward", {"nexthop": nh},
-                  {"port": port, "smac": mac(smac), "dmac": mac(dmac), "vid": vid})
+    return _entry(
+        "NveIngress.underlay.nexthop",
+        "NveIngress.underlay.forward",
+        {"nexthop": nh},
+        {"port": port, "smac": mac(smac), "dmac": mac(dmac), "vid": vid},
+    )
 
 
 # -- egress settings (default entries: restored after each test) -------------------------------
 
+
 def encap_config(*, ttl: int = 64, dscp_pipe: bool = False, dscp: int = 0) -> TableEntry:
-    return TableEntry("NveEgress.encap.config", (), "NveEgress.encap.set_config",
-                      make_params(ttl=ttl, dscp_pipe=int(dscp_pipe), dscp=dscp), is_default=True)
+    return TableEntry(
+        "NveEgress.encap.config",
+        (),
+        "NveEgress.encap.set_config",
+        make_params(ttl=ttl, dscp_pipe=int(dscp_pipe), dscp=dscp),
+        is_default=True,
+    )
 
 
 def port_mtu(port: int, mtu: int) -> TableEntry:
@@ -164,7 +267,9 @@ def cpu_session() -> CloneSession:
 
 
 def learn_digest() -> DigestConfig:
-    return DigestConfig("mac_learn_digest_t", max_timeout_ns=0, max_list_size=1, ack_timeout_ns=1_000_000_000)
+    return DigestConfig(
+        "mac_learn_digest_t", max_timeout_ns=0, max_list_size=1, ack_timeout_ns=1_000_000_000
+    )
 
 
 def meter(name: str, index: int, *, cir: int, cburst: int, pir: int, pburst: int) -> MeterConfig:

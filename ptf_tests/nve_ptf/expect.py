@@ -45,7 +45,9 @@ def send(test: PtfTest, port: int, pkt: object) -> None:
     testutils.send_packet(test, port, bytes(pkt))
 
 
-def expect(test: PtfTest, expected: Mapping[int, Expected | Sequence[Expected]], *, timeout: float = 3.0) -> None:
+def expect(
+    test: PtfTest, expected: Mapping[int, Expected | Sequence[Expected]], *, timeout: float = 3.0
+) -> None:
     """Exactly these frames on these ports (any order within a port), then nothing else anywhere."""
     for port, want in expected.items():
         wanted = list(want) if isinstance(want, (list, tuple)) else [want]
@@ -66,7 +68,9 @@ def expect(test: PtfTest, expected: Mapping[int, Expected | Sequence[Expected]],
                 missing.append(w)
         if missing or unmatched:
             lines = [f"port {port}: expected {len(wanted)} frame(s), received {len(got)}"]
-            lines += ["  missing:\n    " + _show(_bytes(m)).replace("\n", "\n    ") for m in missing]
+            lines += [
+                "  missing:\n    " + _show(_bytes(m)).replace("\n", "\n    ") for m in missing
+            ]
             lines += ["  unexpected:\n    " + _show(u).replace("\n", "\n    ") for u in unmatched]
             raise PtfFailure("\n".join(lines))
     testutils.verify_no_other_packets(test)
@@ -87,8 +91,14 @@ def expect_drop(case: Case, port: int, pkt: object, reason: int, *, count: int =
         raise PtfFailure(f"drop counters moved by {delta}, expected {{{reason}: {count}}}")
 
 
-def expect_forward(case: Case, port: int, pkt: object, expected: Mapping[int, Expected | Sequence[Expected]],
-                   *, drops: Mapping[int, int] | None = None) -> None:
+def expect_forward(
+    case: Case,
+    port: int,
+    pkt: object,
+    expected: Mapping[int, Expected | Sequence[Expected]],
+    *,
+    drops: Mapping[int, int] | None = None,
+) -> None:
     """Send pkt on port, expect exactly ``expected``; the drop counters move only as ``drops`` says."""
     before = case.drops()
     send(case.test, port, pkt)

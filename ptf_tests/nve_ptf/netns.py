@@ -45,7 +45,9 @@ def run(*argv: str, ns: str | None = None) -> str:
 def missing_tools() -> list[str]:
     """Commands the harness needs that are not on PATH (with the Debian package to install)."""
     need = {"ip": "iproute2", "ethtool": "ethtool"}
-    return [f"{cmd} (Debian package {pkg})" for cmd, pkg in need.items() if shutil.which(cmd) is None]
+    return [
+        f"{cmd} (Debian package {pkg})" for cmd, pkg in need.items() if shutil.which(cmd) is None
+    ]
 
 
 def can_create_interfaces() -> str | None:
@@ -84,13 +86,17 @@ class Ledger:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pid": os.getpid(), "links": self.links, "namespaces": self.namespaces}))
+        tmp.write_text(
+            json.dumps({"pid": os.getpid(), "links": self.links, "namespaces": self.namespaces})
+        )
         tmp.replace(self.path)
 
     @classmethod
     def load(cls, path: Path) -> "Ledger":
         data = json.loads(path.read_text())
-        return cls(path, [tuple(x) for x in data.get("links", [])], list(data.get("namespaces", [])))
+        return cls(
+            path, [tuple(x) for x in data.get("links", [])], list(data.get("namespaces", []))
+        )
 
 
 def _remove(links: list[tuple[str, str | None]], namespaces: list[str]) -> list[str]:
@@ -214,8 +220,25 @@ class TestNetwork:
         # and DAD probes that a packet test would see as unexpected packets.
         _run(*_in_ns(ns, "sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"), check=False)
         # Checksums must be finished in software so that what is on the wire is real.
-        _run(*_in_ns(ns, "ethtool", "-K", name, "tx", "off", "rx", "off", "tso", "off",
-                     "gso", "off", "gro", "off"), check=False)
+        _run(
+            *_in_ns(
+                ns,
+                "ethtool",
+                "-K",
+                name,
+                "tx",
+                "off",
+                "rx",
+                "off",
+                "tso",
+                "off",
+                "gso",
+                "off",
+                "gro",
+                "off",
+            ),
+            check=False,
+        )
         if mtu:
             _run(*_in_ns(ns, "ip", "link", "set", name, "mtu", str(mtu)))
         _run(*_in_ns(ns, "ip", "link", "set", name, "up"))

@@ -16,7 +16,14 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Packet, Raw
 
-ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLAN, ETH_QINQ, ETH_TEB = 0x0800, 0x86DD, 0x0806, 0x8100, 0x88A8, 0x6558
+ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLAN, ETH_QINQ, ETH_TEB = (
+    0x0800,
+    0x86DD,
+    0x0806,
+    0x8100,
+    0x88A8,
+    0x6558,
+)
 
 
 class NVGRE(Packet):
@@ -38,6 +45,7 @@ class NVGRE(Packet):
 
 
 # -- CRC-16/ARC and the pipeline's hashes ----------------------------------------------
+
 
 def crc16_arc(data: bytes) -> int:
     """CRC-16/ARC: polynomial 0x8005 reflected (0xA001), init 0, no final XOR (check: 0xBB3D)."""
@@ -69,16 +77,26 @@ def flow_id(customer: Packet) -> int:
         if not is_frag and ip.proto in (6, 17) and (TCP in ip or UDP in ip):
             l4 = ip.payload
             sport, dport = l4.sport, l4.dport
-        data = (_ip_bytes(ip.src) + _ip_bytes(ip.dst) + bytes([ip.proto])
-                + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
+        data = (
+            _ip_bytes(ip.src)
+            + _ip_bytes(ip.dst)
+            + bytes([ip.proto])
+            + sport.to_bytes(2, "big")
+            + dport.to_bytes(2, "big")
+        )
     elif IPv6 in frame:
         ip6 = frame[IPv6]
         sport = dport = 0
         if ip6.nh in (6, 17):
             l4 = ip6.payload
             sport, dport = l4.sport, l4.dport
-        data = (_ip_bytes(ip6.src) + _ip_bytes(ip6.dst) + bytes([ip6.nh])
-                + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
+        data = (
+            _ip_bytes(ip6.src)
+            + _ip_bytes(ip6.dst)
+            + bytes([ip6.nh])
+            + sport.to_bytes(2, "big")
+            + dport.to_bytes(2, "big")
+        )
     else:
         data = _mac_bytes(frame.dst) + _mac_bytes(frame.src) + frame.type.to_bytes(2, "big")
     return crc16_arc(data) & 0xFF
@@ -98,17 +116,43 @@ def ecmp_bucket(src_pa: str, dst_pa: str, key: int, size: int) -> int:
 PAYLOAD = bytes(range(48))  # makes every frame longer than the Ethernet minimum
 
 
-def customer(kind: str, smac: str, dmac: str, src: str | None = None, dst: str | None = None, *,
-             sport: int = 1234, dport: int = 80, ttl: int = 64, tos: int = 0, flags: str = "DF",
-             payload: bytes = PAYLOAD) -> Packet:
+def customer(
+    kind: str,
+    smac: str,
+    dmac: str,
+    src: str | None = None,
+    dst: str | None = None,
+    *,
+    sport: int = 1234,
+    dport: int = 80,
+    ttl: int = 64,
+    tos: int = 0,
+    flags: str = "DF",
+    payload: bytes = PAYLOAD,
+) -> Packet:
     """A customer frame, untagged. kind: "v4" (UDP), "v4tcp", "v6" (UDP), "v6tcp", "l2" (EtherType 0x88B5)."""
     eth = Ether(src=smac, dst=dmac)
     if kind in ("v4", "v4tcp"):
-        l4 = UDP(sport=sport, dport=dport) if kind == "v4" else TCP(sport=sport, dport=dport, flags="S")
-        return eth / IP(src=src or "10.0.0.1", dst=dst or "10.0.0.2", ttl=ttl, tos=tos, flags=flags, id=7) / l4 / payload
+        l4 = (
+            UDP(sport=sport, dport=dport)
+            if kind == "v4"
+            else TCP(sport=sport, dport=dport, flags="S")
+        )
+        return (
+            eth
+            / IP(src=src or "10.0.0.1", dst=dst or "10.0.0.2", ttl=ttl, tos=tos, flags=flags, id=7)
+            / l4
+            / payload
+        )
     if kind in ("v6", "v6tcp"):
-        l4 = UDP(sport=sport, dport=dport) if kind == "v6" else TCP(sport=sport, dport=dport, flags="S")
-        return eth / IPv6(src=src or "fd00::1", dst=dst or "fd00::2", hlim=ttl, tc=tos) / l4 / payload
+        l4 = (
+            UDP(sport=sport, dport=dport)
+            if kind == "v6"
+            else TCP(sport=sport, dport=dport, flags="S")
+        )
+        return (
+            eth / IPv6(src=src or "fd00::1", dst=dst or "fd00::2", hlim=ttl, tc=tos) / l4 / payload
+        )
     if kind == "l2":
         return Ether(src=smac, dst=dmac, type=0x88B5) / payload
     raise ValueError(f"unknown customer frame kind {kind!r}")
@@ -118,7 +162,11 @@ def tagged(frame: Packet, vid: int, tpid: int = ETH_VLAN, pcp: int = 0) -> Packe
     """The same frame with an 802.1Q (or, tpid=0x88A8, 802.1ad) tag after the MACs."""
     eth = Ether(bytes(frame))
     inner = eth.payload
-    out = Ether(src=eth.src, dst=eth.dst, type=tpid) / Dot1Q(vlan=vid, prio=pcp, type=eth.type) / inner
+    out = (
+        Ether(src=eth.src, dst=eth.dst, type=tpid)
+        / Dot1Q(vlan=vid, prio=pcp, type=eth.type)
+        / inner
+    )
     return Ether(bytes(out))
 
 
@@ -131,9 +179,25 @@ def untag(frame: Packet) -> Packet:
 
 # -- NVGRE encapsulation as a test expects it on the wire -------------------------------
 
-def nvgre(inner: Packet, *, src_pa: str, dst_pa: str, vsid: int, flow: int = 0, smac: str, dmac: str,
-          vid: int = 0, ttl: int = 64, dscp: int = 0, ecn: int = 0, df: bool = True, ip_id: int = 0,
-          gre: dict | None = None, outer_extra: dict | None = None) -> Packet:
+
+def nvgre(
+    inner: Packet,
+    *,
+    src_pa: str,
+    dst_pa: str,
+    vsid: int,
+    flow: int = 0,
+    smac: str,
+    dmac: str,
+    vid: int = 0,
+    ttl: int = 64,
+    dscp: int = 0,
+    ecn: int = 0,
+    df: bool = True,
+    ip_id: int = 0,
+    gre: dict | None = None,
+    outer_extra: dict | None = None,
+) -> Packet:
     """An NVGRE packet: outer Ethernet (+ tag), outer IPv4 or IPv6 (by the PA family), NVGRE, inner frame."""
     v6 = ":" in src_pa
     eth_type = ETH_IPV6 if v6 else ETH_IPV4
@@ -146,17 +210,30 @@ def nvgre(inner: Packet, *, src_pa: str, dst_pa: str, vsid: int, flow: int = 0, 
     if v6:
         ip = IPv6(src=src_pa, dst=dst_pa, nh=47, hlim=ttl, tc=tos, fl=0, **extra)
     else:
-        ip = IP(src=src_pa, dst=dst_pa, proto=47, ttl=ttl, tos=tos, flags="DF" if df else 0, id=ip_id, **extra)
+        ip = IP(
+            src=src_pa,
+            dst=dst_pa,
+            proto=47,
+            ttl=ttl,
+            tos=tos,
+            flags="DF" if df else 0,
+            id=ip_id,
+            **extra,
+        )
     return Ether(bytes(outer_eth / ip / NVGRE(vsid=vsid, flow_id=flow, **(gre or {})) / inner))
 
 
 def arp_request(smac: str, sip: str, tip: str, *, dmac: str = "ff:ff:ff:ff:ff:ff") -> Packet:
-    return Ether(src=smac, dst=dmac) / ARP(op=1, hwsrc=smac, psrc=sip, hwdst="00:00:00:00:00:00", pdst=tip)
+    return Ether(src=smac, dst=dmac) / ARP(
+        op=1, hwsrc=smac, psrc=sip, hwdst="00:00:00:00:00:00", pdst=tip
+    )
 
 
 def arp_reply(answer_mac: str, answer_ip: str, to_mac: str, to_ip: str) -> Packet:
     """The ARP reply RFC 826 prescribes, from answer_mac/answer_ip to the requester."""
-    return Ether(src=answer_mac, dst=to_mac) / ARP(op=2, hwsrc=answer_mac, psrc=answer_ip, hwdst=to_mac, pdst=to_ip)
+    return Ether(src=answer_mac, dst=to_mac) / ARP(
+        op=2, hwsrc=answer_mac, psrc=answer_ip, hwdst=to_mac, pdst=to_ip
+    )
 
 
 def raw(data: bytes) -> Packet:

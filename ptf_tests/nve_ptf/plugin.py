@@ -18,7 +18,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from nve_ptf.adapter import PtfDataplane
-from nve_ptf.netns import TestNetwork, VethPair, can_create_interfaces, install_termination_handler, sweep_stale_ledgers
+from nve_ptf.netns import (
+    TestNetwork,
+    VethPair,
+    can_create_interfaces,
+    install_termination_handler,
+    sweep_stale_ledgers,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

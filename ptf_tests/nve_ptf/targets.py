@@ -32,9 +32,14 @@ class TargetUnavailable(RuntimeError):
 
 def bmv2_missing() -> str | None:
     """What of p4lang's toolchain is missing for the bmv2 target (None: all there)."""
-    missing = [what for exe, what in (("p4c-bm2-ss", "p4c-bm2-ss (p4lang's p4c)"),
-                                      ("simple_switch_grpc", "simple_switch_grpc (p4lang's behavioral-model)"))
-               if shutil.which(exe) is None]
+    missing = [
+        what
+        for exe, what in (
+            ("p4c-bm2-ss", "p4c-bm2-ss (p4lang's p4c)"),
+            ("simple_switch_grpc", "simple_switch_grpc (p4lang's behavioral-model)"),
+        )
+        if shutil.which(exe) is None
+    ]
     return " and ".join(missing) + " not installed" if missing else None
 
 
@@ -55,11 +60,15 @@ def free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_for_port(
+    host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"switch exited with status {proc.returncode} before listening on {host}:{port}")
+            raise RuntimeError(
+                f"switch exited with status {proc.returncode} before listening on {host}:{port}"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return
@@ -107,21 +116,44 @@ def _interface_args(ports: list[VethPair]) -> list[str]:
     return args
 
 
-def compile_pipeline(target: str, out_dir: Path, defines: dict[str, str] | None = None) -> PipelineFiles:
+def compile_pipeline(
+    target: str, out_dir: Path, defines: dict[str, str] | None = None
+) -> PipelineFiles:
     """Compile p4src for ``target`` into out_dir (P4Info text + the target's device config)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     dflags = [f"-D{k}={v}" if v else f"-D{k}" for k, v in (defines or {}).items()]
     p4info = out_dir / "nvgre_nve.p4info.txtpb"
     if target == "p4sim":
         device = out_dir / "nvgre_nve.p4sim.json"
-        cmd = [p4sim_executable(), "compile", str(PROGRAM), "-I", str(INCLUDE), *dflags,
-               "--p4info", str(p4info), "-o", str(device)]
+        cmd = [
+            p4sim_executable(),
+            "compile",
+            str(PROGRAM),
+            "-I",
+            str(INCLUDE),
+            *dflags,
+            "--p4info",
+            str(p4info),
+            "-o",
+            str(device),
+        ]
     elif target == "bmv2":
         if shutil.which("p4c-bm2-ss") is None:
             raise TargetUnavailable("p4c-bm2-ss (p4lang's p4c) is not installed")
         device = out_dir / "nvgre_nve.json"
-        cmd = ["p4c-bm2-ss", "--arch", "v1model", "-I", str(INCLUDE), *dflags,
-               "--p4runtime-files", str(p4info), "-o", str(device), str(PROGRAM)]
+        cmd = [
+            "p4c-bm2-ss",
+            "--arch",
+            "v1model",
+            "-I",
+            str(INCLUDE),
+            *dflags,
+            "--p4runtime-files",
+            str(p4info),
+            "-o",
+            str(device),
+            str(PROGRAM),
+        ]
     else:
         raise ValueError(f"unknown target {target!r}")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -149,12 +181,25 @@ def start_switch(
     elif target == "bmv2":
         found = shutil.which("simple_switch_grpc")
         if found is None:
-            raise TargetUnavailable("simple_switch_grpc (p4lang's behavioral-model) is not installed")
+            raise TargetUnavailable(
+                "simple_switch_grpc (p4lang's behavioral-model) is not installed"
+            )
         exe = [found]
     else:
         raise ValueError(f"unknown target {target!r}")
-    cmd = [*exe, "--no-p4", "--device-id", str(device_id), *_interface_args(ports), *(extra_args or []),
-           "--", "--grpc-server-addr", addr, "--cpu-port", str(CPU_PORT)]
+    cmd = [
+        *exe,
+        "--no-p4",
+        "--device-id",
+        str(device_id),
+        *_interface_args(ports),
+        *(extra_args or []),
+        "--",
+        "--grpc-server-addr",
+        addr,
+        "--cpu-port",
+        str(CPU_PORT),
+    ]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=dict(os.environ))
     try:
@@ -186,15 +231,25 @@ class P4simProcess:
         if log_dir is None:
             log_dir = Path(tempfile.mkdtemp(prefix="p4sim-"))
         self.log = log_dir / f"p4sim-{self.port}.log"
-        cmd = [p4sim_executable(), "--no-p4", *_interface_args(self.ports),
-               "--", "--grpc-server-addr", self.address, "--cpu-port", str(CPU_PORT)]
+        cmd = [
+            p4sim_executable(),
+            "--no-p4",
+            *_interface_args(self.ports),
+            "--",
+            "--grpc-server-addr",
+            self.address,
+            "--cpu-port",
+            str(CPU_PORT),
+        ]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_for_port("127.0.0.1", self.port, self.proc)
         except RuntimeError as exc:
             self.stop()
-            raise RuntimeError(f"{exc}; log:\n{self.log.read_text(errors='replace')[-2000:]}") from None
+            raise RuntimeError(
+                f"{exc}; log:\n{self.log.read_text(errors='replace')[-2000:]}"
+            ) from None
         return self
 
     def stop(self) -> None:
@@ -212,4 +267,3 @@ class P4simProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

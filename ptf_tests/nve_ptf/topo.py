@@ -19,13 +19,13 @@ ALL_PORTS = ACCESS + NETWORK
 NVE_MAC = "00:00:5e:00:53:01"
 ROUTER_MAC = {5: "00:00:5e:00:53:a5", 6: "00:00:5e:00:53:a6", 7: "00:00:5e:00:53:a7"}
 PA4 = "192.0.2.1"
-PA4_ALT = "192.0.2.2"            # a second local PA (RFC 7637 3.2: a CA mapping picks its PA)
+PA4_ALT = "192.0.2.2"  # a second local PA (RFC 7637 3.2: a CA mapping picks its PA)
 PA6 = "2001:db8::1"
-REMOTE4 = "198.51.100.10"       # remote NVE B
-REMOTE4_C = "198.51.100.20"     # remote NVE C
-REMOTE6 = "2001:db8:100::10"    # remote NVE B over IPv6
-ROGUE4 = "203.0.113.66"          # not a remote NVE of anything
-GROUP4 = "239.1.1.1"             # administratively scoped underlay group (RFC 7637 4.2)
+REMOTE4 = "198.51.100.10"  # remote NVE B
+REMOTE4_C = "198.51.100.20"  # remote NVE C
+REMOTE6 = "2001:db8:100::10"  # remote NVE B over IPv6
+ROGUE4 = "203.0.113.66"  # not a remote NVE of anything
+GROUP4 = "239.1.1.1"  # administratively scoped underlay group (RFC 7637 4.2)
 GROUP4_MAC = "01:00:5e:01:01:01"
 
 # Customers (tenant A subnets A1, A2; tenant B's subnet B1 overlaps A1 on purpose).
@@ -41,11 +41,18 @@ def roles() -> list[TableEntry]:
     return [E.access_port(p) for p in ACCESS] + [E.network_port(p) for p in NETWORK]
 
 
-def underlay_v4(nh: int = 1, port: int = 5, prefix: str = "198.51.100.0/24", vid: int = 0) -> list[TableEntry]:
+def underlay_v4(
+    nh: int = 1, port: int = 5, prefix: str = "198.51.100.0/24", vid: int = 0
+) -> list[TableEntry]:
     """An underlay route to the remote PAs through the neighbour on ``port``."""
-    return [E.underlay_route(prefix, nexthop=nh),
-            E.nexthop(nh, port, smac=NVE_MAC, dmac=ROUTER_MAC[port], vid=vid)]
+    return [
+        E.underlay_route(prefix, nexthop=nh),
+        E.nexthop(nh, port, smac=NVE_MAC, dmac=ROUTER_MAC[port], vid=vid),
+    ]
 
 
 def underlay_v6(nh: int = 2, port: int = 6, prefix: str = "2001:db8:100::/48") -> list[TableEntry]:
-    return [E.underlay_route(prefix, nexthop=nh), E.nexthop(nh, port, smac=NVE_MAC, dmac=ROUTER_MAC[port])]
+    return [
+        E.underlay_route(prefix, nexthop=nh),
+        E.nexthop(nh, port, smac=NVE_MAC, dmac=ROUTER_MAC[port]),
+    ]

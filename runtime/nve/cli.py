@@ -30,9 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nve", description="NVGRE overlay controller (P4Runtime)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="check a description (and compile it) without touching any switch")
+    v = sub.add_parser(
+        "validate", help="check a description (and compile it) without touching any switch"
+    )
     v.add_argument("file")
-    v.add_argument("--no-pipeline", action="store_true", help="skip loading/compiling the P4 pipeline")
+    v.add_argument(
+        "--no-pipeline", action="store_true", help="skip loading/compiling the P4 pipeline"
+    )
     a = sub.add_parser("apply", help="make the switches match the description")
     a.add_argument("file")
     a.add_argument("--switch", action="append", default=[], help="only this switch (repeatable)")
@@ -48,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="reconcile, then watch events, reconnects and file changes")
     r.add_argument("file")
     r.add_argument("--switch", action="append", default=[])
-    r.add_argument("--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)")
+    r.add_argument(
+        "--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)"
+    )
     r.add_argument("--metrics-addr", default="127.0.0.1")
     r.add_argument("--log-json", action="store_true", help="one JSON object per log line")
     return p
@@ -79,8 +85,10 @@ def _checked_controller(args, progress=None) -> Controller:
 
 def cmd_validate(args) -> int:
     ctl = _checked_controller(args)
-    print(f"{args.file}: valid ({len(ctl.overlay.switches)} switches, {len(ctl.overlay.tenants)} tenants, "
-          f"{sum(len(t.subnets) for t in ctl.overlay.tenants)} subnets, {len(ctl.overlay.endpoints)} endpoints)")
+    print(
+        f"{args.file}: valid ({len(ctl.overlay.switches)} switches, {len(ctl.overlay.tenants)} tenants, "
+        f"{sum(len(t.subnets) for t in ctl.overlay.tenants)} subnets, {len(ctl.overlay.endpoints)} endpoints)"
+    )
     return EXIT_OK
 
 
@@ -95,8 +103,10 @@ async def _apply(args) -> int:
         await ctl.close()
     for name, rep in report.switches.items():
         counts = rep.plan.counts()
-        print(f"{name}: {counts['insert']} insert, {counts['modify']} modify, {counts['delete']} delete"
-              + ("" if args.dry_run else f"; {rep.written} written"))
+        print(
+            f"{name}: {counts['insert']} insert, {counts['modify']} modify, {counts['delete']} delete"
+            + ("" if args.dry_run else f"; {rep.written} written")
+        )
         if args.dry_run:
             for change in rep.plan.changes():
                 print(f"  {change.describe()}")
@@ -113,6 +123,7 @@ async def _show(args) -> int:
     from nve.diff import diff
     from nve.compile import is_local_attachment
     from nve.codec import canonical_names
+
     ctl = _checked_controller(args)
     try:
         await ctl.connect()
@@ -120,10 +131,19 @@ async def _show(args) -> int:
             desired, installed = await ctl.desired_and_installed(name)
             desired = [canonical_names(e, session.index) for e in desired]
             plan = diff(desired, installed, is_local_attachment)
-            role = "primary" if session.state.primary else (
-                f"read-only: {session.client.read_only_reason}" if session.client is not None else "read-only")
-            print(f"== {name} ({session.switch.address}, {role}): {len(desired)} desired, "
-                  f"{len(installed)} installed, {len(plan.changes())} differences")
+            role = (
+                "primary"
+                if session.state.primary
+                else (
+                    f"read-only: {session.client.read_only_reason}"
+                    if session.client is not None
+                    else "read-only"
+                )
+            )
+            print(
+                f"== {name} ({session.switch.address}, {role}): {len(desired)} desired, "
+                f"{len(installed)} installed, {len(plan.changes())} differences"
+            )
             if args.all:
                 for e in sorted(installed, key=lambda e: repr(e.key)):
                     print(f"  = {e.describe()}")
@@ -142,6 +162,7 @@ async def _show(args) -> int:
 
 async def _stats(args) -> int:
     from nve.stats import collect, format_table
+
     ctl = _checked_controller(args)
     try:
         await ctl.connect()
@@ -161,6 +182,7 @@ async def _stats(args) -> int:
 
 async def _run(args) -> int:
     from nve.runner import run_forever
+
     ctl = _checked_controller(args, progress=None)
     try:
         await run_forever(ctl, args)
@@ -174,12 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.INFO
     if getattr(args, "log_json", False):
         from nve.runner import JsonLogFormatter
+
         handler = logging.StreamHandler()
         handler.setFormatter(JsonLogFormatter())
         logging.basicConfig(level=level, handlers=[handler])
     else:
-        logging.basicConfig(level=level if args.command == "run" else logging.WARNING,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=level if args.command == "run" else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     try:
         if args.command == "validate":
             return cmd_validate(args)

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from finsy.proto import p4r
 
-from nve.entities import (CloneSession, DigestConfig, Entity, Exact, Lpm, MeterConfig, MulticastGroup, Optional,
-                          Range, TableEntry, Ternary)
+from nve.entities import (
+    CloneSession,
+    DigestConfig,
+    Entity,
+    Exact,
+    Lpm,
+    MeterConfig,
+    MulticastGroup,
+    Optional,
+    Range,
+    TableEntry,
+    Ternary,
+)
 from nve.p4info import P4Index, P4InfoError, decode_int, encode_int
 
 
@@ -33,27 +44,52 @@ def encode(entity: Entity, index: P4Index, into: p4r.Entity | None = None) -> p4
 
 def _encode_other(entity: Entity, index: P4Index) -> p4r.Entity:
     if isinstance(entity, MulticastGroup):
-        return p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            multicast_group_entry=p4r.MulticastGroupEntry(
-                multicast_group_id=entity.group_id,
-                replicas=[p4r.Replica(egress_port=port, instance=rid) for port, rid in entity.replicas])))
+        return p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                multicast_group_entry=p4r.MulticastGroupEntry(
+                    multicast_group_id=entity.group_id,
+                    replicas=[
+                        p4r.Replica(egress_port=port, instance=rid) for port, rid in entity.replicas
+                    ],
+                )
+            )
+        )
     if isinstance(entity, CloneSession):
-        return p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            clone_session_entry=p4r.CloneSessionEntry(
-                session_id=entity.session_id,
-                replicas=[p4r.Replica(egress_port=port, instance=rid) for port, rid in entity.replicas],
-                class_of_service=entity.class_of_service, packet_length_bytes=entity.packet_length_bytes)))
+        return p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                clone_session_entry=p4r.CloneSessionEntry(
+                    session_id=entity.session_id,
+                    replicas=[
+                        p4r.Replica(egress_port=port, instance=rid) for port, rid in entity.replicas
+                    ],
+                    class_of_service=entity.class_of_service,
+                    packet_length_bytes=entity.packet_length_bytes,
+                )
+            )
+        )
     if isinstance(entity, MeterConfig):
         info = index.meter(entity.meter)
-        return p4r.Entity(meter_entry=p4r.MeterEntry(
-            meter_id=info.id, index=p4r.Index(index=entity.index),
-            config=p4r.MeterConfig(cir=entity.cir, cburst=entity.cburst, pir=entity.pir, pburst=entity.pburst)))
+        return p4r.Entity(
+            meter_entry=p4r.MeterEntry(
+                meter_id=info.id,
+                index=p4r.Index(index=entity.index),
+                config=p4r.MeterConfig(
+                    cir=entity.cir, cburst=entity.cburst, pir=entity.pir, pburst=entity.pburst
+                ),
+            )
+        )
     if isinstance(entity, DigestConfig):
         info = index.digest(entity.digest)
-        return p4r.Entity(digest_entry=p4r.DigestEntry(
-            digest_id=info.id, config=p4r.DigestEntry.Config(
-                max_timeout_ns=entity.max_timeout_ns, max_list_size=entity.max_list_size,
-                ack_timeout_ns=entity.ack_timeout_ns)))
+        return p4r.Entity(
+            digest_entry=p4r.DigestEntry(
+                digest_id=info.id,
+                config=p4r.DigestEntry.Config(
+                    max_timeout_ns=entity.max_timeout_ns,
+                    max_list_size=entity.max_list_size,
+                    ack_timeout_ns=entity.ack_timeout_ns,
+                ),
+            )
+        )
     raise TypeError(f"cannot encode {type(entity).__name__}")
 
 
@@ -65,19 +101,29 @@ def encode_key(entity: Entity, index: P4Index) -> p4r.Entity:
         return out
     if isinstance(entity, MeterConfig):
         info = index.meter(entity.meter)
-        return p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=info.id, index=p4r.Index(index=entity.index)))
+        return p4r.Entity(
+            meter_entry=p4r.MeterEntry(meter_id=info.id, index=p4r.Index(index=entity.index))
+        )
     if isinstance(entity, DigestConfig):
         return p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=index.digest(entity.digest).id))
     if isinstance(entity, MulticastGroup):
-        return p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            multicast_group_entry=p4r.MulticastGroupEntry(multicast_group_id=entity.group_id)))
+        return p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                multicast_group_entry=p4r.MulticastGroupEntry(multicast_group_id=entity.group_id)
+            )
+        )
     if isinstance(entity, CloneSession):
-        return p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            clone_session_entry=p4r.CloneSessionEntry(session_id=entity.session_id)))
+        return p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                clone_session_entry=p4r.CloneSessionEntry(session_id=entity.session_id)
+            )
+        )
     raise TypeError(f"cannot encode {type(entity).__name__}")
 
 
-def _fill_table_entry(msg: p4r.TableEntry, e: TableEntry, index: P4Index, with_action: bool) -> None:
+def _fill_table_entry(
+    msg: p4r.TableEntry, e: TableEntry, index: P4Index, with_action: bool
+) -> None:
     table = index.table(e.table)
     msg.table_id = table.id
     if e.priority:
@@ -138,21 +184,39 @@ def decode(msg: p4r.Entity, index: P4Index, tiers: dict[str, int] | None = None)
         pre = msg.packet_replication_engine_entry
         if pre.WhichOneof("type") == "multicast_group_entry":
             g = pre.multicast_group_entry
-            return MulticastGroup(g.multicast_group_id, tuple(sorted((_replica_port(r), r.instance) for r in g.replicas)))
+            return MulticastGroup(
+                g.multicast_group_id,
+                tuple(sorted((_replica_port(r), r.instance) for r in g.replicas)),
+            )
         if pre.WhichOneof("type") == "clone_session_entry":
             c = pre.clone_session_entry
-            return CloneSession(c.session_id, tuple(sorted((_replica_port(r), r.instance) for r in c.replicas)),
-                                c.class_of_service, c.packet_length_bytes)
+            return CloneSession(
+                c.session_id,
+                tuple(sorted((_replica_port(r), r.instance) for r in c.replicas)),
+                c.class_of_service,
+                c.packet_length_bytes,
+            )
         return None
     if which == "meter_entry":
         m = msg.meter_entry
         cfg = m.config
-        return MeterConfig(index.meter_by_id(m.meter_id).name, m.index.index, cfg.cir, cfg.cburst, cfg.pir, cfg.pburst)
+        return MeterConfig(
+            index.meter_by_id(m.meter_id).name,
+            m.index.index,
+            cfg.cir,
+            cfg.cburst,
+            cfg.pir,
+            cfg.pburst,
+        )
     if which == "digest_entry":
         d = msg.digest_entry
         cfg = d.config
-        return DigestConfig(index.digest_by_id(d.digest_id).name, cfg.max_timeout_ns, cfg.max_list_size,
-                            cfg.ack_timeout_ns)
+        return DigestConfig(
+            index.digest_by_id(d.digest_id).name,
+            cfg.max_timeout_ns,
+            cfg.max_list_size,
+            cfg.ack_timeout_ns,
+        )
     return None
 
 
@@ -195,8 +259,16 @@ def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]
                 values.append((info.name, int.from_bytes(p.value, "big")))
         values.sort()
         params = tuple(values)
-    return TableEntry(table.name, tuple(match), action_name, params, t.priority, t.is_default_action,
-                      t.idle_timeout_ns, tier=tiers.get(table.name, 0))
+    return TableEntry(
+        table.name,
+        tuple(match),
+        action_name,
+        params,
+        t.priority,
+        t.is_default_action,
+        t.idle_timeout_ns,
+        tier=tiers.get(table.name, 0),
+    )
 
 
 def canonical_names(entity: Entity, index: P4Index) -> Entity:

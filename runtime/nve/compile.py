@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from nve import contract as C
-from nve.entities import (CloneSession, DigestConfig, Entity, Exact, MeterConfig, MulticastGroup, TableEntry, lpm,
-                          make_match, make_params)
+from nve.entities import (
+    CloneSession,
+    DigestConfig,
+    Entity,
+    Exact,
+    MeterConfig,
+    MulticastGroup,
+    TableEntry,
+    lpm,
+    make_match,
+    make_params,
+)
 from nve.loader import ConfigPath, Problem
 from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
 from nve.validate import OverlayIndex
@@ -29,7 +39,7 @@ def mac_int(mac: str) -> int:
 
 def mac_text(value: int) -> str:
     raw = f"{value:012x}"
-    return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
 
 
 def multicast_mac(group: IP) -> int:
@@ -69,7 +79,11 @@ class Allocator:
         out: dict[object, int] = {}
         used: set[int] = set()
         for k in wanted:
-            if k in self.current and self.low <= self.current[k] <= self.high and self.current[k] not in used:
+            if (
+                k in self.current
+                and self.low <= self.current[k] <= self.high
+                and self.current[k] not in used
+            ):
                 out[k] = self.current[k]
                 used.add(out[k])
         errors = []
@@ -88,10 +102,10 @@ class Allocator:
 class Allocations:
     """Ids already in use on a switch, recovered from its tables."""
 
-    vsi: dict[object, int] = field(default_factory=dict)         # vsid -> vsi
-    tunnel: dict[object, int] = field(default_factory=dict)      # TunnelKey -> tunnel
-    nexthop: dict[object, int] = field(default_factory=dict)     # (port, dmac, vid) -> nexthop
-    ecmp: dict[object, int] = field(default_factory=dict)        # tuple(nexthop ids) -> group
+    vsi: dict[object, int] = field(default_factory=dict)  # vsid -> vsi
+    tunnel: dict[object, int] = field(default_factory=dict)  # TunnelKey -> tunnel
+    nexthop: dict[object, int] = field(default_factory=dict)  # (port, dmac, vid) -> nexthop
+    ecmp: dict[object, int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
 
     @classmethod
     def from_installed(cls, installed: Iterable[Entity]) -> "Allocations":
@@ -105,12 +119,18 @@ class Allocations:
             if e.table == C.VSI_INFO and "vsid" in params:
                 a.vsi[params["vsid"]] = match["vsi"].value
             elif e.table == C.TUNNEL_REMOTE and "dst_pa" in params:
-                ctor = ipaddress.IPv4Address if e.action == C.SET_REMOTE_V4 else ipaddress.IPv6Address
-                key = TunnelKey(ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"]))
+                ctor = (
+                    ipaddress.IPv4Address if e.action == C.SET_REMOTE_V4 else ipaddress.IPv6Address
+                )
+                key = TunnelKey(
+                    ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
+                )
                 a.tunnel[key] = match["tunnel"].value
             elif e.table == C.REPLICA and "dst_pa" in params:
                 ctor = ipaddress.IPv4Address if e.action == C.REPLICA_V4 else ipaddress.IPv6Address
-                key = TunnelKey(ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"]))
+                key = TunnelKey(
+                    ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
+                )
                 a.tunnel.setdefault(key, match["rid"].value)
             elif e.table == C.NEXTHOP and "port" in params:
                 a.nexthop[(params["port"], params["dmac"], params["vid"])] = match["nexthop"].value
@@ -127,9 +147,9 @@ class SwitchState:
 
     switch: str
     entities: list[Entity]
-    vsi: dict[int, int]                  # vsid -> vsi
-    tunnels: dict[TunnelKey, int]        # -> tunnel index
-    tunnel_names: dict[int, str]         # tunnel index -> remote NVE name
+    vsi: dict[int, int]  # vsid -> vsi
+    tunnels: dict[TunnelKey, int]  # -> tunnel index
+    tunnel_names: dict[int, str]  # tunnel index -> remote NVE name
     problems: list[Problem]
 
 
@@ -137,10 +157,24 @@ def _tier(table: str) -> int:
     return C.TIERS[table]
 
 
-def _entry(table: str, action: str, *, priority: int = 0, idle_timeout_ns: int = 0, params: dict | None = None,
-           **match: object) -> TableEntry:
-    return TableEntry(table, make_match(**match), action, make_params(**(params or {})), priority=priority,
-                      idle_timeout_ns=idle_timeout_ns, tier=_tier(table))
+def _entry(
+    table: str,
+    action: str,
+    *,
+    priority: int = 0,
+    idle_timeout_ns: int = 0,
+    params: dict | None = None,
+    **match: object,
+) -> TableEntry:
+    return TableEntry(
+        table,
+        make_match(**match),
+        action,
+        make_params(**(params or {})),
+        priority=priority,
+        idle_timeout_ns=idle_timeout_ns,
+        tier=_tier(table),
+    )
 
 
 def is_local_attachment(e: Entity) -> bool:
@@ -153,14 +187,20 @@ class _Host:
     """Where an endpoint lives: a switch of this overlay or a remote NVE."""
 
     name: str
-    pas: tuple[IP, ...]      # the PAs it may send from (peer check) - first is where we send to
+    pas: tuple[IP, ...]  # the PAs it may send from (peer check) - first is where we send to
     flow_id: bool
     is_switch: bool
 
 
 class _SwitchCompiler:
-    def __init__(self, overlay: Overlay, idx: OverlayIndex, sw_pos: int, learned: Sequence[LearnedEndpoint],
-                 previous: Allocations):
+    def __init__(
+        self,
+        overlay: Overlay,
+        idx: OverlayIndex,
+        sw_pos: int,
+        learned: Sequence[LearnedEndpoint],
+        previous: Allocations,
+    ):
         self.o = overlay
         self.idx = idx
         self.pos = sw_pos
@@ -199,7 +239,9 @@ class _SwitchCompiler:
 
     def local_pa(self, family: int) -> IP | None:
         if family not in self._local_pa:
-            self._local_pa[family] = next((pa for pa in self.sw.local_pas if pa.version == family), None)
+            self._local_pa[family] = next(
+                (pa for pa in self.sw.local_pas if pa.version == family), None
+            )
         return self._local_pa[family]
 
     def run(self) -> SwitchState:
@@ -222,7 +264,9 @@ class _SwitchCompiler:
         # Every subnet of a tenant present here is installed (routing may lead to any of them).
         tenants_here = {self.idx.subnets[v][2].name for v in local_vsids if v in self.idx.subnets}
         vsids = sorted(v for v, (_, _, t) in self.idx.subnets.items() if t.name in tenants_here)
-        vsi_map, errs = Allocator(1, min(C.VSI_MAX, 0xFFFF), dict(self.previous.vsi)).assign(vsids, "virtual subnet")
+        vsi_map, errs = Allocator(1, min(C.VSI_MAX, 0xFFFF), dict(self.previous.vsi)).assign(
+            vsids, "virtual subnet"
+        )
         for e in errs:
             self.problem(self.base, e)
         vsi = {v: i for v, i in vsi_map.items()}  # type: ignore[misc]
@@ -250,13 +294,17 @@ class _SwitchCompiler:
                 remotes[le.vsid][host.name] = host
         # The VSIDs each other switch serves (port bindings and attached endpoints), once.
         others = [o for o in self.o.switches if o.name != sw.name]
-        served: dict[str, set[int]] = {o.name: {b.vsid for p in o.ports for b in p.bindings} for o in others}
+        served: dict[str, set[int]] = {
+            o.name: {b.vsid for p in o.ports for b in p.bindings} for o in others
+        }
         for ep, h in endpoints:
             if h.name in served:
                 served[h.name].add(ep.vsid)
         for other in others:
             for v in served[other.name] & set(vsi):
-                remotes[v].setdefault(other.name, _Host(other.name, tuple(other.local_pas), True, True))
+                remotes[v].setdefault(
+                    other.name, _Host(other.name, tuple(other.local_pas), True, True)
+                )
         for nve in self.o.remote_nves:
             for v in nve.vsids:
                 if v in vsi:
@@ -267,12 +315,15 @@ class _SwitchCompiler:
         # switch routes its own subnets' traffic into this one and encapsulates it there.
         peers: dict[int, dict[str, _Host]] = {v: dict(h) for v, h in remotes.items()}
         for other in others:
-            other_tenants = {self.idx.subnets[v][2].name for v in served[other.name] if v in self.idx.subnets}
+            other_tenants = {
+                self.idx.subnets[v][2].name for v in served[other.name] if v in self.idx.subnets
+            }
             for v in vsi:
                 _, sub, tenant = self.idx.subnets[v]
                 if sub.gateway is not None and tenant.name in other_tenants:
                     peers.setdefault(v, {}).setdefault(
-                        other.name, _Host(other.name, tuple(other.local_pas), True, True))
+                        other.name, _Host(other.name, tuple(other.local_pas), True, True)
+                    )
 
         self.emit_ports()
         nexthops, groups, routes = self.emit_underlay()
@@ -283,7 +334,10 @@ class _SwitchCompiler:
             target = dst or host.pas[0]
             src = self.local_pa(target.version)
             if src is None:
-                self.problem(self.base + ("local_pas",), f"no IPv{target.version} local PA to reach {host.name} at {target}")
+                self.problem(
+                    self.base + ("local_pas",),
+                    f"no IPv{target.version} local PA to reach {host.name} at {target}",
+                )
                 return None
             key = TunnelKey(src, target, host.flow_id)
             tunnel_keys.setdefault(key, host.name)
@@ -308,7 +362,9 @@ class _SwitchCompiler:
                 if k is not None:
                     group_tunnels[v] = k
         tunnel_ids, errs = Allocator(1, 0xFFFF, dict(self.previous.tunnel)).assign(
-            sorted(tunnel_keys, key=lambda k: (k.dst.version, int(k.dst), int(k.src), k.flow_id)), "tunnel")
+            sorted(tunnel_keys, key=lambda k: (k.dst.version, int(k.dst), int(k.src), k.flow_id)),
+            "tunnel",
+        )
         for e in errs:
             self.problem(self.base, e)
 
@@ -316,19 +372,40 @@ class _SwitchCompiler:
         tunnel_port: dict[TunnelKey, int] = {}
         for key, t in tunnel_ids.items():
             v6 = key.dst.version == 6
-            self.out.append(_entry(C.TUNNEL_REMOTE, C.SET_REMOTE_V6 if v6 else C.SET_REMOTE_V4, tunnel=Exact(t),
-                                   params=dict(src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id))))
+            self.out.append(
+                _entry(
+                    C.TUNNEL_REMOTE,
+                    C.SET_REMOTE_V6 if v6 else C.SET_REMOTE_V4,
+                    tunnel=Exact(t),
+                    params=dict(src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id)),
+                )
+            )
             hop = self.resolve(key.dst, routes, nexthops, groups)
             if hop is None:
-                self.problem(self.base + ("underlay_routes",), f"no underlay route to {key.dst} ({tunnel_keys[key]})")
+                self.problem(
+                    self.base + ("underlay_routes",),
+                    f"no underlay route to {key.dst} ({tunnel_keys[key]})",
+                )
                 continue
             port, dmac, vid = hop
             if key.dst.is_multicast:
                 dmac = multicast_mac(key.dst)
             tunnel_port[key] = port
-            self.out.append(_entry(C.REPLICA, C.REPLICA_V6 if v6 else C.REPLICA_V4, rid=Exact(t), params=dict(
-                src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id), smac=mac_int(sw.nve_mac),
-                dmac=dmac, vid=vid)))
+            self.out.append(
+                _entry(
+                    C.REPLICA,
+                    C.REPLICA_V6 if v6 else C.REPLICA_V4,
+                    rid=Exact(t),
+                    params=dict(
+                        src_pa=int(key.src),
+                        dst_pa=int(key.dst),
+                        flow_id=int(key.flow_id),
+                        smac=mac_int(sw.nve_mac),
+                        dmac=dmac,
+                        vid=vid,
+                    ),
+                )
+            )
 
         # Subnets.
         for v in vsids:
@@ -336,17 +413,40 @@ class _SwitchCompiler:
             i = vsi[v]
             gw_mac = mac_int(sub.gateway.mac) if sub.gateway else 0
             vrf = tenant.vrf if sub.gateway else 0
-            self.out.append(_entry(C.VSI_INFO, C.VSI_SET_INFO, vsi=Exact(i), params=dict(vsid=v, vrf=vrf, gw_mac=gw_mac)))
-            self.out.append(_entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params=dict(vsi=i)))
+            self.out.append(
+                _entry(
+                    C.VSI_INFO,
+                    C.VSI_SET_INFO,
+                    vsi=Exact(i),
+                    params=dict(vsid=v, vrf=vrf, gw_mac=gw_mac),
+                )
+            )
+            self.out.append(
+                _entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params=dict(vsi=i))
+            )
             for h in peers.get(v, {}).values():
                 for pa in h.pas:
                     table = C.PEER_V6 if pa.version == 6 else C.PEER_V4
                     k = host_tunnel.get(h.name)
-                    self.out.append(_entry(table, C.PEER, vsid=Exact(v), src=Exact(int(pa)),
-                                           params=dict(tunnel=tunnel_ids.get(k, 0) if k else 0)))
+                    self.out.append(
+                        _entry(
+                            table,
+                            C.PEER,
+                            vsid=Exact(v),
+                            src=Exact(int(pa)),
+                            params=dict(tunnel=tunnel_ids.get(k, 0) if k else 0),
+                        )
+                    )
             if sub.gateway and sub.gateway.ipv4 is not None and sub.gateway.ipv4.version == 4:
-                self.out.append(_entry(C.ARP_PROXY, C.ARP_REPLY, vsi=Exact(i), ip=Exact(int(sub.gateway.ipv4.ip)),
-                                       params=dict(mac=gw_mac)))
+                self.out.append(
+                    _entry(
+                        C.ARP_PROXY,
+                        C.ARP_REPLY,
+                        vsi=Exact(i),
+                        ip=Exact(int(sub.gateway.ipv4.ip)),
+                        params=dict(mac=gw_mac),
+                    )
+                )
             local_ports = sorted({p for (p, _vl), vs in bindings.items() if vs == v})
             if v in local_vsids:
                 members = {(p, 0) for p in local_ports}
@@ -360,23 +460,47 @@ class _SwitchCompiler:
                         if k in tunnel_port:
                             members.add((tunnel_port[k], tunnel_ids[k]))
                 self.out.append(MulticastGroup(i, tuple(sorted(members)), tier=C.MCAST_TIER))
-                self.out.append(MulticastGroup(C.FLOOD_DECAP_BIT | i, tuple((p, 0) for p in local_ports),
-                                               tier=C.MCAST_TIER))
+                self.out.append(
+                    MulticastGroup(
+                        C.FLOOD_DECAP_BIT | i, tuple((p, 0) for p in local_ports), tier=C.MCAST_TIER
+                    )
+                )
         for (port, vlan), v in sorted(bindings.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
             if v not in vsi:
                 continue
-            self.out.append(_entry(C.PORT_VLAN, C.ACCESS_SET_VSI, port=Exact(port), tagged=Exact(int(vlan is not None)),
-                                   vid=Exact(vlan or 0), params=dict(vsi=vsi[v])))
+            self.out.append(
+                _entry(
+                    C.PORT_VLAN,
+                    C.ACCESS_SET_VSI,
+                    port=Exact(port),
+                    tagged=Exact(int(vlan is not None)),
+                    vid=Exact(vlan or 0),
+                    params=dict(vsi=vsi[v]),
+                )
+            )
             if vlan is None:
                 self.out.append(_entry(C.PORT_VSI, C.UNTAGGED, port=Exact(port), vsi=Exact(vsi[v])))
             else:
-                self.out.append(_entry(C.PORT_VSI, C.TAGGED, port=Exact(port), vsi=Exact(vsi[v]), params=dict(vid=vlan)))
+                self.out.append(
+                    _entry(
+                        C.PORT_VSI,
+                        C.TAGGED,
+                        port=Exact(port),
+                        vsi=Exact(vsi[v]),
+                        params=dict(vid=vlan),
+                    )
+                )
         for v in vsids:
             _, sub, _ = self.idx.subnets[v]
             if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
                 g = sub.bum.group
-                self.out.append(_entry(C.MY_PA_V6 if g.version == 6 else C.MY_PA_V4, C.UNDERLAY_GROUP,
-                                       dst=Exact(int(g))))
+                self.out.append(
+                    _entry(
+                        C.MY_PA_V6 if g.version == 6 else C.MY_PA_V4,
+                        C.UNDERLAY_GROUP,
+                        dst=Exact(int(g)),
+                    )
+                )
 
         # Endpoints: bridging, ARP proxy, learning, host routes. This loop runs once per
         # endpoint (100,000s), so entries are built with their match and params already in
@@ -393,10 +517,24 @@ class _SwitchCompiler:
             if host.name == sw.name:
                 att = ep.attachment
                 assert isinstance(att, LocalAttachment)
-                out.append(TableEntry(C.L2_DMAC, (("mac", mac), ("vsi", Exact(i))), C.TO_PORT,
-                                      (("port", att.port),), tier=dmac_tier))
-                out.append(TableEntry(C.LEARN_SMAC, (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(i))),
-                                      C.LEARN_KNOWN, (), tier=smac_tier))
+                out.append(
+                    TableEntry(
+                        C.L2_DMAC,
+                        (("mac", mac), ("vsi", Exact(i))),
+                        C.TO_PORT,
+                        (("port", att.port),),
+                        tier=dmac_tier,
+                    )
+                )
+                out.append(
+                    TableEntry(
+                        C.LEARN_SMAC,
+                        (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(i))),
+                        C.LEARN_KNOWN,
+                        (),
+                        tier=smac_tier,
+                    )
+                )
             else:
                 if host not in host_tunnel_id:
                     k = _tunnel_for_endpoint(ep, host, self.local_pa)
@@ -404,62 +542,144 @@ class _SwitchCompiler:
                 t = host_tunnel_id[host]
                 if t is None:
                     continue
-                out.append(TableEntry(C.L2_DMAC, (("mac", mac), ("vsi", Exact(i))), C.TO_TUNNEL,
-                                      (("tunnel", t),), tier=dmac_tier))
+                out.append(
+                    TableEntry(
+                        C.L2_DMAC,
+                        (("mac", mac), ("vsi", Exact(i))),
+                        C.TO_TUNNEL,
+                        (("tunnel", t),),
+                        tier=dmac_tier,
+                    )
+                )
             if ep.ipv4 is not None and ep.ipv4.version == 4:
-                out.append(TableEntry(C.ARP_PROXY, (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(i))), C.ARP_REPLY,
-                                      (("mac", mac.value),), tier=arp_tier))
+                out.append(
+                    TableEntry(
+                        C.ARP_PROXY,
+                        (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(i))),
+                        C.ARP_REPLY,
+                        (("mac", mac.value),),
+                        tier=arp_tier,
+                    )
+                )
         for le, host in learned_here:
             i = vsi[le.vsid]
             if host.name == sw.name:
-                self.out.append(_entry(C.L2_DMAC, C.TO_PORT, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
-                                       params=dict(port=le.port)))
-                self.out.append(_entry(C.LEARN_SMAC, C.LEARN_KNOWN, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
-                                       port=Exact(le.port), idle_timeout_ns=ageing_ns))
+                self.out.append(
+                    _entry(
+                        C.L2_DMAC,
+                        C.TO_PORT,
+                        vsi=Exact(i),
+                        mac=Exact(mac_int(le.mac)),
+                        params=dict(port=le.port),
+                    )
+                )
+                self.out.append(
+                    _entry(
+                        C.LEARN_SMAC,
+                        C.LEARN_KNOWN,
+                        vsi=Exact(i),
+                        mac=Exact(mac_int(le.mac)),
+                        port=Exact(le.port),
+                        idle_timeout_ns=ageing_ns,
+                    )
+                )
             else:
                 k = host_tunnel.get(host.name)
                 if k in tunnel_ids:
-                    self.out.append(_entry(C.L2_DMAC, C.TO_TUNNEL, vsi=Exact(i), mac=Exact(mac_int(le.mac)),
-                                           params=dict(tunnel=tunnel_ids[k])))
+                    self.out.append(
+                        _entry(
+                            C.L2_DMAC,
+                            C.TO_TUNNEL,
+                            vsi=Exact(i),
+                            mac=Exact(mac_int(le.mac)),
+                            params=dict(tunnel=tunnel_ids[k]),
+                        )
+                    )
         self.emit_routes(vsi, endpoints)
-        return SwitchState(sw.name, self.out, vsi, tunnel_ids,  # type: ignore[arg-type]
-                           {t: tunnel_keys[k] for k, t in tunnel_ids.items()}, self.problems)
+        return SwitchState(
+            sw.name,
+            self.out,
+            vsi,
+            tunnel_ids,  # type: ignore[arg-type]
+            {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
+            self.problems,
+        )
 
     # -- pieces ------------------------------------------------------------------------------
     def emit_ports(self) -> None:
         sw = self.sw
         for port in sw.ports:
-            self.out.append(_entry(C.PORT_ROLE, C.SET_ACCESS if port.role == "access" else C.SET_NETWORK,
-                                   port=Exact(port.port)))
-            self.out.append(_entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params=dict(mtu=port.mtu)))
+            self.out.append(
+                _entry(
+                    C.PORT_ROLE,
+                    C.SET_ACCESS if port.role == "access" else C.SET_NETWORK,
+                    port=Exact(port.port),
+                )
+            )
+            self.out.append(
+                _entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params=dict(mtu=port.mtu))
+            )
         for pa in sw.local_pas:
-            self.out.append(_entry(C.MY_PA_V6 if pa.version == 6 else C.MY_PA_V4, C.LOCAL_PA, dst=Exact(int(pa))))
-        self.out.append(TableEntry(C.ENCAP_CONFIG, (), C.SET_CONFIG, make_params(
-            ttl=sw.outer_ttl, dscp_pipe=int(sw.dscp_mode == "pipe"), dscp=sw.dscp), is_default=True,
-            tier=_tier(C.ENCAP_CONFIG)))
+            self.out.append(
+                _entry(
+                    C.MY_PA_V6 if pa.version == 6 else C.MY_PA_V4, C.LOCAL_PA, dst=Exact(int(pa))
+                )
+            )
+        self.out.append(
+            TableEntry(
+                C.ENCAP_CONFIG,
+                (),
+                C.SET_CONFIG,
+                make_params(ttl=sw.outer_ttl, dscp_pipe=int(sw.dscp_mode == "pipe"), dscp=sw.dscp),
+                is_default=True,
+                tier=_tier(C.ENCAP_CONFIG),
+            )
+        )
         self.out.append(CloneSession(C.CPU_CLONE_SESSION, ((sw.cpu_port, 0),), tier=0))
-        self.out.append(DigestConfig(C.LEARN_DIGEST, max_timeout_ns=10_000_000, max_list_size=64,
-                                     ack_timeout_ns=1_000_000_000, tier=0))
+        self.out.append(
+            DigestConfig(
+                C.LEARN_DIGEST,
+                max_timeout_ns=10_000_000,
+                max_list_size=64,
+                ack_timeout_ns=1_000_000_000,
+                tier=0,
+            )
+        )
         if sw.punt_rate_pps:
             burst = max(1, sw.punt_rate_pps // 10)
             for meter in (C.PUNT_METER_INGRESS, C.PUNT_METER_MTU):
                 for reason in C.PUNT_REASONS:
-                    self.out.append(MeterConfig(meter, reason, sw.punt_rate_pps, burst, sw.punt_rate_pps, burst,
-                                                tier=0))
+                    self.out.append(
+                        MeterConfig(
+                            meter, reason, sw.punt_rate_pps, burst, sw.punt_rate_pps, burst, tier=0
+                        )
+                    )
 
     def emit_underlay(self):
         sw = self.sw
         keys = {h.name: (h.port, mac_int(h.mac), h.vlan or 0) for h in sw.next_hops}
         ids, errs = Allocator(1, 0xFFFF, dict(self.previous.nexthop)).assign(
-            [keys[h.name] for h in sw.next_hops], "next hop")
+            [keys[h.name] for h in sw.next_hops], "next hop"
+        )
         for e in errs:
             self.problem(self.base + ("next_hops",), e)
         nexthops = {name: (ids[k], k) for name, k in keys.items() if k in ids}
         for name, (nid, (port, dmac, vid)) in nexthops.items():
-            self.out.append(_entry(C.NEXTHOP, C.FORWARD, nexthop=Exact(nid),
-                                   params=dict(port=port, smac=mac_int(sw.nve_mac), dmac=dmac, vid=vid)))
-        member_keys = {g.name: tuple(nexthops[m][0] for m in g.members if m in nexthops) for g in sw.ecmp_groups}
-        gids, errs = Allocator(1, 0xFFFF, dict(self.previous.ecmp)).assign(list(member_keys.values()), "ECMP group")
+            self.out.append(
+                _entry(
+                    C.NEXTHOP,
+                    C.FORWARD,
+                    nexthop=Exact(nid),
+                    params=dict(port=port, smac=mac_int(sw.nve_mac), dmac=dmac, vid=vid),
+                )
+            )
+        member_keys = {
+            g.name: tuple(nexthops[m][0] for m in g.members if m in nexthops)
+            for g in sw.ecmp_groups
+        }
+        gids, errs = Allocator(1, 0xFFFF, dict(self.previous.ecmp)).assign(
+            list(member_keys.values()), "ECMP group"
+        )
         for e in errs:
             self.problem(self.base + ("ecmp_groups",), e)
         groups = {}
@@ -469,20 +689,37 @@ class _SwitchCompiler:
                 continue
             groups[name] = (gid, members)
             for bucket, nid in enumerate(members):
-                self.out.append(_entry(C.ECMP, C.SET_NEXTHOP, group=Exact(gid), bucket=Exact(bucket),
-                                       params=dict(nexthop=nid)))
+                self.out.append(
+                    _entry(
+                        C.ECMP,
+                        C.SET_NEXTHOP,
+                        group=Exact(gid),
+                        bucket=Exact(bucket),
+                        params=dict(nexthop=nid),
+                    )
+                )
         routes = []
         for r in sw.underlay_routes:
             table = C.UNDERLAY_V6 if r.prefix.version == 6 else C.UNDERLAY_V4
             width = 128 if r.prefix.version == 6 else 32
             m = lpm(int(r.prefix.network_address), r.prefix.prefixlen, width)
             if r.via in nexthops:
-                entry = TableEntry(table, make_match(dst=m), C.SET_NEXTHOP, make_params(nexthop=nexthops[r.via][0]),
-                                   tier=_tier(table))
+                entry = TableEntry(
+                    table,
+                    make_match(dst=m),
+                    C.SET_NEXTHOP,
+                    make_params(nexthop=nexthops[r.via][0]),
+                    tier=_tier(table),
+                )
             elif r.via in groups:
                 gid, members = groups[r.via]
-                entry = TableEntry(table, make_match(dst=m), C.SET_ECMP, make_params(group=gid, size=len(members)),
-                                   tier=_tier(table))
+                entry = TableEntry(
+                    table,
+                    make_match(dst=m),
+                    C.SET_ECMP,
+                    make_params(group=gid, size=len(members)),
+                    tier=_tier(table),
+                )
             else:
                 continue
             self.out.append(entry)
@@ -493,7 +730,11 @@ class _SwitchCompiler:
         """(port, next hop MAC, VLAN) toward dst: longest prefix; an ECMP group uses its first member."""
         best = None
         for prefix, via in routes:
-            if prefix.version == dst.version and dst in prefix and (best is None or prefix.prefixlen > best[0].prefixlen):
+            if (
+                prefix.version == dst.version
+                and dst in prefix
+                and (best is None or prefix.prefixlen > best[0].prefixlen)
+            ):
                 best = (prefix, via)
         if best is None:
             return None
@@ -522,7 +763,9 @@ class _SwitchCompiler:
             if t.vpn_gateway is not None:
                 ep = by_tenant_ca.get((t.name, t.vpn_gateway))
                 if ep is not None:
-                    default = ipaddress.ip_network("0.0.0.0/0" if t.vpn_gateway.version == 4 else "::/0")
+                    default = ipaddress.ip_network(
+                        "0.0.0.0/0" if t.vpn_gateway.version == 4 else "::/0"
+                    )
                     self._route(t, default, ep, self.idx.subnets[ep.vsid][1], vsi)
         for r in self.o.routes:
             found_t = self.idx.tenants.get(r.tenant)
@@ -534,14 +777,28 @@ class _SwitchCompiler:
             if sub.gateway is not None:
                 self._route(found_t[1], r.prefix, ep, sub, vsi)
 
-    def _route(self, tenant: Tenant, prefix, ep: Endpoint, sub: Subnet, vsi: dict[int, int]) -> None:
+    def _route(
+        self, tenant: Tenant, prefix, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
+    ) -> None:
         assert sub.gateway is not None
         table = C.ROUTES_V6 if prefix.version == 6 else C.ROUTES_V4
         width = 128 if prefix.version == 6 else 32
         m = lpm(int(prefix.network_address), prefix.prefixlen, width)
         match = make_match(vrf=Exact(tenant.vrf), dst=m)
-        self.out.append(TableEntry(table, match, C.ROUTE, make_params(
-            vsi=vsi[ep.vsid], vsid=ep.vsid, smac=mac_int(sub.gateway.mac), dmac=mac_int(ep.mac)), tier=_tier(table)))
+        self.out.append(
+            TableEntry(
+                table,
+                match,
+                C.ROUTE,
+                make_params(
+                    vsi=vsi[ep.vsid],
+                    vsid=ep.vsid,
+                    smac=mac_int(sub.gateway.mac),
+                    dmac=mac_int(ep.mac),
+                ),
+                tier=_tier(table),
+            )
+        )
 
 
 def _pas_first(pas: Sequence[IP], first: IP | None) -> tuple[IP, ...]:
@@ -556,8 +813,12 @@ def _tunnel_for_endpoint(ep: Endpoint, host: _Host, local_pa) -> TunnelKey | Non
     return None if src is None else TunnelKey(src, dst, host.flow_id)
 
 
-def compile_switch(overlay: Overlay, switch: str, learned: Sequence[LearnedEndpoint] = (),
-                   previous: Allocations | None = None) -> SwitchState:
+def compile_switch(
+    overlay: Overlay,
+    switch: str,
+    learned: Sequence[LearnedEndpoint] = (),
+    previous: Allocations | None = None,
+) -> SwitchState:
     """Desired entities for one switch of a validated overlay."""
     idx = OverlayIndex.build(overlay)
     found = idx.switches.get(switch)
@@ -576,5 +837,9 @@ def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) ->
     for table, n in sorted(counts.items()):
         size = sizes.get(table)
         if size and n > size:
-            out.append(Problem(("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"))
+            out.append(
+                Problem(
+                    ("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"
+                )
+            )
     return out

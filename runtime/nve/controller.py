@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from nve import contract as C
-from nve.compile import Allocations, LearnedEndpoint, SwitchState, capacity_problems, compile_switch, is_local_attachment
+from nve.compile import (
+    Allocations,
+    LearnedEndpoint,
+    SwitchState,
+    capacity_problems,
+    compile_switch,
+    is_local_attachment,
+)
 from nve.entities import Entity
 from nve.gcpause import gc_paused
 from nve.loader import LoadedOverlay, Problem
@@ -48,8 +55,13 @@ class ControllerStats:
 
 
 class Controller:
-    def __init__(self, loaded: LoadedOverlay, *, only: Sequence[str] | None = None,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        loaded: LoadedOverlay,
+        *,
+        only: Sequence[str] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.loaded = loaded
         self.overlay = loaded.overlay
         names = [s.name for s in self.overlay.switches]
@@ -109,10 +121,20 @@ class Controller:
     @staticmethod
     def _pipeline_problems(state: SwitchState, index: P4Index, pos: int) -> list[Problem]:
         out = []
-        missing = sorted({getattr(e, "table", "") for e in state.entities
-                          if getattr(e, "table", "") and not index.has_table(getattr(e, "table"))})
+        missing = sorted(
+            {
+                getattr(e, "table", "")
+                for e in state.entities
+                if getattr(e, "table", "") and not index.has_table(getattr(e, "table"))
+            }
+        )
         for t in missing:
-            out.append(Problem(("switches", pos, "pipeline"), f"the pipeline has no table {t} (see docs/pipeline.md)"))
+            out.append(
+                Problem(
+                    ("switches", pos, "pipeline"),
+                    f"the pipeline has no table {t} (see docs/pipeline.md)",
+                )
+            )
         sizes = {t.name: t.size for t in index.tables()}
         out.extend(capacity_problems(state, sizes, pos))
         return out
@@ -126,9 +148,14 @@ class Controller:
         for sw in self.overlay.switches:
             if sw.name in self.selected:
                 sessions[sw.name] = SwitchSession(sw, self.pipelines[sw.name])
-        results = await asyncio.gather(*(s.connect_once() for s in sessions.values()), return_exceptions=True)
-        errors = [f"{name}: {r}" if not str(r).startswith(name) else str(r)
-                  for name, r in zip(sessions, results) if isinstance(r, BaseException)]
+        results = await asyncio.gather(
+            *(s.connect_once() for s in sessions.values()), return_exceptions=True
+        )
+        errors = [
+            f"{name}: {r}" if not str(r).startswith(name) else str(r)
+            for name, r in zip(sessions, results)
+            if isinstance(r, BaseException)
+        ]
         for name, r in zip(sessions, results):
             if not isinstance(r, BaseException):
                 self.sessions[name] = sessions[name]
@@ -158,7 +185,17 @@ class Controller:
             if state.problems:
                 raise ControllerError("; ".join(str(p) for p in self.loaded.locate(state.problems)))
             self.states[name] = state
-            out.append(Target(name, client, session.index, state.entities, C.TIERS, is_local_attachment, installed))
+            out.append(
+                Target(
+                    name,
+                    client,
+                    session.index,
+                    state.entities,
+                    C.TIERS,
+                    is_local_attachment,
+                    installed,
+                )
+            )
         return out
 
     def _compiled(self, name: str, previous: Allocations) -> SwitchState:
@@ -167,18 +204,26 @@ class Controller:
         deterministic, so the result is the same; 100,000 endpoints take about a second)."""
         learned = self._learned()
         cached = self._checked.pop(name, None)
-        if (cached is not None and cached[0] is self.overlay and cached[1] == learned
-                and previous == Allocations()):
+        if (
+            cached is not None
+            and cached[0] is self.overlay
+            and cached[1] == learned
+            and previous == Allocations()
+        ):
             return cached[2]
         return compile_switch(self.overlay, name, learned, previous)
 
-    async def reconcile(self, *, dry_run: bool = False, names: Sequence[str] | None = None) -> ReconcileReport:
+    async def reconcile(
+        self, *, dry_run: bool = False, names: Sequence[str] | None = None
+    ) -> ReconcileReport:
         # The collector is paused for the bulk work (read, compile, diff, encode): see nve.gcpause.
         async with self._reconcile_lock:
             with gc_paused():
                 started = time.monotonic()
                 targets = await self.targets(names)
-                report = await reconcile(targets, dry_run=dry_run, journal=self.journal, progress=self.progress)
+                report = await reconcile(
+                    targets, dry_run=dry_run, journal=self.journal, progress=self.progress
+                )
                 if not dry_run:
                     self.stats.reconciles += 1
                     self.stats.writes += report.writes
@@ -191,12 +236,16 @@ class Controller:
         session = self.sessions[name]
         assert session.client is not None
         installed = await read_installed(session.client, session.index, C.TIERS)
-        state = compile_switch(self.overlay, name, self._learned(), Allocations.from_installed(installed))
+        state = compile_switch(
+            self.overlay, name, self._learned(), Allocations.from_installed(installed)
+        )
         self.states[name] = state
         desired = [canonical_names(e, session.index) for e in state.entities]
         return desired, installed + await read_cells(session.client, session.index, desired)
 
-    def learned_from_installed(self, name: str, installed: Sequence[Entity]) -> list[LearnedEndpoint]:
+    def learned_from_installed(
+        self, name: str, installed: Sequence[Entity]
+    ) -> list[LearnedEndpoint]:
         """Learned MACs present on a switch: learn.smac entries with an idle timeout."""
         state = self.states.get(name)
         if state is None:
@@ -209,5 +258,8 @@ class Controller:
                 vsid = by_vsi.get(m["vsi"].value)
                 if vsid is not None:
                     from nve.compile import mac_text
-                    out.append(LearnedEndpoint(name, vsid, mac_text(m["mac"].value), m["port"].value))
+
+                    out.append(
+                        LearnedEndpoint(name, vsid, mac_text(m["mac"].value), m["port"].value)
+                    )
         return out

@@ -49,12 +49,28 @@ def _bin(name: str) -> str:
 
 def _ping(ns: str, target: str, count: int = 3) -> bool:
     six = ipaddress.ip_address(target).version == 6
-    cmd = ["ip", "netns", "exec", ns, "ping", *(["-6"] if six else []), "-c", str(count), "-i", "0.2", "-W", "1", target]
+    cmd = [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ping",
+        *(["-6"] if six else []),
+        "-c",
+        str(count),
+        "-i",
+        "0.2",
+        "-W",
+        "1",
+        target,
+    ]
     return subprocess.run(cmd, capture_output=True).returncode == 0
 
 
 def _neigh_mac(ns: str, target: str) -> str | None:
-    out = subprocess.run(["ip", "netns", "exec", ns, "ip", "neigh", "show", target], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ip", "netns", "exec", ns, "ip", "neigh", "show", target], capture_output=True, text=True
+    ).stdout
     parts = out.split()
     return parts[parts.index("lladdr") + 1].lower() if "lladdr" in parts else None
 
@@ -97,28 +113,48 @@ def run_checks(overlay: Overlay, hosts: dict) -> list[Check]:
                     continue
                 # Overlapping addresses: the same IP exists in a's own tenant, and the ping
                 # there is a's own business; what must hold is that it never reaches b.
-                owner = next((h for h in hosts.values() if h.ipv4 == dst and tenant.get(h.endpoint.vsid) == tenant.get(ea.vsid)), None)
+                owner = next(
+                    (
+                        h
+                        for h in hosts.values()
+                        if h.ipv4 == dst and tenant.get(h.endpoint.vsid) == tenant.get(ea.vsid)
+                    ),
+                    None,
+                )
                 if owner is not None:
                     _ping(ha.ns, dst, count=1)
                     mac = _neigh_mac(ha.ns, dst)
                     ok = mac != str(eb.mac).lower()
-                    checks.append(Check(f"{a} -/-> {b} (overlapping {dst} stays in tenant {tenant.get(ea.vsid)})", ok,
-                                        "" if ok else f"{a} resolved {dst} to {b}'s MAC {mac}"))
+                    checks.append(
+                        Check(
+                            f"{a} -/-> {b} (overlapping {dst} stays in tenant {tenant.get(ea.vsid)})",
+                            ok,
+                            "" if ok else f"{a} resolved {dst} to {b}'s MAC {mac}",
+                        )
+                    )
                 else:
                     ok = not _ping(ha.ns, dst, count=2)
-                    checks.append(Check(f"{a} -/-> {b} (other tenant, {dst})", ok, "" if ok else "ping answered"))
+                    checks.append(
+                        Check(
+                            f"{a} -/-> {b} (other tenant, {dst})", ok, "" if ok else "ping answered"
+                        )
+                    )
     return checks
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make run", description=__doc__.split("\n\n")[0])
     ap.add_argument("overlay", nargs="?", default=str(DEFAULT_OVERLAY))
-    ap.add_argument("--once", action="store_true", help="run the checks once and exit (0: all hold)")
+    ap.add_argument(
+        "--once", action="store_true", help="run the checks once and exit (0: all hold)"
+    )
     ap.add_argument("--interval", type=float, default=5.0, help="seconds between counter reports")
     args = ap.parse_args(argv)
 
     if os.geteuid() != 0:
-        print("make run: needs root (it creates veth pairs and network namespaces)", file=sys.stderr)
+        print(
+            "make run: needs root (it creates veth pairs and network namespaces)", file=sys.stderr
+        )
         return 2
     for tool in ("ip", "ping", "ethtool"):
         if shutil.which(tool) is None:
@@ -140,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     topo = None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        print(f"[1/4] building the topology for {len(overlay.switches)} switches and {len(overlay.endpoints)} endpoints")
+        print(
+            f"[1/4] building the topology for {len(overlay.switches)} switches and {len(overlay.endpoints)} endpoints"
+        )
         topo = build(overlay)
         topo.start()
         for note in topo.notes:
@@ -158,8 +196,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 wait_for_port(host, int(port), procs[-1])
             except RuntimeError as exc:
-                raise RuntimeError(f"{sw.name}: {exc}; log:\n{log.read_text(errors='replace')[-2000:]}") from None
-            print(f"      {sw.name}: P4Runtime on {sw.address}, ports {[p for p, _ in topo.switch_ports[sw.name]]}")
+                raise RuntimeError(
+                    f"{sw.name}: {exc}; log:\n{log.read_text(errors='replace')[-2000:]}"
+                ) from None
+            print(
+                f"      {sw.name}: P4Runtime on {sw.address}, ports {[p for p, _ in topo.switch_ports[sw.name]]}"
+            )
         print("[3/4] applying the overlay with the controller")
         apply = subprocess.run([_bin("nve"), "apply", args.overlay], capture_output=True, text=True)
         print("      " + (apply.stdout.strip() or apply.stderr.strip()).replace("\n", "\n      "))
@@ -168,13 +210,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         ctl_log = log_dir / "nve-run.log"
         with open(ctl_log, "wb") as fh:
-            procs.append(subprocess.Popen([_bin("nve"), "run", args.overlay, "--metrics-port", "0"],
-                                          stdout=fh, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [_bin("nve"), "run", args.overlay, "--metrics-port", "0"],
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         time.sleep(1.0)
         print("[4/4] traffic checks")
         checks = run_checks(overlay, topo.hosts)
         for c in checks:
-            print(f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}")
+            print(
+                f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"
+            )
         passed = sum(c.ok for c in checks)
         print(f"{passed} passed, {len(checks) - passed} failed")
         _print_stats(args.overlay)
@@ -202,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_stats(overlay_path: str) -> None:
     out = subprocess.run([_bin("nve"), "stats", overlay_path], capture_output=True, text=True)
-    print(out.stdout if out.returncode == 0 else f"(nve stats failed: {out.stderr.strip()})", flush=True)
+    print(
+        out.stdout if out.returncode == 0 else f"(nve stats failed: {out.stderr.strip()})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -110,7 +110,11 @@ def _build(overlay: Overlay, topo: Topology) -> None:
     subnets = _subnets(overlay)
     topo.spine_ns = net.namespace("spine")
     spine = topo.spine_ns
-    for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"):
+    for key in (
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.default.rp_filter=0",
+    ):
         sh("sysctl", "-qw", key, ns=spine)
 
     by_port: dict[tuple[str, int], list[Endpoint]] = defaultdict(list)
@@ -133,7 +137,9 @@ def _build(overlay: Overlay, topo: Topology) -> None:
                 spine_links.append(b)
             else:
                 pair = net.veth_pair(port.port, names=(a, b))
-                _attach_hosts(topo, overlay, subnets, pair.test_if, by_port.get((sw.name, port.port), []))
+                _attach_hosts(
+                    topo, overlay, subnets, pair.test_if, by_port.get((sw.name, port.port), [])
+                )
             ports.append((port.port, pair.switch_if))
         topo.switch_ports[sw.name] = ports
         # The spine routes each of this switch's IPv4 PAs to it (ECMP over all its links).
@@ -141,8 +147,19 @@ def _build(overlay: Overlay, topo: Topology) -> None:
             if ipaddress.ip_address(str(pa)).version != 4 or not spine_links:
                 continue
             for link in spine_links:
-                sh("ip", "neigh", "replace", str(pa), "lladdr", str(sw.nve_mac), "dev", link, "nud", "permanent",
-                   ns=spine)
+                sh(
+                    "ip",
+                    "neigh",
+                    "replace",
+                    str(pa),
+                    "lladdr",
+                    str(sw.nve_mac),
+                    "dev",
+                    link,
+                    "nud",
+                    "permanent",
+                    ns=spine,
+                )
             hops = [arg for link in spine_links for arg in ("nexthop", "dev", link)]
             if len(spine_links) == 1:
                 sh("ip", "route", "replace", f"{pa}/32", "dev", spine_links[0], ns=spine)
@@ -152,15 +169,22 @@ def _build(overlay: Overlay, topo: Topology) -> None:
     _build_remote_nves(overlay, topo, subnets)
 
 
-def _attach_hosts(topo: Topology, overlay: Overlay, subnets: dict[int, Subnet], host_if: str,
-                  endpoints: list[Endpoint]) -> None:
+def _attach_hosts(
+    topo: Topology,
+    overlay: Overlay,
+    subnets: dict[int, Subnet],
+    host_if: str,
+    endpoints: list[Endpoint],
+) -> None:
     """Give each endpoint on this access port a namespace of its own."""
     net = topo.net
     if not endpoints:
         return
     untagged = [ep for ep in endpoints if ep.attachment.vlan is None]  # type: ignore[union-attr]
     if untagged and len(endpoints) > 1:
-        raise TopologyError(f"demo topology: port of {untagged[0].name} mixes an untagged endpoint with others")
+        raise TopologyError(
+            f"demo topology: port of {untagged[0].name} mixes an untagged endpoint with others"
+        )
     if untagged:  # exactly one endpoint, untagged: the host end is its interface
         ep = endpoints[0]
         ns = net.namespace(ep.name)
@@ -174,14 +198,18 @@ def _attach_hosts(topo: Topology, overlay: Overlay, subnets: dict[int, Subnet], 
     for ep in endpoints:
         vlan = ep.attachment.vlan  # type: ignore[union-attr]
         ns = net.namespace(ep.name)
-        pair = net.veth_pair(names=(f"{host_if[:MAX_IFNAME - 5]}v{vlan}", f"{host_if[:MAX_IFNAME - 5]}h{vlan}"),
-                             test_ns=ns)
+        pair = net.veth_pair(
+            names=(f"{host_if[: MAX_IFNAME - 5]}v{vlan}", f"{host_if[: MAX_IFNAME - 5]}h{vlan}"),
+            test_ns=ns,
+        )
         trunk.add(int(vlan), pair.switch_if)
         _configure_host(topo, ep, ns, pair.test_if, subnets)
     topo.trunks.append(trunk)
 
 
-def _configure_host(topo: Topology, ep: Endpoint, ns: str, ifname: str, subnets: dict[int, Subnet]) -> None:
+def _configure_host(
+    topo: Topology, ep: Endpoint, ns: str, ifname: str, subnets: dict[int, Subnet]
+) -> None:
     subnet = subnets.get(ep.vsid)
     sh("ip", "link", "set", ifname, "address", str(ep.mac), ns=ns)
     host = Host(ep, ns, ifname)
@@ -217,7 +245,9 @@ def _build_remote_nves(overlay: Overlay, topo: Topology, subnets: dict[int, Subn
         if not eps or pa.version != 4:
             continue
         if not kernel_has("gretap"):
-            topo.notes.append(f"remote NVE {rnve.name}: this kernel has no gretap device; its endpoints are left out")
+            topo.notes.append(
+                f"remote NVE {rnve.name}: this kernel has no gretap device; its endpoints are left out"
+            )
             continue
         ns = net.namespace(rnve.name)
         link_net = ipaddress.ip_network(f"{pa}/24", strict=False)
@@ -234,12 +264,27 @@ def _build_remote_nves(overlay: Overlay, topo: Topology, subnets: dict[int, Subn
         for gi, ep in enumerate(eps):
             for pi, peer in enumerate(peers):
                 gre = f"gt{gi}x{pi}"
-                sh("ip", "link", "add", gre, "type", "gretap", "local", str(pa), "remote", peer,
-                   "key", str(ep.vsid << 8), ns=ns)
+                sh(
+                    "ip",
+                    "link",
+                    "add",
+                    gre,
+                    "type",
+                    "gretap",
+                    "local",
+                    str(pa),
+                    "remote",
+                    peer,
+                    "key",
+                    str(ep.vsid << 8),
+                    ns=ns,
+                )
                 sh("ip", "link", "set", gre, "master", "br0", ns=ns)
                 sh("ip", "link", "set", gre, "up", ns=ns)
             epns = net.namespace(ep.name)
-            vm = net.veth_pair(names=(f"d{tok}v{ri}{gi}", f"d{tok}v{ri}{gi}h"), switch_ns=ns, test_ns=epns)
+            vm = net.veth_pair(
+                names=(f"d{tok}v{ri}{gi}", f"d{tok}v{ri}{gi}h"), switch_ns=ns, test_ns=epns
+            )
             sh("ip", "link", "set", vm.switch_if, "master", "br0", ns=ns)
             _configure_host(topo, ep, epns, vm.test_if, subnets)
 
@@ -247,7 +292,9 @@ def _build_remote_nves(overlay: Overlay, topo: Topology, subnets: dict[int, Subn
 def kernel_has(link_type: str) -> bool:
     """Whether this kernel can create links of ``link_type`` (probed with a throwaway link)."""
     probe = "nvprobe0"
-    args = {"gretap": ["type", "gretap", "local", "192.0.2.1", "remote", "192.0.2.2", "key", "1"]}[link_type]
+    args = {"gretap": ["type", "gretap", "local", "192.0.2.1", "remote", "192.0.2.2", "key", "1"]}[
+        link_type
+    ]
     ok = subprocess.run(["ip", "link", "add", probe, *args], capture_output=True).returncode == 0
     if ok:
         subprocess.run(["ip", "link", "del", probe], capture_output=True)
@@ -315,4 +362,9 @@ class VlanTrunk:
 
 
 def _switch_pas_v4(overlay: Overlay) -> list[str]:
-    return [str(pa) for sw in overlay.switches for pa in sw.local_pas if ipaddress.ip_address(str(pa)).version == 4]
+    return [
+        str(pa)
+        for sw in overlay.switches
+        for pa in sw.local_pas
+        if ipaddress.ip_address(str(pa)).version == 4
+    ]

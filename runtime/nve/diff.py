@@ -26,7 +26,7 @@ Op = Literal["insert", "modify", "delete"]
 @dataclass(frozen=True)
 class Change:
     op: Op
-    entity: Entity               # the desired entity (insert, modify) or the installed one (delete)
+    entity: Entity  # the desired entity (insert, modify) or the installed one (delete)
     before: Entity | None = None  # the installed entity a modify replaces
 
     def describe(self) -> str:
@@ -65,8 +65,11 @@ def _by_tier(changes: Iterable[Change], descending: bool = False) -> list[list[C
     return [tiers[t] for t in sorted(tiers, reverse=descending) if tiers[t]]
 
 
-def diff(desired: Iterable[Entity], installed: Iterable[Entity],
-         is_local_attachment: Callable[[Entity], bool] = lambda e: False) -> Plan:
+def diff(
+    desired: Iterable[Entity],
+    installed: Iterable[Entity],
+    is_local_attachment: Callable[[Entity], bool] = lambda e: False,
+) -> Plan:
     """The plan that turns `installed` into `desired` with the fewest updates.
 
     `is_local_attachment(installed_entity)` says whether an entity delivers traffic to a
@@ -77,7 +80,9 @@ def diff(desired: Iterable[Entity], installed: Iterable[Entity],
     for e in desired:
         k = e.key
         if k in want and want[k] != e:
-            raise ValueError(f"two desired entities share a key: {want[k].describe()} / {e.describe()}")
+            raise ValueError(
+                f"two desired entities share a key: {want[k].describe()} / {e.describe()}"
+            )
         want[k] = e
     have: dict[tuple, Entity] = {e.key: e for e in installed}
 

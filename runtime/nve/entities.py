@@ -125,7 +125,9 @@ class MulticastGroup:
         return ("mcast", self.group_id)
 
     def describe(self) -> str:
-        return f"multicast group {self.group_id}: " + ", ".join(f"port {p} rid {r}" for p, r in self.replicas)
+        return f"multicast group {self.group_id}: " + ", ".join(
+            f"port {p} rid {r}" for p, r in self.replicas
+        )
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,9 @@ class CloneSession:
         return ("clone", self.session_id)
 
     def describe(self) -> str:
-        return f"clone session {self.session_id}: " + ", ".join(f"port {p}" for p, _ in self.replicas)
+        return f"clone session {self.session_id}: " + ", ".join(
+            f"port {p}" for p, _ in self.replicas
+        )
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,10 @@ class DigestConfig:
         return ("digest", self.digest)
 
     def describe(self) -> str:
-        return (f"digest {self.digest}: max_timeout={self.max_timeout_ns}ns list={self.max_list_size} "
-                f"ack_timeout={self.ack_timeout_ns}ns")
+        return (
+            f"digest {self.digest}: max_timeout={self.max_timeout_ns}ns list={self.max_list_size} "
+            f"ack_timeout={self.ack_timeout_ns}ns"
+        )
 
 
 Entity = Union[TableEntry, MulticastGroup, CloneSession, MeterConfig, DigestConfig]

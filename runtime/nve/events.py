@@ -20,7 +20,16 @@ from nve.compile import LearnedEndpoint, mac_text
 from nve.entities import TableEntry
 from nve.model import LocalAttachment
 from nve.p4info import decode_int, encode_int
-from nve.packets import Frame, checksum, frag_needed, mac_bytes, neighbor_advertisement, ns_target, packet_too_big, parse_ethernet
+from nve.packets import (
+    Frame,
+    checksum,
+    frag_needed,
+    mac_bytes,
+    neighbor_advertisement,
+    ns_target,
+    packet_too_big,
+    parse_ethernet,
+)
 
 log = logging.getLogger("nve.events")
 
@@ -69,7 +78,9 @@ class EventHandler:
                 self.ctl.learned[(session.name, vsid, le.mac)] = le
                 self.ctl.stats.learned += 1
                 changed = True
-                log.info("%s: learned %s in VSID 0x%06X on port %d", session.name, le.mac, vsid, port)
+                log.info(
+                    "%s: learned %s in VSID 0x%06X on port %d", session.name, le.mac, vsid, port
+                )
         if session.client is not None:
             await session.client.digest_ack(digest.digest_id, digest.list_id)
         if changed:
@@ -100,7 +111,9 @@ class EventHandler:
     async def on_packet_in(self, session, pkt: p4r.PacketIn) -> None:
         meta = session.index.packet_metadata("packet_in")
         by_id = {m.id: m.name for m in meta.values()}
-        values = {by_id.get(m.metadata_id, str(m.metadata_id)): decode_int(m.value) for m in pkt.metadata}
+        values = {
+            by_id.get(m.metadata_id, str(m.metadata_id)): decode_int(m.value) for m in pkt.metadata
+        }
         reason = values.get("reason", 0)
         name = C.PUNT_REASONS.get(reason, "UNKNOWN")
         self.ctl.stats.packet_ins[name] = self.ctl.stats.packet_ins.get(name, 0) + 1
@@ -120,8 +133,12 @@ class EventHandler:
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
             out = session.index.packet_metadata("packet_out")
-            md = [p4r.PacketMetadata(metadata_id=out["egress_port"].id,
-                                     value=encode_int(port, out["egress_port"].bitwidth))]
+            md = [
+                p4r.PacketMetadata(
+                    metadata_id=out["egress_port"].id,
+                    value=encode_int(port, out["egress_port"].bitwidth),
+                )
+            ]
             for f in out.values():
                 if f.name != "egress_port":
                     md.append(p4r.PacketMetadata(metadata_id=f.id, value=b"\x00"))
@@ -160,12 +177,23 @@ class EventHandler:
             ip = ip[:7] + bytes([min(ip[7] + 1, 255)]) + ip[8:]
         else:
             return vsid, None
-        tenant_vsids = next(({s.vsid for s in t.subnets} for t in self.ctl.overlay.tenants
-                             if any(s.vsid == vsid for s in t.subnets)), set())
+        tenant_vsids = next(
+            (
+                {s.vsid for s in t.subnets}
+                for t in self.ctl.overlay.tenants
+                if any(s.vsid == vsid for s in t.subnets)
+            ),
+            set(),
+        )
         for ep in self.ctl.overlay.endpoints:
             att = ep.attachment
-            if (isinstance(att, LocalAttachment) and att.switch == session.name and att.port == port
-                    and ep.vsid in tenant_vsids and src in (ep.ipv4, ep.ipv6)):
+            if (
+                isinstance(att, LocalAttachment)
+                and att.switch == session.name
+                and att.port == port
+                and ep.vsid in tenant_vsids
+                and src in (ep.ipv4, ep.ipv6)
+            ):
                 return ep.vsid, dataclasses.replace(frame, src_mac=mac_bytes(ep.mac), payload=ip)
         return vsid, None
 
@@ -194,8 +222,12 @@ class EventHandler:
             if ep.vsid == vsid and ep.ipv6 == target:
                 return neighbor_advertisement(frame, target, mac_bytes(ep.mac))
         sub = self._subnet(vsid)
-        if sub is not None and sub.gateway is not None and sub.gateway.ipv6 is not None and \
-                sub.gateway.ipv6.ip == target:
+        if (
+            sub is not None
+            and sub.gateway is not None
+            and sub.gateway.ipv6 is not None
+            and sub.gateway.ipv6.ip == target
+        ):
             return neighbor_advertisement(frame, target, mac_bytes(sub.gateway.mac))
         return None
 
@@ -203,7 +235,12 @@ class EventHandler:
         vlan = None
         for ep in self.ctl.overlay.endpoints:
             att = ep.attachment
-            if ep.vsid == vsid and isinstance(att, LocalAttachment) and att.switch == session.name and att.port == port:
+            if (
+                ep.vsid == vsid
+                and isinstance(att, LocalAttachment)
+                and att.switch == session.name
+                and att.port == port
+            ):
                 vlan = att.vlan
                 break
         else:
@@ -215,4 +252,5 @@ class EventHandler:
         if vlan is None:
             return frame
         import struct
+
         return frame[:12] + struct.pack("!HH", 0x8100, vlan) + frame[12:]

@@ -21,8 +21,12 @@ ConfigPath = tuple[str | int, ...]
 # libyaml's safe loader when present (10x faster on large descriptions), else the Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_STR, _INT, _BOOL, _NULL = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
-                            "tag:yaml.org,2002:null")
+_STR, _INT, _BOOL, _NULL = (
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+)
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
@@ -65,7 +69,12 @@ def _construct(loader: Any, root: yaml.Node) -> Any:
         if kind is MappingNode and n.tag == _MAP:
             out: dict[Any, Any] = {}
             for key_node, value_node in n.value:
-                if type(key_node) is not ScalarNode or key_node.tag not in (_STR, _INT, _BOOL, _NULL):
+                if type(key_node) is not ScalarNode or key_node.tag not in (
+                    _STR,
+                    _INT,
+                    _BOOL,
+                    _NULL,
+                ):
                     raise _Unusual  # merge keys, '=' keys, complex keys
                 out[scalar(key_node)] = build(value_node)
             return out
@@ -74,7 +83,7 @@ def _construct(loader: Any, root: yaml.Node) -> Any:
     return build(root)
 
 
-MAX_NESTING = 64          # a description is at most ~8 levels deep; anything near this is not one
+MAX_NESTING = 64  # a description is at most ~8 levels deep; anything near this is not one
 MAX_ALIAS_EXPANSION = 20  # aliases may share parts, not multiply the document
 
 
@@ -83,6 +92,7 @@ def _refuse_hostile_graph(root: yaml.Node, source: str) -> None:
     nesting deeper than MAX_NESTING, an alias inside the node it names (a cycle), and
     aliases that expand the document more than MAX_ALIAS_EXPANSION-fold (an "alias bomb").
     Iterative, linear in the composed (unexpanded) graph."""
+
     def children(n: yaml.Node) -> list[yaml.Node]:
         if isinstance(n, yaml.MappingNode):
             return [x for pair in n.value for x in pair]
@@ -120,7 +130,9 @@ def _refuse_hostile_graph(root: yaml.Node, source: str) -> None:
                 stack.append((c, False))
     expanded, distinct = size[id(root)], len(size)
     if expanded > max(100_000, MAX_ALIAS_EXPANSION * distinct):
-        refuse(root, f"YAML aliases expand {distinct:,} nodes to {expanded:,}: refused (alias bomb?)")
+        refuse(
+            root, f"YAML aliases expand {distinct:,} nodes to {expanded:,}: refused (alias bomb?)"
+        )
 
 
 @dataclass(frozen=True)
@@ -134,9 +146,16 @@ class Problem:
     column: int = 0
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: " if self.file and self.line else (
-            f"{self.file}: " if self.file else "")
-        return f"{where}{format_path(self.path)}: {self.message}" if self.path else f"{where}{self.message}"
+        where = (
+            f"{self.file}:{self.line}:{self.column}: "
+            if self.file and self.line
+            else (f"{self.file}: " if self.file else "")
+        )
+        return (
+            f"{where}{format_path(self.path)}: {self.message}"
+            if self.path
+            else f"{where}{self.message}"
+        )
 
 
 class OverlayError(Exception):
@@ -234,7 +253,7 @@ def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
         loc = _clean_loc(err["loc"])
         msg = err["msg"]
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         problems.append(Problem(loc, msg))
     return _dedupe_union_errors(problems)
 
@@ -265,7 +284,9 @@ def _dedupe_union_errors(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def parse_overlay(text: str, source: str = "<string>", base_dir: Path | None = None) -> LoadedOverlay:
+def parse_overlay(
+    text: str, source: str = "<string>", base_dir: Path | None = None
+) -> LoadedOverlay:
     """Parse YAML text into a checked model (shape only; call nve.validate for the rules)."""
     with gc_paused():  # millions of nodes and models, no cycles: see nve.gcpause
         return _parse_overlay(text, source, base_dir)
@@ -287,19 +308,29 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise OverlayError([Problem((), f"YAML syntax: {exc.problem}", source, line, col)]) from None
+        raise OverlayError(
+            [Problem((), f"YAML syntax: {exc.problem}", source, line, col)]
+        ) from None
     except yaml.YAMLError as exc:
         raise OverlayError([Problem((), f"YAML error: {exc}", source)]) from None
     except RecursionError:
         raise OverlayError([Problem((), "YAML nested too deeply to read", source)]) from None
     finally:
         loader.dispose()
-    del node  # the node tree is the largest thing a load builds; positions come from the text when needed
+    del (
+        node
+    )  # the node tree is the largest thing a load builds; positions come from the text when needed
     lines = LineMap.lazy(text)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise OverlayError([Problem((), "the description must be a mapping (switches:, tenants:, ...)", source, 1, 1)])
+        raise OverlayError(
+            [
+                Problem(
+                    (), "the description must be a mapping (switches:, tenants:, ...)", source, 1, 1
+                )
+            ]
+        )
     try:
         overlay = Overlay.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -316,6 +347,11 @@ def load_overlay(path: str | Path) -> LoadedOverlay:
     except OSError as exc:
         raise OverlayError([Problem((), f"cannot read: {exc.strerror}", str(p))]) from None
     except UnicodeDecodeError as exc:
-        raise OverlayError([Problem((), f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})",
-                                    str(p))]) from None
+        raise OverlayError(
+            [
+                Problem(
+                    (), f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})", str(p)
+                )
+            ]
+        ) from None
     return parse_overlay(text, str(p), p.resolve().parent)

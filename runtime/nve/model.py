@@ -12,7 +12,15 @@ import ipaddress
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -84,7 +92,9 @@ VlanId = Annotated[int, Field(ge=1, le=4094)]
 
 
 def _check_address(value: object) -> object:
-    if not isinstance(value, str) or not re.match(r"^([^\s:\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$", value):
+    if not isinstance(value, str) or not re.match(
+        r"^([^\s:\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$", value
+    ):
         raise ValueError(f"{value!r} is not a gRPC address (host:port or [v6]:port)")
     return value
 
@@ -107,7 +117,9 @@ class PipelineFiles(_Strict):
     """A pipeline already compiled: P4Info (text or binary) and the target's device config."""
 
     p4info: str = Field(description="P4Info file (.txtpb/.txt text format, or binary .pb/.bin)")
-    device_config: str = Field(description="target-specific device config (bmv2 JSON, p4sim JSON, ...)")
+    device_config: str = Field(
+        description="target-specific device config (bmv2 JSON, p4sim JSON, ...)"
+    )
 
 
 class PipelineProgram(_Strict):
@@ -128,8 +140,12 @@ class PortBinding(_Strict):
 class Port(_Strict):
     port: PortNumber
     role: Literal["access", "network"]
-    mtu: int = Field(default=1500, ge=576, le=65535, description="largest IP packet (L3 MTU) leaving this port")
-    bindings: list[PortBinding] = Field(default_factory=list, description="extra (VLAN -> VSID) bindings of an access port")
+    mtu: int = Field(
+        default=1500, ge=576, le=65535, description="largest IP packet (L3 MTU) leaving this port"
+    )
+    bindings: list[PortBinding] = Field(
+        default_factory=list, description="extra (VLAN -> VSID) bindings of an access port"
+    )
 
 
 class NextHop(_Strict):
@@ -151,8 +167,15 @@ class UnderlayRoute(_Strict):
 
 class Switch(_Strict):
     name: Name
-    address: Annotated[str, BeforeValidator(_check_address)] = Field(description="P4Runtime gRPC address host:port")
-    device_id: int = Field(default=0, ge=0, lt=2**64, description="P4Runtime device id (simple_switch_grpc and p4sim default to 0)")
+    address: Annotated[str, BeforeValidator(_check_address)] = Field(
+        description="P4Runtime gRPC address host:port"
+    )
+    device_id: int = Field(
+        default=0,
+        ge=0,
+        lt=2**64,
+        description="P4Runtime device id (simple_switch_grpc and p4sim default to 0)",
+    )
     election_id: int = Field(default=1, ge=1, lt=2**128)
     pipeline: Annotated[
         Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],
@@ -160,9 +183,15 @@ class Switch(_Strict):
     ]
     nve_mac: Mac
     local_pas: list[Address] = Field(min_length=1, description="this NVE's provider addresses")
-    cpu_port: PortNumber = Field(default=255, description="the target's CPU port (p4sim --cpu-port)")
-    mac_ageing_s: int = Field(default=300, ge=1, le=86400, description="idle time before a learned MAC is removed")
-    punt_rate_pps: int = Field(default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)")
+    cpu_port: PortNumber = Field(
+        default=255, description="the target's CPU port (p4sim --cpu-port)"
+    )
+    mac_ageing_s: int = Field(
+        default=300, ge=1, le=86400, description="idle time before a learned MAC is removed"
+    )
+    punt_rate_pps: int = Field(
+        default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)"
+    )
     outer_ttl: int = Field(default=64, ge=1, le=255)
     dscp_mode: Literal["uniform", "pipe"] = "uniform"
     dscp: int = Field(default=0, ge=0, le=63, description="outer DSCP in pipe mode")
@@ -182,7 +211,9 @@ class Gateway(_Strict):
 
 class Bum(_Strict):
     mode: Literal["nway", "multicast"] = "nway"
-    group: Address | None = Field(default=None, description="administratively scoped underlay group (multicast mode)")
+    group: Address | None = Field(
+        default=None, description="administratively scoped underlay group (multicast mode)"
+    )
 
 
 class Subnet(_Strict):
@@ -195,7 +226,9 @@ class Subnet(_Strict):
 class Tenant(_Strict):
     name: Name
     vrf: int = Field(ge=1, lt=2**16, description="routing domain id")
-    vpn_gateway: Address | None = Field(default=None, description="CA of the tenant's VPN gateway: default route")
+    vpn_gateway: Address | None = Field(
+        default=None, description="CA of the tenant's VPN gateway: default route"
+    )
     subnets: list[Subnet] = Field(default_factory=list)
 
 
@@ -203,7 +236,10 @@ class LocalAttachment(_Strict):
     switch: Name
     port: PortNumber
     vlan: VlanId | None = None
-    pa: Address | None = Field(default=None, description="local PA used for this CA (default: the switch's first PA of the outer family)")
+    pa: Address | None = Field(
+        default=None,
+        description="local PA used for this CA (default: the switch's first PA of the outer family)",
+    )
 
 
 class RemoteAttachment(_Strict):
@@ -225,7 +261,10 @@ class Endpoint(_Strict):
 class RemoteNve(_Strict):
     name: Name
     pa: Address
-    flow_id: bool = Field(default=True, description="false for peers that match the whole 32-bit key (Linux gretap, OVS)")
+    flow_id: bool = Field(
+        default=True,
+        description="false for peers that match the whole 32-bit key (Linux gretap, OVS)",
+    )
     vsids: list[Vsid] = Field(default_factory=list)
 
 

@@ -117,7 +117,11 @@ class _Names:
             return self.by_name[name]
         except KeyError:
             close = difflib.get_close_matches(name, list(self.by_name), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; the program has {len(self.by_name)}"
+            hint = (
+                f"; did you mean {', '.join(close)}?"
+                if close
+                else f"; the program has {len(self.by_name)}"
+            )
             raise P4InfoError(f"no {self.kind} named {name!r} in P4Info{hint}") from None
 
 
@@ -139,35 +143,81 @@ class P4Index:
         self._packet_meta: dict[str, dict[str, ParamInfo]] = {}
         for a in info.actions:
             params = {p.name: ParamInfo(p.id, p.name, p.bitwidth) for p in a.params}
-            self._actions.add(a.preamble.name, a.preamble.alias, a.preamble.id,
-                              ActionInfo(a.preamble.id, a.preamble.name, a.preamble.alias, params,
-                                         {p.id: p for p in params.values()}))
+            self._actions.add(
+                a.preamble.name,
+                a.preamble.alias,
+                a.preamble.id,
+                ActionInfo(
+                    a.preamble.id,
+                    a.preamble.name,
+                    a.preamble.alias,
+                    params,
+                    {p.id: p for p in params.values()},
+                ),
+            )
         for t in info.tables:
-            fields = {m.name: MatchFieldInfo(m.id, m.name, m.bitwidth, _MATCH_TYPES.get(m.match_type, "other"))
-                      for m in t.match_fields}
+            fields = {
+                m.name: MatchFieldInfo(
+                    m.id, m.name, m.bitwidth, _MATCH_TYPES.get(m.match_type, "other")
+                )
+                for m in t.match_fields
+            }
             name = t.preamble.name
             if pipe_prefixed and "." in name:
                 name = name.split(".", 1)[1]  # canonical: the program's own name
-            self._tables.add(name, t.preamble.alias, t.preamble.id, also=t.preamble.name, obj=TableInfo(
-                t.preamble.id, name, t.preamble.alias, int(t.size), fields,
-                {f.id: f for f in fields.values()}, frozenset(r.id for r in t.action_refs),
-                t.const_default_action_id,
-                t.idle_timeout_behavior == p4i.Table.NOTIFY_CONTROL, t.is_const_table))
+            self._tables.add(
+                name,
+                t.preamble.alias,
+                t.preamble.id,
+                also=t.preamble.name,
+                obj=TableInfo(
+                    t.preamble.id,
+                    name,
+                    t.preamble.alias,
+                    int(t.size),
+                    fields,
+                    {f.id: f for f in fields.values()},
+                    frozenset(r.id for r in t.action_refs),
+                    t.const_default_action_id,
+                    t.idle_timeout_behavior == p4i.Table.NOTIFY_CONTROL,
+                    t.is_const_table,
+                ),
+            )
         for c in info.counters:
-            self._counters.add(c.preamble.name, c.preamble.alias, c.preamble.id,
-                               SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, int(c.size)))
+            self._counters.add(
+                c.preamble.name,
+                c.preamble.alias,
+                c.preamble.id,
+                SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, int(c.size)),
+            )
         for c in info.direct_counters:
-            self._direct_counters.add(c.preamble.name, c.preamble.alias, c.preamble.id,
-                                      SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, c.direct_table_id))
+            self._direct_counters.add(
+                c.preamble.name,
+                c.preamble.alias,
+                c.preamble.id,
+                SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, c.direct_table_id),
+            )
         for m in info.meters:
-            self._meters.add(m.preamble.name, m.preamble.alias, m.preamble.id,
-                             SimpleInfo(m.preamble.id, m.preamble.name, m.preamble.alias, int(m.size)))
+            self._meters.add(
+                m.preamble.name,
+                m.preamble.alias,
+                m.preamble.id,
+                SimpleInfo(m.preamble.id, m.preamble.name, m.preamble.alias, int(m.size)),
+            )
         for d in info.digests:
-            self._digests.add(d.preamble.name, d.preamble.alias, d.preamble.id,
-                              SimpleInfo(d.preamble.id, d.preamble.name, d.preamble.alias))
+            self._digests.add(
+                d.preamble.name,
+                d.preamble.alias,
+                d.preamble.id,
+                SimpleInfo(d.preamble.id, d.preamble.name, d.preamble.alias),
+            )
         for r in info.registers:
-            self._registers.add(r.preamble.name, r.preamble.alias, r.preamble.id,
-                                SimpleInfo(r.preamble.id, r.preamble.name, r.preamble.alias, int(r.size)))
+            self._registers.add(
+                r.preamble.name,
+                r.preamble.alias,
+                r.preamble.id,
+                SimpleInfo(r.preamble.id, r.preamble.name, r.preamble.alias, int(r.size)),
+            )
         for cpm in info.controller_packet_metadata:
             meta = {m.name: ParamInfo(m.id, m.name, m.bitwidth) for m in cpm.metadata}
             self._packet_meta[cpm.preamble.name] = meta
@@ -228,22 +278,28 @@ class P4Index:
         try:
             return table.match_fields[name]
         except KeyError:
-            raise P4InfoError(f"table {table.name} has no match field {name!r} "
-                              f"(it has {', '.join(table.match_fields) or 'none'})") from None
+            raise P4InfoError(
+                f"table {table.name} has no match field {name!r} "
+                f"(it has {', '.join(table.match_fields) or 'none'})"
+            ) from None
 
     def param(self, action: ActionInfo, name: str) -> ParamInfo:
         try:
             return action.params[name]
         except KeyError:
-            raise P4InfoError(f"action {action.name} has no parameter {name!r} "
-                              f"(it has {', '.join(action.params) or 'none'})") from None
+            raise P4InfoError(
+                f"action {action.name} has no parameter {name!r} "
+                f"(it has {', '.join(action.params) or 'none'})"
+            ) from None
 
     def packet_metadata(self, header: str) -> dict[str, ParamInfo]:
         """Fields of the packet_in / packet_out controller headers, by name."""
         try:
             return self._packet_meta[header]
         except KeyError:
-            raise P4InfoError(f"no controller_packet_metadata {header!r} (have {', '.join(self._packet_meta)})") from None
+            raise P4InfoError(
+                f"no controller_packet_metadata {header!r} (have {', '.join(self._packet_meta)})"
+            ) from None
 
     @staticmethod
     def _by_id(names: _Names, id_: int) -> object:

@@ -53,21 +53,37 @@ def parse_ethernet(data: bytes) -> Frame | None:
     return Frame(dst, src, vlan, etype, rest)
 
 
-def ethernet(dst: bytes, src: bytes, ether_type: int, payload: bytes, vlan: int | None = None) -> bytes:
+def ethernet(
+    dst: bytes, src: bytes, ether_type: int, payload: bytes, vlan: int | None = None
+) -> bytes:
     if vlan is not None:
         return dst + src + struct.pack("!HHH", ETH_VLAN, vlan & 0x0FFF, ether_type) + payload
     return dst + src + struct.pack("!H", ether_type) + payload
 
 
-def ipv4_header(src: ipaddress.IPv4Address, dst: ipaddress.IPv4Address, proto: int, payload_len: int,
-                ttl: int = 64) -> bytes:
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, 0, 0x4000, ttl, proto, 0, src.packed, dst.packed)
+def ipv4_header(
+    src: ipaddress.IPv4Address,
+    dst: ipaddress.IPv4Address,
+    proto: int,
+    payload_len: int,
+    ttl: int = 64,
+) -> bytes:
+    hdr = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, 0, 0x4000, ttl, proto, 0, src.packed, dst.packed
+    )
     return hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
 
 
-def ipv6_header(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, next_header: int, payload_len: int,
-                hop_limit: int = 64) -> bytes:
-    return struct.pack("!IHBB16s16s", 6 << 28, payload_len, next_header, hop_limit, src.packed, dst.packed)
+def ipv6_header(
+    src: ipaddress.IPv6Address,
+    dst: ipaddress.IPv6Address,
+    next_header: int,
+    payload_len: int,
+    hop_limit: int = 64,
+) -> bytes:
+    return struct.pack(
+        "!IHBB16s16s", 6 << 28, payload_len, next_header, hop_limit, src.packed, dst.packed
+    )
 
 
 def icmpv6_checksum(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, body: bytes) -> int:
@@ -75,27 +91,31 @@ def icmpv6_checksum(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, body
     return checksum(pseudo + body)
 
 
-def frag_needed(original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv4Address) -> bytes | None:
+def frag_needed(
+    original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv4Address
+) -> bytes | None:
     """ICMP type 3 code 4 (RFC 1191) to the sender of `original` (an IPv4 packet with DF)."""
     ip = original.payload
     if original.ether_type != ETH_IPV4 or len(ip) < 20 or ip[0] >> 4 != 4:
         return None
     ihl = (ip[0] & 0x0F) * 4
     sender = ipaddress.IPv4Address(ip[12:16])
-    quoted = ip[:ihl + 8]
+    quoted = ip[: ihl + 8]
     body = struct.pack("!BBHHH", 3, 4, 0, 0, max(IPV4_MIN_MTU, mtu)) + quoted
     body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
     packet = ipv4_header(router_ip, sender, 1, len(body)) + body
     return ethernet(original.src_mac, router_mac, ETH_IPV4, packet, original.vlan)
 
 
-def packet_too_big(original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv6Address) -> bytes | None:
+def packet_too_big(
+    original: Frame, mtu: int, router_mac: bytes, router_ip: ipaddress.IPv6Address
+) -> bytes | None:
     """ICMPv6 type 2 (RFC 4443) with as much of the original as fits in 1280 bytes."""
     ip = original.payload
     if original.ether_type != ETH_IPV6 or len(ip) < 40:
         return None
     sender = ipaddress.IPv6Address(ip[8:24])
-    quoted = ip[:IPV6_MIN_MTU - 40 - 8]
+    quoted = ip[: IPV6_MIN_MTU - 40 - 8]
     body = struct.pack("!BBHI", 2, 0, 0, max(IPV6_MIN_MTU, mtu)) + quoted
     body = body[:2] + struct.pack("!H", icmpv6_checksum(router_ip, sender, body)) + body[4:]
     packet = ipv6_header(router_ip, sender, 58, len(body), 255) + body
@@ -113,15 +133,21 @@ def ns_target(original: Frame) -> tuple[ipaddress.IPv6Address, ipaddress.IPv6Add
     return ipaddress.IPv6Address(ip[8:24]), ipaddress.IPv6Address(icmp[8:24])
 
 
-def neighbor_advertisement(original: Frame, target: ipaddress.IPv6Address, target_mac: bytes) -> bytes | None:
+def neighbor_advertisement(
+    original: Frame, target: ipaddress.IPv6Address, target_mac: bytes
+) -> bytes | None:
     """The answer to a Neighbor Solicitation (RFC 4861 §7.2.4), solicited, with the target's MAC."""
     parsed = ns_target(original)
     if parsed is None:
         return None
     src, _ = parsed
     dst = src if not src.is_unspecified else ipaddress.IPv6Address("ff02::1")
-    flags = 0x20000000 | (0 if src.is_unspecified else 0x40000000)  # Override, + Solicited unless DAD
-    body = struct.pack("!BBHI16s", 136, 0, 0, flags, target.packed) + struct.pack("!BB6s", 2, 1, target_mac)
+    flags = 0x20000000 | (
+        0 if src.is_unspecified else 0x40000000
+    )  # Override, + Solicited unless DAD
+    body = struct.pack("!BBHI16s", 136, 0, 0, flags, target.packed) + struct.pack(
+        "!BB6s", 2, 1, target_mac
+    )
     body = body[:2] + struct.pack("!H", icmpv6_checksum(target, dst, body)) + body[4:]
     packet = ipv6_header(target, dst, 58, len(body), 255) + body
     dst_mac = original.src_mac if not src.is_unspecified else bytes.fromhex("333300000001")

@@ -29,7 +29,9 @@ class PipelineArtifacts:
 
 
 def cookie_of(p4info: p4i.P4Info, device_config: bytes) -> int:
-    digest = hashlib.sha256(p4info.SerializeToString(deterministic=True) + b"\0" + device_config).digest()
+    digest = hashlib.sha256(
+        p4info.SerializeToString(deterministic=True) + b"\0" + device_config
+    ).digest()
     return int.from_bytes(digest[:8], "big") >> 1  # fits int64 as well as uint64
 
 
@@ -50,23 +52,34 @@ def load_pipeline(spec: PipelineFiles | PipelineProgram, base_dir: Path) -> Pipe
             raise PipelineError(f"{exc.filename}: {exc.strerror}") from None
         except P4InfoError as exc:
             raise PipelineError(str(exc)) from None
-        return PipelineArtifacts(info, device_config, cookie_of(info, device_config), str(p4info_path))
-    return compile_program(_resolve(base_dir, spec.program), [_resolve(base_dir, d) for d in spec.include_dirs],
-                           {k: str(v) for k, v in spec.defines.items()})
+        return PipelineArtifacts(
+            info, device_config, cookie_of(info, device_config), str(p4info_path)
+        )
+    return compile_program(
+        _resolve(base_dir, spec.program),
+        [_resolve(base_dir, d) for d in spec.include_dirs],
+        {k: str(v) for k, v in spec.defines.items()},
+    )
 
 
-def compile_program(program: Path, include_dirs: list[Path], defines: dict[str, str]) -> PipelineArtifacts:
+def compile_program(
+    program: Path, include_dirs: list[Path], defines: dict[str, str]
+) -> PipelineArtifacts:
     """Compile with p4sim's front end into P4Info and a p4sim device config."""
     try:
         from p4sim.compiler import compile_file
         from p4sim.device_config import make_device_config
     except ImportError as exc:
-        raise PipelineError(f"cannot compile {program}: p4sim's compiler is not available ({exc}); "
-                            "give pipeline: {p4info, device_config} files instead") from None
+        raise PipelineError(
+            f"cannot compile {program}: p4sim's compiler is not available ({exc}); "
+            "give pipeline: {p4info, device_config} files instead"
+        ) from None
     if not program.is_file():
         raise PipelineError(f"{program}: no such P4 program")
     try:
-        compiled = compile_file(str(program), include_dirs=tuple(str(d) for d in include_dirs), defines=dict(defines))
+        compiled = compile_file(
+            str(program), include_dirs=tuple(str(d) for d in include_dirs), defines=dict(defines)
+        )
     except Exception as exc:  # p4sim's CompileError carries file:line:col
         raise PipelineError(f"{exc}") from None
     info = compiled.p4info()

@@ -19,7 +19,15 @@ from nve.codec import canonical_names, decode, encode, encode_key
 from nve.diff import Change, Plan, diff
 from nve.entities import Entity, MeterConfig, TableEntry
 from nve.p4info import P4Index
-from nve.switch import DELETE, INSERT, MODIFY, NotPrimaryError, SwitchClient, SwitchError, WriteResult
+from nve.switch import (
+    DELETE,
+    INSERT,
+    MODIFY,
+    NotPrimaryError,
+    SwitchClient,
+    SwitchError,
+    WriteResult,
+)
 
 _OPS = {"insert": INSERT, "modify": MODIFY, "delete": DELETE}
 
@@ -43,8 +51,15 @@ class Journal:
         counts: dict[str, int] = {}
         for c in batch:
             counts[c.op] = counts.get(c.op, 0) + 1
-        rec = JournalRecord(len(self.records), switch, phase, batch[0].entity.tier if batch else 0,
-                            tuple(sorted(counts.items())), tuple((c.op, c.entity.key) for c in batch), failed)
+        rec = JournalRecord(
+            len(self.records),
+            switch,
+            phase,
+            batch[0].entity.tier if batch else 0,
+            tuple(sorted(counts.items())),
+            tuple((c.op, c.entity.key) for c in batch),
+            failed,
+        )
         self.records.append(rec)
         return rec
 
@@ -101,11 +116,25 @@ class Target:
 
 
 def _wildcard_reads(index: P4Index) -> list[p4r.Entity]:
-    reads = [p4r.Entity(table_entry=p4r.TableEntry(table_id=t.id)) for t in index.tables() if not t.is_const]
-    reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-        multicast_group_entry=p4r.MulticastGroupEntry())))
-    reads.append(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-        clone_session_entry=p4r.CloneSessionEntry())))
+    reads = [
+        p4r.Entity(table_entry=p4r.TableEntry(table_id=t.id))
+        for t in index.tables()
+        if not t.is_const
+    ]
+    reads.append(
+        p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                multicast_group_entry=p4r.MulticastGroupEntry()
+            )
+        )
+    )
+    reads.append(
+        p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                clone_session_entry=p4r.CloneSessionEntry()
+            )
+        )
+    )
     if index.digests():
         reads.append(p4r.Entity(digest_entry=p4r.DigestEntry()))
     return reads
@@ -116,15 +145,21 @@ def _cell_reads(index: P4Index, desired: Sequence[Entity]) -> list[p4r.Entity]:
     reads = []
     for e in desired:
         if isinstance(e, TableEntry) and e.is_default:
-            reads.append(p4r.Entity(table_entry=p4r.TableEntry(table_id=index.table(e.table).id,
-                                                               is_default_action=True)))
+            reads.append(
+                p4r.Entity(
+                    table_entry=p4r.TableEntry(
+                        table_id=index.table(e.table).id, is_default_action=True
+                    )
+                )
+            )
         elif isinstance(e, MeterConfig):
             reads.append(encode_key(e, index))
     return reads
 
 
-async def _read_each(client: SwitchClient, index: P4Index, reads: list[p4r.Entity],
-                     tiers: dict[str, int] | None) -> list[Entity]:
+async def _read_each(
+    client: SwitchClient, index: P4Index, reads: list[p4r.Entity], tiers: dict[str, int] | None
+) -> list[Entity]:
     """One Read per kind, so a target lacking one kind (answering UNIMPLEMENTED) hides nothing else."""
     out: list[Entity] = []
     for req in reads:
@@ -143,19 +178,27 @@ async def _read_each(client: SwitchClient, index: P4Index, reads: list[p4r.Entit
     return out
 
 
-async def read_installed(client: SwitchClient, index: P4Index, tiers: dict[str, int] | None = None) -> list[Entity]:
+async def read_installed(
+    client: SwitchClient, index: P4Index, tiers: dict[str, int] | None = None
+) -> list[Entity]:
     """Every table entry, multicast group, clone session and digest config the switch holds."""
     return await _read_each(client, index, _wildcard_reads(index), tiers)
 
 
-async def read_cells(client: SwitchClient, index: P4Index, desired: Sequence[Entity]) -> list[Entity]:
+async def read_cells(
+    client: SwitchClient, index: P4Index, desired: Sequence[Entity]
+) -> list[Entity]:
     """The current value of the default entries and meter cells that `desired` sets."""
     return await _read_each(client, index, _cell_reads(index, desired), None)
 
 
 def _retier(entities: Sequence[Entity], tiers: dict[str, int]) -> list[Entity]:
-    return [replace(e, tier=tiers[e.table]) if isinstance(e, TableEntry) and tiers.get(e.table, e.tier) != e.tier
-            else e for e in entities]
+    return [
+        replace(e, tier=tiers[e.table])
+        if isinstance(e, TableEntry) and tiers.get(e.table, e.tier) != e.tier
+        else e
+        for e in entities
+    ]
 
 
 def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
@@ -192,7 +235,9 @@ async def plan_for(target: Target) -> Plan:
     installed = target.installed
     if installed is None:
         installed = await read_installed(target.client, target.index, target.tiers)
-    installed = _retier(installed, target.tiers) + await read_cells(target.client, target.index, desired)
+    installed = _retier(installed, target.tiers) + await read_cells(
+        target.client, target.index, desired
+    )
     return diff(desired, installed, target.is_local_attachment)
 
 
@@ -217,7 +262,7 @@ async def _write_tier(target: Target, batch: Sequence[Change]) -> WriteResult:
 
     try:
         for start in range(0, len(batch), step):
-            updates = to_updates(batch[start:start + step], target.index)
+            updates = to_updates(batch[start : start + step], target.index)
             pending.append((start, asyncio.ensure_future(target.client.write(updates))))
             await asyncio.sleep(0)  # let gRPC take the request before encoding the next chunk
             while len(pending) >= WRITES_IN_FLIGHT:
@@ -232,8 +277,14 @@ async def _write_tier(target: Target, batch: Sequence[Change]) -> WriteResult:
     return result
 
 
-async def _run_batches(target: Target, batches: list[list[Change]], phase: str, report: SwitchReport,
-                       journal: Journal, progress: Callable[[str], None] | None) -> None:
+async def _run_batches(
+    target: Target,
+    batches: list[list[Change]],
+    phase: str,
+    report: SwitchReport,
+    journal: Journal,
+    progress: Callable[[str], None] | None,
+) -> None:
     for batch in batches:
         if not batch:
             continue
@@ -245,11 +296,19 @@ async def _run_batches(target: Target, batches: list[list[Change]], phase: str, 
         rec = journal.add(target.name, phase, batch, len(failed))
         if progress:
             counts = ", ".join(f"{n} {op}" for op, n in rec.counts)
-            progress(f"{target.name}: {phase} tier {rec.tier}: {counts}" + (f" ({len(failed)} failed)" if failed else ""))
+            progress(
+                f"{target.name}: {phase} tier {rec.tier}: {counts}"
+                + (f" ({len(failed)} failed)" if failed else "")
+            )
 
 
-async def reconcile(targets: Sequence[Target], *, dry_run: bool = False, journal: Journal | None = None,
-                    progress: Callable[[str], None] | None = None) -> ReconcileReport:
+async def reconcile(
+    targets: Sequence[Target],
+    *,
+    dry_run: bool = False,
+    journal: Journal | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ReconcileReport:
     """Bring every target to its desired state; per-update failures are reported, not raised."""
     started = time.monotonic()
     journal = journal if journal is not None else Journal()
@@ -274,6 +333,7 @@ async def reconcile(targets: Sequence[Target], *, dry_run: bool = False, journal
                 rep.skipped = f"read-only: {exc}"
             except SwitchError as exc:
                 rep.skipped = str(exc)
+
         await asyncio.gather(*(one(t) for t in targets))
 
     await phase("make", lambda p: p.make)

@@ -26,8 +26,12 @@ class JsonLogFormatter(logging.Formatter):
     """One JSON object per line: machine-readable logs for `nve run`."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-               "msg": record.getMessage()}
+        doc = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return json.dumps(doc, sort_keys=True)
@@ -45,8 +49,11 @@ class MetricsCollector:
         yield CounterMetricFamily("nve_reconciles", "reconcile runs", value=s.reconciles)
         yield CounterMetricFamily("nve_writes", "updates written", value=s.writes)
         yield CounterMetricFamily("nve_write_errors", "updates that failed", value=s.write_errors)
-        yield GaugeMetricFamily("nve_reconcile_seconds", "duration of the last reconcile",
-                                value=s.last_reconcile_seconds)
+        yield GaugeMetricFamily(
+            "nve_reconcile_seconds",
+            "duration of the last reconcile",
+            value=s.last_reconcile_seconds,
+        )
         yield CounterMetricFamily("nve_learned", "MACs learned", value=s.learned)
         yield CounterMetricFamily("nve_aged", "learned MACs aged out", value=s.aged)
         punts = CounterMetricFamily("nve_packet_ins", "packet-ins by reason", labels=["reason"])
@@ -54,17 +61,28 @@ class MetricsCollector:
             punts.add_metric([reason], n)
         yield punts
         up = GaugeMetricFamily("nve_switch_connected", "1 if connected", labels=["switch"])
-        primary = GaugeMetricFamily("nve_switch_primary", "1 if this controller is primary", labels=["switch"])
+        primary = GaugeMetricFamily(
+            "nve_switch_primary", "1 if this controller is primary", labels=["switch"]
+        )
         for name, sess in self.ctl.sessions.items():
             up.add_metric([name], float(sess.state.connected))
             primary.add_metric([name], float(sess.state.primary))
         yield up
         yield primary
-        pk = CounterMetricFamily("nve_vsid_packets", "packets per VSID", labels=["switch", "vsid", "direction"])
-        by = CounterMetricFamily("nve_vsid_bytes", "bytes per VSID", labels=["switch", "vsid", "direction"])
-        drops = CounterMetricFamily("nve_drops", "dropped packets per reason", labels=["switch", "reason"])
-        remote = CounterMetricFamily("nve_remote_nve_packets", "packets per remote NVE",
-                                     labels=["switch", "remote", "direction"])
+        pk = CounterMetricFamily(
+            "nve_vsid_packets", "packets per VSID", labels=["switch", "vsid", "direction"]
+        )
+        by = CounterMetricFamily(
+            "nve_vsid_bytes", "bytes per VSID", labels=["switch", "vsid", "direction"]
+        )
+        drops = CounterMetricFamily(
+            "nve_drops", "dropped packets per reason", labels=["switch", "reason"]
+        )
+        remote = CounterMetricFamily(
+            "nve_remote_nve_packets",
+            "packets per remote NVE",
+            labels=["switch", "remote", "direction"],
+        )
         for name, c in self.counters.items():
             for vsid, d in c.vsid.items():  # type: ignore[attr-defined]
                 for direction, (p, b) in d.items():
@@ -98,12 +116,16 @@ async def run_forever(ctl: Controller, args) -> None:
         if session.state.primary:
             await _reconcile(ctl, [session.name])
         else:
-            reason = session.client.read_only_reason if session.client is not None else "not primary"
+            reason = (
+                session.client.read_only_reason if session.client is not None else "not primary"
+            )
             log.warning("%s: read-only: %s; not writing", session.name, reason)
 
     for sw in ctl.overlay.switches:
         if sw.name in ctl.selected:
-            ctl.sessions[sw.name] = SwitchSession(sw, ctl.pipelines[sw.name], on_ready=on_ready, on_event=handler)
+            ctl.sessions[sw.name] = SwitchSession(
+                sw, ctl.pipelines[sw.name], on_ready=on_ready, on_event=handler
+            )
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in ctl.sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
     tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
@@ -135,8 +157,13 @@ async def _reconcile(ctl: Controller, names: list[str] | None = None) -> None:
         return
     for f in report.failures:
         log.warning("write failed: %s", f)
-    log.info("reconciled %s: %d written, %d failed, %.3fs", ",".join(names), report.writes,
-             len(report.failures), report.seconds)
+    log.info(
+        "reconciled %s: %d written, %d failed, %.3fs",
+        ",".join(names),
+        report.writes,
+        len(report.failures),
+        report.seconds,
+    )
 
 
 async def _reconcile_loop(ctl: Controller, dirty: asyncio.Event) -> None:
@@ -162,12 +189,17 @@ async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1
         try:
             loaded = load_overlay(path)
         except OverlayError as exc:
-            log.error("%s changed but does not load; keeping the previous description:\n%s", path, exc)
+            log.error(
+                "%s changed but does not load; keeping the previous description:\n%s", path, exc
+            )
             continue
         problems = loaded.locate(validate_overlay(loaded.overlay))
         if problems:
-            log.error("%s changed but is invalid; keeping the previous description:\n%s", path,
-                      "\n".join(str(p) for p in problems))
+            log.error(
+                "%s changed but is invalid; keeping the previous description:\n%s",
+                path,
+                "\n".join(str(p) for p in problems),
+            )
             continue
         ctl.loaded, ctl.overlay = loaded, loaded.overlay
         log.info("%s changed: reconciling", path)
@@ -176,6 +208,7 @@ async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1
 
 async def _poll_counters(ctl: Controller, metrics: MetricsCollector, interval: float = 5.0) -> None:
     from nve.stats import collect
+
     while True:
         await asyncio.sleep(interval)
         for name, s in list(ctl.sessions.items()):

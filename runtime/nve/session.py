@@ -34,7 +34,9 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def next_delay(self) -> float:
-        self.current = self.initial if self.current == 0 else min(self.maximum, self.current * self.factor)
+        self.current = (
+            self.initial if self.current == 0 else min(self.maximum, self.current * self.factor)
+        )
         return self.current * (0.75 + 0.5 * self.rng.random())
 
     def reset(self) -> None:
@@ -54,11 +56,17 @@ class SessionState:
 async def ensure_pipeline(client: SwitchClient, artifacts: PipelineArtifacts) -> bool:
     """Push the pipeline when the switch has none or a different one; returns whether it pushed."""
     current = await client.get_pipeline(with_p4info=False)
-    if current is not None and current.HasField("cookie") and current.cookie.cookie == artifacts.cookie:
+    if (
+        current is not None
+        and current.HasField("cookie")
+        and current.cookie.cookie == artifacts.cookie
+    ):
         return False
     if not client.is_primary:
         if current is None:
-            raise NotPrimaryError(f"{client.name}: the switch has no pipeline and this controller is not primary")
+            raise NotPrimaryError(
+                f"{client.name}: the switch has no pipeline and this controller is not primary"
+            )
         return False
     await client.set_pipeline(artifacts.p4info, artifacts.device_config, artifacts.cookie)
     return True
@@ -67,10 +75,15 @@ async def ensure_pipeline(client: SwitchClient, artifacts: PipelineArtifacts) ->
 class SwitchSession:
     """Keeps one switch connected and in its desired state for as long as run() runs."""
 
-    def __init__(self, switch: Switch, artifacts: PipelineArtifacts,
-                 on_ready: Callable[["SwitchSession"], Awaitable[None]] | None = None,
-                 on_event: Callable[["SwitchSession", object], Awaitable[None]] | None = None,
-                 backoff: Backoff | None = None, connect_timeout: float = 5.0):
+    def __init__(
+        self,
+        switch: Switch,
+        artifacts: PipelineArtifacts,
+        on_ready: Callable[["SwitchSession"], Awaitable[None]] | None = None,
+        on_event: Callable[["SwitchSession", object], Awaitable[None]] | None = None,
+        backoff: Backoff | None = None,
+        connect_timeout: float = 5.0,
+    ):
         self.switch = switch
         self.artifacts = artifacts
         self.index = P4Index(artifacts.p4info)
@@ -88,7 +101,12 @@ class SwitchSession:
         return self.switch.name
 
     def new_client(self) -> SwitchClient:
-        return SwitchClient(self.switch.address, self.switch.device_id, self.switch.election_id, name=self.switch.name)
+        return SwitchClient(
+            self.switch.address,
+            self.switch.device_id,
+            self.switch.election_id,
+            name=self.switch.name,
+        )
 
     async def connect_once(self) -> SwitchClient:
         """Connect, arbitrate and make sure the pipeline is in place (used by one-shot CLI commands)."""
@@ -151,7 +169,9 @@ class SwitchSession:
                         await self.on_ready(self)
                     self.ready.set()
                 get = asyncio.create_task(client.events.get())
-                done, _ = await asyncio.wait({get, closed}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {get, closed}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+                )
                 if get in done:
                     if self.on_event:
                         try:

@@ -18,13 +18,19 @@ Cell = tuple[int, int]  # (packets, bytes)
 
 @dataclass
 class SwitchCounters:
-    vsid: dict[int, dict[str, Cell]] = field(default_factory=dict)      # vsid -> {"encap": .., "decap": ..}
-    drops: dict[str, Cell] = field(default_factory=dict)                # reason name -> cell (ingress + egress)
-    remote: dict[str, dict[str, Cell]] = field(default_factory=dict)    # remote NVE -> {"tx": .., "rx": ..}
+    vsid: dict[int, dict[str, Cell]] = field(
+        default_factory=dict
+    )  # vsid -> {"encap": .., "decap": ..}
+    drops: dict[str, Cell] = field(default_factory=dict)  # reason name -> cell (ingress + egress)
+    remote: dict[str, dict[str, Cell]] = field(
+        default_factory=dict
+    )  # remote NVE -> {"tx": .., "rx": ..}
 
     def as_dict(self) -> dict:
         return {
-            "vsid": {f"0x{v:06X}": {k: list(c) for k, c in d.items()} for v, d in self.vsid.items()},
+            "vsid": {
+                f"0x{v:06X}": {k: list(c) for k, c in d.items()} for v, d in self.vsid.items()
+            },
             "drops": {k: list(c) for k, c in self.drops.items()},
             "remote_nve": {n: {k: list(c) for k, c in d.items()} for n, d in self.remote.items()},
         }
@@ -71,17 +77,29 @@ async def collect(ctl, name: str) -> SwitchCounters:
     if state is not None:
         for tunnel, remote in sorted(state.tunnel_names.items()):
             prev = out.remote.get(remote, {"tx": (0, 0), "rx": (0, 0)})
-            out.remote[remote] = {"tx": _add(prev["tx"], tx.get(tunnel)), "rx": _add(prev["rx"], rx.get(tunnel))}
+            out.remote[remote] = {
+                "tx": _add(prev["tx"], tx.get(tunnel)),
+                "rx": _add(prev["rx"], rx.get(tunnel)),
+            }
     return out
 
 
 def format_table(name: str, s: SwitchCounters) -> str:
-    lines = [f"== {name}", f"{'VSID':<10} {'encap pkts':>12} {'encap bytes':>14} {'decap pkts':>12} {'decap bytes':>14}"]
+    lines = [
+        f"== {name}",
+        f"{'VSID':<10} {'encap pkts':>12} {'encap bytes':>14} {'decap pkts':>12} {'decap bytes':>14}",
+    ]
     for vsid, d in s.vsid.items():
-        lines.append(f"0x{vsid:06X}  {d['encap'][0]:>12} {d['encap'][1]:>14} {d['decap'][0]:>12} {d['decap'][1]:>14}")
-    lines.append(f"{'remote NVE':<20} {'tx pkts':>10} {'tx bytes':>12} {'rx pkts':>10} {'rx bytes':>12}")
+        lines.append(
+            f"0x{vsid:06X}  {d['encap'][0]:>12} {d['encap'][1]:>14} {d['decap'][0]:>12} {d['decap'][1]:>14}"
+        )
+    lines.append(
+        f"{'remote NVE':<20} {'tx pkts':>10} {'tx bytes':>12} {'rx pkts':>10} {'rx bytes':>12}"
+    )
     for remote, d in s.remote.items():
-        lines.append(f"{remote:<20} {d['tx'][0]:>10} {d['tx'][1]:>12} {d['rx'][0]:>10} {d['rx'][1]:>12}")
+        lines.append(
+            f"{remote:<20} {d['tx'][0]:>10} {d['tx'][1]:>12} {d['rx'][0]:>10} {d['rx'][1]:>12}"
+        )
     lines.append(f"{'drop reason':<24} {'packets':>10} {'bytes':>12}")
     for reason, (p, b) in s.drops.items():
         lines.append(f"{reason:<24} {p:>10} {b:>12}")

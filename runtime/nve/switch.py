@@ -45,7 +45,9 @@ class UpdateError:
 
     @property
     def code_name(self) -> str:
-        return rpc_code.Code.Name(self.code) if self.code in rpc_code.Code.values() else str(self.code)
+        return (
+            rpc_code.Code.Name(self.code) if self.code in rpc_code.Code.values() else str(self.code)
+        )
 
 
 @dataclass
@@ -66,7 +68,9 @@ def _from_uint128(u: p4r.Uint128) -> int:
     return (u.high << 64) | u.low
 
 
-def decode_write_error(exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update]) -> list[UpdateError]:
+def decode_write_error(
+    exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update]
+) -> list[UpdateError]:
     """Per-update errors from a failed Write (P4Runtime spec: one p4.v1.Error per update in
     google.rpc.Status.details, carried in the grpc-status-details-bin trailer)."""
     details = None
@@ -75,13 +79,17 @@ def decode_write_error(exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update])
             details = rpc_status.Status()
             details.ParseFromString(value)
     if details is None or len(details.details) != len(updates):
-        return [UpdateError(i, u.type, u.entity, exc.code().value[0], exc.details() or str(exc.code()))
-                for i, u in enumerate(updates)]
+        return [
+            UpdateError(i, u.type, u.entity, exc.code().value[0], exc.details() or str(exc.code()))
+            for i, u in enumerate(updates)
+        ]
     errors = []
     for i, (u, any_msg) in enumerate(zip(updates, details.details)):
         err = p4r.Error()
         if not any_msg.Unpack(err):
-            errors.append(UpdateError(i, u.type, u.entity, rpc_code.UNKNOWN, "undecodable error detail"))
+            errors.append(
+                UpdateError(i, u.type, u.entity, rpc_code.UNKNOWN, "undecodable error detail")
+            )
         elif err.canonical_code != rpc_code.OK:
             errors.append(UpdateError(i, u.type, u.entity, err.canonical_code, err.message))
     return errors
@@ -90,8 +98,15 @@ def decode_write_error(exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update])
 class SwitchClient:
     """A P4Runtime client for one device: open() arbitrates, then write/read/pipeline calls."""
 
-    def __init__(self, address: str, device_id: int, election_id: int, *, name: str = "",
-                 max_updates_per_write: int = 20000):
+    def __init__(
+        self,
+        address: str,
+        device_id: int,
+        election_id: int,
+        *,
+        name: str = "",
+        max_updates_per_write: int = 20000,
+    ):
         self.address = address
         self.device_id = device_id
         self.election_id = election_id
@@ -117,7 +132,9 @@ class SwitchClient:
             await asyncio.wait_for(self._channel.channel_ready(), timeout)
         except (asyncio.TimeoutError, grpc.aio.AioRpcError) as exc:
             await self._channel.close()
-            raise SwitchError(f"{self.name}: cannot connect to {self.address} ({type(exc).__name__})") from None
+            raise SwitchError(
+                f"{self.name}: cannot connect to {self.address} ({type(exc).__name__})"
+            ) from None
         self._stub = p4r_grpc.P4RuntimeStub(self._channel)
         self._stream = self._stub.StreamChannel()
         self._closed.clear()
@@ -134,8 +151,11 @@ class SwitchClient:
 
     async def _send_arbitration(self) -> None:
         assert self._stream is not None
-        req = p4r.StreamMessageRequest(arbitration=p4r.MasterArbitrationUpdate(
-            device_id=self.device_id, election_id=_uint128(self.election_id)))
+        req = p4r.StreamMessageRequest(
+            arbitration=p4r.MasterArbitrationUpdate(
+                device_id=self.device_id, election_id=_uint128(self.election_id)
+            )
+        )
         await self._stream.write(req)
 
     async def _read_stream(self) -> None:
@@ -161,15 +181,25 @@ class SwitchClient:
 
     async def _on_arbitration(self, arb: p4r.MasterArbitrationUpdate) -> None:
         code = arb.status.code
-        self.primary_election_id = _from_uint128(arb.election_id) if arb.HasField("election_id") else None
+        self.primary_election_id = (
+            _from_uint128(arb.election_id) if arb.HasField("election_id") else None
+        )
         was = self.is_primary
         self.is_primary = code == rpc_code.OK
         if code == rpc_code.NOT_FOUND and self._arbitrated.is_set():
             # No primary any more (the primary left): ask again, we may win now.
-            log.info("%s: no primary controller; re-arbitrating with election id %d", self.name, self.election_id)
+            log.info(
+                "%s: no primary controller; re-arbitrating with election id %d",
+                self.name,
+                self.election_id,
+            )
             await self._send_arbitration()
         if was != self.is_primary and self._arbitrated.is_set():
-            log.info("%s: %s", self.name, "now primary" if self.is_primary else f"read-only: {self.read_only_reason}")
+            log.info(
+                "%s: %s",
+                self.name,
+                "now primary" if self.is_primary else f"read-only: {self.read_only_reason}",
+            )
         self._arbitrated.set()
 
     async def wait_closed(self) -> None:
@@ -219,15 +249,23 @@ class SwitchClient:
     async def get_pipeline(self, with_p4info: bool = True) -> p4r.ForwardingPipelineConfig | None:
         """The installed pipeline (P4Info and cookie), or None when the switch has none."""
         stub = self._require_stub()
-        rtype = (p4r.GetForwardingPipelineConfigRequest.P4INFO_AND_COOKIE if with_p4info
-                 else p4r.GetForwardingPipelineConfigRequest.COOKIE_ONLY)
+        rtype = (
+            p4r.GetForwardingPipelineConfigRequest.P4INFO_AND_COOKIE
+            if with_p4info
+            else p4r.GetForwardingPipelineConfigRequest.COOKIE_ONLY
+        )
         try:
             resp = await stub.GetForwardingPipelineConfig(
-                p4r.GetForwardingPipelineConfigRequest(device_id=self.device_id, response_type=rtype))
+                p4r.GetForwardingPipelineConfigRequest(
+                    device_id=self.device_id, response_type=rtype
+                )
+            )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
                 return None
-            raise SwitchError(f"{self.name}: GetForwardingPipelineConfig: {exc.code().name}: {exc.details()}") from None
+            raise SwitchError(
+                f"{self.name}: GetForwardingPipelineConfig: {exc.code().name}: {exc.details()}"
+            ) from None
         cfg = resp.config
         if not cfg.HasField("p4info") and not cfg.HasField("cookie"):
             return None
@@ -236,16 +274,25 @@ class SwitchClient:
     async def set_pipeline(self, p4info: object, device_config: bytes, cookie: int) -> None:
         stub = self._require_stub()
         req = p4r.SetForwardingPipelineConfigRequest(
-            device_id=self.device_id, election_id=_uint128(self.election_id),
+            device_id=self.device_id,
+            election_id=_uint128(self.election_id),
             action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
-            config=p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config,
-                                                cookie=p4r.ForwardingPipelineConfig.Cookie(cookie=cookie)))
+            config=p4r.ForwardingPipelineConfig(
+                p4info=p4info,
+                p4_device_config=device_config,
+                cookie=p4r.ForwardingPipelineConfig.Cookie(cookie=cookie),
+            ),
+        )
         try:
             await stub.SetForwardingPipelineConfig(req)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
-                raise NotPrimaryError(f"{self.name}: not primary, cannot set the pipeline") from None
-            raise SwitchError(f"{self.name}: SetForwardingPipelineConfig: {exc.code().name}: {exc.details()}") from None
+                raise NotPrimaryError(
+                    f"{self.name}: not primary, cannot set the pipeline"
+                ) from None
+            raise SwitchError(
+                f"{self.name}: SetForwardingPipelineConfig: {exc.code().name}: {exc.details()}"
+            ) from None
 
     # -- write / read ---------------------------------------------------------------------
     async def write(self, updates: Sequence[p4r.Update]) -> WriteResult:
@@ -258,9 +305,13 @@ class SwitchClient:
             raise NotPrimaryError(f"{self.name}: read-only, {self.read_only_reason}")
         step = self.max_updates_per_write
         for start in range(0, len(updates), step):
-            chunk = list(updates[start:start + step])
-            req = p4r.WriteRequest(device_id=self.device_id, election_id=_uint128(self.election_id),
-                                   updates=chunk, atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR)
+            chunk = list(updates[start : start + step])
+            req = p4r.WriteRequest(
+                device_id=self.device_id,
+                election_id=_uint128(self.election_id),
+                updates=chunk,
+                atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR,
+            )
             result.attempted += len(chunk)
             try:
                 await stub.Write(req)
@@ -268,16 +319,23 @@ class SwitchClient:
                 if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                     raise NotPrimaryError(f"{self.name}: {exc.details()}") from None
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                    raise SwitchError(f"{self.name}: Write: {exc.code().name}: {exc.details()}") from None
+                    raise SwitchError(
+                        f"{self.name}: Write: {exc.code().name}: {exc.details()}"
+                    ) from None
                 for err in decode_write_error(exc, chunk):
-                    result.errors.append(UpdateError(err.index + start, err.update_type, err.entity, err.code,
-                                                     err.message))
+                    result.errors.append(
+                        UpdateError(
+                            err.index + start, err.update_type, err.entity, err.code, err.message
+                        )
+                    )
         return result
 
     async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:
         stub = self._require_stub()
         try:
-            async for resp in stub.Read(p4r.ReadRequest(device_id=self.device_id, entities=list(entities))):
+            async for resp in stub.Read(
+                p4r.ReadRequest(device_id=self.device_id, entities=list(entities))
+            ):
                 for ent in resp.entities:
                     yield ent
         except grpc.aio.AioRpcError as exc:
@@ -293,7 +351,13 @@ class SwitchClient:
         await self._stream.write(msg)
 
     async def packet_out(self, payload: bytes, metadata: Sequence[p4r.PacketMetadata]) -> None:
-        await self.send(p4r.StreamMessageRequest(packet=p4r.PacketOut(payload=payload, metadata=list(metadata))))
+        await self.send(
+            p4r.StreamMessageRequest(packet=p4r.PacketOut(payload=payload, metadata=list(metadata)))
+        )
 
     async def digest_ack(self, digest_id: int, list_id: int) -> None:
-        await self.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=list_id)))
+        await self.send(
+            p4r.StreamMessageRequest(
+                digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=list_id)
+            )
+        )

@@ -22,8 +22,16 @@ from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-BMV2_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-               "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL, "off": logging.CRITICAL + 10}
+BMV2_LEVELS = {
+    "trace": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "off": logging.CRITICAL + 10,
+}
 
 
 class CliError(Exception):
@@ -59,41 +67,91 @@ def _port_number(text: str) -> int:
 
 
 def switch_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="p4sim", description="p4sim: a pure-Python v1model switch with a P4Runtime server "
-                "(simple_switch_grpc's command line). Subcommand: p4sim compile --help.")
+    p = _Parser(
+        prog="p4sim",
+        description="p4sim: a pure-Python v1model switch with a P4Runtime server "
+        "(simple_switch_grpc's command line). Subcommand: p4sim compile --help.",
+    )
     p.add_argument("program", nargs="?", help="P4_16 program to load at start (or --no-p4)")
-    p.add_argument("--no-p4", action="store_true", help="start with no program; wait for SetForwardingPipelineConfig")
-    p.add_argument("-i", "--interface", action="append", type=_interface, default=[], metavar="N@IF",
-                   help="bind data-plane port N to Linux interface IF (raw socket; needs root)")
-    p.add_argument("--device-id", type=int, default=0, help="P4Runtime device id (default 0, as simple_switch_grpc)")
+    p.add_argument(
+        "--no-p4",
+        action="store_true",
+        help="start with no program; wait for SetForwardingPipelineConfig",
+    )
+    p.add_argument(
+        "-i",
+        "--interface",
+        action="append",
+        type=_interface,
+        default=[],
+        metavar="N@IF",
+        help="bind data-plane port N to Linux interface IF (raw socket; needs root)",
+    )
+    p.add_argument(
+        "--device-id",
+        type=int,
+        default=0,
+        help="P4Runtime device id (default 0, as simple_switch_grpc)",
+    )
     p.add_argument("--log-level", "-L", choices=sorted(BMV2_LEVELS), default="info")
-    p.add_argument("--log-console", action="store_true", help="log to stderr (per-packet traces at debug)")
-    p.add_argument("--pcap", nargs="?", const=".", default=None, metavar="DIR",
-                   help="write one pcap per port and direction into DIR (default: current directory)")
-    p.add_argument("--drop-port", type=_port_number, default=None, help="egress port that drops (default 511)")
-    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR", help="include directory")
-    p.add_argument("-D", dest="define", action="append", type=_define, default=[], metavar="NAME[=VALUE]")
-    p.add_argument("--thrift-port", type=int, default=None, help=argparse.SUPPRESS)  # accepted, unused
+    p.add_argument(
+        "--log-console", action="store_true", help="log to stderr (per-packet traces at debug)"
+    )
+    p.add_argument(
+        "--pcap",
+        nargs="?",
+        const=".",
+        default=None,
+        metavar="DIR",
+        help="write one pcap per port and direction into DIR (default: current directory)",
+    )
+    p.add_argument(
+        "--drop-port", type=_port_number, default=None, help="egress port that drops (default 511)"
+    )
+    p.add_argument(
+        "-I", dest="include", action="append", default=[], metavar="DIR", help="include directory"
+    )
+    p.add_argument(
+        "-D", dest="define", action="append", type=_define, default=[], metavar="NAME[=VALUE]"
+    )
+    p.add_argument(
+        "--thrift-port", type=int, default=None, help=argparse.SUPPRESS
+    )  # accepted, unused
     p.add_argument("--cpu-port", type=_port_number, default=None, help=argparse.SUPPRESS)
     return p
 
 
 def target_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="p4sim ... --", description="target options (after --)")
-    p.add_argument("--grpc-server-addr", default="127.0.0.1:9559", help="P4Runtime address (default 127.0.0.1:9559)")
-    p.add_argument("--cpu-port", type=_port_number, default=None, help="port whose frames are PacketIn/PacketOut")
+    p.add_argument(
+        "--grpc-server-addr",
+        default="127.0.0.1:9559",
+        help="P4Runtime address (default 127.0.0.1:9559)",
+    )
+    p.add_argument(
+        "--cpu-port",
+        type=_port_number,
+        default=None,
+        help="port whose frames are PacketIn/PacketOut",
+    )
     p.add_argument("--drop-port", type=_port_number, default=None)
     return p
 
 
 def compile_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="p4sim compile", description="compile a P4_16 program: P4Info and p4sim device config")
+    p = _Parser(
+        prog="p4sim compile", description="compile a P4_16 program: P4Info and p4sim device config"
+    )
     p.add_argument("program")
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
-    p.add_argument("-D", dest="define", action="append", type=_define, default=[], metavar="NAME[=VALUE]")
+    p.add_argument(
+        "-D", dest="define", action="append", type=_define, default=[], metavar="NAME[=VALUE]"
+    )
     p.add_argument("--p4info", required=True, metavar="FILE", help="where to write the P4Info")
     p.add_argument("--p4runtime-format", choices=["text", "binary", "json"], default="text")
-    p.add_argument("-o", dest="output", metavar="DEVICE_CONFIG", help="where to write the device config")
+    p.add_argument(
+        "-o", dest="output", metavar="DEVICE_CONFIG", help="where to write the device config"
+    )
     return p
 
 
@@ -163,7 +221,7 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     argv = list(argv)
     if "--" in argv:
         i = argv.index("--")
-        return argv[:i], argv[i + 1:]
+        return argv[:i], argv[i + 1 :]
     return argv, []
 
 
@@ -183,11 +241,16 @@ def run_switch(argv: Sequence[str]) -> int:
     ports_seen: dict[int, str] = {}
     for port, ifname in args.interface:
         if port in ports_seen:
-            raise CliError(f"port {port} is given twice (-i {port}@{ports_seen[port]}, -i {port}@{ifname})")
+            raise CliError(
+                f"port {port} is given twice (-i {port}@{ports_seen[port]}, -i {port}@{ifname})"
+            )
         ports_seen[port] = ifname
     level = BMV2_LEVELS[args.log_level]
-    logging.basicConfig(level=level if args.log_console else max(level, logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level if args.log_console else max(level, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
     check_listen_address(targs.grpc_server_addr)
     program = _compile(args.program, args.include, args.define) if args.program else None
@@ -198,8 +261,13 @@ def run_switch(argv: Sequence[str]) -> int:
     except PortError as exc:
         raise CliError(str(exc)) from None
     pcap = PcapWriter(Path(args.pcap)) if args.pcap is not None else None
-    switch = Switch(device_id=args.device_id, cpu_port=cpu_port,
-                    drop_port=DEFAULT_DROP_PORT if drop_port is None else drop_port, ports=backend, pcap=pcap)
+    switch = Switch(
+        device_id=args.device_id,
+        cpu_port=cpu_port,
+        drop_port=DEFAULT_DROP_PORT if drop_port is None else drop_port,
+        ports=backend,
+        pcap=pcap,
+    )
     if program is not None:
         p4info = program.p4info()
         cfg = make_device_config(program.source, Path(args.program).name, p4info)
@@ -214,8 +282,12 @@ def run_switch(argv: Sequence[str]) -> int:
         signal.signal(sig, lambda *_: stop.set())
     switch.start()
     server.start()
-    logging.getLogger("p4sim").warning("p4sim: device %d, P4Runtime on %s, ports %s", args.device_id,
-                                       server.address, ", ".join(f"{p}@{i}" for p, i in sorted(ports_seen.items())) or "none")
+    logging.getLogger("p4sim").warning(
+        "p4sim: device %d, P4Runtime on %s, ports %s",
+        args.device_id,
+        server.address,
+        ", ".join(f"{p}@{i}" for p, i in sorted(ports_seen.items())) or "none",
+    )
     try:
         while not stop.wait(0.5):
             pass

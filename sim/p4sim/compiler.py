@@ -37,6 +37,7 @@ class Program:
     def p4info(self):
         """The P4Info message (finsy.proto.p4i.P4Info), as p4c would generate it."""
         from .p4info import build_p4info
+
         return build_p4info(self.ir)
 
 
@@ -48,9 +49,12 @@ def _compile(pp: PreprocessedSource) -> Program:
     return Program(program_ir, warnings, pp.text, pp.filename, pp)
 
 
-def compile_file(path: Union[str, os.PathLike], *,
-                 include_dirs: Sequence[Union[str, os.PathLike]] = (),
-                 defines: Optional[Mapping[str, object]] = None) -> Program:
+def compile_file(
+    path: Union[str, os.PathLike],
+    *,
+    include_dirs: Sequence[Union[str, os.PathLike]] = (),
+    defines: Optional[Mapping[str, object]] = None,
+) -> Program:
     """Compile a P4 file. Raises CompileError (file:line:col) on any error."""
     p = Path(path)
     if not p.is_file():
@@ -58,9 +62,14 @@ def compile_file(path: Union[str, os.PathLike], *,
     return _compile(preprocess(p, include_dirs=include_dirs, defines=defines or {}))
 
 
-def compile_source(text: str, *, filename: str = "<string>",
-                   include_dirs: Sequence[Union[str, os.PathLike]] = (),
-                   defines: Optional[Mapping[str, object]] = None) -> Program:
+def compile_source(
+    text: str,
+    *,
+    filename: str = "<string>",
+    include_dirs: Sequence[Union[str, os.PathLike]] = (),
+    defines: Optional[Mapping[str, object]] = None,
+) -> Program:
     """Compile P4 source text (`filename` is used in messages and for relative includes)."""
-    return _compile(preprocess(text, include_dirs=include_dirs, defines=defines or {},
-                               filename=filename))
+    return _compile(
+        preprocess(text, include_dirs=include_dirs, defines=defines or {}, filename=filename)
+    )

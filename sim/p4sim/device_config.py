@@ -59,17 +59,27 @@ def make_device_config(source: str, filename: str, p4info: Any) -> DeviceConfig:
 def parse_device_config(data: bytes) -> DeviceConfig:
     """Parse and validate a device config; :class:`DeviceConfigError` names the bad field."""
     if not data:
-        raise DeviceConfigError("empty p4_device_config (p4sim needs the file written by `p4sim compile -o`)")
+        raise DeviceConfigError(
+            "empty p4_device_config (p4sim needs the file written by `p4sim compile -o`)"
+        )
     if len(data) > MAX_SIZE:
-        raise DeviceConfigError(f"p4_device_config is {len(data)} bytes, more than the {MAX_SIZE} allowed")
+        raise DeviceConfigError(
+            f"p4_device_config is {len(data)} bytes, more than the {MAX_SIZE} allowed"
+        )
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeviceConfigError(f"p4_device_config is not a p4sim device config (not JSON: {exc})") from None
+        raise DeviceConfigError(
+            f"p4_device_config is not a p4sim device config (not JSON: {exc})"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise DeviceConfigError(f'p4_device_config is not a p4sim device config (no "format": "{FORMAT}")')
+        raise DeviceConfigError(
+            f'p4_device_config is not a p4sim device config (no "format": "{FORMAT}")'
+        )
     if doc.get("version") != VERSION:
-        raise DeviceConfigError(f"p4_device_config version {doc.get('version')!r} is not supported (expected {VERSION})")
+        raise DeviceConfigError(
+            f"p4_device_config version {doc.get('version')!r} is not supported (expected {VERSION})"
+        )
     fields = {}
     for key in ("source", "filename", "p4info_sha256", "source_sha256"):
         value = doc.get(key)

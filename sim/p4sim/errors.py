@@ -76,8 +76,9 @@ class Diagnostic:
     code: str = ""
 
     @classmethod
-    def at(cls, message: str, loc: SourceLocation | None, *, code: str = "",
-           severity: str = "warning") -> "Diagnostic":
+    def at(
+        cls, message: str, loc: SourceLocation | None, *, code: str = "", severity: str = "warning"
+    ) -> "Diagnostic":
         loc = loc or UNKNOWN_LOCATION
         return cls(message, loc.file, loc.line, loc.col, severity, code)
 

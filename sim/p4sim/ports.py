@@ -188,7 +188,23 @@ def disable_offloads(ifname: str) -> None:
     """Turn off offloads that leave checksums or segmentation to the NIC (best effort)."""
     try:
         subprocess.run(
-            ["ethtool", "-K", ifname, "rx", "off", "tx", "off", "sg", "off", "tso", "off", "gso", "off", "gro", "off"],
+            [
+                "ethtool",
+                "-K",
+                ifname,
+                "rx",
+                "off",
+                "tx",
+                "off",
+                "sg",
+                "off",
+                "tso",
+                "off",
+                "gso",
+                "off",
+                "gro",
+                "off",
+            ],
             capture_output=True,
             check=False,
             timeout=10,
@@ -229,7 +245,9 @@ class RawSocketPorts:
         try:
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         except PermissionError:
-            raise PortError(f"port {port}: raw sockets on {ifname!r} need root (CAP_NET_RAW)") from None
+            raise PortError(
+                f"port {port}: raw sockets on {ifname!r} need root (CAP_NET_RAW)"
+            ) from None
         try:
             s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
         except OSError:
@@ -246,7 +264,9 @@ class RawSocketPorts:
         self._by_fd[s.fileno()] = port
 
     def start(self, receive: Receive) -> None:
-        self._thread = threading.Thread(target=self._run, args=(receive,), name="p4sim-ports", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(receive,), name="p4sim-ports", daemon=True
+        )
         self._thread.start()
 
     def fileno_ports(self) -> dict[int, int]:

@@ -51,9 +51,12 @@ class Result:
 
     __slots__ = ("outputs", "packet_ins", "digests")
 
-    def __init__(self, outputs: list[tuple[int, bytes]] | None = None,
-                 packet_ins: list[tuple[bytes, dict[str, int]]] | None = None,
-                 digests: list[tuple[int, tuple[int, ...]]] | None = None) -> None:
+    def __init__(
+        self,
+        outputs: list[tuple[int, bytes]] | None = None,
+        packet_ins: list[tuple[bytes, dict[str, int]]] | None = None,
+        digests: list[tuple[int, tuple[int, ...]]] | None = None,
+    ) -> None:
         self.outputs = [] if outputs is None else outputs
         self.packet_ins = [] if packet_ins is None else packet_ins
         self.digests = [] if digests is None else digests
@@ -61,7 +64,11 @@ class Result:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Result):
             return NotImplemented
-        return (self.outputs, self.packet_ins, self.digests) == (other.outputs, other.packet_ins, other.digests)
+        return (self.outputs, self.packet_ins, self.digests) == (
+            other.outputs,
+            other.packet_ins,
+            other.digests,
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
@@ -145,8 +152,17 @@ def _build_error(exc: Exception) -> P4RuntimeError:
 
 def _describe_p4info_difference(a: Any, b: Any) -> str:
     """Name the first entity that differs between two P4Infos (for a useful error message)."""
-    for kind in ("tables", "actions", "counters", "direct_counters", "meters", "direct_meters",
-                 "registers", "digests", "controller_packet_metadata"):
+    for kind in (
+        "tables",
+        "actions",
+        "counters",
+        "direct_counters",
+        "meters",
+        "direct_meters",
+        "registers",
+        "digests",
+        "controller_packet_metadata",
+    ):
         ea = {e.preamble.name: e for e in getattr(a, kind)}
         eb = {e.preamble.name: e for e in getattr(b, kind)}
         for name in sorted(set(ea) | set(eb)):
@@ -211,7 +227,9 @@ class Switch:
             try:
                 program = self.compiler(cfg.source, cfg.filename)
             except Exception as exc:  # the front end's CompileError, or anything it did not foresee
-                raise P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config does not compile: {exc}") from None
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT, f"p4_device_config does not compile: {exc}"
+                ) from None
             self._compiled[key] = program
             while len(self._compiled) > 8:
                 self._compiled.popitem(last=False)
@@ -250,7 +268,9 @@ class Switch:
                 _carry_over(old, config)
             self.config = config
 
-    def set_pipeline(self, p4info: Any, device_config: bytes, cookie: int | None = None) -> PipelineConfig:
+    def set_pipeline(
+        self, p4info: Any, device_config: bytes, cookie: int | None = None
+    ) -> PipelineConfig:
         config = self.verify(p4info, device_config, cookie)
         self.commit(config)
         return config
@@ -259,7 +279,9 @@ class Switch:
     def state(self) -> RuntimeState:
         cfg = self.config
         if cfg is None:
-            raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config set for this device")
+            raise P4RuntimeError(
+                FAILED_PRECONDITION, "no forwarding pipeline config set for this device"
+            )
         return cfg.state
 
     # -- data plane -----------------------------------------------------------------------------------
@@ -300,7 +322,9 @@ class Switch:
     def packet_out(self, payload: bytes, metadata: dict[int, int]) -> None:
         """Inject a PacketOut at the CPU port, its ``packet_out`` header in front (as bmv2 does)."""
         if self.cpu_port is None:
-            raise P4RuntimeError(FAILED_PRECONDITION, "no CPU port configured (--cpu-port): PacketOut dropped")
+            raise P4RuntimeError(
+                FAILED_PRECONDITION, "no CPU port configured (--cpu-port): PacketOut dropped"
+            )
         state = self.state
         header = pack_header(state.packet_out_fields, metadata)
         self._enqueue((self.cpu_port, header + payload))
@@ -473,6 +497,8 @@ def _carry_over(old: PipelineConfig, new: PipelineConfig) -> None:
     prev_registers = {e.preamble.id: e for e in old.p4info.registers}
     for e in new.p4info.registers:
         if prev_registers.get(e.preamble.id) == e:
-            new.state.registers[e.preamble.id].cells = list(old.state.registers[e.preamble.id].cells)
+            new.state.registers[e.preamble.id].cells = list(
+                old.state.registers[e.preamble.id].cells
+            )
     new.state.pre.groups.update(old.state.pre.groups)
     new.state.pre.sessions.update(old.state.pre.sessions)

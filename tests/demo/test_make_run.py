@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 
 def test_demo_once_passes_every_check() -> None:
-    proc = subprocess.run([sys.executable, "-m", "nve.demo", "--once"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nve.demo", "--once"], capture_output=True, text=True, timeout=600
+    )
     out = proc.stdout + proc.stderr
     summary = re.search(r"^(\d+) passed, (\d+) failed$", proc.stdout, re.M)
     assert summary is not None, out

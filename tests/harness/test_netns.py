@@ -85,10 +85,13 @@ def test_namespace_end_reaches_root_end(make_network) -> None:
     pair = net.veth_pair(port=0, test_ns=ns)
     subprocess.run(["ip", "addr", "add", "198.51.100.1/30", "dev", pair.switch_if], check=True)
     subprocess.run(
-        ["ip", "netns", "exec", ns, "ip", "addr", "add", "198.51.100.2/30", "dev", pair.test_if], check=True
+        ["ip", "netns", "exec", ns, "ip", "addr", "add", "198.51.100.2/30", "dev", pair.test_if],
+        check=True,
     )
     ping = subprocess.run(
-        ["ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", "198.51.100.1"], capture_output=True, text=True
+        ["ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", "198.51.100.1"],
+        capture_output=True,
+        text=True,
     )
     assert ping.returncode == 0, ping.stdout + ping.stderr
 
@@ -96,7 +99,9 @@ def test_namespace_end_reaches_root_end(make_network) -> None:
 def test_offloads_are_off_and_ipv6_silenced(make_network) -> None:
     net = make_network()
     pair = net.veth_pair(port=0)
-    features = subprocess.run(["ethtool", "-k", pair.switch_if], capture_output=True, text=True, check=True).stdout
+    features = subprocess.run(
+        ["ethtool", "-k", pair.switch_if], capture_output=True, text=True, check=True
+    ).stdout
     assert "tx-checksumming: off" in features
     assert "rx-checksumming: off" in features
     assert Path(f"/proc/sys/net/ipv6/conf/{pair.switch_if}/disable_ipv6").read_text().strip() == "1"

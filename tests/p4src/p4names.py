@@ -39,8 +39,10 @@ _DEFINED = re.compile(r"defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)")
 
 def _strip_comments(text: str) -> str:
     """Remove comments but keep line breaks, so that line numbers stay right."""
+
     def blank(m: re.Match[str]) -> str:
         return re.sub(r"[^\n]", " ", m.group(0))
+
     return re.sub(r"/\*.*?\*/|//[^\n]*", blank, text, flags=re.S)
 
 
@@ -63,7 +65,9 @@ class _Preprocessor:
         raise ExtractError(f"{where}: cannot find include file {name!r}")
 
     def _eval(self, expr: str, where: str) -> bool:
-        expr = _DEFINED.sub(lambda m: "1" if (m.group(1) or m.group(2)) in self.macros else "0", expr)
+        expr = _DEFINED.sub(
+            lambda m: "1" if (m.group(1) or m.group(2)) in self.macros else "0", expr
+        )
         expr = self._expand(expr)
         expr = re.sub(r"\b[A-Za-z_]\w*\b", "0", expr)  # undefined identifiers are 0, as in cpp
         expr = expr.replace("&&", " and ").replace("||", " or ")
@@ -77,8 +81,9 @@ class _Preprocessor:
 
     def _expand(self, text: str) -> str:
         for _ in range(20):
-            new = re.sub(r"\b[A-Za-z_]\w*\b",
-                         lambda m: self.macros.get(m.group(0), m.group(0)), text)
+            new = re.sub(
+                r"\b[A-Za-z_]\w*\b", lambda m: self.macros.get(m.group(0), m.group(0)), text
+            )
             if new == text:
                 return new
             text = new
@@ -138,7 +143,9 @@ class _Preprocessor:
                 if not dm:
                     raise ExtractError(f"{where}: malformed #define")
                 if dm.group(2):
-                    raise ExtractError(f"{where}: function-like macro {dm.group(1)} is not supported")
+                    raise ExtractError(
+                        f"{where}: function-like macro {dm.group(1)} is not supported"
+                    )
                 self.macros[dm.group(1)] = dm.group(3).strip()
             elif name == "undef":
                 self.macros.pop(rest.split()[0], None)
@@ -181,8 +188,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Extern:
-    kind: str   # "counter" | "meter"
-    unit: str   # "packets" | "bytes" | "packets_and_bytes"
+    kind: str  # "counter" | "meter"
+    unit: str  # "packets" | "bytes" | "packets_and_bytes"
     size: int
 
 
@@ -210,10 +217,18 @@ class Names:
 # own v1model.p4 (parsed); TNA's intrinsic metadata widths are those of the TNA
 # specification (PortId_t is 9 bits on Tofino 1 and 2; the replication id 16 bits).
 TNA_ARCH_STRUCTS: dict[str, dict[str, int]] = {
-    "ingress_intrinsic_metadata_t": {"ingress_port": 9, "resubmit_flag": 1,
-                                     "packet_version": 2, "ingress_mac_tstamp": 48},
-    "egress_intrinsic_metadata_t": {"egress_port": 9, "egress_rid": 16, "pkt_length": 16,
-                                    "egress_rid_first": 1},
+    "ingress_intrinsic_metadata_t": {
+        "ingress_port": 9,
+        "resubmit_flag": 1,
+        "packet_version": 2,
+        "ingress_mac_tstamp": 48,
+    },
+    "egress_intrinsic_metadata_t": {
+        "egress_port": 9,
+        "egress_rid": 16,
+        "pkt_length": 16,
+        "egress_rid_first": 1,
+    },
 }
 
 
@@ -227,12 +242,17 @@ _TABLE = re.compile(r"\btable\s+(\w+)\s*\{")
 _ACTION = re.compile(r"((?:@\w+(?:\([^)]*\))?\s*)*)\baction\s+(\w+)\s*\(([^)]*)\)\s*\{")
 _INSTANCE = re.compile(r"^\s*(\w+)\s*\(\s*\)\s+(\w+)\s*;", re.M)
 _NAME_ANN = re.compile(r'@name\s*\(\s*"([^"]+)"\s*\)')
-_V1_EXTERN = re.compile(r"\b(counter|meter)\s*\(\s*([^,]+?)\s*,\s*(?:CounterType|MeterType)\.(\w+)\s*\)\s*(\w+)\s*;")
+_V1_EXTERN = re.compile(
+    r"\b(counter|meter)\s*\(\s*([^,]+?)\s*,\s*(?:CounterType|MeterType)\.(\w+)\s*\)\s*(\w+)\s*;"
+)
 _TNA_EXTERN = re.compile(
     r"\b(Counter|Meter)\s*<[^;{}]*?>\s*\(\s*([^,]+?)\s*,\s*(?:CounterType_t|MeterType_t)\.(\w+)"
-    r"[^;]*?\)\s*(\w+)\s*;")
+    r"[^;]*?\)\s*(\w+)\s*;"
+)
 _V1_DIGEST = re.compile(r"\bdigest\s*<\s*(\w+)\s*>\s*\(")
-_TNA_DIGEST = re.compile(r"((?:@\w+(?:\([^)]*\))?\s*)*)\bDigest\s*<\s*(\w+)\s*>\s*\([^;]*\)\s*(\w+)\s*;")
+_TNA_DIGEST = re.compile(
+    r"((?:@\w+(?:\([^)]*\))?\s*)*)\bDigest\s*<\s*(\w+)\s*>\s*\([^;]*\)\s*(\w+)\s*;"
+)
 
 
 def _matching(text: str, open_at: int, opener: str = "{", closer: str = "}") -> int:
@@ -290,8 +310,11 @@ class _Types:
             self.typedefs[m.group(2)] = m.group(1)
         for m in _AGGREGATE.finditer(prog.text):
             end = _matching(prog.text, m.end() - 1)
-            body = prog.text[m.end():end - 1]
-            fields = re.findall(r"(?:@\w+(?:\([^)]*\))?\s*)*(bit\s*<\s*\d+\s*>|varbit\s*<\s*\d+\s*>|\w+)\s+(\w+)\s*;", body)
+            body = prog.text[m.end() : end - 1]
+            fields = re.findall(
+                r"(?:@\w+(?:\([^)]*\))?\s*)*(bit\s*<\s*\d+\s*>|varbit\s*<\s*\d+\s*>|\w+)\s+(\w+)\s*;",
+                body,
+            )
             self.aggregates[m.group(3)] = [(n, re.sub(r"\s+", "", t)) for t, n in fields]
             self.annotations[m.group(3)] = m.group(1)
         for struct, members in arch.items():
@@ -338,7 +361,9 @@ def _declared_types(params: str, body: str) -> dict[str, str]:
         m = re.search(r"(bit\s*<\s*\d+\s*>|\w+)\s+(\w+)\s*$", p.strip())
         if m:
             scope[m.group(2)] = re.sub(r"\s+", "", m.group(1))
-    for m in re.finditer(r"(?:^|[;{}])\s*(bit\s*<\s*\d+\s*>|bool|[A-Za-z_]\w*)\s+([A-Za-z_]\w*)\s*(?:=[^;]*)?;", body):
+    for m in re.finditer(
+        r"(?:^|[;{}])\s*(bit\s*<\s*\d+\s*>|bool|[A-Za-z_]\w*)\s+([A-Za-z_]\w*)\s*(?:=[^;]*)?;", body
+    ):
         if m.group(1) not in ("return", "default_action", "size", "key", "actions", "transition"):
             scope.setdefault(m.group(2), re.sub(r"\s+", "", m.group(1)))
     return scope
@@ -358,7 +383,7 @@ def _table(body: str, prefix: str, scope: dict[str, str], types: _Types, where: 
     keys: list[Key] = []
     km = re.search(r"\bkey\s*=\s*\{", body)
     if km:
-        kbody = body[km.end():_matching(body, km.end() - 1) - 1]
+        kbody = body[km.end() : _matching(body, km.end() - 1) - 1]
         for entry in kbody.split(";"):
             entry = entry.strip()
             if not entry:
@@ -372,7 +397,7 @@ def _table(body: str, prefix: str, scope: dict[str, str], types: _Types, where: 
     am = re.search(r"\bactions\s*=\s*\{", body)
     actions: set[str] = set()
     if am:
-        abody = body[am.end():_matching(body, am.end() - 1) - 1]
+        abody = body[am.end() : _matching(body, am.end() - 1) - 1]
         for a in abody.split(";"):
             a = re.sub(r"@\w+(\([^)]*\))?", "", a).strip()
             if a and a != "NoAction":
@@ -391,7 +416,11 @@ def _controls(prog: _Program) -> dict[str, tuple[str, str, int]]:
         if brace < 0 or between:
             continue  # a control type declaration without a body (architecture files)
         end = _matching(prog.text, brace)
-        out[m.group(1)] = (prog.text[m.end():close - 1], prog.text[brace + 1:end - 1], m.start())
+        out[m.group(1)] = (
+            prog.text[m.end() : close - 1],
+            prog.text[brace + 1 : end - 1],
+            m.start(),
+        )
     return out
 
 
@@ -399,7 +428,11 @@ def _members(prefix: str, params: str, body: str, types: _Types, names: Names, w
     scope = _declared_types(params, body)
     for m in _ACTION.finditer(body):
         ann = _NAME_ANN.search(m.group(1))
-        name = ann.group(1).lstrip(".") if ann and ann.group(1).startswith(".") else prefix + (ann.group(1) if ann else m.group(2))
+        name = (
+            ann.group(1).lstrip(".")
+            if ann and ann.group(1).startswith(".")
+            else prefix + (ann.group(1) if ann else m.group(2))
+        )
         params_ = []
         for p in filter(None, (x.strip() for x in m.group(3).split(","))):
             pm = re.fullmatch(r"(?:in\s+|out\s+|inout\s+)?(bit\s*<\s*\d+\s*>|\w+)\s+(\w+)", p)
@@ -409,13 +442,27 @@ def _members(prefix: str, params: str, body: str, types: _Types, names: Names, w
         names.add("action", name, Action(tuple(params_)), where)
     for m in _TABLE.finditer(body):
         end = _matching(body, m.end() - 1)
-        names.add("table", prefix + m.group(1),
-                  _table(body[m.end():end - 1], prefix, scope, types, where), where)
+        names.add(
+            "table",
+            prefix + m.group(1),
+            _table(body[m.end() : end - 1], prefix, scope, types, where),
+            where,
+        )
     for m in _V1_EXTERN.finditer(body):
-        names.add(m.group(1), prefix + m.group(4), Extern(m.group(1), m.group(3).lower(), _int(m.group(2), where)), where)
+        names.add(
+            m.group(1),
+            prefix + m.group(4),
+            Extern(m.group(1), m.group(3).lower(), _int(m.group(2), where)),
+            where,
+        )
     for m in _TNA_EXTERN.finditer(body):
         kind = m.group(1).lower()
-        names.add(kind, prefix + m.group(4), Extern(kind, m.group(3).lower(), _int(m.group(2), where)), where)
+        names.add(
+            kind,
+            prefix + m.group(4),
+            Extern(kind, m.group(3).lower(), _int(m.group(2), where)),
+            where,
+        )
     for m in _V1_DIGEST.finditer(body):
         names.add("digest", m.group(1), FieldList(types.fields(m.group(1), where)), where)
     for m in _TNA_DIGEST.finditer(body):
@@ -427,10 +474,14 @@ def _members(prefix: str, params: str, body: str, types: _Types, names: Names, w
         names.add("digest", name, FieldList(types.fields(m.group(2), where)), where)
 
 
-def extract(main: Path, include_dirs: list[Path], top_controls: tuple[str, ...],
-            defines: dict[str, str] | None = None,
-            arch_structs: dict[str, dict[str, int]] | None = None,
-            arch_files: list[Path] | None = None) -> Names:
+def extract(
+    main: Path,
+    include_dirs: list[Path],
+    top_controls: tuple[str, ...],
+    defines: dict[str, str] | None = None,
+    arch_structs: dict[str, dict[str, int]] | None = None,
+    arch_files: list[Path] | None = None,
+) -> Names:
     """Control-plane names of the program `main` (see module docstring).
 
     `top_controls`: the controls the architecture package instantiates, whose names
@@ -462,7 +513,9 @@ def extract(main: Path, include_dirs: list[Path], top_controls: tuple[str, ...],
     for agg, ann in types.annotations.items():
         cm = re.search(r'@controller_header\s*\(\s*"([^"]+)"\s*\)', ann)
         if cm:
-            names.add("controller_header", cm.group(1), FieldList(types.fields(agg, main.name)), main.name)
+            names.add(
+                "controller_header", cm.group(1), FieldList(types.fields(agg, main.name)), main.name
+            )
     return names
 
 
@@ -486,7 +539,11 @@ def compare(a: Names, b: Names, a_label: str, b_label: str) -> list[Difference]:
         elif key not in a.entities:
             out.append(Difference(kind, name, f"only in {b_label}"))
         elif a.entities[key] != b.entities[key]:
-            out.append(Difference(kind, name, f"{a_label}: {a.entities[key]} != {b_label}: {b.entities[key]}"))
+            out.append(
+                Difference(
+                    kind, name, f"{a_label}: {a.entities[key]} != {b_label}: {b.entities[key]}"
+                )
+            )
     return out
 
 

@@ -29,7 +29,7 @@ def _p4info(define: str | None):
     defines = {define: "1"} if define else {}
     try:
         program = compiler.compile_file(str(MAIN), include_dirs=[str(INCLUDE)], defines=defines)
-    except TypeError:       # a compile_file without `defines`: only the default profile
+    except TypeError:  # a compile_file without `defines`: only the default profile
         if define:
             pytest.skip("p4sim.compiler.compile_file takes no defines")
         program = compiler.compile_file(str(MAIN), include_dirs=[str(INCLUDE)])
@@ -45,7 +45,7 @@ def _doc_region(table: str) -> str:
     head = re.search(rf"^### `{re.escape(table)}`.*$", DOC_TEXT, re.M)
     assert head, f"docs/pipeline.md has no section or row for table {table}"
     nxt = re.compile(r"^#{2,3} ", re.M).search(DOC_TEXT, head.end())
-    return DOC_TEXT[head.end():nxt.start() if nxt else None]
+    return DOC_TEXT[head.end() : nxt.start() if nxt else None]
 
 
 def _doc_keys(table: str) -> list[tuple[str, str, int]]:
@@ -53,11 +53,16 @@ def _doc_keys(table: str) -> list[tuple[str, str, int]]:
     region = _doc_region(table)
     if region.startswith("|"):
         cell = region.split("|")[2]
-        return [(n, k, int(w)) for n, k, w in
-                re.findall(r"`(\w+)`\s+(exact|lpm|ternary|optional)\s+(\d+)", cell)]
-    return [(n, k, int(w)) for n, k, w in
-            re.findall(r"^\|\s*`(\w+)`\s*\|\s*(exact|lpm|ternary|optional)\s*\|\s*(\d+)",
-                       region, re.M)]
+        return [
+            (n, k, int(w))
+            for n, k, w in re.findall(r"`(\w+)`\s+(exact|lpm|ternary|optional)\s+(\d+)", cell)
+        ]
+    return [
+        (n, k, int(w))
+        for n, k, w in re.findall(
+            r"^\|\s*`(\w+)`\s*\|\s*(exact|lpm|ternary|optional)\s*\|\s*(\d+)", region, re.M
+        )
+    ]
 
 
 def _doc_actions() -> dict[str, list[tuple[str, int]]]:
@@ -95,8 +100,11 @@ def test_default_actions_match_the_doc():
     for t in info.tables:
         default = t.initial_default_action
         name = actions[default.action_id]
-        region = _doc_region(t.preamble.name) if t.match_fields else \
-            DOC_TEXT[DOC_TEXT.index(f"### `{t.preamble.name}`"):]
+        region = (
+            _doc_region(t.preamble.name)
+            if t.match_fields
+            else DOC_TEXT[DOC_TEXT.index(f"### `{t.preamble.name}`") :]
+        )
         if name == "NoAction":
             assert "`NoAction`" in region, t.preamble.name
         else:
@@ -110,8 +118,10 @@ def _doc_sizes() -> dict[str, dict[str, int]]:
     nxt = re.compile(r"^## ", re.M).search(DOC_TEXT, start + 1)
     out: dict[str, dict[str, int]] = {}
     for used_by, tor, small, large in re.findall(
-            r"^\|\s*`\w+`\s*\|([^|]*)\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|",
-            DOC_TEXT[start:nxt.start()], re.M):
+        r"^\|\s*`\w+`\s*\|([^|]*)\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|",
+        DOC_TEXT[start : nxt.start()],
+        re.M,
+    ):
         for name in re.findall(r"`([\w.]+)`", used_by):
             out[name] = {"ToR": int(tor), "SMALL": int(small), "LARGE": int(large)}
     return out
@@ -124,7 +134,7 @@ def test_table_sizes_match_the_doc(profile):
     for t in info.tables:
         fqn = t.preamble.name
         if not t.match_fields:
-            continue    # keyless: the default entry only
+            continue  # keyless: the default entry only
         rows = [n for n in sizes if fqn == n or fqn.endswith("." + n)]
         assert len(rows) == 1, f"{fqn}: {len(rows)} rows in the sizes table ({rows})"
         assert t.size == sizes[rows[0]][profile], f"{fqn} in profile {profile}"
@@ -151,18 +161,23 @@ def test_counters_meters_digest_and_controller_headers():
     doc_names = set(re.findall(r"`(Nve(?:Ingress|Egress)\.\w+\.\w+)`", DOC_TEXT))
     for name in list(counters) + [m.preamble.name for m in info.meters]:
         assert name in doc_names, name
-    assert {m.preamble.name for m in info.meters} == {"NveIngress.punt.rate",
-                                                      "NveEgress.mtu.punt_rate"}
+    assert {m.preamble.name for m in info.meters} == {
+        "NveIngress.punt.rate",
+        "NveEgress.mtu.punt_rate",
+    }
     assert [d.preamble.name for d in info.digests] == ["mac_learn_digest_t"]
-    headers = {h.preamble.name: [(m.name, m.bitwidth) for m in h.metadata]
-               for h in info.controller_packet_metadata}
+    headers = {
+        h.preamble.name: [(m.name, m.bitwidth) for m in h.metadata]
+        for h in info.controller_packet_metadata
+    }
     assert headers == {
         "packet_in": [("ingress_port", 9), ("reason", 8), ("vsid", 24), ("_pad", 7)],
         "packet_out": [("egress_port", 9), ("_pad", 7)],
     }
     for name, fields in headers.items():
         assert sum(w for _, w in fields) % 8 == 0, name
-        section = DOC_TEXT[DOC_TEXT.index(f'@controller_header("{name}")'):]
+        section = DOC_TEXT[DOC_TEXT.index(f'@controller_header("{name}")') :]
         for i, (field, width) in enumerate(fields, start=1):
-            assert re.search(rf"^\|\s*{i}\s*\|\s*`{field}`\s*\|\s*{width}\s*\|", section, re.M), \
+            assert re.search(rf"^\|\s*{i}\s*\|\s*`{field}`\s*\|\s*{width}\s*\|", section, re.M), (
                 f"{name}.{field}"
+            )

@@ -34,7 +34,7 @@ def _blocks(text: str, keyword: str) -> dict[str, str]:
         while depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        out[m.group(1)] = text[m.end():i - 1]
+        out[m.group(1)] = text[m.end() : i - 1]
     return out
 
 
@@ -96,10 +96,11 @@ def test_every_key_has_a_name_annotation():
         for table, tbody in _blocks(body, "table").items():
             m = re.search(r"\bkey\s*=\s*{([^}]*)}", tbody)
             if not m:
-                continue    # keyless table (default entry only)
+                continue  # keyless table (default entry only)
             for element in filter(None, (e.strip() for e in m.group(1).split(";"))):
-                assert re.search(r'@name\("\w+"\)$', element), \
+                assert re.search(r'@name\("\w+"\)$', element), (
                     f"{typ}.{table}: key element without @name: {element!r}"
+                )
 
 
 def test_doc_lists_exactly_the_program_objects():
@@ -108,14 +109,21 @@ def test_doc_lists_exactly_the_program_objects():
     missing_in_doc = sorted(set(source) - doc)
     unknown_in_source = sorted(doc - set(source))
     assert not missing_in_doc, f"in the P4 program but not in docs/pipeline.md: {missing_in_doc}"
-    assert not unknown_in_source, f"in docs/pipeline.md but not in the P4 program: {unknown_in_source}"
+    assert not unknown_in_source, (
+        f"in docs/pipeline.md but not in the P4 program: {unknown_in_source}"
+    )
 
 
 def test_program_has_the_tables_the_issue_needs():
     tables = {n for n, k in _source_objects().items() if k == "table"}
     assert len(tables) >= 20
-    for needed in ("NveIngress.decap.peer_v4", "NveIngress.l2.dmac", "NveIngress.underlay.ecmp",
-                   "NveEgress.replica.tunnel", "NveEgress.mtu.port"):
+    for needed in (
+        "NveIngress.decap.peer_v4",
+        "NveIngress.l2.dmac",
+        "NveIngress.underlay.ecmp",
+        "NveEgress.replica.tunnel",
+        "NveEgress.mtu.port",
+    ):
         assert needed in tables
 
 
@@ -128,19 +136,21 @@ def _doc_codes(section: str) -> dict[int, str]:
     text = DOC.read_text(encoding="utf-8")
     start = text.index(section)
     nxt = re.compile(r"^#{2,3} ", re.M).search(text, start + 1)
-    rows = re.findall(r"^\|\s*(\d+)\s*\|\s*`(\w+)`", text[start:nxt.start() if nxt else None], re.M)
+    rows = re.findall(
+        r"^\|\s*(\d+)\s*\|\s*`(\w+)`", text[start : nxt.start() if nxt else None], re.M
+    )
     return {int(code): name for code, name in rows}
 
 
 def test_drop_reason_codes_match_the_doc():
     source = _codes(INCLUDE / "drop_reasons.p4", "drop_reason_t", "DROP_")
-    source.pop(0)   # DROP_NONE is not a drop
+    source.pop(0)  # DROP_NONE is not a drop
     assert source == _doc_codes("## Drop reasons")
 
 
 def test_punt_reason_codes_match_the_doc():
     source = _codes(INCLUDE / "constants.p4", r"bit<8>", "PUNT_")
-    source.pop(0)   # PUNT_NONE
+    source.pop(0)  # PUNT_NONE
     assert {k: "PUNT_" + v for k, v in source.items()} == _doc_codes("Packet-in reasons")
 
 

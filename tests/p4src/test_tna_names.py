@@ -27,13 +27,23 @@ HEADING = "## Name differences"
 
 
 def v1_names(defines: dict[str, str] | None = None) -> Names:
-    return extract(V1_MAIN, [INCLUDE], ("NveIngress", "NveEgress", "NveDeparser"),
-                   defines=defines, arch_files=[V1_ARCH])
+    return extract(
+        V1_MAIN,
+        [INCLUDE],
+        ("NveIngress", "NveEgress", "NveDeparser"),
+        defines=defines,
+        arch_files=[V1_ARCH],
+    )
 
 
 def tna_names(defines: dict[str, str] | None = None) -> Names:
-    return extract(TNA_MAIN, [INCLUDE, TNA_DIR], ("NveIngress", "NveEgress", "NveIngressDeparser"),
-                   defines=defines, arch_structs=p4names.TNA_ARCH_STRUCTS)
+    return extract(
+        TNA_MAIN,
+        [INCLUDE, TNA_DIR],
+        ("NveIngress", "NveEgress", "NveIngressDeparser"),
+        defines=defines,
+        arch_structs=p4names.TNA_ARCH_STRUCTS,
+    )
 
 
 def _check(diffs: list[p4names.Difference], documented: dict[tuple[str, str], int]) -> None:
@@ -41,7 +51,8 @@ def _check(diffs: list[p4names.Difference], documented: dict[tuple[str, str], in
     assert not undocumented, (
         "control-plane differences between the v1model and TNA programs that "
         f"{DOC.name} ({HEADING}) does not list:\n"
-        + "\n".join(f"  {d.kind} {d.name}: {d.detail}" for d in undocumented))
+        + "\n".join(f"  {d.kind} {d.name}: {d.detail}" for d in undocumented)
+    )
 
 
 def test_both_programs_expose_every_feature():
@@ -67,12 +78,15 @@ def test_tofino_profile_differs_only_as_documented():
 
 def test_documented_differences_are_real():
     """A row in the doc's table that matches no actual difference is stale."""
-    real = {(d.kind, d.name)
-            for defines in (None, {"NVE_PROFILE_TOFINO": "1"})
-            for d in compare(v1_names(), tna_names(defines), "v1model", "tna")}
+    real = {
+        (d.kind, d.name)
+        for defines in (None, {"NVE_PROFILE_TOFINO": "1"})
+        for d in compare(v1_names(), tna_names(defines), "v1model", "tna")
+    }
     stale = {k: line for k, line in documented_differences(DOC, HEADING).items() if k not in real}
     assert not stale, f"{DOC.name}: rows without a real difference: " + ", ".join(
-        f"line {line}: {kind} {name}" for (kind, name), line in sorted(stale.items()))
+        f"line {line}: {kind} {name}" for (kind, name), line in sorted(stale.items())
+    )
 
 
 # ---------------------------------------------------------------- the checker itself
@@ -128,15 +142,22 @@ def _pair(tmp_path: Path, kind: str = "exact", defines: dict[str, str] | None = 
     (tmp_path / "v1.p4").write_text("#define SIZE 64\n" + _V1_SRC)
     (tmp_path / "tna.p4").write_text(_TNA_SRC.replace("KIND", kind))
     v1 = extract(tmp_path / "v1.p4", [], ("NveIngress",), arch_files=[V1_ARCH])
-    tna = extract(tmp_path / "tna.p4", [], ("NveIngress",), defines=defines,
-                  arch_structs=p4names.TNA_ARCH_STRUCTS)
+    tna = extract(
+        tmp_path / "tna.p4",
+        [],
+        ("NveIngress",),
+        defines=defines,
+        arch_structs=p4names.TNA_ARCH_STRUCTS,
+    )
     return compare(v1, tna, "v1model", "tna")
 
 
 def _doc(tmp_path: Path, rows: str) -> Path:
     doc = tmp_path / "tna.md"
-    doc.write_text(f"# x\n\n{HEADING}\n\n| kind | name | what differs | why |\n|---|---|---|---|\n{rows}\n"
-                   "## next\n| not | `part` | of it |\n")
+    doc.write_text(
+        f"# x\n\n{HEADING}\n\n| kind | name | what differs | why |\n|---|---|---|---|\n{rows}\n"
+        "## next\n| not | `part` | of it |\n"
+    )
     return doc
 
 
@@ -160,8 +181,12 @@ def test_checker_accepts_a_documented_difference(tmp_path):
 
 
 def test_extractor_names_the_place_it_cannot_resolve(tmp_path):
-    (tmp_path / "bad.p4").write_text(_TNA_SRC.replace("ig_intr_md.ingress_port", "ig_intr_md.no_such"))
-    with pytest.raises(ExtractError, match=r"bad\.p4:\d+: ingress_intrinsic_metadata_t has no member 'no_such'"):
+    (tmp_path / "bad.p4").write_text(
+        _TNA_SRC.replace("ig_intr_md.ingress_port", "ig_intr_md.no_such")
+    )
+    with pytest.raises(
+        ExtractError, match=r"bad\.p4:\d+: ingress_intrinsic_metadata_t has no member 'no_such'"
+    ):
         extract(tmp_path / "bad.p4", [], ("NveIngress",), arch_structs=p4names.TNA_ARCH_STRUCTS)
     (tmp_path / "err.p4").write_text('#error "pick a profile"\n')
     with pytest.raises(ExtractError, match=r"err\.p4:1: #error"):

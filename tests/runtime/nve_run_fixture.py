@@ -23,8 +23,11 @@ class NveRun:
     def start(self, ready_timeout: float = 30.0) -> "NveRun":
         """Start and wait for the first reconcile of every switch to be logged."""
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([NVE, "run", str(self.overlay), "--metrics-port", "0"],
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [NVE, "run", str(self.overlay), "--metrics-port", "0"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_log("reconciled ", ready_timeout)
         return self
 
@@ -38,11 +41,17 @@ class NveRun:
             text = self.text()
             pos = text.find(needle, after)
             if pos >= 0:
-                return text[text.rfind("\n", 0, pos) + 1:text.find("\n", pos) if "\n" in text[pos:] else None]
+                return text[
+                    text.rfind("\n", 0, pos) + 1 : text.find("\n", pos)
+                    if "\n" in text[pos:]
+                    else None
+                ]
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"nve run exited with {self.proc.returncode}:\n{text[-3000:]}")
             time.sleep(0.05)
-        raise AssertionError(f"{needle!r} not logged by nve run within {timeout} s:\n{self.text()[-3000:]}")
+        raise AssertionError(
+            f"{needle!r} not logged by nve run within {timeout} s:\n{self.text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -70,5 +70,10 @@ remote_nves:
 
 
 def overlay_text(tor1: str, tor2: str, pipeline: PipelineFiles, election: int = 10) -> str:
-    return OVERLAY.format(tor1=tor1, tor2=tor2, p4info=pipeline.p4info, config=pipeline.device_config,
-                          election=election)
+    return OVERLAY.format(
+        tor1=tor1,
+        tor2=tor2,
+        p4info=pipeline.p4info,
+        config=pipeline.device_config,
+        election=election,
+    )

@@ -31,7 +31,9 @@ def entries(state, table):
 
 def find(state, table, **match):
     want = {k: Exact(v) for k, v in match.items()}
-    found = [e for e in entries(state, table) if all(dict(e.match).get(k) == m for k, m in want.items())]
+    found = [
+        e for e in entries(state, table) if all(dict(e.match).get(k) == m for k, m in want.items())
+    ]
     assert len(found) == 1, (table, match, found)
     return found[0]
 
@@ -56,8 +58,11 @@ def test_local_and_remote_endpoints():
     assert remote.action == C.TO_TUNNEL
     tunnel = find(tor1, C.TUNNEL_REMOTE, tunnel=dict(remote.params)["tunnel"])
     assert tunnel.action == C.SET_REMOTE_V4
-    assert dict(tunnel.params) == {"src_pa": int(ipaddress.ip_address("10.0.0.1")),
-                                   "dst_pa": int(ipaddress.ip_address("10.0.0.2")), "flow_id": 1}
+    assert dict(tunnel.params) == {
+        "src_pa": int(ipaddress.ip_address("10.0.0.1")),
+        "dst_pa": int(ipaddress.ip_address("10.0.0.2")),
+        "flow_id": 1,
+    }
     # The access side: VLAN 100 on port 1 classifies into blue-web, egress pushes the tag back.
     assert dict(find(tor1, C.PORT_VLAN, port=1, tagged=1, vid=100).params) == {"vsi": vsi}
     tag = find(tor1, C.PORT_VSI, port=1, vsi=vsi)
@@ -80,10 +85,20 @@ def test_overlapping_customer_addresses_stay_in_their_vrf():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     ca = int(ipaddress.ip_address("192.168.10.11"))
-    blue = [e for e in entries(tor1, C.ROUTES_V4) if dict(e.match)["vrf"] == Exact(1) and
-            dict(e.match).get("dst") and dict(e.match)["dst"].value == ca]
-    red = [e for e in entries(tor1, C.ROUTES_V4) if dict(e.match)["vrf"] == Exact(2) and
-           dict(e.match).get("dst") and dict(e.match)["dst"].value == ca]
+    blue = [
+        e
+        for e in entries(tor1, C.ROUTES_V4)
+        if dict(e.match)["vrf"] == Exact(1)
+        and dict(e.match).get("dst")
+        and dict(e.match)["dst"].value == ca
+    ]
+    red = [
+        e
+        for e in entries(tor1, C.ROUTES_V4)
+        if dict(e.match)["vrf"] == Exact(2)
+        and dict(e.match).get("dst")
+        and dict(e.match)["dst"].value == ca
+    ]
     assert dict(blue[0].params)["dmac"] == mac("52:54:00:b1:00:01")
     assert dict(red[0].params)["dmac"] == mac("52:54:00:c1:00:01")
     assert tor1.vsi[0x001001] != tor1.vsi[0x002001]
@@ -103,8 +118,10 @@ def test_ipv6_ca_routes_and_no_arp_for_v6():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     v6 = [e for e in entries(tor1, C.ROUTES_V6)]
-    assert {dict(e.match)["dst"].value for e in v6} == {int(ipaddress.ip_address("fd00:b1::11")),
-                                                          int(ipaddress.ip_address("fd00:b1::12"))}
+    assert {dict(e.match)["dst"].value for e in v6} == {
+        int(ipaddress.ip_address("fd00:b1::11")),
+        int(ipaddress.ip_address("fd00:b1::12")),
+    }
     assert all(dict(e.match)["dst"].prefix_len == 128 for e in v6)
 
 
@@ -125,7 +142,9 @@ def test_underlay_group_bum_mode():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     vsi = tor1.vsi[0x001002]
-    group_tunnel = next(t for k, t in tor1.tunnels.items() if k.dst == ipaddress.ip_address("239.1.0.2"))
+    group_tunnel = next(
+        t for k, t in tor1.tunnels.items() if k.dst == ipaddress.ip_address("239.1.0.2")
+    )
     groups = {g.group_id: g for g in tor1.entities if isinstance(g, MulticastGroup)}
     assert (3, group_tunnel) in groups[vsi].replicas
     replica = find(tor1, C.REPLICA, rid=group_tunnel)
@@ -152,16 +171,33 @@ def test_allocations_are_stable_across_edits():
     first = compile_switch(o1, "tor1")
     data2 = copy.deepcopy(data)
     # a new subnet with a lower VSID, listed first: existing indices must not move
-    data2["tenants"][0]["subnets"].insert(0, {"name": "blue-new", "vsid": 0x001000,
-                                              "gateway": {"mac": "02:00:00:00:10:00", "ipv4": "192.168.30.1/24"}})
-    data2["endpoints"].append({"name": "n1", "vsid": 0x001000, "mac": "52:54:00:b0:00:01", "ipv4": "192.168.30.5",
-                               "attachment": {"switch": "tor1", "port": 2, "vlan": 30}})
-    second = compile_switch(overlay_of(data2), "tor1", previous=Allocations.from_installed(first.entities))
+    data2["tenants"][0]["subnets"].insert(
+        0,
+        {
+            "name": "blue-new",
+            "vsid": 0x001000,
+            "gateway": {"mac": "02:00:00:00:10:00", "ipv4": "192.168.30.1/24"},
+        },
+    )
+    data2["endpoints"].append(
+        {
+            "name": "n1",
+            "vsid": 0x001000,
+            "mac": "52:54:00:b0:00:01",
+            "ipv4": "192.168.30.5",
+            "attachment": {"switch": "tor1", "port": 2, "vlan": 30},
+        }
+    )
+    second = compile_switch(
+        overlay_of(data2), "tor1", previous=Allocations.from_installed(first.entities)
+    )
     for vsid, index in first.vsi.items():
         assert second.vsi[vsid] == index
     plan = diff(second.entities, first.entities)
     assert plan.counts()["delete"] == 0
-    assert plan.counts()["modify"] <= 2  # only flood groups of the tenant's subnets may change; here none
+    assert (
+        plan.counts()["modify"] <= 2
+    )  # only flood groups of the tenant's subnets may change; here none
     assert all(c.op == "insert" for c in plan.changes())
 
 
@@ -172,16 +208,31 @@ def test_migration_is_a_break_on_the_old_switch_and_a_make_elsewhere():
     web1 = next(e for e in moved["endpoints"] if e["name"] == "blue-web1")
     web1["attachment"] = {"switch": "tor2", "port": 2, "vlan": 100}
     from nve.compile import is_local_attachment
+
     plans = {}
     for sw in ("tor1", "tor2"):
-        after = compile_switch(overlay_of(moved), sw, previous=Allocations.from_installed(before[sw].entities))
+        after = compile_switch(
+            overlay_of(moved), sw, previous=Allocations.from_installed(before[sw].entities)
+        )
         plans[sw] = diff(after.entities, before[sw].entities, is_local_attachment)
     key_mac = Exact(mac("52:54:00:b1:00:01"))
-    old_side = [c for b in plans["tor1"].break_ for c in b
-                if isinstance(c.entity, TableEntry) and c.entity.table == C.L2_DMAC and dict(c.entity.match)["mac"] == key_mac]
+    old_side = [
+        c
+        for b in plans["tor1"].break_
+        for c in b
+        if isinstance(c.entity, TableEntry)
+        and c.entity.table == C.L2_DMAC
+        and dict(c.entity.match)["mac"] == key_mac
+    ]
     assert [(c.op, c.entity.action) for c in old_side] == [("modify", C.TO_TUNNEL)]
-    new_side = [c for b in plans["tor2"].make for c in b
-                if isinstance(c.entity, TableEntry) and c.entity.table == C.L2_DMAC and dict(c.entity.match)["mac"] == key_mac]
+    new_side = [
+        c
+        for b in plans["tor2"].make
+        for c in b
+        if isinstance(c.entity, TableEntry)
+        and c.entity.table == C.L2_DMAC
+        and dict(c.entity.match)["mac"] == key_mac
+    ]
     assert [(c.op, c.entity.action) for c in new_side] == [("modify", C.TO_PORT)]
 
 
@@ -212,7 +263,9 @@ def test_capacity_exceeded_is_a_problem():
     tor1 = compile_switch(o, "tor1")
     n = len(entries(tor1, C.ARP_PROXY))
     probs = capacity_problems(tor1, {C.ARP_PROXY: n - 1}, 0)
-    assert [str(p) for p in probs] == [f"switches[0]: table {C.ARP_PROXY} would need {n} entries; it holds {n - 1}"]
+    assert [str(p) for p in probs] == [
+        f"switches[0]: table {C.ARP_PROXY} would need {n} entries; it holds {n - 1}"
+    ]
     assert capacity_problems(tor1, {C.ARP_PROXY: n}, 0) == []
 
 
@@ -233,9 +286,18 @@ def test_routed_subnet_accepts_every_switch_of_the_tenant_as_peer():
     peer = find(tor1, C.PEER_V4, vsid=0x001002, src=tor2_pa)
     assert dict(peer.params)["tunnel"] != 0
     # red-app has no gateway-less exposure to blue: only red's own peers in red's VSID.
-    red_peers = {dict(e.match)["src"] for e in entries(tor1, C.PEER_V4) if dict(e.match)["vsid"] == Exact(0x002001)}
+    red_peers = {
+        dict(e.match)["src"]
+        for e in entries(tor1, C.PEER_V4)
+        if dict(e.match)["vsid"] == Exact(0x002001)
+    }
     assert red_peers == {Exact(tor2_pa)}
     # The flood list of blue-db does not grow: tor2 gets no copy of blue-db's BUM frames.
-    hv9_and_group_only = [m for g in tor1.entities if isinstance(g, MulticastGroup)
-                          and g.group_id == tor1.vsi[0x001002] for m in g.replicas if m[1] != 0]
+    hv9_and_group_only = [
+        m
+        for g in tor1.entities
+        if isinstance(g, MulticastGroup) and g.group_id == tor1.vsi[0x001002]
+        for m in g.replicas
+        if m[1] != 0
+    ]
     assert len(hv9_and_group_only) == 1

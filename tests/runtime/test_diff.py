@@ -3,8 +3,16 @@
 import pytest
 
 from nve.diff import diff
-from nve.entities import (DigestConfig, Exact, MeterConfig, MulticastGroup, TableEntry, lpm, make_match,
-                          make_params)
+from nve.entities import (
+    DigestConfig,
+    Exact,
+    MeterConfig,
+    MulticastGroup,
+    TableEntry,
+    lpm,
+    make_match,
+    make_params,
+)
 
 
 def entry(table, key, action="fwd", tier=0, **params):
@@ -28,7 +36,11 @@ def test_insert_modify_delete_exact():
 
 
 def test_tiers_order_make_up_and_deletes_down():
-    desired = [entry("users", 1, tier=2, nh=7), entry("nexthop", 7, tier=0, port=1), entry("mid", 3, tier=1)]
+    desired = [
+        entry("users", 1, tier=2, nh=7),
+        entry("nexthop", 7, tier=0, port=1),
+        entry("mid", 3, tier=1),
+    ]
     installed = [entry("old_users", 1, tier=2), entry("old_nh", 1, tier=0)]
     plan = diff(desired, installed)
     assert [[c.entity.table for c in b] for b in plan.make] == [["nexthop"], ["mid"], ["users"]]
@@ -38,8 +50,11 @@ def test_tiers_order_make_up_and_deletes_down():
 def test_local_attachment_modify_waits_for_break_phase():
     local = entry("l2", 1, action="to_port", tier=2, port=1)
     remote = entry("l2", 1, action="to_tunnel", tier=2, tunnel=4)
-    plan = diff([remote, entry("tun", 4, tier=1)], [local],
-                is_local_attachment=lambda e: isinstance(e, TableEntry) and e.action == "to_port")
+    plan = diff(
+        [remote, entry("tun", 4, tier=1)],
+        [local],
+        is_local_attachment=lambda e: isinstance(e, TableEntry) and e.action == "to_port",
+    )
     assert [c.op for b in plan.make for c in b] == ["insert"]
     assert [(c.op, c.entity) for b in plan.break_ for c in b] == [("modify", remote)]
 
@@ -47,7 +62,10 @@ def test_local_attachment_modify_waits_for_break_phase():
 def test_default_entries_and_meters_are_modified_never_inserted_or_deleted():
     default = TableEntry("t", action="drop", is_default=True)
     meter = MeterConfig("m", 0, 100, 10, 200, 20)
-    plan = diff([default, meter], [TableEntry("u", action="x", is_default=True), MeterConfig("m", 1, 1, 1, 1, 1)])
+    plan = diff(
+        [default, meter],
+        [TableEntry("u", action="x", is_default=True), MeterConfig("m", 1, 1, 1, 1, 1)],
+    )
     assert sorted(c.op for c in plan.changes()) == ["modify", "modify"]
 
 
@@ -64,4 +82,7 @@ def test_conflicting_desired_entities_rejected():
 
 def test_digest_config_change_is_modify_and_removal_is_delete():
     plan = diff([DigestConfig("d", max_timeout_ns=5)], [DigestConfig("d"), DigestConfig("e")])
-    assert sorted((c.op, c.entity.digest) for c in plan.changes()) == [("delete", "e"), ("modify", "d")]
+    assert sorted((c.op, c.entity.digest) for c in plan.changes()) == [
+        ("delete", "e"),
+        ("modify", "d"),
+    ]

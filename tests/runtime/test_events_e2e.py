@@ -22,8 +22,14 @@ from pathlib import Path
 import pytest
 import yaml
 from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
-                                ICMPv6PacketTooBig, IPv6)
+from scapy.layers.inet6 import (
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptSrcLLAddr,
+    ICMPv6PacketTooBig,
+    IPv6,
+)
 from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import checksum
 
@@ -44,9 +50,20 @@ pytestmark = pytest.mark.root
 VSID = 0x001001
 NVE_MAC, PA, SPINE_MAC, REMOTE_PA = "02:00:0a:00:00:01", "10.0.0.1", "02:00:0b:00:00:01", "10.0.9.9"
 GW_MAC, GW4, GW6 = "02:00:00:00:10:01", "192.168.10.1", "fd00:b1::1"
-WEB1_MAC, WEB1_4, WEB1_6, WEB1_PORT, WEB1_VLAN = "52:54:00:b1:00:01", "192.168.10.11", "fd00:b1::11", 2, 60
+WEB1_MAC, WEB1_4, WEB1_6, WEB1_PORT, WEB1_VLAN = (
+    "52:54:00:b1:00:01",
+    "192.168.10.11",
+    "fd00:b1::11",
+    2,
+    60,
+)
 REMOTE1_MAC, REMOTE1_4, REMOTE1_6 = "52:54:00:b1:00:99", "192.168.10.99", "fd00:b1::99"
-REMOTE6_MAC, REMOTE6_4, PA6, REMOTE6_PA = "52:54:00:b1:00:66", "192.168.10.66", "fd00:a::1", "fd00:9::9"
+REMOTE6_MAC, REMOTE6_4, PA6, REMOTE6_PA = (
+    "52:54:00:b1:00:66",
+    "192.168.10.66",
+    "fd00:a::1",
+    "fd00:9::9",
+)
 DB_VSID, DB_GW_MAC, DB_GW4, DB_GW6 = 0x001002, "02:00:00:00:10:02", "192.168.20.1", "fd00:b2::1"
 DBR_MAC, DBR_4, DBR_6 = "52:54:00:b2:00:99", "192.168.20.99", "fd00:b2::99"
 LEARN_PORT, LEARN_VLAN = 1, 50
@@ -59,27 +76,66 @@ CUSTOMER_MTU = NET_MTU - 20 - 8 - 14
 CUSTOMER_MTU_OVER_V6 = NET_MTU - 40 - 8 - 14  # with an outer IPv6 header
 
 
-def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False, routed: bool = False) -> dict:
+def overlay(
+    switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False, routed: bool = False
+) -> dict:
     doc = {
-        "switches": [{
-            "name": "tor1", "address": switch.grpc_addr, "device_id": switch.device_id, "election_id": 10,
-            "pipeline": {"p4info": str(switch.pipeline.p4info), "device_config": str(switch.pipeline.device_config)},
-            "nve_mac": NVE_MAC, "local_pas": [PA], "mac_ageing_s": mac_ageing_s,
-            "ports": [
-                {"port": LEARN_PORT, "role": "access", "bindings": [{"vsid": VSID, "vlan": LEARN_VLAN}]},
-                {"port": WEB1_PORT, "role": "access"},
-                {"port": NET_PORT, "role": "network", "mtu": NET_MTU},
-            ],
-            "next_hops": [{"name": "spine", "port": NET_PORT, "mac": SPINE_MAC}],
-            "underlay_routes": [{"prefix": "10.0.0.0/16", "via": "spine"}],
-        }],
-        "tenants": [{"name": "blue", "vrf": 1, "subnets": [
-            {"name": "web", "vsid": VSID, "gateway": {"mac": GW_MAC, "ipv4": f"{GW4}/24", "ipv6": f"{GW6}/64"}}]}],
+        "switches": [
+            {
+                "name": "tor1",
+                "address": switch.grpc_addr,
+                "device_id": switch.device_id,
+                "election_id": 10,
+                "pipeline": {
+                    "p4info": str(switch.pipeline.p4info),
+                    "device_config": str(switch.pipeline.device_config),
+                },
+                "nve_mac": NVE_MAC,
+                "local_pas": [PA],
+                "mac_ageing_s": mac_ageing_s,
+                "ports": [
+                    {
+                        "port": LEARN_PORT,
+                        "role": "access",
+                        "bindings": [{"vsid": VSID, "vlan": LEARN_VLAN}],
+                    },
+                    {"port": WEB1_PORT, "role": "access"},
+                    {"port": NET_PORT, "role": "network", "mtu": NET_MTU},
+                ],
+                "next_hops": [{"name": "spine", "port": NET_PORT, "mac": SPINE_MAC}],
+                "underlay_routes": [{"prefix": "10.0.0.0/16", "via": "spine"}],
+            }
+        ],
+        "tenants": [
+            {
+                "name": "blue",
+                "vrf": 1,
+                "subnets": [
+                    {
+                        "name": "web",
+                        "vsid": VSID,
+                        "gateway": {"mac": GW_MAC, "ipv4": f"{GW4}/24", "ipv6": f"{GW6}/64"},
+                    }
+                ],
+            }
+        ],
         "endpoints": [
-            {"name": "web1", "vsid": VSID, "mac": WEB1_MAC, "ipv4": WEB1_4, "ipv6": WEB1_6,
-             "attachment": {"switch": "tor1", "port": WEB1_PORT, "vlan": WEB1_VLAN}},
-            {"name": "remote1", "vsid": VSID, "mac": REMOTE1_MAC, "ipv4": REMOTE1_4, "ipv6": REMOTE1_6,
-             "attachment": {"remote_nve": "hv9"}},
+            {
+                "name": "web1",
+                "vsid": VSID,
+                "mac": WEB1_MAC,
+                "ipv4": WEB1_4,
+                "ipv6": WEB1_6,
+                "attachment": {"switch": "tor1", "port": WEB1_PORT, "vlan": WEB1_VLAN},
+            },
+            {
+                "name": "remote1",
+                "vsid": VSID,
+                "mac": REMOTE1_MAC,
+                "ipv4": REMOTE1_4,
+                "ipv6": REMOTE1_6,
+                "attachment": {"remote_nve": "hv9"},
+            },
         ],
         "remote_nves": [{"name": "hv9", "pa": REMOTE_PA, "flow_id": False, "vsids": [VSID]}],
     }
@@ -87,14 +143,38 @@ def overlay(switch: RunningSwitch, mac_ageing_s: int, v6_underlay: bool = False,
         sw = doc["switches"][0]
         sw["local_pas"].append(PA6)
         sw["underlay_routes"].append({"prefix": "fd00:9::/64", "via": "spine"})
-        doc["endpoints"].append({"name": "remote6", "vsid": VSID, "mac": REMOTE6_MAC, "ipv4": REMOTE6_4,
-                                 "attachment": {"remote_nve": "hv6"}})
-        doc["remote_nves"].append({"name": "hv6", "pa": REMOTE6_PA, "flow_id": False, "vsids": [VSID]})
-    if routed:  # a second subnet of the tenant, with dbr behind hv9: web1 reaches it through the gateway
-        doc["tenants"][0]["subnets"].append({"name": "db", "vsid": DB_VSID, "gateway": {
-            "mac": DB_GW_MAC, "ipv4": f"{DB_GW4}/24", "ipv6": f"{DB_GW6}/64"}})
-        doc["endpoints"].append({"name": "dbr", "vsid": DB_VSID, "mac": DBR_MAC, "ipv4": DBR_4, "ipv6": DBR_6,
-                                 "attachment": {"remote_nve": "hv9"}})
+        doc["endpoints"].append(
+            {
+                "name": "remote6",
+                "vsid": VSID,
+                "mac": REMOTE6_MAC,
+                "ipv4": REMOTE6_4,
+                "attachment": {"remote_nve": "hv6"},
+            }
+        )
+        doc["remote_nves"].append(
+            {"name": "hv6", "pa": REMOTE6_PA, "flow_id": False, "vsids": [VSID]}
+        )
+    if (
+        routed
+    ):  # a second subnet of the tenant, with dbr behind hv9: web1 reaches it through the gateway
+        doc["tenants"][0]["subnets"].append(
+            {
+                "name": "db",
+                "vsid": DB_VSID,
+                "gateway": {"mac": DB_GW_MAC, "ipv4": f"{DB_GW4}/24", "ipv6": f"{DB_GW6}/64"},
+            }
+        )
+        doc["endpoints"].append(
+            {
+                "name": "dbr",
+                "vsid": DB_VSID,
+                "mac": DBR_MAC,
+                "ipv4": DBR_4,
+                "ipv6": DBR_6,
+                "attachment": {"remote_nve": "hv9"},
+            }
+        )
         doc["remote_nves"][0]["vsids"].append(DB_VSID)
     return doc
 
@@ -111,10 +191,12 @@ class Rig:
 
     def installed(self) -> list:
         """What the switch holds, read by a separate low-priority client (an operator's view)."""
+
         async def read():
             index = P4Index(load_p4info(self.switch.pipeline.p4info))
             async with SwitchClient(self.switch.grpc_addr, self.switch.device_id, 1) as client:
                 return await read_installed(client, index)
+
         return asyncio.run(read())
 
 
@@ -144,7 +226,9 @@ def run_nve(rig: Rig, tmp_path):
 
     def start(mac_ageing_s: int = 300, v6_underlay: bool = False, routed: bool = False) -> NveRun:
         path = tmp_path / "overlay.yaml"
-        path.write_text(yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay, routed), sort_keys=False))
+        path.write_text(
+            yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay, routed), sort_keys=False)
+        )
         run = NveRun(path, tmp_path / "nve-run.log")
         started.append(run)
         run.start()
@@ -158,6 +242,7 @@ def run_nve(rig: Rig, tmp_path):
 
 # -- frames -------------------------------------------------------------------------------
 
+
 def from_web1(frame) -> bytes:
     return bytes(tagged(frame, WEB1_VLAN))
 
@@ -168,8 +253,12 @@ def from_host(frame) -> bytes:
 
 def from_network(inner) -> bytes:
     """inner encapsulated by the remote NVE hv9 toward this switch's PA (VSID 0x001001, FlowID 0)."""
-    return bytes(Ether(src=SPINE_MAC, dst=NVE_MAC) / IP(src=REMOTE_PA, dst=PA, proto=47, flags="DF")
-                 / NVGRE(vsid=VSID, flow_id=0) / inner)
+    return bytes(
+        Ether(src=SPINE_MAC, dst=NVE_MAC)
+        / IP(src=REMOTE_PA, dst=PA, proto=47, flags="DF")
+        / NVGRE(vsid=VSID, flow_id=0)
+        / inner
+    )
 
 
 def is_nvgre_with_inner(inner: bytes):
@@ -178,6 +267,7 @@ def is_nvgre_with_inner(inner: bytes):
         if IP in p and p[IP].proto == 47:
             return bytes(p[IP].payload)[8:] == inner
         return IPv6 in p and p[IPv6].nh == 47 and bytes(p[IPv6].payload)[8:] == inner
+
     return match
 
 
@@ -185,11 +275,17 @@ def exactly(expected: bytes):
     return lambda frame: frame == expected
 
 
-def ip_packet(kind: str, length: int, *, df: bool = True, to: tuple[str, str] = (REMOTE1_MAC, REMOTE1_4)):
+def ip_packet(
+    kind: str, length: int, *, df: bool = True, to: tuple[str, str] = (REMOTE1_MAC, REMOTE1_4)
+):
     """web1 → remote1: an IPv4 (UDP, DF) or IPv6 (UDP) packet of exactly `length` bytes, in a frame."""
     eth = Ether(src=WEB1_MAC, dst=to[0])
     if kind == "v4":
-        head = eth / IP(src=WEB1_4, dst=to[1], flags="DF" if df else 0, id=0x1234) / UDP(sport=4000, dport=5000)
+        head = (
+            eth
+            / IP(src=WEB1_4, dst=to[1], flags="DF" if df else 0, id=0x1234)
+            / UDP(sport=4000, dport=5000)
+        )
     else:
         head = eth / IPv6(src=WEB1_6, dst=REMOTE1_6) / UDP(sport=4000, dport=5000)
     pad = length - (len(bytes(head)) - 14)
@@ -201,8 +297,13 @@ def ip_packet(kind: str, length: int, *, df: bool = True, to: tuple[str, str] = 
 
 def table_entries(installed, table: str, mac: str) -> list[TableEntry]:
     value = int(mac.replace(":", ""), 16)
-    return [e for e in installed if isinstance(e, TableEntry) and e.table == table
-            and dict(e.match).get("mac") == Exact(value)]
+    return [
+        e
+        for e in installed
+        if isinstance(e, TableEntry)
+        and e.table == table
+        and dict(e.match).get("mac") == Exact(value)
+    ]
 
 
 def wait_until(cond, timeout: float, what: str):
@@ -216,6 +317,7 @@ def wait_until(cond, timeout: float, what: str):
 
 
 # -- learning and ageing ---------------------------------------------------------------------
+
 
 def send_to_host_from_web1_and_network(rig: Rig) -> dict[str, bytes | None]:
     """web1 (port 2) and remote1 (from the network) each send a frame to HOST_MAC; what arrives where."""
@@ -238,7 +340,9 @@ def host_speaks(rig: Rig) -> None:
     """HOST_MAC sends one frame to web1 on the learning port; it is bridged to web1 either way."""
     f = customer("v4", HOST_MAC, WEB1_MAC, "192.168.10.50", WEB1_4)
     rig.ports[LEARN_PORT].send(from_host(f))
-    assert rig.ports[WEB1_PORT].wait_for(exactly(from_web1(f)), 3.0) is not None, "host's frame not bridged to web1"
+    assert rig.ports[WEB1_PORT].wait_for(exactly(from_web1(f)), 3.0) is not None, (
+        "host's frame not bridged to web1"
+    )
 
 
 def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> None:
@@ -249,14 +353,23 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
     assert before["network->port1"] is not None and before["network->port2"] is not None
 
     host_speaks(rig)
-    installed = wait_until(lambda: (lambda i: i if table_entries(i, C.LEARN_SMAC, HOST_MAC) else None)(rig.installed()),
-                           10.0, "learn.smac entry for the learned MAC")
+    installed = wait_until(
+        lambda: (lambda i: i if table_entries(i, C.LEARN_SMAC, HOST_MAC) else None)(
+            rig.installed()
+        ),
+        10.0,
+        "learn.smac entry for the learned MAC",
+    )
     smac = table_entries(installed, C.LEARN_SMAC, HOST_MAC)
     dmac = table_entries(installed, C.L2_DMAC, HOST_MAC)
     web1 = table_entries(installed, C.L2_DMAC, WEB1_MAC)
     assert len(smac) == 1 and len(dmac) == 1 and len(web1) == 1
     vsi = dict(web1[0].match)["vsi"]
-    assert dict(smac[0].match) == {"vsi": vsi, "mac": Exact(0x525400AA0001), "port": Exact(LEARN_PORT)}
+    assert dict(smac[0].match) == {
+        "vsi": vsi,
+        "mac": Exact(0x525400AA0001),
+        "port": Exact(LEARN_PORT),
+    }
     assert smac[0].idle_timeout_ns == 300 * 10**9
     assert dict(dmac[0].match)["vsi"] == vsi
     assert (dmac[0].action, dict(dmac[0].params)) == (C.TO_PORT, {"port": LEARN_PORT})
@@ -267,7 +380,9 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
     assert after["web1->port1"] is not None and after["web1->network"] is None
     assert after["network->port1"] is not None and after["network->port2"] is None
 
-    show = subprocess.run([NVE, "show", str(run.overlay)], capture_output=True, text=True, timeout=60)
+    show = subprocess.run(
+        [NVE, "show", str(run.overlay)], capture_output=True, text=True, timeout=60
+    )
     assert show.returncode == 0, show.stderr
     # `nve run` holds the election id, so the switch refuses show's arbitration: reads still work,
     # and show must say so rather than name a primary that does not exist.
@@ -279,15 +394,28 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
 def test_idle_learned_mac_ages_out_and_floods_again(rig: Rig, run_nve) -> None:
     run = run_nve(mac_ageing_s=1)  # the schema's minimum
     host_speaks(rig)
-    wait_until(lambda: table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), 5.0, "the MAC learned")
+    wait_until(
+        lambda: table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), 5.0, "the MAC learned"
+    )
     # While the host keeps talking the entry stays, well past the ageing time.
     for _ in range(10):
         time.sleep(0.25)
         host_speaks(rig)
-    assert table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), "aged out although the host kept sending"
+    assert table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), (
+        "aged out although the host kept sending"
+    )
     # Silent: the switch reports the entry idle and the controller removes the MAC everywhere.
-    wait_until(lambda: not any(table_entries(i, t, HOST_MAC) for i in [rig.installed()]
-                               for t in (C.LEARN_SMAC, C.L2_DMAC)), 6.0, "the learned MAC removed")
+    wait_until(
+        lambda: (
+            not any(
+                table_entries(i, t, HOST_MAC)
+                for i in [rig.installed()]
+                for t in (C.LEARN_SMAC, C.L2_DMAC)
+            )
+        ),
+        6.0,
+        "the learned MAC removed",
+    )
     assert f"aged out {HOST_MAC} in VSID 0x001001" in run.text()
     again = send_to_host_from_web1_and_network(rig)
     assert again["web1->port1"] is not None and again["web1->network"] is not None
@@ -296,8 +424,9 @@ def test_idle_learned_mac_ages_out_and_floods_again(rig: Rig, run_nve) -> None:
 
 # -- packet-ins --------------------------------------------------------------------------------
 
+
 def valid_ipv4_checksum(ip: IP) -> bool:
-    return checksum(bytes(ip)[:ip.ihl * 4]) == 0
+    return checksum(bytes(ip)[: ip.ihl * 4]) == 0
 
 
 def valid_icmpv6_checksum(pkt, layer) -> bool:
@@ -312,15 +441,18 @@ def test_ipv4_df_too_big_is_answered_with_fragmentation_needed(rig: Rig, run_nve
     run_nve()
     fits = ip_packet("v4", CUSTOMER_MTU)
     rig.ports[WEB1_PORT].send(from_web1(fits))
-    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, \
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, (
         "a packet of exactly the reported MTU must leave encapsulated"
+    )
 
     big = ip_packet("v4", CUSTOMER_MTU + 1)
     rig.drain()
     rig.ports[WEB1_PORT].send(from_web1(big))
     reply = rig.ports[WEB1_PORT].wait_for(lambda f: ICMP in Ether(f), 5.0)
     assert reply is not None, "no ICMP fragmentation-needed"
-    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(big)), 0.3) is None, "too big, yet sent"
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(big)), 0.3) is None, (
+        "too big, yet sent"
+    )
     p = Ether(reply)
     assert (p.dst, p.src, p.type) == (WEB1_MAC, GW_MAC, 0x8100)
     assert (p[Dot1Q].vlan, p[Dot1Q].type) == (WEB1_VLAN, 0x0800)
@@ -349,8 +481,9 @@ def test_mtu_reported_over_an_ipv6_underlay_fits_the_ipv6_tunnel(rig: Rig, run_n
     fits = ip_packet("v4", reported, to=to)
     rig.drain()
     rig.ports[WEB1_PORT].send(from_web1(fits))
-    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, \
+    assert rig.ports[NET_PORT].wait_for(is_nvgre_with_inner(bytes(fits)), 3.0) is not None, (
         f"a packet of the reported MTU ({reported}) does not fit the IPv6 tunnel"
+    )
 
 
 @pytest.mark.parametrize("kind", ["v4", "v6"])
@@ -362,7 +495,11 @@ def test_routed_packet_too_big_is_answered_to_its_sender(rig: Rig, run_nve, kind
     run_nve(routed=True)
     eth = Ether(src=WEB1_MAC, dst=GW_MAC)
     if kind == "v4":
-        head = eth / IP(src=WEB1_4, dst=DBR_4, flags="DF", id=0x4321, ttl=64) / UDP(sport=4001, dport=5001)
+        head = (
+            eth
+            / IP(src=WEB1_4, dst=DBR_4, flags="DF", id=0x4321, ttl=64)
+            / UDP(sport=4001, dport=5001)
+        )
     else:
         head = eth / IPv6(src=WEB1_6, dst=DBR_6, hlim=64) / UDP(sport=4001, dport=5001)
     big = Ether(bytes(head / bytes(CUSTOMER_MTU + 1 - (len(bytes(head)) - 14))))
@@ -376,7 +513,11 @@ def test_routed_packet_too_big_is_answered_to_its_sender(rig: Rig, run_nve, kind
         ip = p[IP]
         assert (ip.src, ip.dst) == (GW4, WEB1_4) and valid_ipv4_checksum(ip)
         icmp = bytes(ip.payload)
-        assert (icmp[0], icmp[1], int.from_bytes(icmp[6:8], "big")) == (3, 4, CUSTOMER_MTU) and checksum(icmp) == 0
+        assert (icmp[0], icmp[1], int.from_bytes(icmp[6:8], "big")) == (
+            3,
+            4,
+            CUSTOMER_MTU,
+        ) and checksum(icmp) == 0
         assert icmp[8:] == bytes(big[IP])[:28]
     else:
         ip6 = p[IPv6]
@@ -384,7 +525,7 @@ def test_routed_packet_too_big_is_answered_to_its_sender(rig: Rig, run_nve, kind
         ptb = p[ICMPv6PacketTooBig]
         assert (ptb.type, ptb.code, ptb.mtu) == (2, 0, CUSTOMER_MTU)
         assert valid_icmpv6_checksum(p, ICMPv6PacketTooBig)
-        assert bytes(ptb.payload) == bytes(big[IPv6])[:1280 - 48]
+        assert bytes(ptb.payload) == bytes(big[IPv6])[: 1280 - 48]
 
 
 def test_ipv6_too_big_is_answered_with_packet_too_big(rig: Rig, run_nve) -> None:
@@ -409,7 +550,7 @@ def test_ipv6_too_big_is_answered_with_packet_too_big(rig: Rig, run_nve) -> None
     quoted = bytes(ptb.payload)
     # RFC 4443 §2.4: as much of the invoking packet as fits without exceeding the minimum IPv6 MTU.
     assert 40 + len(bytes(ptb)) == 1280 == ip6.plen + 40
-    assert quoted == bytes(big[IPv6])[:1280 - 48]
+    assert quoted == bytes(big[IPv6])[: 1280 - 48]
 
 
 def neighbor_solicitation(target: str):
@@ -417,8 +558,12 @@ def neighbor_solicitation(target: str):
     low = ipaddress.IPv6Address(target).packed[-3:]
     group = ipaddress.IPv6Address(bytes.fromhex("ff02" + "00" * 9 + "01ff") + low)
     mac = "33:33:" + ":".join(f"{b:02x}" for b in group.packed[-4:])
-    return (Ether(src=WEB1_MAC, dst=mac) / IPv6(src=WEB1_6, dst=str(group), hlim=255)
-            / ICMPv6ND_NS(tgt=target) / ICMPv6NDOptSrcLLAddr(lladdr=WEB1_MAC))
+    return (
+        Ether(src=WEB1_MAC, dst=mac)
+        / IPv6(src=WEB1_6, dst=str(group), hlim=255)
+        / ICMPv6ND_NS(tgt=target)
+        / ICMPv6NDOptSrcLLAddr(lladdr=WEB1_MAC)
+    )
 
 
 def expect_na(rig: Rig, target: str, target_mac: str) -> None:

@@ -42,7 +42,9 @@ def switches(tmp_path, pipeline):
 
 
 def write_overlay(path: Path, switches, pipeline, election: int = 10, edit=None) -> Path:
-    data = yaml.safe_load(overlay_text(switches[0].address, switches[1].address, pipeline, election))
+    data = yaml.safe_load(
+        overlay_text(switches[0].address, switches[1].address, pipeline, election)
+    )
     if edit:
         edit(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -67,8 +69,11 @@ async def installed_of(address: str, p4info_path: Path, election: int = 1) -> li
 
 
 def l2_entry(entities, mac: int):
-    found = [e for e in entities if isinstance(e, TableEntry) and e.table == C.L2_DMAC
-             and dict(e.match)["mac"] == Exact(mac)]
+    found = [
+        e
+        for e in entities
+        if isinstance(e, TableEntry) and e.table == C.L2_DMAC and dict(e.match)["mac"] == Exact(mac)
+    ]
     assert len(found) == 1, found
     return found[0]
 
@@ -85,8 +90,13 @@ def test_apply_installs_and_reapply_writes_nothing(tmp_path, switches, pipeline)
     tor1 = asyncio.run(installed_of(switches[0].address, pipeline.p4info))
     assert dict(l2_entry(tor1, WEB1).params) == {"port": 1}
     web2 = l2_entry(tor1, 0x525400B10002)
-    tunnel = [e for e in tor1 if isinstance(e, TableEntry) and e.table == C.TUNNEL_REMOTE
-              and dict(e.match)["tunnel"] == Exact(dict(web2.params)["tunnel"])]
+    tunnel = [
+        e
+        for e in tor1
+        if isinstance(e, TableEntry)
+        and e.table == C.TUNNEL_REMOTE
+        and dict(e.match)["tunnel"] == Exact(dict(web2.params)["tunnel"])
+    ]
     assert dict(tunnel[0].params)["dst_pa"] == int(ipaddress.ip_address("10.0.0.2"))
 
 
@@ -95,16 +105,34 @@ def test_edit_changes_exactly_what_changed(tmp_path, switches, pipeline):
     asyncio.run(apply(path))
 
     def add_web3(d):
-        d["endpoints"].append({"name": "web3", "vsid": 0x001001, "mac": "52:54:00:b1:00:03", "ipv4": "192.168.10.13",
-                               "attachment": {"switch": "tor2", "port": 1}})
+        d["endpoints"].append(
+            {
+                "name": "web3",
+                "vsid": 0x001001,
+                "mac": "52:54:00:b1:00:03",
+                "ipv4": "192.168.10.13",
+                "attachment": {"switch": "tor2", "port": 1},
+            }
+        )
+
     write_overlay(path, switches, pipeline, edit=add_web3)
     _, rep = asyncio.run(apply(path))
     assert rep.ok
-    got = {n: sorted((c.op, c.entity.table) for c in r.plan.changes()) for n, r in rep.switches.items()}
+    got = {
+        n: sorted((c.op, c.entity.table) for c in r.plan.changes()) for n, r in rep.switches.items()
+    }
     # tor2 hosts it: bridging, learning (known), ARP proxy, host route. tor1 reaches it through tor2.
-    assert got["tor2"] == sorted([("insert", C.L2_DMAC), ("insert", C.LEARN_SMAC), ("insert", C.ARP_PROXY),
-                                  ("insert", C.ROUTES_V4)])
-    assert got["tor1"] == sorted([("insert", C.L2_DMAC), ("insert", C.ARP_PROXY), ("insert", C.ROUTES_V4)])
+    assert got["tor2"] == sorted(
+        [
+            ("insert", C.L2_DMAC),
+            ("insert", C.LEARN_SMAC),
+            ("insert", C.ARP_PROXY),
+            ("insert", C.ROUTES_V4),
+        ]
+    )
+    assert got["tor1"] == sorted(
+        [("insert", C.L2_DMAC), ("insert", C.ARP_PROXY), ("insert", C.ROUTES_V4)]
+    )
 
 
 def test_migration_is_make_before_break(tmp_path, switches, pipeline):
@@ -114,26 +142,41 @@ def test_migration_is_make_before_break(tmp_path, switches, pipeline):
     def move_web1(d):
         web1 = next(e for e in d["endpoints"] if e["name"] == "web1")
         web1["attachment"] = {"switch": "tor2", "port": 2, "vlan": 100}
+
     write_overlay(path, switches, pipeline, edit=move_web1)
     ctl, rep = asyncio.run(apply(path))
     assert rep.ok, rep.failures
 
     def seq_of(switch, phase):
-        recs = [r for r in ctl.journal.records if r.switch == switch and r.phase == phase
-                and any(key[0] in ("insert", "modify") and key[1][1] == C.L2_DMAC and
-                        ("mac", Exact(WEB1)) in key[1][2] for key in r.keys)]
+        recs = [
+            r
+            for r in ctl.journal.records
+            if r.switch == switch
+            and r.phase == phase
+            and any(
+                key[0] in ("insert", "modify")
+                and key[1][1] == C.L2_DMAC
+                and ("mac", Exact(WEB1)) in key[1][2]
+                for key in r.keys
+            )
+        ]
         assert len(recs) == 1, ctl.journal.records
         return recs[0].seq
+
     # new location (tor2 delivers locally) written before the old one (tor1) stops delivering
     assert seq_of("tor2", "make") < seq_of("tor1", "break")
     tor1 = asyncio.run(installed_of(switches[0].address, pipeline.p4info))
     tor2 = asyncio.run(installed_of(switches[1].address, pipeline.p4info))
     assert l2_entry(tor1, WEB1).action == C.TO_TUNNEL
-    assert (l2_entry(tor2, WEB1).action, dict(l2_entry(tor2, WEB1).params)) == (C.TO_PORT, {"port": 2})
+    assert (l2_entry(tor2, WEB1).action, dict(l2_entry(tor2, WEB1).params)) == (
+        C.TO_PORT,
+        {"port": 2},
+    )
 
 
 def test_switch_restart_restores_state(tmp_path, switches, pipeline):
     from nve.runner import run_forever
+
     path = write_overlay(tmp_path / "o.yaml", switches, pipeline)
 
     async def scenario():
@@ -145,13 +188,19 @@ def test_switch_restart_restores_state(tmp_path, switches, pipeline):
             before = await installed_of(switches[0].address, pipeline.p4info)
             switches[0].stop()
             switches[0].start(tmp_path)  # same address, empty switch without a pipeline
-            await wait_for(lambda: ctl.sessions["tor1"].state.connects >= 2 and ctl.sessions["tor1"].state.primary, 40)
+            await wait_for(
+                lambda: (
+                    ctl.sessions["tor1"].state.connects >= 2 and ctl.sessions["tor1"].state.primary
+                ),
+                40,
+            )
             await wait_for(lambda: ctl.stats.reconciles >= 3, 30)
             after = await installed_of(switches[0].address, pipeline.p4info)
             return before, after, ctl.sessions["tor1"].state.pipeline_pushed
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
     before, after, pushed = asyncio.run(scenario())
     assert len(before) > 20
     assert sorted(map(repr, after)) == sorted(map(repr, before))
@@ -169,8 +218,9 @@ async def wait_for(cond, timeout: float) -> None:
 
 def test_lower_election_id_is_read_only(tmp_path, switches, pipeline):
     path = write_overlay(tmp_path / "o.yaml", switches, pipeline, election=10)
-    low = write_overlay(tmp_path / "low.yaml", switches, pipeline, election=5,
-                        edit=lambda d: d["endpoints"].pop(0))
+    low = write_overlay(
+        tmp_path / "low.yaml", switches, pipeline, election=5, edit=lambda d: d["endpoints"].pop(0)
+    )
 
     async def scenario():
         primary = Controller(load_overlay(path))
@@ -186,17 +236,23 @@ def test_lower_election_id_is_read_only(tmp_path, switches, pipeline):
                 report = await second.reconcile()
             finally:
                 await second.close()
-            cli = await asyncio.to_thread(subprocess.run, [NVE, "apply", str(low)], capture_output=True, text=True)
+            cli = await asyncio.to_thread(
+                subprocess.run, [NVE, "apply", str(low)], capture_output=True, text=True
+            )
             return states, report, cli
         finally:
             await primary.close()
+
     states, report, cli = asyncio.run(scenario())
     assert states == {"tor1": False, "tor2": False}
     assert report.writes == 0
     assert all("read-only" in r.skipped for r in report.switches.values())
     assert cli.returncode == 2 and "read-only" in cli.stderr
     # the primary's state is untouched: web1 is still there
-    assert l2_entry(asyncio.run(installed_of(switches[0].address, pipeline.p4info)), WEB1).action == C.TO_PORT
+    assert (
+        l2_entry(asyncio.run(installed_of(switches[0].address, pipeline.p4info)), WEB1).action
+        == C.TO_PORT
+    )
 
 
 def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
@@ -211,45 +267,75 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
             await ctl.reconcile()
             # The digest the pipeline sends for an unknown source MAC on an access port (pipeline.md).
             from finsy.proto import p4d, p4r
+
             session = ctl.sessions["tor1"]
             digest_id = session.index.digest(C.LEARN_DIGEST).id
-            data = p4d.P4Data(struct=p4d.P4StructLike(members=[
-                p4d.P4Data(bitstring=(0x001001).to_bytes(3, "big")), p4d.P4Data(bitstring=mac.to_bytes(6, "big")),
-                p4d.P4Data(bitstring=(2).to_bytes(1, "big"))]))
+            data = p4d.P4Data(
+                struct=p4d.P4StructLike(
+                    members=[
+                        p4d.P4Data(bitstring=(0x001001).to_bytes(3, "big")),
+                        p4d.P4Data(bitstring=mac.to_bytes(6, "big")),
+                        p4d.P4Data(bitstring=(2).to_bytes(1, "big")),
+                    ]
+                )
+            )
             learned_asks = []
             await EventHandler(ctl, lambda: learned_asks.append(1)).on_digest(
-                session, p4r.DigestList(digest_id=digest_id, list_id=1, data=[data]))
+                session, p4r.DigestList(digest_id=digest_id, list_id=1, data=[data])
+            )
             assert learned_asks == [1]
-            assert list(ctl.learned.values()) == [LearnedEndpoint("tor1", 0x001001, "52:54:00:99:99:99", 2)]
+            assert list(ctl.learned.values()) == [
+                LearnedEndpoint("tor1", 0x001001, "52:54:00:99:99:99", 2)
+            ]
             rep = await ctl.reconcile()
             tor1 = await read_installed(ctl.sessions["tor1"].client, ctl.sessions["tor1"].index)
-            smac = [e for e in tor1 if isinstance(e, TableEntry) and e.table == C.LEARN_SMAC
-                    and dict(e.match)["mac"] == Exact(mac)]
+            smac = [
+                e
+                for e in tor1
+                if isinstance(e, TableEntry)
+                and e.table == C.LEARN_SMAC
+                and dict(e.match)["mac"] == Exact(mac)
+            ]
             # The switch reports the entry idle: the controller forgets it and removes it everywhere.
             from nve.codec import encode
             from finsy.proto import p4r
-            note = p4r.IdleTimeoutNotification(table_entry=[encode(smac[0], ctl.sessions["tor1"].index).table_entry])
+
+            note = p4r.IdleTimeoutNotification(
+                table_entry=[encode(smac[0], ctl.sessions["tor1"].index).table_entry]
+            )
             asked = []
             EventHandler(ctl, lambda: asked.append(1)).on_idle_timeout(ctl.sessions["tor1"], note)
             rep2 = await ctl.reconcile()
-            tor1_after = await read_installed(ctl.sessions["tor1"].client, ctl.sessions["tor1"].index)
-            tor2_after = await read_installed(ctl.sessions["tor2"].client, ctl.sessions["tor2"].index)
+            tor1_after = await read_installed(
+                ctl.sessions["tor1"].client, ctl.sessions["tor1"].index
+            )
+            tor2_after = await read_installed(
+                ctl.sessions["tor2"].client, ctl.sessions["tor2"].index
+            )
             return rep, smac, tor1, asked, rep2, tor1_after, tor2_after
         finally:
             await ctl.close()
+
     rep, smac, tor1, asked, rep2, tor1_after, tor2_after = asyncio.run(scenario())
     assert rep.ok and len(smac) == 1
     assert smac[0].idle_timeout_ns == 300 * 10**9
     assert dict(l2_entry(tor1, mac).params) == {"port": 2}
     assert asked == [1]
     assert rep2.ok and rep2.switches["tor1"].plan.counts()["delete"] == 2  # dmac + smac
-    assert not [e for e in tor1_after + tor2_after if isinstance(e, TableEntry) and
-                dict(e.match).get("mac") == Exact(mac)]
+    assert not [
+        e
+        for e in tor1_after + tor2_after
+        if isinstance(e, TableEntry) and dict(e.match).get("mac") == Exact(mac)
+    ]
 
 
 def test_invalid_description_writes_nothing(tmp_path, switches, pipeline):
-    path = write_overlay(tmp_path / "o.yaml", switches, pipeline,
-                         edit=lambda d: d["tenants"][0]["subnets"][1].update(vsid=0x800))
+    path = write_overlay(
+        tmp_path / "o.yaml",
+        switches,
+        pipeline,
+        edit=lambda d: d["tenants"][0]["subnets"][1].update(vsid=0x800),
+    )
     cli = subprocess.run([NVE, "apply", str(path)], capture_output=True, text=True)
     assert cli.returncode == 1
     assert "tenants[0].subnets[1].vsid: 0x000800 is reserved (RFC 7637 §3.4)" in cli.stderr
@@ -258,6 +344,7 @@ def test_invalid_description_writes_nothing(tmp_path, switches, pipeline):
     async def has_pipeline():
         async with SwitchClient(switches[0].address, 0, 1) as c:
             return await c.get_pipeline(with_p4info=False)
+
     assert asyncio.run(has_pipeline()) is None
 
 

@@ -33,7 +33,7 @@ def _fast(text: str):
 
 DOCS = [
     "a: 1\nb: [0x10, 010, 1_000, '7', yes, off, null, ~, true]\nc: {d: e, 1: f}\n",
-    "x:\n  - {name: n, when: 2001-12-14, ratio: 0.5}\n  - plain text\n  - \"quoted: yes\"\n",
+    'x:\n  - {name: n, when: 2001-12-14, ratio: 0.5}\n  - plain text\n  - "quoted: yes"\n',
     (ROOT / "examples/two-tor-two-tenants.yaml").read_text(),
 ]
 
@@ -50,11 +50,14 @@ def test_same_data_and_lines_as_pyyaml(text: str) -> None:
     assert lazy.positions == ref_lines.positions
 
 
-@pytest.mark.parametrize("text", [
-    "base: &b {vsid: 0x001001}\nother: *b\n",           # alias
-    "base: &b {a: 1}\nother:\n  <<: *b\n  c: 2\n",       # merge key
-    "s: !!set {a, b}\n",                                  # a tag the fast path does not build
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {vsid: 0x001001}\nother: *b\n",  # alias
+        "base: &b {a: 1}\nother:\n  <<: *b\n  c: 2\n",  # merge key
+        "s: !!set {a, b}\n",  # a tag the fast path does not build
+    ],
+)
 def test_unusual_documents_fall_back(text: str) -> None:
     with pytest.raises(_Unusual):
         _fast(text)
@@ -71,5 +74,7 @@ def test_fallback_still_loads_and_locates(tmp_path: Path) -> None:
         parse_overlay(anchored, "f.yaml")
     # the unknown top-level key is reported where it is, on the line we appended
     line = len(text.splitlines()) + 2
-    assert any(p.path == ("x-defaults",) and p.line == line for p in err.value.problems), err.value.problems
+    assert any(p.path == ("x-defaults",) and p.line == line for p in err.value.problems), (
+        err.value.problems
+    )
     assert any(p.path == ("x-again",) for p in err.value.problems), err.value.problems

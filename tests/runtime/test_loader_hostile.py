@@ -66,7 +66,11 @@ def test_non_utf8_file_names_the_byte(tmp_path: Path) -> None:
 def test_nve_validate_exits_with_one_line_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_bytes(b"\xff\xfe garbage")
-    proc = subprocess.run([sys.executable, "-m", "nve.cli", "validate", str(path)], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nve.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and "not UTF-8" in proc.stderr

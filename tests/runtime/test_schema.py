@@ -8,11 +8,20 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "overlay-schema.json"
 
 
 def test_exported_schema_is_current():
-    assert DOCS.read_text(encoding="utf-8") == schema_text(), "run: python -m nve.schema docs/overlay-schema.json"
+    assert DOCS.read_text(encoding="utf-8") == schema_text(), (
+        "run: python -m nve.schema docs/overlay-schema.json"
+    )
 
 
 def test_schema_names_the_top_level_sections():
     import json
+
     schema = json.loads(schema_text())
-    assert set(schema["properties"]) == {"switches", "tenants", "endpoints", "remote_nves", "routes"}
+    assert set(schema["properties"]) == {
+        "switches",
+        "tenants",
+        "endpoints",
+        "remote_nves",
+        "routes",
+    }
     assert schema["additionalProperties"] is False

@@ -18,9 +18,28 @@ from finsy.proto import p4i, p4r, p4r_grpc, rpc_status
 
 from p4sim.device_config import make_device_config
 
-T_EXACT, T_LPM, T_TERN, T_CONST, T_KEYLESS = 0x02000001, 0x02000002, 0x02000003, 0x02000004, 0x02000005
-A_FWD, A_DROP, A_NOACTION, A_SET_NHOP, A_DEFONLY = 0x01000001, 0x01000002, 0x01000003, 0x01000004, 0x01000005
-C_PORTS, DC_EXACT, M_RATE, DM_LPM, R_SEEN, D_LEARN = 0x12000001, 0x13000001, 0x14000001, 0x15000001, 0x16000001, 0x17000001
+T_EXACT, T_LPM, T_TERN, T_CONST, T_KEYLESS = (
+    0x02000001,
+    0x02000002,
+    0x02000003,
+    0x02000004,
+    0x02000005,
+)
+A_FWD, A_DROP, A_NOACTION, A_SET_NHOP, A_DEFONLY = (
+    0x01000001,
+    0x01000002,
+    0x01000003,
+    0x01000004,
+    0x01000005,
+)
+C_PORTS, DC_EXACT, M_RATE, DM_LPM, R_SEEN, D_LEARN = (
+    0x12000001,
+    0x13000001,
+    0x14000001,
+    0x15000001,
+    0x16000001,
+    0x17000001,
+)
 PKT_IN, PKT_OUT = 0x04000001, 0x04000002
 
 
@@ -32,7 +51,13 @@ def _action(aid: int, name: str, params: list[tuple[str, int]]) -> Any:
     return a
 
 
-def _table(tid: int, name: str, fields: list[tuple[str, int, int]], actions: list[tuple[int, int]], size: int = 16) -> Any:
+def _table(
+    tid: int,
+    name: str,
+    fields: list[tuple[str, int, int]],
+    actions: list[tuple[int, int]],
+    size: int = 16,
+) -> Any:
     t = p4i.Table(size=size)
     t.preamble.id, t.preamble.name, t.preamble.alias = tid, name, name.split(".")[-1]
     for i, (fname, width, mt) in enumerate(fields, 1):
@@ -46,27 +71,45 @@ def sample_p4info() -> Any:
     M = p4i.MatchField
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
-    info.actions.extend([
-        _action(A_FWD, "ingress.fwd", [("port", 9)]),
-        _action(A_DROP, "ingress.drop", []),
-        _action(A_NOACTION, "NoAction", []),
-        _action(A_SET_NHOP, "ingress.set_nhop", [("nhop", 16), ("mac", 48)]),
-        _action(A_DEFONLY, "ingress.miss", []),
-    ])
-    t = _table(T_EXACT, "ingress.t_exact", [("hdr.ethernet.dst_addr", 48, M.EXACT)],
-               [(A_FWD, 0), (A_DROP, 0), (A_NOACTION, 2)], size=4)
+    info.actions.extend(
+        [
+            _action(A_FWD, "ingress.fwd", [("port", 9)]),
+            _action(A_DROP, "ingress.drop", []),
+            _action(A_NOACTION, "NoAction", []),
+            _action(A_SET_NHOP, "ingress.set_nhop", [("nhop", 16), ("mac", 48)]),
+            _action(A_DEFONLY, "ingress.miss", []),
+        ]
+    )
+    t = _table(
+        T_EXACT,
+        "ingress.t_exact",
+        [("hdr.ethernet.dst_addr", 48, M.EXACT)],
+        [(A_FWD, 0), (A_DROP, 0), (A_NOACTION, 2)],
+        size=4,
+    )
     t.initial_default_action.action_id = A_NOACTION
     t.direct_resource_ids.append(DC_EXACT)
     t.idle_timeout_behavior = p4i.Table.NOTIFY_CONTROL
     info.tables.append(t)
-    t = _table(T_LPM, "ingress.t_lpm", [("meta.vrf", 8, M.EXACT), ("hdr.ipv4.dst_addr", 32, M.LPM)],
-               [(A_SET_NHOP, 1), (A_DROP, 0), (A_DEFONLY, 2)])
+    t = _table(
+        T_LPM,
+        "ingress.t_lpm",
+        [("meta.vrf", 8, M.EXACT), ("hdr.ipv4.dst_addr", 32, M.LPM)],
+        [(A_SET_NHOP, 1), (A_DROP, 0), (A_DEFONLY, 2)],
+    )
     t.initial_default_action.action_id = A_DROP
     t.direct_resource_ids.append(DM_LPM)
     info.tables.append(t)
-    t = _table(T_TERN, "ingress.t_tern",
-               [("hdr.ipv4.protocol", 8, M.TERNARY), ("meta.l4_dst", 16, M.RANGE), ("meta.flag", 1, M.OPTIONAL)],
-               [(A_FWD, 0), (A_DROP, 0), (A_NOACTION, 0)])
+    t = _table(
+        T_TERN,
+        "ingress.t_tern",
+        [
+            ("hdr.ipv4.protocol", 8, M.TERNARY),
+            ("meta.l4_dst", 16, M.RANGE),
+            ("meta.flag", 1, M.OPTIONAL),
+        ],
+        [(A_FWD, 0), (A_DROP, 0), (A_NOACTION, 0)],
+    )
     info.tables.append(t)
     t = _table(T_CONST, "ingress.t_const", [("meta.x", 8, M.EXACT)], [(A_FWD, 0), (A_NOACTION, 0)])
     t.is_const_table = True
@@ -106,8 +149,15 @@ def sample_p4info() -> Any:
     cpm.preamble.id, cpm.preamble.name = PKT_OUT, "packet_out"
     cpm.metadata.add(id=1, name="egress_port", bitwidth=9)
     cpm.metadata.add(id=2, name="_pad", bitwidth=7)
-    for kind in ("counters", "direct_counters", "meters", "direct_meters", "registers", "digests",
-                 "controller_packet_metadata"):
+    for kind in (
+        "counters",
+        "direct_counters",
+        "meters",
+        "direct_meters",
+        "registers",
+        "digests",
+        "controller_packet_metadata",
+    ):
         for e in getattr(info, kind):
             e.preamble.alias = e.preamble.name.split(".")[-1]
     return info
@@ -147,7 +197,9 @@ _election = itertools.count(1000, 1000)
 class Client:
     """A P4Runtime client over a real channel: a stream, arbitration, and unary calls."""
 
-    def __init__(self, address: str, device_id: int = 1, election_id: int | None = None, role: str = "") -> None:
+    def __init__(
+        self, address: str, device_id: int = 1, election_id: int | None = None, role: str = ""
+    ) -> None:
         self.channel = grpc.insecure_channel(address)
         self.stub = p4r_grpc.P4RuntimeStub(self.channel)
         self.device_id = device_id
@@ -203,13 +255,21 @@ class Client:
     def _stamp(self, req: Any) -> Any:
         req.device_id = self.device_id
         if self.election_id is not None:
-            req.election_id.high, req.election_id.low = self.election_id >> 64, self.election_id & (2**64 - 1)
+            req.election_id.high, req.election_id.low = (
+                self.election_id >> 64,
+                self.election_id & (2**64 - 1),
+            )
         if self.role:
             req.role = self.role
         return req
 
-    def set_pipeline(self, p4info: Any, config: bytes, action: int = p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
-                     cookie: int | None = None) -> Any:
+    def set_pipeline(
+        self,
+        p4info: Any,
+        config: bytes,
+        action: int = p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+        cookie: int | None = None,
+    ) -> Any:
         req = self._stamp(p4r.SetForwardingPipelineConfigRequest(action=action))
         req.config.p4info.CopyFrom(p4info)
         req.config.p4_device_config = config
@@ -256,9 +316,14 @@ def update(kind: str, entity: Any) -> Any:
 
 def _entity_field(entity: Any) -> str:
     names = {
-        "TableEntry": "table_entry", "CounterEntry": "counter_entry", "DirectCounterEntry": "direct_counter_entry",
-        "MeterEntry": "meter_entry", "DirectMeterEntry": "direct_meter_entry", "RegisterEntry": "register_entry",
-        "PacketReplicationEngineEntry": "packet_replication_engine_entry", "DigestEntry": "digest_entry",
+        "TableEntry": "table_entry",
+        "CounterEntry": "counter_entry",
+        "DirectCounterEntry": "direct_counter_entry",
+        "MeterEntry": "meter_entry",
+        "DirectMeterEntry": "direct_meter_entry",
+        "RegisterEntry": "register_entry",
+        "PacketReplicationEngineEntry": "packet_replication_engine_entry",
+        "DigestEntry": "digest_entry",
     }
     return names[entity.DESCRIPTOR.name]
 

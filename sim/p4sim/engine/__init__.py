@@ -19,13 +19,26 @@ from .errors import EngineError
 from .pipeline import PipelineFactory, V1ModelPipeline
 from .reentry import MAX_PASSES
 
-__all__ = ["EngineError", "MAX_PASSES", "PipelineFactory", "V1ModelPipeline", "load",
-           "pipeline_factory"]
+__all__ = [
+    "EngineError",
+    "MAX_PASSES",
+    "PipelineFactory",
+    "V1ModelPipeline",
+    "load",
+    "pipeline_factory",
+]
 
 
-def load(program: Any, state: Optional[Any] = None, *, drop_port: int = DEFAULT_DROP_PORT,
-         seed: Optional[int] = None, max_passes: int = MAX_PASSES,
-         specialize: Optional[bool] = None, record_after: Optional[int] = None) -> V1ModelPipeline:
+def load(
+    program: Any,
+    state: Optional[Any] = None,
+    *,
+    drop_port: int = DEFAULT_DROP_PORT,
+    seed: Optional[int] = None,
+    max_passes: int = MAX_PASSES,
+    specialize: Optional[bool] = None,
+    record_after: Optional[int] = None,
+) -> V1ModelPipeline:
     """Compile ``program`` into a pipeline bound to ``state`` (a p4sim.state.RuntimeState;
     built from the program's P4Info when omitted). Const entries are installed into state.
     ``max_passes`` bounds the ingress passes (resubmit/recirculate) of one received frame.
@@ -37,8 +50,15 @@ def load(program: Any, state: Optional[Any] = None, *, drop_port: int = DEFAULT_
         from ..state import build_state
 
         state = build_state(program.p4info())
-    return V1ModelPipeline(program, state, drop_port=drop_port, seed=seed, max_passes=max_passes,
-                           specialize=specialize, record_after=record_after)
+    return V1ModelPipeline(
+        program,
+        state,
+        drop_port=drop_port,
+        seed=seed,
+        max_passes=max_passes,
+        specialize=specialize,
+        record_after=record_after,
+    )
 
 
 def pipeline_factory(drop_port: int = DEFAULT_DROP_PORT) -> PipelineFactory:

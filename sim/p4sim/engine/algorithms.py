@@ -51,7 +51,7 @@ def crc16(data: bytes) -> int:
     n = len(data)
     crc = 0
     if n > 1:
-        words = array("H", data[:n & ~1])
+        words = array("H", data[: n & ~1])
         if _BIG_ENDIAN_HOST:
             words.byteswap()
         for w in words:
@@ -64,7 +64,9 @@ def crc16(data: bytes) -> int:
 CRC16_MEMO_LIMIT = 16_384
 
 
-def crc16_memo(cache: dict[int, int], bits: int, limit: int = CRC16_MEMO_LIMIT) -> Callable[[int], int]:
+def crc16_memo(
+    cache: dict[int, int], bits: int, limit: int = CRC16_MEMO_LIMIT
+) -> Callable[[int], int]:
     """The miss path of a memoised ``crc16`` over a fixed-width data list of ``bits`` bits.
 
     crc16 is the one algorithm computed in Python byte pairs at a time (about a microsecond

@@ -79,8 +79,9 @@ class Emitter:
 class CodeGen:
     """Generates code for one program against one RuntimeState (tables bound by name)."""
 
-    def __init__(self, program: I.ProgramIR, state: Any, storage: Storage, *,
-                 drop_port: int, trace: bool) -> None:
+    def __init__(
+        self, program: I.ProgramIR, state: Any, storage: Storage, *, drop_port: int, trace: bool
+    ) -> None:
         self.ir = program
         self.state = state
         self.st = storage
@@ -93,15 +94,15 @@ class CodeGen:
         self.errors = {name: i for i, name in enumerate(program.errors.members)}
         self.uses_now = False
         self.in_parser = False
-        self.pipe = "ingress"               # "ingress" | "egress" | other block
-        self.digest_sites: list[tuple[int, list[str]]] = []   # (digest id, value exprs)
+        self.pipe = "ingress"  # "ingress" | "egress" | other block
+        self.digest_sites: list[tuple[int, list[str]]] = []  # (digest id, value exprs)
         self.clone_field_lists: set[int] = {0}
         self.has_exit = False
         self.uses_random = False
         # extracted fixed-size headers by validity local (filled by the v1model parser)
         self.raw_by_valid: dict[str, Any] = {}
-        self._loop_stack: list[bool] = []   # True where a `break` leaves a return-wrapper
-        self.poff: Optional[int] = None     # parse offset when known at compile time
+        self._loop_stack: list[bool] = []  # True where a `break` leaves a return-wrapper
+        self.poff: Optional[int] = None  # parse offset when known at compile time
         self._structs: dict[str, str] = {}
 
     # -- small helpers -----------------------------------------------------------------------
@@ -423,14 +424,20 @@ class CodeGen:
         vpath = self.path_of(value, env)
         if vpath is None:
             raise EngineError(f"{_loc(value)}: unsupported aggregate value")
-        src = {p[len(vpath):]: s.name for p, s in self.st.slots.items() if p[:len(vpath)] == vpath}
+        src = {
+            p[len(vpath) :]: s.name for p, s in self.st.slots.items() if p[: len(vpath)] == vpath
+        }
         if not src:
             for _ in self.st.leaves(vpath):
                 pass
-        dst = [(p[len(tpath):], s.name) for p, s in self.st.slots.items() if p[:len(tpath)] == tpath]
+        dst = [
+            (p[len(tpath) :], s.name) for p, s in self.st.slots.items() if p[: len(tpath)] == tpath
+        ]
         names = [n for rel, n in dst if rel in src]
         if names:
-            self.em.line(", ".join(names) + " = " + ", ".join(src[rel] for rel, n in dst if rel in src))
+            self.em.line(
+                ", ".join(names) + " = " + ", ".join(src[rel] for rel, n in dst if rel in src)
+            )
 
     def st_VarDecl(self, s: I.VarDecl, env: Env) -> None:
         root = (s.var.uid,)
@@ -470,6 +477,7 @@ class CodeGen:
                 if ref is None:
                     raise EngineError(f"{_loc(s)}: {lbl} is not an action of table {table.name}")
                 return str(self.action_id(ref.action))
+
             v = aid
         else:
             v = self.tmp("sw")
@@ -477,13 +485,17 @@ class CodeGen:
 
             def label_value(lbl: Union[str, I.Expr]) -> str:
                 return self.ex(lbl, env)  # type: ignore[arg-type]
+
         pending: list[str] = []
         first = True
         default_body: Optional[list[I.Stmt]] = None
         for case in s.cases:
             is_default = any(isinstance(lb, str) and lb == "default" for lb in case.labels)
-            vals = [label_value(lb) for lb in case.labels
-                    if not (isinstance(lb, str) and lb == "default")]
+            vals = [
+                label_value(lb)
+                for lb in case.labels
+                if not (isinstance(lb, str) and lb == "default")
+            ]
             if is_default:
                 default_body = case.body if case.body is not None else []
                 continue
@@ -600,8 +612,9 @@ class CodeGen:
         elif name in ("verify_checksum", "verify_checksum_with_payload"):
             cond = self.ex(a[0], env)
             with self.em.block(f"if {cond}:"):
-                value = self.checksum_value(a[1], self._algo(a[3]), env,
-                                            name.endswith("payload"), a[2].type.width or 16)
+                value = self.checksum_value(
+                    a[1], self._algo(a[3]), env, name.endswith("payload"), a[2].type.width or 16
+                )
                 with self.em.block(f"if {value} != {self.ex(a[2], env)}:"):
                     self.em.line(f"{self.st.name(('S', 'checksum_error'))} = 1")
                     if self.trace:
@@ -610,8 +623,9 @@ class CodeGen:
             cond = self.ex(a[0], env)
             with self.em.block(f"if {cond}:"):
                 w = a[2].type.width or 16
-                value = self.checksum_value(a[1], self._algo(a[3]), env,
-                                            name.endswith("payload"), w)
+                value = self.checksum_value(
+                    a[1], self._algo(a[3]), env, name.endswith("payload"), w
+                )
                 self.em.line(f"{self.slot(a[2], env)} = {value}")
         elif name == "digest":
             self.gen_digest(s, a, env)
@@ -664,7 +678,7 @@ class CodeGen:
 
         Fields of invalid headers are skipped (bmv2 ``Deparse::operator()(field_t)``), a
         varbit field contributes its current length."""
-        items: list[tuple[Optional[str], str, Union[int, str]]] = []   # (validity, value, width)
+        items: list[tuple[Optional[str], str, Union[int, str]]] = []  # (validity, value, width)
 
         def add(e: I.Expr) -> None:
             t = e.type
@@ -700,18 +714,22 @@ class CodeGen:
         add(data)
         return self._pack_items(items)
 
-    def data_items(self, data: I.Expr, env: Env) -> list[tuple[Optional[str], str, Union[int, str]]]:
+    def data_items(
+        self, data: I.Expr, env: Env
+    ) -> list[tuple[Optional[str], str, Union[int, str]]]:
         """The (validity, value, width) elements of a data list, as pack() sees them."""
         captured: list[Any] = []
         saved = self._pack_items
-        self._pack_items = lambda items: (captured.append(items) or ("", ""))  # type: ignore[method-assign]
+        self._pack_items = lambda items: captured.append(items) or ("", "")  # type: ignore[method-assign]
         try:
             self.pack(data, env)
         finally:
             self._pack_items = saved  # type: ignore[method-assign]
         return captured[0]  # type: ignore[no-any-return]
 
-    def _pack_items(self, items: list[tuple[Optional[str], str, Union[int, str]]]) -> tuple[str, str]:
+    def _pack_items(
+        self, items: list[tuple[Optional[str], str, Union[int, str]]]
+    ) -> tuple[str, str]:
         static = all(v is None and isinstance(w, int) for v, _, w in items)
         if static:
             total = sum(w for _, _, w in items)  # type: ignore[misc]
@@ -750,6 +768,7 @@ class CodeGen:
                 self.em.line(f"{acc} = ({acc} << {width}) | {' | '.join(parts)}")
                 self.em.line(f"{bits} += {width}")
                 run.clear()
+
             for v, w in members:
                 if isinstance(w, int):
                     run.append((v, w))
@@ -766,12 +785,16 @@ class CodeGen:
         if bits.isdigit():
             b = int(bits)
             pad = -b % 8
-            return f"({acc} << {pad}).to_bytes({(b + pad) // 8}, 'big')" if pad else \
-                f"{acc}.to_bytes({b // 8}, 'big')"
+            return (
+                f"({acc} << {pad}).to_bytes({(b + pad) // 8}, 'big')"
+                if pad
+                else f"{acc}.to_bytes({b // 8}, 'big')"
+            )
         return f"_pack_bytes({acc}, {bits})"
 
-    def checksum_value(self, data: I.Expr, algo: str, env: Env, with_payload: bool,
-                       width: int) -> str:
+    def checksum_value(
+        self, data: I.Expr, algo: str, env: Env, with_payload: bool, width: int
+    ) -> str:
         if algo == "csum16" and not with_payload:
             words = self.csum16_words(self.data_items(data, env))
             if words is not None:
@@ -789,7 +812,9 @@ class CodeGen:
         fn = self._algo_fn(algo)
         return f"({fn}({buf}) & {mask(width)})"
 
-    def csum16_words(self, items: list[tuple[Optional[str], str, Union[int, str]]]) -> Optional[str]:
+    def csum16_words(
+        self, items: list[tuple[Optional[str], str, Union[int, str]]]
+    ) -> Optional[str]:
         """The one's complement sum input as a sum of 16-bit words on small ints.
 
         Concatenation is A * 2**|B| + B and 2**16 = 1 (mod 0xFFFF), so a run of fields whose
@@ -803,7 +828,7 @@ class CodeGen:
                 groups[-1][1].append((v, w))
             else:
                 groups.append((valid, [(v, w)]))
-        terms: list[tuple[Optional[str], str]] = []   # (validity, statement or word sum)
+        terms: list[tuple[Optional[str], str]] = []  # (validity, statement or word sum)
         static_bits = 0
         for valid, members in groups:
             run: list[tuple[str, int]] = []
@@ -839,13 +864,15 @@ class CodeGen:
                     k += 1
                 pos = end
             if raw is not None:
-                terms.append((valid, f"_cs += ({raw[1]}) if {raw[0]} >= 0 else ({' + '.join(words)})"))
+                terms.append(
+                    (valid, f"_cs += ({raw[1]}) if {raw[0]} >= 0 else ({' + '.join(words)})")
+                )
             else:
                 terms.append((valid, f"_cs += {' + '.join(words)}"))
         if not terms:
             return "0"
         if len(terms) == 1 and terms[0][0] is None and terms[0][1].startswith("_cs += "):
-            return "(" + terms[0][1][len("_cs += "):] + ")"
+            return "(" + terms[0][1][len("_cs += ") :] + ")"
         cs = self.tmp("cs")
         self.em.line(f"{cs} = 0")
         for valid, stmt in terms:
@@ -857,7 +884,9 @@ class CodeGen:
                 self.em.line(stmt)
         return cs
 
-    def _raw_csum_term(self, valid: Optional[str], run: list[tuple[str, int]]) -> Optional[tuple[str, str]]:
+    def _raw_csum_term(
+        self, valid: Optional[str], run: list[tuple[str, int]]
+    ) -> Optional[tuple[str, str]]:
         """(offset local, term) when a csum16 run is an extracted header's fields that may
         be summed from its received bytes (rawbytes.csum16_term), else None."""
         rh = self.raw_by_valid.get(valid) if valid else None
@@ -867,7 +896,9 @@ class CodeGen:
     def _algo_fn(self, algo: str) -> str:
         fns = {"crc16": "_crc16", "crc32": "_crc32", "csum16": "_csum16", "identity": "_identity"}
         if algo not in fns:
-            raise EngineError(f"hash algorithm {algo} is not supported (crc16, crc32, csum16, identity)")
+            raise EngineError(
+                f"hash algorithm {algo} is not supported (crc16, crc32, csum16, identity)"
+            )
         return fns[algo]
 
     def gen_hash(self, s: I.ExternFunctionCall, a: list[I.Expr], env: Env) -> None:
@@ -956,8 +987,10 @@ class CodeGen:
         r, e_, aid = f"_r{n}", f"_e{n}", f"_a{n}"
         keys = sorted(t.keys, key=lambda k: k.id)
         kv = [self.ex(k.expr, env) for k in keys]
-        kv = [f"(1 if {v} else 0)" if isinstance(k.expr.type, I.BoolType) else v
-              for v, k in zip(kv, keys)]
+        kv = [
+            f"(1 if {v} else 0)" if isinstance(k.expr.type, I.BoolType) else v
+            for v, k in zip(kv, keys)
+        ]
         key = "(" + ", ".join(kv) + ("," if len(kv) == 1 else "") + ")"
         if not keys:
             lookup = f"{T}.default_result"
@@ -995,8 +1028,10 @@ class CodeGen:
                     self.em.line(f"{T}.count_default(_ilen)")
         if dmeter:
             self.uses_now = True
-            self.em.line(f"{self._dm_var(t)} = {e_}.meter.execute(_ilen, _now()) "
-                         f"if {e_} is not None and {e_}.meter is not None else 0")
+            self.em.line(
+                f"{self._dm_var(t)} = {e_}.meter.execute(_ilen, _now()) "
+                f"if {e_} is not None and {e_}.meter is not None else 0"
+            )
         first = True
         for ref in t.actions:
             act = ref.action
@@ -1007,8 +1042,14 @@ class CodeGen:
             first = False
         return f"({e_} is not None)", aid
 
-    def inline_action(self, action: I.Action, env: Env, args: list[I.Argument],
-                      data_from_table: Optional[list[I.Var]], params_var: str = "") -> None:
+    def inline_action(
+        self,
+        action: I.Action,
+        env: Env,
+        args: list[I.Argument],
+        data_from_table: Optional[list[I.Var]],
+        params_var: str = "",
+    ) -> None:
         """Expand an action body at the current position (table hit, default or direct call)."""
         if self.trace:
             self.em.line(f"_tr('Action ' + {action.p4info_name!r})")
@@ -1040,7 +1081,9 @@ class CodeGen:
                         self.st.declare(root, p.type)
                     target[p] = Binding(path=root)
                     return
-                raise EngineError(f"{_loc(arg.expr)}: an out/inout argument must be a storage location")
+                raise EngineError(
+                    f"{_loc(arg.expr)}: an out/inout argument must be a storage location"
+                )
             target[p] = Binding(path=path)
             return
         if _aggregate(p.type):
@@ -1063,8 +1106,14 @@ class CodeGen:
             self.stmts([x for x in body if not isinstance(x, I.Return)], env)
             self._loop_stack.pop()
 
-    def bind_args(self, bound: list[tuple[I.Var, I.Argument]], target: Env, env: Env, *,
-                  copy_in_aggregates: bool) -> list[tuple[Path, Path]]:
+    def bind_args(
+        self,
+        bound: list[tuple[I.Var, I.Argument]],
+        target: Env,
+        env: Env,
+        *,
+        copy_in_aggregates: bool,
+    ) -> list[tuple[Path, Path]]:
         """Bind a call's parameters; returns the (copy, argument) paths to copy out after the body.
 
         P4 passes arguments by copy-in/copy-out (spec, "Calling convention"). Binding an lvalue
@@ -1087,8 +1136,8 @@ class CodeGen:
         copied: set[I.Var] = set()
         items = list(paths.items())
         for i, (p, a) in enumerate(items):
-            for q, b in items[i + 1:]:
-                if a[:len(b)] == b or b[:len(a)] == a:
+            for q, b in items[i + 1 :]:
+                if a[: len(b)] == b or b[: len(a)] == a:
                     copied.update((p, q))
             if copy_in_aggregates and _aggregate(p.type) and (p.direction or "in") == "in":
                 copied.add(p)
@@ -1103,7 +1152,9 @@ class CodeGen:
             direction = p.direction or arg.direction
             src, dst = list(self.st.leaves(paths[p])), list(self.st.leaves(mine))
             if len(src) != len(dst):
-                raise EngineError(f"{_loc(arg.expr)}: argument and parameter {p.name} differ in shape")
+                raise EngineError(
+                    f"{_loc(arg.expr)}: argument and parameter {p.name} differ in shape"
+                )
             for d, s_ in zip(dst, src):
                 if direction == "out":
                     self.em.line(f"{d.name} = {'False' if d.kind == 'valid' else '0'}")
@@ -1121,7 +1172,9 @@ class CodeGen:
 
     def inline_control(self, control: I.Control, args: list[I.Argument], env: Env) -> None:
         inner: Env = {}
-        copy_out = self.bind_args(list(zip(control.params, args)), inner, env, copy_in_aggregates=False)
+        copy_out = self.bind_args(
+            list(zip(control.params, args)), inner, env, copy_in_aggregates=False
+        )
         # keep bindings of enclosing scopes for nothing else: a control only sees its params
         if self.trace:
             self.em.line(f"_tr('Control ' + {control.instance_name!r})")
@@ -1152,7 +1205,9 @@ class CodeGen:
                 act = ent.action
                 aid = self.action_id(act.action)
                 if table.get(tuple(match), prio) is None:
-                    table.insert(StateEntry(tuple(match), aid, tuple(act.args), prio, is_const=True))
+                    table.insert(
+                        StateEntry(tuple(match), aid, tuple(act.args), prio, is_const=True)
+                    )
 
 
 def _normalise(k: I.TableKey, ks: I.KeySet) -> Any:
@@ -1189,6 +1244,7 @@ def _aggregate(t: I.Type) -> bool:
 
 def _has_early_return(body: list[I.Stmt]) -> bool:
     """True when a `return` is anywhere but as the last statement of the body."""
+
     def walk(stmts: list[I.Stmt], top: bool) -> bool:
         for i, s in enumerate(stmts):
             if isinstance(s, I.Return):
@@ -1202,6 +1258,7 @@ def _has_early_return(body: list[I.Stmt]) -> bool:
                     if c.body and walk(c.body, False):
                         return True
         return False
+
     return walk(body, True)
 
 

@@ -19,8 +19,8 @@ _CODES = ((8, "Q"), (4, "I"), (2, "H"), (1, "B"))
 @dataclass
 class Chunk:
     nbytes: int
-    parts: list[int]                              # byte sizes of the struct codes, in order
-    fields: list[tuple[str, int, int]]            # (slot name, width, shift in the chunk)
+    parts: list[int]  # byte sizes of the struct codes, in order
+    fields: list[tuple[str, int, int]]  # (slot name, width, shift in the chunk)
 
 
 def chunks(fields: list[tuple[str, I.Field]]) -> list[Chunk]:

@@ -34,11 +34,11 @@ PacketFn = Callable[[int, bytes, list, list], Any]
 class PathStats:
     """What the path cache did (for tests, benchmarks and the engine's debug log)."""
 
-    built: int = 0        # paths compiled
-    refused: int = 0      # recorded paths that cannot be specialised (meters, registers, ...)
+    built: int = 0  # paths compiled
+    refused: int = 0  # recorded paths that cannot be specialised (meters, registers, ...)
     evicted: int = 0
     build_seconds: float = 0.0
-    refusals: dict[str, int] = field(default_factory=dict)   # reason -> count
+    refusals: dict[str, int] = field(default_factory=dict)  # reason -> count
 
 
 class _Path:
@@ -68,23 +68,30 @@ class _Recorder:
 class _Instrument(ast.NodeTransformer):
     def visit_If(self, node: ast.If) -> ast.If:
         self.generic_visit(node)
-        node.test = ast.Call(ast.Name("_br", ast.Load()),
-                             [ast.Constant(node._bid), node.test], [])  # type: ignore[attr-defined]
+        node.test = ast.Call(ast.Name("_br", ast.Load()), [ast.Constant(node._bid), node.test], [])  # type: ignore[attr-defined]
         return node
 
     def visit_For(self, node: ast.For) -> ast.For:
         self.generic_visit(node)
-        node.iter = ast.Call(ast.Name("_bf", ast.Load()),
-                             [ast.Constant(node._bid), node.iter], [])  # type: ignore[attr-defined]
+        node.iter = ast.Call(ast.Name("_bf", ast.Load()), [ast.Constant(node._bid), node.iter], [])  # type: ignore[attr-defined]
         return node
 
 
 class PathCache:
     """The specialised paths of one compiled program, per ingress port."""
 
-    def __init__(self, source: str, namespace: dict[str, Any], generic: PacketFn, *,
-                 record_after: int = 8, per_port: int = 4, budget_share: float = 0.05,
-                 budget_start_s: float = 1.0, filename: str = "<p4sim-path>") -> None:
+    def __init__(
+        self,
+        source: str,
+        namespace: dict[str, Any],
+        generic: PacketFn,
+        *,
+        record_after: int = 8,
+        per_port: int = 4,
+        budget_share: float = 0.05,
+        budget_start_s: float = 1.0,
+        filename: str = "<p4sim-path>",
+    ) -> None:
         self.ns = namespace
         self.generic = generic
         self.record_after = max(1, record_after)
@@ -179,7 +186,9 @@ class PathCache:
         paths.insert(0, _Path(ns["_path"], hits, source))
         self.by_port[port] = [p.fn for p in paths]
         self.stats.built += 1
-        log.debug("path %d built for port %d: %d statements", self.stats.built, port, len(fn_ast.body))
+        log.debug(
+            "path %d built for port %d: %d statements", self.stats.built, port, len(fn_ast.body)
+        )
 
     def source_of(self, records: list[tuple[int, Any]]) -> str:
         """The specialised source for a recorded path (for tests and debugging)."""
@@ -197,5 +206,8 @@ class PathCache:
 
 
 def _count_hit() -> ast.stmt:
-    return ast.AugAssign(ast.Subscript(ast.Name("_hits", ast.Load()), ast.Constant(0), ast.Store()),
-                         ast.Add(), ast.Constant(1))
+    return ast.AugAssign(
+        ast.Subscript(ast.Name("_hits", ast.Load()), ast.Constant(0), ast.Store()),
+        ast.Add(),
+        ast.Constant(1),
+    )

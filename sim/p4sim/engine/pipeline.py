@@ -24,7 +24,7 @@ from .v1model import generate
 
 log = logging.getLogger("p4sim.engine")
 trace_log = logging.getLogger("p4sim.engine.trace")
-_tracing = trace_log.isEnabledFor   # bound once: process asks it for every packet
+_tracing = trace_log.isEnabledFor  # bound once: process asks it for every packet
 _DEBUG = logging.DEBUG
 msg_log = logging.getLogger("p4sim.engine.log_msg")
 
@@ -46,9 +46,17 @@ def _sat_s(v: int, w: int) -> int:
 class V1ModelPipeline:
     """A compiled v1model program bound to one RuntimeState (see p4sim.switch.Pipeline)."""
 
-    def __init__(self, program: Any, state: Any, *, drop_port: int = DEFAULT_DROP_PORT,
-                 seed: Optional[int] = None, max_passes: int = MAX_PASSES,
-                 specialize: Optional[bool] = None, record_after: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        program: Any,
+        state: Any,
+        *,
+        drop_port: int = DEFAULT_DROP_PORT,
+        seed: Optional[int] = None,
+        max_passes: int = MAX_PASSES,
+        specialize: Optional[bool] = None,
+        record_after: Optional[int] = None,
+    ) -> None:
         self.program = program
         self.ir = getattr(program, "ir", program)
         self.state = state
@@ -72,8 +80,13 @@ class V1ModelPipeline:
         self.paths: Optional[PathCache] = None
         self._by_port: dict[int, list[Callable[..., Any]]] = {}
         if specialize and not gen.reentry:
-            self.paths = PathCache(gen.source, self._fast_ns, self._fast, record_after=record_after,
-                                   filename=f"<p4sim-engine:{getattr(program, 'filename', 'program')}")
+            self.paths = PathCache(
+                gen.source,
+                self._fast_ns,
+                self._fast,
+                record_after=record_after,
+                filename=f"<p4sim-engine:{getattr(program, 'filename', 'program')}",
+            )
             if self.paths.enabled:
                 self._by_port = self.paths.by_port
             else:
@@ -108,8 +121,9 @@ class V1ModelPipeline:
             "_tr_table": self._trace_table,
         }
 
-    def _compile(self, gen: Any, label: str,
-                 namespace: Optional[dict[str, Any]] = None) -> Callable[..., None]:
+    def _compile(
+        self, gen: Any, label: str, namespace: Optional[dict[str, Any]] = None
+    ) -> Callable[..., None]:
         if namespace is None:
             namespace = {}
         namespace.update(self._globals())
@@ -179,8 +193,10 @@ class V1ModelPipeline:
             done += 1
             if traced:
                 kind = "resubmitted" if request[0] == RESUBMIT else "recirculated"
-                self._trace(f"Processing {kind} packet, {len(frame)} bytes "
-                            f"(pass {done + 1} of at most {self.max_passes})")
+                self._trace(
+                    f"Processing {kind} packet, {len(frame)} bytes "
+                    f"(pass {done + 1} of at most {self.max_passes})"
+                )
             fn(port, frame, out, digests, again, request)
         return Result(out, [], digests)
 
@@ -188,12 +204,17 @@ class V1ModelPipeline:
         """Drop the re-entries beyond the pass limit: counted, logged once per pipeline (a
         looping program would otherwise log every frame) and in the trace."""
         if not self.pass_limit_drops:
-            log.warning("a frame reached %d ingress passes (resubmit/recirculate); further "
-                        "re-entries are dropped (counted in pass_limit_drops)", self.max_passes)
+            log.warning(
+                "a frame reached %d ingress passes (resubmit/recirculate); further "
+                "re-entries are dropped (counted in pass_limit_drops)",
+                self.max_passes,
+            )
         self.pass_limit_drops += dropped
         if traced:
-            self._trace(f"Dropping {dropped} resubmitted/recirculated packet(s): "
-                        f"{self.max_passes} ingress passes reached")
+            self._trace(
+                f"Dropping {dropped} resubmitted/recirculated packet(s): "
+                f"{self.max_passes} ingress passes reached"
+            )
 
     # -- runtime helpers used by the generated code ---------------------------------------------
     def _timestamp_us(self) -> int:
@@ -218,11 +239,25 @@ class V1ModelPipeline:
         aname = action.name if action is not None else "(none)"
         keytext = ", ".join(hex(k) for k in key)
         if entry is None:
-            trace_log.debug("[%d] Table '%s': key (%s): miss, default action %s%s",
-                            self._pkt_id, name, keytext, aname, params)
+            trace_log.debug(
+                "[%d] Table '%s': key (%s): miss, default action %s%s",
+                self._pkt_id,
+                name,
+                keytext,
+                aname,
+                params,
+            )
         else:
-            trace_log.debug("[%d] Table '%s': key (%s): hit entry %s priority %d, action %s%s",
-                            self._pkt_id, name, keytext, entry.match, entry.priority, aname, params)
+            trace_log.debug(
+                "[%d] Table '%s': key (%s): hit entry %s priority %d, action %s%s",
+                self._pkt_id,
+                name,
+                keytext,
+                entry.match,
+                entry.priority,
+                aname,
+                params,
+            )
 
 
 class PipelineFactory:

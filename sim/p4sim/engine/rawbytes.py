@@ -34,9 +34,9 @@ from dataclasses import dataclass
 class RawHeader:
     """A header whose received bytes may be re-used."""
 
-    at: str               # the local holding its offset in the frame, or -1
-    size: int             # bytes
-    fields: tuple[tuple[str, int], ...]   # (local, width in bits), in wire order
+    at: str  # the local holding its offset in the frame, or -1
+    size: int  # bytes
+    fields: tuple[tuple[str, int], ...]  # (local, width in bits), in wire order
 
 
 def track_writes(source: str, headers: list[RawHeader], func: str = "_process") -> str:
@@ -51,7 +51,7 @@ def track_writes(source: str, headers: list[RawHeader], func: str = "_process") 
     offsets = {h.at for h in headers}
     tree = ast.parse(source)
     fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == func)
-    inserts: list[tuple[int, int, list[str]]] = []   # (after line, indent, offset locals)
+    inserts: list[tuple[int, int, list[str]]] = []  # (after line, indent, offset locals)
 
     def visit(body: list[ast.stmt]) -> None:
         for i, s in enumerate(body):
@@ -59,7 +59,7 @@ def track_writes(source: str, headers: list[RawHeader], func: str = "_process") 
                 names = _targets(s)
                 touched = sorted({owner[n] for n in names if n in owner})
                 if touched:
-                    later = _covered_later(body[i + 1:], owner, offsets) | set(names)
+                    later = _covered_later(body[i + 1 :], owner, offsets) | set(names)
                     reset = [at for at in touched if at not in later]
                     if reset:
                         inserts.append((s.end_lineno or s.lineno, s.col_offset, reset))
@@ -105,8 +105,10 @@ def _covered_later(rest: list[ast.stmt], owner: dict[str, str], offsets: set[str
     for s in rest:
         if not isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr)):
             break
-        if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in offsets
-               for n in ast.walk(s)):
+        if any(
+            isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in offsets
+            for n in ast.walk(s)
+        ):
             break
         if isinstance(s, ast.Expr):
             continue

@@ -77,8 +77,11 @@ def _kept(st: Storage, fl: int) -> list[str]:
 
 def _request(em: Emitter, st: Storage, flag: str, lists: set[int], data: str, itype: int) -> None:
     """Append ``(data, (itype, field list, preserved values))`` to ``_again``."""
-    lines = {fl: f"_again.append(({data}, ({itype}, {fl}, "
-                 f"({''.join(n + ', ' for n in _kept(st, fl))}))))" for fl in sorted(lists)}
+    lines = {
+        fl: f"_again.append(({data}, ({itype}, {fl}, "
+        f"({''.join(n + ', ' for n in _kept(st, fl))}))))"
+        for fl in sorted(lists)
+    }
     if len(lines) == 1:
         em.line(next(iter(lines.values())))
         return
@@ -87,8 +90,9 @@ def _request(em: Emitter, st: Storage, flag: str, lists: set[int], data: str, it
             em.line(line)
 
 
-def gen_prologue(em: Emitter, g: "V1ModelGen", sm: Callable[[str], Optional[str]],
-                 timestamp_used: bool) -> None:
+def gen_prologue(
+    em: Emitter, g: "V1ModelGen", sm: Callable[[str], Optional[str]], timestamp_used: bool
+) -> None:
     """Before the parser: clear the requests, and for a re-entering pass set what bmv2's
     input buffer hands the parser (instance type, the preserved fields, ingress_port and
     ingress_global_timestamp 0)."""

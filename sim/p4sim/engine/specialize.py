@@ -85,44 +85,94 @@ class Placeholder:
 
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.LShift: operator.lshift,
-    ast.RShift: operator.rshift, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
-    ast.BitXor: operator.xor, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.Pow: operator.pow,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
 _UNOPS: dict[type, Callable[[Any], Any]] = {
-    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Invert: operator.invert,
     ast.Not: operator.not_,
 }
 
 # run-time helpers that read but never change switch state (by the name they are bound to)
-_PURE_FUNCS = {"len", "int", "bool", "min", "max", "abs", "_csum16_int", "_csum16", "_crc16",
-               "_crc32", "_identity", "_pack_bytes", "_sat_s", "_reparse", "_now", "_ts"}
-_PURE_PREFIXES = ("_Su", "_Sp", "_hm")        # struct unpackers/packers, crc16 memo fills
+_PURE_FUNCS = {
+    "len",
+    "int",
+    "bool",
+    "min",
+    "max",
+    "abs",
+    "_csum16_int",
+    "_csum16",
+    "_crc16",
+    "_crc32",
+    "_identity",
+    "_pack_bytes",
+    "_sat_s",
+    "_reparse",
+    "_now",
+    "_ts",
+}
+_PURE_PREFIXES = ("_Su", "_Sp", "_hm")  # struct unpackers/packers, crc16 memo fills
 _FOLDABLE = {"len", "_csum16_int", "_pack_bytes"}
 _FOLDABLE_PREFIXES = ("_Sp",)
-_READ_METHODS = {("_exact", "get"), ("_hc", "get"), ("_tbl", "lookup"), ("_sessions", "get"),
-                 ("_groups", "get"), ("int", "from_bytes")}
+_READ_METHODS = {
+    ("_exact", "get"),
+    ("_hc", "get"),
+    ("_tbl", "lookup"),
+    ("_sessions", "get"),
+    ("_groups", "get"),
+    ("int", "from_bytes"),
+}
 # effects on the switch that return nothing the packet uses: deferred to the path's end
-_DEFERRED_METHODS = {("_ctr", "count"), ("_tbl", "count_default"), ("_out", "append"),
-                     ("_digests", "append")}
+_DEFERRED_METHODS = {
+    ("_ctr", "count"),
+    ("_tbl", "count_default"),
+    ("_out", "append"),
+    ("_digests", "append"),
+}
 _DEFERRED_FUNCS = {"_log_msg", "_assert_failed"}
-_STATEMENTS = (ast.Assign, ast.AugAssign, ast.Expr, ast.If, ast.While, ast.For, ast.Break,
-               ast.Continue, ast.Pass)
+_STATEMENTS = (
+    ast.Assign,
+    ast.AugAssign,
+    ast.Expr,
+    ast.If,
+    ast.While,
+    ast.For,
+    ast.Break,
+    ast.Continue,
+    ast.Pass,
+)
 _MAX_LOOP = 4096
 _MAX_SHIFT = 1 << 16
 
 
-TMP_PREFIX = "_ps"   # the specialised function's own temporaries: _ps1, _ps2, ...
+TMP_PREFIX = "_ps"  # the specialised function's own temporaries: _ps1, _ps2, ...
 
 
 def _numbered(name: str, *prefixes: str) -> bool:
     """``name`` is one of the numbered names the generator binds (``_ctr5``, ``_Sp12``...)."""
-    return any(name.startswith(p) and name[len(p):].isdigit() for p in prefixes)
+    return any(name.startswith(p) and name[len(p) :].isdigit() for p in prefixes)
 
 
 def _is_tmp(name: str) -> bool:
@@ -172,8 +222,13 @@ class Specializer:
     """One walk of ``fn`` along ``records`` ((branch id, outcome) in execution order: a bool
     per ``if``, the iteration count per ``for``); ``build`` returns the new function's AST."""
 
-    def __init__(self, fn: ast.FunctionDef, records: list[tuple[int, Any]],
-                 namespace: dict[str, Any], locals_: set[str]) -> None:
+    def __init__(
+        self,
+        fn: ast.FunctionDef,
+        records: list[tuple[int, Any]],
+        namespace: dict[str, Any],
+        locals_: set[str],
+    ) -> None:
         self.fn = fn
         self.records = records
         self.pos = 0
@@ -187,7 +242,7 @@ class Specializer:
         self.facts: dict[str, tuple[bool, dict[str, int]]] = {}
         self.placeholders: dict[tuple[str, int], Placeholder] = {}
         self.guards: list[tuple[ast.If, ast.expr, bool, dict[str, int]]] = []
-        self.computed: dict[str, tuple[str, int]] = {}   # expression -> (variable, version)
+        self.computed: dict[str, tuple[str, int]] = {}  # expression -> (variable, version)
         if any(_is_tmp(n) for n in locals_):
             raise Unspecializable(f"the function has locals named like {TMP_PREFIX}N")
 
@@ -215,7 +270,7 @@ class Specializer:
         assert isinstance(new, ast.FunctionDef)
         new.body = body
         _number_statements(new.body)
-        return new   # compiled from its unparsed source: only statements need a line
+        return new  # compiled from its unparsed source: only statements need a line
 
     def narrow_guards(self) -> None:
         """Drop from ``if A and B and C: return False`` the terms another guard of the path
@@ -226,7 +281,7 @@ class Specializer:
         left either way. Only comparisons of variables and constants are used (evaluating
         one can raise nothing)."""
         Key = tuple[str, tuple[tuple[str, int], ...]]
-        known: dict[Key, tuple[bool, set[int]]] = {}          # term -> (truth, from guards)
+        known: dict[Key, tuple[bool, set[int]]] = {}  # term -> (truth, from guards)
         equal: dict[tuple[str, int], tuple[Any, set[int]]] = {}  # (var, version) -> value
 
         def key(term: ast.expr, versions: dict[str, int]) -> Key:
@@ -234,14 +289,19 @@ class Specializer:
 
         def learn(term: ast.expr, truth: bool, versions: dict[str, int], source: int) -> None:
             known.setdefault(key(term, versions), (truth, set()))[1].add(source)
-            if truth and isinstance(term, ast.Compare) and isinstance(term.ops[0], ast.Eq) \
-                    and isinstance(term.left, ast.Name) and isinstance(term.comparators[0], ast.Constant):
+            if (
+                truth
+                and isinstance(term, ast.Compare)
+                and isinstance(term.ops[0], ast.Eq)
+                and isinstance(term.left, ast.Name)
+                and isinstance(term.comparators[0], ast.Constant)
+            ):
                 var = (term.left.id, versions[term.left.id])
                 equal.setdefault(var, (term.comparators[0].value, set()))[1].add(source)
 
         for i, (_, test, taken, versions) in enumerate(self.guards):
             is_and = isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And)
-            for term in (test.values if is_and and taken else [] if is_and else [test]):
+            for term in test.values if is_and and taken else [] if is_and else [test]:
                 if _simple_compare(term):
                     learn(term, taken, versions, i)
                     inverse = _negation(term)
@@ -254,13 +314,20 @@ class Specializer:
             entry = known.get(key(term, versions))
             if entry is not None and entry[1] - {me}:
                 return entry[0]
-            if isinstance(term.left, ast.Name) and len(term.ops) == 1 \
-                    and isinstance(term.ops[0], (ast.Eq, ast.NotEq)) \
-                    and isinstance(term.comparators[0], ast.Constant):
+            if (
+                isinstance(term.left, ast.Name)
+                and len(term.ops) == 1
+                and isinstance(term.ops[0], (ast.Eq, ast.NotEq))
+                and isinstance(term.comparators[0], ast.Constant)
+            ):
                 held = equal.get((term.left.id, versions[term.left.id]))
                 other = term.comparators[0].value
-                if held is not None and held[1] - {me} and type(held[0]) is type(other) \
-                        and isinstance(other, int):
+                if (
+                    held is not None
+                    and held[1] - {me}
+                    and type(held[0]) is type(other)
+                    and isinstance(other, int)
+                ):
                     same = held[0] == other
                     return same if isinstance(term.ops[0], ast.Eq) else not same
             return None
@@ -309,7 +376,9 @@ class Specializer:
             node, val = self.ev(s.test)
             if val is not None:
                 if self.truth(val) != taken:
-                    raise Unspecializable(f"line {s.lineno}: the condition folds against the record")
+                    raise Unspecializable(
+                        f"line {s.lineno}: the condition folds against the record"
+                    )
             else:
                 self.guard(_as_test(node), taken)
             return self.block(s.body if taken else s.orelse)
@@ -363,8 +432,11 @@ class Specializer:
         settled (same expression, none of its variables assigned since) needs no guard."""
         key = ast.dump(test)
         fact = self.facts.get(key)
-        if fact is not None and fact[0] == taken and all(
-                self.ver.get(n, 0) == v for n, v in fact[1].items()):
+        if (
+            fact is not None
+            and fact[0] == taken
+            and all(self.ver.get(n, 0) == v for n, v in fact[1].items())
+        ):
             return
         versions = {n: self.ver.get(n, 0) for n in _loads(test)}
         self.facts[key] = (taken, versions)
@@ -390,8 +462,10 @@ class Specializer:
             self.out.append(_assign(it, node))
             call = ast.Call(ast.Name("len", ast.Load()), [ast.Name(it, ast.Load())], [])
             self.guard(ast.Compare(call, [ast.Eq()], [ast.Constant(n)]), True)
-            items = [ast.Subscript(ast.Name(it, ast.Load()), ast.Constant(i), ast.Load())
-                     for i in range(n)]
+            items = [
+                ast.Subscript(ast.Name(it, ast.Load()), ast.Constant(i), ast.Load())
+                for i in range(n)
+            ]
         for item in items:
             if isinstance(item, ast.expr):
                 self.store_expr(s.target, item)
@@ -412,8 +486,12 @@ class Specializer:
         targets = [t for t in s.targets if not isinstance(t, ast.Attribute)]
         if not targets:
             return
-        if isinstance(s.value, ast.List) and not s.value.elts and len(targets) == 1 \
-                and isinstance(targets[0], ast.Name):
+        if (
+            isinstance(s.value, ast.List)
+            and not s.value.elts
+            and len(targets) == 1
+            and isinstance(targets[0], ast.Name)
+        ):
             self.bind(targets[0].id, SymList())
             return
         if len(targets) == 1:
@@ -431,34 +509,52 @@ class Specializer:
         elif isinstance(s.target, ast.Attribute) and isinstance(s.target.value, ast.Name):
             self.defer_attr_store(s.target, s.value, s.op)
         else:
-            raise Unspecializable(f"line {s.lineno}: augmented assignment to {ast.unparse(s.target)}")
+            raise Unspecializable(
+                f"line {s.lineno}: augmented assignment to {ast.unparse(s.target)}"
+            )
 
     def expr_stmt(self, s: ast.Expr) -> None:
         call = s.value
         if not isinstance(call, ast.Call) or call.keywords:
             raise Unspecializable(f"line {s.lineno}: expression statement")
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr == "append" \
-                and isinstance(func.value, ast.Name) and len(call.args) == 1:
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "append"
+            and isinstance(func.value, ast.Name)
+            and len(call.args) == 1
+        ):
             lst = self.env.get(func.value.id)
             if isinstance(lst, SymList):
                 lst.items.append(self.capture(call.args[0]))
                 return
         if _method_of(_DEFERRED_METHODS, func) or (
-                isinstance(func, ast.Name) and func.id in _DEFERRED_FUNCS):
+            isinstance(func, ast.Name) and func.id in _DEFERRED_FUNCS
+        ):
             ops = [self.capture(a) for a in call.args]
-            counter = self.ns.get(func.value.id) if isinstance(func, ast.Attribute) \
-                and isinstance(func.value, ast.Name) else None
+            counter = (
+                self.ns.get(func.value.id)
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                else None
+            )
             if isinstance(counter, CounterArray) and func.attr == "count" and len(ops) == 2:
-                self.deferred.append(lambda name=func.value.id, size=counter.size, ops=ops:
-                                     _count_inline(name, size, *[self.materialize(o) for o in ops]))
+                self.deferred.append(
+                    lambda name=func.value.id, size=counter.size, ops=ops: _count_inline(
+                        name, size, *[self.materialize(o) for o in ops]
+                    )
+                )
                 return
-            self.deferred.append(lambda f=func, ops=ops: ast.Expr(
-                ast.Call(f, [self.materialize(o) for o in ops], [])))
+            self.deferred.append(
+                lambda f=func, ops=ops: ast.Expr(
+                    ast.Call(f, [self.materialize(o) for o in ops], [])
+                )
+            )
             return
         raise Unspecializable(f"line {s.lineno}: call {ast.unparse(func)} as a statement")
 
-    def defer_attr_store(self, t: ast.Attribute, value: ast.expr, op: Optional[ast.operator]) -> None:
+    def defer_attr_store(
+        self, t: ast.Attribute, value: ast.expr, op: Optional[ast.operator]
+    ) -> None:
         obj = self.capture(t.value)
         val = self.capture(value)
 
@@ -467,6 +563,7 @@ class Specializer:
             if op is None:
                 return ast.Assign([target], self.materialize(val))
             return ast.AugAssign(target, op, self.materialize(val))
+
         self.deferred.append(make)
 
     # -- binding ------------------------------------------------------------------------------
@@ -514,8 +611,11 @@ class Specializer:
                 if not isinstance(t, ast.Name):
                     raise Unspecializable(f"store to {ast.unparse(t)}")
                 names.append(t.id)
-            self.out.append(ast.Assign([ast.Tuple([ast.Name(n, ast.Store()) for n in names],
-                                                  ast.Store())], node))
+            self.out.append(
+                ast.Assign(
+                    [ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())], node
+                )
+            )
             for n in names:
                 self.bump(n)
                 self.env.pop(n, None)
@@ -553,7 +653,7 @@ class Specializer:
     def ref(self, name: str) -> Ref:
         ver = self.ver.get(name, 0)
         ph = self.placeholders.get((name, ver))
-        if ph is None:   # one placeholder per value: every later copy of it shares the temp
+        if ph is None:  # one placeholder per value: every later copy of it shares the temp
             ph = self.placeholders[(name, ver)] = Placeholder(self.tmp(), name)
             self.out.append(ph)
         return Ref(name, ver, ph)
@@ -614,8 +714,12 @@ class Specializer:
         if isinstance(n, ast.BinOp):
             (l, lv), (r, rv) = self.ev(n.left), self.ev(n.right)
             if isinstance(lv, Const) and isinstance(rv, Const):
-                folded = _fold(_BINOPS.get(type(n.op)), lv.value, rv.value,
-                               shift=isinstance(n.op, (ast.LShift, ast.Pow)))
+                folded = _fold(
+                    _BINOPS.get(type(n.op)),
+                    lv.value,
+                    rv.value,
+                    shift=isinstance(n.op, (ast.LShift, ast.Pow)),
+                )
                 if folded is not None:
                     return ast.Constant(folded.value), folded
             return ast.BinOp(l, n.op, r), None
@@ -683,10 +787,13 @@ class Specializer:
                 flatten(x.right)
             else:
                 terms.append(x)
+
         flatten(n)
         done = [self.ev(t) for t in terms]
         consts = [v.value for _, v in done if isinstance(v, Const)]
-        if not any(type(c) is int for c in consts) or not all(type(c) in (int, bool) for c in consts):
+        if not any(type(c) is int for c in consts) or not all(
+            type(c) in (int, bool) for c in consts
+        ):
             left = done[0][0]
             lv = done[0][1]
             for node, v in done[1:]:
@@ -704,9 +811,12 @@ class Specializer:
         expr = rest[0]
         for node in rest[1:]:
             expr = ast.BinOp(expr, ast.Add(), node)
-        lone_int = len(rest) == 1 and isinstance(rest[0], ast.BinOp) and not isinstance(
-            rest[0].op, (ast.BitAnd, ast.BitOr, ast.BitXor))
-        if total or (len(rest) == 1 and not lone_int):   # x + 0 makes a bool x an int
+        lone_int = (
+            len(rest) == 1
+            and isinstance(rest[0], ast.BinOp)
+            and not isinstance(rest[0].op, (ast.BitAnd, ast.BitOr, ast.BitXor))
+        )
+        if total or (len(rest) == 1 and not lone_int):  # x + 0 makes a bool x an int
             expr = ast.BinOp(expr, ast.Add(), ast.Constant(total))
         return expr, None
 
@@ -721,8 +831,9 @@ class Specializer:
         if isinstance(op, Const):
             return ast.Constant(op.value), op
         if isinstance(op, (SymTuple, SymList)):
-            return (self.materialize(op) if isinstance(op, SymTuple) else
-                    ast.Name(name, ast.Load())), op
+            return (
+                self.materialize(op) if isinstance(op, SymTuple) else ast.Name(name, ast.Load())
+            ), op
         return self.materialize(op), None
 
     def bool_op(self, n: ast.BoolOp) -> tuple[ast.expr, Optional[Operand]]:
@@ -752,8 +863,11 @@ class Specializer:
                 if isinstance(a, (SymTuple, SymList)) and isinstance(b, Const) and b.value is None:
                     res = isinstance(n.ops[0], ast.IsNot)
                     return ast.Constant(res), Const(res)
-        if isinstance(lv, Const) and all(isinstance(v, Const) for _, v in rights) \
-                and all(type(op) in _CMPOPS for op in n.ops):
+        if (
+            isinstance(lv, Const)
+            and all(isinstance(v, Const) for _, v in rights)
+            and all(type(op) in _CMPOPS for op in n.ops)
+        ):
             try:
                 ok = True
                 cur = lv.value
@@ -782,8 +896,12 @@ class Specializer:
             if not pure or name in self.locals:
                 raise Unspecializable(f"call of {name}")
             args = [self.ev(a) for a in n.args]
-            if name == "_csum16_int" and len(args) == 1 and args[0][1] is None \
-                    and self.ns.get(name) is csum16_of_int:
+            if (
+                name == "_csum16_int"
+                and len(args) == 1
+                and args[0][1] is None
+                and self.ns.get(name) is csum16_of_int
+            ):
                 return self.csum16_inline(args[0][0]), None
             foldable = name in _FOLDABLE or _numbered(name, *_FOLDABLE_PREFIXES)
             if foldable and all(isinstance(v, Const) for _, v in args):
@@ -795,8 +913,12 @@ class Specializer:
                     return ast.Constant(value), Const(value)
             return ast.Call(func, [a for a, _ in args], []), None
         if isinstance(func, ast.Attribute):
-            if isinstance(func.value, ast.Constant) and func.value.value == b"" \
-                    and func.attr == "join" and len(n.args) == 1:
+            if (
+                isinstance(func.value, ast.Constant)
+                and func.value.value == b""
+                and func.attr == "join"
+                and len(n.args) == 1
+            ):
                 return self.join(n.args[0])
             if not _method_of(_READ_METHODS, func):
                 raise Unspecializable(f"call of {ast.unparse(func)}")
@@ -831,8 +953,9 @@ class Specializer:
         if len(parts) == 1:
             only = parts[0]
             return only, (Const(only.value) if isinstance(only, ast.Constant) else None)
-        return ast.Call(ast.Attribute(ast.Constant(b""), "join", ast.Load()),
-                        [ast.Tuple(parts, ast.Load())], []), None
+        return ast.Call(
+            ast.Attribute(ast.Constant(b""), "join", ast.Load()), [ast.Tuple(parts, ast.Load())], []
+        ), None
 
 
 def _is_constant(value: Any) -> bool:
@@ -843,7 +966,9 @@ def _is_constant(value: Any) -> bool:
     return False
 
 
-def _fold(f: Optional[Callable[[Any, Any], Any]], a: Any, b: Any, *, shift: bool) -> Optional[Const]:
+def _fold(
+    f: Optional[Callable[[Any, Any], Any]], a: Any, b: Any, *, shift: bool
+) -> Optional[Const]:
     if f is None or not (_is_constant(a) and _is_constant(b)):
         return None
     if shift and isinstance(b, int) and b > _MAX_SHIFT:
@@ -863,21 +988,32 @@ def _fold1(f: Callable[[Any], Any], a: Any) -> Optional[Const]:
 
 def _simple_compare(term: ast.expr) -> bool:
     return isinstance(term, ast.Compare) and all(
-        isinstance(x, (ast.Name, ast.Constant)) for x in [term.left, *term.comparators])
+        isinstance(x, (ast.Name, ast.Constant)) for x in [term.left, *term.comparators]
+    )
 
 
 def _is_memo_fill(s: ast.If) -> bool:
     test = s.test
     if s.orelse or len(s.body) != 1 or not isinstance(s.body[0], ast.Assign):
         return False
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
-            and isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value is None):
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.left, ast.Name)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
         return False
     a = s.body[0]
-    return (len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
-            and a.targets[0].id == test.left.id and isinstance(a.value, ast.Call)
-            and isinstance(a.value.func, ast.Name) and _numbered(a.value.func.id, "_hm"))
+    return (
+        len(a.targets) == 1
+        and isinstance(a.targets[0], ast.Name)
+        and a.targets[0].id == test.left.id
+        and isinstance(a.value, ast.Call)
+        and isinstance(a.value.func, ast.Name)
+        and _numbered(a.value.func.id, "_hm")
+    )
 
 
 def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> ast.stmt:
@@ -885,10 +1021,16 @@ def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> as
     lists are read through the object each time (a pipeline reconfiguration replaces them)."""
     obj = ast.Name(name, ast.Load())
     body: list[ast.stmt] = [
-        ast.AugAssign(ast.Subscript(ast.Attribute(obj, "packets", ast.Load()), index, ast.Store()),
-                      ast.Add(), ast.Constant(1)),
-        ast.AugAssign(ast.Subscript(ast.Attribute(obj, "bytes", ast.Load()), index, ast.Store()),
-                      ast.Add(), nbytes),
+        ast.AugAssign(
+            ast.Subscript(ast.Attribute(obj, "packets", ast.Load()), index, ast.Store()),
+            ast.Add(),
+            ast.Constant(1),
+        ),
+        ast.AugAssign(
+            ast.Subscript(ast.Attribute(obj, "bytes", ast.Load()), index, ast.Store()),
+            ast.Add(),
+            nbytes,
+        ),
     ]
     if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < size:
         return ast.If(ast.Constant(True), body, [])
@@ -900,9 +1042,16 @@ def _assign(name: str, value: ast.expr) -> ast.Assign:
     return ast.Assign([ast.Name(name, ast.Store())], value)
 
 
-_INVERSE: dict[type, type] = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot,
-                              ast.IsNot: ast.Is, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
-                              ast.LtE: ast.Gt}
+_INVERSE: dict[type, type] = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+}
 
 
 def _as_test(node: ast.expr) -> ast.expr:
@@ -911,7 +1060,9 @@ def _as_test(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.BoolOp):
         keep_if = isinstance(node.op, ast.Or)
         values = [_as_test(v) for v in node.values]
-        values = [v for v in values if not (isinstance(v, ast.Constant) and bool(v.value) != keep_if)]
+        values = [
+            v for v in values if not (isinstance(v, ast.Constant) and bool(v.value) != keep_if)
+        ]
         if not values:
             return ast.Constant(not keep_if)
         return values[0] if len(values) == 1 else ast.BoolOp(node.op, values)
@@ -921,8 +1072,11 @@ def _as_test(node: ast.expr) -> ast.expr:
 def _negation(test: ast.expr) -> Optional[ast.expr]:
     """A test true exactly when ``test`` is false, if one is simply written."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        return ast.Compare(test.left, [_INVERSE[type(test.ops[0])]()], test.comparators) \
-            if type(test.ops[0]) in _INVERSE else None
+        return (
+            ast.Compare(test.left, [_INVERSE[type(test.ops[0])]()], test.comparators)
+            if type(test.ops[0]) in _INVERSE
+            else None
+        )
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return test.operand
     return None
@@ -931,7 +1085,9 @@ def _negation(test: ast.expr) -> Optional[ast.expr]:
 def _cse_key(node: ast.expr, ver: dict[str, int]) -> Optional[str]:
     """What identifies the value of a pure expression: its text and the versions of the
     variables it reads (None for a lone name or constant, or a call: those are not shared)."""
-    if isinstance(node, (ast.Name, ast.Constant)) or any(isinstance(n, ast.Call) for n in ast.walk(node)):
+    if isinstance(node, (ast.Name, ast.Constant)) or any(
+        isinstance(n, ast.Call) for n in ast.walk(node)
+    ):
         return None
     names = sorted(_loads(node))
     return ast.dump(node) + repr([(n, ver.get(n, 0)) for n in names])
@@ -996,7 +1152,7 @@ def _dead_code(body: list[ast.stmt], tail: list[ast.stmt]) -> list[ast.stmt]:
     kept: list[ast.stmt] = []
     for s in reversed(body):
         if isinstance(s, ast.If) and isinstance(s.test, ast.Constant) and not s.test.value:
-            continue   # a guard that can never leave the path
+            continue  # a guard that can never leave the path
         if isinstance(s, ast.Assign):
             targets: set[str] = set()
             for t in s.targets:

@@ -20,8 +20,8 @@ from ..frontend import ir as I
 
 Path = tuple[str, ...]
 
-VALID = "$valid"   # last path element of a header's validity bit
-VLEN = "$len"      # last path element of a header's varbit length (bits)
+VALID = "$valid"  # last path element of a header's validity bit
+VLEN = "$len"  # last path element of a header's varbit length (bits)
 
 _PREFIX = {"H": "h", "M": "m", "S": "sm"}
 
@@ -30,11 +30,11 @@ _PREFIX = {"H": "h", "M": "m", "S": "sm"}
 class Slot:
     """One scalar storage location."""
 
-    name: str                 # the Python identifier
+    name: str  # the Python identifier
     path: Path
-    width: int                # bits (1 for validity; 0 for a varbit length)
-    is_header: bool           # part of a header instance (field, validity or varbit length)
-    kind: str = "field"       # "field" | "valid" | "vlen" | "varbit"
+    width: int  # bits (1 for validity; 0 for a varbit length)
+    is_header: bool  # part of a header instance (field, validity or varbit length)
+    kind: str = "field"  # "field" | "valid" | "vlen" | "varbit"
     annotations: tuple[I.Annotation, ...] = ()
 
 
@@ -45,7 +45,7 @@ class HeaderSlots:
     path: Path
     type: I.HeaderType
     valid: str
-    fields: list[tuple[str, I.Field]] = field(default_factory=list)   # (slot name, field)
+    fields: list[tuple[str, I.Field]] = field(default_factory=list)  # (slot name, field)
     vlen: Optional[str] = None
 
     @property
@@ -87,8 +87,14 @@ class Storage:
         return name
 
     # -- declaration ------------------------------------------------------------------------
-    def declare(self, path: Path, t: I.Type, *, in_header: bool = False,
-                annotations: tuple[I.Annotation, ...] = ()) -> None:
+    def declare(
+        self,
+        path: Path,
+        t: I.Type,
+        *,
+        in_header: bool = False,
+        annotations: tuple[I.Annotation, ...] = (),
+    ) -> None:
         """Declare storage for a value of type ``t`` at ``path`` (recursively)."""
         if isinstance(t, I.HeaderType):
             hs = HeaderSlots(path, t, self._slot(path + (VALID,), 1, True, "valid"))
@@ -97,14 +103,16 @@ class Storage:
                     name = self._slot(path + (f.name,), f.type.max_width, True, "varbit")
                     hs.vlen = self._slot(path + (f.name, VLEN), 0, True, "vlen")
                 else:
-                    name = self._slot(path + (f.name,), f.type.width or 0, True, "field",
-                                      f.annotations)
+                    name = self._slot(
+                        path + (f.name,), f.type.width or 0, True, "field", f.annotations
+                    )
                 hs.fields.append((name, f))
             self.headers[path] = hs
         elif isinstance(t, I.StructType):
             for f in t.fields:
-                self.declare(path + (f.name,), f.type, in_header=in_header,
-                             annotations=f.annotations)
+                self.declare(
+                    path + (f.name,), f.type, in_header=in_header, annotations=f.annotations
+                )
         elif isinstance(t, I.HeaderStackType):
             for i in range(t.size):
                 self.declare(path + (str(i),), t.element, in_header=True)
@@ -113,8 +121,14 @@ class Storage:
             self._slot(path, width, in_header, "field", annotations)
         # other types (extern objects, packet_in/out, strings) need no storage
 
-    def _slot(self, path: Path, width: int, is_header: bool, kind: str,
-              annotations: tuple[I.Annotation, ...] = ()) -> str:
+    def _slot(
+        self,
+        path: Path,
+        width: int,
+        is_header: bool,
+        kind: str,
+        annotations: tuple[I.Annotation, ...] = (),
+    ) -> str:
         slot = self.slots.get(path)
         if slot is None:
             slot = Slot(self._fresh(path), path, width, is_header, kind, annotations)

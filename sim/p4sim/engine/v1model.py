@@ -30,8 +30,19 @@ from typing import Any, Optional
 
 from ..frontend import ir as I
 from .codegen import (
-    EGRESS_CLONE, HEADER_TOO_SHORT, INGRESS_CLONE, NO_MATCH, PACKET_TOO_SHORT,
-    PARSER_INVALID_ARGUMENT, REPLICATION, Binding, CodeGen, Emitter, Env, _loc, mask,
+    EGRESS_CLONE,
+    HEADER_TOO_SHORT,
+    INGRESS_CLONE,
+    NO_MATCH,
+    PACKET_TOO_SHORT,
+    PARSER_INVALID_ARGUMENT,
+    REPLICATION,
+    Binding,
+    CodeGen,
+    Emitter,
+    Env,
+    _loc,
+    mask,
 )
 from .errors import EngineError
 from . import layout, rawbytes, reentry
@@ -100,7 +111,7 @@ class V1ModelGen(CodeGen):
                 em.line(f"{name} = (_v >> {after}) & ((1 << {nb}) - 1)")
                 em.line(f"{hs.vlen} = {nb}")
                 after_var = f"({after} + {nb})"
-                for name2, f2 in reversed(hs.fields[:hs.fields.index((name, f))]):
+                for name2, f2 in reversed(hs.fields[: hs.fields.index((name, f))]):
                     w2 = f2.type.width or 0
                     em.line(f"{name2} = (_v >> {after_var}) & {mask(w2)}")
                     after_var = f"({after_var} + {w2})"
@@ -115,8 +126,11 @@ class V1ModelGen(CodeGen):
         """The received-bytes bookkeeping of a fixed-size header the parser extracts."""
         rh = self.raw_by_valid.get(hs.valid)
         if rh is None:
-            rh = rawbytes.RawHeader(self.st.temp(f"{hs.valid}_at"), hs.fixed_bytes,
-                                    tuple((n, f.type.width or 0) for n, f in hs.fields))
+            rh = rawbytes.RawHeader(
+                self.st.temp(f"{hs.valid}_at"),
+                hs.fixed_bytes,
+                tuple((n, f.type.width or 0) for n, f in hs.fields),
+            )
             self.raw_by_valid[hs.valid] = rh
         return rh
 
@@ -201,7 +215,7 @@ class V1ModelGen(CodeGen):
         if path is None:
             raise EngineError(f"{_loc(s)}: emit of a non-header")
         if path not in self.st.headers:
-            for hp in [p for p in self.st.headers if p[:len(path)] == path]:
+            for hp in [p for p in self.st.headers if p[: len(path)] == path]:
                 self._emit_header(hp)
             return
         self._emit_header(path)
@@ -250,7 +264,7 @@ class V1ModelGen(CodeGen):
                 self.em.level -= 1
 
     # -- the parser ------------------------------------------------------------------------------
-    PARSER_INLINE_LIMIT = 4000   # lines of a fully inlined parser before falling back
+    PARSER_INLINE_LIMIT = 4000  # lines of a fully inlined parser before falling back
 
     def gen_parser(self, parser: I.Parser, env: Env) -> None:
         """The state machine. An acyclic parser whose states, each inlined at every
@@ -284,7 +298,9 @@ class V1ModelGen(CodeGen):
         self._emit_dispatch(dispatch, states, env)
         self.in_parser = False
 
-    def _emit_dispatch(self, dispatch: list[str], states: dict[str, I.ParserState], env: Env) -> None:
+    def _emit_dispatch(
+        self, dispatch: list[str], states: dict[str, I.ParserState], env: Env
+    ) -> None:
         index = {n: i for i, n in enumerate(dispatch)}
         em = self.em
         if len(dispatch) == 1:
@@ -302,8 +318,14 @@ class V1ModelGen(CodeGen):
             with em.block("else:"):
                 em.line("break")
 
-    def _gen_state(self, st: I.ParserState, states: dict[str, I.ParserState],
-                   index: dict[str, int], env: Env, stack: tuple[str, ...]) -> None:
+    def _gen_state(
+        self,
+        st: I.ParserState,
+        states: dict[str, I.ParserState],
+        index: dict[str, int],
+        env: Env,
+        stack: tuple[str, ...],
+    ) -> None:
         if self.trace:
             self.em.line(f"_tr('Parser state ' + {st.name!r})")
         self.stmts(st.statements, env)
@@ -317,7 +339,7 @@ class V1ModelGen(CodeGen):
             if isinstance(k.type, I.BoolType):
                 v = f"(1 if {v} else 0)"
             if v.isidentifier():
-                keys.append(v)        # a storage slot: nothing in a select writes it
+                keys.append(v)  # a storage slot: nothing in a select writes it
                 continue
             t = self.tmp("k")
             self.em.line(f"{t} = {v}")
@@ -359,8 +381,14 @@ class V1ModelGen(CodeGen):
         if block:
             block.__exit__(None, None, None)
 
-    def _goto(self, target: str, states: dict[str, I.ParserState], index: dict[str, int],
-              env: Env, stack: tuple[str, ...]) -> None:
+    def _goto(
+        self,
+        target: str,
+        states: dict[str, I.ParserState],
+        index: dict[str, int],
+        env: Env,
+        stack: tuple[str, ...],
+    ) -> None:
         if target in ("accept", "reject"):
             if self.poff is not None:
                 self.em.line(f"_o = {self.poff}")
@@ -416,7 +444,7 @@ class GeneratedProgram:
     def __init__(self, source: str, bindings: dict[str, Any], reentry: bool = False) -> None:
         self.source = source
         self.bindings = bindings
-        self.reentry = reentry    # _process takes (_again, _re): see reentry.py
+        self.reentry = reentry  # _process takes (_again, _re): see reentry.py
 
 
 def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -> GeneratedProgram:
@@ -430,8 +458,10 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     st.declare(("S",), program.standard_metadata_type)
     for path, hs in st.headers.items():
         if hs.type.bit_width % 8 or _varbit_max(hs.type) % 8:
-            raise EngineError(f"header {'.'.join(path[1:])} ({hs.type.name}) is not a whole "
-                              "number of bytes (bmv2 requires byte-aligned headers)")
+            raise EngineError(
+                f"header {'.'.join(path[1:])} ({hs.type.name}) is not a whole "
+                "number of bytes (bmv2 requires byte-aligned headers)"
+            )
     g = V1ModelGen(program, state, st, drop_port=drop_port, trace=trace)
 
     def sm(field: str) -> Optional[str]:
@@ -440,8 +470,9 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     roots = ["H", "M", "S"]
 
     def env_for(block: Any, skip_packet: bool) -> Env:
-        params = [p for p in block.params
-                  if not isinstance(p.type, (I.PacketInType, I.PacketOutType))]
+        params = [
+            p for p in block.params if not isinstance(p.type, (I.PacketInType, I.PacketOutType))
+        ]
         return {p: Binding(path=(roots[i],)) for i, p in enumerate(params)}
 
     # bodies first: generating them declares every local they use
@@ -515,14 +546,19 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
                 with em.block("else:"):
                     em.line(f"_snap = {snapshot(0, header_src, itype)}")
                 if g.trace:
-                    em.line(f"_tr('Cloning packet (instance type {itype}) to session ' + str(_sess))")
+                    em.line(
+                        f"_tr('Cloning packet (instance type {itype}) to session ' + str(_sess))"
+                    )
                 with em.block("for _p, _rr in _sess.replicas:"):
                     with em.block(f"if len(_items) < {MAX_COPIES_PER_PACKET}:"):
-                        em.line(f"_items.append((_p, {itype}, _rr, _snap, {payload}, {plen}, "
-                                "_sess.packet_length_bytes))")
+                        em.line(
+                            f"_items.append((_p, {itype}, _rr, _snap, {payload}, {plen}, "
+                            "_sess.packet_length_bytes))"
+                        )
 
     # the PHV and the per-packet registers start at zero (the offsets at -1) in one unpack
     zero_all = f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO"
+
     def top_level(em: Emitter, lines: list[str], has_exit: bool, indent: str) -> None:
         """A top-level control's code (generated one level deep) at the emitter's level;
         with `exit` in it, inside the try that `exit`'s exception ends."""
@@ -540,10 +576,13 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     for f, v in (("ingress_port", "_port"), ("packet_length", "_n")):
         if sm(f):
             em.line(f"{sm(f)} = {v}")
-    body_text = "\n".join(vr_code.lines + ig_code.lines + eg_code.lines + ck_code.lines + dp_code.lines)
+    body_text = "\n".join(
+        vr_code.lines + ig_code.lines + eg_code.lines + ck_code.lines + dp_code.lines
+    )
 
     def used(name: Optional[str]) -> bool:
         return bool(name) and re.search(rf"\b{name}\b", body_text) is not None
+
     if used(sm("ingress_global_timestamp")):
         em.line(f"{sm('ingress_global_timestamp')} = _ts()")
     reenter = bool(g.resubmit_lists or g.recirculate_lists)
@@ -589,7 +628,9 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     with blk:
         if it:
             em.line(f"{it} = 0")
-        em.line(f"_items.append(({es}, 0, None, {all_tuple} if _items else None, _d[_o:], _plen, _trunc))")
+        em.line(
+            f"_items.append(({es}, 0, None, {all_tuple} if _items else None, _d[_o:], _plen, _trunc))"
+        )
     if g.trace:
         with em.block("if not _items:" if not g.resubmit_lists else "if not _items and not _rs:"):
             em.line("_tr('Dropping packet at the end of ingress')")
@@ -642,8 +683,11 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
     rp.lines.extend(parser_code.lines)
     rp.line(f"return ({', '.join(s.name for s in header_slots)},), _o")
 
-    src = ["def _process(_port, _d, _out, _digests, _again, _re=None):" if reenter else
-           "def _process(_port, _d, _out, _digests):"]
+    src = [
+        "def _process(_port, _d, _out, _digests, _again, _re=None):"
+        if reenter
+        else "def _process(_port, _d, _out, _digests):"
+    ]
     src.extend(em.lines)
     src.append("")
     src.append("def _reparse(_d, _port):")

@@ -28,8 +28,7 @@ def iter_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
 
 def iter_exprs(e: ir.Expr) -> Iterator[ir.Expr]:
     yield e
-    for name in ("base", "left", "right", "expr", "operand", "cond", "then", "else_",
-                 "header"):
+    for name in ("base", "left", "right", "expr", "operand", "cond", "then", "else_", "header"):
         sub = getattr(e, name, None)
         if isinstance(sub, ir.Expr):
             yield from iter_exprs(sub)
@@ -42,8 +41,17 @@ def iter_exprs(e: ir.Expr) -> Iterator[ir.Expr]:
 
 
 def stmt_exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
-    for name in ("target", "value", "cond", "subject", "header", "varbit_bits", "bits",
-                 "error", "init"):
+    for name in (
+        "target",
+        "value",
+        "cond",
+        "subject",
+        "header",
+        "varbit_bits",
+        "bits",
+        "error",
+        "init",
+    ):
         sub = getattr(s, name, None)
         if isinstance(sub, ir.Expr):
             yield from iter_exprs(sub)
@@ -53,8 +61,9 @@ def stmt_exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
 
 
 def _controls(program: ir.ProgramIR) -> Iterator[ir.Control]:
-    stack: list[ir.Control] = [b for b in program.package.blocks.values()
-                               if isinstance(b, ir.Control)]
+    stack: list[ir.Control] = [
+        b for b in program.package.blocks.values() if isinstance(b, ir.Control)
+    ]
     while stack:
         c = stack.pop(0)
         yield c
@@ -79,7 +88,9 @@ def check_table_applications(program: ir.ProgramIR) -> None:
                     first = sites[id(t)]
                     raise CompileError.at(
                         f"table {t.name} is applied more than once (first at {first}); "
-                        f"p4c and bmv2 allow one call site per table", loc)
+                        f"p4c and bmv2 allow one call site per table",
+                        loc,
+                    )
                 seen[id(t)] = t
                 sites[id(t)] = s.loc
 
@@ -91,15 +102,20 @@ def check_unreachable_states(parser: ir.Parser) -> list[Diagnostic]:
         st = parser.states.get(todo.pop())
         if st is None:
             continue
-        nexts = [st.transition.next_state] if not st.transition.is_select else \
-            [c.next_state for c in st.transition.cases]
+        nexts = (
+            [st.transition.next_state]
+            if not st.transition.is_select
+            else [c.next_state for c in st.transition.cases]
+        )
         for n in nexts:
             if n and n not in reached:
                 reached.add(n)
                 todo.append(n)
-    return [Diagnostic.at(f"parser state '{name}' is unreachable", st.loc,
-                          code="unreachable-state")
-            for name, st in parser.states.items() if name not in reached]
+    return [
+        Diagnostic.at(f"parser state '{name}' is unreachable", st.loc, code="unreachable-state")
+        for name, st in parser.states.items()
+        if name not in reached
+    ]
 
 
 def applied_tables(program: ir.ProgramIR) -> set[int]:
@@ -117,9 +133,15 @@ def applied_tables(program: ir.ProgramIR) -> set[int]:
 
 def check_unused_tables(program: ir.ProgramIR) -> list[Diagnostic]:
     applied = applied_tables(program)
-    return [Diagnostic.at(f"table {t.name} is never applied (p4c removes it from P4Info)",
-                          t.loc, code="unused-table")
-            for t in program.tables if id(t) not in applied]
+    return [
+        Diagnostic.at(
+            f"table {t.name} is never applied (p4c removes it from P4Info)",
+            t.loc,
+            code="unused-table",
+        )
+        for t in program.tables
+        if id(t) not in applied
+    ]
 
 
 def check_invalid_header_reads(stmts: list[ir.Stmt]) -> list[Diagnostic]:
@@ -158,9 +180,13 @@ def check_invalid_header_reads(stmts: list[ir.Stmt]) -> list[Diagnostic]:
             if isinstance(e, ir.Member) and isinstance(e.base.type, ir.HeaderType):
                 p = path(e.base)
                 if p in invalid:
-                    out.append(Diagnostic.at(
-                        f"read of {e.field} of a header that is invalid here", e.loc,
-                        code="invalid-header-read"))
+                    out.append(
+                        Diagnostic.at(
+                            f"read of {e.field} of a header that is invalid here",
+                            e.loc,
+                            code="invalid-header-read",
+                        )
+                    )
     return out
 
 

@@ -281,7 +281,7 @@ class Annotation:
     name: str
     args: tuple[str, ...] = ()
     loc: Optional[SourceLocation] = None
-    body: Optional[str] = None    # the text between the parentheses, as written
+    body: Optional[str] = None  # the text between the parentheses, as written
 
     def __str__(self) -> str:
         return f"@{self.name}" if self.body is None else f"@{self.name}({self.body})"
@@ -291,8 +291,9 @@ class Annotation:
         return self.args[0] if self.args else None
 
 
-def find_annotation(annotations: tuple[Annotation, ...] | list[Annotation],
-                    name: str) -> Optional[Annotation]:
+def find_annotation(
+    annotations: tuple[Annotation, ...] | list[Annotation], name: str
+) -> Optional[Annotation]:
     for a in annotations:
         if a.name == name:
             return a
@@ -316,9 +317,9 @@ class Var:
     type: Type
     kind: str
     uid: str
-    direction: str = ""           # "in" | "out" | "inout" | "" (directionless)
+    direction: str = ""  # "in" | "out" | "inout" | "" (directionless)
     loc: Optional[SourceLocation] = None
-    const_value: Optional["Expr"] = None   # for kind == "const"
+    const_value: Optional["Expr"] = None  # for kind == "const"
 
     @property
     def width(self) -> Optional[int]:
@@ -493,7 +494,7 @@ class TableApplyExpr(Expr):
     Switch). Evaluating it applies the table."""
 
     table: "Table"
-    member: str    # "hit" | "miss" | "action_run"
+    member: str  # "hit" | "miss" | "action_run"
 
 
 @dataclass(eq=False)
@@ -521,7 +522,7 @@ class Argument:
     """An argument bound to a parameter: `direction` is the parameter's direction ("in",
     "out", "inout" or "" for directionless); out/inout arguments are lvalues."""
 
-    name: str          # parameter name
+    name: str  # parameter name
     direction: str
     expr: Expr
 
@@ -753,8 +754,8 @@ class Parser:
     `locals` its local variable/constant declarations (initialised at parser start);
     `states` by name, `start` first."""
 
-    name: str                    # the P4 type name
-    instance_name: str           # path used in P4Info names (e.g. "MyParser")
+    name: str  # the P4 type name
+    instance_name: str  # path used in P4Info names (e.g. "MyParser")
     params: list[Var]
     locals: list[VarDecl]
     states: dict[str, ParserState]
@@ -772,8 +773,8 @@ class Action:
     `p4info_name`/`p4info_id` identify it in P4Info; `p4info_params` are the directionless
     params with their P4Info ids (1-based, declaration order)."""
 
-    name: str                    # local name as written
-    p4info_name: str             # fully qualified name, e.g. "MyIngress.set_vsid" or "NoAction"
+    name: str  # local name as written
+    p4info_name: str  # fully qualified name, e.g. "MyIngress.set_vsid" or "NoAction"
     params: list[Var]
     body: list[Stmt]
     annotations: tuple[Annotation, ...] = ()
@@ -851,16 +852,16 @@ class TableEntry:
 class Table:
     """A table instance with everything the engine and P4Info need."""
 
-    name: str                    # local name as written
+    name: str  # local name as written
     p4info_name: str
     p4info_id: int
     keys: list[TableKey]
     actions: list[ActionRef]
     default_action: ActionCall
     default_action_const: bool
-    default_action_explicit: bool   # False when NoAction was implied
-    const_entries: Optional[list[TableEntry]]   # None: no `entries` property
-    entries_const: bool                       # `const entries` (vs. mutable `entries`)
+    default_action_explicit: bool  # False when NoAction was implied
+    const_entries: Optional[list[TableEntry]]  # None: no `entries` property
+    entries_const: bool  # `const entries` (vs. mutable `entries`)
     size: int
     size_explicit: bool
     direct_counter: Optional["ExternInstance"] = None
@@ -916,8 +917,8 @@ class Control:
     `tables`, `externs`, `subcontrols` are the control's own declarations by local name.
     `body` is the apply block."""
 
-    name: str                    # the P4 type name
-    instance_name: str           # full instance path used in P4Info names
+    name: str  # the P4 type name
+    instance_name: str  # full instance path used in P4Info names
     params: list[Var]
     locals: list[VarDecl]
     actions: dict[str, Action]
@@ -947,7 +948,7 @@ class Digest:
 class ControllerHeader:
     """A header annotated `@controller_header("packet_in"|"packet_out")`."""
 
-    name: str                    # "packet_in" / "packet_out"
+    name: str  # "packet_in" / "packet_out"
     header: HeaderType
     p4info_id: int
 
@@ -959,8 +960,8 @@ class PackageInstance:
     "ck" (ComputeChecksum), "dep" (Deparser). `headers_type` and `metadata_type` are the
     H and M type arguments."""
 
-    name: str                    # instance name ("main")
-    package: str                 # "V1Switch"
+    name: str  # instance name ("main")
+    package: str  # "V1Switch"
     parser: Parser
     verify_checksum: Control
     ingress: Control
@@ -972,8 +973,14 @@ class PackageInstance:
 
     @property
     def blocks(self) -> dict[str, Union[Parser, Control]]:
-        return {"p": self.parser, "vr": self.verify_checksum, "ig": self.ingress,
-                "eg": self.egress, "ck": self.compute_checksum, "dep": self.deparser}
+        return {
+            "p": self.parser,
+            "vr": self.verify_checksum,
+            "ig": self.ingress,
+            "eg": self.egress,
+            "ck": self.compute_checksum,
+            "dep": self.deparser,
+        }
 
 
 @dataclass(eq=False)
@@ -987,7 +994,7 @@ class ProgramIR:
     match_kinds: tuple[str, ...]
     constants: dict[str, Expr]
     package: PackageInstance
-    actions: list[Action]            # every action P4Info lists (top-level + per control)
+    actions: list[Action]  # every action P4Info lists (top-level + per control)
     tables: list[Table]
     externs: list[ExternInstance]
     digests: list[Digest]

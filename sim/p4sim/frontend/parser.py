@@ -24,8 +24,17 @@ from .grammar import GRAMMAR
 from .preprocess import PreprocessedSource
 
 _TYPE_DECL_KEYWORDS = {"header", "struct", "header_union", "parser", "control", "package"}
-_TYPE_START_KEYWORDS = {"BIT", "INT", "VARBIT", "BOOL", "ERROR", "STRING", "TUPLE", "VOID",
-                        "DONTCARE"}
+_TYPE_START_KEYWORDS = {
+    "BIT",
+    "INT",
+    "VARBIT",
+    "BOOL",
+    "ERROR",
+    "STRING",
+    "TUPLE",
+    "VOID",
+    "DONTCARE",
+}
 
 
 def _is_kw(tok: Token, word: str) -> bool:
@@ -44,8 +53,13 @@ class _TypeNamePostLex:
             if tok.type == "IDENTIFIER" and is_type[i]:
                 toks[i] = Token.new_borrow_pos("TYPE_IDENTIFIER", tok.value, tok)
         for i, tok in enumerate(toks):
-            if (tok.value == "<" and tok.type != "STRING_LITERAL" and i > 0
-                    and toks[i - 1].type == "IDENTIFIER" and self._opens_type_args(toks, i)):
+            if (
+                tok.value == "<"
+                and tok.type != "STRING_LITERAL"
+                and i > 0
+                and toks[i - 1].type == "IDENTIFIER"
+                and self._opens_type_args(toks, i)
+            ):
                 toks[i] = Token.new_borrow_pos("TA_OPEN", "<", tok)
         yield from toks
 
@@ -54,8 +68,11 @@ class _TypeNamePostLex:
         if i + 1 >= len(toks):
             return False
         nxt = toks[i + 1]
-        if not (nxt.type == "TYPE_IDENTIFIER" or nxt.type in _TYPE_START_KEYWORDS
-                or (nxt.value == "tuple" and nxt.type != "IDENTIFIER")):
+        if not (
+            nxt.type == "TYPE_IDENTIFIER"
+            or nxt.type in _TYPE_START_KEYWORDS
+            or (nxt.value == "tuple" and nxt.type != "IDENTIFIER")
+        ):
             return False
         depth = 0
         for j in range(i, len(toks)):
@@ -179,13 +196,26 @@ class _TypeNamePostLex:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(GRAMMAR, parser="lalr", lexer="basic", postlex=_TypeNamePostLex(),
-                propagate_positions=True, maybe_placeholders=False, cache=False)
+    return Lark(
+        GRAMMAR,
+        parser="lalr",
+        lexer="basic",
+        postlex=_TypeNamePostLex(),
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
 
 
 _TOKEN_DESCRIPTIONS = {
-    "SEMICOLON": "';'", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
-    "IDENTIFIER": "identifier", "TYPE_IDENTIFIER": "type name", "INTEGER": "integer",
+    "SEMICOLON": "';'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "IDENTIFIER": "identifier",
+    "TYPE_IDENTIFIER": "type name",
+    "INTEGER": "integer",
 }
 
 
@@ -203,7 +233,7 @@ def parse(source: PreprocessedSource) -> Tree:
         raise CompileError.at(f"syntax error: unexpected {what}", loc) from None
     except UnexpectedCharacters as e:
         loc = source.location(e.line, e.column)
-        ch = source.text.splitlines()[e.line - 1][e.column - 1:e.column] if e.line else "?"
+        ch = source.text.splitlines()[e.line - 1][e.column - 1 : e.column] if e.line else "?"
         raise CompileError.at(f"syntax error: unexpected character {ch!r}", loc) from None
     except UnexpectedEOF:
         lines = source.text.rstrip("\n").split("\n")
@@ -217,5 +247,4 @@ def parse(source: PreprocessedSource) -> Tree:
 def parse_text(text: str, filename: str = "<string>") -> Tree:
     """Parse already-preprocessed text (for tests of the parser stage alone)."""
     lines = text.split("\n")
-    return parse(PreprocessedSource(text, [(filename, i + 1) for i in range(len(lines))],
-                                    filename))
+    return parse(PreprocessedSource(text, [(filename, i + 1) for i in range(len(lines))], filename))

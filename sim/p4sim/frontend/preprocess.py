@@ -47,7 +47,7 @@ class PreprocessedSource:
 class _Macro:
     name: str
     body: str
-    params: Optional[list[str]] = None   # None: object-like
+    params: Optional[list[str]] = None  # None: object-like
     variadic: bool = False
 
 
@@ -61,7 +61,7 @@ def _strip_comments(text: str, filename: str) -> str:
             j = i + 1
             while j < n and text[j] != '"' and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         elif text.startswith("//", i):
             j = text.find("\n", i)
@@ -74,7 +74,7 @@ def _strip_comments(text: str, filename: str) -> str:
                 line = text.count("\n", 0, i) + 1
                 col = i - (text.rfind("\n", 0, i) + 1) + 1
                 raise CompileError("unterminated comment", file=filename, line=line, col=col)
-            chunk = text[i:j + 2]
+            chunk = text[i : j + 2]
             out.append("".join(ch if ch == "\n" else " " for ch in chunk))
             i = j + 2
         else:
@@ -84,8 +84,9 @@ def _strip_comments(text: str, filename: str) -> str:
 
 
 class _Preprocessor:
-    def __init__(self, include_dirs: Sequence[Union[str, os.PathLike]],
-                 defines: Mapping[str, object]) -> None:
+    def __init__(
+        self, include_dirs: Sequence[Union[str, os.PathLike]], defines: Mapping[str, object]
+    ) -> None:
         self.include_dirs = [Path(d) for d in include_dirs]
         self.macros: dict[str, _Macro] = {}
         for name, value in defines.items():
@@ -134,9 +135,17 @@ class _Preprocessor:
         self.out_lines.append(text)
         self.line_map.append((filename, line))
 
-    def _directive(self, m: re.Match, line: str, filename: str, lineno: int,
-                   directory: Optional[Path], depth: int, cond: list[list[bool]],
-                   active: bool) -> None:
+    def _directive(
+        self,
+        m: re.Match,
+        line: str,
+        filename: str,
+        lineno: int,
+        directory: Optional[Path],
+        depth: int,
+        cond: list[list[bool]],
+        active: bool,
+    ) -> None:
         name = m.group(1) or ""
         rest = m.group(2).strip()
         col = line.index("#") + 1
@@ -207,7 +216,7 @@ class _Preprocessor:
         if not m:
             raise err("macro name expected after #define")
         name = m.group(0)
-        after = rest[m.end():]
+        after = rest[m.end() :]
         if after.startswith("("):
             close = after.find(")")
             if close < 0:
@@ -220,17 +229,22 @@ class _Preprocessor:
             for p in params:
                 if not _IDENT.fullmatch(p):
                     raise err(f"bad parameter '{p}' of macro {name}")
-            self.macros[name] = _Macro(name, after[close + 1:].strip(), params, variadic)
+            self.macros[name] = _Macro(name, after[close + 1 :].strip(), params, variadic)
         else:
             self.macros[name] = _Macro(name, after.strip())
 
-    def _include(self, rest: str, filename: str, lineno: int, col: int,
-                 directory: Optional[Path], depth: int) -> None:
+    def _include(
+        self, rest: str, filename: str, lineno: int, col: int, directory: Optional[Path], depth: int
+    ) -> None:
         rest = self.expand(rest, filename, lineno).strip()
         m = re.match(r'^"([^"]+)"|^<([^>]+)>', rest)
         if not m:
-            raise CompileError(f"bad #include {rest!r}: expected \"file\" or <file>",
-                               file=filename, line=lineno, col=col)
+            raise CompileError(
+                f'bad #include {rest!r}: expected "file" or <file>',
+                file=filename,
+                line=lineno,
+                col=col,
+            )
         quoted, angled = m.group(1), m.group(2)
         target = quoted or angled
         candidates: list[Path] = []
@@ -243,20 +257,25 @@ class _Preprocessor:
                 key = str(cand.resolve())
                 if key in self.once:
                     return
-                display = str(cand) if not str(cand.resolve()).startswith(str(P4INCLUDE_DIR)) \
+                display = (
+                    str(cand)
+                    if not str(cand.resolve()).startswith(str(P4INCLUDE_DIR))
                     else f"<{target}>"
+                )
                 text = cand.read_text(encoding="utf-8")
                 if cand.resolve().parent == P4INCLUDE_DIR:
-                    self.once.add(key)     # our own includes have guards anyway
+                    self.once.add(key)  # our own includes have guards anyway
                 self.run_text(text, display, cand.parent, depth + 1)
                 return
-        raise CompileError(f"cannot find include file {target!r}", file=filename,
-                           line=lineno, col=col)
+        raise CompileError(
+            f"cannot find include file {target!r}", file=filename, line=lineno, col=col
+        )
 
     # ------------------------------------------------------------ expansion
 
-    def expand(self, text: str, filename: str, lineno: int,
-               hidden: frozenset[str] = frozenset()) -> str:
+    def expand(
+        self, text: str, filename: str, lineno: int, hidden: frozenset[str] = frozenset()
+    ) -> str:
         if not self.macros:
             return text
         out: list[str] = []
@@ -267,7 +286,7 @@ class _Preprocessor:
                 j = i + 1
                 while j < n and text[j] != '"':
                     j += 2 if text[j] == "\\" else 1
-                out.append(text[i:j + 1])
+                out.append(text[i : j + 1])
                 i = j + 1
                 continue
             if c.isdigit():
@@ -297,13 +316,17 @@ class _Preprocessor:
                 continue
             args, end = self._collect_args(text, j, filename, lineno, name)
             i = end
-            out.append(self.expand(self._substitute(mac, args, filename, lineno),
-                                   filename, lineno, hidden | {name}))
+            out.append(
+                self.expand(
+                    self._substitute(mac, args, filename, lineno), filename, lineno, hidden | {name}
+                )
+            )
         return "".join(out)
 
     @staticmethod
-    def _collect_args(text: str, j: int, filename: str, lineno: int,
-                      name: str) -> tuple[list[str], int]:
+    def _collect_args(
+        text: str, j: int, filename: str, lineno: int, name: str
+    ) -> tuple[list[str], int]:
         depth = 0
         args: list[str] = []
         cur: list[str] = []
@@ -326,8 +349,12 @@ class _Preprocessor:
             else:
                 cur.append(ch)
             k += 1
-        raise CompileError(f"unterminated argument list invoking macro {name}",
-                           file=filename, line=lineno, col=j + 1)
+        raise CompileError(
+            f"unterminated argument list invoking macro {name}",
+            file=filename,
+            line=lineno,
+            col=j + 1,
+        )
 
     def _substitute(self, mac: _Macro, args: list[str], filename: str, lineno: int) -> str:
         params = mac.params or []
@@ -336,55 +363,80 @@ class _Preprocessor:
         if mac.variadic:
             fixed = len(params) - 1
             if len(args) < fixed:
-                raise CompileError(f"macro {mac.name} expects at least {fixed} arguments",
-                                   file=filename, line=lineno, col=1)
+                raise CompileError(
+                    f"macro {mac.name} expects at least {fixed} arguments",
+                    file=filename,
+                    line=lineno,
+                    col=1,
+                )
             args = args[:fixed] + [", ".join(args[fixed:])]
         elif len(args) != len(params):
             raise CompileError(
                 f"macro {mac.name} expects {len(params)} arguments, got {len(args)}",
-                file=filename, line=lineno, col=1)
+                file=filename,
+                line=lineno,
+                col=1,
+            )
         binding = dict(zip(params, args))
         body = mac.body
 
         def stringify(m: re.Match) -> str:
             return '"' + binding[m.group(1)].replace('"', '\\"') + '"'
 
-        body = re.sub(r"(?<!#)#\s*([A-Za-z_][A-Za-z0-9_]*)",
-                      lambda m: stringify(m) if m.group(1) in binding else m.group(0), body)
+        body = re.sub(
+            r"(?<!#)#\s*([A-Za-z_][A-Za-z0-9_]*)",
+            lambda m: stringify(m) if m.group(1) in binding else m.group(0),
+            body,
+        )
         body = _IDENT.sub(lambda m: binding.get(m.group(0), m.group(0)), body)
         return re.sub(r"\s*##\s*", "", body)
 
     # ------------------------------------------------------------ #if expressions
 
     def eval_condition(self, expr: str, filename: str, lineno: int, col: int) -> bool:
-        expr = re.sub(r"defined\s*\(\s*([A-Za-z_]\w*)\s*\)|defined\s+([A-Za-z_]\w*)",
-                      lambda m: "1" if (m.group(1) or m.group(2)) in self.macros else "0", expr)
+        expr = re.sub(
+            r"defined\s*\(\s*([A-Za-z_]\w*)\s*\)|defined\s+([A-Za-z_]\w*)",
+            lambda m: "1" if (m.group(1) or m.group(2)) in self.macros else "0",
+            expr,
+        )
         expr = self.expand(expr, filename, lineno)
-        expr = _IDENT.sub("0", expr)    # undefined identifiers are 0, as in C
+        expr = _IDENT.sub("0", expr)  # undefined identifiers are 0, as in C
         expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", expr)
         py = expr.replace("&&", " and ").replace("||", " or ")
         py = re.sub(r"!(?!=)", " not ", py)
         py = re.sub(r"(?<![<>=!])/(?!/)", "//", py)
         if not re.fullmatch(r"[\s0-9a-fA-FxX()+\-*/%<>=!&|^~andort]*", py):
-            raise CompileError(f"cannot evaluate #if expression {expr.strip()!r}",
-                               file=filename, line=lineno, col=col)
+            raise CompileError(
+                f"cannot evaluate #if expression {expr.strip()!r}",
+                file=filename,
+                line=lineno,
+                col=col,
+            )
         try:
             return bool(eval(py, {"__builtins__": {}}, {}))  # noqa: S307 - sanitised above
         except Exception:
-            raise CompileError(f"cannot evaluate #if expression {expr.strip()!r}",
-                               file=filename, line=lineno, col=col) from None
+            raise CompileError(
+                f"cannot evaluate #if expression {expr.strip()!r}",
+                file=filename,
+                line=lineno,
+                col=col,
+            ) from None
 
 
-def preprocess(path_or_text: Union[str, os.PathLike], *,
-               include_dirs: Sequence[Union[str, os.PathLike]] = (),
-               defines: Optional[Mapping[str, object]] = None,
-               filename: Optional[str] = None) -> PreprocessedSource:
+def preprocess(
+    path_or_text: Union[str, os.PathLike],
+    *,
+    include_dirs: Sequence[Union[str, os.PathLike]] = (),
+    defines: Optional[Mapping[str, object]] = None,
+    filename: Optional[str] = None,
+) -> PreprocessedSource:
     """Preprocess a file (a Path, or a str naming an existing file when `filename` is None)
     or a text (a str with `filename` given, or any str containing a newline)."""
     defines = dict(defines or {})
     pp = _Preprocessor(include_dirs, defines)
     if isinstance(path_or_text, os.PathLike) or (
-            filename is None and "\n" not in path_or_text and Path(path_or_text).is_file()):
+        filename is None and "\n" not in path_or_text and Path(path_or_text).is_file()
+    ):
         path = Path(path_or_text)
         if not path.is_file():
             raise CompileError(f"cannot read {path}", file=str(path), line=0, col=0)
@@ -392,6 +444,7 @@ def preprocess(path_or_text: Union[str, os.PathLike], *,
         pp.run_text(path.read_text(encoding="utf-8"), name, path.parent, 0)
     else:
         name = filename or "<string>"
-        pp.run_text(str(path_or_text), name, Path.cwd() if filename is None else
-                    Path(filename).parent, 0)
+        pp.run_text(
+            str(path_or_text), name, Path.cwd() if filename is None else Path(filename).parent, 0
+        )
     return PreprocessedSource("\n".join(pp.out_lines) + "\n", pp.line_map, name)

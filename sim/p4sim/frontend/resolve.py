@@ -26,10 +26,29 @@ from .preprocess import PreprocessedSource
 Node = Union[Tree, Token]
 
 SUPPORTED_EXTERNS = {"counter", "direct_counter", "meter", "direct_meter", "register"}
-BINOPS = {"lor": "||", "land": "&&", "eq": "==", "ne": "!=", "lt": "<", "le": "<=",
-          "gt": ">", "ge": ">=", "bor": "|", "bxor": "^", "band": "&", "shl": "<<",
-          "shr": ">>", "add": "+", "sub": "-", "concat": "++", "sat_add": "|+|",
-          "sat_sub": "|-|", "mul": "*", "div": "/", "mod": "%"}
+BINOPS = {
+    "lor": "||",
+    "land": "&&",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "bor": "|",
+    "bxor": "^",
+    "band": "&",
+    "shl": "<<",
+    "shr": ">>",
+    "add": "+",
+    "sub": "-",
+    "concat": "++",
+    "sat_add": "|+|",
+    "sat_sub": "|-|",
+    "mul": "*",
+    "div": "/",
+    "mod": "%",
+}
 V1SWITCH_BLOCKS = ("p", "vr", "ig", "eg", "ck", "dep")
 
 
@@ -104,7 +123,7 @@ class _Sig:
 
     name: str
     type_params: tuple[str, ...]
-    params: list[tuple[str, Tree, str]]       # (direction, type tree, name)
+    params: list[tuple[str, Tree, str]]  # (direction, type tree, name)
     ret: Optional[Tree]
     annotations: tuple[ir.Annotation, ...] = ()
 
@@ -121,7 +140,7 @@ class _ExternDecl:
 class _BlockDecl:
     """A parser or control declaration (with body) or type declaration (without)."""
 
-    kind: str        # "parser" | "control"
+    kind: str  # "parser" | "control"
     name: str
     tree: Tree
     has_body: bool
@@ -157,7 +176,7 @@ class Scope:
 class _Ctx:
     """Where statements are being resolved: in which control/parser/action."""
 
-    kind: str                         # "control" | "parser" | "action" | "deparser"
+    kind: str  # "control" | "parser" | "action" | "deparser"
     control: Optional[ir.Control] = None
     parser: Optional[ir.Parser] = None
     action: Optional[ir.Action] = None
@@ -231,16 +250,19 @@ class Resolver:
         for decl in _kids(self.tree):
             handler = getattr(self, "decl_" + decl.data, None)
             if handler is None:
-                raise self.error(f"unsupported declaration ({decl.data.replace('_', ' ')})",
-                                 decl)
+                raise self.error(f"unsupported declaration ({decl.data.replace('_', ' ')})", decl)
             handler(decl)
         if self.package is None:
-            raise CompileError.at("the program has no 'main' package instantiation "
-                                  "(V1Switch(...) main;)", self.source.location(1, 1))
+            raise CompileError.at(
+                "the program has no 'main' package instantiation (V1Switch(...) main;)",
+                self.source.location(1, 1),
+            )
         sm = self.types.get("standard_metadata_t")
         if not isinstance(sm, ir.StructType):
-            raise CompileError.at("standard_metadata_t is not declared (include <v1model.p4>)",
-                                  self.source.location(1, 1))
+            raise CompileError.at(
+                "standard_metadata_t is not declared (include <v1model.p4>)",
+                self.source.location(1, 1),
+            )
         ctrl_headers = []
         for t in self.types.values():
             if isinstance(t, ir.HeaderType):
@@ -248,15 +270,24 @@ class Resolver:
                 if a is not None:
                     if a.value not in ("packet_in", "packet_out"):
                         raise self.error(
-                            f"@controller_header of header {t.name} must be \"packet_in\" or "
-                            f"\"packet_out\"", a.loc)
+                            f'@controller_header of header {t.name} must be "packet_in" or '
+                            f'"packet_out"',
+                            a.loc,
+                        )
                     ctrl_headers.append(ir.ControllerHeader(a.value, t, 0))
         return ir.ProgramIR(
-            types=dict(self.types), errors=ir.ErrorType(tuple(self.error_members)),
-            match_kinds=tuple(self.match_kinds), constants=dict(self.constants),
-            package=self.package, actions=self.all_actions, tables=self.all_tables,
-            externs=self.all_externs, digests=list(self.digests.values()),
-            controller_headers=ctrl_headers, standard_metadata_type=sm)
+            types=dict(self.types),
+            errors=ir.ErrorType(tuple(self.error_members)),
+            match_kinds=tuple(self.match_kinds),
+            constants=dict(self.constants),
+            package=self.package,
+            actions=self.all_actions,
+            tables=self.all_tables,
+            externs=self.all_externs,
+            digests=list(self.digests.values()),
+            controller_headers=ctrl_headers,
+            standard_metadata_type=sm,
+        )
 
     # --------------------------------------------------------------- types
 
@@ -321,8 +352,9 @@ class Resolver:
                 raise self.error("header stacks must have a header element type", t)
             return ir.HeaderStackType(base, size)
         if d == "tuple_type":
-            return ir.TupleType(tuple(self.type_of(a, typevars)
-                                      for a in _kids(_child(t, "type_args"))))
+            return ir.TupleType(
+                tuple(self.type_of(a, typevars) for a in _kids(_child(t, "type_args")))
+            )
         raise self.error(f"unsupported type syntax ({d})", t)
 
     # -------------------------------------------------------- declarations
@@ -338,10 +370,14 @@ class Resolver:
             if fname in seen:
                 raise self.error(f"duplicate field '{fname}'", nm)
             seen.add(fname)
-            if header and not isinstance(ftype, (ir.BitsType, ir.VarbitType, ir.BoolType,
-                                                 ir.EnumType)):
-                raise self.error(f"header field '{fname}' has type {ftype}; header fields "
-                                 f"must be bit<W>, int<W>, varbit<W> or bool", ty)
+            if header and not isinstance(
+                ftype, (ir.BitsType, ir.VarbitType, ir.BoolType, ir.EnumType)
+            ):
+                raise self.error(
+                    f"header field '{fname}' has type {ftype}; header fields "
+                    f"must be bit<W>, int<W>, varbit<W> or bool",
+                    ty,
+                )
             if header and isinstance(ftype, ir.EnumType) and ftype.underlying is None:
                 raise self.error(f"header field '{fname}' has a non-serializable enum type", ty)
             if isinstance(ftype, ir.HeaderStackType) and not header:
@@ -404,8 +440,11 @@ class Resolver:
     def decl_newtype_decl(self, t: Tree) -> None:
         kids = _kids(t)
         ty = self.type_of(kids[1])
-        self.warn(f"'type {_name(kids[2])}' is treated as a typedef by p4sim "
-                  f"(no P4Runtime translation)", t, "newtype")
+        self.warn(
+            f"'type {_name(kids[2])}' is treated as a typedef by p4sim (no P4Runtime translation)",
+            t,
+            "newtype",
+        )
         self._declare_type(_name(kids[2]), ty, t)
 
     def decl_error_decl(self, t: Tree) -> None:
@@ -425,8 +464,9 @@ class Resolver:
         ctype = self.type_of(ty)
         e = self.coerce(self.expr(value, scope), ctype, value)
         if consteval.try_evaluate(e) is None:
-            raise self.error(f"the value of constant '{_name(nm)}' is not a compile-time "
-                             f"constant", value)
+            raise self.error(
+                f"the value of constant '{_name(nm)}' is not a compile-time constant", value
+            )
         scope.declare(_name(nm), e)
         if scope is self.global_scope:
             self.constants[_name(nm)] = e
@@ -471,12 +511,14 @@ class Resolver:
         self.global_scope.declare(name, ("top_action", t))
 
     def decl_parser_type_decl(self, t: Tree) -> None:
-        self.blocks.setdefault(_name(_child(t, "name")),
-                               _BlockDecl("parser", _name(_child(t, "name")), t, False))
+        self.blocks.setdefault(
+            _name(_child(t, "name")), _BlockDecl("parser", _name(_child(t, "name")), t, False)
+        )
 
     def decl_control_type_decl(self, t: Tree) -> None:
-        self.blocks.setdefault(_name(_child(t, "name")),
-                               _BlockDecl("control", _name(_child(t, "name")), t, False))
+        self.blocks.setdefault(
+            _name(_child(t, "name")), _BlockDecl("control", _name(_child(t, "name")), t, False)
+        )
 
     def decl_parser_decl(self, t: Tree) -> None:
         name = _name(_child(t, "name"))
@@ -528,19 +570,22 @@ class Resolver:
             if a.data == "named_argument":
                 raise self.error("named arguments to V1Switch are not supported", a)
             if e.data != "ctor_call":
-                raise self.error(f"V1Switch argument '{role}' must be a parser or control "
-                                 f"instantiation such as MyIngress()", a)
+                raise self.error(
+                    f"V1Switch argument '{role}' must be a parser or control "
+                    f"instantiation such as MyIngress()",
+                    a,
+                )
             bname = _name(_child(e, "type_name"))
             decl = self.blocks.get(bname)
             if decl is None or not decl.has_body:
-                raise self.error(f"'{bname}' is not a parser or control declared in the "
-                                 f"program", e)
+                raise self.error(f"'{bname}' is not a parser or control declared in the program", e)
             if _kids(_child(e, "arguments")):
                 raise self.error("constructor parameters of blocks are not supported", e)
             want = "parser" if role == "p" else "control"
             if decl.kind != want:
-                raise self.error(f"V1Switch argument '{role}' must be a {want}, "
-                                 f"'{bname}' is a {decl.kind}", e)
+                raise self.error(
+                    f"V1Switch argument '{role}' must be a {want}, '{bname}' is a {decl.kind}", e
+                )
             if decl.kind == "parser":
                 blocks.append(self.elaborate_parser(decl, bname))
             else:
@@ -550,8 +595,11 @@ class Resolver:
         expect = {"p": 4, "vr": 2, "ig": 3, "eg": 3, "ck": 2, "dep": 2}
         for role, b in zip(V1SWITCH_BLOCKS, blocks):
             if len(b.params) != expect[role]:
-                raise self.error(f"'{b.name}' has {len(b.params)} parameters; as V1Switch "
-                                 f"argument '{role}' it needs {expect[role]}", t)
+                raise self.error(
+                    f"'{b.name}' has {len(b.params)} parameters; as V1Switch "
+                    f"argument '{role}' it needs {expect[role]}",
+                    t,
+                )
         htype = parser.params[1].type
         mtype = parser.params[2].type
         if not isinstance(htype, ir.StructType) or not isinstance(mtype, ir.StructType):
@@ -560,11 +608,19 @@ class Resolver:
             ptypes = [p.type for p in b.params]
             idx = 1 if role == "dep" else 0
             if ptypes[idx] != htype or (role != "dep" and ptypes[1] != mtype):
-                raise self.error(f"'{b.name}' (V1Switch argument '{role}') does not use the "
-                                 f"parser's header type {htype} and metadata type {mtype}", t)
+                raise self.error(
+                    f"'{b.name}' (V1Switch argument '{role}') does not use the "
+                    f"parser's header type {htype} and metadata type {mtype}",
+                    t,
+                )
         self.package = ir.PackageInstance(
-            "main", "V1Switch", parser, *blocks[1:], headers_type=htype,  # type: ignore[misc]
-            metadata_type=mtype)
+            "main",
+            "V1Switch",
+            parser,
+            *blocks[1:],
+            headers_type=htype,  # type: ignore[misc]
+            metadata_type=mtype,
+        )
 
     # ------------------------------------------------------------ parameters
 
@@ -614,8 +670,9 @@ class Resolver:
                 raise self.error(f"state '{sname}' cannot be redefined", st)
             if sname in parser.states:
                 raise self.error(f"state '{sname}' is declared twice", st)
-            parser.states[sname] = ir.ParserState(sname, [], ir.Transition(), self.loc(st),
-                                                  self.annotations(_child(st, "annots")))
+            parser.states[sname] = ir.ParserState(
+                sname, [], ir.Transition(), self.loc(st), self.annotations(_child(st, "annots"))
+            )
         if "start" not in parser.states:
             raise self.error(f"parser {decl.name} has no 'start' state", t)
         for st in states:
@@ -629,8 +686,9 @@ class Resolver:
             state.transition = self.transition(trans, sscope, parser, st)
         return parser
 
-    def transition(self, t: Optional[Tree], scope: Scope, parser: ir.Parser,
-                   state_tree: Tree) -> ir.Transition:
+    def transition(
+        self, t: Optional[Tree], scope: Scope, parser: ir.Parser, state_tree: Tree
+    ) -> ir.Transition:
         if t is None:
             return ir.Transition(next_state="reject", loc=self.loc(state_tree))
 
@@ -651,12 +709,21 @@ class Resolver:
         cases = []
         for c in _children(t, "select_case"):
             ks, target = _kids(c)
-            cases.append(ir.SelectCase(self.keysets(ks, keys, scope, "select"),
-                                       check_state(target), self.loc(c)))
+            cases.append(
+                ir.SelectCase(
+                    self.keysets(ks, keys, scope, "select"), check_state(target), self.loc(c)
+                )
+            )
         return ir.Transition(select_keys=keys, cases=cases, loc=self.loc(t))
 
-    def keysets(self, t: Tree, keys: list[ir.Expr], scope: Scope, what: str,
-                match_kinds: Optional[list[str]] = None) -> list[ir.KeySet]:
+    def keysets(
+        self,
+        t: Tree,
+        keys: list[ir.Expr],
+        scope: Scope,
+        what: str,
+        match_kinds: Optional[list[str]] = None,
+    ) -> list[ir.KeySet]:
         if t.data == "tuple_keyset":
             elems = _kids(t)
         elif t.data == "ks_default" or (t.data == "ident" and False):
@@ -729,13 +796,16 @@ class Resolver:
                 if tname in self.blocks:
                     sub = self.blocks[tname]
                     if sub.kind != "control" or not sub.has_body:
-                        raise self.error(f"cannot instantiate '{tname}' here (sub-parsers are "
-                                         f"not supported by p4sim)", local)
+                        raise self.error(
+                            f"cannot instantiate '{tname}' here (sub-parsers are "
+                            f"not supported by p4sim)",
+                            local,
+                        )
                     if _kids(local.children[2]):
-                        raise self.error("constructor parameters of controls are not "
-                                         "supported", local)
-                    sub_name = self.local_name(iname, self.annotations(local.children[0]),
-                                               path)
+                        raise self.error(
+                            "constructor parameters of controls are not supported", local
+                        )
+                    sub_name = self.local_name(iname, self.annotations(local.children[0]), path)
                     subc = self.elaborate_control(sub, sub_name)
                     control.subcontrols[iname] = subc
                     scope.declare(iname, subc)
@@ -778,14 +848,19 @@ class Resolver:
             if p.kind == "action_param":
                 seen_data = True
             elif seen_data:
-                raise self.error(f"action {name}: directional parameter '{p.name}' after a "
-                                 f"directionless one", p.loc)
+                raise self.error(
+                    f"action {name}: directional parameter '{p.name}' after a directionless one",
+                    p.loc,
+                )
             if p.kind == "action_param" and not isinstance(
-                    p.type, (ir.BitsType, ir.BoolType, ir.EnumType)):
-                raise self.error(f"action parameter '{p.name}' has type {p.type}; action data "
-                                 f"must be bit<W>, int<W>, bool or a serializable enum", p.loc)
-        act = ir.Action(name, self.local_name(name, ann, path), params, [], ann,
-                        loc=self.loc(t))
+                p.type, (ir.BitsType, ir.BoolType, ir.EnumType)
+            ):
+                raise self.error(
+                    f"action parameter '{p.name}' has type {p.type}; action data "
+                    f"must be bit<W>, int<W>, bool or a serializable enum",
+                    p.loc,
+                )
+        act = ir.Action(name, self.local_name(name, ann, path), params, [], ann, loc=self.loc(t))
         ascope = Scope(scope)
         for p in params:
             ascope.declare(p.name, p)
@@ -823,9 +898,9 @@ class Resolver:
         for prop in _kids(t):
             if prop.data in ("annots", "name"):
                 continue
-            pname = {"key_prop": "key", "actions_prop": "actions",
-                     "entries_prop": "entries"}.get(prop.data) or str(
-                [x for x in _tokens(prop) if x.type == "IDENTIFIER"][0])
+            pname = {"key_prop": "key", "actions_prop": "actions", "entries_prop": "entries"}.get(
+                prop.data
+            ) or str([x for x in _tokens(prop) if x.type == "IDENTIFIER"][0])
             if pname in seen:
                 raise self.error(f"table {name}: property '{pname}' is given twice", prop)
             seen.add(pname)
@@ -843,11 +918,15 @@ class Resolver:
                     args = []
                     argt = _child(ar, "arguments")
                     if argt is not None:
-                        args = self.bind_args(act.directional_params, _kids(argt), scope,
-                                              ar, f"action {aname}")
+                        args = self.bind_args(
+                            act.directional_params, _kids(argt), scope, ar, f"action {aname}"
+                        )
                     elif act.directional_params:
-                        raise self.error(f"table {name}: action {aname} has directional "
-                                         f"parameters; bind them in the actions list", ar)
+                        raise self.error(
+                            f"table {name}: action {aname} has directional "
+                            f"parameters; bind them in the actions list",
+                            ar,
+                        )
                     refs.append(ir.ActionRef(act, rann, args))
             elif prop.data == "entries_prop":
                 entries = (prop, is_const)
@@ -864,11 +943,15 @@ class Resolver:
                     ent = scope.lookup(_name(value)) if value.data == "ident" else None
                     want = "direct_counter" if pname == "counters" else "direct_meter"
                     if not isinstance(ent, ir.ExternInstance) or ent.extern_type != want:
-                        raise self.error(f"table {name}: '{pname}' must name a {want} "
-                                         f"instance", value)
+                        raise self.error(
+                            f"table {name}: '{pname}' must name a {want} instance", value
+                        )
                     if ent.table is not None:
-                        raise self.error(f"{want} {ent.name} is attached to two tables "
-                                         f"({ent.table.name} and {name})", value)
+                        raise self.error(
+                            f"{want} {ent.name} is attached to two tables "
+                            f"({ent.table.name} and {name})",
+                            value,
+                        )
                     if pname == "counters":
                         dcounter = ent
                     else:
@@ -879,8 +962,11 @@ class Resolver:
                         raise self.error("support_timeout must be true or false", value)
                     timeout = e.value
                 elif pname == "implementation":
-                    raise self.error("table implementations (action profiles/selectors) are "
-                                     "not supported by p4sim", prop)
+                    raise self.error(
+                        "table implementations (action profiles/selectors) are "
+                        "not supported by p4sim",
+                        prop,
+                    )
                 else:
                     raise self.error(f"table {name}: unknown table property '{pname}'", prop)
         if not refs and "actions" not in seen:
@@ -896,12 +982,29 @@ class Resolver:
             dcall = self.action_call(default[0], scope, refs, f"table {name} default_action")
             ref = next(r for r in refs if r.action is dcall.action)
             if ref.table_only:
-                raise self.error(f"table {name}: default action {dcall.action.name} is "
-                                 f"@tableonly", default[0])
+                raise self.error(
+                    f"table {name}: default action {dcall.action.name} is @tableonly", default[0]
+                )
             dconst, dexplicit = default[1], True
-        tbl = ir.Table(name, self.local_name(name, ann, path), 0, keys, refs, dcall, dconst,
-                       dexplicit, None, False, size, size_explicit, dcounter, dmeter, timeout,
-                       ann, self.loc(t))
+        tbl = ir.Table(
+            name,
+            self.local_name(name, ann, path),
+            0,
+            keys,
+            refs,
+            dcall,
+            dconst,
+            dexplicit,
+            None,
+            False,
+            size,
+            size_explicit,
+            dcounter,
+            dmeter,
+            timeout,
+            ann,
+            self.loc(t),
+        )
         if dcounter is not None:
             dcounter.table = tbl
         if dmeter is not None:
@@ -920,13 +1023,15 @@ class Resolver:
                 call = self.action_call(act_tree, scope, refs, f"table {name} entry")
                 ref = next(r for r in refs if r.action is call.action)
                 if ref.default_only:
-                    raise self.error(f"table {name}: entry uses @defaultonly action "
-                                     f"{call.action.name}", act_tree)
+                    raise self.error(
+                        f"table {name}: entry uses @defaultonly action {call.action.name}", act_tree
+                    )
                 prio = (len(elist) - idx) if tbl.needs_priority else None
                 tbl.const_entries.append(ir.TableEntry(kss, call, prio, self.loc(en)))
             if not econst:
-                raise self.error("mutable 'entries' (without const) are not supported by "
-                                 "p4sim", etree)
+                raise self.error(
+                    "mutable 'entries' (without const) are not supported by p4sim", etree
+                )
         self.all_tables.append(tbl)
         return tbl
 
@@ -939,7 +1044,8 @@ class Resolver:
         if mk not in ("exact", "lpm", "ternary", "optional", "range"):
             raise self.error(f"match kind '{mk}' is not supported by p4sim", mk_t)
         if not isinstance(e.type, (ir.BitsType, ir.BoolType, ir.EnumType)) or (
-                isinstance(e.type, ir.EnumType) and e.type.underlying is None):
+            isinstance(e.type, ir.EnumType) and e.type.underlying is None
+        ):
             raise self.error(f"table key of type {e.type} is not supported", expr_t)
         ann = self.annotations(ann_t)
         a = ir.find_annotation(ann, "name")
@@ -948,6 +1054,7 @@ class Resolver:
 
     def key_name(self, e: ir.Expr, node: Any) -> str:
         """p4c's TableKeyNames: the key's source form for paths, members, slices, isValid."""
+
         def text(x: ir.Expr) -> str:
             if isinstance(x, ir.VarRef):
                 return x.var.name
@@ -960,17 +1067,22 @@ class Resolver:
             if isinstance(x, ir.StackIndex):
                 return f"{text(x.base)}[{x.index}]"
             raise self.error("complex table key expression requires a @name annotation", node)
+
         return text(e)
 
-    def action_call(self, t: Tree, scope: Scope, refs: list[ir.ActionRef],
-                    what: str) -> ir.ActionCall:
+    def action_call(
+        self, t: Tree, scope: Scope, refs: list[ir.ActionRef], what: str
+    ) -> ir.ActionCall:
         """`a` or `a(args)` naming an action of `refs` with constant data arguments."""
         if t.data in ("ident", "prefixed_name", "global_ident"):
             aname, args = _name(t), []
         elif t.data in ("call", "entry_action"):
             callee = t.children[0]
-            if isinstance(callee, Tree) and callee.data not in ("ident", "prefixed_name",
-                                                                "global_ident"):
+            if isinstance(callee, Tree) and callee.data not in (
+                "ident",
+                "prefixed_name",
+                "global_ident",
+            ):
                 raise self.error(f"{what}: expected an action", t)
             aname = _name(callee)
             argt = _child(t, "arguments")
@@ -982,10 +1094,11 @@ class Resolver:
             raise self.error(f"{what}: action {aname} is not in the table's actions list", t)
         data = act.data_params
         if act.directional_params and len(args) == len(act.params):
-            args = args[len(act.directional_params):]
+            args = args[len(act.directional_params) :]
         if len(args) != len(data):
-            raise self.error(f"{what}: action {aname} takes {len(data)} data arguments, "
-                             f"got {len(args)}", t)
+            raise self.error(
+                f"{what}: action {aname} takes {len(data)} data arguments, got {len(args)}", t
+            )
         values = []
         for p, a in zip(data, args):
             if a.data == "named_argument":
@@ -1007,8 +1120,11 @@ class Resolver:
             raise self.error(f"extern '{ty.name}' is not supported by p4sim", ty_t)
         decl = self.externs[ty.name]
         if len(ty.type_args) != len(decl.type_params):
-            raise self.error(f"extern {ty.name} needs {len(decl.type_params)} type "
-                             f"argument(s), got {len(ty.type_args)}", ty_t)
+            raise self.error(
+                f"extern {ty.name} needs {len(decl.type_params)} type "
+                f"argument(s), got {len(ty.type_args)}",
+                ty_t,
+            )
         tv = dict(zip(decl.type_params, ty.type_args))
         args = _kids(args_t)
         ctor = next((c for c in decl.ctors if len(c.params) == len(args)), None)
@@ -1018,8 +1134,15 @@ class Resolver:
         for (d, pty, pname), a in zip(ctor.params, args):
             e = self.coerce(self.expr(_kids(a)[0], scope), self.type_of(pty, tv), a)
             values.append(e)
-        ext = ir.ExternInstance(name, self.local_name(name, ann, path), 0, ty.name,
-                                ty.type_args, annotations=ann, loc=self.loc(t))
+        ext = ir.ExternInstance(
+            name,
+            self.local_name(name, ann, path),
+            0,
+            ty.name,
+            ty.type_args,
+            annotations=ann,
+            loc=self.loc(t),
+        )
         if ty.name in ("counter", "meter", "register"):
             ext.size = self.const_int(values[0], args[0])
             ext.index_type = tv.get("I", ir.BitsType(32))
@@ -1104,8 +1227,7 @@ class Resolver:
         cases: list[ir.SwitchCase] = []
         seen: set[str] = set()
         is_table = isinstance(subject, ir.TableApplyExpr)
-        if not is_table and not isinstance(subject.type, (ir.BitsType, ir.EnumType,
-                                                          ir.ErrorType)):
+        if not is_table and not isinstance(subject.type, (ir.BitsType, ir.EnumType, ir.ErrorType)):
             raise self.error(f"cannot switch on a value of type {subject.type}", kids[0])
         for c in kids[1:]:
             label_t = _kids(c)[0]
@@ -1117,14 +1239,14 @@ class Resolver:
                 key = "default"
             elif is_table:
                 if label_t.data != "ident":
-                    raise self.error("switch on action_run: labels must be action names",
-                                     label_t)
+                    raise self.error("switch on action_run: labels must be action names", label_t)
                 aname = _name(label_t)
                 assert isinstance(subject, ir.TableApplyExpr)
                 ref = subject.table.action_ref(aname)
                 if ref is None:
-                    raise self.error(f"'{aname}' is not an action of table "
-                                     f"{subject.table.name}", label_t)
+                    raise self.error(
+                        f"'{aname}' is not an action of table {subject.table.name}", label_t
+                    )
                 label = ref.action.name
                 key = label
             else:
@@ -1163,10 +1285,8 @@ class Resolver:
         loc = self.loc(t)
         if callee.data == "ident" or callee.data == "global_ident":
             fname = _name(callee)
-            ent = scope.lookup(fname) if callee.data == "ident" else \
-                self.global_scope.lookup(fname)
-            if isinstance(ent, ir.Action) or (isinstance(ent, tuple) and
-                                             ent[0] == "top_action"):
+            ent = scope.lookup(fname) if callee.data == "ident" else self.global_scope.lookup(fname)
+            if isinstance(ent, ir.Action) or (isinstance(ent, tuple) and ent[0] == "top_action"):
                 if ctx.kind == "parser":
                     raise self.error("actions cannot be called from a parser", t)
                 act = self.resolve_action(fname, scope, callee)
@@ -1207,8 +1327,9 @@ class Resolver:
                 if args:
                     raise self.error(f"{method}() takes no arguments", t)
                 self.check_writable(target, base_t)
-                return [ir.SetValid(loc, target) if method == "setValid"
-                        else ir.SetInvalid(loc, target)]
+                return [
+                    ir.SetValid(loc, target) if method == "setValid" else ir.SetInvalid(loc, target)
+                ]
             if method == "isValid":
                 raise self.error("isValid() result is unused", t)
             raise self.error(f"headers have no method '{method}'", mname_t)
@@ -1227,18 +1348,27 @@ class Resolver:
                 if len(args) == 2:
                     if h.type.varbit_field is None:
                         raise self.error(f"header {h.type.name} has no varbit field", args[1])
-                    vb = self.coerce(self.expr(self.arg_expr_tree(args[1]), scope),
-                                     ir.BitsType(32), args[1])
+                    vb = self.coerce(
+                        self.expr(self.arg_expr_tree(args[1]), scope), ir.BitsType(32), args[1]
+                    )
                 elif h.type.varbit_field is not None:
-                    raise self.error(f"extracting header {h.type.name} (with a varbit field) "
-                                     f"needs a size argument", t)
+                    raise self.error(
+                        f"extracting header {h.type.name} (with a varbit field) "
+                        f"needs a size argument",
+                        t,
+                    )
                 return [ir.Extract(loc, h, vb)]
             if method == "advance":
                 if len(args) != 1:
                     raise self.error("advance takes 1 argument", t)
-                return [ir.Advance(loc, self.coerce(self.expr(self.arg_expr_tree(args[0]),
-                                                               scope), ir.BitsType(32),
-                                                     args[0]))]
+                return [
+                    ir.Advance(
+                        loc,
+                        self.coerce(
+                            self.expr(self.arg_expr_tree(args[0]), scope), ir.BitsType(32), args[0]
+                        ),
+                    )
+                ]
             raise self.error(f"packet_in.{method} is not supported as a statement", mname_t)
         if isinstance(bt, ir.PacketOutType):
             if method != "emit":
@@ -1250,8 +1380,9 @@ class Resolver:
             e = self.expr(self.arg_expr_tree(args[0]), scope)
             return [ir.Emit(loc, h) for h in self.expand_headers(e, args[0])]
         if isinstance(bt, ir.HeaderStackType):
-            raise self.error(f"header stack operation '{method}' is not supported by p4sim",
-                             mname_t)
+            raise self.error(
+                f"header stack operation '{method}' is not supported by p4sim", mname_t
+            )
         raise self.error(f"a value of type {bt} has no method '{method}'", mname_t)
 
     def expand_headers(self, e: ir.Expr, node: Any) -> list[ir.Expr]:
@@ -1275,8 +1406,15 @@ class Resolver:
             return _kids(a)[0]
         return a
 
-    def bind_args(self, params: list[ir.Var], args: list[Tree], scope: Scope, node: Any,
-                  what: str, typevars: Optional[dict[str, ir.Type]] = None) -> list[ir.Argument]:
+    def bind_args(
+        self,
+        params: list[ir.Var],
+        args: list[Tree],
+        scope: Scope,
+        node: Any,
+        what: str,
+        typevars: Optional[dict[str, ir.Type]] = None,
+    ) -> list[ir.Argument]:
         by_name: dict[str, Tree] = {}
         positional: list[Tree] = []
         for a in args:
@@ -1296,19 +1434,22 @@ class Resolver:
             out.append(self.bind_one(p.name, p.direction, p.type, a, scope))
         return out
 
-    def bind_one(self, pname: str, direction: str, ptype: Optional[ir.Type], a: Tree,
-                 scope: Scope) -> ir.Argument:
+    def bind_one(
+        self, pname: str, direction: str, ptype: Optional[ir.Type], a: Tree, scope: Scope
+    ) -> ir.Argument:
         if a.data == "dontcare_argument":
             if direction != "out":
                 raise self.error(f"'_' can only be passed to an out parameter ({pname})", a)
-            return ir.Argument(pname, direction, ir.DontCare(ptype or ir.DontCareType(),
-                                                             self.loc(a)))
+            return ir.Argument(
+                pname, direction, ir.DontCare(ptype or ir.DontCareType(), self.loc(a))
+            )
         et = _kids(a)[-1]
         if direction in ("out", "inout"):
             e = self.lvalue(et, scope)
             if ptype is not None and e.type != ptype:
-                raise self.error(f"argument '{pname}' has type {e.type}, parameter needs "
-                                 f"{ptype}", a)
+                raise self.error(
+                    f"argument '{pname}' has type {e.type}, parameter needs {ptype}", a
+                )
         else:
             e = self.expr(et, scope)
             if ptype is not None:
@@ -1321,10 +1462,16 @@ class Resolver:
                 return s
         raise self.error(f"{what} does not take {nargs} arguments", node)
 
-    def bind_sig(self, sig: _Sig, type_args: tuple[ir.Type, ...], args: list[Tree],
-                 scope: Scope, node: Any, what: str,
-                 typevars: Optional[dict[str, ir.Type]] = None) -> tuple[list[ir.Argument],
-                                                                        dict[str, ir.Type]]:
+    def bind_sig(
+        self,
+        sig: _Sig,
+        type_args: tuple[ir.Type, ...],
+        args: list[Tree],
+        scope: Scope,
+        node: Any,
+        what: str,
+        typevars: Optional[dict[str, ir.Type]] = None,
+    ) -> tuple[list[ir.Argument], dict[str, ir.Type]]:
         tv = dict(typevars or {})
         if type_args:
             if len(type_args) != len(sig.type_params):
@@ -1334,14 +1481,20 @@ class Resolver:
         for (direction, pty, pname), a in zip(sig.params, args):
             if a.data == "named_argument":
                 raise self.error(f"{what}: named arguments are not supported for externs", a)
-            generic = _name(pty) in sig.type_params and _name(pty) not in tv \
-                if pty.data in ("named_type",) else False
+            generic = (
+                _name(pty) in sig.type_params and _name(pty) not in tv
+                if pty.data in ("named_type",)
+                else False
+            )
             if generic:
                 arg = self.bind_one(pname, direction, None, a, scope)
                 at = arg.expr.type
                 if isinstance(at, ir.InfIntType):
-                    raise self.error(f"{what}: argument '{pname}' needs a width (write e.g. "
-                                     f"32w{consteval.try_evaluate(arg.expr)})", a)
+                    raise self.error(
+                        f"{what}: argument '{pname}' needs a width (write e.g. "
+                        f"32w{consteval.try_evaluate(arg.expr)})",
+                        a,
+                    )
                 tv[_name(pty)] = at
             else:
                 ptype = self.type_of(pty, tv)
@@ -1355,20 +1508,26 @@ class Resolver:
             out.append(arg)
         return out, tv
 
-    def call_function(self, fname: str, type_args: tuple[ir.Type, ...], args: list[Tree],
-                      scope: Scope, node: Any) -> list[ir.Argument]:
+    def call_function(
+        self, fname: str, type_args: tuple[ir.Type, ...], args: list[Tree], scope: Scope, node: Any
+    ) -> list[ir.Argument]:
         sig = self._pick_sig(self.extern_functions[fname], len(args), fname, node)
         bound, _ = self.bind_sig(sig, type_args, args, scope, node, fname)
         return bound
 
-    def extern_function_call(self, fname: str, type_args: tuple[ir.Type, ...],
-                             args: list[Tree], scope: Scope, node: Tree,
-                             ctx: _Ctx) -> ir.Stmt:
+    def extern_function_call(
+        self,
+        fname: str,
+        type_args: tuple[ir.Type, ...],
+        args: list[Tree],
+        scope: Scope,
+        node: Tree,
+        ctx: _Ctx,
+    ) -> ir.Stmt:
         sig = self._pick_sig(self.extern_functions[fname], len(args), fname, node)
         if fname == "digest" and type_args:
             t = type_args[0]
-            if isinstance(t, ir.StructType) and args and \
-                    _kids(args[1])[-1].data == "list_expr":
+            if isinstance(t, ir.StructType) and args and _kids(args[1])[-1].data == "list_expr":
                 pass
         bound, tv = self.bind_sig(sig, type_args, args, scope, node, fname)
         targs = tuple(tv.get(p, ir.VoidType()) for p in sig.type_params)
@@ -1379,55 +1538,76 @@ class Resolver:
             if isinstance(data, ir.ListExpr) and isinstance(dt, ir.StructType):
                 bound[1].expr = self.list_to_struct(data, dt, args[1])
             if not isinstance(dt, ir.StructType):
-                raise self.error("digest data must be a struct (write digest<my_struct_t>(...))",
-                                 node)
+                raise self.error(
+                    "digest data must be a struct (write digest<my_struct_t>(...))", node
+                )
             if ctx.kind not in ("control", "action"):
                 raise self.error("digest can only be called in a control", node)
             receiver = consteval.try_evaluate(bound[0].expr)
             if dt.name not in self.digests:
                 self.digests[dt.name] = ir.Digest(dt, dt.name, 0, receiver or 0, loc)
-        if fname in ("hash", "verify_checksum", "update_checksum",
-                     "verify_checksum_with_payload", "update_checksum_with_payload"):
+        if fname in (
+            "hash",
+            "verify_checksum",
+            "update_checksum",
+            "verify_checksum_with_payload",
+            "update_checksum_with_payload",
+        ):
             data_arg = bound[1] if fname != "hash" else bound[3]
-            if not isinstance(data_arg.expr.type, (ir.TupleType, ir.StructType,
-                                                   ir.HeaderType, ir.BitsType)):
-                raise self.error(f"{fname}: data must be a list, struct, header or bit<W>",
-                                 node)
+            if not isinstance(
+                data_arg.expr.type, (ir.TupleType, ir.StructType, ir.HeaderType, ir.BitsType)
+            ):
+                raise self.error(f"{fname}: data must be a list, struct, header or bit<W>", node)
             if fname != "hash":
                 algo = bound[3].expr
                 if isinstance(algo, ir.EnumMember) and algo.member not in ("csum16",):
-                    raise self.error(f"{fname}: p4sim supports HashAlgorithm.csum16 only "
-                                     f"(as bmv2), not {algo.member}", node)
+                    raise self.error(
+                        f"{fname}: p4sim supports HashAlgorithm.csum16 only "
+                        f"(as bmv2), not {algo.member}",
+                        node,
+                    )
         if fname == "hash":
             algo = bound[1].expr
             if isinstance(algo, ir.EnumMember) and algo.member not in (
-                    "crc32", "crc16", "csum16", "identity", "xor16"):
-                raise self.error(f"hash algorithm {algo.member} is not supported by p4sim",
-                                 node)
+                "crc32",
+                "crc16",
+                "csum16",
+                "identity",
+                "xor16",
+            ):
+                raise self.error(f"hash algorithm {algo.member} is not supported by p4sim", node)
         if fname == "assume":
             raise self.error(f"{fname} is not supported by p4sim", node)
         return ir.ExternFunctionCall(loc, fname, bound, targs)
 
     def list_to_struct(self, e: ir.ListExpr, t: ir.StructType, node: Any) -> ir.Expr:
         if len(e.elements) != len(t.fields):
-            raise self.error(f"list has {len(e.elements)} elements; struct {t.name} has "
-                             f"{len(t.fields)} fields", node)
+            raise self.error(
+                f"list has {len(e.elements)} elements; struct {t.name} has {len(t.fields)} fields",
+                node,
+            )
         fields = {}
         for f, el in zip(t.fields, e.elements):
             fields[f.name] = self.coerce(el, f.type, node)
         return ir.StructExpr(t, e.loc, fields)
 
-    def extern_method_call(self, inst: ir.ExternInstance, method: str,
-                           type_args: tuple[ir.Type, ...], args: list[Tree], scope: Scope,
-                           node: Tree) -> ir.Stmt:
+    def extern_method_call(
+        self,
+        inst: ir.ExternInstance,
+        method: str,
+        type_args: tuple[ir.Type, ...],
+        args: list[Tree],
+        scope: Scope,
+        node: Tree,
+    ) -> ir.Stmt:
         decl = self.externs[inst.extern_type]
         if method not in decl.methods:
             raise self.error(f"{inst.extern_type} has no method '{method}'", node)
-        sig = self._pick_sig(decl.methods[method], len(args), f"{inst.extern_type}.{method}",
-                             node)
+        sig = self._pick_sig(decl.methods[method], len(args), f"{inst.extern_type}.{method}", node)
         tv = dict(zip(decl.type_params, inst.type_args))
-        bound, _ = self.bind_sig(sig, type_args, args, scope, node,
-                                 f"{inst.extern_type}.{method}", tv)
+        bound, _ = self.bind_sig(
+            sig, type_args, args, scope, node, f"{inst.extern_type}.{method}", tv
+        )
         return ir.ExternCall(self.loc(node), inst, method, bound)
 
     # ----------------------------------------------------------- expressions
@@ -1452,10 +1632,16 @@ class Resolver:
         if not isinstance(base, ir.VarRef):
             raise self.error("this expression cannot be assigned to", node)
         v = base.var
-        if v.kind == "const" or (v.kind in ("param", "action_arg") and v.direction == "in") \
-                or v.kind == "action_param":
-            raise self.error(f"cannot write to '{v.name}' (read-only "
-                             f"{'parameter' if v.kind != 'const' else 'constant'})", node)
+        if (
+            v.kind == "const"
+            or (v.kind in ("param", "action_arg") and v.direction == "in")
+            or v.kind == "action_param"
+        ):
+            raise self.error(
+                f"cannot write to '{v.name}' (read-only "
+                f"{'parameter' if v.kind != 'const' else 'constant'})",
+                node,
+            )
 
     def const_int(self, e: ir.Expr, node: Any) -> int:
         try:
@@ -1509,13 +1695,15 @@ class Resolver:
             return self.list_to_struct(e, target, node)
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
             if len(e.elements) == len(target.elements):
-                return ir.ListExpr(target, e.loc, [self.coerce(x, t, node) for x, t in
-                                                   zip(e.elements, target.elements)])
+                return ir.ListExpr(
+                    target,
+                    e.loc,
+                    [self.coerce(x, t, node) for x, t in zip(e.elements, target.elements)],
+                )
         if isinstance(e, ir.DontCare):
             return e
         if isinstance(e.type, ir.BitsType) and isinstance(target, ir.BitsType):
-            raise self.error(f"width mismatch: expected {target}, got {e.type} (use a cast)",
-                             node)
+            raise self.error(f"width mismatch: expected {target}, got {e.type} (use a cast)", node)
         raise self.error(f"type mismatch: expected {target}, got {e.type}", node)
 
     def expr(self, t: Node, scope: Scope, allow_action_run: bool = False) -> ir.Expr:
@@ -1532,8 +1720,7 @@ class Resolver:
             else:
                 lo, hi = 0, (1 << ty.size) - 1
             if v > hi or v < lo:
-                self.warn(f"{t.children[0]}: value does not fit in {ty}; truncated", t,
-                          "overflow")
+                self.warn(f"{t.children[0]}: value does not fit in {ty}; truncated", t, "overflow")
             return ir.Const(ty, loc, consteval.wrap(v, ty))
         if d == "true_lit":
             return ir.BoolConst(ir.BoolType(), loc, True)
@@ -1541,14 +1728,15 @@ class Resolver:
             return ir.BoolConst(ir.BoolType(), loc, False)
         if d == "string_lit":
             raw = str(t.children[0])[1:-1]
-            return ir.StringConst(ir.StringType(), loc, bytes(raw, "utf-8").decode(
-                "unicode_escape"))
+            return ir.StringConst(
+                ir.StringType(), loc, bytes(raw, "utf-8").decode("unicode_escape")
+            )
         if d in ("ident", "global_ident"):
             name = _name(t)
             ent = scope.lookup(name) if d == "ident" else self.global_scope.lookup(name)
             if isinstance(ent, ir.Var):
                 return ir.VarRef(ent.type, loc, ent)
-            if isinstance(ent, ir.Expr):      # a constant: inline its (folded) value
+            if isinstance(ent, ir.Expr):  # a constant: inline its (folded) value
                 return self._clone_const(ent, loc)
             if ent is None:
                 raise self.error(f"unknown name '{name}'", t)
@@ -1566,14 +1754,21 @@ class Resolver:
             member = _name(t.children[1])
             if member not in self.error_members:
                 raise self.error(f"unknown error '{member}'", t)
-            return ir.ErrorMember(ir.ErrorType(tuple(self.error_members)), loc, member,
-                                  self.error_members.index(member))
+            return ir.ErrorMember(
+                ir.ErrorType(tuple(self.error_members)),
+                loc,
+                member,
+                self.error_members.index(member),
+            )
         if d == "list_expr":
             elems = [self.expr(x, scope) for x in _kids(_child(t, "expression_list"))]
             return ir.ListExpr(ir.TupleType(tuple(e.type for e in elems)), loc, elems)
         if d == "struct_expr":
-            raise self.error("struct-valued expressions {f = v} are not supported by p4sim "
-                             "(assign the fields one by one)", t)
+            raise self.error(
+                "struct-valued expressions {f = v} are not supported by p4sim "
+                "(assign the fields one by one)",
+                t,
+            )
         if d == "this_expr":
             raise self.error("'this' is not supported by p4sim", t)
         if d in ("ctor_call", "generic_ctor_call"):
@@ -1659,8 +1854,9 @@ class Resolver:
                 return a if cv else b
             return ir.Mux(a.type, loc, c, a, b)
         if d in ("mask_keyset", "range_keyset", "ks_default"):
-            raise self.error("'&&&', '..' and default are only allowed in select cases and "
-                             "table entries", t)
+            raise self.error(
+                "'&&&', '..' and default are only allowed in select cases and table entries", t
+            )
         raise self.error(f"unsupported expression ({d})", t)
 
     def _clone_const(self, e: ir.Expr, loc: Optional[SourceLocation]) -> ir.Expr:
@@ -1698,20 +1894,23 @@ class Resolver:
                     return ir.IsValid(ir.BoolType(), self.loc(t), target)
                 if isinstance(target.type, ir.PacketInType) and method == "lookahead":
                     if ta is None or len(_kids(ta)) != 1:
-                        raise self.error("lookahead needs one type argument: lookahead<T>()",
-                                         t)
+                        raise self.error("lookahead needs one type argument: lookahead<T>()", t)
                     lt = self.type_of(_kids(ta)[0])
                     if not isinstance(lt, (ir.BitsType, ir.HeaderType)):
-                        raise self.error(f"lookahead<{lt}> is not supported (bit<W> or a "
-                                         f"header)", t)
+                        raise self.error(
+                            f"lookahead<{lt}> is not supported (bit<W> or a header)", t
+                        )
                     if isinstance(lt, ir.HeaderType) and lt.varbit_field:
                         raise self.error("lookahead of a header with a varbit field", t)
                     return ir.Lookahead(lt, self.loc(t))
                 if isinstance(target.type, ir.PacketInType) and method == "length":
                     raise self.error("packet_in.length() is not supported by p4sim", t)
             raise self.error(f"'{method}(...)' cannot be used as a value", t)
-        raise self.error("function calls cannot be used as values in p4sim (only "
-                         "isValid(), lookahead<T>() and table apply results)", t)
+        raise self.error(
+            "function calls cannot be used as values in p4sim (only "
+            "isValid(), lookahead<T>() and table apply results)",
+            t,
+        )
 
     def cast(self, e: ir.Expr, target: ir.Type, node: Any) -> ir.Expr:
         src = e.type
@@ -1720,15 +1919,17 @@ class Resolver:
             return e
         ok = False
         if isinstance(target, ir.BitsType):
-            ok = isinstance(src, (ir.BitsType, ir.InfIntType)) or (
-                isinstance(src, ir.BoolType) and target.size == 1 and not target.signed) or (
-                isinstance(src, ir.EnumType) and src.underlying is not None)
+            ok = (
+                isinstance(src, (ir.BitsType, ir.InfIntType))
+                or (isinstance(src, ir.BoolType) and target.size == 1 and not target.signed)
+                or (isinstance(src, ir.EnumType) and src.underlying is not None)
+            )
             if isinstance(src, ir.InfIntType) and isinstance(e, ir.Const):
                 return ir.Const(target, loc, consteval.wrap(e.value, target))
         elif isinstance(target, ir.BoolType):
             ok = (isinstance(src, ir.BitsType) and src.size == 1 and not src.signed) or (
-                isinstance(src, ir.InfIntType) and isinstance(e, ir.Const)
-                and e.value in (0, 1))
+                isinstance(src, ir.InfIntType) and isinstance(e, ir.Const) and e.value in (0, 1)
+            )
             if ok and isinstance(e, ir.Const):
                 return ir.BoolConst(target, loc, bool(e.value))
         elif isinstance(target, ir.EnumType) and target.underlying is not None:
@@ -1784,8 +1985,10 @@ class Resolver:
                 if isinstance(a, ir.Const) and isinstance(b, ir.Const):
                     v = a.value << b.value if op == "<<" else a.value >> b.value
                     return ir.Const(ta, loc, v)
-                raise self.error(f"'{op}': the left operand needs a width when the shift "
-                                 f"amount is not constant", node)
+                raise self.error(
+                    f"'{op}': the left operand needs a width when the shift amount is not constant",
+                    node,
+                )
             if not isinstance(ta, ir.BitsType):
                 raise self.error(f"cannot shift a value of type {ta}", node)
             return ir.Binary(ta, loc, op, a, b)
@@ -1816,8 +2019,10 @@ class Resolver:
                 raise self.error(f"width mismatch in '{op}': {ta} and {tb} (use a cast)", node)
             raise self.error(f"type mismatch in '{op}': {ta} and {tb}", node)
         if op in ("==", "!="):
-            if not isinstance(ta, (ir.BitsType, ir.BoolType, ir.EnumType, ir.ErrorType,
-                                   ir.HeaderType, ir.StructType)):
+            if not isinstance(
+                ta,
+                (ir.BitsType, ir.BoolType, ir.EnumType, ir.ErrorType, ir.HeaderType, ir.StructType),
+            ):
                 raise self.error(f"cannot compare values of type {ta}", node)
             if isinstance(ta, (ir.HeaderType, ir.StructType)):
                 raise self.error("comparing headers/structs is not supported by p4sim", node)
@@ -1836,16 +2041,25 @@ class Resolver:
     @staticmethod
     def _fold_inf(op: str, a: int, b: int) -> Union[int, bool]:
         if op in ("==", "!=", "<", "<=", ">", ">="):
-            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,
-                    ">=": a >= b}[op]
+            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
+                op
+            ]
         if op in ("/", "%"):
             if b == 0:
                 raise ZeroDivisionError
             if a < 0 or b < 0:
                 raise ZeroDivisionError
             return a // b if op == "/" else a % b
-        return {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b,
-                "^": a ^ b, "|+|": a + b, "|-|": a - b}[op]
+        return {
+            "+": a + b,
+            "-": a - b,
+            "*": a * b,
+            "&": a & b,
+            "|": a | b,
+            "^": a ^ b,
+            "|+|": a + b,
+            "|-|": a - b,
+        }[op]
 
 
 def resolve(tree: Tree, source: PreprocessedSource) -> tuple[ir.ProgramIR, list[Diagnostic]]:

@@ -17,17 +17,25 @@ from google.protobuf import json_format, text_format
 from ..frontend import ir
 from .ids import SymbolTable, assign_ids, p4info_actions, p4info_tables
 
-_MATCH = {"exact": p4i.MatchField.EXACT, "lpm": p4i.MatchField.LPM,
-          "ternary": p4i.MatchField.TERNARY, "range": p4i.MatchField.RANGE,
-          "optional": p4i.MatchField.OPTIONAL}
-_COUNTER_UNIT = {"packets": p4i.CounterSpec.PACKETS, "bytes": p4i.CounterSpec.BYTES,
-                 "packets_and_bytes": p4i.CounterSpec.BOTH}
+_MATCH = {
+    "exact": p4i.MatchField.EXACT,
+    "lpm": p4i.MatchField.LPM,
+    "ternary": p4i.MatchField.TERNARY,
+    "range": p4i.MatchField.RANGE,
+    "optional": p4i.MatchField.OPTIONAL,
+}
+_COUNTER_UNIT = {
+    "packets": p4i.CounterSpec.PACKETS,
+    "bytes": p4i.CounterSpec.BYTES,
+    "packets_and_bytes": p4i.CounterSpec.BOTH,
+}
 _METER_UNIT = {"packets": p4i.MeterSpec.PACKETS, "bytes": p4i.MeterSpec.BYTES}
 _SKIP_ANNOTATIONS = {"name", "id", "brief", "description"}
 
 
-def _preamble(pre: p4i.Preamble, uid: int, name: str, alias: str,
-              annotations: tuple[ir.Annotation, ...]) -> None:
+def _preamble(
+    pre: p4i.Preamble, uid: int, name: str, alias: str, annotations: tuple[ir.Annotation, ...]
+) -> None:
     pre.id = uid
     pre.name = name
     pre.alias = alias
@@ -109,8 +117,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
     direct_counters, direct_meters = [], []
     for t in tables:
         pt = info.tables.add()
-        _preamble(pt.preamble, t.p4info_id, t.p4info_name, st.alias(t.p4info_name),
-                  t.annotations)
+        _preamble(pt.preamble, t.p4info_id, t.p4info_name, st.alias(t.p4info_name), t.annotations)
         for k in t.keys:
             mf = pt.match_fields.add()
             mf.id = k.id
@@ -156,8 +163,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             direct_meters.append(t.direct_meter)
     for a in p4info_actions(program):
         pa = info.actions.add()
-        _preamble(pa.preamble, a.p4info_id, a.p4info_name, st.alias(a.p4info_name),
-                  a.annotations)
+        _preamble(pa.preamble, a.p4info_id, a.p4info_name, st.alias(a.p4info_name), a.annotations)
         for i, p in enumerate(a.data_params, 1):
             pp = pa.params.add()
             pp.id = i
@@ -185,15 +191,13 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             r.type_spec.CopyFrom(_type_spec(e.element_type, info.type_info))
     for e in direct_counters:
         c = info.direct_counters.add()
-        _preamble(c.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name),
-                  e.annotations)
+        _preamble(c.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
         c.spec.unit = _COUNTER_UNIT[e.unit or "packets"]
         assert e.table is not None
         c.direct_table_id = e.table.p4info_id
     for e in direct_meters:
         m = info.direct_meters.add()
-        _preamble(m.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name),
-                  e.annotations)
+        _preamble(m.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
         m.spec.unit = _METER_UNIT[e.unit or "packets"]
         assert e.table is not None
         m.direct_table_id = e.table.p4info_id
@@ -210,8 +214,9 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             md.bitwidth = _width(f.type)
     for d in program.digests:
         dg = info.digests.add()
-        _preamble(dg.preamble, d.p4info_id, d.p4info_name, st.alias(d.p4info_name),
-                  d.type.annotations)
+        _preamble(
+            dg.preamble, d.p4info_id, d.p4info_name, st.alias(d.p4info_name), d.type.annotations
+        )
         dg.type_spec.CopyFrom(_type_spec(d.type, info.type_info))
     return info
 
@@ -224,7 +229,8 @@ def write_p4info(p4info: p4i.P4Info, path: Union[str, os.PathLike], fmt: str = "
     elif fmt == "binary":
         p.write_bytes(p4info.SerializeToString())
     elif fmt == "json":
-        p.write_text(json_format.MessageToJson(p4info, preserving_proto_field_name=False),
-                     encoding="utf-8")
+        p.write_text(
+            json_format.MessageToJson(p4info, preserving_proto_field_name=False), encoding="utf-8"
+        )
     else:
         raise ValueError(f"unknown P4Info format {fmt!r} (text, binary or json)")

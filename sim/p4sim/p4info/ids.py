@@ -17,12 +17,27 @@ from typing import Optional
 from ..errors import CompileError
 from ..frontend import ir
 
-PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
-          "action_profile": 0x11, "counter": 0x12, "direct_counter": 0x13, "meter": 0x14,
-          "direct_meter": 0x15, "register": 0x16, "digest": 0x17}
+PREFIX = {
+    "action": 0x01,
+    "table": 0x02,
+    "value_set": 0x03,
+    "controller_header": 0x04,
+    "action_profile": 0x11,
+    "counter": 0x12,
+    "direct_counter": 0x13,
+    "meter": 0x14,
+    "direct_meter": 0x15,
+    "register": 0x16,
+    "digest": 0x17,
+}
 
-EXTERN_KIND = {"counter": "counter", "direct_counter": "direct_counter", "meter": "meter",
-               "direct_meter": "direct_meter", "register": "register"}
+EXTERN_KIND = {
+    "counter": "counter",
+    "direct_counter": "direct_counter",
+    "meter": "meter",
+    "direct_meter": "direct_meter",
+    "register": "register",
+}
 
 
 def jenkins_one_at_a_time(data: bytes) -> int:
@@ -46,8 +61,9 @@ class SymbolTable:
         self.all_names: set[str] = set()
         self._suffix_count: dict[tuple[str, ...], int] = defaultdict(int)
 
-    def add(self, kind: str, name: str, annotations: tuple[ir.Annotation, ...] = (),
-            loc=None) -> None:
+    def add(
+        self, kind: str, name: str, annotations: tuple[ir.Annotation, ...] = (), loc=None
+    ) -> None:
         table = self.symbols[kind]
         if name in table:
             return
@@ -75,8 +91,9 @@ class SymbolTable:
     def compute_ids(self) -> None:
         for kind, table in self.symbols.items():
             prefix = PREFIX[kind]
-            for name in sorted((n for n, v in table.items() if v is None),
-                               key=lambda s: s.encode()):
+            for name in sorted(
+                (n for n, v in table.items() if v is None), key=lambda s: s.encode()
+            ):
                 h = jenkins_one_at_a_time(name.encode())
                 value = h
                 while True:
@@ -132,7 +149,8 @@ def build_symbols(program: ir.ProgramIR) -> SymbolTable:
         st.add("table", t.p4info_name, t.annotations, t.loc)
     for e in program.externs:
         if e.extern_type in ("direct_counter", "direct_meter") and (
-                e.table is None or not any(e.table is t for t in tables)):
+            e.table is None or not any(e.table is t for t in tables)
+        ):
             continue
         st.add(EXTERN_KIND[e.extern_type], e.p4info_name, e.annotations, e.loc)
     for d in program.digests:

@@ -16,7 +16,14 @@ from typing import Any
 
 from finsy.proto import p4r, rpc_status
 
-from p4sim.server.errors import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, OK, RESOURCE_EXHAUSTED, P4RuntimeError
+from p4sim.server.errors import (
+    ALREADY_EXISTS,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    OK,
+    RESOURCE_EXHAUSTED,
+    P4RuntimeError,
+)
 
 
 @dataclass(eq=False)
@@ -48,8 +55,13 @@ class Arbiter:
         """A new stream's first arbitration update; raises P4RuntimeError to end the stream."""
         with self._lock:
             g = self._groups.setdefault((ctl.device_id, ctl.role), _Group())
-            if ctl.election_id is not None and any(c.election_id == ctl.election_id for c in g.controllers):
-                raise P4RuntimeError(INVALID_ARGUMENT, f"election id {ctl.election_id} is already in use for this role")
+            if ctl.election_id is not None and any(
+                c.election_id == ctl.election_id for c in g.controllers
+            ):
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT,
+                    f"election id {ctl.election_id} is already in use for this role",
+                )
             if len(g.controllers) >= 64:
                 raise P4RuntimeError(RESOURCE_EXHAUSTED, "too many controllers for this role")
             g.controllers.append(ctl)
@@ -61,7 +73,9 @@ class Arbiter:
             if election_id is not None and any(
                 c.election_id == election_id for c in g.controllers if c is not ctl
             ):
-                raise P4RuntimeError(INVALID_ARGUMENT, f"election id {election_id} is already in use for this role")
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT, f"election id {election_id} is already in use for this role"
+                )
             was_primary = g.primary is ctl
             ctl.election_id = election_id
             self._elect(g, ctl, was_primary=was_primary)
@@ -90,11 +104,17 @@ class Arbiter:
 
     def primaries(self, device_id: int) -> list[Controller]:
         with self._lock:
-            return [g.primary for (d, _), g in self._groups.items() if d == device_id and g.primary is not None]
+            return [
+                g.primary
+                for (d, _), g in self._groups.items()
+                if d == device_id and g.primary is not None
+            ]
 
     def controllers(self, device_id: int) -> list[Controller]:
         with self._lock:
-            return [c for (d, _), g in self._groups.items() if d == device_id for c in g.controllers]
+            return [
+                c for (d, _), g in self._groups.items() if d == device_id for c in g.controllers
+            ]
 
     # -- internals (lock held) ------------------------------------------------------------------------
     def _elect(self, g: _Group, ctl: Controller, *, was_primary: bool) -> None:

@@ -30,7 +30,9 @@ def decode_uint(data: bytes, bitwidth: int, what: str) -> int:
         raise P4RuntimeError(OUT_OF_RANGE, f"{what}: empty bytestring")
     value = int.from_bytes(data, "big")
     if bitwidth and value >> bitwidth:
-        raise P4RuntimeError(OUT_OF_RANGE, f"{what}: value 0x{data.hex()} does not fit in {bitwidth} bits")
+        raise P4RuntimeError(
+            OUT_OF_RANGE, f"{what}: value 0x{data.hex()} does not fit in {bitwidth} bits"
+        )
     return value
 
 
@@ -64,9 +66,13 @@ def decode_match(info: TableInfo, entry: Any) -> MatchKey:
     for fm in entry.match:
         i = by_id.get(fm.field_id)
         if i is None:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: unknown match field id {fm.field_id}")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"table {table.name}: unknown match field id {fm.field_id}"
+            )
         if values[i] is not None:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: match field id {fm.field_id} given twice")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"table {table.name}: match field id {fm.field_id} given twice"
+            )
         f = fields[i]
         kind = fm.WhichOneof("field_match_type")
         if kind == "exact" and f.kind == MatchKind.EXACT:
@@ -81,7 +87,9 @@ def decode_match(info: TableInfo, entry: Any) -> MatchKey:
     for i, f in enumerate(fields):
         if values[i] is None:
             if f.kind == MatchKind.EXACT:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: exact field {f.name} is missing")
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT, f"table {table.name}: exact field {f.name} is missing"
+                )
             values[i] = (0, f.full_mask) if f.kind == MatchKind.RANGE else (0, 0)
     return tuple(values)
 
@@ -104,13 +112,17 @@ def _decode_field(table: Any, f: Any, fm: Any, kind: str | None) -> Any:
                 f"{where}: prefix_len {plen} out of 1..{w} (omit the field for a zero-length prefix)",
             )
         if v & ((1 << (w - plen)) - 1):
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: bits below the /{plen} prefix are not zero")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"{where}: bits below the /{plen} prefix are not zero"
+            )
         return (v, plen)
     if kind == "ternary":
         v = decode_uint(fm.ternary.value, w, where)
         m = decode_uint(fm.ternary.mask, w, where + " mask")
         if m == 0:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: mask is zero (omit the field for don't care)")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"{where}: mask is zero (omit the field for don't care)"
+            )
         if v & ~m:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: value has bits set outside the mask")
         return (v, m)
@@ -120,7 +132,9 @@ def _decode_field(table: Any, f: Any, fm: Any, kind: str | None) -> Any:
         if lo > hi:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: range low {lo} > high {hi}")
         if lo == 0 and hi == f.full_mask:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: full range (omit the field for don't care)")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"{where}: full range (omit the field for don't care)"
+            )
         return (lo, hi)
     return (decode_uint(fm.optional.value, w, where), f.full_mask)
 
@@ -129,23 +143,34 @@ def check_priority(info: TableInfo, priority: int) -> None:
     table = info.table
     if table.needs_priority:
         if priority <= 0:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: a positive priority is required")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"table {table.name}: a positive priority is required"
+            )
     elif priority != 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: priority must be 0 (no ternary, range or optional field)")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT,
+            f"table {table.name}: priority must be 0 (no ternary, range or optional field)",
+        )
 
 
-def decode_action(state: RuntimeState, info: TableInfo, entry: Any, *, default: bool) -> tuple[int, tuple[int, ...]]:
+def decode_action(
+    state: RuntimeState, info: TableInfo, entry: Any, *, default: bool
+) -> tuple[int, tuple[int, ...]]:
     """Action id and params of a table entry, checked against the table's actions and scopes."""
     table = info.table
     kind = entry.action.WhichOneof("type")
     if kind is None:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: the entry has no action")
     if kind != "action":
-        raise P4RuntimeError(UNIMPLEMENTED, f"table {table.name}: action profiles are not supported ({kind})")
+        raise P4RuntimeError(
+            UNIMPLEMENTED, f"table {table.name}: action profiles are not supported ({kind})"
+        )
     return decode_action_msg(state, info, entry.action.action, default=default)
 
 
-def decode_action_msg(state: RuntimeState, info: TableInfo, action: Any, *, default: bool) -> tuple[int, tuple[int, ...]]:
+def decode_action_msg(
+    state: RuntimeState, info: TableInfo, action: Any, *, default: bool
+) -> tuple[int, tuple[int, ...]]:
     table = info.table
     aid = action.action_id
     scope = info.action_scopes.get(aid)
@@ -154,9 +179,13 @@ def decode_action_msg(state: RuntimeState, info: TableInfo, action: Any, *, defa
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: action id {aid:#x} {known}")
     ainfo = state.actions[aid]
     if default and scope == TABLE_ONLY:
-        raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: action {ainfo.name} is @tableonly")
+        raise P4RuntimeError(
+            PERMISSION_DENIED, f"table {table.name}: action {ainfo.name} is @tableonly"
+        )
     if not default and scope == DEFAULT_ONLY:
-        raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: action {ainfo.name} is @defaultonly")
+        raise P4RuntimeError(
+            PERMISSION_DENIED, f"table {table.name}: action {ainfo.name} is @defaultonly"
+        )
     return aid, decode_params(ainfo, action.params)
 
 
@@ -167,9 +196,13 @@ def decode_params(ainfo: Any, params: Any) -> tuple[int, ...]:
     for p in params:
         i = index.get(p.param_id)
         if i is None:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: unknown param id {p.param_id}")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"action {ainfo.name}: unknown param id {p.param_id}"
+            )
         if values[i] is not None:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: param id {p.param_id} given twice")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"action {ainfo.name}: param id {p.param_id} given twice"
+            )
         spec = specs[i]
         data = p.value
         value = int.from_bytes(data, "big")
@@ -182,7 +215,9 @@ def decode_params(ainfo: Any, params: Any) -> tuple[int, ...]:
         values[i] = value
     if None in values:
         missing = [specs[i].name for i, v in enumerate(values) if v is None]
-        raise P4RuntimeError(INVALID_ARGUMENT, f"action {ainfo.name}: missing param(s) {', '.join(missing)}")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"action {ainfo.name}: missing param(s) {', '.join(missing)}"
+        )
     return tuple(values)  # type: ignore[arg-type]
 
 
@@ -241,7 +276,11 @@ def encode_bitstring_data(values: tuple[int, ...], as_struct: bool) -> Any:
 
 def decode_port(replica: Any, what: str) -> int:
     """The egress port of a Replica: ``port`` bytes (P4Runtime 1.4) or the older ``egress_port``."""
-    which = replica.WhichOneof("port_kind") if "port_kind" in [o.name for o in replica.DESCRIPTOR.oneofs] else None
+    which = (
+        replica.WhichOneof("port_kind")
+        if "port_kind" in [o.name for o in replica.DESCRIPTOR.oneofs]
+        else None
+    )
     if which == "port" or (which is None and replica.port):
         if not replica.port:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: empty port")
@@ -249,5 +288,7 @@ def decode_port(replica: Any, what: str) -> int:
     else:
         port = replica.egress_port
     if port > 511:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: port {port} does not fit v1model's 9-bit port")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"{what}: port {port} does not fit v1model's 9-bit port"
+        )
     return port

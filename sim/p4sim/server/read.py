@@ -31,8 +31,11 @@ def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
     elif kind == "direct_counter_entry":
         for e in _table_entries(state, entity.direct_counter_entry.table_entry, want_counters=True):
             te = e.table_entry
-            yield p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(
-                table_entry=_key_only(te), data=te.counter_data))
+            yield p4r.Entity(
+                direct_counter_entry=p4r.DirectCounterEntry(
+                    table_entry=_key_only(te), data=te.counter_data
+                )
+            )
     elif kind == "meter_entry":
         yield from _meter_entries(state, entity.meter_entry)
     elif kind == "register_entry":
@@ -48,8 +51,12 @@ def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
 
 
 def _key_only(te: Any) -> Any:
-    return p4r.TableEntry(table_id=te.table_id, match=te.match, priority=te.priority,
-                          is_default_action=te.is_default_action)
+    return p4r.TableEntry(
+        table_id=te.table_id,
+        match=te.match,
+        priority=te.priority,
+        is_default_action=te.is_default_action,
+    )
 
 
 def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -> Iterator[Any]:
@@ -85,8 +92,16 @@ def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -
             yield ent
 
 
-def _fill_entry(te: Any, state: RuntimeState, info: TableInfo, e: TableEntry, counters: bool, meters: bool,
-                last_hit: bool, now: int) -> None:
+def _fill_entry(
+    te: Any,
+    state: RuntimeState,
+    info: TableInfo,
+    e: TableEntry,
+    counters: bool,
+    meters: bool,
+    last_hit: bool,
+    now: int,
+) -> None:
     """Write one installed entry into ``te`` in place (no intermediate messages to copy)."""
     table = info.table
     te.table_id = table.id
@@ -121,7 +136,9 @@ def _fill_entry(te: Any, state: RuntimeState, info: TableInfo, e: TableEntry, co
         te.counter_data.byte_count = e.bytes
     if meters and e.meter is not None and e.meter.config is not None:
         c = e.meter.config
-        te.meter_config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
+        te.meter_config.CopyFrom(
+            p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst)
+        )
     if last_hit and table.support_timeout:
         te.time_since_last_hit.elapsed_ns = max(0, now - e.last_hit_ns)
 
@@ -147,14 +164,17 @@ def _cells(arrays: dict[int, Any], req: Any, array_id: int, kind: str) -> Iterat
         chosen = [arr]
     for arr in chosen:
         idx = _index(req, arr.size, f"{kind} {arr.name}") if array_id else None
-        for i in (range(arr.size) if idx is None else [idx]):
+        for i in range(arr.size) if idx is None else [idx]:
             yield arr, i
 
 
 def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
     for arr, i in _cells(state.counters, req, req.counter_id, "counter"):
-        yield p4r.Entity(counter_entry=p4r.CounterEntry(
-            counter_id=arr.id, index=p4r.Index(index=i), data=_counter_data(arr, i)))
+        yield p4r.Entity(
+            counter_entry=p4r.CounterEntry(
+                counter_id=arr.id, index=p4r.Index(index=i), data=_counter_data(arr, i)
+            )
+        )
 
 
 def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
@@ -162,7 +182,9 @@ def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         me = p4r.MeterEntry(meter_id=arr.id, index=p4r.Index(index=i))
         c = arr.cells[i].config
         if c is not None:
-            me.config.CopyFrom(p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst))
+            me.config.CopyFrom(
+                p4r.MeterConfig(cir=c.cir, cburst=c.cburst, pir=c.pir, pburst=c.pburst)
+            )
         yield p4r.Entity(meter_entry=me)
 
 
@@ -186,8 +208,14 @@ def _pre_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         if gid and not ids:
             raise P4RuntimeError(NOT_FOUND, f"multicast group {gid} does not exist")
         for g in ids:
-            mg = p4r.MulticastGroupEntry(multicast_group_id=g, replicas=_replica_msgs(pre.groups[g]))
-            yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(multicast_group_entry=mg))
+            mg = p4r.MulticastGroupEntry(
+                multicast_group_id=g, replicas=_replica_msgs(pre.groups[g])
+            )
+            yield p4r.Entity(
+                packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                    multicast_group_entry=mg
+                )
+            )
     elif kind == "clone_session_entry":
         sid = req.clone_session_entry.session_id
         ids = sorted(pre.sessions) if sid == 0 else ([sid] if sid in pre.sessions else [])
@@ -195,10 +223,17 @@ def _pre_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
             raise P4RuntimeError(NOT_FOUND, f"clone session {sid} does not exist")
         for s in ids:
             cs = pre.sessions[s]
-            msg = p4r.CloneSessionEntry(session_id=s, replicas=_replica_msgs(cs.replicas),
-                                        class_of_service=cs.class_of_service,
-                                        packet_length_bytes=cs.packet_length_bytes)
-            yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(clone_session_entry=msg))
+            msg = p4r.CloneSessionEntry(
+                session_id=s,
+                replicas=_replica_msgs(cs.replicas),
+                class_of_service=cs.class_of_service,
+                packet_length_bytes=cs.packet_length_bytes,
+            )
+            yield p4r.Entity(
+                packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                    clone_session_entry=msg
+                )
+            )
     else:
         raise P4RuntimeError(INVALID_ARGUMENT, "packet replication engine entry has no type")
 
@@ -215,5 +250,13 @@ def _digest_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         if info.config is None:
             continue
         c = info.config
-        yield p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=info.id, config=p4r.DigestEntry.Config(
-            max_timeout_ns=c.max_timeout_ns, max_list_size=c.max_list_size, ack_timeout_ns=c.ack_timeout_ns)))
+        yield p4r.Entity(
+            digest_entry=p4r.DigestEntry(
+                digest_id=info.id,
+                config=p4r.DigestEntry.Config(
+                    max_timeout_ns=c.max_timeout_ns,
+                    max_list_size=c.max_list_size,
+                    ack_timeout_ns=c.ack_timeout_ns,
+                ),
+            )
+        )

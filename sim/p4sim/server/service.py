@@ -103,10 +103,16 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 if not table.support_timeout or not table.timed_entries:
                     continue
                 for e in table.idle_sweep(now, self.idle_budget).expired:
-                    expired.append(p4r.TableEntry(
-                        table_id=table.id, match=encode_match(info, e.match), priority=e.priority,
-                        idle_timeout_ns=e.idle_timeout_ns, controller_metadata=e.controller_metadata,
-                        metadata=e.metadata))
+                    expired.append(
+                        p4r.TableEntry(
+                            table_id=table.id,
+                            match=encode_match(info, e.match),
+                            priority=e.priority,
+                            idle_timeout_ns=e.idle_timeout_ns,
+                            controller_metadata=e.controller_metadata,
+                            metadata=e.metadata,
+                        )
+                    )
             if expired:
                 note = p4r.IdleTimeoutNotification(table_entry=expired, timestamp=time.time_ns())
                 self._to_primaries(p4r.StreamMessageResponse(idle_timeout_notification=note))
@@ -114,7 +120,10 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     # -- helpers ------------------------------------------------------------------------------------------
     def _check_device(self, device_id: int) -> None:
         if device_id != self.switch.device_id:
-            raise P4RuntimeError(NOT_FOUND, f"device id {device_id} is not served here (this is device {self.switch.device_id})")
+            raise P4RuntimeError(
+                NOT_FOUND,
+                f"device id {device_id} is not served here (this is device {self.switch.device_id})",
+            )
 
     def _check_primary(self, request: Any) -> None:
         eid = election_id_of(request)
@@ -143,12 +152,21 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             if action == A.COMMIT:
                 saved = self.switch.saved
                 if saved is None:
-                    raise P4RuntimeError(NOT_FOUND, "COMMIT: no saved pipeline config (use VERIFY_AND_SAVE first)")
+                    raise P4RuntimeError(
+                        NOT_FOUND, "COMMIT: no saved pipeline config (use VERIFY_AND_SAVE first)"
+                    )
                 self._commit(saved)
                 self.switch.saved = None
                 return
-            if action not in (A.VERIFY, A.VERIFY_AND_SAVE, A.VERIFY_AND_COMMIT, A.RECONCILE_AND_COMMIT):
-                raise P4RuntimeError(INVALID_ARGUMENT, "SetForwardingPipelineConfig: action is not set")
+            if action not in (
+                A.VERIFY,
+                A.VERIFY_AND_SAVE,
+                A.VERIFY_AND_COMMIT,
+                A.RECONCILE_AND_COMMIT,
+            ):
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT, "SetForwardingPipelineConfig: action is not set"
+                )
             verified = self.switch.verify(cfg.p4info, cfg.p4_device_config, cookie)
             if action == A.VERIFY:
                 return
@@ -159,7 +177,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 
     def _commit(self, config: PipelineConfig, reconcile: bool = False) -> None:
         p4info = config.p4info
-        struct_ids = {d.preamble.id for d in p4info.digests if d.type_spec.WhichOneof("type_spec") != "bitstring"}
+        struct_ids = {
+            d.preamble.id
+            for d in p4info.digests
+            if d.type_spec.WhichOneof("type_spec") != "bitstring"
+        }
         self.digests.reset()
         self.digests._struct = struct_ids
         self.switch.commit(config, reconcile=reconcile)
@@ -191,7 +213,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             self._check_device(request.device_id)
             self._check_primary(request)
             state = self.switch.state
-            if request.atomicity not in (W.CONTINUE_ON_ERROR, W.ROLLBACK_ON_ERROR, W.DATAPLANE_ATOMIC):
+            if request.atomicity not in (
+                W.CONTINUE_ON_ERROR,
+                W.ROLLBACK_ON_ERROR,
+                W.DATAPLANE_ATOMIC,
+            ):
                 raise P4RuntimeError(INVALID_ARGUMENT, f"unknown atomicity {request.atomicity}")
         except P4RuntimeError as exc:
             _abort(context, exc)
@@ -239,8 +265,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         """gRPC UNKNOWN with one p4.v1.Error per update, as PI and the spec lay it out."""
         status = rpc_status.Status(code=UNKNOWN, message="Write failure.")
         for e in errors:
-            err = p4r.Error(canonical_code=OK) if e is None else p4r.Error(
-                canonical_code=e.code, message=e.message, space=ERROR_SPACE)
+            err = (
+                p4r.Error(canonical_code=OK)
+                if e is None
+                else p4r.Error(canonical_code=e.code, message=e.message, space=ERROR_SPACE)
+            )
             status.details.add().Pack(err)
         context.set_trailing_metadata([("grpc-status-details-bin", status.SerializeToString())])
         context.abort(grpc.StatusCode.UNKNOWN, "Write failure.")
@@ -273,7 +302,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                         sent = True
                         resp = p4r.ReadResponse()
                         size = 0
-        except P4RuntimeError as exc:  # not expected once started; still an error status, not a crash
+        except (
+            P4RuntimeError
+        ) as exc:  # not expected once started; still an error status, not a crash
             _abort(context, exc)
         if resp.entities or not sent:
             yield resp
@@ -329,17 +360,26 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             try:
                 if ctl is None:
                     if arb.device_id != self.switch.device_id:
-                        return P4RuntimeError(NOT_FOUND, f"device id {arb.device_id} is not served here")
+                        return P4RuntimeError(
+                            NOT_FOUND, f"device id {arb.device_id} is not served here"
+                        )
                     if arb.HasField("role") and arb.role.HasField("config"):
-                        return P4RuntimeError(UNIMPLEMENTED, "role.config is not supported by p4sim")
+                        return P4RuntimeError(
+                            UNIMPLEMENTED, "role.config is not supported by p4sim"
+                        )
                     ctl = Controller(arb.device_id, role, eid, send)
                     self.arbiter.join(ctl)
                     st["ctl"] = ctl
                 else:
                     if arb.device_id != ctl.device_id:
-                        return P4RuntimeError(FAILED_PRECONDITION, "device id differs from this stream's")
+                        return P4RuntimeError(
+                            FAILED_PRECONDITION, "device id differs from this stream's"
+                        )
                     if role != ctl.role:
-                        return P4RuntimeError(FAILED_PRECONDITION, "role differs from this stream's (open a new stream)")
+                        return P4RuntimeError(
+                            FAILED_PRECONDITION,
+                            "role differs from this stream's (open a new stream)",
+                        )
                     self.arbiter.update(ctl, eid)
             except P4RuntimeError as exc:
                 return exc
@@ -353,9 +393,16 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                     raise P4RuntimeError(PERMISSION_DENIED, "PacketOut from a backup controller")
                 self._packet_out(req.packet)
             except P4RuntimeError as exc:
-                send(p4r.StreamMessageResponse(error=p4r.StreamError(
-                    canonical_code=exc.code, message=exc.message, space=ERROR_SPACE,
-                    packet_out=p4r.PacketOutError(packet_out=req.packet))))
+                send(
+                    p4r.StreamMessageResponse(
+                        error=p4r.StreamError(
+                            canonical_code=exc.code,
+                            message=exc.message,
+                            space=ERROR_SPACE,
+                            packet_out=p4r.PacketOutError(packet_out=req.packet),
+                        )
+                    )
+                )
         elif kind == "digest_ack":
             if is_primary:
                 self.digests.ack(req.digest_ack.digest_id, req.digest_ack.list_id)
@@ -368,7 +415,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         for md in pkt.metadata:
             f = fields.get(md.metadata_id)
             if f is None:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"PacketOut: unknown metadata id {md.metadata_id}")
+                raise P4RuntimeError(
+                    INVALID_ARGUMENT, f"PacketOut: unknown metadata id {md.metadata_id}"
+                )
             values[f.id] = decode_uint(md.value, f.bitwidth, f"PacketOut metadata {f.name}")
         self.switch.packet_out(pkt.payload, values)
 
@@ -376,15 +425,23 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 class P4RuntimeServer:
     """A running gRPC server for one switch; ``port`` is the bound TCP port."""
 
-    def __init__(self, switch: Switch, address: str = "127.0.0.1:9559", *, max_workers: int = 32,
-                 tick_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        switch: Switch,
+        address: str = "127.0.0.1:9559",
+        *,
+        max_workers: int = 32,
+        tick_interval: float = 0.05,
+    ) -> None:
         self.switch = switch
         self.service = P4RuntimeService(switch)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4sim-grpc"),
-            options=[("grpc.max_receive_message_length", MAX_RECEIVE),
-                     ("grpc.max_send_message_length", MAX_RECEIVE),
-                     ("grpc.so_reuseport", 0)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_RECEIVE),
+                ("grpc.max_send_message_length", MAX_RECEIVE),
+                ("grpc.so_reuseport", 0),
+            ],
         )
         p4r_grpc.add_P4RuntimeServicer_to_server(self.service, self._server)
         try:

@@ -29,7 +29,15 @@ from p4sim.server.errors import (
     UNIMPLEMENTED,
     P4RuntimeError,
 )
-from p4sim.state import CloneSession, DigestConfig, MeterConfig, RuntimeState, TableEntry, TableError, TableInfo
+from p4sim.state import (
+    CloneSession,
+    DigestConfig,
+    MeterConfig,
+    RuntimeState,
+    TableEntry,
+    TableError,
+    TableInfo,
+)
 
 Undo = Callable[[], None]
 INSERT = p4r.Update.INSERT
@@ -73,11 +81,16 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
     info = table_info(state, te.table_id)
     table = info.table
     if te.is_const:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: is_const must be false in a write")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"table {table.name}: is_const must be false in a write"
+        )
     if te.is_default_action:
         return _default_entry(state, info, utype, te)
     if not table.fields:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name} is keyless: only its default entry can be written")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT,
+            f"table {table.name} is keyless: only its default entry can be written",
+        )
     match = decode_match(info, te)
     check_priority(info, te.priority)
     if utype == DELETE:
@@ -85,7 +98,9 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
         if entry is None:
             raise P4RuntimeError(NOT_FOUND, f"table {table.name}: no such entry to delete")
         if table.is_const or entry.is_const:
-            raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: const entries cannot be deleted")
+            raise P4RuntimeError(
+                PERMISSION_DENIED, f"table {table.name}: const entries cannot be deleted"
+            )
         table.delete(match, te.priority)
         return lambda: table.insert(entry)
     if te.idle_timeout_ns < 0:
@@ -100,7 +115,10 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
             raise P4RuntimeError(ALREADY_EXISTS, f"table {table.name}: entry already exists")
         aid, params = decode_action(state, info, te, default=False)
         entry = TableEntry(
-            match, aid, params, te.priority,
+            match,
+            aid,
+            params,
+            te.priority,
             idle_timeout_ns=te.idle_timeout_ns,
             controller_metadata=te.controller_metadata,
             metadata=te.metadata,
@@ -118,12 +136,22 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
         raise P4RuntimeError(NOT_FOUND, f"table {table.name}: no such entry to modify")
     const = table.is_const or entry.is_const
     if const and te.HasField("action"):
-        raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: the action of a const entry cannot change")
+        raise P4RuntimeError(
+            PERMISSION_DENIED, f"table {table.name}: the action of a const entry cannot change"
+        )
     if not const and not te.HasField("action"):
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: MODIFY needs an action")
     new_action = decode_action(state, info, te, default=False) if te.HasField("action") else None
-    saved = (entry.action_id, entry.params, entry.idle_timeout_ns, entry.controller_metadata, entry.metadata,
-             entry.packets, entry.bytes, entry.meter.config if entry.meter else None)
+    saved = (
+        entry.action_id,
+        entry.params,
+        entry.idle_timeout_ns,
+        entry.controller_metadata,
+        entry.metadata,
+        entry.packets,
+        entry.bytes,
+        entry.meter.config if entry.meter else None,
+    )
     if new_action is not None:
         table.modify(match, te.priority, *new_action)
         table.set_idle_timeout(entry, te.idle_timeout_ns)
@@ -154,9 +182,13 @@ def _silent_delete(table: Any, match: Any, priority: int) -> None:
 def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: Any) -> Undo:
     table = info.table
     if utype != MODIFY:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: the default entry can only be modified")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"table {table.name}: the default entry can only be modified"
+        )
     if len(te.match) or te.priority:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: the default entry has no match and priority 0")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"table {table.name}: the default entry has no match and priority 0"
+        )
     if table.const_default:
         raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: the default action is const")
     _check_direct_resources(info, te)
@@ -200,7 +232,9 @@ def meter_config(cfg: Any, where: str) -> MeterConfig:
         if getattr(cfg, name) < 0:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: negative meter {name}")
     if cfg.pir < cfg.cir:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: meter pir {cfg.pir} is below cir {cfg.cir}")
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"{where}: meter pir {cfg.pir} is below cir {cfg.cir}"
+        )
     return MeterConfig(cfg.cir, cfg.cburst, cfg.pir, cfg.pburst)
 
 
@@ -299,7 +333,9 @@ def _direct_meter_entry(state: RuntimeState, utype: int, dme: Any) -> Undo:
     if not info.direct_meter_id:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {info.table.name} has no direct meter")
     if entry is None or entry.meter is None:
-        raise P4RuntimeError(UNIMPLEMENTED, f"table {info.table.name}: direct meter of the default entry")
+        raise P4RuntimeError(
+            UNIMPLEMENTED, f"table {info.table.name}: direct meter of the default entry"
+        )
     cfg = meter_config(dme.config, f"table {info.table.name}") if dme.HasField("config") else None
     cell = entry.meter
     old = cell.config
@@ -335,9 +371,13 @@ def _replicas(replicas: Any, what: str) -> tuple[tuple[int, int], ...]:
     for r in replicas:
         rep = (decode_port(r, what), r.instance)
         if rep in out:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: replica (port {rep[0]}, instance {rep[1]}) given twice")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"{what}: replica (port {rep[0]}, instance {rep[1]}) given twice"
+            )
         if r.instance >> 16:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: instance {r.instance} does not fit v1model's 16-bit rid")
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"{what}: instance {r.instance} does not fit v1model's 16-bit rid"
+            )
         out.append(rep)
     return tuple(out)
 
@@ -352,7 +392,9 @@ def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
         if gid == 0:
             raise P4RuntimeError(INVALID_ARGUMENT, "multicast group id 0 is not valid")
         if gid > 0xFFFF:
-            raise P4RuntimeError(OUT_OF_RANGE, f"{what}: id does not fit v1model's 16-bit mcast_grp")
+            raise P4RuntimeError(
+                OUT_OF_RANGE, f"{what}: id does not fit v1model's 16-bit mcast_grp"
+            )
         return _keyed_write(pre.groups, gid, utype, what, lambda: _replicas(mg.replicas, what))
     if kind == "clone_session_entry":
         cs = pre_entry.clone_session_entry
@@ -363,13 +405,20 @@ def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
         if cs.packet_length_bytes < 0:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: negative packet_length_bytes")
         return _keyed_write(
-            pre.sessions, sid, utype, what,
-            lambda: CloneSession(_replicas(cs.replicas, what), cs.class_of_service, cs.packet_length_bytes),
+            pre.sessions,
+            sid,
+            utype,
+            what,
+            lambda: CloneSession(
+                _replicas(cs.replicas, what), cs.class_of_service, cs.packet_length_bytes
+            ),
         )
     raise P4RuntimeError(INVALID_ARGUMENT, "packet replication engine entry has no type")
 
 
-def _keyed_write(store: dict[int, Any], key: int, utype: int, what: str, make: Callable[[], Any]) -> Undo:
+def _keyed_write(
+    store: dict[int, Any], key: int, utype: int, what: str, make: Callable[[], Any]
+) -> Undo:
     old = store.get(key)
     if utype == INSERT:
         if old is not None:

@@ -165,20 +165,29 @@ def build_state(p4info: Any) -> RuntimeState:
         name = t.preamble.name
         fields = []
         for mf in t.match_fields:
-            if mf.WhichOneof("match") != "match_type" or mf.match_type not in MatchKind._value2member_map_:
-                raise StateBuildError(f"table {name}: match field {mf.name} has an unsupported match type")
+            if (
+                mf.WhichOneof("match") != "match_type"
+                or mf.match_type not in MatchKind._value2member_map_
+            ):
+                raise StateBuildError(
+                    f"table {name}: match field {mf.name} has an unsupported match type"
+                )
             fields.append(FieldSpec(mf.id, mf.name, mf.bitwidth, MatchKind(mf.match_type)))
         scopes = {}
         for ref in t.action_refs:
             if ref.id not in st.actions:
-                raise StateBuildError(f"table {name}: action id {ref.id:#x} is not defined in the P4Info")
+                raise StateBuildError(
+                    f"table {name}: action id {ref.id:#x} is not defined in the P4Info"
+                )
             scopes[ref.id] = ref.scope
         default = (0, ())
         if t.HasField("initial_default_action"):
             ia = t.initial_default_action
             action = st.actions.get(ia.action_id)
             if action is None:
-                raise StateBuildError(f"table {name}: initial default action {ia.action_id:#x} is not defined")
+                raise StateBuildError(
+                    f"table {name}: initial default action {ia.action_id:#x} is not defined"
+                )
             by_id = {a.param_id: _bytes_to_int(a.value) for a in ia.arguments}
             default = (action.id, tuple(by_id.get(p.id, 0) for p in action.params))
         elif t.const_default_action_id:

@@ -78,9 +78,20 @@ class TableEntry:
     """
 
     __slots__ = (
-        "match", "priority", "action_id", "params", "idle_timeout_ns", "last_hit_ns",
-        "packets", "bytes", "meter", "controller_metadata", "metadata", "is_const",
-        "idle_notified", "result",
+        "match",
+        "priority",
+        "action_id",
+        "params",
+        "idle_timeout_ns",
+        "last_hit_ns",
+        "packets",
+        "bytes",
+        "meter",
+        "controller_metadata",
+        "metadata",
+        "is_const",
+        "idle_notified",
+        "result",
     )
 
     def __init__(
@@ -193,7 +204,9 @@ class Table:
             if ident in self._entries:
                 raise TableError(ALREADY_EXISTS, f"table {self.name}: entry already exists")
             if len(self._entries) >= self.size:
-                raise TableError(RESOURCE_EXHAUSTED, f"table {self.name} is full ({self.size} entries)")
+                raise TableError(
+                    RESOURCE_EXHAUSTED, f"table {self.name} is full ({self.size} entries)"
+                )
             if self.direct_meter_spec is not None and entry.meter is None:
                 entry.meter = MeterCell(self.direct_meter_spec)  # type: ignore[arg-type]
             self._entries[ident] = entry
@@ -201,7 +214,9 @@ class Table:
             if entry.idle_timeout_ns > 0 and self.support_timeout:
                 self._idle.add(entry)
 
-    def modify(self, match: MatchKey, priority: int, action_id: int, params: tuple[int, ...]) -> TableEntry:
+    def modify(
+        self, match: MatchKey, priority: int, action_id: int, params: tuple[int, ...]
+    ) -> TableEntry:
         with self._lock:
             entry = self._entries.get((match, priority))
             if entry is None:
@@ -235,7 +250,11 @@ class Table:
         """
         with self._lock:
             entry.idle_timeout_ns = idle_timeout_ns
-            if idle_timeout_ns > 0 and self.support_timeout and self._entries.get(entry.identity) is entry:
+            if (
+                idle_timeout_ns > 0
+                and self.support_timeout
+                and self._entries.get(entry.identity) is entry
+            ):
                 self._idle.add(entry)
             else:
                 self._idle.discard(entry)
@@ -349,7 +368,7 @@ class LpmTable(Table):
                     return r
             return self.default_result
         i = self._lpm_index
-        head, v, tail = key[:i], key[i], key[i + 1:]
+        head, v, tail = key[:i], key[i], key[i + 1 :]
         for mask, d in self._levels:
             r = d.get(head + (v & mask,) + tail)
             if r is not None:
@@ -362,7 +381,7 @@ class LpmTable(Table):
         if self._single:
             return plen, value
         flat = tuple(m for m in entry.match)
-        return plen, flat[:i] + (value,) + flat[i + 1:]
+        return plen, flat[:i] + (value,) + flat[i + 1 :]
 
     def _index_add(self, entry: TableEntry) -> None:
         plen, k = self._slot(entry)
@@ -385,7 +404,9 @@ class LpmTable(Table):
             self._rebuild_levels()
 
     def _rebuild_levels(self) -> None:
-        self._levels = tuple((self._mask(p), self._by_len[p]) for p in sorted(self._by_len, reverse=True))
+        self._levels = tuple(
+            (self._mask(p), self._by_len[p]) for p in sorted(self._by_len, reverse=True)
+        )
 
 
 class TernaryTable(Table):
@@ -415,7 +436,9 @@ class TernaryTable(Table):
         self._seq: dict[int, tuple[int, int]] = {}  # id(entry) -> its sort key
         self._next_seq = 0
         self._cache: dict[tuple[int, ...], Result] = {}
-        self._single = len(self.fields) == 1 and not any(f.kind == MatchKind.RANGE for f in self.fields)
+        self._single = len(self.fields) == 1 and not any(
+            f.kind == MatchKind.RANGE for f in self.fields
+        )
 
     def _pack(self, key: tuple[int, ...]) -> int:
         packed = 0
@@ -449,7 +472,9 @@ class TernaryTable(Table):
             cache[key] = result
         return result
 
-    def _row(self, e: TableEntry) -> tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]:
+    def _row(
+        self, e: TableEntry
+    ) -> tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]:
         pmask = pvalue = 0
         ranges = []
         for i, (f, m) in enumerate(zip(self.fields, e.match)):

@@ -21,7 +21,7 @@ def csum16_reference(data: bytes) -> int:
     (an odd last byte padded with zero; all-zero data gives 0xFFFF)."""
     if len(data) % 2:
         data += b"\0"
-    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    s = sum(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
     while s > 0xFFFF:
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF
@@ -41,8 +41,14 @@ def compile_text(text: str) -> Any:
     return compile_source(text, filename="test.p4")
 
 
-def add_entry(state: Any, table: str, match: Mapping[str, Any], action: str,
-              params: Optional[Mapping[str, int]] = None, priority: int = 0) -> TableEntry:
+def add_entry(
+    state: Any,
+    table: str,
+    match: Mapping[str, Any],
+    action: str,
+    params: Optional[Mapping[str, int]] = None,
+    priority: int = 0,
+) -> TableEntry:
     """Insert an entry naming match fields and action params (as P4Runtime would give them).
 
     EXACT: int; LPM: (value, prefix_len); TERNARY/OPTIONAL: (value, mask); RANGE: (lo, hi).
@@ -65,15 +71,15 @@ def add_entry(state: Any, table: str, match: Mapping[str, Any], action: str,
     return entry
 
 
-def set_default(state: Any, table: str, action: str, params: Optional[Mapping[str, int]] = None) -> None:
+def set_default(
+    state: Any, table: str, action: str, params: Optional[Mapping[str, int]] = None
+) -> None:
     a = state.names[action]
     state.table(table).set_default(a.id, tuple((params or {})[p.name] for p in a.params))
 
 
 def clone_session(state: Any, session: int, replicas: tuple[tuple[int, int], ...]) -> None:
     state.pre.sessions[session] = CloneSession(replicas)
-
-
 
 
 # -- the one-VSI NVGRE fixture the pipeline tests start from ------------------------------------
@@ -97,24 +103,70 @@ def install_vsi(st: Any) -> None:
     VM_B behind remote NVE 7 (198.51.100.9, FlowID on), reached through next hop 3."""
     add_entry(st, "NveIngress.port.role", {"port": ACCESS}, "NveIngress.port.set_access")
     add_entry(st, "NveIngress.port.role", {"port": NETWORK}, "NveIngress.port.set_network")
-    add_entry(st, "NveIngress.access.port_vlan", {"port": ACCESS, "tagged": 0, "vid": 0},
-              "NveIngress.access.set_vsi", {"vsi": VSI})
-    add_entry(st, "NveIngress.vsi.info", {"vsi": VSI}, "NveIngress.vsi.set_info",
-              {"vsid": VSID, "vrf": 0, "gw_mac": 0})
-    add_entry(st, "NveIngress.learn.smac", {"vsi": VSI, "mac": mac(VM_A), "port": ACCESS},
-              "NveIngress.learn.known")
-    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_B)},
-              "NveIngress.l2.to_tunnel", {"tunnel": TUNNEL})
-    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_A)},
-              "NveIngress.l2.to_port", {"port": ACCESS})
-    add_entry(st, "NveIngress.tunnel.remote", {"tunnel": TUNNEL}, "NveIngress.tunnel.set_remote_v4",
-              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1})
-    add_entry(st, "NveIngress.underlay.routes_v4", {"dst": (ip("198.51.100.0"), 24)},
-              "NveIngress.underlay.set_nexthop", {"nexthop": NEXTHOP})
-    add_entry(st, "NveIngress.underlay.nexthop", {"nexthop": NEXTHOP}, "NveIngress.underlay.forward",
-              {"port": NETWORK, "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
+    add_entry(
+        st,
+        "NveIngress.access.port_vlan",
+        {"port": ACCESS, "tagged": 0, "vid": 0},
+        "NveIngress.access.set_vsi",
+        {"vsi": VSI},
+    )
+    add_entry(
+        st,
+        "NveIngress.vsi.info",
+        {"vsi": VSI},
+        "NveIngress.vsi.set_info",
+        {"vsid": VSID, "vrf": 0, "gw_mac": 0},
+    )
+    add_entry(
+        st,
+        "NveIngress.learn.smac",
+        {"vsi": VSI, "mac": mac(VM_A), "port": ACCESS},
+        "NveIngress.learn.known",
+    )
+    add_entry(
+        st,
+        "NveIngress.l2.dmac",
+        {"vsi": VSI, "mac": mac(VM_B)},
+        "NveIngress.l2.to_tunnel",
+        {"tunnel": TUNNEL},
+    )
+    add_entry(
+        st,
+        "NveIngress.l2.dmac",
+        {"vsi": VSI, "mac": mac(VM_A)},
+        "NveIngress.l2.to_port",
+        {"port": ACCESS},
+    )
+    add_entry(
+        st,
+        "NveIngress.tunnel.remote",
+        {"tunnel": TUNNEL},
+        "NveIngress.tunnel.set_remote_v4",
+        {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1},
+    )
+    add_entry(
+        st,
+        "NveIngress.underlay.routes_v4",
+        {"dst": (ip("198.51.100.0"), 24)},
+        "NveIngress.underlay.set_nexthop",
+        {"nexthop": NEXTHOP},
+    )
+    add_entry(
+        st,
+        "NveIngress.underlay.nexthop",
+        {"nexthop": NEXTHOP},
+        "NveIngress.underlay.forward",
+        {"port": NETWORK, "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0},
+    )
     add_entry(st, "NveIngress.decap.my_pa_v4", {"dst": ip(LOCAL_PA)}, "NveIngress.decap.local_pa")
     add_entry(st, "NveIngress.decap.vsid", {"vsid": VSID}, "NveIngress.decap.set_vsi", {"vsi": VSI})
-    add_entry(st, "NveIngress.decap.peer_v4", {"vsid": VSID, "src": ip(REMOTE_PA)},
-              "NveIngress.decap.peer", {"tunnel": TUNNEL})
-    add_entry(st, "NveEgress.access.port_vsi", {"port": ACCESS, "vsi": VSI}, "NveEgress.access.untagged")
+    add_entry(
+        st,
+        "NveIngress.decap.peer_v4",
+        {"vsid": VSID, "src": ip(REMOTE_PA)},
+        "NveIngress.decap.peer",
+        {"tunnel": TUNNEL},
+    )
+    add_entry(
+        st, "NveEgress.access.port_vsi", {"port": ACCESS, "vsi": VSI}, "NveEgress.access.untagged"
+    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from nvgre_support import compile_text, load
 from v1_template import program
 
-ETH = bytes.fromhex("0000000000aa" "0000000000bb" "0001")
-R_BODY = bytes([1, 2, 0, 3, 0, 0, 0, 4])   # a=1 b=2 c=3 d=4
+ETH = bytes.fromhex("0000000000aa0000000000bb0001")
+R_BODY = bytes([1, 2, 0, 3, 0, 0, 0, 4])  # a=1 b=2 c=3 d=4
 
 
 def r_after(ingress: str, decls: str = "") -> bytes:
@@ -29,14 +29,14 @@ def test_two_inout_arguments_naming_one_field() -> None:
     out = r_after("""
         action bump(inout bit<8> x, inout bit<8> y) { x = x + 1; y = y + 1; }
         apply { bump(hdr.r.a, hdr.r.a); sm.egress_spec = 2; }""")
-    assert out[0] == 2          # both copies are 1 + 1; aliasing would give 3
+    assert out[0] == 2  # both copies are 1 + 1; aliasing would give 3
 
 
 def test_a_header_and_one_of_its_fields() -> None:
     out = r_after("""
         action f(inout r_t h, inout bit<8> b) { h.b = 5; b = b + 1; }
         apply { f(hdr.r, hdr.r.b); sm.egress_spec = 2; }""")
-    assert out[1] == 3          # h copied out (b = 5), then b (= 2 + 1); aliasing: 6
+    assert out[1] == 3  # h copied out (b = 5), then b (= 2 + 1); aliasing: 6
     assert out[0] == 1 and out[2:] == R_BODY[2:]
 
 
@@ -44,24 +44,27 @@ def test_out_then_inout_are_copied_back_left_to_right() -> None:
     out = r_after("""
         action o(out bit<8> x, inout bit<8> y) { y = y + 1; x = 7; }
         apply { o(hdr.r.a, hdr.r.a); sm.egress_spec = 2; }""")
-    assert out[0] == 2          # x (7) written back first, then y (1 + 1); aliasing: 7
+    assert out[0] == 2  # x (7) written back first, then y (1 + 1); aliasing: 7
 
 
 def test_an_aggregate_in_argument_is_a_copy() -> None:
     out = r_after("""
         action g(in r_t h) { hdr.r.a = 9; hdr.r.b = h.a; hdr.r.c = (bit<16>)h.b; }
         apply { g(hdr.r); sm.egress_spec = 2; }""")
-    assert out[:4] == bytes([9, 1, 0, 2])   # h kept the values of the call; aliasing: 9, 9, 0, 2
+    assert out[:4] == bytes([9, 1, 0, 2])  # h kept the values of the call; aliasing: 9, 9, 0, 2
 
 
 def test_a_control_applied_to_overlapping_arguments() -> None:
     decls = """
 control Twice(inout bit<8> x, inout bit<8> y) { apply { x = x + 1; y = y + 10; } }
 """
-    out = r_after("""
+    out = r_after(
+        """
         Twice() twice;
-        apply { twice.apply(hdr.r.a, hdr.r.a); sm.egress_spec = 2; }""", decls)
-    assert out[0] == 11         # y (1 + 10) is written back last; aliasing: 12
+        apply { twice.apply(hdr.r.a, hdr.r.a); sm.egress_spec = 2; }""",
+        decls,
+    )
+    assert out[0] == 11  # y (1 + 10) is written back last; aliasing: 12
 
 
 def test_disjoint_arguments_still_alias_with_no_copies() -> None:

@@ -10,7 +10,7 @@ from v1_template import program
 
 from p4sim.engine.algorithms import crc16_memo
 
-ETH = bytes.fromhex("0000000000aa" "0000000000bb") + (1).to_bytes(2, "big")
+ETH = bytes.fromhex("0000000000aa0000000000bb") + (1).to_bytes(2, "big")
 
 # metadata fields have no validity, so the data list is always 8 + 16 + 4 = 28 bits wide
 SRC = program("""apply {

@@ -17,8 +17,25 @@ from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from nvgre_support import (ACCESS, LOCAL_PA, NETWORK, NH_DMAC, NH_SMAC, REMOTE_PA, TUNNEL, VM_A,
-                           VM_B, VSI, VSID, add_entry, compile_text, install_vsi, ip, load, mac)
+from nvgre_support import (
+    ACCESS,
+    LOCAL_PA,
+    NETWORK,
+    NH_DMAC,
+    NH_SMAC,
+    REMOTE_PA,
+    TUNNEL,
+    VM_A,
+    VM_B,
+    VSI,
+    VSID,
+    add_entry,
+    compile_text,
+    install_vsi,
+    ip,
+    load,
+    mac,
+)
 from p4sim.engine.paths import PathCache
 
 ACCESS2 = 3
@@ -31,18 +48,49 @@ def install(st: Any) -> None:
     NVE."""
     install_vsi(st)
     add_entry(st, "NveIngress.port.role", {"port": ACCESS2}, "NveIngress.port.set_access")
-    add_entry(st, "NveIngress.access.port_vlan", {"port": ACCESS2, "tagged": 0, "vid": 0},
-              "NveIngress.access.set_vsi", {"vsi": VSI})
+    add_entry(
+        st,
+        "NveIngress.access.port_vlan",
+        {"port": ACCESS2, "tagged": 0, "vid": 0},
+        "NveIngress.access.set_vsi",
+        {"vsi": VSI},
+    )
     for port in (ACCESS, ACCESS2):
-        add_entry(st, "NveIngress.access.port_vlan", {"port": port, "tagged": 1, "vid": 100},
-                  "NveIngress.access.set_vsi", {"vsi": VSI})
-    add_entry(st, "NveEgress.access.port_vsi", {"port": ACCESS2, "vsi": VSI},
-              "NveEgress.access.tagged", {"vid": 42})
-    add_entry(st, "NveIngress.l2.dmac", {"vsi": VSI, "mac": mac(VM_C)},
-              "NveIngress.l2.to_port", {"port": ACCESS2})
-    add_entry(st, "NveEgress.replica.tunnel", {"rid": TUNNEL}, "NveEgress.replica.replica_v4",
-              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1,
-               "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0})
+        add_entry(
+            st,
+            "NveIngress.access.port_vlan",
+            {"port": port, "tagged": 1, "vid": 100},
+            "NveIngress.access.set_vsi",
+            {"vsi": VSI},
+        )
+    add_entry(
+        st,
+        "NveEgress.access.port_vsi",
+        {"port": ACCESS2, "vsi": VSI},
+        "NveEgress.access.tagged",
+        {"vid": 42},
+    )
+    add_entry(
+        st,
+        "NveIngress.l2.dmac",
+        {"vsi": VSI, "mac": mac(VM_C)},
+        "NveIngress.l2.to_port",
+        {"port": ACCESS2},
+    )
+    add_entry(
+        st,
+        "NveEgress.replica.tunnel",
+        {"rid": TUNNEL},
+        "NveEgress.replica.replica_v4",
+        {
+            "src_pa": ip(LOCAL_PA),
+            "dst_pa": ip(REMOTE_PA),
+            "flow_id": 1,
+            "smac": mac(NH_SMAC),
+            "dmac": mac(NH_DMAC),
+            "vid": 0,
+        },
+    )
     st.pre.groups[VSI] = ((ACCESS, 0), (ACCESS2, 0), (NETWORK, TUNNEL))
     st.pre.groups[0x8000 | VSI] = ((ACCESS, 0), (ACCESS2, 0))
 
@@ -57,17 +105,29 @@ def pair(program: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
     return ref, spec
 
 
-def customer(src: str = VM_A, dst: str = VM_B, *, vlan: int | None = None, sport: int = 1234,
-             payload: bytes = b"x" * 40) -> bytes:
+def customer(
+    src: str = VM_A,
+    dst: str = VM_B,
+    *,
+    vlan: int | None = None,
+    sport: int = 1234,
+    payload: bytes = b"x" * 40,
+) -> bytes:
     l2 = Ether(src=src, dst=dst)
     if vlan is not None:
         l2 = l2 / Dot1Q(vlan=vlan)
-    return bytes(l2 / IP(src="10.0.0.1", dst="10.0.0.2", tos=0x2A) / UDP(sport=sport, dport=80) / payload)
+    return bytes(
+        l2 / IP(src="10.0.0.1", dst="10.0.0.2", tos=0x2A) / UDP(sport=sport, dport=80) / payload
+    )
 
 
 def from_network(inner: bytes, *, vsid: int = VSID, src: str = REMOTE_PA, ecn: int = 0) -> bytes:
-    return bytes(Ether(src=NH_DMAC, dst=NH_SMAC) / IP(src=src, dst=LOCAL_PA, proto=47, tos=ecn)
-                 / GRE(key_present=1, proto=0x6558, key=vsid << 8 | 0x11) / inner)
+    return bytes(
+        Ether(src=NH_DMAC, dst=NH_SMAC)
+        / IP(src=src, dst=LOCAL_PA, proto=47, tos=ecn)
+        / GRE(key_present=1, proto=0x6558, key=vsid << 8 | 0x11)
+        / inner
+    )
 
 
 def base_frames() -> list[tuple[int, bytes]]:
@@ -80,19 +140,29 @@ def base_frames() -> list[tuple[int, bytes]]:
         (ACCESS, customer(vlan=100)),
         (ACCESS, customer(sport=999)),
         (ACCESS, customer(dst=VM_C)),
-        (ACCESS, customer(dst="52:54:00:00:00:77")),            # unknown unicast: flood
-        (ACCESS2, customer(src=VM_C, dst=VM_A)),               # unknown source: digest
-        (ACCESS, customer(vlan=55)),                           # no VSI for the VLAN: drop
+        (ACCESS, customer(dst="52:54:00:00:00:77")),  # unknown unicast: flood
+        (ACCESS2, customer(src=VM_C, dst=VM_A)),  # unknown source: digest
+        (ACCESS, customer(vlan=55)),  # no VSI for the VLAN: drop
         (NETWORK, from_network(inner_b)),
-        (NETWORK, from_network(customer(VM_B, "52:54:00:00:00:77"))),   # decap flood
+        (NETWORK, from_network(customer(VM_B, "52:54:00:00:00:77"))),  # decap flood
         (NETWORK, from_network(inner_b, ecn=3)),
-        (NETWORK, from_network(inner_b, vsid=0x999999)),       # unknown VSID: drop
-        (NETWORK, from_network(inner_b, src="203.0.113.1")),   # unknown peer: drop
-        (ACCESS, bytes(Ether(src=VM_A, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.0.1", pdst="10.0.0.2"))),
+        (NETWORK, from_network(inner_b, vsid=0x999999)),  # unknown VSID: drop
+        (NETWORK, from_network(inner_b, src="203.0.113.1")),  # unknown peer: drop
+        (
+            ACCESS,
+            bytes(Ether(src=VM_A, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.0.1", pdst="10.0.0.2")),
+        ),
         (NETWORK, bytes(Ether(src=NH_DMAC, dst=NH_SMAC) / ARP(psrc="192.0.2.9", pdst=LOCAL_PA))),
-        (ACCESS, bytes(Ether(src=VM_A, dst=VM_B) / IPv6(src="2001:db8::1", dst="2001:db8::2")
-                       / UDP(sport=5, dport=6) / b"six")),
-        (9, customer()),                                       # port with no role: drop
+        (
+            ACCESS,
+            bytes(
+                Ether(src=VM_A, dst=VM_B)
+                / IPv6(src="2001:db8::1", dst="2001:db8::2")
+                / UDP(sport=5, dport=6)
+                / b"six"
+            ),
+        ),
+        (9, customer()),  # port with no role: drop
     ]
 
 
@@ -104,7 +174,7 @@ def mutate(rng: random.Random, frame: bytes) -> bytes:
             i = rng.randrange(len(data))
             data[i] ^= 1 << rng.randrange(8)
     elif kind == 1:
-        del data[rng.randrange(len(data) + 1):]
+        del data[rng.randrange(len(data) + 1) :]
     elif kind == 2 and len(data) > 20:
         i = rng.randrange(12, min(len(data), 60))
         data[i] = rng.randrange(256)
@@ -141,8 +211,8 @@ def test_every_path_gives_the_generic_result_and_paths_are_used(nvgre_program) -
             run_both(ref, spec, port, frame)
     assert counters(spec[1]) == counters(ref[1])
     stats = spec[0].paths.stats
-    assert stats.built >= 8                      # one per path seen, more or less
-    assert stats.refused >= 1                    # the metered ARP punt keeps the generic code
+    assert stats.built >= 8  # one per path seen, more or less
+    assert stats.refused >= 1  # the metered ARP punt keeps the generic code
     assert any("call of" in r for r in stats.refusals), stats.refusals
 
 
@@ -167,7 +237,7 @@ def test_random_and_mutated_frames_match_the_generic_function(nvgre_program) -> 
         if rng.random() < 0.5:
             frame = mutate(rng, frame)
         run_both(ref, spec, port, frame)
-        if i % 7 == 0:                           # the same frame again: its path is taken
+        if i % 7 == 0:  # the same frame again: its path is taken
             run_both(ref, spec, port, frame)
     assert counters(spec[1]) == counters(ref[1])
     assert spec[0].paths.stats.built > 20
@@ -181,15 +251,28 @@ def test_control_plane_changes_between_packets_are_seen_by_built_paths(nvgre_pro
     encap = customer()
     changes: list[Callable[[Any], None]] = [
         # VM_B moves from the remote NVE to the second access port
-        lambda st: replace(st, "NveIngress.l2.dmac", VSI, mac(VM_B),
-                           "NveIngress.l2.to_port", {"port": ACCESS2}),
+        lambda st: replace(
+            st, "NveIngress.l2.dmac", VSI, mac(VM_B), "NveIngress.l2.to_port", {"port": ACCESS2}
+        ),
         # and back, but the remote NVE's FlowID is now off
-        lambda st: (replace(st, "NveIngress.l2.dmac", VSI, mac(VM_B),
-                            "NveIngress.l2.to_tunnel", {"tunnel": TUNNEL}),
-                    st.table("NveIngress.tunnel.remote").clear(),
-                    add_entry(st, "NveIngress.tunnel.remote", {"tunnel": TUNNEL},
-                              "NveIngress.tunnel.set_remote_v4",
-                              {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0})),
+        lambda st: (
+            replace(
+                st,
+                "NveIngress.l2.dmac",
+                VSI,
+                mac(VM_B),
+                "NveIngress.l2.to_tunnel",
+                {"tunnel": TUNNEL},
+            ),
+            st.table("NveIngress.tunnel.remote").clear(),
+            add_entry(
+                st,
+                "NveIngress.tunnel.remote",
+                {"tunnel": TUNNEL},
+                "NveIngress.tunnel.set_remote_v4",
+                {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0},
+            ),
+        ),
         # the underlay next hop disappears: drop late in ingress, after the tunnel lookups
         lambda st: st.table("NveIngress.underlay.nexthop").clear(),
         # the flood group shrinks
@@ -224,7 +307,7 @@ def test_a_path_leaves_no_trace_when_a_guard_fails(nvgre_program) -> None:
     assert pipeline.process(NETWORK, frame).outputs == []
     assert rx.packets[VSI] == 4
     assert st.counter("NveIngress.counters.tunnel_rx").packets[TUNNEL] == 4
-    assert st.counter("NveEgress.counters.drops").packets[62] == 1    # EGRESS_NOT_MEMBER, once
+    assert st.counter("NveEgress.counters.drops").packets[62] == 1  # EGRESS_NOT_MEMBER, once
 
 
 def test_the_encap_path_is_straight_line_code(nvgre_program) -> None:
@@ -234,8 +317,8 @@ def test_the_encap_path_is_straight_line_code(nvgre_program) -> None:
     assert len(out) == 1 and out[0][0] == NETWORK
     source = pipeline.paths.source_of(records)
     assert "while" not in source and "for " not in source
-    assert "m_fwd_drop_reason" not in source      # 0 all along this path: every check folded
-    assert "_snap" not in source                  # unicast: no PHV snapshot
+    assert "m_fwd_drop_reason" not in source  # 0 all along this path: every check folded
+    assert "_snap" not in source  # unicast: no PHV snapshot
     assert source.count("\n") < pipeline.source.count("\n") / 10
 
 
@@ -299,12 +382,14 @@ def test_register_writes_and_meters_keep_the_generic_function(small_program) -> 
     add_entry(st, "I.t", {"hdr.h.a": 9}, "I.fwd", {"port": 5})
     for _ in range(3):
         assert pipeline.process(1, bytes([7, 1])).outputs == [(4, bytes([7, 2]))]
-        assert pipeline.process(1, bytes([9, 1])).outputs == [(5, bytes([9, 0]))]   # GREEN
+        assert pipeline.process(1, bytes([9, 1])).outputs == [(5, bytes([9, 0]))]  # GREEN
     assert st.register("I.last").cells[0] == 2
     stats = pipeline.paths.stats
     assert stats.built == 0 and stats.refused == 6
     assert sum(stats.refusals.values()) == 6
-    assert all(".write" in reason or ".execute" in reason for reason in stats.refusals), stats.refusals
+    assert all(".write" in reason or ".execute" in reason for reason in stats.refusals), (
+        stats.refusals
+    )
 
 
 def test_specialisation_can_be_switched_off(small_program, monkeypatch) -> None:

@@ -58,27 +58,45 @@ RECORD = """
 
 
 def program(ingress: str, egress: str = "apply { }") -> str:
-    return PRELUDE.replace("V1Switch(", f"""
+    return PRELUDE.replace(
+        "V1Switch(",
+        f"""
 control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {{
     {ingress}
 }}
 control E(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {{
     {egress}
 }}
-V1Switch(""")
+V1Switch(""",
+    )
 
 
-ETH = bytes.fromhex("0000000000aa" "0000000000bb" "9999")
+ETH = bytes.fromhex("0000000000aa0000000000bb9999")
 
 
-def res(mark: int = 0, itype: int = 0, p_itype: int = 0, p_keep: int = 0, keep: int = 0,
-        lose: int = 0, both: int = 0, port: int = 0, plen: int = 0, eg_itype: int = 0) -> bytes:
-    return (bytes([mark, itype, p_itype, p_keep, keep, lose]) + both.to_bytes(2, "big")
-            + port.to_bytes(2, "big") + plen.to_bytes(4, "big") + bytes([eg_itype]))
+def res(
+    mark: int = 0,
+    itype: int = 0,
+    p_itype: int = 0,
+    p_keep: int = 0,
+    keep: int = 0,
+    lose: int = 0,
+    both: int = 0,
+    port: int = 0,
+    plen: int = 0,
+    eg_itype: int = 0,
+) -> bytes:
+    return (
+        bytes([mark, itype, p_itype, p_keep, keep, lose])
+        + both.to_bytes(2, "big")
+        + port.to_bytes(2, "big")
+        + plen.to_bytes(4, "big")
+        + bytes([eg_itype])
+    )
 
 
 PAYLOAD = b"payload!"
-FRAME = ETH + res(mark=1) + PAYLOAD          # 14 + 15 + 8 bytes
+FRAME = ETH + res(mark=1) + PAYLOAD  # 14 + 15 + 8 bytes
 
 
 def test_res_layout_matches_the_header() -> None:
@@ -108,31 +126,53 @@ def test_resubmit_reenters_the_received_bytes_with_field_list_and_instance_type_
     # instance_type 6 and the preserved field are set before the parser runs
     # (copy_field_list_and_set_type); ingress_port reads 0 (only receive_ writes it);
     # packet_length is the ingress length
-    assert result.outputs == [(2, ETH + res(mark=1, itype=6, p_itype=6, p_keep=0x11, keep=0x11,
-                                            lose=0, both=0x2222, port=0, plen=37) + PAYLOAD)]
+    assert result.outputs == [
+        (
+            2,
+            ETH
+            + res(
+                mark=1,
+                itype=6,
+                p_itype=6,
+                p_keep=0x11,
+                keep=0x11,
+                lose=0,
+                both=0x2222,
+                port=0,
+                plen=37,
+            )
+            + PAYLOAD,
+        )
+    ]
     assert pipeline.pass_limit_drops == 0
 
 
 def test_the_last_resubmit_call_wins() -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) {
             meta.keep = 0x11; meta.both = 0x2222;
             resubmit_preserving_field_list(1);
             resubmit_preserving_field_list(2);
-        } else { %s sm.egress_spec = 2; } }""" % RECORD)
+        } else { %s sm.egress_spec = 2; } }"""
+        % RECORD
+    )
     pipeline, _ = load(compile_text(src))
-    (port, out), = pipeline.process(5, FRAME).outputs
+    ((port, out),) = pipeline.process(5, FRAME).outputs
     # field list 2 holds `both` only
     assert out[14:29] == res(mark=1, itype=6, p_itype=6, keep=0, both=0x2222, plen=37)
 
 
 def test_resubmit_is_not_cancelled_by_mark_to_drop_or_multicast() -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) {
             sm.mcast_grp = 1;
             resubmit_preserving_field_list(1);
             mark_to_drop(sm);
-        } else { %s sm.egress_spec = 2; } }""" % RECORD)
+        } else { %s sm.egress_spec = 2; } }"""
+        % RECORD
+    )
     pipeline, st = load(compile_text(src))
     st.pre.groups[1] = ((7, 0), (8, 0))
     assert [p for p, _ in pipeline.process(5, FRAME).outputs] == [2]
@@ -141,7 +181,8 @@ def test_resubmit_is_not_cancelled_by_mark_to_drop_or_multicast() -> None:
 def test_resubmit_after_ingress_clone_and_digest() -> None:
     # ingress_thread: INGRESS CLONING, then LEARNING, then RESUBMIT; the clone and the digest
     # of the first pass are made, the packet itself is only resubmitted
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) {
             meta.keep = 0x11; meta.lose = 0x33;
             clone_preserving_field_list(CloneType.I2E, 32w5, 8w1);
@@ -152,7 +193,10 @@ def test_resubmit_after_ingress_clone_and_digest() -> None:
             %s
             digest<dg_t>(1, {8w2, meta.keep});
             sm.egress_spec = 2;
-        } }""" % RECORD, """apply { hdr.res.eg_itype = (bit<8>)sm.instance_type; }""")
+        } }"""
+        % RECORD,
+        """apply { hdr.res.eg_itype = (bit<8>)sm.instance_type; }""",
+    )
     pipeline, st = load(compile_text(src))
     clone_session(st, 5, ((9, 0),))
     result = pipeline.process(5, FRAME)
@@ -163,18 +207,25 @@ def test_resubmit_after_ingress_clone_and_digest() -> None:
     # the clone: the received packet, instance_type 1 in egress
     assert by_port[9] == ETH + res(mark=1, eg_itype=1) + PAYLOAD
     # the resubmitted pass, forwarded normally (instance_type 0 in egress)
-    assert by_port[2] == ETH + res(mark=1, itype=6, p_itype=6, p_keep=0x11, keep=0x11,
-                                   plen=37, eg_itype=0) + PAYLOAD
+    assert (
+        by_port[2]
+        == ETH
+        + res(mark=1, itype=6, p_itype=6, p_keep=0x11, keep=0x11, plen=37, eg_itype=0)
+        + PAYLOAD
+    )
 
 
 def test_a_resubmitted_packet_can_be_resubmitted_again() -> None:
     # the preserved field counts the passes; each pass sees instance_type 6 from the second on
-    src = program("""apply {
+    src = program(
+        """apply {
         meta.keep = meta.keep + 1;
         if (meta.keep < 3) { resubmit_preserving_field_list(1); }
-        else { %s sm.egress_spec = 2; } }""" % RECORD)
+        else { %s sm.egress_spec = 2; } }"""
+        % RECORD
+    )
     pipeline, _ = load(compile_text(src))
-    (port, out), = pipeline.process(5, FRAME).outputs
+    ((port, out),) = pipeline.process(5, FRAME).outputs
     assert out[14:29] == res(mark=1, itype=6, p_itype=6, p_keep=2, keep=3, plen=37)
 
 
@@ -191,26 +242,50 @@ RECIRC_EGRESS = """apply {
 
 
 def test_recirculate_reenters_the_deparsed_packet_with_instance_type_4() -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) { sm.egress_spec = 3; }
-        else { %s sm.egress_spec = 2; } }""" % RECORD, RECIRC_EGRESS)
+        else { %s sm.egress_spec = 2; } }"""
+        % RECORD,
+        RECIRC_EGRESS,
+    )
     pipeline, _ = load(compile_text(src))
     result = pipeline.process(5, FRAME)
     # the egress copy on port 3 is not transmitted; the deparsed frame (with `extra`, 39
     # bytes) is parsed again: instance_type 4 before the parser, the field list preserved,
     # the rest of the metadata reset, ingress_port 0, packet_length the deparsed size
     extra = (0x5151).to_bytes(2, "big")
-    assert result.outputs == [(2, ETH + res(mark=0xAB, itype=4, p_itype=4, p_keep=0x44,
-                                            keep=0x44, lose=0, both=0x4545, port=0, plen=39,
-                                            eg_itype=0) + extra + PAYLOAD)]
+    assert result.outputs == [
+        (
+            2,
+            ETH
+            + res(
+                mark=0xAB,
+                itype=4,
+                p_itype=4,
+                p_keep=0x44,
+                keep=0x44,
+                lose=0,
+                both=0x4545,
+                port=0,
+                plen=39,
+                eg_itype=0,
+            )
+            + extra
+            + PAYLOAD,
+        )
+    ]
 
 
 def test_recirculate_after_egress_clone_and_not_when_egress_drops() -> None:
     # egress_thread: EGRESS CLONING, then the drop check, then deparse, then RECIRCULATE
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) { sm.egress_spec = 3; }
         else { %s sm.egress_spec = 2; }
-        digest<dg_t>(1, {(bit<8>)sm.instance_type, meta.keep}); }""" % RECORD, """apply {
+        digest<dg_t>(1, {(bit<8>)sm.instance_type, meta.keep}); }"""
+        % RECORD,
+        """apply {
         if (sm.instance_type == 0 && hdr.res.mark == 1) {
             hdr.res.mark = 2;
             clone(CloneType.E2E, 32w7);
@@ -220,7 +295,8 @@ def test_recirculate_after_egress_clone_and_not_when_egress_drops() -> None:
             recirculate_preserving_field_list(1);
             mark_to_drop(sm);
         }
-        hdr.res.eg_itype = (bit<8>)sm.instance_type; }""")
+        hdr.res.eg_itype = (bit<8>)sm.instance_type; }""",
+    )
     pipeline, st = load(compile_text(src))
     clone_session(st, 7, ((6, 0),))
     result = pipeline.process(5, FRAME)
@@ -237,24 +313,33 @@ def test_recirculate_after_egress_clone_and_not_when_egress_drops() -> None:
 def test_a_recirculated_packet_is_not_truncated() -> None:
     # the recirculated copy (clone_no_phv_ptr) does not carry the truncate length: the second
     # pass sees all 37 bytes
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) { sm.egress_spec = 3; }
-        else { %s sm.egress_spec = 2; } }""" % RECORD, """apply {
+        else { %s sm.egress_spec = 2; } }"""
+        % RECORD,
+        """apply {
         if (hdr.res.mark == 1) {
-            truncate(20); hdr.res.mark = 2; recirculate_preserving_field_list(1); } }""")
+            truncate(20); hdr.res.mark = 2; recirculate_preserving_field_list(1); } }""",
+    )
     pipeline, _ = load(compile_text(src))
     assert pipeline.process(5, FRAME).outputs == [
-        (2, ETH + res(mark=2, itype=4, p_itype=4, plen=37) + PAYLOAD)]
+        (2, ETH + res(mark=2, itype=4, p_itype=4, plen=37) + PAYLOAD)
+    ]
 
 
 def test_every_multicast_copy_recirculates() -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) { sm.mcast_grp = 1; }
-        else { %s sm.egress_spec = 2; } }""" % RECORD, """apply {
+        else { %s sm.egress_spec = 2; } }"""
+        % RECORD,
+        """apply {
         if (sm.instance_type == 5) {
             hdr.res.mark = (bit<8>)sm.egress_rid;
             recirculate_preserving_field_list(1);
-        } }""")
+        } }""",
+    )
     pipeline, st = load(compile_text(src))
     st.pre.groups[1] = ((7, 10), (8, 11))
     result = pipeline.process(5, FRAME)
@@ -278,11 +363,14 @@ def test_a_resubmit_loop_stops_after_max_passes_and_counts_the_drop() -> None:
 
 
 def test_a_recirculation_loop_stops_at_a_configured_bound() -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         digest<dg_t>(1, {(bit<8>)sm.instance_type, meta.keep});
-        sm.egress_spec = 3; }""", """apply {
+        sm.egress_spec = 3; }""",
+        """apply {
         meta.keep = meta.keep + 1;
-        recirculate_preserving_field_list(1); }""")
+        recirculate_preserving_field_list(1); }""",
+    )
     pipeline, _ = load(compile_text(src), max_passes=5)
     result = pipeline.process(5, FRAME)
     assert result.outputs == []
@@ -292,8 +380,7 @@ def test_a_recirculation_loop_stops_at_a_configured_bound() -> None:
 
 def test_a_multicast_recirculation_loop_is_bounded_too() -> None:
     # every pass doubles the requests; the bound is on passes, not on requests per pass
-    src = program("apply { sm.mcast_grp = 1; }",
-                  "apply { recirculate_preserving_field_list(1); }")
+    src = program("apply { sm.mcast_grp = 1; }", "apply { recirculate_preserving_field_list(1); }")
     pipeline, st = load(compile_text(src), max_passes=10)
     st.pre.groups[1] = ((7, 0), (8, 0))
     assert pipeline.process(5, FRAME).outputs == []
@@ -302,16 +389,29 @@ def test_a_multicast_recirculation_loop_is_bounded_too() -> None:
 
 
 # ----------------------------------------------------------------------------- compile time
-@pytest.mark.parametrize("ingress, egress, message", [
-    ("apply { }", "apply { resubmit_preserving_field_list(1); }",
-     "resubmit_preserving_field_list can only be called in the ingress control"),
-    ("apply { recirculate_preserving_field_list(1); }", "apply { }",
-     "recirculate_preserving_field_list can only be called in the egress control"),
-    ("apply { resubmit_preserving_field_list(meta.keep); }", "apply { }",
-     "the field list index of resubmit_preserving_field_list must be a constant"),
-])
-def test_misplaced_calls_are_load_errors_with_a_location(ingress: str, egress: str,
-                                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "ingress, egress, message",
+    [
+        (
+            "apply { }",
+            "apply { resubmit_preserving_field_list(1); }",
+            "resubmit_preserving_field_list can only be called in the ingress control",
+        ),
+        (
+            "apply { recirculate_preserving_field_list(1); }",
+            "apply { }",
+            "recirculate_preserving_field_list can only be called in the egress control",
+        ),
+        (
+            "apply { resubmit_preserving_field_list(meta.keep); }",
+            "apply { }",
+            "the field list index of resubmit_preserving_field_list must be a constant",
+        ),
+    ],
+)
+def test_misplaced_calls_are_load_errors_with_a_location(
+    ingress: str, egress: str, message: str
+) -> None:
     # p4c's bmv2 back end: resubmit only in ingress, recirculate only in egress, constant index
     with pytest.raises(EngineError, match=r"test\.p4:\d+:\d+: " + message):
         load(compile_text(program(ingress, egress)))
@@ -320,15 +420,18 @@ def test_misplaced_calls_are_load_errors_with_a_location(ingress: str, egress: s
 def test_programs_without_them_get_no_reentry_code() -> None:
     pipeline, _ = load(compile_text(program("apply { sm.egress_spec = 2; }")))
     assert "_again" not in pipeline.source and "_re" not in pipeline.source.split("\n")[0]
-    assert "process" not in vars(pipeline)       # the class's process, no re-entry loop
+    assert "process" not in vars(pipeline)  # the class's process, no re-entry loop
     assert pipeline.process(5, FRAME).outputs == [(2, FRAME)]
 
 
 def test_the_trace_shows_resubmit_and_recirculate(caplog) -> None:
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.instance_type == 0) { resubmit_preserving_field_list(1); }
-        else { sm.egress_spec = 3; } }""", """apply {
-        if (hdr.res.mark == 1) { hdr.res.mark = 2; recirculate_preserving_field_list(1); } }""")
+        else { sm.egress_spec = 3; } }""",
+        """apply {
+        if (hdr.res.mark == 1) { hdr.res.mark = 2; recirculate_preserving_field_list(1); } }""",
+    )
     pipeline, _ = load(compile_text(src))
     with caplog.at_level(logging.DEBUG, logger="p4sim.engine.trace"):
         result = pipeline.process(5, FRAME)
@@ -345,11 +448,14 @@ def test_a_clone_sessions_class_of_service_changes_nothing() -> None:
     # PI/src/pi_clone_imp.cpp _pi_clone_session_set copies nothing else
     from p4sim.state import CloneSession
 
-    src = program("""apply {
-        clone(CloneType.I2E, 32w5); sm.egress_spec = 2; }""", """apply {
+    src = program(
+        """apply {
+        clone(CloneType.I2E, 32w5); sm.egress_spec = 2; }""",
+        """apply {
         hdr.res.eg_itype = (bit<8>)sm.instance_type;
         hdr.res.lose = (bit<8>)sm.priority;
-        hdr.res.port = (bit<16>)sm.egress_port; }""")
+        hdr.res.port = (bit<16>)sm.egress_port; }""",
+    )
     pipeline, st = load(compile_text(src))
     st.pre.sessions[5] = CloneSession(((9, 0),), class_of_service=6)
     by_port = dict(pipeline.process(5, FRAME).outputs)

@@ -21,17 +21,31 @@ def seeds() -> list[tuple[int, bytes]]:
     inner = Ether(src=VM_B, dst=VM_A) / IP(src="10.0.0.2", dst="10.0.0.1") / UDP() / b"hello"
     gre = GRE(key_present=1, proto=0x6558, key=VSID << 8)
     frames = [
-        (ACCESS, Ether(src=VM_A, dst=VM_B) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP() / (b"x" * 20)),
+        (
+            ACCESS,
+            Ether(src=VM_A, dst=VM_B) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP() / (b"x" * 20),
+        ),
         (ACCESS, Ether(src=VM_A, dst=VM_B) / Dot1Q(vlan=5) / IP(options=b"\x01" * 8) / TCP()),
         (ACCESS, Ether(src=VM_A, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.0.1", pdst="10.0.0.2")),
         (ACCESS, Ether(src=VM_A, dst=VM_B) / IPv6() / ICMPv6ND_NS(tgt="fe80::1")),
         (ACCESS, Ether(src=VM_A, dst=VM_B) / Dot1Q(vlan=1) / Dot1Q(vlan=2) / IP() / ICMP()),
         (ACCESS, Ether(src=VM_A, dst=VM_B) / IP(flags="MF", frag=3) / UDP()),
         (NETWORK, Ether() / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47) / gre / inner),
-        (NETWORK, Ether() / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47, options=b"\x01" * 4) / gre / inner),
+        (
+            NETWORK,
+            Ether() / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47, options=b"\x01" * 4) / gre / inner,
+        ),
         (NETWORK, Ether() / IPv6(src="2001:db8::9", dst="2001:db8::1", nh=47) / gre / inner),
-        (NETWORK, Ether() / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47) / gre
-         / Ether(src=VM_B, dst=VM_A) / Dot1Q(vlan=3) / IP() / UDP()),
+        (
+            NETWORK,
+            Ether()
+            / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47)
+            / gre
+            / Ether(src=VM_B, dst=VM_A)
+            / Dot1Q(vlan=3)
+            / IP()
+            / UDP(),
+        ),
         (NETWORK, Ether() / ARP(psrc="192.0.2.2", pdst=LOCAL_PA)),
         (CPU, bytes([ACCESS >> 1, (ACCESS & 1) << 7]) + bytes(Ether() / IP() / UDP())),
     ]
@@ -41,17 +55,17 @@ def seeds() -> list[tuple[int, bytes]]:
 def mutate(rng: random.Random, data: bytes) -> bytes:
     kind = rng.randrange(6)
     b = bytearray(data)
-    if kind == 0 and b:                       # truncate anywhere
-        return bytes(b[:rng.randrange(len(b))])
-    if kind == 1 and b:                       # flip some bytes
+    if kind == 0 and b:  # truncate anywhere
+        return bytes(b[: rng.randrange(len(b))])
+    if kind == 1 and b:  # flip some bytes
         for _ in range(rng.randrange(1, 6)):
             b[rng.randrange(len(b))] = rng.randrange(256)
         return bytes(b)
-    if kind == 2:                             # oversized: a jumbo tail
+    if kind == 2:  # oversized: a jumbo tail
         return bytes(b) + rng.randbytes(rng.randrange(1, 9000))
-    if kind == 3:                             # entirely random
+    if kind == 3:  # entirely random
         return rng.randbytes(rng.randrange(0, 200))
-    if kind == 4 and b:                       # set a header-ish field to an extreme value
+    if kind == 4 and b:  # set a header-ish field to an extreme value
         i = rng.randrange(len(b))
         b[i] = rng.choice((0, 0xFF, 0x45, 0x4F, 0x41, 0x2F, 0x08, 0x86))
         return bytes(b)
@@ -77,7 +91,7 @@ def test_ten_thousand_random_and_mutated_frames_never_raise(nve) -> None:  # noq
         for did, values in result.digests:
             assert did == st.digest_id("mac_learn_digest_t") and len(values) == 3
     assert processed == FRAMES
-    assert 0 < forwarded < FRAMES        # some frames go through, the malformed ones do not
+    assert 0 < forwarded < FRAMES  # some frames go through, the malformed ones do not
 
 
 def test_traced_pipeline_survives_malformed_frames(nve, caplog) -> None:  # noqa: F811

@@ -12,7 +12,7 @@ import zlib
 from nvgre_support import add_entry, clone_session, compile_text, crc16_arc, csum16_reference, load
 from v1_template import program
 
-ETH = bytes.fromhex("0000000000aa" "0000000000bb")
+ETH = bytes.fromhex("0000000000aa0000000000bb")
 
 
 def frame(eth_type: int, body: bytes = b"") -> bytes:
@@ -44,7 +44,8 @@ def test_set_valid_zeroes_an_invalid_header_and_grows_packet_length() -> None:
     # packet-length register grows by its size; egress reads it as packet_length
     src = program(
         "apply { hdr.r.setValid(); hdr.r.a = 7; sm.egress_spec = 2; }",
-        "apply { hdr.r.d = sm.packet_length; }")
+        "apply { hdr.r.d = sm.packet_length; }",
+    )
     result, _ = run(src, frame(0x9999, b"pay"))
     out = result.outputs[0][1]
     assert r_fields(out) == (7, 0, 0, 14 + 3 + 8)
@@ -58,8 +59,10 @@ def test_set_valid_on_a_valid_header_keeps_its_fields() -> None:
 
 
 def test_set_invalid_shrinks_packet_length_and_removes_the_header() -> None:
-    src = program("apply { hdr.r.setInvalid(); sm.egress_spec = 2; }",
-                  "apply { hdr.eth.type = (bit<16>)sm.packet_length; }")
+    src = program(
+        "apply { hdr.r.setInvalid(); sm.egress_spec = 2; }",
+        "apply { hdr.eth.type = (bit<16>)sm.packet_length; }",
+    )
     result, _ = run(src, frame(1, R_BODY + b"zz"))
     assert result.outputs == [(2, frame(14 + 8 + 2 - 8, b"zz"))]
 
@@ -70,7 +73,7 @@ def test_parser_error_continues_into_ingress_with_unparsed_bytes_as_payload() ->
     src = program("""apply {
         if (sm.parser_error == error.PacketTooShort) { hdr.eth.type = 0xEEEE; }
         sm.egress_spec = 2; }""")
-    short = frame(1, b"\x01\x02\x03")           # r needs 8 bytes
+    short = frame(1, b"\x01\x02\x03")  # r needs 8 bytes
     result, _ = run(src, short)
     assert result.outputs == [(2, frame(0xEEEE, b"\x01\x02\x03"))]
 
@@ -91,9 +94,11 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_met
     state start { pkt.extract(hdr.eth); transition select(hdr.eth.type) {
         0x0001: reject; default: accept; } }
 }"""
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.parser_error == error.NoError) { sm.egress_spec = 2; } else { sm.egress_spec = 3; } }""",
-                  parser=parser)
+        parser=parser,
+    )
     result, _ = run(src, frame(1, R_BODY))
     assert result.outputs == [(2, frame(1, R_BODY))]
 
@@ -103,9 +108,11 @@ def test_select_without_a_matching_case_sets_no_match() -> None:
 parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {
     state start { pkt.extract(hdr.eth); transition select(hdr.eth.type) { 0x0001: accept; } }
 }"""
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.parser_error == error.NoMatch) { sm.egress_spec = 3; } else { sm.egress_spec = 2; } }""",
-                  parser=parser)
+        parser=parser,
+    )
     result, _ = run(src, frame(5, b"rest"))
     assert result.outputs == [(3, frame(5, b"rest"))]
 
@@ -116,9 +123,12 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_met
     state start { pkt.extract(hdr.eth); verify(hdr.eth.type != 0x0007, error.HeaderTooShort);
                   pkt.extract(hdr.r); transition accept; }
 }"""
-    src = program("""apply {
+    src = program(
+        """apply {
         if (sm.parser_error == error.HeaderTooShort && !hdr.r.isValid()) { sm.egress_spec = 3; }
-        else { sm.egress_spec = 2; } }""", parser=parser)
+        else { sm.egress_spec = 2; } }""",
+        parser=parser,
+    )
     result, _ = run(src, frame(7, R_BODY))
     assert result.outputs == [(3, frame(7, R_BODY))]
 
@@ -166,7 +176,7 @@ def test_hash_identity_is_the_leading_bytes() -> None:
 def test_hash_skips_fields_of_invalid_headers() -> None:
     # calculations.cpp Deparse::operator()(field_t): fields of invalid headers add nothing
     src = _hash_program("crc32", "{ hdr.x.w, hdr.r.a }", mx="32w0xFFFFFFFF")
-    result, _ = run(src, frame(1, R_BODY))          # x is not parsed: invalid
+    result, _ = run(src, frame(1, R_BODY))  # x is not parsed: invalid
     assert _d_of(result) == zlib.crc32(bytes([1])) % 0xFFFFFFFF
 
 
@@ -174,10 +184,11 @@ def test_hash_csum16_is_the_internet_checksum_of_the_packed_fields() -> None:
     # calculations.cpp csum16: RFC 1071 over the BufBuilder bytes, an odd tail padded with a
     # zero byte; the same whether the header is as received or was written first
     for body, data, expected in (
-            ("", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([1, 2, 0, 3])),
-            ("hdr.r.a = 9;", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([9, 2, 0, 3])),
-            ("", "{ hdr.r.b, hdr.r.c }", bytes([2, 0, 3])),
-            ("", "{ hdr.r.c, hdr.x.w }", bytes([0, 3]))):       # x invalid: skipped
+        ("", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([1, 2, 0, 3])),
+        ("hdr.r.a = 9;", "{ hdr.r.a, hdr.r.b, hdr.r.c }", bytes([9, 2, 0, 3])),
+        ("", "{ hdr.r.b, hdr.r.c }", bytes([2, 0, 3])),
+        ("", "{ hdr.r.c, hdr.x.w }", bytes([0, 3])),
+    ):  # x invalid: skipped
         src = program(f"""apply {{ {body}
             hash(hdr.r.d, HashAlgorithm.csum16, (bit<32>)16w0, {data}, 32w65536);
             sm.egress_spec = 2; }}""")
@@ -187,10 +198,13 @@ def test_hash_csum16_is_the_internet_checksum_of_the_packed_fields() -> None:
 
 def test_update_checksum_csum16_over_an_odd_number_of_bytes() -> None:
     src = program("apply { sm.egress_spec = 2; }")
-    src = src.replace("control CC(inout headers_t hdr, inout meta_t meta) { apply { } }", """
+    src = src.replace(
+        "control CC(inout headers_t hdr, inout meta_t meta) { apply { } }",
+        """
 control CC(inout headers_t hdr, inout meta_t meta) { apply {
     update_checksum(hdr.r.isValid(), { hdr.r.a, hdr.r.b, hdr.r.d, hdr.eth.type[7:0] },
-                    hdr.r.c, HashAlgorithm.csum16); } }""")
+                    hdr.r.c, HashAlgorithm.csum16); } }""",
+    )
     result, _ = run(src, frame(1, R_BODY))
     assert r_fields(result.outputs[0][1])[2] == csum16_reference(bytes([1, 2, 0, 0, 0, 4, 1]))
 
@@ -211,12 +225,14 @@ control VC(inout headers_t hdr, inout meta_t meta) { apply {
 def test_ingress_clone_is_the_received_packet_with_the_field_list_preserved() -> None:
     # simple_switch.cpp ingress_thread: the clone re-parses the packet as received, its
     # metadata is reset and only the @field_list fields are copied; instance_type 1
-    src = program("""apply {
+    src = program(
+        """apply {
         meta.keep = 0x11; meta.lose = 0x22;
         clone_preserving_field_list(CloneType.I2E, 32w5, 8w1);
         hdr.r.a = 0x99; sm.egress_spec = 2; }""",
         """apply { if (sm.instance_type == 1) {
-            hdr.r.b = meta.keep; hdr.r.c = (bit<16>)meta.lose; hdr.r.d = sm.instance_type; } }""")
+            hdr.r.b = meta.keep; hdr.r.c = (bit<16>)meta.lose; hdr.r.d = sm.instance_type; } }""",
+    )
     pipeline, st = load(compile_text(src))
     clone_session(st, 5, ((9, 0),))
     result = pipeline.process(1, frame(1, R_BODY))
@@ -238,10 +254,13 @@ def test_the_last_clone_call_wins_and_unknown_sessions_clone_nothing() -> None:
 
 
 def test_egress_clone_carries_headers_as_egress_left_them() -> None:
-    src = program("apply { sm.egress_spec = 2; }", """apply {
+    src = program(
+        "apply { sm.egress_spec = 2; }",
+        """apply {
         if (sm.instance_type == 0) { hdr.r.a = 0x44; meta.keep = 3;
             clone_preserving_field_list(CloneType.E2E, 32w7, 8w1); }
-        else { hdr.r.b = meta.keep; hdr.r.d = sm.instance_type; } }""")
+        else { hdr.r.b = meta.keep; hdr.r.d = sm.instance_type; } }""",
+    )
     pipeline, st = load(compile_text(src))
     clone_session(st, 7, ((6, 0),))
     by_port = dict(pipeline.process(1, frame(1, R_BODY)).outputs)
@@ -267,8 +286,10 @@ def test_one_digest_per_packet_the_last_call_with_values_at_the_end_of_ingress()
 
 
 def test_multicast_one_copy_per_replica_with_rid_and_instance_type() -> None:
-    src = program("apply { sm.mcast_grp = 3; sm.egress_spec = 2; }",
-                  "apply { hdr.r.c = sm.egress_rid; hdr.r.d = sm.instance_type; }")
+    src = program(
+        "apply { sm.mcast_grp = 3; sm.egress_spec = 2; }",
+        "apply { hdr.r.c = sm.egress_rid; hdr.r.d = sm.instance_type; }",
+    )
     pipeline, st = load(compile_text(src))
     st.pre.groups[3] = ((4, 7), (5, 8))
     outs = pipeline.process(1, frame(1, R_BODY)).outputs
@@ -302,7 +323,9 @@ def test_egress_spec_defaults_to_port_zero() -> None:
 
 
 def test_deparser_emits_valid_headers_in_order_then_the_payload() -> None:
-    src = program("apply { hdr.x.setValid(); hdr.x.w = 0xBEEF; hdr.r.setInvalid(); sm.egress_spec = 2; }")
+    src = program(
+        "apply { hdr.x.setValid(); hdr.x.w = 0xBEEF; hdr.r.setInvalid(); sm.egress_spec = 2; }"
+    )
     result, _ = run(src, frame(1, R_BODY + b"tail"))
     assert result.outputs == [(2, frame(1, bytes([0, 0, 0xBE, 0xEF]) + b"tail"))]
 
@@ -324,18 +347,22 @@ def test_tables_lpm_longest_prefix_ternary_priority_default_and_direct_counter()
     pipeline, st = load(compile_text(program(TABLES)))
     add_entry(st, "I.lpm_t", {"hdr.r.d": (0x00000000, 8)}, "I.set_a", {"v": 1})
     add_entry(st, "I.lpm_t", {"hdr.r.d": (0x00000000, 24)}, "I.set_a", {"v": 2})
-    low = add_entry(st, "I.tern_t", {"hdr.r.c": (0, 0), "hdr.r.a": 2}, "I.set_b", {"v": 10}, priority=1)
-    high = add_entry(st, "I.tern_t", {"hdr.r.c": (3, 0xFF), "hdr.r.a": 2}, "I.set_b", {"v": 20}, priority=9)
+    low = add_entry(
+        st, "I.tern_t", {"hdr.r.c": (0, 0), "hdr.r.a": 2}, "I.set_b", {"v": 10}, priority=1
+    )
+    high = add_entry(
+        st, "I.tern_t", {"hdr.r.c": (3, 0xFF), "hdr.r.a": 2}, "I.set_b", {"v": 20}, priority=9
+    )
     out = pipeline.process(1, frame(1, R_BODY)).outputs[0][1]
-    assert r_fields(out)[:2] == (2, 20)           # /24 wins (a = 2); c = 3: priority 9 wins
+    assert r_fields(out)[:2] == (2, 20)  # /24 wins (a = 2); c = 3: priority 9 wins
     assert (high.packets, low.packets, high.bytes) == (1, 0, 22)
-    body = bytes([0, 0, 0, 5, 0, 0, 1, 4])         # d matches only the /8: a = 1
+    body = bytes([0, 0, 0, 5, 0, 0, 1, 4])  # d matches only the /8: a = 1
     out = pipeline.process(1, frame(1, body)).outputs[0][1]
-    assert r_fields(out)[:2] == (1, 0)            # a = 1 misses tern_t
-    body = bytes([0, 0, 0, 5, 0, 0, 0, 4])         # /24 again: a = 2, c = 5: only `low`
+    assert r_fields(out)[:2] == (1, 0)  # a = 1 misses tern_t
+    body = bytes([0, 0, 0, 5, 0, 0, 0, 4])  # /24 again: a = 2, c = 5: only `low`
     out = pipeline.process(1, frame(1, body)).outputs[0][1]
     assert r_fields(out)[:2] == (2, 10)
-    body = bytes([2, 0, 0, 3, 0x0A, 0, 0, 4])      # no prefix matches: the default action
+    body = bytes([2, 0, 0, 3, 0x0A, 0, 0, 4])  # no prefix matches: the default action
     out = pipeline.process(1, frame(1, body)).outputs[0][1]
     assert r_fields(out)[:2] == (0xDD, 0)
     assert st.table("I.tern_t").default_packets == 2
@@ -352,7 +379,8 @@ def test_idle_timeout_table_hits_refresh_last_hit_time() -> None:
 
 def test_registers_counters_and_meters() -> None:
     decls = ""
-    src = program("""
+    src = program(
+        """
         register<bit<16>>(4) reg;
         counter(4, CounterType.packets) ctr;
         meter(4, MeterType.packets) mtr;
@@ -368,16 +396,19 @@ def test_registers_counters_and_meters() -> None:
             mtr.execute_meter(32w0, color);
             hdr.r.b = (bit<8>)color;
             sm.egress_spec = 2;
-        }""", decls=decls)
+        }""",
+        decls=decls,
+    )
     pipeline, st = load(compile_text(src))
     from p4sim.state import MeterConfig
+
     st.meter("I.mtr").cells[0].configure(MeterConfig(cir=1, cburst=1, pir=1, pburst=1), 0)
     outs = [r_fields(pipeline.process(1, frame(1, R_BODY)).outputs[0][1]) for _ in range(3)]
     assert [o[2] for o in outs] == [0x5555] * 3
     assert [o[3] for o in outs] == [0, 1, 2]
     assert st.register("I.reg").cells[1] == 3
     assert st.counter("I.ctr").packets[2] == 3
-    assert [o[1] for o in outs][0] == 0 and outs[-1][1] == 2   # GREEN first, then RED
+    assert [o[1] for o in outs][0] == 0 and outs[-1][1] == 2  # GREEN first, then RED
 
 
 def test_exit_ends_ingress_but_not_the_packet() -> None:
@@ -400,9 +431,8 @@ def test_crc16_matches_the_crc16_arc_check_value_and_a_bitwise_reference() -> No
     from p4sim.engine.algorithms import crc16
     import random
 
-    assert crc16(b"123456789") == 0xBB3D          # the CRC-16/ARC catalogue check value
+    assert crc16(b"123456789") == 0xBB3D  # the CRC-16/ARC catalogue check value
     rng = random.Random(3)
     for n in range(40):
         data = rng.randbytes(n)
         assert crc16(data) == crc16_arc(data)
-

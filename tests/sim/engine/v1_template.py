@@ -41,6 +41,6 @@ control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
 }}"""
     eg = f"""
 control E(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {{
-    {egress or 'apply { }'}
+    {egress or "apply { }"}
 }}"""
     return PRELUDE + decls + parser + ig + eg + TAIL

@@ -32,13 +32,22 @@ V1Switch(P(), VC(), I(), E(), CC(), D()) main;
 
 def ingress_program(body: str, locals_: str = "", top: str = "", parser: str = PARSER) -> str:
     """A complete program whose ingress control has `locals_` and apply body `body`."""
-    return (HEADERS + top + parser +
-            "control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {\n"
-            + locals_ + "\n    apply {\n" + body + "\n    }\n}\n" + REST)
+    return (
+        HEADERS
+        + top
+        + parser
+        + "control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {\n"
+        + locals_
+        + "\n    apply {\n"
+        + body
+        + "\n    }\n}\n"
+        + REST
+    )
 
 
-def compile_ingress(body: str, locals_: str = "", top: str = "", parser: str = PARSER,
-                    filename: str = "snippet.p4") -> Program:
+def compile_ingress(
+    body: str, locals_: str = "", top: str = "", parser: str = PARSER, filename: str = "snippet.p4"
+) -> Program:
     return compile_source(ingress_program(body, locals_, top, parser), filename=filename)
 
 

@@ -12,14 +12,17 @@ def find(tree, data):
 
 def test_type_names_are_type_identifiers():
     tree = parse_text("header h_t { bit<8> f; }\nstruct s_t { h_t h; }\n")
-    field_types = [t for t in tree.scan_values(lambda v: getattr(v, "type", "") ==
-                                               "TYPE_IDENTIFIER")]
+    field_types = [
+        t for t in tree.scan_values(lambda v: getattr(v, "type", "") == "TYPE_IDENTIFIER")
+    ]
     assert {str(t) for t in field_types} == {"h_t", "s_t"}
 
 
 def test_nested_type_arguments_close_with_shift_token():
-    tree = parse_text("extern register<T> { register(bit<32> size); }\n"
-                      "control C() { register<bit<32>>(4) r; apply { } }\n")
+    tree = parse_text(
+        "extern register<T> { register(bit<32> size); }\n"
+        "control C() { register<bit<32>>(4) r; apply { } }\n"
+    )
     assert len(find(tree, "specialized_type")) == 1
 
 
@@ -34,8 +37,7 @@ def test_less_than_is_not_type_arguments():
 
 
 def test_generic_call_uses_type_arguments():
-    tree = parse_text("struct s_t { bit<8> a; }\n"
-                      "control C() { apply { digest<s_t>(1, {x}); } }\n")
+    tree = parse_text("struct s_t { bit<8> a; }\ncontrol C() { apply { digest<s_t>(1, {x}); } }\n")
     calls = find(tree, "call_stmt")
     assert len(calls) == 1 and len(find(calls[0], "type_args")) == 1
 

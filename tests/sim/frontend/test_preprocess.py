@@ -11,8 +11,9 @@ def lines(src):
 
 
 def test_object_and_function_macros_expand():
-    src = preprocess("#define W 8\n#define ADD(a, b) ((a) + (b))\nbit<W> x = ADD(1, W);\n",
-                     filename="m.p4")
+    src = preprocess(
+        "#define W 8\n#define ADD(a, b) ((a) + (b))\nbit<W> x = ADD(1, W);\n", filename="m.p4"
+    )
     assert "bit<8> x = ((1) + (8));" in src.text
 
 
@@ -22,16 +23,19 @@ def test_macro_not_expanded_inside_strings_or_longer_identifiers():
 
 
 def test_conditionals_select_one_branch():
-    text = ("#define A 2\n#if A > 1 && defined(A)\nyes1\n#else\nno1\n#endif\n"
-            "#ifdef B\nno2\n#elif A == 2\nyes2\n#else\nno3\n#endif\n#ifndef B\nyes3\n#endif\n")
+    text = (
+        "#define A 2\n#if A > 1 && defined(A)\nyes1\n#else\nno1\n#endif\n"
+        "#ifdef B\nno2\n#elif A == 2\nyes2\n#else\nno3\n#endif\n#ifndef B\nyes3\n#endif\n"
+    )
     out = preprocess(text, filename="c.p4").text
     assert "yes1" in out and "yes2" in out and "yes3" in out
     assert "no1" not in out and "no2" not in out and "no3" not in out
 
 
 def test_defines_from_command_line():
-    out = preprocess("#ifdef SMALL\nsmall SIZE\n#endif\n", filename="d.p4",
-                     defines={"SMALL": None, "SIZE": "64"}).text
+    out = preprocess(
+        "#ifdef SMALL\nsmall SIZE\n#endif\n", filename="d.p4", defines={"SMALL": None, "SIZE": "64"}
+    ).text
     assert "small 64" in out
 
 

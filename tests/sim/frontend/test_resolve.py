@@ -22,12 +22,17 @@ def error_of(body, locals_="", top="", parser=PARSER):
 
 # ------------------------------------------------------------------ types and literals
 
+
 def test_header_fields_have_widths_and_offsets():
     p = compile_ingress("")
     ipv4 = p.ir.types["ipv4_t"]
     assert isinstance(ipv4, ir.HeaderType) and ipv4.bit_width == 160
     assert [(f.name, f.width, f.offset) for f in ipv4.fields[:4]] == [
-        ("version", 4, 0), ("ihl", 4, 4), ("tos", 8, 8), ("len", 16, 16)]
+        ("version", 4, 0),
+        ("ihl", 4, 4),
+        ("tos", 8, 8),
+        ("len", 16, 16),
+    ]
     assert ipv4.field("dst").offset == 128
 
 
@@ -55,9 +60,13 @@ def test_binary_operands_must_have_equal_widths():
 
 
 def test_typed_literal_and_cast_and_concat_and_slice():
-    (s,) = stmts_of(compile_ingress("meta.a = (bit<32>)meta.b ++ 8w1 ++ 8w0 |-| 0;"
-                                    .replace("(bit<32>)meta.b ++ 8w1 ++ 8w0 |-| 0",
-                                             "meta.b ++ meta.c ++ 8w0xff")))
+    (s,) = stmts_of(
+        compile_ingress(
+            "meta.a = (bit<32>)meta.b ++ 8w1 ++ 8w0 |-| 0;".replace(
+                "(bit<32>)meta.b ++ 8w1 ++ 8w0 |-| 0", "meta.b ++ meta.c ++ 8w0xff"
+            )
+        )
+    )
     assert isinstance(s.value, ir.Concat) and s.value.type == ir.BitsType(32)
     (s,) = stmts_of(compile_ingress("meta.c = hdr.ipv4.src[15:8];"))
     assert isinstance(s.value, ir.Slice) and (s.value.hi, s.value.lo) == (15, 8)
@@ -93,8 +102,10 @@ def test_bool_and_bit_conversions_need_casts():
 
 
 def test_typedef_const_and_serializable_enum():
-    top = ("typedef bit<16> port_t;\nconst port_t PORT = 7;\n"
-           "enum bit<8> Color { RED = 1, GREEN = 2 }\n")
+    top = (
+        "typedef bit<16> port_t;\nconst port_t PORT = 7;\n"
+        "enum bit<8> Color { RED = 1, GREEN = 2 }\n"
+    )
     body = "meta.b = PORT; meta.c = (bit<8>)Color.GREEN;"
     s1, s2 = stmts_of(compile_ingress(body, top=top))
     assert isinstance(s1.value, ir.Const) and s1.value.value == 7
@@ -159,13 +170,19 @@ def test_parser_select_keysets_and_verify_lookahead():
     parser = p.ir.package.parser
     start = parser.states["start"]
     assert isinstance(start.statements[0], ir.Extract)
-    kinds = [(c.keysets[0].kind, c.keysets[0].value, c.keysets[0].mask, c.keysets[0].hi,
-              c.next_state) for c in start.transition.cases]
-    assert kinds == [("value", 0x800, 0, 0, "v4"), ("mask", 0x8100, 0xEFFF, 0, "accept"),
-                     ("range", 0x600, 0, 0x6FF, "reject"), ("default", 0, 0, 0, "accept")]
+    kinds = [
+        (c.keysets[0].kind, c.keysets[0].value, c.keysets[0].mask, c.keysets[0].hi, c.next_state)
+        for c in start.transition.cases
+    ]
+    assert kinds == [
+        ("value", 0x800, 0, 0, "v4"),
+        ("mask", 0x8100, 0xEFFF, 0, "accept"),
+        ("range", 0x600, 0, 0x6FF, "reject"),
+        ("default", 0, 0, 0, "accept"),
+    ]
     v4 = parser.states["v4"]
     assert isinstance(v4.statements[1], ir.Verify)
-    assert v4.statements[1].error.value == 4      # HeaderTooShort: 5th error of core.p4
+    assert v4.statements[1].error.value == 4  # HeaderTooShort: 5th error of core.p4
     assert isinstance(v4.statements[2].value, ir.Lookahead)
     assert [k.kind for k in v4.transition.cases[1].keysets] == ["default", "default"]
     assert any(w.code == "unreachable-state" and "orphan" in w.message for w in p.warnings)
@@ -178,8 +195,9 @@ def test_unknown_state_is_an_error():
 
 
 def test_select_case_arity_must_match():
-    bad = PARSER.replace("transition accept;",
-                         "transition select(hdr.eth.etype, hdr.eth.dst) { 1: accept; }")
+    bad = PARSER.replace(
+        "transition accept;", "transition select(hdr.eth.etype, hdr.eth.dst) { 1: accept; }"
+    )
     err, _ = error_of("", parser=bad)
     assert "select case has 1 values for 2 keys" in err.message
 
@@ -209,9 +227,12 @@ def test_table_with_all_match_kinds_and_properties():
     p = compile_ingress("if (fwd.apply().hit) { meta.c = 1; }", locals_=TABLE_LOCALS)
     t = p.ir.table("I.fwd")
     assert [(k.name, k.match_kind, k.width, k.id) for k in t.keys] == [
-        ("hdr.eth.dst", "exact", 48, 1), ("hdr.ipv4.dst", "lpm", 32, 2),
-        ("hdr.ipv4.isValid()", "exact", 1, 3), ("tos", "ternary", 8, 4),
-        ("meta.c", "optional", 8, 5)]
+        ("hdr.eth.dst", "exact", 48, 1),
+        ("hdr.ipv4.dst", "lpm", 32, 2),
+        ("hdr.ipv4.isValid()", "exact", 1, 3),
+        ("tos", "ternary", 8, 4),
+        ("meta.c", "optional", 8, 5),
+    ]
     assert t.default_action.action.name == "drop" and t.default_action_const
     assert t.size == 100 and t.support_timeout and t.direct_counter.p4info_name == "I.dc"
     assert t.direct_counter.table is t and t.needs_priority
@@ -231,8 +252,10 @@ def test_default_action_defaults_to_noaction_defaultonly():
 
 
 def test_switch_on_action_run_with_fallthrough():
-    locals_ = ("action a() {} action b() {} action c() {}\n"
-               "table t { key = { meta.c : exact; } actions = { a; b; c; } }")
+    locals_ = (
+        "action a() {} action b() {} action c() {}\n"
+        "table t { key = { meta.c : exact; } actions = { a; b; c; } }"
+    )
     body = "switch (t.apply().action_run) { a: b: { meta.c = 1; } default: { meta.c = 2; } }"
     (s,) = stmts_of(compile_ingress(body, locals_=locals_))
     assert isinstance(s, ir.Switch) and isinstance(s.subject, ir.TableApplyExpr)
@@ -240,8 +263,7 @@ def test_switch_on_action_run_with_fallthrough():
 
 
 def test_switch_label_must_be_an_action_of_the_table():
-    locals_ = ("action a() {} action z() {}\n"
-               "table t { key = { meta.c : exact; } actions = { a; } }")
+    locals_ = "action a() {} action z() {}\ntable t { key = { meta.c : exact; } actions = { a; } }"
     err, _ = error_of("switch (t.apply().action_run) { z: { } }", locals_=locals_)
     assert err.message == "'z' is not an action of table t"
 
@@ -297,8 +319,10 @@ def test_nested_control_instances_get_their_own_names():
 
 
 def test_name_annotations_local_and_global():
-    locals_ = ('@name("renamed") action a() {} @name(".glob") action b() {}\n'
-               '@name("tt") table t { key = { meta.c : exact; } actions = { a; b; } }')
+    locals_ = (
+        '@name("renamed") action a() {} @name(".glob") action b() {}\n'
+        '@name("tt") table t { key = { meta.c : exact; } actions = { a; b; } }'
+    )
     p = compile_ingress("t.apply();", locals_=locals_)
     assert p.ir.tables[0].p4info_name == "I.tt"
     assert {a.p4info_name for a in p.ir.actions} >= {"I.renamed", "glob"}
@@ -306,16 +330,22 @@ def test_name_annotations_local_and_global():
 
 def test_hash_digest_clone_and_checksum_calls():
     top = "struct learn_t { bit<48> mac; bit<9> port; }\n"
-    body = ("hash(meta.b, HashAlgorithm.crc16, 16w0, { hdr.ipv4.src, hdr.ipv4.dst }, 32w1024);\n"
-            "digest<learn_t>(1, { hdr.eth.src, sm.ingress_port });\n"
-            "clone(CloneType.I2E, 32w5);\n"
-            "random(meta.c, 8w0, 8w7);\n"
-            "log_msg(\"x={}\", { meta.c });\n")
+    body = (
+        "hash(meta.b, HashAlgorithm.crc16, 16w0, { hdr.ipv4.src, hdr.ipv4.dst }, 32w1024);\n"
+        "digest<learn_t>(1, { hdr.eth.src, sm.ingress_port });\n"
+        "clone(CloneType.I2E, 32w5);\n"
+        "random(meta.c, 8w0, 8w7);\n"
+        'log_msg("x={}", { meta.c });\n'
+    )
     p = compile_ingress(body, top=top)
     h, d, c, r, l = stmts_of(p)
     assert isinstance(h, ir.ExternFunctionCall) and h.name == "hash"
-    assert h.type_args == (ir.BitsType(16), ir.BitsType(16),
-                           ir.TupleType((ir.BitsType(32), ir.BitsType(32))), ir.BitsType(32))
+    assert h.type_args == (
+        ir.BitsType(16),
+        ir.BitsType(16),
+        ir.TupleType((ir.BitsType(32), ir.BitsType(32))),
+        ir.BitsType(32),
+    )
     assert isinstance(d.args[1].expr, ir.StructExpr)
     assert [x.p4info_name for x in p.ir.digests] == ["learn_t"]
     assert c.name == "clone" and r.name == "random" and l.args[0].expr.value == "x={}"

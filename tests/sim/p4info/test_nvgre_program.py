@@ -15,10 +15,20 @@ def test_nvgre_program_compiles_and_p4info_ids_are_consistent():
     program = compile_file(MAIN, include_dirs=[ROOT / "p4src" / "include"])
     info = program.p4info()
     assert info.tables and info.actions
-    ids = [e.preamble.id for group in (info.tables, info.actions, info.counters,
-                                       info.direct_counters, info.meters, info.registers,
-                                       info.digests, info.controller_packet_metadata)
-           for e in group]
+    ids = [
+        e.preamble.id
+        for group in (
+            info.tables,
+            info.actions,
+            info.counters,
+            info.direct_counters,
+            info.meters,
+            info.registers,
+            info.digests,
+            info.controller_packet_metadata,
+        )
+        for e in group
+    ]
     assert len(ids) == len(set(ids))
     action_ids = {a.preamble.id for a in info.actions}
     for t in info.tables:
@@ -31,4 +41,5 @@ def test_nvgre_program_compiles_and_p4info_ids_are_consistent():
 
 def compile_file_from_source(text):
     from p4sim.compiler import compile_source
+
     return compile_source(text, filename="bundle.p4")

@@ -25,9 +25,17 @@ def oaat(name: str) -> int:
     return h
 
 
-PREFIX = {"action": 1, "table": 2, "controller_header": 4, "counter": 0x12,
-          "direct_counter": 0x13, "meter": 0x14, "direct_meter": 0x15, "register": 0x16,
-          "digest": 0x17}
+PREFIX = {
+    "action": 1,
+    "table": 2,
+    "controller_header": 4,
+    "counter": 0x12,
+    "direct_counter": 0x13,
+    "meter": 0x14,
+    "direct_meter": 0x15,
+    "register": 0x16,
+    "digest": 0x17,
+}
 
 
 def expected_id(kind: str, name: str) -> int:
@@ -88,7 +96,7 @@ def by_name(entities):
 
 def test_entities_and_ids(info):
     tables = by_name(info.tables)
-    assert set(tables) == {"I.fwd", "I.acl"}      # the unapplied table is dropped, as p4c does
+    assert set(tables) == {"I.fwd", "I.acl"}  # the unapplied table is dropped, as p4c does
     for name, t in tables.items():
         assert t.preamble.id == expected_id("table", name)
     actions = by_name(info.actions)
@@ -97,13 +105,12 @@ def test_entities_and_ids(info):
     assert set(actions) == {"I.set_port", "I.drop", "NoAction"}
     for name, a in actions.items():
         assert a.preamble.id == expected_id("action", name)
-    assert by_name(info.counters)["I.per_port"].preamble.id == expected_id("counter",
-                                                                            "I.per_port")
+    assert by_name(info.counters)["I.per_port"].preamble.id == expected_id("counter", "I.per_port")
     assert by_name(info.direct_counters)["I.fwd_hits"].preamble.id == expected_id(
-        "direct_counter", "I.fwd_hits")
+        "direct_counter", "I.fwd_hits"
+    )
     assert by_name(info.meters)["I.rate"].preamble.id == expected_id("meter", "I.rate")
-    assert by_name(info.direct_meters)["I.dm"].preamble.id == expected_id("direct_meter",
-                                                                          "I.dm")
+    assert by_name(info.direct_meters)["I.dm"].preamble.id == expected_id("direct_meter", "I.dm")
     assert by_name(info.registers)["I.last"].preamble.id == expected_id("register", "I.last")
     assert by_name(info.digests)["learn_t"].preamble.id == expected_id("digest", "learn_t")
     # controller headers: named after the annotation, id from the header type's name
@@ -111,13 +118,17 @@ def test_entities_and_ids(info):
     assert cpm.preamble.name == "packet_in"
     assert cpm.preamble.id == expected_id("controller_header", "packet_in_t")
     assert [(m.id, m.name, m.bitwidth) for m in cpm.metadata] == [
-        (1, "ingress_port", 9), (2, "pad", 7)]
+        (1, "ingress_port", 9),
+        (2, "pad", 7),
+    ]
 
 
 def test_table_details(info):
     t = by_name(info.tables)["I.fwd"]
     assert [(m.id, m.name, m.bitwidth, m.match_type) for m in t.match_fields] == [
-        (1, "hdr.eth.dst", 48, p4i.MatchField.EXACT), (2, "dst_ip", 32, p4i.MatchField.LPM)]
+        (1, "hdr.eth.dst", 48, p4i.MatchField.EXACT),
+        (2, "dst_ip", 32, p4i.MatchField.LPM),
+    ]
     refs = {r.id: r for r in t.action_refs}
     drop = refs[expected_id("action", "I.drop")]
     assert drop.scope == p4i.ActionRef.DEFAULT_ONLY and list(drop.annotations) == ["@defaultonly"]
@@ -145,14 +156,17 @@ def test_counter_meter_register_digest_specs(info):
     assert by_name(info.counters)["I.per_port"].size == 64
     assert by_name(info.direct_counters)["I.fwd_hits"].spec.unit == p4i.CounterSpec.BOTH
     assert by_name(info.direct_counters)["I.fwd_hits"].direct_table_id == expected_id(
-        "table", "I.fwd")
+        "table", "I.fwd"
+    )
     assert by_name(info.meters)["I.rate"].spec.unit == p4i.MeterSpec.BYTES
     assert by_name(info.registers)["I.last"].type_spec.bitstring.bit.bitwidth == 16
     d = by_name(info.digests)["learn_t"]
     assert d.type_spec.struct.name == "learn_t"
     members = info.type_info.structs["learn_t"].members
     assert [(m.name, m.type_spec.bitstring.bit.bitwidth) for m in members] == [
-        ("mac", 48), ("port", 9)]
+        ("mac", 48),
+        ("port", 9),
+    ]
     assert info.pkg_info.arch == "v1model"
 
 
@@ -164,10 +178,13 @@ def test_aliases_are_shortest_unique_suffixes():
         apply { t.apply(); }
     }
     """
-    locals_ = ("Sub() x; Sub() y; action solo() {}\n"
-               "table t { key = { meta.b : exact; } actions = { solo; } }")
-    info = compile_ingress("x.apply(meta); y.apply(meta); t.apply();", locals_=locals_,
-                           top=top).p4info()
+    locals_ = (
+        "Sub() x; Sub() y; action solo() {}\n"
+        "table t { key = { meta.b : exact; } actions = { solo; } }"
+    )
+    info = compile_ingress(
+        "x.apply(meta); y.apply(meta); t.apply();", locals_=locals_, top=top
+    ).p4info()
     aliases = {t.preamble.name: t.preamble.alias for t in info.tables}
     assert aliases == {"I.x.t": "x.t", "I.y.t": "y.t", "I.t": "I.t"}
     actions = {a.preamble.name: a.preamble.alias for a in info.actions}
@@ -177,8 +194,10 @@ def test_aliases_are_shortest_unique_suffixes():
 def test_id_annotation_wins_and_collisions_probe_linearly():
     # Give action "a" by @id the id that "b"'s name hashes to: "b" must move to the next id.
     taken = expected_id("action", "I.b")
-    locals_ = (f"@id({taken}) action a() {{}} action b() {{}}\n"
-               "table t { key = { meta.c : exact; } actions = { a; b; } }")
+    locals_ = (
+        f"@id({taken}) action a() {{}} action b() {{}}\n"
+        "table t { key = { meta.c : exact; } actions = { a; b; } }"
+    )
     info = compile_ingress("t.apply();", locals_=locals_).p4info()
     ids = {a.preamble.name: a.preamble.id for a in info.actions}
     assert ids["I.a"] == taken
@@ -186,23 +205,25 @@ def test_id_annotation_wins_and_collisions_probe_linearly():
 
 
 def test_id_annotation_without_prefix_gets_one():
-    locals_ = ("@id(5) action a() {}\n"
-               "table t { key = { meta.c : exact; } actions = { a; } }")
+    locals_ = "@id(5) action a() {}\ntable t { key = { meta.c : exact; } actions = { a; } }"
     info = compile_ingress("t.apply();", locals_=locals_).p4info()
     assert by_name(info.actions)["I.a"].preamble.id == 0x01000005
 
 
 def test_id_annotation_with_wrong_prefix_is_an_error():
-    locals_ = ("@id(0x02000005) action a() {}\n"
-               "table t { key = { meta.c : exact; } actions = { a; } }")
+    locals_ = (
+        "@id(0x02000005) action a() {}\ntable t { key = { meta.c : exact; } actions = { a; } }"
+    )
     with pytest.raises(CompileError, match="wrong 8-bit prefix"):
         compile_ingress("t.apply();", locals_=locals_)
 
 
 def test_initial_default_action_arguments_are_padded_bytes():
-    locals_ = ("action a(bit<12> v) { meta.b = (bit<16>)v; }\n"
-               "table t { key = { meta.c : exact; } actions = { a; } "
-               "const default_action = a(0x123); }")
+    locals_ = (
+        "action a(bit<12> v) { meta.b = (bit<16>)v; }\n"
+        "table t { key = { meta.c : exact; } actions = { a; } "
+        "const default_action = a(0x123); }"
+    )
     t = compile_ingress("t.apply();", locals_=locals_).p4info().tables[0]
     (arg,) = t.initial_default_action.arguments
     assert (arg.param_id, arg.value) == (1, b"\x01\x23")

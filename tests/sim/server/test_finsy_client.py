@@ -24,13 +24,25 @@ def test_finsy_pushes_pipeline_writes_reads_deletes(tmp_path):  # type: ignore[n
     done = asyncio.Event()
 
     async def ready(switch: fy.Switch) -> None:
-        entry = fy.P4TableEntry("ingress.t_exact", match=fy.P4TableMatch({"hdr.ethernet.dst_addr": 0x0A0000000001}),
-                                action=fy.P4TableAction("ingress.fwd", port=3))
+        entry = fy.P4TableEntry(
+            "ingress.t_exact",
+            match=fy.P4TableMatch({"hdr.ethernet.dst_addr": 0x0A0000000001}),
+            action=fy.P4TableAction("ingress.fwd", port=3),
+        )
         await switch.insert([entry])
         seen["entries"] = [e async for e in switch.read(fy.P4TableEntry("ingress.t_exact"))]
-        await switch.modify([fy.P4CounterEntry("ingress.port_counter", index=2,
-                                               data=fy.P4CounterData(packet_count=4, byte_count=400))])
-        seen["counter"] = [c async for c in switch.read(fy.P4CounterEntry("ingress.port_counter", index=2))]
+        await switch.modify(
+            [
+                fy.P4CounterEntry(
+                    "ingress.port_counter",
+                    index=2,
+                    data=fy.P4CounterData(packet_count=4, byte_count=400),
+                )
+            ]
+        )
+        seen["counter"] = [
+            c async for c in switch.read(fy.P4CounterEntry("ingress.port_counter", index=2))
+        ]
         await switch.delete([entry])
         seen["after"] = [e async for e in switch.read(fy.P4TableEntry("ingress.t_exact"))]
         done.set()

@@ -32,12 +32,18 @@ def _service() -> tuple[P4RuntimeService, list[Any]]:
 
 
 def _notified(sent: list[Any]) -> list[int]:
-    return [int.from_bytes(te.match[0].exact.value, "big") for m in sent for te in m.idle_timeout_notification.table_entry]
+    return [
+        int.from_bytes(te.match[0].exact.value, "big")
+        for m in sent
+        for te in m.idle_timeout_notification.table_entry
+    ]
 
 
 def _insert_all(service: P4RuntimeService, macs: range, idle_timeout_ns: int) -> None:
-    errors = service._apply_all_or_none(service.switch.state, [
-        update("INSERT", exact_entry(mac, 1, idle_timeout_ns=idle_timeout_ns)) for mac in macs])
+    errors = service._apply_all_or_none(
+        service.switch.state,
+        [update("INSERT", exact_entry(mac, 1, idle_timeout_ns=idle_timeout_ns)) for mac in macs],
+    )
     assert errors == [None] * len(macs)
 
 
@@ -71,12 +77,17 @@ def test_rolled_back_batch_leaves_the_sweep_as_it_was() -> None:
     table = service.switch.state.tables[T_EXACT].table
     bad = exact_entry(99, 1)
     bad.match[0].exact.value = b"\x01" * 7  # too wide: the batch fails at its last update
-    errors = service._apply_all_or_none(service.switch.state, [
-        update("MODIFY", exact_entry(1, 2, idle_timeout_ns=0)),   # would drop entry 1 from the sweep
-        update("DELETE", exact_entry(2, 1)),
-        update("INSERT", exact_entry(3, 1, idle_timeout_ns=1)),
-        update("INSERT", bad),
-    ])
+    errors = service._apply_all_or_none(
+        service.switch.state,
+        [
+            update(
+                "MODIFY", exact_entry(1, 2, idle_timeout_ns=0)
+            ),  # would drop entry 1 from the sweep
+            update("DELETE", exact_entry(2, 1)),
+            update("INSERT", exact_entry(3, 1, idle_timeout_ns=1)),
+            update("INSERT", bad),
+        ],
+    )
     assert errors[-1] is not None
     assert table.timed_entries == 2 and len(table) == 2
     service.tick()
@@ -86,8 +97,9 @@ def test_rolled_back_batch_leaves_the_sweep_as_it_was() -> None:
 def test_deleted_entries_are_never_notified() -> None:
     service, sent = _service()
     _insert_all(service, range(1, 101), idle_timeout_ns=1)
-    errors = service._apply_all_or_none(service.switch.state, [
-        update("DELETE", exact_entry(m, 1)) for m in range(1, 51)])
+    errors = service._apply_all_or_none(
+        service.switch.state, [update("DELETE", exact_entry(m, 1)) for m in range(1, 51)]
+    )
     assert errors == [None] * 50
     service.tick()
     assert sorted(_notified(sent)) == list(range(51, 101))
@@ -108,8 +120,9 @@ def test_reconcile_carries_timed_entries_into_the_new_sweep() -> None:
 def test_modify_to_no_timeout_stops_notifications() -> None:
     service, sent = _service()
     _insert_all(service, range(1, 3), idle_timeout_ns=1)
-    assert service._apply_all_or_none(service.switch.state, [
-        update("MODIFY", exact_entry(1, 2, idle_timeout_ns=0))]) == [None]
+    assert service._apply_all_or_none(
+        service.switch.state, [update("MODIFY", exact_entry(1, 2, idle_timeout_ns=0))]
+    ) == [None]
     service.tick()
     assert _notified(sent) == [2]
     assert isinstance(sent[0], p4r.StreamMessageResponse)

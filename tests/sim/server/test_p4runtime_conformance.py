@@ -8,9 +8,27 @@ import grpc
 import pytest
 from finsy.proto import p4r
 from p4sim_switch_support import (
-    A_DEFONLY, A_DROP, A_FWD, A_NOACTION, C_PORTS, D_LEARN, M_RATE, R_SEEN, T_CONST, T_EXACT,
-    T_KEYLESS, T_LPM, T_TERN, Client, device_config, exact_entry, fake_compiler, lpm_entry, sample_p4info,
-    update, write_errors,
+    A_DEFONLY,
+    A_DROP,
+    A_FWD,
+    A_NOACTION,
+    C_PORTS,
+    D_LEARN,
+    M_RATE,
+    R_SEEN,
+    T_CONST,
+    T_EXACT,
+    T_KEYLESS,
+    T_LPM,
+    T_TERN,
+    Client,
+    device_config,
+    exact_entry,
+    fake_compiler,
+    lpm_entry,
+    sample_p4info,
+    update,
+    write_errors,
 )
 
 from p4sim.ports import InProcessPorts
@@ -38,7 +56,9 @@ class MiniPipeline:
         if entry is not None:
             entry.hit(len(data), time.monotonic_ns())
         if data[12:14] == b"\x99\x99":
-            res.digests.append((self.state.digest_id("learn_t"), (int.from_bytes(data[6:12], "big"), port)))
+            res.digests.append(
+                (self.state.digest_id("learn_t"), (int.from_bytes(data[6:12], "big"), port))
+            )
         if aid == A_FWD:
             res.outputs.append((params[0], data))
         else:  # to the CPU with packet_in(ingress_port, reason=3)
@@ -59,7 +79,13 @@ def p4info():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def env(p4info):  # type: ignore[no-untyped-def]
     ports = InProcessPorts()
-    sw = Switch(device_id=1, cpu_port=CPU, ports=ports, compiler=fake_compiler(p4info), pipeline_factory=MiniFactory())
+    sw = Switch(
+        device_id=1,
+        cpu_port=CPU,
+        ports=ports,
+        compiler=fake_compiler(p4info),
+        pipeline_factory=MiniFactory(),
+    )
     sw.start()
     srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
     yield srv, sw, ports
@@ -93,8 +119,12 @@ def test_capabilities(env):  # type: ignore[no-untyped-def]
 def test_get_pipeline_config_every_response_type(client, p4info):  # type: ignore[no-untyped-def]
     client.set_pipeline(p4info, device_config(p4info), cookie=77)
     R = p4r.GetForwardingPipelineConfigRequest
-    for rt, has_info, has_dev in ((R.ALL, True, True), (R.COOKIE_ONLY, False, False),
-                                  (R.P4INFO_AND_COOKIE, True, False), (R.DEVICE_CONFIG_AND_COOKIE, False, True)):
+    for rt, has_info, has_dev in (
+        (R.ALL, True, True),
+        (R.COOKIE_ONLY, False, False),
+        (R.P4INFO_AND_COOKIE, True, False),
+        (R.DEVICE_CONFIG_AND_COOKIE, False, True),
+    ):
         cfg = client.stub.GetForwardingPipelineConfig(R(device_id=1, response_type=rt)).config
         assert cfg.cookie.cookie == 77
         assert (cfg.p4info == p4info) is has_info
@@ -205,8 +235,12 @@ def test_insert_read_modify_delete(client):  # type: ignore[no-untyped-def]
 
 def test_batch_errors_laid_out_per_update(client):  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("INSERT", exact_entry(1, 1)), update("INSERT", exact_entry(1, 1)),
-                     update("DELETE", exact_entry(2, 1)), update("INSERT", exact_entry(3, 1)))
+        client.write(
+            update("INSERT", exact_entry(1, 1)),
+            update("INSERT", exact_entry(1, 1)),
+            update("DELETE", exact_entry(2, 1)),
+            update("INSERT", exact_entry(3, 1)),
+        )
     assert ei.value.code() == grpc.StatusCode.UNKNOWN
     assert codes(ei.value) == [0, 6, 5, 0]  # OK, ALREADY_EXISTS, NOT_FOUND, OK
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 2
@@ -218,19 +252,28 @@ def test_table_full(client):  # type: ignore[no-untyped-def]
     assert codes(ei.value) == [0, 0, 0, 0, 8, 8]  # size 4, then RESOURCE_EXHAUSTED
 
 
-@pytest.mark.parametrize("mutate, code", [
-    (lambda te: setattr(te.match[0].exact, "value", b""), 11),  # empty bytestring: OUT_OF_RANGE
-    (lambda te: setattr(te.match[0].exact, "value", b"\x01" * 7), 11),  # 56 bits in a 48-bit field
-    (lambda te: setattr(te.match[0], "field_id", 9), 3),
-    (lambda te: setattr(te.action.action, "action_id", 0x01999999), 3),
-    (lambda te: setattr(te.action.action, "action_id", A_NOACTION), 7),  # @defaultonly: PERMISSION_DENIED
-    (lambda te: te.action.action.params.add(param_id=2, value=b"\x01"), 3),
-    (lambda te: te.action.action.ClearField("params"), 3),
-    (lambda te: setattr(te, "priority", 5), 3),  # priority on an exact table
-    (lambda te: setattr(te, "is_const", True), 3),
-    (lambda te: setattr(te, "table_id", 0x02777777), 5),
-    (lambda te: te.ClearField("match"), 3),  # exact field missing
-])
+@pytest.mark.parametrize(
+    "mutate, code",
+    [
+        (lambda te: setattr(te.match[0].exact, "value", b""), 11),  # empty bytestring: OUT_OF_RANGE
+        (
+            lambda te: setattr(te.match[0].exact, "value", b"\x01" * 7),
+            11,
+        ),  # 56 bits in a 48-bit field
+        (lambda te: setattr(te.match[0], "field_id", 9), 3),
+        (lambda te: setattr(te.action.action, "action_id", 0x01999999), 3),
+        (
+            lambda te: setattr(te.action.action, "action_id", A_NOACTION),
+            7,
+        ),  # @defaultonly: PERMISSION_DENIED
+        (lambda te: te.action.action.params.add(param_id=2, value=b"\x01"), 3),
+        (lambda te: te.action.action.ClearField("params"), 3),
+        (lambda te: setattr(te, "priority", 5), 3),  # priority on an exact table
+        (lambda te: setattr(te, "is_const", True), 3),
+        (lambda te: setattr(te, "table_id", 0x02777777), 5),
+        (lambda te: te.ClearField("match"), 3),  # exact field missing
+    ],
+)
 def test_table_entry_validation(client, mutate, code):  # type: ignore[no-untyped-def]
     te = exact_entry(1, 1)
     mutate(te)
@@ -250,9 +293,11 @@ def test_leading_zero_bytes_are_accepted_and_read_back_canonical(client):  # typ
 def test_lpm_rules(client):  # type: ignore[no-untyped-def]
     client.write(update("INSERT", lpm_entry(1, 0x0A000000, 8)))
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("INSERT", lpm_entry(1, 0x0A000001, 8)),  # host bits set below the prefix
-                     update("INSERT", lpm_entry(1, 0x0A000000, 33)),
-                     update("INSERT", lpm_entry(1, 0, 0)))
+        client.write(
+            update("INSERT", lpm_entry(1, 0x0A000001, 8)),  # host bits set below the prefix
+            update("INSERT", lpm_entry(1, 0x0A000000, 33)),
+            update("INSERT", lpm_entry(1, 0, 0)),
+        )
     assert codes(ei.value) == [3, 3, 3]
     te = lpm_entry(1, 0, 8)
     te.action.action.action_id = A_DEFONLY
@@ -261,7 +306,9 @@ def test_lpm_rules(client):  # type: ignore[no-untyped-def]
     assert codes(ei.value) == [7]
 
 
-def _tern(value: int, mask: int, priority: int, lo: int | None = None, hi: int | None = None) -> p4r.TableEntry:
+def _tern(
+    value: int, mask: int, priority: int, lo: int | None = None, hi: int | None = None
+) -> p4r.TableEntry:
     te = p4r.TableEntry(table_id=T_TERN, priority=priority)
     fm = te.match.add(field_id=1)
     fm.ternary.value, fm.ternary.mask = bytes([value]), bytes([mask])
@@ -274,13 +321,15 @@ def _tern(value: int, mask: int, priority: int, lo: int | None = None, hi: int |
 
 def test_ternary_and_range_rules(client):  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("INSERT", _tern(0x11, 0xF0, 10)),  # value outside mask
-                     update("INSERT", _tern(0x10, 0xF0, 0)),  # priority required
-                     update("INSERT", _tern(0x10, 0xF0, 10, 5, 4)),  # low > high
-                     update("INSERT", _tern(0x10, 0xF0, 10, 0, 0xFFFF)),  # full range must be omitted
-                     update("INSERT", _tern(0x10, 0xF0, 10, 5, 9)),
-                     update("INSERT", _tern(0x10, 0xF0, 10, 5, 9)),
-                     update("INSERT", _tern(0x10, 0xF0, 11, 5, 9)))  # same match, other priority: a new entry
+        client.write(
+            update("INSERT", _tern(0x11, 0xF0, 10)),  # value outside mask
+            update("INSERT", _tern(0x10, 0xF0, 0)),  # priority required
+            update("INSERT", _tern(0x10, 0xF0, 10, 5, 4)),  # low > high
+            update("INSERT", _tern(0x10, 0xF0, 10, 0, 0xFFFF)),  # full range must be omitted
+            update("INSERT", _tern(0x10, 0xF0, 10, 5, 9)),
+            update("INSERT", _tern(0x10, 0xF0, 10, 5, 9)),
+            update("INSERT", _tern(0x10, 0xF0, 11, 5, 9)),
+        )  # same match, other priority: a new entry
     assert codes(ei.value) == [3, 3, 3, 3, 0, 6, 0]
     ents = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN)))
     assert sorted(e.table_entry.priority for e in ents) == [10, 11]
@@ -290,10 +339,16 @@ def test_default_entry(client):  # type: ignore[no-untyped-def]
     te = p4r.TableEntry(table_id=T_EXACT, is_default_action=True)
     te.action.action.action_id = A_DROP
     client.write(update("MODIFY", te))
-    [ent] = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT, is_default_action=True)))
+    [ent] = client.read(
+        p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT, is_default_action=True))
+    )
     assert ent.table_entry.action.action.action_id == A_DROP
-    client.write(update("MODIFY", p4r.TableEntry(table_id=T_EXACT, is_default_action=True)))  # reset
-    [ent] = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT, is_default_action=True)))
+    client.write(
+        update("MODIFY", p4r.TableEntry(table_id=T_EXACT, is_default_action=True))
+    )  # reset
+    [ent] = client.read(
+        p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT, is_default_action=True))
+    )
     assert ent.table_entry.action.action.action_id == A_NOACTION
     with pytest.raises(grpc.RpcError) as ei:
         client.write(update("INSERT", te), update("DELETE", te))
@@ -304,7 +359,9 @@ def test_default_entry(client):  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as ei:
         client.write(update("MODIFY", const_default))
     assert codes(ei.value) == [7]
-    [ent] = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_KEYLESS, is_default_action=True)))
+    [ent] = client.read(
+        p4r.Entity(table_entry=p4r.TableEntry(table_id=T_KEYLESS, is_default_action=True))
+    )
     assert ent.table_entry.action.action.params[0].value == b"\x05"
 
 
@@ -319,8 +376,11 @@ def test_const_table_is_read_only(client):  # type: ignore[no-untyped-def]
 
 def test_rollback_on_error(client):  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("INSERT", exact_entry(1, 1)), update("INSERT", exact_entry(1, 1)),
-                     atomicity=p4r.WriteRequest.ROLLBACK_ON_ERROR)
+        client.write(
+            update("INSERT", exact_entry(1, 1)),
+            update("INSERT", exact_entry(1, 1)),
+            atomicity=p4r.WriteRequest.ROLLBACK_ON_ERROR,
+        )
     assert codes(ei.value) == [10, 6]  # ABORTED (rolled back), ALREADY_EXISTS
     assert client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT))) == []
     client.write(update("INSERT", exact_entry(1, 1)), atomicity=p4r.WriteRequest.DATAPLANE_ATOMIC)
@@ -334,12 +394,15 @@ def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ign
     client_ = client
     # a pipeline whose ternary table can hold 20,000 entries (the fake front end accepts any P4Info)
     from p4sim_switch_support import device_config as dc
+
     client_.set_pipeline(big, dc(big, source="big"))
     client_.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(20000)])
     ents = client_.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN)))
     assert len(ents) == 20000
     monkeypatch.setattr("p4sim.server.service.READ_CHUNK", 64 * 1024)
-    req = p4r.ReadRequest(device_id=1, entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN))])
+    req = p4r.ReadRequest(
+        device_id=1, entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=T_TERN))]
+    )
     sizes = [len(r.entities) for r in client_.stub.Read(req)]
     assert len(sizes) > 1 and sum(sizes) == 20000
 
@@ -351,6 +414,7 @@ def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, mon
     big.CopyFrom(p4info)
     big.tables[2].size = 5000
     from p4sim_switch_support import device_config as dc
+
     client.set_pipeline(big, dc(big, source="big-read"))
     client.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(5000)])
     monkeypatch.setattr("p4sim.server.service.READ_CHUNK", 16 * 1024)
@@ -362,7 +426,10 @@ def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, mon
             got.extend(resp.entities)
     assert ei.value.code() == grpc.StatusCode.NOT_FOUND
     assert got == []
-    sizes = [len(r.entities) for r in client.stub.Read(p4r.ReadRequest(device_id=1, entities=[good, good]))]
+    sizes = [
+        len(r.entities)
+        for r in client.stub.Read(p4r.ReadRequest(device_id=1, entities=[good, good]))
+    ]
     assert len(sizes) > 2 and sum(sizes) == 10000
 
 
@@ -371,7 +438,9 @@ def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[n
     srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
     try:
         c = Client(srv.address)
-        c.election_id = None  # no stream, no election id: accepted as PI does, until a pipeline is missing
+        c.election_id = (
+            None  # no stream, no election id: accepted as PI does, until a pipeline is missing
+        )
         with pytest.raises(grpc.RpcError) as ei:
             c.write(update("INSERT", exact_entry(1, 1)))
         assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -385,24 +454,42 @@ def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[n
 
 # -- other entities ------------------------------------------------------------------------------------------------
 def test_counters_meters_registers(client):  # type: ignore[no-untyped-def]
-    ce = p4r.CounterEntry(counter_id=C_PORTS, index=p4r.Index(index=3), data=p4r.CounterData(packet_count=7, byte_count=700))
+    ce = p4r.CounterEntry(
+        counter_id=C_PORTS,
+        index=p4r.Index(index=3),
+        data=p4r.CounterData(packet_count=7, byte_count=700),
+    )
     client.write(update("MODIFY", ce))
     ents = client.read(p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=C_PORTS)))
     assert len(ents) == 8 and ents[3].counter_entry.data.byte_count == 700
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("MODIFY", p4r.CounterEntry(counter_id=C_PORTS, index=p4r.Index(index=8))),
-                     update("INSERT", ce),
-                     update("MODIFY", p4r.MeterEntry(meter_id=M_RATE, index=p4r.Index(index=0),
-                                                     config=p4r.MeterConfig(cir=10, cburst=1, pir=5, pburst=1))))
+        client.write(
+            update("MODIFY", p4r.CounterEntry(counter_id=C_PORTS, index=p4r.Index(index=8))),
+            update("INSERT", ce),
+            update(
+                "MODIFY",
+                p4r.MeterEntry(
+                    meter_id=M_RATE,
+                    index=p4r.Index(index=0),
+                    config=p4r.MeterConfig(cir=10, cburst=1, pir=5, pburst=1),
+                ),
+            ),
+        )
     assert codes(ei.value) == [11, 3, 3]
     cfg = p4r.MeterConfig(cir=10, cburst=2, pir=20, pburst=4)
-    client.write(update("MODIFY", p4r.MeterEntry(meter_id=M_RATE, index=p4r.Index(index=1), config=cfg)))
-    [m] = client.read(p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=M_RATE, index=p4r.Index(index=1))))
+    client.write(
+        update("MODIFY", p4r.MeterEntry(meter_id=M_RATE, index=p4r.Index(index=1), config=cfg))
+    )
+    [m] = client.read(
+        p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=M_RATE, index=p4r.Index(index=1)))
+    )
     assert m.meter_entry.config == cfg
     reg = p4r.RegisterEntry(register_id=R_SEEN, index=p4r.Index(index=2))
     reg.data.bitstring = b"\x0f\xff"
     client.write(update("MODIFY", reg))
-    [r] = client.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=R_SEEN, index=p4r.Index(index=2))))
+    [r] = client.read(
+        p4r.Entity(register_entry=p4r.RegisterEntry(register_id=R_SEEN, index=p4r.Index(index=2)))
+    )
     assert r.register_entry.data.bitstring == b"\x0f\xff"
     reg.data.bitstring = b"\x10\x00"  # 13 bits into a 12-bit register
     with pytest.raises(grpc.RpcError) as ei:
@@ -411,22 +498,43 @@ def test_counters_meters_registers(client):  # type: ignore[no-untyped-def]
 
 
 def test_pre_entries(client):  # type: ignore[no-untyped-def]
-    mg = p4r.MulticastGroupEntry(multicast_group_id=5, replicas=[
-        p4r.Replica(port=b"\x01", instance=1), p4r.Replica(egress_port=2, instance=1)])
+    mg = p4r.MulticastGroupEntry(
+        multicast_group_id=5,
+        replicas=[p4r.Replica(port=b"\x01", instance=1), p4r.Replica(egress_port=2, instance=1)],
+    )
     pre = p4r.PacketReplicationEngineEntry(multicast_group_entry=mg)
     client.write(update("INSERT", pre))
-    [ent] = client.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-        multicast_group_entry=p4r.MulticastGroupEntry())))
+    [ent] = client.read(
+        p4r.Entity(
+            packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+                multicast_group_entry=p4r.MulticastGroupEntry()
+            )
+        )
+    )
     got = ent.packet_replication_engine_entry.multicast_group_entry
     assert [(r.port, r.instance) for r in got.replicas] == [(b"\x01", 1), (b"\x02", 1)]
-    cs = p4r.PacketReplicationEngineEntry(clone_session_entry=p4r.CloneSessionEntry(
-        session_id=9, replicas=[p4r.Replica(port=b"\x03")], packet_length_bytes=64))
-    dup = p4r.PacketReplicationEngineEntry(multicast_group_entry=p4r.MulticastGroupEntry(
-        multicast_group_id=6, replicas=[p4r.Replica(port=b"\x01"), p4r.Replica(port=b"\x01")]))
+    cs = p4r.PacketReplicationEngineEntry(
+        clone_session_entry=p4r.CloneSessionEntry(
+            session_id=9, replicas=[p4r.Replica(port=b"\x03")], packet_length_bytes=64
+        )
+    )
+    dup = p4r.PacketReplicationEngineEntry(
+        multicast_group_entry=p4r.MulticastGroupEntry(
+            multicast_group_id=6, replicas=[p4r.Replica(port=b"\x01"), p4r.Replica(port=b"\x01")]
+        )
+    )
     with pytest.raises(grpc.RpcError) as ei:
-        client.write(update("INSERT", cs), update("INSERT", pre), update("INSERT", dup),
-                     update("DELETE", p4r.PacketReplicationEngineEntry(
-                         clone_session_entry=p4r.CloneSessionEntry(session_id=10))))
+        client.write(
+            update("INSERT", cs),
+            update("INSERT", pre),
+            update("INSERT", dup),
+            update(
+                "DELETE",
+                p4r.PacketReplicationEngineEntry(
+                    clone_session_entry=p4r.CloneSessionEntry(session_id=10)
+                ),
+            ),
+        )
     assert codes(ei.value) == [0, 6, 3, 5]
 
 
@@ -439,7 +547,10 @@ def test_direct_counter_reads(env, client):  # type: ignore[no-untyped-def]
     req = exact_entry(0x0200000000AA, 0)
     req.ClearField("action")
     [d] = client.read(p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=req)))
-    assert (d.direct_counter_entry.data.packet_count, d.direct_counter_entry.data.byte_count) == (1, len(frame))
+    assert (d.direct_counter_entry.data.packet_count, d.direct_counter_entry.data.byte_count) == (
+        1,
+        len(frame),
+    )
     te = p4r.TableEntry(table_id=T_EXACT, counter_data=p4r.CounterData())
     [e] = client.read(p4r.Entity(table_entry=te))
     assert e.table_entry.counter_data.packet_count == 1
@@ -453,7 +564,9 @@ def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
     pin = client.next("packet").packet
     assert pin.payload == frame
     assert {m.metadata_id: m.value for m in pin.metadata} == {1: b"\x07", 2: b"\x03"}
-    out = p4r.PacketOut(payload=b"\x01\x02\x03", metadata=[p4r.PacketMetadata(metadata_id=1, value=b"\x01\x05")])
+    out = p4r.PacketOut(
+        payload=b"\x01\x02\x03", metadata=[p4r.PacketMetadata(metadata_id=1, value=b"\x01\x05")]
+    )
     client.send(p4r.StreamMessageRequest(packet=out))
     assert ports.receive(261) == b"\x01\x02\x03"
     bad = p4r.PacketOut(payload=b"x", metadata=[p4r.PacketMetadata(metadata_id=9, value=b"\x01")])
@@ -464,11 +577,13 @@ def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
 
 def test_digest_needs_config_then_batches_and_acks(env, client):  # type: ignore[no-untyped-def]
     _, sw, ports = env
-    learn = bytes.fromhex("02000000ffff" "0a0b0c0d0e0f") + b"\x99\x99"
+    learn = bytes.fromhex("02000000ffff0a0b0c0d0e0f") + b"\x99\x99"
     ports.inject(3, learn)
     client.next("packet")  # the miss goes to the CPU; no digest without DigestEntry config
-    cfg = p4r.DigestEntry(digest_id=D_LEARN, config=p4r.DigestEntry.Config(max_timeout_ns=0, max_list_size=1,
-                                                                            ack_timeout_ns=10**10))
+    cfg = p4r.DigestEntry(
+        digest_id=D_LEARN,
+        config=p4r.DigestEntry.Config(max_timeout_ns=0, max_list_size=1, ack_timeout_ns=10**10),
+    )
     client.write(update("INSERT", cfg))
     ports.inject(3, learn)
     dl = client.next("digest").digest
@@ -479,10 +594,16 @@ def test_digest_needs_config_then_batches_and_acks(env, client):  # type: ignore
     ports.inject(3, learn[:6] + bytes.fromhex("0a0b0c0d0e10") + b"\x99\x99")
     dl2 = client.next("digest").digest
     assert dl2.data[0].struct.members[0].bitstring == bytes.fromhex("0a0b0c0d0e10")
-    client.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=D_LEARN, list_id=dl.list_id)))
+    client.send(
+        p4r.StreamMessageRequest(
+            digest_ack=p4r.DigestListAck(digest_id=D_LEARN, list_id=dl.list_id)
+        )
+    )
     time.sleep(0.1)
     ports.inject(3, learn)  # acked: may be reported again
-    assert client.next("digest").digest.data[0].struct.members[0].bitstring == bytes.fromhex("0a0b0c0d0e0f")
+    assert client.next("digest").digest.data[0].struct.members[0].bitstring == bytes.fromhex(
+        "0a0b0c0d0e0f"
+    )
 
 
 def test_idle_timeout_notification(env, client):  # type: ignore[no-untyped-def]
@@ -503,8 +624,12 @@ def test_idle_timeout_notification(env, client):  # type: ignore[no-untyped-def]
 
 
 def test_oversized_request_is_refused_and_server_lives(env, client):  # type: ignore[no-untyped-def]
-    ch = grpc.insecure_channel(env[0].address, options=[("grpc.max_send_message_length", 300 * 1024 * 1024)])
-    call = ch.unary_unary("/p4.v1.P4Runtime/Write", request_serializer=None, response_deserializer=None)
+    ch = grpc.insecure_channel(
+        env[0].address, options=[("grpc.max_send_message_length", 300 * 1024 * 1024)]
+    )
+    call = ch.unary_unary(
+        "/p4.v1.P4Runtime/Write", request_serializer=None, response_deserializer=None
+    )
     with pytest.raises(grpc.RpcError) as ei:
         call(b"\x22" + b"\x80\x80\x80\x81\x01" + bytes(257 * 1024 * 1024), timeout=30)
     assert ei.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -515,7 +640,9 @@ def test_oversized_request_is_refused_and_server_lives(env, client):  # type: ig
 def test_malformed_request_bytes_do_not_crash(env, client):  # type: ignore[no-untyped-def]
     raw = env[0].address
     ch = grpc.insecure_channel(raw)
-    call = ch.unary_unary("/p4.v1.P4Runtime/Write", request_serializer=None, response_deserializer=None)
+    call = ch.unary_unary(
+        "/p4.v1.P4Runtime/Write", request_serializer=None, response_deserializer=None
+    )
     with pytest.raises(grpc.RpcError):
         call(b"\xff\xff\xff\xff\x0f\x01", timeout=5)
     ch.close()

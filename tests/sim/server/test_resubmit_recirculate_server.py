@@ -54,7 +54,7 @@ control D(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.eth); pkt.emi
 V1Switch(P(), VC(), I(), E(), CC(), D()) main;
 """
 
-ETH = bytes.fromhex("020000000002" "020000000001" "8888")
+ETH = bytes.fromhex("0200000000020200000000018888")
 
 
 @pytest.fixture
@@ -69,12 +69,28 @@ def test_resubmit_then_recirculate_through_the_server(env):  # type: ignore[no-u
     program = compile_source(SOURCE, filename="reentry.p4")
     p4info = program.p4info()
     client.set_pipeline(p4info, make_device_config(SOURCE, "reentry.p4", p4info).to_bytes())
-    client.write(update("INSERT", p4r.PacketReplicationEngineEntry(
-        clone_session_entry=p4r.CloneSessionEntry(
-            session_id=3, replicas=[p4r.Replica(port=b"\x07")], class_of_service=5))))
+    client.write(
+        update(
+            "INSERT",
+            p4r.PacketReplicationEngineEntry(
+                clone_session_entry=p4r.CloneSessionEntry(
+                    session_id=3, replicas=[p4r.Replica(port=b"\x07")], class_of_service=5
+                )
+            ),
+        )
+    )
     digest_id = p4info.digests[0].preamble.id
-    client.write(update("INSERT", p4r.DigestEntry(digest_id=digest_id, config=p4r.DigestEntry.Config(
-        max_timeout_ns=0, max_list_size=1, ack_timeout_ns=10**10))))
+    client.write(
+        update(
+            "INSERT",
+            p4r.DigestEntry(
+                digest_id=digest_id,
+                config=p4r.DigestEntry.Config(
+                    max_timeout_ns=0, max_list_size=1, ack_timeout_ns=10**10
+                ),
+            ),
+        )
+    )
 
     ports.inject(1, ETH + bytes(4) + b"data")
     # the clone: the received packet, instance_type 1 in egress, class of service ignored

@@ -9,8 +9,18 @@ import pytest
 from p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP, sample_p4info
 
 from p4sim.state import (
-    GREEN, RED, YELLOW, FieldSpec, MatchKind, MeterCell, MeterConfig, MeterSpec, TableEntry, TableError,
-    build_state, make_table,
+    GREEN,
+    RED,
+    YELLOW,
+    FieldSpec,
+    MatchKind,
+    MeterCell,
+    MeterConfig,
+    MeterSpec,
+    TableEntry,
+    TableError,
+    build_state,
+    make_table,
 )
 
 
@@ -23,7 +33,10 @@ def test_state_from_p4info(state):  # type: ignore[no-untyped-def]
     t = state.table("ingress.t_exact")
     assert t.kind == "exact" and t.size == 4 and t.support_timeout and t.has_direct_counter
     assert state.table("ingress.t_lpm").kind == "lpm"
-    assert state.table("ingress.t_tern").kind == "ternary" and state.table("ingress.t_tern").needs_priority
+    assert (
+        state.table("ingress.t_tern").kind == "ternary"
+        and state.table("ingress.t_tern").needs_priority
+    )
     assert state.table("ingress.t_exact").lookup((1,)) == (A_NOACTION, (), None)
     assert state.table("ingress.t_keyless").default_result == (A_FWD, (5,), None)
     assert state.register("ingress.seen").mask == 0xFFF
@@ -87,7 +100,11 @@ def test_lpm_matches_a_brute_force_reference():
             entries[(value, plen)] = n
             t.insert(TableEntry(((value, plen),), 1, (n,)))
     for _ in range(2000):
-        key = rng.getrandbits(32) if rng.random() < 0.5 else rng.choice(list(entries))[0] | rng.getrandbits(8)
+        key = (
+            rng.getrandbits(32)
+            if rng.random() < 0.5
+            else rng.choice(list(entries))[0] | rng.getrandbits(8)
+        )
         want = _brute_lpm(entries, key)
         got = t.lookup((key,))
         assert (got[1][0] if got[2] is not None else None) == want
@@ -96,9 +113,26 @@ def test_lpm_matches_a_brute_force_reference():
 def test_exact_multi_field_keys_never_collide():
     """Exact entries are indexed by the match packed into one int: each field must get its
     own width, or keys such as (1, 0x02) and (0, 0x12) below would share a slot."""
-    t = make_table(1, "t", (FieldSpec(1, "a", 4, MatchKind.EXACT), FieldSpec(2, "b", 8, MatchKind.EXACT),
-                            FieldSpec(3, "c", 1, MatchKind.EXACT)), 100, default_action=(9, ()))
-    keys = [(1, 0x02, 0), (0, 0x12, 0), (0, 0x21, 0), (0, 0x01, 1), (0, 0x02, 1), (15, 255, 1), (0, 0, 0)]
+    t = make_table(
+        1,
+        "t",
+        (
+            FieldSpec(1, "a", 4, MatchKind.EXACT),
+            FieldSpec(2, "b", 8, MatchKind.EXACT),
+            FieldSpec(3, "c", 1, MatchKind.EXACT),
+        ),
+        100,
+        default_action=(9, ()),
+    )
+    keys = [
+        (1, 0x02, 0),
+        (0, 0x12, 0),
+        (0, 0x21, 0),
+        (0, 0x01, 1),
+        (0, 0x02, 1),
+        (15, 255, 1),
+        (0, 0, 0),
+    ]
     for n, k in enumerate(keys):
         t.insert(TableEntry(k, 1, (n,)))
     for n, k in enumerate(keys):
@@ -124,7 +158,9 @@ def test_ternary_priority_range_optional(state):  # type: ignore[no-untyped-def]
 
 
 def test_ternary_cache_never_serves_stale_results():
-    t = make_table(1, "t", (FieldSpec(1, "f", 16, MatchKind.TERNARY),), 1000, default_action=(0, ()))
+    t = make_table(
+        1, "t", (FieldSpec(1, "f", 16, MatchKind.TERNARY),), 1000, default_action=(0, ())
+    )
     for i in range(20):  # enough entries for the cache to be used
         t.insert(TableEntry(((0x100 + i, 0xFFFF),), 1, (i,), 1))
     assert t.lookup((0x42,))[2] is None
@@ -136,7 +172,9 @@ def test_ternary_cache_never_serves_stale_results():
 
 
 def test_writes_are_seen_by_a_concurrent_reader():
-    t = make_table(1, "t", (FieldSpec(1, "f", 16, MatchKind.TERNARY),), 100000, default_action=(0, ()))
+    t = make_table(
+        1, "t", (FieldSpec(1, "f", 16, MatchKind.TERNARY),), 100000, default_action=(0, ())
+    )
     stop = threading.Event()
     errors = []
 

@@ -54,8 +54,21 @@ def test_port_in_use():
 
 
 def test_serves_p4runtime_and_stops_cleanly_on_sigterm():
-    proc = subprocess.Popen([P4SIM, "--no-p4", "--device-id", "3", "--", "--grpc-server-addr", "127.0.0.1:0",
-                             "--cpu-port", "255"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            P4SIM,
+            "--no-p4",
+            "--device-id",
+            "3",
+            "--",
+            "--grpc-server-addr",
+            "127.0.0.1:0",
+            "--cpu-port",
+            "255",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         m = None
         for _ in range(20):

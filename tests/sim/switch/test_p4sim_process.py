@@ -53,16 +53,31 @@ MINI = textwrap.dedent("""
 def compiled(tmp_path_factory) -> tuple[Path, p4i.P4Info, bytes]:  # type: ignore[no-untyped-def]
     d = tmp_path_factory.mktemp("mini")
     (d / "mini.p4").write_text(MINI)
-    r = subprocess.run([P4SIM, "compile", str(d / "mini.p4"), "--p4info", str(d / "mini.txtpb"),
-                        "-o", str(d / "mini.json")], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            P4SIM,
+            "compile",
+            str(d / "mini.p4"),
+            "--p4info",
+            str(d / "mini.txtpb"),
+            "-o",
+            str(d / "mini.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     info = text_format.Parse((d / "mini.txtpb").read_text(), p4i.P4Info())
     return d, info, (d / "mini.json").read_bytes()
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([P4SIM, *args, "--", "--grpc-server-addr", "127.0.0.1:0", "--cpu-port", "255"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [P4SIM, *args, "--", "--grpc-server-addr", "127.0.0.1:0", "--cpu-port", "255"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(50):
         line = proc.stderr.readline()  # type: ignore[union-attr]
         m = re.search(r"P4Runtime on (\S+),", line)
@@ -83,24 +98,40 @@ def no_p4() -> Iterator[str]:
 
 
 def _ids(info: p4i.P4Info) -> dict[str, int]:
-    return {e.preamble.name: e.preamble.id for kind in ("tables", "actions", "counters") for e in getattr(info, kind)}
+    return {
+        e.preamble.name: e.preamble.id
+        for kind in ("tables", "actions", "counters")
+        for e in getattr(info, kind)
+    }
 
 
 def test_compile_formats(compiled, tmp_path):  # type: ignore[no-untyped-def]
     d, info, _ = compiled
     for fmt in ("binary", "json"):
         out = tmp_path / f"p4info.{fmt}"
-        r = subprocess.run([P4SIM, "compile", str(d / "mini.p4"), "--p4info", str(out), "--p4runtime-format", fmt],
-                           capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [P4SIM, "compile", str(d / "mini.p4"), "--p4info", str(out), "--p4runtime-format", fmt],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
-        got = p4i.P4Info.FromString(out.read_bytes()) if fmt == "binary" else json_format.Parse(out.read_text(), p4i.P4Info())
+        got = (
+            p4i.P4Info.FromString(out.read_bytes())
+            if fmt == "binary"
+            else json_format.Parse(out.read_text(), p4i.P4Info())
+        )
         assert got == info
 
 
 def test_compile_error_is_one_line_with_position(tmp_path):  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.p4"
     bad.write_text("control X { apply { x = ; } }\n")
-    r = subprocess.run([P4SIM, "compile", str(bad), "--p4info", str(tmp_path / "x")], capture_output=True, text=True)
+    r = subprocess.run(
+        [P4SIM, "compile", str(bad), "--p4info", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and re.search(r"bad\.p4:1:\d+", r.stderr)
 
@@ -140,7 +171,9 @@ def test_program_loaded_at_start(compiled):  # type: ignore[no-untyped-def]
     proc, addr = _start(str(d / "mini.p4"))
     try:
         c = Client(addr, device_id=0)
-        cfg = c.stub.GetForwardingPipelineConfig(p4r.GetForwardingPipelineConfigRequest(device_id=0), timeout=10).config
+        cfg = c.stub.GetForwardingPipelineConfig(
+            p4r.GetForwardingPipelineConfigRequest(device_id=0), timeout=10
+        ).config
         assert cfg.p4info == info
         c.close()
     finally:
@@ -173,9 +206,15 @@ def _shell_venv() -> Path:
     venv = Path(tempfile.gettempdir()) / "nvgre-nve-p4runtime-shell-venv"
     py = venv / "bin" / "python"
     if not (venv / ".ready").exists():
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
-        r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "p4runtime-shell"],
-                           capture_output=True, text=True, timeout=600)
+        subprocess.run(
+            ["python3", "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120
+        )
+        r = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "p4runtime-shell"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if r.returncode != 0:
             pytest.skip(f"cannot install p4runtime-shell: {r.stderr.strip().splitlines()[-1:]}")
         (venv / ".ready").write_text("ok\n")
@@ -186,8 +225,12 @@ def _shell_venv() -> Path:
 def test_unmodified_p4runtime_shell(compiled, no_p4):  # type: ignore[no-untyped-def]
     d, _, _ = compiled
     py = _shell_venv()
-    r = subprocess.run([str(py), "-c", SHELL_SCRIPT, no_p4, str(d / "mini.txtpb"), str(d / "mini.json")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [str(py), "-c", SHELL_SCRIPT, no_p4, str(d / "mini.txtpb"), str(d / "mini.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "entries 1" in r.stdout
     assert "counter cells 8 0" in r.stdout

@@ -92,7 +92,7 @@ def test_frames_cross_veths_through_raw_socket_ports(make_network):  # type: ign
     sw = _switch(ports)
     t1, t2 = _raw(p1.test_if), _raw(p2.test_if)
     try:
-        frame = bytes.fromhex("020000000002" "020000000001" "88b5") + b"p4sim-veth-test" + bytes(40)
+        frame = bytes.fromhex("02000000000202000000000188b5") + b"p4sim-veth-test" + bytes(40)
         t1.send(frame)
         assert _recv_matching(t2, b"p4sim-veth-test") == frame
         # our own transmission on port 2 must not come back in as a frame received on port 2

@@ -34,7 +34,9 @@ def _receive_other(rx: socket.socket) -> bytes:
             return frame
 
 
-@pytest.mark.parametrize("tpid,tci", [(0x8100, 0x0064), (0x8100, 0xA0C8), (0x8100, 0x0000), (0x88A8, 0x0123)])
+@pytest.mark.parametrize(
+    "tpid,tci", [(0x8100, 0x0064), (0x8100, 0xA0C8), (0x8100, 0x0000), (0x88A8, 0x0123)]
+)
 def test_tag_survives_the_kernel(make_network, tpid: int, tci: int) -> None:
     net = make_network()
     pair = net.veth_pair(port=0)
