@@ -117,7 +117,7 @@ def _refuse_hostile_graph(root: yaml.Node, source: str) -> None:
             depth[k] = 1 + max((depth[id(c)] for c in kids), default=0)
             on_path.discard(k)
             if depth[k] > MAX_NESTING:
-                refuse(n, f"YAML nested more than {MAX_NESTING} levels deep: not a description")
+                refuse(n, _TOO_DEEP)
             continue
         if k in size:
             continue
@@ -133,6 +133,31 @@ def _refuse_hostile_graph(root: yaml.Node, source: str) -> None:
         refuse(
             root, f"YAML aliases expand {distinct:,} nodes to {expanded:,}: refused (alias bomb?)"
         )
+
+
+def _refuse_deep_events(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_NESTING from the event stream, up to the first event
+    the YAML library cannot parse. Used on the error path only; stops at the first level
+    too deep, so its cost is bounded by the text read up to there. PyYAML's own parser,
+    not libyaml's: libyaml's scanner reads ahead and fails at its own limit before the
+    events that would show ours."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    mark = event.start_mark
+                    raise OverlayError(
+                        [Problem((), _TOO_DEEP, source, mark.line + 1, mark.column + 1)]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+
+
+_TOO_DEEP = f"YAML nested more than {MAX_NESTING} levels deep: not a description"
 
 
 @dataclass(frozen=True)
@@ -246,12 +271,29 @@ class LoadedOverlay:
         return out
 
 
+# Shape errors in our words, keyed by pydantic's error type (a stable identifier; its
+# messages are not): what a user meets most, and what tests and scripts match on.
+_SHAPE_WORDS = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field: not part of the overlay description",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+}
+
+
 def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         # Drop the union-branch labels pydantic inserts ('PipelineFiles', 'function-before[...]').
         loc = _clean_loc(err["loc"])
-        msg = err["msg"]
+        msg = _SHAPE_WORDS.get(err["type"]) or err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         problems.append(Problem(loc, msg))
@@ -306,6 +348,10 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
         except _Unusual:
             data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
+        # A YAML library may refuse deep nesting itself (libyaml and PyYAML >= 6.0.4 do, at
+        # depths far beyond ours); the limit that applies is ours, in our words, wherever
+        # the library would have stopped.
+        _refuse_deep_events(text, source)
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise OverlayError(

@@ -28,9 +28,27 @@ def test_alias_cycle_is_refused_with_its_line() -> None:
     assert "hostile.yaml:2" in msg and "cycle" in msg
 
 
-def test_deep_nesting_is_refused() -> None:
-    msg = _error("a: " + "[" * 5000 + "]" * 5000 + "\n")
-    assert "nested" in msg
+@pytest.mark.parametrize(
+    "text",
+    [
+        # far deeper than any YAML library's own limit: ours must still be the one reported
+        "a: " + "[" * 5000 + "]" * 5000 + "\n",
+        # deeper than ours, within every library's: only our check can refuse it
+        "a: " + "[" * 70 + "]" * 70 + "\n",
+        "a:\n" + "".join("  " * i + "- \n" for i in range(1, 80)),
+    ],
+    ids=["5000-flow", "70-flow", "80-block"],
+)
+def test_deep_nesting_is_refused_in_our_words(text: str) -> None:
+    msg = _error(text)
+    assert "YAML nested more than 64 levels deep" in msg, msg
+    assert msg.startswith("hostile.yaml:"), msg
+
+
+def test_nesting_at_the_limit_is_not_refused_for_depth() -> None:
+    # 64 levels: refused later as not a description, but not for its depth
+    msg = _error("a: " + "[" * 63 + "]" * 63 + "\n")
+    assert "nested more than" not in msg, msg
 
 
 def test_alias_bomb_is_refused_quickly() -> None:

@@ -1,6 +1,0 @@
-"""Make the shared p4sim switch test support module importable."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
