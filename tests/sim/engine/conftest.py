@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from nvgre_support import compile_nvgre  # noqa: E402
+from p4sim.compiler import Program
+from tests.sim.engine.nvgre_support import compile_nvgre
 
 
 @pytest.fixture(scope="session")
-def nvgre_program():
+def nvgre_program() -> Program:
     return compile_nvgre()

@@ -8,8 +8,8 @@ would have produced instead."""
 
 from __future__ import annotations
 
-from nvgre_support import compile_text, load
-from v1_template import program
+from tests.sim.engine.nvgre_support import compile_text, load
+from tests.sim.engine.v1_template import program
 
 ETH = bytes.fromhex("0000000000aa0000000000bb0001")
 R_BODY = bytes([1, 2, 0, 3, 0, 0, 0, 4])  # a=1 b=2 c=3 d=4

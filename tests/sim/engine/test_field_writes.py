@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from nvgre_support import add_entry, compile_text, load
-from v1_template import program
+from tests.sim.engine.nvgre_support import add_entry, compile_text, load
+from tests.sim.engine.v1_template import program
 
 ETH = bytes.fromhex("0000000000aa0000000000bb")
 R_BODY = bytes([1, 2, 0, 3, 0, 0, 0, 4])

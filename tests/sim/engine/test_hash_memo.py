@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from nvgre_support import compile_text, crc16_arc, load
-from v1_template import program
+from tests.sim.engine.nvgre_support import compile_text, crc16_arc, load
+from tests.sim.engine.v1_template import program
 
 from p4sim.engine.algorithms import crc16_memo
 

@@ -8,7 +8,7 @@ import pytest
 from scapy.layers.inet import GRE, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from nvgre_support import (
+from tests.sim.engine.nvgre_support import (
     ACCESS,
     LOCAL_PA,
     NETWORK,

@@ -17,7 +17,7 @@ from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from nvgre_support import (
+from tests.sim.engine.nvgre_support import (
     ACCESS,
     LOCAL_PA,
     NETWORK,

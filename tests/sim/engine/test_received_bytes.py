@@ -12,8 +12,8 @@ import ast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nvgre_support import compile_text, load, csum16_reference as csum16
-from v1_template import program
+from tests.sim.engine.nvgre_support import compile_text, load, csum16_reference as csum16
+from tests.sim.engine.v1_template import program
 from p4sim.engine import rawbytes
 
 ETH = bytes.fromhex("0000000000aa0000000000bb")

@@ -13,7 +13,7 @@ import logging
 
 import pytest
 
-from nvgre_support import clone_session, compile_text, load
+from tests.sim.engine.nvgre_support import clone_session, compile_text, load
 from p4sim.engine import MAX_PASSES, EngineError
 
 PRELUDE = """

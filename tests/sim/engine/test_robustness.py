@@ -11,7 +11,16 @@ from scapy.layers.inet import GRE, ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import ICMPv6ND_NS, IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from test_nvgre_pipeline import ACCESS, LOCAL_PA, NETWORK, REMOTE_PA, VM_A, VM_B, VSID, nve  # noqa: F401
+from tests.sim.engine.test_nvgre_pipeline import (  # noqa: F401 (nve is a fixture)
+    ACCESS,
+    LOCAL_PA,
+    NETWORK,
+    REMOTE_PA,
+    VM_A,
+    VM_B,
+    VSID,
+    nve,
+)
 
 CPU = 255
 FRAMES = 10_000

@@ -9,8 +9,8 @@ import logging
 import zlib
 
 
-from nvgre_support import add_entry, clone_session, compile_text, crc16_arc, csum16_reference, load
-from v1_template import program
+from tests.sim.engine.nvgre_support import add_entry, clone_session, compile_text, crc16_arc, csum16_reference, load
+from tests.sim.engine.v1_template import program
 
 ETH = bytes.fromhex("0000000000aa0000000000bb")
 

@@ -9,7 +9,7 @@ from google.protobuf import text_format
 from p4sim.errors import CompileError
 from p4sim.p4info import write_p4info
 
-from frontend.snippets import compile_ingress
+from tests.sim.frontend.snippets import compile_ingress
 
 
 def oaat(name: str) -> int:

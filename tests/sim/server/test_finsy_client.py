@@ -6,7 +6,7 @@ import asyncio
 
 import finsy as fy
 from google.protobuf import text_format
-from p4sim_switch_support import device_config, fake_compiler, sample_p4info
+from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 from p4sim.server import P4RuntimeServer
 from p4sim.switch import DropPipelineFactory, Switch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from finsy.proto import p4r
-from p4sim_switch_support import T_EXACT, exact_entry, sample_p4info, update
+from tests.sim.p4sim_switch_support import T_EXACT, exact_entry, sample_p4info, update
 
 from p4sim.server.service import P4RuntimeService
 from p4sim.state import build_state

@@ -7,7 +7,7 @@ import time
 import grpc
 import pytest
 from finsy.proto import p4r
-from p4sim_switch_support import (
+from tests.sim.p4sim_switch_support import (
     A_DEFONLY,
     A_DROP,
     A_FWD,
@@ -393,7 +393,7 @@ def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ign
     big.tables[2].size = 20000
     client_ = client
     # a pipeline whose ternary table can hold 20,000 entries (the fake front end accepts any P4Info)
-    from p4sim_switch_support import device_config as dc
+    from tests.sim.p4sim_switch_support import device_config as dc
 
     client_.set_pipeline(big, dc(big, source="big"))
     client_.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(20000)])
@@ -413,7 +413,7 @@ def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, mon
     big = type(p4info)()
     big.CopyFrom(p4info)
     big.tables[2].size = 5000
-    from p4sim_switch_support import device_config as dc
+    from tests.sim.p4sim_switch_support import device_config as dc
 
     client.set_pipeline(big, dc(big, source="big-read"))
     client.write(*[update("INSERT", _tern(i & 0xF0, 0xF0, i + 1)) for i in range(5000)])

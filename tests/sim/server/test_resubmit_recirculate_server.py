@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from finsy.proto import p4r
-from p4sim_switch_support import engine_switch, update
+from tests.sim.p4sim_switch_support import engine_switch, update
 
 from p4sim.compiler import compile_source
 from p4sim.device_config import make_device_config

@@ -6,7 +6,7 @@ import random
 import threading
 
 import pytest
-from p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP, sample_p4info
+from tests.sim.p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP, sample_p4info
 
 from p4sim.state import (
     GREEN,

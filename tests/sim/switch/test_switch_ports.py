@@ -7,7 +7,7 @@ import struct
 import time
 
 import pytest
-from p4sim_switch_support import device_config, fake_compiler, sample_p4info
+from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 from p4sim.ports import InProcessPorts, PcapWriter, RawSocketPorts
 from p4sim.state import RuntimeState
