@@ -7,7 +7,7 @@ PYTEST   := $(VENV)/bin/pytest
 ARGS     ?=
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap run test test-bmv2 bench p4info clean p4-tofino
+.PHONY: all bootstrap run test test-bmv2 bench p4info clean p4-tofino lock
 
 all: test
 
@@ -45,6 +45,16 @@ p4-tofino:
 	    -D NVE_PROFILE_TOFINO -o out/tofino \
 	    --p4runtime-files out/tofino/nvgre_nve.p4info.txtpb --p4runtime-force-std-externs \
 	    p4src/tna/nvgre_nve.p4
+
+# Regenerate requirements.lock from pyproject.toml after changing a dependency there:
+# versions already locked are kept where they still fit; UPGRADE=1 takes the newest
+# releases of everything. The lock is for CPython 3.11 on x86_64 Linux.
+UPGRADE ?=
+lock: bootstrap
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra dev \
+	    --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	    --quiet $(if $(UPGRADE),--upgrade) \
+	    -o requirements.lock
 
 clean:
 	rm -rf out .pytest_cache .hypothesis build *.egg-info

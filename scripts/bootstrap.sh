@@ -26,20 +26,31 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-    echo "bootstrap: creating $VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
+# The virtual environment is built from requirements.lock alone: exact versions, every
+# file checked against its hash, nothing resolved at install time. pip refuses editable
+# installs in hash-checking mode, so the project itself goes in afterwards, without its
+# dependencies (they are all in the lock) and without build isolation (setuptools and
+# wheel are in the lock too). When the lock or pyproject.toml changes, the environment is
+# made anew, so it never holds a package the lock no longer names.
 stamp="$VENV/.installed"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "bootstrap: installing nvgre-nve and its test extras into $VENV"
-    log="$VENV/install.log"
-    # pip's and setuptools' chatter goes to the log; it is shown only if the install fails.
-    if ! { "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip \
-           && "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]'; } >"$log" 2>&1; then
-        cat "$log" >&2
-        echo "bootstrap: installing into $VENV failed (log above, also in $log)" >&2
-        exit 1
-    fi
-    touch "$stamp"
+want="$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+    exit 0
 fi
+if [ -e "$VENV" ]; then
+    echo "bootstrap: requirements.lock or pyproject.toml changed; making $VENV anew"
+    rm -rf "$VENV"
+fi
+echo "bootstrap: creating $VENV from requirements.lock"
+"$PYTHON" -m venv "$VENV"
+log="$VENV/install.log"
+# pip's and setuptools' chatter goes to the log; it is shown only if the install fails.
+if ! { "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+           --require-hashes --no-deps -r requirements.lock \
+       && "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+           --no-deps --no-build-isolation -e .; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "bootstrap: installing into $VENV failed (log above, also in $log)" >&2
+    exit 1
+fi
+echo "$want" >"$stamp"
