@@ -221,7 +221,7 @@ def measure(pipeline, batch) -> tuple[float, int]:
 
 def main() -> None:
     t0 = time.perf_counter()
-    pipeline, st, remote, local, rng = build()
+    pipeline, _st, remote, local, rng = build()
     print(
         f"setup: {MAPPINGS} CA mappings installed (large profile) in {time.perf_counter() - t0:.1f} s"
     )

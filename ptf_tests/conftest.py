@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from nve_ptf import targets
 from nve_ptf.adapter import PtfDataplane
 from nve_ptf.base import Case, ControlPlane
-from nve_ptf import targets
 from nve_ptf.netns import TestNetwork
 from nve_ptf.targets import RunningSwitch, TargetUnavailable, compile_pipeline, start_switch
 from nve_ptf.topo import ALL_PORTS

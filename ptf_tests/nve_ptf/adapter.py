@@ -54,7 +54,7 @@ class PtfDataplane:
             self.dataplane.port_add(ifname, device, port)
         ptf.dataplane_instance = self.dataplane
 
-    def test(self) -> "PtfTest":
+    def test(self) -> PtfTest:
         """A fresh test handle; drains packets left over from the previous test."""
         self.dataplane.flush()
         return PtfTest(self.dataplane)
@@ -85,10 +85,10 @@ class PtfTest:
         raise PtfFailure(msg)
 
     # unittest-style assertions that some testutils helpers use
-    def assertTrue(self, cond: object, msg: str = "") -> None:  # noqa: N802 (PTF's name)
+    def assertTrue(self, cond: object, msg: str = "") -> None:
         if not cond:
             self.fail(msg or "condition is false")
 
-    def assertEqual(self, a: object, b: object, msg: str = "") -> None:  # noqa: N802
+    def assertEqual(self, a: object, b: object, msg: str = "") -> None:
         if a != b:
             self.fail(msg or f"{a!r} != {b!r}")

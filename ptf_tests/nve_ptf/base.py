@@ -26,7 +26,6 @@ from nve.entities import CloneSession, DigestConfig, Entity, MeterConfig, Multic
 from nve.p4info import P4Index, encode_int, load_p4info
 from nve.pipeline import cookie_of
 from nve.switch import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
-
 from nve_ptf.adapter import PtfFailure, PtfTest
 from nve_ptf.targets import RunningSwitch
 
@@ -130,7 +129,7 @@ class ControlPlane:
         async def get() -> p4r.StreamMessageResponse | None:
             try:
                 return await asyncio.wait_for(self.client.events.get(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
 
         return self._loop.run(get(), timeout=timeout + 10)

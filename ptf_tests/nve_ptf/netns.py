@@ -92,7 +92,7 @@ class Ledger:
         tmp.replace(self.path)
 
     @classmethod
-    def load(cls, path: Path) -> "Ledger":
+    def load(cls, path: Path) -> Ledger:
         data = json.loads(path.read_text())
         return cls(
             path, [tuple(x) for x in data.get("links", [])], list(data.get("namespaces", []))
@@ -258,7 +258,7 @@ class TestNetwork:
             raise NetnsError(f"could not remove: {', '.join(left)}")
         self._ledger.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "TestNetwork":
+    def __enter__(self) -> TestNetwork:
         return self
 
     def __exit__(self, *exc: object) -> None:

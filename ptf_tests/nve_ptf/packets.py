@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from scapy.fields import BitField, XShortField, XByteField, ThreeBytesField
+from scapy.fields import BitField, ThreeBytesField, XByteField, XShortField
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether

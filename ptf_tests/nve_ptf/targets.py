@@ -225,7 +225,7 @@ class P4simProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path | None = None) -> "P4simProcess":
+    def start(self, log_dir: Path | None = None) -> P4simProcess:
         """Start and wait until it listens; its output goes to ``log_dir/p4sim-PORT.log``
         (or to a temporary file)."""
         if log_dir is None:
@@ -262,7 +262,7 @@ class P4simProcess:
                 self.proc.wait()
         self.proc = None
 
-    def __enter__(self) -> "P4simProcess":
+    def __enter__(self) -> P4simProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,6 @@ MACs 00:00:5E:00:53:xx) for the underlay and the NVE, private ranges for custome
 from __future__ import annotations
 
 from nve.entities import TableEntry
-
 from nve_ptf import entries as E
 
 # Switch ports: 1-4 face servers (access), 5-7 face the underlay (network).

@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from nve.controller import Controller, ControllerError
 from nve.loader import OverlayError, load_overlay
@@ -120,9 +120,9 @@ async def _apply(args) -> int:
 
 
 async def _show(args) -> int:
-    from nve.diff import diff
-    from nve.compile import is_local_attachment
     from nve.codec import canonical_names
+    from nve.compile import is_local_attachment
+    from nve.diff import diff
 
     ctl = _checked_controller(args)
     try:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from nve import contract as C
 from nve.entities import (
@@ -108,7 +108,7 @@ class Allocations:
     ecmp: dict[object, int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
 
     @classmethod
-    def from_installed(cls, installed: Iterable[Entity]) -> "Allocations":
+    def from_installed(cls, installed: Iterable[Entity]) -> Allocations:
         a = cls()
         ecmp_members: dict[int, dict[int, int]] = defaultdict(dict)
         for e in installed:
@@ -269,7 +269,7 @@ class _SwitchCompiler:
         )
         for e in errs:
             self.problem(self.base, e)
-        vsi = {v: i for v, i in vsi_map.items()}  # type: ignore[misc]
+        vsi = dict(vsi_map.items())  # type: ignore[misc]
 
         # Endpoints of installed subnets, configured first; learned ones unless they clash.
         known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints} if self.learned else set()
@@ -377,7 +377,11 @@ class _SwitchCompiler:
                     C.TUNNEL_REMOTE,
                     C.SET_REMOTE_V6 if v6 else C.SET_REMOTE_V4,
                     tunnel=Exact(t),
-                    params=dict(src_pa=int(key.src), dst_pa=int(key.dst), flow_id=int(key.flow_id)),
+                    params={
+                        "src_pa": int(key.src),
+                        "dst_pa": int(key.dst),
+                        "flow_id": int(key.flow_id),
+                    },
                 )
             )
             hop = self.resolve(key.dst, routes, nexthops, groups)
@@ -396,20 +400,20 @@ class _SwitchCompiler:
                     C.REPLICA,
                     C.REPLICA_V6 if v6 else C.REPLICA_V4,
                     rid=Exact(t),
-                    params=dict(
-                        src_pa=int(key.src),
-                        dst_pa=int(key.dst),
-                        flow_id=int(key.flow_id),
-                        smac=mac_int(sw.nve_mac),
-                        dmac=dmac,
-                        vid=vid,
-                    ),
+                    params={
+                        "src_pa": int(key.src),
+                        "dst_pa": int(key.dst),
+                        "flow_id": int(key.flow_id),
+                        "smac": mac_int(sw.nve_mac),
+                        "dmac": dmac,
+                        "vid": vid,
+                    },
                 )
             )
 
         # Subnets.
         for v in vsids:
-            path, sub, tenant = self.idx.subnets[v]
+            _path, sub, tenant = self.idx.subnets[v]
             i = vsi[v]
             gw_mac = mac_int(sub.gateway.mac) if sub.gateway else 0
             vrf = tenant.vrf if sub.gateway else 0
@@ -418,12 +422,10 @@ class _SwitchCompiler:
                     C.VSI_INFO,
                     C.VSI_SET_INFO,
                     vsi=Exact(i),
-                    params=dict(vsid=v, vrf=vrf, gw_mac=gw_mac),
+                    params={"vsid": v, "vrf": vrf, "gw_mac": gw_mac},
                 )
             )
-            self.out.append(
-                _entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params=dict(vsi=i))
-            )
+            self.out.append(_entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params={"vsi": i}))
             for h in peers.get(v, {}).values():
                 for pa in h.pas:
                     table = C.PEER_V6 if pa.version == 6 else C.PEER_V4
@@ -434,7 +436,7 @@ class _SwitchCompiler:
                             C.PEER,
                             vsid=Exact(v),
                             src=Exact(int(pa)),
-                            params=dict(tunnel=tunnel_ids.get(k, 0) if k else 0),
+                            params={"tunnel": tunnel_ids.get(k, 0) if k else 0},
                         )
                     )
             if sub.gateway and sub.gateway.ipv4 is not None and sub.gateway.ipv4.version == 4:
@@ -444,7 +446,7 @@ class _SwitchCompiler:
                         C.ARP_REPLY,
                         vsi=Exact(i),
                         ip=Exact(int(sub.gateway.ipv4.ip)),
-                        params=dict(mac=gw_mac),
+                        params={"mac": gw_mac},
                     )
                 )
             local_ports = sorted({p for (p, _vl), vs in bindings.items() if vs == v})
@@ -475,7 +477,7 @@ class _SwitchCompiler:
                     port=Exact(port),
                     tagged=Exact(int(vlan is not None)),
                     vid=Exact(vlan or 0),
-                    params=dict(vsi=vsi[v]),
+                    params={"vsi": vsi[v]},
                 )
             )
             if vlan is None:
@@ -487,7 +489,7 @@ class _SwitchCompiler:
                         C.TAGGED,
                         port=Exact(port),
                         vsi=Exact(vsi[v]),
-                        params=dict(vid=vlan),
+                        params={"vid": vlan},
                     )
                 )
         for v in vsids:
@@ -570,7 +572,7 @@ class _SwitchCompiler:
                         C.TO_PORT,
                         vsi=Exact(i),
                         mac=Exact(mac_int(le.mac)),
-                        params=dict(port=le.port),
+                        params={"port": le.port},
                     )
                 )
                 self.out.append(
@@ -592,7 +594,7 @@ class _SwitchCompiler:
                             C.TO_TUNNEL,
                             vsi=Exact(i),
                             mac=Exact(mac_int(le.mac)),
-                            params=dict(tunnel=tunnel_ids[k]),
+                            params={"tunnel": tunnel_ids[k]},
                         )
                     )
         self.emit_routes(vsi, endpoints)
@@ -617,7 +619,7 @@ class _SwitchCompiler:
                 )
             )
             self.out.append(
-                _entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params=dict(mtu=port.mtu))
+                _entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params={"mtu": port.mtu})
             )
         for pa in sw.local_pas:
             self.out.append(
@@ -670,7 +672,7 @@ class _SwitchCompiler:
                     C.NEXTHOP,
                     C.FORWARD,
                     nexthop=Exact(nid),
-                    params=dict(port=port, smac=mac_int(sw.nve_mac), dmac=dmac, vid=vid),
+                    params={"port": port, "smac": mac_int(sw.nve_mac), "dmac": dmac, "vid": vid},
                 )
             )
         member_keys = {
@@ -695,7 +697,7 @@ class _SwitchCompiler:
                         C.SET_NEXTHOP,
                         group=Exact(gid),
                         bucket=Exact(bucket),
-                        params=dict(nexthop=nid),
+                        params={"nexthop": nid},
                     )
                 )
         routes = []
@@ -741,7 +743,7 @@ class _SwitchCompiler:
         via = best[1]
         if via in nexthops:
             return nexthops[via][1]
-        gid, members = groups[via]
+        _gid, members = groups[via]
         for nid, key in nexthops.values():
             if nid == members[0]:
                 return key

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from nve import contract as C
+from nve.codec import canonical_names
 from nve.compile import (
     Allocations,
     LearnedEndpoint,
@@ -29,7 +30,6 @@ from nve.loader import LoadedOverlay, Problem
 from nve.model import Overlay
 from nve.p4info import P4Index
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
-from nve.codec import canonical_names
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import SwitchSession
 from nve.validate import validate_overlay
@@ -125,7 +125,7 @@ class Controller:
             {
                 getattr(e, "table", "")
                 for e in state.entities
-                if getattr(e, "table", "") and not index.has_table(getattr(e, "table"))
+                if getattr(e, "table", "") and not index.has_table(e.table)
             }
         )
         for t in missing:

@@ -26,10 +26,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from p4sim.ports import enable_vlan_auxdata, receive_frame
-
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
 from nve_ptf.netns import NetnsError, TestNetwork, run
+from p4sim.ports import enable_vlan_auxdata, receive_frame
 
 MAX_IFNAME = 15
 ETH_P_ALL = 0x0003
@@ -65,7 +64,7 @@ class Topology:
     switch_ports: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     hosts: dict[str, Host] = field(default_factory=dict)
     spine_ns: str = ""
-    trunks: list["VlanTrunk"] = field(default_factory=list)
+    trunks: list[VlanTrunk] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def start(self) -> None:

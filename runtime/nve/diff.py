@@ -15,8 +15,9 @@ and installed ones nve does not describe are left alone.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 from nve.entities import Entity, MeterConfig, TableEntry
 

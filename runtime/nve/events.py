@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from finsy.proto import p4r
 

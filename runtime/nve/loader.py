@@ -7,9 +7,10 @@ pydantic and `nve.validate` report errors by path and translate them to position
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pydantic
 import yaml
@@ -215,7 +216,7 @@ class LineMap:
     _text: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def lazy(cls, text: str) -> "LineMap":
+    def lazy(cls, text: str) -> LineMap:
         return cls({}, text)
 
     def locate(self, path: ConfigPath) -> tuple[int, int]:
@@ -238,7 +239,7 @@ class LineMap:
             loader.dispose()
 
     @classmethod
-    def from_node(cls, node: yaml.Node | None) -> "LineMap":
+    def from_node(cls, node: yaml.Node | None) -> LineMap:
         positions: dict[ConfigPath, tuple[int, int]] = {}
 
         def walk(n: yaml.Node, path: ConfigPath) -> None:
@@ -380,9 +381,9 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     try:
         overlay = Overlay.model_validate(data)
     except pydantic.ValidationError as exc:
-        loaded = LoadedOverlay(Overlay(), source, lines, base_dir or Path("."))
+        loaded = LoadedOverlay(Overlay(), source, lines, base_dir or Path())
         raise OverlayError(loaded.locate(_pydantic_problems(exc))) from None
-    return LoadedOverlay(overlay, source, lines, base_dir or Path("."))
+    return LoadedOverlay(overlay, source, lines, base_dir or Path())
 
 
 def load_overlay(path: str | Path) -> LoadedOverlay:

@@ -12,10 +12,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from google.protobuf import text_format
-
 from finsy.proto import p4i
-
+from google.protobuf import text_format
 
 TNA_ARCHS = frozenset({"tna", "t2na"})
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from nve.model import Switch
 from nve.p4info import P4Index
@@ -79,8 +79,8 @@ class SwitchSession:
         self,
         switch: Switch,
         artifacts: PipelineArtifacts,
-        on_ready: Callable[["SwitchSession"], Awaitable[None]] | None = None,
-        on_event: Callable[["SwitchSession", object], Awaitable[None]] | None = None,
+        on_ready: Callable[[SwitchSession], Awaitable[None]] | None = None,
+        on_event: Callable[[SwitchSession, object], Awaitable[None]] | None = None,
         backoff: Backoff | None = None,
         connect_timeout: float = 5.0,
     ):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Sequence
 
 import grpc
 from finsy.proto import p4r, p4r_grpc, rpc_code, rpc_status
@@ -130,7 +130,7 @@ class SwitchClient:
         self._channel = grpc.aio.insecure_channel(self.address, options=GRPC_OPTIONS)
         try:
             await asyncio.wait_for(self._channel.channel_ready(), timeout)
-        except (asyncio.TimeoutError, grpc.aio.AioRpcError) as exc:
+        except (TimeoutError, grpc.aio.AioRpcError) as exc:
             await self._channel.close()
             raise SwitchError(
                 f"{self.name}: cannot connect to {self.address} ({type(exc).__name__})"
@@ -142,7 +142,7 @@ class SwitchClient:
         await self._send_arbitration()
         try:
             await asyncio.wait_for(self._arbitrated.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.close()
             raise SwitchError(f"{self.name}: no arbitration answer from {self.address}") from None
         if self.stream_error is not None and not self._arbitrated.is_set():
@@ -233,7 +233,7 @@ class SwitchClient:
         self.is_primary = False
         self.refused = None
 
-    async def __aenter__(self) -> "SwitchClient":
+    async def __aenter__(self) -> SwitchClient:
         await self.open()
         return self
 

@@ -8,8 +8,8 @@ an operator fixing a file wants the whole list.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from nve.loader import ConfigPath, Problem, format_path
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
@@ -45,7 +45,7 @@ class OverlayIndex:
     remote_nves: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, overlay: Overlay) -> "OverlayIndex":
+    def build(cls, overlay: Overlay) -> OverlayIndex:
         idx = cls()
         for i, sw in enumerate(overlay.switches):
             idx.switches.setdefault(sw.name, (i, sw))

@@ -7,9 +7,9 @@ module only chains them and packages the result as a `Program`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
 
 from .errors import CompileError, Diagnostic
 from .frontend import checks
@@ -32,7 +32,7 @@ class Program:
     warnings: list[Diagnostic]
     source: str
     filename: str = "<string>"
-    preprocessed: Optional[PreprocessedSource] = field(default=None, repr=False)
+    preprocessed: PreprocessedSource | None = field(default=None, repr=False)
 
     def p4info(self):
         """The P4Info message (finsy.proto.p4i.P4Info), as p4c would generate it."""
@@ -50,10 +50,10 @@ def _compile(pp: PreprocessedSource) -> Program:
 
 
 def compile_file(
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     *,
-    include_dirs: Sequence[Union[str, os.PathLike]] = (),
-    defines: Optional[Mapping[str, object]] = None,
+    include_dirs: Sequence[str | os.PathLike] = (),
+    defines: Mapping[str, object] | None = None,
 ) -> Program:
     """Compile a P4 file. Raises CompileError (file:line:col) on any error."""
     p = Path(path)
@@ -66,8 +66,8 @@ def compile_source(
     text: str,
     *,
     filename: str = "<string>",
-    include_dirs: Sequence[Union[str, os.PathLike]] = (),
-    defines: Optional[Mapping[str, object]] = None,
+    include_dirs: Sequence[str | os.PathLike] = (),
+    defines: Mapping[str, object] | None = None,
 ) -> Program:
     """Compile P4 source text (`filename` is used in messages and for relative includes)."""
     return _compile(

@@ -40,7 +40,7 @@ class CompileError(Exception):
         super().__init__(str(self))
 
     @classmethod
-    def at(cls, message: str, loc: SourceLocation | None) -> "CompileError":
+    def at(cls, message: str, loc: SourceLocation | None) -> CompileError:
         """Build an error at a SourceLocation (or at an unknown place if none is known)."""
         loc = loc or UNKNOWN_LOCATION
         return cls(message, file=loc.file, line=loc.line, col=loc.col)
@@ -78,7 +78,7 @@ class Diagnostic:
     @classmethod
     def at(
         cls, message: str, loc: SourceLocation | None, *, code: str = "", severity: str = "warning"
-    ) -> "Diagnostic":
+    ) -> Diagnostic:
         loc = loc or UNKNOWN_LOCATION
         return cls(message, loc.file, loc.line, loc.col, severity, code)
 

@@ -49,7 +49,7 @@ class Result:
     factories cost a quarter more to build).
     """
 
-    __slots__ = ("outputs", "packet_ins", "digests")
+    __slots__ = ("digests", "outputs", "packet_ins")
 
     def __init__(
         self,

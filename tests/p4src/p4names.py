@@ -75,7 +75,7 @@ class _Preprocessor:
         if not re.fullmatch(r"[\d\s()+\-*<>=!andortx]*", expr):
             raise ExtractError(f"{where}: cannot evaluate #if expression {expr!r}")
         try:
-            return bool(eval(expr, {"__builtins__": {}}, {}))  # noqa: S307 - digits and operators only
+            return bool(eval(expr, {"__builtins__": {}}, {}))
         except SyntaxError as exc:
             raise ExtractError(f"{where}: cannot evaluate #if expression {expr!r}") from exc
 

@@ -9,7 +9,7 @@ headers must agree, in every size profile.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ MATCH_KINDS = {2: "exact", 3: "lpm", 4: "ternary", 5: "range", 6: "optional"}
 PROFILES = {"ToR": None, "SMALL": "NVE_PROFILE_SMALL", "LARGE": "NVE_PROFILE_LARGE"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _p4info(define: str | None):
     compiler = pytest.importorskip("p4sim.compiler")
     defines = {define: "1"} if define else {}

@@ -20,7 +20,7 @@ class NveRun:
     log: Path
     proc: subprocess.Popen | None = None
 
-    def start(self, ready_timeout: float = 30.0) -> "NveRun":
+    def start(self, ready_timeout: float = 30.0) -> NveRun:
         """Start and wait for the first reconcile of every switch to be logged."""
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(

@@ -1,8 +1,7 @@
 """A small hand-written P4Info for codec tests (IDs are arbitrary; nve must not care)."""
 
-from google.protobuf import text_format
-
 from finsy.proto import p4i
+from google.protobuf import text_format
 
 TEXT = """
 pkg_info { arch: "v1model" }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import select
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from p4sim.ports import ETH_P_ALL, PACKET_OUTGOING, enable_vlan_auxdata, receive_frame
 
@@ -63,7 +63,7 @@ class RawPort:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> "RawPort":
+    def __enter__(self) -> RawPort:
         return self
 
     def __exit__(self, *exc: object) -> None:

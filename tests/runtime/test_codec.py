@@ -10,13 +10,12 @@ from nve.entities import (
     MeterConfig,
     MulticastGroup,
     TableEntry,
-    ternary,
     lpm,
     make_match,
     make_params,
+    ternary,
 )
 from nve.p4info import P4Index, P4InfoError, encode_int, load_p4info
-
 from tests.runtime.p4info_fixture import TEXT, small_p4info
 
 

@@ -117,7 +117,7 @@ def test_vpn_gateway_default_route():
 def test_ipv6_ca_routes_and_no_arp_for_v6():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    v6 = [e for e in entries(tor1, C.ROUTES_V6)]
+    v6 = list(entries(tor1, C.ROUTES_V6))
     assert {dict(e.match)["dst"].value for e in v6} == {
         int(ipaddress.ip_address("fd00:b1::11")),
         int(ipaddress.ip_address("fd00:b1::12")),

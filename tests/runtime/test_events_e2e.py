@@ -41,7 +41,6 @@ from nve.switch import SwitchClient
 from nve_ptf.netns import TestNetwork, can_create_interfaces
 from nve_ptf.packets import NVGRE, customer, tagged
 from nve_ptf.targets import PipelineFiles, RunningSwitch, compile_pipeline, start_switch
-
 from tests.runtime.nve_run_fixture import NVE, NveRun
 from tests.runtime.rawport import RawPort
 

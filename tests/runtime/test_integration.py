@@ -21,7 +21,6 @@ from nve.loader import load_overlay
 from nve.p4info import P4Index, load_p4info
 from nve.reconcile import read_installed
 from nve.switch import SwitchClient
-
 from tests.runtime.p4sim_fixture import P4simProcess, compile_pipeline, overlay_text
 
 NVE = str(Path(sys.executable).with_name("nve"))
@@ -80,10 +79,10 @@ def l2_entry(entities, mac: int):
 
 def test_apply_installs_and_reapply_writes_nothing(tmp_path, switches, pipeline):
     path = write_overlay(tmp_path / "o.yaml", switches, pipeline)
-    ctl, first = asyncio.run(apply(path))
+    _ctl, first = asyncio.run(apply(path))
     assert first.ok, first.failures
     assert first.writes > 50
-    ctl2, second = asyncio.run(apply(path))
+    _ctl2, second = asyncio.run(apply(path))
     assert second.ok and second.writes == 0
     assert all(r.plan.empty for r in second.switches.values())
     # What a separate reader sees on tor1: web1 delivered on port 1, web2 through a tunnel to tor2's PA.
@@ -297,8 +296,9 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
                 and dict(e.match)["mac"] == Exact(mac)
             ]
             # The switch reports the entry idle: the controller forgets it and removes it everywhere.
-            from nve.codec import encode
             from finsy.proto import p4r
+
+            from nve.codec import encode
 
             note = p4r.IdleTimeoutNotification(
                 table_entry=[encode(smac[0], ctl.sessions["tor1"].index).table_entry]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 from finsy.proto import p4i, p4r, p4r_grpc, rpc_status
@@ -45,7 +46,7 @@ PKT_IN, PKT_OUT = 0x04000001, 0x04000002
 
 def _action(aid: int, name: str, params: list[tuple[str, int]]) -> Any:
     a = p4i.Action()
-    a.preamble.id, a.preamble.name, a.preamble.alias = aid, name, name.split(".")[-1]
+    a.preamble.id, a.preamble.name, a.preamble.alias = aid, name, name.rsplit(".", maxsplit=1)[-1]
     for i, (pname, width) in enumerate(params, 1):
         a.params.add(id=i, name=pname, bitwidth=width)
     return a
@@ -59,7 +60,7 @@ def _table(
     size: int = 16,
 ) -> Any:
     t = p4i.Table(size=size)
-    t.preamble.id, t.preamble.name, t.preamble.alias = tid, name, name.split(".")[-1]
+    t.preamble.id, t.preamble.name, t.preamble.alias = tid, name, name.rsplit(".", maxsplit=1)[-1]
     for i, (fname, width, mt) in enumerate(fields, 1):
         t.match_fields.add(id=i, name=fname, bitwidth=width, match_type=mt)
     for aid, scope in actions:
@@ -210,7 +211,7 @@ class Client:
         self.stream_error: grpc.RpcError | None = None
         self._stream = None
 
-    def open(self, arbitrate: bool = True) -> "Client":
+    def open(self, arbitrate: bool = True) -> Client:
         def gen():  # type: ignore[no-untyped-def]
             while True:
                 item = self._requests.get()
@@ -351,7 +352,7 @@ def lpm_entry(vrf: int, prefix: int, plen: int, nhop: int = 1, mac: int = 0xAA) 
 
 
 @contextmanager
-def engine_switch(ports: Any) -> Iterator[tuple[Any, "Client"]]:
+def engine_switch(ports: Any) -> Iterator[tuple[Any, Client]]:
     """A p4sim Switch with the real compiler and engine on ``ports``, served over P4Runtime
     on loopback, and a client that has won arbitration; all stopped on exit."""
     from p4sim.server import P4RuntimeServer

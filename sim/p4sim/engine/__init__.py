@@ -20,8 +20,8 @@ from .pipeline import PipelineFactory, V1ModelPipeline
 from .reentry import MAX_PASSES
 
 __all__ = [
-    "EngineError",
     "MAX_PASSES",
+    "EngineError",
     "PipelineFactory",
     "V1ModelPipeline",
     "load",
@@ -31,13 +31,13 @@ __all__ = [
 
 def load(
     program: Any,
-    state: Optional[Any] = None,
+    state: Any | None = None,
     *,
     drop_port: int = DEFAULT_DROP_PORT,
-    seed: Optional[int] = None,
+    seed: int | None = None,
     max_passes: int = MAX_PASSES,
-    specialize: Optional[bool] = None,
-    record_after: Optional[int] = None,
+    specialize: bool | None = None,
+    record_after: int | None = None,
 ) -> V1ModelPipeline:
     """Compile ``program`` into a pipeline bound to ``state`` (a p4sim.state.RuntimeState;
     built from the program's P4Info when omitted). Const entries are installed into state.

@@ -13,9 +13,10 @@ generated module's globals, registered with :meth:`CodeGen.bind`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Union
+from typing import Any
 
 from ..frontend import ir as I
 from ..state import ExactTable
@@ -43,8 +44,8 @@ class Binding:
     """What a Var stands for in the current inlining scope: a storage path (aliasing, for
     lvalue arguments and block parameters) or a Python expression (a read-only value)."""
 
-    path: Optional[Path] = None
-    expr: Optional[str] = None
+    path: Path | None = None
+    expr: str | None = None
 
 
 Env = dict[I.Var, Binding]
@@ -102,7 +103,7 @@ class CodeGen:
         # extracted fixed-size headers by validity local (filled by the v1model parser)
         self.raw_by_valid: dict[str, Any] = {}
         self._loop_stack: list[bool] = []  # True where a `break` leaves a return-wrapper
-        self.poff: Optional[int] = None  # parse offset when known at compile time
+        self.poff: int | None = None  # parse offset when known at compile time
         self._structs: dict[str, str] = {}
 
     # -- small helpers -----------------------------------------------------------------------
@@ -140,7 +141,7 @@ class CodeGen:
             self.em.lines.append(pad + ln)
 
     # -- paths ---------------------------------------------------------------------------------
-    def path_of(self, e: I.Expr, env: Env) -> Optional[Path]:
+    def path_of(self, e: I.Expr, env: Env) -> Path | None:
         """The storage path of an lvalue-like expression, or None."""
         if isinstance(e, I.VarRef):
             b = env.get(e.var)
@@ -472,7 +473,7 @@ class CodeGen:
             _, aid = self.apply_table(subj.table, env)
             table = subj.table
 
-            def label_value(lbl: Union[str, I.Expr]) -> str:
+            def label_value(lbl: str | I.Expr) -> str:
                 ref = table.action_ref(lbl) if isinstance(lbl, str) else None
                 if ref is None:
                     raise EngineError(f"{_loc(s)}: {lbl} is not an action of table {table.name}")
@@ -483,12 +484,12 @@ class CodeGen:
             v = self.tmp("sw")
             self.em.line(f"{v} = {self.ex(subj, env)}")
 
-            def label_value(lbl: Union[str, I.Expr]) -> str:
+            def label_value(lbl: str | I.Expr) -> str:
                 return self.ex(lbl, env)  # type: ignore[arg-type]
 
         pending: list[str] = []
         first = True
-        default_body: Optional[list[I.Stmt]] = None
+        default_body: list[I.Stmt] | None = None
         for case in s.cases:
             is_default = any(isinstance(lb, str) and lb == "default" for lb in case.labels)
             vals = [
@@ -678,7 +679,7 @@ class CodeGen:
 
         Fields of invalid headers are skipped (bmv2 ``Deparse::operator()(field_t)``), a
         varbit field contributes its current length."""
-        items: list[tuple[Optional[str], str, Union[int, str]]] = []  # (validity, value, width)
+        items: list[tuple[str | None, str, int | str]] = []  # (validity, value, width)
 
         def add(e: I.Expr) -> None:
             t = e.type
@@ -714,9 +715,7 @@ class CodeGen:
         add(data)
         return self._pack_items(items)
 
-    def data_items(
-        self, data: I.Expr, env: Env
-    ) -> list[tuple[Optional[str], str, Union[int, str]]]:
+    def data_items(self, data: I.Expr, env: Env) -> list[tuple[str | None, str, int | str]]:
         """The (validity, value, width) elements of a data list, as pack() sees them."""
         captured: list[Any] = []
         saved = self._pack_items
@@ -727,9 +726,7 @@ class CodeGen:
             self._pack_items = saved  # type: ignore[method-assign]
         return captured[0]  # type: ignore[no-any-return]
 
-    def _pack_items(
-        self, items: list[tuple[Optional[str], str, Union[int, str]]]
-    ) -> tuple[str, str]:
+    def _pack_items(self, items: list[tuple[str | None, str, int | str]]) -> tuple[str, str]:
         static = all(v is None and isinstance(w, int) for v, _, w in items)
         if static:
             total = sum(w for _, _, w in items)  # type: ignore[misc]
@@ -743,7 +740,7 @@ class CodeGen:
         self.em.line(f"{acc} = 0")
         self.em.line(f"{bits} = 0")
         # group consecutive items under the same validity condition
-        groups: list[tuple[Optional[str], list[tuple[str, Union[int, str]]]]] = []
+        groups: list[tuple[str | None, list[tuple[str, int | str]]]] = []
         for valid, v, w in items:
             if groups and groups[-1][0] == valid:
                 groups[-1][1].append((v, w))
@@ -812,9 +809,7 @@ class CodeGen:
         fn = self._algo_fn(algo)
         return f"({fn}({buf}) & {mask(width)})"
 
-    def csum16_words(
-        self, items: list[tuple[Optional[str], str, Union[int, str]]]
-    ) -> Optional[str]:
+    def csum16_words(self, items: list[tuple[str | None, str, int | str]]) -> str | None:
         """The one's complement sum input as a sum of 16-bit words on small ints.
 
         Concatenation is A * 2**|B| + B and 2**16 = 1 (mod 0xFFFF), so a run of fields whose
@@ -822,13 +817,13 @@ class CodeGen:
         field of v bits shifts what came before by v % 16. The sum is zero only when every
         word is, which keeps csum16_of_int's 0 / 0xFFFF distinction. Returns None when the
         data list does not fit this scheme (the generic big-integer packing is used then)."""
-        groups: list[tuple[Optional[str], list[tuple[str, Union[int, str]]]]] = []
+        groups: list[tuple[str | None, list[tuple[str, int | str]]]] = []
         for valid, v, w in items:
             if groups and groups[-1][0] == valid:
                 groups[-1][1].append((v, w))
             else:
                 groups.append((valid, [(v, w)]))
-        terms: list[tuple[Optional[str], str]] = []  # (validity, statement or word sum)
+        terms: list[tuple[str | None, str]] = []  # (validity, statement or word sum)
         static_bits = 0
         for valid, members in groups:
             run: list[tuple[str, int]] = []
@@ -885,8 +880,8 @@ class CodeGen:
         return cs
 
     def _raw_csum_term(
-        self, valid: Optional[str], run: list[tuple[str, int]]
-    ) -> Optional[tuple[str, str]]:
+        self, valid: str | None, run: list[tuple[str, int]]
+    ) -> tuple[str, str] | None:
         """(offset local, term) when a csum16 run is an extracted header's fields that may
         be summed from its received bytes (rawbytes.csum16_term), else None."""
         rh = self.raw_by_valid.get(valid) if valid else None
@@ -997,7 +992,7 @@ class CodeGen:
         elif type(table) is ExactTable and isinstance(getattr(table, "_results", None), dict):
             # the exact index dict is mutated in place (never replaced), so it can be bound
             # once; its keys are the key values packed into one int (ExactTable.pack_key)
-            d = self.bind(table._results, "exact")  # noqa: SLF001
+            d = self.bind(table._results, "exact")
             packed = kv[0]
             for v, w in zip(kv[1:], table.key_widths[1:]):
                 packed = f"(({packed}) << {w}) | {v}"
@@ -1047,7 +1042,7 @@ class CodeGen:
         action: I.Action,
         env: Env,
         args: list[I.Argument],
-        data_from_table: Optional[list[I.Var]],
+        data_from_table: list[I.Var] | None,
         params_var: str = "",
     ) -> None:
         """Expand an action body at the current position (table hit, default or direct call)."""

@@ -20,8 +20,9 @@ import copy
 import gc
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .specialize import Specializer, Unspecializable, number_branches, specializable, stored_names
 
@@ -109,7 +110,7 @@ class PathCache:
         self.why_not = specializable(fn)
         self.enabled = self.why_not is None
         self._fn = fn
-        self._recording: Optional[PacketFn] = None
+        self._recording: PacketFn | None = None
         self._recorder = _Recorder()
         if self.enabled:
             number_branches(fn)

@@ -13,7 +13,8 @@ import logging
 import os
 import random
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..switch import DEFAULT_DROP_PORT, Result
 from . import algorithms
@@ -52,10 +53,10 @@ class V1ModelPipeline:
         state: Any,
         *,
         drop_port: int = DEFAULT_DROP_PORT,
-        seed: Optional[int] = None,
+        seed: int | None = None,
         max_passes: int = MAX_PASSES,
-        specialize: Optional[bool] = None,
-        record_after: Optional[int] = None,
+        specialize: bool | None = None,
+        record_after: int | None = None,
     ) -> None:
         self.program = program
         self.ir = getattr(program, "ir", program)
@@ -69,7 +70,7 @@ class V1ModelPipeline:
         self.source = gen.source
         self._fast_ns: dict[str, Any] = {}
         self._fast = self._compile(gen, "fast", self._fast_ns)
-        self._traced: Optional[Callable[..., None]] = None
+        self._traced: Callable[..., None] | None = None
         if specialize is None:
             specialize = os.environ.get("P4SIM_SPECIALIZE", "1") != "0"
         if record_after is None:
@@ -77,7 +78,7 @@ class V1ModelPipeline:
             # for running a whole test suite through specialised paths
             record_after = int(os.environ.get("P4SIM_RECORD_AFTER", "8") or 8)
         # per ingress port, the specialised paths tried before the generic function
-        self.paths: Optional[PathCache] = None
+        self.paths: PathCache | None = None
         self._by_port: dict[int, list[Callable[..., Any]]] = {}
         if specialize and not gen.reentry:
             self.paths = PathCache(
@@ -122,7 +123,7 @@ class V1ModelPipeline:
         }
 
     def _compile(
-        self, gen: Any, label: str, namespace: Optional[dict[str, Any]] = None
+        self, gen: Any, label: str, namespace: dict[str, Any] | None = None
     ) -> Callable[..., None]:
         if namespace is None:
             namespace = {}

@@ -29,7 +29,8 @@ received frame. Programs that call neither extern are generated exactly as befor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..frontend import ir as I
 from .codegen import Emitter, _loc
@@ -51,7 +52,7 @@ EXTERNS = (RESUBMIT_EXTERN, RECIRCULATE_EXTERN)
 MAX_PASSES = 64
 
 
-def gen_call(g: "V1ModelGen", s: I.ExternFunctionCall) -> None:
+def gen_call(g: V1ModelGen, s: I.ExternFunctionCall) -> None:
     """The call itself: remember the request (the last call of a pass wins, as bmv2's
     ``resubmit``/``recirculate`` primitives overwrite one packet register)."""
     resubmit = s.name == RESUBMIT_EXTERN
@@ -91,7 +92,7 @@ def _request(em: Emitter, st: Storage, flag: str, lists: set[int], data: str, it
 
 
 def gen_prologue(
-    em: Emitter, g: "V1ModelGen", sm: Callable[[str], Optional[str]], timestamp_used: bool
+    em: Emitter, g: V1ModelGen, sm: Callable[[str], str | None], timestamp_used: bool
 ) -> None:
     """Before the parser: clear the requests, and for a re-entering pass set what bmv2's
     input buffer hands the parser (instance type, the preserved fields, ingress_port and
@@ -119,7 +120,7 @@ def gen_prologue(
             first = False
 
 
-def gen_resubmit(em: Emitter, g: "V1ModelGen", sm: Callable[[str], Optional[str]]) -> None:
+def gen_resubmit(em: Emitter, g: V1ModelGen, sm: Callable[[str], str | None]) -> None:
     """End of ingress, after clone and digest: the packet as this pass received it goes back;
     multicast and unicast are skipped (mcast_grp 0, egress_spec the drop port)."""
     if not g.resubmit_lists:
@@ -133,7 +134,7 @@ def gen_resubmit(em: Emitter, g: "V1ModelGen", sm: Callable[[str], Optional[str]
         em.line(f"{sm('egress_spec')} = {g.drop_port}")
 
 
-def gen_recirculate(em: Emitter, g: "V1ModelGen") -> None:
+def gen_recirculate(em: Emitter, g: V1ModelGen) -> None:
     """After the deparser (so after the egress drop check): the frame goes back instead of
     out, untruncated."""
     if not g.recirculate_lists:

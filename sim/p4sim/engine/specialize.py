@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Union
 
 from ..state.externs import CounterArray
 from .algorithms import csum16_of_int
@@ -59,17 +60,17 @@ class Ref:
 
     name: str
     ver: int
-    ph: "Placeholder"
+    ph: Placeholder
 
 
 @dataclass
 class SymTuple:
-    items: list["Operand"]
+    items: list[Operand]
 
 
 @dataclass
 class SymList:
-    items: list["Operand"] = field(default_factory=list)
+    items: list[Operand] = field(default_factory=list)
 
 
 Operand = Union[Const, Tmp, Ref, SymTuple, SymList]
@@ -189,7 +190,7 @@ def _method_of(prefixes: set[tuple[str, str]], func: ast.expr) -> bool:
     return False
 
 
-def specializable(fn: ast.FunctionDef) -> Optional[str]:
+def specializable(fn: ast.FunctionDef) -> str | None:
     """Why ``fn`` can never be specialised (a statement kind the walker does not know), or
     None. Programs that exit through exceptions or return early keep the generic function."""
     for node in ast.walk(fn):
@@ -236,7 +237,7 @@ class Specializer:
         self.locals = locals_
         self.env: dict[str, Operand] = {}
         self.ver: dict[str, int] = {}
-        self.out: list[Union[ast.stmt, Placeholder]] = []
+        self.out: list[ast.stmt | Placeholder] = []
         self.deferred: list[Callable[[], ast.stmt]] = []
         self.ntmp = 0
         self.facts: dict[str, tuple[bool, dict[str, int]]] = {}
@@ -308,7 +309,7 @@ class Specializer:
                     if inverse is not None:
                         learn(inverse, not taken, versions, i)
 
-        def fact_of(term: ast.expr, versions: dict[str, int], me: int) -> Optional[bool]:
+        def fact_of(term: ast.expr, versions: dict[str, int], me: int) -> bool | None:
             if not _simple_compare(term):
                 return None
             entry = known.get(key(term, versions))
@@ -354,14 +355,14 @@ class Specializer:
                 node.test = kept[0] if len(kept) == 1 else ast.BoolOp(ast.And(), kept)
 
     # -- statements ---------------------------------------------------------------------------
-    def block(self, stmts: list[ast.stmt]) -> Optional[str]:
+    def block(self, stmts: list[ast.stmt]) -> str | None:
         for s in stmts:
             sig = self.stmt(s)
             if sig is not None:
                 return sig
         return None
 
-    def stmt(self, s: ast.stmt) -> Optional[str]:
+    def stmt(self, s: ast.stmt) -> str | None:
         if isinstance(s, ast.Assign):
             self.assign(s)
         elif isinstance(s, ast.AugAssign):
@@ -448,13 +449,13 @@ class Specializer:
         self.out.append(node)
         self.guards.append((node, test, taken, versions))
 
-    def for_loop(self, s: ast.For) -> Optional[str]:
+    def for_loop(self, s: ast.For) -> str | None:
         n = self.record(s)
         node, val = self.ev(s.iter)
         if isinstance(val, SymList):
             if len(val.items) != n:
                 raise Unspecializable(f"line {s.lineno}: the list length differs from the record")
-            items: list[Union[Operand, ast.expr]] = list(val.items)
+            items: list[Operand | ast.expr] = list(val.items)
         elif isinstance(val, (SymTuple,)):
             items = list(val.items)
         else:
@@ -552,9 +553,7 @@ class Specializer:
             return
         raise Unspecializable(f"line {s.lineno}: call {ast.unparse(func)} as a statement")
 
-    def defer_attr_store(
-        self, t: ast.Attribute, value: ast.expr, op: Optional[ast.operator]
-    ) -> None:
+    def defer_attr_store(self, t: ast.Attribute, value: ast.expr, op: ast.operator | None) -> None:
         obj = self.capture(t.value)
         val = self.capture(value)
 
@@ -703,7 +702,7 @@ class Specializer:
         raise Unspecializable("truth of an unknown value")
 
     # -- expressions --------------------------------------------------------------------------
-    def ev(self, n: ast.expr) -> tuple[ast.expr, Optional[Operand]]:
+    def ev(self, n: ast.expr) -> tuple[ast.expr, Operand | None]:
         """The expression rewritten for this point of the path, and its value when known."""
         if isinstance(n, ast.Constant):
             return n, Const(n.value)
@@ -775,7 +774,7 @@ class Specializer:
             return ast.Tuple([e for e, _ in elts], ast.Load()), None
         raise Unspecializable(f"line {getattr(n, 'lineno', '?')}: {type(n).__name__} expression")
 
-    def sum(self, n: ast.BinOp) -> tuple[ast.expr, Optional[Operand]]:
+    def sum(self, n: ast.BinOp) -> tuple[ast.expr, Operand | None]:
         """A chain of ``+``: its constant terms added at build time when one of them is an
         int (then every term is a number, or the generic code would raise, which it never
         does; and adding ints is exact, associative and commutative)."""
@@ -820,7 +819,7 @@ class Specializer:
             expr = ast.BinOp(expr, ast.Add(), ast.Constant(total))
         return expr, None
 
-    def load(self, name: str) -> tuple[ast.expr, Optional[Operand]]:
+    def load(self, name: str) -> tuple[ast.expr, Operand | None]:
         op = self.env.get(name)
         if op is None:
             if name not in self.locals and not _is_tmp(name) and name in self.ns:
@@ -836,9 +835,9 @@ class Specializer:
             ), op
         return self.materialize(op), None
 
-    def bool_op(self, n: ast.BoolOp) -> tuple[ast.expr, Optional[Operand]]:
+    def bool_op(self, n: ast.BoolOp) -> tuple[ast.expr, Operand | None]:
         is_and = isinstance(n.op, ast.And)
-        kept: list[tuple[ast.expr, Optional[Operand]]] = []
+        kept: list[tuple[ast.expr, Operand | None]] = []
         for i, v in enumerate(n.values):
             a, c = self.ev(v)
             last = i == len(n.values) - 1
@@ -853,7 +852,7 @@ class Specializer:
             return kept[0]
         return ast.BoolOp(n.op, [a for a, _ in kept]), None
 
-    def compare(self, n: ast.Compare) -> tuple[ast.expr, Optional[Operand]]:
+    def compare(self, n: ast.Compare) -> tuple[ast.expr, Operand | None]:
         left, lv = self.ev(n.left)
         rights = [self.ev(c) for c in n.comparators]
         if len(n.ops) == 1 and isinstance(n.ops[0], (ast.Is, ast.IsNot)):
@@ -882,14 +881,14 @@ class Specializer:
                 pass
         return ast.Compare(left, n.ops, [a for a, _ in rights]), None
 
-    def call(self, n: ast.Call) -> tuple[ast.expr, Optional[Operand]]:
+    def call(self, n: ast.Call) -> tuple[ast.expr, Operand | None]:
         if n.keywords:
             raise Unspecializable("call with keywords")
         func = n.func
         if isinstance(func, ast.Name):
             name = func.id
             if name == "len" and len(n.args) == 1:
-                a, av = self.ev(n.args[0])
+                _a, av = self.ev(n.args[0])
                 if isinstance(av, (SymTuple, SymList)):
                     return ast.Constant(len(av.items)), Const(len(av.items))
             pure = name in _PURE_FUNCS or _numbered(name, *_PURE_PREFIXES)
@@ -937,7 +936,7 @@ class Specializer:
         nonzero = ast.BoolOp(ast.And(), [value, ast.Constant(0xFFFF)])
         return ast.BinOp(ast.BoolOp(ast.Or(), [mod, nonzero]), ast.BitXor(), ast.Constant(0xFFFF))
 
-    def join(self, arg: ast.expr) -> tuple[ast.expr, Optional[Operand]]:
+    def join(self, arg: ast.expr) -> tuple[ast.expr, Operand | None]:
         a, av = self.ev(arg)
         if not isinstance(av, (SymList, SymTuple)):
             return ast.Call(ast.Attribute(ast.Constant(b""), "join", ast.Load()), [a], []), None
@@ -966,9 +965,7 @@ def _is_constant(value: Any) -> bool:
     return False
 
 
-def _fold(
-    f: Optional[Callable[[Any, Any], Any]], a: Any, b: Any, *, shift: bool
-) -> Optional[Const]:
+def _fold(f: Callable[[Any, Any], Any] | None, a: Any, b: Any, *, shift: bool) -> Const | None:
     if f is None or not (_is_constant(a) and _is_constant(b)):
         return None
     if shift and isinstance(b, int) and b > _MAX_SHIFT:
@@ -979,7 +976,7 @@ def _fold(
         return None
 
 
-def _fold1(f: Callable[[Any], Any], a: Any) -> Optional[Const]:
+def _fold1(f: Callable[[Any], Any], a: Any) -> Const | None:
     try:
         return Const(f(a))
     except Exception:  # noqa: BLE001
@@ -1069,7 +1066,7 @@ def _as_test(node: ast.expr) -> ast.expr:
     return node
 
 
-def _negation(test: ast.expr) -> Optional[ast.expr]:
+def _negation(test: ast.expr) -> ast.expr | None:
     """A test true exactly when ``test`` is false, if one is simply written."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         return (
@@ -1082,7 +1079,7 @@ def _negation(test: ast.expr) -> Optional[ast.expr]:
     return None
 
 
-def _cse_key(node: ast.expr, ver: dict[str, int]) -> Optional[str]:
+def _cse_key(node: ast.expr, ver: dict[str, int]) -> str | None:
     """What identifies the value of a pure expression: its text and the versions of the
     variables it reads (None for a lone name or constant, or a call: those are not shared)."""
     if isinstance(node, (ast.Name, ast.Constant)) or any(

@@ -13,8 +13,8 @@ clone, as bmv2's ``reset_metadata`` does).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
 
 from ..frontend import ir as I
 
@@ -46,7 +46,7 @@ class HeaderSlots:
     type: I.HeaderType
     valid: str
     fields: list[tuple[str, I.Field]] = field(default_factory=list)  # (slot name, field)
-    vlen: Optional[str] = None
+    vlen: str | None = None
 
     @property
     def fixed_bytes(self) -> int:
@@ -168,7 +168,7 @@ class Storage:
         return out
 
 
-def _as_int(text: str) -> Optional[int]:
+def _as_int(text: str) -> int | None:
     try:
         return int(text.strip(), 0)
     except ValueError:

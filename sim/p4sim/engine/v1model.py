@@ -26,9 +26,10 @@ Each rule below cites where bmv2 implements it (p4lang/behavioral-model):
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from ..frontend import ir as I
+from . import layout, rawbytes, reentry
 from .codegen import (
     EGRESS_CLONE,
     HEADER_TOO_SHORT,
@@ -45,7 +46,6 @@ from .codegen import (
     mask,
 )
 from .errors import EngineError
-from . import layout, rawbytes, reentry
 from .storage import Storage
 
 MAX_COPIES_PER_PACKET = 4096
@@ -289,7 +289,7 @@ class V1ModelGen(CodeGen):
         except _Cycle:
             pass
         self._tmp = saved_tmp
-        refs: dict[str, int] = {name: 0 for name in states}
+        refs: dict[str, int] = dict.fromkeys(states, 0)
         for st in states.values():
             for target in _targets(st.transition):
                 if target in refs:
@@ -464,7 +464,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
             )
     g = V1ModelGen(program, state, st, drop_port=drop_port, trace=trace)
 
-    def sm(field: str) -> Optional[str]:
+    def sm(field: str) -> str | None:
         return st.slots[("S", field)].name if ("S", field) in st.slots else None
 
     roots = ["H", "M", "S"]
@@ -580,7 +580,7 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
         vr_code.lines + ig_code.lines + eg_code.lines + ck_code.lines + dp_code.lines
     )
 
-    def used(name: Optional[str]) -> bool:
+    def used(name: str | None) -> bool:
         return bool(name) and re.search(rf"\b{name}\b", body_text) is not None
 
     if used(sm("ingress_global_timestamp")):

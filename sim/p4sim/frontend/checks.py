@@ -8,7 +8,7 @@ extract/setValid in a parser state chain).
 
 from __future__ import annotations
 
-from typing import Iterator, Union
+from collections.abc import Iterator
 
 from ..errors import CompileError, Diagnostic
 from . import ir
@@ -149,7 +149,7 @@ def check_invalid_header_reads(stmts: list[ir.Stmt]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     invalid: set[str] = set()
 
-    def path(e: ir.Expr) -> Union[str, None]:
+    def path(e: ir.Expr) -> str | None:
         if isinstance(e, ir.VarRef):
             return e.var.uid
         if isinstance(e, ir.Member):

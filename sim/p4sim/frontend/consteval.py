@@ -7,8 +7,6 @@ patterns (two's complement for int<W>), exactly as the engine represents them.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from . import ir
 
 
@@ -131,7 +129,7 @@ def binary(op: str, a: int, b: int, lt: ir.Type, rt: ir.Type, result: ir.Type) -
     raise ValueError(f"unknown operator {op}")
 
 
-def try_evaluate(e: ir.Expr) -> Optional[int]:
+def try_evaluate(e: ir.Expr) -> int | None:
     try:
         return evaluate(e)
     except NotConstant:

@@ -24,10 +24,8 @@ the checks stage (the compiler treats the IR as immutable from then on).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
 
 from ..errors import SourceLocation
-
 
 # --------------------------------------------------------------------------------- types
 
@@ -36,7 +34,7 @@ class Type:
     """Base class of all P4 types. Subclasses are frozen (hashable, comparable by value)."""
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         """Bit width for fixed-width scalar types; None otherwise."""
         return None
 
@@ -128,10 +126,10 @@ class EnumType(Type):
     name: str
     members: tuple[str, ...]
     values: tuple[int, ...]
-    underlying: Optional[BitsType] = None
+    underlying: BitsType | None = None
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         return self.underlying.size if self.underlying else None
 
     def value_of(self, member: str) -> int:
@@ -150,10 +148,10 @@ class Field:
     name: str
     type: Type
     offset: int
-    annotations: tuple["Annotation", ...] = ()
+    annotations: tuple[Annotation, ...] = ()
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         return self.type.width
 
 
@@ -164,7 +162,7 @@ class HeaderType(Type):
 
     name: str
     fields: tuple[Field, ...]
-    annotations: tuple["Annotation", ...] = ()
+    annotations: tuple[Annotation, ...] = ()
 
     @property
     def bit_width(self) -> int:
@@ -175,7 +173,7 @@ class HeaderType(Type):
         return (self.bit_width + 7) // 8
 
     @property
-    def varbit_field(self) -> Optional[str]:
+    def varbit_field(self) -> str | None:
         for f in self.fields:
             if isinstance(f.type, VarbitType):
                 return f.name
@@ -198,7 +196,7 @@ class HeaderType(Type):
 class StructType(Type):
     name: str
     fields: tuple[Field, ...]
-    annotations: tuple["Annotation", ...] = ()
+    annotations: tuple[Annotation, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -266,7 +264,7 @@ class PacketOutType(Type):
         return "packet_out"
 
 
-def width_of(t: Type) -> Optional[int]:
+def width_of(t: Type) -> int | None:
     """Bit width of a scalar type (bool = 1, serializable enum = underlying width)."""
     return t.width
 
@@ -280,20 +278,20 @@ class Annotation:
 
     name: str
     args: tuple[str, ...] = ()
-    loc: Optional[SourceLocation] = None
-    body: Optional[str] = None  # the text between the parentheses, as written
+    loc: SourceLocation | None = None
+    body: str | None = None  # the text between the parentheses, as written
 
     def __str__(self) -> str:
         return f"@{self.name}" if self.body is None else f"@{self.name}({self.body})"
 
     @property
-    def value(self) -> Optional[str]:
+    def value(self) -> str | None:
         return self.args[0] if self.args else None
 
 
 def find_annotation(
     annotations: tuple[Annotation, ...] | list[Annotation], name: str
-) -> Optional[Annotation]:
+) -> Annotation | None:
     for a in annotations:
         if a.name == name:
             return a
@@ -318,11 +316,11 @@ class Var:
     kind: str
     uid: str
     direction: str = ""  # "in" | "out" | "inout" | "" (directionless)
-    loc: Optional[SourceLocation] = None
-    const_value: Optional["Expr"] = None  # for kind == "const"
+    loc: SourceLocation | None = None
+    const_value: Expr | None = None  # for kind == "const"
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         return self.type.width
 
     def __repr__(self) -> str:
@@ -337,10 +335,10 @@ class Expr:
     """Base class of expressions: `type` is always set; `loc` points into the original file."""
 
     type: Type
-    loc: Optional[SourceLocation]
+    loc: SourceLocation | None
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         return self.type.width
 
 
@@ -383,7 +381,7 @@ class Member(Expr):
 
     base: Expr
     field: str
-    field_info: Optional[Field] = None
+    field_info: Field | None = None
 
 
 @dataclass(eq=False)
@@ -493,7 +491,7 @@ class TableApplyExpr(Expr):
     """`t.apply().hit` / `.miss` (type bool) or `.action_run` (only as a switch subject, see
     Switch). Evaluating it applies the table."""
 
-    table: "Table"
+    table: Table
     member: str  # "hit" | "miss" | "action_run"
 
 
@@ -508,9 +506,9 @@ class ExternCallExpr(Expr):
     """A value-returning extern method/function call, e.g. `reg.read` is a statement but
     `checksum.get()` would be an expression. `instance` is None for extern functions."""
 
-    instance: Optional["ExternInstance"]
+    instance: ExternInstance | None
     method: str
-    args: list["Argument"]
+    args: list[Argument]
     type_args: tuple[Type, ...] = ()
 
 
@@ -529,7 +527,7 @@ class Argument:
 
 @dataclass(eq=False)
 class Stmt:
-    loc: Optional[SourceLocation]
+    loc: SourceLocation | None
 
 
 @dataclass(eq=False)
@@ -547,7 +545,7 @@ class VarDecl(Stmt):
     (bmv2 behaviour), headers as invalid."""
 
     var: Var
-    init: Optional[Expr] = None
+    init: Expr | None = None
 
 
 @dataclass(eq=False)
@@ -562,8 +560,8 @@ class SwitchCase:
     """labels: action names (for a table switch) or constant Exprs (for an expression switch)
     and/or "default". body None means fall through to the next case's body."""
 
-    labels: list[Union[str, Expr]]
-    body: Optional[list[Stmt]]
+    labels: list[str | Expr]
+    body: list[Stmt] | None
 
 
 @dataclass(eq=False)
@@ -580,7 +578,7 @@ class Switch(Stmt):
 class ApplyTable(Stmt):
     """`t.apply();`"""
 
-    table: "Table"
+    table: Table
 
 
 @dataclass(eq=False)
@@ -589,7 +587,7 @@ class CallAction(Stmt):
     action's parameters in order (directionless ones too: from a direct call they are
     ordinary values)."""
 
-    action: "Action"
+    action: Action
     args: list[Argument]
 
 
@@ -599,7 +597,7 @@ class ExternCall(Stmt):
     register.write(i, v), meter.execute_meter(i, out c), direct_counter.count(),
     direct_meter.read(out c)."""
 
-    instance: "ExternInstance"
+    instance: ExternInstance
     method: str
     args: list[Argument]
 
@@ -622,7 +620,7 @@ class Extract(Stmt):
     """`pkt.extract(hdr)` or `pkt.extract(hdr, varbit_bits)`."""
 
     header: Expr
-    varbit_bits: Optional[Expr] = None
+    varbit_bits: Expr | None = None
 
 
 @dataclass(eq=False)
@@ -672,7 +670,7 @@ class Return(Stmt):
 class ApplyControl(Stmt):
     """`sub.apply(args)` of a nested control instance, with copy-in/copy-out semantics."""
 
-    control: "Control"
+    control: Control
     args: list[Argument]
 
 
@@ -680,7 +678,7 @@ class ApplyControl(Stmt):
 class ApplyParser(Stmt):
     """A sub-parser call (outside the subset today; the resolver rejects it)."""
 
-    parser: "Parser"
+    parser: Parser
     args: list[Argument]
 
 
@@ -699,7 +697,7 @@ class KeySet:
     value: int = 0
     mask: int = 0
     hi: int = 0
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
     def matches(self, key: int, width: int) -> bool:
         """Reference semantics (used by tests and by slow paths)."""
@@ -721,7 +719,7 @@ class SelectCase:
 
     keysets: list[KeySet]
     next_state: str
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(eq=False)
@@ -729,10 +727,10 @@ class Transition:
     """`transition next_state;` (select is None) or `transition select(keys) {cases}`.
     If no case of a select matches, the parser rejects with error.NoMatch."""
 
-    next_state: Optional[str] = None
-    select_keys: Optional[list[Expr]] = None
+    next_state: str | None = None
+    select_keys: list[Expr] | None = None
     cases: list[SelectCase] = field(default_factory=list)
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
     @property
     def is_select(self) -> bool:
@@ -744,7 +742,7 @@ class ParserState:
     name: str
     statements: list[Stmt]
     transition: Transition
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
     annotations: tuple[Annotation, ...] = ()
 
 
@@ -759,8 +757,8 @@ class Parser:
     params: list[Var]
     locals: list[VarDecl]
     states: dict[str, ParserState]
-    externs: dict[str, "ExternInstance"] = field(default_factory=dict)
-    loc: Optional[SourceLocation] = None
+    externs: dict[str, ExternInstance] = field(default_factory=dict)
+    loc: SourceLocation | None = None
 
 
 # -------------------------------------------------------------------------- controls
@@ -779,7 +777,7 @@ class Action:
     body: list[Stmt]
     annotations: tuple[Annotation, ...] = ()
     p4info_id: int = 0
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
     @property
     def data_params(self) -> list[Var]:
@@ -819,7 +817,7 @@ class TableKey:
     name: str
     id: int
     annotations: tuple[Annotation, ...] = ()
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
     @property
     def width(self) -> int:
@@ -833,7 +831,7 @@ class ActionCall:
 
     action: Action
     args: list[int]
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(eq=False)
@@ -844,8 +842,8 @@ class TableEntry:
 
     keysets: list[KeySet]
     action: ActionCall
-    priority: Optional[int] = None
-    loc: Optional[SourceLocation] = None
+    priority: int | None = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(eq=False)
@@ -860,21 +858,21 @@ class Table:
     default_action: ActionCall
     default_action_const: bool
     default_action_explicit: bool  # False when NoAction was implied
-    const_entries: Optional[list[TableEntry]]  # None: no `entries` property
+    const_entries: list[TableEntry] | None  # None: no `entries` property
     entries_const: bool  # `const entries` (vs. mutable `entries`)
     size: int
     size_explicit: bool
-    direct_counter: Optional["ExternInstance"] = None
-    direct_meter: Optional["ExternInstance"] = None
+    direct_counter: ExternInstance | None = None
+    direct_meter: ExternInstance | None = None
     support_timeout: bool = False
     annotations: tuple[Annotation, ...] = ()
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
     @property
     def needs_priority(self) -> bool:
         return any(k.match_kind in ("ternary", "range", "optional") for k in self.keys)
 
-    def action_ref(self, name: str) -> Optional[ActionRef]:
+    def action_ref(self, name: str) -> ActionRef | None:
         for ref in self.actions:
             if ref.action.name == name or ref.action.p4info_name == name:
                 return ref
@@ -901,13 +899,13 @@ class ExternInstance:
     p4info_id: int
     extern_type: str
     type_args: tuple[Type, ...] = ()
-    size: Optional[int] = None
-    unit: Optional[str] = None
-    element_type: Optional[Type] = None
-    index_type: Optional[Type] = None
-    table: Optional[Table] = None
+    size: int | None = None
+    unit: str | None = None
+    element_type: Type | None = None
+    index_type: Type | None = None
+    table: Table | None = None
     annotations: tuple[Annotation, ...] = ()
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(eq=False)
@@ -924,9 +922,9 @@ class Control:
     actions: dict[str, Action]
     tables: dict[str, Table]
     externs: dict[str, ExternInstance]
-    subcontrols: dict[str, "Control"]
+    subcontrols: dict[str, Control]
     body: list[Stmt]
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
 
 # --------------------------------------------------------------------------- program
@@ -941,7 +939,7 @@ class Digest:
     p4info_name: str
     p4info_id: int
     receiver: int
-    loc: Optional[SourceLocation] = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(eq=False)
@@ -972,7 +970,7 @@ class PackageInstance:
     metadata_type: StructType
 
     @property
-    def blocks(self) -> dict[str, Union[Parser, Control]]:
+    def blocks(self) -> dict[str, Parser | Control]:
         return {
             "p": self.parser,
             "vr": self.verify_checksum,

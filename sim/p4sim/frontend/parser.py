@@ -13,8 +13,8 @@ here a post-lexer pass over the whole token stream does the equivalent in two st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator, Optional
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -124,7 +124,7 @@ class _TypeNamePostLex:
                 k += 1
             return names, k
 
-        def next_ident(j: int) -> Optional[int]:
+        def next_ident(j: int) -> int | None:
             while j < n and toks[j].type != "IDENTIFIER":
                 if toks[j].value in (";", "{", "(", "}"):
                     return None

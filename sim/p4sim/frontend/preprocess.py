@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
 
 from ..errors import CompileError, SourceLocation
 
@@ -47,7 +47,7 @@ class PreprocessedSource:
 class _Macro:
     name: str
     body: str
-    params: Optional[list[str]] = None  # None: object-like
+    params: list[str] | None = None  # None: object-like
     variadic: bool = False
 
 
@@ -85,7 +85,7 @@ def _strip_comments(text: str, filename: str) -> str:
 
 class _Preprocessor:
     def __init__(
-        self, include_dirs: Sequence[Union[str, os.PathLike]], defines: Mapping[str, object]
+        self, include_dirs: Sequence[str | os.PathLike], defines: Mapping[str, object]
     ) -> None:
         self.include_dirs = [Path(d) for d in include_dirs]
         self.macros: dict[str, _Macro] = {}
@@ -97,7 +97,7 @@ class _Preprocessor:
 
     # ------------------------------------------------------------------ files
 
-    def run_text(self, text: str, filename: str, directory: Optional[Path], depth: int) -> None:
+    def run_text(self, text: str, filename: str, directory: Path | None, depth: int) -> None:
         if depth > _MAX_INCLUDE_DEPTH:
             raise CompileError("#include nested too deeply", file=filename, line=1, col=1)
         text = _strip_comments(text.replace("\r\n", "\n"), filename)
@@ -141,7 +141,7 @@ class _Preprocessor:
         line: str,
         filename: str,
         lineno: int,
-        directory: Optional[Path],
+        directory: Path | None,
         depth: int,
         cond: list[list[bool]],
         active: bool,
@@ -234,7 +234,7 @@ class _Preprocessor:
             self.macros[name] = _Macro(name, after.strip())
 
     def _include(
-        self, rest: str, filename: str, lineno: int, col: int, directory: Optional[Path], depth: int
+        self, rest: str, filename: str, lineno: int, col: int, directory: Path | None, depth: int
     ) -> None:
         rest = self.expand(rest, filename, lineno).strip()
         m = re.match(r'^"([^"]+)"|^<([^>]+)>', rest)
@@ -424,11 +424,11 @@ class _Preprocessor:
 
 
 def preprocess(
-    path_or_text: Union[str, os.PathLike],
+    path_or_text: str | os.PathLike,
     *,
-    include_dirs: Sequence[Union[str, os.PathLike]] = (),
-    defines: Optional[Mapping[str, object]] = None,
-    filename: Optional[str] = None,
+    include_dirs: Sequence[str | os.PathLike] = (),
+    defines: Mapping[str, object] | None = None,
+    filename: str | None = None,
 ) -> PreprocessedSource:
     """Preprocess a file (a Path, or a str naming an existing file when `filename` is None)
     or a text (a str with `filename` given, or any str containing a newline)."""

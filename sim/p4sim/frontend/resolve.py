@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from lark import Token, Tree
 
@@ -74,7 +74,7 @@ def _name(t: Node) -> str:
     raise ValueError("no name")
 
 
-def _child(t: Tree, data: str) -> Optional[Tree]:
+def _child(t: Tree, data: str) -> Tree | None:
     for c in t.children:
         if isinstance(c, Tree) and c.data == data:
             return c
@@ -124,7 +124,7 @@ class _Sig:
     name: str
     type_params: tuple[str, ...]
     params: list[tuple[str, Tree, str]]  # (direction, type tree, name)
-    ret: Optional[Tree]
+    ret: Tree | None
     annotations: tuple[ir.Annotation, ...] = ()
 
 
@@ -149,19 +149,19 @@ class _BlockDecl:
 @dataclass
 class _TableApplyMarker:
     table: ir.Table
-    loc: Optional[SourceLocation]
+    loc: SourceLocation | None
 
 
 class Scope:
     """A lexical scope: names -> entities (Var, ir.Expr for constants, ir.Action, ir.Table,
     ir.ExternInstance, ir.Control, or unelaborated declarations)."""
 
-    def __init__(self, parent: Optional["Scope"] = None) -> None:
+    def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
         self.names: dict[str, Any] = {}
 
     def lookup(self, name: str) -> Any:
-        s: Optional[Scope] = self
+        s: Scope | None = self
         while s is not None:
             if name in s.names:
                 return s.names[name]
@@ -177,9 +177,9 @@ class _Ctx:
     """Where statements are being resolved: in which control/parser/action."""
 
     kind: str  # "control" | "parser" | "action" | "deparser"
-    control: Optional[ir.Control] = None
-    parser: Optional[ir.Parser] = None
-    action: Optional[ir.Action] = None
+    control: ir.Control | None = None
+    parser: ir.Parser | None = None
+    action: ir.Action | None = None
 
 
 class Resolver:
@@ -202,12 +202,12 @@ class Resolver:
         self.all_externs: list[ir.ExternInstance] = []
         self.digests: dict[str, ir.Digest] = {}
         self.constants: dict[str, ir.Expr] = {}
-        self.package: Optional[ir.PackageInstance] = None
+        self.package: ir.PackageInstance | None = None
         self._uid = itertools.count()
 
     # ------------------------------------------------------------ diagnostics
 
-    def loc(self, node: Any) -> Optional[SourceLocation]:
+    def loc(self, node: Any) -> SourceLocation | None:
         if isinstance(node, Token):
             return self.source.location(node.line or 0, node.column or 0)
         if isinstance(node, Tree):
@@ -233,7 +233,7 @@ class Resolver:
 
     # ----------------------------------------------------------- annotations
 
-    def annotations(self, t: Optional[Tree]) -> tuple[ir.Annotation, ...]:
+    def annotations(self, t: Tree | None) -> tuple[ir.Annotation, ...]:
         if t is None:
             return ()
         out = []
@@ -291,7 +291,7 @@ class Resolver:
 
     # --------------------------------------------------------------- types
 
-    def type_of(self, t: Tree, typevars: Optional[dict[str, ir.Type]] = None) -> ir.Type:
+    def type_of(self, t: Tree, typevars: dict[str, ir.Type] | None = None) -> ir.Type:
         typevars = typevars or {}
         d = t.data
         if d == "type_ref":
@@ -313,7 +313,7 @@ class Resolver:
         if d in ("bit_type", "signed_type", "varbit_type"):
             ints = [x for x in _tokens(t) if x.type == "INTEGER"]
             w = self._parse_int(ints[0])[1]
-            if w <= 0 and d != "bit_type" or w < 0:
+            if (w <= 0 and d != "bit_type") or w < 0:
                 raise self.error(f"invalid width {w}", t)
             if d == "varbit_type":
                 return ir.VarbitType(w)
@@ -458,7 +458,7 @@ class Resolver:
         for n in _kids(_child(t, "name_list")):
             self.match_kinds.append(_name(n))
 
-    def decl_const_decl(self, t: Tree, scope: Optional[Scope] = None) -> None:
+    def decl_const_decl(self, t: Tree, scope: Scope | None = None) -> None:
         scope = scope or self.global_scope
         _ann, ty, nm, value = _kids(t)
         ctype = self.type_of(ty)
@@ -471,13 +471,13 @@ class Resolver:
         if scope is self.global_scope:
             self.constants[_name(nm)] = e
 
-    def _sig(self, t: Tree, ret: Optional[Tree], name: str) -> _Sig:
+    def _sig(self, t: Tree, ret: Tree | None, name: str) -> _Sig:
         tp = _child(t, "type_params")
         type_params = tuple(_name(n) for n in _kids(tp)) if tp else ()
         params = []
         for p in _kids(_child(t, "params")):
             d = _child(p, "direction")
-            ty = [k for k in _kids(p) if k.data not in ("annots", "direction", "name")][0]
+            ty = next(k for k in _kids(p) if k.data not in ("annots", "direction", "name"))
             params.append((_name(d) if d else "", ty, _name(_child(p, "name"))))
         return _Sig(name, type_params, params, ret, self.annotations(_child(t, "annots")))
 
@@ -543,7 +543,7 @@ class Resolver:
         pass
 
     def decl_instantiation(self, t: Tree) -> None:
-        ann, ty, args, nm = _kids(t)
+        _ann, ty, args, nm = _kids(t)
         tname = _name(ty)
         name = _name(nm)
         if tname in self.packages:
@@ -564,7 +564,7 @@ class Resolver:
         arg_trees = _kids(args)
         if len(arg_trees) != 6:
             raise self.error(f"V1Switch takes 6 blocks, got {len(arg_trees)}", t)
-        blocks: list[Union[ir.Parser, ir.Control]] = []
+        blocks: list[ir.Parser | ir.Control] = []
         for role, a in zip(V1SWITCH_BLOCKS, arg_trees):
             e = _kids(a)[0] if a.data == "argument" else a
             if a.data == "named_argument":
@@ -687,7 +687,7 @@ class Resolver:
         return parser
 
     def transition(
-        self, t: Optional[Tree], scope: Scope, parser: ir.Parser, state_tree: Tree
+        self, t: Tree | None, scope: Scope, parser: ir.Parser, state_tree: Tree
     ) -> ir.Transition:
         if t is None:
             return ir.Transition(next_state="reject", loc=self.loc(state_tree))
@@ -722,7 +722,7 @@ class Resolver:
         keys: list[ir.Expr],
         scope: Scope,
         what: str,
-        match_kinds: Optional[list[str]] = None,
+        match_kinds: list[str] | None = None,
     ) -> list[ir.KeySet]:
         if t.data == "tuple_keyset":
             elems = _kids(t)
@@ -740,7 +740,7 @@ class Resolver:
             out.append(self.keyset(e, k, scope, mk))
         return out
 
-    def keyset(self, t: Tree, key: ir.Expr, scope: Scope, match_kind: Optional[str]) -> ir.KeySet:
+    def keyset(self, t: Tree, key: ir.Expr, scope: Scope, match_kind: str | None) -> ir.KeySet:
         w = key.type.width or 0
         full = (1 << w) - 1
         loc = self.loc(t)
@@ -889,8 +889,8 @@ class Resolver:
         name = _name(_child(t, "name"))
         keys: list[ir.TableKey] = []
         refs: list[ir.ActionRef] = []
-        default: Optional[tuple[Tree, bool]] = None
-        entries: Optional[tuple[Tree, bool]] = None
+        default: tuple[Tree, bool] | None = None
+        entries: tuple[Tree, bool] | None = None
         size, size_explicit = 1024, False
         dcounter = dmeter = None
         timeout = False
@@ -900,7 +900,7 @@ class Resolver:
                 continue
             pname = {"key_prop": "key", "actions_prop": "actions", "entries_prop": "entries"}.get(
                 prop.data
-            ) or str([x for x in _tokens(prop) if x.type == "IDENTIFIER"][0])
+            ) or str(next(x for x in _tokens(prop) if x.type == "IDENTIFIER"))
             if pname in seen:
                 raise self.error(f"table {name}: property '{pname}' is given twice", prop)
             seen.add(pname)
@@ -1235,7 +1235,7 @@ class Resolver:
                 label_t = _kids(label_t)[0]
             body_t = _child(c, "block")
             if label_t.data == "default_label":
-                label: Union[str, ir.Expr] = "default"
+                label: str | ir.Expr = "default"
                 key = "default"
             elif is_table:
                 if label_t.data != "ident":
@@ -1261,7 +1261,7 @@ class Resolver:
             cases.append(ir.SwitchCase([label], body))
         # merge fall-through labels into the next case with a body
         merged: list[ir.SwitchCase] = []
-        pending: list[Union[str, ir.Expr]] = []
+        pending: list[str | ir.Expr] = []
         for c in cases:
             if c.body is None:
                 pending.extend(c.labels)
@@ -1413,7 +1413,7 @@ class Resolver:
         scope: Scope,
         node: Any,
         what: str,
-        typevars: Optional[dict[str, ir.Type]] = None,
+        typevars: dict[str, ir.Type] | None = None,
     ) -> list[ir.Argument]:
         by_name: dict[str, Tree] = {}
         positional: list[Tree] = []
@@ -1435,7 +1435,7 @@ class Resolver:
         return out
 
     def bind_one(
-        self, pname: str, direction: str, ptype: Optional[ir.Type], a: Tree, scope: Scope
+        self, pname: str, direction: str, ptype: ir.Type | None, a: Tree, scope: Scope
     ) -> ir.Argument:
         if a.data == "dontcare_argument":
             if direction != "out":
@@ -1470,7 +1470,7 @@ class Resolver:
         scope: Scope,
         node: Any,
         what: str,
-        typevars: Optional[dict[str, ir.Type]] = None,
+        typevars: dict[str, ir.Type] | None = None,
     ) -> tuple[list[ir.Argument], dict[str, ir.Type]]:
         tv = dict(typevars or {})
         if type_args:
@@ -1651,7 +1651,7 @@ class Resolver:
         except ZeroDivisionError as exc:
             raise self.error(str(exc), node) from None
 
-    def _parse_int(self, tok: Token) -> tuple[Optional[ir.BitsType], int]:
+    def _parse_int(self, tok: Token) -> tuple[ir.BitsType | None, int]:
         s = str(tok).replace("_", "")
         m = re.match(r"^(\d+)([ws])(.*)$", s)
         ty = None
@@ -1859,7 +1859,7 @@ class Resolver:
             )
         raise self.error(f"unsupported expression ({d})", t)
 
-    def _clone_const(self, e: ir.Expr, loc: Optional[SourceLocation]) -> ir.Expr:
+    def _clone_const(self, e: ir.Expr, loc: SourceLocation | None) -> ir.Expr:
         if isinstance(e, ir.Const):
             return ir.Const(e.type, loc, e.value)
         if isinstance(e, ir.BoolConst):
@@ -2039,7 +2039,7 @@ class Resolver:
         return ir.Binary(ta, loc, op, a, b)
 
     @staticmethod
-    def _fold_inf(op: str, a: int, b: int) -> Union[int, bool]:
+    def _fold_inf(op: str, a: int, b: int) -> int | bool:
         if op in ("==", "!=", "<", "<=", ">", ">="):
             return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
                 op

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
 
 from finsy.proto import p4i, p4t
 from google.protobuf import json_format, text_format
@@ -221,7 +220,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
     return info
 
 
-def write_p4info(p4info: p4i.P4Info, path: Union[str, os.PathLike], fmt: str = "text") -> None:
+def write_p4info(p4info: p4i.P4Info, path: str | os.PathLike, fmt: str = "text") -> None:
     """Write P4Info as text protobuf ("text"), binary ("binary") or JSON ("json")."""
     p = Path(path)
     if fmt == "text":

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Optional
 
 from ..errors import CompileError
 from ..frontend import ir
@@ -56,7 +55,7 @@ class SymbolTable:
     """Names per resource kind -> ids, with p4c's id allocation and alias rules."""
 
     def __init__(self) -> None:
-        self.symbols: dict[str, dict[str, Optional[int]]] = defaultdict(dict)
+        self.symbols: dict[str, dict[str, int | None]] = defaultdict(dict)
         self.assigned: set[int] = set()
         self.all_names: set[str] = set()
         self._suffix_count: dict[tuple[str, ...], int] = defaultdict(int)

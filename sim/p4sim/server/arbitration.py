@@ -128,12 +128,11 @@ class Arbiter:
                 self._notify_all(g)
             else:
                 self._notify(g, ctl)
+        elif was_primary:
+            g.primary = None
+            self._notify_all(g)
         else:
-            if was_primary:
-                g.primary = None
-                self._notify_all(g)
-            else:
-                self._notify(g, ctl)
+            self._notify(g, ctl)
 
     def _notify_all(self, g: _Group) -> None:
         for c in g.controllers:

@@ -53,7 +53,9 @@ class DigestManager:
             if not p.values:
                 p.first_ns = time.monotonic_ns()
             p.values.append(values)
-            if cfg.max_list_size and len(p.values) >= cfg.max_list_size or cfg.max_timeout_ns == 0:
+            if (
+                cfg.max_list_size and len(p.values) >= cfg.max_list_size
+            ) or cfg.max_timeout_ns == 0:
                 self._flush(digest_id, cfg)
 
     def _flush(self, digest_id: int, cfg: Any) -> None:

@@ -455,7 +455,7 @@ class P4RuntimeServer:
         self._tick_interval = tick_interval
         self._ticker = threading.Thread(target=self._tick_loop, name="p4sim-tick", daemon=True)
 
-    def start(self) -> "P4RuntimeServer":
+    def start(self) -> P4RuntimeServer:
         self._server.start()
         self._ticker.start()
         return self

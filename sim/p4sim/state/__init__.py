@@ -32,8 +32,8 @@ from p4sim.state.tables import (
 
 __all__ = [
     "GREEN",
-    "YELLOW",
     "RED",
+    "YELLOW",
     "ActionInfo",
     "CloneSession",
     "CounterArray",

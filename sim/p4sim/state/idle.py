@@ -37,7 +37,7 @@ class SweepResult:
 class IdleSet:
     """Entries with an idle timeout, in an order a round-robin cursor can walk."""
 
-    __slots__ = ("_items", "_pos", "_cursor")
+    __slots__ = ("_cursor", "_items", "_pos")
 
     def __init__(self) -> None:
         self._items: list[TableEntry] = []

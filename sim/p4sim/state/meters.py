@@ -45,7 +45,7 @@ class MeterCell:
     Unconfigured cells colour every packet GREEN, as bmv2 does before a rate is set.
     """
 
-    __slots__ = ("spec", "config", "_tc", "_tp", "_last_ns", "_lock")
+    __slots__ = ("_last_ns", "_lock", "_tc", "_tp", "config", "spec")
 
     def __init__(self, spec: MeterSpec) -> None:
         self.spec = spec

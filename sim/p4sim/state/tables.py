@@ -78,19 +78,19 @@ class TableEntry:
     """
 
     __slots__ = (
-        "match",
-        "priority",
         "action_id",
-        "params",
-        "idle_timeout_ns",
-        "last_hit_ns",
-        "packets",
         "bytes",
-        "meter",
         "controller_metadata",
-        "metadata",
-        "is_const",
         "idle_notified",
+        "idle_timeout_ns",
+        "is_const",
+        "last_hit_ns",
+        "match",
+        "metadata",
+        "meter",
+        "packets",
+        "params",
+        "priority",
         "result",
     )
 

@@ -3,8 +3,9 @@ runtime-state API (the one the P4Runtime server uses), and an independent CRC-16
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from nve_ptf.packets import crc16_arc  # noqa: F401 (the tests' reference CRC-16/ARC, not the engine's)
 from p4sim import engine
@@ -27,7 +28,7 @@ def csum16_reference(data: bytes) -> int:
     return ~s & 0xFFFF
 
 
-def compile_nvgre(defines: Optional[Mapping[str, object]] = None) -> Any:
+def compile_nvgre(defines: Mapping[str, object] | None = None) -> Any:
     return compile_file(NVGRE, include_dirs=[INCLUDE], defines=defines or {"NVE_PROFILE_SMALL": 1})
 
 
@@ -46,7 +47,7 @@ def add_entry(
     table: str,
     match: Mapping[str, Any],
     action: str,
-    params: Optional[Mapping[str, int]] = None,
+    params: Mapping[str, int] | None = None,
     priority: int = 0,
 ) -> TableEntry:
     """Insert an entry naming match fields and action params (as P4Runtime would give them).
@@ -72,7 +73,7 @@ def add_entry(
 
 
 def set_default(
-    state: Any, table: str, action: str, params: Optional[Mapping[str, int]] = None
+    state: Any, table: str, action: str, params: Mapping[str, int] | None = None
 ) -> None:
     a = state.names[action]
     state.table(table).set_default(a.id, tuple((params or {})[p.name] for p in a.params))

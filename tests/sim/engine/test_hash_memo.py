@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import random
 
+from p4sim.engine.algorithms import crc16_memo
 from tests.sim.engine.nvgre_support import compile_text, crc16_arc, load
 from tests.sim.engine.v1_template import program
-
-from p4sim.engine.algorithms import crc16_memo
 
 ETH = bytes.fromhex("0000000000aa0000000000bb") + (1).to_bytes(2, "big")
 

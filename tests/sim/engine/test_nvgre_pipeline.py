@@ -12,10 +12,9 @@ from tests.sim.engine.nvgre_support import (
     ACCESS,
     LOCAL_PA,
     NETWORK,
-    NEXTHOP,
     NH_DMAC,
     NH_SMAC,
-    REMOTE_PA,  # noqa: F401
+    REMOTE_PA,
     TUNNEL,
     VM_A,
     VM_B,
@@ -51,7 +50,7 @@ def customer_frame(**ip_kw) -> Ether:
 
 
 def test_access_frame_is_nvgre_encapsulated_with_key_and_outer_checksum(nve) -> None:
-    pipeline, st = nve
+    pipeline, _st = nve
     inner = customer_frame()
     result = pipeline.process(ACCESS, bytes(inner))
     flow_hash = crc16_arc(bytes.fromhex("0a0000010a0000021104d2162e"))

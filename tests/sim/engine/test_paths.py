@@ -10,13 +10,15 @@ specialisation off; the pipeline under test builds a path after the first miss o
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
+from p4sim.engine.paths import PathCache
 from tests.sim.engine.nvgre_support import (
     ACCESS,
     LOCAL_PA,
@@ -36,7 +38,6 @@ from tests.sim.engine.nvgre_support import (
     load,
     mac,
 )
-from p4sim.engine.paths import PathCache
 
 ACCESS2 = 3
 VM_C = "52:54:00:00:00:0c"

@@ -12,9 +12,10 @@ import ast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.sim.engine.nvgre_support import compile_text, load, csum16_reference as csum16
-from tests.sim.engine.v1_template import program
 from p4sim.engine import rawbytes
+from tests.sim.engine.nvgre_support import compile_text, load
+from tests.sim.engine.nvgre_support import csum16_reference as csum16
+from tests.sim.engine.v1_template import program
 
 ETH = bytes.fromhex("0000000000aa0000000000bb")
 

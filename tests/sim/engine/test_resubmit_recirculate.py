@@ -13,8 +13,8 @@ import logging
 
 import pytest
 
-from tests.sim.engine.nvgre_support import clone_session, compile_text, load
 from p4sim.engine import MAX_PASSES, EngineError
+from tests.sim.engine.nvgre_support import clone_session, compile_text, load
 
 PRELUDE = """
 #include <core.p4>
@@ -158,7 +158,7 @@ def test_the_last_resubmit_call_wins() -> None:
         % RECORD
     )
     pipeline, _ = load(compile_text(src))
-    ((port, out),) = pipeline.process(5, FRAME).outputs
+    ((_port, out),) = pipeline.process(5, FRAME).outputs
     # field list 2 holds `both` only
     assert out[14:29] == res(mark=1, itype=6, p_itype=6, keep=0, both=0x2222, plen=37)
 
@@ -225,7 +225,7 @@ def test_a_resubmitted_packet_can_be_resubmitted_again() -> None:
         % RECORD
     )
     pipeline, _ = load(compile_text(src))
-    ((port, out),) = pipeline.process(5, FRAME).outputs
+    ((_port, out),) = pipeline.process(5, FRAME).outputs
     assert out[14:29] == res(mark=1, itype=6, p_itype=6, p_keep=2, keep=3, plen=37)
 
 

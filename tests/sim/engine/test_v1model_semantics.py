@@ -8,8 +8,14 @@ from __future__ import annotations
 import logging
 import zlib
 
-
-from tests.sim.engine.nvgre_support import add_entry, clone_session, compile_text, crc16_arc, csum16_reference, load
+from tests.sim.engine.nvgre_support import (
+    add_entry,
+    clone_session,
+    compile_text,
+    crc16_arc,
+    csum16_reference,
+    load,
+)
 from tests.sim.engine.v1_template import program
 
 ETH = bytes.fromhex("0000000000aa0000000000bb")
@@ -408,7 +414,7 @@ def test_registers_counters_and_meters() -> None:
     assert [o[3] for o in outs] == [0, 1, 2]
     assert st.register("I.reg").cells[1] == 3
     assert st.counter("I.ctr").packets[2] == 3
-    assert [o[1] for o in outs][0] == 0 and outs[-1][1] == 2  # GREEN first, then RED
+    assert next(o[1] for o in outs) == 0 and outs[-1][1] == 2  # GREEN first, then RED
 
 
 def test_exit_ends_ingress_but_not_the_packet() -> None:
@@ -417,7 +423,7 @@ def test_exit_ends_ingress_but_not_the_packet() -> None:
 
 
 def test_trace_at_debug_level_names_states_tables_and_actions(caplog) -> None:
-    pipeline, st = load(compile_text(program(TABLES)))
+    pipeline, _st = load(compile_text(program(TABLES)))
     with caplog.at_level(logging.DEBUG, logger="p4sim.engine.trace"):
         pipeline.process(1, frame(1, R_BODY))
     text = caplog.text
@@ -428,8 +434,9 @@ def test_trace_at_debug_level_names_states_tables_and_actions(caplog) -> None:
 
 
 def test_crc16_matches_the_crc16_arc_check_value_and_a_bitwise_reference() -> None:
-    from p4sim.engine.algorithms import crc16
     import random
+
+    from p4sim.engine.algorithms import crc16
 
     assert crc16(b"123456789") == 0xBB3D  # the CRC-16/ARC catalogue check value
     rng = random.Random(3)

@@ -12,9 +12,7 @@ def find(tree, data):
 
 def test_type_names_are_type_identifiers():
     tree = parse_text("header h_t { bit<8> f; }\nstruct s_t { h_t h; }\n")
-    field_types = [
-        t for t in tree.scan_values(lambda v: getattr(v, "type", "") == "TYPE_IDENTIFIER")
-    ]
+    field_types = list(tree.scan_values(lambda v: getattr(v, "type", "") == "TYPE_IDENTIFIER"))
     assert {str(t) for t in field_types} == {"h_t", "s_t"}
 
 

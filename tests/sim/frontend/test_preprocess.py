@@ -7,7 +7,7 @@ from p4sim.frontend.preprocess import preprocess
 
 
 def lines(src):
-    return [l for l in src.text.split("\n")]
+    return list(src.text.split("\n"))
 
 
 def test_object_and_function_macros_expand():

@@ -8,7 +8,6 @@ from google.protobuf import text_format
 
 from p4sim.errors import CompileError
 from p4sim.p4info import write_p4info
-
 from tests.sim.frontend.snippets import compile_ingress
 
 

@@ -6,10 +6,10 @@ import asyncio
 
 import finsy as fy
 from google.protobuf import text_format
-from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 from p4sim.server import P4RuntimeServer
 from p4sim.switch import DropPipelineFactory, Switch
+from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 
 def test_finsy_pushes_pipeline_writes_reads_deletes(tmp_path):  # type: ignore[no-untyped-def]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from finsy.proto import p4r
-from tests.sim.p4sim_switch_support import T_EXACT, exact_entry, sample_p4info, update
 
 from p4sim.server.service import P4RuntimeService
 from p4sim.state import build_state
 from p4sim.switch import DropPipeline, PipelineConfig, Switch
+from tests.sim.p4sim_switch_support import T_EXACT, exact_entry, sample_p4info, update
 
 SIZE = 10_000
 

@@ -7,6 +7,11 @@ import time
 import grpc
 import pytest
 from finsy.proto import p4r
+
+from p4sim.ports import InProcessPorts
+from p4sim.server import P4RuntimeServer
+from p4sim.state import RuntimeState
+from p4sim.switch import Result, Switch, unpack_header
 from tests.sim.p4sim_switch_support import (
     A_DEFONLY,
     A_DROP,
@@ -30,11 +35,6 @@ from tests.sim.p4sim_switch_support import (
     update,
     write_errors,
 )
-
-from p4sim.ports import InProcessPorts
-from p4sim.server import P4RuntimeServer
-from p4sim.state import RuntimeState
-from p4sim.switch import Result, Switch, unpack_header
 
 CPU = 64
 SAC = p4r.SetForwardingPipelineConfigRequest
@@ -539,7 +539,7 @@ def test_pre_entries(client):  # type: ignore[no-untyped-def]
 
 
 def test_direct_counter_reads(env, client):  # type: ignore[no-untyped-def]
-    _, sw, ports = env
+    _, _sw, ports = env
     client.write(update("INSERT", exact_entry(0x0200000000AA, 2)))
     frame = bytes.fromhex("0200000000aa") + bytes(6) + b"\x08\x00" + bytes(50)
     ports.inject(1, frame)
@@ -558,7 +558,7 @@ def test_direct_counter_reads(env, client):  # type: ignore[no-untyped-def]
 
 # -- stream: packet I/O, digests, idle timeout ------------------------------------------------------------------------
 def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
-    _, sw, ports = env
+    _, _sw, ports = env
     frame = bytes.fromhex("02000000ffff") + bytes(6) + b"\x08\x00" + b"hello"
     ports.inject(7, frame)
     pin = client.next("packet").packet
@@ -576,7 +576,7 @@ def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
 
 
 def test_digest_needs_config_then_batches_and_acks(env, client):  # type: ignore[no-untyped-def]
-    _, sw, ports = env
+    _, _sw, ports = env
     learn = bytes.fromhex("02000000ffff0a0b0c0d0e0f") + b"\x99\x99"
     ports.inject(3, learn)
     client.next("packet")  # the miss goes to the CPU; no digest without DigestEntry config

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from finsy.proto import p4r
-from tests.sim.p4sim_switch_support import engine_switch, update
 
 from p4sim.compiler import compile_source
 from p4sim.device_config import make_device_config
 from p4sim.ports import InProcessPorts
+from tests.sim.p4sim_switch_support import engine_switch, update
 
 SOURCE = """#include <core.p4>
 #include <v1model.p4>

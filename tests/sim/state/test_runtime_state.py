@@ -6,7 +6,6 @@ import random
 import threading
 
 import pytest
-from tests.sim.p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP, sample_p4info
 
 from p4sim.state import (
     GREEN,
@@ -22,6 +21,7 @@ from p4sim.state import (
     build_state,
     make_table,
 )
+from tests.sim.p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP, sample_p4info
 
 
 @pytest.fixture

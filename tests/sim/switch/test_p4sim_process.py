@@ -14,6 +14,7 @@ import grpc
 import pytest
 from finsy.proto import p4i, p4r
 from google.protobuf import json_format, text_format
+
 from tests.sim.p4sim_switch_support import Client, update, write_errors
 
 pytest.importorskip("p4sim.compiler")

@@ -7,11 +7,11 @@ import struct
 import time
 
 import pytest
-from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 from p4sim.ports import InProcessPorts, PcapWriter, RawSocketPorts
 from p4sim.state import RuntimeState
 from p4sim.switch import Result, Switch, pack_header, unpack_header
+from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 
 class PortMapPipeline:
