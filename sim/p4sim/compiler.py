@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import CompileError, Diagnostic
 from .frontend import checks
@@ -18,6 +19,9 @@ from .frontend.parser import parse
 from .frontend.preprocess import PreprocessedSource, preprocess
 from .frontend.resolve import resolve
 from .p4info.ids import assign_ids
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
 
 
 @dataclass
@@ -34,7 +38,7 @@ class Program:
     filename: str = "<string>"
     preprocessed: PreprocessedSource | None = field(default=None, repr=False)
 
-    def p4info(self):
+    def p4info(self) -> p4i.P4Info:
         """The P4Info message (finsy.proto.p4i.P4Info), as p4c would generate it."""
         from .p4info import build_p4info
 
@@ -50,9 +54,9 @@ def _compile(pp: PreprocessedSource) -> Program:
 
 
 def compile_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
-    include_dirs: Sequence[str | os.PathLike] = (),
+    include_dirs: Sequence[str | os.PathLike[str]] = (),
     defines: Mapping[str, object] | None = None,
 ) -> Program:
     """Compile a P4 file. Raises CompileError (file:line:col) on any error."""
@@ -66,7 +70,7 @@ def compile_source(
     text: str,
     *,
     filename: str = "<string>",
-    include_dirs: Sequence[str | os.PathLike] = (),
+    include_dirs: Sequence[str | os.PathLike[str]] = (),
     defines: Mapping[str, object] | None = None,
 ) -> Program:
     """Compile P4 source text (`filename` is used in messages and for relative includes)."""

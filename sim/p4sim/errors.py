@@ -8,6 +8,7 @@ compiler internals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -52,7 +53,9 @@ class CompileError(Exception):
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: error: {self.message}"
 
-    def __reduce__(self):  # keep the keyword-only constructor picklable
+    def __reduce__(  # keep the keyword-only constructor picklable
+        self,
+    ) -> tuple[Callable[[str, str, int, int], CompileError], tuple[str, str, int, int]]:
         return (_rebuild_compile_error, (self.message, self.file, self.line, self.col))
 
 

@@ -116,10 +116,11 @@ def _doc_sizes() -> dict[str, dict[str, int]]:
     """{table name as written in the sizes table: {profile: size}}"""
     start = DOC_TEXT.index("## Table sizes")
     nxt = re.compile(r"^## ", re.M).search(DOC_TEXT, start + 1)
+    end = nxt.start() if nxt is not None else len(DOC_TEXT)  # the last section runs to the end
     out: dict[str, dict[str, int]] = {}
     for used_by, tor, small, large in re.findall(
         r"^\|\s*`\w+`\s*\|([^|]*)\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|",
-        DOC_TEXT[start : nxt.start()],
+        DOC_TEXT[start:end],
         re.M,
     ):
         for name in re.findall(r"`([\w.]+)`", used_by):

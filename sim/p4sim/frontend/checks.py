@@ -79,9 +79,7 @@ def check_table_applications(program: ir.ProgramIR) -> None:
             tables: list[ir.Table] = []
             if isinstance(s, ir.ApplyTable):
                 tables.append(s.table)
-            for e in stmt_exprs(s):
-                if isinstance(e, ir.TableApplyExpr):
-                    tables.append(e.table)
+            tables.extend(e.table for e in stmt_exprs(s) if isinstance(e, ir.TableApplyExpr))
             for t in tables:
                 if id(t) in seen:
                     loc = s.loc

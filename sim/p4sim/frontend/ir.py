@@ -874,7 +874,7 @@ class Table:
 
     def action_ref(self, name: str) -> ActionRef | None:
         for ref in self.actions:
-            if ref.action.name == name or ref.action.p4info_name == name:
+            if name in (ref.action.name, ref.action.p4info_name):
                 return ref
         return None
 

@@ -219,7 +219,7 @@ _TOKEN_DESCRIPTIONS = {
 }
 
 
-def parse(source: PreprocessedSource) -> Tree:
+def parse(source: PreprocessedSource) -> Tree[Token]:
     """Parse preprocessed text; syntax errors become CompileError at the original position."""
     try:
         return _lark().parse(source.text)
@@ -244,7 +244,7 @@ def parse(source: PreprocessedSource) -> Tree:
         raise CompileError.at(f"syntax error: {e}", loc) from None
 
 
-def parse_text(text: str, filename: str = "<string>") -> Tree:
+def parse_text(text: str, filename: str = "<string>") -> Tree[Token]:
     """Parse already-preprocessed text (for tests of the parser stage alone)."""
     lines = text.split("\n")
     return parse(PreprocessedSource(text, [(filename, i + 1) for i in range(len(lines))], filename))

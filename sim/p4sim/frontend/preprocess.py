@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +38,8 @@ class PreprocessedSource:
     def location(self, line: int, col: int) -> SourceLocation:
         """Map a 1-based (line, col) in `text` back to the original file."""
         if 1 <= line <= len(self.line_map):
-            f, l = self.line_map[line - 1]
-            return SourceLocation(f, l, col)
+            f, orig_line = self.line_map[line - 1]
+            return SourceLocation(f, orig_line, col)
         return SourceLocation(self.filename, line, col)
 
 
@@ -85,7 +85,7 @@ def _strip_comments(text: str, filename: str) -> str:
 
 class _Preprocessor:
     def __init__(
-        self, include_dirs: Sequence[str | os.PathLike], defines: Mapping[str, object]
+        self, include_dirs: Sequence[str | os.PathLike[str]], defines: Mapping[str, object]
     ) -> None:
         self.include_dirs = [Path(d) for d in include_dirs]
         self.macros: dict[str, _Macro] = {}
@@ -137,7 +137,7 @@ class _Preprocessor:
 
     def _directive(
         self,
-        m: re.Match,
+        m: re.Match[str],
         line: str,
         filename: str,
         lineno: int,
@@ -198,20 +198,20 @@ class _Preprocessor:
             self._include(rest, filename, lineno, col, directory, depth)
         elif name == "error":
             raise err(f"#error {rest}".rstrip())
-        elif name == "warning" or name == "pragma" or name == "line" or name == "":
+        elif name in ("warning", "pragma", "line", ""):
             if name == "pragma" and rest == "once":
                 self.once.add(filename)
         else:
             raise err(f"unknown preprocessor directive #{name}")
 
     @staticmethod
-    def _macro_name(rest: str, err) -> str:
+    def _macro_name(rest: str, err: Callable[[str], CompileError]) -> str:
         m = _IDENT.match(rest)
         if not m:
             raise err("macro name expected")
         return m.group(0)
 
-    def _define(self, rest: str, err) -> None:
+    def _define(self, rest: str, err: Callable[[str], CompileError]) -> None:
         m = _IDENT.match(rest)
         if not m:
             raise err("macro name expected after #define")
@@ -290,10 +290,11 @@ class _Preprocessor:
                 i = j + 1
                 continue
             if c.isdigit():
-                m = re.match(r"[0-9A-Za-z_]+", text[i:])
-                out.append(m.group(0))
-                i += m.end()
-                continue
+                num = re.match(r"[0-9A-Za-z_]+", text[i:])
+                if num is not None:  # None for a non-ASCII digit such as "²"
+                    out.append(num.group(0))
+                    i += num.end()
+                    continue
             m = _IDENT.match(text, i)
             if not m:
                 out.append(c)
@@ -380,7 +381,7 @@ class _Preprocessor:
         binding = dict(zip(params, args))
         body = mac.body
 
-        def stringify(m: re.Match) -> str:
+        def stringify(m: re.Match[str]) -> str:
             return '"' + binding[m.group(1)].replace('"', '\\"') + '"'
 
         body = re.sub(
@@ -414,7 +415,7 @@ class _Preprocessor:
             )
         try:
             return bool(eval(py, {"__builtins__": {}}, {}))  # noqa: S307 - sanitised above
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure to evaluate is a bad #if expression
             raise CompileError(
                 f"cannot evaluate #if expression {expr.strip()!r}",
                 file=filename,
@@ -424,9 +425,9 @@ class _Preprocessor:
 
 
 def preprocess(
-    path_or_text: str | os.PathLike,
+    path_or_text: str | os.PathLike[str],
     *,
-    include_dirs: Sequence[str | os.PathLike] = (),
+    include_dirs: Sequence[str | os.PathLike[str]] = (),
     defines: Mapping[str, object] | None = None,
     filename: str | None = None,
 ) -> PreprocessedSource:

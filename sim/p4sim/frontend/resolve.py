@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TypeAlias
 
 from lark import Token, Tree
 
@@ -23,7 +23,9 @@ from ..errors import CompileError, Diagnostic, SourceLocation
 from . import consteval, ir
 from .preprocess import PreprocessedSource
 
-Node = Union[Tree, Token]
+Node: TypeAlias = Tree[Token] | Token
+# What an error or warning can point at: a parse-tree node or an already mapped location.
+Where: TypeAlias = Tree[Token] | Token | SourceLocation | None
 
 SUPPORTED_EXTERNS = {"counter", "direct_counter", "meter", "direct_meter", "register"}
 BINOPS = {
@@ -55,12 +57,12 @@ V1SWITCH_BLOCKS = ("p", "vr", "ig", "eg", "ck", "dep")
 # ----------------------------------------------------------------------- helpers
 
 
-def _kids(t: Tree) -> list[Tree]:
+def _kids(t: Tree[Token]) -> list[Tree[Token]]:
     """Child trees (tokens dropped)."""
     return [c for c in t.children if isinstance(c, Tree)]
 
 
-def _tokens(t: Tree) -> list[Token]:
+def _tokens(t: Tree[Token]) -> list[Token]:
     return [c for c in t.children if isinstance(c, Token)]
 
 
@@ -74,14 +76,22 @@ def _name(t: Node) -> str:
     raise ValueError("no name")
 
 
-def _child(t: Tree, data: str) -> Tree | None:
+def _child(t: Tree[Token], data: str) -> Tree[Token] | None:
     for c in t.children:
         if isinstance(c, Tree) and c.data == data:
             return c
     return None
 
 
-def _children(t: Tree, data: str) -> list[Tree]:
+def _need(t: Tree[Token], data: str) -> Tree[Token]:
+    """The child tree `data` that the grammar guarantees `t` has."""
+    c = _child(t, data)
+    if c is None:
+        raise ValueError(f"{t.data} has no {data}")
+    return c
+
+
+def _children(t: Tree[Token], data: str) -> list[Tree[Token]]:
     return [c for c in t.children if isinstance(c, Tree) and c.data == data]
 
 
@@ -123,8 +133,8 @@ class _Sig:
 
     name: str
     type_params: tuple[str, ...]
-    params: list[tuple[str, Tree, str]]  # (direction, type tree, name)
-    ret: Tree | None
+    params: list[tuple[str, Tree[Token], str]]  # (direction, type tree, name)
+    ret: Tree[Token] | None
     annotations: tuple[ir.Annotation, ...] = ()
 
 
@@ -142,7 +152,7 @@ class _BlockDecl:
 
     kind: str  # "parser" | "control"
     name: str
-    tree: Tree
+    tree: Tree[Token]
     has_body: bool
 
 
@@ -152,15 +162,22 @@ class _TableApplyMarker:
     loc: SourceLocation | None
 
 
+# A top-level action not yet elaborated: ("top_action", its declaration tree).
+_TopActionRef: TypeAlias = tuple[str, Tree[Token]]
+Entity: TypeAlias = (
+    ir.Var | ir.Expr | ir.Action | ir.Table | ir.ExternInstance | ir.Control | _TopActionRef
+)
+
+
 class Scope:
     """A lexical scope: names -> entities (Var, ir.Expr for constants, ir.Action, ir.Table,
     ir.ExternInstance, ir.Control, or unelaborated declarations)."""
 
     def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
-        self.names: dict[str, Any] = {}
+        self.names: dict[str, Entity] = {}
 
-    def lookup(self, name: str) -> Any:
+    def lookup(self, name: str) -> Entity | None:
         s: Scope | None = self
         while s is not None:
             if name in s.names:
@@ -168,7 +185,7 @@ class Scope:
             s = s.parent
         return None
 
-    def declare(self, name: str, entity: Any) -> None:
+    def declare(self, name: str, entity: Entity) -> None:
         self.names[name] = entity
 
 
@@ -183,7 +200,7 @@ class _Ctx:
 
 
 class Resolver:
-    def __init__(self, tree: Tree, source: PreprocessedSource) -> None:
+    def __init__(self, tree: Tree[Token], source: PreprocessedSource) -> None:
         self.tree = tree
         self.source = source
         self.warnings: list[Diagnostic] = []
@@ -193,9 +210,9 @@ class Resolver:
         self.externs: dict[str, _ExternDecl] = {}
         self.extern_functions: dict[str, list[_Sig]] = {}
         self.blocks: dict[str, _BlockDecl] = {}
-        self.packages: dict[str, Tree] = {}
+        self.packages: dict[str, Tree[Token]] = {}
         self.global_scope = Scope()
-        self.top_actions: dict[str, Tree] = {}
+        self.top_actions: dict[str, Tree[Token]] = {}
         self.top_action_ir: dict[str, ir.Action] = {}
         self.all_actions: list[ir.Action] = []
         self.all_tables: list[ir.Table] = []
@@ -207,7 +224,7 @@ class Resolver:
 
     # ------------------------------------------------------------ diagnostics
 
-    def loc(self, node: Any) -> SourceLocation | None:
+    def loc(self, node: Where) -> SourceLocation | None:
         if isinstance(node, Token):
             return self.source.location(node.line or 0, node.column or 0)
         if isinstance(node, Tree):
@@ -215,16 +232,16 @@ class Resolver:
             if not getattr(meta, "empty", True):
                 return self.source.location(meta.line, meta.column)
             for c in node.children:
-                l = self.loc(c)
-                if l is not None:
-                    return l
+                child_loc = self.loc(c)
+                if child_loc is not None:
+                    return child_loc
         return None
 
-    def error(self, message: str, node: Any) -> CompileError:
+    def error(self, message: str, node: Where) -> CompileError:
         loc = node if isinstance(node, SourceLocation) else self.loc(node)
         return CompileError.at(message, loc)
 
-    def warn(self, message: str, node: Any, code: str) -> None:
+    def warn(self, message: str, node: Where, code: str) -> None:
         loc = node if isinstance(node, SourceLocation) else self.loc(node)
         self.warnings.append(Diagnostic.at(message, loc, code=code))
 
@@ -233,7 +250,7 @@ class Resolver:
 
     # ----------------------------------------------------------- annotations
 
-    def annotations(self, t: Tree | None) -> tuple[ir.Annotation, ...]:
+    def annotations(self, t: Tree[Token] | None) -> tuple[ir.Annotation, ...]:
         if t is None:
             return ()
         out = []
@@ -291,7 +308,7 @@ class Resolver:
 
     # --------------------------------------------------------------- types
 
-    def type_of(self, t: Tree, typevars: dict[str, ir.Type] | None = None) -> ir.Type:
+    def type_of(self, t: Tree[Token], typevars: dict[str, ir.Type] | None = None) -> ir.Type:
         typevars = typevars or {}
         d = t.data
         if d == "type_ref":
@@ -340,31 +357,31 @@ class Resolver:
                 return ir.ExternType(name)
             raise self.error(f"unknown type '{name}'", t)
         if d == "specialized_type":
-            name = _name(_child(t, "type_name"))
-            args = tuple(self.type_of(a, typevars) for a in _kids(_child(t, "type_args")))
+            name = _name(_need(t, "type_name"))
+            args = tuple(self.type_of(a, typevars) for a in _kids(_need(t, "type_args")))
             if name in self.externs:
                 return ir.ExternType(name, args)
             raise self.error(f"generic type '{name}<...>' is not supported by p4sim", t)
         if d == "stack_type":
-            base = self.type_of(Tree("named_type", [_child(t, "type_name")]), typevars)
+            base = self.type_of(Tree("named_type", [_need(t, "type_name")]), typevars)
             size = self.const_int(self.expr(_kids(t)[1], Scope(self.global_scope)), t)
             if not isinstance(base, ir.HeaderType):
                 raise self.error("header stacks must have a header element type", t)
             return ir.HeaderStackType(base, size)
         if d == "tuple_type":
             return ir.TupleType(
-                tuple(self.type_of(a, typevars) for a in _kids(_child(t, "type_args")))
+                tuple(self.type_of(a, typevars) for a in _kids(_need(t, "type_args")))
             )
         raise self.error(f"unsupported type syntax ({d})", t)
 
     # -------------------------------------------------------- declarations
 
-    def _fields(self, t: Tree, header: bool) -> tuple[ir.Field, ...]:
+    def _fields(self, t: Tree[Token], header: bool) -> tuple[ir.Field, ...]:
         fields: list[ir.Field] = []
         offset = 0
         seen = set()
         for f in _children(t, "field_decl"):
-            ann, ty, nm = f.children
+            ann, ty, nm = _kids(f)
             ftype = self.type_of(ty)
             fname = _name(nm)
             if fname in seen:
@@ -391,34 +408,34 @@ class Resolver:
             raise self.error("a header may have at most one varbit field", t)
         return tuple(fields)
 
-    def _declare_type(self, name: str, ty: ir.Type, node: Any) -> None:
+    def _declare_type(self, name: str, ty: ir.Type, node: Where) -> None:
         if name in self.types:
             raise self.error(f"type '{name}' is declared twice", node)
         self.types[name] = ty
 
-    def decl_header_decl(self, t: Tree) -> None:
+    def decl_header_decl(self, t: Tree[Token]) -> None:
         ann = self.annotations(_child(t, "annots"))
-        name = _name(_child(t, "name"))
+        name = _name(_need(t, "name"))
         if _child(t, "type_params"):
             raise self.error("generic headers are not supported by p4sim", t)
         self._declare_type(name, ir.HeaderType(name, self._fields(t, True), ann), t)
 
-    def decl_struct_decl(self, t: Tree) -> None:
+    def decl_struct_decl(self, t: Tree[Token]) -> None:
         ann = self.annotations(_child(t, "annots"))
-        name = _name(_child(t, "name"))
+        name = _name(_need(t, "name"))
         if _child(t, "type_params"):
             raise self.error("generic structs are not supported by p4sim", t)
         self._declare_type(name, ir.StructType(name, self._fields(t, False), ann), t)
 
-    def decl_header_union_decl(self, t: Tree) -> None:
+    def decl_header_union_decl(self, t: Tree[Token]) -> None:
         raise self.error("header_union is not supported by p4sim", t)
 
-    def decl_enum_decl(self, t: Tree) -> None:
-        name = _name(_child(t, "name"))
-        members = tuple(_name(n) for n in _kids(_child(t, "name_list")))
+    def decl_enum_decl(self, t: Tree[Token]) -> None:
+        name = _name(_need(t, "name"))
+        members = tuple(_name(n) for n in _kids(_need(t, "name_list")))
         self._declare_type(name, ir.EnumType(name, members, tuple(range(len(members)))), t)
 
-    def decl_ser_enum_decl(self, t: Tree) -> None:
+    def decl_ser_enum_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
         under = self.type_of(kids[1])
         if not isinstance(under, ir.BitsType):
@@ -433,11 +450,11 @@ class Resolver:
             values.append(self.const_int(e, mv))
         self._declare_type(name, ir.EnumType(name, tuple(members), tuple(values), under), t)
 
-    def decl_typedef_decl(self, t: Tree) -> None:
+    def decl_typedef_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
         self._declare_type(_name(kids[2]), self.type_of(kids[1]), t)
 
-    def decl_newtype_decl(self, t: Tree) -> None:
+    def decl_newtype_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
         ty = self.type_of(kids[1])
         self.warn(
@@ -447,18 +464,18 @@ class Resolver:
         )
         self._declare_type(_name(kids[2]), ty, t)
 
-    def decl_error_decl(self, t: Tree) -> None:
-        for n in _kids(_child(t, "name_list")):
+    def decl_error_decl(self, t: Tree[Token]) -> None:
+        for n in _kids(_need(t, "name_list")):
             nm = _name(n)
             if nm in self.error_members:
                 raise self.error(f"error.{nm} is declared twice", n)
             self.error_members.append(nm)
 
-    def decl_match_kind_decl(self, t: Tree) -> None:
-        for n in _kids(_child(t, "name_list")):
+    def decl_match_kind_decl(self, t: Tree[Token]) -> None:
+        for n in _kids(_need(t, "name_list")):
             self.match_kinds.append(_name(n))
 
-    def decl_const_decl(self, t: Tree, scope: Scope | None = None) -> None:
+    def decl_const_decl(self, t: Tree[Token], scope: Scope | None = None) -> None:
         scope = scope or self.global_scope
         _ann, ty, nm, value = _kids(t)
         ctype = self.type_of(ty)
@@ -471,17 +488,17 @@ class Resolver:
         if scope is self.global_scope:
             self.constants[_name(nm)] = e
 
-    def _sig(self, t: Tree, ret: Tree | None, name: str) -> _Sig:
+    def _sig(self, t: Tree[Token], ret: Tree[Token] | None, name: str) -> _Sig:
         tp = _child(t, "type_params")
         type_params = tuple(_name(n) for n in _kids(tp)) if tp else ()
         params = []
-        for p in _kids(_child(t, "params")):
+        for p in _kids(_need(t, "params")):
             d = _child(p, "direction")
             ty = next(k for k in _kids(p) if k.data not in ("annots", "direction", "name"))
-            params.append((_name(d) if d else "", ty, _name(_child(p, "name"))))
+            params.append((_name(d) if d else "", ty, _name(_need(p, "name"))))
         return _Sig(name, type_params, params, ret, self.annotations(_child(t, "annots")))
 
-    def decl_extern_object_decl(self, t: Tree) -> None:
+    def decl_extern_object_decl(self, t: Tree[Token]) -> None:
         name = str(t.children[1])
         tp = _child(t, "type_params")
         decl = _ExternDecl(name, tuple(_name(n) for n in _kids(tp)) if tp else ())
@@ -497,52 +514,52 @@ class Resolver:
                 raise self.error("abstract extern methods are not supported by p4sim", m)
         self.externs[name] = decl
 
-    def decl_extern_function_decl(self, t: Tree) -> None:
+    def decl_extern_function_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
         fname = _name(kids[2])
         self.extern_functions.setdefault(fname, []).append(self._sig(t, kids[1], fname))
 
-    def decl_function_decl(self, t: Tree) -> None:
+    def decl_function_decl(self, t: Tree[Token]) -> None:
         raise self.error("functions are not supported by p4sim", t)
 
-    def decl_action_decl(self, t: Tree) -> None:
-        name = _name(_child(t, "name"))
+    def decl_action_decl(self, t: Tree[Token]) -> None:
+        name = _name(_need(t, "name"))
         self.top_actions[name] = t
         self.global_scope.declare(name, ("top_action", t))
 
-    def decl_parser_type_decl(self, t: Tree) -> None:
+    def decl_parser_type_decl(self, t: Tree[Token]) -> None:
         self.blocks.setdefault(
-            _name(_child(t, "name")), _BlockDecl("parser", _name(_child(t, "name")), t, False)
+            _name(_need(t, "name")), _BlockDecl("parser", _name(_need(t, "name")), t, False)
         )
 
-    def decl_control_type_decl(self, t: Tree) -> None:
+    def decl_control_type_decl(self, t: Tree[Token]) -> None:
         self.blocks.setdefault(
-            _name(_child(t, "name")), _BlockDecl("control", _name(_child(t, "name")), t, False)
+            _name(_need(t, "name")), _BlockDecl("control", _name(_need(t, "name")), t, False)
         )
 
-    def decl_parser_decl(self, t: Tree) -> None:
-        name = _name(_child(t, "name"))
+    def decl_parser_decl(self, t: Tree[Token]) -> None:
+        name = _name(_need(t, "name"))
         if name in self.blocks and self.blocks[name].has_body:
             raise self.error(f"parser '{name}' is declared twice", t)
         if _child(t, "type_params"):
             raise self.error("generic parsers are not supported by p4sim", t)
         self.blocks[name] = _BlockDecl("parser", name, t, True)
 
-    def decl_control_decl(self, t: Tree) -> None:
-        name = _name(_child(t, "name"))
+    def decl_control_decl(self, t: Tree[Token]) -> None:
+        name = _name(_need(t, "name"))
         if name in self.blocks and self.blocks[name].has_body:
             raise self.error(f"control '{name}' is declared twice", t)
         if _child(t, "type_params"):
             raise self.error("generic controls are not supported by p4sim", t)
         self.blocks[name] = _BlockDecl("control", name, t, True)
 
-    def decl_package_decl(self, t: Tree) -> None:
-        self.packages[_name(_child(t, "name"))] = t
+    def decl_package_decl(self, t: Tree[Token]) -> None:
+        self.packages[_name(_need(t, "name"))] = t
 
-    def decl_empty_decl(self, t: Tree) -> None:
+    def decl_empty_decl(self, t: Tree[Token]) -> None:
         pass
 
-    def decl_instantiation(self, t: Tree) -> None:
+    def decl_instantiation(self, t: Tree[Token]) -> None:
         _ann, ty, args, nm = _kids(t)
         tname = _name(ty)
         name = _name(nm)
@@ -556,7 +573,7 @@ class Resolver:
 
     # --------------------------------------------------------------- package
 
-    def _instantiate_package(self, t: Tree, tname: str, args: Tree) -> None:
+    def _instantiate_package(self, t: Tree[Token], tname: str, args: Tree[Token]) -> None:
         if tname != "V1Switch":
             raise self.error(f"package '{tname}' is not supported by p4sim (only V1Switch)", t)
         if self.package is not None:
@@ -565,6 +582,7 @@ class Resolver:
         if len(arg_trees) != 6:
             raise self.error(f"V1Switch takes 6 blocks, got {len(arg_trees)}", t)
         blocks: list[ir.Parser | ir.Control] = []
+        controls: list[ir.Control] = []
         for role, a in zip(V1SWITCH_BLOCKS, arg_trees):
             e = _kids(a)[0] if a.data == "argument" else a
             if a.data == "named_argument":
@@ -575,11 +593,11 @@ class Resolver:
                     f"instantiation such as MyIngress()",
                     a,
                 )
-            bname = _name(_child(e, "type_name"))
+            bname = _name(_need(e, "type_name"))
             decl = self.blocks.get(bname)
             if decl is None or not decl.has_body:
                 raise self.error(f"'{bname}' is not a parser or control declared in the program", e)
-            if _kids(_child(e, "arguments")):
+            if _kids(_need(e, "arguments")):
                 raise self.error("constructor parameters of blocks are not supported", e)
             want = "parser" if role == "p" else "control"
             if decl.kind != want:
@@ -589,7 +607,9 @@ class Resolver:
             if decl.kind == "parser":
                 blocks.append(self.elaborate_parser(decl, bname))
             else:
-                blocks.append(self.elaborate_control(decl, bname, role))
+                control = self.elaborate_control(decl, bname, role)
+                blocks.append(control)
+                controls.append(control)
         parser = blocks[0]
         assert isinstance(parser, ir.Parser)
         expect = {"p": 4, "vr": 2, "ig": 3, "eg": 3, "ck": 2, "dep": 2}
@@ -613,18 +633,23 @@ class Resolver:
                     f"parser's header type {htype} and metadata type {mtype}",
                     t,
                 )
+        verify_checksum, ingress, egress, compute_checksum, deparser = controls
         self.package = ir.PackageInstance(
             "main",
             "V1Switch",
             parser,
-            *blocks[1:],
-            headers_type=htype,  # type: ignore[misc]
+            verify_checksum,
+            ingress,
+            egress,
+            compute_checksum,
+            deparser,
+            headers_type=htype,
             metadata_type=mtype,
         )
 
     # ------------------------------------------------------------ parameters
 
-    def params(self, t: Tree, kind: str) -> list[ir.Var]:
+    def params(self, t: Tree[Token], kind: str) -> list[ir.Var]:
         out = []
         for p in _kids(t):
             d = _child(p, "direction")
@@ -632,7 +657,7 @@ class Resolver:
             if len(ty) > 1:
                 raise self.error("default parameter values are not supported by p4sim", p)
             ptype = self.type_of(ty[0])
-            pname = _name(_child(p, "name"))
+            pname = _name(_need(p, "name"))
             direction = _name(d) if d else ""
             k = kind
             if kind == "action":
@@ -644,7 +669,7 @@ class Resolver:
 
     def elaborate_parser(self, decl: _BlockDecl, path: str) -> ir.Parser:
         t = decl.tree
-        params = self.params(_child(t, "params"), "param")
+        params = self.params(_need(t, "params"), "param")
         if not params or not isinstance(params[0].type, ir.PacketInType):
             raise self.error(f"the first parameter of parser {decl.name} must be packet_in", t)
         scope = Scope(self.global_scope)
@@ -656,7 +681,7 @@ class Resolver:
             if local.data == "const_decl":
                 self.decl_const_decl(local, scope)
             elif local.data == "var_decl":
-                parser.locals.extend(self.var_decl(local, scope, ctx))
+                parser.locals.append(self.var_decl(local, scope, ctx))
             elif local.data == "instantiation":
                 ext = self.extern_instance(local, scope, path)
                 parser.externs[ext.name] = ext
@@ -665,7 +690,7 @@ class Resolver:
                 raise self.error("value_set is not supported by p4sim", local)
         states = _children(t, "parser_state")
         for st in states:
-            sname = _name(_child(st, "name"))
+            sname = _name(_need(st, "name"))
             if sname in ("accept", "reject"):
                 raise self.error(f"state '{sname}' cannot be redefined", st)
             if sname in parser.states:
@@ -676,7 +701,7 @@ class Resolver:
         if "start" not in parser.states:
             raise self.error(f"parser {decl.name} has no 'start' state", t)
         for st in states:
-            state = parser.states[_name(_child(st, "name"))]
+            state = parser.states[_name(_need(st, "name"))]
             sscope = Scope(scope)
             body = [k for k in _kids(st) if k.data not in ("annots", "name")]
             trans = None
@@ -687,21 +712,21 @@ class Resolver:
         return parser
 
     def transition(
-        self, t: Tree | None, scope: Scope, parser: ir.Parser, state_tree: Tree
+        self, t: Tree[Token] | None, scope: Scope, parser: ir.Parser, state_tree: Tree[Token]
     ) -> ir.Transition:
         if t is None:
             return ir.Transition(next_state="reject", loc=self.loc(state_tree))
 
-        def check_state(n: Tree) -> str:
+        def check_state(n: Tree[Token]) -> str:
             s = _name(n)
             if s not in parser.states and s not in ("accept", "reject"):
                 raise self.error(f"unknown parser state '{s}'", n)
             return s
 
         if t.data == "direct_transition":
-            return ir.Transition(next_state=check_state(_child(t, "name")), loc=self.loc(t))
-        keys = [self.expr(k, scope) for k in _kids(_child(t, "expression_list"))]
-        for k, kt in zip(keys, _kids(_child(t, "expression_list"))):
+            return ir.Transition(next_state=check_state(_need(t, "name")), loc=self.loc(t))
+        keys = [self.expr(k, scope) for k in _kids(_need(t, "expression_list"))]
+        for k, kt in zip(keys, _kids(_need(t, "expression_list"))):
             if not isinstance(k.type, (ir.BitsType, ir.BoolType, ir.EnumType, ir.ErrorType)):
                 raise self.error(f"select key of type {k.type} is not supported", kt)
             if isinstance(k.type, ir.EnumType) and k.type.underlying is None:
@@ -718,7 +743,7 @@ class Resolver:
 
     def keysets(
         self,
-        t: Tree,
+        t: Tree[Token],
         keys: list[ir.Expr],
         scope: Scope,
         what: str,
@@ -726,7 +751,7 @@ class Resolver:
     ) -> list[ir.KeySet]:
         if t.data == "tuple_keyset":
             elems = _kids(t)
-        elif t.data == "ks_default" or (t.data == "ident" and False):
+        elif t.data == "ks_default":
             elems = [t] * len(keys) if len(keys) != 1 else [t]
             if len(keys) > 1:
                 return [ir.KeySet("default", loc=self.loc(t)) for _ in keys]
@@ -740,7 +765,9 @@ class Resolver:
             out.append(self.keyset(e, k, scope, mk))
         return out
 
-    def keyset(self, t: Tree, key: ir.Expr, scope: Scope, match_kind: str | None) -> ir.KeySet:
+    def keyset(
+        self, t: Tree[Token], key: ir.Expr, scope: Scope, match_kind: str | None
+    ) -> ir.KeySet:
         w = key.type.width or 0
         full = (1 << w) - 1
         loc = self.loc(t)
@@ -775,7 +802,7 @@ class Resolver:
 
     def elaborate_control(self, decl: _BlockDecl, path: str, role: str = "") -> ir.Control:
         t = decl.tree
-        params = self.params(_child(t, "params"), "param")
+        params = self.params(_need(t, "params"), "param")
         scope = Scope(self.global_scope)
         for p in params:
             scope.declare(p.name, p)
@@ -789,10 +816,11 @@ class Resolver:
             if d == "const_decl":
                 self.decl_const_decl(local, scope)
             elif d == "var_decl":
-                control.locals.extend(self.var_decl(local, scope, ctx))
+                control.locals.append(self.var_decl(local, scope, ctx))
             elif d == "instantiation":
-                tname = _name(local.children[1])
-                iname = _name(local.children[3])
+                ann_t, ty_t, args_t, name_t = _kids(local)
+                tname = _name(ty_t)
+                iname = _name(name_t)
                 if tname in self.blocks:
                     sub = self.blocks[tname]
                     if sub.kind != "control" or not sub.has_body:
@@ -801,11 +829,11 @@ class Resolver:
                             f"not supported by p4sim)",
                             local,
                         )
-                    if _kids(local.children[2]):
+                    if _kids(args_t):
                         raise self.error(
                             "constructor parameters of controls are not supported", local
                         )
-                    sub_name = self.local_name(iname, self.annotations(local.children[0]), path)
+                    sub_name = self.local_name(iname, self.annotations(ann_t), path)
                     subc = self.elaborate_control(sub, sub_name)
                     control.subcontrols[iname] = subc
                     scope.declare(iname, subc)
@@ -839,10 +867,10 @@ class Resolver:
 
     # --------------------------------------------------------------- actions
 
-    def action(self, t: Tree, scope: Scope, path: str) -> ir.Action:
+    def action(self, t: Tree[Token], scope: Scope, path: str) -> ir.Action:
         ann = self.annotations(_child(t, "annots"))
-        name = _name(_child(t, "name"))
-        params = self.params(_child(t, "params"), "action")
+        name = _name(_need(t, "name"))
+        params = self.params(_need(t, "params"), "action")
         seen_data = False
         for p in params:
             if p.kind == "action_param":
@@ -864,7 +892,7 @@ class Resolver:
         ascope = Scope(scope)
         for p in params:
             ascope.declare(p.name, p)
-        act.body = self.stmts(_kids(_child(t, "block")), ascope, _Ctx("action", action=act))
+        act.body = self.stmts(_kids(_need(t, "block")), ascope, _Ctx("action", action=act))
         self.all_actions.append(act)
         return act
 
@@ -874,7 +902,7 @@ class Resolver:
             self.top_action_ir[name] = self.action(t, Scope(self.global_scope), "")
         return self.top_action_ir[name]
 
-    def resolve_action(self, name: str, scope: Scope, node: Any) -> ir.Action:
+    def resolve_action(self, name: str, scope: Scope, node: Where) -> ir.Action:
         ent = scope.lookup(name)
         if isinstance(ent, ir.Action):
             return ent
@@ -884,13 +912,13 @@ class Resolver:
 
     # ---------------------------------------------------------------- tables
 
-    def table(self, t: Tree, scope: Scope, path: str, control: ir.Control) -> ir.Table:
+    def table(self, t: Tree[Token], scope: Scope, path: str, control: ir.Control) -> ir.Table:
         ann = self.annotations(_child(t, "annots"))
-        name = _name(_child(t, "name"))
+        name = _name(_need(t, "name"))
         keys: list[ir.TableKey] = []
         refs: list[ir.ActionRef] = []
-        default: tuple[Tree, bool] | None = None
-        entries: tuple[Tree, bool] | None = None
+        default: tuple[Tree[Token], bool] | None = None
+        entries: tuple[Tree[Token], bool] | None = None
         size, size_explicit = 1024, False
         dcounter = dmeter = None
         timeout = False
@@ -911,7 +939,7 @@ class Resolver:
             elif prop.data == "actions_prop":
                 for ar in _children(prop, "action_ref"):
                     rann = self.annotations(_child(ar, "annots"))
-                    aname = _name(_child(ar, "prefixed_name"))
+                    aname = _name(_need(ar, "prefixed_name"))
                     act = self.resolve_action(aname, scope, ar)
                     if any(r.action is act for r in refs):
                         raise self.error(f"table {name}: action {aname} is listed twice", ar)
@@ -1035,7 +1063,7 @@ class Resolver:
         self.all_tables.append(tbl)
         return tbl
 
-    def table_key(self, ke: Tree, scope: Scope, index: int) -> ir.TableKey:
+    def table_key(self, ke: Tree[Token], scope: Scope, index: int) -> ir.TableKey:
         expr_t, mk_t, ann_t = _kids(ke)
         e = self.expr(expr_t, scope)
         mk = _name(mk_t)
@@ -1052,7 +1080,7 @@ class Resolver:
         kname = a.value if a is not None and a.value else self.key_name(e, expr_t)
         return ir.TableKey(e, mk, kname, index, ann, self.loc(ke))
 
-    def key_name(self, e: ir.Expr, node: Any) -> str:
+    def key_name(self, e: ir.Expr, node: Where) -> str:
         """p4c's TableKeyNames: the key's source form for paths, members, slices, isValid."""
 
         def text(x: ir.Expr) -> str:
@@ -1071,7 +1099,7 @@ class Resolver:
         return text(e)
 
     def action_call(
-        self, t: Tree, scope: Scope, refs: list[ir.ActionRef], what: str
+        self, t: Tree[Token], scope: Scope, refs: list[ir.ActionRef], what: str
     ) -> ir.ActionCall:
         """`a` or `a(args)` naming an action of `refs` with constant data arguments."""
         if t.data in ("ident", "prefixed_name", "global_ident"):
@@ -1109,7 +1137,7 @@ class Resolver:
 
     # --------------------------------------------------------------- externs
 
-    def extern_instance(self, t: Tree, scope: Scope, path: str) -> ir.ExternInstance:
+    def extern_instance(self, t: Tree[Token], scope: Scope, path: str) -> ir.ExternInstance:
         ann_t, ty_t, args_t, nm = _kids(t)
         ann = self.annotations(ann_t)
         ty = self.type_of(ty_t)
@@ -1131,7 +1159,7 @@ class Resolver:
         if ctor is None:
             raise self.error(f"no constructor of {ty.name} takes {len(args)} arguments", t)
         values = []
-        for (d, pty, pname), a in zip(ctor.params, args):
+        for (_direction, pty, _pname), a in zip(ctor.params, args):
             e = self.coerce(self.expr(_kids(a)[0], scope), self.type_of(pty, tv), a)
             values.append(e)
         ext = ir.ExternInstance(
@@ -1161,7 +1189,7 @@ class Resolver:
 
     # ------------------------------------------------------------ statements
 
-    def var_decl(self, t: Tree, scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+    def var_decl(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.VarDecl:
         kids = _kids(t)
         vtype = self.type_of(kids[1])
         vname = _name(kids[2])
@@ -1172,15 +1200,15 @@ class Resolver:
             init = self.coerce(self.expr(kids[3], scope), vtype, kids[3])
         var = ir.Var(vname, vtype, "local", self.uid(vname), "", self.loc(t))
         scope.declare(vname, var)
-        return [ir.VarDecl(self.loc(t), var, init)]
+        return ir.VarDecl(self.loc(t), var, init)
 
-    def stmts(self, trees: list[Tree], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+    def stmts(self, trees: list[Tree[Token]], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for s in trees:
             out.extend(self.stmt(s, scope, ctx))
         return out
 
-    def stmt(self, t: Tree, scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+    def stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
         d = t.data
         loc = self.loc(t)
         if d == "empty_stmt":
@@ -1188,7 +1216,7 @@ class Resolver:
         if d == "block":
             return self.stmts(_kids(t), Scope(scope), ctx)
         if d == "var_decl":
-            return self.var_decl(t, scope, ctx)
+            return [self.var_decl(t, scope, ctx)]
         if d == "const_decl":
             self.decl_const_decl(t, scope)
             return []
@@ -1221,7 +1249,7 @@ class Resolver:
             return self.call_stmt(t, scope, ctx)
         raise self.error(f"unsupported statement ({d})", t)
 
-    def switch(self, t: Tree, scope: Scope, ctx: _Ctx) -> ir.Stmt:
+    def switch(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.Stmt:
         kids = _kids(t)
         subject = self.expr(kids[0], scope, allow_action_run=True)
         cases: list[ir.SwitchCase] = []
@@ -1262,11 +1290,11 @@ class Resolver:
         # merge fall-through labels into the next case with a body
         merged: list[ir.SwitchCase] = []
         pending: list[str | ir.Expr] = []
-        for c in cases:
-            if c.body is None:
-                pending.extend(c.labels)
+        for case in cases:
+            if case.body is None:
+                pending.extend(case.labels)
                 continue
-            merged.append(ir.SwitchCase(pending + c.labels, c.body))
+            merged.append(ir.SwitchCase(pending + case.labels, case.body))
             pending = []
         if pending:
             merged.append(ir.SwitchCase(pending, []))
@@ -1274,16 +1302,16 @@ class Resolver:
 
     # ----------------------------------------------------------------- calls
 
-    def call_stmt(self, t: Tree, scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+    def call_stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
         kids = _kids(t)
         callee = kids[0]
         type_args: tuple[ir.Type, ...] = ()
         ta = _child(t, "type_args")
         if ta is not None:
             type_args = tuple(self.type_of(a) for a in _kids(ta))
-        args = _kids(_child(t, "arguments"))
+        args = _kids(_need(t, "arguments"))
         loc = self.loc(t)
-        if callee.data == "ident" or callee.data == "global_ident":
+        if callee.data in ("ident", "global_ident"):
             fname = _name(callee)
             ent = scope.lookup(fname) if callee.data == "ident" else self.global_scope.lookup(fname)
             if isinstance(ent, ir.Action) or (isinstance(ent, tuple) and ent[0] == "top_action"):
@@ -1302,7 +1330,7 @@ class Resolver:
             raise self.error(f"unknown function or action '{fname}'", callee)
         if callee.data != "member":
             raise self.error("unsupported call", t)
-        base_t, mname_t = callee.children
+        base_t, mname_t = _kids(callee)
         method = _name(mname_t)
         target = self.entity_or_expr(base_t, scope)
         if isinstance(target, ir.Table):
@@ -1385,7 +1413,7 @@ class Resolver:
             )
         raise self.error(f"a value of type {bt} has no method '{method}'", mname_t)
 
-    def expand_headers(self, e: ir.Expr, node: Any) -> list[ir.Expr]:
+    def expand_headers(self, e: ir.Expr, node: Where) -> list[ir.Expr]:
         t = e.type
         if isinstance(t, ir.HeaderType):
             return [e]
@@ -1401,7 +1429,7 @@ class Resolver:
         return []
 
     @staticmethod
-    def arg_expr_tree(a: Tree) -> Tree:
+    def arg_expr_tree(a: Tree[Token]) -> Tree[Token]:
         if a.data == "argument":
             return _kids(a)[0]
         return a
@@ -1409,14 +1437,14 @@ class Resolver:
     def bind_args(
         self,
         params: list[ir.Var],
-        args: list[Tree],
+        args: list[Tree[Token]],
         scope: Scope,
-        node: Any,
+        node: Where,
         what: str,
         typevars: dict[str, ir.Type] | None = None,
     ) -> list[ir.Argument]:
-        by_name: dict[str, Tree] = {}
-        positional: list[Tree] = []
+        by_name: dict[str, Tree[Token]] = {}
+        positional: list[Tree[Token]] = []
         for a in args:
             if a.data == "named_argument":
                 by_name[_name(_kids(a)[0])] = a
@@ -1428,14 +1456,14 @@ class Resolver:
             raise self.error(f"{what} takes {len(params)} arguments, got {len(args)}", node)
         out = []
         for i, p in enumerate(params):
-            a = positional[i] if i < len(positional) else by_name.get(p.name)
-            if a is None:
+            arg = positional[i] if i < len(positional) else by_name.get(p.name)
+            if arg is None:
                 raise self.error(f"{what}: missing argument '{p.name}'", node)
-            out.append(self.bind_one(p.name, p.direction, p.type, a, scope))
+            out.append(self.bind_one(p.name, p.direction, p.type, arg, scope))
         return out
 
     def bind_one(
-        self, pname: str, direction: str, ptype: ir.Type | None, a: Tree, scope: Scope
+        self, pname: str, direction: str, ptype: ir.Type | None, a: Tree[Token], scope: Scope
     ) -> ir.Argument:
         if a.data == "dontcare_argument":
             if direction != "out":
@@ -1456,7 +1484,7 @@ class Resolver:
                 e = self.coerce(e, ptype, a)
         return ir.Argument(pname, direction, e)
 
-    def _pick_sig(self, sigs: list[_Sig], nargs: int, what: str, node: Any) -> _Sig:
+    def _pick_sig(self, sigs: list[_Sig], nargs: int, what: str, node: Where) -> _Sig:
         for s in sigs:
             if len(s.params) == nargs:
                 return s
@@ -1466,9 +1494,9 @@ class Resolver:
         self,
         sig: _Sig,
         type_args: tuple[ir.Type, ...],
-        args: list[Tree],
+        args: list[Tree[Token]],
         scope: Scope,
-        node: Any,
+        node: Where,
         what: str,
         typevars: dict[str, ir.Type] | None = None,
     ) -> tuple[list[ir.Argument], dict[str, ir.Type]]:
@@ -1509,7 +1537,12 @@ class Resolver:
         return out, tv
 
     def call_function(
-        self, fname: str, type_args: tuple[ir.Type, ...], args: list[Tree], scope: Scope, node: Any
+        self,
+        fname: str,
+        type_args: tuple[ir.Type, ...],
+        args: list[Tree[Token]],
+        scope: Scope,
+        node: Where,
     ) -> list[ir.Argument]:
         sig = self._pick_sig(self.extern_functions[fname], len(args), fname, node)
         bound, _ = self.bind_sig(sig, type_args, args, scope, node, fname)
@@ -1519,9 +1552,9 @@ class Resolver:
         self,
         fname: str,
         type_args: tuple[ir.Type, ...],
-        args: list[Tree],
+        args: list[Tree[Token]],
         scope: Scope,
-        node: Tree,
+        node: Tree[Token],
         ctx: _Ctx,
     ) -> ir.Stmt:
         sig = self._pick_sig(self.extern_functions[fname], len(args), fname, node)
@@ -1580,7 +1613,7 @@ class Resolver:
             raise self.error(f"{fname} is not supported by p4sim", node)
         return ir.ExternFunctionCall(loc, fname, bound, targs)
 
-    def list_to_struct(self, e: ir.ListExpr, t: ir.StructType, node: Any) -> ir.Expr:
+    def list_to_struct(self, e: ir.ListExpr, t: ir.StructType, node: Where) -> ir.Expr:
         if len(e.elements) != len(t.fields):
             raise self.error(
                 f"list has {len(e.elements)} elements; struct {t.name} has {len(t.fields)} fields",
@@ -1596,9 +1629,9 @@ class Resolver:
         inst: ir.ExternInstance,
         method: str,
         type_args: tuple[ir.Type, ...],
-        args: list[Tree],
+        args: list[Tree[Token]],
         scope: Scope,
-        node: Tree,
+        node: Tree[Token],
     ) -> ir.Stmt:
         decl = self.externs[inst.extern_type]
         if method not in decl.methods:
@@ -1612,7 +1645,9 @@ class Resolver:
 
     # ----------------------------------------------------------- expressions
 
-    def entity_or_expr(self, t: Tree, scope: Scope) -> Any:
+    def entity_or_expr(
+        self, t: Tree[Token], scope: Scope
+    ) -> ir.Table | ir.Control | ir.ExternInstance | ir.Expr:
         """Resolve a call target: a table/control/extern instance or an expression."""
         if t.data == "ident":
             ent = scope.lookup(_name(t))
@@ -1620,12 +1655,12 @@ class Resolver:
                 return ent
         return self.expr(t, scope)
 
-    def lvalue(self, t: Tree, scope: Scope) -> ir.Expr:
+    def lvalue(self, t: Tree[Token], scope: Scope) -> ir.Expr:
         e = self.expr(t, scope)
         self.check_writable(e, t)
         return e
 
-    def check_writable(self, e: ir.Expr, node: Any) -> None:
+    def check_writable(self, e: ir.Expr, node: Where) -> None:
         base = e
         while isinstance(base, (ir.Member, ir.Slice, ir.StackIndex)):
             base = base.base
@@ -1643,7 +1678,7 @@ class Resolver:
                 node,
             )
 
-    def const_int(self, e: ir.Expr, node: Any) -> int:
+    def const_int(self, e: ir.Expr, node: Where) -> int:
         try:
             return consteval.evaluate(e)
         except consteval.NotConstant:
@@ -1673,7 +1708,7 @@ class Resolver:
             v = int(low, 10)
         return ty, v
 
-    def coerce(self, e: ir.Expr, target: ir.Type, node: Any) -> ir.Expr:
+    def coerce(self, e: ir.Expr, target: ir.Type, node: Where) -> ir.Expr:
         """Convert e to type target where P4 converts implicitly (untyped int constants,
         list expressions into structs/headers); otherwise the types must be equal."""
         if e.type == target:
@@ -1693,13 +1728,16 @@ class Resolver:
             if isinstance(target, ir.HeaderType):
                 raise self.error("list expressions cannot initialise headers in p4sim", node)
             return self.list_to_struct(e, target, node)
-        if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
-            if len(e.elements) == len(target.elements):
-                return ir.ListExpr(
-                    target,
-                    e.loc,
-                    [self.coerce(x, t, node) for x, t in zip(e.elements, target.elements)],
-                )
+        if (
+            isinstance(e, ir.ListExpr)
+            and isinstance(target, ir.TupleType)
+            and len(e.elements) == len(target.elements)
+        ):
+            return ir.ListExpr(
+                target,
+                e.loc,
+                [self.coerce(x, t, node) for x, t in zip(e.elements, target.elements)],
+            )
         if isinstance(e, ir.DontCare):
             return e
         if isinstance(e.type, ir.BitsType) and isinstance(target, ir.BitsType):
@@ -1712,7 +1750,7 @@ class Resolver:
         d = t.data
         loc = self.loc(t)
         if d == "int_lit":
-            ty, v = self._parse_int(t.children[0])
+            ty, v = self._parse_int(_tokens(t)[0])
             if ty is None:
                 return ir.Const(ir.InfIntType(), loc, v)
             if ty.signed:
@@ -1744,11 +1782,11 @@ class Resolver:
         if d == "type_member":
             tname = str(t.children[0])
             member = _name(t.children[1])
-            ty = self.types.get(tname)
-            if isinstance(ty, ir.EnumType):
-                if member not in ty.members:
+            etype = self.types.get(tname)
+            if isinstance(etype, ir.EnumType):
+                if member not in etype.members:
                     raise self.error(f"enum {tname} has no member '{member}'", t)
-                return ir.EnumMember(ty, loc, member, ty.value_of(member))
+                return ir.EnumMember(etype, loc, member, etype.value_of(member))
             raise self.error(f"'{tname}.{member}' is not an enum member", t)
         if d == "error_member":
             member = _name(t.children[1])
@@ -1761,7 +1799,7 @@ class Resolver:
                 self.error_members.index(member),
             )
         if d == "list_expr":
-            elems = [self.expr(x, scope) for x in _kids(_child(t, "expression_list"))]
+            elems = [self.expr(x, scope) for x in _kids(_need(t, "expression_list"))]
             return ir.ListExpr(ir.TupleType(tuple(e.type for e in elems)), loc, elems)
         if d == "struct_expr":
             raise self.error(
@@ -1827,8 +1865,9 @@ class Resolver:
                 raise self.error("use t.apply().hit, .miss or switch on .action_run", t)
             return r
         if d == "cast":
-            target = self.type_of(t.children[0])
-            e = self.expr(t.children[1], scope)
+            type_t, operand_t = _kids(t)
+            target = self.type_of(type_t)
+            e = self.expr(operand_t, scope)
             return self.cast(e, target, t)
         if d in ("lnot", "bnot", "neg", "pos"):
             e = self.expr(t.children[0], scope)
@@ -1875,12 +1914,12 @@ class Resolver:
             return ir.BoolConst(e.type, loc, bool(v))
         return e
 
-    def expr_call(self, t: Tree, scope: Scope) -> Any:
+    def expr_call(self, t: Tree[Token], scope: Scope) -> ir.Expr | _TableApplyMarker:
         callee = t.children[0]
-        args = _kids(_child(t, "arguments"))
+        args = _kids(_need(t, "arguments"))
         ta = _child(t, "type_args")
         if isinstance(callee, Tree) and callee.data == "member":
-            base_t, mt = callee.children
+            base_t, mt = _kids(callee)
             method = _name(mt)
             target = self.entity_or_expr(base_t, scope)
             if isinstance(target, ir.Table):
@@ -1912,7 +1951,7 @@ class Resolver:
             t,
         )
 
-    def cast(self, e: ir.Expr, target: ir.Type, node: Any) -> ir.Expr:
+    def cast(self, e: ir.Expr, target: ir.Type, node: Where) -> ir.Expr:
         src = e.type
         loc = self.loc(node)
         if src == target:
@@ -1942,7 +1981,7 @@ class Resolver:
             raise self.error(f"cannot cast {src} to {target}", node)
         return ir.Cast(target, loc, e)
 
-    def unary(self, d: str, e: ir.Expr, node: Any) -> ir.Expr:
+    def unary(self, d: str, e: ir.Expr, node: Where) -> ir.Expr:
         loc = self.loc(node)
         t = e.type
         if d == "pos":
@@ -1967,7 +2006,7 @@ class Resolver:
             raise self.error(f"unary '-' needs a number, not {t}", node)
         return ir.Unary(t, loc, "-", e)
 
-    def binary(self, op: str, a: ir.Expr, b: ir.Expr, node: Any) -> ir.Expr:
+    def binary(self, op: str, a: ir.Expr, b: ir.Expr, node: Where) -> ir.Expr:
         loc = self.loc(node)
         ta, tb = a.type, b.type
         if op in ("&&", "||"):
@@ -2062,7 +2101,7 @@ class Resolver:
         }[op]
 
 
-def resolve(tree: Tree, source: PreprocessedSource) -> tuple[ir.ProgramIR, list[Diagnostic]]:
+def resolve(tree: Tree[Token], source: PreprocessedSource) -> tuple[ir.ProgramIR, list[Diagnostic]]:
     """Resolve and type-check a parse tree into the IR (plus warnings)."""
     r = Resolver(tree, source)
     program = r.run()

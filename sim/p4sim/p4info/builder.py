@@ -82,18 +82,18 @@ def _type_spec(t: ir.Type, info: p4t.P4TypeInfo) -> p4t.P4DataTypeSpec:
         if t.name not in info.headers:
             ht = p4t.P4HeaderTypeSpec()
             for f in t.fields:
-                m = ht.members.add()
-                m.name = f.name
-                m.type_spec.CopyFrom(_type_spec(f.type, info).bitstring)
+                hm = ht.members.add()
+                hm.name = f.name
+                hm.type_spec.CopyFrom(_type_spec(f.type, info).bitstring)
             info.headers[t.name].CopyFrom(ht)
     elif isinstance(t, ir.EnumType) and t.underlying is not None:
         spec.serializable_enum.name = t.name
         if t.name not in info.serializable_enums:
             en = p4t.P4SerializableEnumTypeSpec()
             en.underlying_type.bitwidth = t.underlying.size
-            for m, v in zip(t.members, t.values):
+            for member, v in zip(t.members, t.values):
                 mem = en.members.add()
-                mem.name = m
+                mem.name = member
                 mem.value = _bytes(v, t.underlying.size)
             info.serializable_enums[t.name].CopyFrom(en)
     elif isinstance(t, ir.ErrorType):
@@ -113,7 +113,8 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
     tables = p4info_tables(program)
-    direct_counters, direct_meters = [], []
+    direct_counters: list[ir.ExternInstance] = []
+    direct_meters: list[ir.ExternInstance] = []
     for t in tables:
         pt = info.tables.add()
         _preamble(pt.preamble, t.p4info_id, t.p4info_name, st.alias(t.p4info_name), t.annotations)
@@ -160,10 +161,12 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             direct_counters.append(t.direct_counter)
         if t.direct_meter is not None:
             direct_meters.append(t.direct_meter)
-    for a in p4info_actions(program):
+    for act in p4info_actions(program):
         pa = info.actions.add()
-        _preamble(pa.preamble, a.p4info_id, a.p4info_name, st.alias(a.p4info_name), a.annotations)
-        for i, p in enumerate(a.data_params, 1):
+        _preamble(
+            pa.preamble, act.p4info_id, act.p4info_name, st.alias(act.p4info_name), act.annotations
+        )
+        for i, p in enumerate(act.data_params, 1):
             pp = pa.params.add()
             pp.id = i
             pp.name = p.name
@@ -189,17 +192,17 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             assert e.element_type is not None
             r.type_spec.CopyFrom(_type_spec(e.element_type, info.type_info))
     for e in direct_counters:
-        c = info.direct_counters.add()
-        _preamble(c.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
-        c.spec.unit = _COUNTER_UNIT[e.unit or "packets"]
+        dc = info.direct_counters.add()
+        _preamble(dc.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
+        dc.spec.unit = _COUNTER_UNIT[e.unit or "packets"]
         assert e.table is not None
-        c.direct_table_id = e.table.p4info_id
+        dc.direct_table_id = e.table.p4info_id
     for e in direct_meters:
-        m = info.direct_meters.add()
-        _preamble(m.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
-        m.spec.unit = _METER_UNIT[e.unit or "packets"]
+        dm = info.direct_meters.add()
+        _preamble(dm.preamble, e.p4info_id, e.p4info_name, st.alias(e.p4info_name), e.annotations)
+        dm.spec.unit = _METER_UNIT[e.unit or "packets"]
         assert e.table is not None
-        m.direct_table_id = e.table.p4info_id
+        dm.direct_table_id = e.table.p4info_id
     for h in program.controller_headers:
         cm = info.controller_packet_metadata.add()
         _preamble(cm.preamble, h.p4info_id, h.name, h.name, h.header.annotations)
@@ -220,7 +223,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
     return info
 
 
-def write_p4info(p4info: p4i.P4Info, path: str | os.PathLike, fmt: str = "text") -> None:
+def write_p4info(p4info: p4i.P4Info, path: str | os.PathLike[str], fmt: str = "text") -> None:
     """Write P4Info as text protobuf ("text"), binary ("binary") or JSON ("json")."""
     p = Path(path)
     if fmt == "text":

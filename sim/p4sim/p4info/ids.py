@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..errors import CompileError
+from ..errors import CompileError, SourceLocation
 from ..frontend import ir
 
 PREFIX = {
@@ -61,7 +61,11 @@ class SymbolTable:
         self._suffix_count: dict[tuple[str, ...], int] = defaultdict(int)
 
     def add(
-        self, kind: str, name: str, annotations: tuple[ir.Annotation, ...] = (), loc=None
+        self,
+        kind: str,
+        name: str,
+        annotations: tuple[ir.Annotation, ...] = (),
+        loc: SourceLocation | None = None,
     ) -> None:
         table = self.symbols[kind]
         if name in table:
@@ -155,8 +159,8 @@ def build_symbols(program: ir.ProgramIR) -> SymbolTable:
     for d in program.digests:
         st.add("digest", d.p4info_name, d.type.annotations, d.loc)
     for h in program.controller_headers:
-        a = ir.find_annotation(h.header.annotations, "name")
-        cp = a.value.lstrip(".") if a is not None and a.value else h.header.name
+        ann = ir.find_annotation(h.header.annotations, "name")
+        cp = ann.value.lstrip(".") if ann is not None and ann.value else h.header.name
         st.add("controller_header", cp, h.header.annotations)
     st.compute_ids()
     return st
@@ -178,7 +182,7 @@ def assign_ids(program: ir.ProgramIR) -> SymbolTable:
     for d in program.digests:
         d.p4info_id = st.id("digest", d.p4info_name)
     for h in program.controller_headers:
-        a = ir.find_annotation(h.header.annotations, "name")
-        cp = a.value.lstrip(".") if a is not None and a.value else h.header.name
+        ann = ir.find_annotation(h.header.annotations, "name")
+        cp = ann.value.lstrip(".") if ann is not None and ann.value else h.header.name
         h.p4info_id = st.id("controller_header", cp)
     return st

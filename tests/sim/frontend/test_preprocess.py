@@ -58,8 +58,8 @@ def test_include_search_path_and_line_map(tmp_path):
     main.write_text('#include "defs.p4"\nconst bit<8> L = 2;\n')
     src = preprocess(main, include_dirs=[inc])
     out = lines(src)
-    k = next(i for i, l in enumerate(out, 1) if "K = 1" in l)
-    l_ = next(i for i, l in enumerate(out, 1) if "L = 2" in l)
+    k = next(i for i, text in enumerate(out, 1) if "K = 1" in text)
+    l_ = next(i for i, text in enumerate(out, 1) if "L = 2" in text)
     assert src.location(k, 5).file.endswith("defs.p4") and src.location(k, 5).line == 2
     assert src.location(l_, 1).file == str(main) and src.location(l_, 1).line == 2
 

@@ -338,7 +338,7 @@ def test_hash_digest_clone_and_checksum_calls():
         'log_msg("x={}", { meta.c });\n'
     )
     p = compile_ingress(body, top=top)
-    h, d, c, r, l = stmts_of(p)
+    h, d, c, r, lg = stmts_of(p)
     assert isinstance(h, ir.ExternFunctionCall) and h.name == "hash"
     assert h.type_args == (
         ir.BitsType(16),
@@ -348,7 +348,7 @@ def test_hash_digest_clone_and_checksum_calls():
     )
     assert isinstance(d.args[1].expr, ir.StructExpr)
     assert [x.p4info_name for x in p.ir.digests] == ["learn_t"]
-    assert c.name == "clone" and r.name == "random" and l.args[0].expr.value == "x={}"
+    assert c.name == "clone" and r.name == "random" and lg.args[0].expr.value == "x={}"
 
 
 def test_generic_extern_argument_needs_a_width():
