@@ -183,6 +183,7 @@ class Case:
     test: PtfTest
     _undo: list[p4r.Update] = field(default_factory=list)
     _events: list[p4r.StreamMessageResponse] = field(default_factory=list)
+    stale_digests: list[Digest] = field(default_factory=list)
 
     # -- entries ---------------------------------------------------------------------------
     def install(self, *entities: Entity | Iterable[Entity]) -> None:
@@ -245,12 +246,12 @@ class Case:
                 return self._events.pop(i)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            msg = self.cp.next_event(left)
-            if msg is None:
+            event = self.cp.next_event(left)
+            if event is None:
                 return None
-            if msg.WhichOneof("update") == kind:
-                return msg
-            self._events.append(msg)
+            if event.WhichOneof("update") == kind:
+                return event
+            self._events.append(event)
         return None
 
     def packet_in(self, timeout: float = 3.0) -> PacketIn | None:
@@ -266,7 +267,7 @@ class Case:
             },
         )
 
-    def digest(self, timeout: float = 3.0) -> Digest | None:
+    def _next_digest(self, timeout: float) -> Digest | None:
         msg = self._pull("digest", timeout)
         if msg is None:
             return None
@@ -275,17 +276,25 @@ class Case:
         members = [tuple(_int(m.bitstring) for m in data.struct.members) for data in d.data]
         return Digest(self.cp.index.digest_by_id(d.digest_id).name, members)
 
-    def no_stream_messages(self, timeout: float = 0.5) -> list[str]:
-        """What arrived on the stream within timeout (besides what was already consumed)."""
-        seen = [m.WhichOneof("update") for m in self._events]
-        self._events.clear()
+    def digest(self, members: list[tuple[int, ...]], timeout: float = 3.0) -> Digest | None:
+        """Wait for the digest list whose members are exactly ``members``. Digest lists with
+        other content are acknowledged and set aside in ``self.stale_digests``: a target may
+        deliver an earlier test's digest late (bmv2 batches them for a while), so digests
+        are matched by content, never by arrival order."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            msg = self.cp.next_event(left)
-            if msg is None:
-                break
-            seen.append(msg.WhichOneof("update"))
-        return seen
+            d = self._next_digest(left)
+            if d is None:
+                return None
+            if d.members == members:
+                return d
+            self.stale_digests.append(d)
+        return None
+
+    def no_digest(self, members: list[tuple[int, ...]], timeout: float = 0.7) -> bool:
+        """True when no digest list with these members arrives within timeout (others are
+        set aside as in ``digest``)."""
+        return self.digest(members, timeout) is None
 
 
 def wait_for_drops(
