@@ -17,6 +17,7 @@ import gc
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
@@ -126,7 +127,9 @@ def _mac(v: int) -> str:
 
 def frames(remote, local, rng, count: int = FRAMES):
     """(encap, decap, expected): frame lists of (port, bytes) and, per frame, what must come out."""
-    encap, decap, expected = [], [], {}
+    encap: list[tuple[int, bytes]] = []
+    decap: list[tuple[int, bytes]] = []
+    expected: dict[tuple[int, bytes], tuple[Any, ...]] = {}
     by_vsi: dict[int, list] = {}
     for entry in local:
         by_vsi.setdefault(entry[0], []).append(entry)

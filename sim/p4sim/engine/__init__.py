@@ -12,7 +12,7 @@ See docs/p4sim-engine.md for the code generation scheme and the bmv2 semantics i
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ..switch import DEFAULT_DROP_PORT
 from .errors import EngineError

@@ -44,7 +44,7 @@ _CRC16_PAIRS: tuple[int, ...] = ()
 def crc16(data: bytes) -> int:
     """CRC-16/ARC (the reflected form of polynomial 0x8005), bmv2's ``crc16``; two bytes per
     step through a 65,536-entry table built on first use."""
-    global _CRC16_PAIRS
+    global _CRC16_PAIRS  # noqa: PLW0603 - the table is built on first use, read as a global
     pairs = _CRC16_PAIRS
     if not pairs:
         pairs = _CRC16_PAIRS = _crc16_pair_table()

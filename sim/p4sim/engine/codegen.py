@@ -13,13 +13,13 @@ generated module's globals, registered with :meth:`CodeGen.bind`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ..frontend import ir as I
-from ..state import ExactTable
+from ..state import ExactTable, RuntimeState
 from ..state import TableEntry as StateEntry
 from . import algorithms, rawbytes
 from .errors import EngineError
@@ -81,7 +81,13 @@ class CodeGen:
     """Generates code for one program against one RuntimeState (tables bound by name)."""
 
     def __init__(
-        self, program: I.ProgramIR, state: Any, storage: Storage, *, drop_port: int, trace: bool
+        self,
+        program: I.ProgramIR,
+        state: RuntimeState,
+        storage: Storage,
+        *,
+        drop_port: int,
+        trace: bool,
     ) -> None:
         self.ir = program
         self.state = state
@@ -101,7 +107,7 @@ class CodeGen:
         self.has_exit = False
         self.uses_random = False
         # extracted fixed-size headers by validity local (filled by the v1model parser)
-        self.raw_by_valid: dict[str, Any] = {}
+        self.raw_by_valid: dict[str, rawbytes.RawHeader] = {}
         self._loop_stack: list[bool] = []  # True where a `break` leaves a return-wrapper
         self.poff: int | None = None  # parse offset when known at compile time
         self._structs: dict[str, str] = {}
@@ -173,7 +179,7 @@ class CodeGen:
     # -- expressions ---------------------------------------------------------------------------
     def ex(self, e: I.Expr, env: Env) -> str:
         """Python source for the value of ``e`` (emitting any statements it needs first)."""
-        m = getattr(self, "ex_" + type(e).__name__, None)
+        m: Callable[[I.Expr, Env], str] | None = getattr(self, "ex_" + type(e).__name__, None)
         if m is None:
             raise EngineError(f"{_loc(e)}: expression {type(e).__name__} is not supported")
         return m(e, env)
@@ -409,15 +415,17 @@ class CodeGen:
             raise EngineError(f"{_loc(target)}: cannot assign to this expression")
         if isinstance(value, (I.StructExpr, I.ListExpr)):
             t = target.type
+            if not isinstance(t, (I.HeaderType, I.StructType)):
+                raise EngineError(f"{_loc(target)}: cannot assign a list or struct to this type")
             items: list[tuple[str, I.Expr]]
             if isinstance(value, I.StructExpr):
                 items = list(value.fields.items())
             else:
-                names = [f.name for f in t.fields]  # type: ignore[union-attr]
+                names = [f.name for f in t.fields]
                 items = list(zip(names, value.elements))
             for fname, fexpr in items:
-                ftype = t.field(fname).type  # type: ignore[union-attr]
-                sub = I.Member(ftype, target.loc, target, fname, t.field(fname))  # type: ignore[union-attr]
+                ftype = t.field(fname).type
+                sub = I.Member(ftype, target.loc, target, fname, t.field(fname))
                 self.assign(sub, fexpr, env)
             if isinstance(t, I.HeaderType):
                 self.em.line(f"{self.st.name(tpath + (VALID,))} = True")
@@ -485,7 +493,9 @@ class CodeGen:
             self.em.line(f"{v} = {self.ex(subj, env)}")
 
             def label_value(lbl: str | I.Expr) -> str:
-                return self.ex(lbl, env)  # type: ignore[arg-type]
+                if isinstance(lbl, str):
+                    raise EngineError(f"{_loc(s)}: {lbl} is not a value to switch on")
+                return self.ex(lbl, env)
 
         pending: list[str] = []
         first = True
@@ -679,6 +689,11 @@ class CodeGen:
 
         Fields of invalid headers are skipped (bmv2 ``Deparse::operator()(field_t)``), a
         varbit field contributes its current length."""
+        return self._pack_items(self.data_items(data, env))
+
+    def data_items(self, data: I.Expr, env: Env) -> list[tuple[str | None, str, int | str]]:
+        """The (validity, value, width) elements of a data list, as pack() sees them
+        (emitting any statements their values need)."""
         items: list[tuple[str | None, str, int | str]] = []  # (validity, value, width)
 
         def add(e: I.Expr) -> None:
@@ -713,28 +728,17 @@ class CodeGen:
             items.append((valid, v, w))
 
         add(data)
-        return self._pack_items(items)
-
-    def data_items(self, data: I.Expr, env: Env) -> list[tuple[str | None, str, int | str]]:
-        """The (validity, value, width) elements of a data list, as pack() sees them."""
-        captured: list[Any] = []
-        saved = self._pack_items
-        self._pack_items = lambda items: captured.append(items) or ("", "")  # type: ignore[method-assign]
-        try:
-            self.pack(data, env)
-        finally:
-            self._pack_items = saved  # type: ignore[method-assign]
-        return captured[0]  # type: ignore[no-any-return]
+        return items
 
     def _pack_items(self, items: list[tuple[str | None, str, int | str]]) -> tuple[str, str]:
-        static = all(v is None and isinstance(w, int) for v, _, w in items)
-        if static:
-            total = sum(w for _, _, w in items)  # type: ignore[misc]
+        static = [(v, w) for valid, v, w in items if valid is None and isinstance(w, int)]
+        if len(static) == len(items):
+            total = sum(w for _, w in static)
             parts = []
             shift = total
-            for _, v, w in items:
-                shift -= w  # type: ignore[operator]
-                parts.append(f"({v} << {shift})" if shift else v)
+            for value, width in static:
+                shift -= width
+                parts.append(f"({value} << {shift})" if shift else value)
             return ("(" + " | ".join(parts) + ")" if parts else "0"), str(total)
         acc, bits = self.tmp("acc"), self.tmp("bits")
         self.em.line(f"{acc} = 0")
@@ -746,34 +750,34 @@ class CodeGen:
                 groups[-1][1].append((v, w))
             else:
                 groups.append((valid, [(v, w)]))
+
+        def flush(run: list[tuple[str, int]]) -> None:
+            if not run:
+                return
+            width = sum(w for _, w in run)
+            shift = width
+            parts = []
+            for v, w in run:
+                shift -= w
+                parts.append(f"({v} << {shift})" if shift else v)
+            self.em.line(f"{acc} = ({acc} << {width}) | {' | '.join(parts)}")
+            self.em.line(f"{bits} += {width}")
+            run.clear()
+
         for valid, members in groups:
             em_block = self.em.block(f"if {valid}:") if valid else None
             if em_block:
                 em_block.__enter__()
             # consecutive fixed-width members are packed by one expression
             run: list[tuple[str, int]] = []
-
-            def flush() -> None:
-                if not run:
-                    return
-                width = sum(w for _, w in run)
-                shift = width
-                parts = []
-                for v, w in run:
-                    shift -= w
-                    parts.append(f"({v} << {shift})" if shift else v)
-                self.em.line(f"{acc} = ({acc} << {width}) | {' | '.join(parts)}")
-                self.em.line(f"{bits} += {width}")
-                run.clear()
-
             for v, w in members:
                 if isinstance(w, int):
                     run.append((v, w))
                     continue
-                flush()
+                flush(run)
                 self.em.line(f"{acc} = ({acc} << {w}) | {v}")
                 self.em.line(f"{bits} += {w}")
-            flush()
+            flush(run)
             if em_block:
                 em_block.__exit__(None, None, None)
         return acc, bits
@@ -885,7 +889,9 @@ class CodeGen:
         """(offset local, term) when a csum16 run is an extracted header's fields that may
         be summed from its received bytes (rawbytes.csum16_term), else None."""
         rh = self.raw_by_valid.get(valid) if valid else None
-        term = rawbytes.csum16_term(rh, run) if rh is not None else None
+        if rh is None:
+            return None
+        term = rawbytes.csum16_term(rh, run)
         return (rh.at, term) if term is not None else None
 
     def _algo_fn(self, algo: str) -> str:
@@ -951,9 +957,7 @@ class CodeGen:
         values: list[str] = []
         path = self.path_of(data, env)
         if path is not None:
-            for slot in self.st.leaves(path):
-                if slot.kind == "field":
-                    values.append(slot.name)
+            values.extend(slot.name for slot in self.st.leaves(path) if slot.kind == "field")
         else:
             assert isinstance(data, (I.StructExpr, I.ListExpr))
             exprs = list(data.fields.values()) if isinstance(data, I.StructExpr) else data.elements

@@ -9,7 +9,9 @@ shifts on one big integer of the whole header (the expensive part in CPython).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..frontend import ir as I
 
@@ -60,9 +62,9 @@ def struct_format(cs: list[Chunk]) -> str:
     return "!" + "".join(code[p] for c in cs for p in c.parts)
 
 
-def unpacker(fmt: str):  # type: ignore[no-untyped-def]
+def unpacker(fmt: str) -> Callable[[bytes, int], tuple[Any, ...]]:
     return struct.Struct(fmt).unpack_from
 
 
-def packer(fmt: str):  # type: ignore[no-untyped-def]
+def packer(fmt: str) -> Callable[..., bytes]:
     return struct.Struct(fmt).pack

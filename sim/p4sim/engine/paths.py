@@ -28,7 +28,9 @@ from .specialize import Specializer, Unspecializable, number_branches, specializ
 
 log = logging.getLogger("p4sim.engine.paths")
 
-PacketFn = Callable[[int, bytes, list, list], Any]
+Frames = list[tuple[int, bytes]]  # (egress port, frame), as p4sim.switch.Result.outputs
+Digests = list[tuple[int, tuple[int, ...]]]  # (digest id, values), as Result.digests
+PacketFn = Callable[[int, bytes, Frames, Digests], Any]
 
 
 @dataclass
@@ -69,12 +71,14 @@ class _Recorder:
 class _Instrument(ast.NodeTransformer):
     def visit_If(self, node: ast.If) -> ast.If:
         self.generic_visit(node)
-        node.test = ast.Call(ast.Name("_br", ast.Load()), [ast.Constant(node._bid), node.test], [])  # type: ignore[attr-defined]
+        bid = node._bid  # type: ignore[attr-defined]  # set by number_branches
+        node.test = ast.Call(ast.Name("_br", ast.Load()), [ast.Constant(bid), node.test], [])
         return node
 
     def visit_For(self, node: ast.For) -> ast.For:
         self.generic_visit(node)
-        node.iter = ast.Call(ast.Name("_bf", ast.Load()), [ast.Constant(node._bid), node.iter], [])  # type: ignore[attr-defined]
+        bid = node._bid  # type: ignore[attr-defined]  # set by number_branches
+        node.iter = ast.Call(ast.Name("_bf", ast.Load()), [ast.Constant(bid), node.iter], [])
         return node
 
 
@@ -126,11 +130,12 @@ class PathCache:
         ns = dict(self.ns)
         ns["_br"] = self._recorder.branch
         ns["_bf"] = self._recorder.loop
-        exec(compile(rec_module, f"{self.filename}:recording", "exec"), ns)  # noqa: S102
-        return ns["_process"]  # type: ignore[no-any-return]
+        exec(compile(rec_module, f"{self.filename}:recording", "exec"), ns)  # noqa: S102 - p4sim's own generated code
+        recording: PacketFn = ns["_process"]
+        return recording
 
     # -- per packet (misses only) ---------------------------------------------------------------
-    def miss(self, port: int, data: bytes, out: list, digests: list) -> None:
+    def miss(self, port: int, data: bytes, out: Frames, digests: Digests) -> None:
         """Run a packet no specialised path took; record and build its path when due."""
         n = self._misses.get(port, 0) + 1
         if n < self.record_after or not self.enabled or not self._within_budget():
@@ -176,7 +181,7 @@ class PathCache:
         ns["_hits"] = hits
         # compiled from its source text: line numbers in tracebacks and profiles are its own
         source = ast.unparse(fn_ast)
-        exec(compile(source, f"{self.filename}:path{self.stats.built + 1}", "exec"), ns)  # noqa: S102
+        exec(compile(source, f"{self.filename}:path{self.stats.built + 1}", "exec"), ns)  # noqa: S102 - p4sim's own generated code
         paths = self._paths.setdefault(port, [])
         if len(paths) >= self.per_port:
             victim = min(paths, key=lambda p: p.hits[0])
@@ -195,13 +200,13 @@ class PathCache:
         """The specialised source for a recorded path (for tests and debugging)."""
         return ast.unparse(Specializer(self._fn, records, self.ns, self._locals).build("_path"))
 
-    def record(self, port: int, data: bytes) -> tuple[list[tuple[int, Any]], list, list]:
+    def record(self, port: int, data: bytes) -> tuple[list[tuple[int, Any]], Frames, Digests]:
         """Run one packet through the recording variant: (path record, outputs, digests)."""
         if self._recording is None:
             raise Unspecializable(self.why_not or "specialisation is off")
         self._recorder.log = []
-        out: list = []
-        digests: list = []
+        out: Frames = []
+        digests: Digests = []
         self._recording(port, data, out, digests)
         return self._recorder.log, out, digests
 

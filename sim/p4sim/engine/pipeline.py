@@ -99,7 +99,7 @@ class V1ModelPipeline:
         self.pass_limit_drops = 0
         if gen.reentry:
             # only programs that resubmit or recirculate pay for the re-entry loop
-            self.process = self._process_reentrant  # type: ignore[method-assign]
+            self.process = self._process_reentrant  # type: ignore[method-assign]  # chosen once per program
 
     # -- compilation ---------------------------------------------------------------------------
     def _globals(self) -> dict[str, Any]:
@@ -134,8 +134,9 @@ class V1ModelPipeline:
             code = compile(gen.source, filename, "exec")
         except SyntaxError as exc:  # a generator bug: report it with the offending line
             raise EngineError(f"internal error: generated code does not compile: {exc}") from exc
-        exec(code, namespace)
-        return namespace["_process"]  # type: ignore[no-any-return]
+        exec(code, namespace)  # noqa: S102 - the code generated from the program, compiled above
+        process: Callable[..., None] = namespace["_process"]
+        return process
 
     def _traced_fn(self) -> Callable[..., None]:
         if self._traced is None:

@@ -77,11 +77,11 @@ def track_writes(source: str, headers: list[RawHeader], func: str = "_process") 
     return "\n".join(lines)
 
 
-def _targets(s: ast.stmt) -> list[str]:
+def _targets(s: ast.Assign | ast.AugAssign | ast.AnnAssign) -> list[str]:
     if isinstance(s, ast.Assign):
         tgts = s.targets
     else:
-        tgts = [s.target]  # type: ignore[attr-defined]
+        tgts = [s.target]
     names: list[str] = []
     stack = list(tgts)
     while stack:

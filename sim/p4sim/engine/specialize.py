@@ -30,7 +30,7 @@ import ast
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeGuard
 
 from ..state.externs import CounterArray
 from .algorithms import csum16_of_int
@@ -73,7 +73,7 @@ class SymList:
     items: list[Operand] = field(default_factory=list)
 
 
-Operand = Union[Const, Tmp, Ref, SymTuple, SymList]
+Operand = Const | Tmp | Ref | SymTuple | SymList
 
 
 @dataclass
@@ -184,10 +184,7 @@ def _method_of(prefixes: set[tuple[str, str]], func: ast.expr) -> bool:
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return False
     obj, meth = func.value.id, func.attr
-    for p, m in prefixes:
-        if meth == m and (obj == p or _numbered(obj, p)):
-            return True
-    return False
+    return any(meth == m and (obj == p or _numbered(obj, p)) for p, m in prefixes)
 
 
 def specializable(fn: ast.FunctionDef) -> str | None:
@@ -206,7 +203,7 @@ def number_branches(fn: ast.FunctionDef) -> int:
     n = 0
     for node in ast.walk(fn):
         if isinstance(node, (ast.If, ast.For)):
-            node._bid = n  # type: ignore[attr-defined]
+            node._bid = n  # type: ignore[union-attr]  # the branch id rides on the AST node
             n += 1
     return n
 
@@ -301,8 +298,11 @@ class Specializer:
                 equal.setdefault(var, (term.comparators[0].value, set()))[1].add(source)
 
         for i, (_, test, taken, versions) in enumerate(self.guards):
-            is_and = isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And)
-            for term in test.values if is_and and taken else [] if is_and else [test]:
+            if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+                terms = test.values if taken else []
+            else:
+                terms = [test]
+            for term in terms:
                 if _simple_compare(term):
                     learn(term, taken, versions, i)
                     inverse = _negation(term)
@@ -412,9 +412,11 @@ class Specializer:
             if self.truth(val):
                 self.block(s.body)
             return
-        target = s.body[0].targets[0]  # type: ignore[attr-defined]
+        fill = s.body[0]
+        assert isinstance(fill, ast.Assign)
+        target = fill.targets[0]
         assert isinstance(target, ast.Name)
-        call, _ = self.ev(s.body[0].value)  # type: ignore[attr-defined]
+        call, _ = self.ev(fill.value)
         self.out.append(ast.If(node, [_assign(target.id, call)], []))
         self.bump(target.id)
         self.env.pop(target.id, None)
@@ -538,18 +540,28 @@ class Specializer:
                 if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                 else None
             )
-            if isinstance(counter, CounterArray) and func.attr == "count" and len(ops) == 2:
-                self.deferred.append(
-                    lambda name=func.value.id, size=counter.size, ops=ops: _count_inline(
-                        name, size, *[self.materialize(o) for o in ops]
+            if (
+                isinstance(counter, CounterArray)
+                and isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.attr == "count"
+                and len(ops) == 2
+            ):
+                name, size = func.value.id, counter.size
+
+                def count() -> ast.stmt:
+                    index, nbytes = ops
+                    return _count_inline(
+                        name, size, self.materialize(index), self.materialize(nbytes)
                     )
-                )
+
+                self.deferred.append(count)
                 return
-            self.deferred.append(
-                lambda f=func, ops=ops: ast.Expr(
-                    ast.Call(f, [self.materialize(o) for o in ops], [])
-                )
-            )
+
+            def effect() -> ast.stmt:
+                return ast.Expr(ast.Call(func, [self.materialize(o) for o in ops], []))
+
+            self.deferred.append(effect)
             return
         raise Unspecializable(f"line {s.lineno}: call {ast.unparse(func)} as a statement")
 
@@ -634,7 +646,7 @@ class Specializer:
             self.bind(name, Tmp(node.id))
         else:
             key = _cse_key(node, self.ver)
-            held = self.computed.get(key)
+            held = self.computed.get(key) if key is not None else None
             if held is not None and held[0] != name and self.ver.get(held[0], 0) == held[1]:
                 # the same expression over the same values is already in a variable
                 self.bind(name, self.ref(held[0]))
@@ -663,7 +675,7 @@ class Specializer:
         if isinstance(node, ast.Tuple):
             return SymTuple([self.capture(e) for e in node.elts])
         if isinstance(node, ast.IfExp):
-            t, tv = self.ev(node.test)
+            _, tv = self.ev(node.test)
             if tv is not None:
                 return self.capture(node.body if self.truth(tv) else node.orelse)
         a, val = self.ev(node)
@@ -711,7 +723,7 @@ class Specializer:
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
             return self.sum(n)
         if isinstance(n, ast.BinOp):
-            (l, lv), (r, rv) = self.ev(n.left), self.ev(n.right)
+            (lhs, lv), (rhs, rv) = self.ev(n.left), self.ev(n.right)
             if isinstance(lv, Const) and isinstance(rv, Const):
                 folded = _fold(
                     _BINOPS.get(type(n.op)),
@@ -721,7 +733,7 @@ class Specializer:
                 )
                 if folded is not None:
                     return ast.Constant(folded.value), folded
-            return ast.BinOp(l, n.op, r), None
+            return ast.BinOp(lhs, n.op, rhs), None
         if isinstance(n, ast.UnaryOp):
             o, ov = self.ev(n.operand)
             if isinstance(n.op, ast.Not) and isinstance(ov, (SymTuple, SymList)):
@@ -768,9 +780,10 @@ class Specializer:
             return ast.Slice(*parts), None
         if isinstance(n, ast.Tuple):
             elts = [self.ev(e) for e in n.elts]
-            if all(isinstance(v, Const) for _, v in elts):
-                value = tuple(v.value for _, v in elts)  # type: ignore[union-attr]
-                return ast.Constant(value), Const(value)
+            consts = [v for _, v in elts if isinstance(v, Const)]
+            if len(consts) == len(elts):
+                value = tuple(c.value for c in consts)
+                return ast.Constant(value), Const(value)  # type: ignore[arg-type]  # compile() takes tuple constants; typeshed omits them
             return ast.Tuple([e for e, _ in elts], ast.Load()), None
         raise Unspecializable(f"line {getattr(n, 'lineno', '?')}: {type(n).__name__} expression")
 
@@ -862,23 +875,15 @@ class Specializer:
                 if isinstance(a, (SymTuple, SymList)) and isinstance(b, Const) and b.value is None:
                     res = isinstance(n.ops[0], ast.IsNot)
                     return ast.Constant(res), Const(res)
+        consts = [v.value for _, v in rights if isinstance(v, Const)]
         if (
             isinstance(lv, Const)
-            and all(isinstance(v, Const) for _, v in rights)
+            and len(consts) == len(rights)
             and all(type(op) in _CMPOPS for op in n.ops)
         ):
-            try:
-                ok = True
-                cur = lv.value
-                for op, (_, v) in zip(n.ops, rights):
-                    nxt = v.value  # type: ignore[union-attr]
-                    if not _CMPOPS[type(op)](cur, nxt):
-                        ok = False
-                        break
-                    cur = nxt
+            ok = _fold_compare(n.ops, lv.value, consts)
+            if ok is not None:
                 return ast.Constant(ok), Const(ok)
-            except Exception:  # noqa: BLE001 - leave it to run time
-                pass
         return ast.Compare(left, n.ops, [a for a, _ in rights]), None
 
     def call(self, n: ast.Call) -> tuple[ast.expr, Operand | None]:
@@ -903,9 +908,10 @@ class Specializer:
             ):
                 return self.csum16_inline(args[0][0]), None
             foldable = name in _FOLDABLE or _numbered(name, *_FOLDABLE_PREFIXES)
-            if foldable and all(isinstance(v, Const) for _, v in args):
+            consts = [v.value for _, v in args if isinstance(v, Const)]
+            if foldable and len(consts) == len(args):
                 try:
-                    value = self.ns[name](*[v.value for _, v in args])  # type: ignore[union-attr]
+                    value = self.ns[name](*consts)
                 except Exception:  # noqa: BLE001 - leave the failure to run time
                     value = None
                 if _is_constant(value):
@@ -921,8 +927,8 @@ class Specializer:
                 return self.join(n.args[0])
             if not _method_of(_READ_METHODS, func):
                 raise Unspecializable(f"call of {ast.unparse(func)}")
-            args = [self.ev(a)[0] for a in n.args]
-            return ast.Call(func, args, []), None
+            arg_nodes = [self.ev(a)[0] for a in n.args]
+            return ast.Call(func, arg_nodes, []), None
         raise Unspecializable(f"call of {ast.unparse(func)}")
 
     def csum16_inline(self, value: ast.expr) -> ast.expr:
@@ -943,8 +949,14 @@ class Specializer:
         parts: list[ast.expr] = []
         for item in av.items:
             node = self.materialize(item)
-            if isinstance(node, ast.Constant) and parts and isinstance(parts[-1], ast.Constant):
-                parts[-1] = ast.Constant(parts[-1].value + node.value)
+            prev = parts[-1] if parts else None
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, bytes)
+                and isinstance(prev, ast.Constant)
+                and isinstance(prev.value, bytes)
+            ):
+                parts[-1] = ast.Constant(prev.value + node.value)
             else:
                 parts.append(node)
         if not parts:
@@ -976,14 +988,27 @@ def _fold(f: Callable[[Any, Any], Any] | None, a: Any, b: Any, *, shift: bool) -
         return None
 
 
+def _fold_compare(ops: list[ast.cmpop], first: Any, rest: list[Any]) -> bool | None:
+    """``first op0 rest[0] op1 rest[1] ...`` as Python chains it, or None if it raises."""
+    try:
+        cur = first
+        for op, nxt in zip(ops, rest):
+            if not _CMPOPS[type(op)](cur, nxt):
+                return False
+            cur = nxt
+    except Exception:  # noqa: BLE001 - leave it to run time
+        return None
+    return True
+
+
 def _fold1(f: Callable[[Any], Any], a: Any) -> Const | None:
     try:
         return Const(f(a))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - e.g. ~None: the run time raises as the generic code would
         return None
 
 
-def _simple_compare(term: ast.expr) -> bool:
+def _simple_compare(term: ast.expr) -> TypeGuard[ast.Compare]:
     return isinstance(term, ast.Compare) and all(
         isinstance(x, (ast.Name, ast.Constant)) for x in [term.left, *term.comparators]
     )

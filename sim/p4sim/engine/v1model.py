@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from ..frontend import ir as I
+from ..state import RuntimeState
 from . import layout, rawbytes, reentry
 from .codegen import (
     EGRESS_CLONE,
@@ -447,7 +448,9 @@ class GeneratedProgram:
         self.reentry = reentry  # _process takes (_again, _re): see reentry.py
 
 
-def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -> GeneratedProgram:
+def generate(
+    program: I.ProgramIR, state: RuntimeState, *, drop_port: int, trace: bool
+) -> GeneratedProgram:
     """Generate the packet function ``_process(port, data, out, digests)`` of a program."""
     if program.arch != "v1model":
         raise EngineError(f"the p4sim engine runs v1model programs, not {program.arch}")
@@ -549,12 +552,14 @@ def generate(program: I.ProgramIR, state: Any, *, drop_port: int, trace: bool) -
                     em.line(
                         f"_tr('Cloning packet (instance type {itype}) to session ' + str(_sess))"
                     )
-                with em.block("for _p, _rr in _sess.replicas:"):
-                    with em.block(f"if len(_items) < {MAX_COPIES_PER_PACKET}:"):
-                        em.line(
-                            f"_items.append((_p, {itype}, _rr, _snap, {payload}, {plen}, "
-                            "_sess.packet_length_bytes))"
-                        )
+                with (
+                    em.block("for _p, _rr in _sess.replicas:"),
+                    em.block(f"if len(_items) < {MAX_COPIES_PER_PACKET}:"),
+                ):
+                    em.line(
+                        f"_items.append((_p, {itype}, _rr, _snap, {payload}, {plen}, "
+                        "_sess.packet_length_bytes))"
+                    )
 
     # the PHV and the per-packet registers start at zero (the offsets at -1) in one unpack
     zero_all = f"{all_target} _o, _perr, _cl, _clfl, _dg, _trunc, _v{''.join(', ' + a for a in offsets)} = _ZERO"

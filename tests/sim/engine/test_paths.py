@@ -93,7 +93,6 @@ def install(st: Any) -> None:
         },
     )
     st.pre.groups[VSI] = ((ACCESS, 0), (ACCESS2, 0), (NETWORK, TUNNEL))
-    st.pre.groups[0x8000 | VSI] = ((ACCESS, 0), (ACCESS2, 0))
 
 
 def pair(program: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -250,30 +249,27 @@ def test_control_plane_changes_between_packets_are_seen_by_built_paths(nvgre_pro
     counted once."""
     ref, spec = pair(nvgre_program)
     encap = customer()
+
+    def back_with_flow_id_off(st: Any) -> None:
+        replace(
+            st, "NveIngress.l2.dmac", VSI, mac(VM_B), "NveIngress.l2.to_tunnel", {"tunnel": TUNNEL}
+        )
+        st.table("NveIngress.tunnel.remote").clear()
+        add_entry(
+            st,
+            "NveIngress.tunnel.remote",
+            {"tunnel": TUNNEL},
+            "NveIngress.tunnel.set_remote_v4",
+            {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0},
+        )
+
     changes: list[Callable[[Any], None]] = [
         # VM_B moves from the remote NVE to the second access port
         lambda st: replace(
             st, "NveIngress.l2.dmac", VSI, mac(VM_B), "NveIngress.l2.to_port", {"port": ACCESS2}
         ),
         # and back, but the remote NVE's FlowID is now off
-        lambda st: (
-            replace(
-                st,
-                "NveIngress.l2.dmac",
-                VSI,
-                mac(VM_B),
-                "NveIngress.l2.to_tunnel",
-                {"tunnel": TUNNEL},
-            ),
-            st.table("NveIngress.tunnel.remote").clear(),
-            add_entry(
-                st,
-                "NveIngress.tunnel.remote",
-                {"tunnel": TUNNEL},
-                "NveIngress.tunnel.set_remote_v4",
-                {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0},
-            ),
-        ),
+        back_with_flow_id_off,
         # the underlay next hop disappears: drop late in ingress, after the tunnel lookups
         lambda st: st.table("NveIngress.underlay.nexthop").clear(),
         # the flood group shrinks

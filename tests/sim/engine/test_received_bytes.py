@@ -8,6 +8,7 @@ test_field_writes.py covers every way of writing a field."""
 from __future__ import annotations
 
 import ast
+import functools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,14 +47,9 @@ ROUTE_ON_ERROR = (
 )
 
 
-_VERIFY = None
-
-
+@functools.cache
 def _verify_pipeline():
-    global _VERIFY
-    if _VERIFY is None:
-        _VERIFY = load(compile_text(with_checksums(ROUTE_ON_ERROR, vc=VERIFY_ABD)))[0]
-    return _VERIFY
+    return load(compile_text(with_checksums(ROUTE_ON_ERROR, vc=VERIFY_ABD)))[0]
 
 
 @settings(max_examples=300, deadline=None)

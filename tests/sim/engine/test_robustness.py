@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 from scapy.layers.inet import GRE, ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import ICMPv6ND_NS, IPv6
@@ -29,7 +30,7 @@ FRAMES = 10_000
 def seeds() -> list[tuple[int, bytes]]:
     inner = Ether(src=VM_B, dst=VM_A) / IP(src="10.0.0.2", dst="10.0.0.1") / UDP() / b"hello"
     gre = GRE(key_present=1, proto=0x6558, key=VSID << 8)
-    frames = [
+    frames: list[tuple[int, Any]] = [
         (
             ACCESS,
             Ether(src=VM_A, dst=VM_B) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP() / (b"x" * 20),
@@ -81,7 +82,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(b)
 
 
-def test_ten_thousand_random_and_mutated_frames_never_raise(nve) -> None:  # noqa: F811
+def test_ten_thousand_random_and_mutated_frames_never_raise(nve) -> None:  # noqa: F811 - nve is the imported fixture
     pipeline, st = nve
     rng = random.Random(4242)
     base = seeds()
@@ -103,7 +104,7 @@ def test_ten_thousand_random_and_mutated_frames_never_raise(nve) -> None:  # noq
     assert 0 < forwarded < FRAMES  # some frames go through, the malformed ones do not
 
 
-def test_traced_pipeline_survives_malformed_frames(nve, caplog) -> None:  # noqa: F811
+def test_traced_pipeline_survives_malformed_frames(nve, caplog) -> None:  # noqa: F811 - nve is the imported fixture
     pipeline, _ = nve
     rng = random.Random(7)
     base = seeds()
