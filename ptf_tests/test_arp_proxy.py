@@ -25,7 +25,7 @@ def _subnet(case: Case) -> None:
         E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=T.GW_A1),
         E.attach(1, T.VSI_A1),
         E.attach(2, T.VSI_A1, vid=100),
-        E.flood_groups(T.VSI_A1, [1, 2], [(5, 1)]),
+        E.flood_group(T.VSI_A1, [1, 2], [(5, 1)]),
         E.replica(1, T.PA4, T.REMOTE4, smac=T.NVE_MAC, dmac=T.ROUTER_MAC[5]),
         E.arp_entry(T.VSI_A1, H2_IP, T.H2),
         E.arp_entry(T.VSI_A1, HR1_IP, T.HR1),
@@ -86,7 +86,7 @@ def test_arp_of_another_subnet_is_not_answered(case: Case) -> None:
         E.subnet(T.VSI_B1, T.VSID_B1),
         E.attach(3, T.VSI_B1),
         E.attach(4, T.VSI_B1),
-        E.flood_groups(T.VSI_B1, [3, 4]),
+        E.flood_group(T.VSI_B1, [3, 4]),
     )
     req = arp_request(T.H3, H1_IP, HR1_IP)
     expect_forward(case, 3, req, {4: req}, drops={Drop.PRUNE_INGRESS_PORT: 1})

@@ -47,9 +47,9 @@ def _two_tenants(case: Case) -> None:
         T.underlay_v4(),
         E.peer(T.VSID_A1, T.REMOTE4, 1),
         E.peer(T.VSID_B1, T.REMOTE4, 3),
-        E.flood_groups(T.VSI_A1, [1]),
-        E.flood_groups(T.VSI_A2, [2]),
-        E.flood_groups(T.VSI_B1, [3, 4]),
+        E.flood_group(T.VSI_A1, [1]),
+        E.flood_group(T.VSI_A2, [2]),
+        E.flood_group(T.VSI_B1, [3, 4]),
         # overlapping routes: 10.0.0.7 is OTHER_MAC in A2 for tenant A, OTHER_MAC in B1 for tenant B
         E.route(T.VRF_A, "10.0.0.7/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=A_GW, dmac=OTHER_MAC),
         E.route(T.VRF_B, "10.0.0.7/32", vsi=T.VSI_B1, vsid=T.VSID_B1, smac=B_GW, dmac=OTHER_MAC),

@@ -30,7 +30,7 @@ def _setup(case: Case) -> None:
         E.subnet(T.VSI_A1, T.VSID_A1),
         E.attach(1, T.VSI_A1),
         E.attach(2, T.VSI_A1, vid=100),
-        E.flood_groups(T.VSI_A1, [1, 2]),
+        E.flood_group(T.VSI_A1, [1, 2]),
         E.cpu_session(),
     )
 

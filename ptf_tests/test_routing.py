@@ -184,7 +184,7 @@ def test_no_routing_in_a_subnet_without_vrf(case: Case) -> None:
         E.subnet(T.VSI_A1, T.VSID_A1, vrf=0, gw_mac=T.GW_A1),
         E.attach(1, T.VSI_A1),
         E.attach(2, T.VSI_A1),
-        E.flood_groups(T.VSI_A1, [1, 2]),
+        E.flood_group(T.VSI_A1, [1, 2]),
         E.route(0, f"{H3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
     )
     f = customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP)

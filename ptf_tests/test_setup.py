@@ -45,7 +45,7 @@ def test_every_entry_kind_installs_and_is_removed(case: Case) -> None:
         E.underlay_route("203.0.113.0/24", ecmp=(1, 2)),
         E.ecmp_member(1, 0, 1),
         E.ecmp_member(1, 1, 2),
-        E.flood_groups(T.VSI_A1, [1, 2], [(5, 1)]),
+        E.flood_group(T.VSI_A1, [1, 2], [(5, 1)]),
         E.encap_config(ttl=10, dscp_pipe=True, dscp=46),
         E.port_mtu(5, 1400),
         E.cpu_session(),

@@ -62,10 +62,6 @@ const bit<32> CPU_CLONE_SESSION = 32w100;
 /* Field list (@field_list) preserved in punt clones */
 const bit<8> FL_PUNT = 8w1;
 
-/* Multicast group of a subnet's frames decapsulated from the network:
- * FLOOD_LOCAL_ONLY | vsi (local access ports only, split horizon). */
-const bit<16> MCAST_GRP_LOCAL_ONLY = 16w0x8000;
-
 /* Packet-in reasons (packet_in_h.reason) */
 const bit<8> PUNT_NONE          = 8w0;
 const bit<8> PUNT_MTU_EXCEEDED  = 8w1;

@@ -75,9 +75,10 @@ control L2Learn(inout headers_t hdr,
     }
 }
 
-/* Bridging in the subnet. Group MACs and unknown unicast flood: multicast group vsi
- * for frames from access ports, MCAST_GRP_LOCAL_ONLY | vsi (local ports only) for
- * frames decapsulated from the network (split horizon). */
+/* Bridging in the subnet. Group MACs and unknown unicast flood to multicast group vsi
+ * (1 <= vsi < 0x8000: the range every target accepts; PI keeps 0x8000 and up for clone
+ * sessions), whatever the frame came from. Copies of a frame decapsulated from the
+ * network toward remote NVEs are dropped in egress (Replication; split horizon). */
 control L2Forward(inout headers_t hdr,
                   inout metadata_t meta,
                   inout standard_metadata_t sm) {
@@ -116,11 +117,7 @@ control L2Forward(inout headers_t hdr,
                 return;
             }
             meta.fwd.flood = 1w1;
-            if (meta.fwd.decapped == 1w1) {
-                sm.mcast_grp = MCAST_GRP_LOCAL_ONLY | meta.fwd.vsi;
-            } else {
-                sm.mcast_grp = meta.fwd.vsi;
-            }
+            sm.mcast_grp = meta.fwd.vsi;
         } else if (meta.fwd.to_tunnel == 1w1 && meta.fwd.decapped == 1w1) {
             meta.fwd.drop_reason = DROP_SPLIT_HORIZON;
         }

@@ -4,7 +4,9 @@
  * its tunnel and the next hop the controller resolved (N-way unicast: one member per
  * remote NVE; underlay group mode: one member whose destination PA is the group).
  * Copies with rid 0 are local. Frames decapsulated from the network never go back
- * into a tunnel (split horizon). */
+ * into a tunnel (split horizon, RFC 7637 section 4.2): one flood group per VSI serves
+ * both directions, and a decapsulated frame's tunnel copies are dropped here, each
+ * counted under DROP_EGRESS_SPLIT_HORIZON. */
 #ifndef NVE_REPLICATION_P4
 #define NVE_REPLICATION_P4
 

@@ -57,8 +57,10 @@
 #define DROP_REASON_COUNT    256
 #define PUNT_REASON_COUNT    16
 
+/* A VSI's flood group is multicast group vsi, and PI (simple_switch_grpc) accepts
+ * group ids 1..0x7fff only. */
 #if VSI_COUNT > 32768
-#error "VSI_COUNT must be <= 32768: multicast group 0x8000|vsi must fit in 16 bits"
+#error "VSI_COUNT must be <= 32768: flood group ids (= vsi) must stay below 0x8000"
 #endif
 
 #endif

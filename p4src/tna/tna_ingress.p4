@@ -592,11 +592,7 @@ control L2Forward(NVE_IG_PARAMS) {
                 meta.fwd.drop_reason = DROP_ROUTED_DMAC_UNKNOWN;
             } else {
                 meta.fwd.flood = 1w1;
-                if (meta.fwd.decapped == 1w1) {
-                    ig_tm_md.mcast_grp_a = MCAST_GRP_LOCAL_ONLY | meta.fwd.vsi;
-                } else {
-                    ig_tm_md.mcast_grp_a = meta.fwd.vsi;
-                }
+                ig_tm_md.mcast_grp_a = meta.fwd.vsi;
                 /* Pruning of the copy to the ingress port is done in egress
                  * (PRUNE_INGRESS_PORT), as on v1model: rid 0 and no L2 exclusion id,
                  * so the replication engine itself prunes nothing. */

@@ -24,7 +24,6 @@ from nve.entities import (
 
 CPU_PORT = 255
 CPU_CLONE_SESSION = 100
-LOCAL_ONLY = 0x8000
 
 
 def mac(text: str) -> int:
@@ -130,16 +129,15 @@ def arp_entry(vsi: int, ca_ip: str, ca_mac: str) -> TableEntry:
     )
 
 
-def flood_groups(
-    vsi: int, local_ports: list[int], remote: list[tuple[int, int]] = ()
-) -> list[MulticastGroup]:
-    """Group vsi (from access ports: locals with rid 0 + (port, tunnel) per remote copy) and
-    group 0x8000|vsi (decapsulated frames: locals only)."""
+def flood_group(
+    vsi: int,
+    local_ports: list[int],
+    remote: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (),
+) -> MulticastGroup:
+    """The VSI's flood group, id vsi: each local port with rid 0, and one (port, tunnel)
+    copy per remote NVE. Decapsulated frames use it too; egress drops their tunnel copies."""
     local = [(p, 0) for p in local_ports]
-    return [
-        MulticastGroup(vsi, tuple(sorted(local + list(remote)))),
-        MulticastGroup(LOCAL_ONLY | vsi, tuple(sorted(local))),
-    ]
+    return MulticastGroup(vsi, tuple(sorted(local + list(remote))))
 
 
 # -- routing ---------------------------------------------------------------------------------

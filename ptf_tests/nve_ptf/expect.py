@@ -10,6 +10,7 @@ byte for byte, or through a ``Mask`` where a field is genuinely don't-care), and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ptf import testutils
 from ptf.dataplane import match_exp_pkt
@@ -19,7 +20,8 @@ from scapy.layers.l2 import Ether
 from nve_ptf.adapter import PtfFailure, PtfTest
 from nve_ptf.base import Case, wait_for_drops
 
-Expected = object  # a scapy packet, bytes or a ptf Mask
+# A scapy packet, bytes or a ptf Mask (scapy and ptf carry no type information).
+Expected = Any
 
 
 def _bytes(p: Expected) -> bytes:
@@ -37,11 +39,11 @@ def _same(exp: Expected, got: bytes) -> bool:
 def _show(data: bytes) -> str:
     try:
         return Ether(data).summary() + "\n" + data.hex(" ")
-    except Exception:
+    except Exception:  # noqa: BLE001 (a description for a failure message; any dissector error falls back to hex)
         return data.hex(" ")
 
 
-def send(test: PtfTest, port: int, pkt: object) -> None:
+def send(test: PtfTest, port: int, pkt: Expected) -> None:
     testutils.send_packet(test, port, bytes(pkt))
 
 

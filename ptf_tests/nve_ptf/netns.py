@@ -31,7 +31,7 @@ class NetnsError(RuntimeError):
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise NetnsError(f"{' '.join(argv)}: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc
@@ -110,9 +110,11 @@ def _remove(links: list[tuple[str, str | None]], namespaces: list[str]) -> list[
             continue
         if _run(*_in_ns(ns, "ip", "link", "del", name), check=False).returncode != 0:
             left.append(name)
-    for ns in reversed(namespaces):
-        if ns in existing_ns and _run("ip", "netns", "del", ns, check=False).returncode != 0:
-            left.append(ns)
+    left.extend(
+        ns
+        for ns in reversed(namespaces)
+        if ns in existing_ns and _run("ip", "netns", "del", ns, check=False).returncode != 0
+    )
     return left
 
 

@@ -31,7 +31,7 @@ class NVGRE(Packet):
     the 32-bit key split into VSID (24 bits) and FlowID (8 bits), RFC 7637 section 3.2."""
 
     name = "NVGRE"
-    fields_desc = [
+    fields_desc = [  # noqa: RUF012 (scapy reads this class attribute; it is never mutated)
         BitField("c", 0, 1),
         BitField("r0", 0, 1),
         BitField("k", 1, 1),
@@ -127,7 +127,7 @@ def customer(
     dport: int = 80,
     ttl: int = 64,
     tos: int = 0,
-    flags: str = "DF",
+    flags: str | int = "DF",
     payload: bytes = PAYLOAD,
 ) -> Packet:
     """A customer frame, untagged. kind: "v4" (UDP), "v4tcp", "v6" (UDP), "v6tcp", "l2" (EtherType 0x88B5)."""
@@ -207,6 +207,7 @@ def nvgre(
         outer_eth = Ether(src=smac, dst=dmac, type=eth_type)
     tos = (dscp << 2) | ecn
     extra = outer_extra or {}
+    ip: Packet
     if v6:
         ip = IPv6(src=src_pa, dst=dst_pa, nh=47, hlim=ttl, tc=tos, fl=0, **extra)
     else:

@@ -156,7 +156,7 @@ def compile_pipeline(
         ]
     else:
         raise ValueError(f"unknown target {target!r}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr or proc.stdout}")
     return PipelineFiles(p4info, device)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from nve import contract as C
 from nve.entities import (
@@ -19,18 +20,27 @@ from nve.entities import (
     DigestConfig,
     Entity,
     Exact,
+    FieldMatch,
     MeterConfig,
     MulticastGroup,
     TableEntry,
     lpm,
     make_match,
     make_params,
+    match_value,
 )
 from nve.loader import ConfigPath, Problem
 from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
 from nve.validate import OverlayIndex
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+NexthopKey = tuple[int, int, int]  # (port, dmac, vid)
+Nexthops = dict[str, tuple[int, NexthopKey]]  # next hop name -> (id, key)
+EcmpGroups = dict[str, tuple[int, tuple[int, ...]]]  # group name -> (id, member next hop ids)
+UnderlayRoutes = list[tuple[IPNetwork, str]]  # (prefix, next hop or group name)
+
+K = TypeVar("K", bound=Hashable)
 
 
 def mac_int(mac: str) -> int:
@@ -67,16 +77,16 @@ class TunnelKey:
 
 
 @dataclass
-class Allocator:
+class Allocator(Generic[K]):
     """Stable small-integer ids: keep what exists, give new keys the lowest free id."""
 
     low: int
     high: int
-    current: dict[object, int] = field(default_factory=dict)
+    current: dict[K, int] = field(default_factory=dict)
 
-    def assign(self, keys: Iterable[object], what: str) -> tuple[dict[object, int], list[str]]:
+    def assign(self, keys: Iterable[K], what: str) -> tuple[dict[K, int], list[str]]:
         wanted = list(dict.fromkeys(keys))
-        out: dict[object, int] = {}
+        out: dict[K, int] = {}
         used: set[int] = set()
         for k in wanted:
             if (
@@ -86,7 +96,7 @@ class Allocator:
             ):
                 out[k] = self.current[k]
                 used.add(out[k])
-        errors = []
+        errors: list[str] = []
         free = (i for i in range(self.low, self.high + 1) if i not in used)
         for k in wanted:
             if k not in out:
@@ -102,10 +112,10 @@ class Allocator:
 class Allocations:
     """Ids already in use on a switch, recovered from its tables."""
 
-    vsi: dict[object, int] = field(default_factory=dict)  # vsid -> vsi
-    tunnel: dict[object, int] = field(default_factory=dict)  # TunnelKey -> tunnel
-    nexthop: dict[object, int] = field(default_factory=dict)  # (port, dmac, vid) -> nexthop
-    ecmp: dict[object, int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
+    vsi: dict[int, int] = field(default_factory=dict)  # vsid -> vsi
+    tunnel: dict[TunnelKey, int] = field(default_factory=dict)  # TunnelKey -> tunnel
+    nexthop: dict[NexthopKey, int] = field(default_factory=dict)  # (port, dmac, vid) -> nexthop
+    ecmp: dict[tuple[int, ...], int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
 
     @classmethod
     def from_installed(cls, installed: Iterable[Entity]) -> Allocations:
@@ -117,7 +127,7 @@ class Allocations:
             params = dict(e.params)
             match = dict(e.match)
             if e.table == C.VSI_INFO and "vsid" in params:
-                a.vsi[params["vsid"]] = match["vsi"].value
+                a.vsi[params["vsid"]] = match_value(match["vsi"])
             elif e.table == C.TUNNEL_REMOTE and "dst_pa" in params:
                 ctor = (
                     ipaddress.IPv4Address if e.action == C.SET_REMOTE_V4 else ipaddress.IPv6Address
@@ -125,17 +135,20 @@ class Allocations:
                 key = TunnelKey(
                     ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
                 )
-                a.tunnel[key] = match["tunnel"].value
+                a.tunnel[key] = match_value(match["tunnel"])
             elif e.table == C.REPLICA and "dst_pa" in params:
                 ctor = ipaddress.IPv4Address if e.action == C.REPLICA_V4 else ipaddress.IPv6Address
                 key = TunnelKey(
                     ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
                 )
-                a.tunnel.setdefault(key, match["rid"].value)
+                a.tunnel.setdefault(key, match_value(match["rid"]))
             elif e.table == C.NEXTHOP and "port" in params:
-                a.nexthop[(params["port"], params["dmac"], params["vid"])] = match["nexthop"].value
+                a.nexthop[(params["port"], params["dmac"], params["vid"])] = match_value(
+                    match["nexthop"]
+                )
             elif e.table == C.ECMP and "nexthop" in params:
-                ecmp_members[match["group"].value][match["bucket"].value] = params["nexthop"]
+                group, bucket = match_value(match["group"]), match_value(match["bucket"])
+                ecmp_members[group][bucket] = params["nexthop"]
         for group, buckets in ecmp_members.items():
             a.ecmp[tuple(buckets[b] for b in sorted(buckets))] = group
         return a
@@ -163,8 +176,8 @@ def _entry(
     *,
     priority: int = 0,
     idle_timeout_ns: int = 0,
-    params: dict | None = None,
-    **match: object,
+    params: dict[str, int] | None = None,
+    **match: FieldMatch | None,
 ) -> TableEntry:
     return TableEntry(
         table,
@@ -248,9 +261,9 @@ class _SwitchCompiler:
         sw = self.sw
         # Bindings: (port, vlan) -> vsid on this switch, from port bindings and endpoints.
         bindings: dict[tuple[int, int | None], int] = {}
-        for port in sw.ports:
-            for b in port.bindings:
-                bindings.setdefault((port.port, b.vlan), b.vsid)
+        for sw_port in sw.ports:
+            for b in sw_port.bindings:
+                bindings.setdefault((sw_port.port, b.vlan), b.vsid)
         endpoints: list[tuple[Endpoint, _Host]] = []
         for ep in self.o.endpoints:
             host = self.host_of(ep)
@@ -269,7 +282,7 @@ class _SwitchCompiler:
         )
         for e in errs:
             self.problem(self.base, e)
-        vsi = dict(vsi_map.items())  # type: ignore[misc]
+        vsi = dict(vsi_map.items())
 
         # Endpoints of installed subnets, configured first; learned ones unless they clash.
         known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints} if self.learned else set()
@@ -343,7 +356,7 @@ class _SwitchCompiler:
             tunnel_keys.setdefault(key, host.name)
             return key
 
-        for v, hosts in peers.items():
+        for hosts in peers.values():
             for h in hosts.values():
                 k = tunnel_for(h)
                 if k is not None:
@@ -461,12 +474,9 @@ class _SwitchCompiler:
                         k = host_tunnel.get(h.name)
                         if k in tunnel_port:
                             members.add((tunnel_port[k], tunnel_ids[k]))
+                # One flood group per VSI (id = vsi): the pipeline drops a decapsulated
+                # frame's tunnel copies in egress (split horizon).
                 self.out.append(MulticastGroup(i, tuple(sorted(members)), tier=C.MCAST_TIER))
-                self.out.append(
-                    MulticastGroup(
-                        C.FLOOD_DECAP_BIT | i, tuple((p, 0) for p in local_ports), tier=C.MCAST_TIER
-                    )
-                )
         for (port, vlan), v in sorted(bindings.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
             if v not in vsi:
                 continue
@@ -512,8 +522,8 @@ class _SwitchCompiler:
         dmac_tier, smac_tier, arp_tier = _tier(C.L2_DMAC), _tier(C.LEARN_SMAC), _tier(C.ARP_PROXY)
         host_tunnel_id: dict[_Host, int | None] = {}  # by host: an endpoint may pick its PA
         for ep, host in endpoints:
-            i = vsi.get(ep.vsid)
-            if i is None:
+            vi = vsi.get(ep.vsid)
+            if vi is None:
                 continue
             mac = Exact(mac_int(ep.mac))
             if host.name == sw.name:
@@ -522,7 +532,7 @@ class _SwitchCompiler:
                 out.append(
                     TableEntry(
                         C.L2_DMAC,
-                        (("mac", mac), ("vsi", Exact(i))),
+                        (("mac", mac), ("vsi", Exact(vi))),
                         C.TO_PORT,
                         (("port", att.port),),
                         tier=dmac_tier,
@@ -531,7 +541,7 @@ class _SwitchCompiler:
                 out.append(
                     TableEntry(
                         C.LEARN_SMAC,
-                        (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(i))),
+                        (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(vi))),
                         C.LEARN_KNOWN,
                         (),
                         tier=smac_tier,
@@ -541,15 +551,15 @@ class _SwitchCompiler:
                 if host not in host_tunnel_id:
                     k = _tunnel_for_endpoint(ep, host, self.local_pa)
                     host_tunnel_id[host] = tunnel_ids.get(k) if k is not None else None
-                t = host_tunnel_id[host]
-                if t is None:
+                tid = host_tunnel_id[host]
+                if tid is None:
                     continue
                 out.append(
                     TableEntry(
                         C.L2_DMAC,
-                        (("mac", mac), ("vsi", Exact(i))),
+                        (("mac", mac), ("vsi", Exact(vi))),
                         C.TO_TUNNEL,
-                        (("tunnel", t),),
+                        (("tunnel", tid),),
                         tier=dmac_tier,
                     )
                 )
@@ -557,7 +567,7 @@ class _SwitchCompiler:
                 out.append(
                     TableEntry(
                         C.ARP_PROXY,
-                        (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(i))),
+                        (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(vi))),
                         C.ARP_REPLY,
                         (("mac", mac.value),),
                         tier=arp_tier,
@@ -602,7 +612,7 @@ class _SwitchCompiler:
             sw.name,
             self.out,
             vsi,
-            tunnel_ids,  # type: ignore[arg-type]
+            tunnel_ids,
             {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
             self.problems,
         )
@@ -657,7 +667,7 @@ class _SwitchCompiler:
                         )
                     )
 
-    def emit_underlay(self):
+    def emit_underlay(self) -> tuple[Nexthops, EcmpGroups, UnderlayRoutes]:
         sw = self.sw
         keys = {h.name: (h.port, mac_int(h.mac), h.vlan or 0) for h in sw.next_hops}
         ids, errs = Allocator(1, 0xFFFF, dict(self.previous.nexthop)).assign(
@@ -665,8 +675,8 @@ class _SwitchCompiler:
         )
         for e in errs:
             self.problem(self.base + ("next_hops",), e)
-        nexthops = {name: (ids[k], k) for name, k in keys.items() if k in ids}
-        for name, (nid, (port, dmac, vid)) in nexthops.items():
+        nexthops: Nexthops = {name: (ids[k], k) for name, k in keys.items() if k in ids}
+        for nid, (port, dmac, vid) in nexthops.values():
             self.out.append(
                 _entry(
                     C.NEXTHOP,
@@ -684,7 +694,7 @@ class _SwitchCompiler:
         )
         for e in errs:
             self.problem(self.base + ("ecmp_groups",), e)
-        groups = {}
+        groups: EcmpGroups = {}
         for name, members in member_keys.items():
             gid = gids.get(members)
             if gid is None or not members:
@@ -700,7 +710,7 @@ class _SwitchCompiler:
                         params={"nexthop": nid},
                     )
                 )
-        routes = []
+        routes: UnderlayRoutes = []
         for r in sw.underlay_routes:
             table = C.UNDERLAY_V6 if r.prefix.version == 6 else C.UNDERLAY_V4
             width = 128 if r.prefix.version == 6 else 32
@@ -728,9 +738,11 @@ class _SwitchCompiler:
             routes.append((r.prefix, r.via))
         return nexthops, groups, routes
 
-    def resolve(self, dst: IP, routes, nexthops, groups) -> tuple[int, int, int] | None:
+    def resolve(
+        self, dst: IP, routes: UnderlayRoutes, nexthops: Nexthops, groups: EcmpGroups
+    ) -> NexthopKey | None:
         """(port, next hop MAC, VLAN) toward dst: longest prefix; an ECMP group uses its first member."""
-        best = None
+        best: tuple[IPNetwork, str] | None = None
         for prefix, via in routes:
             if (
                 prefix.version == dst.version
@@ -763,12 +775,12 @@ class _SwitchCompiler:
                     self._route(tenant, ipaddress.ip_network(ca), ep, sub, vsi)
         for t in self.o.tenants:
             if t.vpn_gateway is not None:
-                ep = by_tenant_ca.get((t.name, t.vpn_gateway))
-                if ep is not None:
+                gw_ep = by_tenant_ca.get((t.name, t.vpn_gateway))
+                if gw_ep is not None:
                     default = ipaddress.ip_network(
                         "0.0.0.0/0" if t.vpn_gateway.version == 4 else "::/0"
                     )
-                    self._route(t, default, ep, self.idx.subnets[ep.vsid][1], vsi)
+                    self._route(t, default, gw_ep, self.idx.subnets[gw_ep.vsid][1], vsi)
         for r in self.o.routes:
             found_t = self.idx.tenants.get(r.tenant)
             found_e = self.idx.endpoints.get(r.endpoint)
@@ -780,7 +792,7 @@ class _SwitchCompiler:
                 self._route(found_t[1], r.prefix, ep, sub, vsi)
 
     def _route(
-        self, tenant: Tenant, prefix, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
+        self, tenant: Tenant, prefix: IPNetwork, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
     ) -> None:
         assert sub.gateway is not None
         table = C.ROUTES_V6 if prefix.version == 6 else C.ROUTES_V4
@@ -809,7 +821,9 @@ def _pas_first(pas: Sequence[IP], first: IP | None) -> tuple[IP, ...]:
     return (first,) + tuple(p for p in pas if p != first)
 
 
-def _tunnel_for_endpoint(ep: Endpoint, host: _Host, local_pa) -> TunnelKey | None:
+def _tunnel_for_endpoint(
+    ep: Endpoint, host: _Host, local_pa: Callable[[int], IP | None]
+) -> TunnelKey | None:
     dst = host.pas[0]
     src = local_pa(dst.version)
     return None if src is None else TunnelKey(src, dst, host.flow_id)

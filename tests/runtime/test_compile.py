@@ -125,14 +125,16 @@ def test_ipv6_ca_routes_and_no_arp_for_v6():
     assert all(dict(e.match)["dst"].prefix_len == 128 for e in v6)
 
 
-def test_nway_flood_group_and_split_horizon_group():
+def test_nway_flood_group_is_the_only_group_and_within_pi_range():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     vsi = tor1.vsi[0x001001]
     groups = {g.group_id: g for g in tor1.entities if isinstance(g, MulticastGroup)}
     to_tor2 = next(t for k, t in tor1.tunnels.items() if k.dst == ipaddress.ip_address("10.0.0.2"))
     assert set(groups[vsi].replicas) == {(1, 0), (3, to_tor2)}  # spine1 is on port 3
-    assert groups[0x8000 | vsi].replicas == ((1, 0),)
+    # one group per VSI, id = vsi: PI (simple_switch_grpc) accepts only 1..0x7fff
+    assert set(groups) == set(tor1.vsi.values())
+    assert all(0 < gid < 0x8000 for gid in groups)
     replica = find(tor1, C.REPLICA, rid=to_tor2)
     assert dict(replica.params)["dmac"] == mac("02:00:0b:00:00:01")
     assert dict(replica.params)["smac"] == mac("02:00:0a:00:00:01")
