@@ -121,14 +121,14 @@ tenants:
             )
         f.write("endpoints:\n")
         for e in range(endpoints):
-            p = placement(e, edited)
+            pl = placement(e, edited)
             s = e % SUBNETS
-            if p.local:
-                att = f"{{switch: tor1, port: {p.where}, vlan: {100 + s}}}"
+            if pl.local:
+                att = f"{{switch: tor1, port: {pl.where}, vlan: {100 + s}}}"
             else:
-                att = f"{{remote_nve: nve{p.where}}}"
+                att = f"{{remote_nve: nve{pl.where}}}"
             f.write(
-                f'  - {{name: ep{e}, vsid: {_vsid(s)}, mac: "{_mac(p.mac)}", attachment: {att}}}\n'
+                f'  - {{name: ep{e}, vsid: {_vsid(s)}, mac: "{_mac(pl.mac)}", attachment: {att}}}\n'
             )
 
 
@@ -174,9 +174,9 @@ async def apply(path: Path) -> Apply:
     finally:
         await ctl.close()
     if not out.report.ok:
+        first = out.report.failures[0] if out.report.failures else None
         raise SystemExit(
-            f"apply failed: {(out.report.failures or [None])[0]} "
-            f"{[r.skipped for r in out.report.switches.values()]}"
+            f"apply failed: {first} {[r.skipped for r in out.report.switches.values()]}"
         )
     out.desired = len(ctl.states["tor1"].entities)
     return out
@@ -199,7 +199,7 @@ async def one_write_per_entry(
 
             index = P4Index(artifacts.p4info)
             entities = sorted(
-                ctl.states.get("tor1", None).entities if "tor1" in ctl.states else [],
+                ctl.states["tor1"].entities if "tor1" in ctl.states else [],
                 key=lambda e: e.tier,
             )
             if not entities:

@@ -11,10 +11,10 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nve.controller import Controller, ControllerError
-from nve.loader import OverlayError, load_overlay
+from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.switch import SwitchError
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
@@ -64,14 +64,16 @@ def _progress(msg: str) -> None:
     print(f"  {msg}", file=sys.stderr, flush=True)
 
 
-def _load(path: str):
+def _load(path: str) -> LoadedOverlay:
     try:
         return load_overlay(path)
     except OverlayError as exc:
         raise _Fail(str(exc), EXIT_INVALID) from None
 
 
-def _checked_controller(args, progress=None) -> Controller:
+def _checked_controller(
+    args: argparse.Namespace, progress: Callable[[str], None] | None = None
+) -> Controller:
     loaded = _load(args.file)
     try:
         ctl = Controller(loaded, only=getattr(args, "switch", None) or None, progress=progress)
@@ -83,7 +85,7 @@ def _checked_controller(args, progress=None) -> Controller:
     return ctl
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     ctl = _checked_controller(args)
     print(
         f"{args.file}: valid ({len(ctl.overlay.switches)} switches, {len(ctl.overlay.tenants)} tenants, "
@@ -92,7 +94,7 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-async def _apply(args) -> int:
+async def _apply(args: argparse.Namespace) -> int:
     ctl = _checked_controller(args, progress=None if args.dry_run else _progress)
     try:
         await ctl.connect()
@@ -119,7 +121,7 @@ async def _apply(args) -> int:
     return EXIT_OK
 
 
-async def _show(args) -> int:
+async def _show(args: argparse.Namespace) -> int:
     from nve.codec import canonical_names
     from nve.compile import is_local_attachment
     from nve.diff import diff
@@ -160,7 +162,7 @@ async def _show(args) -> int:
     return EXIT_OK
 
 
-async def _stats(args) -> int:
+async def _stats(args: argparse.Namespace) -> int:
     from nve.stats import collect, format_table
 
     ctl = _checked_controller(args)
@@ -180,7 +182,7 @@ async def _stats(args) -> int:
     return EXIT_OK
 
 
-async def _run(args) -> int:
+async def _run(args: argparse.Namespace) -> int:
     from nve.runner import run_forever
 
     ctl = _checked_controller(args, progress=None)

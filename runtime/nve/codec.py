@@ -14,10 +14,12 @@ from nve.entities import (
     DigestConfig,
     Entity,
     Exact,
+    FieldMatch,
     Lpm,
     MeterConfig,
     MulticastGroup,
     Optional,
+    Params,
     Range,
     TableEntry,
     Ternary,
@@ -210,12 +212,12 @@ def decode(msg: p4r.Entity, index: P4Index, tiers: dict[str, int] | None = None)
         )
     if which == "digest_entry":
         d = msg.digest_entry
-        cfg = d.config
+        dcfg = d.config
         return DigestConfig(
             index.digest_by_id(d.digest_id).name,
-            cfg.max_timeout_ns,
-            cfg.max_list_size,
-            cfg.ack_timeout_ns,
+            dcfg.max_timeout_ns,
+            dcfg.max_list_size,
+            dcfg.ack_timeout_ns,
         )
     return None
 
@@ -234,6 +236,7 @@ def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]
         if f is None:
             raise P4InfoError(f"table {table.name} has no match field id {fm.field_id}")
         kind = fm.WhichOneof("field_match_type")
+        m: FieldMatch
         if kind == "exact":
             m = Exact(int.from_bytes(fm.exact.value, "big"))
         elif kind == "lpm":
@@ -246,7 +249,8 @@ def _decode_table_entry(t: p4r.TableEntry, index: P4Index, tiers: dict[str, int]
             m = Optional(decode_int(fm.optional.value))
         match.append((f.name, m))
     match.sort()
-    action_name, params = "", ()
+    action_name = ""
+    params: Params = ()
     if t.action.WhichOneof("type") == "action":
         act = t.action.action
         a = index.action_by_id(act.action_id)

@@ -24,7 +24,7 @@ from nve.compile import (
     compile_switch,
     is_local_attachment,
 )
-from nve.entities import Entity
+from nve.entities import Entity, TableEntry, match_value
 from nve.gcpause import gc_paused
 from nve.loader import LoadedOverlay, Problem
 from nve.model import Overlay
@@ -82,7 +82,7 @@ class Controller:
 
     # -- without switches -----------------------------------------------------------------
     def load_pipelines(self) -> None:
-        cache: dict[object, PipelineArtifacts] = {}
+        cache: dict[str, PipelineArtifacts] = {}
         for sw in self.overlay.switches:
             if sw.name not in self.selected:
                 continue
@@ -120,21 +120,20 @@ class Controller:
 
     @staticmethod
     def _pipeline_problems(state: SwitchState, index: P4Index, pos: int) -> list[Problem]:
-        out = []
         missing = sorted(
             {
-                getattr(e, "table", "")
+                e.table
                 for e in state.entities
-                if getattr(e, "table", "") and not index.has_table(e.table)
+                if isinstance(e, TableEntry) and e.table and not index.has_table(e.table)
             }
         )
-        for t in missing:
-            out.append(
-                Problem(
-                    ("switches", pos, "pipeline"),
-                    f"the pipeline has no table {t} (see docs/pipeline.md)",
-                )
+        out = [
+            Problem(
+                ("switches", pos, "pipeline"),
+                f"the pipeline has no table {t} (see docs/pipeline.md)",
             )
+            for t in missing
+        ]
         sizes = {t.name: t.size for t in index.tables()}
         out.extend(capacity_problems(state, sizes, pos))
         return out
@@ -144,7 +143,7 @@ class Controller:
         """Connect to every selected switch (pushing pipelines where missing or different)."""
         if not self.pipelines:
             self.load_pipelines()
-        sessions = {}
+        sessions: dict[str, SwitchSession] = {}
         for sw in self.overlay.switches:
             if sw.name in self.selected:
                 sessions[sw.name] = SwitchSession(sw, self.pipelines[sw.name])
@@ -251,15 +250,17 @@ class Controller:
         if state is None:
             return []
         by_vsi = {i: v for v, i in state.vsi.items()}
-        out = []
+        out: list[LearnedEndpoint] = []
         for e in installed:
-            if getattr(e, "table", "") == C.LEARN_SMAC and getattr(e, "idle_timeout_ns", 0):
-                m = dict(e.match)  # type: ignore[union-attr]
-                vsid = by_vsi.get(m["vsi"].value)
+            if isinstance(e, TableEntry) and e.table == C.LEARN_SMAC and e.idle_timeout_ns:
+                m = dict(e.match)
+                vsid = by_vsi.get(match_value(m["vsi"]))
                 if vsid is not None:
                     from nve.compile import mac_text
 
                     out.append(
-                        LearnedEndpoint(name, vsid, mac_text(m["mac"].value), m["port"].value)
+                        LearnedEndpoint(
+                            name, vsid, mac_text(match_value(m["mac"])), match_value(m["port"])
+                        )
                     )
         return out

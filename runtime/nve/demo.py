@@ -27,9 +27,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nve.loader import OverlayError, load_overlay
 from nve.model import Overlay
+
+if TYPE_CHECKING:
+    from nve.demo_topology import Host
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OVERLAY = REPO / "examples" / "two-tor-two-tenants.yaml"
@@ -64,12 +68,15 @@ def _ping(ns: str, target: str, count: int = 3) -> bool:
         "1",
         target,
     ]
-    return subprocess.run(cmd, capture_output=True).returncode == 0
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
 
 def _neigh_mac(ns: str, target: str) -> str | None:
     out = subprocess.run(
-        ["ip", "netns", "exec", ns, "ip", "neigh", "show", target], capture_output=True, text=True
+        ["ip", "netns", "exec", ns, "ip", "neigh", "show", target],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     parts = out.split()
     return parts[parts.index("lladdr") + 1].lower() if "lladdr" in parts else None
@@ -79,7 +86,7 @@ def _tenant_of(overlay: Overlay) -> dict[int, str]:
     return {s.vsid: t.name for t in overlay.tenants for s in t.subnets}
 
 
-def run_checks(overlay: Overlay, hosts: dict) -> list[Check]:
+def run_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
     tenant = _tenant_of(overlay)
     checks: list[Check] = []
     names = sorted(hosts)
@@ -192,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--", "--grpc-server-addr", sw.address, "--cpu-port", str(sw.cpu_port)]
             with open(log, "wb") as fh:
                 procs.append(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT))
-            host, port = sw.address.rsplit(":", 1)
+            host, grpc_port = sw.address.rsplit(":", 1)
             try:
-                wait_for_port(host, int(port), procs[-1])
+                wait_for_port(host, int(grpc_port), procs[-1])
             except RuntimeError as exc:
                 raise RuntimeError(
                     f"{sw.name}: {exc}; log:\n{log.read_text(errors='replace')[-2000:]}"
@@ -203,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"      {sw.name}: P4Runtime on {sw.address}, ports {[p for p, _ in topo.switch_ports[sw.name]]}"
             )
         print("[3/4] applying the overlay with the controller")
-        apply = subprocess.run([_bin("nve"), "apply", args.overlay], capture_output=True, text=True)
+        apply = subprocess.run(
+            [_bin("nve"), "apply", args.overlay], capture_output=True, text=True, check=False
+        )
         print("      " + (apply.stdout.strip() or apply.stderr.strip()).replace("\n", "\n      "))
         if apply.returncode != 0:
             print("make run: `nve apply` failed", file=sys.stderr)
@@ -250,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_stats(overlay_path: str) -> None:
-    out = subprocess.run([_bin("nve"), "stats", overlay_path], capture_output=True, text=True)
+    out = subprocess.run(
+        [_bin("nve"), "stats", overlay_path], capture_output=True, text=True, check=False
+    )
     print(
         out.stdout if out.returncode == 0 else f"(nve stats failed: {out.stderr.strip()})",
         flush=True,

@@ -179,7 +179,9 @@ def _attach_hosts(
     net = topo.net
     if not endpoints:
         return
-    untagged = [ep for ep in endpoints if ep.attachment.vlan is None]  # type: ignore[union-attr]
+    vlans = [(ep, _local_vlan(ep)) for ep in endpoints]
+    untagged = [ep for ep, vlan in vlans if vlan is None]
+    tagged = [(ep, vlan) for ep, vlan in vlans if vlan is not None]
     if untagged and len(endpoints) > 1:
         raise TopologyError(
             f"demo topology: port of {untagged[0].name} mixes an untagged endpoint with others"
@@ -194,8 +196,7 @@ def _attach_hosts(
     # user-space 802.1Q splitter (VlanTrunk) connects it to one veth per endpoint. (The
     # kernel's 8021q module would do the same; not every kernel has it.)
     trunk = VlanTrunk(host_if)
-    for ep in endpoints:
-        vlan = ep.attachment.vlan  # type: ignore[union-attr]
+    for ep, vlan in tagged:
         ns = net.namespace(ep.name)
         pair = net.veth_pair(
             names=(f"{host_if[: MAX_IFNAME - 5]}v{vlan}", f"{host_if[: MAX_IFNAME - 5]}h{vlan}"),
@@ -204,6 +205,14 @@ def _attach_hosts(
         trunk.add(int(vlan), pair.switch_if)
         _configure_host(topo, ep, ns, pair.test_if, subnets)
     topo.trunks.append(trunk)
+
+
+def _local_vlan(ep: Endpoint) -> int | None:
+    """The VLAN of an endpoint on a switch's access port (None: untagged)."""
+    att = ep.attachment
+    if not isinstance(att, LocalAttachment):
+        raise TopologyError(f"demo topology: {ep.name} is not attached to a switch port")
+    return att.vlan
 
 
 def _configure_host(
@@ -294,9 +303,14 @@ def kernel_has(link_type: str) -> bool:
     args = {"gretap": ["type", "gretap", "local", "192.0.2.1", "remote", "192.0.2.2", "key", "1"]}[
         link_type
     ]
-    ok = subprocess.run(["ip", "link", "add", probe, *args], capture_output=True).returncode == 0
+    ok = (
+        subprocess.run(
+            ["ip", "link", "add", probe, *args], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
     if ok:
-        subprocess.run(["ip", "link", "del", probe], capture_output=True)
+        subprocess.run(["ip", "link", "del", probe], capture_output=True, check=False)
     return ok
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from nve.entities import Entity, MeterConfig, TableEntry
+from nve.entities import Entity, EntityKey, MeterConfig, TableEntry
 
 Op = Literal["insert", "modify", "delete"]
 
@@ -77,7 +77,7 @@ def diff(
     locally attached endpoint; replacing one of those is a 'break' and waits.
     Raises ValueError if `desired` holds two different entities under one key.
     """
-    want: dict[tuple, Entity] = {}
+    want: dict[EntityKey, Entity] = {}
     for e in desired:
         k = e.key
         if k in want and want[k] != e:
@@ -85,7 +85,7 @@ def diff(
                 f"two desired entities share a key: {want[k].describe()} / {e.describe()}"
             )
         want[k] = e
-    have: dict[tuple, Entity] = {e.key: e for e in installed}
+    have: dict[EntityKey, Entity] = {e.key: e for e in installed}
 
     make: list[Change] = []
     breaking: list[Change] = []

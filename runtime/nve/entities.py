@@ -8,8 +8,9 @@ would consider them the same; that makes the diff exact. `key` identifies an ent
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 
 # Field matches are named tuples rather than dataclasses: a diff of 100,000 entries hashes
@@ -43,9 +44,11 @@ class Optional(NamedTuple):
     kind: str = "optional"
 
 
-FieldMatch = Union[Exact, Lpm, Ternary, Range, Optional]
+FieldMatch = Exact | Lpm | Ternary | Range | Optional
 Match = tuple[tuple[str, FieldMatch], ...]
 Params = tuple[tuple[str, int], ...]
+# What identifies an entity on the switch (what a DELETE names): a tag, then names and values.
+EntityKey = tuple[Hashable, ...]
 
 
 def lpm(value: int, prefix_len: int, bitwidth: int) -> Lpm:
@@ -56,6 +59,13 @@ def lpm(value: int, prefix_len: int, bitwidth: int) -> Lpm:
 
 def ternary(value: int, mask: int) -> Ternary:
     return Ternary(value & mask, mask)
+
+
+def match_value(m: FieldMatch) -> int:
+    """The value of a single-value match (exact, LPM, ternary, optional); a range has none."""
+    if isinstance(m, Range):
+        raise TypeError(f"a range match has no single value: {m}")
+    return m.value
 
 
 def make_match(**fields: FieldMatch | None) -> Match:
@@ -88,7 +98,7 @@ class TableEntry:
     tier: int = field(default=0, compare=False)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> EntityKey:
         if self.is_default:
             return ("default", self.table)
         return ("table", self.table, self.match, self.priority)
@@ -121,7 +131,7 @@ class MulticastGroup:
     tier: int = field(default=0, compare=False)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> EntityKey:
         return ("mcast", self.group_id)
 
     def describe(self) -> str:
@@ -139,7 +149,7 @@ class CloneSession:
     tier: int = field(default=0, compare=False)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> EntityKey:
         return ("clone", self.session_id)
 
     def describe(self) -> str:
@@ -161,7 +171,7 @@ class MeterConfig:
     tier: int = field(default=0, compare=False)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> EntityKey:
         return ("meter", self.meter, self.index)
 
     def describe(self) -> str:
@@ -177,7 +187,7 @@ class DigestConfig:
     tier: int = field(default=0, compare=False)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> EntityKey:
         return ("digest", self.digest)
 
     def describe(self) -> str:
@@ -187,4 +197,4 @@ class DigestConfig:
         )
 
 
-Entity = Union[TableEntry, MulticastGroup, CloneSession, MeterConfig, DigestConfig]
+Entity = TableEntry | MulticastGroup | CloneSession | MeterConfig | DigestConfig

@@ -10,16 +10,18 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
+import struct
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from finsy.proto import p4r
 
 from nve import contract as C
 from nve.codec import decode
 from nve.compile import LearnedEndpoint, mac_text
-from nve.entities import TableEntry
-from nve.model import LocalAttachment
-from nve.p4info import decode_int, encode_int
+from nve.entities import TableEntry, match_value
+from nve.model import LocalAttachment, Subnet
+from nve.p4info import P4InfoError, decode_int, encode_int
 from nve.packets import (
     Frame,
     checksum,
@@ -31,17 +33,21 @@ from nve.packets import (
     parse_ethernet,
 )
 
+if TYPE_CHECKING:
+    from nve.controller import Controller
+    from nve.session import SwitchSession
+
 log = logging.getLogger("nve.events")
 
 OUTER_OVERHEAD = {4: 20 + 8 + 14, 6: 40 + 8 + 14}  # outer IP + GRE/key + inner Ethernet
 
 
 class EventHandler:
-    def __init__(self, ctl, request_reconcile: Callable[[], None]):
+    def __init__(self, ctl: Controller, request_reconcile: Callable[[], None]):
         self.ctl = ctl
         self.request_reconcile = request_reconcile
 
-    async def __call__(self, session, msg: p4r.StreamMessageResponse) -> None:
+    async def __call__(self, session: SwitchSession, msg: p4r.StreamMessageResponse) -> None:
         kind = msg.WhichOneof("update")
         if kind == "digest":
             await self.on_digest(session, msg.digest)
@@ -53,10 +59,10 @@ class EventHandler:
             log.warning("%s: stream error from switch: %s", session.name, msg.error.message)
 
     # -- learning -------------------------------------------------------------------------
-    async def on_digest(self, session, digest: p4r.DigestList) -> None:
+    async def on_digest(self, session: SwitchSession, digest: p4r.DigestList) -> None:
         try:
             info = session.index.digest_by_id(digest.digest_id)
-        except Exception:
+        except P4InfoError:
             return
         if info.name != C.LEARN_DIGEST:
             return
@@ -86,7 +92,7 @@ class EventHandler:
         if changed:
             self.request_reconcile()
 
-    def on_idle_timeout(self, session, note: p4r.IdleTimeoutNotification) -> None:
+    def on_idle_timeout(self, session: SwitchSession, note: p4r.IdleTimeoutNotification) -> None:
         state = self.ctl.states.get(session.name)
         if state is None:
             return
@@ -97,8 +103,8 @@ class EventHandler:
             if not isinstance(entry, TableEntry) or entry.table != C.LEARN_SMAC:
                 continue
             m = dict(entry.match)
-            vsid = by_vsi.get(m["vsi"].value)
-            key = (session.name, vsid, mac_text(m["mac"].value))
+            vsid = by_vsi.get(match_value(m["vsi"]))
+            key = (session.name, vsid, mac_text(match_value(m["mac"])))
             if vsid is not None and key in self.ctl.learned:
                 del self.ctl.learned[key]
                 self.ctl.stats.aged += 1
@@ -108,7 +114,7 @@ class EventHandler:
             self.request_reconcile()
 
     # -- packet-in ------------------------------------------------------------------------
-    async def on_packet_in(self, session, pkt: p4r.PacketIn) -> None:
+    async def on_packet_in(self, session: SwitchSession, pkt: p4r.PacketIn) -> None:
         meta = session.index.packet_metadata("packet_in")
         by_id = {m.id: m.name for m in meta.values()}
         values = {
@@ -139,19 +145,23 @@ class EventHandler:
                     value=encode_int(port, out["egress_port"].bitwidth),
                 )
             ]
-            for f in out.values():
-                if f.name != "egress_port":
-                    md.append(p4r.PacketMetadata(metadata_id=f.id, value=b"\x00"))
+            md.extend(
+                p4r.PacketMetadata(metadata_id=f.id, value=b"\x00")
+                for f in out.values()
+                if f.name != "egress_port"
+            )
             await session.client.packet_out(tagged, md)
 
-    def _subnet(self, vsid: int):
+    def _subnet(self, vsid: int) -> Subnet | None:
         for t in self.ctl.overlay.tenants:
             for s in t.subnets:
                 if s.vsid == vsid:
                     return s
         return None
 
-    def _as_sent(self, session, frame: Frame, vsid: int, port: int) -> tuple[int, Frame | None]:
+    def _as_sent(
+        self, session: SwitchSession, frame: Frame, vsid: int, port: int
+    ) -> tuple[int, Frame | None]:
         """The sender's VSID and packet, for an MTU punt of a packet that may have been routed.
 
         A routed packet is punted as egress left it (docs/pipeline.md): source MAC the
@@ -197,7 +207,9 @@ class EventHandler:
                 return ep.vsid, dataclasses.replace(frame, src_mac=mac_bytes(ep.mac), payload=ip)
         return vsid, None
 
-    def _mtu_reply(self, session, frame, vsid: int, port: int) -> bytes | None:
+    def _mtu_reply(
+        self, session: SwitchSession, frame: Frame, vsid: int, port: int
+    ) -> bytes | None:
         sub = self._subnet(vsid)
         if sub is None or sub.gateway is None:
             return None
@@ -206,14 +218,24 @@ class EventHandler:
         # that is too small costs a little, one that is too large is a black hole.
         outer_family = 6 if any(pa.version == 6 for pa in session.switch.local_pas) else 4
         mtu = min(network_mtus) - OUTER_OVERHEAD[outer_family]
-        gw_mac = mac_bytes(sub.gateway.mac)
-        if frame.ether_type == 0x0800 and sub.gateway.ipv4 is not None:
-            return frag_needed(frame, mtu, gw_mac, sub.gateway.ipv4.ip)
-        if frame.ether_type == 0x86DD and sub.gateway.ipv6 is not None:
-            return packet_too_big(frame, mtu, gw_mac, sub.gateway.ipv6.ip)
+        gw = sub.gateway
+        gw_mac = mac_bytes(gw.mac)
+        # validate_overlay keeps each gateway address in the field of its family.
+        if (
+            frame.ether_type == 0x0800
+            and gw.ipv4 is not None
+            and isinstance(gw.ipv4.ip, ipaddress.IPv4Address)
+        ):
+            return frag_needed(frame, mtu, gw_mac, gw.ipv4.ip)
+        if (
+            frame.ether_type == 0x86DD
+            and gw.ipv6 is not None
+            and isinstance(gw.ipv6.ip, ipaddress.IPv6Address)
+        ):
+            return packet_too_big(frame, mtu, gw_mac, gw.ipv6.ip)
         return None
 
-    def _ns_reply(self, frame, vsid: int) -> bytes | None:
+    def _ns_reply(self, frame: Frame, vsid: int) -> bytes | None:
         parsed = ns_target(frame)
         if parsed is None:
             return None
@@ -231,7 +253,7 @@ class EventHandler:
             return neighbor_advertisement(frame, target, mac_bytes(sub.gateway.mac))
         return None
 
-    def _with_tag(self, session, frame: bytes, port: int, vsid: int) -> bytes:
+    def _with_tag(self, session: SwitchSession, frame: bytes, port: int, vsid: int) -> bytes:
         vlan = None
         for ep in self.ctl.overlay.endpoints:
             att = ep.attachment
@@ -251,6 +273,4 @@ class EventHandler:
                             vlan = b.vlan
         if vlan is None:
             return frame
-        import struct
-
         return frame[:12] + struct.pack("!HH", 0x8100, vlan) + frame[12:]

@@ -46,7 +46,7 @@ def _construct(loader: Any, root: yaml.Node) -> Any:
     seen: set[int] = set()
     ScalarNode, MappingNode, SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
-    def scalar(n: yaml.ScalarNode) -> Any:
+    def scalar(n: yaml.Node) -> Any:  # a ScalarNode: the callers check type(n)
         tag = n.tag
         if tag == _STR:
             return n.value
@@ -149,9 +149,8 @@ def _refuse_deep_events(text: str, source: str) -> None:
                 depth += 1
                 if depth > MAX_NESTING:
                     mark = event.start_mark
-                    raise OverlayError(
-                        [Problem((), _TOO_DEEP, source, mark.line + 1, mark.column + 1)]
-                    )
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+                    raise OverlayError([Problem((), _TOO_DEEP, source, line, col)])
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
@@ -222,15 +221,15 @@ class LineMap:
     def locate(self, path: ConfigPath) -> tuple[int, int]:
         """Position of the path, or of its nearest located ancestor (a missing key's parent)."""
         if self._text is not None:
-            self._compute()
+            text, self._text = self._text, None
+            self._compute(text)
         for end in range(len(path), -1, -1):
             found = self.positions.get(tuple(path[:end]))
             if found:
                 return found
         return (0, 0)
 
-    def _compute(self) -> None:
-        text, self._text = self._text, None
+    def _compute(self, text: str) -> None:
         loader = _Loader(text)
         try:
             with gc_paused():
@@ -305,7 +304,7 @@ def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
 _UNION_TAGS = {"pipeline": {"files", "program"}, "attachment": {"local", "remote"}}
 
 
-def _clean_loc(loc: tuple) -> ConfigPath:
+def _clean_loc(loc: tuple[int | str, ...]) -> ConfigPath:
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, str):

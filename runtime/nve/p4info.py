@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from finsy.proto import p4i
 from google.protobuf import text_format
@@ -90,19 +91,22 @@ def load_p4info(path: str | Path) -> p4i.P4Info:
         try:
             info.ParseFromString(data)
             return info
-        except Exception:
+        except Exception:  # noqa: BLE001  # whatever the binary parser rejects is not a P4Info
             raise P4InfoError(f"{path}: not a P4Info file ({text_error})") from None
 
 
+_Info = TypeVar("_Info")
+
+
 @dataclass
-class _Names:
+class _Names(Generic[_Info]):
     """Lookup by fully-qualified name or alias."""
 
     kind: str
-    by_name: dict[str, object] = field(default_factory=dict)
-    by_id: dict[int, object] = field(default_factory=dict)
+    by_name: dict[str, _Info] = field(default_factory=dict)
+    by_id: dict[int, _Info] = field(default_factory=dict)
 
-    def add(self, name: str, alias: str, id_: int, obj: object, *, also: str = "") -> None:
+    def add(self, name: str, alias: str, id_: int, obj: _Info, *, also: str = "") -> None:
         self.by_name[name] = obj
         if also:
             self.by_name.setdefault(also, obj)
@@ -110,7 +114,7 @@ class _Names:
             self.by_name.setdefault(alias, obj)
         self.by_id[id_] = obj
 
-    def get(self, name: str) -> object:
+    def get(self, name: str) -> _Info:
         try:
             return self.by_name[name]
         except KeyError:
@@ -131,13 +135,13 @@ class P4Index:
         # TNA P4Info (p4c's Tofino backend) prefixes table names with the Pipeline instance;
         # the same controller code resolves them by the names the v1model program has.
         pipe_prefixed = info.pkg_info.arch in TNA_ARCHS
-        self._tables = _Names("table")
-        self._actions = _Names("action")
-        self._counters = _Names("counter")
-        self._direct_counters = _Names("direct counter")
-        self._meters = _Names("meter")
-        self._digests = _Names("digest")
-        self._registers = _Names("register")
+        self._tables: _Names[TableInfo] = _Names("table")
+        self._actions: _Names[ActionInfo] = _Names("action")
+        self._counters: _Names[SimpleInfo] = _Names("counter")
+        self._direct_counters: _Names[SimpleInfo] = _Names("direct counter")
+        self._meters: _Names[SimpleInfo] = _Names("meter")
+        self._digests: _Names[SimpleInfo] = _Names("digest")
+        self._registers: _Names[SimpleInfo] = _Names("register")
         self._packet_meta: dict[str, dict[str, ParamInfo]] = {}
         for a in info.actions:
             params = {p.name: ParamInfo(p.id, p.name, p.bitwidth) for p in a.params}
@@ -188,12 +192,12 @@ class P4Index:
                 c.preamble.id,
                 SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, int(c.size)),
             )
-        for c in info.direct_counters:
+        for dc in info.direct_counters:
             self._direct_counters.add(
-                c.preamble.name,
-                c.preamble.alias,
-                c.preamble.id,
-                SimpleInfo(c.preamble.id, c.preamble.name, c.preamble.alias, c.direct_table_id),
+                dc.preamble.name,
+                dc.preamble.alias,
+                dc.preamble.id,
+                SimpleInfo(dc.preamble.id, dc.preamble.name, dc.preamble.alias, dc.direct_table_id),
             )
         for m in info.meters:
             self._meters.add(
@@ -222,37 +226,37 @@ class P4Index:
 
     # -- lookups ---------------------------------------------------------------------------
     def table(self, name: str) -> TableInfo:
-        return self._tables.get(name)  # type: ignore[return-value]
+        return self._tables.get(name)
 
     def table_by_id(self, id_: int) -> TableInfo:
-        return self._by_id(self._tables, id_)  # type: ignore[return-value]
+        return self._by_id(self._tables, id_)
 
     def action(self, name: str) -> ActionInfo:
-        return self._actions.get(name)  # type: ignore[return-value]
+        return self._actions.get(name)
 
     def action_by_id(self, id_: int) -> ActionInfo:
-        return self._by_id(self._actions, id_)  # type: ignore[return-value]
+        return self._by_id(self._actions, id_)
 
     def counter(self, name: str) -> SimpleInfo:
-        return self._counters.get(name)  # type: ignore[return-value]
+        return self._counters.get(name)
 
     def direct_counter(self, name: str) -> SimpleInfo:
-        return self._direct_counters.get(name)  # type: ignore[return-value]
+        return self._direct_counters.get(name)
 
     def meter(self, name: str) -> SimpleInfo:
-        return self._meters.get(name)  # type: ignore[return-value]
+        return self._meters.get(name)
 
     def meter_by_id(self, id_: int) -> SimpleInfo:
-        return self._by_id(self._meters, id_)  # type: ignore[return-value]
+        return self._by_id(self._meters, id_)
 
     def digest(self, name: str) -> SimpleInfo:
-        return self._digests.get(name)  # type: ignore[return-value]
+        return self._digests.get(name)
 
     def digest_by_id(self, id_: int) -> SimpleInfo:
-        return self._by_id(self._digests, id_)  # type: ignore[return-value]
+        return self._by_id(self._digests, id_)
 
     def counter_by_id(self, id_: int) -> SimpleInfo:
-        return self._by_id(self._counters, id_)  # type: ignore[return-value]
+        return self._by_id(self._counters, id_)
 
     def has_table(self, name: str) -> bool:
         return name in self._tables.by_name
@@ -261,16 +265,16 @@ class P4Index:
         return name in getattr(self, f"_{kind}").by_name
 
     def tables(self) -> list[TableInfo]:
-        return list(self._tables.by_id.values())  # type: ignore[arg-type]
+        return list(self._tables.by_id.values())
 
     def counters(self) -> list[SimpleInfo]:
-        return list(self._counters.by_id.values())  # type: ignore[arg-type]
+        return list(self._counters.by_id.values())
 
     def digests(self) -> list[SimpleInfo]:
-        return list(self._digests.by_id.values())  # type: ignore[arg-type]
+        return list(self._digests.by_id.values())
 
     def meters(self) -> list[SimpleInfo]:
-        return list(self._meters.by_id.values())  # type: ignore[arg-type]
+        return list(self._meters.by_id.values())
 
     def match_field(self, table: TableInfo, name: str) -> MatchFieldInfo:
         try:
@@ -300,7 +304,7 @@ class P4Index:
             ) from None
 
     @staticmethod
-    def _by_id(names: _Names, id_: int) -> object:
+    def _by_id(names: _Names[_Info], id_: int) -> _Info:
         try:
             return names.by_id[id_]
         except KeyError:

@@ -80,7 +80,7 @@ def compile_program(
         compiled = compile_file(
             str(program), include_dirs=tuple(str(d) for d in include_dirs), defines=dict(defines)
         )
-    except Exception as exc:  # p4sim's CompileError carries file:line:col
+    except Exception as exc:  # noqa: BLE001  # any front-end failure, reported (CompileError: file:line:col)
         raise PipelineError(f"{exc}") from None
     info = compiled.p4info()
     device_config = make_device_config(compiled.source, program.name, info).to_bytes()

@@ -17,7 +17,7 @@ from finsy.proto import p4r
 
 from nve.codec import canonical_names, decode, encode, encode_key
 from nve.diff import Change, Plan, diff
-from nve.entities import Entity, MeterConfig, TableEntry
+from nve.entities import Entity, EntityKey, MeterConfig, TableEntry
 from nve.p4info import P4Index
 from nve.switch import (
     DELETE,
@@ -39,7 +39,7 @@ class JournalRecord:
     phase: str
     tier: int
     counts: tuple[tuple[str, int], ...]
-    keys: tuple[tuple, ...]
+    keys: tuple[tuple[str, EntityKey], ...]
     failed: int
 
 
@@ -216,7 +216,7 @@ def to_updates(batch: Sequence[Change], index: P4Index) -> list[p4r.Update]:
 def _canonical(entities: Sequence[Entity], index: P4Index) -> list[Entity]:
     """canonical_names for each entity, resolving each (table, action) pair once."""
     names: dict[tuple[str, str], bool] = {}
-    out = []
+    out: list[Entity] = []
     for e in entities:
         if isinstance(e, TableEntry):
             pair = (e.table, e.action)
@@ -252,7 +252,7 @@ async def _write_tier(target: Target, batch: Sequence[Change]) -> WriteResult:
     """One dependency tier: encoded chunk by chunk, up to WRITES_IN_FLIGHT Writes outstanding."""
     step = max(1, min(WRITE_CHUNK, target.client.max_updates_per_write))
     result = WriteResult()
-    pending: list[tuple[int, asyncio.Task]] = []
+    pending: list[tuple[int, asyncio.Task[WriteResult]]] = []
 
     async def settle_oldest() -> None:
         start, task = pending.pop(0)

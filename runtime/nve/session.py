@@ -15,6 +15,8 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from finsy.proto import p4r
+
 from nve.model import Switch
 from nve.p4info import P4Index
 from nve.pipeline import PipelineArtifacts
@@ -80,7 +82,8 @@ class SwitchSession:
         switch: Switch,
         artifacts: PipelineArtifacts,
         on_ready: Callable[[SwitchSession], Awaitable[None]] | None = None,
-        on_event: Callable[[SwitchSession, object], Awaitable[None]] | None = None,
+        on_event: Callable[[SwitchSession, p4r.StreamMessageResponse], Awaitable[None]]
+        | None = None,
         backoff: Backoff | None = None,
         connect_timeout: float = 5.0,
     ):
@@ -161,10 +164,9 @@ class SwitchSession:
                     was_primary = client.is_primary
                     self.state.primary = client.is_primary
                     self.state.primary_election_id = client.primary_election_id
-                    if client.is_primary:
-                        # Newly primary (first connect, or the other controller left): restore state.
-                        if await ensure_pipeline(client, self.artifacts):
-                            self.state.pipeline_pushed += 1
+                    # Newly primary (first connect, or the other controller left): restore state.
+                    if client.is_primary and await ensure_pipeline(client, self.artifacts):
+                        self.state.pipeline_pushed += 1
                     if self.on_ready:
                         await self.on_ready(self)
                     self.ready.set()

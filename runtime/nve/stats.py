@@ -7,13 +7,26 @@ compiled state of the switch (`Controller.states`), which reuses the installed i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from finsy.proto import p4r
 
 from nve import contract as C
-from nve.p4info import P4InfoError
+from nve.p4info import P4Index, P4InfoError
+from nve.switch import SwitchClient, SwitchError
+
+if TYPE_CHECKING:
+    from nve.controller import Controller
 
 Cell = tuple[int, int]  # (packets, bytes)
+
+
+class CountersJson(TypedDict):
+    """`nve stats --json` for one switch: cells as [packets, bytes]."""
+
+    vsid: dict[str, dict[str, list[int]]]
+    drops: dict[str, list[int]]
+    remote_nve: dict[str, dict[str, list[int]]]
 
 
 @dataclass
@@ -26,7 +39,7 @@ class SwitchCounters:
         default_factory=dict
     )  # remote NVE -> {"tx": .., "rx": ..}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> CountersJson:
         return {
             "vsid": {
                 f"0x{v:06X}": {k: list(c) for k, c in d.items()} for v, d in self.vsid.items()
@@ -36,14 +49,14 @@ class SwitchCounters:
         }
 
 
-async def read_counter(client, index, name: str) -> dict[int, Cell]:
+async def read_counter(client: SwitchClient, index: P4Index, name: str) -> dict[int, Cell]:
     """Every cell of an indexed counter (index -> (packets, bytes)); empty if the program lacks it."""
     try:
         info = index.counter(name)
     except P4InfoError:
         return {}
     req = p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=info.id))
-    out = {}
+    out: dict[int, Cell] = {}
     for ent in await client.read_all([req]):
         ce = ent.counter_entry
         out[ce.index.index] = (ce.data.packet_count, ce.data.byte_count)
@@ -56,9 +69,11 @@ def _add(a: Cell | None, b: Cell | None) -> Cell:
     return (a[0] + b[0], a[1] + b[1])
 
 
-async def collect(ctl, name: str) -> SwitchCounters:
+async def collect(ctl: Controller, name: str) -> SwitchCounters:
     session = ctl.sessions[name]
     client, index = session.client, session.index
+    if client is None:
+        raise SwitchError(f"{name}: not connected")
     state = ctl.states.get(name)
     out = SwitchCounters()
     decap = await read_counter(client, index, C.VSI_DECAP)

@@ -9,12 +9,13 @@ notifications, errors) go to an asyncio queue for `nve.events`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import grpc
-from finsy.proto import p4r, p4r_grpc, rpc_code, rpc_status
+from finsy.proto import p4i, p4r, p4r_grpc, rpc_code, rpc_status
 
 log = logging.getLogger("nve.switch")
 
@@ -46,7 +47,9 @@ class UpdateError:
     @property
     def code_name(self) -> str:
         return (
-            rpc_code.Code.Name(self.code) if self.code in rpc_code.Code.values() else str(self.code)
+            rpc_code.Code.Name(rpc_code.Code.ValueType(self.code))
+            if self.code in rpc_code.Code.values()
+            else str(self.code)
         )
 
 
@@ -75,7 +78,7 @@ def decode_write_error(
     google.rpc.Status.details, carried in the grpc-status-details-bin trailer)."""
     details = None
     for key, value in exc.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):  # -bin values are bytes
             details = rpc_status.Status()
             details.ParseFromString(value)
     if details is None or len(details.details) != len(updates):
@@ -116,9 +119,11 @@ class SwitchClient:
         self.primary_election_id: int | None = None
         self.is_primary = False
         self._channel: grpc.aio.Channel | None = None
-        self._stub: p4r_grpc.P4RuntimeStub | None = None
-        self._stream: grpc.aio.StreamStreamCall | None = None
-        self._reader: asyncio.Task | None = None
+        self._stub: p4r_grpc.P4RuntimeAsyncStub | None = None
+        self._stream: (
+            grpc.aio.StreamStreamCall[p4r.StreamMessageRequest, p4r.StreamMessageResponse] | None
+        ) = None
+        self._reader: asyncio.Task[None] | None = None
         self._arbitrated = asyncio.Event()
         self._closed = asyncio.Event()
         self.stream_error: BaseException | None = None
@@ -222,10 +227,9 @@ class SwitchClient:
             self._stream.cancel()
         if self._reader is not None:
             self._reader.cancel()
-            try:
+            # Closing must not fail, however the reader task ended.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._channel is not None:
             await self._channel.close()
         self._stream = self._reader = self._channel = None
@@ -240,7 +244,7 @@ class SwitchClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _require_stub(self) -> p4r_grpc.P4RuntimeStub:
+    def _require_stub(self) -> p4r_grpc.P4RuntimeAsyncStub:
         if self._stub is None or self._channel is None:
             raise SwitchError(f"{self.name}: not connected")
         return self._stub
@@ -271,7 +275,7 @@ class SwitchClient:
             return None
         return cfg
 
-    async def set_pipeline(self, p4info: object, device_config: bytes, cookie: int) -> None:
+    async def set_pipeline(self, p4info: p4i.P4Info, device_config: bytes, cookie: int) -> None:
         stub = self._require_stub()
         req = p4r.SetForwardingPipelineConfigRequest(
             device_id=self.device_id,

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from nve.loader import ConfigPath, Problem, format_path
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
 
+# (switch, port, VLAN or None for untagged) -> (VSID, where it was first bound)
+PortVlan = dict[tuple[str, int, int | None], tuple[int, ConfigPath]]
+
 RESERVED_LOW_MAX = 0x000FFF
 RESERVED_VENDOR = 0xFFFFFF
 
@@ -90,7 +93,7 @@ def validate_overlay(overlay: Overlay) -> list[Problem]:
     _check_names(c, overlay)
     _check_switches(c, overlay)
     _check_subnets(c, overlay)
-    port_vlan: dict = {}
+    port_vlan: PortVlan = {}
     _check_bindings(c, overlay, idx, port_vlan)
     _check_endpoints(c, overlay, idx, port_vlan)
     _check_remote_nves(c, overlay, idx)
@@ -237,7 +240,7 @@ def _bind(
     port: int,
     vlan: int | None,
     vsid: int,
-    port_vlan: dict,
+    port_vlan: PortVlan,
 ) -> None:
     """One (switch, port, VLAN) carries one VSID, and one VSID one tag per port (egress pushes it)."""
     key = (switch, port, vlan)
@@ -261,7 +264,7 @@ def _bind(
     port_vlan.setdefault(key, (vsid, path[:-1] if path[-1] == "vlan" else path))
 
 
-def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: dict) -> None:
+def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: PortVlan) -> None:
     for i, sw in enumerate(o.switches):
         for j, port in enumerate(sw.ports):
             for k, b in enumerate(port.bindings):
@@ -278,7 +281,7 @@ def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: dic
                 _bind(c, base + ("vlan",), sw.name, port.port, b.vlan, b.vsid, port_vlan)
 
 
-def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: dict) -> None:
+def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: PortVlan) -> None:
     ca_seen: dict[tuple[int, object], ConfigPath] = {}
     mac_seen: dict[tuple[int, str], ConfigPath] = {}
     tenant_ca: dict[tuple[str, object], tuple[ConfigPath, int]] = {}
@@ -350,7 +353,7 @@ def _check_local_attachment(
     ep: Endpoint,
     att: LocalAttachment,
     idx: OverlayIndex,
-    port_vlan: dict,
+    port_vlan: PortVlan,
 ) -> None:
     found = idx.switches.get(att.switch)
     if found is None:
@@ -479,7 +482,7 @@ def _check_routes(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
 def _find_ca(o: Overlay, idx: OverlayIndex, tenant: Tenant, ca: object) -> Endpoint | None:
     vsids = {s.vsid for s in tenant.subnets}
     for ep in o.endpoints:
-        if ep.vsid in vsids and (ep.ipv4 == ca or ep.ipv6 == ca):
+        if ep.vsid in vsids and ca in (ep.ipv4, ep.ipv6):
             return ep
     return None
 

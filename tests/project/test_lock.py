@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,9 +20,9 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)")
 _HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
 
-def locked() -> dict[str, Version]:
+def locked() -> dict[NormalizedName, Version]:
     """name -> exact version, from the lock; every pin must carry at least one hash."""
-    pins: dict[str, Version] = {}
+    pins: dict[NormalizedName, Version] = {}
     text = LOCK.read_text()
     for block in re.split(r"\n(?=\S)", text):
         match = _PIN.match(block)

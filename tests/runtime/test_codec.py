@@ -31,7 +31,7 @@ def test_names_and_aliases_resolve_to_one_table(index):
 
 
 def test_unknown_name_suggests_close_ones(index):
-    with pytest.raises(P4InfoError, match="no table named 'vsid_macs'.*did you mean"):
+    with pytest.raises(P4InfoError, match=r"no table named 'vsid_macs'.*did you mean"):
         index.table("vsid_macs")
 
 

@@ -336,7 +336,7 @@ def test_invalid_description_writes_nothing(tmp_path, switches, pipeline):
         pipeline,
         edit=lambda d: d["tenants"][0]["subnets"][1].update(vsid=0x800),
     )
-    cli = subprocess.run([NVE, "apply", str(path)], capture_output=True, text=True)
+    cli = subprocess.run([NVE, "apply", str(path)], capture_output=True, check=False, text=True)
     assert cli.returncode == 1
     assert "tenants[0].subnets[1].vsid: 0x000800 is reserved (RFC 7637 §3.4)" in cli.stderr
     assert cli.stderr.startswith(f"{path}:")
@@ -350,15 +350,19 @@ def test_invalid_description_writes_nothing(tmp_path, switches, pipeline):
 
 def test_cli_apply_dry_run_and_show(tmp_path, switches, pipeline):
     path = write_overlay(tmp_path / "o.yaml", switches, pipeline)
-    dry = subprocess.run([NVE, "apply", "--dry-run", str(path)], capture_output=True, text=True)
+    dry = subprocess.run(
+        [NVE, "apply", "--dry-run", str(path)], capture_output=True, check=False, text=True
+    )
     assert dry.returncode == 0, dry.stderr
     assert "insert" in dry.stdout and "NveIngress.l2.dmac" in dry.stdout
-    real = subprocess.run([NVE, "apply", str(path)], capture_output=True, text=True)
+    real = subprocess.run([NVE, "apply", str(path)], capture_output=True, check=False, text=True)
     assert real.returncode == 0, real.stderr
-    again = subprocess.run([NVE, "apply", str(path)], capture_output=True, text=True)
+    again = subprocess.run([NVE, "apply", str(path)], capture_output=True, check=False, text=True)
     assert "tor1: 0 insert, 0 modify, 0 delete; 0 written" in again.stdout
-    show = subprocess.run([NVE, "show", str(path)], capture_output=True, text=True)
+    show = subprocess.run([NVE, "show", str(path)], capture_output=True, check=False, text=True)
     assert show.returncode == 0 and "0 differences" in show.stdout
-    stats = subprocess.run([NVE, "stats", "--json", str(path)], capture_output=True, text=True)
+    stats = subprocess.run(
+        [NVE, "stats", "--json", str(path)], capture_output=True, check=False, text=True
+    )
     assert stats.returncode == 0, stats.stderr
     assert "0x001001" in stats.stdout

@@ -26,7 +26,9 @@ def _reference(text: str):
 def _fast(text: str):
     loader = _Loader(text)
     try:
-        return _construct(loader, loader.get_single_node())
+        node = loader.get_single_node()
+        assert node is not None
+        return _construct(loader, node)
     finally:
         loader.dispose()
 

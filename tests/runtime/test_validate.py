@@ -467,8 +467,10 @@ def test_underlay_mtu_too_small_for_ipv6_customers(pas, mtu, needed, family):
 
     probs = mutate(fn)
     assert probs == [
-        f"switches[0].ports[2].mtu: {mtu} cannot carry a 1280-byte IPv6 customer packet in NVGRE over "
-        f"IPv{family} (needs >= {needed}; RFC 7637 §4.4, RFC 8200 §5)"
+        (
+            f"switches[0].ports[2].mtu: {mtu} cannot carry a 1280-byte IPv6 customer packet in NVGRE over "
+            f"IPv{family} (needs >= {needed}; RFC 7637 §4.4, RFC 8200 §5)"
+        )
     ]
 
     def exact(d):
