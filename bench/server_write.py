@@ -54,7 +54,7 @@ class Primary:
     def __init__(self, address: str):
         self.channel = grpc.insecure_channel(address, options=GRPC_OPTIONS)
         self.stub = p4r_grpc.P4RuntimeStub(self.channel)
-        self._requests: queue.Queue = queue.Queue()
+        self._requests: queue.Queue[p4r.StreamMessageRequest | None] = queue.Queue()
         self._requests.put(
             p4r.StreamMessageRequest(
                 arbitration=p4r.MasterArbitrationUpdate(
@@ -67,10 +67,12 @@ class Primary:
         if first.arbitration.status.code != 0:
             raise RuntimeError(f"not primary: {first.arbitration.status}")
         # Writes with pre-serialised requests: the clock then sees no client-side encoding.
-        self.write_raw = self.channel.unary_unary(
-            "/p4.v1.P4Runtime/Write",
-            request_serializer=None,
-            response_deserializer=p4r.WriteResponse.FromString,
+        self.write_raw: grpc.UnaryUnaryMultiCallable[bytes, p4r.WriteResponse] = (
+            self.channel.unary_unary(
+                "/p4.v1.P4Runtime/Write",
+                request_serializer=None,
+                response_deserializer=p4r.WriteResponse.FromString,
+            )
         )
 
     def push(self, compiled: PipelineFiles) -> P4Index:

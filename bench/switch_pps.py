@@ -172,7 +172,9 @@ def main() -> None:
                 )
             )
             nve = str(Path(sys.executable).with_name("nve"))
-            applied = subprocess.run([nve, "apply", str(overlay)], capture_output=True, text=True)
+            applied = subprocess.run(
+                [nve, "apply", str(overlay)], check=False, capture_output=True, text=True
+            )
             if applied.returncode != 0:
                 raise RuntimeError(f"nve apply failed: {applied.stderr or applied.stdout}")
             access, network = pairs[0].test_if, pairs[1].test_if

@@ -18,7 +18,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
+
+    from p4sim.compiler import Program
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -156,7 +161,7 @@ def compile_parser() -> argparse.ArgumentParser:
 
 
 # -- compile ----------------------------------------------------------------------------------------------
-def _compile(path: str, include: Sequence[str], defines: Sequence[tuple[str, str]]) -> Any:
+def _compile(path: str, include: Sequence[str], defines: Sequence[tuple[str, str]]) -> Program:
     try:
         from p4sim.compiler import compile_file
         from p4sim.errors import CompileError
@@ -170,7 +175,7 @@ def _compile(path: str, include: Sequence[str], defines: Sequence[tuple[str, str
         raise CliError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
-def write_p4info(p4info: Any, path: Path, fmt: str) -> None:
+def write_p4info(p4info: p4i.P4Info, path: Path, fmt: str) -> None:
     from google.protobuf import json_format, text_format
 
     if fmt == "binary":
@@ -202,7 +207,7 @@ def check_listen_address(address: str) -> None:
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise CliError(f"--grpc-server-addr {address!r} is not HOST:PORT")
-    host = host.strip("[]") or "0.0.0.0"
+    host = host.strip("[]") or "0.0.0.0"  # noqa: S104  # no host: all interfaces, as gRPC binds it
     try:
         infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
 
 FORMAT = "p4sim-device-config"
 VERSION = 1
@@ -24,7 +27,7 @@ class DeviceConfigError(ValueError):
     """The bytes are not a p4sim device config this version understands; the message says why."""
 
 
-def p4info_digest(p4info: Any) -> str:
+def p4info_digest(p4info: p4i.P4Info) -> str:
     """SHA-256 of the deterministic serialisation of a P4Info message."""
     return hashlib.sha256(p4info.SerializeToString(deterministic=True)).hexdigest()
 
@@ -52,7 +55,7 @@ class DeviceConfig:
         return json.dumps(doc, indent=1).encode("utf-8") + b"\n"
 
 
-def make_device_config(source: str, filename: str, p4info: Any) -> DeviceConfig:
+def make_device_config(source: str, filename: str, p4info: p4i.P4Info) -> DeviceConfig:
     return DeviceConfig(source, filename, p4info_digest(p4info), source_digest(source))
 
 
@@ -80,7 +83,7 @@ def parse_device_config(data: bytes) -> DeviceConfig:
         raise DeviceConfigError(
             f"p4_device_config version {doc.get('version')!r} is not supported (expected {VERSION})"
         )
-    fields = {}
+    fields: dict[str, str] = {}
     for key in ("source", "filename", "p4info_sha256", "source_sha256"):
         value = doc.get(key)
         if not isinstance(value, str):

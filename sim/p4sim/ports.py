@@ -11,6 +11,7 @@ Two backends share one small interface (:class:`PortBackend`):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -23,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 log = logging.getLogger("p4sim.ports")
 
@@ -121,27 +122,27 @@ class PcapWriter:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._files: dict[tuple[int, str], object] = {}
+        self._files: dict[tuple[int, str], BinaryIO] = {}
         self._lock = threading.Lock()
 
     def write(self, port: int, direction: str, frame: bytes) -> None:
         with self._lock:
             f = self._files.get((port, direction))
             if f is None:
-                f = open(self.directory / f"port{port}_{direction}.pcap", "wb")  # noqa: SIM115
+                f = open(self.directory / f"port{port}_{direction}.pcap", "wb")  # noqa: SIM115  # open until close()
                 # magic, v2.4, tz 0, sigfigs 0, snaplen, LINKTYPE_ETHERNET
                 f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, MAX_FRAME, 1))
                 self._files[(port, direction)] = f
             now = time.time()
             sec = int(now)
-            f.write(struct.pack("<IIII", sec, int((now - sec) * 1e6), len(frame), len(frame)))  # type: ignore[attr-defined]
-            f.write(frame)  # type: ignore[attr-defined]
-            f.flush()  # type: ignore[attr-defined]
+            f.write(struct.pack("<IIII", sec, int((now - sec) * 1e6), len(frame), len(frame)))
+            f.write(frame)
+            f.flush()
 
     def close(self) -> None:
         with self._lock:
             for f in self._files.values():
-                f.close()  # type: ignore[attr-defined]
+                f.close()
             self._files.clear()
 
 
@@ -238,7 +239,7 @@ class RawSocketPorts:
             raise
 
     def _open(self, port: int, ifname: str, offloads_off: bool) -> None:
-        if not os.path.exists(f"/sys/class/net/{ifname}"):
+        if not Path(f"/sys/class/net/{ifname}").exists():
             raise PortError(f"port {port}: interface {ifname!r} does not exist")
         if offloads_off:
             disable_offloads(ifname)
@@ -248,10 +249,9 @@ class RawSocketPorts:
             raise PortError(
                 f"port {port}: raw sockets on {ifname!r} need root (CAP_NET_RAW)"
             ) from None
-        try:
+        # older kernels refuse it: outgoing frames are filtered by pkttype on receive instead
+        with contextlib.suppress(OSError):
             s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
-        except OSError:
-            pass  # older kernels: outgoing frames are filtered by pkttype on receive instead
         try:
             s.bind((ifname, ETH_P_ALL))
         except OSError as exc:

@@ -11,6 +11,8 @@ pause and stop requests) from a control queue whose arrivals it is woken for by 
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import hashlib
 import logging
 import os
@@ -18,15 +20,23 @@ import select
 import threading
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-from p4sim.device_config import DeviceConfigError, p4info_digest, parse_device_config
+from p4sim.device_config import (
+    DeviceConfig,
+    DeviceConfigError,
+    p4info_digest,
+    parse_device_config,
+)
 from p4sim.ports import PcapWriter, PolledPortBackend, PortBackend
 from p4sim.server.errors import FAILED_PRECONDITION, INTERNAL, INVALID_ARGUMENT, P4RuntimeError
-from p4sim.state import RuntimeState, StateBuildError, build_state
+from p4sim.state import PacketMetadataField, RuntimeState, StateBuildError, build_state
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
 
 log = logging.getLogger("p4sim.switch")
 
@@ -81,8 +91,16 @@ class Pipeline(Protocol):
         """Run one frame received on ``port`` through the program.  Must not raise for any frame."""
 
 
+class CompiledProgram(Protocol):
+    """What a :data:`Compiler` returns (p4sim.compiler.Program): the engine takes it as is."""
+
+    def p4info(self) -> p4i.P4Info:
+        """The P4Info the program compiles to."""
+        ...
+
+
 class PipelineFactory(Protocol):
-    def build(self, program: Any, state: RuntimeState) -> Pipeline:
+    def build(self, program: CompiledProgram, state: RuntimeState) -> Pipeline:
         """A pipeline for a compiled program that reads and updates ``state`` per packet.
 
         Called once per SetForwardingPipelineConfig (VERIFY included); it may install the
@@ -98,25 +116,25 @@ class DropPipeline:
 
 
 class DropPipelineFactory:
-    def build(self, program: Any, state: RuntimeState) -> Pipeline:
+    def build(self, program: CompiledProgram, state: RuntimeState) -> Pipeline:
         return DropPipeline()
 
 
 def default_pipeline_factory() -> PipelineFactory:
     """The engine's factory (``p4sim.engine.pipeline_factory()``) if the engine is installed."""
     try:
-        from p4sim import engine  # type: ignore[attr-defined]
+        from p4sim import engine
 
-        return engine.pipeline_factory()  # type: ignore[no-any-return]
+        return engine.pipeline_factory()
     except (ImportError, AttributeError):
         log.info("p4sim.engine is not available: pipelines will drop every packet")
         return DropPipelineFactory()
 
 
-Compiler = Callable[[str, str], Any]
+Compiler = Callable[[str, str], CompiledProgram]
 
 
-def default_compiler(source: str, filename: str) -> Any:
+def default_compiler(source: str, filename: str) -> CompiledProgram:
     from p4sim.compiler import compile_source  # the front end; imported lazily
 
     return compile_source(source, filename=filename)
@@ -127,10 +145,10 @@ def default_compiler(source: str, filename: str) -> Any:
 class PipelineConfig:
     """A verified pipeline: the P4Runtime view (p4info, cookie, device config) and the live parts."""
 
-    p4info: Any
+    p4info: p4i.P4Info
     device_config: bytes
     cookie: int | None
-    program: Any
+    program: CompiledProgram
     state: RuntimeState
     pipeline: Pipeline
 
@@ -150,7 +168,7 @@ def _build_error(exc: Exception) -> P4RuntimeError:
     return P4RuntimeError(INTERNAL, f"building the pipeline failed: {type(exc).__name__}: {exc}")
 
 
-def _describe_p4info_difference(a: Any, b: Any) -> str:
+def _describe_p4info_difference(a: p4i.P4Info, b: p4i.P4Info) -> str:
     """Name the first entity that differs between two P4Infos (for a useful error message)."""
     for kind in (
         "tables",
@@ -198,9 +216,10 @@ class Switch:
         self.pcap = pcap
         self.config: PipelineConfig | None = None
         self.saved: PipelineConfig | None = None
-        self._compiled: OrderedDict[str, Any] = OrderedDict()
+        self._compiled: OrderedDict[str, CompiledProgram] = OrderedDict()
         self._config_lock = threading.Lock()
-        self._control: deque[Any] = deque()
+        # (port, frame) to process, _PAUSE to hold between two packets, None to stop
+        self._control: deque[tuple[int, bytes] | _Signal | None] = deque()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -215,7 +234,7 @@ class Switch:
         self.stats = {"received": 0, "sent": 0, "dropped": 0, "packet_in": 0, "errors": 0}
 
     # -- pipeline configs ------------------------------------------------------------------------
-    def compile_config(self, device_config: bytes) -> Any:
+    def compile_config(self, device_config: bytes) -> tuple[DeviceConfig, CompiledProgram]:
         """Compile a device config's source with the front end, cached by content hash."""
         try:
             cfg = parse_device_config(device_config)
@@ -226,7 +245,7 @@ class Switch:
         if program is None:
             try:
                 program = self.compiler(cfg.source, cfg.filename)
-            except Exception as exc:  # the front end's CompileError, or anything it did not foresee
+            except Exception as exc:  # noqa: BLE001  # CompileError, or anything the front end did not foresee
                 raise P4RuntimeError(
                     INVALID_ARGUMENT, f"p4_device_config does not compile: {exc}"
                 ) from None
@@ -237,7 +256,9 @@ class Switch:
             self._compiled.move_to_end(key)
         return cfg, program
 
-    def verify(self, p4info: Any, device_config: bytes, cookie: int | None) -> PipelineConfig:
+    def verify(
+        self, p4info: p4i.P4Info, device_config: bytes, cookie: int | None
+    ) -> PipelineConfig:
         """Check a config fully (compile, compare P4Infos, build state and pipeline); apply nothing."""
         if not p4info.ByteSize():
             raise P4RuntimeError(INVALID_ARGUMENT, "ForwardingPipelineConfig has no p4info")
@@ -256,7 +277,7 @@ class Switch:
             raise P4RuntimeError(INVALID_ARGUMENT, f"p4info: {exc}") from None
         try:
             pipeline = self.pipeline_factory.build(program, state)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  # _build_error sorts and logs it
             raise _build_error(exc) from None
         return PipelineConfig(p4info, device_config, cookie, program, state, pipeline)
 
@@ -269,7 +290,7 @@ class Switch:
             self.config = config
 
     def set_pipeline(
-        self, p4info: Any, device_config: bytes, cookie: int | None = None
+        self, p4info: p4i.P4Info, device_config: bytes, cookie: int | None = None
     ) -> PipelineConfig:
         config = self.verify(p4info, device_config, cookie)
         self.commit(config)
@@ -303,9 +324,9 @@ class Switch:
         if self.pcap is not None:
             self.pcap.close()
 
-    def _enqueue(self, item: Any) -> None:
+    def _enqueue(self, item: tuple[int, bytes] | _Signal | None) -> None:
         self._control.append(item)
-        try:
+        try:  # noqa: SIM105  # per packet: try/except costs less than contextlib.suppress
             os.write(self._wake_w, b"\0")
         except (BlockingIOError, OSError):
             pass  # the pipe is full: a wake-up is pending anyway
@@ -349,7 +370,14 @@ class Switch:
         poller = select.poll()
         poller.register(self._wake_r, select.POLLIN)
         polled = self.ports if isinstance(self.ports, PolledPortBackend) else None
-        fd_ports = polled.fileno_ports() if polled is not None else {}
+        fd_ports: dict[int, int]
+        read_frames: Callable[[int, int], list[bytes]]
+        if polled is not None:
+            fd_ports = polled.fileno_ports()
+            read_frames = polled.read_frames
+        else:
+            fd_ports = {}
+            read_frames = _no_frames
         for fd in fd_ports:
             poller.register(fd, select.POLLIN)
         wake_r = self._wake_r
@@ -361,7 +389,7 @@ class Switch:
                         return
                 else:
                     port = fd_ports[fd]
-                    for frame in polled.read_frames(port, READ_BATCH):  # type: ignore[union-attr]
+                    for frame in read_frames(port, READ_BATCH):
                         frame_in(port, frame)
 
     def _run_control(self) -> bool:
@@ -425,8 +453,8 @@ class Switch:
             ids = {f.name: f.id for f in cfg.state.packet_in_fields}
             self._packet_in(payload, [(ids[k], v) for k, v in md.items() if k in ids])
         if result.digests and self.on_digest is not None:
-            for digest_id, values in result.digests:
-                self.on_digest(digest_id, values)
+            for digest_id, digest_values in result.digests:
+                self.on_digest(digest_id, digest_values)
 
     def _packet_in(self, payload: bytes, metadata: list[tuple[int, int]]) -> None:
         self.stats["packet_in"] += 1
@@ -434,18 +462,27 @@ class Switch:
             self.on_packet_in(payload, metadata)
 
 
-_PAUSE = object()
+class _Signal(enum.Enum):
+    """A control-queue item that is not a frame."""
+
+    PAUSE = enum.auto()
+
+
+_PAUSE: Final = _Signal.PAUSE
+
+
+def _no_frames(port: int, limit: int) -> list[bytes]:
+    """The frames waiting on a port when no backend is polled: none."""
+    return []
 
 
 def _close_fds(*fds: int) -> None:
     for fd in fds:
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
 
 
-def pack_header(fields: Any, values: dict[int, int]) -> bytes:
+def pack_header(fields: Sequence[PacketMetadataField], values: dict[int, int]) -> bytes:
     """Serialise controller-header fields MSB first, padded with zero bits to a whole byte."""
     acc = 0
     bits = 0
@@ -456,14 +493,16 @@ def pack_header(fields: Any, values: dict[int, int]) -> bytes:
     return (acc << pad).to_bytes((bits + pad) // 8, "big") if bits else b""
 
 
-def unpack_header(fields: Any, frame: bytes) -> tuple[list[int] | None, bytes]:
+def unpack_header(
+    fields: Sequence[PacketMetadataField], frame: bytes
+) -> tuple[list[int] | None, bytes]:
     """Split a controller header off the front of ``frame``; (None, frame) when it is too short."""
     bits = sum(f.bitwidth for f in fields)
     nbytes = (bits + 7) // 8
     if len(frame) < nbytes:
         return None, frame
     acc = int.from_bytes(frame[:nbytes], "big") >> (nbytes * 8 - bits)
-    values = []
+    values: list[int] = []
     shift = bits
     for f in fields:
         shift -= f.bitwidth
@@ -494,11 +533,11 @@ def _carry_over(old: PipelineConfig, new: PipelineConfig) -> None:
         if prev_counters.get(e.preamble.id) == e:
             src_c, dst_c = old.state.counters[e.preamble.id], new.state.counters[e.preamble.id]
             dst_c.packets, dst_c.bytes = list(src_c.packets), list(src_c.bytes)
-    prev_registers = {e.preamble.id: e for e in old.p4info.registers}
-    for e in new.p4info.registers:
-        if prev_registers.get(e.preamble.id) == e:
-            new.state.registers[e.preamble.id].cells = list(
-                old.state.registers[e.preamble.id].cells
+    prev_registers = {r.preamble.id: r for r in old.p4info.registers}
+    for r in new.p4info.registers:
+        if prev_registers.get(r.preamble.id) == r:
+            new.state.registers[r.preamble.id].cells = list(
+                old.state.registers[r.preamble.id].cells
             )
     new.state.pre.groups.update(old.state.pre.groups)
     new.state.pre.sessions.update(old.state.pre.sessions)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -168,17 +168,17 @@ def sample_p4info() -> Any:
 class FakeProgram:
     """What the front end's Program offers the switch: its P4Info."""
 
-    info: Any
+    info: p4i.P4Info
     source: str
 
-    def p4info(self) -> Any:
+    def p4info(self) -> p4i.P4Info:
         return self.info
 
 
 SOURCE = "// stands for the preprocessed source of the sample program\n"
 
 
-def fake_compiler(p4info: Any):  # type: ignore[no-untyped-def]
+def fake_compiler(p4info: Any) -> Callable[[str, str], FakeProgram]:
     def compile_(source: str, filename: str) -> FakeProgram:
         if "syntax error" in source:
             raise ValueError(f"{filename}:1:1: error: syntax error")
@@ -209,21 +209,21 @@ class Client:
         self._requests: queue.Queue[Any] = queue.Queue()
         self.responses: queue.Queue[Any] = queue.Queue()
         self.stream_error: grpc.RpcError | None = None
-        self._stream = None
+        self._stream: Iterator[p4r.StreamMessageResponse] | None = None
 
     def open(self, arbitrate: bool = True) -> Client:
-        def gen():  # type: ignore[no-untyped-def]
+        def gen() -> Iterator[Any]:
             while True:
                 item = self._requests.get()
                 if item is None:
                     return
                 yield item
 
-        self._stream = self.stub.StreamChannel(gen())
+        stream = self._stream = self.stub.StreamChannel(gen())
 
         def pump() -> None:
             try:
-                for resp in self._stream:  # type: ignore[union-attr]
+                for resp in stream:
                     self.responses.put(resp)
             except grpc.RpcError as exc:
                 self.stream_error = exc
@@ -268,7 +268,9 @@ class Client:
         self,
         p4info: Any,
         config: bytes,
-        action: int = p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+        action: p4r.SetForwardingPipelineConfigRequest.Action.ValueType = (
+            p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT
+        ),
         cookie: int | None = None,
     ) -> Any:
         req = self._stamp(p4r.SetForwardingPipelineConfigRequest(action=action))
@@ -278,14 +280,18 @@ class Client:
             req.config.cookie.cookie = cookie
         return self.stub.SetForwardingPipelineConfig(req, timeout=10)
 
-    def write(self, *updates: Any, atomicity: int = 0) -> Any:
+    def write(
+        self,
+        *updates: Any,
+        atomicity: p4r.WriteRequest.Atomicity.ValueType = p4r.WriteRequest.CONTINUE_ON_ERROR,
+    ) -> Any:
         req = self._stamp(p4r.WriteRequest(atomicity=atomicity))
         req.updates.extend(updates)
         return self.stub.Write(req, timeout=30)
 
     def read(self, *entities: Any) -> list[Any]:
         req = p4r.ReadRequest(device_id=self.device_id, entities=list(entities))
-        out = []
+        out: list[Any] = []
         for resp in self.stub.Read(req, timeout=30):
             out.extend(resp.entities)
         return out
@@ -297,9 +303,9 @@ class Client:
 
 def write_errors(exc: grpc.RpcError) -> list[Any]:
     """The p4.v1.Error list of a failed Write (from grpc-status-details-bin)."""
-    for key, value in exc.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            st = rpc_status.Status.FromString(value)
+    for md in exc.trailing_metadata() or ():
+        if md.key == "grpc-status-details-bin":
+            st = rpc_status.Status.FromString(md.value)
             errs = []
             for d in st.details:
                 e = p4r.Error()

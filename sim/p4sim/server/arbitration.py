@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from finsy.proto import p4r, rpc_status
+from google.protobuf import any_pb2
 
 from p4sim.server.errors import (
     ALREADY_EXISTS,
@@ -33,8 +33,8 @@ class Controller:
     device_id: int
     role: str
     election_id: int | None
-    send: Callable[[Any], None]
-    role_config: Any = None
+    send: Callable[[p4r.StreamMessageResponse], None]
+    role_config: any_pb2.Any | None = None
 
 
 @dataclass
@@ -42,7 +42,7 @@ class _Group:
     controllers: list[Controller] = field(default_factory=list)
     highest: int | None = None  # election_id_past
     primary: Controller | None = None
-    role_config: Any = None
+    role_config: any_pb2.Any | None = None
 
 
 class Arbiter:
@@ -156,7 +156,9 @@ class Arbiter:
         c.send(p4r.StreamMessageResponse(arbitration=upd))
 
 
-def election_id_of(msg: Any) -> int | None:
+def election_id_of(
+    msg: p4r.MasterArbitrationUpdate | p4r.WriteRequest | p4r.SetForwardingPipelineConfigRequest,
+) -> int | None:
     """The election id of an arbitration update or request, or None when unset."""
     if not msg.HasField("election_id"):
         return None

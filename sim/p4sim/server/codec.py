@@ -7,6 +7,7 @@ which table, field or parameter was wrong.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from finsy.proto import p4d, p4r
@@ -19,9 +20,9 @@ from p4sim.server.errors import (
     UNIMPLEMENTED,
     P4RuntimeError,
 )
-from p4sim.state import MatchKind, RuntimeState, TableInfo
+from p4sim.state import ActionInfo, FieldSpec, MatchKind, RuntimeState, Table, TableInfo
 from p4sim.state.runtime import DEFAULT_ONLY, TABLE_ONLY
-from p4sim.state.tables import MatchKey
+from p4sim.state.tables import FieldMatch, MatchKey
 
 
 def decode_uint(data: bytes, bitwidth: int, what: str) -> int:
@@ -57,11 +58,12 @@ def table_info(state: RuntimeState, table_id: int) -> TableInfo:
     return info
 
 
-def decode_match(info: TableInfo, entry: Any) -> MatchKey:
+def decode_match(info: TableInfo, entry: p4r.TableEntry) -> MatchKey:
     """The normalised match key of a p4.v1.TableEntry (don't-care fields filled in)."""
     table = info.table
     fields = table.fields
     by_id = table.field_positions
+    # FieldMatch | None, every None filled in before the return (Any: returned as a MatchKey)
     values: list[Any] = [None] * len(fields)
     for fm in entry.match:
         i = by_id.get(fm.field_id)
@@ -94,7 +96,7 @@ def decode_match(info: TableInfo, entry: Any) -> MatchKey:
     return tuple(values)
 
 
-def _decode_field(table: Any, f: Any, fm: Any, kind: str | None) -> Any:
+def _decode_field(table: Table, f: FieldSpec, fm: p4r.FieldMatch, kind: str | None) -> FieldMatch:
     where = f"table {table.name}, field {f.name}"
     if kind != _ONEOF[f.kind]:
         raise P4RuntimeError(
@@ -154,7 +156,7 @@ def check_priority(info: TableInfo, priority: int) -> None:
 
 
 def decode_action(
-    state: RuntimeState, info: TableInfo, entry: Any, *, default: bool
+    state: RuntimeState, info: TableInfo, entry: p4r.TableEntry, *, default: bool
 ) -> tuple[int, tuple[int, ...]]:
     """Action id and params of a table entry, checked against the table's actions and scopes."""
     table = info.table
@@ -169,7 +171,7 @@ def decode_action(
 
 
 def decode_action_msg(
-    state: RuntimeState, info: TableInfo, action: Any, *, default: bool
+    state: RuntimeState, info: TableInfo, action: p4r.Action, *, default: bool
 ) -> tuple[int, tuple[int, ...]]:
     table = info.table
     aid = action.action_id
@@ -189,7 +191,7 @@ def decode_action_msg(
     return aid, decode_params(ainfo, action.params)
 
 
-def decode_params(ainfo: Any, params: Any) -> tuple[int, ...]:
+def decode_params(ainfo: ActionInfo, params: Iterable[p4r.Action.Param]) -> tuple[int, ...]:
     index = ainfo.positions
     specs = ainfo.params
     values: list[int | None] = [None] * len(specs)
@@ -218,36 +220,36 @@ def decode_params(ainfo: Any, params: Any) -> tuple[int, ...]:
         raise P4RuntimeError(
             INVALID_ARGUMENT, f"action {ainfo.name}: missing param(s) {', '.join(missing)}"
         )
-    return tuple(values)  # type: ignore[arg-type]
+    return tuple(values)  # type: ignore[arg-type]  # `None in values` was ruled out above
 
 
 # -- encoding for Read ------------------------------------------------------------------------------
-def encode_match(info: TableInfo, match: MatchKey) -> list[Any]:
+def encode_match(info: TableInfo, match: MatchKey) -> list[p4r.FieldMatch]:
     out = []
     for f, m in zip(info.table.fields, match):
         fm = p4r.FieldMatch(field_id=f.id)
         if f.kind == MatchKind.EXACT:
-            fm.exact.value = encode_uint(m)  # type: ignore[arg-type]
+            fm.exact.value = encode_uint(m)  # type: ignore[arg-type]  # EXACT: an int
         elif f.kind == MatchKind.LPM:
-            v, plen = m  # type: ignore[misc]
+            v, plen = m  # type: ignore[misc]  # LPM: (value, prefix_len)
             if plen == 0:
                 continue
             fm.lpm.value = encode_uint(v)
             fm.lpm.prefix_len = plen
         elif f.kind == MatchKind.TERNARY:
-            v, mask = m  # type: ignore[misc]
+            v, mask = m  # type: ignore[misc]  # TERNARY: (value, mask)
             if mask == 0:
                 continue
             fm.ternary.value = encode_uint(v)
             fm.ternary.mask = encode_uint(mask)
         elif f.kind == MatchKind.RANGE:
-            lo, hi = m  # type: ignore[misc]
+            lo, hi = m  # type: ignore[misc]  # RANGE: (low, high)
             if lo == 0 and hi == f.full_mask:
                 continue
             fm.range.low = encode_uint(lo)
             fm.range.high = encode_uint(hi)
         else:
-            v, mask = m  # type: ignore[misc]
+            v, mask = m  # type: ignore[misc]  # OPTIONAL: (value, mask)
             if mask == 0:
                 continue
             fm.optional.value = encode_uint(v)
@@ -255,7 +257,7 @@ def encode_match(info: TableInfo, match: MatchKey) -> list[Any]:
     return out
 
 
-def encode_action(state: RuntimeState, action_id: int, params: tuple[int, ...]) -> Any:
+def encode_action(state: RuntimeState, action_id: int, params: tuple[int, ...]) -> p4r.Action:
     a = p4r.Action(action_id=action_id)
     ainfo = state.actions.get(action_id)
     if ainfo is not None:
@@ -264,7 +266,7 @@ def encode_action(state: RuntimeState, action_id: int, params: tuple[int, ...]) 
     return a
 
 
-def encode_bitstring_data(values: tuple[int, ...], as_struct: bool) -> Any:
+def encode_bitstring_data(values: tuple[int, ...], as_struct: bool) -> p4d.P4Data:
     """P4Data for a digest: a struct of bitstrings, or one bitstring for a bit<W> digest."""
     if not as_struct and len(values) == 1:
         return p4d.P4Data(bitstring=encode_uint(values[0]))
@@ -274,7 +276,7 @@ def encode_bitstring_data(values: tuple[int, ...], as_struct: bool) -> Any:
     return data
 
 
-def decode_port(replica: Any, what: str) -> int:
+def decode_port(replica: p4r.Replica, what: str) -> int:
     """The egress port of a Replica: ``port`` bytes (P4Runtime 1.4) or the older ``egress_port``."""
     which = (
         replica.WhichOneof("port_kind")

@@ -11,12 +11,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from finsy.proto import p4r
 
 from p4sim.server.codec import encode_bitstring_data
-from p4sim.state import RuntimeState
+from p4sim.state import DigestConfig, RuntimeState
 
 
 @dataclass
@@ -26,7 +25,9 @@ class _Pending:
 
 
 class DigestManager:
-    def __init__(self, send: Callable[[Any], None], struct_digests: set[int]) -> None:
+    def __init__(
+        self, send: Callable[[p4r.StreamMessageResponse], None], struct_digests: set[int]
+    ) -> None:
         self._send = send
         self._struct = struct_digests
         self._lock = threading.Lock()
@@ -58,7 +59,7 @@ class DigestManager:
             ) or cfg.max_timeout_ns == 0:
                 self._flush(digest_id, cfg)
 
-    def _flush(self, digest_id: int, cfg: Any) -> None:
+    def _flush(self, digest_id: int, cfg: DigestConfig) -> None:
         p = self._pending.pop(digest_id, None)
         if p is None or not p.values:
             return

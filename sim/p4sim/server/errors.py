@@ -32,4 +32,4 @@ class P4RuntimeError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return f"{rpc_code.Code.Name(self.code)}: {self.message}"
+        return f"{rpc_code.Code.Name(rpc_code.Code.ValueType(self.code))}: {self.message}"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from finsy.proto import p4r
 
@@ -18,10 +18,20 @@ from p4sim.server.codec import (
 )
 from p4sim.server.errors import INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED, P4RuntimeError
 from p4sim.server.write import _index
-from p4sim.state import MatchKind, RuntimeState, TableEntry, TableInfo
+from p4sim.state import (
+    CounterArray,
+    MatchKind,
+    MeterArray,
+    RegisterArray,
+    RuntimeState,
+    TableEntry,
+    TableInfo,
+)
+
+_Array = TypeVar("_Array", bound=CounterArray | MeterArray | RegisterArray)
 
 
-def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
+def read_entities(state: RuntimeState, entity: p4r.Entity) -> Iterator[p4r.Entity]:
     """All entities one request entity selects (each a p4.v1.Entity)."""
     kind = entity.WhichOneof("entity")
     if kind == "table_entry":
@@ -50,7 +60,7 @@ def read_entities(state: RuntimeState, entity: Any) -> Iterator[Any]:
         raise P4RuntimeError(UNIMPLEMENTED, f"reading {kind} is not supported by p4sim")
 
 
-def _key_only(te: Any) -> Any:
+def _key_only(te: p4r.TableEntry) -> p4r.TableEntry:
     return p4r.TableEntry(
         table_id=te.table_id,
         match=te.match,
@@ -59,7 +69,9 @@ def _key_only(te: Any) -> Any:
     )
 
 
-def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -> Iterator[Any]:
+def _table_entries(
+    state: RuntimeState, req: p4r.TableEntry, want_counters: bool = False
+) -> Iterator[p4r.Entity]:
     infos = list(state.tables.values()) if req.table_id == 0 else [table_info(state, req.table_id)]
     counters = want_counters or req.HasField("counter_data")
     meters = req.HasField("meter_config")
@@ -93,7 +105,7 @@ def _table_entries(state: RuntimeState, req: Any, want_counters: bool = False) -
 
 
 def _fill_entry(
-    te: Any,
+    te: p4r.TableEntry,
     state: RuntimeState,
     info: TableInfo,
     e: TableEntry,
@@ -110,7 +122,7 @@ def _fill_entry(
         for f, v in zip(fields, e.match):
             fm = te.match.add()
             fm.field_id = f.id
-            fm.exact.value = v.to_bytes(max(1, (v.bit_length() + 7) // 8), "big")  # type: ignore[union-attr]
+            fm.exact.value = v.to_bytes(max(1, (v.bit_length() + 7) // 8), "big")  # type: ignore[union-attr]  # all fields exact: each match is an int
     else:
         te.match.extend(encode_match(info, e.match))
     if e.priority:
@@ -143,7 +155,7 @@ def _fill_entry(
         te.time_since_last_hit.elapsed_ns = max(0, now - e.last_hit_ns)
 
 
-def _counter_data(arr: Any, i: int) -> Any:
+def _counter_data(arr: CounterArray, i: int) -> p4r.CounterData:
     d = p4r.CounterData()
     if arr.unit in ("packets", "both"):
         d.packet_count = arr.packets[i]
@@ -152,7 +164,12 @@ def _counter_data(arr: Any, i: int) -> Any:
     return d
 
 
-def _cells(arrays: dict[int, Any], req: Any, array_id: int, kind: str) -> Iterator[tuple[Any, int]]:
+def _cells(
+    arrays: dict[int, _Array],
+    req: p4r.CounterEntry | p4r.MeterEntry | p4r.RegisterEntry,
+    array_id: int,
+    kind: str,
+) -> Iterator[tuple[_Array, int]]:
     """(array, index) pairs a counter/meter/register read asks for: every cell of every
     array (id 0), every cell of one, or one cell (an index given)."""
     if array_id == 0:
@@ -168,7 +185,7 @@ def _cells(arrays: dict[int, Any], req: Any, array_id: int, kind: str) -> Iterat
             yield arr, i
 
 
-def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+def _counter_entries(state: RuntimeState, req: p4r.CounterEntry) -> Iterator[p4r.Entity]:
     for arr, i in _cells(state.counters, req, req.counter_id, "counter"):
         yield p4r.Entity(
             counter_entry=p4r.CounterEntry(
@@ -177,7 +194,7 @@ def _counter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         )
 
 
-def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+def _meter_entries(state: RuntimeState, req: p4r.MeterEntry) -> Iterator[p4r.Entity]:
     for arr, i in _cells(state.meters, req, req.meter_id, "meter"):
         me = p4r.MeterEntry(meter_id=arr.id, index=p4r.Index(index=i))
         c = arr.cells[i].config
@@ -188,18 +205,20 @@ def _meter_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         yield p4r.Entity(meter_entry=me)
 
 
-def _register_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+def _register_entries(state: RuntimeState, req: p4r.RegisterEntry) -> Iterator[p4r.Entity]:
     for arr, i in _cells(state.registers, req, req.register_id, "register"):
         re_ = p4r.RegisterEntry(register_id=arr.id, index=p4r.Index(index=i))
         re_.data.bitstring = encode_uint(arr.cells[i])
         yield p4r.Entity(register_entry=re_)
 
 
-def _replica_msgs(replicas: Any) -> list[Any]:
+def _replica_msgs(replicas: Iterable[tuple[int, int]]) -> list[p4r.Replica]:
     return [p4r.Replica(port=encode_uint(port), instance=rid) for port, rid in replicas]
 
 
-def _pre_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+def _pre_entries(
+    state: RuntimeState, req: p4r.PacketReplicationEngineEntry
+) -> Iterator[p4r.Entity]:
     pre = state.pre
     kind = req.WhichOneof("type")
     if kind == "multicast_group_entry":
@@ -238,7 +257,7 @@ def _pre_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
         raise P4RuntimeError(INVALID_ARGUMENT, "packet replication engine entry has no type")
 
 
-def _digest_entries(state: RuntimeState, req: Any) -> Iterator[Any]:
+def _digest_entries(state: RuntimeState, req: p4r.DigestEntry) -> Iterator[p4r.Entity]:
     if req.digest_id == 0:
         infos = list(state.digests.values())
     else:

@@ -7,8 +7,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn
 
 import grpc
 from finsy.proto import p4r, p4r_grpc, rpc_status
@@ -30,7 +32,8 @@ from p4sim.server.errors import (
     P4RuntimeError,
 )
 from p4sim.server.read import read_entities
-from p4sim.server.write import apply_update
+from p4sim.server.write import Undo, apply_update
+from p4sim.state import RuntimeState
 
 if TYPE_CHECKING:
     from p4sim.switch import PipelineConfig, Switch
@@ -41,13 +44,23 @@ API_VERSION = "1.4.0"
 MAX_RECEIVE = 256 * 1024 * 1024  # as PI's server
 READ_CHUNK = 1024 * 1024  # bytes of entities per ReadResponse, far below gRPC's 4 MiB default
 _STATUS = {c.value[0]: c for c in grpc.StatusCode}
-_END = object()
 # A full idle-timeout pass over the large profile's 65,536 learned MACs in 16 ticks.
 IDLE_SWEEP_BUDGET = 4096
 
 
-def _abort(context: grpc.ServicerContext, exc: P4RuntimeError) -> None:
+def _abort(context: grpc.ServicerContext, exc: P4RuntimeError) -> NoReturn:
     context.abort(_STATUS[exc.code], exc.message)
+
+
+@dataclass
+class _StreamState:
+    """One StreamChannel: its controller once arbitrated, and the error that ends it."""
+
+    ctl: Controller | None = None
+    error: P4RuntimeError | None = None
+
+
+Send = Callable[[p4r.StreamMessageResponse], None]
 
 
 class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
@@ -63,7 +76,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         switch.on_digest = self._digest
 
     # -- events out ---------------------------------------------------------------------------------------
-    def _to_primaries(self, msg: Any) -> None:
+    def _to_primaries(self, msg: p4r.StreamMessageResponse) -> None:
         for c in self.arbiter.primaries(self.switch.device_id):
             c.send(msg)
 
@@ -86,7 +99,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self.digests.tick(cfg.state)
         self._idle_tick(cfg.state)
 
-    def _idle_tick(self, state: Any) -> None:
+    def _idle_tick(self, state: RuntimeState) -> None:
         """Notify the primaries of entries gone idle, visiting a bounded slice of each table.
 
         Only entries with an idle timeout are visited (each table keeps them in a set), at
@@ -95,24 +108,24 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         The write lock is held so that no notification names an entry a Write has deleted,
         or inserted and then rolled back, by the time the notification is queued.
         """
-        expired = []
+        expired: list[p4r.TableEntry] = []
         with self._write_lock:
             now = time.monotonic_ns()
             for info in state.tables.values():
                 table = info.table
                 if not table.support_timeout or not table.timed_entries:
                     continue
-                for e in table.idle_sweep(now, self.idle_budget).expired:
-                    expired.append(
-                        p4r.TableEntry(
-                            table_id=table.id,
-                            match=encode_match(info, e.match),
-                            priority=e.priority,
-                            idle_timeout_ns=e.idle_timeout_ns,
-                            controller_metadata=e.controller_metadata,
-                            metadata=e.metadata,
-                        )
+                expired.extend(
+                    p4r.TableEntry(
+                        table_id=table.id,
+                        match=encode_match(info, e.match),
+                        priority=e.priority,
+                        idle_timeout_ns=e.idle_timeout_ns,
+                        controller_metadata=e.controller_metadata,
+                        metadata=e.metadata,
                     )
+                    for e in table.idle_sweep(now, self.idle_budget).expired
+                )
             if expired:
                 note = p4r.IdleTimeoutNotification(table_entry=expired, timestamp=time.time_ns())
                 self._to_primaries(p4r.StreamMessageResponse(idle_timeout_notification=note))
@@ -125,16 +138,22 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 f"device id {device_id} is not served here (this is device {self.switch.device_id})",
             )
 
-    def _check_primary(self, request: Any) -> None:
+    def _check_primary(
+        self, request: p4r.WriteRequest | p4r.SetForwardingPipelineConfigRequest
+    ) -> None:
         eid = election_id_of(request)
         if not self.arbiter.is_primary(request.device_id, request.role, eid):
             raise P4RuntimeError(PERMISSION_DENIED, "not primary")
 
     # -- RPCs ---------------------------------------------------------------------------------------------
-    def Capabilities(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def Capabilities(
+        self, request: p4r.CapabilitiesRequest, context: grpc.ServicerContext
+    ) -> p4r.CapabilitiesResponse:
         return p4r.CapabilitiesResponse(p4runtime_api_version=API_VERSION)
 
-    def SetForwardingPipelineConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def SetForwardingPipelineConfig(
+        self, request: p4r.SetForwardingPipelineConfigRequest, context: grpc.ServicerContext
+    ) -> p4r.SetForwardingPipelineConfigResponse:
         try:
             self._check_device(request.device_id)
             self._check_primary(request)
@@ -143,7 +162,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             _abort(context, exc)
         return p4r.SetForwardingPipelineConfigResponse()
 
-    def _set_config(self, request: Any) -> None:
+    def _set_config(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
         A = p4r.SetForwardingPipelineConfigRequest
         action = request.action
         cfg = request.config
@@ -186,7 +205,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self.digests._struct = struct_ids
         self.switch.commit(config, reconcile=reconcile)
 
-    def GetForwardingPipelineConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def GetForwardingPipelineConfig(
+        self, request: p4r.GetForwardingPipelineConfigRequest, context: grpc.ServicerContext
+    ) -> p4r.GetForwardingPipelineConfigResponse:
         R = p4r.GetForwardingPipelineConfigRequest
         try:
             self._check_device(request.device_id)
@@ -207,7 +228,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             resp.config.cookie.cookie = cfg.cookie
         return resp
 
-    def Write(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def Write(self, request: p4r.WriteRequest, context: grpc.ServicerContext) -> p4r.WriteResponse:
         W = p4r.WriteRequest
         try:
             self._check_device(request.device_id)
@@ -221,11 +242,10 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 raise P4RuntimeError(INVALID_ARGUMENT, f"unknown atomicity {request.atomicity}")
         except P4RuntimeError as exc:
             _abort(context, exc)
-        errors: list[P4RuntimeError | None] = []
+        errors: list[P4RuntimeError | None]
         with self._write_lock:
             if request.atomicity == W.CONTINUE_ON_ERROR:
-                for upd in request.updates:
-                    errors.append(self._apply(state, upd)[1])
+                errors = [self._apply(state, upd)[1] for upd in request.updates]
             elif request.atomicity == W.ROLLBACK_ON_ERROR:
                 errors = self._apply_all_or_none(state, request.updates)
             else:
@@ -236,7 +256,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         return p4r.WriteResponse()
 
     @staticmethod
-    def _apply(state: Any, upd: Any) -> tuple[Any, P4RuntimeError | None]:
+    def _apply(state: RuntimeState, upd: p4r.Update) -> tuple[Undo | None, P4RuntimeError | None]:
         try:
             return apply_update(state, upd), None
         except P4RuntimeError as exc:
@@ -245,11 +265,13 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             log.exception("update failed unexpectedly")
             return None, P4RuntimeError(INTERNAL, f"internal error: {exc}")
 
-    def _apply_all_or_none(self, state: Any, updates: Any) -> list[P4RuntimeError | None]:
-        undos = []
+    def _apply_all_or_none(
+        self, state: RuntimeState, updates: Sequence[p4r.Update]
+    ) -> list[P4RuntimeError | None]:
+        undos: list[Undo] = []
         for i, upd in enumerate(updates):
             undo, err = self._apply(state, upd)
-            if err is not None:
+            if undo is None:  # the update failed: err says why
                 for u in reversed(undos):
                     u()
                 errors: list[P4RuntimeError | None] = [
@@ -271,21 +293,23 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 else p4r.Error(canonical_code=e.code, message=e.message, space=ERROR_SPACE)
             )
             status.details.add().Pack(err)
-        context.set_trailing_metadata([("grpc-status-details-bin", status.SerializeToString())])
+        context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
         context.abort(grpc.StatusCode.UNKNOWN, "Write failure.")
 
-    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def Read(
+        self, request: p4r.ReadRequest, context: grpc.ServicerContext
+    ) -> Iterator[p4r.ReadResponse]:
         try:
             self._check_device(request.device_id)
             state = self.switch.state
             # Every check a read entity needs happens before its first entity is produced, so
             # pulling the first one of each reports any error before a chunk is sent; the rest
             # is then encoded chunk by chunk while the client takes the previous ones.
-            started = []
+            started: list[tuple[p4r.Entity, Iterator[p4r.Entity]]] = []
             for ent in request.entities:
                 gen = read_entities(state, ent)
-                first = next(gen, _END)
-                if first is not _END:
+                first = next(gen, None)
+                if first is not None:
                     started.append((first, gen))
         except P4RuntimeError as exc:
             _abort(context, exc)
@@ -302,19 +326,23 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                         sent = True
                         resp = p4r.ReadResponse()
                         size = 0
-        except (
-            P4RuntimeError
-        ) as exc:  # not expected once started; still an error status, not a crash
+        except P4RuntimeError as exc:
+            # not expected once started; still an error status, not a crash
             _abort(context, exc)
         if resp.entities or not sent:
             yield resp
 
     # -- the stream channel ------------------------------------------------------------------------------------
-    def StreamChannel(self, request_iterator: Any, context: grpc.ServicerContext) -> Any:
-        out: queue.Queue[Any] = queue.Queue(maxsize=10_000)
-        state: dict[str, Any] = {"ctl": None, "error": None}
+    def StreamChannel(
+        self,
+        request_iterator: Iterator[p4r.StreamMessageRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[p4r.StreamMessageResponse]:
+        # None ends the stream (the reader is done, or the RPC was cancelled)
+        out: queue.Queue[p4r.StreamMessageResponse | None] = queue.Queue(maxsize=10_000)
+        state = _StreamState()
 
-        def send(msg: Any) -> None:
+        def send(msg: p4r.StreamMessageResponse) -> None:
             try:
                 out.put_nowait(msg)
             except queue.Full:
@@ -325,34 +353,36 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 for req in request_iterator:
                     err = self._stream_request(req, state, send)
                     if err is not None:
-                        state["error"] = err
+                        state.error = err
                         break
             except grpc.RpcError:
                 pass
             except Exception as exc:  # a malformed stream must end the stream, not the server
                 log.exception("stream reader failed")
-                state["error"] = P4RuntimeError(INTERNAL, str(exc))
+                state.error = P4RuntimeError(INTERNAL, str(exc))
             finally:
-                out.put(_END)
+                out.put(None)
 
         t = threading.Thread(target=reader, name="p4sim-stream", daemon=True)
         t.start()
-        context.add_callback(lambda: out.put(_END))
+        context.add_callback(lambda: out.put(None))
         try:
             while True:
                 msg = out.get()
-                if msg is _END:
+                if msg is None:
                     break
                 yield msg
         finally:
-            if state["ctl"] is not None:
-                self.arbiter.leave(state["ctl"])
-        if state["error"] is not None:
-            _abort(context, state["error"])
+            if state.ctl is not None:
+                self.arbiter.leave(state.ctl)
+        if state.error is not None:
+            _abort(context, state.error)
 
-    def _stream_request(self, req: Any, st: dict[str, Any], send: Any) -> P4RuntimeError | None:
+    def _stream_request(
+        self, req: p4r.StreamMessageRequest, st: _StreamState, send: Send
+    ) -> P4RuntimeError | None:
         kind = req.WhichOneof("update")
-        ctl: Controller | None = st["ctl"]
+        ctl = st.ctl
         if kind == "arbitration":
             arb = req.arbitration
             eid = election_id_of(arb)
@@ -369,7 +399,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                         )
                     ctl = Controller(arb.device_id, role, eid, send)
                     self.arbiter.join(ctl)
-                    st["ctl"] = ctl
+                    st.ctl = ctl
                 else:
                     if arb.device_id != ctl.device_id:
                         return P4RuntimeError(
@@ -403,12 +433,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                         )
                     )
                 )
-        elif kind == "digest_ack":
-            if is_primary:
-                self.digests.ack(req.digest_ack.digest_id, req.digest_ack.list_id)
+        elif kind == "digest_ack" and is_primary:
+            self.digests.ack(req.digest_ack.digest_id, req.digest_ack.list_id)
         return None
 
-    def _packet_out(self, pkt: Any) -> None:
+    def _packet_out(self, pkt: p4r.PacketOut) -> None:
         state = self.switch.state
         fields = {f.id: f for f in state.packet_out_fields}
         values: dict[int, int] = {}

@@ -6,9 +6,10 @@ returns an *undo* closure so ROLLBACK_ON_ERROR and DATAPLANE_ATOMIC batches can 
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from finsy.proto import p4r
 
@@ -38,14 +39,16 @@ from p4sim.state import (
     TableError,
     TableInfo,
 )
+from p4sim.state.tables import MatchKey, Table
 
 Undo = Callable[[], None]
+_V = TypeVar("_V")
 INSERT = p4r.Update.INSERT
 MODIFY = p4r.Update.MODIFY
 DELETE = p4r.Update.DELETE
 
 
-def apply_update(state: RuntimeState, update: Any) -> Undo:
+def apply_update(state: RuntimeState, update: p4r.Update) -> Undo:
     """Apply one p4.v1.Update; raise P4RuntimeError, or return how to undo it."""
     utype = update.type
     if utype not in (INSERT, MODIFY, DELETE):
@@ -77,7 +80,7 @@ def _table_error(exc: TableError) -> P4RuntimeError:
 
 
 # -- table entries ---------------------------------------------------------------------------------------
-def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
+def _table_entry(state: RuntimeState, utype: int, te: p4r.TableEntry) -> Undo:
     info = table_info(state, te.table_id)
     table = info.table
     if te.is_const:
@@ -94,15 +97,15 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
     match = decode_match(info, te)
     check_priority(info, te.priority)
     if utype == DELETE:
-        entry = table.get(match, te.priority)
-        if entry is None:
+        deleted = table.get(match, te.priority)
+        if deleted is None:
             raise P4RuntimeError(NOT_FOUND, f"table {table.name}: no such entry to delete")
-        if table.is_const or entry.is_const:
+        if table.is_const or deleted.is_const:
             raise P4RuntimeError(
                 PERMISSION_DENIED, f"table {table.name}: const entries cannot be deleted"
             )
         table.delete(match, te.priority)
-        return lambda: table.insert(entry)
+        return lambda: table.insert(deleted)
     if te.idle_timeout_ns < 0:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: negative idle_timeout_ns")
     if te.idle_timeout_ns and not table.support_timeout:
@@ -131,9 +134,10 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
             raise _table_error(exc) from None
         return lambda: _silent_delete(table, match, te.priority)
     # MODIFY
-    entry = table.get(match, te.priority)
-    if entry is None:
+    found = table.get(match, te.priority)
+    if found is None:
         raise P4RuntimeError(NOT_FOUND, f"table {table.name}: no such entry to modify")
+    entry = found
     const = table.is_const or entry.is_const
     if const and te.HasField("action"):
         raise P4RuntimeError(
@@ -172,14 +176,12 @@ def _table_entry(state: RuntimeState, utype: int, te: Any) -> Undo:
     return undo
 
 
-def _silent_delete(table: Any, match: Any, priority: int) -> None:
-    try:
+def _silent_delete(table: Table, match: MatchKey, priority: int) -> None:
+    with contextlib.suppress(TableError):
         table.delete(match, priority)
-    except TableError:
-        pass
 
 
-def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: Any) -> Undo:
+def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: p4r.TableEntry) -> Undo:
     table = info.table
     if utype != MODIFY:
         raise P4RuntimeError(
@@ -210,7 +212,7 @@ def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: Any) ->
     return undo
 
 
-def _check_direct_resources(info: TableInfo, te: Any) -> None:
+def _check_direct_resources(info: TableInfo, te: p4r.TableEntry) -> None:
     if te.HasField("counter_data") and not info.direct_counter_id and not te.is_default_action:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {info.table.name} has no direct counter")
     if te.HasField("meter_config"):
@@ -219,7 +221,7 @@ def _check_direct_resources(info: TableInfo, te: Any) -> None:
         meter_config(te.meter_config, f"table {info.table.name}")
 
 
-def _set_direct_resources(entry: TableEntry, te: Any) -> None:
+def _set_direct_resources(entry: TableEntry, te: p4r.TableEntry) -> None:
     if te.HasField("counter_data"):
         entry.packets = te.counter_data.packet_count
         entry.bytes = te.counter_data.byte_count
@@ -227,7 +229,7 @@ def _set_direct_resources(entry: TableEntry, te: Any) -> None:
         entry.meter.configure(meter_config(te.meter_config, ""), time.monotonic_ns())
 
 
-def meter_config(cfg: Any, where: str) -> MeterConfig:
+def meter_config(cfg: p4r.MeterConfig, where: str) -> MeterConfig:
     for name in ("cir", "cburst", "pir", "pburst"):
         if getattr(cfg, name) < 0:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: negative meter {name}")
@@ -238,7 +240,9 @@ def meter_config(cfg: Any, where: str) -> MeterConfig:
     return MeterConfig(cfg.cir, cfg.cburst, cfg.pir, cfg.pburst)
 
 
-def _lookup_entry(state: RuntimeState, te: Any, what: str) -> tuple[TableInfo, TableEntry | None]:
+def _lookup_entry(
+    state: RuntimeState, te: p4r.TableEntry, what: str
+) -> tuple[TableInfo, TableEntry | None]:
     info = table_info(state, te.table_id)
     if te.is_default_action:
         return info, None
@@ -251,7 +255,9 @@ def _lookup_entry(state: RuntimeState, te: Any, what: str) -> tuple[TableInfo, T
 
 
 # -- counters, meters, registers ------------------------------------------------------------------------
-def _index(index_msg_holder: Any, size: int, what: str) -> int | None:
+def _index(
+    index_msg_holder: p4r.CounterEntry | p4r.MeterEntry | p4r.RegisterEntry, size: int, what: str
+) -> int | None:
     if not index_msg_holder.HasField("index"):
         return None
     i = index_msg_holder.index.index
@@ -262,7 +268,7 @@ def _index(index_msg_holder: Any, size: int, what: str) -> int | None:
     return i
 
 
-def _counter_entry(state: RuntimeState, utype: int, ce: Any) -> Undo:
+def _counter_entry(state: RuntimeState, utype: int, ce: p4r.CounterEntry) -> Undo:
     arr = state.counters.get(ce.counter_id)
     if arr is None:
         raise P4RuntimeError(NOT_FOUND, f"counter id {ce.counter_id:#x} is not in the P4Info")
@@ -281,7 +287,7 @@ def _counter_entry(state: RuntimeState, utype: int, ce: Any) -> Undo:
     return undo
 
 
-def _direct_counter_entry(state: RuntimeState, utype: int, dce: Any) -> Undo:
+def _direct_counter_entry(state: RuntimeState, utype: int, dce: p4r.DirectCounterEntry) -> Undo:
     if utype != MODIFY:
         raise P4RuntimeError(INVALID_ARGUMENT, "direct counter entries can only be modified")
     info, entry = _lookup_entry(state, dce.table_entry, "direct counter")
@@ -305,7 +311,7 @@ def _direct_counter_entry(state: RuntimeState, utype: int, dce: Any) -> Undo:
     return undo
 
 
-def _meter_entry(state: RuntimeState, utype: int, me: Any) -> Undo:
+def _meter_entry(state: RuntimeState, utype: int, me: p4r.MeterEntry) -> Undo:
     arr = state.meters.get(me.meter_id)
     if arr is None:
         raise P4RuntimeError(NOT_FOUND, f"meter id {me.meter_id:#x} is not in the P4Info")
@@ -326,7 +332,7 @@ def _meter_entry(state: RuntimeState, utype: int, me: Any) -> Undo:
     return undo
 
 
-def _direct_meter_entry(state: RuntimeState, utype: int, dme: Any) -> Undo:
+def _direct_meter_entry(state: RuntimeState, utype: int, dme: p4r.DirectMeterEntry) -> Undo:
     if utype != MODIFY:
         raise P4RuntimeError(INVALID_ARGUMENT, "direct meter entries can only be modified")
     info, entry = _lookup_entry(state, dme.table_entry, "direct meter")
@@ -343,7 +349,7 @@ def _direct_meter_entry(state: RuntimeState, utype: int, dme: Any) -> Undo:
     return lambda: cell.configure(old, time.monotonic_ns())
 
 
-def _register_entry(state: RuntimeState, utype: int, re_: Any) -> Undo:
+def _register_entry(state: RuntimeState, utype: int, re_: p4r.RegisterEntry) -> Undo:
     arr = state.registers.get(re_.register_id)
     if arr is None:
         raise P4RuntimeError(NOT_FOUND, f"register id {re_.register_id:#x} is not in the P4Info")
@@ -366,7 +372,7 @@ def _register_entry(state: RuntimeState, utype: int, re_: Any) -> Undo:
 
 
 # -- packet replication engine ----------------------------------------------------------------------------
-def _replicas(replicas: Any, what: str) -> tuple[tuple[int, int], ...]:
+def _replicas(replicas: Iterable[p4r.Replica], what: str) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     for r in replicas:
         rep = (decode_port(r, what), r.instance)
@@ -382,7 +388,16 @@ def _replicas(replicas: Any, what: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
+# PI's packet replication limits (simple_switch_grpc's P4Runtime server), which p4sim
+# follows so that what runs here runs there: multicast group ids in ]0, 0x8000[ (PI
+# programs clone sessions as groups from 0x8000 up) and clone session ids in [1, 32768[.
+PI_FIRST_RESERVED_GROUP = 0x8000
+PI_CLONE_SESSION_END = 0x8000
+
+
+def _pre_entry(
+    state: RuntimeState, utype: int, pre_entry: p4r.PacketReplicationEngineEntry
+) -> Undo:
     pre = state.pre
     kind = pre_entry.WhichOneof("type")
     if kind == "multicast_group_entry":
@@ -391,9 +406,11 @@ def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
         what = f"multicast group {gid}"
         if gid == 0:
             raise P4RuntimeError(INVALID_ARGUMENT, "multicast group id 0 is not valid")
-        if gid > 0xFFFF:
+        if gid >= PI_FIRST_RESERVED_GROUP:
             raise P4RuntimeError(
-                OUT_OF_RANGE, f"{what}: id does not fit v1model's 16-bit mcast_grp"
+                OUT_OF_RANGE,
+                f"{what}: id too high (PI keeps ids from {PI_FIRST_RESERVED_GROUP:#x} up "
+                "for clone sessions)",
             )
         return _keyed_write(pre.groups, gid, utype, what, lambda: _replicas(mg.replicas, what))
     if kind == "clone_session_entry":
@@ -402,6 +419,11 @@ def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
         what = f"clone session {sid}"
         if sid == 0:
             raise P4RuntimeError(INVALID_ARGUMENT, "clone session id 0 is not valid")
+        if sid >= PI_CLONE_SESSION_END:
+            raise P4RuntimeError(
+                INVALID_ARGUMENT,
+                f"{what}: out of range (PI accepts 1..{PI_CLONE_SESSION_END - 1})",
+            )
         if cs.packet_length_bytes < 0:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: negative packet_length_bytes")
         return _keyed_write(
@@ -417,7 +439,7 @@ def _pre_entry(state: RuntimeState, utype: int, pre_entry: Any) -> Undo:
 
 
 def _keyed_write(
-    store: dict[int, Any], key: int, utype: int, what: str, make: Callable[[], Any]
+    store: dict[int, _V], key: int, utype: int, what: str, make: Callable[[], _V]
 ) -> Undo:
     old = store.get(key)
     if utype == INSERT:
@@ -442,7 +464,7 @@ def _keyed_write(
     return undo
 
 
-def _digest_entry(state: RuntimeState, utype: int, de: Any) -> Undo:
+def _digest_entry(state: RuntimeState, utype: int, de: p4r.DigestEntry) -> Undo:
     info = state.digests.get(de.digest_id)
     if info is None:
         raise P4RuntimeError(NOT_FOUND, f"digest id {de.digest_id:#x} is not in the P4Info")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 from p4sim.state.externs import CounterArray, RegisterArray
 from p4sim.state.meters import MeterArray, MeterSpec
 from p4sim.state.pre import PacketReplicationEngine
 from p4sim.state.tables import FieldSpec, MatchKind, Table, make_table
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
 
 # p4.config.v1.ActionRef.Scope
 TABLE_AND_DEFAULT = 0
@@ -82,6 +85,10 @@ class TableInfo:
     direct_meter_id: int = 0
 
 
+# What a P4Info fully qualified name stands for in :attr:`RuntimeState.names`.
+NamedEntity = TableInfo | ActionInfo | CounterArray | MeterArray | RegisterArray | DigestInfo
+
+
 @dataclass
 class RuntimeState:
     tables: dict[int, TableInfo] = field(default_factory=dict)
@@ -95,26 +102,45 @@ class RuntimeState:
     packet_in_fields: tuple[PacketMetadataField, ...] = ()
     packet_out_fields: tuple[PacketMetadataField, ...] = ()
     pre: PacketReplicationEngine = field(default_factory=PacketReplicationEngine)
-    names: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, NamedEntity] = field(default_factory=dict)
 
-    # -- access by name (for the engine) ---------------------------------------------------------
+    # -- access by name (for the engine, when it binds a program: not per packet) ----------------
+    # Each raises KeyError, as for an unknown name, when the name is another kind of entity.
     def table(self, name: str) -> Table:
-        return self.names[name].table  # type: ignore[no-any-return]
+        info = self.names[name]
+        if not isinstance(info, TableInfo):
+            raise KeyError(f"{name} is not a table")
+        return info.table
 
     def counter(self, name: str) -> CounterArray:
-        return self.names[name]  # type: ignore[no-any-return]
+        arr = self.names[name]
+        if not isinstance(arr, CounterArray):
+            raise KeyError(f"{name} is not a counter")
+        return arr
 
     def meter(self, name: str) -> MeterArray:
-        return self.names[name]  # type: ignore[no-any-return]
+        arr = self.names[name]
+        if not isinstance(arr, MeterArray):
+            raise KeyError(f"{name} is not a meter")
+        return arr
 
     def register(self, name: str) -> RegisterArray:
-        return self.names[name]  # type: ignore[no-any-return]
+        arr = self.names[name]
+        if not isinstance(arr, RegisterArray):
+            raise KeyError(f"{name} is not a register")
+        return arr
 
     def digest_id(self, name: str) -> int:
-        return self.names[name].id  # type: ignore[no-any-return]
+        info = self.names[name]
+        if not isinstance(info, DigestInfo):
+            raise KeyError(f"{name} is not a digest")
+        return info.id
 
     def action_id(self, name: str) -> int:
-        return self.names[name].id  # type: ignore[no-any-return]
+        info = self.names[name]
+        if not isinstance(info, ActionInfo):
+            raise KeyError(f"{name} is not an action")
+        return info.id
 
     def reset(self) -> None:
         """Back to the state right after the pipeline was set (entries, cells, PRE cleared)."""
@@ -134,7 +160,7 @@ class RuntimeState:
             d.config = None
 
 
-def _unit(spec: Any, kind: str) -> str:
+def _unit(spec: p4i.CounterSpec | p4i.MeterSpec, kind: str) -> str:
     u = spec.unit
     if kind == "counter":
         return {1: "bytes", 2: "packets", 3: "both"}.get(u, "both")
@@ -145,20 +171,20 @@ def _bytes_to_int(b: bytes) -> int:
     return int.from_bytes(b, "big") if b else 0
 
 
-def build_state(p4info: Any) -> RuntimeState:
+def build_state(p4info: p4i.P4Info) -> RuntimeState:
     """Build the runtime state for a ``p4.config.v1.P4Info`` message.
 
     Raises :class:`StateBuildError` for a P4Info that refers to entities it does not define.
     """
     st = RuntimeState()
     for a in p4info.actions:
-        info = ActionInfo(
+        ainfo = ActionInfo(
             a.preamble.id,
             a.preamble.name,
             tuple(ParamSpec(p.id, p.name, p.bitwidth) for p in a.params),
         )
-        st.actions[info.id] = info
-        st.names[info.name] = info
+        st.actions[ainfo.id] = ainfo
+        st.names[ainfo.name] = ainfo
     dmeters = {m.preamble.id: m for m in p4info.direct_meters}
     dcounters = {c.preamble.id: c for c in p4info.direct_counters}
     for t in p4info.tables:
@@ -173,14 +199,14 @@ def build_state(p4info: Any) -> RuntimeState:
                     f"table {name}: match field {mf.name} has an unsupported match type"
                 )
             fields.append(FieldSpec(mf.id, mf.name, mf.bitwidth, MatchKind(mf.match_type)))
-        scopes = {}
+        scopes: dict[int, int] = {}
         for ref in t.action_refs:
             if ref.id not in st.actions:
                 raise StateBuildError(
                     f"table {name}: action id {ref.id:#x} is not defined in the P4Info"
                 )
             scopes[ref.id] = ref.scope
-        default = (0, ())
+        default: tuple[int, tuple[int, ...]] = (0, ())
         if t.HasField("initial_default_action"):
             ia = t.initial_default_action
             action = st.actions.get(ia.action_id)
@@ -199,7 +225,7 @@ def build_state(p4info: Any) -> RuntimeState:
             name,
             tuple(fields),
             t.size or 1024,
-            default_action=default,  # type: ignore[arg-type]
+            default_action=default,
             const_default=bool(t.const_default_action_id),
             is_const=t.is_const_table,
             support_timeout=t.idle_timeout_behavior == 1,  # NOTIFY_CONTROL

@@ -17,9 +17,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypedDict, Unpack
 
 from p4sim.state.idle import IdleSet, SweepResult
-from p4sim.state.meters import MeterCell
+from p4sim.state.meters import MeterCell, MeterSpec
 
 
 class MatchKind(IntEnum):
@@ -143,6 +144,21 @@ class TableEntry:
 Result = tuple[int, tuple[int, ...], TableEntry | None]
 
 
+class TableOptions(TypedDict, total=False):
+    """The keyword options of :func:`make_table` (their meaning is :class:`Table`'s)."""
+
+    default_action: tuple[int, tuple[int, ...]]
+    const_default: bool
+    is_const: bool
+    support_timeout: bool
+
+
+class _TableInit(TableOptions, total=False):
+    """The keyword arguments of a table class: :func:`make_table` decides ``needs_priority``."""
+
+    needs_priority: bool
+
+
 class Table:
     """Base for all match tables: entry bookkeeping, default action, size limit.
 
@@ -180,7 +196,7 @@ class Table:
         self.default_packets = 0
         self.default_bytes = 0
         self.has_direct_counter = False
-        self.direct_meter_spec: object | None = None  # MeterSpec when the table has a direct meter
+        self.direct_meter_spec: MeterSpec | None = None  # set when the table has a direct meter
         self._entries: dict[tuple[MatchKey, int], TableEntry] = {}
         # the entries with an idle timeout (support_timeout tables only): what the sweep visits
         self._idle = IdleSet()
@@ -208,7 +224,7 @@ class Table:
                     RESOURCE_EXHAUSTED, f"table {self.name} is full ({self.size} entries)"
                 )
             if self.direct_meter_spec is not None and entry.meter is None:
-                entry.meter = MeterCell(self.direct_meter_spec)  # type: ignore[arg-type]
+                entry.meter = MeterCell(self.direct_meter_spec)
             self._entries[ident] = entry
             self._index_add(entry)
             if entry.idle_timeout_ns > 0 and self.support_timeout:
@@ -312,8 +328,15 @@ class ExactTable(Table):
 
     kind = "exact"
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        id: int,
+        name: str,
+        fields: tuple[FieldSpec, ...],
+        size: int,
+        **options: Unpack[_TableInit],
+    ) -> None:
+        super().__init__(id, name, fields, size, **options)
         self._results: dict[int, Result] = {}
         self.key_widths: tuple[int, ...] = tuple(f.bitwidth for f in self.fields)
 
@@ -328,10 +351,10 @@ class ExactTable(Table):
         return self._results.get(self.pack_key(key)) or self.default_result
 
     def _index_add(self, entry: TableEntry) -> None:
-        self._results[self.pack_key(entry.match)] = entry.result  # type: ignore[arg-type]
+        self._results[self.pack_key(entry.match)] = entry.result  # type: ignore[arg-type]  # an exact table's match is all ints
 
     def _index_remove(self, entry: TableEntry) -> None:
-        self._results.pop(self.pack_key(entry.match), None)  # type: ignore[arg-type]
+        self._results.pop(self.pack_key(entry.match), None)  # type: ignore[arg-type]  # an exact table's match is all ints
 
 
 class LpmTable(Table):
@@ -343,8 +366,15 @@ class LpmTable(Table):
 
     kind = "lpm"
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        id: int,
+        name: str,
+        fields: tuple[FieldSpec, ...],
+        size: int,
+        **options: Unpack[_TableInit],
+    ) -> None:
+        super().__init__(id, name, fields, size, **options)
         self._lpm_index = next(i for i, f in enumerate(self.fields) if f.kind == MatchKind.LPM)
         self._width = self.fields[self._lpm_index].bitwidth
         self._by_len: dict[int, dict[object, Result]] = {}
@@ -377,7 +407,7 @@ class LpmTable(Table):
 
     def _slot(self, entry: TableEntry) -> tuple[int, object]:
         i = self._lpm_index
-        value, plen = entry.match[i]  # type: ignore[misc]
+        value, plen = entry.match[i]  # type: ignore[misc]  # the LPM field's match is (value, prefix_len)
         if self._single:
             return plen, value
         flat = tuple(m for m in entry.match)
@@ -409,6 +439,10 @@ class LpmTable(Table):
         )
 
 
+# One ternary row: (packed mask, packed value, range checks (field index, low, high) or None, result)
+_Row = tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]
+
+
 class TernaryTable(Table):
     """Ternary, optional, range (and LPM mixed with them): entries in priority order.
 
@@ -423,15 +457,22 @@ class TernaryTable(Table):
     CACHE_MIN_ENTRIES = 8
     CACHE_LIMIT = 4096
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        id: int,
+        name: str,
+        fields: tuple[FieldSpec, ...],
+        size: int,
+        **options: Unpack[_TableInit],
+    ) -> None:
+        super().__init__(id, name, fields, size, **options)
         shifts = []
         total = 0
         for f in reversed(self.fields):
             shifts.append(total)
             total += f.bitwidth
         self._shifts = tuple(reversed(shifts))
-        self._rows: list[tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]] = []
+        self._rows: list[_Row] = []
         self._keys: list[tuple[int, int]] = []  # (-priority, sequence), parallel to _rows
         self._seq: dict[int, tuple[int, int]] = {}  # id(entry) -> its sort key
         self._next_seq = 0
@@ -472,26 +513,24 @@ class TernaryTable(Table):
             cache[key] = result
         return result
 
-    def _row(
-        self, e: TableEntry
-    ) -> tuple[int, int, tuple[tuple[int, int, int], ...] | None, Result]:
+    def _row(self, e: TableEntry) -> _Row:
         pmask = pvalue = 0
-        ranges = []
+        ranges: list[tuple[int, int, int]] = []
         for i, (f, m) in enumerate(zip(self.fields, e.match)):
             s = self._shifts[i]
             if f.kind == MatchKind.EXACT:
                 pmask |= f.full_mask << s
-                pvalue |= m << s  # type: ignore[operator]
+                pvalue |= m << s  # type: ignore[operator]  # an EXACT field's match is an int
             elif f.kind == MatchKind.LPM:
-                value, plen = m  # type: ignore[misc]
+                value, plen = m  # type: ignore[misc]  # LPM: (value, prefix_len)
                 pmask |= (((1 << plen) - 1) << (f.bitwidth - plen)) << s
                 pvalue |= value << s
             elif f.kind == MatchKind.RANGE:
-                lo, hi = m  # type: ignore[misc]
+                lo, hi = m  # type: ignore[misc]  # RANGE: (low, high)
                 if lo != 0 or hi != f.full_mask:
                     ranges.append((i, lo, hi))
             else:
-                value, mask = m  # type: ignore[misc]
+                value, mask = m  # type: ignore[misc]  # TERNARY/OPTIONAL: (value, mask)
                 pmask |= mask << s
                 pvalue |= value << s
         return (pmask, pvalue, tuple(ranges) or None, e.result)
@@ -523,7 +562,7 @@ class TernaryTable(Table):
         del self._keys[i]
         self._publish(rows)
 
-    def _publish(self, rows: list) -> None:  # type: ignore[type-arg]
+    def _publish(self, rows: list[_Row]) -> None:
         self._rows = rows
         self._cache = {}
 
@@ -541,7 +580,7 @@ def make_table(
     name: str,
     fields: tuple[FieldSpec, ...],
     size: int,
-    **kwargs,  # type: ignore[no-untyped-def]
+    **kwargs: Unpack[TableOptions],
 ) -> Table:
     """The table class that fits the match kinds of ``fields``."""
     kinds = {f.kind for f in fields}

@@ -9,16 +9,25 @@ from finsy.proto import p4r
 from p4sim.server.service import P4RuntimeService
 from p4sim.state import build_state
 from p4sim.switch import DropPipeline, PipelineConfig, Switch
-from tests.sim.p4sim_switch_support import T_EXACT, exact_entry, sample_p4info, update
+from tests.sim.p4sim_switch_support import (
+    SOURCE,
+    T_EXACT,
+    FakeProgram,
+    exact_entry,
+    sample_p4info,
+    update,
+)
 
 SIZE = 10_000
 
 
 def _config(p4info: Any) -> PipelineConfig:
-    return PipelineConfig(p4info, b"", None, None, build_state(p4info), DropPipeline())
+    return PipelineConfig(
+        p4info, b"", None, FakeProgram(p4info, SOURCE), build_state(p4info), DropPipeline()
+    )
 
 
-def _service() -> tuple[P4RuntimeService, list[Any]]:
+def _service() -> tuple[P4RuntimeService, list[p4r.StreamMessageResponse]]:
     p4info = sample_p4info()
     for t in p4info.tables:
         if t.preamble.id == T_EXACT:
@@ -26,12 +35,12 @@ def _service() -> tuple[P4RuntimeService, list[Any]]:
     switch = Switch(device_id=1)
     switch.config = _config(p4info)
     service = P4RuntimeService(switch)
-    sent: list[Any] = []
-    service._to_primaries = sent.append  # type: ignore[method-assign]  # the primaries' streams
+    sent: list[p4r.StreamMessageResponse] = []
+    service._to_primaries = sent.append  # type: ignore[assignment]  # stands for the primaries' streams
     return service, sent
 
 
-def _notified(sent: list[Any]) -> list[int]:
+def _notified(sent: list[p4r.StreamMessageResponse]) -> list[int]:
     return [
         int.from_bytes(te.match[0].exact.value, "big")
         for m in sent

@@ -50,6 +50,8 @@ class MiniPipeline:
     def process(self, port: int, data: bytes) -> Result:
         if port == CPU:  # packet_out header: egress_port(9) + pad(7)
             values, payload = unpack_header(self.state.packet_out_fields, data)
+            if values is None:  # too short for the header: dropped
+                return Result()
             return Result(outputs=[(values[0], payload)])
         res = Result()
         aid, params, entry = self.t.lookup((int.from_bytes(data[0:6], "big"),))
@@ -67,17 +69,17 @@ class MiniPipeline:
 
 
 class MiniFactory:
-    def build(self, program, state):  # type: ignore[no-untyped-def]
+    def build(self, program, state):
         return MiniPipeline(state)
 
 
 @pytest.fixture(scope="module")
-def p4info():  # type: ignore[no-untyped-def]
+def p4info():
     return sample_p4info()
 
 
 @pytest.fixture(scope="module")
-def env(p4info):  # type: ignore[no-untyped-def]
+def env(p4info):
     ports = InProcessPorts()
     sw = Switch(
         device_id=1,
@@ -94,7 +96,7 @@ def env(p4info):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(env, p4info):  # type: ignore[no-untyped-def]
+def client(env, p4info):
     srv, _, _ = env
     c = Client(srv.address).open()
     arb = c.next("arbitration")
@@ -110,13 +112,13 @@ def codes(exc: grpc.RpcError) -> list[int]:
 
 
 # -- capabilities and pipeline config ---------------------------------------------------------------------
-def test_capabilities(env):  # type: ignore[no-untyped-def]
+def test_capabilities(env):
     c = Client(env[0].address)
     assert c.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version.startswith("1.")
     c.close()
 
 
-def test_get_pipeline_config_every_response_type(client, p4info):  # type: ignore[no-untyped-def]
+def test_get_pipeline_config_every_response_type(client, p4info):
     client.set_pipeline(p4info, device_config(p4info), cookie=77)
     R = p4r.GetForwardingPipelineConfigRequest
     for rt, has_info, has_dev in (
@@ -131,7 +133,7 @@ def test_get_pipeline_config_every_response_type(client, p4info):  # type: ignor
         assert (cfg.p4_device_config == device_config(p4info)) is has_dev
 
 
-def test_device_config_that_is_not_ours_is_rejected(client, p4info):  # type: ignore[no-untyped-def]
+def test_device_config_that_is_not_ours_is_rejected(client, p4info):
     for bad in (b"", b"\x7fELF....", b'{"format": "bmv2"}', b"import os; os.system('x')"):
         with pytest.raises(grpc.RpcError) as ei:
             client.set_pipeline(p4info, bad)
@@ -139,14 +141,14 @@ def test_device_config_that_is_not_ours_is_rejected(client, p4info):  # type: ig
         assert "p4_device_config" in ei.value.details()
 
 
-def test_device_config_that_does_not_compile(client, p4info):  # type: ignore[no-untyped-def]
+def test_device_config_that_does_not_compile(client, p4info):
     with pytest.raises(grpc.RpcError) as ei:
         client.set_pipeline(p4info, device_config(p4info, source="syntax error here"))
     assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "does not compile" in ei.value.details() and "1:1" in ei.value.details()
 
 
-def test_p4info_that_does_not_match_the_program(client, p4info):  # type: ignore[no-untyped-def]
+def test_p4info_that_does_not_match_the_program(client, p4info):
     other = type(p4info)()
     other.CopyFrom(p4info)
     other.tables[0].size = 99
@@ -156,7 +158,7 @@ def test_p4info_that_does_not_match_the_program(client, p4info):  # type: ignore
     assert "ingress.t_exact" in ei.value.details()
 
 
-def test_verify_save_commit(client, p4info):  # type: ignore[no-untyped-def]
+def test_verify_save_commit(client, p4info):
     client.write(update("INSERT", exact_entry(1, 2)))
     client.set_pipeline(p4info, device_config(p4info), action=SAC.VERIFY)
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 1
@@ -169,14 +171,14 @@ def test_verify_save_commit(client, p4info):  # type: ignore[no-untyped-def]
     assert ei.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_reconcile_keeps_entries(client, p4info):  # type: ignore[no-untyped-def]
+def test_reconcile_keeps_entries(client, p4info):
     client.write(update("INSERT", exact_entry(1, 2)))
     client.set_pipeline(p4info, device_config(p4info), action=SAC.RECONCILE_AND_COMMIT)
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 1
 
 
 # -- arbitration ----------------------------------------------------------------------------------------------
-def test_arbitration_primary_backup_and_no_promotion(env, client):  # type: ignore[no-untyped-def]
+def test_arbitration_primary_backup_and_no_promotion(env, client):
     srv = env[0]
     low = Client(srv.address, election_id=1).open()
     arb = low.next("arbitration").arbitration
@@ -195,14 +197,14 @@ def test_arbitration_primary_backup_and_no_promotion(env, client):  # type: igno
     low.close()
 
 
-def test_duplicate_election_id_ends_the_stream(env, client):  # type: ignore[no-untyped-def]
+def test_duplicate_election_id_ends_the_stream(env, client):
     dup = Client(env[0].address, election_id=client.election_id).open()
     assert dup.next() is None
     assert dup.stream_error.code() == grpc.StatusCode.INVALID_ARGUMENT
     dup.close()
 
 
-def test_wrong_device_id(env, client):  # type: ignore[no-untyped-def]
+def test_wrong_device_id(env, client):
     other = Client(env[0].address, device_id=42).open()
     assert other.next() is None
     assert other.stream_error.code() == grpc.StatusCode.NOT_FOUND
@@ -212,7 +214,7 @@ def test_wrong_device_id(env, client):  # type: ignore[no-untyped-def]
     assert ei.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_roles_arbitrate_separately(env, client):  # type: ignore[no-untyped-def]
+def test_roles_arbitrate_separately(env, client):
     other = Client(env[0].address, election_id=1, role="tor").open()
     assert other.next("arbitration").arbitration.status.code == 0
     other.write(update("INSERT", exact_entry(9, 1)))
@@ -220,7 +222,7 @@ def test_roles_arbitrate_separately(env, client):  # type: ignore[no-untyped-def
 
 
 # -- Write: table entries ----------------------------------------------------------------------------------------
-def test_insert_read_modify_delete(client):  # type: ignore[no-untyped-def]
+def test_insert_read_modify_delete(client):
     client.write(update("INSERT", exact_entry(0x0A0000000001, 3)))
     [ent] = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))
     te = ent.table_entry
@@ -233,7 +235,7 @@ def test_insert_read_modify_delete(client):  # type: ignore[no-untyped-def]
     assert client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT))) == []
 
 
-def test_batch_errors_laid_out_per_update(client):  # type: ignore[no-untyped-def]
+def test_batch_errors_laid_out_per_update(client):
     with pytest.raises(grpc.RpcError) as ei:
         client.write(
             update("INSERT", exact_entry(1, 1)),
@@ -246,7 +248,7 @@ def test_batch_errors_laid_out_per_update(client):  # type: ignore[no-untyped-de
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 2
 
 
-def test_table_full(client):  # type: ignore[no-untyped-def]
+def test_table_full(client):
     with pytest.raises(grpc.RpcError) as ei:
         client.write(*[update("INSERT", exact_entry(i, 1)) for i in range(1, 7)])
     assert codes(ei.value) == [0, 0, 0, 0, 8, 8]  # size 4, then RESOURCE_EXHAUSTED
@@ -274,7 +276,7 @@ def test_table_full(client):  # type: ignore[no-untyped-def]
         (lambda te: te.ClearField("match"), 3),  # exact field missing
     ],
 )
-def test_table_entry_validation(client, mutate, code):  # type: ignore[no-untyped-def]
+def test_table_entry_validation(client, mutate, code):
     te = exact_entry(1, 1)
     mutate(te)
     with pytest.raises(grpc.RpcError) as ei:
@@ -282,7 +284,7 @@ def test_table_entry_validation(client, mutate, code):  # type: ignore[no-untype
     assert codes(ei.value) == [code]
 
 
-def test_leading_zero_bytes_are_accepted_and_read_back_canonical(client):  # type: ignore[no-untyped-def]
+def test_leading_zero_bytes_are_accepted_and_read_back_canonical(client):
     te = exact_entry(5, 1)
     te.match[0].exact.value = b"\x00" * 10 + b"\x05"
     client.write(update("INSERT", te))
@@ -290,7 +292,7 @@ def test_leading_zero_bytes_are_accepted_and_read_back_canonical(client):  # typ
     assert ent.table_entry.match[0].exact.value == b"\x05"
 
 
-def test_lpm_rules(client):  # type: ignore[no-untyped-def]
+def test_lpm_rules(client):
     client.write(update("INSERT", lpm_entry(1, 0x0A000000, 8)))
     with pytest.raises(grpc.RpcError) as ei:
         client.write(
@@ -313,13 +315,14 @@ def _tern(
     fm = te.match.add(field_id=1)
     fm.ternary.value, fm.ternary.mask = bytes([value]), bytes([mask])
     if lo is not None:
+        assert hi is not None, "a range needs both ends"
         fm = te.match.add(field_id=2)
-        fm.range.low, fm.range.high = lo.to_bytes(2, "big"), hi.to_bytes(2, "big")  # type: ignore[union-attr]
+        fm.range.low, fm.range.high = lo.to_bytes(2, "big"), hi.to_bytes(2, "big")
     te.action.action.action_id = A_DROP
     return te
 
 
-def test_ternary_and_range_rules(client):  # type: ignore[no-untyped-def]
+def test_ternary_and_range_rules(client):
     with pytest.raises(grpc.RpcError) as ei:
         client.write(
             update("INSERT", _tern(0x11, 0xF0, 10)),  # value outside mask
@@ -335,7 +338,7 @@ def test_ternary_and_range_rules(client):  # type: ignore[no-untyped-def]
     assert sorted(e.table_entry.priority for e in ents) == [10, 11]
 
 
-def test_default_entry(client):  # type: ignore[no-untyped-def]
+def test_default_entry(client):
     te = p4r.TableEntry(table_id=T_EXACT, is_default_action=True)
     te.action.action.action_id = A_DROP
     client.write(update("MODIFY", te))
@@ -365,7 +368,7 @@ def test_default_entry(client):  # type: ignore[no-untyped-def]
     assert ent.table_entry.action.action.params[0].value == b"\x05"
 
 
-def test_const_table_is_read_only(client):  # type: ignore[no-untyped-def]
+def test_const_table_is_read_only(client):
     te = p4r.TableEntry(table_id=T_CONST)
     te.match.add(field_id=1).exact.value = b"\x01"
     te.action.action.action_id = A_NOACTION
@@ -374,7 +377,7 @@ def test_const_table_is_read_only(client):  # type: ignore[no-untyped-def]
     assert codes(ei.value) == [7]
 
 
-def test_rollback_on_error(client):  # type: ignore[no-untyped-def]
+def test_rollback_on_error(client):
     with pytest.raises(grpc.RpcError) as ei:
         client.write(
             update("INSERT", exact_entry(1, 1)),
@@ -387,7 +390,7 @@ def test_rollback_on_error(client):  # type: ignore[no-untyped-def]
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 1
 
 
-def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ignore[no-untyped-def]
+def test_large_batch_and_chunked_read(client, p4info, monkeypatch):
     big = type(p4info)()
     big.CopyFrom(p4info)
     big.tables[2].size = 20000
@@ -407,7 +410,7 @@ def test_large_batch_and_chunked_read(client, p4info, monkeypatch):  # type: ign
     assert len(sizes) > 1 and sum(sizes) == 20000
 
 
-def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, monkeypatch):  # type: ignore[no-untyped-def]
+def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, monkeypatch):
     """Chunks are streamed as they are encoded, but a bad entity anywhere in the request is
     reported before the first chunk: the client gets the error and no entities."""
     big = type(p4info)()
@@ -433,7 +436,7 @@ def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, mon
     assert len(sizes) > 2 and sum(sizes) == 10000
 
 
-def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[no-untyped-def]
+def test_write_before_pipeline_is_failed_precondition(p4info):
     sw = Switch(compiler=fake_compiler(p4info), pipeline_factory=MiniFactory())
     srv = P4RuntimeServer(sw, "127.0.0.1:0").start()
     try:
@@ -453,7 +456,7 @@ def test_write_before_pipeline_is_failed_precondition(p4info):  # type: ignore[n
 
 
 # -- other entities ------------------------------------------------------------------------------------------------
-def test_counters_meters_registers(client):  # type: ignore[no-untyped-def]
+def test_counters_meters_registers(client):
     ce = p4r.CounterEntry(
         counter_id=C_PORTS,
         index=p4r.Index(index=3),
@@ -497,7 +500,7 @@ def test_counters_meters_registers(client):  # type: ignore[no-untyped-def]
     assert codes(ei.value) == [11]
 
 
-def test_pre_entries(client):  # type: ignore[no-untyped-def]
+def test_pre_entries(client):
     mg = p4r.MulticastGroupEntry(
         multicast_group_id=5,
         replicas=[p4r.Replica(port=b"\x01", instance=1), p4r.Replica(egress_port=2, instance=1)],
@@ -538,7 +541,7 @@ def test_pre_entries(client):  # type: ignore[no-untyped-def]
     assert codes(ei.value) == [0, 6, 3, 5]
 
 
-def test_direct_counter_reads(env, client):  # type: ignore[no-untyped-def]
+def test_direct_counter_reads(env, client):
     _, _sw, ports = env
     client.write(update("INSERT", exact_entry(0x0200000000AA, 2)))
     frame = bytes.fromhex("0200000000aa") + bytes(6) + b"\x08\x00" + bytes(50)
@@ -557,7 +560,7 @@ def test_direct_counter_reads(env, client):  # type: ignore[no-untyped-def]
 
 
 # -- stream: packet I/O, digests, idle timeout ------------------------------------------------------------------------
-def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
+def test_packet_in_and_out(env, client):
     _, _sw, ports = env
     frame = bytes.fromhex("02000000ffff") + bytes(6) + b"\x08\x00" + b"hello"
     ports.inject(7, frame)
@@ -575,7 +578,7 @@ def test_packet_in_and_out(env, client):  # type: ignore[no-untyped-def]
     assert err.canonical_code == 3 and err.packet_out.packet_out == bad
 
 
-def test_digest_needs_config_then_batches_and_acks(env, client):  # type: ignore[no-untyped-def]
+def test_digest_needs_config_then_batches_and_acks(env, client):
     _, _sw, ports = env
     learn = bytes.fromhex("02000000ffff0a0b0c0d0e0f") + b"\x99\x99"
     ports.inject(3, learn)
@@ -606,7 +609,7 @@ def test_digest_needs_config_then_batches_and_acks(env, client):  # type: ignore
     )
 
 
-def test_idle_timeout_notification(env, client):  # type: ignore[no-untyped-def]
+def test_idle_timeout_notification(env, client):
     te = exact_entry(0x0200000000BB, 2, idle_timeout_ns=100_000_000)
     client.write(update("INSERT", te))
     t0 = time.monotonic()
@@ -623,7 +626,7 @@ def test_idle_timeout_notification(env, client):  # type: ignore[no-untyped-def]
     del notrack
 
 
-def test_oversized_request_is_refused_and_server_lives(env, client):  # type: ignore[no-untyped-def]
+def test_oversized_request_is_refused_and_server_lives(env, client):
     ch = grpc.insecure_channel(
         env[0].address, options=[("grpc.max_send_message_length", 300 * 1024 * 1024)]
     )
@@ -637,7 +640,7 @@ def test_oversized_request_is_refused_and_server_lives(env, client):  # type: ig
     assert client.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version
 
 
-def test_malformed_request_bytes_do_not_crash(env, client):  # type: ignore[no-untyped-def]
+def test_malformed_request_bytes_do_not_crash(env, client):
     raw = env[0].address
     ch = grpc.insecure_channel(raw)
     call = ch.unary_unary(
@@ -647,3 +650,44 @@ def test_malformed_request_bytes_do_not_crash(env, client):  # type: ignore[no-u
         call(b"\xff\xff\xff\xff\x0f\x01", timeout=5)
     ch.close()
     assert client.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version
+
+
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [
+        (p4r.MulticastGroupEntry(multicast_group_id=0), 3),  # INVALID_ARGUMENT, as PI
+        (p4r.MulticastGroupEntry(multicast_group_id=0x8000), 11),  # OUT_OF_RANGE: PI's clones
+        (p4r.MulticastGroupEntry(multicast_group_id=0x8000 | 7), 11),
+        (p4r.MulticastGroupEntry(multicast_group_id=0xFFFF), 11),
+        (p4r.CloneSessionEntry(session_id=0), 3),
+        (p4r.CloneSessionEntry(session_id=0x8000), 3),  # PI: "Clone session id out-of-range"
+    ],
+    ids=["group-0", "group-0x8000", "group-0x8007", "group-0xffff", "session-0", "session-32768"],
+)
+def test_pre_ids_outside_pis_ranges_are_refused_as_pi_does(client, entry, code):
+    kind = (
+        "multicast_group_entry"
+        if isinstance(entry, p4r.MulticastGroupEntry)
+        else "clone_session_entry"
+    )
+    pre = p4r.PacketReplicationEngineEntry(**{kind: entry})
+    with pytest.raises(grpc.RpcError) as ei:
+        client.write(update("INSERT", pre))
+    assert codes(ei.value) == [code]
+
+
+def test_pre_ids_at_the_edges_of_pis_ranges_are_accepted(client):
+    client.write(
+        update(
+            "INSERT",
+            p4r.PacketReplicationEngineEntry(
+                multicast_group_entry=p4r.MulticastGroupEntry(multicast_group_id=0x7FFF)
+            ),
+        ),
+        update(
+            "INSERT",
+            p4r.PacketReplicationEngineEntry(
+                clone_session_entry=p4r.CloneSessionEntry(session_id=0x7FFF)
+            ),
+        ),
+    )

@@ -44,19 +44,19 @@ BAD_LINE = HEAD.count("\n") + 1
 BAD = HEAD + "    apply { digest<dg_t>(1, {hdr.eth.src, meta.m8}); }" + TAIL
 
 
-def _config(source: str, filename: str):  # type: ignore[no-untyped-def]
+def _config(source: str, filename: str):
     p4info = compile_source(source, filename=filename).p4info()
     return p4info, make_device_config(source, filename, p4info).to_bytes()
 
 
 @pytest.fixture
-def server():  # type: ignore[no-untyped-def]
+def server():
     with engine_switch(InProcessPorts()) as (sw, client):
         yield sw, client
 
 
 @pytest.mark.parametrize("action", [SAC.VERIFY, SAC.VERIFY_AND_COMMIT])
-def test_engine_error_is_invalid_argument_naming_the_place(server, action):  # type: ignore[no-untyped-def]
+def test_engine_error_is_invalid_argument_naming_the_place(server, action):
     sw, client = server
     good_info, good_config = _config(GOOD, "good.p4")
     client.set_pipeline(good_info, good_config)

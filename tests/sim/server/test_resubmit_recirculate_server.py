@@ -58,13 +58,13 @@ ETH = bytes.fromhex("0200000000020200000000018888")
 
 
 @pytest.fixture
-def env():  # type: ignore[no-untyped-def]
+def env():
     ports = InProcessPorts()
     with engine_switch(ports) as (_sw, client):
         yield client, ports
 
 
-def test_resubmit_then_recirculate_through_the_server(env):  # type: ignore[no-untyped-def]
+def test_resubmit_then_recirculate_through_the_server(env):
     client, ports = env
     program = compile_source(SOURCE, filename="reentry.p4")
     p4info = program.p4info()

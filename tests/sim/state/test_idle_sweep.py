@@ -10,7 +10,7 @@ NOW = 10**12
 FIELDS = (FieldSpec(1, "mac", 48, MatchKind.EXACT),)
 
 
-def _table(size: int, support_timeout: bool = True):  # type: ignore[no-untyped-def]
+def _table(size: int, support_timeout: bool = True):
     return make_table(7, "t", FIELDS, size, support_timeout=support_timeout)
 
 

@@ -25,11 +25,11 @@ from tests.sim.p4sim_switch_support import A_DROP, A_FWD, A_NOACTION, A_SET_NHOP
 
 
 @pytest.fixture
-def state():  # type: ignore[no-untyped-def]
+def state():
     return build_state(sample_p4info())
 
 
-def test_state_from_p4info(state):  # type: ignore[no-untyped-def]
+def test_state_from_p4info(state):
     t = state.table("ingress.t_exact")
     assert t.kind == "exact" and t.size == 4 and t.support_timeout and t.has_direct_counter
     assert state.table("ingress.t_lpm").kind == "lpm"
@@ -43,7 +43,7 @@ def test_state_from_p4info(state):  # type: ignore[no-untyped-def]
     assert [f.name for f in state.packet_in_fields] == ["ingress_port", "reason"]
 
 
-def test_exact_hit_miss_and_modify(state):  # type: ignore[no-untyped-def]
+def test_exact_hit_miss_and_modify(state):
     t = state.table("ingress.t_exact")
     e = TableEntry((0xAA,), A_FWD, (3,))
     t.insert(e)
@@ -56,7 +56,7 @@ def test_exact_hit_miss_and_modify(state):  # type: ignore[no-untyped-def]
         t.delete((0xAA,))
 
 
-def test_size_limit(state):  # type: ignore[no-untyped-def]
+def test_size_limit(state):
     t = state.table("ingress.t_exact")
     for i in range(4):
         t.insert(TableEntry((i,), A_FWD, (1,)))
@@ -65,7 +65,7 @@ def test_size_limit(state):  # type: ignore[no-untyped-def]
     assert ei.value.code == 8
 
 
-def test_lpm_longest_prefix_wins(state):  # type: ignore[no-untyped-def]
+def test_lpm_longest_prefix_wins(state):
     t = state.table("ingress.t_lpm")
     t.insert(TableEntry((1, (0x0A000000, 8)), A_SET_NHOP, (8, 0)))
     t.insert(TableEntry((1, (0x0A010000, 16)), A_SET_NHOP, (16, 0)))
@@ -80,7 +80,7 @@ def test_lpm_longest_prefix_wins(state):  # type: ignore[no-untyped-def]
     assert t.lookup((1, 0x0A010203))[1] == (8, 0)
 
 
-def _brute_lpm(entries, key):  # type: ignore[no-untyped-def]
+def _brute_lpm(entries, key):
     best = None
     for (value, plen), nhop in entries.items():
         mask = ((1 << plen) - 1) << (32 - plen)
@@ -142,7 +142,7 @@ def test_exact_multi_field_keys_never_collide():
     assert t.lookup((0, 0x12, 0))[2] is None and t.lookup((1, 0x02, 0))[1] == (0,)
 
 
-def test_ternary_priority_range_optional(state):  # type: ignore[no-untyped-def]
+def test_ternary_priority_range_optional(state):
     t = state.table("ingress.t_tern")
     low = TableEntry(((0, 0), (0, 0xFFFF), (0, 0)), A_DROP, (), 1)
     mid = TableEntry(((0x06, 0xFF), (80, 443), (0, 0)), A_FWD, (2,), 5)
@@ -182,7 +182,7 @@ def test_writes_are_seen_by_a_concurrent_reader():
         while not stop.is_set():
             try:
                 t.lookup((5,))
-            except Exception as exc:  # pragma: no cover - the assertion below reports it
+            except Exception as exc:  # noqa: BLE001  # pragma: no cover - the assert below reports any
                 errors.append(exc)
 
     th = threading.Thread(target=reader)

@@ -51,7 +51,7 @@ MINI = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> tuple[Path, p4i.P4Info, bytes]:  # type: ignore[no-untyped-def]
+def compiled(tmp_path_factory) -> tuple[Path, p4i.P4Info, bytes]:
     d = tmp_path_factory.mktemp("mini")
     (d / "mini.p4").write_text(MINI)
     r = subprocess.run(
@@ -64,6 +64,7 @@ def compiled(tmp_path_factory) -> tuple[Path, p4i.P4Info, bytes]:  # type: ignor
             "-o",
             str(d / "mini.json"),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -79,8 +80,10 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    stderr = proc.stderr
+    assert stderr is not None  # stderr=PIPE
     for _ in range(50):
-        line = proc.stderr.readline()  # type: ignore[union-attr]
+        line = stderr.readline()
         m = re.search(r"P4Runtime on (\S+),", line)
         if m:
             return proc, m.group(1)
@@ -106,12 +109,13 @@ def _ids(info: p4i.P4Info) -> dict[str, int]:
     }
 
 
-def test_compile_formats(compiled, tmp_path):  # type: ignore[no-untyped-def]
+def test_compile_formats(compiled, tmp_path):
     d, info, _ = compiled
     for fmt in ("binary", "json"):
         out = tmp_path / f"p4info.{fmt}"
         r = subprocess.run(
             [P4SIM, "compile", str(d / "mini.p4"), "--p4info", str(out), "--p4runtime-format", fmt],
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
@@ -125,11 +129,12 @@ def test_compile_formats(compiled, tmp_path):  # type: ignore[no-untyped-def]
         assert got == info
 
 
-def test_compile_error_is_one_line_with_position(tmp_path):  # type: ignore[no-untyped-def]
+def test_compile_error_is_one_line_with_position(tmp_path):
     bad = tmp_path / "bad.p4"
     bad.write_text("control X { apply { x = ; } }\n")
     r = subprocess.run(
         [P4SIM, "compile", str(bad), "--p4info", str(tmp_path / "x")],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -137,7 +142,7 @@ def test_compile_error_is_one_line_with_position(tmp_path):  # type: ignore[no-u
     assert r.stderr.count("\n") == 1 and re.search(r"bad\.p4:1:\d+", r.stderr)
 
 
-def test_push_write_read_delete(compiled, no_p4):  # type: ignore[no-untyped-def]
+def test_push_write_read_delete(compiled, no_p4):
     _, info, blob = compiled
     ids = _ids(info)
     c = Client(no_p4, device_id=0).open()  # the CLI default, as simple_switch_grpc
@@ -167,7 +172,7 @@ def test_push_write_read_delete(compiled, no_p4):  # type: ignore[no-untyped-def
     c.close()
 
 
-def test_program_loaded_at_start(compiled):  # type: ignore[no-untyped-def]
+def test_program_loaded_at_start(compiled):
     d, info, _ = compiled
     proc, addr = _start(str(d / "mini.p4"))
     try:
@@ -212,6 +217,7 @@ def _shell_venv() -> Path:
         )
         r = subprocess.run(
             [str(venv / "bin" / "pip"), "install", "-q", "p4runtime-shell"],
+            check=False,
             capture_output=True,
             text=True,
             timeout=600,
@@ -223,11 +229,12 @@ def _shell_venv() -> Path:
 
 
 @pytest.mark.slow
-def test_unmodified_p4runtime_shell(compiled, no_p4):  # type: ignore[no-untyped-def]
+def test_unmodified_p4runtime_shell(compiled, no_p4):
     d, _, _ = compiled
     py = _shell_venv()
     r = subprocess.run(
         [str(py), "-c", SHELL_SCRIPT, no_p4, str(d / "mini.txtpb"), str(d / "mini.json")],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,

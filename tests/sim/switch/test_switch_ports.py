@@ -17,14 +17,14 @@ from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_
 class PortMapPipeline:
     """Forwards port 1 <-> port 2 (a stand-in for the engine)."""
 
-    def build(self, program, state: RuntimeState):  # type: ignore[no-untyped-def]
+    def build(self, program, state: RuntimeState):
         return self
 
     def process(self, port: int, data: bytes) -> Result:
         return Result(outputs=[({1: 2, 2: 1}.get(port, 511), data)])
 
 
-def _switch(ports, **kw):  # type: ignore[no-untyped-def]
+def _switch(ports, **kw):
     info = sample_p4info()
     sw = Switch(ports=ports, compiler=fake_compiler(info), pipeline_factory=PortMapPipeline(), **kw)
     sw.set_pipeline(info, device_config(info))
@@ -41,13 +41,13 @@ def test_controller_header_packing_round_trip():
     assert unpack_header(fields, b"\x01") == (None, b"\x01")
 
 
-def sample_p4info_fields():  # type: ignore[no-untyped-def]
+def sample_p4info_fields():
     from p4sim.state import build_state
 
     return build_state(sample_p4info()).packet_in_fields
 
 
-def test_in_process_ports_and_pcap(tmp_path):  # type: ignore[no-untyped-def]
+def test_in_process_ports_and_pcap(tmp_path):
     ports = InProcessPorts()
     sw = _switch(ports, pcap=PcapWriter(tmp_path))
     try:
@@ -85,7 +85,7 @@ def _recv_matching(s: socket.socket, marker: bytes, timeout: float = 3.0) -> byt
 
 
 @pytest.mark.root
-def test_frames_cross_veths_through_raw_socket_ports(make_network):  # type: ignore[no-untyped-def]
+def test_frames_cross_veths_through_raw_socket_ports(make_network):
     net = make_network()
     p1, p2 = net.veth_pair(1), net.veth_pair(2)
     ports = RawSocketPorts({1: p1.switch_if, 2: p2.switch_if})
