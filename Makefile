@@ -7,7 +7,7 @@ PYTEST   := $(VENV)/bin/pytest
 ARGS     ?=
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap run test test-bmv2 bench p4info clean p4-tofino lock
+.PHONY: all bootstrap run test test-fast lint test-bmv2 bench p4info clean p4-tofino lock
 
 all: test
 
@@ -18,8 +18,18 @@ bootstrap:
 run: bootstrap
 	@$(PY) -m nve.demo $(ARGS)
 
-test: bootstrap
+# Static checks first, so a lint or type error is reported in seconds, then every test.
+test: bootstrap lint
 	@$(PYTEST) $(PYTEST_ARGS)
+
+# The same without the tests marked slow (each takes more than a few seconds).
+test-fast: bootstrap lint
+	@$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+
+lint: bootstrap
+	@$(VENV)/bin/ruff check --quiet .
+	@$(VENV)/bin/ruff format --check --quiet .
+	@$(VENV)/bin/mypy
 
 test-bmv2: bootstrap
 	@$(PYTEST) ptf_tests --target bmv2 $(PYTEST_ARGS)
