@@ -9,7 +9,6 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 from nve_ptf import targets
 from nve_ptf.targets import PipelineFiles, compile_pipeline
@@ -45,10 +44,6 @@ def proc_stats(pid: int) -> ProcStats:
 
 class P4simProcess(targets.P4simProcess):
     """The harness's p4sim process, with its CPU time and peak memory for the figures."""
-
-    def __enter__(self) -> Self:  # the base class's is typed to return the base class
-        self.start()
-        return self
 
     def stats(self) -> ProcStats:
         assert self.proc is not None

@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from nve_ptf.netns import VethPair
 
@@ -225,7 +226,7 @@ class P4simProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path | None = None) -> P4simProcess:
+    def start(self, log_dir: Path | None = None) -> Self:
         """Start and wait until it listens; its output goes to ``log_dir/p4sim-PORT.log``
         (or to a temporary file)."""
         if log_dir is None:
@@ -262,7 +263,7 @@ class P4simProcess:
                 self.proc.wait()
         self.proc = None
 
-    def __enter__(self) -> P4simProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
