@@ -7,7 +7,7 @@ PYTEST   := $(VENV)/bin/pytest
 ARGS     ?=
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap run test test-fast lint test-bmv2 bench p4info clean p4-tofino lock
+.PHONY: all bootstrap run test test-fast lint test-bmv2 bench p4info p4names clean p4-tofino lock
 
 all: test
 
@@ -36,6 +36,11 @@ test-bmv2: bootstrap
 
 bench: bootstrap
 	@$(PY) -m bench $(ARGS)
+
+# Regenerate runtime/nve/p4names.py (the controller's P4 names) after changing the program's
+# API; a test fails while it is stale.
+p4names: bootstrap
+	@$(PY) -m nve.p4names_gen
 
 p4info: bootstrap
 	@mkdir -p out

@@ -24,6 +24,7 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import checksum
 
 from bench._p4sim import quick
+from nve.p4names import Action, Table
 from p4sim import engine
 from p4sim.compiler import compile_file
 from p4sim.state import TableEntry, build_state
@@ -56,52 +57,52 @@ def build():
     st = build_state(program.p4info())
     pipeline = engine.load(program, st)
     for port in range(1, ACCESS_PORTS + 1):
-        _insert(st, "NveIngress.port.role", (port,), "NveIngress.port.set_access")
-    _insert(st, "NveIngress.port.role", (NETWORK,), "NveIngress.port.set_network")
-    _insert(st, "NveIngress.decap.my_pa_v4", (LOCAL_PA,), "NveIngress.decap.local_pa")
+        _insert(st, Table.PORT_ROLE, (port,), Action.PORT_SET_ACCESS)
+    _insert(st, Table.PORT_ROLE, (NETWORK,), Action.PORT_SET_NETWORK)
+    _insert(st, Table.DECAP_MY_PA_V4, (LOCAL_PA,), Action.DECAP_LOCAL_PA)
     for vsi in range(1, VSIS + 1):
         vsid = 0x10000 + vsi
-        _insert(st, "NveIngress.vsi.info", (vsi,), "NveIngress.vsi.set_info", (vsid, 0, 0))
-        _insert(st, "NveIngress.decap.vsid", (vsid,), "NveIngress.decap.set_vsi", (vsi,))
+        _insert(st, Table.VSI_INFO, (vsi,), Action.VSI_SET_INFO, (vsid, 0, 0))
+        _insert(st, Table.DECAP_VSID, (vsid,), Action.DECAP_SET_VSI, (vsi,))
         for port in range(1, ACCESS_PORTS + 1):
             _insert(
                 st,
-                "NveIngress.access.port_vlan",
+                Table.ACCESS_PORT_VLAN,
                 (port, 1, vsi),
-                "NveIngress.access.set_vsi",
+                Action.ACCESS_SET_VSI,
                 (vsi,),
             )
-            _insert(st, "NveEgress.access.port_vsi", (port, vsi), "NveEgress.access.untagged")
+            _insert(st, Table.ACCESS_PORT_VSI, (port, vsi), Action.ACCESS_UNTAGGED)
     for t in range(1, REMOTE_NVES + 1):
         pa = 0x0A000000 + t
         _insert(
             st,
-            "NveIngress.tunnel.remote",
+            Table.TUNNEL_REMOTE,
             (t,),
-            "NveIngress.tunnel.set_remote_v4",
+            Action.TUNNEL_SET_REMOTE_V4,
             (LOCAL_PA, pa, 1),
         )
         _insert(
             st,
-            "NveIngress.underlay.routes_v4",
+            Table.UNDERLAY_ROUTES_V4,
             ((pa, 32),),
-            "NveIngress.underlay.set_nexthop",
+            Action.UNDERLAY_SET_NEXTHOP,
             (1,),
         )
         for vsi in range(1, VSIS + 1):
             if t % 10 == vsi % 10:
                 _insert(
                     st,
-                    "NveIngress.decap.peer_v4",
+                    Table.DECAP_PEER_V4,
                     (0x10000 + vsi, pa),
-                    "NveIngress.decap.peer",
+                    Action.DECAP_PEER,
                     (t,),
                 )
     _insert(
         st,
-        "NveIngress.underlay.nexthop",
+        Table.UNDERLAY_NEXTHOP,
         (1,),
-        "NveIngress.underlay.forward",
+        Action.UNDERLAY_FORWARD,
         (NETWORK, 0x020000000001, 0x020000000002, 0),
     )
     rng = random.Random(7)
@@ -111,13 +112,13 @@ def build():
         m = 0x525400000000 + i
         if i % 2:
             t = 1 + rng.randrange(REMOTE_NVES)
-            _insert(st, "NveIngress.l2.dmac", (vsi, m), "NveIngress.l2.to_tunnel", (t,))
+            _insert(st, Table.L2_DMAC, (vsi, m), Action.L2_TO_TUNNEL, (t,))
             remote.append((vsi, m, t))
         else:
             port = 1 + rng.randrange(ACCESS_PORTS)
-            _insert(st, "NveIngress.l2.dmac", (vsi, m), "NveIngress.l2.to_port", (port,))
+            _insert(st, Table.L2_DMAC, (vsi, m), Action.L2_TO_PORT, (port,))
             local.append((vsi, m, port))
-            _insert(st, "NveIngress.learn.smac", (vsi, m, port), "NveIngress.learn.known")
+            _insert(st, Table.LEARN_SMAC, (vsi, m, port), Action.LEARN_KNOWN)
     return pipeline, st, remote, local, rng
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from finsy.proto import p4r
 
 from bench._p4sim import quick
+from nve import p4names
 from p4sim.compiler import compile_file
 from p4sim.server.arbitration import Controller
 from p4sim.server.service import P4RuntimeService
@@ -27,7 +28,7 @@ from p4sim.state import Table, TableEntry, build_state
 from p4sim.switch import DropPipeline, PipelineConfig, Switch
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLE = "NveIngress.learn.smac"
+TABLE = p4names.Table.LEARN_SMAC
 HOUR_NS = 3600 * 10**9
 
 

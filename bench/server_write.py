@@ -24,12 +24,13 @@ from finsy.proto import p4r, p4r_grpc
 
 from bench._p4sim import P4simProcess, compile_large, quick
 from nve.p4info import P4Index, encode_int, load_p4info
+from nve.p4names import Action, Table
 from nve_ptf.targets import PipelineFiles
 
 DEVICE_ID = 0  # p4sim --no-p4 without --device-id, as simple_switch_grpc
 ELECTION_ID = 10
-TABLE = "NveIngress.l2.dmac"
-ACTION = "NveIngress.l2.to_tunnel"
+TABLE = Table.L2_DMAC
+ACTION = Action.L2_TO_TUNNEL
 GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 256 * 1024 * 1024),
     ("grpc.max_receive_message_length", 256 * 1024 * 1024),

@@ -13,12 +13,12 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import Ether
 
+from nve.p4names import Counter, Drop
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_drop, expect_forward
 from nve_ptf.packets import ETH_QINQ, NVGRE, customer, nvgre, tagged
-from nve_ptf.reasons import Drop
 
 pytestmark = pytest.mark.root
 
@@ -78,17 +78,17 @@ def test_flow_id_is_ignored_on_receipt(case: Case) -> None:
 def test_decap_counters_per_vsid_and_remote_nve(case: Case) -> None:
     _base(case)
     frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
-    vsi0 = case.counter("NveIngress.counters.vsi_decap", T.VSI_A1)[0]
+    vsi0 = case.counter(Counter.COUNTERS_VSI_DECAP, T.VSI_A1)[0]
     rx1, rx2 = (
-        case.counter("NveIngress.counters.tunnel_rx", 1)[0],
-        case.counter("NveIngress.counters.tunnel_rx", 2)[0],
+        case.counter(Counter.COUNTERS_TUNNEL_RX, 1)[0],
+        case.counter(Counter.COUNTERS_TUNNEL_RX, 2)[0],
     )
     expect_forward(case, 5, _from_b(frame), {1: frame})
     expect_forward(case, 5, _from_b(frame), {1: frame})
     expect_forward(case, 5, _from_b(frame, outer="v6"), {1: frame})
-    assert case.counter("NveIngress.counters.vsi_decap", T.VSI_A1)[0] - vsi0 == 3
-    assert case.counter("NveIngress.counters.tunnel_rx", 1)[0] - rx1 == 2
-    assert case.counter("NveIngress.counters.tunnel_rx", 2)[0] - rx2 == 1
+    assert case.counter(Counter.COUNTERS_VSI_DECAP, T.VSI_A1)[0] - vsi0 == 3
+    assert case.counter(Counter.COUNTERS_TUNNEL_RX, 1)[0] - rx1 == 2
+    assert case.counter(Counter.COUNTERS_TUNNEL_RX, 2)[0] - rx2 == 1
 
 
 def test_drop_not_local(case: Case) -> None:

@@ -17,12 +17,12 @@ from scapy.layers.inet import IP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 
+from nve.p4names import Drop
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_drop, expect_forward
 from nve_ptf.packets import customer, flow_id, nvgre
-from nve_ptf.reasons import Drop
 
 pytestmark = pytest.mark.root
 

@@ -11,12 +11,12 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
+from nve.p4names import Counter, Drop
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_drop, expect_forward
 from nve_ptf.packets import customer, flow_id, nvgre, tagged
-from nve_ptf.reasons import Drop
 
 pytestmark = pytest.mark.root
 
@@ -208,8 +208,8 @@ def test_each_ca_mapping_selects_its_local_pa(case: Case) -> None:
 def test_encap_counters_per_vsid_and_remote_nve(case: Case) -> None:
     """Per-VSID encapsulated packets and per-remote-NVE transmitted packets count each frame."""
     _base(case)
-    vsi0 = case.counter("NveEgress.counters.vsi_encap", T.VSI_A1)[0]
-    tun0 = case.counter("NveEgress.counters.tunnel_tx", 1)[0]
+    vsi0 = case.counter(Counter.COUNTERS_VSI_ENCAP, T.VSI_A1)[0]
+    tun0 = case.counter(Counter.COUNTERS_TUNNEL_TX, 1)[0]
     for sport in (1, 2, 3):
         f = customer("v4", T.H1, T.HR1, "10.1.0.5", "10.1.0.9", sport=sport)
         exp = nvgre(
@@ -222,8 +222,8 @@ def test_encap_counters_per_vsid_and_remote_nve(case: Case) -> None:
             dmac=T.ROUTER_MAC[5],
         )
         expect_forward(case, 1, f, {5: exp})
-    assert case.counter("NveEgress.counters.vsi_encap", T.VSI_A1)[0] - vsi0 == 3
-    assert case.counter("NveEgress.counters.tunnel_tx", 1)[0] - tun0 == 3
+    assert case.counter(Counter.COUNTERS_VSI_ENCAP, T.VSI_A1)[0] - vsi0 == 3
+    assert case.counter(Counter.COUNTERS_TUNNEL_TX, 1)[0] - tun0 == 3
 
 
 def test_drop_tunnel_unknown(case: Case) -> None:

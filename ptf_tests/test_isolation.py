@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from nve.p4names import Drop
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_drop, expect_forward
 from nve_ptf.packets import customer, flow_id, nvgre, tagged
-from nve_ptf.reasons import Drop
 
 pytestmark = pytest.mark.root
 

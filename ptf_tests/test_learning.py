@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from nve.p4names import Digest, Drop
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_forward
 from nve_ptf.packets import customer, tagged
-from nve_ptf.reasons import Drop
 
 pytestmark = pytest.mark.root
 
@@ -34,7 +34,7 @@ def test_unknown_source_is_reported(case: Case) -> None:
     expect_forward(case, 1, f, {2: tagged(f, 100)})
     d = case.digest([(T.VSID_A1, E.mac(T.H1), 1)])
     assert d is not None, f"no digest for an unknown source MAC (others: {case.stale_digests})"
-    assert d.name == "mac_learn_digest_t"
+    assert d.name == Digest.MAC_LEARN_DIGEST
 
 
 def test_known_source_is_not_reported_and_a_move_is(case: Case) -> None:

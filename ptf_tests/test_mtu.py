@@ -12,12 +12,12 @@ import time
 
 import pytest
 
+from nve.p4names import Counter, Drop, Meter, Punt
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_drop, expect_forward
 from nve_ptf.packets import PAYLOAD, customer, flow_id, nvgre, tagged
-from nve_ptf.reasons import Drop, Punt
 
 pytestmark = pytest.mark.root
 
@@ -135,10 +135,8 @@ def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     """NveEgress.mtu.punt_rate at 1 packet/s, burst 1: a quick series of oversized frames yields
     at most two packet-ins, the rest counted in NveEgress.mtu.punt_suppressed; all are dropped."""
     _setup(case)
-    case.install(
-        E.meter("NveEgress.mtu.punt_rate", Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1)
-    )
-    sup0 = case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0]
+    case.install(E.meter(Meter.MTU_PUNT_RATE, Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1))
+    sup0 = case.counter(Counter.MTU_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0]
     started = time.monotonic()
     expect_drop(case, 1, _frame("v4", T.HR1, MTU), Drop.MTU_EXCEEDED, count=6)
     # At 1 packet/s with a burst of 1, at most one more passes per second the sending took:
@@ -148,4 +146,4 @@ def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     while case.packet_in(timeout=0.5) is not None:
         punts += 1
     assert 1 <= punts <= min(allowed, 5)
-    assert case.counter("NveEgress.mtu.punt_suppressed", Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts
+    assert case.counter(Counter.MTU_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from nve.p4names import Table
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
@@ -17,7 +18,7 @@ def test_pipeline_is_installed(nve_switch) -> None:
     cfg = nve_switch.cp._loop.run(nve_switch.cp.client.get_pipeline(with_p4info=True))
     assert cfg is not None
     names = {t.preamble.name for t in cfg.p4info.tables}
-    assert "NveIngress.decap.peer_v4" in names and "NveEgress.replica.tunnel" in names
+    assert Table.DECAP_PEER_V4 in names and Table.REPLICA_TUNNEL in names
 
 
 def test_every_entry_kind_installs_and_is_removed(case: Case) -> None:

@@ -9,11 +9,13 @@ controller's codec does that when the entries are written.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from nve.entities import (
     CloneSession,
     DigestConfig,
     Exact,
+    FieldMatch,
     MeterConfig,
     MulticastGroup,
     TableEntry,
@@ -21,9 +23,7 @@ from nve.entities import (
     make_match,
     make_params,
 )
-
-CPU_PORT = 255
-CPU_CLONE_SESSION = 100
+from nve.p4names import CPU_CLONE_SESSION, CPU_PORT, Action, Digest, Key, Param, Table
 
 
 def mac(text: str) -> int:
@@ -34,12 +34,17 @@ def ip(text: str) -> int:
     return int(ipaddress.ip_address(text))
 
 
-def _entry(table: str, action: str, match: dict, params: dict | None = None) -> TableEntry:
+def _entry(
+    table: str,
+    action: str,
+    match: Mapping[str, int | FieldMatch],
+    params: Mapping[str, int] | None = None,
+) -> TableEntry:
     return TableEntry(
         table,
-        make_match(**{k: Exact(v) if isinstance(v, int) else v for k, v in match.items()}),
+        make_match({k: Exact(v) if isinstance(v, int) else v for k, v in match.items()}),
         action,
-        make_params(**(params or {})),
+        make_params(params),
     )
 
 
@@ -47,31 +52,31 @@ def _entry(table: str, action: str, match: dict, params: dict | None = None) -> 
 
 
 def access_port(port: int) -> TableEntry:
-    return _entry("NveIngress.port.role", "NveIngress.port.set_access", {"port": port})
+    return _entry(Table.PORT_ROLE, Action.PORT_SET_ACCESS, {Key.PORT: port})
 
 
 def network_port(port: int) -> TableEntry:
-    return _entry("NveIngress.port.role", "NveIngress.port.set_network", {"port": port})
+    return _entry(Table.PORT_ROLE, Action.PORT_SET_NETWORK, {Key.PORT: port})
 
 
 def attach(port: int, vsi: int, vid: int | None = None) -> list[TableEntry]:
     """Port (untagged, or with 802.1Q VLAN vid) in subnet vsi, both directions."""
     ingress = _entry(
-        "NveIngress.access.port_vlan",
-        "NveIngress.access.set_vsi",
-        {"port": port, "tagged": int(vid is not None), "vid": vid or 0},
-        {"vsi": vsi},
+        Table.ACCESS_PORT_VLAN,
+        Action.ACCESS_SET_VSI,
+        {Key.PORT: port, Key.TAGGED: int(vid is not None), Key.VID: vid or 0},
+        {Param.VSI: vsi},
     )
     if vid is None:
         egress = _entry(
-            "NveEgress.access.port_vsi", "NveEgress.access.untagged", {"port": port, "vsi": vsi}
+            Table.ACCESS_PORT_VSI, Action.ACCESS_UNTAGGED, {Key.PORT: port, Key.VSI: vsi}
         )
     else:
         egress = _entry(
-            "NveEgress.access.port_vsi",
-            "NveEgress.access.tagged",
-            {"port": port, "vsi": vsi},
-            {"vid": vid},
+            Table.ACCESS_PORT_VSI,
+            Action.ACCESS_TAGGED,
+            {Key.PORT: port, Key.VSI: vsi},
+            {Param.VID: vid},
         )
     return [ingress, egress]
 
@@ -85,47 +90,47 @@ def subnet(
     """A virtual subnet: its attributes, and decapsulation of its VSID into it."""
     return [
         _entry(
-            "NveIngress.vsi.info",
-            "NveIngress.vsi.set_info",
-            {"vsi": vsi},
-            {"vsid": vsid, "vrf": vrf, "gw_mac": mac(gw_mac)},
+            Table.VSI_INFO,
+            Action.VSI_SET_INFO,
+            {Key.VSI: vsi},
+            {Param.VSID: vsid, Param.VRF: vrf, Param.GW_MAC: mac(gw_mac)},
         ),
-        _entry("NveIngress.decap.vsid", "NveIngress.decap.set_vsi", {"vsid": vsid}, {"vsi": vsi}),
+        _entry(Table.DECAP_VSID, Action.DECAP_SET_VSI, {Key.VSID: vsid}, {Param.VSI: vsi}),
     ]
 
 
 def local_ca(vsi: int, ca_mac: str, port: int) -> TableEntry:
     return _entry(
-        "NveIngress.l2.dmac",
-        "NveIngress.l2.to_port",
-        {"vsi": vsi, "mac": mac(ca_mac)},
-        {"port": port},
+        Table.L2_DMAC,
+        Action.L2_TO_PORT,
+        {Key.VSI: vsi, Key.MAC: mac(ca_mac)},
+        {Param.PORT: port},
     )
 
 
 def remote_ca(vsi: int, ca_mac: str, tunnel: int) -> TableEntry:
     return _entry(
-        "NveIngress.l2.dmac",
-        "NveIngress.l2.to_tunnel",
-        {"vsi": vsi, "mac": mac(ca_mac)},
-        {"tunnel": tunnel},
+        Table.L2_DMAC,
+        Action.L2_TO_TUNNEL,
+        {Key.VSI: vsi, Key.MAC: mac(ca_mac)},
+        {Param.TUNNEL: tunnel},
     )
 
 
 def learned(vsi: int, src_mac: str, port: int) -> TableEntry:
     return _entry(
-        "NveIngress.learn.smac",
-        "NveIngress.learn.known",
-        {"vsi": vsi, "mac": mac(src_mac), "port": port},
+        Table.LEARN_SMAC,
+        Action.LEARN_KNOWN,
+        {Key.VSI: vsi, Key.MAC: mac(src_mac), Key.PORT: port},
     )
 
 
 def arp_entry(vsi: int, ca_ip: str, ca_mac: str) -> TableEntry:
     return _entry(
-        "NveIngress.arp.proxy",
-        "NveIngress.arp.reply",
-        {"vsi": vsi, "ip": ip(ca_ip)},
-        {"mac": mac(ca_mac)},
+        Table.ARP_PROXY,
+        Action.ARP_REPLY,
+        {Key.VSI: vsi, Key.IP: ip(ca_ip)},
+        {Param.MAC: mac(ca_mac)},
     )
 
 
@@ -145,14 +150,18 @@ def flood_group(
 
 def route(vrf: int, prefix: str, *, vsi: int, vsid: int, smac: str, dmac: str) -> TableEntry:
     net = ipaddress.ip_network(prefix)
-    table = "NveIngress.routing.routes_v6" if net.version == 6 else "NveIngress.routing.routes_v4"
+    table = Table.ROUTING_ROUTES_V6 if net.version == 6 else Table.ROUTING_ROUTES_V4
     width = 128 if net.version == 6 else 32
-    match = make_match(vrf=Exact(vrf), dst=lpm(int(net.network_address), net.prefixlen, width))
+    match = make_match(
+        {Key.VRF: Exact(vrf), Key.DST: lpm(int(net.network_address), net.prefixlen, width)}
+    )
     return TableEntry(
         table,
         match,
-        "NveIngress.routing.route",
-        make_params(vsi=vsi, vsid=vsid, smac=mac(smac), dmac=mac(dmac)),
+        Action.ROUTING_ROUTE,
+        make_params(
+            {Param.VSI: vsi, Param.VSID: vsid, Param.SMAC: mac(smac), Param.DMAC: mac(dmac)}
+        ),
     )
 
 
@@ -162,29 +171,29 @@ def route(vrf: int, prefix: str, *, vsi: int, vsid: int, smac: str, dmac: str) -
 def my_pa(addr: str, *, group: bool = False) -> TableEntry:
     v6 = ":" in addr
     return _entry(
-        f"NveIngress.decap.my_pa_v{6 if v6 else 4}",
-        "NveIngress.decap.underlay_group" if group else "NveIngress.decap.local_pa",
-        {"dst": ip(addr)},
+        Table.DECAP_MY_PA_V6 if v6 else Table.DECAP_MY_PA_V4,
+        Action.DECAP_UNDERLAY_GROUP if group else Action.DECAP_LOCAL_PA,
+        {Key.DST: ip(addr)},
     )
 
 
 def peer(vsid: int, src_pa: str, tunnel: int) -> TableEntry:
     v6 = ":" in src_pa
     return _entry(
-        f"NveIngress.decap.peer_v{6 if v6 else 4}",
-        "NveIngress.decap.peer",
-        {"vsid": vsid, "src": ip(src_pa)},
-        {"tunnel": tunnel},
+        Table.DECAP_PEER_V6 if v6 else Table.DECAP_PEER_V4,
+        Action.DECAP_PEER,
+        {Key.VSID: vsid, Key.SRC: ip(src_pa)},
+        {Param.TUNNEL: tunnel},
     )
 
 
 def remote_nve(tunnel: int, src_pa: str, dst_pa: str, *, flow_id: bool = True) -> TableEntry:
     v6 = ":" in dst_pa
     return _entry(
-        "NveIngress.tunnel.remote",
-        f"NveIngress.tunnel.set_remote_v{6 if v6 else 4}",
-        {"tunnel": tunnel},
-        {"src_pa": ip(src_pa), "dst_pa": ip(dst_pa), "flow_id": int(flow_id)},
+        Table.TUNNEL_REMOTE,
+        Action.TUNNEL_SET_REMOTE_V6 if v6 else Action.TUNNEL_SET_REMOTE_V4,
+        {Key.TUNNEL: tunnel},
+        {Param.SRC_PA: ip(src_pa), Param.DST_PA: ip(dst_pa), Param.FLOW_ID: int(flow_id)},
     )
 
 
@@ -193,16 +202,16 @@ def replica(
 ) -> TableEntry:
     v6 = ":" in dst_pa
     return _entry(
-        "NveEgress.replica.tunnel",
-        f"NveEgress.replica.replica_v{6 if v6 else 4}",
-        {"rid": rid},
+        Table.REPLICA_TUNNEL,
+        Action.REPLICA_REPLICA_V6 if v6 else Action.REPLICA_REPLICA_V4,
+        {Key.RID: rid},
         {
-            "src_pa": ip(src_pa),
-            "dst_pa": ip(dst_pa),
-            "flow_id": int(flow_id),
-            "smac": mac(smac),
-            "dmac": mac(dmac),
-            "vid": vid,
+            Param.SRC_PA: ip(src_pa),
+            Param.DST_PA: ip(dst_pa),
+            Param.FLOW_ID: int(flow_id),
+            Param.SMAC: mac(smac),
+            Param.DMAC: mac(dmac),
+            Param.VID: vid,
         },
     )
 
@@ -215,31 +224,36 @@ def underlay_route(
 ) -> TableEntry:
     net = ipaddress.ip_network(prefix)
     width = 128 if net.version == 6 else 32
-    match = make_match(dst=lpm(int(net.network_address), net.prefixlen, width))
-    table = f"NveIngress.underlay.routes_v{net.version}"
+    match = make_match({Key.DST: lpm(int(net.network_address), net.prefixlen, width)})
+    table = Table.UNDERLAY_ROUTES_V6 if net.version == 6 else Table.UNDERLAY_ROUTES_V4
     if ecmp is not None:
         return TableEntry(
-            table, match, "NveIngress.underlay.set_ecmp", make_params(group=ecmp[0], size=ecmp[1])
+            table,
+            match,
+            Action.UNDERLAY_SET_ECMP,
+            make_params({Param.GROUP: ecmp[0], Param.SIZE: ecmp[1]}),
         )
     assert nexthop is not None
-    return TableEntry(table, match, "NveIngress.underlay.set_nexthop", make_params(nexthop=nexthop))
+    return TableEntry(
+        table, match, Action.UNDERLAY_SET_NEXTHOP, make_params({Param.NEXTHOP: nexthop})
+    )
 
 
 def ecmp_member(group: int, bucket: int, nexthop: int) -> TableEntry:
     return _entry(
-        "NveIngress.underlay.ecmp",
-        "NveIngress.underlay.set_nexthop",
-        {"group": group, "bucket": bucket},
-        {"nexthop": nexthop},
+        Table.UNDERLAY_ECMP,
+        Action.UNDERLAY_SET_NEXTHOP,
+        {Key.GROUP: group, Key.BUCKET: bucket},
+        {Param.NEXTHOP: nexthop},
     )
 
 
 def nexthop(nh: int, port: int, *, smac: str, dmac: str, vid: int = 0) -> TableEntry:
     return _entry(
-        "NveIngress.underlay.nexthop",
-        "NveIngress.underlay.forward",
-        {"nexthop": nh},
-        {"port": port, "smac": mac(smac), "dmac": mac(dmac), "vid": vid},
+        Table.UNDERLAY_NEXTHOP,
+        Action.UNDERLAY_FORWARD,
+        {Key.NEXTHOP: nh},
+        {Param.PORT: port, Param.SMAC: mac(smac), Param.DMAC: mac(dmac), Param.VID: vid},
     )
 
 
@@ -248,16 +262,16 @@ def nexthop(nh: int, port: int, *, smac: str, dmac: str, vid: int = 0) -> TableE
 
 def encap_config(*, ttl: int = 64, dscp_pipe: bool = False, dscp: int = 0) -> TableEntry:
     return TableEntry(
-        "NveEgress.encap.config",
+        Table.ENCAP_CONFIG,
         (),
-        "NveEgress.encap.set_config",
-        make_params(ttl=ttl, dscp_pipe=int(dscp_pipe), dscp=dscp),
+        Action.ENCAP_SET_CONFIG,
+        make_params({Param.TTL: ttl, Param.DSCP_PIPE: int(dscp_pipe), Param.DSCP: dscp}),
         is_default=True,
     )
 
 
 def port_mtu(port: int, mtu: int) -> TableEntry:
-    return _entry("NveEgress.mtu.port", "NveEgress.mtu.set_mtu", {"port": port}, {"mtu": mtu})
+    return _entry(Table.MTU_PORT, Action.MTU_SET_MTU, {Key.PORT: port}, {Param.MTU: mtu})
 
 
 def cpu_session() -> CloneSession:
@@ -266,7 +280,7 @@ def cpu_session() -> CloneSession:
 
 def learn_digest() -> DigestConfig:
     return DigestConfig(
-        "mac_learn_digest_t", max_timeout_ns=0, max_list_size=1, ack_timeout_ns=1_000_000_000
+        Digest.MAC_LEARN_DIGEST, max_timeout_ns=0, max_list_size=1, ack_timeout_ns=1_000_000_000
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from nve import contract as C
+from nve import p4names
 from nve.entities import (
     CloneSession,
     DigestConfig,
@@ -31,6 +32,7 @@ from nve.entities import (
 )
 from nve.loader import ConfigPath, Problem
 from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
+from nve.p4names import Action, Digest, Key, Meter, Param, Punt, Table
 from nve.validate import OverlayIndex
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -126,29 +128,39 @@ class Allocations:
                 continue
             params = dict(e.params)
             match = dict(e.match)
-            if e.table == C.VSI_INFO and "vsid" in params:
-                a.vsi[params["vsid"]] = match_value(match["vsi"])
-            elif e.table == C.TUNNEL_REMOTE and "dst_pa" in params:
+            if e.table == Table.VSI_INFO and Param.VSID in params:
+                a.vsi[params[Param.VSID]] = match_value(match[Key.VSI])
+            elif e.table == Table.TUNNEL_REMOTE and Param.DST_PA in params:
                 ctor = (
-                    ipaddress.IPv4Address if e.action == C.SET_REMOTE_V4 else ipaddress.IPv6Address
+                    ipaddress.IPv4Address
+                    if e.action == Action.TUNNEL_SET_REMOTE_V4
+                    else ipaddress.IPv6Address
                 )
                 key = TunnelKey(
-                    ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
+                    ctor(params[Param.SRC_PA]),
+                    ctor(params[Param.DST_PA]),
+                    bool(params[Param.FLOW_ID]),
                 )
-                a.tunnel[key] = match_value(match["tunnel"])
-            elif e.table == C.REPLICA and "dst_pa" in params:
-                ctor = ipaddress.IPv4Address if e.action == C.REPLICA_V4 else ipaddress.IPv6Address
+                a.tunnel[key] = match_value(match[Key.TUNNEL])
+            elif e.table == Table.REPLICA_TUNNEL and Param.DST_PA in params:
+                ctor = (
+                    ipaddress.IPv4Address
+                    if e.action == Action.REPLICA_REPLICA_V4
+                    else ipaddress.IPv6Address
+                )
                 key = TunnelKey(
-                    ctor(params["src_pa"]), ctor(params["dst_pa"]), bool(params["flow_id"])
+                    ctor(params[Param.SRC_PA]),
+                    ctor(params[Param.DST_PA]),
+                    bool(params[Param.FLOW_ID]),
                 )
-                a.tunnel.setdefault(key, match_value(match["rid"]))
-            elif e.table == C.NEXTHOP and "port" in params:
-                a.nexthop[(params["port"], params["dmac"], params["vid"])] = match_value(
-                    match["nexthop"]
+                a.tunnel.setdefault(key, match_value(match[Key.RID]))
+            elif e.table == Table.UNDERLAY_NEXTHOP and Param.PORT in params:
+                a.nexthop[(params[Param.PORT], params[Param.DMAC], params[Param.VID])] = (
+                    match_value(match[Key.NEXTHOP])
                 )
-            elif e.table == C.ECMP and "nexthop" in params:
-                group, bucket = match_value(match["group"]), match_value(match["bucket"])
-                ecmp_members[group][bucket] = params["nexthop"]
+            elif e.table == Table.UNDERLAY_ECMP and Param.NEXTHOP in params:
+                group, bucket = match_value(match[Key.GROUP]), match_value(match[Key.BUCKET])
+                ecmp_members[group][bucket] = params[Param.NEXTHOP]
         for group, buckets in ecmp_members.items():
             a.ecmp[tuple(buckets[b] for b in sorted(buckets))] = group
         return a
@@ -166,6 +178,9 @@ class SwitchState:
     problems: list[Problem]
 
 
+_PUNT_REASONS = tuple(p for p in Punt if p != Punt.NONE)  # the punt meters' indices
+
+
 def _tier(table: str) -> int:
     return C.TIERS[table]
 
@@ -173,17 +188,17 @@ def _tier(table: str) -> int:
 def _entry(
     table: str,
     action: str,
+    match: Mapping[str, FieldMatch | None] | None = None,
     *,
     priority: int = 0,
     idle_timeout_ns: int = 0,
-    params: dict[str, int] | None = None,
-    **match: FieldMatch | None,
+    params: Mapping[str, int] | None = None,
 ) -> TableEntry:
     return TableEntry(
         table,
-        make_match(**match),
+        make_match(match),
         action,
-        make_params(**(params or {})),
+        make_params(params),
         priority=priority,
         idle_timeout_ns=idle_timeout_ns,
         tier=_tier(table),
@@ -192,7 +207,7 @@ def _entry(
 
 def is_local_attachment(e: Entity) -> bool:
     """Entries that deliver to a locally attached endpoint: replacing them is a 'break'."""
-    return isinstance(e, TableEntry) and e.table == C.L2_DMAC and e.action == C.TO_PORT
+    return isinstance(e, TableEntry) and e.table == Table.L2_DMAC and e.action == Action.L2_TO_PORT
 
 
 @dataclass(frozen=True)
@@ -387,13 +402,13 @@ class _SwitchCompiler:
             v6 = key.dst.version == 6
             self.out.append(
                 _entry(
-                    C.TUNNEL_REMOTE,
-                    C.SET_REMOTE_V6 if v6 else C.SET_REMOTE_V4,
-                    tunnel=Exact(t),
+                    Table.TUNNEL_REMOTE,
+                    Action.TUNNEL_SET_REMOTE_V6 if v6 else Action.TUNNEL_SET_REMOTE_V4,
+                    {Key.TUNNEL: Exact(t)},
                     params={
-                        "src_pa": int(key.src),
-                        "dst_pa": int(key.dst),
-                        "flow_id": int(key.flow_id),
+                        Param.SRC_PA: int(key.src),
+                        Param.DST_PA: int(key.dst),
+                        Param.FLOW_ID: int(key.flow_id),
                     },
                 )
             )
@@ -410,16 +425,16 @@ class _SwitchCompiler:
             tunnel_port[key] = port
             self.out.append(
                 _entry(
-                    C.REPLICA,
-                    C.REPLICA_V6 if v6 else C.REPLICA_V4,
-                    rid=Exact(t),
+                    Table.REPLICA_TUNNEL,
+                    Action.REPLICA_REPLICA_V6 if v6 else Action.REPLICA_REPLICA_V4,
+                    {Key.RID: Exact(t)},
                     params={
-                        "src_pa": int(key.src),
-                        "dst_pa": int(key.dst),
-                        "flow_id": int(key.flow_id),
-                        "smac": mac_int(sw.nve_mac),
-                        "dmac": dmac,
-                        "vid": vid,
+                        Param.SRC_PA: int(key.src),
+                        Param.DST_PA: int(key.dst),
+                        Param.FLOW_ID: int(key.flow_id),
+                        Param.SMAC: mac_int(sw.nve_mac),
+                        Param.DMAC: dmac,
+                        Param.VID: vid,
                     },
                 )
             )
@@ -432,34 +447,39 @@ class _SwitchCompiler:
             vrf = tenant.vrf if sub.gateway else 0
             self.out.append(
                 _entry(
-                    C.VSI_INFO,
-                    C.VSI_SET_INFO,
-                    vsi=Exact(i),
-                    params={"vsid": v, "vrf": vrf, "gw_mac": gw_mac},
+                    Table.VSI_INFO,
+                    Action.VSI_SET_INFO,
+                    {Key.VSI: Exact(i)},
+                    params={Param.VSID: v, Param.VRF: vrf, Param.GW_MAC: gw_mac},
                 )
             )
-            self.out.append(_entry(C.DECAP_VSID, C.DECAP_SET_VSI, vsid=Exact(v), params={"vsi": i}))
+            self.out.append(
+                _entry(
+                    Table.DECAP_VSID,
+                    Action.DECAP_SET_VSI,
+                    {Key.VSID: Exact(v)},
+                    params={Param.VSI: i},
+                )
+            )
             for h in peers.get(v, {}).values():
                 for pa in h.pas:
-                    table = C.PEER_V6 if pa.version == 6 else C.PEER_V4
+                    table = Table.DECAP_PEER_V6 if pa.version == 6 else Table.DECAP_PEER_V4
                     k = host_tunnel.get(h.name)
                     self.out.append(
                         _entry(
                             table,
-                            C.PEER,
-                            vsid=Exact(v),
-                            src=Exact(int(pa)),
-                            params={"tunnel": tunnel_ids.get(k, 0) if k else 0},
+                            Action.DECAP_PEER,
+                            {Key.VSID: Exact(v), Key.SRC: Exact(int(pa))},
+                            params={Param.TUNNEL: tunnel_ids.get(k, 0) if k else 0},
                         )
                     )
             if sub.gateway and sub.gateway.ipv4 is not None and sub.gateway.ipv4.version == 4:
                 self.out.append(
                     _entry(
-                        C.ARP_PROXY,
-                        C.ARP_REPLY,
-                        vsi=Exact(i),
-                        ip=Exact(int(sub.gateway.ipv4.ip)),
-                        params={"mac": gw_mac},
+                        Table.ARP_PROXY,
+                        Action.ARP_REPLY,
+                        {Key.VSI: Exact(i), Key.IP: Exact(int(sub.gateway.ipv4.ip))},
+                        params={Param.MAC: gw_mac},
                     )
                 )
             local_ports = sorted({p for (p, _vl), vs in bindings.items() if vs == v})
@@ -482,24 +502,31 @@ class _SwitchCompiler:
                 continue
             self.out.append(
                 _entry(
-                    C.PORT_VLAN,
-                    C.ACCESS_SET_VSI,
-                    port=Exact(port),
-                    tagged=Exact(int(vlan is not None)),
-                    vid=Exact(vlan or 0),
-                    params={"vsi": vsi[v]},
+                    Table.ACCESS_PORT_VLAN,
+                    Action.ACCESS_SET_VSI,
+                    {
+                        Key.PORT: Exact(port),
+                        Key.TAGGED: Exact(int(vlan is not None)),
+                        Key.VID: Exact(vlan or 0),
+                    },
+                    params={Param.VSI: vsi[v]},
                 )
             )
             if vlan is None:
-                self.out.append(_entry(C.PORT_VSI, C.UNTAGGED, port=Exact(port), vsi=Exact(vsi[v])))
+                self.out.append(
+                    _entry(
+                        Table.ACCESS_PORT_VSI,
+                        Action.ACCESS_UNTAGGED,
+                        {Key.PORT: Exact(port), Key.VSI: Exact(vsi[v])},
+                    )
+                )
             else:
                 self.out.append(
                     _entry(
-                        C.PORT_VSI,
-                        C.TAGGED,
-                        port=Exact(port),
-                        vsi=Exact(vsi[v]),
-                        params={"vid": vlan},
+                        Table.ACCESS_PORT_VSI,
+                        Action.ACCESS_TAGGED,
+                        {Key.PORT: Exact(port), Key.VSI: Exact(vsi[v])},
+                        params={Param.VID: vlan},
                     )
                 )
         for v in vsids:
@@ -508,9 +535,9 @@ class _SwitchCompiler:
                 g = sub.bum.group
                 self.out.append(
                     _entry(
-                        C.MY_PA_V6 if g.version == 6 else C.MY_PA_V4,
-                        C.UNDERLAY_GROUP,
-                        dst=Exact(int(g)),
+                        Table.DECAP_MY_PA_V6 if g.version == 6 else Table.DECAP_MY_PA_V4,
+                        Action.DECAP_UNDERLAY_GROUP,
+                        {Key.DST: Exact(int(g))},
                     )
                 )
 
@@ -519,7 +546,11 @@ class _SwitchCompiler:
         # make_match/make_params order (sorted by name) and the tunnel is looked up per host.
         ageing_ns = sw.mac_ageing_s * 1_000_000_000
         out = self.out
-        dmac_tier, smac_tier, arp_tier = _tier(C.L2_DMAC), _tier(C.LEARN_SMAC), _tier(C.ARP_PROXY)
+        dmac_tier, smac_tier, arp_tier = (
+            _tier(Table.L2_DMAC),
+            _tier(Table.LEARN_SMAC),
+            _tier(Table.ARP_PROXY),
+        )
         host_tunnel_id: dict[_Host, int | None] = {}  # by host: an endpoint may pick its PA
         for ep, host in endpoints:
             vi = vsi.get(ep.vsid)
@@ -531,18 +562,18 @@ class _SwitchCompiler:
                 assert isinstance(att, LocalAttachment)
                 out.append(
                     TableEntry(
-                        C.L2_DMAC,
-                        (("mac", mac), ("vsi", Exact(vi))),
-                        C.TO_PORT,
-                        (("port", att.port),),
+                        Table.L2_DMAC,
+                        ((Key.MAC, mac), (Key.VSI, Exact(vi))),
+                        Action.L2_TO_PORT,
+                        ((Param.PORT, att.port),),
                         tier=dmac_tier,
                     )
                 )
                 out.append(
                     TableEntry(
-                        C.LEARN_SMAC,
-                        (("mac", mac), ("port", Exact(att.port)), ("vsi", Exact(vi))),
-                        C.LEARN_KNOWN,
+                        Table.LEARN_SMAC,
+                        ((Key.MAC, mac), (Key.PORT, Exact(att.port)), (Key.VSI, Exact(vi))),
+                        Action.LEARN_KNOWN,
                         (),
                         tier=smac_tier,
                     )
@@ -556,20 +587,20 @@ class _SwitchCompiler:
                     continue
                 out.append(
                     TableEntry(
-                        C.L2_DMAC,
-                        (("mac", mac), ("vsi", Exact(vi))),
-                        C.TO_TUNNEL,
-                        (("tunnel", tid),),
+                        Table.L2_DMAC,
+                        ((Key.MAC, mac), (Key.VSI, Exact(vi))),
+                        Action.L2_TO_TUNNEL,
+                        ((Param.TUNNEL, tid),),
                         tier=dmac_tier,
                     )
                 )
             if ep.ipv4 is not None and ep.ipv4.version == 4:
                 out.append(
                     TableEntry(
-                        C.ARP_PROXY,
-                        (("ip", Exact(int(ep.ipv4))), ("vsi", Exact(vi))),
-                        C.ARP_REPLY,
-                        (("mac", mac.value),),
+                        Table.ARP_PROXY,
+                        ((Key.IP, Exact(int(ep.ipv4))), (Key.VSI, Exact(vi))),
+                        Action.ARP_REPLY,
+                        ((Param.MAC, mac.value),),
                         tier=arp_tier,
                     )
                 )
@@ -578,20 +609,21 @@ class _SwitchCompiler:
             if host.name == sw.name:
                 self.out.append(
                     _entry(
-                        C.L2_DMAC,
-                        C.TO_PORT,
-                        vsi=Exact(i),
-                        mac=Exact(mac_int(le.mac)),
-                        params={"port": le.port},
+                        Table.L2_DMAC,
+                        Action.L2_TO_PORT,
+                        {Key.VSI: Exact(i), Key.MAC: Exact(mac_int(le.mac))},
+                        params={Param.PORT: le.port},
                     )
                 )
                 self.out.append(
                     _entry(
-                        C.LEARN_SMAC,
-                        C.LEARN_KNOWN,
-                        vsi=Exact(i),
-                        mac=Exact(mac_int(le.mac)),
-                        port=Exact(le.port),
+                        Table.LEARN_SMAC,
+                        Action.LEARN_KNOWN,
+                        {
+                            Key.VSI: Exact(i),
+                            Key.MAC: Exact(mac_int(le.mac)),
+                            Key.PORT: Exact(le.port),
+                        },
                         idle_timeout_ns=ageing_ns,
                     )
                 )
@@ -600,11 +632,10 @@ class _SwitchCompiler:
                 if k in tunnel_ids:
                     self.out.append(
                         _entry(
-                            C.L2_DMAC,
-                            C.TO_TUNNEL,
-                            vsi=Exact(i),
-                            mac=Exact(mac_int(le.mac)),
-                            params={"tunnel": tunnel_ids[k]},
+                            Table.L2_DMAC,
+                            Action.L2_TO_TUNNEL,
+                            {Key.VSI: Exact(i), Key.MAC: Exact(mac_int(le.mac))},
+                            params={Param.TUNNEL: tunnel_ids[k]},
                         )
                     )
         self.emit_routes(vsi, endpoints)
@@ -623,34 +654,47 @@ class _SwitchCompiler:
         for port in sw.ports:
             self.out.append(
                 _entry(
-                    C.PORT_ROLE,
-                    C.SET_ACCESS if port.role == "access" else C.SET_NETWORK,
-                    port=Exact(port.port),
+                    Table.PORT_ROLE,
+                    Action.PORT_SET_ACCESS if port.role == "access" else Action.PORT_SET_NETWORK,
+                    {Key.PORT: Exact(port.port)},
                 )
             )
             self.out.append(
-                _entry(C.MTU_PORT, C.SET_MTU, port=Exact(port.port), params={"mtu": port.mtu})
+                _entry(
+                    Table.MTU_PORT,
+                    Action.MTU_SET_MTU,
+                    {Key.PORT: Exact(port.port)},
+                    params={Param.MTU: port.mtu},
+                )
             )
         for pa in sw.local_pas:
             self.out.append(
                 _entry(
-                    C.MY_PA_V6 if pa.version == 6 else C.MY_PA_V4, C.LOCAL_PA, dst=Exact(int(pa))
+                    Table.DECAP_MY_PA_V6 if pa.version == 6 else Table.DECAP_MY_PA_V4,
+                    Action.DECAP_LOCAL_PA,
+                    {Key.DST: Exact(int(pa))},
                 )
             )
         self.out.append(
             TableEntry(
-                C.ENCAP_CONFIG,
+                Table.ENCAP_CONFIG,
                 (),
-                C.SET_CONFIG,
-                make_params(ttl=sw.outer_ttl, dscp_pipe=int(sw.dscp_mode == "pipe"), dscp=sw.dscp),
+                Action.ENCAP_SET_CONFIG,
+                make_params(
+                    {
+                        Param.TTL: sw.outer_ttl,
+                        Param.DSCP_PIPE: int(sw.dscp_mode == "pipe"),
+                        Param.DSCP: sw.dscp,
+                    }
+                ),
                 is_default=True,
-                tier=_tier(C.ENCAP_CONFIG),
+                tier=_tier(Table.ENCAP_CONFIG),
             )
         )
-        self.out.append(CloneSession(C.CPU_CLONE_SESSION, ((sw.cpu_port, 0),), tier=0))
+        self.out.append(CloneSession(p4names.CPU_CLONE_SESSION, ((sw.cpu_port, 0),), tier=0))
         self.out.append(
             DigestConfig(
-                C.LEARN_DIGEST,
+                Digest.MAC_LEARN_DIGEST,
                 max_timeout_ns=10_000_000,
                 max_list_size=64,
                 ack_timeout_ns=1_000_000_000,
@@ -659,8 +703,8 @@ class _SwitchCompiler:
         )
         if sw.punt_rate_pps:
             burst = max(1, sw.punt_rate_pps // 10)
-            for meter in (C.PUNT_METER_INGRESS, C.PUNT_METER_MTU):
-                for reason in C.PUNT_REASONS:
+            for meter in (Meter.PUNT_RATE, Meter.MTU_PUNT_RATE):
+                for reason in _PUNT_REASONS:
                     self.out.append(
                         MeterConfig(
                             meter, reason, sw.punt_rate_pps, burst, sw.punt_rate_pps, burst, tier=0
@@ -679,10 +723,15 @@ class _SwitchCompiler:
         for nid, (port, dmac, vid) in nexthops.values():
             self.out.append(
                 _entry(
-                    C.NEXTHOP,
-                    C.FORWARD,
-                    nexthop=Exact(nid),
-                    params={"port": port, "smac": mac_int(sw.nve_mac), "dmac": dmac, "vid": vid},
+                    Table.UNDERLAY_NEXTHOP,
+                    Action.UNDERLAY_FORWARD,
+                    {Key.NEXTHOP: Exact(nid)},
+                    params={
+                        Param.PORT: port,
+                        Param.SMAC: mac_int(sw.nve_mac),
+                        Param.DMAC: dmac,
+                        Param.VID: vid,
+                    },
                 )
             )
         member_keys = {
@@ -703,33 +752,32 @@ class _SwitchCompiler:
             for bucket, nid in enumerate(members):
                 self.out.append(
                     _entry(
-                        C.ECMP,
-                        C.SET_NEXTHOP,
-                        group=Exact(gid),
-                        bucket=Exact(bucket),
-                        params={"nexthop": nid},
+                        Table.UNDERLAY_ECMP,
+                        Action.UNDERLAY_SET_NEXTHOP,
+                        {Key.GROUP: Exact(gid), Key.BUCKET: Exact(bucket)},
+                        params={Param.NEXTHOP: nid},
                     )
                 )
         routes: UnderlayRoutes = []
         for r in sw.underlay_routes:
-            table = C.UNDERLAY_V6 if r.prefix.version == 6 else C.UNDERLAY_V4
+            table = Table.UNDERLAY_ROUTES_V6 if r.prefix.version == 6 else Table.UNDERLAY_ROUTES_V4
             width = 128 if r.prefix.version == 6 else 32
             m = lpm(int(r.prefix.network_address), r.prefix.prefixlen, width)
             if r.via in nexthops:
                 entry = TableEntry(
                     table,
-                    make_match(dst=m),
-                    C.SET_NEXTHOP,
-                    make_params(nexthop=nexthops[r.via][0]),
+                    make_match({Key.DST: m}),
+                    Action.UNDERLAY_SET_NEXTHOP,
+                    make_params({Param.NEXTHOP: nexthops[r.via][0]}),
                     tier=_tier(table),
                 )
             elif r.via in groups:
                 gid, members = groups[r.via]
                 entry = TableEntry(
                     table,
-                    make_match(dst=m),
-                    C.SET_ECMP,
-                    make_params(group=gid, size=len(members)),
+                    make_match({Key.DST: m}),
+                    Action.UNDERLAY_SET_ECMP,
+                    make_params({Param.GROUP: gid, Param.SIZE: len(members)}),
                     tier=_tier(table),
                 )
             else:
@@ -795,20 +843,22 @@ class _SwitchCompiler:
         self, tenant: Tenant, prefix: IPNetwork, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
     ) -> None:
         assert sub.gateway is not None
-        table = C.ROUTES_V6 if prefix.version == 6 else C.ROUTES_V4
+        table = Table.ROUTING_ROUTES_V6 if prefix.version == 6 else Table.ROUTING_ROUTES_V4
         width = 128 if prefix.version == 6 else 32
         m = lpm(int(prefix.network_address), prefix.prefixlen, width)
-        match = make_match(vrf=Exact(tenant.vrf), dst=m)
+        match = make_match({Key.VRF: Exact(tenant.vrf), Key.DST: m})
         self.out.append(
             TableEntry(
                 table,
                 match,
-                C.ROUTE,
+                Action.ROUTING_ROUTE,
                 make_params(
-                    vsi=vsi[ep.vsid],
-                    vsid=ep.vsid,
-                    smac=mac_int(sub.gateway.mac),
-                    dmac=mac_int(ep.mac),
+                    {
+                        Param.VSI: vsi[ep.vsid],
+                        Param.VSID: ep.vsid,
+                        Param.SMAC: mac_int(sub.gateway.mac),
+                        Param.DMAC: mac_int(ep.mac),
+                    }
                 ),
                 tier=_tier(table),
             )

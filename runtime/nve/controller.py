@@ -29,6 +29,7 @@ from nve.gcpause import gc_paused
 from nve.loader import LoadedOverlay, Problem
 from nve.model import Overlay
 from nve.p4info import P4Index
+from nve.p4names import Table
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import SwitchSession
@@ -252,7 +253,7 @@ class Controller:
         by_vsi = {i: v for v, i in state.vsi.items()}
         out: list[LearnedEndpoint] = []
         for e in installed:
-            if isinstance(e, TableEntry) and e.table == C.LEARN_SMAC and e.idle_timeout_ns:
+            if isinstance(e, TableEntry) and e.table == Table.LEARN_SMAC and e.idle_timeout_ns:
                 m = dict(e.match)
                 vsid = by_vsi.get(match_value(m["vsi"]))
                 if vsid is not None:

@@ -8,7 +8,7 @@ would consider them the same; that makes the diff exact. `key` identifies an ent
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -68,10 +68,12 @@ def match_value(m: FieldMatch) -> int:
     return m.value
 
 
-def make_match(**fields: FieldMatch | None) -> Match:
+def make_match(
+    fields: Mapping[str, FieldMatch | None] | None = None, /, **more: FieldMatch | None
+) -> Match:
     """Sorted (name, match) pairs; None and match-everything fields are dropped (P4Runtime omits them)."""
     out = []
-    for name, m in fields.items():
+    for name, m in {**(fields or {}), **more}.items():
         if m is None:
             continue
         if isinstance(m, Lpm) and m.prefix_len == 0:
@@ -82,8 +84,9 @@ def make_match(**fields: FieldMatch | None) -> Match:
     return tuple(sorted(out))
 
 
-def make_params(**params: int) -> Params:
-    return tuple(sorted(params.items()))
+def make_params(params: Mapping[str, int] | None = None, /, **more: int) -> Params:
+    """Sorted (name, value) pairs of an action's parameters."""
+    return tuple(sorted({**(params or {}), **more}.items()))
 
 
 @dataclass(frozen=True)

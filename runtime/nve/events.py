@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from finsy.proto import p4r
 
-from nve import contract as C
 from nve.codec import decode
 from nve.compile import LearnedEndpoint, mac_text
 from nve.entities import TableEntry, match_value
 from nve.model import LocalAttachment, Subnet
 from nve.p4info import P4InfoError, decode_int, encode_int
+from nve.p4names import Digest, DigestMember, Key, PacketIn, PacketOut, Punt, Table
 from nve.packets import (
     Frame,
     checksum,
@@ -38,6 +38,14 @@ if TYPE_CHECKING:
     from nve.session import SwitchSession
 
 log = logging.getLogger("nve.events")
+
+
+def _punt_name(reason: int) -> str:
+    try:
+        return Punt(reason).name
+    except ValueError:
+        return "UNKNOWN"
+
 
 OUTER_OVERHEAD = {4: 20 + 8 + 14, 6: 40 + 8 + 14}  # outer IP + GRE/key + inner Ethernet
 
@@ -64,15 +72,21 @@ class EventHandler:
             info = session.index.digest_by_id(digest.digest_id)
         except P4InfoError:
             return
-        if info.name != C.LEARN_DIGEST:
+        if info.name != Digest.MAC_LEARN_DIGEST:
             return
         configured = {(ep.vsid, ep.mac) for ep in self.ctl.overlay.endpoints}
         changed = False
+        names = info.members
         for data in digest.data:
-            members = [decode_int(m.bitstring) for m in data.struct.members]
-            if len(members) != 3:
+            if not data.HasField("struct") or len(data.struct.members) != len(names):
                 continue
-            vsid, mac, port = members
+            values = {n: decode_int(m.bitstring) for n, m in zip(names, data.struct.members)}
+            try:
+                vsid = values[DigestMember.VSID]
+                mac = values[DigestMember.MAC]
+                port = values[DigestMember.PORT]
+            except KeyError:
+                continue
             le = LearnedEndpoint(session.name, vsid, mac_text(mac), port)
             if (vsid, le.mac) in configured:
                 continue
@@ -100,11 +114,11 @@ class EventHandler:
         changed = False
         for te in note.table_entry:
             entry = decode(p4r.Entity(table_entry=te), session.index)
-            if not isinstance(entry, TableEntry) or entry.table != C.LEARN_SMAC:
+            if not isinstance(entry, TableEntry) or entry.table != Table.LEARN_SMAC:
                 continue
             m = dict(entry.match)
-            vsid = by_vsi.get(match_value(m["vsi"]))
-            key = (session.name, vsid, mac_text(match_value(m["mac"])))
+            vsid = by_vsi.get(match_value(m[Key.VSI]))
+            key = (session.name, vsid, mac_text(match_value(m[Key.MAC])))
             if vsid is not None and key in self.ctl.learned:
                 del self.ctl.learned[key]
                 self.ctl.stats.aged += 1
@@ -120,19 +134,19 @@ class EventHandler:
         values = {
             by_id.get(m.metadata_id, str(m.metadata_id)): decode_int(m.value) for m in pkt.metadata
         }
-        reason = values.get("reason", 0)
-        name = C.PUNT_REASONS.get(reason, "UNKNOWN")
+        reason = values.get(PacketIn.REASON, 0)
+        name = _punt_name(reason)
         self.ctl.stats.packet_ins[name] = self.ctl.stats.packet_ins.get(name, 0) + 1
-        port = values.get("ingress_port", 0)
-        vsid = values.get("vsid", 0)
+        port = values.get(PacketIn.INGRESS_PORT, 0)
+        vsid = values.get(PacketIn.VSID, 0)
         frame = parse_ethernet(pkt.payload)
         if frame is None:
             return
         reply = None
-        if reason == C.PUNT_MTU_EXCEEDED:
+        if reason == Punt.MTU_EXCEEDED:
             vsid, sent = self._as_sent(session, frame, vsid, port)
             reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
-        elif reason == C.PUNT_IPV6_NS:
+        elif reason == Punt.IPV6_NS:
             reply = self._ns_reply(frame, vsid)
         if reply is not None and session.client is not None and session.client.is_primary:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
@@ -141,14 +155,14 @@ class EventHandler:
             out = session.index.packet_metadata("packet_out")
             md = [
                 p4r.PacketMetadata(
-                    metadata_id=out["egress_port"].id,
-                    value=encode_int(port, out["egress_port"].bitwidth),
+                    metadata_id=out[PacketOut.EGRESS_PORT].id,
+                    value=encode_int(port, out[PacketOut.EGRESS_PORT].bitwidth),
                 )
             ]
             md.extend(
                 p4r.PacketMetadata(metadata_id=f.id, value=b"\x00")
                 for f in out.values()
-                if f.name != "egress_port"
+                if f.name != PacketOut.EGRESS_PORT
             )
             await session.client.packet_out(tagged, md)
 

@@ -69,6 +69,7 @@ class SimpleInfo:
     name: str
     alias: str
     size: int = 0
+    members: tuple[str, ...] = ()  # a digest's struct members, in order (P4Info type_info)
 
 
 _MATCH_TYPES = {
@@ -207,11 +208,13 @@ class P4Index:
                 SimpleInfo(m.preamble.id, m.preamble.name, m.preamble.alias, int(m.size)),
             )
         for d in info.digests:
+            struct = info.type_info.structs.get(d.type_spec.struct.name)
+            members = tuple(m.name for m in struct.members) if struct is not None else ()
             self._digests.add(
                 d.preamble.name,
                 d.preamble.alias,
                 d.preamble.id,
-                SimpleInfo(d.preamble.id, d.preamble.name, d.preamble.alias),
+                SimpleInfo(d.preamble.id, d.preamble.name, d.preamble.alias, members=members),
             )
         for r in info.registers:
             self._registers.add(

@@ -11,14 +11,21 @@ from typing import TYPE_CHECKING, TypedDict
 
 from finsy.proto import p4r
 
-from nve import contract as C
 from nve.p4info import P4Index, P4InfoError
+from nve.p4names import Counter, Drop
 from nve.switch import SwitchClient, SwitchError
 
 if TYPE_CHECKING:
     from nve.controller import Controller
 
 Cell = tuple[int, int]  # (packets, bytes)
+
+
+def _drop_name(code: int) -> str:
+    try:
+        return Drop(code).name
+    except ValueError:
+        return f"reason_{code}"
 
 
 class CountersJson(TypedDict):
@@ -76,19 +83,19 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
         raise SwitchError(f"{name}: not connected")
     state = ctl.states.get(name)
     out = SwitchCounters()
-    decap = await read_counter(client, index, C.VSI_DECAP)
-    encap = await read_counter(client, index, C.VSI_ENCAP)
+    decap = await read_counter(client, index, Counter.COUNTERS_VSI_DECAP)
+    encap = await read_counter(client, index, Counter.COUNTERS_VSI_ENCAP)
     if state is not None:
         for vsid, vsi in sorted(state.vsi.items()):
             out.vsid[vsid] = {"encap": encap.get(vsi, (0, 0)), "decap": decap.get(vsi, (0, 0))}
-    din = await read_counter(client, index, C.DROPS_INGRESS)
-    deg = await read_counter(client, index, C.DROPS_EGRESS)
+    din = await read_counter(client, index, Counter.INGRESS_COUNTERS_DROPS)
+    deg = await read_counter(client, index, Counter.EGRESS_COUNTERS_DROPS)
     for code in sorted(set(din) | set(deg)):
         cell = _add(din.get(code), deg.get(code))
         if cell != (0, 0):
-            out.drops[C.DROP_REASONS.get(code, f"reason_{code}")] = cell
-    rx = await read_counter(client, index, C.TUNNEL_RX)
-    tx = await read_counter(client, index, C.TUNNEL_TX)
+            out.drops[_drop_name(code)] = cell
+    rx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX)
+    tx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX)
     if state is not None:
         for tunnel, remote in sorted(state.tunnel_names.items()):
             prev = out.remote.get(remote, {"tx": (0, 0), "rx": (0, 0)})

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from nve import contract as C
 from nve.compile import Allocations, LearnedEndpoint, capacity_problems, compile_switch
 from nve.diff import diff
 from nve.entities import Exact, MulticastGroup, TableEntry
 from nve.loader import parse_overlay
+from nve.p4names import Action, Table
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
 
@@ -52,32 +52,34 @@ def test_local_and_remote_endpoints():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     vsi = tor1.vsi[0x001001]
-    local = find(tor1, C.L2_DMAC, vsi=vsi, mac=mac("52:54:00:b1:00:01"))
-    assert (local.action, dict(local.params)) == (C.TO_PORT, {"port": 1})
-    remote = find(tor1, C.L2_DMAC, vsi=vsi, mac=mac("52:54:00:b1:00:02"))
-    assert remote.action == C.TO_TUNNEL
-    tunnel = find(tor1, C.TUNNEL_REMOTE, tunnel=dict(remote.params)["tunnel"])
-    assert tunnel.action == C.SET_REMOTE_V4
+    local = find(tor1, Table.L2_DMAC, vsi=vsi, mac=mac("52:54:00:b1:00:01"))
+    assert (local.action, dict(local.params)) == (Action.L2_TO_PORT, {"port": 1})
+    remote = find(tor1, Table.L2_DMAC, vsi=vsi, mac=mac("52:54:00:b1:00:02"))
+    assert remote.action == Action.L2_TO_TUNNEL
+    tunnel = find(tor1, Table.TUNNEL_REMOTE, tunnel=dict(remote.params)["tunnel"])
+    assert tunnel.action == Action.TUNNEL_SET_REMOTE_V4
     assert dict(tunnel.params) == {
         "src_pa": int(ipaddress.ip_address("10.0.0.1")),
         "dst_pa": int(ipaddress.ip_address("10.0.0.2")),
         "flow_id": 1,
     }
     # The access side: VLAN 100 on port 1 classifies into blue-web, egress pushes the tag back.
-    assert dict(find(tor1, C.PORT_VLAN, port=1, tagged=1, vid=100).params) == {"vsi": vsi}
-    tag = find(tor1, C.PORT_VSI, port=1, vsi=vsi)
-    assert (tag.action, dict(tag.params)) == (C.TAGGED, {"vid": 100})
+    assert dict(find(tor1, Table.ACCESS_PORT_VLAN, port=1, tagged=1, vid=100).params) == {
+        "vsi": vsi
+    }
+    tag = find(tor1, Table.ACCESS_PORT_VSI, port=1, vsi=vsi)
+    assert (tag.action, dict(tag.params)) == (Action.ACCESS_TAGGED, {"vid": 100})
 
 
 def test_remote_nve_without_flow_id():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    vpn = find(tor1, C.L2_DMAC, vsi=tor1.vsi[0x001002], mac=mac("52:54:00:b2:00:fe"))
-    tunnel = find(tor1, C.TUNNEL_REMOTE, tunnel=dict(vpn.params)["tunnel"])
+    vpn = find(tor1, Table.L2_DMAC, vsi=tor1.vsi[0x001002], mac=mac("52:54:00:b2:00:fe"))
+    tunnel = find(tor1, Table.TUNNEL_REMOTE, tunnel=dict(vpn.params)["tunnel"])
     assert dict(tunnel.params)["dst_pa"] == int(ipaddress.ip_address("10.0.9.9"))
     assert dict(tunnel.params)["flow_id"] == 0
     # and its PA may send to us in that VSID (anti-spoofing), counted on the same tunnel index
-    peer = find(tor1, C.PEER_V4, vsid=0x001002, src=int(ipaddress.ip_address("10.0.9.9")))
+    peer = find(tor1, Table.DECAP_PEER_V4, vsid=0x001002, src=int(ipaddress.ip_address("10.0.9.9")))
     assert dict(peer.params)["tunnel"] == dict(vpn.params)["tunnel"]
 
 
@@ -87,14 +89,14 @@ def test_overlapping_customer_addresses_stay_in_their_vrf():
     ca = int(ipaddress.ip_address("192.168.10.11"))
     blue = [
         e
-        for e in entries(tor1, C.ROUTES_V4)
+        for e in entries(tor1, Table.ROUTING_ROUTES_V4)
         if dict(e.match)["vrf"] == Exact(1)
         and dict(e.match).get("dst")
         and dict(e.match)["dst"].value == ca
     ]
     red = [
         e
-        for e in entries(tor1, C.ROUTES_V4)
+        for e in entries(tor1, Table.ROUTING_ROUTES_V4)
         if dict(e.match)["vrf"] == Exact(2)
         and dict(e.match).get("dst")
         and dict(e.match)["dst"].value == ca
@@ -107,7 +109,7 @@ def test_overlapping_customer_addresses_stay_in_their_vrf():
 def test_vpn_gateway_default_route():
     o = overlay_of(example_data())
     tor2 = compile_switch(o, "tor2")
-    defaults = [e for e in entries(tor2, C.ROUTES_V4) if "dst" not in dict(e.match)]
+    defaults = [e for e in entries(tor2, Table.ROUTING_ROUTES_V4) if "dst" not in dict(e.match)]
     assert len(defaults) == 1
     assert dict(defaults[0].match)["vrf"] == Exact(1)
     assert dict(defaults[0].params)["dmac"] == mac("52:54:00:b2:00:fe")
@@ -117,7 +119,7 @@ def test_vpn_gateway_default_route():
 def test_ipv6_ca_routes_and_no_arp_for_v6():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    v6 = list(entries(tor1, C.ROUTES_V6))
+    v6 = list(entries(tor1, Table.ROUTING_ROUTES_V6))
     assert {dict(e.match)["dst"].value for e in v6} == {
         int(ipaddress.ip_address("fd00:b1::11")),
         int(ipaddress.ip_address("fd00:b1::12")),
@@ -135,7 +137,7 @@ def test_nway_flood_group_is_the_only_group_and_within_pi_range():
     # one group per VSI, id = vsi: PI (simple_switch_grpc) accepts only 1..0x7fff
     assert set(groups) == set(tor1.vsi.values())
     assert all(0 < gid < 0x8000 for gid in groups)
-    replica = find(tor1, C.REPLICA, rid=to_tor2)
+    replica = find(tor1, Table.REPLICA_TUNNEL, rid=to_tor2)
     assert dict(replica.params)["dmac"] == mac("02:00:0b:00:00:01")
     assert dict(replica.params)["smac"] == mac("02:00:0a:00:00:01")
 
@@ -149,21 +151,26 @@ def test_underlay_group_bum_mode():
     )
     groups = {g.group_id: g for g in tor1.entities if isinstance(g, MulticastGroup)}
     assert (3, group_tunnel) in groups[vsi].replicas
-    replica = find(tor1, C.REPLICA, rid=group_tunnel)
+    replica = find(tor1, Table.REPLICA_TUNNEL, rid=group_tunnel)
     assert dict(replica.params)["dmac"] == 0x01005E010002
     # hv9 (a gretap peer) is in that VSID, so the group copy carries FlowID 0
     assert dict(replica.params)["flow_id"] == 0
-    find(tor1, C.MY_PA_V4, dst=int(ipaddress.ip_address("239.1.0.2")))
+    find(tor1, Table.DECAP_MY_PA_V4, dst=int(ipaddress.ip_address("239.1.0.2")))
 
 
 def test_ecmp_route_and_buckets():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    (route,) = [e for e in entries(tor1, C.UNDERLAY_V4) if dict(e.match)["dst"].prefix_len == 16]
-    assert route.action == C.SET_ECMP and dict(route.params)["size"] == 2
+    (route,) = [
+        e for e in entries(tor1, Table.UNDERLAY_ROUTES_V4) if dict(e.match)["dst"].prefix_len == 16
+    ]
+    assert route.action == Action.UNDERLAY_SET_ECMP and dict(route.params)["size"] == 2
     group = dict(route.params)["group"]
-    hops = {dict(find(tor1, C.ECMP, group=group, bucket=b).params)["nexthop"] for b in (0, 1)}
-    ports = {dict(find(tor1, C.NEXTHOP, nexthop=h).params)["port"] for h in hops}
+    hops = {
+        dict(find(tor1, Table.UNDERLAY_ECMP, group=group, bucket=b).params)["nexthop"]
+        for b in (0, 1)
+    }
+    ports = {dict(find(tor1, Table.UNDERLAY_NEXTHOP, nexthop=h).params)["port"] for h in hops}
     assert ports == {3, 4}
 
 
@@ -223,19 +230,19 @@ def test_migration_is_a_break_on_the_old_switch_and_a_make_elsewhere():
         for b in plans["tor1"].break_
         for c in b
         if isinstance(c.entity, TableEntry)
-        and c.entity.table == C.L2_DMAC
+        and c.entity.table == Table.L2_DMAC
         and dict(c.entity.match)["mac"] == key_mac
     ]
-    assert [(c.op, c.entity.action) for c in old_side] == [("modify", C.TO_TUNNEL)]
+    assert [(c.op, c.entity.action) for c in old_side] == [("modify", Action.L2_TO_TUNNEL)]
     new_side = [
         c
         for b in plans["tor2"].make
         for c in b
         if isinstance(c.entity, TableEntry)
-        and c.entity.table == C.L2_DMAC
+        and c.entity.table == Table.L2_DMAC
         and dict(c.entity.match)["mac"] == key_mac
     ]
-    assert [(c.op, c.entity.action) for c in new_side] == [("modify", C.TO_PORT)]
+    assert [(c.op, c.entity.action) for c in new_side] == [("modify", Action.L2_TO_PORT)]
 
 
 def test_learned_endpoint_is_installed_with_ageing_and_announced():
@@ -243,12 +250,12 @@ def test_learned_endpoint_is_installed_with_ageing_and_announced():
     learned = [LearnedEndpoint("tor2", 0x001001, "52:54:00:99:99:99", 1)]
     tor2 = compile_switch(o, "tor2", learned)
     vsi2 = tor2.vsi[0x001001]
-    smac = find(tor2, C.LEARN_SMAC, vsi=vsi2, mac=0x525400999999, port=1)
+    smac = find(tor2, Table.LEARN_SMAC, vsi=vsi2, mac=0x525400999999, port=1)
     assert smac.idle_timeout_ns == 300 * 10**9
-    assert find(tor2, C.L2_DMAC, vsi=vsi2, mac=0x525400999999).action == C.TO_PORT
+    assert find(tor2, Table.L2_DMAC, vsi=vsi2, mac=0x525400999999).action == Action.L2_TO_PORT
     tor1 = compile_switch(o, "tor1", learned)
-    remote = find(tor1, C.L2_DMAC, vsi=tor1.vsi[0x001001], mac=0x525400999999)
-    tunnel = find(tor1, C.TUNNEL_REMOTE, tunnel=dict(remote.params)["tunnel"])
+    remote = find(tor1, Table.L2_DMAC, vsi=tor1.vsi[0x001001], mac=0x525400999999)
+    tunnel = find(tor1, Table.TUNNEL_REMOTE, tunnel=dict(remote.params)["tunnel"])
     assert dict(tunnel.params)["dst_pa"] == int(ipaddress.ip_address("10.0.0.2"))
 
 
@@ -256,19 +263,19 @@ def test_learned_mac_never_overrides_a_configured_one():
     o = overlay_of(example_data())
     learned = [LearnedEndpoint("tor2", 0x001001, "52:54:00:b1:00:01", 2)]
     tor2 = compile_switch(o, "tor2", learned)
-    entry = find(tor2, C.L2_DMAC, vsi=tor2.vsi[0x001001], mac=mac("52:54:00:b1:00:01"))
-    assert entry.action == C.TO_TUNNEL
+    entry = find(tor2, Table.L2_DMAC, vsi=tor2.vsi[0x001001], mac=mac("52:54:00:b1:00:01"))
+    assert entry.action == Action.L2_TO_TUNNEL
 
 
 def test_capacity_exceeded_is_a_problem():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    n = len(entries(tor1, C.ARP_PROXY))
-    probs = capacity_problems(tor1, {C.ARP_PROXY: n - 1}, 0)
+    n = len(entries(tor1, Table.ARP_PROXY))
+    probs = capacity_problems(tor1, {Table.ARP_PROXY: n - 1}, 0)
     assert [str(p) for p in probs] == [
-        f"switches[0]: table {C.ARP_PROXY} would need {n} entries; it holds {n - 1}"
+        f"switches[0]: table {Table.ARP_PROXY} would need {n} entries; it holds {n - 1}"
     ]
-    assert capacity_problems(tor1, {C.ARP_PROXY: n}, 0) == []
+    assert capacity_problems(tor1, {Table.ARP_PROXY: n}, 0) == []
 
 
 def test_missing_underlay_route_is_a_problem():
@@ -285,12 +292,12 @@ def test_routed_subnet_accepts_every_switch_of_the_tenant_as_peer():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
     tor2_pa = int(ipaddress.ip_address("10.0.0.2"))
-    peer = find(tor1, C.PEER_V4, vsid=0x001002, src=tor2_pa)
+    peer = find(tor1, Table.DECAP_PEER_V4, vsid=0x001002, src=tor2_pa)
     assert dict(peer.params)["tunnel"] != 0
     # red-app has no gateway-less exposure to blue: only red's own peers in red's VSID.
     red_peers = {
         dict(e.match)["src"]
-        for e in entries(tor1, C.PEER_V4)
+        for e in entries(tor1, Table.DECAP_PEER_V4)
         if dict(e.match)["vsid"] == Exact(0x002001)
     }
     assert red_peers == {Exact(tor2_pa)}

@@ -35,9 +35,9 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import checksum
 
-from nve import contract as C
 from nve.entities import Entity, Exact, TableEntry
 from nve.p4info import P4Index, load_p4info
+from nve.p4names import Action, Table
 from nve.reconcile import read_installed
 from nve.switch import SwitchClient
 from nve_ptf.netns import TestNetwork, can_create_interfaces
@@ -357,12 +357,12 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
 
     def installed_once_learned() -> list[Entity] | None:
         i = rig.installed()
-        return i if table_entries(i, C.LEARN_SMAC, HOST_MAC) else None
+        return i if table_entries(i, Table.LEARN_SMAC, HOST_MAC) else None
 
     installed = wait_until(installed_once_learned, 10.0, "learn.smac entry for the learned MAC")
-    smac = table_entries(installed, C.LEARN_SMAC, HOST_MAC)
-    dmac = table_entries(installed, C.L2_DMAC, HOST_MAC)
-    web1 = table_entries(installed, C.L2_DMAC, WEB1_MAC)
+    smac = table_entries(installed, Table.LEARN_SMAC, HOST_MAC)
+    dmac = table_entries(installed, Table.L2_DMAC, HOST_MAC)
+    web1 = table_entries(installed, Table.L2_DMAC, WEB1_MAC)
     assert len(smac) == 1 and len(dmac) == 1 and len(web1) == 1
     vsi = dict(web1[0].match)["vsi"]
     assert dict(smac[0].match) == {
@@ -372,7 +372,7 @@ def test_unknown_source_is_learned_installed_and_shown(rig: Rig, run_nve) -> Non
     }
     assert smac[0].idle_timeout_ns == 300 * 10**9
     assert dict(dmac[0].match)["vsi"] == vsi
-    assert (dmac[0].action, dict(dmac[0].params)) == (C.TO_PORT, {"port": LEARN_PORT})
+    assert (dmac[0].action, dict(dmac[0].params)) == (Action.L2_TO_PORT, {"port": LEARN_PORT})
     assert f"learned {HOST_MAC} in VSID 0x001001 on port {LEARN_PORT}" in run.text()
 
     after = send_to_host_from_web1_and_network(rig)
@@ -395,13 +395,13 @@ def test_idle_learned_mac_ages_out_and_floods_again(rig: Rig, run_nve) -> None:
     run = run_nve(mac_ageing_s=1)  # the schema's minimum
     host_speaks(rig)
     wait_until(
-        lambda: table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), 5.0, "the MAC learned"
+        lambda: table_entries(rig.installed(), Table.LEARN_SMAC, HOST_MAC), 5.0, "the MAC learned"
     )
     # While the host keeps talking the entry stays, well past the ageing time.
     for _ in range(10):
         time.sleep(0.25)
         host_speaks(rig)
-    assert table_entries(rig.installed(), C.LEARN_SMAC, HOST_MAC), (
+    assert table_entries(rig.installed(), Table.LEARN_SMAC, HOST_MAC), (
         "aged out although the host kept sending"
     )
     # Silent: the switch reports the entry idle and the controller removes the MAC everywhere.
@@ -410,7 +410,7 @@ def test_idle_learned_mac_ages_out_and_floods_again(rig: Rig, run_nve) -> None:
             not any(
                 table_entries(i, t, HOST_MAC)
                 for i in [rig.installed()]
-                for t in (C.LEARN_SMAC, C.L2_DMAC)
+                for t in (Table.LEARN_SMAC, Table.L2_DMAC)
             )
         ),
         6.0,

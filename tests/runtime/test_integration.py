@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nve import contract as C
 from nve.compile import LearnedEndpoint
 from nve.controller import Controller
 from nve.entities import Exact, TableEntry
 from nve.events import EventHandler
 from nve.loader import load_overlay
 from nve.p4info import P4Index, load_p4info
+from nve.p4names import Action, Digest, Table
 from nve.reconcile import read_installed
 from nve.switch import SwitchClient
 from tests.runtime.p4sim_fixture import P4simProcess, compile_pipeline, overlay_text
@@ -71,7 +71,9 @@ def l2_entry(entities, mac: int):
     found = [
         e
         for e in entities
-        if isinstance(e, TableEntry) and e.table == C.L2_DMAC and dict(e.match)["mac"] == Exact(mac)
+        if isinstance(e, TableEntry)
+        and e.table == Table.L2_DMAC
+        and dict(e.match)["mac"] == Exact(mac)
     ]
     assert len(found) == 1, found
     return found[0]
@@ -93,7 +95,7 @@ def test_apply_installs_and_reapply_writes_nothing(tmp_path, switches, pipeline)
         e
         for e in tor1
         if isinstance(e, TableEntry)
-        and e.table == C.TUNNEL_REMOTE
+        and e.table == Table.TUNNEL_REMOTE
         and dict(e.match)["tunnel"] == Exact(dict(web2.params)["tunnel"])
     ]
     assert dict(tunnel[0].params)["dst_pa"] == int(ipaddress.ip_address("10.0.0.2"))
@@ -123,14 +125,18 @@ def test_edit_changes_exactly_what_changed(tmp_path, switches, pipeline):
     # tor2 hosts it: bridging, learning (known), ARP proxy, host route. tor1 reaches it through tor2.
     assert got["tor2"] == sorted(
         [
-            ("insert", C.L2_DMAC),
-            ("insert", C.LEARN_SMAC),
-            ("insert", C.ARP_PROXY),
-            ("insert", C.ROUTES_V4),
+            ("insert", Table.L2_DMAC),
+            ("insert", Table.LEARN_SMAC),
+            ("insert", Table.ARP_PROXY),
+            ("insert", Table.ROUTING_ROUTES_V4),
         ]
     )
     assert got["tor1"] == sorted(
-        [("insert", C.L2_DMAC), ("insert", C.ARP_PROXY), ("insert", C.ROUTES_V4)]
+        [
+            ("insert", Table.L2_DMAC),
+            ("insert", Table.ARP_PROXY),
+            ("insert", Table.ROUTING_ROUTES_V4),
+        ]
     )
 
 
@@ -154,7 +160,7 @@ def test_migration_is_make_before_break(tmp_path, switches, pipeline):
             and r.phase == phase
             and any(
                 key[0] in ("insert", "modify")
-                and key[1][1] == C.L2_DMAC
+                and key[1][1] == Table.L2_DMAC
                 and ("mac", Exact(WEB1)) in key[1][2]
                 for key in r.keys
             )
@@ -166,9 +172,9 @@ def test_migration_is_make_before_break(tmp_path, switches, pipeline):
     assert seq_of("tor2", "make") < seq_of("tor1", "break")
     tor1 = asyncio.run(installed_of(switches[0].address, pipeline.p4info))
     tor2 = asyncio.run(installed_of(switches[1].address, pipeline.p4info))
-    assert l2_entry(tor1, WEB1).action == C.TO_TUNNEL
+    assert l2_entry(tor1, WEB1).action == Action.L2_TO_TUNNEL
     assert (l2_entry(tor2, WEB1).action, dict(l2_entry(tor2, WEB1).params)) == (
-        C.TO_PORT,
+        Action.L2_TO_PORT,
         {"port": 2},
     )
 
@@ -250,7 +256,7 @@ def test_lower_election_id_is_read_only(tmp_path, switches, pipeline):
     # the primary's state is untouched: web1 is still there
     assert (
         l2_entry(asyncio.run(installed_of(switches[0].address, pipeline.p4info)), WEB1).action
-        == C.TO_PORT
+        == Action.L2_TO_PORT
     )
 
 
@@ -268,7 +274,7 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
             from finsy.proto import p4d, p4r
 
             session = ctl.sessions["tor1"]
-            digest_id = session.index.digest(C.LEARN_DIGEST).id
+            digest_id = session.index.digest(Digest.MAC_LEARN_DIGEST).id
             data = p4d.P4Data(
                 struct=p4d.P4StructLike(
                     members=[
@@ -292,7 +298,7 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
                 e
                 for e in tor1
                 if isinstance(e, TableEntry)
-                and e.table == C.LEARN_SMAC
+                and e.table == Table.LEARN_SMAC
                 and dict(e.match)["mac"] == Exact(mac)
             ]
             # The switch reports the entry idle: the controller forgets it and removes it everywhere.
