@@ -58,7 +58,11 @@ def _service(program: Any) -> tuple[P4RuntimeService, Table, _Sink]:
 def _fill(table: Table, timeout_ns: int, now_ns: int) -> None:
     """Fill the table with distinct keys (the sweep never looks at the action)."""
     for i in range(table.size):
-        values = {"vsi": i % 4096, "mac": 0x020000000000 + i, "port": i % 512}
+        values = {
+            p4names.Key.VSI: i % 4096,
+            p4names.Key.MAC: 0x020000000000 + i,
+            p4names.Key.PORT: i % 512,
+        }
         key = tuple(values[f.name] for f in table.fields)
         table.insert(TableEntry(key, 0, (), idle_timeout_ns=timeout_ns, now_ns=now_ns))
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from nve.p4names import Counter, Drop, Meter, Punt
+from nve.p4names import Counter, Drop, Meter, PacketIn, Punt
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
@@ -97,10 +97,12 @@ def test_one_byte_too_many_is_dropped_and_punted(
     expect_drop(case, 1, f, Drop.MTU_EXCEEDED)
     pin = case.packet_in()
     assert pin is not None, "no packet-in for the oversized frame"
-    assert {k: pin.metadata.get(k) for k in ("ingress_port", "reason", "vsid")} == {
-        "ingress_port": 1,
-        "reason": Punt.MTU_EXCEEDED,
-        "vsid": T.VSID_A1,
+    assert {
+        k: pin.metadata.get(k) for k in (PacketIn.INGRESS_PORT, PacketIn.REASON, PacketIn.VSID)
+    } == {
+        PacketIn.INGRESS_PORT: 1,
+        PacketIn.REASON: Punt.MTU_EXCEEDED,
+        PacketIn.VSID: T.VSID_A1,
     }
     assert pin.payload == bytes(f), (
         "the punt carries the customer frame as it was going to be encapsulated"
@@ -113,7 +115,7 @@ def test_punted_frame_from_tagged_port_has_no_tag(case: Case) -> None:
     expect_drop(case, 2, tagged(f, 100), Drop.MTU_EXCEEDED)
     pin = case.packet_in()
     assert pin is not None and pin.payload == bytes(f)
-    assert pin.metadata["ingress_port"] == 2
+    assert pin.metadata[PacketIn.INGRESS_PORT] == 2
 
 
 def test_ipv4_without_df_is_dropped_without_punt(case: Case) -> None:

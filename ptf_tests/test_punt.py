@@ -14,7 +14,7 @@ import pytest
 from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
 from scapy.layers.l2 import Ether
 
-from nve.p4names import Counter, Drop, Meter, Punt
+from nve.p4names import Counter, Drop, Meter, PacketIn, Punt
 from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
@@ -51,7 +51,11 @@ def test_ipv6_neighbor_solicitation_is_copied_and_forwarded(case: Case) -> None:
     expect_forward(case, 1, ns, {2: tagged(ns, 100)}, drops={Drop.PRUNE_INGRESS_PORT: 1})
     pin = case.packet_in()
     assert pin is not None, "no packet-in for the neighbor solicitation"
-    assert _meta(pin) == {"ingress_port": 1, "reason": Punt.IPV6_NS, "vsid": T.VSID_A1}
+    assert _meta(pin) == {
+        PacketIn.INGRESS_PORT: 1,
+        PacketIn.REASON: Punt.IPV6_NS,
+        PacketIn.VSID: T.VSID_A1,
+    }
     assert pin.payload == bytes(ns)
 
 
@@ -61,7 +65,11 @@ def test_underlay_arp_is_consumed_by_the_controller(case: Case) -> None:
     expect_drop(case, 5, req, Drop.TO_CPU)
     pin = case.packet_in()
     assert pin is not None
-    assert _meta(pin) == {"ingress_port": 5, "reason": Punt.UNDERLAY_ARP, "vsid": 0}
+    assert _meta(pin) == {
+        PacketIn.INGRESS_PORT: 5,
+        PacketIn.REASON: Punt.UNDERLAY_ARP,
+        PacketIn.VSID: 0,
+    }
     assert pin.payload == bytes(req)
 
 
@@ -79,7 +87,11 @@ def test_underlay_neighbor_discovery_is_consumed_by_the_controller(case: Case, m
     expect_drop(case, 6, pkt, Drop.TO_CPU)
     pin = case.packet_in()
     assert pin is not None
-    assert _meta(pin) == {"ingress_port": 6, "reason": Punt.UNDERLAY_ND, "vsid": 0}
+    assert _meta(pin) == {
+        PacketIn.INGRESS_PORT: 6,
+        PacketIn.REASON: Punt.UNDERLAY_ND,
+        PacketIn.VSID: 0,
+    }
     assert pin.payload == bytes(pkt)
 
 

@@ -24,7 +24,7 @@ from finsy.proto import p4r
 from nve import codec
 from nve.entities import CloneSession, DigestConfig, Entity, MeterConfig, MulticastGroup, TableEntry
 from nve.p4info import P4Index, encode_int, load_p4info
-from nve.p4names import Counter
+from nve.p4names import Counter, PacketOut
 from nve.pipeline import cookie_of
 from nve.switch import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
 from nve_ptf.adapter import PtfFailure, PtfTest
@@ -148,9 +148,9 @@ class ControlPlane:
         meta = self.index.packet_metadata("packet_out")
         md = [
             p4r.PacketMetadata(
-                metadata_id=meta["egress_port"].id,
+                metadata_id=meta[PacketOut.EGRESS_PORT].id,
                 value=encode_int(
-                    egress_port, meta["egress_port"].bitwidth, "packet_out.egress_port"
+                    egress_port, meta[PacketOut.EGRESS_PORT].bitwidth, "packet_out.egress_port"
                 ),
             )
         ]

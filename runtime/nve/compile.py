@@ -31,6 +31,7 @@ from nve.entities import (
     match_value,
 )
 from nve.loader import ConfigPath, Problem
+from nve.mac import Mac
 from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
 from nve.p4names import Action, Digest, Key, Meter, Param, Punt, Table
 from nve.validate import OverlayIndex
@@ -43,15 +44,6 @@ EcmpGroups = dict[str, tuple[int, tuple[int, ...]]]  # group name -> (id, member
 UnderlayRoutes = list[tuple[IPNetwork, str]]  # (prefix, next hop or group name)
 
 K = TypeVar("K", bound=Hashable)
-
-
-def mac_int(mac: str) -> int:
-    return int(mac.replace(":", ""), 16)
-
-
-def mac_text(value: int) -> str:
-    raw = f"{value:012x}"
-    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
 
 
 def multicast_mac(group: IP) -> int:
@@ -67,7 +59,7 @@ class LearnedEndpoint:
 
     switch: str
     vsid: int
-    mac: str
+    mac: Mac
     port: int
 
 
@@ -432,7 +424,7 @@ class _SwitchCompiler:
                         Param.SRC_PA: int(key.src),
                         Param.DST_PA: int(key.dst),
                         Param.FLOW_ID: int(key.flow_id),
-                        Param.SMAC: mac_int(sw.nve_mac),
+                        Param.SMAC: sw.nve_mac,
                         Param.DMAC: dmac,
                         Param.VID: vid,
                     },
@@ -443,7 +435,7 @@ class _SwitchCompiler:
         for v in vsids:
             _path, sub, tenant = self.idx.subnets[v]
             i = vsi[v]
-            gw_mac = mac_int(sub.gateway.mac) if sub.gateway else 0
+            gw_mac = sub.gateway.mac if sub.gateway else 0
             vrf = tenant.vrf if sub.gateway else 0
             self.out.append(
                 _entry(
@@ -556,7 +548,7 @@ class _SwitchCompiler:
             vi = vsi.get(ep.vsid)
             if vi is None:
                 continue
-            mac = Exact(mac_int(ep.mac))
+            mac = Exact(ep.mac)
             if host.name == sw.name:
                 att = ep.attachment
                 assert isinstance(att, LocalAttachment)
@@ -611,7 +603,7 @@ class _SwitchCompiler:
                     _entry(
                         Table.L2_DMAC,
                         Action.L2_TO_PORT,
-                        {Key.VSI: Exact(i), Key.MAC: Exact(mac_int(le.mac))},
+                        {Key.VSI: Exact(i), Key.MAC: Exact(le.mac)},
                         params={Param.PORT: le.port},
                     )
                 )
@@ -621,7 +613,7 @@ class _SwitchCompiler:
                         Action.LEARN_KNOWN,
                         {
                             Key.VSI: Exact(i),
-                            Key.MAC: Exact(mac_int(le.mac)),
+                            Key.MAC: Exact(le.mac),
                             Key.PORT: Exact(le.port),
                         },
                         idle_timeout_ns=ageing_ns,
@@ -634,7 +626,7 @@ class _SwitchCompiler:
                         _entry(
                             Table.L2_DMAC,
                             Action.L2_TO_TUNNEL,
-                            {Key.VSI: Exact(i), Key.MAC: Exact(mac_int(le.mac))},
+                            {Key.VSI: Exact(i), Key.MAC: Exact(le.mac)},
                             params={Param.TUNNEL: tunnel_ids[k]},
                         )
                     )
@@ -713,7 +705,7 @@ class _SwitchCompiler:
 
     def emit_underlay(self) -> tuple[Nexthops, EcmpGroups, UnderlayRoutes]:
         sw = self.sw
-        keys = {h.name: (h.port, mac_int(h.mac), h.vlan or 0) for h in sw.next_hops}
+        keys = {h.name: (h.port, h.mac, h.vlan or 0) for h in sw.next_hops}
         ids, errs = Allocator(1, 0xFFFF, dict(self.previous.nexthop)).assign(
             [keys[h.name] for h in sw.next_hops], "next hop"
         )
@@ -728,7 +720,7 @@ class _SwitchCompiler:
                     {Key.NEXTHOP: Exact(nid)},
                     params={
                         Param.PORT: port,
-                        Param.SMAC: mac_int(sw.nve_mac),
+                        Param.SMAC: sw.nve_mac,
                         Param.DMAC: dmac,
                         Param.VID: vid,
                     },
@@ -856,8 +848,8 @@ class _SwitchCompiler:
                     {
                         Param.VSI: vsi[ep.vsid],
                         Param.VSID: ep.vsid,
-                        Param.SMAC: mac_int(sub.gateway.mac),
-                        Param.DMAC: mac_int(ep.mac),
+                        Param.SMAC: sub.gateway.mac,
+                        Param.DMAC: ep.mac,
                     }
                 ),
                 tier=_tier(table),

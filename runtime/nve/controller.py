@@ -27,9 +27,10 @@ from nve.compile import (
 from nve.entities import Entity, TableEntry, match_value
 from nve.gcpause import gc_paused
 from nve.loader import LoadedOverlay, Problem
+from nve.mac import Mac
 from nve.model import Overlay
 from nve.p4info import P4Index
-from nve.p4names import Table
+from nve.p4names import Key, Table
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import SwitchSession
@@ -74,7 +75,7 @@ class Controller:
         self.progress = progress
         self.journal = Journal()
         self.stats = ControllerStats()
-        self.learned: dict[tuple[str, int, str], LearnedEndpoint] = {}
+        self.learned: dict[tuple[str, int, Mac], LearnedEndpoint] = {}
         self.pipelines: dict[str, PipelineArtifacts] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
@@ -255,13 +256,11 @@ class Controller:
         for e in installed:
             if isinstance(e, TableEntry) and e.table == Table.LEARN_SMAC and e.idle_timeout_ns:
                 m = dict(e.match)
-                vsid = by_vsi.get(match_value(m["vsi"]))
+                vsid = by_vsi.get(match_value(m[Key.VSI]))
                 if vsid is not None:
-                    from nve.compile import mac_text
-
                     out.append(
                         LearnedEndpoint(
-                            name, vsid, mac_text(match_value(m["mac"])), match_value(m["port"])
+                            name, vsid, Mac(match_value(m[Key.MAC])), match_value(m[Key.PORT])
                         )
                     )
         return out

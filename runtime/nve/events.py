@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from finsy.proto import p4r
 
 from nve.codec import decode
-from nve.compile import LearnedEndpoint, mac_text
+from nve.compile import LearnedEndpoint
 from nve.entities import TableEntry, match_value
+from nve.mac import Mac
 from nve.model import LocalAttachment, Subnet
 from nve.p4info import P4InfoError, decode_int, encode_int
 from nve.p4names import Digest, DigestMember, Key, PacketIn, PacketOut, Punt, Table
@@ -26,7 +27,6 @@ from nve.packets import (
     Frame,
     checksum,
     frag_needed,
-    mac_bytes,
     neighbor_advertisement,
     ns_target,
     packet_too_big,
@@ -87,7 +87,7 @@ class EventHandler:
                 port = values[DigestMember.PORT]
             except KeyError:
                 continue
-            le = LearnedEndpoint(session.name, vsid, mac_text(mac), port)
+            le = LearnedEndpoint(session.name, vsid, Mac(mac), port)
             if (vsid, le.mac) in configured:
                 continue
             # A MAC that moved replaces its old place (one location per (VSID, MAC)).
@@ -118,7 +118,7 @@ class EventHandler:
                 continue
             m = dict(entry.match)
             vsid = by_vsi.get(match_value(m[Key.VSI]))
-            key = (session.name, vsid, mac_text(match_value(m[Key.MAC])))
+            key = (session.name, vsid, Mac(match_value(m[Key.MAC])))
             if vsid is not None and key in self.ctl.learned:
                 del self.ctl.learned[key]
                 self.ctl.stats.aged += 1
@@ -185,7 +185,7 @@ class EventHandler:
         (e.g. a learned MAC, whose address the controller does not know).
         """
         sub = self._subnet(vsid)
-        if sub is None or sub.gateway is None or frame.src_mac != mac_bytes(sub.gateway.mac):
+        if sub is None or sub.gateway is None or frame.src_mac != sub.gateway.mac.packed:
             return vsid, frame
         ip = frame.payload
         if frame.ether_type == 0x0800 and len(ip) >= 20:
@@ -218,7 +218,7 @@ class EventHandler:
                 and ep.vsid in tenant_vsids
                 and src in (ep.ipv4, ep.ipv6)
             ):
-                return ep.vsid, dataclasses.replace(frame, src_mac=mac_bytes(ep.mac), payload=ip)
+                return ep.vsid, dataclasses.replace(frame, src_mac=ep.mac.packed, payload=ip)
         return vsid, None
 
     def _mtu_reply(
@@ -233,7 +233,7 @@ class EventHandler:
         outer_family = 6 if any(pa.version == 6 for pa in session.switch.local_pas) else 4
         mtu = min(network_mtus) - OUTER_OVERHEAD[outer_family]
         gw = sub.gateway
-        gw_mac = mac_bytes(gw.mac)
+        gw_mac = gw.mac.packed
         # validate_overlay keeps each gateway address in the field of its family.
         if (
             frame.ether_type == 0x0800
@@ -256,7 +256,7 @@ class EventHandler:
         _, target = parsed
         for ep in self.ctl.overlay.endpoints:
             if ep.vsid == vsid and ep.ipv6 == target:
-                return neighbor_advertisement(frame, target, mac_bytes(ep.mac))
+                return neighbor_advertisement(frame, target, ep.mac.packed)
         sub = self._subnet(vsid)
         if (
             sub is not None
@@ -264,7 +264,7 @@ class EventHandler:
             and sub.gateway.ipv6 is not None
             and sub.gateway.ipv6.ip == target
         ):
-            return neighbor_advertisement(frame, target, mac_bytes(sub.gateway.mac))
+            return neighbor_advertisement(frame, target, sub.gateway.mac.packed)
         return None
 
     def _with_tag(self, session: SwitchSession, frame: bytes, port: int, vsid: int) -> bytes:

@@ -18,16 +18,20 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
+    PlainValidator,
     Tag,
+    WithJsonSchema,
     field_validator,
 )
+
+from nve.mac import Mac
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 VSID_MAX = 0xFFFFFF
-_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 _NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -60,11 +64,11 @@ def _parse_interface(value: object) -> object:
     return value
 
 
-def _parse_mac(value: object) -> object:
+def _parse_mac(value: object) -> Mac:
+    if isinstance(value, Mac):
+        return value
     if isinstance(value, str):
-        if not _MAC_RE.match(value.strip()):
-            raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
-        return value.strip().lower().replace("-", ":")
+        return Mac(value)
     raise ValueError("a MAC address must be a string (quote it in YAML)")
 
 
@@ -84,7 +88,12 @@ def _parse_vsid(value: object) -> object:
 Address = Annotated[IPAddress, BeforeValidator(_parse_ip)]
 Prefix = Annotated[IPNetwork, BeforeValidator(_parse_network)]
 Interface = Annotated[IPInterface, BeforeValidator(_parse_interface)]
-Mac = Annotated[str, BeforeValidator(_parse_mac)]
+MacAddress = Annotated[
+    Mac,
+    PlainValidator(_parse_mac),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string"}),
+]
 Vsid = Annotated[int, BeforeValidator(_parse_vsid), Field(ge=0, le=VSID_MAX)]
 Name = Annotated[str, Field(pattern=_NAME_RE, max_length=64)]
 PortNumber = Annotated[int, Field(ge=0, lt=2**32)]
@@ -151,7 +160,7 @@ class Port(_Strict):
 class NextHop(_Strict):
     name: Name
     port: PortNumber
-    mac: Mac = Field(description="MAC address of the underlay router or neighbour")
+    mac: MacAddress = Field(description="MAC address of the underlay router or neighbour")
     vlan: VlanId | None = Field(default=None, description="outer 802.1Q tag on this hop, if any")
 
 
@@ -181,7 +190,7 @@ class Switch(_Strict):
         Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],
         Discriminator(_pipeline_kind),
     ]
-    nve_mac: Mac
+    nve_mac: MacAddress
     local_pas: list[Address] = Field(min_length=1, description="this NVE's provider addresses")
     cpu_port: PortNumber = Field(
         default=255, description="the target's CPU port (p4sim --cpu-port)"
@@ -204,7 +213,7 @@ class Switch(_Strict):
 class Gateway(_Strict):
     """The subnet's router interface, answered by the ARP proxy and used for routing."""
 
-    mac: Mac
+    mac: MacAddress
     ipv4: Interface | None = None
     ipv6: Interface | None = None
 
@@ -249,7 +258,7 @@ class RemoteAttachment(_Strict):
 class Endpoint(_Strict):
     name: Name
     vsid: Vsid
-    mac: Mac
+    mac: MacAddress
     ipv4: Address | None = None
     ipv6: Address | None = None
     attachment: Annotated[

@@ -22,12 +22,6 @@ def checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def mac_bytes(mac: str | int) -> bytes:
-    if isinstance(mac, int):
-        return mac.to_bytes(6, "big")
-    return bytes.fromhex(mac.replace(":", ""))
-
-
 @dataclass(frozen=True)
 class Frame:
     """The parts of a customer frame the handlers need."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+import grpc
 from finsy.proto import p4r
 
 from nve.codec import canonical_names, decode, encode, encode_key
@@ -171,7 +172,7 @@ async def _read_each(
                 if ent is not None:
                     got.append(ent)
         except SwitchError as exc:
-            if "UNIMPLEMENTED" in str(exc) or "NOT_FOUND" in str(exc):
+            if exc.code in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.NOT_FOUND):
                 continue
             raise
         out.extend(got)

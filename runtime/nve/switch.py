@@ -27,7 +27,18 @@ INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 
 
 class SwitchError(Exception):
-    """A switch could not be reached or refused an operation as a whole."""
+    """A switch could not be reached or refused an operation as a whole.
+
+    `code` is the gRPC status the switch answered with (None when there was no answer:
+    no connection, no arbitration reply, a closed stream)."""
+
+    def __init__(self, message: str, code: grpc.StatusCode | None = None):
+        super().__init__(message)
+        self.code = code
+
+    @classmethod
+    def from_rpc(cls, switch: str, call: str, exc: grpc.aio.AioRpcError) -> SwitchError:
+        return cls(f"{switch}: {call}: {exc.code().name}: {exc.details()}", exc.code())
 
 
 class NotPrimaryError(SwitchError):
@@ -173,7 +184,9 @@ class SwitchClient:
                     self.events.put_nowait(msg)
             self.stream_error = SwitchError("stream closed by the switch")
         except grpc.aio.AioRpcError as exc:
-            self.stream_error = SwitchError(f"stream failed: {exc.code().name}: {exc.details()}")
+            self.stream_error = SwitchError(
+                f"stream failed: {exc.code().name}: {exc.details()}", exc.code()
+            )
             if not self._arbitrated.is_set() and exc.code() != grpc.StatusCode.CANCELLED:
                 # Rejected (e.g. our election id is held by another client): reads still work,
                 # writes do not; read_only_reason says why instead of naming a primary.
@@ -267,9 +280,7 @@ class SwitchClient:
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
                 return None
-            raise SwitchError(
-                f"{self.name}: GetForwardingPipelineConfig: {exc.code().name}: {exc.details()}"
-            ) from None
+            raise SwitchError.from_rpc(self.name, "GetForwardingPipelineConfig", exc) from None
         cfg = resp.config
         if not cfg.HasField("p4info") and not cfg.HasField("cookie"):
             return None
@@ -292,11 +303,9 @@ class SwitchClient:
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                 raise NotPrimaryError(
-                    f"{self.name}: not primary, cannot set the pipeline"
+                    f"{self.name}: not primary, cannot set the pipeline", exc.code()
                 ) from None
-            raise SwitchError(
-                f"{self.name}: SetForwardingPipelineConfig: {exc.code().name}: {exc.details()}"
-            ) from None
+            raise SwitchError.from_rpc(self.name, "SetForwardingPipelineConfig", exc) from None
 
     # -- write / read ---------------------------------------------------------------------
     async def write(self, updates: Sequence[p4r.Update]) -> WriteResult:
@@ -321,11 +330,9 @@ class SwitchClient:
                 await stub.Write(req)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
-                    raise NotPrimaryError(f"{self.name}: {exc.details()}") from None
+                    raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                    raise SwitchError(
-                        f"{self.name}: Write: {exc.code().name}: {exc.details()}"
-                    ) from None
+                    raise SwitchError.from_rpc(self.name, "Write", exc) from None
                 for err in decode_write_error(exc, chunk):
                     result.errors.append(
                         UpdateError(
@@ -343,7 +350,7 @@ class SwitchClient:
                 for ent in resp.entities:
                     yield ent
         except grpc.aio.AioRpcError as exc:
-            raise SwitchError(f"{self.name}: Read: {exc.code().name}: {exc.details()}") from None
+            raise SwitchError.from_rpc(self.name, "Read", exc) from None
 
     async def read_all(self, entities: Sequence[p4r.Entity]) -> list[p4r.Entity]:
         return [e async for e in self.read(entities)]

@@ -283,7 +283,7 @@ def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: Por
 
 def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: PortVlan) -> None:
     ca_seen: dict[tuple[int, object], ConfigPath] = {}
-    mac_seen: dict[tuple[int, str], ConfigPath] = {}
+    mac_seen: dict[tuple[int, int], ConfigPath] = {}
     tenant_ca: dict[tuple[str, object], tuple[ConfigPath, int]] = {}
     for e, ep in enumerate(o.endpoints):
         base: ConfigPath = ("endpoints", e)
@@ -294,7 +294,7 @@ def _check_endpoints(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: Po
             c.add(base + ("ipv4",), f"{ep.ipv4} is an IPv6 address in an IPv4 field")
         if ep.ipv6 is not None and ep.ipv6.version != 6:
             c.add(base + ("ipv6",), f"{ep.ipv6} is an IPv4 address in an IPv6 field")
-        if int(ep.mac.replace(":", "")[:2], 16) & 1:
+        if ep.mac.is_multicast:
             c.add(
                 base + ("mac",), f"{ep.mac} is a group MAC address, an endpoint needs a unicast one"
             )

@@ -12,6 +12,7 @@ from nve.compile import Allocations, LearnedEndpoint, capacity_problems, compile
 from nve.diff import diff
 from nve.entities import Exact, MulticastGroup, TableEntry
 from nve.loader import parse_overlay
+from nve.mac import Mac
 from nve.p4names import Action, Table
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
@@ -247,7 +248,7 @@ def test_migration_is_a_break_on_the_old_switch_and_a_make_elsewhere():
 
 def test_learned_endpoint_is_installed_with_ageing_and_announced():
     o = overlay_of(example_data())
-    learned = [LearnedEndpoint("tor2", 0x001001, "52:54:00:99:99:99", 1)]
+    learned = [LearnedEndpoint("tor2", 0x001001, Mac("52:54:00:99:99:99"), 1)]
     tor2 = compile_switch(o, "tor2", learned)
     vsi2 = tor2.vsi[0x001001]
     smac = find(tor2, Table.LEARN_SMAC, vsi=vsi2, mac=0x525400999999, port=1)
@@ -261,7 +262,7 @@ def test_learned_endpoint_is_installed_with_ageing_and_announced():
 
 def test_learned_mac_never_overrides_a_configured_one():
     o = overlay_of(example_data())
-    learned = [LearnedEndpoint("tor2", 0x001001, "52:54:00:b1:00:01", 2)]
+    learned = [LearnedEndpoint("tor2", 0x001001, Mac("52:54:00:b1:00:01"), 2)]
     tor2 = compile_switch(o, "tor2", learned)
     entry = find(tor2, Table.L2_DMAC, vsi=tor2.vsi[0x001001], mac=mac("52:54:00:b1:00:01"))
     assert entry.action == Action.L2_TO_TUNNEL

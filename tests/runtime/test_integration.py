@@ -17,6 +17,7 @@ from nve.controller import Controller
 from nve.entities import Exact, TableEntry
 from nve.events import EventHandler
 from nve.loader import load_overlay
+from nve.mac import Mac
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Digest, Table
 from nve.reconcile import read_installed
@@ -290,7 +291,7 @@ def test_learned_endpoint_installed_then_aged_out(tmp_path, switches, pipeline):
             )
             assert learned_asks == [1]
             assert list(ctl.learned.values()) == [
-                LearnedEndpoint("tor1", 0x001001, "52:54:00:99:99:99", 2)
+                LearnedEndpoint("tor1", 0x001001, Mac("52:54:00:99:99:99"), 2)
             ]
             rep = await ctl.reconcile()
             tor1 = await read_installed(ctl.sessions["tor1"].client, ctl.sessions["tor1"].index)

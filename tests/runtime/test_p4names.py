@@ -78,21 +78,33 @@ def _p4_strings_in(path: Path) -> list[str]:
     for cls in (p4names.Table, p4names.Action, p4names.Counter, p4names.Meter, p4names.Digest):
         full |= set(_constants(cls).values())
     fields = set(_constants(p4names.Key).values()) | set(_constants(p4names.Param).values())
+    fields |= set(_constants(p4names.PacketIn).values()) | set(
+        _constants(p4names.PacketOut).values()
+    )
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Constant) and node.value in full:
             found.append(f"{where}: {node.value!r}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in ("make_match", "make_params", "_entry"):
-                found += [f"{where}: {k.arg}=" for k in node.keywords if k.arg in fields]
-                for arg in node.args:
-                    if isinstance(arg, ast.Dict):
-                        found += [
-                            f"{where}: {k.value!r}"
-                            for k in arg.keys
-                            if isinstance(k, ast.Constant) and k.value in fields
-                        ]
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value in fields  # a decoded match, params or metadata by name
+        ):
+            found.append(f"{where}: [{node.slice.value!r}]")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("make_match", "make_params", "_entry")
+        ):
+            found += [f"{where}: {k.arg}=" for k in node.keywords if k.arg in fields]
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    found += [
+                        f"{where}: {k.value!r}"
+                        for k in arg.keys
+                        if isinstance(k, ast.Constant) and k.value in fields
+                    ]
     return found
 
 
@@ -103,9 +115,9 @@ def test_no_p4_name_is_spelled_outside_the_generated_module() -> None:
 
 def test_the_scan_finds_a_hand_spelled_name(tmp_path: Path) -> None:
     bad = ROOT / "runtime" / "nve" / "_scan_probe.py"
-    bad.write_text('T = "NveIngress.l2.dmac"\nm = make_match(vsi=1)\n')
+    bad.write_text('T = "NveIngress.l2.dmac"\nm = make_match(vsi=1)\nv = d["egress_port"]\n')
     try:
-        assert len(_p4_strings_in(bad)) == 2
+        assert len(_p4_strings_in(bad)) == 3
     finally:
         bad.unlink()
 
