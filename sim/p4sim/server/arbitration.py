@@ -25,6 +25,10 @@ from p4sim.server.errors import (
     P4RuntimeError,
 )
 
+# PI's limit of arbitrated streams per device (pi_server.cpp DeviceState::max_connections);
+# PI ignores roles, so the limit is per device whatever the roles, and p4sim counts so too.
+MAX_STREAMS_PER_DEVICE = 16
+
 
 @dataclass(eq=False)
 class Controller:
@@ -54,6 +58,15 @@ class Arbiter:
     def join(self, ctl: Controller) -> None:
         """A new stream's first arbitration update; raises P4RuntimeError to end the stream."""
         with self._lock:
+            live = sum(
+                len(g.controllers) for (d, _), g in self._groups.items() if d == ctl.device_id
+            )
+            if live >= MAX_STREAMS_PER_DEVICE:  # checked first, as PI does
+                raise P4RuntimeError(
+                    RESOURCE_EXHAUSTED,
+                    f"too many connections: device {ctl.device_id} already has"
+                    f" {MAX_STREAMS_PER_DEVICE} arbitrated streams (PI's limit)",
+                )
             g = self._groups.setdefault((ctl.device_id, ctl.role), _Group())
             if ctl.election_id is not None and any(
                 c.election_id == ctl.election_id for c in g.controllers
@@ -62,8 +75,6 @@ class Arbiter:
                     INVALID_ARGUMENT,
                     f"election id {ctl.election_id} is already in use for this role",
                 )
-            if len(g.controllers) >= 64:
-                raise P4RuntimeError(RESOURCE_EXHAUSTED, "too many controllers for this role")
             g.controllers.append(ctl)
             self._elect(g, ctl, was_primary=False)
 

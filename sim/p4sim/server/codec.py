@@ -278,19 +278,38 @@ def encode_bitstring_data(values: tuple[int, ...], as_struct: bool) -> p4d.P4Dat
 
 def decode_port(replica: p4r.Replica, what: str) -> int:
     """The egress port of a Replica: ``port`` bytes (P4Runtime 1.4) or the older ``egress_port``."""
-    which = (
-        replica.WhichOneof("port_kind")
-        if "port_kind" in [o.name for o in replica.DESCRIPTOR.oneofs]
-        else None
-    )
+    has_oneof = "port_kind" in [o.name for o in replica.DESCRIPTOR.oneofs]
+    which = replica.WhichOneof("port_kind") if has_oneof else None
     if which == "port" or (which is None and replica.port):
-        if not replica.port:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: empty port")
-        port = int.from_bytes(replica.port, "big")
+        port = _pi_port(replica.port, what)
+    elif which is None and has_oneof:
+        # PI (pre_mc_mgr.cpp GetReplicaPort): a replica must name its port.
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: replica without a port")
     else:
         port = replica.egress_port
     if port > 511:
         raise P4RuntimeError(
             INVALID_ARGUMENT, f"{what}: port {port} does not fit v1model's 9-bit port"
+        )
+    return port
+
+
+def _pi_port(data: bytes, what: str) -> int:
+    """A replica's ``port`` bytes, refused as PI refuses them (common.cpp
+    ``bytestring_to_pi_port``): empty or a value that is not a positive int32 is
+    INVALID_ARGUMENT (so port 0 must be given as ``egress_port``), more than 4 bytes
+    UNIMPLEMENTED."""
+    if not data:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: empty port")
+    if len(data) > 4:
+        raise P4RuntimeError(
+            UNIMPLEMENTED, f"{what}: port of {len(data)} bytes (PI takes at most 4)"
+        )
+    port = int.from_bytes(data, "big")
+    if port == 0 or port >> 31:
+        raise P4RuntimeError(
+            INVALID_ARGUMENT,
+            f"{what}: port bytes 0x{data.hex()} (PI takes 1..2**31-1 as bytes; give port 0"
+            " as egress_port)",
         )
     return port

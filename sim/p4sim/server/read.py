@@ -16,8 +16,14 @@ from p4sim.server.codec import (
     encode_uint,
     table_info,
 )
-from p4sim.server.errors import INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED, P4RuntimeError
-from p4sim.server.write import _index
+from p4sim.server.errors import (
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    OUT_OF_RANGE,
+    UNIMPLEMENTED,
+    P4RuntimeError,
+)
+from p4sim.server.write import PI_FIRST_RESERVED_GROUP, _index
 from p4sim.state import (
     CounterArray,
     MatchKind,
@@ -39,13 +45,7 @@ def read_entities(state: RuntimeState, entity: p4r.Entity) -> Iterator[p4r.Entit
     elif kind == "counter_entry":
         yield from _counter_entries(state, entity.counter_entry)
     elif kind == "direct_counter_entry":
-        for e in _table_entries(state, entity.direct_counter_entry.table_entry, want_counters=True):
-            te = e.table_entry
-            yield p4r.Entity(
-                direct_counter_entry=p4r.DirectCounterEntry(
-                    table_entry=_key_only(te), data=te.counter_data
-                )
-            )
+        yield from _direct_counter_entries(state, entity.direct_counter_entry.table_entry)
     elif kind == "meter_entry":
         yield from _meter_entries(state, entity.meter_entry)
     elif kind == "register_entry":
@@ -69,10 +69,65 @@ def _key_only(te: p4r.TableEntry) -> p4r.TableEntry:
     )
 
 
+def _direct_counter_entries(state: RuntimeState, req: p4r.TableEntry) -> Iterator[p4r.Entity]:
+    """DirectCounterEntry reads: table id 0 reads the tables that have a direct counter; a
+    named table without one is INVALID_ARGUMENT (as PI, device_mgr.cpp
+    ``direct_counter_read_one``), and a named entry that does not exist NOT_FOUND (the spec;
+    PI says INVALID_ARGUMENT)."""
+    if req.table_id == 0:
+        infos = [i for i in state.tables.values() if i.direct_counter_id]
+    else:
+        info = table_info(state, req.table_id)
+        if not info.direct_counter_id:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"table {info.table.name} has no direct counter")
+        if len(req.match) and not req.is_default_action:
+            match = decode_match(info, req)
+            check_priority(info, req.priority)
+            if info.table.get(match, req.priority) is None:
+                raise P4RuntimeError(
+                    NOT_FOUND, f"table {info.table.name}: no such entry for the direct counter"
+                )
+        infos = [info]
+    for info in infos:
+        for e in _table_entries(state, req, want_counters=True, infos=[info]):
+            te = e.table_entry
+            yield p4r.Entity(
+                direct_counter_entry=p4r.DirectCounterEntry(
+                    table_entry=_key_only(te), data=te.counter_data
+                )
+            )
+
+
+def _check_last_hit(infos: list[TableInfo], req: p4r.TableEntry) -> None:
+    """As PI (device_mgr.cpp ``table_read_one``, ``table_read_default``): asking for
+    time_since_last_hit of a table without idle-timeout support (a wildcard read over all
+    tables included) or of the default entry is INVALID_ARGUMENT."""
+    if not req.HasField("time_since_last_hit"):
+        return
+    if req.is_default_action:
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, "the default entry has no time_since_last_hit (do not ask for it)"
+        )
+    for info in infos:
+        if not info.table.support_timeout:
+            raise P4RuntimeError(
+                INVALID_ARGUMENT,
+                f"table {info.table.name} does not support idle timeout: do not ask for"
+                " time_since_last_hit",
+            )
+
+
 def _table_entries(
-    state: RuntimeState, req: p4r.TableEntry, want_counters: bool = False
+    state: RuntimeState,
+    req: p4r.TableEntry,
+    want_counters: bool = False,
+    infos: list[TableInfo] | None = None,
 ) -> Iterator[p4r.Entity]:
-    infos = list(state.tables.values()) if req.table_id == 0 else [table_info(state, req.table_id)]
+    if infos is None:
+        infos = (
+            list(state.tables.values()) if req.table_id == 0 else [table_info(state, req.table_id)]
+        )
+    _check_last_hit(infos, req)
     counters = want_counters or req.HasField("counter_data")
     meters = req.HasField("meter_config")
     last_hit = req.HasField("time_since_last_hit")
@@ -223,6 +278,8 @@ def _pre_entries(
     kind = req.WhichOneof("type")
     if kind == "multicast_group_entry":
         gid = req.multicast_group_entry.multicast_group_id
+        if gid >= PI_FIRST_RESERVED_GROUP:  # as PI (device_mgr.cpp pre_mc_read)
+            raise P4RuntimeError(OUT_OF_RANGE, f"multicast group {gid}: id too high")
         ids = sorted(pre.groups) if gid == 0 else ([gid] if gid in pre.groups else [])
         if gid and not ids:
             raise P4RuntimeError(NOT_FOUND, f"multicast group {gid} does not exist")
@@ -264,6 +321,8 @@ def _digest_entries(state: RuntimeState, req: p4r.DigestEntry) -> Iterator[p4r.E
         info = state.digests.get(req.digest_id)
         if info is None:
             raise P4RuntimeError(NOT_FOUND, f"digest id {req.digest_id:#x} is not in the P4Info")
+        if info.config is None:  # as PI (digest_mgr.cpp get_config)
+            raise P4RuntimeError(NOT_FOUND, f"digest {info.name} is not configured")
         infos = [info]
     for info in infos:
         if info.config is None:

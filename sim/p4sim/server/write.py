@@ -27,6 +27,7 @@ from p4sim.server.errors import (
     NOT_FOUND,
     OUT_OF_RANGE,
     PERMISSION_DENIED,
+    RESOURCE_EXHAUSTED,
     UNIMPLEMENTED,
     P4RuntimeError,
 )
@@ -34,11 +35,13 @@ from p4sim.state import (
     CloneSession,
     DigestConfig,
     MeterConfig,
+    PacketReplicationEngine,
     RuntimeState,
     TableEntry,
     TableError,
     TableInfo,
 )
+from p4sim.state.pre import Replica, replica_nodes
 from p4sim.state.tables import MatchKey, Table
 
 Undo = Callable[[], None]
@@ -87,6 +90,11 @@ def _table_entry(state: RuntimeState, utype: int, te: p4r.TableEntry) -> Undo:
         raise P4RuntimeError(
             INVALID_ARGUMENT, f"table {table.name}: is_const must be false in a write"
         )
+    if te.HasField("time_since_last_hit"):
+        # PI (device_mgr.cpp table_write) refuses it in every update, default entry included.
+        raise P4RuntimeError(
+            INVALID_ARGUMENT, f"table {table.name}: time_since_last_hit is read-only"
+        )
     if te.is_default_action:
         return _default_entry(state, info, utype, te)
     if not table.fields:
@@ -106,10 +114,7 @@ def _table_entry(state: RuntimeState, utype: int, te: p4r.TableEntry) -> Undo:
             )
         table.delete(match, te.priority)
         return lambda: table.insert(deleted)
-    if te.idle_timeout_ns < 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: negative idle_timeout_ns")
-    if te.idle_timeout_ns and not table.support_timeout:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name} does not support idle timeout")
+    _check_idle_timeout(table, te)
     _check_direct_resources(info, te)
     if utype == INSERT:
         if table.is_const:
@@ -193,6 +198,9 @@ def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: p4r.Tab
         )
     if table.const_default:
         raise P4RuntimeError(PERMISSION_DENIED, f"table {table.name}: the default action is const")
+    # As PI (device_mgr.cpp table_modify): the default entry's idle timeout and direct
+    # resources are checked like any entry's.
+    _check_idle_timeout(table, te)
     _check_direct_resources(info, te)
     saved = table.default_result
     saved_counts = (table.default_packets, table.default_bytes)
@@ -212,8 +220,15 @@ def _default_entry(state: RuntimeState, info: TableInfo, utype: int, te: p4r.Tab
     return undo
 
 
+def _check_idle_timeout(table: Table, te: p4r.TableEntry) -> None:
+    if te.idle_timeout_ns < 0:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name}: negative idle_timeout_ns")
+    if te.idle_timeout_ns and not table.support_timeout:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table {table.name} does not support idle timeout")
+
+
 def _check_direct_resources(info: TableInfo, te: p4r.TableEntry) -> None:
-    if te.HasField("counter_data") and not info.direct_counter_id and not te.is_default_action:
+    if te.HasField("counter_data") and not info.direct_counter_id:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table {info.table.name} has no direct counter")
     if te.HasField("meter_config"):
         if not info.direct_meter_id:
@@ -229,10 +244,19 @@ def _set_direct_resources(entry: TableEntry, te: p4r.TableEntry) -> None:
         entry.meter.configure(meter_config(te.meter_config, ""), time.monotonic_ns())
 
 
+# PI stores bursts as uint32 (device_mgr.cpp validate_meter_spec: "CBurst too large").
+PI_MAX_BURST = 2**32 - 1
+
+
 def meter_config(cfg: p4r.MeterConfig, where: str) -> MeterConfig:
     for name in ("cir", "cburst", "pir", "pburst"):
         if getattr(cfg, name) < 0:
             raise P4RuntimeError(INVALID_ARGUMENT, f"{where}: negative meter {name}")
+    for name in ("cburst", "pburst"):
+        if getattr(cfg, name) > PI_MAX_BURST:
+            raise P4RuntimeError(
+                UNIMPLEMENTED, f"{where}: meter {name} above {PI_MAX_BURST} (PI's limit)"
+            )
     if cfg.pir < cfg.cir:
         raise P4RuntimeError(
             INVALID_ARGUMENT, f"{where}: meter pir {cfg.pir} is below cir {cfg.cir}"
@@ -395,6 +419,34 @@ PI_FIRST_RESERVED_GROUP = 0x8000
 PI_CLONE_SESSION_END = 0x8000
 
 
+def _admit(
+    pre: PacketReplicationEngine,
+    what: str,
+    old: tuple[Replica, ...] | None,
+    new: tuple[Replica, ...],
+) -> None:
+    """Refuse a write that bmv2's PRE could not hold (RESOURCE_EXHAUSTED, as the spec says
+    for a full container; PI reports bmv2's TABLE_FULL as UNKNOWN).
+
+    An INSERT needs a free group (bmv2 ``mc_mgrp_create``) and a node per rid.  A MODIFY
+    needs room for its new rids *before* the old ones go: PI creates and attaches the new
+    nodes first and only then detaches the old ones (pre_mc_mgr.cpp ``group_modify_``).
+    """
+    if old is None and pre.groups_in_use >= pre.max_groups:
+        raise P4RuntimeError(
+            RESOURCE_EXHAUSTED,
+            f"{what}: the replication engine holds {pre.max_groups} groups and clone sessions"
+            " (bmv2's --max-mc-groups)",
+        )
+    added = replica_nodes(new) - (replica_nodes(old) if old is not None else frozenset())
+    if pre.nodes_in_use + len(added) > pre.max_nodes:
+        raise P4RuntimeError(
+            RESOURCE_EXHAUSTED,
+            f"{what}: {len(added)} more replication node(s) (one per new instance) would pass"
+            f" the {pre.max_nodes} of bmv2's PRE (--max-l1-entries)",
+        )
+
+
 def _pre_entry(
     state: RuntimeState, utype: int, pre_entry: p4r.PacketReplicationEngineEntry
 ) -> Undo:
@@ -412,7 +464,14 @@ def _pre_entry(
                 f"{what}: id too high (PI keeps ids from {PI_FIRST_RESERVED_GROUP:#x} up "
                 "for clone sessions)",
             )
-        return _keyed_write(pre.groups, gid, utype, what, lambda: _replicas(mg.replicas, what))
+        return _keyed_write(
+            pre.groups,
+            gid,
+            utype,
+            what,
+            lambda: _replicas(mg.replicas, what),
+            lambda old, new: _admit(pre, what, old, new),
+        )
     if kind == "clone_session_entry":
         cs = pre_entry.clone_session_entry
         sid = cs.session_id
@@ -434,18 +493,28 @@ def _pre_entry(
             lambda: CloneSession(
                 _replicas(cs.replicas, what), cs.class_of_service, cs.packet_length_bytes
             ),
+            lambda old, new: _admit(pre, what, old.replicas if old else None, new.replicas),
         )
     raise P4RuntimeError(INVALID_ARGUMENT, "packet replication engine entry has no type")
 
 
 def _keyed_write(
-    store: dict[int, _V], key: int, utype: int, what: str, make: Callable[[], _V]
+    store: dict[int, _V],
+    key: int,
+    utype: int,
+    what: str,
+    make: Callable[[], _V],
+    admit: Callable[[_V | None, _V], None],
 ) -> Undo:
+    """INSERT/MODIFY/DELETE ``store[key]``: ``make`` builds (and checks) the new value, then
+    ``admit(old, new)`` may refuse it for capacity; nothing changes before both pass."""
     old = store.get(key)
     if utype == INSERT:
         if old is not None:
             raise P4RuntimeError(ALREADY_EXISTS, f"{what} already exists")
-        store[key] = make()
+        value = make()
+        admit(None, value)
+        store[key] = value
 
         def undo_insert() -> None:
             store.pop(key, None)
@@ -454,7 +523,9 @@ def _keyed_write(
     if old is None:
         raise P4RuntimeError(NOT_FOUND, f"{what} does not exist")
     if utype == MODIFY:
-        store[key] = make()
+        value = make()
+        admit(old, value)
+        store[key] = value
     else:
         del store[key]
 
