@@ -20,7 +20,7 @@ import copy
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,7 @@ class PathCache:
         namespace: dict[str, Any],
         generic: PacketFn,
         *,
+        roles: Mapping[str, str],
         record_after: int = 8,
         per_port: int = 4,
         budget_share: float = 0.05,
@@ -98,6 +99,7 @@ class PathCache:
         filename: str = "<p4sim-path>",
     ) -> None:
         self.ns = namespace
+        self.roles = roles  # the role of each runtime object the generator bound
         self.generic = generic
         self.record_after = max(1, record_after)
         self.per_port = max(1, per_port)
@@ -167,7 +169,7 @@ class PathCache:
 
     def _build(self, port: int, records: list[tuple[int, Any]]) -> None:
         try:
-            spec = Specializer(self._fn, records, self.ns, self._locals)
+            spec = Specializer(self._fn, records, self.ns, self._locals, self.roles)
             fn_ast = spec.build("_path")
         except Unspecializable as exc:
             self.stats.refused += 1
@@ -198,7 +200,9 @@ class PathCache:
 
     def source_of(self, records: list[tuple[int, Any]]) -> str:
         """The specialised source for a recorded path (for tests and debugging)."""
-        return ast.unparse(Specializer(self._fn, records, self.ns, self._locals).build("_path"))
+        return ast.unparse(
+            Specializer(self._fn, records, self.ns, self._locals, self.roles).build("_path")
+        )
 
     def record(self, port: int, data: bytes) -> tuple[list[tuple[int, Any]], Frames, Digests]:
         """Run one packet through the recording variant: (path record, outputs, digests)."""

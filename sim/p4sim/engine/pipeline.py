@@ -85,6 +85,7 @@ class V1ModelPipeline:
                 gen.source,
                 self._fast_ns,
                 self._fast,
+                roles=gen.roles,
                 record_after=record_after,
                 filename=f"<p4sim-engine:{getattr(program, 'filename', 'program')}",
             )

@@ -188,6 +188,7 @@ class V1ModelGen(CodeGen):
             name = f"_S{kind[0]}{len(self._structs)}"
             self._structs[key] = name
             self.bindings[name] = layout.unpacker(fmt) if kind == "unpack" else layout.packer(fmt)
+            self.roles[name] = kind
         return name
 
     def st_Advance(self, s: I.Advance, env: Env) -> None:
@@ -440,12 +441,20 @@ def _varbit_max(h: I.HeaderType) -> int:
 
 # ------------------------------------------------------------------------------ the program
 class GeneratedProgram:
-    """The source of one program's packet function and the globals it runs with."""
+    """The source of one program's packet function and the globals it runs with (``roles``:
+    the role of each runtime object bound, see ``CodeGen.roles``)."""
 
-    def __init__(self, source: str, bindings: dict[str, Any], reentry: bool = False) -> None:
+    def __init__(
+        self,
+        source: str,
+        bindings: dict[str, Any],
+        reentry: bool = False,
+        roles: dict[str, str] | None = None,
+    ) -> None:
         self.source = source
         self.bindings = bindings
         self.reentry = reentry  # _process takes (_again, _re): see reentry.py
+        self.roles = roles if roles is not None else {}
 
 
 def generate(
@@ -699,4 +708,4 @@ def generate(
     src.extend(rp.lines)
     src.append("")
     source = rawbytes.track_writes("\n".join(src) + "\n", list(g.raw_by_valid.values()))
-    return GeneratedProgram(source, g.bindings, reenter)
+    return GeneratedProgram(source, g.bindings, reenter, g.roles)
