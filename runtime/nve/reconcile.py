@@ -136,8 +136,9 @@ def _wildcard_reads(index: P4Index) -> list[p4r.Entity]:
             )
         )
     )
-    if index.digests():
-        reads.append(p4r.Entity(digest_entry=p4r.DigestEntry()))
+    # One read per digest: PI (simple_switch_grpc) does not implement digest_id 0 (all),
+    # and answers NOT_FOUND for a digest that is not configured (skipped by _read_each).
+    reads.extend(p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=d.id)) for d in index.digests())
     return reads
 
 
