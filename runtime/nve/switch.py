@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -72,6 +72,23 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@contextlib.contextmanager
+def _channel_closed_is_an_error(switch: str, call: str) -> Iterator[None]:
+    """grpc.aio ends a call with asyncio.CancelledError when its channel is closed under it
+    (the session closing a client whose switch went away). Unless this task itself is being
+    cancelled, that is a lost connection: a SwitchError, not a cancellation that would
+    take the caller's task group (e.g. `nve run`) down with it."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        raise SwitchError(
+            f"{switch}: {call}: the connection was closed", grpc.StatusCode.CANCELLED
+        ) from None
 
 
 def _uint128(value: int) -> p4r.Uint128:
@@ -272,11 +289,12 @@ class SwitchClient:
             else p4r.GetForwardingPipelineConfigRequest.COOKIE_ONLY
         )
         try:
-            resp = await stub.GetForwardingPipelineConfig(
-                p4r.GetForwardingPipelineConfigRequest(
-                    device_id=self.device_id, response_type=rtype
+            with _channel_closed_is_an_error(self.name, "GetForwardingPipelineConfig"):
+                resp = await stub.GetForwardingPipelineConfig(
+                    p4r.GetForwardingPipelineConfigRequest(
+                        device_id=self.device_id, response_type=rtype
+                    )
                 )
-            )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
                 return None
@@ -299,7 +317,8 @@ class SwitchClient:
             ),
         )
         try:
-            await stub.SetForwardingPipelineConfig(req)
+            with _channel_closed_is_an_error(self.name, "SetForwardingPipelineConfig"):
+                await stub.SetForwardingPipelineConfig(req)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                 raise NotPrimaryError(
@@ -327,7 +346,8 @@ class SwitchClient:
             )
             result.attempted += len(chunk)
             try:
-                await stub.Write(req)
+                with _channel_closed_is_an_error(self.name, "Write"):
+                    await stub.Write(req)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                     raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
@@ -344,11 +364,12 @@ class SwitchClient:
     async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:
         stub = self._require_stub()
         try:
-            async for resp in stub.Read(
-                p4r.ReadRequest(device_id=self.device_id, entities=list(entities))
-            ):
-                for ent in resp.entities:
-                    yield ent
+            with _channel_closed_is_an_error(self.name, "Read"):
+                async for resp in stub.Read(
+                    p4r.ReadRequest(device_id=self.device_id, entities=list(entities))
+                ):
+                    for ent in resp.entities:
+                        yield ent
         except grpc.aio.AioRpcError as exc:
             raise SwitchError.from_rpc(self.name, "Read", exc) from None
 
@@ -359,7 +380,8 @@ class SwitchClient:
     async def send(self, msg: p4r.StreamMessageRequest) -> None:
         if self._stream is None:
             raise SwitchError(f"{self.name}: not connected")
-        await self._stream.write(msg)
+        with _channel_closed_is_an_error(self.name, "StreamChannel"):
+            await self._stream.write(msg)
 
     async def packet_out(self, payload: bytes, metadata: Sequence[p4r.PacketMetadata]) -> None:
         await self.send(
