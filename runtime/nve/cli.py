@@ -122,38 +122,22 @@ async def _apply(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
-    from nve.codec import canonical_names
-    from nve.compile import is_local_attachment
-    from nve.diff import diff
-
     ctl = _checked_controller(args)
     try:
         await ctl.connect()
-        for name, session in ctl.sessions.items():
-            desired, installed = await ctl.desired_and_installed(name)
-            desired = [canonical_names(e, session.index) for e in desired]
-            plan = diff(desired, installed, is_local_attachment)
-            role = (
-                "primary"
-                if session.state.primary
-                else (
-                    f"read-only: {session.client.read_only_reason}"
-                    if session.client is not None
-                    else "read-only"
-                )
-            )
+        for name in ctl.sessions:
+            view = await ctl.show(name)
             print(
-                f"== {name} ({session.switch.address}, {role}): {len(desired)} desired, "
-                f"{len(installed)} installed, {len(plan.changes())} differences"
+                f"== {name} ({view.address}, {view.role}): {len(view.desired)} desired, "
+                f"{len(view.installed)} installed, {len(view.plan.changes())} differences"
             )
             if args.all:
-                for e in sorted(installed, key=lambda e: repr(e.key)):
+                for e in sorted(view.installed, key=lambda e: repr(e.key)):
                     print(f"  = {e.describe()}")
-            for c in plan.changes():
+            for c in view.plan.changes():
                 sign = {"insert": "+", "delete": "-", "modify": "~"}[c.op]
                 print(f"  {sign} {c.entity.describe()}")
-            learned = ctl.learned_from_installed(name, installed)
-            for le in learned:
+            for le in view.learned:
                 print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
@@ -163,13 +147,12 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _stats(args: argparse.Namespace) -> int:
-    from nve.stats import collect, format_table
+    from nve.stats import format_table
 
     ctl = _checked_controller(args)
     try:
         await ctl.connect()
-        await ctl.targets()  # compiles states (vsi/tunnel ids) against what is installed
-        result = {name: await collect(ctl, name) for name in ctl.sessions}
+        result = {name: await ctl.counters(name) for name in ctl.sessions}
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
     finally:

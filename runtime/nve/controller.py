@@ -24,19 +24,36 @@ from nve.compile import (
     compile_switch,
     is_local_attachment,
 )
+from nve.diff import Plan, diff
 from nve.entities import Entity, TableEntry, match_value
 from nve.gcpause import gc_paused
-from nve.loader import LoadedOverlay, Problem
+from nve.index import OverlayIndex
+from nve.loader import LoadedOverlay
 from nve.mac import Mac
 from nve.model import Overlay
 from nve.p4info import P4Index
 from nve.p4names import Key, Table
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
+from nve.problems import Problem
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
-from nve.session import SwitchSession
+from nve.session import EventSink, ReadyHook, SwitchSession
+from nve.stats import SwitchCounters
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")
+
+
+@dataclass
+class SwitchView:
+    """One switch as `nve show` prints it."""
+
+    name: str
+    address: str
+    role: str  # "primary" or "read-only: <why>"
+    desired: list[Entity]
+    installed: list[Entity]
+    plan: Plan
+    learned: list[LearnedEndpoint]
 
 
 class ControllerError(Exception):
@@ -66,6 +83,7 @@ class Controller:
     ):
         self.loaded = loaded
         self.overlay = loaded.overlay
+        self.index = OverlayIndex.build(loaded.overlay)
         names = [s.name for s in self.overlay.switches]
         if only:
             unknown = [n for n in only if n not in names]
@@ -81,6 +99,39 @@ class Controller:
         self.states: dict[str, SwitchState] = {}
         self._checked: dict[str, tuple[Overlay, list[LearnedEndpoint], SwitchState]] = {}
         self._reconcile_lock = asyncio.Lock()
+
+    # -- the description and what the data plane taught -----------------------------------
+    def reload(self, loaded: LoadedOverlay) -> None:
+        """Use a new (already validated) description from the next reconcile on."""
+        self.loaded, self.overlay = loaded, loaded.overlay
+        self.index = OverlayIndex.build(loaded.overlay)
+
+    def learn(self, le: LearnedEndpoint) -> bool:
+        """A MAC a switch reported (digest): True if the desired state changed.
+
+        A configured endpoint is never replaced by a learned one; a MAC that moved
+        replaces its old place (one location per (VSID, MAC))."""
+        if (le.vsid, le.mac) in self.index.macs:
+            return False
+        moved = [k for k, v in self.learned.items() if k[1:] == (le.vsid, le.mac) and v != le]
+        for key in moved:
+            del self.learned[key]
+        key = (le.switch, le.vsid, le.mac)
+        if key in self.learned:
+            return bool(moved)
+        self.learned[key] = le
+        self.stats.learned += 1
+        return True
+
+    def age_out(self, switch: str, vsid: int, mac: Mac) -> bool:
+        """A learned MAC whose entry timed out: True if it was known (and is now forgotten)."""
+        if self.learned.pop((switch, vsid, mac), None) is None:
+            return False
+        self.stats.aged += 1
+        return True
+
+    def count_packet_in(self, reason: str) -> None:
+        self.stats.packet_ins[reason] = self.stats.packet_ins.get(reason, 0) + 1
 
     # -- without switches -----------------------------------------------------------------
     def load_pipelines(self) -> None:
@@ -145,10 +196,7 @@ class Controller:
         """Connect to every selected switch (pushing pipelines where missing or different)."""
         if not self.pipelines:
             self.load_pipelines()
-        sessions: dict[str, SwitchSession] = {}
-        for sw in self.overlay.switches:
-            if sw.name in self.selected:
-                sessions[sw.name] = SwitchSession(sw, self.pipelines[sw.name])
+        sessions = self._new_sessions()
         results = await asyncio.gather(
             *(s.connect_once() for s in sessions.values()), return_exceptions=True
         )
@@ -163,6 +211,30 @@ class Controller:
         if errors:
             await self.close()
             raise ControllerError("; ".join(errors))
+
+    def _new_sessions(
+        self,
+        on_ready: ReadyHook | None = None,
+        on_event: EventSink | None = None,
+    ) -> dict[str, SwitchSession]:
+        if not self.pipelines:
+            self.load_pipelines()
+        return {
+            sw.name: SwitchSession(
+                sw, self.pipelines[sw.name], on_ready=on_ready, on_event=on_event
+            )
+            for sw in self.overlay.switches
+            if sw.name in self.selected
+        }
+
+    def start_sessions(
+        self,
+        on_ready: ReadyHook,
+        on_event: EventSink,
+    ) -> dict[str, SwitchSession]:
+        """Sessions that keep their switch connected (`SwitchSession.run`), for `nve run`."""
+        self.sessions.update(self._new_sessions(on_ready, on_event))
+        return self.sessions
 
     async def close(self) -> None:
         for s in self.sessions.values():
@@ -231,6 +303,34 @@ class Controller:
                     self.stats.write_errors += len(report.failures)
                     self.stats.last_reconcile_seconds = time.monotonic() - started
                 return report
+
+    async def show(self, name: str) -> SwitchView:
+        """`nve show`: what switch `name` should hold, what it holds, and the difference."""
+        session = self.sessions[name]
+        desired, installed = await self.desired_and_installed(name)
+        if session.state.primary:
+            role = "primary"
+        elif session.client is not None:
+            role = f"read-only: {session.client.read_only_reason}"
+        else:
+            role = "read-only"
+        return SwitchView(
+            name,
+            session.switch.address,
+            role,
+            desired,
+            installed,
+            diff(desired, installed, is_local_attachment),
+            self.learned_from_installed(name, installed),
+        )
+
+    async def counters(self, name: str) -> SwitchCounters:
+        """Counters of switch `name` named by VSID, drop reason and remote NVE (`nve stats`)."""
+        from nve.stats import collect  # stats reads the controller's compiled states
+
+        if name not in self.states:
+            await self.targets([name])  # compiles the state (vsi/tunnel ids) against the switch
+        return await collect(self, name)
 
     async def desired_and_installed(self, name: str) -> tuple[list[Entity], list[Entity]]:
         """For `nve show`: what the description asks for and what the switch holds."""

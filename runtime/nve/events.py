@@ -74,7 +74,6 @@ class EventHandler:
             return
         if info.name != Digest.MAC_LEARN_DIGEST:
             return
-        configured = {(ep.vsid, ep.mac) for ep in self.ctl.overlay.endpoints}
         changed = False
         names = info.members
         for data in digest.data:
@@ -88,15 +87,7 @@ class EventHandler:
             except KeyError:
                 continue
             le = LearnedEndpoint(session.name, vsid, Mac(mac), port)
-            if (vsid, le.mac) in configured:
-                continue
-            # A MAC that moved replaces its old place (one location per (VSID, MAC)).
-            for key in [k for k in self.ctl.learned if k[1] == vsid and k[2] == le.mac]:
-                if self.ctl.learned[key] != le:
-                    del self.ctl.learned[key]
-            if (session.name, vsid, le.mac) not in self.ctl.learned:
-                self.ctl.learned[(session.name, vsid, le.mac)] = le
-                self.ctl.stats.learned += 1
+            if self.ctl.learn(le):
                 changed = True
                 log.info(
                     "%s: learned %s in VSID 0x%06X on port %d", session.name, le.mac, vsid, port
@@ -118,12 +109,10 @@ class EventHandler:
                 continue
             m = dict(entry.match)
             vsid = by_vsi.get(match_value(m[Key.VSI]))
-            key = (session.name, vsid, Mac(match_value(m[Key.MAC])))
-            if vsid is not None and key in self.ctl.learned:
-                del self.ctl.learned[key]
-                self.ctl.stats.aged += 1
+            mac = Mac(match_value(m[Key.MAC]))
+            if vsid is not None and self.ctl.age_out(session.name, vsid, mac):
                 changed = True
-                log.info("%s: aged out %s in VSID 0x%06X", session.name, key[2], vsid)
+                log.info("%s: aged out %s in VSID 0x%06X", session.name, mac, vsid)
         if changed:
             self.request_reconcile()
 
@@ -136,7 +125,7 @@ class EventHandler:
         }
         reason = values.get(PacketIn.REASON, 0)
         name = _punt_name(reason)
-        self.ctl.stats.packet_ins[name] = self.ctl.stats.packet_ins.get(name, 0) + 1
+        self.ctl.count_packet_in(name)
         port = values.get(PacketIn.INGRESS_PORT, 0)
         vsid = values.get(PacketIn.VSID, 0)
         frame = parse_ethernet(pkt.payload)
@@ -167,11 +156,7 @@ class EventHandler:
             await session.client.packet_out(tagged, md)
 
     def _subnet(self, vsid: int) -> Subnet | None:
-        for t in self.ctl.overlay.tenants:
-            for s in t.subnets:
-                if s.vsid == vsid:
-                    return s
-        return None
+        return self.ctl.index.subnet(vsid)
 
     def _as_sent(
         self, session: SwitchSession, frame: Frame, vsid: int, port: int
@@ -201,23 +186,9 @@ class EventHandler:
             ip = ip[:7] + bytes([min(ip[7] + 1, 255)]) + ip[8:]
         else:
             return vsid, None
-        tenant_vsids = next(
-            (
-                {s.vsid for s in t.subnets}
-                for t in self.ctl.overlay.tenants
-                if any(s.vsid == vsid for s in t.subnets)
-            ),
-            set(),
-        )
-        for ep in self.ctl.overlay.endpoints:
-            att = ep.attachment
-            if (
-                isinstance(att, LocalAttachment)
-                and att.switch == session.name
-                and att.port == port
-                and ep.vsid in tenant_vsids
-                and src in (ep.ipv4, ep.ipv6)
-            ):
+        tenant_vsids = self.ctl.index.tenant_vsids(vsid)
+        for ep in self.ctl.index.endpoints_on(session.name, port):
+            if ep.vsid in tenant_vsids and src in (ep.ipv4, ep.ipv6):
                 return ep.vsid, dataclasses.replace(frame, src_mac=ep.mac.packed, payload=ip)
         return vsid, None
 
@@ -254,9 +225,9 @@ class EventHandler:
         if parsed is None:
             return None
         _, target = parsed
-        for ep in self.ctl.overlay.endpoints:
-            if ep.vsid == vsid and ep.ipv6 == target:
-                return neighbor_advertisement(frame, target, ep.mac.packed)
+        ep = self.ctl.index.endpoint_at(vsid, target)
+        if ep is not None and ep.ipv6 == target:
+            return neighbor_advertisement(frame, target, ep.mac.packed)
         sub = self._subnet(vsid)
         if (
             sub is not None
@@ -269,15 +240,9 @@ class EventHandler:
 
     def _with_tag(self, session: SwitchSession, frame: bytes, port: int, vsid: int) -> bytes:
         vlan = None
-        for ep in self.ctl.overlay.endpoints:
-            att = ep.attachment
-            if (
-                ep.vsid == vsid
-                and isinstance(att, LocalAttachment)
-                and att.switch == session.name
-                and att.port == port
-            ):
-                vlan = att.vlan
+        for ep in self.ctl.index.endpoints_on(session.name, port):
+            if ep.vsid == vsid and isinstance(ep.attachment, LocalAttachment):
+                vlan = ep.attachment.vlan
                 break
         else:
             for p in session.switch.ports:

@@ -17,8 +17,8 @@ import yaml
 
 from nve.gcpause import gc_paused
 from nve.model import Overlay
+from nve.problems import ConfigPath, Problem
 
-ConfigPath = tuple[str | int, ...]
 # libyaml's safe loader when present (10x faster on large descriptions), else the Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -160,46 +160,12 @@ def _refuse_deep_events(text: str, source: str) -> None:
 _TOO_DEEP = f"YAML nested more than {MAX_NESTING} levels deep: not a description"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the description, located by config path (and file position)."""
-
-    path: ConfigPath
-    message: str
-    file: str = ""
-    line: int = 0
-    column: int = 0
-
-    def __str__(self) -> str:
-        where = (
-            f"{self.file}:{self.line}:{self.column}: "
-            if self.file and self.line
-            else (f"{self.file}: " if self.file else "")
-        )
-        return (
-            f"{where}{format_path(self.path)}: {self.message}"
-            if self.path
-            else f"{where}{self.message}"
-        )
-
-
 class OverlayError(Exception):
     """Raised with every problem found; str() gives one line per problem."""
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def format_path(path: ConfigPath) -> str:
-    """('tenants', 1, 'subnets', 0, 'vsid') -> 'tenants[1].subnets[0].vsid'."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 @dataclass

@@ -128,12 +128,8 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
             )
             log.warning("%s: read-only: %s; not writing", session.name, reason)
 
-    for sw in ctl.overlay.switches:
-        if sw.name in ctl.selected:
-            ctl.sessions[sw.name] = SwitchSession(
-                sw, ctl.pipelines[sw.name], on_ready=on_ready, on_event=handler
-            )
-    tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in ctl.sessions.items()]
+    sessions = ctl.start_sessions(on_ready, handler)
+    tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
     tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
@@ -208,18 +204,16 @@ async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1
                 "\n".join(str(p) for p in problems),
             )
             continue
-        ctl.loaded, ctl.overlay = loaded, loaded.overlay
+        ctl.reload(loaded)
         log.info("%s changed: reconciling", path)
         dirty.set()
 
 
 async def _poll_counters(ctl: Controller, metrics: MetricsCollector, interval: float = 5.0) -> None:
-    from nve.stats import collect
-
     while True:
         await asyncio.sleep(interval)
         for name, s in list(ctl.sessions.items()):
             if s.client is None or name not in ctl.states:
                 continue
             with contextlib.suppress(SwitchError):
-                metrics.counters[name] = await collect(ctl, name)
+                metrics.counters[name] = await ctl.counters(name)

@@ -22,6 +22,11 @@ from nve.p4info import P4Index
 from nve.pipeline import PipelineArtifacts
 from nve.switch import NotPrimaryError, SwitchClient, SwitchError
 
+# Called when a session is connected (again) or becomes primary.
+ReadyHook = Callable[["SwitchSession"], Awaitable[None]]
+# Called with each stream message other than arbitration (packet-in, digest, timeout, error).
+EventSink = Callable[["SwitchSession", p4r.StreamMessageResponse], Awaitable[None]]
+
 log = logging.getLogger("nve.session")
 
 
@@ -81,9 +86,8 @@ class SwitchSession:
         self,
         switch: Switch,
         artifacts: PipelineArtifacts,
-        on_ready: Callable[[SwitchSession], Awaitable[None]] | None = None,
-        on_event: Callable[[SwitchSession, p4r.StreamMessageResponse], Awaitable[None]]
-        | None = None,
+        on_ready: ReadyHook | None = None,
+        on_event: EventSink | None = None,
         backoff: Backoff | None = None,
         connect_timeout: float = 5.0,
     ):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from nve.loader import ConfigPath, Problem, format_path
-from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet, Switch, Tenant
+from nve.index import OverlayIndex
+from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Switch, Tenant
+from nve.problems import ConfigPath, Problem, format_path
 
 # (switch, port, VLAN or None for untagged) -> (VSID, where it was first bound)
 PortVlan = dict[tuple[str, int, int | None], tuple[int, ConfigPath]]
@@ -35,32 +35,6 @@ def vsid_text(vsid: int) -> str:
 def is_reserved_vsid(vsid: int) -> bool:
     """RFC 7637 §3.4: 0x000000-0x000FFF reserved for future use, 0xFFFFFF vendor-specific."""
     return vsid <= RESERVED_LOW_MAX or vsid == RESERVED_VENDOR
-
-
-@dataclass
-class OverlayIndex:
-    """Name -> (position, object) lookups shared by validation and compilation."""
-
-    switches: dict[str, tuple[int, Switch]] = field(default_factory=dict)
-    tenants: dict[str, tuple[int, Tenant]] = field(default_factory=dict)
-    subnets: dict[int, tuple[ConfigPath, Subnet, Tenant]] = field(default_factory=dict)
-    endpoints: dict[str, tuple[int, Endpoint]] = field(default_factory=dict)
-    remote_nves: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, overlay: Overlay) -> OverlayIndex:
-        idx = cls()
-        for i, sw in enumerate(overlay.switches):
-            idx.switches.setdefault(sw.name, (i, sw))
-        for t, tenant in enumerate(overlay.tenants):
-            idx.tenants.setdefault(tenant.name, (t, tenant))
-            for s, subnet in enumerate(tenant.subnets):
-                idx.subnets.setdefault(subnet.vsid, (("tenants", t, "subnets", s), subnet, tenant))
-        for e, ep in enumerate(overlay.endpoints):
-            idx.endpoints.setdefault(ep.name, (e, ep))
-        for r, nve in enumerate(overlay.remote_nves):
-            idx.remote_nves.setdefault(nve.name, r)
-        return idx
 
 
 def endpoint_cas(ep: Endpoint) -> list[tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address]]:

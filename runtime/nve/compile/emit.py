@@ -1,393 +1,63 @@
-"""Overlay description (+ learned endpoints) -> the entities each switch should hold.
-
-Indices the pipeline uses (vsi, tunnel, nexthop, ECMP group) are allocated here. They
-are reused from what a switch already holds (`Allocations.from_installed`) and new ones
-take the lowest free number, so an edit changes only the entries it is about.
-The meaning of every table and parameter is in docs/pipeline.md.
-"""
+"""Emitting phases: the table entries, groups and sessions a plan needs."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from nve import contract as C
 from nve import p4names
+from nve.compile.base import CompilerBase
+from nve.compile.common import (
+    _PUNT_REASONS,
+    IP,
+    Allocator,
+    EcmpGroups,
+    IPNetwork,
+    NexthopKey,
+    Nexthops,
+    TunnelKey,
+    UnderlayRoutes,
+    _entry,
+    _Host,
+    _tier,
+    _tunnel_for_endpoint,
+    multicast_mac,
+)
+from nve.compile.plan import Plan
 from nve.entities import (
     CloneSession,
     DigestConfig,
-    Entity,
     Exact,
-    FieldMatch,
     MeterConfig,
     MulticastGroup,
     TableEntry,
     lpm,
     make_match,
     make_params,
-    match_value,
 )
-from nve.loader import ConfigPath, Problem
-from nve.mac import Mac
-from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
-from nve.p4names import Action, Digest, Key, Meter, Param, Punt, Table
-from nve.validate import OverlayIndex
-
-IP = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-NexthopKey = tuple[int, int, int]  # (port, dmac, vid)
-Nexthops = dict[str, tuple[int, NexthopKey]]  # next hop name -> (id, key)
-EcmpGroups = dict[str, tuple[int, tuple[int, ...]]]  # group name -> (id, member next hop ids)
-UnderlayRoutes = list[tuple[IPNetwork, str]]  # (prefix, next hop or group name)
-
-K = TypeVar("K", bound=Hashable)
+from nve.model import Endpoint, LocalAttachment, Subnet, Tenant
+from nve.p4names import Action, Digest, Key, Meter, Param, Table
 
 
-def multicast_mac(group: IP) -> int:
-    """RFC 1112 / RFC 2464 group MAC of an IP multicast address."""
-    if group.version == 4:
-        return 0x01005E000000 | (int(group) & 0x7FFFFF)
-    return 0x333300000000 | (int(group) & 0xFFFFFFFF)
+class EmitPhases(CompilerBase):
+    """Turn a `Plan` into entities (appended to `self.out`)."""
 
-
-@dataclass(frozen=True)
-class LearnedEndpoint:
-    """A MAC learned from a digest: part of the desired state until it ages out."""
-
-    switch: str
-    vsid: int
-    mac: Mac
-    port: int
-
-
-@dataclass(frozen=True)
-class TunnelKey:
-    src: IP
-    dst: IP
-    flow_id: bool
-
-
-@dataclass
-class Allocator(Generic[K]):
-    """Stable small-integer ids: keep what exists, give new keys the lowest free id."""
-
-    low: int
-    high: int
-    current: dict[K, int] = field(default_factory=dict)
-
-    def assign(self, keys: Iterable[K], what: str) -> tuple[dict[K, int], list[str]]:
-        wanted = list(dict.fromkeys(keys))
-        out: dict[K, int] = {}
-        used: set[int] = set()
-        for k in wanted:
-            if (
-                k in self.current
-                and self.low <= self.current[k] <= self.high
-                and self.current[k] not in used
-            ):
-                out[k] = self.current[k]
-                used.add(out[k])
-        errors: list[str] = []
-        free = (i for i in range(self.low, self.high + 1) if i not in used)
-        for k in wanted:
-            if k not in out:
-                nxt = next(free, None)
-                if nxt is None:
-                    errors.append(f"more {what}s than the {self.high - self.low + 1} ids available")
-                    break
-                out[k] = nxt
-        return out, errors
-
-
-@dataclass
-class Allocations:
-    """Ids already in use on a switch, recovered from its tables."""
-
-    vsi: dict[int, int] = field(default_factory=dict)  # vsid -> vsi
-    tunnel: dict[TunnelKey, int] = field(default_factory=dict)  # TunnelKey -> tunnel
-    nexthop: dict[NexthopKey, int] = field(default_factory=dict)  # (port, dmac, vid) -> nexthop
-    ecmp: dict[tuple[int, ...], int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
-
-    @classmethod
-    def from_installed(cls, installed: Iterable[Entity]) -> Allocations:
-        a = cls()
-        ecmp_members: dict[int, dict[int, int]] = defaultdict(dict)
-        for e in installed:
-            if not isinstance(e, TableEntry) or e.is_default:
-                continue
-            params = dict(e.params)
-            match = dict(e.match)
-            if e.table == Table.VSI_INFO and Param.VSID in params:
-                a.vsi[params[Param.VSID]] = match_value(match[Key.VSI])
-            elif e.table == Table.TUNNEL_REMOTE and Param.DST_PA in params:
-                ctor = (
-                    ipaddress.IPv4Address
-                    if e.action == Action.TUNNEL_SET_REMOTE_V4
-                    else ipaddress.IPv6Address
-                )
-                key = TunnelKey(
-                    ctor(params[Param.SRC_PA]),
-                    ctor(params[Param.DST_PA]),
-                    bool(params[Param.FLOW_ID]),
-                )
-                a.tunnel[key] = match_value(match[Key.TUNNEL])
-            elif e.table == Table.REPLICA_TUNNEL and Param.DST_PA in params:
-                ctor = (
-                    ipaddress.IPv4Address
-                    if e.action == Action.REPLICA_REPLICA_V4
-                    else ipaddress.IPv6Address
-                )
-                key = TunnelKey(
-                    ctor(params[Param.SRC_PA]),
-                    ctor(params[Param.DST_PA]),
-                    bool(params[Param.FLOW_ID]),
-                )
-                a.tunnel.setdefault(key, match_value(match[Key.RID]))
-            elif e.table == Table.UNDERLAY_NEXTHOP and Param.PORT in params:
-                a.nexthop[(params[Param.PORT], params[Param.DMAC], params[Param.VID])] = (
-                    match_value(match[Key.NEXTHOP])
-                )
-            elif e.table == Table.UNDERLAY_ECMP and Param.NEXTHOP in params:
-                group, bucket = match_value(match[Key.GROUP]), match_value(match[Key.BUCKET])
-                ecmp_members[group][bucket] = params[Param.NEXTHOP]
-        for group, buckets in ecmp_members.items():
-            a.ecmp[tuple(buckets[b] for b in sorted(buckets))] = group
-        return a
-
-
-@dataclass
-class SwitchState:
-    """The desired entities of one switch and the ids chosen for them (for show/stats)."""
-
-    switch: str
-    entities: list[Entity]
-    vsi: dict[int, int]  # vsid -> vsi
-    tunnels: dict[TunnelKey, int]  # -> tunnel index
-    tunnel_names: dict[int, str]  # tunnel index -> remote NVE name
-    problems: list[Problem]
-
-
-_PUNT_REASONS = tuple(p for p in Punt if p != Punt.NONE)  # the punt meters' indices
-
-
-def _tier(table: str) -> int:
-    return C.TIERS[table]
-
-
-def _entry(
-    table: str,
-    action: str,
-    match: Mapping[str, FieldMatch | None] | None = None,
-    *,
-    priority: int = 0,
-    idle_timeout_ns: int = 0,
-    params: Mapping[str, int] | None = None,
-) -> TableEntry:
-    return TableEntry(
-        table,
-        make_match(match),
-        action,
-        make_params(params),
-        priority=priority,
-        idle_timeout_ns=idle_timeout_ns,
-        tier=_tier(table),
-    )
-
-
-def is_local_attachment(e: Entity) -> bool:
-    """Entries that deliver to a locally attached endpoint: replacing them is a 'break'."""
-    return isinstance(e, TableEntry) and e.table == Table.L2_DMAC and e.action == Action.L2_TO_PORT
-
-
-@dataclass(frozen=True)
-class _Host:
-    """Where an endpoint lives: a switch of this overlay or a remote NVE."""
-
-    name: str
-    pas: tuple[IP, ...]  # the PAs it may send from (peer check) - first is where we send to
-    flow_id: bool
-    is_switch: bool
-
-
-class _SwitchCompiler:
-    def __init__(
-        self,
-        overlay: Overlay,
-        idx: OverlayIndex,
-        sw_pos: int,
-        learned: Sequence[LearnedEndpoint],
-        previous: Allocations,
-    ):
-        self.o = overlay
-        self.idx = idx
-        self.pos = sw_pos
-        self.sw: Switch = overlay.switches[sw_pos]
-        self.learned = learned
-        self.previous = previous
-        self.out: list[Entity] = []
-        self.problems: list[Problem] = []
-        self.base: ConfigPath = ("switches", sw_pos)
-        self._local_pa: dict[int, IP | None] = {}
-        self._hosts: dict[object, _Host | None] = {}
-
-    def problem(self, path: ConfigPath, msg: str) -> None:
-        self.problems.append(Problem(path, msg))
-
-    # -- where things are --------------------------------------------------------------------
-    def host_of(self, ep: Endpoint) -> _Host | None:
-        key = (type(ep.attachment), tuple(vars(ep.attachment).values()))
-        if key not in self._hosts:
-            self._hosts[key] = self._host_of(ep)
-        return self._hosts[key]
-
-    def _host_of(self, ep: Endpoint) -> _Host | None:
-        att = ep.attachment
-        if isinstance(att, LocalAttachment):
-            found = self.idx.switches.get(att.switch)
-            if found is None:
-                return None
-            sw = found[1]
-            return _Host(sw.name, _pas_first(sw.local_pas, att.pa), True, True)
-        r = self.idx.remote_nves.get(att.remote_nve)
-        if r is None:
-            return None
-        nve = self.o.remote_nves[r]
-        return _Host(nve.name, (nve.pa,), nve.flow_id, False)
-
-    def local_pa(self, family: int) -> IP | None:
-        if family not in self._local_pa:
-            self._local_pa[family] = next(
-                (pa for pa in self.sw.local_pas if pa.version == family), None
-            )
-        return self._local_pa[family]
-
-    def run(self) -> SwitchState:
-        sw = self.sw
-        # Bindings: (port, vlan) -> vsid on this switch, from port bindings and endpoints.
-        bindings: dict[tuple[int, int | None], int] = {}
-        for sw_port in sw.ports:
-            for b in sw_port.bindings:
-                bindings.setdefault((sw_port.port, b.vlan), b.vsid)
-        endpoints: list[tuple[Endpoint, _Host]] = []
-        for ep in self.o.endpoints:
-            host = self.host_of(ep)
-            if host is None or ep.vsid not in self.idx.subnets:
-                continue
-            endpoints.append((ep, host))
-            att = ep.attachment
-            if isinstance(att, LocalAttachment) and att.switch == sw.name:
-                bindings.setdefault((att.port, att.vlan), ep.vsid)
-        local_vsids = set(bindings.values())
-        # Every subnet of a tenant present here is installed (routing may lead to any of them).
-        tenants_here = {self.idx.subnets[v][2].name for v in local_vsids if v in self.idx.subnets}
-        vsids = sorted(v for v, (_, _, t) in self.idx.subnets.items() if t.name in tenants_here)
-        vsi_map, errs = Allocator(1, min(C.VSI_MAX, 0xFFFF), dict(self.previous.vsi)).assign(
-            vsids, "virtual subnet"
-        )
-        for e in errs:
-            self.problem(self.base, e)
-        vsi = dict(vsi_map.items())
-
-        # Endpoints of installed subnets, configured first; learned ones unless they clash.
-        known_macs = {(ep.vsid, ep.mac) for ep, _ in endpoints} if self.learned else set()
-        learned_here: list[tuple[LearnedEndpoint, _Host]] = []
-        for le in self.learned:
-            if le.vsid not in vsi or (le.vsid, le.mac) in known_macs:
-                continue
-            found = self.idx.switches.get(le.switch)
-            if found is None:
-                continue
-            lsw = found[1]
-            learned_here.append((le, _Host(lsw.name, tuple(lsw.local_pas), True, True)))
-            known_macs.add((le.vsid, le.mac))
-
-        # Remote NVEs per installed VSID: hosts of its endpoints (not us), plus its flood list.
-        remotes: dict[int, dict[str, _Host]] = defaultdict(dict)
-        for ep, host in endpoints:
-            if ep.vsid in vsi and host.name != sw.name:
-                remotes[ep.vsid][host.name] = host
-        for le, host in learned_here:
-            if host.name != sw.name:
-                remotes[le.vsid][host.name] = host
-        # The VSIDs each other switch serves (port bindings and attached endpoints), once.
-        others = [o for o in self.o.switches if o.name != sw.name]
-        served: dict[str, set[int]] = {
-            o.name: {b.vsid for p in o.ports for b in p.bindings} for o in others
-        }
-        for ep, h in endpoints:
-            if h.name in served:
-                served[h.name].add(ep.vsid)
-        for other in others:
-            for v in served[other.name] & set(vsi):
-                remotes[v].setdefault(
-                    other.name, _Host(other.name, tuple(other.local_pas), True, True)
-                )
-        for nve in self.o.remote_nves:
-            for v in nve.vsids:
-                if v in vsi:
-                    remotes[v].setdefault(nve.name, _Host(nve.name, (nve.pa,), nve.flow_id, False))
-
-        # Who may send us frames of a VSID (the decap peer check, RFC 7637 §5): its remote
-        # NVEs, plus, for a routed subnet, every other switch of the tenant, because that
-        # switch routes its own subnets' traffic into this one and encapsulates it there.
-        peers: dict[int, dict[str, _Host]] = {v: dict(h) for v, h in remotes.items()}
-        for other in others:
-            other_tenants = {
-                self.idx.subnets[v][2].name for v in served[other.name] if v in self.idx.subnets
-            }
-            for v in vsi:
-                _, sub, tenant = self.idx.subnets[v]
-                if sub.gateway is not None and tenant.name in other_tenants:
-                    peers.setdefault(v, {}).setdefault(
-                        other.name, _Host(other.name, tuple(other.local_pas), True, True)
-                    )
-
+    def _plan_underlay(self, p: Plan) -> None:
+        """Ports and the underlay (next hops, ECMP groups, routes)."""
         self.emit_ports()
         nexthops, groups, routes = self.emit_underlay()
-        tunnel_keys: dict[TunnelKey, str] = {}
-        host_tunnel: dict[str, TunnelKey] = {}
+        p.nexthops = nexthops
+        p.groups = groups
+        p.routes = routes
 
-        def tunnel_for(host: _Host, dst: IP | None = None) -> TunnelKey | None:
-            target = dst or host.pas[0]
-            src = self.local_pa(target.version)
-            if src is None:
-                self.problem(
-                    self.base + ("local_pas",),
-                    f"no IPv{target.version} local PA to reach {host.name} at {target}",
-                )
-                return None
-            key = TunnelKey(src, target, host.flow_id)
-            tunnel_keys.setdefault(key, host.name)
-            return key
-
-        for hosts in peers.values():
-            for h in hosts.values():
-                k = tunnel_for(h)
-                if k is not None:
-                    host_tunnel.setdefault(h.name, k)
-        seen_hosts: set[_Host] = set()
-        for ep, host in endpoints:
-            if ep.vsid in vsi and host.name != sw.name and host not in seen_hosts:
-                seen_hosts.add(host)
-                tunnel_for(host)  # an endpoint may be reached at a PA of its own choosing (§3.2)
-        group_tunnels: dict[int, TunnelKey] = {}
-        for v in vsids:
-            _, sub, _ = self.idx.subnets[v]
-            if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
-                flow = all(h.flow_id for h in remotes.get(v, {}).values())
-                k = tunnel_for(_Host(f"group {sub.bum.group}", (sub.bum.group,), flow, False))
-                if k is not None:
-                    group_tunnels[v] = k
-        tunnel_ids, errs = Allocator(1, 0xFFFF, dict(self.previous.tunnel)).assign(
-            sorted(tunnel_keys, key=lambda k: (k.dst.version, int(k.dst), int(k.src), k.flow_id)),
-            "tunnel",
-        )
-        for e in errs:
-            self.problem(self.base, e)
-
+    def _emit_tunnels(self, p: Plan) -> None:
+        """Tunnels: encap (unicast), replicas (BUM) with their resolved next hop."""
+        sw = self.sw
+        nexthops = p.nexthops
+        groups = p.groups
+        routes = p.routes
+        tunnel_keys = p.tunnel_keys
+        tunnel_ids = p.tunnel_ids
         # Tunnels: encap (unicast), replicas (BUM) with their resolved next hop.
         tunnel_port: dict[TunnelKey, int] = {}
         for key, t in tunnel_ids.items():
@@ -430,7 +100,20 @@ class _SwitchCompiler:
                     },
                 )
             )
+        p.tunnel_port = tunnel_port
 
+    def _emit_subnets(self, p: Plan) -> None:
+        """Subnets: VSI info, decap VSID, peers, gateway ARP, flood groups."""
+        bindings = p.bindings
+        local_vsids = p.local_vsids
+        vsids = p.vsids
+        vsi = p.vsi
+        remotes = p.remotes
+        peers = p.peers
+        host_tunnel = p.host_tunnel
+        group_tunnels = p.group_tunnels
+        tunnel_ids = p.tunnel_ids
+        tunnel_port = p.tunnel_port
         # Subnets.
         for v in vsids:
             _path, sub, tenant = self.idx.subnets[v]
@@ -489,6 +172,11 @@ class _SwitchCompiler:
                 # One flood group per VSI (id = vsi): the pipeline drops a decapsulated
                 # frame's tunnel copies in egress (split horizon).
                 self.out.append(MulticastGroup(i, tuple(sorted(members)), tier=C.MCAST_TIER))
+
+    def _emit_bindings(self, p: Plan) -> None:
+        """Access bindings: (port, VLAN) -> VSI in, VSI -> tag out."""
+        bindings = p.bindings
+        vsi = p.vsi
         for (port, vlan), v in sorted(bindings.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
             if v not in vsi:
                 continue
@@ -521,6 +209,11 @@ class _SwitchCompiler:
                         params={Param.VID: vlan},
                     )
                 )
+
+    def _emit_group_pas(self, p: Plan) -> None:
+        """Underlay multicast groups this switch receives on."""
+        local_vsids = p.local_vsids
+        vsids = p.vsids
         for v in vsids:
             _, sub, _ = self.idx.subnets[v]
             if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
@@ -533,10 +226,15 @@ class _SwitchCompiler:
                     )
                 )
 
+    def _emit_endpoints(self, p: Plan) -> None:
+        """Endpoints: bridging, ARP proxy, learning."""
+        sw = self.sw
+        endpoints = p.endpoints
+        vsi = p.vsi
+        tunnel_ids = p.tunnel_ids
         # Endpoints: bridging, ARP proxy, learning, host routes. This loop runs once per
         # endpoint (100,000s), so entries are built with their match and params already in
         # make_match/make_params order (sorted by name) and the tunnel is looked up per host.
-        ageing_ns = sw.mac_ageing_s * 1_000_000_000
         out = self.out
         dmac_tier, smac_tier, arp_tier = (
             _tier(Table.L2_DMAC),
@@ -596,6 +294,15 @@ class _SwitchCompiler:
                         tier=arp_tier,
                     )
                 )
+
+    def _emit_learned(self, p: Plan) -> None:
+        """Learned endpoints: bridging (and ageing where learned here)."""
+        ageing_ns = self.sw.mac_ageing_s * 1_000_000_000
+        sw = self.sw
+        vsi = p.vsi
+        learned_here = p.learned_here
+        host_tunnel = p.host_tunnel
+        tunnel_ids = p.tunnel_ids
         for le, host in learned_here:
             i = vsi[le.vsid]
             if host.name == sw.name:
@@ -630,15 +337,6 @@ class _SwitchCompiler:
                             params={Param.TUNNEL: tunnel_ids[k]},
                         )
                     )
-        self.emit_routes(vsi, endpoints)
-        return SwitchState(
-            sw.name,
-            self.out,
-            vsi,
-            tunnel_ids,
-            {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
-            self.problems,
-        )
 
     # -- pieces ------------------------------------------------------------------------------
     def emit_ports(self) -> None:
@@ -855,49 +553,3 @@ class _SwitchCompiler:
                 tier=_tier(table),
             )
         )
-
-
-def _pas_first(pas: Sequence[IP], first: IP | None) -> tuple[IP, ...]:
-    if first is None:
-        return tuple(pas)
-    return (first,) + tuple(p for p in pas if p != first)
-
-
-def _tunnel_for_endpoint(
-    ep: Endpoint, host: _Host, local_pa: Callable[[int], IP | None]
-) -> TunnelKey | None:
-    dst = host.pas[0]
-    src = local_pa(dst.version)
-    return None if src is None else TunnelKey(src, dst, host.flow_id)
-
-
-def compile_switch(
-    overlay: Overlay,
-    switch: str,
-    learned: Sequence[LearnedEndpoint] = (),
-    previous: Allocations | None = None,
-) -> SwitchState:
-    """Desired entities for one switch of a validated overlay."""
-    idx = OverlayIndex.build(overlay)
-    found = idx.switches.get(switch)
-    if found is None:
-        raise KeyError(f"no switch named {switch!r}")
-    return _SwitchCompiler(overlay, idx, found[0], learned, previous or Allocations()).run()
-
-
-def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) -> list[Problem]:
-    """Entries per table against the table sizes the pipeline declares (P4Info `size`)."""
-    counts: dict[str, int] = defaultdict(int)
-    for e in state.entities:
-        if isinstance(e, TableEntry) and not e.is_default:
-            counts[e.table] += 1
-    out = []
-    for table, n in sorted(counts.items()):
-        size = sizes.get(table)
-        if size and n > size:
-            out.append(
-                Problem(
-                    ("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"
-                )
-            )
-    return out

@@ -1,0 +1,105 @@
+"""Overlay description (+ learned endpoints) -> the entities each switch should hold.
+
+Indices the pipeline uses (vsi, tunnel, nexthop, ECMP group) are allocated here. They
+are reused from what a switch already holds (`Allocations.from_installed`) and new ones
+take the lowest free number, so an edit changes only the entries it is about.
+The meaning of every table and parameter is in docs/pipeline.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from nve.compile.common import (
+    Allocations,
+    Allocator,
+    LearnedEndpoint,
+    SwitchState,
+    TunnelKey,
+    is_local_attachment,
+    multicast_mac,
+)
+from nve.compile.emit import EmitPhases
+from nve.compile.plan import Plan, PlanPhases
+from nve.entities import TableEntry
+from nve.index import OverlayIndex
+from nve.model import Overlay
+from nve.problems import Problem
+
+__all__ = [
+    "Allocations",
+    "Allocator",
+    "LearnedEndpoint",
+    "SwitchState",
+    "TunnelKey",
+    "capacity_problems",
+    "compile_switch",
+    "is_local_attachment",
+    "multicast_mac",
+]
+
+
+class _SwitchCompiler(PlanPhases, EmitPhases):
+    """One switch's compilation: planning phases, then emitting phases, in order."""
+
+    def run(self) -> SwitchState:
+        p = Plan()
+        self._plan_subnets(p)
+        self._plan_learned(p)
+        self._plan_remotes(p)
+        self._plan_peers(p)
+        self._plan_underlay(p)
+        self._plan_tunnels(p)
+        self._emit_tunnels(p)
+        self._emit_subnets(p)
+        self._emit_bindings(p)
+        self._emit_group_pas(p)
+        self._emit_endpoints(p)
+        self._emit_learned(p)
+        endpoints = p.endpoints
+        vsi = p.vsi
+        tunnel_keys = p.tunnel_keys
+        tunnel_ids = p.tunnel_ids
+        sw = self.sw
+        self.emit_routes(vsi, endpoints)
+        return SwitchState(
+            sw.name,
+            self.out,
+            vsi,
+            tunnel_ids,
+            {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
+            self.problems,
+        )
+
+
+def compile_switch(
+    overlay: Overlay,
+    switch: str,
+    learned: Sequence[LearnedEndpoint] = (),
+    previous: Allocations | None = None,
+) -> SwitchState:
+    """Desired entities for one switch of a validated overlay."""
+    idx = OverlayIndex.build(overlay)
+    found = idx.switches.get(switch)
+    if found is None:
+        raise KeyError(f"no switch named {switch!r}")
+    return _SwitchCompiler(overlay, idx, found[0], learned, previous or Allocations()).run()
+
+
+def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) -> list[Problem]:
+    """Entries per table against the table sizes the pipeline declares (P4Info `size`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for e in state.entities:
+        if isinstance(e, TableEntry) and not e.is_default:
+            counts[e.table] += 1
+    out = []
+    for table, n in sorted(counts.items()):
+        size = sizes.get(table)
+        if size and n > size:
+            out.append(
+                Problem(
+                    ("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"
+                )
+            )
+    return out
