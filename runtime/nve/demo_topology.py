@@ -342,8 +342,8 @@ class VlanTrunk:
 
     @staticmethod
     def _open(ifname: str) -> socket.socket:
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        s.bind((ifname, 0))
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # bound before it queues frames
+        s.bind((ifname, ETH_P_ALL))
         enable_vlan_auxdata(s)  # the kernel takes tags off received frames; get them back
         return s
 

@@ -244,7 +244,10 @@ class RawSocketPorts:
         if offloads_off:
             disable_offloads(ifname)
         try:
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            # Protocol 0: no frame is queued until bind() names the interface. A socket
+            # opened for ETH_P_ALL receives from every interface until then, and those
+            # frames would be processed as if they had arrived on this port.
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError:
             raise PortError(
                 f"port {port}: raw sockets on {ifname!r} need root (CAP_NET_RAW)"

@@ -21,10 +21,11 @@ class RawPort:
 
     def __init__(self, ifname: str) -> None:
         self.ifname = ifname
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # protocol 0 until bound: opened for ETH_P_ALL it would queue other interfaces' frames
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         enable_vlan_auxdata(self.sock)
-        self.sock.bind((ifname, 0))
+        self.sock.bind((ifname, ETH_P_ALL))
 
     def send(self, frame: bytes) -> None:
         self.sock.send(frame)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 import time
 
 import pytest
@@ -66,8 +68,8 @@ def test_in_process_ports_and_pcap(tmp_path):
 
 
 def _raw(ifname: str) -> socket.socket:
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    s.bind((ifname, 0))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # bound before it queues frames
+    s.bind((ifname, 0x0003))
     s.settimeout(0.2)
     return s
 
@@ -102,3 +104,36 @@ def test_frames_cross_veths_through_raw_socket_ports(make_network):
         t1.close()
         t2.close()
         sw.stop()
+
+
+# Floods one interface with marked frames until killed (a separate process: no GIL in between).
+_BLAST = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+s.bind((sys.argv[1], 0))
+frame = bytes.fromhex("02000000000202000000000188b5") + b"other-interface" + bytes(40)
+while True:
+    s.send(frame)
+"""
+
+
+@pytest.mark.root
+def test_a_port_never_receives_frames_of_another_interface(make_network):
+    """A raw socket opened for every protocol queues frames from every interface until it is
+    bound; a port must hold only frames of its own interface, even while others are busy."""
+    net = make_network()
+    mine, other = net.veth_pair(1), net.veth_pair(2)
+    blaster = subprocess.Popen([sys.executable, "-c", _BLAST, other.test_if])
+    leaked = 0
+    try:
+        time.sleep(0.2)
+        for _ in range(200):
+            ports = RawSocketPorts({1: mine.switch_if}, offloads_off=False)
+            try:
+                leaked += sum(b"other-interface" in f for f in ports.read_frames(1, 100_000))
+            finally:
+                ports.close()
+    finally:
+        blaster.kill()
+        blaster.wait()
+    assert leaked == 0

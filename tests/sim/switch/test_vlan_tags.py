@@ -15,8 +15,8 @@ ETH_P_ALL = 0x0003
 
 
 def _sock(ifname: str) -> socket.socket:
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.bind((ifname, 0))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # bound before it queues frames
+    s.bind((ifname, ETH_P_ALL))
     s.settimeout(2)
     return s
 
