@@ -9,7 +9,7 @@ P4Runtime. The FlowID is ignored on receipt (section 3.2).
 from __future__ import annotations
 
 import pytest
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, UDP, IPOption_NOP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import Ether
 
@@ -247,3 +247,21 @@ def test_drop_split_horizon_for_remote_destinations(case: Case) -> None:
     )
     frame = customer("v4", T.HR1, T.HR2, *INNER["v4"])
     expect_drop(case, 5, _from_b(frame), Drop.SPLIT_HORIZON)
+
+
+def test_inner_ipv4_with_options_then_without(case: Case) -> None:
+    """A decapsulated IPv4 packet with options, then one without: both delivered unchanged.
+
+    The inner header checksum is verified on decap (for routing). Hashing the options of
+    a packet that has none read the options field of an invalid header, and on
+    simple_switch the value the previous packet left there (options ending in a 1 bit)
+    crashed the switch (docs/fuzzing.md)."""
+    _base(case)
+    with_options = (
+        Ether(src=T.HR1, dst=T.H1)
+        / IP(src=INNER["v4"][0], dst=INNER["v4"][1], options=[IPOption_NOP()] * 4)
+        / UDP(sport=1, dport=2)
+    )
+    without = customer("v4", T.HR1, T.H1, *INNER["v4"])
+    for frame in (with_options, without, with_options, without):
+        expect_forward(case, 5, _from_b(frame), {1: frame})
