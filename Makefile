@@ -7,7 +7,7 @@ PYTEST   := $(VENV)/bin/pytest
 ARGS     ?=
 PYTEST_ARGS ?=
 
-.PHONY: all bootstrap run test test-fast lint test-bmv2 bench p4info p4names clean p4-tofino lock
+.PHONY: all bootstrap run test test-fast lint test-bmv2 bench p4info p4names clean p4-tofino lock fuzz-bmv2
 
 all: test
 
@@ -36,6 +36,11 @@ test-bmv2: bootstrap
 
 bench: bootstrap
 	@$(PY) -m bench $(ARGS)
+
+# p4sim against bmv2's simple_switch_grpc on generated traffic (root, p4lang's bmv2;
+# not run by CI: bmv2 is slow). ARGS="--frames 2000 --seed 7"; see docs/fuzzing.md.
+fuzz-bmv2: bootstrap
+	@$(PY) -m fuzz $(ARGS)
 
 # Regenerate runtime/nve/p4names.py (the controller's P4 names) after changing the program's
 # API; a test fails while it is stale.
