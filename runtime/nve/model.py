@@ -283,9 +283,33 @@ class Route(_Strict):
     endpoint: Name
 
 
+# The version of the description format this controller writes and reads. A description
+# without `version:` is version 1. A controller reads every version up to its own
+# (older formats are migrated in memory, CHANGELOG.md says what changed in each) and
+# refuses a newer one, naming the key, rather than misread it.
+OVERLAY_VERSION = 1
+
+
+def _check_version(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("the description's version is an integer (1, 2, ...)")
+    if value > OVERLAY_VERSION:
+        raise ValueError(
+            f"version {value} is newer than this nve reads (up to {OVERLAY_VERSION}): "
+            "upgrade nve, or write the description for an older version"
+        )
+    if value < 1:
+        raise ValueError("versions start at 1")
+    return value
+
+
 class Overlay(_Strict):
     """The whole description: the single source of truth for every switch."""
 
+    version: Annotated[int, BeforeValidator(_check_version)] = Field(
+        default=OVERLAY_VERSION,
+        description="format version of this description (CHANGELOG.md); absent means 1",
+    )
     switches: list[Switch] = Field(default_factory=list)
     tenants: list[Tenant] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)

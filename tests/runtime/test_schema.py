@@ -18,6 +18,7 @@ def test_schema_names_the_top_level_sections():
 
     schema = json.loads(schema_text())
     assert set(schema["properties"]) == {
+        "version",
         "switches",
         "tenants",
         "endpoints",
