@@ -146,8 +146,8 @@ def test_drop_bad_outer_checksum(case: Case) -> None:
         {"r0": 1},
         {"k": 0},
         {"s": 1},
-        {"reserved0": 0x100},
-        {"reserved0": 1},
+        {"reserved0": 0x100},  # bit 4
+        {"reserved0": 0x080},  # bit 5
         {"ver": 1},
         {"proto": 0x0800},
         {"proto": 0x88BE},
@@ -155,10 +155,20 @@ def test_drop_bad_outer_checksum(case: Case) -> None:
     ids=lambda g: "-".join(f"{k}={v:#x}" for k, v in g.items()),
 )
 def test_drop_gre_that_is_not_nvgre(case: Case, gre: dict) -> None:
-    """Section 3.2: C=0, K=1, S=0, reserved0 = 0, version 0, protocol 0x6558; anything else drops."""
+    """Section 3.2: C=0, K=1, S=0, version 0, protocol 0x6558; RFC 2784 section 2.3: bits
+    1-5 (R and bits 4-5) set are discarded. Anything else drops."""
     _base(case)
     frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
     expect_drop(case, 5, _from_b(frame, gre=gre), Drop.NET_NOT_NVGRE)
+
+
+@pytest.mark.parametrize("reserved0", [0x040, 0x001, 0x07F], ids=["bit6", "bit12", "bits6-12"])
+def test_gre_bits_6_to_12_are_ignored_on_receipt(case: Case, reserved0: int) -> None:
+    """RFC 2784 section 2.3: a receiver MUST ignore bits 6-12 (0x2200 6558 and 0x2008 6558
+    are NVGRE); the frame is decapsulated and delivered."""
+    _base(case)
+    frame = customer("v4", T.HR1, T.H1, *INNER["v4"])
+    expect_forward(case, 5, _from_b(frame, gre={"reserved0": reserved0}), {1: frame})
 
 
 def test_drop_ip_to_local_pa_that_is_not_gre(case: Case) -> None:

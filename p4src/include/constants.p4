@@ -31,6 +31,9 @@ const bit<16> ARP_OPER_REPLY     = 16w2;
 
 /* NVGRE (RFC 7637 section 3.2): GRE with C=0, K=1, S=0, reserved0=0, version 0 */
 const bit<16> GRE_FLAGS_NVGRE = 16w0x2000;
+/* GRE bits 4-5 (the top two of the 9-bit reserved0 field) must be zero on receipt; bits
+ * 6-12 are ignored (RFC 2784 section 2.3). */
+const bit<9> GRE_RESERVED0_MUST_BE_ZERO = 9w0x180;
 /* Reserved VSIDs (RFC 7637 section 3.4) */
 const bit<24> VSID_RESERVED_LOW_MAX = 24w0x000FFF;
 const bit<24> VSID_VENDOR           = 24w0xFFFFFF;

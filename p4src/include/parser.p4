@@ -1,8 +1,11 @@
 /* parser.p4: NvgreParser (v1model signature).
  *
- * RFC 7637 section 3.2: GRE is NVGRE only when its first word is exactly
- * C=0, reserved0=0, K=1, S=0, version 0, protocol 0x6558; anything else stays an
- * unparsed GRE payload (gre valid, nvgre invalid) for ingress to drop and count.
+ * RFC 7637 section 3.2: GRE is NVGRE only when C=0, K=1, S=0, version 0 and
+ * protocol 0x6558. RFC 2784 section 2.3: a receiver discards a packet with any of bits
+ * 1-5 set (bit 1 is `r0`; RFC 2890 gives bits 2 and 3 to K and S; bits 4-5 are the top
+ * two of `reserved0`) and MUST ignore bits 6-12 (the low seven of `reserved0`). Anything
+ * else stays an unparsed GRE payload (gre valid, nvgre invalid) for ingress to drop
+ * and count.
  * An outer fragment stops the parser before GRE (section 4.4). The parser never
  * rejects: ingress decides every drop, with a reason. */
 #ifndef NVE_PARSER_P4
@@ -123,7 +126,8 @@ parser NveParser(packet_in pkt,
         pkt.extract(hdr.gre);
         transition select(hdr.gre.c, hdr.gre.r0, hdr.gre.k, hdr.gre.s,
                           hdr.gre.reserved0, hdr.gre.version, hdr.gre.protocol) {
-            (1w0, 1w0, 1w1, 1w0, 9w0, 3w0, ETHERTYPE_TEB): parse_nvgre;
+            (1w0, 1w0, 1w1, 1w0, 9w0 &&& GRE_RESERVED0_MUST_BE_ZERO, 3w0, ETHERTYPE_TEB):
+                parse_nvgre;
             default: accept;
         }
     }
