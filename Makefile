@@ -16,7 +16,7 @@ bootstrap:
 
 # The main job: two p4sim switches, the controller and tenant hosts (see README).
 run: bootstrap
-	@$(PY) -m nve.demo $(ARGS)
+	@$(PY) -m demo $(ARGS)
 
 # Static checks first, so a lint or type error is reported in seconds, then every test.
 test: bootstrap lint
@@ -40,7 +40,7 @@ bench: bootstrap
 # p4sim against bmv2's simple_switch_grpc on generated traffic (root, p4lang's bmv2;
 # not run by CI: bmv2 is slow). ARGS="--frames 2000 --seed 7"; see docs/fuzzing.md.
 fuzz-bmv2: bootstrap
-	@$(PY) -m fuzz $(ARGS)
+	@PYTHONPATH=ptf_tests $(PY) -m fuzz $(ARGS)
 
 # Regenerate runtime/nve/p4names.py (the controller's P4 names) after changing the program's
 # API; a test fails while it is stale.

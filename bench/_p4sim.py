@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nve_ptf import targets
-from nve_ptf.targets import PipelineFiles, compile_pipeline
+from lab import targets
+from lab.targets import PipelineFiles, compile_pipeline
 
 
 def quick() -> bool:

@@ -30,13 +30,13 @@ from pathlib import Path
 from finsy.proto import p4r
 
 from bench._p4sim import P4simProcess, compile_large, quick
+from lab.targets import PipelineFiles
 from nve.codec import encode
 from nve.controller import Controller
 from nve.loader import load_overlay
 from nve.pipeline import load_pipeline
 from nve.reconcile import ReconcileReport
 from nve.switch import INSERT, SwitchClient
-from nve_ptf.targets import PipelineFiles
 
 TENANTS = 10
 SUBNETS_PER_TENANT = 10

@@ -23,9 +23,9 @@ import grpc
 from finsy.proto import p4r, p4r_grpc
 
 from bench._p4sim import P4simProcess, compile_large, quick
+from lab.targets import PipelineFiles
 from nve.p4info import P4Index, encode_int, load_p4info
 from nve.p4names import Action, Table
-from nve_ptf.targets import PipelineFiles
 
 DEVICE_ID = 0  # p4sim --no-p4 without --device-id, as simple_switch_grpc
 ELECTION_ID = 10

@@ -71,13 +71,13 @@ from bench._build_info import bmv2_build, p4sim_build
 from bench._p4sim import quick
 from bench._rate_search import Outcome, RateSearch, judge_trial
 from bench._traffic import MARKER, MARKER_LEN, TrialResult, TrialSpec, rx_socket, tx_socket
-from nve_ptf.netns import (
-    TestNetwork,
+from lab.netns import (
+    LabNetwork,
     VethPair,
     can_create_interfaces,
     install_termination_handler,
 )
-from nve_ptf.targets import (
+from lab.targets import (
     RunningSwitch,
     TargetUnavailable,
     bmv2_missing,
@@ -645,7 +645,7 @@ def main() -> None:
     started = time.monotonic()
     runner = Runner(opts)
     cells: list[Cell] = []
-    with TestNetwork() as net, tempfile.TemporaryDirectory() as tmp:
+    with LabNetwork() as net, tempfile.TemporaryDirectory() as tmp:
         pairs = [net.veth_pair(1), net.veth_pair(2)]
         for target in targets:
             try:

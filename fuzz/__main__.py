@@ -27,13 +27,13 @@ from fuzz.frames import Frame, FrameGenerator
 from fuzz.overlay import World, generate_world
 from fuzz.report import Isolated, Report, describe_output
 from fuzz.runner import RunnerError, TargetRunner
-from nve_ptf.netns import (
-    TestNetwork,
+from lab.netns import (
+    LabNetwork,
     can_create_interfaces,
     install_termination_handler,
     sweep_stale_ledgers,
 )
-from nve_ptf.targets import TargetUnavailable, bmv2_missing, compile_pipeline
+from lab.targets import TargetUnavailable, bmv2_missing, compile_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 ISOLATE_BASE = 1 << 30  # batch numbers of the single-frame replays
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
 @contextmanager
 def _targets(args: argparse.Namespace, names: tuple[str, str], world: World) -> Iterator[Pair]:
     """Both targets running the overlay on their own veths; removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="nve-fuzz-") as tmp, TestNetwork() as net:
+    with tempfile.TemporaryDirectory(prefix="nve-fuzz-") as tmp, LabNetwork() as net:
         work = args.work or Path(tmp)
         pipelines = {
             t: compile_pipeline(t, work / f"build-{t}", {args.profile: ""}) for t in set(names)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fuzz.compare import BatchOutput, Difference
 from fuzz.frames import CATEGORIES, KINDS, Frame
-from nve_ptf.targets import INCLUDE
+from lab.targets import INCLUDE
 
 SHOW_ITEMS = 4  # per difference in the text report; the JSON report has all of them
 SHOW_HEX = 240  # hex digits of a frame in the text report

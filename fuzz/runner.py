@@ -1,7 +1,7 @@
 """One target under test: its veths, its switch process, its overlay, its outputs per batch.
 
 A runner creates six veth pairs (switch ports 1-4 access, 5-6 network) in the fuzzer's
-TestNetwork, starts the target there (``nve_ptf.targets.start_switch``: p4sim or
+LabNetwork, starts the target there (``lab.targets.start_switch``: p4sim or
 simple_switch_grpc, ``--no-p4``, gRPC on loopback), installs the overlay with ``nve apply``
 (which pushes the pipeline first), then opens a primary P4Runtime connection
 (``nve_ptf.base.ControlPlane``) for packet-ins, packet-outs, digests and counters.
@@ -38,9 +38,9 @@ from fuzz import sentinel
 from fuzz.compare import BatchOutput, CounterCells, Digest, PacketIn, counter_delta, sort_frames
 from fuzz.frames import CPU_PORT, split_packet_out
 from fuzz.overlay import ALL_PORTS, World
+from lab.netns import LabNetwork
+from lab.targets import PipelineFiles, RunningSwitch, start_switch
 from nve_ptf.base import ControlPlane
-from nve_ptf.netns import TestNetwork
-from nve_ptf.targets import PipelineFiles, RunningSwitch, start_switch
 from p4sim.ports import (
     ETH_P_ALL,
     PACKET_IGNORE_OUTGOING,
@@ -118,7 +118,7 @@ class TargetRunner:
     """A target (``p4sim`` or ``bmv2``) running the overlay, fed batch by batch."""
 
     def __init__(
-        self, target: str, pipeline: PipelineFiles, net: TestNetwork, work: Path, world: World
+        self, target: str, pipeline: PipelineFiles, net: LabNetwork, work: Path, world: World
     ) -> None:
         self.target = target
         self.pipeline = pipeline

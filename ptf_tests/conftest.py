@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from nve_ptf import targets
+from lab import targets
+from lab.netns import LabNetwork
+from lab.targets import RunningSwitch, TargetUnavailable, compile_pipeline, start_switch
 from nve_ptf.adapter import PtfDataplane
 from nve_ptf.base import Case, ControlPlane
-from nve_ptf.netns import TestNetwork
-from nve_ptf.targets import RunningSwitch, TargetUnavailable, compile_pipeline, start_switch
 from nve_ptf.topo import ALL_PORTS
 
 
@@ -34,7 +34,7 @@ class SwitchUnderTest:
 @pytest.fixture(scope="session")
 def nve_switch(
     request: pytest.FixtureRequest,
-    test_network: TestNetwork,
+    test_network: LabNetwork,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SwitchUnderTest]:
     target = request.config.getoption("--target")

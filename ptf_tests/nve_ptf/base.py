@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from finsy.proto import p4r
 
+from lab.targets import RunningSwitch
 from nve import codec
 from nve.entities import CloneSession, DigestConfig, Entity, MeterConfig, MulticastGroup, TableEntry
 from nve.p4info import P4Index, encode_int, load_p4info
@@ -28,7 +29,6 @@ from nve.p4names import Counter, PacketOut
 from nve.pipeline import cookie_of
 from nve.switch import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
 from nve_ptf.adapter import PtfFailure, PtfTest
-from nve_ptf.targets import RunningSwitch
 
 T = TypeVar("T")
 DROP_COUNTERS = (Counter.INGRESS_COUNTERS_DROPS, Counter.EGRESS_COUNTERS_DROPS)

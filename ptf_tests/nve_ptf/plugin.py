@@ -1,8 +1,8 @@
 """pytest fixtures for tests that need real interfaces.
 
-- ``test_network`` (session): a :class:`~nve_ptf.netns.TestNetwork`; everything it creates
+- ``test_network`` (session): a :class:`~lab.netns.LabNetwork`; everything it creates
   is removed at the end of the session, also on failure, Ctrl-C or SIGTERM.
-- ``make_network`` (function): a TestNetwork of the test's own, removed after the test.
+- ``make_network`` (function): a LabNetwork of the test's own, removed after the test.
 - ``ptf_dataplane_for``: opens a PTF dataplane on given veth test ends; ``PtfTest`` handles
   come from its ``.test()``.
 
@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from nve_ptf.adapter import PtfDataplane
-from nve_ptf.netns import (
-    TestNetwork,
+from lab.netns import (
+    LabNetwork,
     VethPair,
     can_create_interfaces,
     install_termination_handler,
     sweep_stale_ledgers,
 )
+from nve_ptf.adapter import PtfDataplane
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,7 +45,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if can_create_interfaces() is None:
         sweep_stale_ledgers()
     if session.config.getoption("target") == "bmv2":
-        from nve_ptf.targets import bmv2_missing
+        from lab.targets import bmv2_missing
 
         missing = bmv2_missing()
         if missing:
@@ -61,11 +61,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session")
-def test_network() -> Iterator[TestNetwork]:
+def test_network() -> Iterator[LabNetwork]:
     why = can_create_interfaces()
     if why is not None:
         pytest.skip(f"real-interface test skipped: {why}")
-    net = TestNetwork()
+    net = LabNetwork()
     atexit.register(net.close)  # covers an interpreter exit that skips fixture teardown
     try:
         yield net
@@ -74,14 +74,14 @@ def test_network() -> Iterator[TestNetwork]:
 
 
 @pytest.fixture
-def make_network() -> Iterator[Callable[[], TestNetwork]]:
+def make_network() -> Iterator[Callable[[], LabNetwork]]:
     why = can_create_interfaces()
     if why is not None:
         pytest.skip(f"real-interface test skipped: {why}")
-    made: list[TestNetwork] = []
+    made: list[LabNetwork] = []
 
-    def factory() -> TestNetwork:
-        net = TestNetwork()
+    def factory() -> LabNetwork:
+        net = LabNetwork()
         made.append(net)
         return net
 

@@ -14,8 +14,8 @@ import pytest
 from scapy.layers.inet import ICMP, IP
 from scapy.layers.l2 import Ether
 
-from nve_ptf import netns
-from nve_ptf.netns import TestNetwork, link_exists, list_namespaces
+from lab import netns
+from lab.netns import LabNetwork, link_exists, list_namespaces
 
 pytestmark = pytest.mark.root
 
@@ -109,7 +109,7 @@ def test_offloads_are_off_and_ipv6_silenced(make_network) -> None:
 
 
 def test_close_removes_everything() -> None:
-    net = TestNetwork()
+    net = LabNetwork()
     ns = net.namespace("gone")
     a = net.veth_pair(port=0)
     b = net.veth_pair(port=1, test_ns=ns)
@@ -130,9 +130,9 @@ def _child(script: str) -> subprocess.Popen[str]:
 
 _CREATE_AND_WAIT = """
     import json, sys, time
-    from nve_ptf.netns import TestNetwork, install_termination_handler
+    from lab.netns import LabNetwork, install_termination_handler
     install_termination_handler()
-    with TestNetwork() as net:
+    with LabNetwork() as net:
         ns = net.namespace("child")
         pair = net.veth_pair(port=0, test_ns=ns)
         print(json.dumps([pair.switch_if, ns]), flush=True)

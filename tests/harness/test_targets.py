@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nve_ptf.targets import bmv2_missing
+from lab.targets import bmv2_missing
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nve_ptf import targets
-from nve_ptf.targets import P4simProcess, PipelineFiles  # noqa: F401 (the fixtures' switch)
+from lab import targets
+from lab.targets import P4simProcess, PipelineFiles  # noqa: F401 (the fixtures' switch)
 
 ROOT = Path(__file__).resolve().parents[2]
 

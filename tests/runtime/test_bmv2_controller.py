@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab import targets
 from nve.controller import Controller
 from nve.entities import CloneSession, DigestConfig, MulticastGroup, TableEntry
 from nve.loader import load_overlay
@@ -21,7 +22,6 @@ from nve.p4info import P4Index, load_p4info
 from nve.p4names import Digest
 from nve.reconcile import ReconcileReport, read_installed
 from nve.switch import SwitchClient
-from nve_ptf import targets
 from tests.runtime.p4sim_fixture import overlay_text
 
 pytestmark = pytest.mark.skipif(

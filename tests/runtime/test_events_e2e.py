@@ -35,14 +35,14 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import checksum
 
+from lab.netns import LabNetwork, can_create_interfaces
+from lab.targets import PipelineFiles, RunningSwitch, compile_pipeline, start_switch
 from nve.entities import Entity, Exact, TableEntry
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Table
 from nve.reconcile import read_installed
 from nve.switch import SwitchClient
-from nve_ptf.netns import TestNetwork, can_create_interfaces
 from nve_ptf.packets import NVGRE, customer, tagged
-from nve_ptf.targets import PipelineFiles, RunningSwitch, compile_pipeline, start_switch
 from tests.runtime.nve_run_fixture import NVE, NveRun
 from tests.runtime.rawport import RawPort
 
@@ -208,7 +208,7 @@ def rig(tmp_path_factory) -> Iterator[Rig]:
         pytest.skip(f"real-interface test skipped: {why}")
     work = tmp_path_factory.mktemp("events-e2e")
     pipeline: PipelineFiles = compile_pipeline("p4sim", work / "build", {"NVE_PROFILE_SMALL": ""})
-    with TestNetwork() as net:
+    with LabNetwork() as net:
         pairs = [net.veth_pair(p) for p in (LEARN_PORT, WEB1_PORT, NET_PORT)]
         switch = start_switch("p4sim", pairs, pipeline, work / "logs", device_id=1)
         ports = {p.port: RawPort(p.test_if) for p in pairs}

@@ -156,7 +156,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class TestNetwork:
+class LabNetwork:
     """Creates veth pairs and namespaces for one test run and removes them all on ``close()``.
 
     Use as a context manager, or through the pytest fixtures in :mod:`nve_ptf.plugin`.
@@ -260,7 +260,7 @@ class TestNetwork:
             raise NetnsError(f"could not remove: {', '.join(left)}")
         self._ledger.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> TestNetwork:
+    def __enter__(self) -> LabNetwork:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
-from nve_ptf.netns import VethPair
+from lab.netns import VethPair
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PROGRAM = REPO / "p4src" / "v1model" / "nvgre_nve.p4"
 INCLUDE = REPO / "p4src" / "include"
 CPU_PORT = 255

@@ -33,9 +33,9 @@ from nve.loader import OverlayError, load_overlay
 from nve.model import Overlay
 
 if TYPE_CHECKING:
-    from nve.demo_topology import Host
+    from demo.topology import Host
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OVERLAY = REPO / "examples" / "two-tor-two-tenants.yaml"
 
 
@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     overlay = loaded.overlay
 
-    from nve.demo_topology import build  # after the checks: it imports the harness
-    from nve_ptf.targets import wait_for_port
+    from demo.topology import build  # after the checks: it imports the harness
+    from lab.targets import wait_for_port
 
     log_dir = REPO / "out" / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ Each remote NVE that hosts an endpoint is a namespace with a Linux ``gretap`` tu
 (key = VSID << 8, FlowID 0, as RFC 7637 peers without FlowID expect) bridged to the
 endpoint's own namespace: NVGRE interoperability with the kernel's implementation.
 
-Everything is created through :class:`nve_ptf.netns.TestNetwork`, which records it in a
+Everything is created through :class:`lab.netns.LabNetwork`, which records it in a
 ledger and removes it on exit, including after Ctrl-C.
 """
 
@@ -26,8 +26,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from lab.netns import LabNetwork, NetnsError, run
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
-from nve_ptf.netns import NetnsError, TestNetwork, run
 from p4sim.ports import enable_vlan_auxdata, receive_frame
 
 MAX_IFNAME = 15
@@ -59,7 +59,7 @@ class Host:
 
 @dataclass
 class Topology:
-    net: TestNetwork
+    net: LabNetwork
     # switch name -> [(port number, switch-side interface)]
     switch_ports: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     hosts: dict[str, Host] = field(default_factory=dict)
@@ -93,7 +93,7 @@ def _prefixlen(subnet: Subnet | None, family: int) -> tuple[int, str | None]:
 
 
 def build(overlay: Overlay, token: str | None = None) -> Topology:
-    net = TestNetwork(token)
+    net = LabNetwork(token)
     topo = Topology(net)
     try:
         _build(overlay, topo)
