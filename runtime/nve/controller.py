@@ -188,7 +188,8 @@ class Controller:
             for t in missing
         ]
         sizes = {t.name: t.size for t in index.tables()}
-        out.extend(capacity_problems(state, sizes, pos))
+        counter_sizes = {c.name: c.size for c in index.counters()}
+        out.extend(capacity_problems(state, sizes, pos, counter_sizes))
         return out
 
     # -- with switches --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from nve.diff import diff
 from nve.entities import Exact, MulticastGroup, TableEntry
 from nve.loader import parse_overlay
 from nve.mac import Mac
-from nve.p4names import Action, Table
+from nve.p4names import Action, Counter, Table
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
 
@@ -277,6 +277,29 @@ def test_capacity_exceeded_is_a_problem():
         f"switches[0]: table {Table.ARP_PROXY} would need {n} entries; it holds {n - 1}"
     ]
     assert capacity_problems(tor1, {Table.ARP_PROXY: n}, 0) == []
+
+
+def test_ids_must_fit_the_counters_they_index():
+    """vsi and tunnel ids start at 1, so a pipeline with counters of size S holds S - 1 of
+    them: an id equal to the size would count one past the counter array."""
+    o = overlay_of(example_data())
+    tor1 = compile_switch(o, "tor1")
+    largest_vsi, largest_tunnel = max(tor1.vsi.values()), max(tor1.tunnels.values())
+    fits = {
+        Counter.COUNTERS_VSI_DECAP: largest_vsi + 1,
+        Counter.COUNTERS_VSI_ENCAP: largest_vsi + 1,
+        Counter.COUNTERS_TUNNEL_RX: largest_tunnel + 1,
+        Counter.COUNTERS_TUNNEL_TX: largest_tunnel + 1,
+    }
+    assert capacity_problems(tor1, {}, 0, fits) == []
+    full = dict(fits, **{Counter.COUNTERS_VSI_ENCAP: largest_vsi})
+    expected = (
+        f"switches[0]: vsi id {largest_vsi} does not fit counter {Counter.COUNTERS_VSI_ENCAP}"
+        f" (indices 0..{largest_vsi - 1}): at most {largest_vsi - 1} vsis on this pipeline"
+    )
+    assert [str(p) for p in capacity_problems(tor1, {}, 0, full)] == [expected]
+    full = dict(fits, **{Counter.COUNTERS_TUNNEL_RX: largest_tunnel})
+    assert "tunnel id" in str(capacity_problems(tor1, {}, 0, full)[0])
 
 
 def test_missing_underlay_route_is_a_problem():

@@ -25,6 +25,7 @@ from nve.compile.plan import Plan, PlanPhases
 from nve.entities import TableEntry
 from nve.index import OverlayIndex
 from nve.model import Overlay
+from nve.p4names import Counter
 from nve.problems import Problem
 
 __all__ = [
@@ -87,8 +88,15 @@ def compile_switch(
     return _SwitchCompiler(overlay, idx, found[0], learned, previous or Allocations()).run()
 
 
-def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) -> list[Problem]:
-    """Entries per table against the table sizes the pipeline declares (P4Info `size`)."""
+def capacity_problems(
+    state: SwitchState,
+    sizes: dict[str, int],
+    sw_pos: int,
+    counter_sizes: dict[str, int] | None = None,
+) -> list[Problem]:
+    """Entries per table against the table sizes the pipeline declares (P4Info `size`), and
+    the largest vsi and tunnel id against the counters they index (an id equal to a
+    counter's size would count one past its end)."""
     counts: dict[str, int] = defaultdict(int)
     for e in state.entities:
         if isinstance(e, TableEntry) and not e.is_default:
@@ -102,4 +110,24 @@ def capacity_problems(state: SwitchState, sizes: dict[str, int], sw_pos: int) ->
                     ("switches", sw_pos), f"table {table} would need {n} entries; it holds {size}"
                 )
             )
+    indexed = (
+        ("vsi", state.vsi.values(), (Counter.COUNTERS_VSI_DECAP, Counter.COUNTERS_VSI_ENCAP)),
+        (
+            "tunnel",
+            state.tunnels.values(),
+            (Counter.COUNTERS_TUNNEL_RX, Counter.COUNTERS_TUNNEL_TX),
+        ),
+    )
+    for what, ids, counters in indexed:
+        largest = max(ids, default=0)
+        for counter in counters:
+            size = (counter_sizes or {}).get(counter)
+            if size and largest >= size:
+                out.append(
+                    Problem(
+                        ("switches", sw_pos),
+                        f"{what} id {largest} does not fit counter {counter} (indices 0..{size - 1}):"
+                        f" at most {size - 1} {what}s on this pipeline",
+                    )
+                )
     return out
