@@ -270,3 +270,44 @@ def test_bridged_bad_checksum_delivered_unchanged(case: Case, side: str) -> None
             f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
         )
         expect_forward(case, 5, pkt, {1: f})
+
+
+HR3, HR3_IP = "02:00:00:00:02:03", "10.2.0.9"  # in A2, behind remote NVE C
+
+
+def test_route_decapsulated_frame_to_a_ca_behind_another_remote_nve(case: Case) -> None:
+    """The gateway of hosts behind other NVEs (RFC 7637 section 4.6): a frame from B to A1's
+    gateway, for a CA of A2 behind C, is routed and encapsulated toward C in A2's VSID.
+    Split horizon is for bridged frames only."""
+    _tenant(case)
+    case.install(
+        E.remote_nve(2, T.PA4, T.REMOTE4_C),
+        E.remote_ca(T.VSI_A2, HR3, 2),
+        E.route(T.VRF_A, f"{HR3_IP}/32", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=HR3),
+    )
+    f = customer("v4", T.HR1, T.GW_A1, "10.1.0.9", HR3_IP, ttl=30)
+    pkt = nvgre(
+        f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+    )
+    r = _routed(f, T.GW_A2, HR3)
+    exp = nvgre(
+        r,
+        src_pa=T.PA4,
+        dst_pa=T.REMOTE4_C,
+        vsid=T.VSID_A2,
+        flow=flow_id(r),
+        smac=T.NVE_MAC,
+        dmac=T.ROUTER_MAC[5],
+    )
+    expect_forward(case, 5, pkt, {5: exp})
+
+
+def test_decapsulated_frame_bridged_toward_a_tunnel_is_still_split_horizon(case: Case) -> None:
+    """A frame from B for HR2 (A2, behind B) in A2 itself is bridged, and never re-enters a
+    tunnel (RFC 7637 section 4.2)."""
+    _tenant(case)
+    f = customer("v4", T.HR1, T.HR2, "10.2.0.50", HR2_IP)
+    pkt = nvgre(
+        f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A2, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+    )
+    expect_drop(case, 5, pkt, Drop.SPLIT_HORIZON)

@@ -118,7 +118,11 @@ control L2Forward(inout headers_t hdr,
             }
             meta.fwd.flood = 1w1;
             sm.mcast_grp = meta.fwd.vsi;
-        } else if (meta.fwd.to_tunnel == 1w1 && meta.fwd.decapped == 1w1) {
+        } else if (meta.fwd.to_tunnel == 1w1 && meta.fwd.decapped == 1w1
+                   && meta.fwd.routed == 1w0) {
+            /* Split horizon is the L2 loop guard (RFC 7637 section 4.2): a bridged frame
+             * from a tunnel never goes back into one. A routed frame does: the NVE is
+             * the gateway of hosts behind other NVEs too. */
             meta.fwd.drop_reason = DROP_SPLIT_HORIZON;
         }
     }

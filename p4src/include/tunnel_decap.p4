@@ -235,6 +235,16 @@ control Decap(inout headers_t hdr,
             meta.c.dst_port = hdr.inner_l4.dst_port;
         }
 
+        /* The customer frame's length: what the outer datagram carries after GRE (not
+         * the frame on the wire, which may end in an L2 trailer). Encap needs it when a
+         * routed frame goes back into a tunnel. */
+        if (hdr.ipv4.isValid()) {
+            meta.c.frame_len = hdr.ipv4.total_len - ((bit<16>)hdr.ipv4.ihl << 2)
+                               - GRE_KEY_HEADER_BYTES;
+        } else {
+            meta.c.frame_len = hdr.ipv6.payload_len - GRE_KEY_HEADER_BYTES;
+        }
+
         /* Remove the underlay headers. */
         hdr.ethernet.setInvalid();
         hdr.vlan.setInvalid();

@@ -106,8 +106,10 @@ control NveIngress(inout headers_t hdr,
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.reflect == 1w0) {
                 l2.apply(hdr, meta, standard_metadata);
             }
-            /* Toward remote NVEs (unicast and BUM copies need the FlowID). */
-            if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.decapped == 1w0
+            /* Toward remote NVEs (unicast and BUM copies need the FlowID); a decapsulated
+             * frame goes back into a tunnel only when routed. */
+            if (meta.fwd.drop_reason == DROP_NONE
+                    && (meta.fwd.decapped == 1w0 || meta.fwd.routed == 1w1)
                     && (meta.fwd.to_tunnel == 1w1 || meta.fwd.flood == 1w1)) {
                 flow.apply(hdr, meta, standard_metadata);
             }
