@@ -275,3 +275,16 @@ def test_inner_ipv4_with_options_then_without(case: Case) -> None:
     without = customer("v4", T.HR1, T.H1, *INNER["v4"])
     for frame in (with_options, without, with_options, without):
         expect_forward(case, 5, _from_b(frame), {1: frame})
+
+
+@pytest.mark.parametrize("to", ["untagged", "tagged"])
+def test_bytes_after_the_outer_datagram_are_not_delivered(case: Case, to: str) -> None:
+    """An NVGRE frame followed by 8 bytes of L2 trailer (or padding): only the customer frame
+    the outer datagram carries is delivered (RFC 1812 5.2.2 spirit: the datagram is what
+    its length says)."""
+    _base(case)
+    dst = T.H1 if to == "untagged" else T.H2
+    frame = customer("v4", T.HR1, dst, *INNER["v4"])
+    wire = bytes(_from_b(frame)) + bytes.fromhex("a5a5a5a5a5a5a5a5")
+    exp = frame if to == "untagged" else tagged(frame, 100)
+    expect_forward(case, 5, wire, {1 if to == "untagged" else 2: exp})

@@ -134,6 +134,15 @@ control AccessEgress(inout headers_t hdr,
                 hdr.ethernet.ether_type = ETHERTYPE_VLAN;
             }
         }
+        if (meta.fwd.decapped == 1w1) {
+            /* Only the customer frame leaves: bytes after the outer datagram (an L2
+             * trailer or padding of the NVGRE frame) are not part of it. */
+            bit<32> out_len = (bit<32>)meta.c.frame_len;
+            if (push_tag == 1w1) {
+                out_len = out_len + (bit<32>)VLAN_TAG_BYTES;
+            }
+            truncate(out_len);
+        }
     }
 }
 
