@@ -6,7 +6,8 @@ between fields, skipping the fields of invalid headers, and pads the last byte w
 bits. :func:`pack_fields` builds that byte string; the algorithms below then match bmv2's
 ``crc16`` (poly 0x8005, reflected in and out, init 0, xorout 0: CRC-16/ARC), ``crc32``
 (the IEEE CRC-32 of zlib), ``csum16`` (RFC 1071 one's complement, an odd tail byte padded
-with a zero byte) and ``identity`` (the first up to eight bytes read big-endian).
+with a zero byte), ``xor16`` (the exclusive or of 16-bit words, padded the same way) and
+``identity`` (the first up to eight bytes read big-endian).
 """
 
 from __future__ import annotations
@@ -116,11 +117,23 @@ def identity(data: bytes) -> int:
     return int.from_bytes(data[:8], "big")
 
 
+def xor16(data: bytes) -> int:
+    """bmv2's ``xor16``: the exclusive or of the buffer's 16-bit big-endian words, an odd
+    last byte padded with a zero byte."""
+    if len(data) & 1:
+        data = data + b"\x00"
+    v = 0
+    for i in range(0, len(data), 2):
+        v ^= (data[i] << 8) | data[i + 1]
+    return v
+
+
 ALGORITHMS: dict[str, Callable[[bytes], int]] = {
     "crc16": crc16,
     "crc32": crc32,
     "csum16": csum16,
     "identity": identity,
+    "xor16": xor16,
 }
 
 

@@ -112,6 +112,7 @@ class V1ModelPipeline:
             "_csum16": algorithms.csum16,
             "_csum16_int": algorithms.csum16_of_int,
             "_identity": algorithms.identity,
+            "_xor16": algorithms.xor16,
             "_pack_bytes": _pack_bytes,
             "_sat_s": _sat_s,
             "_now": time.monotonic_ns,

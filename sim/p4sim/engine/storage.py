@@ -22,6 +22,7 @@ Path = tuple[str, ...]
 
 VALID = "$valid"  # last path element of a header's validity bit
 VLEN = "$len"  # last path element of a header's varbit length (bits)
+NEXT = "$next"  # last path element of a header stack's next index
 
 _PREFIX = {"H": "h", "M": "m", "S": "sm"}
 
@@ -34,7 +35,7 @@ class Slot:
     path: Path
     width: int  # bits (1 for validity; 0 for a varbit length)
     is_header: bool  # part of a header instance (field, validity or varbit length)
-    kind: str = "field"  # "field" | "valid" | "vlen" | "varbit"
+    kind: str = "field"  # "field" | "valid" | "vlen" | "varbit" | "next"
     annotations: tuple[I.Annotation, ...] = ()
 
 
@@ -116,6 +117,15 @@ class Storage:
         elif isinstance(t, I.HeaderStackType):
             for i in range(t.size):
                 self.declare(path + (str(i),), t.element, in_header=True)
+            # the next index (stack.next, .last, .lastIndex, push_front, pop_front)
+            self._slot(path + (NEXT,), 32, True, "next")
+        elif isinstance(t, I.VarbitType):
+            # outside a header (a local variable, a struct field): its bits and its length
+            self._slot(path, t.max_width, in_header, "varbit", annotations)
+            self._slot(path + (VLEN,), 0, in_header, "vlen")
+        elif isinstance(t, I.TupleType):
+            for i, et in enumerate(t.elements):
+                self.declare(path + (str(i),), et, in_header=in_header)
         elif isinstance(t, (I.BitsType, I.BoolType, I.EnumType, I.ErrorType)):
             width = t.width if t.width is not None else 32
             self._slot(path, width, in_header, "field", annotations)

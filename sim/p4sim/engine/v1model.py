@@ -57,6 +57,13 @@ class V1ModelGen(CodeGen):
 
     # -- parser statements -----------------------------------------------------------------------
     def st_Extract(self, s: I.Extract, env: Env) -> None:
+        if isinstance(s.header, I.StackNext):
+            self.extract_next(s, env)
+        else:
+            self.extract_into(s, env)
+
+    def extract_into(self, s: I.Extract, env: Env) -> None:
+        """Extract into a header instance known at compile time."""
         path = self._hpath(s.header, env)
         hs = self.st.header(path)
         fixed = hs.fixed_bytes
@@ -695,7 +702,7 @@ def generate(
     if sm("ingress_port"):
         rp.line(f"{sm('ingress_port')} = _port")
     rp.lines.extend(parser_code.lines)
-    rp.line(f"return ({', '.join(s.name for s in header_slots)},), _o")
+    rp.line(f"return ({', '.join(s.name for s in header_slots)}{',' if header_slots else ''}), _o")
 
     src = [
         "def _process(_port, _d, _out, _digests, _again, _re=None):"

@@ -24,6 +24,10 @@ def iter_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
         elif isinstance(s, ir.Switch):
             for c in s.cases:
                 yield from iter_stmts(c.body or [])
+        elif isinstance(s, ir.For):
+            yield from iter_stmts(s.init)
+            yield from iter_stmts(s.body)
+            yield from iter_stmts(s.update)
 
 
 def iter_exprs(e: ir.Expr) -> Iterator[ir.Expr]:
@@ -51,6 +55,7 @@ def stmt_exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
         "bits",
         "error",
         "init",
+        "stack",
     ):
         sub = getattr(s, name, None)
         if isinstance(sub, ir.Expr):
@@ -60,7 +65,8 @@ def stmt_exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
             yield from iter_exprs(a.expr)
 
 
-def _controls(program: ir.ProgramIR) -> Iterator[ir.Control]:
+def controls(program: ir.ProgramIR) -> Iterator[ir.Control]:
+    """Every control instance of the program, nested ones included."""
     stack: list[ir.Control] = [
         b for b in program.package.blocks.values() if isinstance(b, ir.Control)
     ]
@@ -74,7 +80,7 @@ def check_table_applications(program: ir.ProgramIR) -> None:
     """Each table must be applied from exactly one place (p4c: 'can only be invoked once')."""
     seen: dict[int, ir.Table] = {}
     sites: dict[int, object] = {}
-    for c in _controls(program):
+    for c in controls(program):
         for s in iter_stmts(c.body):
             tables: list[ir.Table] = []
             if isinstance(s, ir.ApplyTable):
@@ -119,7 +125,7 @@ def check_unreachable_states(parser: ir.Parser) -> list[Diagnostic]:
 def applied_tables(program: ir.ProgramIR) -> set[int]:
     """ids of the tables some control applies (statement or expression form)."""
     applied: set[int] = set()
-    for c in _controls(program):
+    for c in controls(program):
         for s in iter_stmts(c.body):
             if isinstance(s, ir.ApplyTable):
                 applied.add(id(s.table))
@@ -166,7 +172,19 @@ def check_invalid_header_reads(stmts: list[ir.Stmt]) -> list[Diagnostic]:
             if p:
                 invalid.discard(p)
             continue
-        if isinstance(s, (ir.If, ir.Switch, ir.CallAction, ir.ApplyTable, ir.ApplyControl)):
+        if isinstance(
+            s,
+            (
+                ir.If,
+                ir.Switch,
+                ir.For,
+                ir.CallAction,
+                ir.CallFunction,
+                ir.ApplyTable,
+                ir.ApplyControl,
+                ir.StackShift,
+            ),
+        ):
             invalid.clear()
             continue
         reads = list(stmt_exprs(s))
@@ -193,7 +211,7 @@ def run_checks(program: ir.ProgramIR) -> list[Diagnostic]:
     check_table_applications(program)
     warnings = check_unreachable_states(program.package.parser)
     warnings += check_unused_tables(program)
-    for c in _controls(program):
+    for c in controls(program):
         warnings += check_invalid_header_reads(c.body)
         for a in c.actions.values():
             warnings += check_invalid_header_reads(a.body)

@@ -10,8 +10,9 @@ Written from the P4_16 language specification's grammar appendix, restructured f
   type arguments of a generic call, e.g. `digest<T>(...)`) are produced by the post-lexer in
   `p4sim.frontend.parser`, as the spec requires of the lexer.
 
-Some constructs outside p4sim's subset (header unions, functions, value sets, ...) are parsed
-on purpose so that the resolver can reject them by name instead of with a syntax error.
+The grammar covers the P4_16 language as p4c 1.2.5 parses it, constructs outside p4sim's
+subset included (header unions, value sets, for-in loops, mutable entries with priorities,
+...), so that the resolver refuses them by name instead of with a syntax error.
 """
 
 GRAMMAR = r"""
@@ -21,7 +22,7 @@ _top: header_decl | struct_decl | header_union_decl | enum_decl | ser_enum_decl
     | typedef_decl | newtype_decl | error_decl | match_kind_decl | const_decl
     | extern_object_decl | extern_function_decl | action_decl | parser_type_decl
     | parser_decl | control_type_decl | control_decl | package_decl | instantiation
-    | function_decl | empty_decl
+    | function_decl | extern_forward_decl | empty_decl
 
 empty_decl: ";"
 
@@ -46,8 +47,13 @@ base_type: BOOL                                       -> bool_type
          | BIT "<" INTEGER _r_angle                    -> bit_type
          | INT "<" INTEGER _r_angle                    -> signed_type
          | VARBIT "<" INTEGER _r_angle                 -> varbit_type
+         | VARBIT "<" "(" expression ")" _r_angle      -> varbit_expr_type
          | BIT "<" "(" expression ")" _r_angle         -> bit_expr_type
          | INT "<" "(" expression ")" _r_angle         -> signed_expr_type
+         | BIT "<" width_name _r_angle                  -> bit_expr_type
+         | INT "<" width_name _r_angle                  -> signed_expr_type
+         | VARBIT "<" width_name _r_angle               -> varbit_expr_type
+width_name: IDENTIFIER -> ident
 
 type_name: TYPE_IDENTIFIER
 _r_angle: ">" | R_ANGLE_SHIFT
@@ -70,14 +76,16 @@ ser_enum_decl: annots "enum" base_type name "{" ser_member ("," ser_member)* ","
 ser_member: name "=" expression
 name_list: name ("," name)* ","?
 
-typedef_decl: annots "typedef" type_ref name ";"
-newtype_decl: annots TYPE type_ref name ";"
+typedef_decl: annots "typedef" (type_ref | _derived_decl) name ";"
+newtype_decl: annots TYPE (type_ref | _derived_decl) name ";"
+_derived_decl: header_decl | struct_decl | header_union_decl | enum_decl | ser_enum_decl
 error_decl: "error" "{" name_list "}"
 match_kind_decl: "match_kind" "{" name_list "}"
 const_decl: annots "const" type_ref name "=" expression ";"
 
 extern_object_decl: annots "extern" TYPE_IDENTIFIER type_params? "{" method_decl* "}"
 extern_function_decl: annots "extern" type_or_void name type_params? "(" params ")" ";"
+extern_forward_decl: annots "extern" name ";"
 method_decl: annots type_or_void name type_params? "(" params ")" ";"    -> method_proto
            | annots TYPE_IDENTIFIER "(" params ")" ";"                  -> ctor_proto
            | annots "abstract" type_or_void name type_params? "(" params ")" ";" -> abstract_proto
@@ -108,6 +116,7 @@ select_case: keyset ":" name ";"
               | expression "&&&" expression                          -> mask_keyset
               | expression ".." expression                           -> range_keyset
               | ks_default
+              | DOTS -> ks_dots
 ks_default: "default" | DONTCARE
 
 control_type_decl: annots "control" name type_params? "(" params ")" ";"
@@ -130,15 +139,32 @@ key_element: expression ":" name annots ";"
 action_ref: annots prefixed_name ";"
           | annots prefixed_name "(" arguments ")" ";"
 prefixed_name: IDENTIFIER | "." IDENTIFIER
-entry: annots keyset ":" entry_action annots ";"
+entry: annots CONST? entry_priority? keyset ":" entry_action annots ";"
+entry_priority: IDENTIFIER "=" expression ":"
 entry_action: prefixed_name "(" arguments ")"
             | prefixed_name
 
 // --------------------------------------------------------------- statements
-block: "{" _stmt* "}"
+// a block's annotations are its first child (`annots`, usually empty): sharing the
+// nonterminal with var_decl keeps the grammar LALR(1)
+block: annots "{" _stmt* "}"
 _stmt: assignment | call_stmt | if_stmt | switch_stmt | block | exit_stmt
-     | return_stmt | var_decl | const_decl | empty_stmt
+     | return_stmt | var_decl | const_decl | empty_stmt | for_stmt | break_stmt
+     | continue_stmt | direct_apply | local_instantiation
 empty_stmt: ";"
+direct_apply: annots type_name "." APPLY "(" arguments ")" ";"
+local_instantiation: annots type_ref "(" arguments ")" name ";"
+for_stmt: "for" "(" for_init ";" expression? ";" for_update ")" _stmt
+        | "for" "(" annots type_ref name IN for_collection ")" _stmt -> for_in_stmt
+for_init: (for_init_item ("," for_init_item)*)?
+?for_init_item: annots type_ref name "=" expression -> for_var
+              | for_update_item
+for_update: (for_update_item ("," for_update_item)*)?
+?for_update_item: lvalue "=" expression -> for_assign
+                | lvalue "(" arguments ")" -> for_call
+?for_collection: expression | expression ".." expression -> for_range
+break_stmt: "break" ";"
+continue_stmt: "continue" ";"
 assignment: lvalue "=" expression ";"
 call_stmt: lvalue "(" arguments ")" ";"
          | lvalue TA_OPEN type_args _r_angle "(" arguments ")" ";"
@@ -149,8 +175,9 @@ call_stmt: lvalue "(" arguments ")" ";"
        | lvalue "[" expression ":" expression "]" -> slice
 if_stmt: "if" "(" expression ")" _stmt ("else" _stmt)?
 switch_stmt: "switch" "(" expression ")" "{" switch_case* "}"
-switch_case: switch_label ":" block
+switch_case: switch_label ":" case_block
            | switch_label ":"
+case_block: "{" _stmt* "}"
 switch_label: "default" -> default_label
             | expression
 exit_stmt: "exit" ";"
@@ -205,12 +232,17 @@ expression_list: (expression ("," expression)*)?
         | "(" expression ")"
         | "{" expression_list "}" -> list_expr
         | "{" kv_pair ("," kv_pair)* ","? "}" -> struct_expr
+        | "{" kv_pair ("," kv_pair)* "," DOTS "}" -> struct_expr
+        | "{" DOTS "}" -> struct_expr
+        | INVALID_HEADER -> invalid_header
         | "this" -> this_expr
 kv_pair: name "=" expression
 
 
 // ------------------------------------------------------------------ tokens
-ANNOTATION.3: /@[A-Za-z_][A-Za-z0-9_]*(\((?:[^()"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\))*\))?/
+ANNOTATION.3: /@[A-Za-z_][A-Za-z0-9_]*(\((?:[^()"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\))*\)|\[(?:[^\[\]"]|"(?:[^"\\]|\\.)*")*\])?/
+DOTS: "..."
+INVALID_HEADER: "{#}"
 R_ANGLE_SHIFT.2: />(?=>)/
 INTEGER: /(\d+[ws])?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[dD][0-9_]+|\d[0-9_]*)/
 STRING_LITERAL: /"(\\.|[^"\\])*"/

@@ -164,7 +164,12 @@ class _TypeNamePostLex:
                     if names:
                         spans.append((i, end_of_decl(i), names))
             elif word in ("typedef", "type"):
-                e = end_of_decl(i)
+                # the `;` ending the declaration (a typedef may declare a header or struct)
+                e, depth = i, 0
+                while e < n - 1 and not (toks[e].value == ";" and depth == 0):
+                    if toks[e].type != "STRING_LITERAL":
+                        depth += {"{": 1, "}": -1}.get(toks[e].value, 0)
+                    e += 1
                 if toks[e - 1].type == "IDENTIFIER":
                     globals_.add(toks[e - 1].value)
             elif word == "extern":
@@ -181,8 +186,26 @@ class _TypeNamePostLex:
                             spans.append((i, e, names))
                     generic_methods(k + 1, e)
                 else:
+                    if k == i + 2 and k < n and toks[k].value == ";":
+                        globals_.add(toks[i + 1].value)  # a forward declaration: `extern E;`
                     generic_methods(i + 1, e + 1)
             i += 1
+        # generic functions: `T f<T>(...) {...}`, T visible from the return type to the end
+        depth = 0
+        for k, tok in enumerate(toks):
+            if tok.type == "STRING_LITERAL":
+                continue
+            if tok.value == "{":
+                depth += 1
+            elif tok.value == "}":
+                depth -= 1
+            elif depth == 0 and tok.type == "IDENTIFIER" and k + 1 < n and toks[k + 1].value == "<":
+                names, close = type_params_at(k + 1)
+                if names and close + 1 < n and toks[close + 1].value == "(":
+                    start = k
+                    while start > 0 and toks[start - 1].value not in (";", "}"):
+                        start -= 1
+                    spans.append((start, end_of_decl(k), names))
         result = [False] * n
         for idx, tok in enumerate(toks):
             if tok.type == "IDENTIFIER" and tok.value in globals_:

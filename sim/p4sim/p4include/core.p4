@@ -4,8 +4,9 @@
  * implements, with the spec's names and types, so that a program accepted by
  * p4sim is also accepted by other P4_16 compilers.
  */
-#ifndef P4SIM_CORE_P4
-#define P4SIM_CORE_P4
+/* The include guard is the one P4 programs test for, as with p4c's core.p4. */
+#ifndef _CORE_P4_
+#define _CORE_P4_
 
 /* Errors signalled by the packet_in methods and by verify(); numbered in this order. */
 error {
@@ -45,6 +46,10 @@ extern void verify(in bool check, in error toSignal);
 @noWarn("unused")
 action NoAction() {}
 
+/* Evaluated by the compiler: an error (with the message) if check is false; true otherwise. */
+extern bool static_assert(bool check, string message);
+extern bool static_assert(bool check);
+
 /* Match kinds of the core library. */
 match_kind {
     exact,
@@ -52,4 +57,4 @@ match_kind {
     lpm
 }
 
-#endif
+#endif  /* _CORE_P4_ */

@@ -1,17 +1,18 @@
 /*
  * v1model.p4 for p4sim: the v1model architecture (BMv2 simple_switch) as p4sim
  * implements it. Names, types and widths are those of the v1model architecture
- * that p4c ships, so that a program p4sim accepts is accepted by p4c-bm2-ss too;
- * deprecated and unsupported v1model externs (action profiles and selectors,
- * Checksum16, resubmit/recirculate/clone3 with data) are deliberately absent, so
- * that using them is a clear compile error instead of a silent difference.
+ * that p4c ships, so that a program p4sim accepts is accepted by p4c-bm2-ss too.
+ * Action profiles and selectors are declared (p4c-bm2-ss accepts them) and p4sim
+ * refuses their instances by name; the externs p4c-bm2-ss itself rejects
+ * (Checksum16, resubmit/recirculate/clone3 with data, mark_to_drop()) are absent.
  *
  * V1MODEL_VERSION selects the declaration variant, as with p4c: the default
  * (20180101) uses bit<32> indices; 20200408 and later make counter, meter and
  * register generic in their index type and add PortId_t.
  */
-#ifndef P4SIM_V1MODEL_P4
-#define P4SIM_V1MODEL_P4
+/* The include guard is the one P4 programs test for, as with p4c's v1model.p4. */
+#ifndef _V1_MODEL_P4_
+#define _V1_MODEL_P4_
 
 #include <core.p4>
 
@@ -133,6 +134,11 @@ extern register<T> {
 #endif
 
 /* result = a pseudo-random value in [lo, hi]. */
+/* A table implementation shared by the entries of a table (not supported by p4sim). */
+extern action_profile {
+    action_profile(bit<32> size);
+}
+
 extern void random<T>(out T result, in T lo, in T hi);
 
 /* Send data (a struct) to the controller as a digest; one per packet. */
@@ -156,6 +162,11 @@ extern void mark_to_drop(inout standard_metadata_t standard_metadata);
 /* result = base + (algo(data) mod max) (max 0: no reduction). */
 @pure
 extern void hash<O, T, D, M>(out O result, in HashAlgorithm algo, in T base, in D data, in M max);
+
+/* An action profile whose member a hash of the selector keys picks (not supported by p4sim). */
+extern action_selector {
+    action_selector(HashAlgorithm algorithm, bit<32> size, bit<32> outputWidth);
+}
 
 enum CloneType {
     I2E,

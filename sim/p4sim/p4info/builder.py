@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from finsy.proto import p4i, p4t
 from google.protobuf import json_format, text_format
 
 from ..frontend import ir
-from .ids import SymbolTable, assign_ids, p4info_actions, p4info_tables
+from .ids import SymbolTable, assign_ids, direct_only, p4info_actions, p4info_tables
 
 _MATCH = {
     "exact": p4i.MatchField.EXACT,
@@ -46,11 +47,34 @@ def _preamble(
             desc = a.value
         if a.name in _SKIP_ANNOTATIONS:
             continue
-        pre.annotations.append(str(a))
+        _annotate(pre, a)
     if brief is not None:
         pre.doc.brief = brief
     if desc is not None:
         pre.doc.description = desc
+
+
+def _annotate(msg: Any, a: ir.Annotation) -> None:
+    """Add annotation `a` to a P4Info message with `annotations` and
+    `structured_annotations` fields (p4c: `@x[...]` is structured, with its literals)."""
+    if a.structured is None:
+        msg.annotations.append(str(a))
+        return
+    sa = msg.structured_annotations.add()
+    sa.name = a.name
+    for key, value in a.structured:
+        if key is None:
+            x = sa.expression_list.expressions.add()
+        else:
+            kv = sa.kv_pair_list.kv_pairs.add()
+            kv.key = key
+            x = kv.value
+        if isinstance(value, bool):
+            x.bool_value = value
+        elif isinstance(value, int):
+            x.int64_value = value
+        else:
+            x.string_value = value
 
 
 def _bytes(value: int, width: int) -> bytes:
@@ -122,9 +146,11 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             mf = pt.match_fields.add()
             mf.id = k.id
             mf.name = k.name
+            if isinstance(k.expr.type, ir.EnumType) and k.expr.type.underlying is not None:
+                _type_spec(k.expr.type, info.type_info)  # p4c lists the key's enum type
             for a in k.annotations:
                 if a.name not in _SKIP_ANNOTATIONS:
-                    mf.annotations.append(str(a))
+                    _annotate(mf, a)
             mf.bitwidth = _width(k.expr.type)
             mf.match_type = _MATCH[k.match_kind]
         for ref in t.actions:
@@ -132,7 +158,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             ar.id = ref.action.p4info_id
             for a in ref.annotations:
                 if a.name not in _SKIP_ANNOTATIONS:
-                    ar.annotations.append(str(a))
+                    _annotate(ar, a)
             if ref.table_only:
                 ar.scope = p4i.ActionRef.TABLE_ONLY
             elif ref.default_only:
@@ -161,11 +187,14 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             direct_counters.append(t.direct_counter)
         if t.direct_meter is not None:
             direct_meters.append(t.direct_meter)
+    without_params = direct_only(program)
     for act in p4info_actions(program):
         pa = info.actions.add()
         _preamble(
             pa.preamble, act.p4info_id, act.p4info_name, st.alias(act.p4info_name), act.annotations
         )
+        if act.p4info_name in without_params:
+            continue  # only called directly: p4c lists it with its arguments bound
         for i, p in enumerate(act.data_params, 1):
             pp = pa.params.add()
             pp.id = i
@@ -212,7 +241,7 @@ def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
             md.name = f.name
             for a in f.annotations:
                 if a.name not in _SKIP_ANNOTATIONS:
-                    md.annotations.append(str(a))
+                    _annotate(md, a)
             md.bitwidth = _width(f.type)
     for d in program.digests:
         dg = info.digests.add()

@@ -123,8 +123,11 @@ class SymbolTable:
 
 
 def p4info_actions(program: ir.ProgramIR) -> list[ir.Action]:
-    """The actions p4c lists in P4Info: those a table references (directly-called-only
-    actions are inlined and removed by p4c's front end), each name once, in control order."""
+    """The actions p4c lists in P4Info, each name once, in control order: those a table
+    references, and those a control's apply block calls directly (p4c's bmv2 back end
+    turns such a call into a hidden table of its own; it lists the action without
+    parameters, see `direct_only`). Actions called only from other actions are inlined and
+    removed by p4c's front end, as are calls in code it finds dead (`if (false)`)."""
     out: list[ir.Action] = []
     names: set[str] = set()
     for t in p4info_tables(program):
@@ -132,7 +135,42 @@ def p4info_actions(program: ir.ProgramIR) -> list[ir.Action]:
             if ref.action.p4info_name not in names:
                 names.add(ref.action.p4info_name)
                 out.append(ref.action)
+    for act in _called_from_apply_blocks(program):
+        if act.p4info_name not in names:
+            names.add(act.p4info_name)
+            out.append(act)
     return out
+
+
+def direct_only(program: ir.ProgramIR) -> set[str]:
+    """P4Info names of the actions P4Info lists only because an apply block calls them."""
+    in_tables = {ref.action.p4info_name for t in p4info_tables(program) for ref in t.actions}
+    return {a.p4info_name for a in _called_from_apply_blocks(program)} - in_tables
+
+
+def _called_from_apply_blocks(program: ir.ProgramIR) -> list[ir.Action]:
+    from ..frontend.checks import controls
+
+    found: list[ir.Action] = []
+
+    def walk(stmts: list[ir.Stmt]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.CallAction):
+                found.append(s.action)
+            elif isinstance(s, ir.If):
+                if not (isinstance(s.cond, ir.BoolConst) and not s.cond.value):
+                    walk(s.then)
+                if not (isinstance(s.cond, ir.BoolConst) and s.cond.value):
+                    walk(s.else_)
+            elif isinstance(s, ir.Switch):
+                for c in s.cases:
+                    walk(c.body or [])
+            elif isinstance(s, ir.For):
+                walk(s.init + s.body + s.update)
+
+    for c in controls(program):
+        walk(c.body)
+    return found
 
 
 def p4info_tables(program: ir.ProgramIR) -> list[ir.Table]:

@@ -132,8 +132,7 @@ def test_header_union_is_outside_the_subset():
 
 def test_unsupported_extern_is_named():
     err, _ = error_of("", locals_="action_profile(4) ap;")
-    # not declared by our v1model.p4: p4c also rejects an unknown type name at parse time
-    assert err.message == "syntax error: unexpected 'action_profile'"
+    assert err.message == "extern 'action_profile' is not supported by p4sim"
     err, _ = error_of("", top="extern Foo { Foo(); }\n", locals_="Foo() f;")
     assert err.message == "extern 'Foo' is not supported by p4sim"
 
@@ -229,7 +228,7 @@ def test_table_with_all_match_kinds_and_properties():
     assert [(k.name, k.match_kind, k.width, k.id) for k in t.keys] == [
         ("hdr.eth.dst", "exact", 48, 1),
         ("hdr.ipv4.dst", "lpm", 32, 2),
-        ("hdr.ipv4.isValid()", "exact", 1, 3),
+        ("hdr.ipv4.$valid$", "exact", 1, 3),
         ("tos", "ternary", 8, 4),
         ("meta.c", "optional", 8, 5),
     ]
@@ -382,3 +381,67 @@ def test_program_source_is_self_contained():
     again = compile_source(p.source, filename="again.p4")
     assert list(again.ir.types) == list(p.ir.types)
     assert again.ir.package.ingress.name == "I"
+
+
+# ------------------------------------------------------- additions of the P4_16 language
+
+
+def test_const_entries_take_their_priorities_from_at_priority():
+    locals_ = """
+    action a(bit<8> v) { meta.c = v; }
+    table t {
+        key = { meta.c: ternary; }
+        actions = { a; }
+        const entries = {
+            1 &&& 1: a(1) @priority(30);
+            2 &&& 2: a(2);
+            _: a(3) @priority(10);
+        }
+    }"""
+    t = compile_ingress("t.apply();", locals_=locals_).ir.table("I.t")
+    # bmv2 values 30, 2 (position), 10: the smallest wins; P4Runtime priorities grow the
+    # other way, 1 + 30 - value
+    assert [e.priority for e in t.const_entries] == [1, 29, 21]
+
+
+def test_select_keyset_dots_leave_the_other_keys_free():
+    parser = PARSER.replace(
+        "transition accept;",
+        "transition select(hdr.eth.etype, hdr.eth.dst, meta.c) "
+        "{ (0x0800, ...): accept; ...: reject; }",
+    )
+    p = compile_ingress("", parser=parser)
+    first, second = p.ir.package.parser.states["start"].transition.cases
+    assert [k.kind for k in first.keysets] == ["value", "default", "default"]
+    assert [k.kind for k in second.keysets] == ["default"] * 3
+
+
+def test_a_typedef_may_declare_the_header_it_names():
+    top = "typedef header tag_h { bit<8> v; } tag_t;\n"
+    p = compile_ingress("", top=top)
+    assert p.ir.types["tag_t"] is p.ir.types["tag_h"]
+
+
+def test_structured_annotations_keep_their_items():
+    p = compile_ingress("a();", locals_='@k[x = 1, y = "s", z = true] @l[4, -2] action a() { }')
+    (call,) = stmts_of(p)
+    k, l_ = call.action.annotations
+    assert k.structured == (("x", 1), ("y", "s"), ("z", True))
+    assert l_.structured == ((None, 4), (None, -2))
+    assert str(l_) == "@l[4, -2]"
+
+
+def test_a_function_calling_itself_is_an_error():
+    err, _ = error_of("meta.c = f(meta.c);", top="bit<8> f(in bit<8> x) { return f(x); }\n")
+    assert "calls itself" in err.message
+
+
+def test_a_function_must_return_a_value_on_every_path():
+    top = "bit<8> f(in bit<8> x) { if (x == 1) { return 2; } }\n"
+    err, _ = error_of("meta.c = f(meta.c);", top=top)
+    assert "can end without returning a value" in err.message
+
+
+def test_break_outside_a_loop_is_an_error():
+    err, _ = error_of("break;")
+    assert err.message == "'break' outside a for loop"

@@ -99,9 +99,11 @@ def test_entities_and_ids(info):
     for name, t in tables.items():
         assert t.preamble.id == expected_id("table", name)
     actions = by_name(info.actions)
-    # directly-called-only actions are inlined by p4c and do not appear
-    # (NoAction comes in as acl's implicit default action)
-    assert set(actions) == {"I.set_port", "I.drop", "NoAction"}
+    # an action the apply block calls directly is listed (p4c's bmv2 back end makes it a
+    # hidden table's action), without parameters; NoAction comes in as acl's implicit
+    # default action
+    assert set(actions) == {"I.set_port", "I.drop", "I.only_called", "NoAction"}
+    assert not actions["I.only_called"].params
     for name, a in actions.items():
         assert a.preamble.id == expected_id("action", name)
     assert by_name(info.counters)["I.per_port"].preamble.id == expected_id("counter", "I.per_port")

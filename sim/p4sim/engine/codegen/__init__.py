@@ -11,9 +11,10 @@ Runtime objects the code needs (tables, counters, helpers) are *bindings*: names
 generated module's globals, registered with :meth:`CodeGen.bind`.
 
 One module per construct: ``expressions``, ``statements``, ``externs``, ``packing`` (hash
-and checksum data lists), ``tables``, ``controls`` (inlining of actions and controls), over
-``base`` (the emitter, scope bindings and the generator's state). The parser and deparser
-statements and the packet function are :mod:`p4sim.engine.v1model`'s.
+and checksum data lists), ``tables``, ``controls`` (inlining of actions and controls, with
+``aliasing``: what an action body reaches besides its parameters), ``functions`` (inlining
+of P4 functions), ``stacks`` (header stack operations), over ``base`` (the emitter, scope bindings and the generator's state).
+The parser and deparser statements and the packet function are :mod:`p4sim.engine.v1model`'s.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from .base import (
 from .controls import ControlGen
 from .expressions import ExpressionGen
 from .externs import ExternGen
+from .functions import FunctionGen
 from .packing import PackingGen
+from .stacks import StackGen
 from .statements import StatementGen
 from .tables import TableGen
 
@@ -58,5 +61,14 @@ __all__ = [
 ]
 
 
-class CodeGen(ExpressionGen, StatementGen, ExternGen, PackingGen, TableGen, ControlGen):
+class CodeGen(
+    ExpressionGen,
+    StatementGen,
+    ExternGen,
+    PackingGen,
+    TableGen,
+    ControlGen,
+    FunctionGen,
+    StackGen,
+):
     """Generates code for one program against one RuntimeState (tables bound by name)."""

@@ -24,6 +24,7 @@ PACKET_TOO_SHORT = "PacketTooShort"
 NO_MATCH = "NoMatch"
 HEADER_TOO_SHORT = "HeaderTooShort"
 PARSER_INVALID_ARGUMENT = "ParserInvalidArgument"
+STACK_OUT_OF_BOUNDS = "StackOutOfBounds"
 
 # v1model instance types (bmv2 simple_switch.cpp PktInstanceType)
 NORMAL, INGRESS_CLONE, EGRESS_CLONE, REPLICATION = 0, 1, 2, 5
@@ -106,6 +107,14 @@ class CodeGenBase:
         # extracted fixed-size headers by validity local (filled by the v1model parser)
         self.raw_by_valid: dict[str, rawbytes.RawHeader] = {}
         self._loop_stack: list[bool] = []  # True where a `break` leaves a return-wrapper
+        # the functions being inlined, and where each one's `return value` goes: a
+        # temporary (scalar results) or a variable bound to the result's storage
+        self._functions: list[I.Function] = []
+        self._returns: list[tuple[str | None, I.Var | None]] = []
+        # the for loops being generated: (len(_loop_stack) at the loop, its return flag)
+        self._fors: list[tuple[int, str]] = []
+        # the write-backs of the calls being inlined, outermost first: `exit` does them all
+        self._copy_outs: list[list[tuple[Path, Path | I.Expr, Env]]] = []
         self.poff: int | None = None  # parse offset when known at compile time
         self._structs: dict[str, str] = {}
 
@@ -163,6 +172,8 @@ class CodeGenBase:
         if isinstance(e, I.StackIndex):
             base = self.path_of(e.base, env)
             return None if base is None else base + (str(e.index),)
+        if isinstance(e, I.Lookahead) and isinstance(e.type, I.HeaderType):
+            return self.lookahead_header(e)  # emits the packet read into storage of its own
         return None
 
     def slot(self, e: I.Expr, env: Env) -> str:
@@ -178,10 +189,27 @@ class CodeGenBase:
     if TYPE_CHECKING:
 
         def ex(self, e: I.Expr, env: Env) -> str: ...
+        def lookahead_header(self, e: I.Lookahead) -> Path: ...
+        def extract_into(self, s: I.Extract, env: Env) -> None: ...
+        def last_read(self, e: I.StackLast, rel: tuple[str, ...], env: Env) -> str: ...
+        def call_for_storage(self, e: I.FunctionCallExpr, env: Env) -> Path: ...
+        def function_return(self, s: I.Return, env: Env) -> None: ...
+        def bind_args(
+            self,
+            bound: list[tuple[I.Var, I.Argument]],
+            target: Env,
+            env: Env,
+            *,
+            copy_in_aggregates: bool,
+            reached: list[Path] | None = None,
+        ) -> list[tuple[Path, Path | I.Expr, Env]]: ...
+        def emit_copy_out(self, copy_out: list[tuple[Path, Path | I.Expr, Env]]) -> None: ...
         def stmts(self, body: list[I.Stmt], env: Env) -> None: ...
         def st_VarDecl(self, s: I.VarDecl, env: Env) -> None: ...
         def _dm_var(self, table: I.Table) -> str: ...
         def pack(self, data: I.Expr, env: Env) -> tuple[str, str]: ...
+        def store(self, target: I.Expr, v: str, env: Env) -> None: ...
+        def assign(self, target: I.Expr, value: I.Expr, env: Env) -> None: ...
         def data_items(self, data: I.Expr, env: Env) -> list[tuple[str | None, str, int | str]]: ...
         def _as_bytes(self, acc: str, bits: str) -> str: ...
         def checksum_value(

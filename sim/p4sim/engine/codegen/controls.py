@@ -6,7 +6,12 @@ from __future__ import annotations
 from ...frontend import ir as I
 from ..errors import EngineError
 from ..storage import Path
+from .aliasing import overlap, reached_paths
 from .base import Binding, CodeGenBase, Env, _loc
+
+# what to write back after a body: (the parameter's own storage, the argument's storage
+# path or, for a slice, the argument expression, and the scope to evaluate it in)
+CopyOut = tuple[Path, Path | I.Expr, Env]
 
 
 class ControlGen(CodeGenBase):
@@ -31,9 +36,23 @@ class ControlGen(CodeGenBase):
             bound = list(zip(directional, args))
         else:
             bound = list(zip(params, args))
-        copy_out = self.bind_args(bound, inner, env, copy_in_aggregates=True)
+        reached = self.reached_by_body(action, env) if directional else []
+        copy_out = self.bind_args(bound, inner, env, copy_in_aggregates=True, reached=reached)
+        self._copy_outs.append(copy_out)
         self.wrapped_body(action.body, inner)
+        self._copy_outs.pop()
         self.emit_copy_out(copy_out)
+
+    def reached_by_body(self, action: I.Action, env: Env) -> list[Path]:
+        """Storage the action's body reaches through names of the enclosing control."""
+
+        def root(var: I.Var) -> Path | None:
+            b = env.get(var)
+            if b is not None:
+                return b.path
+            return (var.uid,)
+
+        return reached_paths(action, root)
 
     def bind_arg(self, p: I.Var, arg: I.Argument, target: Env, env: Env) -> None:
         """Bind parameter ``p`` in ``target`` to ``arg`` evaluated in ``env``: lvalue paths
@@ -81,18 +100,23 @@ class ControlGen(CodeGenBase):
         env: Env,
         *,
         copy_in_aggregates: bool,
-    ) -> list[tuple[Path, Path]]:
-        """Bind a call's parameters; returns the (copy, argument) paths to copy out after the body.
+        reached: list[Path] | None = None,
+    ) -> list[CopyOut]:
+        """Bind a call's parameters; returns what to copy out after the body.
 
         P4 passes arguments by copy-in/copy-out (spec, "Calling convention"). Binding an lvalue
         argument's storage directly (aliasing) gives the same result, and costs nothing, unless
         the body can reach one location through two names: two path arguments that overlap
-        (``swap(x, x)``, ``f(hdr.h, hdr.h.f)``), or an aggregate ``in`` argument of an action,
-        whose body may write the argument's storage through the enclosing control's names.
-        Those parameters get storage of their own: copied in at the call (an ``out`` parameter
-        starts as 0 / invalid, as uninitialised storage does in bmv2), and ``out``/``inout``
-        ones copied back, left to right, after the body."""
+        (``swap(x, x)``, ``f(hdr.h, hdr.h.f)``), an out/inout argument the body also reaches
+        through the enclosing control's names (``reached``: ``a(c)`` where ``a`` assigns ``c``
+        too), or an aggregate ``in`` argument of an action, whose body may write the
+        argument's storage through the enclosing control's names. Those parameters get storage
+        of their own: copied in at the call (an ``out`` parameter starts as 0 / invalid, as
+        uninitialised storage does in bmv2), and ``out``/``inout`` ones copied back, left to
+        right, after the body. So does an out/inout argument that is a slice (``f(x[7:4])``):
+        it is written back into the slice."""
         paths: dict[I.Var, Path] = {}
+        copied: set[I.Var] = set()
         for p, arg in bound:
             direction = p.direction or arg.direction
             if isinstance(arg.expr, I.DontCare):
@@ -101,15 +125,20 @@ class ControlGen(CodeGenBase):
                 path = self.path_of(arg.expr, env)
                 if path is not None:
                     paths[p] = path
-        copied: set[I.Var] = set()
+                else:
+                    # a slice (written back with a read-modify-write), or a header or
+                    # struct value such as {f = v} (built in storage of its own)
+                    copied.add(p)
         items = list(paths.items())
         for i, (p, a) in enumerate(items):
             for q, b in items[i + 1 :]:
-                if a[: len(b)] == b or b[: len(a)] == a:
+                if overlap(a, b):
                     copied.update((p, q))
             if copy_in_aggregates and _aggregate(p.type) and (p.direction or "in") == "in":
                 copied.add(p)
-        copy_out: list[tuple[Path, Path]] = []
+            if (p.direction or "in") != "in" and any(overlap(a, r) for r in reached or ()):
+                copied.add(p)
+        copy_out: list[CopyOut] = []
         for p, arg in bound:
             if p not in copied:
                 self.bind_arg(p, arg, target, env)
@@ -118,7 +147,21 @@ class ControlGen(CodeGenBase):
             if not any(True for _ in self.st.leaves(mine)):
                 self.st.declare(mine, p.type)
             direction = p.direction or arg.direction
-            src, dst = list(self.st.leaves(paths[p])), list(self.st.leaves(mine))
+            dst = list(self.st.leaves(mine))
+            if p not in paths and direction in ("out", "inout"):  # a slice
+                value = self.ex(arg.expr, env) if direction == "inout" else "0"
+                self.em.line(f"{dst[0].name} = {value}")
+                target[p] = Binding(path=mine)
+                copy_out.append((mine, arg.expr, env))
+                continue
+            if p not in paths:  # an aggregate value that is not in storage
+                tmp = I.Var(p.name, p.type, "local", self.tmp("agg"))
+                self.assign(
+                    I.VarRef(p.type, arg.expr.loc, tmp), arg.expr, {**env, tmp: Binding(path=mine)}
+                )
+                target[p] = Binding(path=mine)
+                continue
+            src = list(self.st.leaves(paths[p]))
             if len(src) != len(dst):
                 raise EngineError(
                     f"{_loc(arg.expr)}: argument and parameter {p.name} differ in shape"
@@ -130,11 +173,14 @@ class ControlGen(CodeGenBase):
                     self.em.line(f"{d.name} = {s_.name}")
             target[p] = Binding(path=mine)
             if direction in ("out", "inout"):
-                copy_out.append((mine, paths[p]))
+                copy_out.append((mine, paths[p], env))
         return copy_out
 
-    def emit_copy_out(self, copy_out: list[tuple[Path, Path]]) -> None:
-        for mine, theirs in copy_out:
+    def emit_copy_out(self, copy_out: list[CopyOut]) -> None:
+        for mine, theirs, env in copy_out:
+            if isinstance(theirs, I.Expr):
+                self.store(theirs, self.st.name(mine), env)
+                continue
             for d, s_ in zip(self.st.leaves(theirs), self.st.leaves(mine)):
                 self.em.line(f"{d.name} = {s_.name}")
 
@@ -146,7 +192,9 @@ class ControlGen(CodeGenBase):
         # keep bindings of enclosing scopes for nothing else: a control only sees its params
         if self.trace:
             self.em.line(f"_tr('Control ' + {control.instance_name!r})")
+        self._copy_outs.append(copy_out)
         self.control_body(control, inner)
+        self._copy_outs.pop()
         self.emit_copy_out(copy_out)
 
     def control_body(self, control: I.Control, env: Env) -> None:
@@ -156,7 +204,8 @@ class ControlGen(CodeGenBase):
 
 
 def _aggregate(t: I.Type) -> bool:
-    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType))
+    """Values bound by storage, not by a temporary (a varbit is its bits and length)."""
+    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType, I.VarbitType))
 
 
 def _has_early_return(body: list[I.Stmt]) -> bool:
@@ -174,6 +223,8 @@ def _has_early_return(body: list[I.Stmt]) -> bool:
                 for c in s.cases:
                     if c.body and walk(c.body, False):
                         return True
+            elif isinstance(s, I.For) and walk(s.body, False):
+                return True
         return False
 
     return walk(body, True)

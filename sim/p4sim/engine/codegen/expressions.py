@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ...frontend import ir as I
 from ..errors import EngineError
-from ..storage import VALID
+from ..storage import VALID, Path
 from .base import PACKET_TOO_SHORT, CodeGenBase, Env, _loc, mask
 
 
@@ -43,12 +43,16 @@ class ExpressionGen(CodeGenBase):
         return self.slot(e, env)
 
     def ex_Member(self, e: I.Member, env: Env) -> str:
+        if isinstance(e.base, I.StackLast):
+            return self.last_read(e.base, (e.field,), env)
         return self.slot(e, env)
 
     def ex_StackIndex(self, e: I.StackIndex, env: Env) -> str:
         return self.slot(e, env)
 
     def ex_IsValid(self, e: I.IsValid, env: Env) -> str:
+        if isinstance(e.header, I.StackLast):
+            return self.last_read(e.header, (VALID,), env)
         path = self.path_of(e.header, env)
         if path is None:
             raise EngineError(f"{_loc(e)}: isValid() of a non-header")
@@ -112,13 +116,21 @@ class ExpressionGen(CodeGenBase):
         op = e.op
         if op in ("&&", "||"):
             return self._short_circuit(e, env)
-        a = self.ex(e.left, env)
-        b = self.ex(e.right, env)
+        if isinstance(e.left.type, (I.HeaderType, I.StructType, I.TupleType, I.HeaderStackType)):
+            a = b = ""  # compared field by field below
+        else:
+            a = self.ex(e.left, env)
+            b = self.ex(e.right, env)
         lt = e.left.type
         w = e.type.width if not isinstance(e.type, I.BoolType) else None
         signed = isinstance(lt, I.BitsType) and lt.signed
         unbounded = isinstance(lt, I.InfIntType)
         if op in ("==", "!="):
+            if isinstance(lt, (I.HeaderType, I.StructType, I.TupleType, I.HeaderStackType)):
+                both = self._equal(self._view(e.left, env), self._view(e.right, env), lt, env)
+                return both if op == "==" else f"(not {both})"
+            # varbits compare by value as bmv2 compares them (as numbers: 0x01 in 8 bits
+            # equals 0x0001 in 16), not by length too
             return f"({a} {op} {b})"
         if op in ("<", "<=", ">", ">="):
             if signed:
@@ -155,6 +167,55 @@ class ExpressionGen(CodeGenBase):
                 return f"(({self._signed(a, lt)} >> {amount}) & {m})"
             return f"({a} >> {b})"
         raise EngineError(f"{_loc(e)}: operator {op} is not supported")
+
+    # -- equality of headers, structs, tuples and stacks ---------------------------------------
+    def _view(self, e: I.Expr, env: Env) -> Path | I.Expr:
+        """An aggregate operand: its storage path, or the expression itself when it is a
+        literal (`{f = v}`, `{a, b}`, `{#}`)."""
+        if isinstance(e, (I.StructExpr, I.ListExpr, I.InvalidHeader)):
+            return e
+        path = self.path_of(e, env)
+        if path is None:
+            raise EngineError(f"{_loc(e)}: unsupported operand of ==")
+        return path
+
+    def _part(self, v: Path | I.Expr, key: str, index: int) -> Path | I.Expr:
+        if isinstance(v, tuple):
+            return v + (key,)
+        if isinstance(v, I.StructExpr):
+            return v.fields[key]
+        if isinstance(v, I.ListExpr):
+            return v.elements[index]
+        return I.Const(I.InfIntType(), v.loc, 0)  # a field of {#}: never compared
+
+    def _equal(self, a: Path | I.Expr, b: Path | I.Expr, t: I.Type, env: Env) -> str:
+        """Python source: the aggregates (or scalars) a and b are equal. Headers are equal
+        when both are invalid, or both valid with equal fields (P4_16 spec)."""
+        if isinstance(t, (I.HeaderType, I.StructType)):
+            parts = [
+                self._equal(self._part(a, f.name, i), self._part(b, f.name, i), f.type, env)
+                for i, f in enumerate(t.fields)
+            ]
+            fields = " and ".join(parts) if parts else "True"
+            if isinstance(t, I.StructType):
+                return f"({fields})"
+            va, vb = self._valid(a), self._valid(b)
+            return f"(({va} and {vb} and {fields}) or (not {va} and not {vb}))"
+        if isinstance(t, (I.TupleType, I.HeaderStackType)):
+            types = t.elements if isinstance(t, I.TupleType) else (t.element,) * t.size
+            parts = [
+                self._equal(self._part(a, str(i), i), self._part(b, str(i), i), et, env)
+                for i, et in enumerate(types)
+            ]
+            return f"({' and '.join(parts) if parts else 'True'})"
+        xa = self.st.name(a) if isinstance(a, tuple) else self.ex(a, env)
+        xb = self.st.name(b) if isinstance(b, tuple) else self.ex(b, env)
+        return f"({xa} == {xb})"
+
+    def _valid(self, v: Path | I.Expr) -> str:
+        if isinstance(v, tuple):
+            return self.st.name(v + (VALID,))
+        return "False" if isinstance(v, I.InvalidHeader) else "True"
 
     def _short_circuit(self, e: I.Binary, env: Env) -> str:
         a = self.ex(e.left, env)
@@ -195,10 +256,16 @@ class ExpressionGen(CodeGenBase):
         return aid
 
     def ex_Lookahead(self, e: I.Lookahead, env: Env) -> str:
+        t = e.type
+        if isinstance(t, I.HeaderType):
+            raise EngineError(f"{_loc(e)}: lookahead of a header type used as a scalar")
+        v = self.lookahead_bits(e, t.width or 0)
+        return f"({v} != 0)" if isinstance(t, I.BoolType) else v
+
+    def lookahead_bits(self, e: I.Expr, bits: int) -> str:
+        """The next `bits` bits of the packet as an int (PacketTooShort when fewer remain)."""
         if not self.in_parser:
             raise EngineError(f"{_loc(e)}: lookahead outside a parser")
-        t = e.type
-        bits = t.bit_width if isinstance(t, I.HeaderType) else (t.width or 0)
         nbytes = (bits + 7) // 8
         if self.poff is not None:
             self.em.line(f"_o = {self.poff}")
@@ -206,10 +273,29 @@ class ExpressionGen(CodeGenBase):
         with self.em.block(f"if _n - _o < {nbytes}:"):
             self.em.line(f"_perr = {self.error_code(PACKET_TOO_SHORT)}")
             self.em.line("break")
-        v = f"(int.from_bytes(_d[_o:_o + {nbytes}], 'big') >> {nbytes * 8 - bits})"
-        if isinstance(t, I.HeaderType):
-            raise EngineError(f"{_loc(e)}: lookahead of a header type is not supported")
-        return v
+        shift = nbytes * 8 - bits
+        v = f"int.from_bytes(_d[_o:_o + {nbytes}], 'big')"
+        return f"({v} >> {shift})" if shift else v
+
+    def lookahead_header(self, e: I.Lookahead) -> Path:
+        """`pkt.lookahead<H>()` for a header type H: a valid header in storage of its own,
+        filled from the next bits of the packet (its path is returned)."""
+        t = e.type
+        assert isinstance(t, I.HeaderType)
+        path = ("$lookahead", t.name)
+        if path not in self.st.headers:
+            self.st.declare(path, t)
+        hs = self.st.header(path)
+        v = self.tmp("la")
+        self.em.line(f"{v} = {self.lookahead_bits(e, t.bit_width)}")
+        for name, f in hs.fields:
+            w = f.type.width or 0
+            shift = t.bit_width - f.offset - w
+            self.em.line(
+                f"{name} = ({v} >> {shift}) & {mask(w)}" if shift else f"{name} = {v} & {mask(w)}"
+            )
+        self.em.line(f"{hs.valid} = True")
+        return path
 
     def ex_ExternCallExpr(self, e: I.ExternCallExpr, env: Env) -> str:
         raise EngineError(f"{_loc(e)}: extern call {e.method} as an expression is not supported")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ...frontend import ir as I
 from .. import rawbytes
 from ..errors import EngineError
@@ -35,6 +37,10 @@ class PackingGen(CodeGenBase):
                     raise EngineError(f"{_loc(e)}: unsupported data list element")
                 for f in t.fields:
                     add(I.Member(f.type, e.loc, e, f.name, f))
+                return
+            if isinstance(t, I.HeaderStackType):
+                for i in range(t.size):
+                    add(I.StackIndex(t.element, e.loc, e, i))
                 return
             valid = None
             if isinstance(e, I.Member) and isinstance(e.base.type, I.HeaderType):
@@ -202,7 +208,7 @@ class PackingGen(CodeGenBase):
         cs = self.tmp("cs")
         self.em.line(f"{cs} = 0")
         for valid, stmt in terms:
-            stmt = stmt.replace("_cs", cs)
+            stmt = re.sub(r"\b_cs\b", cs, stmt)  # the accumulator, not `h_ip_csum`
             if valid:
                 with self.em.block(f"if {valid}:"):
                     self.em.line(stmt)
@@ -222,9 +228,15 @@ class PackingGen(CodeGenBase):
         return (rh.at, term) if term is not None else None
 
     def _algo_fn(self, algo: str) -> str:
-        fns = {"crc16": "_crc16", "crc32": "_crc32", "csum16": "_csum16", "identity": "_identity"}
+        fns = {
+            "crc16": "_crc16",
+            "crc32": "_crc32",
+            "csum16": "_csum16",
+            "identity": "_identity",
+            "xor16": "_xor16",
+        }
         if algo not in fns:
             raise EngineError(
-                f"hash algorithm {algo} is not supported (crc16, crc32, csum16, identity)"
+                f"hash algorithm {algo} is not supported (crc16, crc32, csum16, identity, xor16)"
             )
         return fns[algo]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...frontend import ir as I
 from ..errors import EngineError
-from ..storage import VALID, Path
+from ..storage import VALID, VLEN, Path
 from .base import CodeGenBase, Env, _loc, mask
 
 
@@ -22,27 +22,53 @@ class StatementGen(CodeGenBase):
 
     def assign(self, target: I.Expr, value: I.Expr, env: Env) -> None:
         t = target.type
-        if isinstance(target, I.Slice):
-            base = self.slot(target.base, env)
-            w = target.hi - target.lo + 1
-            m = mask(w) << target.lo
-            full = mask(target.base.type.width or 0)
-            v = self.ex(value, env)
-            self.em.line(f"{base} = ({base} & {full ^ m}) | ({v} << {target.lo})")
-            return
-        if isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType)):
+        if isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType)):
             self.assign_aggregate(target, value, env)
+            return
+        if isinstance(t, I.VarbitType):
+            self.assign_varbit(target, value, env)
             return
         if isinstance(target, I.DontCare):
             self.ex(value, env)
             return
-        v = self.ex(value, env)
+        self.store(target, self.ex(value, env), env)
+
+    def store(self, target: I.Expr, v: str, env: Env) -> None:
+        """Write the value `v` (Python source) to a scalar lvalue: a storage location or a
+        slice of one (slices of slices are one slice of the innermost base)."""
+        if isinstance(target, I.Slice):
+            lo, hi, base_e = target.lo, target.hi, target.base
+            while isinstance(base_e, I.Slice):
+                lo, hi, base_e = lo + base_e.lo, hi + base_e.lo, base_e.base
+            base = self.slot(base_e, env)
+            m = mask(hi - lo + 1) << lo
+            full = mask(base_e.type.width or 0)
+            self.em.line(f"{base} = ({base} & {full ^ m}) | ({v} << {lo})")
+            return
         self.em.line(f"{self.slot(target, env)} = {v}")
+
+    def assign_varbit(self, target: I.Expr, value: I.Expr, env: Env) -> None:
+        """A varbit value is its bits and its current length in bits: both are copied."""
+        tpath = self.path_of(target, env)
+        if isinstance(value, I.FunctionCallExpr):
+            vpath: Path | None = self.call_for_storage(value, env)
+        else:
+            vpath = self.path_of(value, env)
+        if tpath is None or vpath is None:
+            raise EngineError(f"{_loc(value)}: unsupported varbit value")
+        self.em.line(
+            f"{self.st.name(tpath)}, {self.st.name(tpath + (VLEN,))} = "
+            f"{self.st.name(vpath)}, {self.st.name(vpath + (VLEN,))}"
+        )
 
     def assign_aggregate(self, target: I.Expr, value: I.Expr, env: Env) -> None:
         tpath = self.path_of(target, env)
         if tpath is None:
             raise EngineError(f"{_loc(target)}: cannot assign to this expression")
+        if isinstance(value, I.ListExpr) and isinstance(target.type, I.TupleType):
+            for i, (et, x) in enumerate(zip(target.type.elements, value.elements)):
+                self.assign(I.StackIndex(et, target.loc, target, i), x, env)
+            return
         if isinstance(value, (I.StructExpr, I.ListExpr)):
             t = target.type
             if not isinstance(t, (I.HeaderType, I.StructType)):
@@ -60,7 +86,13 @@ class StatementGen(CodeGenBase):
             if isinstance(t, I.HeaderType):
                 self.em.line(f"{self.st.name(tpath + (VALID,))} = True")
             return
-        vpath = self.path_of(value, env)
+        if isinstance(value, I.InvalidHeader):
+            self.em.line(f"{self.st.name(tpath + (VALID,))} = False")
+            return
+        if isinstance(value, I.FunctionCallExpr):
+            vpath: Path | None = self.call_for_storage(value, env)
+        else:
+            vpath = self.path_of(value, env)
         if vpath is None:
             raise EngineError(f"{_loc(value)}: unsupported aggregate value")
         src = {
@@ -162,13 +194,58 @@ class StatementGen(CodeGenBase):
         self.inline_action(s.action, env, s.args, None)
 
     def st_Exit(self, s: I.Exit, env: Env) -> None:
+        # the calls being executed end here: their out/inout parameters are still copied
+        # back, innermost first (as p4c compiles exit for bmv2)
+        for copy_out in reversed(self._copy_outs):
+            self.emit_copy_out(copy_out)
         self.has_exit = True
         self.em.line("raise _EXIT")
 
     def st_Return(self, s: I.Return, env: Env) -> None:
         if not self._loop_stack:
-            raise EngineError(f"{_loc(s)}: return outside an action or control")
+            raise EngineError(f"{_loc(s)}: return outside an action, control or function")
+        if s.value is not None:
+            self.function_return(s, env)
+        if self._fors and self._fors[-1][0] == len(self._loop_stack):
+            self.em.line(f"{self._fors[-1][1]} = True")  # leave the for loops, then the body
+            self.em.line("break")
+        elif self._loop_stack[-1]:
+            self.em.line("break")
+
+    def st_For(self, s: I.For, env: Env) -> None:
+        """`while True` with the update at the top (skipped the first time), so that
+        `continue` is Python's; a `return` in the body leaves through a flag that each
+        enclosing loop of the same body tests when it ends."""
+        self.stmts(s.init, env)
+        first = self.tmp("ff")
+        self.em.line(f"{first} = False")
+        flag = None
+        if contains_return(s.body):
+            level = len(self._loop_stack)
+            flag = next((f for lv, f in self._fors if lv == level), None)
+            if flag is None:
+                flag = self.tmp("rf")
+                self.em.line(f"{flag} = False")
+            self._fors.append((level, flag))
+        with self.em.block("while True:"):
+            if s.update:
+                with self.em.block(f"if {first}:"):
+                    self.stmts(s.update, env)
+            self.em.line(f"{first} = True")
+            if s.cond is not None:
+                with self.em.block(f"if not {self.ex(s.cond, env)}:"):
+                    self.em.line("break")
+            self.stmts(s.body, env)
+        if flag is not None:
+            self._fors.pop()
+            with self.em.block(f"if {flag}:"):
+                self.em.line("break")
+
+    def st_Break(self, s: I.Break, env: Env) -> None:
         self.em.line("break")
+
+    def st_Continue(self, s: I.Continue, env: Env) -> None:
+        self.em.line("continue")
 
     def st_SetValid(self, s: I.SetValid, env: Env) -> None:
         hs = self.st.header(self._hpath(s.header, env))
@@ -196,3 +273,17 @@ class StatementGen(CodeGenBase):
 
     def st_ApplyControl(self, s: I.ApplyControl, env: Env) -> None:
         self.inline_control(s.control, s.args, env)
+
+
+def contains_return(body: list[I.Stmt]) -> bool:
+    """A `return` anywhere in `body` (nested statements included)."""
+    for s in body:
+        if isinstance(s, I.Return):
+            return True
+        if isinstance(s, I.If) and (contains_return(s.then) or contains_return(s.else_)):
+            return True
+        if isinstance(s, I.Switch) and any(contains_return(c.body or []) for c in s.cases):
+            return True
+        if isinstance(s, I.For) and contains_return(s.body):
+            return True
+    return False

@@ -89,6 +89,22 @@ class Parser:
     loc: SourceLocation | None = None
 
 
+# ------------------------------------------------------------------------- functions
+
+
+@dataclass(eq=False)
+class Function:
+    """A P4 function (declared at top level): `params` all have a direction (a
+    directionless one is `in`); `return_type` is VoidType for `void` functions. A body sees
+    only its parameters, its locals and global constants."""
+
+    name: str
+    params: list[Var]
+    return_type: Type
+    body: list[Stmt]
+    loc: SourceLocation | None = None
+
+
 # -------------------------------------------------------------------------- controls
 
 
@@ -164,14 +180,16 @@ class ActionCall:
 
 @dataclass(eq=False)
 class TableEntry:
-    """A `const entries` entry: one KeySet per key, the action, and its priority (p4c
-    semantics: entries earlier in the list have higher priority; `priority` is set only
-    when the table needs priorities — any ternary/range/optional key)."""
+    """A `const entries` entry: one KeySet per key, the action, and its priority as
+    P4Runtime has it (larger wins), set only when the table needs priorities (any
+    ternary/range/optional key): p4c and bmv2 order entries by their `@priority(n)`
+    annotation (smaller n first), else by their position in the list (earlier first)."""
 
     keysets: list[KeySet]
     action: ActionCall
     priority: int | None = None
     loc: SourceLocation | None = None
+    annotations: tuple[Annotation, ...] = ()
 
 
 @dataclass(eq=False)

@@ -10,7 +10,7 @@ from ...errors import SourceLocation
 from .types import Field, Type
 
 if TYPE_CHECKING:
-    from .declarations import ExternInstance, Table
+    from .declarations import ExternInstance, Function, Table
 
 # ----------------------------------------------------------------------- variables
 
@@ -100,10 +100,33 @@ class Member(Expr):
 
 @dataclass(eq=False)
 class StackIndex(Expr):
-    """`stack[index]` with a compile-time constant index."""
+    """`stack[index]` with a compile-time constant index; also element `index` of a tuple."""
 
     base: Expr
     index: int
+
+
+@dataclass(eq=False)
+class StackNext(Expr):
+    """`stack.next` (parsers): the element at the stack's next index; an extract into it
+    advances the index (error.StackOutOfBounds when the stack is full)."""
+
+    base: Expr
+
+
+@dataclass(eq=False)
+class StackLast(Expr):
+    """`stack.last` (parsers): the element below the next index (error.StackOutOfBounds
+    when nothing was extracted into the stack)."""
+
+    base: Expr
+
+
+@dataclass(eq=False)
+class StackLastIndex(Expr):
+    """`stack.lastIndex` (parsers): the next index minus one, as bit<32>."""
+
+    base: Expr
 
 
 @dataclass(eq=False)
@@ -213,6 +236,19 @@ class TableApplyExpr(Expr):
 class Lookahead(Expr):
     """`pkt.lookahead<T>()`: the next T.width bits of the packet without consuming them.
     For a header T the result is a header value; for bit<W> an int."""
+
+
+@dataclass(eq=False)
+class InvalidHeader(Expr):
+    """`{#}`: an invalid header of the expression's (header) type."""
+
+
+@dataclass(eq=False)
+class FunctionCallExpr(Expr):
+    """A call of a P4 function as a value (its type is the function's return type)."""
+
+    function: Function
+    args: list[Argument]
 
 
 @dataclass(eq=False)

@@ -10,7 +10,7 @@ from .expressions import Argument, Expr, Var
 from .types import Type
 
 if TYPE_CHECKING:
-    from .declarations import Action, Control, ExternInstance, Parser, Table
+    from .declarations import Action, Control, ExternInstance, Function, Parser, Table
 
 
 @dataclass(eq=False)
@@ -145,13 +145,56 @@ class SetInvalid(Stmt):
 
 
 @dataclass(eq=False)
+class StackShift(Stmt):
+    """`stack.push_front(count)` (`push` True: elements move up by count, the first count
+    become invalid, the next index grows by count up to the size) or `stack.pop_front(count)`
+    (elements move down, the last count become invalid, the index shrinks to at least 0)."""
+
+    stack: Expr
+    count: int
+    push: bool
+
+
+@dataclass(eq=False)
+class For(Stmt):
+    """`for (init; cond; update) body`: `init` runs once, then while `cond` (None: always)
+    holds the body runs and then `update`; `continue` goes to `update`."""
+
+    init: list[Stmt]
+    cond: Expr | None
+    update: list[Stmt]
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    """`break;` out of the innermost for loop."""
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    """`continue;` with the next iteration of the innermost for loop."""
+
+
+@dataclass(eq=False)
 class Exit(Stmt):
     """`exit;`: ends the current top-level control block (copy-out of params still happens)."""
 
 
 @dataclass(eq=False)
 class Return(Stmt):
-    """`return;` from an action or a control's apply body."""
+    """`return;` from an action or a control's apply body, or `return value;` from a
+    function (`value` has the function's return type)."""
+
+    value: Expr | None = None
+
+
+@dataclass(eq=False)
+class CallFunction(Stmt):
+    """A call of a P4 function as a statement (its result, if any, is discarded)."""
+
+    function: Function
+    args: list[Argument]
 
 
 @dataclass(eq=False)

@@ -3,7 +3,7 @@ away."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .annotations import Annotation
 
@@ -82,9 +82,12 @@ class DontCareType(Type):
 
 @dataclass(frozen=True)
 class ErrorType(Type):
-    """The `error` type; its members are numbered in declaration order (NoError = 0)."""
+    """The `error` type; its members are numbered in declaration order (NoError = 0).
 
-    members: tuple[str, ...] = ()
+    There is one error type: `members` (the program's error constants as far as they were
+    declared when the type was referenced) does not take part in comparisons."""
+
+    members: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return "error"

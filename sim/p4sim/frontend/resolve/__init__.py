@@ -10,8 +10,8 @@ top-level actions keep their bare names).
 Anything the subset does not cover is rejected here with the construct's name and position.
 
 The `Resolver` is assembled from one mixin per construct, each in its own module: `types`,
-`declarations`, `externs`, `parsers`, `controls`, `tables`, `statements`, `expressions` and
-`operators`, over `base` (state, diagnostics), `scope` and `tree` (parse-tree access).
+`declarations`, `externs`, `functions`, `parsers`, `controls`, `tables`, `statements`,
+`expressions` and `operators`, over `base` (state, diagnostics), `scope` and `tree` (parse-tree access).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .controls import ResolveControls
 from .declarations import ResolveDeclarations
 from .expressions import ResolveExpressions
 from .externs import ResolveExterns
+from .functions import ResolveFunctions
 from .operators import ResolveOperators
 from .parsers import ResolveParsers
 from .statements import ResolveStatements
@@ -38,6 +39,7 @@ class Resolver(
     ResolveDeclarations,
     ResolveTypes,
     ResolveExterns,
+    ResolveFunctions,
     ResolveParsers,
     ResolveControls,
     ResolveTables,

@@ -44,6 +44,11 @@ class ResolverBase:
         self.digests: dict[str, ir.Digest] = {}
         self.constants: dict[str, ir.Expr] = {}
         self.package: ir.PackageInstance | None = None
+        self.param_defaults: dict[str, Tree[Token]] = {}  # Var.uid -> default value
+        self.loop_depth = 0  # for loops around the statement being resolved
+        self.function_trees: dict[str, list[Tree[Token]]] = {}
+        self.function_ir: dict[int, ir.Function] = {}
+        self.functions_in_progress: set[int] = set()
         self._uid = itertools.count()
 
     # ------------------------------------------------------------ diagnostics
@@ -77,11 +82,43 @@ class ResolverBase:
             return ()
         out = []
         for tok in _tokens(t):
-            m = re.match(r"@([A-Za-z_]\w*)(?:\((.*)\))?$", str(tok), re.S)
+            m = re.match(r"@([A-Za-z_]\w*)(?:\((.*)\)|\[(.*)\])?$", str(tok), re.S)
             assert m
+            if m.group(3) is not None:
+                items = self.structured_items(m.group(3), tok)
+                out.append(ir.Annotation(m.group(1), (), self.loc(tok), m.group(3), items))
+                continue
             args = tuple(_split_args(m.group(2))) if m.group(2) is not None else ()
             out.append(ir.Annotation(m.group(1), args, self.loc(tok), m.group(2)))
         return tuple(out)
+
+    def structured_items(self, body: str, tok: Token) -> tuple[ir.AnnotationItem, ...]:
+        """The items of `@name[body]`: all `key=value` or all values; values are string,
+        integer or boolean literals."""
+        items: list[ir.AnnotationItem] = []
+        for part in _split_args(body, unquote=False):
+            if not part:
+                continue
+            m = re.match(r"([A-Za-z_]\w*)\s*=(?!=)\s*(.*)$", part, re.S)
+            key, text = (m.group(1), m.group(2).strip()) if m else (None, part.strip())
+            value: str | int | bool
+            if len(text) >= 2 and text[0] == text[-1] == '"':
+                value = text[1:-1]
+            elif text in ("true", "false"):
+                value = text == "true"
+            else:
+                try:
+                    value = int(text.replace("_", ""), 0)
+                except ValueError:
+                    raise self.error(
+                        f"structured annotation value {text!r} is not supported by p4sim "
+                        f"(string, integer or boolean literals only)",
+                        tok,
+                    ) from None
+            items.append((key, value))
+        if len({k is None for k, _ in items}) > 1:
+            raise self.error("a structured annotation mixes key=value pairs and values", tok)
+        return tuple(items)
 
     # ------------------------------- methods of the other mixins, for the type checker
     if TYPE_CHECKING:
@@ -139,7 +176,9 @@ class ResolverBase:
             node: Tree[Token],
             ctx: _Ctx,
         ) -> ir.Stmt: ...
-        def list_to_struct(self, e: ir.ListExpr, t: ir.StructType, node: Where) -> ir.Expr: ...
+        def list_to_struct(
+            self, e: ir.ListExpr, t: ir.StructType | ir.HeaderType, node: Where
+        ) -> ir.Expr: ...
         def extern_method_call(
             self,
             inst: ir.ExternInstance,
@@ -153,6 +192,11 @@ class ResolverBase:
             self, t: Tree[Token], scope: Scope
         ) -> ir.Table | ir.Control | ir.ExternInstance | ir.Expr: ...
         def lvalue(self, t: Tree[Token], scope: Scope) -> ir.Expr: ...
+        def static_assert(self, args: list[Tree[Token]], scope: Scope, node: Where) -> ir.Expr: ...
+        def function_call(
+            self, name: str, args: list[Tree[Token]], scope: Scope, node: Tree[Token]
+        ) -> tuple[ir.Function, list[ir.Argument]]: ...
+        def return_stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.Stmt: ...
         def check_writable(self, e: ir.Expr, node: Where) -> None: ...
         def const_int(self, e: ir.Expr, node: Where) -> int: ...
         def _parse_int(self, tok: Token) -> tuple[ir.BitsType | None, int]: ...

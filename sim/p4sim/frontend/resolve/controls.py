@@ -15,6 +15,11 @@ class ResolveControls(ResolverBase):
     # -------------------------------------------------------------- controls
     def elaborate_control(self, decl: _BlockDecl, path: str, role: str = "") -> ir.Control:
         t = decl.tree
+        ctor = _child(t, "ctor_params")
+        if ctor is not None and _kids(_need(ctor, "params")):
+            raise self.error(
+                f"constructor parameters of control {decl.name} are not supported by p4sim", ctor
+            )
         params = self.params(_need(t, "params"), "param")
         scope = Scope(self.global_scope)
         for p in params:
@@ -44,7 +49,7 @@ class ResolveControls(ResolverBase):
                         )
                     if _kids(args_t):
                         raise self.error(
-                            "constructor parameters of controls are not supported", local
+                            "constructor parameters of controls are not supported by p4sim", local
                         )
                     sub_name = self.local_name(iname, self.annotations(ann_t), path)
                     subc = self.elaborate_control(sub, sub_name)

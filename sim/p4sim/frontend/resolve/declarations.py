@@ -20,7 +20,9 @@ class ResolveDeclarations(ResolverBase):
         for decl in _kids(self.tree):
             handler = getattr(self, "decl_" + decl.data, None)
             if handler is None:
-                raise self.error(f"unsupported declaration ({decl.data.replace('_', ' ')})", decl)
+                raise self.error(
+                    f"declaration ({decl.data.replace('_', ' ')}) is not supported by p4sim", decl
+                )
             handler(decl)
         if self.package is None:
             raise CompileError.at(
@@ -72,9 +74,6 @@ class ResolveDeclarations(ResolverBase):
         scope.declare(_name(nm), e)
         if scope is self.global_scope:
             self.constants[_name(nm)] = e
-
-    def decl_function_decl(self, t: Tree[Token]) -> None:
-        raise self.error("functions are not supported by p4sim", t)
 
     def decl_action_decl(self, t: Tree[Token]) -> None:
         name = _name(_need(t, "name"))
@@ -139,7 +138,7 @@ class ResolveDeclarations(ResolverBase):
         for role, a in zip(V1SWITCH_BLOCKS, arg_trees):
             e = _kids(a)[0] if a.data == "argument" else a
             if a.data == "named_argument":
-                raise self.error("named arguments to V1Switch are not supported", a)
+                raise self.error("named arguments to V1Switch are not supported by p4sim", a)
             if e.data != "ctor_call":
                 raise self.error(
                     f"V1Switch argument '{role}' must be a parser or control "
@@ -151,7 +150,7 @@ class ResolveDeclarations(ResolverBase):
             if decl is None or not decl.has_body:
                 raise self.error(f"'{bname}' is not a parser or control declared in the program", e)
             if _kids(_need(e, "arguments")):
-                raise self.error("constructor parameters of blocks are not supported", e)
+                raise self.error("constructor arguments of blocks are not supported by p4sim", e)
             want = "parser" if role == "p" else "control"
             if decl.kind != want:
                 raise self.error(
@@ -206,13 +205,16 @@ class ResolveDeclarations(ResolverBase):
         for p in _kids(t):
             d = _child(p, "direction")
             ty = [k for k in _kids(p) if k.data not in ("annots", "direction", "name")]
-            if len(ty) > 1:
-                raise self.error("default parameter values are not supported by p4sim", p)
             ptype = self.type_of(ty[0])
             pname = _name(_need(p, "name"))
             direction = _name(d) if d else ""
             k = kind
             if kind == "action":
                 k = "action_arg" if direction else "action_param"
-            out.append(ir.Var(pname, ptype, k, self.uid(pname), direction, self.loc(p)))
+            var = ir.Var(pname, ptype, k, self.uid(pname), direction, self.loc(p))
+            if len(ty) > 1:  # a default value, for calls that leave the argument out
+                if direction in ("out", "inout"):
+                    raise self.error(f"an {direction} parameter cannot have a default value", p)
+                self.param_defaults[var.uid] = ty[1]
+            out.append(var)
         return out

@@ -13,6 +13,8 @@ from .base import ResolverBase
 from .scope import Scope, _TableApplyMarker
 from .tree import Node, Where, _child, _kids, _name, _need, _tokens
 
+SIZE_METHODS = ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes")
+
 BINOPS = {
     "lor": "||",
     "land": "&&",
@@ -56,7 +58,7 @@ class ResolveExpressions(ResolverBase):
 
     def check_writable(self, e: ir.Expr, node: Where) -> None:
         base = e
-        while isinstance(base, (ir.Member, ir.Slice, ir.StackIndex)):
+        while isinstance(base, (ir.Member, ir.Slice, ir.StackIndex, ir.StackNext)):
             base = base.base
         if not isinstance(base, ir.VarRef):
             raise self.error("this expression cannot be assigned to", node)
@@ -118,9 +120,11 @@ class ResolveExpressions(ResolverBase):
                 return ir.Const(target, e.loc, consteval.wrap(v, target))
             if isinstance(target, ir.InfIntType):
                 return e
+        if isinstance(e, ir.StructExpr) and isinstance(e.type, ir.StructType) and not e.type.name:
+            return self.struct_expr_as(e, target, node)
+        if isinstance(e, ir.InvalidHeader) and isinstance(target, ir.HeaderType):
+            return ir.InvalidHeader(target, e.loc)
         if isinstance(e, ir.ListExpr) and isinstance(target, (ir.StructType, ir.HeaderType)):
-            if isinstance(target, ir.HeaderType):
-                raise self.error("list expressions cannot initialise headers in p4sim", node)
             return self.list_to_struct(e, target, node)
         if (
             isinstance(e, ir.ListExpr)
@@ -138,10 +142,30 @@ class ResolveExpressions(ResolverBase):
             raise self.error(f"width mismatch: expected {target}, got {e.type} (use a cast)", node)
         raise self.error(f"type mismatch: expected {target}, got {e.type}", node)
 
-    def list_to_struct(self, e: ir.ListExpr, t: ir.StructType, node: Where) -> ir.Expr:
+    def struct_expr_as(self, e: ir.StructExpr, target: ir.Type, node: Where) -> ir.Expr:
+        """`{f = v, ...}` as a value of struct or header type `target` (every field named
+        exactly once; a header built this way is valid)."""
+        if not isinstance(target, (ir.StructType, ir.HeaderType)):
+            raise self.error(f"a struct-valued expression cannot have type {target}", node)
+        names = [f.name for f in target.fields]
+        missing = [n for n in names if n not in e.fields]
+        extra = [n for n in e.fields if n not in names]
+        if missing or extra:
+            what = f"missing field(s) {', '.join(missing)}" if missing else ""
+            what += ("; " if missing and extra else "") + (
+                f"no field(s) {', '.join(extra)} in {target}" if extra else ""
+            )
+            raise self.error(f"struct-valued expression for {target}: {what}", node)
+        fields = {f.name: self.coerce(e.fields[f.name], f.type, node) for f in target.fields}
+        return ir.StructExpr(target, e.loc, fields)
+
+    def list_to_struct(
+        self, e: ir.ListExpr, t: ir.StructType | ir.HeaderType, node: Where
+    ) -> ir.Expr:
+        """`{a, b}` as a struct or header value (fields in declaration order)."""
         if len(e.elements) != len(t.fields):
             raise self.error(
-                f"list has {len(e.elements)} elements; struct {t.name} has {len(t.fields)} fields",
+                f"list has {len(e.elements)} elements; {t.name} has {len(t.fields)} fields",
                 node,
             )
         fields = {}
@@ -207,11 +231,19 @@ class ResolveExpressions(ResolverBase):
             elems = [self.expr(x, scope) for x in _kids(_need(t, "expression_list"))]
             return ir.ListExpr(ir.TupleType(tuple(e.type for e in elems)), loc, elems)
         if d == "struct_expr":
-            raise self.error(
-                "struct-valued expressions {f = v} are not supported by p4sim "
-                "(assign the fields one by one)",
-                t,
-            )
+            if any(isinstance(c, Token) and c.type == "DOTS" for c in t.children):
+                raise self.error("'...' in a struct-valued expression is not supported by p4sim", t)
+            fields: dict[str, ir.Expr] = {}
+            for kv in _kids(t):
+                kname, kvalue = _kids(kv)
+                if _name(kname) in fields:
+                    raise self.error(f"field '{_name(kname)}' is given twice", kv)
+                fields[_name(kname)] = self.expr(kvalue, scope)
+            # the type of {f = v, ...} comes from where it is used (see coerce)
+            anon = ir.StructType("", tuple(ir.Field(n, x.type, 0) for n, x in fields.items()))
+            return ir.StructExpr(anon, loc, fields)
+        if d == "invalid_header":
+            return ir.InvalidHeader(ir.HeaderType("", ()), loc)
         if d == "this_expr":
             raise self.error("'this' is not supported by p4sim", t)
         if d in ("ctor_call", "generic_ctor_call"):
@@ -244,12 +276,29 @@ class ResolveExpressions(ResolverBase):
                 if member == "size":
                     return ir.Const(ir.BitsType(32), loc, bt.size)
                 if member == "lastIndex":
-                    raise self.error("stack.lastIndex is not supported by p4sim", mt)
-                raise self.error(f"header stack '.{member}' is not supported by p4sim", mt)
+                    return ir.StackLastIndex(ir.BitsType(32), loc, base)
+                if member == "next":
+                    return ir.StackNext(bt.element, loc, base)
+                if member == "last":
+                    return ir.StackLast(bt.element, loc, base)
+                raise self.error(f"a header stack has no field '{member}'", mt)
             raise self.error(f"a value of type {bt} has no field '{member}'", mt)
         if d == "index":
             base = self.expr(t.children[0], scope)
-            idx = self.const_int(self.expr(t.children[1], scope), t.children[1])
+            index_e = self.expr(t.children[1], scope)
+            if consteval.try_evaluate(index_e) is None and isinstance(
+                base.type, (ir.HeaderStackType, ir.TupleType)
+            ):
+                raise self.error(
+                    "a header stack index that is not a compile-time constant is not "
+                    "supported by p4sim",
+                    t.children[1],
+                )
+            idx = self.const_int(index_e, t.children[1])
+            if isinstance(base.type, ir.TupleType):
+                if not 0 <= idx < len(base.type.elements):
+                    raise self.error(f"index {idx} out of bounds of {base.type}", t)
+                return ir.StackIndex(base.type.elements[idx], loc, base, idx)
             if not isinstance(base.type, ir.HeaderStackType):
                 raise self.error("indexing needs a header stack (use [hi:lo] for slices)", t)
             if not 0 <= idx < base.type.size:
@@ -301,7 +350,49 @@ class ResolveExpressions(ResolverBase):
             raise self.error(
                 "'&&&', '..' and default are only allowed in select cases and table entries", t
             )
-        raise self.error(f"unsupported expression ({d})", t)
+        raise self.error(f"expression ({d.replace('_', ' ')}) is not supported by p4sim", t)
+
+    def size_of(self, ty: ir.Type, method: str, args: list[Tree[Token]], node: Where) -> ir.Expr:
+        """`x.minSizeInBits()` and the like: compile-time sizes (a varbit counts 0 bits at
+        least, its maximum at most)."""
+        if args:
+            raise self.error(f"{method}() takes no arguments", node)
+
+        def bits(t: ir.Type, most: bool) -> int:
+            if isinstance(t, (ir.HeaderType, ir.StructType)):
+                return sum(bits(f.type, most) for f in t.fields)
+            if isinstance(t, ir.HeaderStackType):
+                return t.size * bits(t.element, most)
+            if isinstance(t, ir.VarbitType):
+                return t.max_width if most else 0
+            if isinstance(t, ir.TupleType):
+                return sum(bits(x, most) for x in t.elements)
+            if t.width is None:
+                raise self.error(f"{method}() of a value of type {t}", node)
+            return t.width
+
+        n = bits(ty, method.startswith("max"))
+        if method.endswith("Bytes"):
+            n = (n + 7) // 8
+        return ir.Const(ir.InfIntType(), self.loc(node), n)
+
+    def static_assert(self, args: list[Tree[Token]], scope: Scope, node: Where) -> ir.Expr:
+        """`static_assert(check[, message])`: checked now; its value is true."""
+        if not 1 <= len(args) <= 2 or any(a.data != "argument" for a in args):
+            raise self.error("static_assert takes a condition and an optional message", node)
+        cond = self.expr(_kids(args[0])[0], scope)
+        if not isinstance(cond.type, ir.BoolType):
+            raise self.error("static_assert needs a bool condition", args[0])
+        value = consteval.try_evaluate(cond)
+        if value is None:
+            raise self.error("static_assert needs a compile-time constant condition", args[0])
+        if not value:
+            msg = ""
+            if len(args) == 2:
+                m = self.expr(_kids(args[1])[0], scope)
+                msg = f": {m.value}" if isinstance(m, ir.StringConst) else ""
+            raise self.error(f"static assertion failed{msg}", node)
+        return ir.BoolConst(ir.BoolType(), self.loc(node), True)
 
     def _clone_const(self, e: ir.Expr, loc: SourceLocation | None) -> ir.Expr:
         if isinstance(e, ir.Const):
@@ -329,7 +420,9 @@ class ResolveExpressions(ResolverBase):
             target = self.entity_or_expr(base_t, scope)
             if isinstance(target, ir.Table):
                 if method != "apply" or args:
-                    raise self.error(f"unsupported call of table method '{method}'", t)
+                    raise self.error(
+                        f"call of table method '{method}' is not supported by p4sim", t
+                    )
                 return _TableApplyMarker(target, self.loc(t))
             if isinstance(target, ir.Expr):
                 if isinstance(target.type, ir.HeaderType) and method == "isValid":
@@ -340,16 +433,40 @@ class ResolveExpressions(ResolverBase):
                     if ta is None or len(_kids(ta)) != 1:
                         raise self.error("lookahead needs one type argument: lookahead<T>()", t)
                     lt = self.type_of(_kids(ta)[0])
-                    if not isinstance(lt, (ir.BitsType, ir.HeaderType)):
+                    if not isinstance(lt, (ir.BitsType, ir.BoolType, ir.HeaderType)):
                         raise self.error(
-                            f"lookahead<{lt}> is not supported (bit<W> or a header)", t
+                            f"lookahead<{lt}> is not supported by p4sim (bit<W>, int<W>, "
+                            f"bool or a header type)",
+                            t,
                         )
                     if isinstance(lt, ir.HeaderType) and lt.varbit_field:
-                        raise self.error("lookahead of a header with a varbit field", t)
+                        raise self.error(
+                            "lookahead of a header with a varbit field is not supported by p4sim",
+                            t,
+                        )
                     return ir.Lookahead(lt, self.loc(t))
                 if isinstance(target.type, ir.PacketInType) and method == "length":
                     raise self.error("packet_in.length() is not supported by p4sim", t)
+                if method in SIZE_METHODS:
+                    return self.size_of(target.type, method, args, t)
             raise self.error(f"'{method}(...)' cannot be used as a value", t)
+        if isinstance(callee, Tree) and callee.data == "type_member":
+            tname, method = str(callee.children[0]), _name(callee.children[1])
+            ty = self.types.get(tname)
+            if ty is not None and method in SIZE_METHODS:
+                return self.size_of(ty, method, args, t)
+        if isinstance(callee, Tree) and callee.data in ("ident", "global_ident"):
+            fname = _name(callee)
+            if fname == "static_assert" and fname in self.extern_functions:
+                return self.static_assert(args, scope, t)
+            ent = scope.lookup(fname) if callee.data == "ident" else self.global_scope.lookup(fname)
+            if isinstance(ent, tuple) and ent[0] == "function":
+                if ta is not None:
+                    raise self.error(f"function {fname} is not generic", t)
+                fn, bound = self.function_call(fname, args, scope, t)
+                if isinstance(fn.return_type, ir.VoidType):
+                    raise self.error(f"function {fname} returns no value", t)
+                return ir.FunctionCallExpr(fn.return_type, self.loc(t), fn, bound)
         raise self.error(
             "function calls cannot be used as values in p4sim (only "
             "isValid(), lookahead<T>() and table apply results)",

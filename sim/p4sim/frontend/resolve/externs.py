@@ -41,6 +41,9 @@ class ResolveExterns(ResolverBase):
                 raise self.error("abstract extern methods are not supported by p4sim", m)
         self.externs[name] = decl
 
+    def decl_extern_forward_decl(self, t: Tree[Token]) -> None:
+        """`extern E;` declares the name only; instantiating E needs its full declaration."""
+
     def decl_extern_function_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
         fname = _name(kids[2])
@@ -119,10 +122,9 @@ class ResolveExterns(ResolverBase):
             if len(type_args) != len(sig.type_params):
                 raise self.error(f"{what} takes {len(sig.type_params)} type arguments", node)
             tv.update(zip(sig.type_params, type_args))
+        args = self.in_parameter_order(sig, args, node, what)
         out = []
         for (direction, pty, pname), a in zip(sig.params, args):
-            if a.data == "named_argument":
-                raise self.error(f"{what}: named arguments are not supported for externs", a)
             generic = (
                 _name(pty) in sig.type_params and _name(pty) not in tv
                 if pty.data in ("named_type",)
@@ -149,6 +151,30 @@ class ResolveExterns(ResolverBase):
                     arg = self.bind_one(pname, direction, ptype, a, scope)
             out.append(arg)
         return out, tv
+
+    def in_parameter_order(
+        self, sig: _Sig, args: list[Tree[Token]], node: Where, what: str
+    ) -> list[Tree[Token]]:
+        """The arguments of a call in the order of the prototype's parameters (named
+        arguments, `name = value`, may come in any order after the positional ones)."""
+        names = [pname for _d, _t, pname in sig.params]
+        ordered: dict[str, Tree[Token]] = {}
+        for i, a in enumerate(args):
+            if a.data == "named_argument":
+                n = _name(_kids(a)[0])
+                if n not in names:
+                    raise self.error(f"{what} has no parameter '{n}'", a)
+            elif ordered and any(x.data == "named_argument" for x in args[:i]):
+                raise self.error("positional argument after a named one", a)
+            else:
+                n = names[i]
+            if n in ordered:
+                raise self.error(f"{what}: argument '{n}' is given twice", a)
+            ordered[n] = a
+        missing = [n for n in names if n not in ordered]
+        if missing:
+            raise self.error(f"{what}: missing argument '{missing[0]}'", node)
+        return [ordered[n] for n in names]
 
     def call_function(
         self,
@@ -205,26 +231,13 @@ class ResolveExterns(ResolverBase):
                 data_arg.expr.type, (ir.TupleType, ir.StructType, ir.HeaderType, ir.BitsType)
             ):
                 raise self.error(f"{fname}: data must be a list, struct, header or bit<W>", node)
-            if fname != "hash":
-                algo = bound[3].expr
-                if isinstance(algo, ir.EnumMember) and algo.member not in ("csum16",):
-                    raise self.error(
-                        f"{fname}: p4sim supports HashAlgorithm.csum16 only "
-                        f"(as bmv2), not {algo.member}",
-                        node,
-                    )
-        if fname == "hash":
-            algo = bound[1].expr
-            if isinstance(algo, ir.EnumMember) and algo.member not in (
-                "crc32",
-                "crc16",
-                "csum16",
-                "identity",
-                "xor16",
-            ):
-                raise self.error(f"hash algorithm {algo.member} is not supported by p4sim", node)
-        if fname == "assume":
-            raise self.error(f"{fname} is not supported by p4sim", node)
+            algo = bound[1 if fname == "hash" else 3].expr
+            if not isinstance(algo, ir.EnumMember):
+                raise self.error(f"{fname}: the algorithm must be a HashAlgorithm constant", node)
+            if algo.member not in ("crc32", "crc16", "csum16", "identity", "xor16"):
+                raise self.error(
+                    f"{fname}: hash algorithm {algo.member} is not supported by p4sim", node
+                )
         return ir.ExternFunctionCall(loc, fname, bound, targs)
 
     def extern_method_call(

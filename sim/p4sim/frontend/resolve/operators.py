@@ -14,6 +14,8 @@ class ResolveOperators(ResolverBase):
         loc = self.loc(node)
         if src == target:
             return e
+        if isinstance(target, (ir.StructType, ir.HeaderType, ir.TupleType)):
+            return self.coerce(e, target, node)  # (T){...}, (H){#}
         ok = False
         if isinstance(target, ir.BitsType):
             ok = (
@@ -95,6 +97,14 @@ class ResolveOperators(ResolverBase):
             if not isinstance(ta, ir.BitsType) or not isinstance(tb, ir.BitsType):
                 raise self.error(f"'++' needs bit<W> operands, got {ta} and {tb}", node)
             return ir.Concat(ir.BitsType(ta.size + tb.size, ta.signed), loc, a, b)
+        # a struct-valued or list expression, or {#}, takes the other operand's type
+        for x, y in ((a, b), (b, a)):
+            if _untyped_aggregate(x) and _aggregate(y.type) and not _untyped_aggregate(y):
+                if x is a:
+                    a = self.coerce(a, b.type, node)
+                else:
+                    b = self.coerce(b, a.type, node)
+                break
         # both untyped: fold
         if isinstance(ta, ir.InfIntType) and isinstance(tb, ir.InfIntType):
             if isinstance(a, ir.Const) and isinstance(b, ir.Const):
@@ -118,11 +128,19 @@ class ResolveOperators(ResolverBase):
         if op in ("==", "!="):
             if not isinstance(
                 ta,
-                (ir.BitsType, ir.BoolType, ir.EnumType, ir.ErrorType, ir.HeaderType, ir.StructType),
+                (
+                    ir.BitsType,
+                    ir.BoolType,
+                    ir.EnumType,
+                    ir.ErrorType,
+                    ir.VarbitType,
+                    ir.HeaderType,
+                    ir.StructType,
+                    ir.TupleType,
+                    ir.HeaderStackType,
+                ),
             ):
                 raise self.error(f"cannot compare values of type {ta}", node)
-            if isinstance(ta, (ir.HeaderType, ir.StructType)):
-                raise self.error("comparing headers/structs is not supported by p4sim", node)
             return ir.Binary(ir.BoolType(), loc, op, a, b)
         if not isinstance(ta, ir.BitsType):
             raise self.error(f"'{op}' needs bit<W> or int<W> operands, got {ta}", node)
@@ -157,3 +175,16 @@ class ResolveOperators(ResolverBase):
             "|+|": a + b,
             "|-|": a - b,
         }[op]
+
+
+def _aggregate(t: ir.Type) -> bool:
+    return isinstance(t, (ir.StructType, ir.HeaderType, ir.TupleType, ir.HeaderStackType))
+
+
+def _untyped_aggregate(e: ir.Expr) -> bool:
+    """`{f = v}`, `{a, b}` or `{#}` before it takes a type from where it is used."""
+    if isinstance(e, ir.StructExpr):
+        return isinstance(e.type, ir.StructType) and not e.type.name
+    if isinstance(e, ir.InvalidHeader):
+        return isinstance(e.type, ir.HeaderType) and not e.type.name
+    return isinstance(e, ir.ListExpr)

@@ -14,6 +14,11 @@ from .tree import _child, _children, _kids, _name, _need
 class ResolveParsers(ResolverBase):
     def elaborate_parser(self, decl: _BlockDecl, path: str) -> ir.Parser:
         t = decl.tree
+        ctor = _child(t, "ctor_params")
+        if ctor is not None and _kids(_need(ctor, "params")):
+            raise self.error(
+                f"constructor parameters of parser {decl.name} are not supported by p4sim", ctor
+            )
         params = self.params(_need(t, "params"), "param")
         if not params or not isinstance(params[0].type, ir.PacketInType):
             raise self.error(f"the first parameter of parser {decl.name} must be packet_in", t)
@@ -28,6 +33,8 @@ class ResolveParsers(ResolverBase):
             elif local.data == "var_decl":
                 parser.locals.append(self.var_decl(local, scope, ctx))
             elif local.data == "instantiation":
+                if _name(_kids(local)[1]) in self.blocks:
+                    raise self.error("sub-parsers are not supported by p4sim", local)
                 ext = self.extern_instance(local, scope, path)
                 parser.externs[ext.name] = ext
                 scope.declare(ext.name, ext)
@@ -73,7 +80,7 @@ class ResolveParsers(ResolverBase):
         keys = [self.expr(k, scope) for k in _kids(_need(t, "expression_list"))]
         for k, kt in zip(keys, _kids(_need(t, "expression_list"))):
             if not isinstance(k.type, (ir.BitsType, ir.BoolType, ir.EnumType, ir.ErrorType)):
-                raise self.error(f"select key of type {k.type} is not supported", kt)
+                raise self.error(f"select key of type {k.type} is not supported by p4sim", kt)
             if isinstance(k.type, ir.EnumType) and k.type.underlying is None:
                 pass
         cases = []
@@ -94,8 +101,15 @@ class ResolveParsers(ResolverBase):
         what: str,
         match_kinds: list[str] | None = None,
     ) -> list[ir.KeySet]:
+        if t.data == "ks_dots":
+            return [ir.KeySet("default", loc=self.loc(t)) for _ in keys]
         if t.data == "tuple_keyset":
             elems = _kids(t)
+            if any(e.data == "ks_dots" for e in elems[:-1]):
+                raise self.error("'...' must be the last element of a keyset", t)
+            if elems[-1].data == "ks_dots":  # the remaining keys match anything
+                dots = elems.pop()
+                elems += [Tree("ks_default", [], dots.meta)] * (len(keys) - len(elems))
         elif t.data == "ks_default":
             elems = [t] * len(keys) if len(keys) != 1 else [t]
             if len(keys) > 1:

@@ -46,7 +46,8 @@ class _TableApplyMarker:
     loc: SourceLocation | None
 
 
-# A top-level action not yet elaborated: ("top_action", its declaration tree).
+# A top-level action not yet elaborated: ("top_action", its declaration tree); a function:
+# ("function", one of its declaration trees).
 _TopActionRef: TypeAlias = tuple[str, Tree[Token]]
 Entity: TypeAlias = (
     ir.Var | ir.Expr | ir.Action | ir.Table | ir.ExternInstance | ir.Control | _TopActionRef
@@ -77,7 +78,8 @@ class Scope:
 class _Ctx:
     """Where statements are being resolved: in which control/parser/action."""
 
-    kind: str  # "control" | "parser" | "action" | "deparser"
+    kind: str  # "control" | "parser" | "action" | "deparser" | "function"
     control: ir.Control | None = None
     parser: ir.Parser | None = None
     action: ir.Action | None = None
+    function: ir.Function | None = None

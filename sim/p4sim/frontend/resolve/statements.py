@@ -7,6 +7,7 @@ from lark import Token, Tree
 
 from .. import ir
 from .base import ResolverBase
+from .functions import check_aggregate_calls, check_stack_refs
 from .scope import Scope, _Ctx
 from .tree import Where, _child, _kids, _name, _need
 
@@ -33,9 +34,16 @@ class ResolveStatements(ResolverBase):
         return out
 
     def stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+        out = self.one_stmt(t, scope, ctx)
+        for st in out:
+            check_aggregate_calls(st)
+            check_stack_refs(st, ctx.kind)
+        return out
+
+    def one_stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
         d = t.data
         loc = self.loc(t)
-        if d == "empty_stmt":
+        if d in ("empty_stmt", "annots"):  # a block's annotations are its first child
             return []
         if d == "block":
             return self.stmts(_kids(t), Scope(scope), ctx)
@@ -62,16 +70,78 @@ class ResolveStatements(ResolverBase):
                 raise self.error("exit is not allowed in a parser", t)
             return [ir.Exit(loc)]
         if d == "return_stmt":
-            if _kids(t):
-                raise self.error("return with a value is not supported (no functions)", t)
-            if ctx.kind == "parser":
-                raise self.error("return is not allowed in a parser", t)
-            return [ir.Return(loc)]
+            return [self.return_stmt(t, scope, ctx)]
         if d == "switch_stmt":
             return [self.switch(t, scope, ctx)]
+        if d == "for_stmt":
+            return [self.for_loop(t, scope, ctx)]
+        if d == "for_in_stmt":
+            raise self.error("for-in loops are not supported by p4sim (nor by p4c-bm2-ss)", t)
+        if d in ("break_stmt", "continue_stmt"):
+            if not self.loop_depth:
+                raise self.error(f"'{d[:-5]}' outside a for loop", t)
+            return [ir.Break(loc) if d == "break_stmt" else ir.Continue(loc)]
+        if d == "direct_apply":
+            return [self.direct_apply(t, scope, ctx)]
+        if d == "local_instantiation":
+            raise self.error("instantiations inside a block are not supported by p4sim", t)
         if d == "call_stmt":
             return self.call_stmt(t, scope, ctx)
-        raise self.error(f"unsupported statement ({d})", t)
+        raise self.error(f"statement ({d.replace('_', ' ')}) is not supported by p4sim", t)
+
+    def for_loop(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.Stmt:
+        """`for (init; cond; update) body` (its variables are local to the loop)."""
+        if ctx.kind == "parser":
+            raise self.error("for loops in parsers are not supported by p4sim", t)
+        inner = Scope(scope)
+        kids = _kids(t)
+        init_t, body_t = kids[0], kids[-1]
+        update_t = next(k for k in kids if k.data == "for_update")
+        init = [s for item in _kids(init_t) for s in self.for_item(item, inner, ctx)]
+        cond: ir.Expr | None = None
+        if kids[1] is not update_t:
+            cond = self.expr(kids[1], inner)
+            if not isinstance(cond.type, ir.BoolType):
+                raise self.error(f"a for condition has type {cond.type}, not bool", kids[1])
+        update = [s for item in _kids(update_t) for s in self.for_item(item, inner, ctx)]
+        self.loop_depth += 1
+        try:
+            body = self.stmt(body_t, Scope(inner), ctx)
+        finally:
+            self.loop_depth -= 1
+        return ir.For(self.loc(t), init, cond, update, body)
+
+    def for_item(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:
+        if t.data == "for_var":
+            return [self.var_decl(t, scope, ctx)]
+        if t.data == "for_assign":
+            lhs_t, rhs_t = _kids(t)
+            lhs = self.lvalue(lhs_t, scope)
+            return [
+                ir.Assign(self.loc(t), lhs, self.coerce(self.expr(rhs_t, scope), lhs.type, rhs_t))
+            ]
+        return self.call_stmt(t, scope, ctx)
+
+    def direct_apply(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.Stmt:
+        """`C.apply(args)`: an instance of control C named C (p4c's naming), applied."""
+        tname = _name(_need(t, "type_name"))
+        decl = self.blocks.get(tname)
+        if decl is None or not decl.has_body:
+            raise self.error(f"'{tname}' is not a control or parser declared in the program", t)
+        if decl.kind != "control" or ctx.kind != "control" or ctx.control is None:
+            raise self.error(
+                f"direct application of {decl.kind} {tname} here is not supported by p4sim "
+                f"(sub-parsers are not supported)",
+                t,
+            )
+        control = ctx.control
+        sub = control.subcontrols.get(tname)
+        if sub is None:
+            sub = self.elaborate_control(decl, self.local_name(tname, (), control.instance_name))
+            control.subcontrols[tname] = sub
+        args = _kids(_need(t, "arguments"))
+        bound = self.bind_args(sub.params, args, scope, t, f"control {tname}")
+        return ir.ApplyControl(self.loc(t), sub, bound)
 
     def switch(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> ir.Stmt:
         kids = _kids(t)
@@ -85,7 +155,7 @@ class ResolveStatements(ResolverBase):
             label_t = _kids(c)[0]
             if label_t.data == "switch_label":
                 label_t = _kids(label_t)[0]
-            body_t = _child(c, "block")
+            body_t = _child(c, "case_block")
             if label_t.data == "default_label":
                 label: str | ir.Expr = "default"
                 key = "default"
@@ -143,16 +213,22 @@ class ResolveStatements(ResolverBase):
                 act = self.resolve_action(fname, scope, callee)
                 bound = self.bind_args(act.params, args, scope, t, f"action {fname}")
                 return [ir.CallAction(loc, act, bound)]
+            if isinstance(ent, tuple) and ent[0] == "function":
+                fn, bound = self.function_call(fname, args, scope, t)
+                return [ir.CallFunction(loc, fn, bound)]
             if fname == "verify":
                 if ctx.kind != "parser":
                     raise self.error("verify() can only be called in a parser", t)
                 bound = self.call_function(fname, type_args, args, scope, t)
                 return [ir.Verify(loc, bound[0].expr, bound[1].expr)]
+            if fname == "static_assert" and fname in self.extern_functions:
+                self.static_assert(args, scope, t)
+                return []
             if fname in self.extern_functions:
                 return [self.extern_function_call(fname, type_args, args, scope, t, ctx)]
             raise self.error(f"unknown function or action '{fname}'", callee)
         if callee.data != "member":
-            raise self.error("unsupported call", t)
+            raise self.error("this call is not supported by p4sim", t)
         base_t, mname_t = _kids(callee)
         method = _name(mname_t)
         target = self.entity_or_expr(base_t, scope)
@@ -220,7 +296,9 @@ class ResolveStatements(ResolverBase):
                         ),
                     )
                 ]
-            raise self.error(f"packet_in.{method} is not supported as a statement", mname_t)
+            raise self.error(
+                f"packet_in.{method} as a statement is not supported by p4sim", mname_t
+            )
         if isinstance(bt, ir.PacketOutType):
             if method != "emit":
                 raise self.error(f"packet_out has no method '{method}'", mname_t)
@@ -231,9 +309,15 @@ class ResolveStatements(ResolverBase):
             e = self.expr(self.arg_expr_tree(args[0]), scope)
             return [ir.Emit(loc, h) for h in self.expand_headers(e, args[0])]
         if isinstance(bt, ir.HeaderStackType):
-            raise self.error(
-                f"header stack operation '{method}' is not supported by p4sim", mname_t
-            )
+            if method not in ("push_front", "pop_front"):
+                raise self.error(f"header stacks have no method '{method}'", mname_t)
+            if len(args) != 1:
+                raise self.error(f"{method} takes 1 argument", t)
+            count = self.const_int(self.expr(self.arg_expr_tree(args[0]), scope), args[0])
+            if count < 0:
+                raise self.error(f"{method} needs a count of at least 0", args[0])
+            self.check_writable(target, base_t)
+            return [ir.StackShift(loc, target, count, method == "push_front")]
         raise self.error(f"a value of type {bt} has no method '{method}'", mname_t)
 
     def expand_headers(self, e: ir.Expr, node: Where) -> list[ir.Expr]:
@@ -275,13 +359,19 @@ class ResolveStatements(ResolverBase):
                 if by_name:
                     raise self.error("positional argument after a named one", a)
                 positional.append(a)
-        if len(positional) + len(by_name) != len(params):
+        unknown = [n for n in by_name if n not in {p.name for p in params}]
+        if unknown or len(positional) > len(params):
             raise self.error(f"{what} takes {len(params)} arguments, got {len(args)}", node)
         out = []
         for i, p in enumerate(params):
             arg = positional[i] if i < len(positional) else by_name.get(p.name)
             if arg is None:
-                raise self.error(f"{what}: missing argument '{p.name}'", node)
+                default = self.param_defaults.get(p.uid)
+                if default is None:
+                    raise self.error(f"{what}: missing argument '{p.name}'", node)
+                value = self.coerce(self.expr(default, Scope(self.global_scope)), p.type, default)
+                out.append(ir.Argument(p.name, p.direction, value))
+                continue
             out.append(self.bind_one(p.name, p.direction, p.type, arg, scope))
         return out
 

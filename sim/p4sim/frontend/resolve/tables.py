@@ -139,29 +139,62 @@ class ResolveTables(ResolverBase):
             dmeter.table = tbl
         if entries is not None:
             etree, econst = entries
-            tbl.entries_const = econst
-            tbl.const_entries = []
-            kinds = [k.match_kind for k in keys]
-            elist = _children(etree, "entry")
-            for idx, en in enumerate(elist):
-                kids = _kids(en)
-                ks_tree = kids[1]
-                act_tree = kids[2]
-                kss = self.keysets(ks_tree, [k.expr for k in keys], scope, "entry", kinds)
-                call = self.action_call(act_tree, scope, refs, f"table {name} entry")
-                ref = next(r for r in refs if r.action is call.action)
-                if ref.default_only:
-                    raise self.error(
-                        f"table {name}: entry uses @defaultonly action {call.action.name}", act_tree
-                    )
-                prio = (len(elist) - idx) if tbl.needs_priority else None
-                tbl.const_entries.append(ir.TableEntry(kss, call, prio, self.loc(en)))
             if not econst:
                 raise self.error(
                     "mutable 'entries' (without const) are not supported by p4sim", etree
                 )
+            tbl.entries_const = econst
+            tbl.const_entries = self.const_entries(tbl, etree, scope, refs)
         self.all_tables.append(tbl)
         return tbl
+
+    def const_entries(
+        self, tbl: ir.Table, etree: Tree[Token], scope: Scope, refs: list[ir.ActionRef]
+    ) -> list[ir.TableEntry]:
+        """The entries of `const entries`, with their priorities when the table needs them.
+
+        p4c's bmv2 back end gives an entry the value of its `@priority(n)` annotation (p4c
+        warns that it ignores it, but writes it into the JSON), or else its 1-based position
+        in the list, and bmv2 picks the matching entry with the smallest value. The IR keeps
+        P4Runtime priorities (larger wins): `1 + max(values) - value`, which is the entry
+        count minus the position for a list without `@priority`."""
+        name = tbl.name
+        kinds = [k.match_kind for k in tbl.keys]
+        out: list[ir.TableEntry] = []
+        bmv2_prio: list[int] = []
+        for idx, en in enumerate(_children(etree, "entry")):
+            kids = _kids(en)
+            if any(x.type == "CONST" for x in _tokens(en)) or _child(en, "entry_priority"):
+                raise self.error(
+                    f"table {name}: an entry of 'const entries' cannot have 'const' or "
+                    f"'priority =' (p4c rejects them too)",
+                    en,
+                )
+            ks_tree, act_tree = [k for k in kids if k.data != "annots"][:2]
+            ann = tuple(a for k in _children(en, "annots") for a in self.annotations(k))
+            kss = self.keysets(ks_tree, [k.expr for k in tbl.keys], scope, "entry", kinds)
+            call = self.action_call(act_tree, scope, refs, f"table {name} entry")
+            ref = next(r for r in refs if r.action is call.action)
+            if ref.default_only:
+                raise self.error(
+                    f"table {name}: entry uses @defaultonly action {call.action.name}", act_tree
+                )
+            a = ir.find_annotation(ann, "priority")
+            if a is None:
+                bmv2_prio.append(idx + 1)
+            else:
+                try:
+                    bmv2_prio.append(int(a.value or "", 0))
+                except ValueError:
+                    raise self.error("@priority needs an integer argument", a.loc) from None
+                if bmv2_prio[-1] < 0:
+                    raise self.error("@priority must not be negative", a.loc)
+            out.append(ir.TableEntry(kss, call, None, self.loc(en), ann))
+        if tbl.needs_priority and out:
+            top = max(bmv2_prio) + 1
+            for e, b in zip(out, bmv2_prio):
+                e.priority = top - b
+        return out
 
     def table_key(self, ke: Tree[Token], scope: Scope, index: int) -> ir.TableKey:
         expr_t, mk_t, ann_t = _kids(ke)
@@ -174,14 +207,15 @@ class ResolveTables(ResolverBase):
         if not isinstance(e.type, (ir.BitsType, ir.BoolType, ir.EnumType)) or (
             isinstance(e.type, ir.EnumType) and e.type.underlying is None
         ):
-            raise self.error(f"table key of type {e.type} is not supported", expr_t)
+            raise self.error(f"table key of type {e.type} is not supported by p4sim", expr_t)
         ann = self.annotations(ann_t)
         a = ir.find_annotation(ann, "name")
         kname = a.value if a is not None and a.value else self.key_name(e, expr_t)
         return ir.TableKey(e, mk, kname, index, ann, self.loc(ke))
 
     def key_name(self, e: ir.Expr, node: Where) -> str:
-        """p4c's TableKeyNames: the key's source form for paths, members, slices, isValid."""
+        """p4c's TableKeyNames: the key's source form for paths, members, slices; `h.$valid$`
+        for `h.isValid()`."""
 
         def text(x: ir.Expr) -> str:
             if isinstance(x, ir.VarRef):
@@ -191,7 +225,8 @@ class ResolveTables(ResolverBase):
             if isinstance(x, ir.Slice):
                 return f"{text(x.base)}[{x.hi}:{x.lo}]"
             if isinstance(x, ir.IsValid):
-                return f"{text(x.header)}.isValid()"
+                # p4c names a validity key after the header's validity bit
+                return f"{text(x.header)}.$valid$"
             if isinstance(x, ir.StackIndex):
                 return f"{text(x.base)}[{x.index}]"
             raise self.error("complex table key expression requires a @name annotation", node)
@@ -230,7 +265,7 @@ class ResolveTables(ResolverBase):
         values = []
         for p, a in zip(data, args):
             if a.data == "named_argument":
-                raise self.error("named arguments are not supported here", a)
+                raise self.error("named arguments here are not supported by p4sim", a)
             e = self.coerce(self.expr(_kids(a)[0], scope), p.type, a)
             values.append(self.const_int(e, a))
         return ir.ActionCall(act, values, self.loc(t))

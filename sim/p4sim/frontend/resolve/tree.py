@@ -51,7 +51,7 @@ def _children(t: Tree[Token], data: str) -> list[Tree[Token]]:
     return [c for c in t.children if isinstance(c, Tree) and c.data == data]
 
 
-def _split_args(body: str) -> list[str]:
+def _split_args(body: str, unquote: bool = True) -> list[str]:
     out, depth, cur, in_str = [], 0, [], False
     i = 0
     while i < len(body):
@@ -80,4 +80,6 @@ def _split_args(body: str) -> list[str]:
         i += 1
     if cur or out:
         out.append("".join(cur).strip())
+    if not unquote:
+        return out
     return [a[1:-1] if len(a) >= 2 and a[0] == '"' and a[-1] == '"' else a for a in out]

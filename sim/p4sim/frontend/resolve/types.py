@@ -16,7 +16,7 @@ class ResolveTypes(ResolverBase):
     def type_of(self, t: Tree[Token], typevars: dict[str, ir.Type] | None = None) -> ir.Type:
         typevars = typevars or {}
         d = t.data
-        if d == "type_ref":
+        if d in ("type_ref", "type_or_void"):
             return self.type_of(_kids(t)[0], typevars)
         if d == "bool_type":
             return ir.BoolType()
@@ -40,11 +40,17 @@ class ResolveTypes(ResolverBase):
             if d == "varbit_type":
                 return ir.VarbitType(w)
             if w == 0 and d == "bit_type":
-                raise self.error("bit<0> is not supported", t)
+                raise self.error("bit<0> is not supported by p4sim", t)
             return ir.BitsType(w, d == "signed_type")
-        if d in ("bit_expr_type", "signed_expr_type"):
+        if d in ("bit_expr_type", "signed_expr_type", "varbit_expr_type"):
             e = self.expr(_kids(t)[0], Scope(self.global_scope))
             w = self.const_int(e, t)
+            if w <= 0 and not (w == 0 and d == "bit_expr_type"):
+                raise self.error(f"invalid width {w}", t)
+            if d == "varbit_expr_type":
+                return ir.VarbitType(w)
+            if w == 0:
+                raise self.error("bit<0> is not supported by p4sim", t)
             return ir.BitsType(w, d == "signed_expr_type")
         if d == "named_type":
             name = _name(t)
@@ -77,7 +83,7 @@ class ResolveTypes(ResolverBase):
             return ir.TupleType(
                 tuple(self.type_of(a, typevars) for a in _kids(_need(t, "type_args")))
             )
-        raise self.error(f"unsupported type syntax ({d})", t)
+        raise self.error(f"type syntax ({d.replace('_', ' ')}) is not supported by p4sim", t)
 
     # -------------------------------------------------------- declarations
     def _fields(self, t: Tree[Token], header: bool) -> tuple[ir.Field, ...]:
@@ -101,8 +107,6 @@ class ResolveTypes(ResolverBase):
                 )
             if header and isinstance(ftype, ir.EnumType) and ftype.underlying is None:
                 raise self.error(f"header field '{fname}' has a non-serializable enum type", ty)
-            if isinstance(ftype, ir.HeaderStackType) and not header:
-                raise self.error("header stacks are not supported by p4sim", ty)
             fields.append(ir.Field(fname, ftype, offset, self.annotations(ann)))
             w = ftype.width
             if w is None and isinstance(ftype, (ir.HeaderType, ir.StructType)):
@@ -154,13 +158,22 @@ class ResolveTypes(ResolverBase):
             values.append(self.const_int(e, mv))
         self._declare_type(name, ir.EnumType(name, tuple(members), tuple(values), under), t)
 
+    def _typedef_target(self, t: Tree[Token]) -> ir.Type:
+        """The type a typedef or `type` names: a type reference, or a header, struct or enum
+        declared in place (`typedef header h_t {...} alias_t;` declares both names)."""
+        target = _kids(t)[1]
+        if target.data.endswith("_decl"):
+            getattr(self, "decl_" + target.data)(target)
+            return self.types[_name(_need(target, "name"))]
+        return self.type_of(target)
+
     def decl_typedef_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
-        self._declare_type(_name(kids[2]), self.type_of(kids[1]), t)
+        self._declare_type(_name(kids[2]), self._typedef_target(t), t)
 
     def decl_newtype_decl(self, t: Tree[Token]) -> None:
         kids = _kids(t)
-        ty = self.type_of(kids[1])
+        ty = self._typedef_target(t)
         self.warn(
             f"'type {_name(kids[2])}' is treated as a typedef by p4sim (no P4Runtime translation)",
             t,

@@ -1,0 +1,99 @@
+"""P4 functions, inlined at their call sites with the copy-in/copy-out calling convention;
+a result is a temporary (scalars) or storage of the call site's own (headers, structs)."""
+
+from __future__ import annotations
+
+from ...frontend import ir as I
+from ..errors import EngineError
+from ..storage import Path
+from .base import Binding, CodeGenBase, Env, _loc
+
+
+class FunctionGen(CodeGenBase):
+    def st_CallFunction(self, s: I.CallFunction, env: Env) -> None:
+        self.inline_function(s.function, s.args, env, None)
+
+    def ex_FunctionCallExpr(self, e: I.FunctionCallExpr, env: Env) -> str:
+        if _aggregate(e.type):
+            raise EngineError(f"{_loc(e)}: a function result of type {e.type} used as a value")
+        result = self.tmp("fr")
+        self.em.line(f"{result} = 0")
+        self.inline_function(e.function, e.args, env, result)
+        return result
+
+    def call_for_storage(self, e: I.FunctionCallExpr, env: Env) -> Path:
+        """Call a function returning a header or struct; returns the storage of its result."""
+        path: Path = ("$ret", self.tmp("r"))
+        self.st.declare(path, e.type)
+        self.inline_function(e.function, e.args, env, path)
+        return path
+
+    def inline_function(
+        self, fn: I.Function, args: list[I.Argument], env: Env, result: str | Path | None
+    ) -> None:
+        if fn in self._functions:
+            raise EngineError(f"{_loc(fn)}: function {fn.name} calls itself")
+        if self.trace:
+            self.em.line(f"_tr('Function ' + {fn.name!r})")
+        inner: Env = {}
+        copy_out = self.bind_args(list(zip(fn.params, args)), inner, env, copy_in_aggregates=False)
+        ret: I.Var | None = None
+        if isinstance(result, tuple):
+            ret = I.Var("$result", fn.return_type, "local", self.tmp("ret"))
+            inner[ret] = Binding(path=result)
+        self._functions.append(fn)
+        self._returns.append((result if isinstance(result, str) else None, ret))
+        self._copy_outs.append(copy_out)
+        try:
+            if _has_return_before_end(fn.body):
+                self._loop_stack.append(True)
+                with self.em.block("while True:"):
+                    self.stmts(fn.body, inner)
+                    self.em.line("break")
+            else:
+                self._loop_stack.append(False)
+                self.stmts(fn.body, inner)
+            self._loop_stack.pop()
+        finally:
+            self._copy_outs.pop()
+            self._returns.pop()
+            self._functions.pop()
+        self.emit_copy_out(copy_out)
+
+    def function_return(self, s: I.Return, env: Env) -> None:
+        """`return value;` in a function body: the value into the call's result."""
+        assert s.value is not None
+        temp, var = self._returns[-1]
+        if var is not None:
+            self.assign(I.VarRef(var.type, s.loc, var), s.value, env)
+        elif temp is not None:
+            self.em.line(f"{temp} = {self.ex(s.value, env)}")
+        else:
+            self.ex(s.value, env)  # a call statement: the value is discarded
+
+
+def _aggregate(t: I.Type) -> bool:
+    """Results that need storage (a varbit value is its bits and its length)."""
+    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType, I.VarbitType))
+
+
+def _has_return_before_end(body: list[I.Stmt]) -> bool:
+    """True when a `return` can be reached before the last statement of the body."""
+
+    def walk(stmts: list[I.Stmt], top: bool) -> bool:
+        for i, s in enumerate(stmts):
+            if isinstance(s, I.Return):
+                if not (top and i == len(stmts) - 1):
+                    return True
+            elif isinstance(s, I.If):
+                if walk(s.then, False) or walk(s.else_, False):
+                    return True
+            elif isinstance(s, I.Switch):
+                for c in s.cases:
+                    if c.body and walk(c.body, False):
+                        return True
+            elif isinstance(s, I.For) and walk(s.body, False):
+                return True
+        return False
+
+    return walk(body, True)
