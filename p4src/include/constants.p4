@@ -30,7 +30,6 @@ const bit<16> ARP_OPER_REQUEST   = 16w1;
 const bit<16> ARP_OPER_REPLY     = 16w2;
 
 /* NVGRE (RFC 7637 section 3.2): GRE with C=0, K=1, S=0, reserved0=0, version 0 */
-const bit<16> GRE_FLAGS_NVGRE = 16w0x2000;
 /* GRE bits 4-5 (the top two of the 9-bit reserved0 field) must be zero on receipt; bits
  * 6-12 are ignored (RFC 2784 section 2.3). */
 const bit<9> GRE_RESERVED0_MUST_BE_ZERO = 9w0x180;
@@ -39,7 +38,6 @@ const bit<24> VSID_RESERVED_LOW_MAX = 24w0x000FFF;
 const bit<24> VSID_VENDOR           = 24w0xFFFFFF;
 
 /* Outer header defaults and sizes */
-const bit<8>  OUTER_IPV4_IHL_BYTES = 8w20;
 const bit<16> GRE_KEY_HEADER_BYTES = 16w8;    /* 4 bytes GRE + 4 bytes key */
 const bit<16> IPV4_HEADER_BYTES    = 16w20;
 const bit<16> IPV6_HEADER_BYTES    = 16w40;
@@ -52,8 +50,8 @@ const bit<2> ECN_ECT1    = 2w1;
 const bit<2> ECN_ECT0    = 2w2;
 const bit<2> ECN_CE      = 2w3;
 
-/* Port roles, set by NveIngress.port.role */
-const bit<2> PORT_ROLE_NONE    = 2w0;
+/* Port roles, set by NveIngress.port.role (0: a port without an entry, dropped as
+ * DROP_PORT_UNKNOWN) */
 const bit<2> PORT_ROLE_ACCESS  = 2w1;
 const bit<2> PORT_ROLE_NETWORK = 2w2;
 const bit<2> PORT_ROLE_CPU     = 2w3;
@@ -74,14 +72,11 @@ const bit<8> PUNT_UNDERLAY_ND   = 8w4;
 
 /* v1model meter colours */
 const bit<2> METER_GREEN  = 2w0;
-const bit<2> METER_YELLOW = 2w1;
 const bit<2> METER_RED    = 2w2;
 
 /* v1model standard_metadata.instance_type values (bmv2 simple_switch) */
-const bit<32> INSTANCE_NORMAL        = 32w0;
 const bit<32> INSTANCE_INGRESS_CLONE = 32w1;
 const bit<32> INSTANCE_EGRESS_CLONE  = 32w2;
-const bit<32> INSTANCE_REPLICATION   = 32w5;
 
 /* Outer defaults installed as the default action of NveEgress.encap.config */
 const bit<8>  DEFAULT_OUTER_TTL = 8w64;

@@ -226,7 +226,7 @@ struct tunnel_meta_t {
     ipv4_addr_t dst_pa_v4;
     ipv6_addr_t src_pa_v6;
     ipv6_addr_t dst_pa_v6;
-    bit<1>      flow_id_en;
+    bit<1>      use_flow_id; /* the remote NVE takes a FlowID in the GRE key */
     bit<32>     gre_key;    /* the GRE key to send */
     mac_addr_t  nh_smac;
     mac_addr_t  nh_dmac;

@@ -12,28 +12,29 @@
 
 #include "headers.p4"
 #include "sizes.p4"
+#include "tunnel_encap.p4"
 
 control Replication(inout headers_t hdr,
                     inout metadata_t meta,
                     inout standard_metadata_t sm) {
 
-    action replica_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> flow_id,
+    action replica_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> use_flow_id,
                       mac_addr_t smac, mac_addr_t dmac, vlan_id_t vid) {
         meta.tun.pa_is_v6 = 1w0;
         meta.tun.src_pa_v4 = src_pa;
         meta.tun.dst_pa_v4 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.use_flow_id = use_flow_id;
         meta.tun.nh_smac = smac;
         meta.tun.nh_dmac = dmac;
         meta.tun.nh_vid = vid;
     }
 
-    action replica_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> flow_id,
+    action replica_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> use_flow_id,
                       mac_addr_t smac, mac_addr_t dmac, vlan_id_t vid) {
         meta.tun.pa_is_v6 = 1w1;
         meta.tun.src_pa_v6 = src_pa;
         meta.tun.dst_pa_v6 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.use_flow_id = use_flow_id;
         meta.tun.nh_smac = smac;
         meta.tun.nh_dmac = dmac;
         meta.tun.nh_vid = vid;
@@ -66,11 +67,7 @@ control Replication(inout headers_t hdr,
         }
         meta.fwd.to_tunnel = 1w1;
         meta.fwd.tunnel = sm.egress_rid;
-        bit<8> flow_id = 8w0;
-        if (meta.tun.flow_id_en == 1w1) {
-            flow_id = meta.fwd.flow_id;
-        }
-        meta.tun.gre_key = meta.fwd.vsid ++ flow_id;
+        meta.tun.gre_key = nvgre_key(meta.fwd.vsid, meta.fwd.flow_id, meta.tun.use_flow_id);
     }
 }
 

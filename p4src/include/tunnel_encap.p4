@@ -36,24 +36,34 @@ control FlowId(inout headers_t hdr,
     }
 }
 
+/* GRE key = VSID << 8 | FlowID (RFC 7637 section 3.2); FlowID 0 toward a remote NVE that
+ * takes none (a peer matching the whole 32-bit key, such as Linux gretap). Used for
+ * unicast here and for BUM copies in Replication. */
+bit<32> nvgre_key(in bit<24> vsid, in bit<8> flow_id, in bit<1> use_flow_id) {
+    if (use_flow_id == 1w1) {
+        return vsid ++ flow_id;
+    }
+    return vsid ++ 8w0;
+}
+
 /* The remote NVE (tunnel) of a unicast frame. src_pa is the local PA used toward it:
  * a CA mapping picks its local PA by the tunnel it points to (section 3.2). */
 control TunnelSelect(inout headers_t hdr,
                      inout metadata_t meta,
                      inout standard_metadata_t sm) {
 
-    action set_remote_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> flow_id) {
+    action set_remote_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> use_flow_id) {
         meta.tun.pa_is_v6 = 1w0;
         meta.tun.src_pa_v4 = src_pa;
         meta.tun.dst_pa_v4 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.use_flow_id = use_flow_id;
     }
 
-    action set_remote_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> flow_id) {
+    action set_remote_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> use_flow_id) {
         meta.tun.pa_is_v6 = 1w1;
         meta.tun.src_pa_v6 = src_pa;
         meta.tun.dst_pa_v6 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.use_flow_id = use_flow_id;
     }
 
     table remote {
@@ -74,12 +84,7 @@ control TunnelSelect(inout headers_t hdr,
             meta.fwd.drop_reason = DROP_TUNNEL_UNKNOWN;
             return;
         }
-        /* GRE key = VSID << 8 | FlowID, FlowID 0 toward peers configured without it. */
-        bit<8> flow_id = 8w0;
-        if (meta.tun.flow_id_en == 1w1) {
-            flow_id = meta.fwd.flow_id;
-        }
-        meta.tun.gre_key = meta.fwd.vsid ++ flow_id;
+        meta.tun.gre_key = nvgre_key(meta.fwd.vsid, meta.fwd.flow_id, meta.tun.use_flow_id);
     }
 }
 

@@ -193,7 +193,7 @@ def remote_nve(tunnel: int, src_pa: str, dst_pa: str, *, flow_id: bool = True) -
         Table.TUNNEL_REMOTE,
         Action.TUNNEL_SET_REMOTE_V6 if v6 else Action.TUNNEL_SET_REMOTE_V4,
         {Key.TUNNEL: tunnel},
-        {Param.SRC_PA: ip(src_pa), Param.DST_PA: ip(dst_pa), Param.FLOW_ID: int(flow_id)},
+        {Param.SRC_PA: ip(src_pa), Param.DST_PA: ip(dst_pa), Param.USE_FLOW_ID: int(flow_id)},
     )
 
 
@@ -208,7 +208,7 @@ def replica(
         {
             Param.SRC_PA: ip(src_pa),
             Param.DST_PA: ip(dst_pa),
-            Param.FLOW_ID: int(flow_id),
+            Param.USE_FLOW_ID: int(flow_id),
             Param.SMAC: mac(smac),
             Param.DMAC: mac(dmac),
             Param.VID: vid,

@@ -95,7 +95,6 @@ class Param:
     DSCP: Final = "dscp"
     DSCP_PIPE: Final = "dscp_pipe"
     DST_PA: Final = "dst_pa"
-    FLOW_ID: Final = "flow_id"
     GROUP: Final = "group"
     GW_MAC: Final = "gw_mac"
     MAC: Final = "mac"
@@ -107,6 +106,7 @@ class Param:
     SRC_PA: Final = "src_pa"
     TTL: Final = "ttl"
     TUNNEL: Final = "tunnel"
+    USE_FLOW_ID: Final = "use_flow_id"
     VID: Final = "vid"
     VRF: Final = "vrf"
     VSI: Final = "vsi"
@@ -256,8 +256,8 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveEgress.access.untagged": (),
     "NveEgress.encap.set_config": ("ttl", "dscp_pipe", "dscp"),
     "NveEgress.mtu.set_mtu": ("mtu",),
-    "NveEgress.replica.replica_v4": ("src_pa", "dst_pa", "flow_id", "smac", "dmac", "vid"),
-    "NveEgress.replica.replica_v6": ("src_pa", "dst_pa", "flow_id", "smac", "dmac", "vid"),
+    "NveEgress.replica.replica_v4": ("src_pa", "dst_pa", "use_flow_id", "smac", "dmac", "vid"),
+    "NveEgress.replica.replica_v6": ("src_pa", "dst_pa", "use_flow_id", "smac", "dmac", "vid"),
     "NveIngress.access.set_vsi": ("vsi",),
     "NveIngress.arp.reply": ("mac",),
     "NveIngress.decap.local_pa": (),
@@ -270,8 +270,8 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),
     "NveIngress.routing.route": ("vsi", "vsid", "smac", "dmac"),
-    "NveIngress.tunnel.set_remote_v4": ("src_pa", "dst_pa", "flow_id"),
-    "NveIngress.tunnel.set_remote_v6": ("src_pa", "dst_pa", "flow_id"),
+    "NveIngress.tunnel.set_remote_v4": ("src_pa", "dst_pa", "use_flow_id"),
+    "NveIngress.tunnel.set_remote_v6": ("src_pa", "dst_pa", "use_flow_id"),
     "NveIngress.underlay.forward": ("port", "smac", "dmac", "vid"),
     "NveIngress.underlay.set_ecmp": ("group", "size"),
     "NveIngress.underlay.set_nexthop": ("nexthop",),
@@ -334,7 +334,6 @@ class Punt(IntEnum):
 class PortRole(IntEnum):
     """Port roles (constants.p4)."""
 
-    NONE = 0
     ACCESS = 1
     NETWORK = 2
     CPU = 3

@@ -13,7 +13,7 @@ from nve.diff import diff
 from nve.entities import Exact, MulticastGroup, TableEntry
 from nve.loader import parse_overlay
 from nve.mac import Mac
-from nve.p4names import Action, Counter, Table
+from nve.p4names import Action, Counter, Param, Table
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
 
@@ -62,7 +62,7 @@ def test_local_and_remote_endpoints():
     assert dict(tunnel.params) == {
         "src_pa": int(ipaddress.ip_address("10.0.0.1")),
         "dst_pa": int(ipaddress.ip_address("10.0.0.2")),
-        "flow_id": 1,
+        Param.USE_FLOW_ID: 1,
     }
     # The access side: VLAN 100 on port 1 classifies into blue-web, egress pushes the tag back.
     assert dict(find(tor1, Table.ACCESS_PORT_VLAN, port=1, tagged=1, vid=100).params) == {
@@ -78,7 +78,7 @@ def test_remote_nve_without_flow_id():
     vpn = find(tor1, Table.L2_DMAC, vsi=tor1.vsi[0x001002], mac=mac("52:54:00:b2:00:fe"))
     tunnel = find(tor1, Table.TUNNEL_REMOTE, tunnel=dict(vpn.params)["tunnel"])
     assert dict(tunnel.params)["dst_pa"] == int(ipaddress.ip_address("10.0.9.9"))
-    assert dict(tunnel.params)["flow_id"] == 0
+    assert dict(tunnel.params)[Param.USE_FLOW_ID] == 0
     # and its PA may send to us in that VSID (anti-spoofing), counted on the same tunnel index
     peer = find(tor1, Table.DECAP_PEER_V4, vsid=0x001002, src=int(ipaddress.ip_address("10.0.9.9")))
     assert dict(peer.params)["tunnel"] == dict(vpn.params)["tunnel"]
@@ -155,7 +155,7 @@ def test_underlay_group_bum_mode():
     replica = find(tor1, Table.REPLICA_TUNNEL, rid=group_tunnel)
     assert dict(replica.params)["dmac"] == 0x01005E010002
     # hv9 (a gretap peer) is in that VSID, so the group copy carries FlowID 0
-    assert dict(replica.params)["flow_id"] == 0
+    assert dict(replica.params)[Param.USE_FLOW_ID] == 0
     find(tor1, Table.DECAP_MY_PA_V4, dst=int(ipaddress.ip_address("239.1.0.2")))
 
 

@@ -121,7 +121,7 @@ class Allocations:
                 key = TunnelKey(
                     ctor(params[Param.SRC_PA]),
                     ctor(params[Param.DST_PA]),
-                    bool(params[Param.FLOW_ID]),
+                    bool(params[Param.USE_FLOW_ID]),
                 )
                 a.tunnel[key] = match_value(match[Key.TUNNEL])
             elif e.table == Table.REPLICA_TUNNEL and Param.DST_PA in params:
@@ -133,7 +133,7 @@ class Allocations:
                 key = TunnelKey(
                     ctor(params[Param.SRC_PA]),
                     ctor(params[Param.DST_PA]),
-                    bool(params[Param.FLOW_ID]),
+                    bool(params[Param.USE_FLOW_ID]),
                 )
                 a.tunnel.setdefault(key, match_value(match[Key.RID]))
             elif e.table == Table.UNDERLAY_NEXTHOP and Param.PORT in params:

@@ -70,7 +70,7 @@ class EmitPhases(CompilerBase):
                     params={
                         Param.SRC_PA: int(key.src),
                         Param.DST_PA: int(key.dst),
-                        Param.FLOW_ID: int(key.flow_id),
+                        Param.USE_FLOW_ID: int(key.flow_id),
                     },
                 )
             )
@@ -93,7 +93,7 @@ class EmitPhases(CompilerBase):
                     params={
                         Param.SRC_PA: int(key.src),
                         Param.DST_PA: int(key.dst),
-                        Param.FLOW_ID: int(key.flow_id),
+                        Param.USE_FLOW_ID: int(key.flow_id),
                         Param.SMAC: sw.nve_mac,
                         Param.DMAC: dmac,
                         Param.VID: vid,

@@ -8,6 +8,7 @@ registers, digests and controller packet metadata.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,28 @@ def _width(t: ir.Type) -> int:
     return t.width or 0
 
 
+# @pkginfo(key="value", ...) on the package instance: the PkgInfo fields p4c fills from it.
+_PKG_INFO_FIELDS = ("name", "version", "doc", "organization", "contact", "url")
+_PKG_INFO_ITEM = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _pkg_info(pkg: p4i.PkgInfo, annotations: tuple[ir.Annotation, ...]) -> None:
+    """`@pkginfo(name="nvgre-nve", version="2.0.0")` on `main`, as p4c reads it (keys
+    other than PkgInfo's string fields are left out)."""
+    for a in annotations:
+        if a.name != "pkginfo":
+            continue
+        for key, value in _PKG_INFO_ITEM.findall(a.body or ""):
+            if key in _PKG_INFO_FIELDS:
+                setattr(pkg, key, value)
+
+
 def build_p4info(program: ir.ProgramIR) -> p4i.P4Info:
     """The P4Info p4c (p4c-bm2-ss, --arch v1model) would emit for the same program."""
     st: SymbolTable = assign_ids(program)
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
+    _pkg_info(info.pkg_info, program.package.annotations)
     tables = p4info_tables(program)
     direct_counters: list[ir.ExternInstance] = []
     direct_meters: list[ir.ExternInstance] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import SourceLocation
+from .annotations import Annotation
 from .declarations import Action, Control, ExternInstance, Parser, Table
 from .expressions import Expr
 from .types import ErrorType, HeaderType, StructType, Type
@@ -50,6 +51,7 @@ class PackageInstance:
     deparser: Control
     headers_type: StructType
     metadata_type: StructType
+    annotations: tuple[Annotation, ...] = ()  # on the instantiation (@pkginfo)
 
     @property
     def blocks(self) -> dict[str, Parser | Control]:

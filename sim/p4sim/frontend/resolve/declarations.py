@@ -120,6 +120,8 @@ class ResolveDeclarations(ResolverBase):
             if name != "main":
                 raise self.error(f"package instance must be named 'main', not '{name}'", nm)
             self._instantiate_package(t, tname, args)
+            assert self.package is not None
+            self.package.annotations = self.annotations(_ann)
             return
         ext = self.extern_instance(t, self.global_scope, path="")
         self.global_scope.declare(name, ext)
