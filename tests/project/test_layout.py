@@ -55,10 +55,10 @@ def test_no_python_file_is_longer_than_800_lines() -> None:
     assert not long, long
 
 
-def test_no_p4_file_is_longer_than_300_lines() -> None:
+def test_no_v1model_p4_file_is_longer_than_300_lines() -> None:
+    # The TNA tree has its own layout test (it is being rebuilt per feature for Tofino).
+    files = [*(ROOT / "p4src" / "include").glob("*.p4"), *(ROOT / "p4src" / "v1model").glob("*.p4")]
     long = {
-        str(p.relative_to(ROOT)): n
-        for p in (ROOT / "p4src").rglob("*.p4")
-        if (n := len(p.read_text().splitlines())) > 300
+        str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 300
     }
     assert not long, long

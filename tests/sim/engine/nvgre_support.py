@@ -143,7 +143,7 @@ def install_vsi(st: Any) -> None:
         "NveIngress.tunnel.remote",
         {"tunnel": TUNNEL},
         "NveIngress.tunnel.set_remote_v4",
-        {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 1},
+        {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "use_flow_id": 1},
     )
     add_entry(
         st,

@@ -191,7 +191,7 @@ def test_unknown_unicast_floods_to_local_ports_and_remote_nves(nve) -> None:
         {
             "src_pa": ip(LOCAL_PA),
             "dst_pa": ip(REMOTE_PA),
-            "flow_id": 0,
+            "use_flow_id": 0,
             "smac": mac(NH_SMAC),
             "dmac": mac(NH_DMAC),
             "vid": 0,

@@ -86,7 +86,7 @@ def install(st: Any) -> None:
         {
             "src_pa": ip(LOCAL_PA),
             "dst_pa": ip(REMOTE_PA),
-            "flow_id": 1,
+            "use_flow_id": 1,
             "smac": mac(NH_SMAC),
             "dmac": mac(NH_DMAC),
             "vid": 0,
@@ -260,7 +260,7 @@ def test_control_plane_changes_between_packets_are_seen_by_built_paths(nvgre_pro
             "NveIngress.tunnel.remote",
             {"tunnel": TUNNEL},
             "NveIngress.tunnel.set_remote_v4",
-            {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "flow_id": 0},
+            {"src_pa": ip(LOCAL_PA), "dst_pa": ip(REMOTE_PA), "use_flow_id": 0},
         )
 
     changes: list[Callable[[Any], None]] = [
