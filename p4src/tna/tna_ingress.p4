@@ -631,18 +631,18 @@ control FlowId(NVE_IG_PARAMS) {
 
 control TunnelSelect(NVE_IG_PARAMS) {
 
-    action set_remote_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> flow_id) {
+    action set_remote_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> use_flow_id) {
         meta.tun.pa_is_v6 = 1w0;
         meta.tun.src_pa_v4 = src_pa;
         meta.tun.dst_pa_v4 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.flow_id_en = use_flow_id;
     }
 
-    action set_remote_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> flow_id) {
+    action set_remote_v6(ipv6_addr_t src_pa, ipv6_addr_t dst_pa, bit<1> use_flow_id) {
         meta.tun.pa_is_v6 = 1w1;
         meta.tun.src_pa_v6 = src_pa;
         meta.tun.dst_pa_v6 = dst_pa;
-        meta.tun.flow_id_en = flow_id;
+        meta.tun.flow_id_en = use_flow_id;
     }
 
     table remote {
