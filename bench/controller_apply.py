@@ -34,9 +34,9 @@ from lab.targets import PipelineFiles
 from nve.codec import encode
 from nve.controller import Controller
 from nve.loader import load_overlay
+from nve.p4rt_client import INSERT, SwitchClient
 from nve.pipeline import load_pipeline
 from nve.reconcile import ReconcileReport
-from nve.switch import INSERT, SwitchClient
 
 TENANTS = 10
 SUBNETS_PER_TENANT = 10

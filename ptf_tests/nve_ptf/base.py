@@ -1,6 +1,6 @@
 """The switch under test, driven through the controller's P4Runtime layer, for synchronous tests.
 
-PTF's ``testutils`` are synchronous and the controller's client (``nve.switch.SwitchClient``)
+PTF's ``testutils`` are synchronous and the controller's client (``nve.p4rt_client.SwitchClient``)
 is asyncio; :class:`ControlPlane` runs the client on an event loop of its own thread and
 offers blocking calls. Entries are nve.entities dataclasses encoded by ``nve.codec``
 against the pushed P4Info, so every name a test uses is checked against the program.
@@ -26,8 +26,8 @@ from nve import codec
 from nve.entities import CloneSession, DigestConfig, Entity, MeterConfig, MulticastGroup, TableEntry
 from nve.p4info import P4Index, encode_int, load_p4info
 from nve.p4names import Counter, PacketOut
+from nve.p4rt_client import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
 from nve.pipeline import cookie_of
-from nve.switch import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
 from nve_ptf.adapter import PtfFailure, PtfTest
 
 T = TypeVar("T")

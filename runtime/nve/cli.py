@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from nve.controller import Controller, ControllerError
 from nve.loader import LoadedOverlay, OverlayError, load_overlay
-from nve.switch import SwitchError
+from nve.p4rt_client import SwitchError
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
 

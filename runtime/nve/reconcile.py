@@ -20,7 +20,7 @@ from nve.codec import canonical_names, decode, encode, encode_key
 from nve.diff import Change, Plan, diff
 from nve.entities import Entity, EntityKey, MeterConfig, TableEntry
 from nve.p4info import P4Index
-from nve.switch import (
+from nve.p4rt_client import (
     DELETE,
     INSERT,
     MODIFY,
@@ -252,31 +252,12 @@ WRITES_IN_FLIGHT = 2
 
 async def _write_tier(target: Target, batch: Sequence[Change]) -> WriteResult:
     """One dependency tier: encoded chunk by chunk, up to WRITES_IN_FLIGHT Writes outstanding."""
-    step = max(1, min(WRITE_CHUNK, target.client.max_updates_per_write))
-    result = WriteResult()
-    pending: list[tuple[int, asyncio.Task[WriteResult]]] = []
-
-    async def settle_oldest() -> None:
-        start, task = pending.pop(0)
-        got = await task
-        result.attempted += got.attempted
-        result.errors.extend(replace(err, index=err.index + start) for err in got.errors)
-
-    try:
-        for start in range(0, len(batch), step):
-            updates = to_updates(batch[start : start + step], target.index)
-            pending.append((start, asyncio.ensure_future(target.client.write(updates))))
-            await asyncio.sleep(0)  # let gRPC take the request before encoding the next chunk
-            while len(pending) >= WRITES_IN_FLIGHT:
-                await settle_oldest()
-        while pending:
-            await settle_oldest()
-    finally:
-        for _, task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
-    return result
+    return await target.client.write_chunked(
+        batch,
+        lambda chunk: to_updates(chunk, target.index),
+        chunk=WRITE_CHUNK,
+        in_flight=WRITES_IN_FLIGHT,
+    )
 
 
 async def _run_batches(

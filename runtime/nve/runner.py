@@ -19,8 +19,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from nve.controller import Controller
 from nve.events import EventHandler
 from nve.loader import OverlayError, load_overlay
+from nve.p4rt_client import SwitchError
 from nve.session import SwitchSession
-from nve.switch import SwitchError
 from nve.validate import validate_overlay
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from finsy.proto import p4r
 
 from nve.model import Switch
 from nve.p4info import P4Index
+from nve.p4rt_client import NotPrimaryError, SwitchClient, SwitchError
 from nve.pipeline import PipelineArtifacts
-from nve.switch import NotPrimaryError, SwitchClient, SwitchError
 
 # Called when a session is connected (again) or becomes primary.
 ReadyHook = Callable[["SwitchSession"], Awaitable[None]]

@@ -13,7 +13,7 @@ from finsy.proto import p4r
 
 from nve.p4info import P4Index, P4InfoError
 from nve.p4names import Counter, Drop
-from nve.switch import SwitchClient, SwitchError
+from nve.p4rt_client import SwitchClient, SwitchError
 
 if TYPE_CHECKING:
     from nve.controller import Controller

@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.p4src import p4names
-from tests.p4src.p4names import ExtractError, Names, compare, documented_differences, extract
+from tests.support.p4_source_names import (
+    TNA_ARCH_STRUCTS,
+    Difference,
+    ExtractError,
+    Names,
+    compare,
+    documented_differences,
+    extract,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 INCLUDE = ROOT / "p4src" / "include"
@@ -42,11 +49,11 @@ def tna_names(defines: dict[str, str] | None = None) -> Names:
         [INCLUDE, TNA_DIR],
         ("NveIngress", "NveEgress", "NveIngressDeparser"),
         defines=defines,
-        arch_structs=p4names.TNA_ARCH_STRUCTS,
+        arch_structs=TNA_ARCH_STRUCTS,
     )
 
 
-def _check(diffs: list[p4names.Difference], documented: dict[tuple[str, str], int]) -> None:
+def _check(diffs: list[Difference], documented: dict[tuple[str, str], int]) -> None:
     undocumented = [d for d in diffs if (d.kind, d.name) not in documented]
     assert not undocumented, (
         "control-plane differences between the v1model and TNA programs that "
@@ -147,7 +154,7 @@ def _pair(tmp_path: Path, kind: str = "exact", defines: dict[str, str] | None = 
         [],
         ("NveIngress",),
         defines=defines,
-        arch_structs=p4names.TNA_ARCH_STRUCTS,
+        arch_structs=TNA_ARCH_STRUCTS,
     )
     return compare(v1, tna, "v1model", "tna")
 
@@ -187,7 +194,7 @@ def test_extractor_names_the_place_it_cannot_resolve(tmp_path):
     with pytest.raises(
         ExtractError, match=r"bad\.p4:\d+: ingress_intrinsic_metadata_t has no member 'no_such'"
     ):
-        extract(tmp_path / "bad.p4", [], ("NveIngress",), arch_structs=p4names.TNA_ARCH_STRUCTS)
+        extract(tmp_path / "bad.p4", [], ("NveIngress",), arch_structs=TNA_ARCH_STRUCTS)
     (tmp_path / "err.p4").write_text('#error "pick a profile"\n')
     with pytest.raises(ExtractError, match=r"err\.p4:1: #error"):
         extract(tmp_path / "err.p4", [], ("NveIngress",))

@@ -20,9 +20,9 @@ from nve.entities import CloneSession, DigestConfig, MulticastGroup, TableEntry
 from nve.loader import load_overlay
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Digest
+from nve.p4rt_client import SwitchClient
 from nve.reconcile import ReconcileReport, read_installed
-from nve.switch import SwitchClient
-from tests.runtime.p4sim_fixture import overlay_text
+from tests.support.p4sim import overlay_text
 
 pytestmark = pytest.mark.skipif(
     targets.bmv2_missing() is not None, reason=f"{targets.bmv2_missing()}"

@@ -16,7 +16,7 @@ from nve.entities import (
     ternary,
 )
 from nve.p4info import P4Index, P4InfoError, encode_int, load_p4info
-from tests.runtime.p4info_fixture import TEXT, small_p4info
+from tests.support.small_p4info import TEXT, small_p4info
 
 
 @pytest.fixture(scope="module")

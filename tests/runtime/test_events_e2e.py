@@ -40,11 +40,11 @@ from lab.targets import PipelineFiles, RunningSwitch, compile_pipeline, start_sw
 from nve.entities import Entity, Exact, TableEntry
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Table
+from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_installed
-from nve.switch import SwitchClient
 from nve_ptf.packets import NVGRE, customer, tagged
-from tests.runtime.nve_run_fixture import NVE, NveRun
-from tests.runtime.rawport import RawPort
+from tests.support.nve_run import NVE, NveRun
+from tests.support.rawport import RawPort
 
 pytestmark = pytest.mark.root
 

@@ -20,9 +20,9 @@ from nve.loader import load_overlay
 from nve.mac import Mac
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Digest, Table
+from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_installed
-from nve.switch import SwitchClient
-from tests.runtime.p4sim_fixture import P4simProcess, compile_pipeline, overlay_text
+from tests.support.p4sim import P4simProcess, compile_pipeline, overlay_text
 
 NVE = str(Path(sys.executable).with_name("nve"))
 WEB1 = 0x525400B10001

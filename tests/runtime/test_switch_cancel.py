@@ -7,7 +7,7 @@ import asyncio
 import grpc
 import pytest
 
-from nve.switch import SwitchError, _channel_closed_is_an_error
+from nve.p4rt_client import SwitchError, _channel_closed_is_an_error
 
 
 def test_a_cancelled_call_becomes_a_switch_error() -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import grpc
 from finsy.proto import p4i, p4r, p4r_grpc, rpc_code, rpc_status
 
 log = logging.getLogger("nve.switch")
+
+T = TypeVar("T")
 
 GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 256 * 1024 * 1024),
@@ -329,36 +333,79 @@ class SwitchClient:
     # -- write / read ---------------------------------------------------------------------
     async def write(self, updates: Sequence[p4r.Update]) -> WriteResult:
         """Send updates in as few Writes as the size cap allows, awaiting each; errors per update."""
+        return await self.write_chunked(updates, list)
+
+    async def write_chunked(
+        self,
+        items: Sequence[T],
+        encode: Callable[[Sequence[T]], list[p4r.Update]],
+        *,
+        chunk: int | None = None,
+        in_flight: int = 1,
+    ) -> WriteResult:
+        """Write `items`, split into WriteRequests: the one place nve chunks its Writes.
+
+        Each Write carries at most `chunk` updates (never more than max_updates_per_write),
+        the updates of `encode(items[start : start + chunk])`, encoded just before it is
+        sent. With `in_flight` > 1 that many Writes may be outstanding (the next chunk is
+        encoded while the switch applies the previous one), so the chunks of one call must
+        not depend on each other's order. Every Write is answered before this returns; an
+        error's index is its item's position in `items`."""
         stub = self._require_stub()
         result = WriteResult()
-        if not updates:
+        if not items:
             return result
+        cap = self.max_updates_per_write
+        step = max(1, min(cap if chunk is None else chunk, cap))
+        pending: deque[tuple[int, asyncio.Task[WriteResult]]] = deque()
+
+        def add(start: int, got: WriteResult) -> None:
+            result.attempted += got.attempted
+            result.errors.extend(replace(err, index=err.index + start) for err in got.errors)
+
+        try:
+            for start in range(0, len(items), step):
+                request = self._write_request(stub, encode(items[start : start + step]))
+                if in_flight <= 1:
+                    add(start, await request)
+                    continue
+                pending.append((start, asyncio.ensure_future(request)))
+                await asyncio.sleep(0)  # let gRPC take the request before encoding the next chunk
+                while len(pending) >= in_flight:
+                    first, task = pending.popleft()
+                    add(first, await task)
+            while pending:
+                first, task = pending.popleft()
+                add(first, await task)
+        finally:
+            for _, task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+        return result
+
+    async def _write_request(
+        self, stub: p4r_grpc.P4RuntimeAsyncStub, updates: list[p4r.Update]
+    ) -> WriteResult:
+        """One WriteRequest, CONTINUE_ON_ERROR; error indexes are positions in `updates`."""
         if not self.is_primary:
             raise NotPrimaryError(f"{self.name}: read-only, {self.read_only_reason}")
-        step = self.max_updates_per_write
-        for start in range(0, len(updates), step):
-            chunk = list(updates[start : start + step])
-            req = p4r.WriteRequest(
-                device_id=self.device_id,
-                election_id=_uint128(self.election_id),
-                updates=chunk,
-                atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR,
-            )
-            result.attempted += len(chunk)
-            try:
-                with _channel_closed_is_an_error(self.name, "Write"):
-                    await stub.Write(req)
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
-                    raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
-                if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                    raise SwitchError.from_rpc(self.name, "Write", exc) from None
-                for err in decode_write_error(exc, chunk):
-                    result.errors.append(
-                        UpdateError(
-                            err.index + start, err.update_type, err.entity, err.code, err.message
-                        )
-                    )
+        req = p4r.WriteRequest(
+            device_id=self.device_id,
+            election_id=_uint128(self.election_id),
+            updates=updates,
+            atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR,
+        )
+        result = WriteResult(attempted=len(updates))
+        try:
+            with _channel_closed_is_an_error(self.name, "Write"):
+                await stub.Write(req)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
+                raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                raise SwitchError.from_rpc(self.name, "Write", exc) from None
+            result.errors = decode_write_error(exc, updates)
         return result
 
     async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:

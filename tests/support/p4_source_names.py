@@ -6,18 +6,23 @@ only core.p4 and v1model.p4) can read the TNA program here. So this module reads
 source text the way p4c forms P4Info names: a table, action or extern declared in a
 control type gets the name `<top control>.<instance>.<member>` when that control is
 instantiated as `<instance>` in a top-level control; an `@name(".x")` annotation gives
-the absolute name `x`. It is deliberately small: it understands exactly the constructs
-this project's programs use (object-like #define, #include "...", #if/#ifdef/#ifndef/
-#elif/#else/#endif/#error, controls, tables, actions, typed declarations, structs,
-headers, typedefs) and raises `ExtractError` naming file:line for anything it cannot
-resolve, so a test never passes on a half-read program.
+the absolute name `x`. The source goes through p4sim's preprocessor (its front end
+stops only later, at the TNA externs); architecture includes are not read. Past that it
+is deliberately small: it understands exactly the constructs this project's programs use
+(controls, tables, actions, typed declarations, structs, headers, typedefs) and raises
+`ExtractError` naming file:line for anything it cannot resolve, so a test never passes
+on a half-read program.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from p4sim.errors import CompileError
+from p4sim.frontend.preprocess import preprocess
 
 
 class ExtractError(ValueError):
@@ -33,135 +38,26 @@ class _Line:
     where: str  # "file:line"
 
 
-_DIRECTIVE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
-_DEFINED = re.compile(r"defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)")
+# Architecture includes (#include <core.p4>, <tna.p4>, ...) are not read: an empty stand-in
+# is found before p4sim's own. v1model's types come from `arch_files`, TNA's from
+# `arch_structs`.
+_ARCH_INCLUDES = ("core.p4", "v1model.p4", "tna.p4", "t2na.p4", "psa.p4")
 
 
-def _strip_comments(text: str) -> str:
-    """Remove comments but keep line breaks, so that line numbers stay right."""
-
-    def blank(m: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", m.group(0))
-
-    return re.sub(r"/\*.*?\*/|//[^\n]*", blank, text, flags=re.S)
-
-
-class _Preprocessor:
-    """Enough of cpp for this project: object-like macros, includes, conditionals."""
-
-    def __init__(self, include_dirs: list[Path], defines: dict[str, str]):
-        self.include_dirs = include_dirs
-        self.macros: dict[str, str] = dict(defines)
-        self.out: list[_Line] = []
-
-    def run(self, path: Path) -> list[_Line]:
-        self._file(path, depth=0)
-        return self.out
-
-    def _resolve(self, name: str, current: Path, where: str) -> Path:
-        for d in [current.parent, *self.include_dirs]:
-            if (d / name).is_file():
-                return d / name
-        raise ExtractError(f"{where}: cannot find include file {name!r}")
-
-    def _eval(self, expr: str, where: str) -> bool:
-        expr = _DEFINED.sub(
-            lambda m: "1" if (m.group(1) or m.group(2)) in self.macros else "0", expr
-        )
-        expr = self._expand(expr)
-        expr = re.sub(r"\b[A-Za-z_]\w*\b", "0", expr)  # undefined identifiers are 0, as in cpp
-        expr = expr.replace("&&", " and ").replace("||", " or ")
-        expr = re.sub(r"!(?!=)", " not ", expr)
-        if not re.fullmatch(r"[\d\s()+\-*<>=!andortx]*", expr):
-            raise ExtractError(f"{where}: cannot evaluate #if expression {expr!r}")
+def _preprocess(path: Path, include_dirs: list[Path], defines: dict[str, str]) -> list[_Line]:
+    """The non-blank lines of `path` through p4sim's preprocessor, each with its file:line."""
+    with tempfile.TemporaryDirectory(prefix="p4arch-") as stubs:
+        for name in _ARCH_INCLUDES:
+            (Path(stubs) / name).write_text("")
         try:
-            return bool(eval(expr, {"__builtins__": {}}, {}))
-        except SyntaxError as exc:
-            raise ExtractError(f"{where}: cannot evaluate #if expression {expr!r}") from exc
-
-    def _expand(self, text: str) -> str:
-        for _ in range(20):
-            new = re.sub(
-                r"\b[A-Za-z_]\w*\b", lambda m: self.macros.get(m.group(0), m.group(0)), text
-            )
-            if new == text:
-                return new
-            text = new
-        raise ExtractError(f"macro expansion does not terminate in {text[:60]!r}")
-
-    def _file(self, path: Path, depth: int) -> None:
-        if depth > 30:
-            raise ExtractError(f"{path}: includes nested more than 30 deep")
-        raw = _strip_comments(path.read_text(encoding="utf-8")).split("\n")
-        # Join backslash continuations, remembering the first line's number.
-        lines: list[tuple[int, str]] = []
-        i = 0
-        while i < len(raw):
-            start, text = i + 1, raw[i]
-            while text.endswith("\\") and i + 1 < len(raw):
-                i += 1
-                text = text[:-1] + " " + raw[i]
-            lines.append((start, text))
-            i += 1
-        # Each stack entry: (this branch active, some branch of this #if was taken).
-        stack: list[tuple[bool, bool]] = []
-        for number, text in lines:
-            where = f"{path.name}:{number}"
-            active = all(a for a, _ in stack)
-            m = _DIRECTIVE.match(text)
-            if not m:
-                if active and text.strip():
-                    self.out.append(_Line(self._expand(text), where))
-                continue
-            name, rest = m.group(1), m.group(2).strip()
-            if name in ("ifdef", "ifndef"):
-                cond = (rest.split()[0] in self.macros) == (name == "ifdef") if active else False
-                stack.append((cond, cond))
-            elif name == "if":
-                cond = self._eval(rest, where) if active else False
-                stack.append((cond, cond))
-            elif name == "elif":
-                if not stack:
-                    raise ExtractError(f"{where}: #elif without #if")
-                _, taken = stack.pop()
-                outer = all(a for a, _ in stack)
-                cond = (not taken) and outer and self._eval(rest, where)
-                stack.append((cond, taken or cond))
-            elif name == "else":
-                if not stack:
-                    raise ExtractError(f"{where}: #else without #if")
-                _, taken = stack.pop()
-                stack.append((not taken, True))
-            elif name == "endif":
-                if not stack:
-                    raise ExtractError(f"{where}: #endif without #if")
-                stack.pop()
-            elif not active:
-                continue
-            elif name == "define":
-                dm = re.match(r"(\w+)(\([^)]*\))?\s*(.*)$", rest)
-                if not dm:
-                    raise ExtractError(f"{where}: malformed #define")
-                if dm.group(2):
-                    raise ExtractError(
-                        f"{where}: function-like macro {dm.group(1)} is not supported"
-                    )
-                self.macros[dm.group(1)] = dm.group(3).strip()
-            elif name == "undef":
-                self.macros.pop(rest.split()[0], None)
-            elif name == "include":
-                im = re.match(r'"([^"]+)"|<([^>]+)>', rest)
-                if not im:
-                    raise ExtractError(f"{where}: malformed #include")
-                if im.group(1):
-                    self._file(self._resolve(im.group(1), path, where), depth + 1)
-                # <core.p4>, <v1model.p4>, <tna.p4>: architecture files, not read.
-            elif name == "error":
-                raise ExtractError(f"{where}: #error {rest}")
-            else:
-                raise ExtractError(f"{where}: unsupported directive #{name}")
-        if stack:
-            raise ExtractError(f"{path.name}: unterminated #if")
+            src = preprocess(path, include_dirs=[*include_dirs, stubs], defines=defines)
+        except CompileError as exc:
+            raise ExtractError(f"{Path(exc.file).name}:{exc.line}: {exc.message}") from exc
+    return [
+        _Line(text, f"{Path(file).name}:{line}")
+        for text, (file, line) in zip(src.text.split("\n"), src.line_map)
+        if text.strip()
+    ]
 
 
 # --------------------------------------------------------------------------- source model
@@ -233,7 +129,7 @@ TNA_ARCH_STRUCTS: dict[str, dict[str, int]] = {
 
 
 # Externs constructed with () that create no P4Runtime entity of their own.
-_NO_NAME_EXTERNS = frozenset({"Checksum", "ParserCounter", "ParserPriority", "Random"})
+_NO_NAME_EXTERNS = frozenset({"Checksum", "Mirror", "ParserCounter", "ParserPriority", "Random"})
 
 _TYPEDEF = re.compile(r"\btypedef\s+(bit\s*<\s*\d+\s*>|\w+)\s+(\w+)\s*;")
 _AGGREGATE = re.compile(r"((?:@\w+(?:\([^)]*\))?\s*)*)\b(struct|header)\s+(\w+)\s*\{")
@@ -489,10 +385,10 @@ def extract(
     include files to read for types only (p4sim's v1model.p4); `arch_structs`: widths
     of architecture structs that are not available as files (TNA).
     """
-    lines = _Preprocessor(include_dirs, defines or {}).run(main)
+    lines = _preprocess(main, include_dirs, defines or {})
     arch_lines: list[_Line] = []
     for f in arch_files or []:
-        arch_lines += _Preprocessor([f.parent], {}).run(f)
+        arch_lines += _preprocess(f, [], {})
     prog = _Program(lines)
     types = _Types(_Program(arch_lines + lines), arch_structs or {})
     controls = _controls(prog)

@@ -7,8 +7,6 @@ from pathlib import Path
 from lab import targets
 from lab.targets import P4simProcess, PipelineFiles  # noqa: F401 (the fixtures' switch)
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def compile_pipeline(out_dir: Path) -> PipelineFiles:
     """`p4sim compile` of the project's program in the small profile."""
