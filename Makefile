@@ -82,3 +82,10 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# The TNA program feature set by feature set (NVE_TNA_STEP=1..6, small sizes): result,
+# MAU stages and compile time per step (docs/tna.md). P4C=..., PROFILE=..., STEPS="1 3".
+STEPS ?= 1 6
+.PHONY: p4-tofino-steps
+p4-tofino-steps:
+	@P4C=$(P4C) scripts/tna_steps.sh $(STEPS)

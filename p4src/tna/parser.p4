@@ -1,20 +1,18 @@
-/* tna_parser.p4: the ingress and egress parsers (TNA).
+/* parser.p4 (TNA): NveIngressParser and NveEgressParser.
  *
- * Ingress: the same parse graph and the same RFC 7637 rules as p4src/include/parser.p4
- * (NVGRE only when the first GRE word is exactly C=0, reserved0=0, K=1, S=0, version 0,
- * protocol 0x6558; an outer fragment stops before GRE; the parser never rejects).
- * TNA additions: the intrinsic metadata and the 64-bit port metadata come first, and
- * the first IPv4 header's checksum is verified here with the Checksum extern (v1model
- * does it in a separate verify_checksum control), and so is the inner IPv4 header's,
- * with a second instance (v1model evaluates that one in Decap).
+ * Ingress: the parse graph and RFC 7637 rules of p4src/include/parser.p4 (NVGRE only
+ * when the first GRE word is exactly C=0, reserved0=0, K=1, S=0, version 0, protocol
+ * 0x6558; an outer fragment stops before GRE; the parser never rejects). Tofino adds:
+ * the intrinsic and port metadata first; the IPv4 header checksums verified here with
+ * the Checksum extern, each result written exactly once, in the one state after the
+ * header (and its options) were added; the outer TCP/UDP ports copied to metadata for
+ * the FlowID hash. Every other metadata field starts at zero (@pa_auto_init_metadata).
  *
- * Egress: the ingress deparser emitted either nve_bridge_h + the frame (normal
- * copies; after decapsulation the customer frame is now the outermost Ethernet), or
- * the mirror engine prepended nve_mirror_h to a punted copy. */
+ * Egress: what the ingress deparser emitted (nve_bridge_h, for unicast tunnel frames
+ * nve_tun4_h or nve_tun6_h and nve_nh_h, then the frame: after decapsulation the
+ * customer frame is the outermost Ethernet), or a punted copy behind nve_mirror_h. */
 #ifndef NVE_TNA_PARSER_P4
 #define NVE_TNA_PARSER_P4
-
-#include "tna_headers.p4"
 
 parser NveIngressParser(packet_in pkt,
                         out nve_headers_t hdr,
@@ -26,17 +24,7 @@ parser NveIngressParser(packet_in pkt,
 
     state start {
         pkt.extract(ig_intr_md);
-        /* Port metadata (PORT_METADATA_SIZE bits) is not used: skip it. */
         pkt.advance(PORT_METADATA_SIZE);
-        /* TNA leaves metadata uninitialised: give every flag a defined value. */
-        meta.pkt.extra_tag = 1w0;
-        meta.pkt.ip_frag = 1w0;
-        meta.tna.ipv4_csum_ok = true;
-        meta.tna.inner_ipv4_csum_ok = true;
-        meta.tna.punt_pkt_type = PKT_TYPE_PUNT;
-        meta.tna.punt_pad = 7w0;
-        meta.tna.punt_reason = PUNT_NONE;
-        meta.fwd.drop_reason = DROP_NONE;
         transition select(ig_intr_md.ingress_port) {
             TNA_CPU_PORT: parse_packet_out;
             default:      parse_ethernet;
@@ -62,6 +50,8 @@ parser NveIngressParser(packet_in pkt,
 
     state parse_vlan {
         pkt.extract(hdr.vlan);
+        meta.c.tagged = 1w1;           /* AccessIngress keys on them */
+        meta.c.vid = hdr.vlan.vid;
         transition select(hdr.vlan.ether_type) {
             ETHERTYPE_VLAN: parse_extra_tag;
             ETHERTYPE_QINQ: parse_extra_tag;
@@ -73,7 +63,7 @@ parser NveIngressParser(packet_in pkt,
     }
 
     state parse_extra_tag {
-        meta.pkt.extra_tag = 1w1;
+        meta.extra_tag = 1w1;
         transition accept;
     }
 
@@ -86,25 +76,20 @@ parser NveIngressParser(packet_in pkt,
         pkt.extract(hdr.ipv4);
         ipv4_csum.add(hdr.ipv4);
         transition select(hdr.ipv4.ihl) {
-            4w5:         parse_ipv4_no_options;
+            4w5:         parse_ipv4_body;
             4w6 .. 4w15: parse_ipv4_options;
-            default:     accept;
+            default:     accept;          /* IHL < 5: malformed, nothing more parsed */
         }
     }
 
-    /* bf-p4c expands the varbit extract into one state per IHL value. */
     state parse_ipv4_options {
         pkt.extract(hdr.ipv4_options, ((bit<32>)hdr.ipv4.ihl - 32w5) << 5);
         ipv4_csum.add(hdr.ipv4_options);
         transition parse_ipv4_body;
     }
 
-    state parse_ipv4_no_options {
-        transition parse_ipv4_body;
-    }
-
     state parse_ipv4_body {
-        meta.tna.ipv4_csum_ok = ipv4_csum.verify();
+        meta.ipv4_csum_ok = ipv4_csum.verify();
         transition select(hdr.ipv4.flags[0:0], hdr.ipv4.frag_offset, hdr.ipv4.protocol) {
             (1w0, 13w0, IP_PROTO_GRE): parse_gre;
             (1w0, 13w0, IP_PROTO_TCP): parse_l4;
@@ -115,7 +100,7 @@ parser NveIngressParser(packet_in pkt,
     }
 
     state parse_ip_fragment {
-        meta.pkt.ip_frag = 1w1;
+        meta.ip_frag = 1w1;
         transition accept;
     }
 
@@ -138,6 +123,8 @@ parser NveIngressParser(packet_in pkt,
 
     state parse_l4 {
         pkt.extract(hdr.l4);
+        meta.l4_src = hdr.l4.src_port;
+        meta.l4_dst = hdr.l4.dst_port;
         transition accept;
     }
 
@@ -194,7 +181,7 @@ parser NveIngressParser(packet_in pkt,
     }
 
     state parse_inner_ipv4_body {
-        meta.tna.inner_ipv4_csum_ok = inner_ipv4_csum.verify();
+        meta.inner_ipv4_csum_ok = inner_ipv4_csum.verify();
         transition select(hdr.inner_ipv4.flags[0:0], hdr.inner_ipv4.frag_offset,
                           hdr.inner_ipv4.protocol) {
             (1w0, 13w0, IP_PROTO_TCP): parse_inner_l4;
@@ -218,9 +205,8 @@ parser NveIngressParser(packet_in pkt,
     }
 }
 
-/* Egress parses only what egress reads or rewrites: the bridged header, the customer
- * Ethernet header, a tag slot, and the customer IP header (DSCP/ECN for the outer
- * header). Everything behind it is payload and leaves unchanged. */
+/* Egress parses what egress reads or rewrites: the bridged headers, the customer
+ * Ethernet header and its IP header (DSCP/ECN for the outer header). */
 parser NveEgressParser(packet_in pkt,
                        out nve_headers_t hdr,
                        out nve_eg_meta_t meta,
@@ -228,54 +214,63 @@ parser NveEgressParser(packet_in pkt,
 
     state start {
         pkt.extract(eg_intr_md);
-        meta.tna.is_punt = 1w0;
-        meta.tna.upd_encap_ipv4 = 1w0;
-        meta.tna.punt_reason = PUNT_NONE;
-        meta.tna.punt_pkt_type = PKT_TYPE_PUNT;
-        meta.tna.punt_pad = 7w0;
-        meta.fwd.drop_reason = DROP_NONE;
-        meta.fwd.flood = 1w0;
-        meta.tun.flow_id_en = 1w0;
         transition select(pkt.lookahead<nve_pkt_type_t>()) {
-            PKT_TYPE_PUNT: parse_mirror;
-            default:       parse_bridge;
+            PKT_TYPE_PUNT_I2E: parse_mirror;
+            PKT_TYPE_PUNT_E2E: parse_mirror;
+            default:           parse_bridge;
         }
     }
 
+    /* A punt: an I2E copy carries what the ingress deparser emitted (bridged headers
+     * included), an E2E copy what the egress deparser emitted (none). */
     state parse_mirror {
         pkt.extract(hdr.mirror);
-        meta.tna.is_punt = 1w1;
-        transition accept;
+        pkt.extract(hdr.packet_in);     /* the rest of nve_punt_mirror_t */
+        transition select(hdr.mirror.pkt_type) {
+            PKT_TYPE_PUNT_I2E: parse_bridge;
+            default:           parse_ethernet;
+        }
     }
 
     state parse_bridge {
         pkt.extract(hdr.bridge);
-        meta.tna.ingress_port = hdr.bridge.ingress_port;
-        meta.fwd.from_cpu = hdr.bridge.from_cpu;
-        meta.fwd.decapped = hdr.bridge.decapped;
-        meta.fwd.routed = hdr.bridge.routed;
-        meta.fwd.reflect = hdr.bridge.reflect;
-        meta.fwd.to_tunnel = hdr.bridge.to_tunnel;
-        meta.fwd.vsi = hdr.bridge.vsi;
-        meta.fwd.vsid = hdr.bridge.vsid;
-        meta.fwd.tunnel = hdr.bridge.tunnel;
-        meta.fwd.flow_id = hdr.bridge.flow_id;
-        meta.c.is_ipv4 = hdr.bridge.is_ipv4;
-        meta.c.is_ipv6 = hdr.bridge.is_ipv6;
-        meta.c.df = hdr.bridge.df;
-        meta.tun.pa_is_v6 = hdr.bridge.pa_is_v6;
-        meta.tun.gre_key = hdr.bridge.gre_key;
-        meta.tun.src_pa_v4 = hdr.bridge.src_pa[31:0];
-        meta.tun.dst_pa_v4 = hdr.bridge.dst_pa[31:0];
-        meta.tun.src_pa_v6 = hdr.bridge.src_pa;
-        meta.tun.dst_pa_v6 = hdr.bridge.dst_pa;
-        meta.tun.nh_smac = hdr.bridge.nh_smac;
-        meta.tun.nh_dmac = hdr.bridge.nh_dmac;
-        meta.tun.nh_vid = hdr.bridge.nh_vid;
-        transition select(hdr.bridge.from_cpu) {
-            1w1:     accept;            /* packet-out: sent as is */
-            default: parse_ethernet;
+        transition select(hdr.bridge.from_cpu, hdr.bridge.to_tunnel, hdr.bridge.pa_is_v6) {
+            (1w1, _, _):     accept;      /* packet-out: sent as is */
+            (1w0, 1w1, 1w0): parse_tun4;
+            (1w0, 1w1, 1w1): parse_tun6;
+            default:         parse_frame;
         }
+    }
+
+    state parse_frame {
+        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
+        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
+        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
+        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        transition parse_ethernet;
+    }
+
+    state parse_tun4 {
+        pkt.extract(hdr.tun4);
+        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
+        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
+        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
+        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        transition parse_nh;
+    }
+
+    state parse_tun6 {
+        pkt.extract(hdr.tun6);
+        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
+        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
+        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
+        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        transition parse_nh;
+    }
+
+    state parse_nh {
+        pkt.extract(hdr.nh);
+        transition parse_ethernet;
     }
 
     state parse_ethernet {

@@ -1,0 +1,115 @@
+/* l2.p4 (TNA): the virtual subnet, as p4src/include/l2.p4: attributes, source MAC
+ * learning (a Digest), bridging to a local port, a remote NVE or the flood group.
+ * Tofino: the gateway-MAC test is an XOR in set_info (gw_diff, tested against 0 by
+ * Routing: a 48-bit field-to-field comparison is not a gateway operation); the subnet
+ * index, VSID and tunnel are written straight into the bridged header; pruning of the
+ * flood copy to the ingress port stays in egress (rid 0, no exclusion id). */
+#ifndef NVE_TNA_L2_P4
+#define NVE_TNA_L2_P4
+
+const DigestType_t DIGEST_TYPE_LEARN = 3w1;
+
+control VsiInfo(NVE_IG_PARAMS) {
+
+    action set_info(vsid_t vsid, vrf_t vrf, mac_addr_t gw_mac) {
+        hdr.bridge.vsid = vsid;
+        meta.vrf = vrf;
+        meta.gw_diff = meta.c.dmac ^ gw_mac;
+    }
+
+    table info {
+        key = {
+            hdr.bridge.vsi : exact @name("vsi");
+        }
+        actions = {
+            set_info;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = VSI_COUNT;
+    }
+
+    apply {
+        if (!info.apply().hit) {
+            meta.drop_reason = DROP_VSI_UNKNOWN;
+        }
+    }
+}
+
+control L2Learn(NVE_IG_PARAMS) {
+
+    action known() { }
+
+    table smac {
+        key = {
+            hdr.bridge.vsi          : exact @name("vsi");
+            meta.c.smac             : exact @name("mac");
+            ig_intr_md.ingress_port : exact @name("port");
+        }
+        actions = {
+            known;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = LEARN_TABLE_SIZE;
+        idle_timeout = true;
+    }
+
+    apply {
+        if (meta.c.smac[40:40] == 1w1) {
+            meta.drop_reason = DROP_SRC_MAC_MULTICAST;
+        } else if (meta.port_role == PORT_ROLE_ACCESS) {
+            if (!smac.apply().hit) {
+                meta.learn.vsid = hdr.bridge.vsid;
+                meta.learn.mac = meta.c.smac;
+                meta.learn.port = ig_intr_md.ingress_port;
+                ig_dprsr_md.digest_type = DIGEST_TYPE_LEARN;
+            }
+        }
+    }
+}
+
+control L2Forward(NVE_IG_PARAMS) {
+
+    action to_port(port_t port) {
+        ig_tm_md.ucast_egress_port = port;
+    }
+
+    action to_tunnel(tunnel_t tunnel) {
+        hdr.bridge.to_tunnel = 1w1;
+        hdr.bridge.tunnel = tunnel;
+    }
+
+    table dmac {
+        key = {
+            hdr.bridge.vsi : exact @name("vsi");
+            meta.c.dmac    : exact @name("mac");
+        }
+        actions = {
+            to_port;
+            to_tunnel;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = MAC_TABLE_SIZE;
+    }
+
+    apply {
+        bool hit = false;
+        if (meta.c.dmac[40:40] == 1w0) {
+            hit = dmac.apply().hit;
+        }
+        if (!hit) {
+            if (hdr.bridge.routed == 1w1) {
+                meta.drop_reason = DROP_ROUTED_DMAC_UNKNOWN;
+            } else {
+                meta.flood = 1w1;
+                ig_tm_md.mcast_grp_a = hdr.bridge.vsi;
+            }
+        } else if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1) {
+            meta.drop_reason = DROP_SPLIT_HORIZON;
+        }
+    }
+}
+
+#endif

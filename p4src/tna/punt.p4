@@ -1,0 +1,62 @@
+/* punt.p4 (TNA): copies to the controller, as p4src/include/punt.p4.
+ *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP
+ *                         and ND on network ports (consumed); rate-limited per reason.
+ *   ToCpu       (egress)  a punted copy: the packet_in header in front of the frame.
+ * Tofino: the copy is made by the ingress deparser's Mirror extern (mirror_type
+ * MIRROR_TYPE_PUNT, session CPU_CLONE_SESSION); the packet_in contents travel in
+ * nve_mirror_h. An I2E mirror copies what the ingress deparser emits: the bridged
+ * headers (removed by ToCpu) and the frame as ingress left it. For the consumed
+ * punts that is the frame as received; for an access NS the 802.1Q tag, if any, is
+ * already removed (docs/tna.md). */
+#ifndef NVE_TNA_PUNT_P4
+#define NVE_TNA_PUNT_P4
+
+const MirrorType_t MIRROR_TYPE_PUNT = 3w1;
+
+control PuntIngress(NVE_IG_PARAMS) {
+
+    Meter<bit<8>>(PUNT_REASON_COUNT, MeterType_t.PACKETS) rate;
+    Counter<bit<32>, bit<8>>(PUNT_REASON_COUNT, CounterType_t.PACKETS) suppressed;
+
+    apply {
+        bit<8> reason = PUNT_NONE;
+        if (meta.port_role == PORT_ROLE_ACCESS) {
+            if (hdr.icmpv6.isValid() && hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
+                reason = PUNT_IPV6_NS;
+            }
+        } else if (hdr.arp.isValid()) {
+            reason = PUNT_UNDERLAY_ARP;
+        } else if (hdr.icmpv6.isValid() && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
+                                           || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT)) {
+            reason = PUNT_UNDERLAY_ND;
+        }
+        if (reason != PUNT_NONE) {
+            bit<8> color = rate.execute(reason);
+            if (color == (bit<8>)MeterColor_t.RED) {
+                suppressed.count(reason);
+            } else {
+                ig_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
+                meta.mirror_session = (MirrorId_t)CPU_CLONE_SESSION;
+                meta.punt_type = PKT_TYPE_PUNT_I2E;
+                hdr.bridge.punt_reason = reason;
+            }
+            if (reason != PUNT_IPV6_NS) {
+                meta.drop_reason = DROP_TO_CPU;
+            }
+        }
+    }
+}
+
+/* A punted copy: the egress parser already extracted packet_in from the mirror
+ * header; the mirror header and an I2E copy's bridged headers are dropped here. */
+control ToCpu(NVE_EG_PARAMS) {
+    apply {
+        hdr.mirror.setInvalid();
+        hdr.bridge.setInvalid();
+        hdr.tun4.setInvalid();
+        hdr.tun6.setInvalid();
+        hdr.nh.setInvalid();
+    }
+}
+
+#endif

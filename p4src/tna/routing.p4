@@ -1,0 +1,91 @@
+/* routing.p4 (TNA): routing between the subnets of one tenant, as
+ * p4src/include/routing.p4. Tofino: routes are algorithmic LPM (@alpm: a small TCAM
+ * of partitions in front of SRAM), which is what lets the route sizes fit; the
+ * gateway-MAC test reads gw_diff (VsiInfo); the MAC and TTL rewrite is written per
+ * header set after the lookup, as on v1model. */
+#ifndef NVE_TNA_ROUTING_P4
+#define NVE_TNA_ROUTING_P4
+
+control Routing(NVE_IG_PARAMS) {
+
+    action route(vsi_t vsi, vsid_t vsid, mac_addr_t smac, mac_addr_t dmac) {
+        hdr.bridge.vsi = vsi;
+        hdr.bridge.vsid = vsid;
+        meta.c.smac = smac;
+        meta.c.dmac = dmac;
+        hdr.bridge.routed = 1w1;
+    }
+
+    @alpm(1)
+    @alpm_partitions(ROUTE_ALPM_PARTITIONS)
+    table routes_v4 {
+        key = {
+            meta.vrf        : exact @name("vrf");
+            meta.c.ipv4_dst : lpm   @name("dst");
+        }
+        actions = {
+            route;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = ROUTE_TABLE_SIZE;
+    }
+
+    @alpm(1)
+    @alpm_partitions(ROUTE_ALPM_PARTITIONS)
+    table routes_v6 {
+        key = {
+            meta.vrf        : exact @name("vrf");
+            meta.c.ipv6_dst : lpm   @name("dst");
+        }
+        actions = {
+            route;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = ROUTE_TABLE_SIZE;
+    }
+
+    apply {
+        /* A gateway tests at most 44 bits of PHV: the 48-bit gw_diff in two halves. */
+        if (meta.gw_diff[47:24] == 24w0) { if (meta.gw_diff[23:0] == 24w0) {
+        if (meta.vrf != 16w0 && (hdr.bridge.is_ipv4 == 1w1 || hdr.bridge.is_ipv6 == 1w1)) {
+            bool hit = false;
+            if (hdr.bridge.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
+                meta.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
+            } else if (meta.c.ttl <= 8w1) {
+                meta.drop_reason = DROP_TTL_EXPIRED;
+            } else if (hdr.bridge.is_ipv4 == 1w1) {
+                hit = routes_v4.apply().hit;
+            } else {
+                hit = routes_v6.apply().hit;
+            }
+            if (hit) {
+                if (hdr.bridge.decapped == 1w1) {
+                    hdr.inner_ethernet.src_addr = meta.c.smac;
+                    hdr.inner_ethernet.dst_addr = meta.c.dmac;
+                    if (hdr.inner_ipv4.isValid()) {
+                        hdr.inner_ipv4.ttl = hdr.inner_ipv4.ttl - 8w1;
+                        meta.upd_inner_ipv4 = 1w1;
+                    } else {
+                        hdr.inner_ipv6.hop_limit = hdr.inner_ipv6.hop_limit - 8w1;
+                    }
+                } else {
+                    hdr.ethernet.src_addr = meta.c.smac;
+                    hdr.ethernet.dst_addr = meta.c.dmac;
+                    if (hdr.ipv4.isValid()) {
+                        hdr.ipv4.ttl = hdr.ipv4.ttl - 8w1;
+                        meta.upd_ipv4 = 1w1;
+                    } else {
+                        hdr.ipv6.hop_limit = hdr.ipv6.hop_limit - 8w1;
+                    }
+                }
+            } else if (meta.drop_reason == DROP_NONE) {
+                meta.drop_reason = DROP_ROUTE_MISS;
+            }
+        }
+        } }
+    }
+}
+
+#endif
