@@ -1,6 +1,7 @@
-"""The switch: pipeline configs, the data-plane loop, and the contract with the engine.
+"""The switch: pipeline configs and the data-plane loop.
 
-The engine (``p4sim.engine``) plugs in through :class:`PipelineFactory`; the P4Runtime server
+The engine (``p4sim.engine``) plugs in through :class:`~p4sim.pipeline_api.PipelineFactory`
+(the contract both sides import; this module re-exports its names); the P4Runtime server
 (``p4sim.server``) drives :class:`Switch` to set pipelines and subscribes to its events
 (packet-ins, digests).  One data-plane thread, apart from the gRPC thread pool, processes
 frames one at a time with no lock held: it reads raw-socket ports itself (a
@@ -23,7 +24,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from p4sim.device_config import (
     DeviceConfig,
@@ -31,95 +32,48 @@ from p4sim.device_config import (
     p4info_digest,
     parse_device_config,
 )
+from p4sim.pipeline_api import (
+    DEFAULT_DROP_PORT,
+    CompiledProgram,
+    DropPipeline,
+    DropPipelineFactory,
+    Pipeline,
+    PipelineFactory,
+    Result,
+)
 from p4sim.ports import PcapWriter, PolledPortBackend, PortBackend
-from p4sim.server.errors import FAILED_PRECONDITION, INTERNAL, INVALID_ARGUMENT, P4RuntimeError
 from p4sim.state import PacketMetadataField, RuntimeState, StateBuildError, build_state
+from p4sim.status import FAILED_PRECONDITION, INTERNAL, INVALID_ARGUMENT, P4RuntimeError
 
 if TYPE_CHECKING:
     from finsy.proto import p4i
 
+__all__ = [  # the engine contract's names too (p4sim.pipeline_api): importers find them here
+    "CONTROL_QUEUE_LIMIT",
+    "DEFAULT_DROP_PORT",
+    "READ_BATCH",
+    "CompiledProgram",
+    "Compiler",
+    "DropPipeline",
+    "DropPipelineFactory",
+    "Pipeline",
+    "PipelineConfig",
+    "PipelineFactory",
+    "Result",
+    "Switch",
+    "default_compiler",
+    "default_pipeline_factory",
+    "pack_header",
+    "unpack_header",
+]
+
 log = logging.getLogger("p4sim.switch")
 
-DEFAULT_DROP_PORT = 511
 CONTROL_QUEUE_LIMIT = 100_000
 READ_BATCH = 64  # frames read from one port before the others and the control queue get a turn
 
 
-# -- the engine contract -----------------------------------------------------------------------------
-class Result:
-    """What one packet produced.
-
-    ``outputs``: frames to transmit, ``(egress port, bytes)``; a frame sent to the CPU port is
-    turned into a PacketIn by the switch (the ``packet_in`` controller header is parsed off
-    its front), one sent to the drop port is discarded.  ``packet_ins``: PacketIns produced
-    directly, ``(payload, {metadata name: value})``.  ``digests``: ``(digest id, values in
-    the digest struct's field order)``.
-
-    One is made per packet, so it is a plain class with slots (a dataclass with default
-    factories cost a quarter more to build).
-    """
-
-    __slots__ = ("digests", "outputs", "packet_ins")
-
-    def __init__(
-        self,
-        outputs: list[tuple[int, bytes]] | None = None,
-        packet_ins: list[tuple[bytes, dict[str, int]]] | None = None,
-        digests: list[tuple[int, tuple[int, ...]]] | None = None,
-    ) -> None:
-        self.outputs = [] if outputs is None else outputs
-        self.packet_ins = [] if packet_ins is None else packet_ins
-        self.digests = [] if digests is None else digests
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Result):
-            return NotImplemented
-        return (self.outputs, self.packet_ins, self.digests) == (
-            other.outputs,
-            other.packet_ins,
-            other.digests,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
-
-    def __repr__(self) -> str:
-        return f"Result(outputs={self.outputs!r}, packet_ins={self.packet_ins!r}, digests={self.digests!r})"
-
-
-class Pipeline(Protocol):
-    def process(self, port: int, data: bytes) -> Result:
-        """Run one frame received on ``port`` through the program.  Must not raise for any frame."""
-
-
-class CompiledProgram(Protocol):
-    """What a :data:`Compiler` returns (p4sim.compiler.Program): the engine takes it as is."""
-
-    def p4info(self) -> p4i.P4Info:
-        """The P4Info the program compiles to."""
-        ...
-
-
-class PipelineFactory(Protocol):
-    def build(self, program: CompiledProgram, state: RuntimeState) -> Pipeline:
-        """A pipeline for a compiled program that reads and updates ``state`` per packet.
-
-        Called once per SetForwardingPipelineConfig (VERIFY included); it may install the
-        program's const entries into ``state`` (``TableEntry(..., is_const=True)``).
-        """
-
-
-class DropPipeline:
-    """Stand-in while no engine is available: every frame is dropped."""
-
-    def process(self, port: int, data: bytes) -> Result:
-        return Result()
-
-
-class DropPipelineFactory:
-    def build(self, program: CompiledProgram, state: RuntimeState) -> Pipeline:
-        return DropPipeline()
-
-
+# -- the engine ---------------------------------------------------------------------------------------
 def default_pipeline_factory() -> PipelineFactory:
     """The engine's factory (``p4sim.engine.pipeline_factory()``) if the engine is installed."""
     try:
@@ -160,7 +114,7 @@ def _build_error(exc: Exception) -> P4RuntimeError:
     file:line:col): the client sent it, so INVALID_ARGUMENT.  Anything else is a bug in the
     factory: INTERNAL, logged with its traceback, and the running pipeline stays.
     """
-    from p4sim.engine.errors import EngineError  # lazily: the engine imports this module
+    from p4sim.engine.errors import EngineError  # lazily: it loads the whole engine package
 
     if isinstance(exc, EngineError):
         return P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config cannot run on p4sim: {exc}")

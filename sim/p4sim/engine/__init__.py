@@ -4,7 +4,7 @@ Public API::
 
     from p4sim import engine
     pipeline = engine.load(program, state)      # program: p4sim.compiler.Program (or its IR)
-    result = pipeline.process(port, frame)      # p4sim.switch.Result
+    result = pipeline.process(port, frame)      # p4sim.pipeline_api.Result
     engine.pipeline_factory()                   # what p4sim.switch uses per pipeline config
 
 See docs/p4sim-engine.md for the code generation scheme and the bmv2 semantics it follows.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..switch import DEFAULT_DROP_PORT
+from ..pipeline_api import DEFAULT_DROP_PORT
 from .errors import EngineError
 from .pipeline import PipelineFactory, V1ModelPipeline
 from .reentry import MAX_PASSES

@@ -24,11 +24,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .calls import CallKind
 from .specialize import Specializer, Unspecializable, number_branches, specializable, stored_names
 
 log = logging.getLogger("p4sim.engine.paths")
 
-Frames = list[tuple[int, bytes]]  # (egress port, frame), as p4sim.switch.Result.outputs
+Frames = list[tuple[int, bytes]]  # (egress port, frame), as p4sim.pipeline_api.Result.outputs
 Digests = list[tuple[int, tuple[int, ...]]]  # (digest id, values), as Result.digests
 PacketFn = Callable[[int, bytes, Frames, Digests], Any]
 
@@ -91,7 +92,7 @@ class PathCache:
         namespace: dict[str, Any],
         generic: PacketFn,
         *,
-        roles: Mapping[str, str],
+        calls: Mapping[str, CallKind],
         record_after: int = 8,
         per_port: int = 4,
         budget_share: float = 0.05,
@@ -99,7 +100,7 @@ class PathCache:
         filename: str = "<p4sim-path>",
     ) -> None:
         self.ns = namespace
-        self.roles = roles  # the role of each runtime object the generator bound
+        self.calls = calls  # what calling each global does (p4sim.engine.calls)
         self.generic = generic
         self.record_after = max(1, record_after)
         self.per_port = max(1, per_port)
@@ -169,7 +170,7 @@ class PathCache:
 
     def _build(self, port: int, records: list[tuple[int, Any]]) -> None:
         try:
-            spec = Specializer(self._fn, records, self.ns, self._locals, self.roles)
+            spec = Specializer(self._fn, records, self.ns, self._locals, self.calls)
             fn_ast = spec.build("_path")
         except Unspecializable as exc:
             self.stats.refused += 1
@@ -201,8 +202,20 @@ class PathCache:
     def source_of(self, records: list[tuple[int, Any]]) -> str:
         """The specialised source for a recorded path (for tests and debugging)."""
         return ast.unparse(
-            Specializer(self._fn, records, self.ns, self._locals, self.roles).build("_path")
+            Specializer(self._fn, records, self.ns, self._locals, self.calls).build("_path")
         )
+
+    def calls_kept(
+        self, records: list[tuple[int, Any]], calls: Mapping[str, CallKind] | None = None
+    ) -> dict[str, int]:
+        """The calls the specialised path for ``records`` keeps, by kind ("pure", "folded",
+        "read", "deferred", "memo fill"), with ``calls`` in place of the program's records
+        if given (for tests: what the specialiser makes of the code generator's records)."""
+        spec = Specializer(
+            self._fn, records, self.ns, self._locals, self.calls if calls is None else calls
+        )
+        spec.build("_path")
+        return dict(spec.handled)
 
     def record(self, port: int, data: bytes) -> tuple[list[tuple[int, Any]], Frames, Digests]:
         """Run one packet through the recording variant: (path record, outputs, digests)."""

@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..switch import DEFAULT_DROP_PORT, Result
+from ..pipeline_api import DEFAULT_DROP_PORT, Result
 from . import algorithms
+from .calls import BUILTIN_CALLS, DEFERRED, FOLDABLE, PURE, CallKind
 from .errors import EngineError
 from .paths import PathCache
 from .reentry import MAX_PASSES, RESUBMIT
@@ -44,8 +45,26 @@ def _sat_s(v: int, w: int) -> int:
     return max(lo, min(hi, v)) & ((1 << w) - 1)
 
 
+# What calling each helper of V1ModelPipeline._globals does, for the path specialiser (see
+# p4sim.engine.calls); a helper not named here (_xor16, _randint, the tracers) keeps the
+# generic function.
+HELPER_CALLS: dict[str, CallKind] = {
+    "_crc16": PURE,
+    "_crc32": PURE,
+    "_csum16": PURE,
+    "_csum16_int": FOLDABLE,
+    "_identity": PURE,
+    "_pack_bytes": FOLDABLE,
+    "_sat_s": PURE,
+    "_now": PURE,
+    "_ts": PURE,
+    "_log_msg": DEFERRED,
+    "_assert_failed": DEFERRED,
+}
+
+
 class V1ModelPipeline:
-    """A compiled v1model program bound to one RuntimeState (see p4sim.switch.Pipeline)."""
+    """A compiled v1model program bound to one RuntimeState (see p4sim.pipeline_api.Pipeline)."""
 
     def __init__(
         self,
@@ -85,7 +104,7 @@ class V1ModelPipeline:
                 gen.source,
                 self._fast_ns,
                 self._fast,
-                roles=gen.roles,
+                calls={**BUILTIN_CALLS, **HELPER_CALLS, **gen.calls},
                 record_after=record_after,
                 filename=f"<p4sim-engine:{getattr(program, 'filename', 'program')}",
             )
@@ -104,6 +123,7 @@ class V1ModelPipeline:
 
     # -- compilation ---------------------------------------------------------------------------
     def _globals(self) -> dict[str, Any]:
+        """The helpers every generated function may call (what each call does: HELPER_CALLS)."""
         return {
             "_EXIT": _Exit(),
             "_Exit": _Exit,

@@ -30,15 +30,12 @@ received frame. Programs that call neither extern are generated exactly as befor
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..frontend import ir as I
 from .codegen import Emitter, _loc
 from .errors import EngineError
 from .storage import Storage
-
-if TYPE_CHECKING:
-    from .v1model import V1ModelGen
 
 # v1model instance types (bmv2 simple_switch.cpp PktInstanceType)
 RECIRC, RESUBMIT = 4, 6
@@ -50,6 +47,28 @@ EXTERNS = (RESUBMIT_EXTERN, RECIRCULATE_EXTERN)
 # Ingress passes one received frame may cause (itself included). bmv2 has no such limit (a
 # program that always resubmits spins forever); p4sim must return from process().
 MAX_PASSES = 64
+
+
+class V1ModelGen(Protocol):
+    """What this module uses of the code generator (:class:`p4sim.engine.v1model.V1ModelGen`,
+    which imports this module: a protocol, so that this one need not import it back)."""
+
+    @property
+    def em(self) -> Emitter: ...
+    @property
+    def st(self) -> Storage: ...
+    @property
+    def pipe(self) -> str: ...
+    @property
+    def in_parser(self) -> bool: ...
+    @property
+    def trace(self) -> bool: ...
+    @property
+    def drop_port(self) -> int: ...
+    @property
+    def resubmit_lists(self) -> set[int]: ...
+    @property
+    def recirculate_lists(self) -> set[int]: ...
 
 
 def gen_call(g: V1ModelGen, s: I.ExternFunctionCall) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from ..frontend import ir as I
 from ..state import RuntimeState
 from . import layout, rawbytes, reentry
+from .calls import FOLDABLE, PURE, CallKind, defers, reads
 from .codegen import (
     EGRESS_CLONE,
     HEADER_TOO_SHORT,
@@ -195,7 +196,7 @@ class V1ModelGen(CodeGen):
             name = f"_S{kind[0]}{len(self._structs)}"
             self._structs[key] = name
             self.bindings[name] = layout.unpacker(fmt) if kind == "unpack" else layout.packer(fmt)
-            self.roles[name] = kind
+            self.calls[name] = FOLDABLE if kind == "pack" else PURE  # struct (un)packers
         return name
 
     def st_Advance(self, s: I.Advance, env: Env) -> None:
@@ -448,20 +449,20 @@ def _varbit_max(h: I.HeaderType) -> int:
 
 # ------------------------------------------------------------------------------ the program
 class GeneratedProgram:
-    """The source of one program's packet function and the globals it runs with (``roles``:
-    the role of each runtime object bound, see ``CodeGen.roles``)."""
+    """The source of one program's packet function and the globals it runs with (``calls``:
+    what calling each name bound does, see :mod:`p4sim.engine.calls`)."""
 
     def __init__(
         self,
         source: str,
         bindings: dict[str, Any],
         reentry: bool = False,
-        roles: dict[str, str] | None = None,
+        calls: dict[str, CallKind] | None = None,
     ) -> None:
         self.source = source
         self.bindings = bindings
         self.reentry = reentry  # _process takes (_again, _re): see reentry.py
-        self.roles = roles if roles is not None else {}
+        self.calls = calls if calls is not None else {}
 
 
 def generate(
@@ -527,6 +528,7 @@ def generate(
     g.bindings["_HZERO"] = tuple(False if s.kind == "valid" else 0 for s in header_slots)
     g.bindings["_sessions"] = state.pre.sessions
     g.bindings["_groups"] = state.pre.groups
+    g.calls["_sessions"] = g.calls["_groups"] = reads("get")
     all_tuple = "(" + ", ".join(all_names) + ",)"
     all_target = ", ".join(all_names) + ","
     drop = drop_port
@@ -704,6 +706,9 @@ def generate(
     rp.lines.extend(parser_code.lines)
     rp.line(f"return ({', '.join(s.name for s in header_slots)}{',' if header_slots else ''}), _o")
 
+    # the frames out and the digests: appends are effects the packet reads nothing back from
+    g.calls["_out"] = g.calls["_digests"] = defers("append")
+    g.calls["_reparse"] = PURE  # defined below: parses a copy, changes nothing
     src = [
         "def _process(_port, _d, _out, _digests, _again, _re=None):"
         if reenter
@@ -715,4 +720,4 @@ def generate(
     src.extend(rp.lines)
     src.append("")
     source = rawbytes.track_writes("\n".join(src) + "\n", list(g.raw_by_valid.values()))
-    return GeneratedProgram(source, g.bindings, reenter, g.roles)
+    return GeneratedProgram(source, g.bindings, reenter, g.calls)

@@ -21,7 +21,7 @@ def iter_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
         if isinstance(s, ir.If):
             yield from iter_stmts(s.then)
             yield from iter_stmts(s.else_)
-        elif isinstance(s, ir.Switch):
+        elif isinstance(s, ir.SwitchStmt):
             for c in s.cases:
                 yield from iter_stmts(c.body or [])
         elif isinstance(s, ir.For):
@@ -176,7 +176,7 @@ def check_invalid_header_reads(stmts: list[ir.Stmt]) -> list[Diagnostic]:
             s,
             (
                 ir.If,
-                ir.Switch,
+                ir.SwitchStmt,
                 ir.For,
                 ir.CallAction,
                 ir.CallFunction,

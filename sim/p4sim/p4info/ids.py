@@ -162,7 +162,7 @@ def _called_from_apply_blocks(program: ir.ProgramIR) -> list[ir.Action]:
                     walk(s.then)
                 if not (isinstance(s.cond, ir.BoolConst) and s.cond.value):
                     walk(s.else_)
-            elif isinstance(s, ir.Switch):
+            elif isinstance(s, ir.SwitchStmt):
                 for c in s.cases:
                     walk(c.body or [])
             elif isinstance(s, ir.For):

@@ -19,29 +19,39 @@ lock.  The per-packet path never touches it (it only writes ``last_hit_ns`` and
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from p4sim.state.tables import TableEntry
+
+class IdleTimed(Hashable, Protocol):
+    """What the set reads and writes of an entry (:class:`p4sim.state.tables.TableEntry`,
+    whose module imports this one: a protocol, so that this one need not import it back)."""
+
+    idle_timeout_ns: int
+    last_hit_ns: int
+    idle_notified: bool
+
+
+E = TypeVar("E", bound=IdleTimed)
 
 
 @dataclass
-class SweepResult:
+class SweepResult(Generic[E]):
     """What one bounded sweep did: entries looked at, and the entries that just went idle."""
 
     visited: int = 0
-    expired: list[TableEntry] = field(default_factory=list)
+    expired: list[E] = field(default_factory=list)
 
 
-class IdleSet:
+class IdleSet(Generic[E]):
     """Entries with an idle timeout, in an order a round-robin cursor can walk."""
 
     __slots__ = ("_cursor", "_items", "_pos")
 
     def __init__(self) -> None:
-        self._items: list[TableEntry] = []
-        self._pos: dict[TableEntry, int] = {}
+        self._items: list[E] = []
+        self._pos: dict[E, int] = {}
         self._cursor = 0
 
     def __len__(self) -> int:
@@ -50,14 +60,14 @@ class IdleSet:
     def __contains__(self, entry: object) -> bool:
         return entry in self._pos
 
-    def add(self, entry: TableEntry) -> None:
+    def add(self, entry: E) -> None:
         """Track ``entry`` (no-op if already tracked); it is reached later in the current pass."""
         if entry in self._pos:
             return
         self._pos[entry] = len(self._items)
         self._items.append(entry)
 
-    def discard(self, entry: TableEntry) -> None:
+    def discard(self, entry: E) -> None:
         """Stop tracking ``entry`` (no-op if it is not tracked)."""
         i = self._pos.pop(entry, None)
         if i is None:
@@ -83,7 +93,7 @@ class IdleSet:
         self._pos.clear()
         self._cursor = 0
 
-    def sweep(self, now_ns: int, budget: int) -> SweepResult:
+    def sweep(self, now_ns: int, budget: int) -> SweepResult[E]:
         """Look at up to ``budget`` entries from the cursor on; mark and return those gone idle.
 
         An entry is returned when it has not been hit for its ``idle_timeout_ns`` and has not
@@ -94,10 +104,10 @@ class IdleSet:
         items = self._items
         n = len(items)
         if n == 0 or budget <= 0:
-            return SweepResult()
+            return SweepResult[E]()
         start = self._cursor if self._cursor < n else 0
         end = min(n, start + budget)
-        expired = []
+        expired: list[E] = []
         for e in items[start:end]:
             if not e.idle_notified and now_ns - e.last_hit_ns >= e.idle_timeout_ns:
                 e.idle_notified = True

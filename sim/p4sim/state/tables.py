@@ -199,7 +199,7 @@ class Table:
         self.direct_meter_spec: MeterSpec | None = None  # set when the table has a direct meter
         self._entries: dict[tuple[MatchKey, int], TableEntry] = {}
         # the entries with an idle timeout (support_timeout tables only): what the sweep visits
-        self._idle = IdleSet()
+        self._idle: IdleSet[TableEntry] = IdleSet()
         self._lock = threading.Lock()
 
     # -- control plane ------------------------------------------------------------------------
@@ -280,7 +280,7 @@ class Table:
         """How many entries the idle-timeout sweep tracks (those with ``idle_timeout_ns > 0``)."""
         return len(self._idle)
 
-    def idle_sweep(self, now_ns: int, budget: int) -> SweepResult:
+    def idle_sweep(self, now_ns: int, budget: int) -> SweepResult[TableEntry]:
         """Visit up to ``budget`` timed entries (round robin); return those that just went idle.
 
         Each returned entry is marked ``idle_notified``, so it is returned once per idle period.

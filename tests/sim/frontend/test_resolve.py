@@ -257,7 +257,7 @@ def test_switch_on_action_run_with_fallthrough():
     )
     body = "switch (t.apply().action_run) { a: b: { meta.c = 1; } default: { meta.c = 2; } }"
     (s,) = stmts_of(compile_ingress(body, locals_=locals_))
-    assert isinstance(s, ir.Switch) and isinstance(s.subject, ir.TableApplyExpr)
+    assert isinstance(s, ir.SwitchStmt) and isinstance(s.subject, ir.TableApplyExpr)
     assert [c.labels for c in s.cases] == [["a", "b"], ["default"]]
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...frontend import ir as I
 from ...state import RuntimeState
 from .. import rawbytes
+from ..calls import OPAQUE, CallKind
 from ..errors import EngineError
 from ..storage import Path, Storage
 
@@ -92,9 +93,9 @@ class CodeGenBase:
         self.em = Emitter(1)
         self.bindings: dict[str, Any] = {}
         self._bound_ids: dict[int, str] = {}
-        # what each bound name is: the hint it was bound with ("tbl", "ctr", "pack", ...),
-        # for the path specialiser, which must know which calls only read switch state
-        self.roles: dict[str, str] = {}
+        # what calling each bound name does to the switch (see p4sim.engine.calls), recorded
+        # by bind(), for the path specialiser, which must know which calls only read state
+        self.calls: dict[str, CallKind] = {}
         self._tmp = 0
         self.errors = {name: i for i, name in enumerate(program.errors.members)}
         self.uses_now = False
@@ -123,15 +124,16 @@ class CodeGenBase:
         self._tmp += 1
         return f"_{hint}{self._tmp}"
 
-    def bind(self, obj: Any, hint: str) -> str:
-        """A global name for a runtime object the generated code uses."""
+    def bind(self, obj: Any, hint: str, kind: CallKind = OPAQUE) -> str:
+        """A global name for a runtime object the generated code uses; ``kind`` says what
+        its calls do (the path specialiser keeps none of an OPAQUE object's calls)."""
         key = id(obj)
         name = self._bound_ids.get(key)
         if name is None:
             name = f"_{hint}{len(self.bindings)}"
             self.bindings[name] = obj
             self._bound_ids[key] = name
-            self.roles[name] = hint
+            self.calls[name] = kind
         return name
 
     def error_code(self, name: str) -> int:
@@ -233,3 +235,32 @@ class CodeGenBase:
 def _loc(node: Any) -> str:
     loc = getattr(node, "loc", None)
     return str(loc) if loc is not None else "<unknown>"
+
+
+def is_aggregate(t: I.Type) -> bool:
+    """Values bound by storage, not by a temporary: headers, structs, stacks, tuples, and
+    varbits (a varbit value is its bits and its length)."""
+    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType, I.VarbitType))
+
+
+def has_early_return(body: list[I.Stmt]) -> bool:
+    """True when a `return` can be reached before the last statement of the body (one
+    anywhere but as the body's own last statement)."""
+
+    def walk(stmts: list[I.Stmt], top: bool) -> bool:
+        for i, s in enumerate(stmts):
+            if isinstance(s, I.Return):
+                if not (top and i == len(stmts) - 1):
+                    return True
+            elif isinstance(s, I.If):
+                if walk(s.then, False) or walk(s.else_, False):
+                    return True
+            elif isinstance(s, I.SwitchStmt):
+                for c in s.cases:
+                    if c.body and walk(c.body, False):
+                        return True
+            elif isinstance(s, I.For) and walk(s.body, False):
+                return True
+        return False
+
+    return walk(body, True)

@@ -7,7 +7,7 @@ from ...frontend import ir as I
 from ..errors import EngineError
 from ..storage import Path
 from .aliasing import overlap, reached_paths
-from .base import Binding, CodeGenBase, Env, _loc
+from .base import Binding, CodeGenBase, Env, _loc, has_early_return, is_aggregate
 
 # what to write back after a body: (the parameter's own storage, the argument's storage
 # path or, for a slice, the argument expression, and the scope to evaluate it in)
@@ -60,7 +60,7 @@ class ControlGen(CodeGenBase):
         in-arguments are evaluated once into a temporary."""
         direction = p.direction or arg.direction
         path = self.path_of(arg.expr, env) if not isinstance(arg.expr, I.DontCare) else None
-        if direction in ("out", "inout") or (path is not None and _aggregate(p.type)):
+        if direction in ("out", "inout") or (path is not None and is_aggregate(p.type)):
             if path is None:
                 if isinstance(arg.expr, I.DontCare):
                     root = (p.uid,)
@@ -73,7 +73,7 @@ class ControlGen(CodeGenBase):
                 )
             target[p] = Binding(path=path)
             return
-        if _aggregate(p.type):
+        if is_aggregate(p.type):
             raise EngineError(f"{_loc(arg.expr)}: aggregate in-arguments must be storage locations")
         v = self.ex(arg.expr, env)
         t = self.tmp("arg")
@@ -82,7 +82,7 @@ class ControlGen(CodeGenBase):
 
     def wrapped_body(self, body: list[I.Stmt], env: Env) -> None:
         """A body in which `return` must leave early: wrapped in a one-pass loop."""
-        if _has_early_return(body):
+        if has_early_return(body):
             self._loop_stack.append(True)
             with self.em.block("while True:"):
                 self.stmts(body, env)
@@ -121,7 +121,7 @@ class ControlGen(CodeGenBase):
             direction = p.direction or arg.direction
             if isinstance(arg.expr, I.DontCare):
                 continue
-            if direction in ("out", "inout") or _aggregate(p.type):
+            if direction in ("out", "inout") or is_aggregate(p.type):
                 path = self.path_of(arg.expr, env)
                 if path is not None:
                     paths[p] = path
@@ -134,7 +134,7 @@ class ControlGen(CodeGenBase):
             for q, b in items[i + 1 :]:
                 if overlap(a, b):
                     copied.update((p, q))
-            if copy_in_aggregates and _aggregate(p.type) and (p.direction or "in") == "in":
+            if copy_in_aggregates and is_aggregate(p.type) and (p.direction or "in") == "in":
                 copied.add(p)
             if (p.direction or "in") != "in" and any(overlap(a, r) for r in reached or ()):
                 copied.add(p)
@@ -201,30 +201,3 @@ class ControlGen(CodeGenBase):
         for decl in control.locals:
             self.st_VarDecl(decl, env)
         self.wrapped_body(control.body, env)
-
-
-def _aggregate(t: I.Type) -> bool:
-    """Values bound by storage, not by a temporary (a varbit is its bits and length)."""
-    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType, I.VarbitType))
-
-
-def _has_early_return(body: list[I.Stmt]) -> bool:
-    """True when a `return` is anywhere but as the last statement of the body."""
-
-    def walk(stmts: list[I.Stmt], top: bool) -> bool:
-        for i, s in enumerate(stmts):
-            if isinstance(s, I.Return):
-                if not (top and i == len(stmts) - 1):
-                    return True
-            elif isinstance(s, I.If):
-                if walk(s.then, False) or walk(s.else_, False):
-                    return True
-            elif isinstance(s, I.Switch):
-                for c in s.cases:
-                    if c.body and walk(c.body, False):
-                        return True
-            elif isinstance(s, I.For) and walk(s.body, False):
-                return True
-        return False
-
-    return walk(body, True)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from ...frontend import ir as I
 from .. import algorithms
+from ..calls import CallKind, defers, reads
 from ..errors import EngineError
 from .base import CodeGenBase, Env, _loc, mask
+
+# a crc16 memo's miss function: pure (the memo only caches), called as ``if h is None: h = f(k)``
+MEMO_FILL = CallKind(pure=True, memo_fill=True)
 
 
 class ExternGen(CodeGenBase):
@@ -15,7 +19,7 @@ class ExternGen(CodeGenBase):
         kind = inst.extern_type
         argl = s.args
         if kind == "counter" and s.method == "count":
-            c = self.bind(self.state.counter(inst.p4info_name), "ctr")
+            c = self.bind(self.state.counter(inst.p4info_name), "ctr", defers("count"))
             self.em.line(f"{c}.count({self.ex(argl[0].expr, env)}, _ilen)")
         elif kind == "meter" and s.method == "execute_meter":
             mtr = self.bind(self.state.meter(inst.p4info_name), "mtr")
@@ -143,8 +147,8 @@ class ExternGen(CodeGenBase):
         if algo == "crc16" and bits.isdigit():
             # memoised per call site (see algorithms.crc16_memo): a dict hit costs a fifth
             cache: dict[int, int] = {}
-            memo = self.bind(cache, "hc")
-            miss = self.bind(algorithms.crc16_memo(cache, int(bits)), "hm")
+            memo = self.bind(cache, "hc", reads("get"))
+            miss = self.bind(algorithms.crc16_memo(cache, int(bits)), "hm", MEMO_FILL)
             key, h = self.tmp("hk"), self.tmp("hv")
             self.em.line(f"{key} = {acc}")
             self.em.line(f"{h} = {memo}.get({key})")

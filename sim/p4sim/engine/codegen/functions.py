@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...frontend import ir as I
 from ..errors import EngineError
 from ..storage import Path
-from .base import Binding, CodeGenBase, Env, _loc
+from .base import Binding, CodeGenBase, Env, _loc, has_early_return, is_aggregate
 
 
 class FunctionGen(CodeGenBase):
@@ -14,7 +14,7 @@ class FunctionGen(CodeGenBase):
         self.inline_function(s.function, s.args, env, None)
 
     def ex_FunctionCallExpr(self, e: I.FunctionCallExpr, env: Env) -> str:
-        if _aggregate(e.type):
+        if is_aggregate(e.type):
             raise EngineError(f"{_loc(e)}: a function result of type {e.type} used as a value")
         result = self.tmp("fr")
         self.em.line(f"{result} = 0")
@@ -45,7 +45,7 @@ class FunctionGen(CodeGenBase):
         self._returns.append((result if isinstance(result, str) else None, ret))
         self._copy_outs.append(copy_out)
         try:
-            if _has_return_before_end(fn.body):
+            if has_early_return(fn.body):
                 self._loop_stack.append(True)
                 with self.em.block("while True:"):
                     self.stmts(fn.body, inner)
@@ -70,30 +70,3 @@ class FunctionGen(CodeGenBase):
             self.em.line(f"{temp} = {self.ex(s.value, env)}")
         else:
             self.ex(s.value, env)  # a call statement: the value is discarded
-
-
-def _aggregate(t: I.Type) -> bool:
-    """Results that need storage (a varbit value is its bits and its length)."""
-    return isinstance(t, (I.HeaderType, I.StructType, I.HeaderStackType, I.TupleType, I.VarbitType))
-
-
-def _has_return_before_end(body: list[I.Stmt]) -> bool:
-    """True when a `return` can be reached before the last statement of the body."""
-
-    def walk(stmts: list[I.Stmt], top: bool) -> bool:
-        for i, s in enumerate(stmts):
-            if isinstance(s, I.Return):
-                if not (top and i == len(stmts) - 1):
-                    return True
-            elif isinstance(s, I.If):
-                if walk(s.then, False) or walk(s.else_, False):
-                    return True
-            elif isinstance(s, I.Switch):
-                for c in s.cases:
-                    if c.body and walk(c.body, False):
-                        return True
-            elif isinstance(s, I.For) and walk(s.body, False):
-                return True
-        return False
-
-    return walk(body, True)

@@ -137,7 +137,7 @@ class StatementGen(CodeGenBase):
             with self.em.block("else:"):
                 self.stmts(s.else_, env)
 
-    def st_Switch(self, s: I.Switch, env: Env) -> None:
+    def st_SwitchStmt(self, s: I.SwitchStmt, env: Env) -> None:
         subj = s.subject
         if isinstance(subj, I.TableApplyExpr):
             _, aid = self.apply_table(subj.table, env)
@@ -282,7 +282,7 @@ def contains_return(body: list[I.Stmt]) -> bool:
             return True
         if isinstance(s, I.If) and (contains_return(s.then) or contains_return(s.else_)):
             return True
-        if isinstance(s, I.Switch) and any(contains_return(c.body or []) for c in s.cases):
+        if isinstance(s, I.SwitchStmt) and any(contains_return(c.body or []) for c in s.cases):
             return True
         if isinstance(s, I.For) and contains_return(s.body):
             return True

@@ -8,8 +8,12 @@ from typing import Any
 from ...frontend import ir as I
 from ...state import ExactTable
 from ...state import TableEntry as StateEntry
+from ..calls import CallKind, reads
 from ..errors import EngineError
 from .base import CodeGenBase, Env, mask
+
+# a table: lookups only read it; the default entry's direct counter is an effect to defer
+TABLE_CALLS = CallKind(reads=frozenset({"lookup"}), defers=frozenset({"count_default"}))
 
 
 class TableGen(CodeGenBase):
@@ -25,7 +29,7 @@ class TableGen(CodeGenBase):
             table = self.state.table(t.p4info_name)
         except KeyError:
             raise EngineError(f"table {t.p4info_name} is not in the P4Info") from None
-        T = self.bind(table, "tbl")
+        T = self.bind(table, "tbl", TABLE_CALLS)
         n = self.tmp("")
         r, e_, aid = f"_r{n}", f"_e{n}", f"_a{n}"
         keys = sorted(t.keys, key=lambda k: k.id)
@@ -40,7 +44,7 @@ class TableGen(CodeGenBase):
         elif type(table) is ExactTable and isinstance(getattr(table, "_results", None), dict):
             # the exact index dict is mutated in place (never replaced), so it can be bound
             # once; its keys are the key values packed into one int (ExactTable.pack_key)
-            d = self.bind(table._results, "exact")
+            d = self.bind(table._results, "exact", reads("get"))
             packed = kv[0]
             for v, w in zip(kv[1:], table.key_widths[1:]):
                 packed = f"(({packed}) << {w}) | {v}"

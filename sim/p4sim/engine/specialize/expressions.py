@@ -8,16 +8,7 @@ import operator
 
 from ..algorithms import csum16_of_int
 from .base import SpecializerBase
-from .names import (
-    _FOLDABLE,
-    _FOLDABLE_ROLES,
-    _PURE_FUNCS,
-    _PURE_ROLES,
-    _READ_METHODS,
-    _READ_ROLE_METHODS,
-    _is_tmp,
-    _method_of,
-)
+from .names import _is_tmp
 from .syntax import _assign
 from .values import (
     _BINOPS,
@@ -218,8 +209,8 @@ class ExpressionSpecializer(SpecializerBase):
                 _a, av = self.ev(n.args[0])
                 if isinstance(av, (SymTuple, SymList)):
                     return ast.Constant(len(av.items)), Const(len(av.items))
-            pure = name in _PURE_FUNCS or self.roles.get(name) in _PURE_ROLES
-            if not pure or name in self.locals:
+            kind = self.kind_of(name)
+            if not kind.pure or name in self.locals:
                 raise Unspecializable(f"call of {name}")
             args = [self.ev(a) for a in n.args]
             if (
@@ -228,16 +219,18 @@ class ExpressionSpecializer(SpecializerBase):
                 and args[0][1] is None
                 and self.ns.get(name) is csum16_of_int
             ):
+                self.count("pure")
                 return self.csum16_inline(args[0][0]), None
-            foldable = name in _FOLDABLE or self.roles.get(name) in _FOLDABLE_ROLES
             consts = [v.value for _, v in args if isinstance(v, Const)]
-            if foldable and len(consts) == len(args):
+            if kind.foldable and len(consts) == len(args):
                 try:
                     value = self.ns[name](*consts)
                 except Exception:  # noqa: BLE001 - leave the failure to run time
                     value = None
                 if _is_constant(value):
+                    self.count("folded")
                     return ast.Constant(value), Const(value)
+            self.count("pure")
             return ast.Call(func, [a for a, _ in args], []), None
         if isinstance(func, ast.Attribute):
             if (
@@ -247,8 +240,10 @@ class ExpressionSpecializer(SpecializerBase):
                 and len(n.args) == 1
             ):
                 return self.join(n.args[0])
-            if not _method_of(_READ_METHODS, _READ_ROLE_METHODS, self.roles, func):
+            method = self.method_kind(func)
+            if method is None or method[1] not in method[0].reads:
                 raise Unspecializable(f"call of {ast.unparse(func)}")
+            self.count("read")
             arg_nodes = [self.ev(a)[0] for a in n.args]
             return ast.Call(func, arg_nodes, []), None
         raise Unspecializable(f"call of {ast.unparse(func)}")

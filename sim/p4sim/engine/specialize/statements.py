@@ -9,13 +9,7 @@ from typing import Any
 from ...state.externs import CounterArray
 from .base import SpecializerBase
 from .guards import _as_test
-from .names import (
-    _DEFERRED_FUNCS,
-    _DEFERRED_METHODS,
-    _DEFERRED_ROLE_METHODS,
-    _is_memo_fill,
-    _method_of,
-)
+from .names import _is_memo_fill
 from .syntax import _assign, _count_inline
 from .values import Operand, SymList, SymTuple, Unspecializable
 
@@ -39,7 +33,7 @@ class StatementSpecializer(SpecializerBase):
             self.expr_stmt(s)
         elif isinstance(s, ast.If):
             taken = self.record(s)
-            if _is_memo_fill(s, self.roles):
+            if _is_memo_fill(s, self.calls):
                 self.memo_fill(s)
                 return None
             node, val = self.ev(s.test)
@@ -85,6 +79,7 @@ class StatementSpecializer(SpecializerBase):
         target = fill.targets[0]
         assert isinstance(target, ast.Name)
         call, _ = self.ev(fill.value)
+        self.count("memo fill")
         self.out.append(ast.If(node, [_assign(target.id, call)], []))
         self.bump(target.id)
         self.env.pop(target.id, None)
@@ -178,9 +173,11 @@ class StatementSpecializer(SpecializerBase):
             if isinstance(lst, SymList):
                 lst.items.append(self.capture(call.args[0]))
                 return
-        if _method_of(_DEFERRED_METHODS, _DEFERRED_ROLE_METHODS, self.roles, func) or (
-            isinstance(func, ast.Name) and func.id in _DEFERRED_FUNCS
+        method = self.method_kind(func)
+        if (method is not None and method[1] in method[0].defers) or (
+            isinstance(func, ast.Name) and self.kind_of(func.id).deferred
         ):
+            self.count("deferred")
             ops = [self.capture(a) for a in call.args]
             counter = (
                 self.ns.get(func.value.id)

@@ -179,7 +179,7 @@ class ActionCall:
 
 
 @dataclass(eq=False)
-class TableEntry:
+class ConstEntry:
     """A `const entries` entry: one KeySet per key, the action, and its priority as
     P4Runtime has it (larger wins), set only when the table needs priorities (any
     ternary/range/optional key): p4c and bmv2 order entries by their `@priority(n)`
@@ -204,7 +204,7 @@ class Table:
     default_action: ActionCall
     default_action_const: bool
     default_action_explicit: bool  # False when NoAction was implied
-    const_entries: list[TableEntry] | None  # None: no `entries` property
+    const_entries: list[ConstEntry] | None  # None: no `entries` property
     entries_const: bool  # `const entries` (vs. mutable `entries`)
     size: int
     size_explicit: bool

@@ -226,7 +226,7 @@ class StructExpr(Expr):
 @dataclass(eq=False)
 class TableApplyExpr(Expr):
     """`t.apply().hit` / `.miss` (type bool) or `.action_run` (only as a switch subject, see
-    Switch). Evaluating it applies the table."""
+    SwitchStmt). Evaluating it applies the table."""
 
     table: Table
     member: str  # "hit" | "miss" | "action_run"

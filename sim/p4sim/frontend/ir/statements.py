@@ -53,7 +53,7 @@ class SwitchCase:
 
 
 @dataclass(eq=False)
-class Switch(Stmt):
+class SwitchStmt(Stmt):
     """`switch (t.apply().action_run) {...}` (subject is a TableApplyExpr; labels are action
     P4 names as written in the table's `actions` list, resolved to `Action` objects in
     `label_actions`) or `switch (expr)` on bit/enum values."""

@@ -104,7 +104,7 @@ def _ends_in_return(body: list[ir.Stmt]) -> bool:
         return True
     if isinstance(last, ir.If):
         return _ends_in_return(last.then) and _ends_in_return(last.else_)
-    if isinstance(last, ir.Switch):
+    if isinstance(last, ir.SwitchStmt):
         has_default = any(lbl == "default" for c in last.cases for lbl in c.labels)
         return has_default and all(_ends_in_return(c.body or []) for c in last.cases)
     return any(isinstance(s, (ir.Return, ir.Exit)) for s in body)

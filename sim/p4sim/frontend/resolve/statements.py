@@ -192,7 +192,7 @@ class ResolveStatements(ResolverBase):
             pending = []
         if pending:
             merged.append(ir.SwitchCase(pending, []))
-        return ir.Switch(self.loc(t), subject, merged)
+        return ir.SwitchStmt(self.loc(t), subject, merged)
 
     # ----------------------------------------------------------------- calls
     def call_stmt(self, t: Tree[Token], scope: Scope, ctx: _Ctx) -> list[ir.Stmt]:

@@ -150,7 +150,7 @@ class ResolveTables(ResolverBase):
 
     def const_entries(
         self, tbl: ir.Table, etree: Tree[Token], scope: Scope, refs: list[ir.ActionRef]
-    ) -> list[ir.TableEntry]:
+    ) -> list[ir.ConstEntry]:
         """The entries of `const entries`, with their priorities when the table needs them.
 
         p4c's bmv2 back end gives an entry the value of its `@priority(n)` annotation (p4c
@@ -160,7 +160,7 @@ class ResolveTables(ResolverBase):
         count minus the position for a list without `@priority`."""
         name = tbl.name
         kinds = [k.match_kind for k in tbl.keys]
-        out: list[ir.TableEntry] = []
+        out: list[ir.ConstEntry] = []
         bmv2_prio: list[int] = []
         for idx, en in enumerate(_children(etree, "entry")):
             kids = _kids(en)
@@ -189,7 +189,7 @@ class ResolveTables(ResolverBase):
                     raise self.error("@priority needs an integer argument", a.loc) from None
                 if bmv2_prio[-1] < 0:
                     raise self.error("@priority must not be negative", a.loc)
-            out.append(ir.TableEntry(kss, call, None, self.loc(en), ann))
+            out.append(ir.ConstEntry(kss, call, None, self.loc(en), ann))
         if tbl.needs_priority and out:
             top = max(bmv2_prio) + 1
             for e, b in zip(out, bmv2_prio):
