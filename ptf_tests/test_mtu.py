@@ -134,11 +134,13 @@ def test_non_ip_is_dropped_without_punt(case: Case) -> None:
 
 
 def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
-    """NveEgress.mtu.punt_rate at 1 packet/s, burst 1: a quick series of oversized frames yields
-    at most two packet-ins, the rest counted in NveEgress.mtu.punt_suppressed; all are dropped."""
+    """NveEgress.punt.rate at 1 packet/s, burst 1: a quick series of oversized frames yields
+    at most two packet-ins, the rest counted in NveEgress.punt.suppressed; all are dropped."""
     _setup(case)
-    case.install(E.meter(Meter.MTU_PUNT_RATE, Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1))
-    sup0 = case.counter(Counter.MTU_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0]
+    case.install(
+        E.meter(Meter.EGRESS_PUNT_RATE, Punt.MTU_EXCEEDED, cir=1, cburst=1, pir=1, pburst=1)
+    )
+    sup0 = case.counter(Counter.EGRESS_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0]
     started = time.monotonic()
     expect_drop(case, 1, _frame("v4", T.HR1, MTU), Drop.MTU_EXCEEDED, count=6)
     # At 1 packet/s with a burst of 1, at most one more passes per second the sending took:
@@ -148,4 +150,4 @@ def test_mtu_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     while case.packet_in(timeout=0.5) is not None:
         punts += 1
     assert 1 <= punts <= min(allowed, 5)
-    assert case.counter(Counter.MTU_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts
+    assert case.counter(Counter.EGRESS_PUNT_SUPPRESSED, Punt.MTU_EXCEEDED)[0] - sup0 == 6 - punts

@@ -110,8 +110,10 @@ def test_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     a quick series of underlay ARPs yields at most two packet-ins; the others are counted as
     suppressed. Every ARP is still consumed."""
     _setup(case)
-    case.install(E.meter(Meter.PUNT_RATE, Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1))
-    sup0 = case.counter(Counter.PUNT_SUPPRESSED, Punt.UNDERLAY_ARP)[0]
+    case.install(
+        E.meter(Meter.INGRESS_PUNT_RATE, Punt.UNDERLAY_ARP, cir=1, cburst=1, pir=1, pburst=1)
+    )
+    sup0 = case.counter(Counter.INGRESS_PUNT_SUPPRESSED, Punt.UNDERLAY_ARP)[0]
     req = arp_request(T.ROUTER_MAC[5], "192.0.2.254", T.PA4)
     started = time.monotonic()
     expect_drop(case, 5, req, Drop.TO_CPU, count=6)
@@ -122,4 +124,4 @@ def test_punts_are_rate_limited_by_the_meter(case: Case) -> None:
     while case.packet_in(timeout=0.5) is not None:
         punts += 1
     assert 1 <= punts <= min(allowed, 5)
-    assert case.counter(Counter.PUNT_SUPPRESSED, Punt.UNDERLAY_ARP)[0] - sup0 == 6 - punts
+    assert case.counter(Counter.INGRESS_PUNT_SUPPRESSED, Punt.UNDERLAY_ARP)[0] - sup0 == 6 - punts

@@ -81,6 +81,17 @@ control AccessIngress(inout headers_t hdr,
     }
 }
 
+/* Pushes an 802.1Q tag (PCP 0, DEI 0, `vid`) in `tag`, the header after an Ethernet
+ * header whose EtherType is `ether_type`: the tag takes over that EtherType. */
+void push_vlan_tag(inout bit<16> ether_type, out vlan_h tag, in vlan_id_t vid) {
+    tag.setValid();
+    tag.pcp = 3w0;
+    tag.dei = 1w0;
+    tag.vid = vid;
+    tag.ether_type = ether_type;
+    ether_type = ETHERTYPE_VLAN;
+}
+
 control AccessEgress(inout headers_t hdr,
                      inout metadata_t meta,
                      inout standard_metadata_t sm) {
@@ -119,19 +130,9 @@ control AccessEgress(inout headers_t hdr,
         if (push_tag == 1w1) {
             if (meta.fwd.decapped == 1w1) {
                 /* The customer frame is inner_*: its (unused) tag slot carries the tag. */
-                hdr.inner_vlan.setValid();
-                hdr.inner_vlan.pcp = 3w0;
-                hdr.inner_vlan.dei = 1w0;
-                hdr.inner_vlan.vid = push_vid;
-                hdr.inner_vlan.ether_type = hdr.inner_ethernet.ether_type;
-                hdr.inner_ethernet.ether_type = ETHERTYPE_VLAN;
+                push_vlan_tag(hdr.inner_ethernet.ether_type, hdr.inner_vlan, push_vid);
             } else {
-                hdr.vlan.setValid();
-                hdr.vlan.pcp = 3w0;
-                hdr.vlan.dei = 1w0;
-                hdr.vlan.vid = push_vid;
-                hdr.vlan.ether_type = hdr.ethernet.ether_type;
-                hdr.ethernet.ether_type = ETHERTYPE_VLAN;
+                push_vlan_tag(hdr.ethernet.ether_type, hdr.vlan, push_vid);
             }
         }
         if (meta.fwd.decapped == 1w1) {

@@ -6,8 +6,7 @@
 #include "headers.p4"
 #include "sizes.p4"
 
-control IngressCounters(inout headers_t hdr,
-                        inout metadata_t meta,
+control IngressCounters(inout metadata_t meta,
                         inout standard_metadata_t sm) {
 
     counter(DROP_REASON_COUNT, CounterType.packets_and_bytes) drops;
@@ -28,8 +27,7 @@ control IngressCounters(inout headers_t hdr,
     }
 }
 
-control EgressCounters(inout headers_t hdr,
-                       inout metadata_t meta,
+control EgressCounters(inout metadata_t meta,
                        inout standard_metadata_t sm) {
 
     counter(DROP_REASON_COUNT, CounterType.packets_and_bytes) drops;

@@ -248,6 +248,8 @@ struct metadata_t {
     tunnel_meta_t      tun;
     underlay_meta_t    ul;
     mac_learn_digest_t learn;
+    /* Egress: the punt Mtu asks PuntEgress for (PUNT_NONE: none); not preserved. */
+    bit<8>  egress_punt;
     /* Preserved in punt clones (field list FL_PUNT = 1): the packet_in contents. */
     @field_list(1)
     bit<8>  punt_reason;

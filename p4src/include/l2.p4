@@ -7,9 +7,7 @@
 #include "sizes.p4"
 
 /* Subnet attributes: VSID, tenant routing domain, gateway MAC. */
-control VsiInfo(inout headers_t hdr,
-                inout metadata_t meta,
-                inout standard_metadata_t sm) {
+control VsiInfo(inout metadata_t meta) {
 
     action set_info(vsid_t vsid, vrf_t vrf, mac_addr_t gw_mac) {
         meta.fwd.vsid = vsid;
@@ -38,8 +36,7 @@ control VsiInfo(inout headers_t hdr,
 
 /* Source MAC check and learning. A (subnet, MAC, port) not known on an access port is
  * reported to the controller by a digest; the controller installs it. */
-control L2Learn(inout headers_t hdr,
-                inout metadata_t meta,
+control L2Learn(inout metadata_t meta,
                 inout standard_metadata_t sm) {
 
     action known() { }
@@ -79,8 +76,7 @@ control L2Learn(inout headers_t hdr,
  * (1 <= vsi < 0x8000: the range every target accepts; PI keeps 0x8000 and up for clone
  * sessions), whatever the frame came from. Copies of a frame decapsulated from the
  * network toward remote NVEs are dropped in egress (Replication; split horizon). */
-control L2Forward(inout headers_t hdr,
-                  inout metadata_t meta,
+control L2Forward(inout metadata_t meta,
                   inout standard_metadata_t sm) {
 
     action to_port(port_t port) {

@@ -6,8 +6,7 @@
 #include "headers.p4"
 #include "sizes.p4"
 
-control PortRole(inout headers_t hdr,
-                 inout metadata_t meta,
+control PortRole(inout metadata_t meta,
                  inout standard_metadata_t sm) {
 
     action set_access() {

@@ -2,6 +2,8 @@
  *   PuntIngress (ingress) IPv6 Neighbor Solicitations on access ports (copied, the
  *                         original is forwarded), ARP and ND on network ports
  *                         (consumed); I2E clones, rate-limited per reason by a meter.
+ *   PuntEgress  (egress)  the punt an egress control asked for in meta.egress_punt
+ *                         (Mtu: PUNT_MTU_EXCEEDED); E2E clones, rate-limited the same way.
  *   ToCpu       (egress)  on a clone: the packet_in header in front of the frame.
  * The packet_in fields travel in the FL_PUNT field list; v1model copies them at the
  * end of the pipe that cloned, so IngressCounters fills in the VSID last. */
@@ -56,9 +58,31 @@ control PuntIngress(inout headers_t hdr,
     }
 }
 
+/* Runs after Mtu, whose drop it does not change: a copy of the dropped frame. */
+control PuntEgress(inout metadata_t meta,
+                   inout standard_metadata_t sm) {
+
+    meter(PUNT_REASON_COUNT, MeterType.packets) rate;
+    counter(PUNT_REASON_COUNT, CounterType.packets) suppressed;
+
+    apply {
+        if (meta.egress_punt != PUNT_NONE) {
+            bit<2> color = METER_GREEN;
+            rate.execute_meter<bit<2>>((bit<32>)meta.egress_punt, color);
+            if (color == METER_RED) {
+                suppressed.count((bit<32>)meta.egress_punt);
+            } else {
+                meta.punt_reason = meta.egress_punt;
+                meta.punt_port = sm.ingress_port;
+                meta.punt_vsid = meta.fwd.vsid;
+                clone_preserving_field_list(CloneType.E2E, CPU_CLONE_SESSION, FL_PUNT);
+            }
+        }
+    }
+}
+
 control ToCpu(inout headers_t hdr,
-              inout metadata_t meta,
-              inout standard_metadata_t sm) {
+              inout metadata_t meta) {
     apply {
         hdr.packet_in.setValid();
         hdr.packet_in.ingress_port = meta.punt_port;

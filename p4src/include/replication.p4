@@ -14,8 +14,7 @@
 #include "sizes.p4"
 #include "tunnel_encap.p4"
 
-control Replication(inout headers_t hdr,
-                    inout metadata_t meta,
+control Replication(inout metadata_t meta,
                     inout standard_metadata_t sm) {
 
     action replica_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> use_flow_id,

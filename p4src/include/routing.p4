@@ -12,8 +12,7 @@
 #include "sizes.p4"
 
 control Routing(inout headers_t hdr,
-                inout metadata_t meta,
-                inout standard_metadata_t sm) {
+                inout metadata_t meta) {
 
     action route(vsi_t vsi, vsid_t vsid, mac_addr_t smac, mac_addr_t dmac) {
         meta.fwd.vsi = vsi;

@@ -12,9 +12,7 @@
 /* FlowID = low 8 bits of CRC-16 over the customer 5-tuple (IPv4, IPv6) or over the
  * MACs and EtherType (anything else). The inputs are metadata copies (meta.c), so the
  * hash never reads an invalid header. docs/pipeline.md gives the exact input. */
-control FlowId(inout headers_t hdr,
-               inout metadata_t meta,
-               inout standard_metadata_t sm) {
+control FlowId(inout metadata_t meta) {
     apply {
         bit<16> h = 16w0;
         if (meta.c.is_ipv4 == 1w1) {
@@ -48,9 +46,7 @@ bit<32> nvgre_key(in bit<24> vsid, in bit<8> flow_id, in bit<1> use_flow_id) {
 
 /* The remote NVE (tunnel) of a unicast frame. src_pa is the local PA used toward it:
  * a CA mapping picks its local PA by the tunnel it points to (section 3.2). */
-control TunnelSelect(inout headers_t hdr,
-                     inout metadata_t meta,
-                     inout standard_metadata_t sm) {
+control TunnelSelect(inout metadata_t meta) {
 
     action set_remote_v4(ipv4_addr_t src_pa, ipv4_addr_t dst_pa, bit<1> use_flow_id) {
         meta.tun.pa_is_v6 = 1w0;
@@ -90,8 +86,7 @@ control TunnelSelect(inout headers_t hdr,
 
 /* Outer headers in front of the (untagged) customer frame. */
 control Encap(inout headers_t hdr,
-              inout metadata_t meta,
-              inout standard_metadata_t sm) {
+              inout metadata_t meta) {
 
     bit<8> cfg_ttl = DEFAULT_OUTER_TTL;
     bit<1> cfg_dscp_pipe = 1w0;

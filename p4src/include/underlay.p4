@@ -8,8 +8,7 @@
 #include "headers.p4"
 #include "sizes.p4"
 
-control Underlay(inout headers_t hdr,
-                 inout metadata_t meta,
+control Underlay(inout metadata_t meta,
                  inout standard_metadata_t sm) {
 
     action set_nexthop(nexthop_t nexthop) {

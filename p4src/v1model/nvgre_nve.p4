@@ -75,7 +75,7 @@ control NveIngress(inout headers_t hdr,
             }
             /* Which side of the NVE the frame comes from. */
             if (meta.fwd.drop_reason == DROP_NONE) {
-                port.apply(hdr, meta, standard_metadata);
+                port.apply(meta, standard_metadata);
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
                 punt.apply(hdr, meta, standard_metadata);
@@ -89,10 +89,10 @@ control NveIngress(inout headers_t hdr,
                 }
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
-                vsi.apply(hdr, meta, standard_metadata);
+                vsi.apply(meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
-                learn.apply(hdr, meta, standard_metadata);
+                learn.apply(meta, standard_metadata);
             }
             /* Answered here: ARP for known addresses (access ports). */
             if (meta.fwd.drop_reason == DROP_NONE
@@ -101,27 +101,27 @@ control NveIngress(inout headers_t hdr,
             }
             /* Forwarding in the overlay: routed between subnets, then bridged. */
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.reflect == 1w0) {
-                routing.apply(hdr, meta, standard_metadata);
+                routing.apply(hdr, meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.reflect == 1w0) {
-                l2.apply(hdr, meta, standard_metadata);
+                l2.apply(meta, standard_metadata);
             }
             /* Toward remote NVEs (unicast and BUM copies need the FlowID); a decapsulated
              * frame goes back into a tunnel only when routed. */
             if (meta.fwd.drop_reason == DROP_NONE
                     && (meta.fwd.decapped == 1w0 || meta.fwd.routed == 1w1)
                     && (meta.fwd.to_tunnel == 1w1 || meta.fwd.flood == 1w1)) {
-                flow.apply(hdr, meta, standard_metadata);
+                flow.apply(meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.to_tunnel == 1w1) {
-                tunnel.apply(hdr, meta, standard_metadata);
+                tunnel.apply(meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.to_tunnel == 1w1) {
-                underlay.apply(hdr, meta, standard_metadata);
+                underlay.apply(meta, standard_metadata);
             }
         }
         /* Drop with reason, statistics. */
-        counters.apply(hdr, meta, standard_metadata);
+        counters.apply(meta, standard_metadata);
     }
 }
 
@@ -133,6 +133,7 @@ control NveEgress(inout headers_t hdr,
     Replication()    replica;
     AccessEgress()   access;
     Mtu()            mtu;
+    PuntEgress()     punt;
     Encap()          encap;
     EgressCounters() counters;
 
@@ -140,10 +141,10 @@ control NveEgress(inout headers_t hdr,
         if (standard_metadata.instance_type == INSTANCE_INGRESS_CLONE
                 || standard_metadata.instance_type == INSTANCE_EGRESS_CLONE) {
             /* A punt: the frame with a packet_in header, to the CPU port. */
-            to_cpu.apply(hdr, meta, standard_metadata);
+            to_cpu.apply(hdr, meta);
         } else if (meta.fwd.from_cpu == 1w0) {
             /* BUM copies toward remote NVEs. */
-            replica.apply(hdr, meta, standard_metadata);
+            replica.apply(meta, standard_metadata);
             /* No frame leaves by its ingress port, except ARP replies and frames
              * routed between two subnets on the same port. */
             if (meta.fwd.drop_reason == DROP_NONE
@@ -153,15 +154,17 @@ control NveEgress(inout headers_t hdr,
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
                 if (meta.fwd.to_tunnel == 1w1) {
-                    mtu.apply(hdr, meta, standard_metadata);
+                    mtu.apply(meta, standard_metadata);
+                    /* The punt Mtu asks for when it drops, rate-limited. */
+                    punt.apply(meta, standard_metadata);
                 } else {
                     access.apply(hdr, meta, standard_metadata);
                 }
             }
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.to_tunnel == 1w1) {
-                encap.apply(hdr, meta, standard_metadata);
+                encap.apply(hdr, meta);
             }
-            counters.apply(hdr, meta, standard_metadata);
+            counters.apply(meta, standard_metadata);
         }
     }
 }
@@ -226,7 +229,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="2.0.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.0.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

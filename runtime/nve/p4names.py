@@ -121,16 +121,16 @@ class Counter:
     COUNTERS_VSI_DECAP: Final = "NveIngress.counters.vsi_decap"
     COUNTERS_VSI_ENCAP: Final = "NveEgress.counters.vsi_encap"
     EGRESS_COUNTERS_DROPS: Final = "NveEgress.counters.drops"
+    EGRESS_PUNT_SUPPRESSED: Final = "NveEgress.punt.suppressed"
     INGRESS_COUNTERS_DROPS: Final = "NveIngress.counters.drops"
-    MTU_PUNT_SUPPRESSED: Final = "NveEgress.mtu.punt_suppressed"
-    PUNT_SUPPRESSED: Final = "NveIngress.punt.suppressed"
+    INGRESS_PUNT_SUPPRESSED: Final = "NveIngress.punt.suppressed"
 
 
 class Meter:
     """Meters (P4Info names)."""
 
-    MTU_PUNT_RATE: Final = "NveEgress.mtu.punt_rate"
-    PUNT_RATE: Final = "NveIngress.punt.rate"
+    EGRESS_PUNT_RATE: Final = "NveEgress.punt.rate"
+    INGRESS_PUNT_RATE: Final = "NveIngress.punt.rate"
 
 
 class Digest:

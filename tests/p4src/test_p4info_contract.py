@@ -164,7 +164,7 @@ def test_counters_meters_digest_and_controller_headers():
         assert name in doc_names, name
     assert {m.preamble.name for m in info.meters} == {
         "NveIngress.punt.rate",
-        "NveEgress.mtu.punt_rate",
+        "NveEgress.punt.rate",
     }
     assert [d.preamble.name for d in info.digests] == ["mac_learn_digest_t"]
     headers = {
