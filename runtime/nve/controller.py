@@ -20,6 +20,7 @@ from nve.compile import (
     Allocations,
     LearnedEndpoint,
     SwitchState,
+    TargetInfo,
     capacity_problems,
     compile_switch,
     is_local_attachment,
@@ -97,7 +98,9 @@ class Controller:
         self.pipelines: dict[str, PipelineArtifacts] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
-        self._checked: dict[str, tuple[Overlay, list[LearnedEndpoint], SwitchState]] = {}
+        self._checked: dict[
+            str, tuple[Overlay, list[LearnedEndpoint], TargetInfo | None, SwitchState]
+        ] = {}
         self._reconcile_lock = asyncio.Lock()
 
     # -- the description and what the data plane taught -----------------------------------
@@ -162,9 +165,11 @@ class Controller:
             if sw.name not in self.selected:
                 continue
             learned = self._learned()
-            state = compile_switch(self.overlay, sw.name, learned)
+            pipeline = self.pipelines.get(sw.name)
+            target = TargetInfo.from_p4index(P4Index(pipeline.p4info)) if pipeline else None
+            state = compile_switch(self.overlay, sw.name, learned, target=target)
             # Kept for the first reconcile: on a switch that holds no ids yet it compiles to the same.
-            self._checked[sw.name] = (self.overlay, learned, state)
+            self._checked[sw.name] = (self.overlay, learned, target, state)
             problems.extend(state.problems)
             if sw.name in self.pipelines:
                 index = P4Index(self.pipelines[sw.name].p4info)
@@ -277,15 +282,17 @@ class Controller:
         description and learned MACs, and a switch with no ids to keep (compilation is
         deterministic, so the result is the same; 100,000 endpoints take about a second)."""
         learned = self._learned()
+        target = TargetInfo.from_p4index(self.sessions[name].index)
         cached = self._checked.pop(name, None)
         if (
             cached is not None
             and cached[0] is self.overlay
             and cached[1] == learned
+            and cached[2] == target
             and previous == Allocations()
         ):
-            return cached[2]
-        return compile_switch(self.overlay, name, learned, previous)
+            return cached[3]
+        return compile_switch(self.overlay, name, learned, previous, target)
 
     async def reconcile(
         self, *, dry_run: bool = False, names: Sequence[str] | None = None
@@ -339,7 +346,11 @@ class Controller:
         assert session.client is not None
         installed = await read_installed(session.client, session.index, C.TIERS)
         state = compile_switch(
-            self.overlay, name, self._learned(), Allocations.from_installed(installed)
+            self.overlay,
+            name,
+            self._learned(),
+            Allocations.from_installed(installed),
+            TargetInfo.from_p4index(session.index),
         )
         self.states[name] = state
         desired = [canonical_names(e, session.index) for e in state.entities]

@@ -20,6 +20,7 @@ from nve.compile.common import (
     is_local_attachment,
     multicast_mac,
 )
+from nve.compile.ecmp import V1MODEL, TargetInfo
 from nve.compile.emit import EmitPhases
 from nve.compile.plan import Plan, PlanPhases
 from nve.entities import TableEntry
@@ -33,6 +34,7 @@ __all__ = [
     "Allocator",
     "LearnedEndpoint",
     "SwitchState",
+    "TargetInfo",
     "TunnelKey",
     "capacity_problems",
     "compile_switch",
@@ -79,13 +81,19 @@ def compile_switch(
     switch: str,
     learned: Sequence[LearnedEndpoint] = (),
     previous: Allocations | None = None,
+    target: TargetInfo | None = None,
 ) -> SwitchState:
-    """Desired entities for one switch of a validated overlay."""
+    """Desired entities for one switch of a validated overlay.
+
+    `target` is what the switch's P4Info says about its pipeline
+    (`TargetInfo.from_p4index`); without it ECMP groups are laid out for v1model."""
     idx = OverlayIndex.build(overlay)
     found = idx.switches.get(switch)
     if found is None:
         raise KeyError(f"no switch named {switch!r}")
-    return _SwitchCompiler(overlay, idx, found[0], learned, previous or Allocations()).run()
+    return _SwitchCompiler(
+        overlay, idx, found[0], learned, previous or Allocations(), target or V1MODEL
+    ).run()
 
 
 def capacity_problems(

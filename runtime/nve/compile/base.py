@@ -11,6 +11,7 @@ from nve.compile.common import (
     _Host,
     _pas_first,
 )
+from nve.compile.ecmp import V1MODEL, TargetInfo
 from nve.entities import (
     Entity,
 )
@@ -29,6 +30,7 @@ class CompilerBase:
         sw_pos: int,
         learned: Sequence[LearnedEndpoint],
         previous: Allocations,
+        target: TargetInfo = V1MODEL,
     ):
         self.o = overlay
         self.idx = idx
@@ -36,6 +38,7 @@ class CompilerBase:
         self.sw: Switch = overlay.switches[sw_pos]
         self.learned = learned
         self.previous = previous
+        self.target = target  # the switch's pipeline: how ECMP groups are laid out
         self.out: list[Entity] = []
         self.problems: list[Problem] = []
         self.base: ConfigPath = ("switches", sw_pos)

@@ -99,7 +99,8 @@ class Allocations:
     vsi: dict[int, int] = field(default_factory=dict)  # vsid -> vsi
     tunnel: dict[TunnelKey, int] = field(default_factory=dict)  # TunnelKey -> tunnel
     nexthop: dict[NexthopKey, int] = field(default_factory=dict)  # (port, dmac, vid) -> nexthop
-    ecmp: dict[tuple[int, ...], int] = field(default_factory=dict)  # tuple(nexthop ids) -> group
+    # next hop ids of buckets 0, 1, ... -> group (on v1model the buckets are the members)
+    ecmp: dict[tuple[int, ...], int] = field(default_factory=dict)
 
     @classmethod
     def from_installed(cls, installed: Iterable[Entity]) -> Allocations:
@@ -143,6 +144,8 @@ class Allocations:
             elif e.table == Table.UNDERLAY_ECMP and Param.NEXTHOP in params:
                 group, bucket = match_value(match[Key.GROUP]), match_value(match[Key.BUCKET])
                 ecmp_members[group][bucket] = params[Param.NEXTHOP]
+        # The buckets as installed: the compiler knows the target, so it tells which member
+        # list they hold (v1model: the buckets themselves; TNA: nve.compile.ecmp.holds).
         for group, buckets in ecmp_members.items():
             a.ecmp[tuple(buckets[b] for b in sorted(buckets))] = group
         return a

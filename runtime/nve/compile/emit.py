@@ -6,6 +6,7 @@ import ipaddress
 
 from nve import contract as C
 from nve import p4names
+from nve.compile import ecmp
 from nve.compile.base import CompilerBase
 from nve.compile.common import (
     _PUNT_REASONS,
@@ -393,7 +394,7 @@ class EmitPhases(CompilerBase):
         )
         if sw.punt_rate_pps:
             burst = max(1, sw.punt_rate_pps // 10)
-            for meter in (Meter.PUNT_RATE, Meter.MTU_PUNT_RATE):
+            for meter in (Meter.INGRESS_PUNT_RATE, Meter.EGRESS_PUNT_RATE):
                 for reason in _PUNT_REASONS:
                     self.out.append(
                         MeterConfig(
@@ -428,18 +429,17 @@ class EmitPhases(CompilerBase):
             g.name: tuple(nexthops[m][0] for m in g.members if m in nexthops)
             for g in sw.ecmp_groups
         }
-        gids, errs = Allocator(1, 0xFFFF, dict(self.previous.ecmp)).assign(
-            list(member_keys.values()), "ECMP group"
-        )
+        sizes, current = self.ecmp_layout(member_keys)
+        gids, errs = Allocator(1, 0xFFFF, current).assign(list(member_keys.values()), "ECMP group")
         for e in errs:
             self.problem(self.base + ("ecmp_groups",), e)
         groups: EcmpGroups = {}
         for name, members in member_keys.items():
             gid = gids.get(members)
-            if gid is None or not members:
+            if gid is None or not members or not sizes.get(members):
                 continue
             groups[name] = (gid, members)
-            for bucket, nid in enumerate(members):
+            for bucket, nid in enumerate(ecmp.buckets(members, sizes[members])):
                 self.out.append(
                     _entry(
                         Table.UNDERLAY_ECMP,
@@ -467,7 +467,7 @@ class EmitPhases(CompilerBase):
                     table,
                     make_match({Key.DST: m}),
                     Action.UNDERLAY_SET_ECMP,
-                    make_params({Param.GROUP: gid, Param.SIZE: len(members)}),
+                    make_params({Param.GROUP: gid, Param.SIZE: sizes[members]}),
                     tier=_tier(table),
                 )
             else:
@@ -475,6 +475,35 @@ class EmitPhases(CompilerBase):
             self.out.append(entry)
             routes.append((r.prefix, r.via))
         return nexthops, groups, routes
+
+    def ecmp_layout(
+        self, member_keys: dict[str, ecmp.Members]
+    ) -> tuple[dict[ecmp.Members, int], dict[ecmp.Members, int]]:
+        """Buckets per group (its set_ecmp size) and the installed group ids to keep.
+
+        v1model: one bucket per member, and a group keeps its id if the switch holds the
+        same member list. TNA: a power-of-two count (nve.compile.ecmp); a group keeps its
+        id if the switch holds its members on any power-of-two count."""
+        wanted = [k for k in dict.fromkeys(member_keys.values()) if k]
+        if not self.target.ecmp_power_of_two:
+            return {k: len(k) for k in wanted}, dict(self.previous.ecmp)
+        counts, unfit = ecmp.power_of_two_sizes([len(k) for k in wanted], self.target.ecmp_capacity)
+        sizes = dict(zip(wanted, counts))
+        positions = {g.name: j for j, g in enumerate(self.sw.ecmp_groups)}
+        for u in unfit:
+            members = wanted[u.position]
+            for name, key in member_keys.items():
+                if key != members:
+                    continue
+                self.problem(
+                    self.base + ("ecmp_groups", positions[name]),
+                    f"ECMP group {name!r} needs {u.needed} buckets (the power of two >="
+                    f" its {len(members)} members: the {self.target.arch} pipeline masks the"
+                    f" hash) but {Table.UNDERLAY_ECMP} has {u.left} of its"
+                    f" {self.target.ecmp_capacity or ecmp.MAX_BUCKETS} entries left",
+                )
+        fitting = {k: ecmp.buckets(k, n) for k, n in sizes.items() if n}
+        return sizes, ecmp.reuse_power_of_two(self.previous.ecmp, fitting)
 
     def resolve(
         self, dst: IP, routes: UnderlayRoutes, nexthops: Nexthops, groups: EcmpGroups
