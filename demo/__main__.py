@@ -9,7 +9,10 @@ overlay does with real traffic between the tenants' host namespaces:
 - every pair of endpoints in one virtual subnet reaches each other (IPv4 and IPv6),
   across switches through NVGRE, and the neighbour entry is the right host's MAC;
 - endpoints of one tenant in different subnets reach each other (routed);
-- endpoints of different tenants never do, even with overlapping addresses.
+- endpoints of different tenants never do, even with overlapping addresses;
+- every host's IPv6 address passes Duplicate Address Detection (added once the
+  controller runs, so the probes cross the NVE's ND proxy, which must not answer a
+  host's probe for its own address).
 
 Then it prints the switches' counters every few seconds until Ctrl-C.
 ``--once`` runs the checks once and exits 0 only if every check holds.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -226,9 +230,19 @@ def main(argv: list[str] | None = None) -> int:
                     stderr=subprocess.STDOUT,
                 )
             )
-        time.sleep(1.0)
+        _wait_for_controller(ctl_log, [sw.name for sw in overlay.switches], procs[-1])
         print("[4/4] traffic checks")
-        checks = run_checks(overlay, topo.hosts)
+        # IPv6 addresses only now, with DAD, so that every probe crosses the ND proxy.
+        dad = topo.add_ipv6()
+        checks = [
+            Check(
+                f"{name} IPv6 address {topo.hosts[name].ipv6} passes DAD (not a duplicate)",
+                state == "ok",
+                "" if state == "ok" else f"address is {state}",
+            )
+            for name, state in sorted(dad.items())
+        ]
+        checks += run_checks(overlay, topo.hosts)
         for c in checks:
             print(
                 f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"
@@ -256,6 +270,24 @@ def main(argv: list[str] | None = None) -> int:
                 p.kill()
         if topo is not None:
             topo.close()
+
+
+def _wait_for_controller(
+    log: Path, switches: list[str], proc: subprocess.Popen[bytes], timeout: float = 30.0
+) -> None:
+    """Until `nve run` has reconciled every switch (it then handles their packet-ins: the
+    hosts' DAD probes must reach it), or it exited, or timeout seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = {
+            name
+            for m in re.finditer(r"reconciled (\S+):", log.read_text(errors="replace"))
+            for name in m.group(1).split(",")
+        }
+        if done >= set(switches):
+            return
+        time.sleep(0.2)
+    print(f"      note: `nve run` did not report every switch reconciled; see {log}")
 
 
 def _print_stats(overlay_path: str) -> None:

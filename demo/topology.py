@@ -23,6 +23,7 @@ import select
 import socket
 import subprocess
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -55,6 +56,9 @@ class Host:
     ifname: str
     ipv4: str | None = None
     ipv6: str | None = None
+    # The IPv6 address is added by Topology.add_ipv6 once the controller runs, with DAD.
+    ipv6_plen: int = 64
+    ipv6_gw: str | None = None
 
 
 @dataclass
@@ -75,6 +79,33 @@ class Topology:
         for t in self.trunks:
             t.stop()
         self.net.close()
+
+    def add_ipv6(self, timeout: float = 10.0) -> dict[str, str]:
+        """Give every host its IPv6 address, with Duplicate Address Detection (RFC 4862 §5.4),
+        then its default route. Called once the switches and the controller run, so that
+        each host's DAD probe crosses the NVE's ND proxy: the proxy must not answer a host's
+        probe for its own address. {host: "ok" | "dadfailed" | "tentative" (no verdict in
+        time)} for the hosts with an IPv6 address."""
+        hosts = [h for h in self.hosts.values() if h.ipv6 is not None]
+        for h in hosts:
+            sh("ip", "-6", "addr", "add", f"{h.ipv6}/{h.ipv6_plen}", "dev", h.ifname, ns=h.ns)
+        state = {h.endpoint.name: "tentative" for h in hosts}
+        deadline = time.monotonic() + timeout
+        while True:
+            for h in hosts:
+                out = sh("ip", "-6", "addr", "show", "dev", h.ifname, ns=h.ns)
+                line = next((x for x in out.splitlines() if f" {h.ipv6}/" in x), "")
+                if "dadfailed" in line:
+                    state[h.endpoint.name] = "dadfailed"
+                elif "tentative" not in line and line:
+                    state[h.endpoint.name] = "ok"
+            if "tentative" not in state.values() or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        for h in hosts:
+            if h.ipv6_gw and state[h.endpoint.name] == "ok":
+                sh("ip", "-6", "route", "add", "default", "via", h.ipv6_gw, ns=h.ns)
+        return state
 
 
 def _subnets(overlay: Overlay) -> dict[int, Subnet]:
@@ -223,7 +254,8 @@ def _configure_host(
     host = Host(ep, ns, ifname)
     if ep.ipv6 is not None:
         sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=0", ns=ns)
-        sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=0", ns=ns)
+        # DAD on, as on any host (RFC 4862 §5.4): the address itself comes with add_ipv6.
+        sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=1", ns=ns)
     sh("ip", "link", "set", ifname, "up", ns=ns)
     if ep.ipv4 is not None:
         plen, gw = _prefixlen(subnet, 4)
@@ -232,10 +264,7 @@ def _configure_host(
             sh("ip", "route", "add", "default", "via", gw, ns=ns)
         host.ipv4 = str(ep.ipv4)
     if ep.ipv6 is not None:
-        plen, gw = _prefixlen(subnet, 6)
-        sh("ip", "-6", "addr", "add", f"{ep.ipv6}/{plen}", "dev", ifname, "nodad", ns=ns)
-        if gw:
-            sh("ip", "-6", "route", "add", "default", "via", gw, ns=ns)
+        host.ipv6_plen, host.ipv6_gw = _prefixlen(subnet, 6)
         host.ipv6 = str(ep.ipv6)
     topo.hosts[ep.name] = host
 

@@ -56,13 +56,15 @@ def test_unicast_request_is_answered_too(case: Case) -> None:
     expect_forward(case, 1, req, {1: arp_reply(T.HR1, HR1_IP, T.H1, H1_IP)})
 
 
-@pytest.mark.parametrize("kind", ["probe", "gratuitous", "unknown-target"])
+@pytest.mark.parametrize("kind", ["owner-probe", "gratuitous", "unknown-target"])
 def test_not_answered_but_bridged(case: Case, kind: str) -> None:
-    """Probes (sender IP 0.0.0.0, RFC 5227) and gratuitous ARP are not answered; unknown targets
-    are not answered either: all are flooded in the subnet like any broadcast."""
+    """The owner's own probe (sender IP 0.0.0.0, RFC 5227, from the MAC the address is bound
+    to) and gratuitous ARP are not answered; unknown targets are not answered either: all
+    are flooded in the subnet like any broadcast. (A probe from another MAC is answered:
+    test_dad.py.)"""
     _subnet(case)
-    if kind == "probe":
-        req = arp_request(T.H1, "0.0.0.0", H2_IP)
+    if kind == "owner-probe":
+        req = arp_request(T.H2, "0.0.0.0", H2_IP)
     elif kind == "gratuitous":
         req = arp_request(T.H1, H1_IP, H1_IP)
     else:

@@ -1,7 +1,12 @@
 /* arp_proxy.p4: RFC 7637 section 4.10. An ARP request on an access port for an
  * address known in the requester's subnet (a CA, or the subnet's gateway) is answered
- * by the switch, out of the ingress port, without flooding. Probes (sender IP 0.0.0.0)
- * and gratuitous ARP (sender IP = target IP) are bridged as usual. */
+ * by the switch, out of the ingress port, without flooding.
+ * ARP probes (RFC 5227 section 2.1.1: sender IP 0.0.0.0, target the probed address) are
+ * answered too, so that a host probing an address bound to another MAC sees the conflict,
+ * except the owner's own probe: one whose Ethernet source is the MAC the address is
+ * bound to (wherever that host now is) is bridged as usual, never answered, or the owner
+ * would declare its own address in use. Gratuitous ARP (sender IP = target IP) is always
+ * bridged. */
 #ifndef NVE_ARP_PROXY_P4
 #define NVE_ARP_PROXY_P4
 
@@ -13,18 +18,12 @@ control ArpProxy(inout headers_t hdr,
                  inout standard_metadata_t sm) {
 
     ipv4_addr_t target_ip = 32w0;
+    mac_addr_t bound_mac = 48w0;
 
-    /* Turn the request into the reply in place. */
+    /* The address is bound to `mac`: the frame is rewritten in apply, unless it is the
+     * owner's probe. */
     action reply(mac_addr_t mac) {
-        hdr.ethernet.dst_addr = hdr.ethernet.src_addr;
-        hdr.ethernet.src_addr = mac;
-        hdr.arp.oper = ARP_OPER_REPLY;
-        hdr.arp.tha = hdr.arp.sha;
-        hdr.arp.tpa = hdr.arp.spa;
-        hdr.arp.sha = mac;
-        hdr.arp.spa = target_ip;
-        sm.egress_spec = sm.ingress_port;
-        meta.fwd.reflect = 1w1;
+        bound_mac = mac;
     }
 
     table proxy {
@@ -45,9 +44,24 @@ control ArpProxy(inout headers_t hdr,
             if (hdr.arp.htype == ARP_HTYPE_ETHERNET && hdr.arp.ptype == ETHERTYPE_IPV4
                     && hdr.arp.hlen == ARP_HLEN_ETHERNET && hdr.arp.plen == ARP_PLEN_IPV4
                     && hdr.arp.oper == ARP_OPER_REQUEST
-                    && hdr.arp.spa != 32w0 && hdr.arp.spa != hdr.arp.tpa) {
+                    && hdr.arp.spa != hdr.arp.tpa) {
                 target_ip = hdr.arp.tpa;
-                proxy.apply();
+                if (proxy.apply().hit) {
+                    if (hdr.arp.spa != 32w0 || hdr.ethernet.src_addr != bound_mac) {
+                        /* Turn the request into the reply in place (RFC 826; for a probe,
+                         * target IP 0.0.0.0 and the reply unicast to the prober, as the
+                         * owner would send it). */
+                        hdr.ethernet.dst_addr = hdr.ethernet.src_addr;
+                        hdr.ethernet.src_addr = bound_mac;
+                        hdr.arp.oper = ARP_OPER_REPLY;
+                        hdr.arp.tha = hdr.arp.sha;
+                        hdr.arp.tpa = hdr.arp.spa;
+                        hdr.arp.sha = bound_mac;
+                        hdr.arp.spa = target_ip;
+                        sm.egress_spec = sm.ingress_port;
+                        meta.fwd.reflect = 1w1;
+                    }
+                }
             }
         }
     }

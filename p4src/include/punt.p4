@@ -1,6 +1,7 @@
 /* punt.p4: copies to the controller.
- *   PuntIngress (ingress) IPv6 Neighbor Solicitations on access ports (copied, the
- *                         original is forwarded), ARP and ND on network ports
+ *   PuntIngress (ingress) IPv6 Neighbor Solicitations on access ports, applied after
+ *                         AccessIngress so only frames of a VLAN bound on the port
+ *                         (copied, the original is forwarded), ARP and ND on network ports
  *                         (consumed); I2E clones, rate-limited per reason by a meter.
  *   PuntEgress  (egress)  the punt an egress control asked for in meta.egress_punt
  *                         (Mtu: PUNT_MTU_EXCEEDED); E2E clones, rate-limited the same way.

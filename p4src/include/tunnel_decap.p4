@@ -87,6 +87,12 @@ control Decap(inout headers_t hdr,
         size = PEER_TABLE_SIZE;
     }
 
+    /* RFC 6040 section 4.2: the combinations its table marks (!!!), which no compliant
+     * encapsulator produces, counted (the RFC: SHOULD log) in cell inner_ecn * 4 +
+     * outer_ecn: 1 (inner Not-ECT, outer ECT(1)), 2 (Not-ECT, ECT(0)), 3 (Not-ECT, CE;
+     * also dropped) and 13 (CE, ECT(1)). Only IP inner frames; other cells stay 0. */
+    counter(16, CounterType.packets) ecn_alarm;
+
     apply {
         /* 1. Addressed to this NVE: a local PA or an underlay group of a local VSID. */
         bool is_local = false;
@@ -190,6 +196,12 @@ control Decap(inout headers_t hdr,
             inner_ecn = hdr.inner_ipv6.ecn;
         }
         bit<2> new_ecn = inner_ecn;
+        if (hdr.inner_ipv4.isValid() || hdr.inner_ipv6.isValid()) {
+            if ((inner_ecn == ECN_NOT_ECT && outer_ecn != ECN_NOT_ECT)
+                    || (inner_ecn == ECN_CE && outer_ecn == ECN_ECT1)) {
+                ecn_alarm.count((bit<32>)(inner_ecn ++ outer_ecn));
+            }
+        }
         if (outer_ecn == ECN_CE) {
             if (inner_ecn == ECN_NOT_ECT) {
                 if (hdr.inner_ipv4.isValid() || hdr.inner_ipv6.isValid()) {

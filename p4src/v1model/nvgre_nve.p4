@@ -77,16 +77,20 @@ control NveIngress(inout headers_t hdr,
             if (meta.fwd.drop_reason == DROP_NONE) {
                 port.apply(meta, standard_metadata);
             }
+            /* Into a virtual subnet: from an access port (its VLAN bound there), or
+             * decapsulated. Copies to the controller in between: after the access port's
+             * VLAN is known (no punt of a frame port_vlan drops), before decapsulation
+             * (underlay ARP and ND are consumed). */
+            if (meta.fwd.drop_reason == DROP_NONE
+                    && meta.fwd.port_role == PORT_ROLE_ACCESS) {
+                access.apply(hdr, meta, standard_metadata);
+            }
             if (meta.fwd.drop_reason == DROP_NONE) {
                 punt.apply(hdr, meta, standard_metadata);
             }
-            /* Into a virtual subnet: from an access port, or decapsulated. */
-            if (meta.fwd.drop_reason == DROP_NONE) {
-                if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
-                    access.apply(hdr, meta, standard_metadata);
-                } else {
-                    decap.apply(hdr, meta, standard_metadata);
-                }
+            if (meta.fwd.drop_reason == DROP_NONE
+                    && meta.fwd.port_role != PORT_ROLE_ACCESS) {
+                decap.apply(hdr, meta, standard_metadata);
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
                 vsi.apply(meta);
@@ -229,7 +233,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="3.0.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.1.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

@@ -159,6 +159,11 @@ class ControlPlane:
     def digest_ack(self, digest_id: int, list_id: int) -> None:
         self._loop.run(self.client.digest_ack(digest_id, list_id))
 
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        """Run a coroutine on the client's event loop (e.g. a controller event handler that
+        answers through ``self.client``), blocking until it is done."""
+        return self._loop.run(coro, timeout)
+
 
 @dataclass(frozen=True)
 class PacketIn:
@@ -254,6 +259,11 @@ class Case:
                 return event
             self._events.append(event)
         return None
+
+    def packet_in_message(self, timeout: float = 3.0) -> p4r.PacketIn | None:
+        """The next packet-in as the stream delivered it (what the controller's handler gets)."""
+        msg = self._pull("packet", timeout)
+        return None if msg is None else msg.packet
 
     def packet_in(self, timeout: float = 3.0) -> PacketIn | None:
         msg = self._pull("packet", timeout)

@@ -45,7 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--switch", action="append", default=[])
     s.add_argument("--all", action="store_true", help="list every entry, not only differences")
-    st = sub.add_parser("stats", help="counters per VSID, drop reason and remote NVE")
+    st = sub.add_parser(
+        "stats",
+        help="counters per VSID, drop reason and remote NVE",
+        description="Packets and bytes per VSID, drop reason and remote NVE. Bytes are "
+        "frames as the switch received them: encap/tx count the customer frame from the "
+        "access port (802.1Q tag included), decap/rx the whole NVGRE packet (outer headers "
+        "included); compare packets across directions (docs/pipeline.md, Counters).",
+    )
     st.add_argument("file")
     st.add_argument("--switch", action="append", default=[])
     st.add_argument("--json", action="store_true")

@@ -221,22 +221,38 @@ class EventHandler:
         return None
 
     def _ns_reply(self, frame: Frame, vsid: int) -> bytes | None:
+        """The Neighbor Advertisement answering a punted Neighbor Solicitation, or None.
+
+        Answered for a target bound in the VSID (an endpoint, or the subnet's gateway),
+        with the MAC it is bound to. A Duplicate Address Detection probe (source `::`,
+        RFC 4862 §5.4.2) carries no source link-layer option: its sender is the frame's
+        source MAC. The owner's own probe (source MAC = the bound MAC, whatever port the
+        host is now on) is never answered, or every host would declare its address
+        duplicate; a probe from any other MAC is answered (RFC 4862 §5.4.4, RFC 6957 §3):
+        to all-nodes ff02::1 with S=0 (RFC 4861 §7.2.4), which the prober takes as a
+        duplicate. The probe itself is forwarded by the pipeline as usual (a copy is punted).
+        """
         parsed = ns_target(frame)
         if parsed is None:
             return None
-        _, target = parsed
+        src, target = parsed
+        bound: bytes | None = None
         ep = self.ctl.index.endpoint_at(vsid, target)
-        if ep is not None and ep.ipv6 == target:
-            return neighbor_advertisement(frame, target, ep.mac.packed)
         sub = self._subnet(vsid)
-        if (
+        if ep is not None and ep.ipv6 == target:
+            bound = ep.mac.packed
+        elif (
             sub is not None
             and sub.gateway is not None
             and sub.gateway.ipv6 is not None
             and sub.gateway.ipv6.ip == target
         ):
-            return neighbor_advertisement(frame, target, sub.gateway.mac.packed)
-        return None
+            bound = sub.gateway.mac.packed
+        if bound is None:
+            return None
+        if src.is_unspecified and frame.src_mac == bound:
+            return None  # the owner's DAD probe: the address is its own
+        return neighbor_advertisement(frame, target, bound)
 
     def _with_tag(self, session: SwitchSession, frame: bytes, port: int, vsid: int) -> bytes:
         vlan = None

@@ -120,6 +120,7 @@ class Counter:
     COUNTERS_TUNNEL_TX: Final = "NveEgress.counters.tunnel_tx"
     COUNTERS_VSI_DECAP: Final = "NveIngress.counters.vsi_decap"
     COUNTERS_VSI_ENCAP: Final = "NveEgress.counters.vsi_encap"
+    DECAP_ECN_ALARM: Final = "NveIngress.decap.ecn_alarm"
     EGRESS_COUNTERS_DROPS: Final = "NveEgress.counters.drops"
     EGRESS_PUNT_SUPPRESSED: Final = "NveEgress.punt.suppressed"
     INGRESS_COUNTERS_DROPS: Final = "NveIngress.counters.drops"

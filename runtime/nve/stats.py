@@ -2,6 +2,12 @@
 
 Counter indices are the controller's own ids (vsi, tunnel), so the names come from the
 compiled state of the switch (`Controller.states`), which reuses the installed ids.
+
+Bytes are the target's counter bytes: the length of each frame as the switch received it
+(bmv2 and p4sim alike). Encap/tx bytes are therefore customer frames as received on the
+access port (802.1Q tag included), decap/rx bytes whole NVGRE packets (outer headers
+included): compare packets across directions, bytes only within one (docs/pipeline.md,
+Counters).
 """
 
 from __future__ import annotations
@@ -106,9 +112,16 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
     return out
 
 
+BYTES_NOTE = (
+    "bytes = frames as received by the switch: encap/tx = customer frame from the access "
+    "port (802.1Q tag included), decap/rx = NVGRE packet (outer headers included)"
+)
+
+
 def format_table(name: str, s: SwitchCounters) -> str:
     lines = [
         f"== {name}",
+        f"({BYTES_NOTE})",
         f"{'VSID':<10} {'encap pkts':>12} {'encap bytes':>14} {'decap pkts':>12} {'decap bytes':>14}",
     ]
     for vsid, d in s.vsid.items():
