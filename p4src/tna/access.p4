@@ -7,8 +7,11 @@
 
 control AccessIngress(NVE_IG_PARAMS) {
 
+    /* The customer MACs are copied in the lookup's stage (the next stage keys on them). */
     action set_vsi(vsi_t vsi) {
         hdr.bridge.vsi = vsi;
+        meta.c.dmac = hdr.ethernet.dst_addr;
+        meta.c.smac = hdr.ethernet.src_addr;
     }
 
     table port_vlan {
@@ -33,8 +36,6 @@ control AccessIngress(NVE_IG_PARAMS) {
         } else if (!port_vlan.apply().hit) {
             meta.drop_reason = DROP_ACCESS_VLAN_UNKNOWN;
         } else {
-            meta.c.dmac = hdr.ethernet.dst_addr;
-            meta.c.smac = hdr.ethernet.src_addr;
             /* Remove the tag (RFC 7637 section 3.3); egress pushes the output port's. */
             if (hdr.vlan.isValid()) {
                 hdr.ethernet.ether_type = hdr.vlan.ether_type;
@@ -45,9 +46,6 @@ control AccessIngress(NVE_IG_PARAMS) {
                 hdr.bridge.df = hdr.ipv4.flags[1:1];
                 meta.c.ipv4_dst = hdr.ipv4.dst_addr;
                 meta.c.ttl = hdr.ipv4.ttl;
-                if (!meta.ipv4_csum_ok) {
-                    meta.c.ipv4_csum_bad = 1w1;
-                }
             } else if (hdr.ipv6.isValid()) {
                 hdr.bridge.is_ipv6 = 1w1;
                 meta.c.ipv6_dst = hdr.ipv6.dst_addr;

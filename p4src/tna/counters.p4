@@ -15,9 +15,25 @@ control IngressCounters(NVE_IG_PARAMS) {
             vsi_decap.count(hdr.bridge.vsi);
             tunnel_rx.count(meta.rx_tunnel);
         }
+        /* The first drop reason in the v1model order (headers.p4, nve_ig_meta_t). A
+         * frame dropped for an unknown subnet learns nothing (v1model stops before
+         * learning); later drops keep the digest, as v1model sends it first. */
         if (meta.drop_reason != DROP_NONE) {
             ig_dprsr_md.drop_ctl = 3w1;
             drops.count(meta.drop_reason);
+        } else if (meta.vsi_miss == 1w1) {
+            ig_dprsr_md.drop_ctl = 3w1;
+            ig_dprsr_md.digest_type = 3w0;
+            drops.count(DROP_VSI_UNKNOWN);
+        } else if (meta.c.smac[40:40] == 1w1 && meta.port_role != 2w0) {
+            ig_dprsr_md.drop_ctl = 3w1;
+            drops.count(DROP_SRC_MAC_MULTICAST);
+        } else if (meta.drop_fwd != DROP_NONE) {
+            ig_dprsr_md.drop_ctl = 3w1;
+            drops.count(meta.drop_fwd);
+        } else if (meta.drop_ul != DROP_NONE) {
+            ig_dprsr_md.drop_ctl = 3w1;
+            drops.count(meta.drop_ul);
         }
     }
 }

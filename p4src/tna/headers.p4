@@ -5,7 +5,7 @@
  * P4Info see no difference). What differs is Tofino-specific:
  *   - ingress and egress are separate programs joined by the traffic manager: egress
  *     learns what ingress decided from bridged headers the ingress deparser puts in
- *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 14 bytes),
+ *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 18 bytes),
  *     plus, for unicast frames toward a remote NVE only, the PAs of one family
  *     (nve_tun4_h 8 bytes or nve_tun6_h 32 bytes) and the next hop (nve_nh_h 14 bytes).
  *     Ingress writes these header fields directly in its table actions (no copy at
@@ -189,7 +189,6 @@ struct nve_customer_t {
     vlan_id_t   vid;
     mac_addr_t  dmac;
     mac_addr_t  smac;
-    bit<1>      ipv4_csum_bad;
     ipv4_addr_t ipv4_dst;
     ipv6_addr_t ipv6_dst;
     bit<8>      ttl;
@@ -206,9 +205,19 @@ struct nve_ig_meta_t {
     bit<16> l4_dst;
     bit<2>  outer_ecn;           /* Decap (RFC 6040): outer and inner ECN, copied */
     bit<2>  inner_ecn;           /* first, in parallel with the first lookups */
-    /* forwarding */
+    /* forwarding. Drop reasons in three fields, so that a feature's gate never waits
+     * for the stage that wrote a later feature's reason; IngressCounters takes the
+     * first one in the v1model order: drop_reason (port, access, decap, punt), then
+     * vsi_miss, then a multicast customer source (tested on c.smac), then drop_fwd
+     * (routing, bridging, tunnel), then drop_ul. */
     bit<2>         port_role;
     drop_reason_t  drop_reason;
+    bit<1>         vsi_miss;        /* VsiInfo: DROP_VSI_UNKNOWN */
+    drop_reason_t  drop_fwd;
+    drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
+    bit<1>         pa_local;        /* Decap's lookups (one stage), tested the next */
+    bit<1>         vsid_ok;
+    bit<1>         peer_ok;
     bit<1>         flood;
     bit<1>         upd_ipv4;        /* recompute hdr.ipv4's checksum (routed) */
     bit<1>         upd_inner_ipv4;  /* recompute hdr.inner_ipv4's (routed, ECN) */
@@ -219,12 +228,16 @@ struct nve_ig_meta_t {
     nve_customer_t c;
     mac_learn_digest_t learn;       /* the digest's contents (L2Learn) */
     ipv4_addr_t    arp_ip_diff;     /* ArpProxy: spa XOR tpa (0: gratuitous) */
+    mac_addr_t     arp_bound_mac;   /* ArpProxy: the MAC the target is bound to */
+    mac_addr_t     arp_mac_diff;    /* ArpProxy: source MAC XOR it (0: the owner) */
     /* underlay */
     nexthop_t      nexthop;
     bit<1>         is_ecmp;
     ecmp_group_t   ecmp_group;
     bit<16>        ecmp_mask;
     bit<16>        ecmp_bucket;
+    bit<16>        ecmp_hash;
+    bit<8>         zero8;           /* never written: 0 (hash input) */
     /* punt (mirror header contents) */
     MirrorId_t     mirror_session;
     nve_pkt_type_t punt_type;       /* the rest of the mirror header: hdr.bridge */
@@ -249,6 +262,7 @@ struct nve_eg_meta_t {
     bit<4>         zero4;
     bit<16>        outer_len_m1;    /* Mtu: outer IP packet length - 1 */
     bit<16>        mtu_room;        /* Mtu: MTU - (outer length - 1), saturating */
+    bit<8>         egress_punt;     /* Mtu -> PuntEgress: the punt reason, or PUNT_NONE */
     MirrorId_t     mirror_session;
     nve_pkt_type_t punt_type;       /* the rest of the mirror header: hdr.bridge */
 }

@@ -31,7 +31,7 @@ control VsiInfo(NVE_IG_PARAMS) {
 
     apply {
         if (!info.apply().hit) {
-            meta.drop_reason = DROP_VSI_UNKNOWN;
+            meta.vsi_miss = 1w1;
         }
     }
 }
@@ -56,9 +56,9 @@ control L2Learn(NVE_IG_PARAMS) {
     }
 
     apply {
-        if (meta.c.smac[40:40] == 1w1) {
-            meta.drop_reason = DROP_SRC_MAC_MULTICAST;
-        } else if (meta.port_role == PORT_ROLE_ACCESS) {
+        /* A multicast source is dropped by IngressCounters, which tests c.smac itself
+         * (no drop field written here, so no later gate waits for this stage). */
+        if (meta.c.smac[40:40] == 1w0 && meta.port_role == PORT_ROLE_ACCESS) {
             if (!smac.apply().hit) {
                 meta.learn.vsid = hdr.bridge.vsid;
                 meta.learn.mac = meta.c.smac;
@@ -95,19 +95,24 @@ control L2Forward(NVE_IG_PARAMS) {
     }
 
     apply {
-        bool hit = false;
+        /* Hit/miss as control flow (a flag would cost a stage); bf-p4c takes no
+         * apply inside a compound condition, hence the repeated miss branch. */
         if (meta.c.dmac[40:40] == 1w0) {
-            hit = dmac.apply().hit;
-        }
-        if (!hit) {
-            if (hdr.bridge.routed == 1w1) {
-                meta.drop_reason = DROP_ROUTED_DMAC_UNKNOWN;
+            if (dmac.apply().hit) {
+                if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1) {
+                    meta.drop_fwd = DROP_SPLIT_HORIZON;
+                }
+            } else if (hdr.bridge.routed == 1w1) {
+                meta.drop_fwd = DROP_ROUTED_DMAC_UNKNOWN;
             } else {
-                meta.flood = 1w1;
+                meta.flood = 1w1;                      /* flood in the subnet */
                 ig_tm_md.mcast_grp_a = hdr.bridge.vsi;
             }
-        } else if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1) {
-            meta.drop_reason = DROP_SPLIT_HORIZON;
+        } else if (hdr.bridge.routed == 1w1) {
+            meta.drop_fwd = DROP_ROUTED_DMAC_UNKNOWN;
+        } else {
+            meta.flood = 1w1;
+            ig_tm_md.mcast_grp_a = hdr.bridge.vsi;
         }
     }
 }

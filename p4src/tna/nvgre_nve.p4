@@ -88,6 +88,15 @@ const bit<16> NVE_EG_LEN_EXTRA = NVE_TNA_PKT_LENGTH_EXTRA;
 
 @pa_auto_init_metadata
 
+/* Flags that tables of one stage write side by side (Decap's lookups, VsiInfo): a
+ * container is written by one action per stage, so each flag gets its own. */
+@pa_solitary("ingress", "meta.pa_local")
+@pa_solitary("ingress", "meta.vsid_ok")
+@pa_solitary("ingress", "meta.peer_ok")
+@pa_solitary("ingress", "meta.vsi_miss")
+@pa_solitary("ingress", "meta.outer_ecn")
+@pa_solitary("ingress", "meta.inner_ecn")
+
 control NveIngress(inout nve_headers_t hdr,
                    inout nve_ig_meta_t meta,
                    in ingress_intrinsic_metadata_t ig_intr_md,
@@ -127,54 +136,64 @@ control NveIngress(inout nve_headers_t hdr,
             ig_tm_md.ucast_egress_port = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();
             hdr.bridge.from_cpu = 1w1;
+        } else if (ig_prsr_md.parser_err != PARSER_ERROR_OK) {
+            meta.drop_reason = DROP_PARSER_ERROR;
         } else {
-            if (ig_prsr_md.parser_err != PARSER_ERROR_OK) {
-                meta.drop_reason = DROP_PARSER_ERROR;
-            } else {
-                port.apply(NVE_IG_ARGS);
-            }
-#ifdef NVE_TNA_PUNTS
-            if (meta.drop_reason == DROP_NONE) {
-                punt.apply(NVE_IG_ARGS);
-            }
-#endif
-            if (meta.drop_reason == DROP_NONE) {
-                if (meta.port_role == PORT_ROLE_ACCESS) {
-                    access.apply(NVE_IG_ARGS);
+            /* Stage by stage (the compiler's table_dependency_summary.log): each gate
+             * reads only what an earlier stage wrote; a feature whose frame a later-
+             * stage check drops still runs, and IngressCounters keeps the first drop
+             * reason in the v1model order (headers.p4). */
+            port.apply(NVE_IG_ARGS);
+            if (meta.port_role == PORT_ROLE_ACCESS) {
+                access.apply(NVE_IG_ARGS);
+            } else if (meta.port_role == PORT_ROLE_NETWORK) {
+                if (hdr.arp.isValid()) {
+                    meta.drop_reason = DROP_TO_CPU;    /* consumed: PuntIngress copies it */
+                } else if (hdr.icmpv6.isValid()
+                           && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
+                               || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT)) {
+                    meta.drop_reason = DROP_TO_CPU;
                 } else {
                     decap.apply(NVE_IG_ARGS);
                 }
             }
-            if (meta.drop_reason == DROP_NONE) {
+#ifdef NVE_TNA_PUNTS
+            punt.apply(NVE_IG_ARGS);    /* after AccessIngress: NS only on a bound VLAN */
+#endif
+#ifdef NVE_TNA_L2
+            /* Before VsiInfo and L2Learn in the program (its XOR hash then runs in the
+             * first stage); it writes nothing they read, so the order is v1model's in
+             * effect. It gates itself on the access port and the frame not dropped. */
+            arp.apply(NVE_IG_ARGS);
+#endif
+            if (meta.port_role != 2w0) {
                 vsi.apply(NVE_IG_ARGS);
             }
 #ifdef NVE_TNA_L2
             if (meta.drop_reason == DROP_NONE) {
                 learn.apply(NVE_IG_ARGS);
             }
-            if (meta.drop_reason == DROP_NONE && meta.port_role == PORT_ROLE_ACCESS) {
-                arp.apply(NVE_IG_ARGS);
-            }
 #endif
 #ifdef NVE_TNA_ROUTING
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.reflect == 1w0) {
+            /* v1model stops at a multicast source (L2Learn): tested on c.smac here. */
+            if (meta.drop_reason == DROP_NONE && meta.c.smac[40:40] == 1w0) {
                 routing.apply(NVE_IG_ARGS);
             }
 #endif
 #ifdef NVE_TNA_L2
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.reflect == 1w0) {
+            if (meta.drop_reason == DROP_NONE && meta.c.smac[40:40] == 1w0
+                    && meta.drop_fwd == DROP_NONE && hdr.bridge.reflect == 1w0) {
                 l2.apply(NVE_IG_ARGS);
             }
 #endif
 #ifdef NVE_TNA_ENCAP
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.decapped == 1w0
-                    && (hdr.bridge.to_tunnel == 1w1 || meta.flood == 1w1)) {
+            if (meta.drop_reason == DROP_NONE && hdr.bridge.decapped == 1w0) {
                 flow.apply(NVE_IG_ARGS);
             }
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.to_tunnel == 1w1) {
+            /* Not gated on drop_fwd (written in the previous stage): to_tunnel is set
+             * only when L2Forward ran, and decapsulated frames never go back out. */
+            if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w0) {
                 tunnel.apply(NVE_IG_ARGS);
-            }
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.to_tunnel == 1w1) {
                 underlay.apply(NVE_IG_ARGS);
             }
 #endif
@@ -192,6 +211,7 @@ control NveEgress(inout nve_headers_t hdr,
 
 #ifdef NVE_TNA_PUNTS
     ToCpu()          to_cpu;
+    PuntEgress()     punt;
 #endif
 #ifdef NVE_TNA_REPLICATION
     Replication()    replica;
@@ -230,6 +250,9 @@ control NveEgress(inout nve_headers_t hdr,
                 if (hdr.bridge.to_tunnel == 1w1 || meta.bum_tunnel == 1w1) {
 #ifdef NVE_TNA_ENCAP
                     mtu.apply(NVE_EG_ARGS);
+#endif
+#ifdef NVE_TNA_PUNTS
+                    punt.apply(NVE_EG_ARGS);    /* the punt Mtu asks for */
 #endif
                 } else {
                     access.apply(NVE_EG_ARGS);

@@ -1,6 +1,7 @@
 /* punt.p4 (TNA): copies to the controller, as p4src/include/punt.p4.
  *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP
- *                         and ND on network ports (consumed); rate-limited per reason.
+ *                         and ND on network ports (consumed: the main drops them with
+ *                         DROP_TO_CPU instead of decapsulating); rate-limited per reason.
  *   ToCpu       (egress)  a punted copy: the packet_in header in front of the frame.
  * Tofino: the copy is made by the ingress deparser's Mirror extern (mirror_type
  * MIRROR_TYPE_PUNT, session CPU_CLONE_SESSION); the packet_in contents travel in
@@ -21,9 +22,13 @@ control PuntIngress(NVE_IG_PARAMS) {
     apply {
         bit<8> reason = PUNT_NONE;
         if (meta.port_role == PORT_ROLE_ACCESS) {
-            if (hdr.icmpv6.isValid() && hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
+            /* Only once the port/VLAN is known (AccessIngress did not drop it). */
+            if (meta.drop_reason == DROP_NONE && hdr.icmpv6.isValid()
+                    && hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
                 reason = PUNT_IPV6_NS;
             }
+        } else if (meta.port_role != PORT_ROLE_NETWORK) {
+            /* unknown port: nothing */
         } else if (hdr.arp.isValid()) {
             reason = PUNT_UNDERLAY_ARP;
         } else if (hdr.icmpv6.isValid() && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
@@ -40,8 +45,27 @@ control PuntIngress(NVE_IG_PARAMS) {
                 meta.punt_type = PKT_TYPE_PUNT_I2E;
                 hdr.bridge.punt_reason = reason;
             }
-            if (reason != PUNT_IPV6_NS) {
-                meta.drop_reason = DROP_TO_CPU;
+        }
+    }
+}
+
+/* The punt Mtu asks for (meta.egress_punt), rate-limited: an E2E mirror of the frame
+ * as egress left it (no outer headers: Encap has not run). */
+control PuntEgress(NVE_EG_PARAMS) {
+
+    Meter<bit<8>>(PUNT_REASON_COUNT, MeterType_t.PACKETS) rate;
+    Counter<bit<32>, bit<8>>(PUNT_REASON_COUNT, CounterType_t.PACKETS) suppressed;
+
+    apply {
+        if (meta.egress_punt != PUNT_NONE) {
+            bit<8> color = rate.execute(meta.egress_punt);
+            if (color == (bit<8>)MeterColor_t.RED) {
+                suppressed.count(meta.egress_punt);
+            } else {
+                eg_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
+                meta.mirror_session = (MirrorId_t)CPU_CLONE_SESSION;
+                meta.punt_type = PKT_TYPE_PUNT_E2E;
+                hdr.bridge.punt_reason = meta.egress_punt;
             }
         }
     }

@@ -50,41 +50,50 @@ control Routing(NVE_IG_PARAMS) {
         /* A gateway tests at most 44 bits of PHV: the 48-bit gw_diff in two halves. */
         if (meta.gw_diff[47:24] == 24w0) { if (meta.gw_diff[23:0] == 24w0) {
         if (meta.vrf != 16w0 && (hdr.bridge.is_ipv4 == 1w1 || hdr.bridge.is_ipv6 == 1w1)) {
-            bool hit = false;
-            if (hdr.bridge.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
-                meta.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
+            /* The customer IPv4 checksum, verified by the parser: the inner header's
+             * after decapsulation, else the outermost one. */
+            if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.decapped == 1w1
+                    && !meta.inner_ipv4_csum_ok) {
+                meta.drop_fwd = DROP_ROUTED_BAD_CHECKSUM;
+            } else if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.decapped == 1w0
+                    && !meta.ipv4_csum_ok) {
+                meta.drop_fwd = DROP_ROUTED_BAD_CHECKSUM;
             } else if (meta.c.ttl <= 8w1) {
-                meta.drop_reason = DROP_TTL_EXPIRED;
+                meta.drop_fwd = DROP_TTL_EXPIRED;
             } else if (hdr.bridge.is_ipv4 == 1w1) {
-                hit = routes_v4.apply().hit;
-            } else {
-                hit = routes_v6.apply().hit;
-            }
-            if (hit) {
-                if (hdr.bridge.decapped == 1w1) {
-                    hdr.inner_ethernet.src_addr = meta.c.smac;
-                    hdr.inner_ethernet.dst_addr = meta.c.dmac;
-                    if (hdr.inner_ipv4.isValid()) {
-                        hdr.inner_ipv4.ttl = hdr.inner_ipv4.ttl - 8w1;
-                        meta.upd_inner_ipv4 = 1w1;
-                    } else {
-                        hdr.inner_ipv6.hop_limit = hdr.inner_ipv6.hop_limit - 8w1;
-                    }
-                } else {
-                    hdr.ethernet.src_addr = meta.c.smac;
-                    hdr.ethernet.dst_addr = meta.c.dmac;
-                    if (hdr.ipv4.isValid()) {
-                        hdr.ipv4.ttl = hdr.ipv4.ttl - 8w1;
-                        meta.upd_ipv4 = 1w1;
-                    } else {
-                        hdr.ipv6.hop_limit = hdr.ipv6.hop_limit - 8w1;
-                    }
+                if (!routes_v4.apply().hit) {
+                    meta.drop_fwd = DROP_ROUTE_MISS;
                 }
-            } else if (meta.drop_reason == DROP_NONE) {
-                meta.drop_reason = DROP_ROUTE_MISS;
+            } else {
+                if (!routes_v6.apply().hit) {
+                    meta.drop_fwd = DROP_ROUTE_MISS;
+                }
             }
         }
         } }
+        /* The rewrite follows the lookup (routed is the route action's); nothing
+         * downstream keys on the rewritten headers, so it is off the critical path. */
+        if (hdr.bridge.routed == 1w1) {
+            if (hdr.bridge.decapped == 1w1) {
+                hdr.inner_ethernet.src_addr = meta.c.smac;
+                hdr.inner_ethernet.dst_addr = meta.c.dmac;
+                if (hdr.inner_ipv4.isValid()) {
+                    hdr.inner_ipv4.ttl = hdr.inner_ipv4.ttl - 8w1;
+                    meta.upd_inner_ipv4 = 1w1;
+                } else {
+                    hdr.inner_ipv6.hop_limit = hdr.inner_ipv6.hop_limit - 8w1;
+                }
+            } else {
+                hdr.ethernet.src_addr = meta.c.smac;
+                hdr.ethernet.dst_addr = meta.c.dmac;
+                if (hdr.ipv4.isValid()) {
+                    hdr.ipv4.ttl = hdr.ipv4.ttl - 8w1;
+                    meta.upd_ipv4 = 1w1;
+                } else {
+                    hdr.ipv6.hop_limit = hdr.ipv6.hop_limit - 8w1;
+                }
+            }
+        }
     }
 }
 

@@ -23,7 +23,7 @@
 #define TUNNEL_COUNT         4096
 #define PEER_TABLE_SIZE      8192
 #define LOCAL_PA_SIZE        64
-#define UNDERLAY_ROUTE_SIZE  4096
+#define UNDERLAY_ROUTE_SIZE  1024   /* TCAM LPM (underlay.p4) */
 #define ECMP_TABLE_SIZE      4096
 #define NEXTHOP_COUNT        1024
 
@@ -33,16 +33,11 @@
 #include "../include/sizes.p4"
 #endif
 
-/* ALPM partitions (routing and underlay LPM): 1024 is the smallest the compiler takes. */
+/* ALPM partitions (tenant routes): 1024 is the smallest the compiler takes. */
 #if ROUTE_TABLE_SIZE >= 8192
 #define ROUTE_ALPM_PARTITIONS 2048
 #else
 #define ROUTE_ALPM_PARTITIONS 1024
-#endif
-#if UNDERLAY_ROUTE_SIZE >= 2048
-#define UNDERLAY_ALPM_PARTITIONS 1024
-#else
-#define UNDERLAY_ALPM_PARTITIONS 1024
 #endif
 
 #endif

@@ -1,8 +1,9 @@
 /* tunnel_decap.p4 (TNA): network ports, as p4src/include/tunnel_decap.p4: the RFC 7637
  * checks in the same order, each with its own drop reason, then RFC 6040 ECN
  * decapsulation and removal of the underlay headers.
- * Tofino: the checks are one if/else chain on hit/miss and parser facts (control,
- * not data, dependencies between them); the outer and inner IPv4 checksums come from
+ * Tofino: the five lookups run side by side in one stage (their keys are header
+ * fields) and set 1-bit flags; the checks are one if/else chain on those flags and
+ * parser facts in the next stage; the outer and inner IPv4 checksums come from
  * the parser (Checksum.verify), so the inner one is the verdict on the header as
  * received, before the ECN rewrite, as on v1model. */
 #ifndef NVE_TNA_TUNNEL_DECAP_P4
@@ -10,9 +11,15 @@
 
 control Decap(NVE_IG_PARAMS) {
 
-    action local_pa() { }
+    /* Lookups run side by side in one stage; the results become flags (1 bit) that
+     * the checks, one stage later, test in the RFC 7637 order. */
+    action local_pa() {
+        meta.pa_local = 1w1;
+    }
 
-    action underlay_group() { }
+    action underlay_group() {
+        meta.pa_local = 1w1;
+    }
 
     table my_pa_v4 {
         key = {
@@ -42,6 +49,9 @@ control Decap(NVE_IG_PARAMS) {
 
     action set_vsi(vsi_t vsi) {
         hdr.bridge.vsi = vsi;
+        meta.vsid_ok = 1w1;
+        meta.c.dmac = hdr.inner_ethernet.dst_addr;
+        meta.c.smac = hdr.inner_ethernet.src_addr;
     }
 
     table vsid {
@@ -58,6 +68,7 @@ control Decap(NVE_IG_PARAMS) {
 
     action peer(tunnel_t tunnel) {
         meta.rx_tunnel = tunnel;
+        meta.peer_ok = 1w1;
     }
 
     table peer_v4 {
@@ -86,88 +97,181 @@ control Decap(NVE_IG_PARAMS) {
         size = PEER_TABLE_SIZE;
     }
 
+    /* RFC 6040 section 4.2: the combinations marked "(!!!)" counted in cell
+     * inner_ecn * 4 + outer_ecn (1, 2, 3, 13), as v1model. Tofino: counted by the
+     * checks table's actions, the index through the hash unit (identity). */
+    Counter<bit<32>, bit<4>>(16, CounterType_t.PACKETS) ecn_alarm;
+    Hash<bit<4>>(HashAlgorithm_t.IDENTITY) ecn_cell;
+
+    /* The checks' verdict, one action per outcome (TNA only, const entries): a drop
+     * with its reason, or the decapsulation, with or without the ECN rewrite and the
+     * alarm count, per inner family. One table instead of a chain of ten gateways and
+     * ten one-instruction tables, which spread over three stages. */
+    action drop_net(drop_reason_t reason) {
+        meta.drop_reason = reason;
+    }
+
+    action drop_net_alarm(drop_reason_t reason) {
+        meta.drop_reason = reason;
+        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+    }
+
+    /* Decapsulated: the outer headers go, the customer frame's facts are noted. */
+#define NVE_TNA_DECAP_COMMON \
+        hdr.ethernet.setInvalid(); \
+        hdr.vlan.setInvalid(); \
+        hdr.ipv4.setInvalid(); \
+        hdr.ipv4_options.setInvalid(); \
+        hdr.ipv6.setInvalid(); \
+        hdr.gre.setInvalid(); \
+        hdr.nvgre.setInvalid(); \
+        hdr.bridge.decapped = 1w1
+#define NVE_TNA_DECAP_V4 \
+        hdr.bridge.is_ipv4 = 1w1; \
+        hdr.bridge.df = hdr.inner_ipv4.flags[1:1]; \
+        meta.c.ipv4_dst = hdr.inner_ipv4.dst_addr; \
+        meta.c.ttl = hdr.inner_ipv4.ttl
+#define NVE_TNA_DECAP_V6 \
+        hdr.bridge.is_ipv6 = 1w1; \
+        meta.c.ipv6_dst = hdr.inner_ipv6.dst_addr; \
+        meta.c.ttl = hdr.inner_ipv6.hop_limit
+
+    action pass_l2() {
+        NVE_TNA_DECAP_COMMON;
+    }
+
+    action pass_v4() {
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V4;
+    }
+
+    action pass_v4_alarm() {
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V4;
+        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+    }
+
+    action pass_v4_ecn() {     /* RFC 6040: the inner ECN takes the outer's */
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V4;
+        hdr.inner_ipv4.ecn = meta.outer_ecn;
+        meta.upd_inner_ipv4 = 1w1;
+    }
+
+    action pass_v6() {
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V6;
+    }
+
+    action pass_v6_alarm() {
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V6;
+        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+    }
+
+    action pass_v6_ecn() {
+        NVE_TNA_DECAP_COMMON;
+        NVE_TNA_DECAP_V6;
+        hdr.inner_ipv6.ecn = meta.outer_ecn;
+    }
+
+    /* RFC 7637 (and RFC 6040 section 4.2) in the v1model order: the first entry that
+     * matches wins. ECN: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
+    table checks {
+        key = {
+            meta.pa_local                : ternary @name("pa_local");
+            meta.ip_frag                 : ternary @name("frag");
+            hdr.ipv4.isValid()           : ternary @name("outer_v4");
+            meta.ipv4_csum_ok            : ternary @name("csum_ok");
+            hdr.nvgre.isValid()          : ternary @name("nvgre");
+            hdr.inner_ethernet.isValid() : ternary @name("inner_eth");
+            hdr.nvgre.vsid               : ternary @name("vsid");
+            meta.vsid_ok                 : ternary @name("vsid_ok");
+            meta.peer_ok                 : ternary @name("peer_ok");
+            hdr.inner_vlan.isValid()     : ternary @name("inner_tag");
+            hdr.inner_ipv4.isValid()     : ternary @name("inner_v4");
+            hdr.inner_ipv6.isValid()     : ternary @name("inner_v6");
+            meta.outer_ecn               : ternary @name("outer_ecn");
+            meta.inner_ecn               : ternary @name("inner_ecn");
+        }
+        actions = {
+            drop_net;
+            drop_net_alarm;
+            pass_l2;
+            pass_v4;
+            pass_v4_alarm;
+            pass_v4_ecn;
+            pass_v6;
+            pass_v6_alarm;
+            pass_v6_ecn;
+        }
+        const entries = {
+            (0, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
+            (_, 1, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
+            (_, _, true, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
+            (_, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, false, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
+            (_, _, _, _, _, _, _, _, 0, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, true, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
+            /* inner Not-ECT, outer CE: dropped, alarm cell 3 */
+            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
+            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
+            /* inner Not-ECT, outer ECT(1) or ECT(0): alarm cells 1, 2 */
+            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 0) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, true, _, 2, 0) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 0) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 2, 0) : pass_v6_alarm();
+            /* inner CE, outer ECT(1): alarm cell 13 */
+            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 3) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 3) : pass_v6_alarm();
+            /* ECN rewrite: outer CE over ECT(0)/ECT(1), outer ECT(1) over ECT(0) */
+            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 2) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 1) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 2) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 1) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v4();
+            (_, _, _, _, _, _, _, _, _, _, _, true, _, _) : pass_v6();
+        }
+        default_action = pass_l2();
+        size = 32;
+    }
+
     apply {
-        /* Copied before the checks, so that the copies run alongside the lookups. */
-        meta.outer_ecn = hdr.ipv6.ecn;
+        /* Stage 1: every lookup (keys are header fields), the ECN copies (each field
+         * written once per path: a default then an override would cost a stage). */
         if (hdr.ipv4.isValid()) {
             meta.outer_ecn = hdr.ipv4.ecn;
+            my_pa_v4.apply();
+            if (hdr.nvgre.isValid()) {
+                peer_v4.apply();
+            }
+        } else if (hdr.ipv6.isValid()) {
+            meta.outer_ecn = hdr.ipv6.ecn;
+            my_pa_v6.apply();
+            if (hdr.nvgre.isValid()) {
+                peer_v6.apply();
+            }
+        }
+        if (hdr.nvgre.isValid()) {
+            vsid.apply();
         }
         if (hdr.inner_ipv4.isValid()) {
             meta.inner_ecn = hdr.inner_ipv4.ecn;
         } else if (hdr.inner_ipv6.isValid()) {
             meta.inner_ecn = hdr.inner_ipv6.ecn;
         }
-        bool is_local = false;
-        if (hdr.ipv4.isValid()) {
-            is_local = my_pa_v4.apply().hit;
-        } else if (hdr.ipv6.isValid()) {
-            is_local = my_pa_v6.apply().hit;
-        }
-        bool known_peer = false;
-        if (!is_local) {
-            meta.drop_reason = DROP_NET_NOT_LOCAL;
-        } else if (meta.ip_frag == 1w1) {
-            meta.drop_reason = DROP_NET_FRAGMENT;
-        } else if (hdr.ipv4.isValid() && !meta.ipv4_csum_ok) {
-            meta.drop_reason = DROP_NET_BAD_CHECKSUM;
-        } else if (!hdr.nvgre.isValid() || !hdr.inner_ethernet.isValid()) {
-            meta.drop_reason = DROP_NET_NOT_NVGRE;
-        } else if (hdr.nvgre.vsid <= VSID_RESERVED_LOW_MAX || hdr.nvgre.vsid == VSID_VENDOR) {
-            meta.drop_reason = DROP_NET_VSID_RESERVED;
-        } else if (!vsid.apply().hit) {
-            meta.drop_reason = DROP_NET_VSID_UNKNOWN;
-        } else {
-            if (hdr.ipv4.isValid()) {
-                known_peer = peer_v4.apply().hit;
-            } else {
-                known_peer = peer_v6.apply().hit;
-            }
-            if (!known_peer) {
-                meta.drop_reason = DROP_NET_PEER_UNKNOWN;
-            } else if (hdr.inner_vlan.isValid()) {
-                meta.drop_reason = DROP_NET_INNER_TAGGED;
-            } else if (meta.outer_ecn == ECN_CE && meta.inner_ecn == ECN_NOT_ECT
-                       && (hdr.inner_ipv4.isValid() || hdr.inner_ipv6.isValid())) {
-                /* RFC 6040 section 4.2 */
-                meta.drop_reason = DROP_NET_ECN_NOT_ECT;
-            } else {
-                if ((meta.outer_ecn == ECN_CE && meta.inner_ecn == ECN_ECT0)
-                        || (meta.outer_ecn == ECN_CE && meta.inner_ecn == ECN_ECT1)
-                        || (meta.outer_ecn == ECN_ECT1 && meta.inner_ecn == ECN_ECT0)) {
-                    if (hdr.inner_ipv4.isValid()) {
-                        hdr.inner_ipv4.ecn = meta.outer_ecn;
-                        meta.upd_inner_ipv4 = 1w1;
-                    } else if (hdr.inner_ipv6.isValid()) {
-                        hdr.inner_ipv6.ecn = meta.outer_ecn;
-                    }
-                }
-                /* The customer frame, from the inner headers. FlowID ignored. */
-                meta.c.dmac = hdr.inner_ethernet.dst_addr;
-                meta.c.smac = hdr.inner_ethernet.src_addr;
-                if (hdr.inner_ipv4.isValid()) {
-                    hdr.bridge.is_ipv4 = 1w1;
-                    hdr.bridge.df = hdr.inner_ipv4.flags[1:1];
-                    meta.c.ipv4_dst = hdr.inner_ipv4.dst_addr;
-                    meta.c.ttl = hdr.inner_ipv4.ttl;
-                    if (!meta.inner_ipv4_csum_ok) {
-                        meta.c.ipv4_csum_bad = 1w1;
-                    }
-                } else if (hdr.inner_ipv6.isValid()) {
-                    hdr.bridge.is_ipv6 = 1w1;
-                    meta.c.ipv6_dst = hdr.inner_ipv6.dst_addr;
-                    meta.c.ttl = hdr.inner_ipv6.hop_limit;
-                }
-                hdr.ethernet.setInvalid();
-                hdr.vlan.setInvalid();
-                hdr.ipv4.setInvalid();
-                hdr.ipv4_options.setInvalid();
-                hdr.ipv6.setInvalid();
-                hdr.gre.setInvalid();
-                hdr.nvgre.setInvalid();
-                hdr.bridge.decapped = 1w1;
-            }
-        }
+        /* Stage 2: the verdict. */
+        checks.apply();
     }
 }
+
+#undef NVE_TNA_DECAP_COMMON
+#undef NVE_TNA_DECAP_V4
+#undef NVE_TNA_DECAP_V6
 
 #endif

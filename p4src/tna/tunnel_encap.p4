@@ -62,10 +62,10 @@ control TunnelSelect(NVE_IG_PARAMS) {
     }
 
     apply {
+        /* The FlowID of a peer without it is zeroed by Underlay, after its ECMP hash
+         * (which selects a hash without the FlowID instead of waiting for this). */
         if (!remote.apply().hit) {
-            meta.drop_reason = DROP_TUNNEL_UNKNOWN;
-        } else if (meta.use_flow_id == 1w0) {
-            hdr.bridge.flow_id = 8w0;
+            meta.drop_fwd = DROP_TUNNEL_UNKNOWN;
         }
     }
 }

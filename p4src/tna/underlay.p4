@@ -1,5 +1,6 @@
 /* underlay.p4 (TNA): the underlay next hop of a unicast encapsulated frame, as
- * p4src/include/underlay.p4. Tofino: ALPM routes keyed on the bridged PA; the ECMP
+ * p4src/include/underlay.p4. Tofino: routes in TCAM (one stage; ALPM would take two
+ * and the ingress chain has no stage to spare), keyed on the bridged PA; the ECMP
  * hash (CRC-16 over source PA, destination PA, GRE key, the GRE key being the bridged
  * (vsid, flow_id)) is computed before the route is known and masked after it:
  * bucket = hash AND (size - 1). Tofino has no run-time modulo, so the controller
@@ -10,8 +11,13 @@
 
 control Underlay(NVE_IG_PARAMS) {
 
+    /* The GRE key is (vsid, flow_id), flow_id 0 toward a peer without FlowID: one hash
+     * per (family, FlowID use), selected by the tunnel's use_flow_id, so the hash runs
+     * in the route lookup's stage without waiting for TunnelSelect's zeroing. */
     Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v4;
+    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v4_no_flow;
     Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v6;
+    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v6_no_flow;
 
     action set_nexthop(nexthop_t nexthop) {
         meta.is_ecmp = 1w0;
@@ -24,8 +30,6 @@ control Underlay(NVE_IG_PARAMS) {
         meta.ecmp_mask = size - 16w1;
     }
 
-    @alpm(1)
-    @alpm_partitions(UNDERLAY_ALPM_PARTITIONS)
     table routes_v4 {
         key = {
             hdr.tun4.dst_pa : lpm @name("dst");
@@ -39,8 +43,6 @@ control Underlay(NVE_IG_PARAMS) {
         size = UNDERLAY_ROUTE_SIZE;
     }
 
-    @alpm(1)
-    @alpm_partitions(UNDERLAY_ALPM_PARTITIONS)
     table routes_v6 {
         key = {
             hdr.tun6.dst_pa : lpm @name("dst");
@@ -89,32 +91,43 @@ control Underlay(NVE_IG_PARAMS) {
     }
 
     apply {
-        bit<16> h;
-        bool hit;
+        /* Stage after TunnelSelect: hash and route side by side; then the bucket, the
+         * ECMP member and the next hop, one stage each (data dependencies). */
         if (hdr.bridge.pa_is_v6 == 1w0) {
-            h = ecmp_hash_v4.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
-                                   hdr.bridge.vsid, hdr.bridge.flow_id });
-            hit = routes_v4.apply().hit;
-        } else {
-            h = ecmp_hash_v6.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
-                                   hdr.bridge.vsid, hdr.bridge.flow_id });
-            hit = routes_v6.apply().hit;
-        }
-        if (!hit) {
-            meta.drop_reason = DROP_UNDERLAY_ROUTE_MISS;
-        } else {
-            bool nh_ok = true;
-            if (meta.is_ecmp == 1w1) {
-                meta.ecmp_bucket = h & meta.ecmp_mask;
-                if (!ecmp.apply().hit) {
-                    meta.drop_reason = DROP_ECMP_MISS;
-                    nh_ok = false;
-                }
+            if (meta.use_flow_id == 1w1) {
+                meta.ecmp_hash = ecmp_hash_v4.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                                                    hdr.bridge.vsid, hdr.bridge.flow_id });
+            } else {
+                meta.ecmp_hash = ecmp_hash_v4_no_flow.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                                                            hdr.bridge.vsid, meta.zero8 });
             }
-            if (nh_ok) {
-                if (!nexthop.apply().hit) {
-                    meta.drop_reason = DROP_NEXTHOP_MISS;
-                }
+            if (!routes_v4.apply().hit) {
+                meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
+            }
+        } else {
+            if (meta.use_flow_id == 1w1) {
+                meta.ecmp_hash = ecmp_hash_v6.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                                                    hdr.bridge.vsid, hdr.bridge.flow_id });
+            } else {
+                meta.ecmp_hash = ecmp_hash_v6_no_flow.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                                                            hdr.bridge.vsid, meta.zero8 });
+            }
+            if (!routes_v6.apply().hit) {
+                meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
+            }
+        }
+        if (meta.use_flow_id == 1w0) {
+            hdr.bridge.flow_id = 8w0;      /* the GRE key's FlowID (after the hash) */
+        }
+        if (meta.is_ecmp == 1w1) {
+            meta.ecmp_bucket = meta.ecmp_hash & meta.ecmp_mask;
+            if (!ecmp.apply().hit) {
+                meta.drop_ul = DROP_ECMP_MISS;
+            }
+        }
+        if (meta.drop_ul == DROP_NONE) {
+            if (!nexthop.apply().hit) {
+                meta.drop_ul = DROP_NEXTHOP_MISS;
             }
         }
     }
