@@ -408,15 +408,6 @@ def extract(
                 raise ExtractError(f"{where}: {top}.{inst}: control type {typ} not found")
             cparams, cbody, coff = controls[typ]
             _members(f"{top}.{inst}.", cparams, cbody, types, names, prog.where(coff))
-    # p4c's P4Info lists the actions tables can run, not the ones controls call directly.
-    runnable = {
-        a
-        for (kind, _), t in names.entities.items()
-        if kind == "table"
-        for a in t.actions  # type: ignore[attr-defined]
-    }
-    for kind, name in [k for k in names.entities if k[0] == "action" and k[1] not in runnable]:
-        del names.entities[(kind, name)]
     for agg, ann in types.annotations.items():
         cm = re.search(r'@controller_header\s*\(\s*"([^"]+)"\s*\)', ann)
         if cm:
