@@ -59,6 +59,7 @@ def build():
     for port in range(1, ACCESS_PORTS + 1):
         _insert(st, Table.PORT_ROLE, (port,), Action.PORT_SET_ACCESS)
     _insert(st, Table.PORT_ROLE, (NETWORK,), Action.PORT_SET_NETWORK)
+    _insert(st, Table.OUTER_MY_MAC, (0x020000000001,), Action.OUTER_LOCAL_MAC)
     _insert(st, Table.DECAP_MY_PA_V4, (LOCAL_PA,), Action.DECAP_LOCAL_PA)
     for vsi in range(1, VSIS + 1):
         vsid = 0x10000 + vsi

@@ -17,7 +17,7 @@ from nve_ptf import entries as E
 from nve_ptf import topo as T
 from nve_ptf.base import Case
 from nve_ptf.expect import expect_forward
-from nve_ptf.packets import customer, flow_id, nvgre, tagged
+from nve_ptf.packets import customer, flow_id, nvgre, outer_flow_label, tagged
 
 pytestmark = pytest.mark.root
 
@@ -33,6 +33,7 @@ def _locals(case: Case) -> None:
         E.attach(1, T.VSI_A1),
         E.attach(2, T.VSI_A1, vid=100),
         E.attach(3, T.VSI_A1),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA4),
         E.peer(T.VSID_A1, T.REMOTE4, 1),
         E.peer(T.VSID_A1, T.REMOTE4_C, 4),
@@ -221,6 +222,7 @@ def _mixed(case: Case, *, v6_flow_id: bool = True) -> None:
         E.attach(1, T.VSI_A1),
         E.attach(2, T.VSI_A1, vid=100),
         E.attach(3, T.VSI_A1),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA4),
         E.my_pa(T.PA6),
         E.peer(T.VSID_A1, T.REMOTE4, 1),
@@ -236,14 +238,15 @@ def _outer_v6_fields(pkt: Packet, frame: Packet) -> None:
     outer = Ether(bytes(pkt))[IPv6]
     assert outer.nh == 47
     assert outer.plen == len(bytes(frame)) + 8
-    assert outer.fl == 0
+    assert outer.fl == outer_flow_label(frame) != 0  # RFC 6438, with or without FlowID
 
 
 @pytest.mark.parametrize("inner", ["v4", "v6", "l2"])
 def test_n_way_unicast_to_an_ipv6_remote_nve(case: Case, inner: str) -> None:
     """One copy per other local port, one NVGRE-over-IPv4 copy and one NVGRE-over-IPv6 copy
     (next header 47, payload length = frame + 8, hop limit 64, traffic class = customer
-    DSCP and ECN, RFC 6040 normal mode; key = VSID << 8 | FlowID)."""
+    DSCP and ECN, RFC 6040 normal mode; flow label hashed from the customer flow, RFC 6438;
+    key = VSID << 8 | FlowID)."""
     _mixed(case)
     src, dst = {
         "v4": ("10.1.0.5", "10.1.0.255"),
@@ -363,6 +366,7 @@ def test_drop_egress_split_horizon_ipv6_replica(case: Case) -> None:
         E.subnet(T.VSI_A1, T.VSID_A1),
         E.attach(1, T.VSI_A1),
         E.attach(3, T.VSI_A1),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA6),
         E.peer(T.VSID_A1, T.REMOTE6, 2),
         E.MulticastGroup(T.VSI_A1, ((1, 0), (3, 0), (6, 2))),

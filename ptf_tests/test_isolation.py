@@ -26,6 +26,7 @@ A_GW, B_GW = "00:00:5e:00:53:fa", "00:00:5e:00:53:fb"
 def _two_tenants(case: Case) -> None:
     case.install(
         T.roles(),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA4),
         E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=A_GW),
         E.subnet(T.VSI_A2, T.VSID_A2, vrf=T.VRF_A, gw_mac=A_GW),

@@ -40,6 +40,7 @@ def _tenant(case: Case) -> None:
         E.remote_ca(T.VSI_A2, T.HR2, 1),
         E.remote_nve(1, T.PA4, T.REMOTE4),
         T.underlay_v4(),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA4),
         E.peer(T.VSID_A1, T.REMOTE4, 1),
         E.peer(T.VSID_A2, T.REMOTE4, 1),

@@ -33,6 +33,7 @@ def test_every_entry_kind_installs_and_is_removed(case: Case) -> None:
         E.arp_entry(T.VSI_A1, "10.1.0.5", T.H1),
         E.route(T.VRF_A, "10.2.0.0/24", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
         E.route(T.VRF_A, "fd00:2::/64", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+        E.my_mac(T.NVE_MAC),
         E.my_pa(T.PA4),
         E.my_pa(T.PA6),
         E.my_pa(T.GROUP4, group=True),

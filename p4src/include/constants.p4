@@ -12,6 +12,8 @@ const bit<16> ETHERTYPE_IPV6 = 16w0x86DD;
 const bit<16> ETHERTYPE_TEB  = 16w0x6558;   /* Transparent Ethernet Bridging (GRE protocol) */
 
 /* IP protocol / IPv6 next header numbers */
+const bit<8> IP_PROTO_IPV6_HOPOPTS = 8w0;
+const bit<8> IP_PROTO_IPV6_DSTOPTS = 8w60;
 const bit<8> IP_PROTO_TCP      = 8w6;
 const bit<8> IP_PROTO_UDP      = 8w17;
 const bit<8> IP_PROTO_GRE      = 8w47;
@@ -41,6 +43,7 @@ const bit<24> VSID_VENDOR           = 24w0xFFFFFF;
 const bit<16> GRE_KEY_HEADER_BYTES = 16w8;    /* 4 bytes GRE + 4 bytes key */
 const bit<16> IPV4_HEADER_BYTES    = 16w20;
 const bit<16> IPV6_HEADER_BYTES    = 16w40;
+const bit<16> ETHERNET_HEADER_BYTES = 16w14;
 const bit<16> VLAN_TAG_BYTES       = 16w4;
 const bit<3>  IPV4_FLAGS_DF        = 3w0b010;
 

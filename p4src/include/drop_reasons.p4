@@ -38,6 +38,11 @@ const drop_reason_t DROP_NET_VSID_UNKNOWN     = 8w45;
 const drop_reason_t DROP_NET_PEER_UNKNOWN     = 8w46;
 const drop_reason_t DROP_NET_INNER_TAGGED     = 8w47;
 const drop_reason_t DROP_NET_ECN_NOT_ECT      = 8w48;
+/* ingress: outer header sanity (OuterChecks, before the checks above), in order */
+const drop_reason_t DROP_NET_DMAC_NOT_LOCAL   = 8w50;
+const drop_reason_t DROP_NET_BAD_VERSION      = 8w51;
+const drop_reason_t DROP_NET_BAD_IHL          = 8w52;
+const drop_reason_t DROP_NET_BAD_LENGTH       = 8w53;
 /* egress */
 const drop_reason_t DROP_PRUNE_INGRESS_PORT   = 8w60;
 const drop_reason_t DROP_EGRESS_SPLIT_HORIZON = 8w61;

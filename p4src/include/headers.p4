@@ -101,6 +101,19 @@ header ipv6_h {
     ipv6_addr_t dst_addr;
 }
 
+/* An IPv6 Hop-by-Hop or Destination Options header (RFC 8200 section 4.3, 4.6): the
+ * first 8 bytes; hdr_ext_len counts the 8-byte units after them, which the parser
+ * extracts into ipv6_ext_more_h (at most 3 units: parser.p4 stops at longer ones). */
+header ipv6_ext_h {
+    bit<8>  next_hdr;
+    bit<8>  hdr_ext_len;
+    bit<48> data;
+}
+
+header ipv6_ext_more_h {
+    varbit<192> data;       /* (hdr_ext_len) * 64 bits, at most 3 * 64 */
+}
+
 header icmpv6_h {
     bit<8>  msg_type;
     bit<8>  code;
@@ -147,6 +160,10 @@ struct headers_t {
     ipv4_h         ipv4;
     ipv4_options_h ipv4_options;
     ipv6_h         ipv6;
+    ipv6_ext_h     ipv6_ext0;       /* Hop-by-Hop / Destination Options (parser.p4) */
+    ipv6_ext_more_h ipv6_ext0_more;
+    ipv6_ext_h     ipv6_ext1;       /* Destination Options */
+    ipv6_ext_more_h ipv6_ext1_more;
     icmpv6_h       icmpv6;
     l4_ports_h     l4;
     gre_h          gre;
@@ -172,6 +189,7 @@ struct mac_learn_digest_t {
 struct parse_meta_t {
     bit<1> extra_tag;   /* 802.1ad S-tag, or a second tag after the first 802.1Q tag */
     bit<1> ip_frag;     /* the first IP header is a fragment (IPv4 MF/offset, IPv6 Fragment) */
+    bit<16> ipv6_ext_bytes; /* bytes of ipv6_ext0/1 (set by OuterChecks, network ports) */
 }
 
 /* The customer frame, whichever header set carries it (ethernet... on an access port,

@@ -7,7 +7,8 @@
  * else stays an unparsed GRE payload (gre valid, nvgre invalid) for ingress to drop
  * and count.
  * An outer fragment stops the parser before GRE (section 4.4). The parser never
- * rejects: ingress decides every drop, with a reason. */
+ * rejects: ingress decides every drop, with a reason (OuterChecks: an IPv4 IHL below 5
+ * is not parsed past the fixed header, and dropped there). */
 #ifndef NVE_PARSER_P4
 #define NVE_PARSER_P4
 
@@ -103,10 +104,66 @@ parser NveParser(packet_in pkt,
     state parse_ipv6 {
         pkt.extract(hdr.ipv6);
         transition select(hdr.ipv6.next_hdr) {
+            IP_PROTO_GRE:          parse_gre;
+            IP_PROTO_TCP:          parse_l4;
+            IP_PROTO_UDP:          parse_l4;
+            IP_PROTO_ICMPV6:       parse_icmpv6;
+            IP_PROTO_IPV6_FRAG:    parse_ip_fragment;
+            IP_PROTO_IPV6_HOPOPTS: parse_ipv6_ext0;
+            IP_PROTO_IPV6_DSTOPTS: parse_ipv6_ext0;
+            default:               accept;
+        }
+    }
+
+    /* IPv6 extension headers (RFC 8200 section 4): up to two, Hop-by-Hop (first only)
+     * or Destination Options, each of 8 to 32 bytes (Hdr Ext Len 0..3), so that GRE
+     * behind them is found. Anything longer, a third one, or another kind, stops here
+     * (no GRE: a network port drops it as NET_NOT_NVGRE). Only GRE and a Fragment
+     * header are looked for behind them: TCP, UDP and ICMPv6 stay unparsed, as before. */
+    state parse_ipv6_ext0 {
+        pkt.extract(hdr.ipv6_ext0);
+        transition select(hdr.ipv6_ext0.hdr_ext_len) {
+            8w0:     parse_ipv6_ext0_next;
+            8w1:     parse_ipv6_ext0_more;
+            8w2:     parse_ipv6_ext0_more;
+            8w3:     parse_ipv6_ext0_more;
+            default: accept;
+        }
+    }
+
+    state parse_ipv6_ext0_more {
+        pkt.extract(hdr.ipv6_ext0_more, (bit<32>)hdr.ipv6_ext0.hdr_ext_len << 6);
+        transition parse_ipv6_ext0_next;
+    }
+
+    state parse_ipv6_ext0_next {
+        transition select(hdr.ipv6_ext0.next_hdr) {
+            IP_PROTO_GRE:          parse_gre;
+            IP_PROTO_IPV6_FRAG:    parse_ip_fragment;
+            IP_PROTO_IPV6_DSTOPTS: parse_ipv6_ext1;
+            default:               accept;
+        }
+    }
+
+    state parse_ipv6_ext1 {
+        pkt.extract(hdr.ipv6_ext1);
+        transition select(hdr.ipv6_ext1.hdr_ext_len) {
+            8w0:     parse_ipv6_ext1_next;
+            8w1:     parse_ipv6_ext1_more;
+            8w2:     parse_ipv6_ext1_more;
+            8w3:     parse_ipv6_ext1_more;
+            default: accept;
+        }
+    }
+
+    state parse_ipv6_ext1_more {
+        pkt.extract(hdr.ipv6_ext1_more, (bit<32>)hdr.ipv6_ext1.hdr_ext_len << 6);
+        transition parse_ipv6_ext1_next;
+    }
+
+    state parse_ipv6_ext1_next {
+        transition select(hdr.ipv6_ext1.next_hdr) {
             IP_PROTO_GRE:       parse_gre;
-            IP_PROTO_TCP:       parse_l4;
-            IP_PROTO_UDP:       parse_l4;
-            IP_PROTO_ICMPV6:    parse_icmpv6;
             IP_PROTO_IPV6_FRAG: parse_ip_fragment;
             default:            accept;
         }

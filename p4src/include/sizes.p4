@@ -53,6 +53,9 @@
 #define NEXTHOP_COUNT        1024
 #endif
 
+/* This NVE's own MAC addresses (NveIngress.outer.my_mac), every profile. */
+#define LOCAL_MAC_SIZE       8
+
 /* Indexed by drop_reason_t and by packet-in reason. */
 #define DROP_REASON_COUNT    256
 #define PUNT_REASON_COUNT    16

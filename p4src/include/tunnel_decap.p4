@@ -1,6 +1,7 @@
-/* tunnel_decap.p4: network ports. RFC 7637 checks in a fixed order, each failure
- * dropped with its own reason; then RFC 6040 ECN decapsulation and removal of the
- * underlay headers, leaving the customer frame in inner_*. */
+/* tunnel_decap.p4: network ports, after OuterChecks (outer_checks.p4). RFC 7637 checks
+ * in a fixed order, each failure dropped with its own reason; then RFC 6040 ECN
+ * decapsulation and removal of the underlay headers, leaving the customer frame in
+ * inner_*. */
 #ifndef NVE_TUNNEL_DECAP_P4
 #define NVE_TUNNEL_DECAP_P4
 
@@ -254,7 +255,8 @@ control Decap(inout headers_t hdr,
             meta.c.frame_len = hdr.ipv4.total_len - ((bit<16>)hdr.ipv4.ihl << 2)
                                - GRE_KEY_HEADER_BYTES;
         } else {
-            meta.c.frame_len = hdr.ipv6.payload_len - GRE_KEY_HEADER_BYTES;
+            meta.c.frame_len = hdr.ipv6.payload_len - meta.pkt.ipv6_ext_bytes
+                               - GRE_KEY_HEADER_BYTES;
         }
 
         /* Remove the underlay headers. */
@@ -263,6 +265,10 @@ control Decap(inout headers_t hdr,
         hdr.ipv4.setInvalid();
         hdr.ipv4_options.setInvalid();
         hdr.ipv6.setInvalid();
+        hdr.ipv6_ext0.setInvalid();
+        hdr.ipv6_ext0_more.setInvalid();
+        hdr.ipv6_ext1.setInvalid();
+        hdr.ipv6_ext1_more.setInvalid();
         hdr.gre.setInvalid();
         hdr.nvgre.setInvalid();
         meta.fwd.decapped = 1w1;

@@ -215,6 +215,7 @@ struct nve_ig_meta_t {
     bit<1>         vsi_miss;        /* VsiInfo: DROP_VSI_UNKNOWN */
     drop_reason_t  drop_fwd;
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
+    bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
     bit<1>         pa_local;        /* Decap's lookups (one stage), tested the next */
     bit<1>         vsid_ok;
     bit<1>         peer_ok;

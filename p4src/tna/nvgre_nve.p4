@@ -74,6 +74,7 @@ const bit<16> NVE_EG_LEN_EXTRA = NVE_TNA_PKT_LENGTH_EXTRA;
 #include "parser.p4"
 #include "ports.p4"
 #include "access.p4"
+#include "outer_checks.p4"
 #include "tunnel_decap.p4"
 #include "punt.p4"
 #include "l2.p4"
@@ -90,6 +91,7 @@ const bit<16> NVE_EG_LEN_EXTRA = NVE_TNA_PKT_LENGTH_EXTRA;
 
 /* Flags that tables of one stage write side by side (Decap's lookups, VsiInfo): a
  * container is written by one action per stage, so each flag gets its own. */
+@pa_solitary("ingress", "meta.mac_ok")
 @pa_solitary("ingress", "meta.pa_local")
 @pa_solitary("ingress", "meta.vsid_ok")
 @pa_solitary("ingress", "meta.peer_ok")
@@ -109,6 +111,7 @@ control NveIngress(inout nve_headers_t hdr,
     PuntIngress()     punt;
 #endif
     AccessIngress()   access;
+    OuterChecks()     outer;
     Decap()           decap;
     VsiInfo()         vsi;
 #ifdef NVE_TNA_L2
@@ -154,6 +157,7 @@ control NveIngress(inout nve_headers_t hdr,
                                || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT)) {
                     meta.drop_reason = DROP_TO_CPU;
                 } else {
+                    outer.apply(NVE_IG_ARGS);
                     decap.apply(NVE_IG_ARGS);
                 }
             }

@@ -179,6 +179,12 @@ control Decap(NVE_IG_PARAMS) {
      * matches wins. ECN: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
     table checks {
         key = {
+            meta.mac_ok                  : ternary @name("mac_ok");
+            hdr.ethernet.dst_addr        : ternary @name("dmac");
+            hdr.ipv4.version             : ternary @name("v4_version");
+            hdr.ipv4.ihl                 : ternary @name("ihl");
+            hdr.ipv6.version             : ternary @name("v6_version");
+            hdr.ipv6.isValid()           : ternary @name("outer_v6");
             meta.pa_local                : ternary @name("pa_local");
             meta.ip_frag                 : ternary @name("frag");
             hdr.ipv4.isValid()           : ternary @name("outer_v4");
@@ -206,39 +212,52 @@ control Decap(NVE_IG_PARAMS) {
             pass_v6_ecn;
         }
         const entries = {
-            (0, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
-            (_, 1, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
-            (_, _, true, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
-            (_, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, false, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
-            (_, _, _, _, _, _, _, _, 0, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
-            (_, _, _, _, _, _, _, _, _, true, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
+            /* OuterChecks (outer_checks.p4): not this NVE's unicast MAC; the IP
+             * version against the EtherType (v4: not 4, v6: not 6); IPv4 IHL < 5. */
+            (0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
+            (_, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
+            (_, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
+            (_, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
+            (_, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
             /* inner Not-ECT, outer CE: dropped, alarm cell 3 */
-            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
-            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
             /* inner Not-ECT, outer ECT(1) or ECT(0): alarm cells 1, 2 */
-            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 0) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, true, _, 2, 0) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 0) : pass_v6_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 2, 0) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 0) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 2, 0) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 0) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 2, 0) : pass_v6_alarm();
             /* inner CE, outer ECT(1): alarm cell 13 */
-            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 3) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 3) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 3) : pass_v4_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 3) : pass_v6_alarm();
             /* ECN rewrite: outer CE over ECT(0)/ECT(1), outer ECT(1) over ECT(0) */
-            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 2) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, true, _, 3, 1) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, true, _, 1, 2) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 3, 1) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, true, 1, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v4();
-            (_, _, _, _, _, _, _, _, _, _, _, true, _, _) : pass_v6();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 2) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 1) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 2) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 1) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v4();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _) : pass_v6();
         }
         default_action = pass_l2();
-        size = 32;
+        size = 64;
     }
 
     apply {

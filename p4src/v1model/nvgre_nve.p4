@@ -17,6 +17,7 @@
 #include "parser.p4"
 #include "ports.p4"
 #include "access.p4"
+#include "outer_checks.p4"
 #include "tunnel_decap.p4"
 #include "punt.p4"
 #include "l2.p4"
@@ -52,6 +53,7 @@ control NveIngress(inout headers_t hdr,
     PortRole()        port;
     PuntIngress()     punt;
     AccessIngress()   access;
+    OuterChecks()     outer;
     Decap()           decap;
     VsiInfo()         vsi;
     L2Learn()         learn;
@@ -87,6 +89,10 @@ control NveIngress(inout headers_t hdr,
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
                 punt.apply(hdr, meta, standard_metadata);
+            }
+            if (meta.fwd.drop_reason == DROP_NONE
+                    && meta.fwd.port_role != PORT_ROLE_ACCESS) {
+                outer.apply(hdr, meta, standard_metadata);
             }
             if (meta.fwd.drop_reason == DROP_NONE
                     && meta.fwd.port_role != PORT_ROLE_ACCESS) {
@@ -217,6 +223,10 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
         pkt.emit(hdr.ipv4);
         pkt.emit(hdr.ipv4_options);
         pkt.emit(hdr.ipv6);
+        pkt.emit(hdr.ipv6_ext0);
+        pkt.emit(hdr.ipv6_ext0_more);
+        pkt.emit(hdr.ipv6_ext1);
+        pkt.emit(hdr.ipv6_ext1_more);
         pkt.emit(hdr.icmpv6);
         pkt.emit(hdr.l4);
         pkt.emit(hdr.gre);
@@ -233,7 +243,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="3.1.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.2.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

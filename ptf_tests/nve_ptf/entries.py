@@ -168,6 +168,11 @@ def route(vrf: int, prefix: str, *, vsi: int, vsid: int, smac: str, dmac: str) -
 # -- remote NVEs and decapsulation ------------------------------------------------------------
 
 
+def my_mac(addr: str) -> TableEntry:
+    """An outer destination MAC this NVE accepts on network ports (its nve_mac)."""
+    return _entry(Table.OUTER_MY_MAC, Action.OUTER_LOCAL_MAC, {Key.DST: mac(addr)})
+
+
 def my_pa(addr: str, *, group: bool = False) -> TableEntry:
     v6 = ":" in addr
     return _entry(

@@ -28,6 +28,7 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     Table.ACCESS_PORT_VSI: (),
     Table.DECAP_MY_PA_V4: (),
     Table.DECAP_MY_PA_V6: (),
+    Table.OUTER_MY_MAC: (),
     Table.UNDERLAY_NEXTHOP: (),
     # set_nexthop(nexthop)
     Table.UNDERLAY_ECMP: (Table.UNDERLAY_NEXTHOP,),

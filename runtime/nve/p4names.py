@@ -26,6 +26,7 @@ class Table:
     L2_DMAC: Final = "NveIngress.l2.dmac"
     LEARN_SMAC: Final = "NveIngress.learn.smac"
     MTU_PORT: Final = "NveEgress.mtu.port"
+    OUTER_MY_MAC: Final = "NveIngress.outer.my_mac"
     PORT_ROLE: Final = "NveIngress.port.role"
     REPLICA_TUNNEL: Final = "NveEgress.replica.tunnel"
     ROUTING_ROUTES_V4: Final = "NveIngress.routing.routes_v4"
@@ -55,6 +56,7 @@ class Action:
     LEARN_KNOWN: Final = "NveIngress.learn.known"
     MTU_SET_MTU: Final = "NveEgress.mtu.set_mtu"
     NO_ACTION: Final = "NoAction"
+    OUTER_LOCAL_MAC: Final = "NveIngress.outer.local_mac"
     PORT_SET_ACCESS: Final = "NveIngress.port.set_access"
     PORT_SET_NETWORK: Final = "NveIngress.port.set_network"
     REPLICA_REPLICA_V4: Final = "NveEgress.replica.replica_v4"
@@ -179,6 +181,7 @@ TABLE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.decap.vsid": ("vsid",),
     "NveIngress.l2.dmac": ("vsi", "mac"),
     "NveIngress.learn.smac": ("vsi", "mac", "port"),
+    "NveIngress.outer.my_mac": ("dst",),
     "NveIngress.port.role": ("port",),
     "NveIngress.routing.routes_v4": ("vrf", "dst"),
     "NveIngress.routing.routes_v6": ("vrf", "dst"),
@@ -222,6 +225,7 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.decap.vsid": ("NveIngress.decap.set_vsi", "NoAction"),
     "NveIngress.l2.dmac": ("NveIngress.l2.to_port", "NveIngress.l2.to_tunnel", "NoAction"),
     "NveIngress.learn.smac": ("NveIngress.learn.known", "NoAction"),
+    "NveIngress.outer.my_mac": ("NveIngress.outer.local_mac", "NoAction"),
     "NveIngress.port.role": (
         "NveIngress.port.set_access",
         "NveIngress.port.set_network",
@@ -268,6 +272,7 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.l2.to_port": ("port",),
     "NveIngress.l2.to_tunnel": ("tunnel",),
     "NveIngress.learn.known": (),
+    "NveIngress.outer.local_mac": (),
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),
     "NveIngress.routing.route": ("vsi", "vsid", "smac", "dmac"),
@@ -315,6 +320,10 @@ class Drop(IntEnum):
     NET_PEER_UNKNOWN = 46
     NET_INNER_TAGGED = 47
     NET_ECN_NOT_ECT = 48
+    NET_DMAC_NOT_LOCAL = 50
+    NET_BAD_VERSION = 51
+    NET_BAD_IHL = 52
+    NET_BAD_LENGTH = 53
     PRUNE_INGRESS_PORT = 60
     EGRESS_SPLIT_HORIZON = 61
     EGRESS_NOT_MEMBER = 62

@@ -358,6 +358,10 @@ class EmitPhases(CompilerBase):
                     params={Param.MTU: port.mtu},
                 )
             )
+        # Outer frames are accepted only when sent to this MAC (or an underlay group's).
+        self.out.append(
+            _entry(Table.OUTER_MY_MAC, Action.OUTER_LOCAL_MAC, {Key.DST: Exact(int(sw.nve_mac))})
+        )
         for pa in sw.local_pas:
             self.out.append(
                 _entry(

@@ -159,6 +159,8 @@ def install_vsi(st: Any) -> None:
         "NveIngress.underlay.forward",
         {"port": NETWORK, "smac": mac(NH_SMAC), "dmac": mac(NH_DMAC), "vid": 0},
     )
+    # This NVE's MAC is the next hop's source MAC (outer frames are sent to it).
+    add_entry(st, "NveIngress.outer.my_mac", {"dst": mac(NH_SMAC)}, "NveIngress.outer.local_mac")
     add_entry(st, "NveIngress.decap.my_pa_v4", {"dst": ip(LOCAL_PA)}, "NveIngress.decap.local_pa")
     add_entry(st, "NveIngress.decap.vsid", {"vsid": VSID}, "NveIngress.decap.set_vsi", {"vsi": VSI})
     add_entry(

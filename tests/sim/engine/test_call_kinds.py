@@ -48,7 +48,8 @@ def test_the_encap_and_decap_paths_keep_every_kind_of_call(nvgre_program) -> Non
         "memo fill": 1,
         "folded": 1,
     }
-    assert pipeline.paths.calls_kept(decap) == {"pure": 11, "read": 9, "deferred": 3}
+    # decap reads NveIngress.outer.my_mac too (pipeline 3.2.0)
+    assert pipeline.paths.calls_kept(decap) == {"pure": 11, "read": 10, "deferred": 3}
 
 
 def test_the_small_program_path(small) -> None:

@@ -112,7 +112,7 @@ def test_outer_checksum_error_drops_with_its_reason(nve) -> None:
     pipeline, st = nve
     inner = Ether(src=VM_B, dst=VM_A) / IP() / UDP()
     outer = (
-        Ether()
+        Ether(src=NH_DMAC, dst=NH_SMAC)
         / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47, chksum=0x1234)
         / GRE(key_present=1, proto=0x6558, key=VSID << 8)
         / inner
@@ -160,7 +160,7 @@ def test_outer_ipv4_options_are_part_of_the_verified_checksum(nve) -> None:
     pipeline, st = nve
     inner = Ether(src=VM_B, dst=VM_A) / IP(src="10.0.0.2", dst="10.0.0.1") / UDP() / b"opt"
     outer = (
-        Ether()
+        Ether(src=NH_DMAC, dst=NH_SMAC)
         / IP(src=REMOTE_PA, dst=LOCAL_PA, proto=47, options=b"\x94\x04\x00\x00")
         / GRE(key_present=1, proto=0x6558, key=VSID << 8)
         / inner

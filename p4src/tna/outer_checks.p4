@@ -1,0 +1,36 @@
+/* outer_checks.p4 (TNA): network ports, as p4src/include/outer_checks.p4: the outer
+ * destination MAC must be this NVE's (my_mac, filled by the controller with nve_mac),
+ * the IP version must match the EtherType, IPv4 IHL >= 5.
+ * Tofino: my_mac only sets a flag, in the stage of Decap's lookups; the verdicts are
+ * entries of Decap's checks table (one ternary table), ahead of its own. Differences
+ * (docs/tna.md): a multicast destination MAC is left to my_pa (which accepts only a
+ * joined underlay group) without checking that it maps the group address; the length
+ * checks are not made (Tofino ingress does not know the frame length); IPv6 extension
+ * headers are not parsed past (still NET_NOT_NVGRE). */
+#ifndef NVE_TNA_OUTER_CHECKS_P4
+#define NVE_TNA_OUTER_CHECKS_P4
+
+control OuterChecks(NVE_IG_PARAMS) {
+
+    action local_mac() {
+        meta.mac_ok = 1w1;
+    }
+
+    table my_mac {
+        key = {
+            hdr.ethernet.dst_addr : exact @name("dst");
+        }
+        actions = {
+            local_mac;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = LOCAL_MAC_SIZE;
+    }
+
+    apply {
+        my_mac.apply();
+    }
+}
+
+#endif
