@@ -46,6 +46,18 @@ def test_local_bridging_pushes_and_pops_tags(case: Case, kind: str) -> None:
     expect_forward(case, 2, tagged(f23, 100, pcp=5), {3: tagged(f23, 300)})
 
 
+@pytest.mark.parametrize("kind", ["v4", "l2"])
+def test_priority_tagged_frame_is_untagged(case: Case, kind: str) -> None:
+    """IEEE 802.1Q: a tag with VID 0 only carries a priority; the frame belongs to the port's
+    untagged subnet (port 1), and leaves as that subnet's frames do (tag of the output port)."""
+    _subnet(case)
+    f12 = customer(kind, T.H1, T.H2)
+    expect_forward(case, 1, tagged(f12, 0, pcp=5), {2: tagged(f12, 100)})
+    # on a port with tagged bindings only, VID 0 is not one of them
+    f21 = customer(kind, T.H2, T.H1)
+    expect_drop(case, 2, tagged(f21, 0, pcp=3), Drop.ACCESS_VLAN_UNKNOWN)
+
+
 def test_drop_port_unknown(case: Case) -> None:
     """A port without a role takes no traffic."""
     case.install(

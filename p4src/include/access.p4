@@ -44,8 +44,11 @@ control AccessIngress(inout headers_t hdr,
         meta.c.ether_type = hdr.ethernet.ether_type;
         meta.c.frame_len = (bit<16>)sm.packet_length;
         if (hdr.vlan.isValid()) {
-            meta.c.tagged = 1w1;
-            meta.c.vid = hdr.vlan.vid;
+            /* A priority tag (VID 0, IEEE 802.1Q) classifies the frame as untagged. */
+            if (hdr.vlan.vid != 12w0) {
+                meta.c.tagged = 1w1;
+                meta.c.vid = hdr.vlan.vid;
+            }
             meta.c.ether_type = hdr.vlan.ether_type;
             meta.c.frame_len = meta.c.frame_len - VLAN_TAG_BYTES;
         }

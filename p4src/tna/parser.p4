@@ -1,13 +1,10 @@
 /* parser.p4 (TNA): NveIngressParser and NveEgressParser.
- *
- * Ingress: the parse graph and RFC 7637 rules of p4src/include/parser.p4 (NVGRE only
- * when the first GRE word is exactly C=0, reserved0=0, K=1, S=0, version 0, protocol
- * 0x6558; an outer fragment stops before GRE; the parser never rejects). Tofino adds:
- * the intrinsic and port metadata first; the IPv4 header checksums verified here with
- * the Checksum extern, each result written exactly once, in the one state after the
- * header (and its options) were added; the outer TCP/UDP ports copied to metadata for
- * the FlowID hash. Every other metadata field starts at zero (@pa_auto_init_metadata).
- *
+ * Ingress: the parse graph and RFC 7637 rules of p4src/include/parser.p4 (NVGRE when
+ * C=0, R=0, K=1, S=0, reserved bits 4-5 zero (6-12 ignored, RFC 2784), version 0,
+ * protocol 0x6558; an outer fragment stops before GRE; never rejects). Tofino adds the
+ * intrinsic and port metadata first, IPv4 checksums verified by the Checksum extern
+ * (each verdict written once), the outer L4 ports copied for the FlowID hash; other
+ * metadata starts at zero (@pa_auto_init_metadata).
  * Egress: what the ingress deparser emitted (nve_bridge_h, for unicast tunnel frames
  * nve_tun4_h or nve_tun6_h and nve_nh_h, then the frame: after decapsulation the
  * customer frame is the outermost Ethernet), or a punted copy behind nve_mirror_h. */
@@ -48,10 +45,17 @@ parser NveIngressParser(packet_in pkt,
         }
     }
 
-    state parse_vlan {
+    state parse_vlan {    /* AccessIngress keys on (tagged, vid): VID 0 is a priority tag */
         pkt.extract(hdr.vlan);
-        meta.c.tagged = 1w1;           /* AccessIngress keys on them */
-        meta.c.vid = hdr.vlan.vid;
+        transition select(hdr.vlan.vid) {
+            12w0:    parse_after_vlan;
+            default: parse_vlan_id;
+        }
+    }
+
+    state parse_vlan_id { meta.c.tagged = 1w1; meta.c.vid = hdr.vlan.vid; transition parse_after_vlan; }
+
+    state parse_after_vlan {
         transition select(hdr.vlan.ether_type) {
             ETHERTYPE_VLAN: parse_extra_tag;
             ETHERTYPE_QINQ: parse_extra_tag;
@@ -132,7 +136,7 @@ parser NveIngressParser(packet_in pkt,
         pkt.extract(hdr.gre);
         transition select(hdr.gre.c, hdr.gre.r0, hdr.gre.k, hdr.gre.s,
                           hdr.gre.reserved0, hdr.gre.version, hdr.gre.protocol) {
-            (1w0, 1w0, 1w1, 1w0, 9w0, 3w0, ETHERTYPE_TEB): parse_nvgre;
+            (1w0, 1w0, 1w1, 1w0, 9w0 &&& GRE_RESERVED0_MUST_BE_ZERO, 3w0, ETHERTYPE_TEB): parse_nvgre;
             default: accept;
         }
     }
@@ -205,6 +209,14 @@ parser NveIngressParser(packet_in pkt,
     }
 }
 
+/* The lengths egress derives from pkt_length (nve_eg_meta_t), `front` being the bytes
+ * in front of the customer frame: one subtraction each in the control. */
+#define NVE_EG_ADJ(front) \
+    meta.adj_v4 = (front) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES); \
+    meta.adj_mtu_v4 = (front) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1; \
+    meta.adj_mtu_v6 = (front) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1; \
+    meta.adj_v6_payload = (front) - GRE_KEY_HEADER_BYTES
+
 /* Egress parses what egress reads or rewrites: the bridged headers, the customer
  * Ethernet header and its IP header (DSCP/ECN for the outer header). */
 parser NveEgressParser(packet_in pkt,
@@ -243,28 +255,19 @@ parser NveEgressParser(packet_in pkt,
     }
 
     state parse_frame {
-        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
-        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
-        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
-        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        NVE_EG_ADJ(NVE_BRIDGE_BYTES + NVE_EG_LEN_EXTRA);
         transition parse_ethernet;
     }
 
     state parse_tun4 {
         pkt.extract(hdr.tun4);
-        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
-        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
-        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
-        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        NVE_EG_ADJ(NVE_BRIDGE_BYTES + NVE_TUN4_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA);
         transition parse_nh;
     }
 
     state parse_tun6 {
         pkt.extract(hdr.tun6);
-        meta.adj_v4 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES);
-        meta.adj_mtu_v4 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV4_HEADER_BYTES) + 16w1;
-        meta.adj_mtu_v6 = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - (GRE_KEY_HEADER_BYTES + IPV6_HEADER_BYTES) + 16w1;
-        meta.adj_v6_payload = (NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA) - GRE_KEY_HEADER_BYTES;
+        NVE_EG_ADJ(NVE_BRIDGE_BYTES + NVE_TUN6_BYTES + NVE_NH_BYTES + NVE_EG_LEN_EXTRA);
         transition parse_nh;
     }
 
