@@ -312,3 +312,52 @@ def test_decapsulated_frame_bridged_toward_a_tunnel_is_still_split_horizon(case:
         f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A2, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
     )
     expect_drop(case, 5, pkt, Drop.SPLIT_HORIZON)
+
+
+# RFC 1812 section 5.3.7, RFC 3927 section 7, RFC 4291 sections 2.5.2-2.5.6 and 2.7: a
+# router never forwards martian sources or destinations. A default route in the VRF
+# makes every destination routable, so only the martian check can stop these.
+MARTIAN_V4 = ["0.1.2.3", "127.0.0.1", "169.254.1.1", "224.0.0.5", "239.255.255.250"]
+MARTIAN_V4 += ["240.0.0.1", "255.255.255.255"]
+MARTIAN_V6 = ["::", "::1", "fe80::1", "febf::1", "ff02::1", "ff0e::5"]
+
+
+def _tenant_with_default_routes(case: Case) -> None:
+    _tenant(case)
+    case.install(
+        E.route(T.VRF_A, "0.0.0.0/0", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+        E.route(T.VRF_A, "::/0", vsi=T.VSI_A2, vsid=T.VSID_A2, smac=T.GW_A2, dmac=T.H3),
+    )
+
+
+@pytest.mark.parametrize("addr", MARTIAN_V4 + MARTIAN_V6)
+def test_drop_routed_martian_source(case: Case, addr: str) -> None:
+    _tenant_with_default_routes(case)
+    fam, dst = ("v6", H3_IP6) if ":" in addr else ("v4", H3_IP)
+    f = customer(fam, T.H1, T.GW_A1, addr, dst)
+    expect_drop(case, 1, f, Drop.ROUTED_MARTIAN_SRC)
+
+
+@pytest.mark.parametrize("addr", MARTIAN_V4 + MARTIAN_V6)
+def test_drop_routed_martian_destination(case: Case, addr: str) -> None:
+    _tenant_with_default_routes(case)
+    fam, src = ("v6", H1_IP6) if ":" in addr else ("v4", H1_IP)
+    f = customer(fam, T.H1, T.GW_A1, src, addr)
+    expect_drop(case, 1, f, Drop.ROUTED_MARTIAN_DST)
+
+
+@pytest.mark.parametrize(
+    "src,dst",
+    [
+        ("1.0.0.1", "126.255.255.255"),
+        ("128.0.0.1", "169.253.255.255"),
+        ("169.255.0.1", "223.255.255.255"),
+        ("fec0::1", "fe7f::1"),
+        ("2001:db8::1", "::2"),
+    ],
+)
+def test_addresses_next_to_the_martian_ranges_are_routed(case: Case, src: str, dst: str) -> None:
+    _tenant_with_default_routes(case)
+    fam = "v6" if ":" in src else "v4"
+    f = customer(fam, T.H1, T.GW_A1, src, dst, ttl=9)
+    expect_forward(case, 1, f, {3: _routed(f, T.GW_A2, T.H3)})

@@ -4,15 +4,31 @@
  * decremented; L2Forward then delivers it in the destination subnet.
  * Like a router (RFC 1812 section 5.2.2) it first verifies the customer IPv4 header
  * checksum and drops a corrupt header (ROUTED_BAD_CHECKSUM) instead of recomputing a
- * valid checksum over it. Bridged frames are not checked: they are L2 and pass as is. */
+ * valid checksum over it. Bridged frames are not checked: they are L2 and pass as is.
+ * Nor does it route martian addresses (RFC 1812 section 5.3.7, RFC 3927 section 7,
+ * RFC 4291 sections 2.5.2-2.5.6 and 2.7): martian_v4 and martian_v6 below. */
 #ifndef NVE_ROUTING_P4
 #define NVE_ROUTING_P4
 
 #include "headers.p4"
 #include "sizes.p4"
 
+/* Martian addresses, never routed as source or destination: IPv4 0/8, 127/8,
+ * 169.254/16 (link-local), 224/4 (no multicast routing here) and 240/4 (with
+ * 255.255.255.255); IPv6 :: and ::1, fe80::/10 (link-local) and ff00::/8 (no multicast
+ * routing; never a valid source). */
+bool martian_v4(in ipv4_addr_t a) {
+    return a[31:24] == 8w0 || a[31:24] == 8w127 || a[31:16] == 16w0xA9FE
+        || a[31:28] == 4w0xE || a[31:28] == 4w0xF;
+}
+
+bool martian_v6(in ipv6_addr_t a) {
+    return a[127:1] == 127w0 || a[127:118] == 10w0x3FA || a[127:120] == 8w0xFF;
+}
+
 control Routing(inout headers_t hdr,
                 inout metadata_t meta) {
+
 
     action route(vsi_t vsi, vsid_t vsid, mac_addr_t smac, mac_addr_t dmac) {
         meta.fwd.vsi = vsi;
@@ -62,6 +78,25 @@ control Routing(inout headers_t hdr,
         if (meta.c.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
             meta.fwd.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
             return;
+        }
+        if (meta.c.is_ipv4 == 1w1) {
+            if (martian_v4(meta.c.ipv4_src)) {
+                meta.fwd.drop_reason = DROP_ROUTED_MARTIAN_SRC;
+                return;
+            }
+            if (martian_v4(meta.c.ipv4_dst)) {
+                meta.fwd.drop_reason = DROP_ROUTED_MARTIAN_DST;
+                return;
+            }
+        } else {
+            if (martian_v6(meta.c.ipv6_src)) {
+                meta.fwd.drop_reason = DROP_ROUTED_MARTIAN_SRC;
+                return;
+            }
+            if (martian_v6(meta.c.ipv6_dst)) {
+                meta.fwd.drop_reason = DROP_ROUTED_MARTIAN_DST;
+                return;
+            }
         }
         if (meta.c.ttl <= 8w1) {
             meta.fwd.drop_reason = DROP_TTL_EXPIRED;

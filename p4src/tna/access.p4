@@ -44,10 +44,12 @@ control AccessIngress(NVE_IG_PARAMS) {
             if (hdr.ipv4.isValid()) {
                 hdr.bridge.is_ipv4 = 1w1;
                 hdr.bridge.df = hdr.ipv4.flags[1:1];
+                meta.c.ipv4_src = hdr.ipv4.src_addr;
                 meta.c.ipv4_dst = hdr.ipv4.dst_addr;
                 meta.c.ttl = hdr.ipv4.ttl;
             } else if (hdr.ipv6.isValid()) {
                 hdr.bridge.is_ipv6 = 1w1;
+                meta.c.ipv6_src = hdr.ipv6.src_addr;
                 meta.c.ipv6_dst = hdr.ipv6.dst_addr;
                 meta.c.ttl = hdr.ipv6.hop_limit;
             }

@@ -189,7 +189,9 @@ struct nve_customer_t {
     vlan_id_t   vid;
     mac_addr_t  dmac;
     mac_addr_t  smac;
+    ipv4_addr_t ipv4_src;      /* Routing: martian sources */
     ipv4_addr_t ipv4_dst;
+    ipv6_addr_t ipv6_src;
     ipv6_addr_t ipv6_dst;
     bit<8>      ttl;
 }

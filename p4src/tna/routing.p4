@@ -6,6 +6,16 @@
 #ifndef NVE_TNA_ROUTING_P4
 #define NVE_TNA_ROUTING_P4
 
+/* Martian addresses (as p4src/include/routing.p4): never routed either way. */
+bool martian_v4(in ipv4_addr_t a) {
+    return a[31:24] == 8w0 || a[31:24] == 8w127 || a[31:16] == 16w0xA9FE
+        || a[31:28] == 4w0xE || a[31:28] == 4w0xF;
+}
+
+bool martian_v6(in ipv6_addr_t a) {
+    return a[127:1] == 127w0 || a[127:118] == 10w0x3FA || a[127:120] == 8w0xFF;
+}
+
 control Routing(NVE_IG_PARAMS) {
 
     action route(vsi_t vsi, vsid_t vsid, mac_addr_t smac, mac_addr_t dmac) {
@@ -58,6 +68,14 @@ control Routing(NVE_IG_PARAMS) {
             } else if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.decapped == 1w0
                     && !meta.ipv4_csum_ok) {
                 meta.drop_fwd = DROP_ROUTED_BAD_CHECKSUM;
+            } else if (hdr.bridge.is_ipv4 == 1w1 && martian_v4(meta.c.ipv4_src)) {
+                meta.drop_fwd = DROP_ROUTED_MARTIAN_SRC;
+            } else if (hdr.bridge.is_ipv4 == 1w1 && martian_v4(meta.c.ipv4_dst)) {
+                meta.drop_fwd = DROP_ROUTED_MARTIAN_DST;
+            } else if (hdr.bridge.is_ipv6 == 1w1 && martian_v6(meta.c.ipv6_src)) {
+                meta.drop_fwd = DROP_ROUTED_MARTIAN_SRC;
+            } else if (hdr.bridge.is_ipv6 == 1w1 && martian_v6(meta.c.ipv6_dst)) {
+                meta.drop_fwd = DROP_ROUTED_MARTIAN_DST;
             } else if (meta.c.ttl <= 8w1) {
                 meta.drop_fwd = DROP_TTL_EXPIRED;
             } else if (hdr.bridge.is_ipv4 == 1w1) {

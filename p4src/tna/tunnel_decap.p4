@@ -129,10 +129,12 @@ control Decap(NVE_IG_PARAMS) {
 #define NVE_TNA_DECAP_V4 \
         hdr.bridge.is_ipv4 = 1w1; \
         hdr.bridge.df = hdr.inner_ipv4.flags[1:1]; \
+        meta.c.ipv4_src = hdr.inner_ipv4.src_addr; \
         meta.c.ipv4_dst = hdr.inner_ipv4.dst_addr; \
         meta.c.ttl = hdr.inner_ipv4.ttl
 #define NVE_TNA_DECAP_V6 \
         hdr.bridge.is_ipv6 = 1w1; \
+        meta.c.ipv6_src = hdr.inner_ipv6.src_addr; \
         meta.c.ipv6_dst = hdr.inner_ipv6.dst_addr; \
         meta.c.ttl = hdr.inner_ipv6.hop_limit
 
