@@ -34,11 +34,7 @@ def _setup(case: Case) -> None:
         E.subnet(T.VSI_A1, T.VSID_A1),
         E.attach(1, T.VSI_A1),
         E.local_ca(T.VSI_A1, T.H1, 1),
-        E.my_mac(T.NVE_MAC),
-        E.my_pa(T.PA4),
-        E.my_pa(T.PA6),
-        E.peer(T.VSID_A1, T.REMOTE4, 1),
-        E.peer(T.VSID_A1, T.REMOTE6, 2),
+        T.receiving_nve(),
     )
 
 

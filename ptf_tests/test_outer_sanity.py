@@ -48,11 +48,7 @@ def _base(case: Case) -> None:
         E.attach(2, T.VSI_A1, vid=100),
         E.local_ca(T.VSI_A1, T.H1, 1),
         E.local_ca(T.VSI_A1, T.H2, 2),
-        E.my_mac(T.NVE_MAC),
-        E.my_pa(T.PA4),
-        E.my_pa(T.PA6),
-        E.peer(T.VSID_A1, T.REMOTE4, 1),
-        E.peer(T.VSID_A1, T.REMOTE6, 2),
+        T.receiving_nve(),
     )
 
 

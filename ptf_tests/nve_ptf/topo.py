@@ -40,6 +40,16 @@ def roles() -> list[TableEntry]:
     return [E.access_port(p) for p in ACCESS] + [E.network_port(p) for p in NETWORK]
 
 
+def receiving_nve(*, v6: bool = True) -> list[TableEntry]:
+    """This NVE as the decapsulating end: its MAC and PAs (IPv4, and IPv6 unless
+    ``v6=False``), remote NVE B a known peer for VSID A1 (tunnel 1 over IPv4, 2 over IPv6)."""
+    out = [E.my_mac(NVE_MAC), E.my_pa(PA4)] + ([E.my_pa(PA6)] if v6 else [])
+    out.append(E.peer(VSID_A1, REMOTE4, 1))
+    if v6:
+        out.append(E.peer(VSID_A1, REMOTE6, 2))
+    return out
+
+
 def underlay_v4(
     nh: int = 1, port: int = 5, prefix: str = "198.51.100.0/24", vid: int = 0
 ) -> list[TableEntry]:
