@@ -1,7 +1,8 @@
 /* tunnel_encap.p4: encapsulation toward a remote NVE (RFC 7637 sections 3.2, 4.3).
  *   FlowId       (ingress) the FlowID, a hash of the customer frame
  *   TunnelSelect (ingress) the remote NVE of a unicast frame: PAs and FlowID mode
- *   Encap        (egress)  builds outer Ethernet, IPv4 or IPv6, GRE and key
+ *   Encap        (egress)  builds outer Ethernet, IPv4 or IPv6 (flow label: RFC 6438),
+ *                          GRE and key
  * Encapsulation happens in egress only, for unicast and BUM copies alike. */
 #ifndef NVE_TUNNEL_ENCAP_P4
 #define NVE_TUNNEL_ENCAP_P4
@@ -33,6 +34,11 @@ control FlowId(inout metadata_t meta) {
         meta.fwd.flow_id = h[7:0];
     }
 }
+
+/* Outer IPv6 flow label (RFC 6438): low 20 bits of CRC-32 over the FlowID's inputs (the
+ * customer 5-tuple, or the MACs and EtherType), toward every IPv6 remote NVE, whether it
+ * takes a FlowID or not. 0 means "no label" (RFC 6437), so a hash of 0 is sent as this. */
+const bit<20> FLOW_LABEL_FOR_ZERO_HASH = 20w1;
 
 /* GRE key = VSID << 8 | FlowID (RFC 7637 section 3.2); FlowID 0 toward a remote NVE that
  * takes none (a peer matching the whole 32-bit key, such as Linux gretap). Used for
@@ -163,7 +169,27 @@ control Encap(inout headers_t hdr,
             hdr.encap_ipv6.version = 4w6;
             hdr.encap_ipv6.dscp = dscp;
             hdr.encap_ipv6.ecn = ecn;
-            hdr.encap_ipv6.flow_label = 20w0;
+            /* RFC 6438 flow label; same inputs as FlowId, CRC-32 instead of CRC-16. */
+            bit<20> flow_label = 20w0;
+            if (meta.c.is_ipv4 == 1w1) {
+                hash(flow_label, HashAlgorithm.crc32, 20w0,
+                     { meta.c.ipv4_src, meta.c.ipv4_dst, meta.c.proto,
+                       meta.c.src_port, meta.c.dst_port },
+                     32w1048576);
+            } else if (meta.c.is_ipv6 == 1w1) {
+                hash(flow_label, HashAlgorithm.crc32, 20w0,
+                     { meta.c.ipv6_src, meta.c.ipv6_dst, meta.c.proto,
+                       meta.c.src_port, meta.c.dst_port },
+                     32w1048576);
+            } else {
+                hash(flow_label, HashAlgorithm.crc32, 20w0,
+                     { meta.c.dmac, meta.c.smac, meta.c.ether_type },
+                     32w1048576);
+            }
+            if (flow_label == 20w0) {
+                flow_label = FLOW_LABEL_FOR_ZERO_HASH;
+            }
+            hdr.encap_ipv6.flow_label = flow_label;
             hdr.encap_ipv6.payload_len = meta.c.frame_len + GRE_KEY_HEADER_BYTES;
             hdr.encap_ipv6.next_hdr = IP_PROTO_GRE;
             hdr.encap_ipv6.hop_limit = cfg_ttl;

@@ -2,8 +2,9 @@
 
 The NVGRE header is declared here from RFC 7637 section 3.2 (not taken from scapy's
 generic GRE layer), so that a test states every bit it expects on the wire. FlowIDs and
-ECMP buckets are recomputed with the test's own CRC-16/ARC (docs/pipeline.md, "Hashes"):
-nothing expected by a test comes from the code under test.
+ECMP buckets are recomputed with the test's own CRC-16/ARC, outer IPv6 flow labels with
+its own CRC-32 (docs/pipeline.md, "Hashes"): nothing expected by a test comes from the
+code under test.
 """
 
 from __future__ import annotations
@@ -57,6 +58,17 @@ def crc16_arc(data: bytes) -> int:
     return crc
 
 
+def crc32_ieee(data: bytes) -> int:
+    """CRC-32 (IEEE 802.3, as zlib): polynomial 0x04C11DB7 reflected (0xEDB88320), init
+    0xFFFFFFFF, final XOR 0xFFFFFFFF (check: 0xCBF43926)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
 def _ip_bytes(addr: str) -> bytes:
     return ipaddress.ip_address(addr).packed
 
@@ -65,10 +77,10 @@ def _mac_bytes(mac: str) -> bytes:
     return bytes(int(x, 16) for x in mac.split(":"))
 
 
-def flow_id(customer: Packet) -> int:
-    """FlowID of a customer frame (untagged, as encapsulated): low 8 bits of CRC-16 over
-    the 5-tuple for IPv4/IPv6 (ports 0 without a first TCP/UDP header or for fragments),
-    else over destination MAC, source MAC and EtherType."""
+def flow_hash_input(customer: Packet) -> bytes:
+    """The bytes the FlowID and the outer flow label hash, of a customer frame (untagged, as
+    encapsulated): the 5-tuple for IPv4/IPv6 (ports 0 without a first TCP/UDP header or
+    for fragments), else destination MAC, source MAC and EtherType."""
     frame = Ether(bytes(customer))
     if IP in frame:
         ip = frame[IP]
@@ -87,7 +99,7 @@ def flow_id(customer: Packet) -> int:
     elif IPv6 in frame:
         ip6 = frame[IPv6]
         sport = dport = 0
-        if ip6.nh in (6, 17):
+        if ip6.nh in (6, 17) and (TCP in ip6 or UDP in ip6):
             l4 = ip6.payload
             sport, dport = l4.sport, l4.dport
         data = (
@@ -99,7 +111,23 @@ def flow_id(customer: Packet) -> int:
         )
     else:
         data = _mac_bytes(frame.dst) + _mac_bytes(frame.src) + frame.type.to_bytes(2, "big")
-    return crc16_arc(data) & 0xFF
+    return data
+
+
+def flow_id(customer: Packet) -> int:
+    """FlowID of a customer frame (untagged, as encapsulated): low 8 bits of CRC-16 over
+    :func:`flow_hash_input`."""
+    return crc16_arc(flow_hash_input(customer)) & 0xFF
+
+
+FLOW_LABEL_FOR_ZERO_HASH = 1  # sent when the 20 hashed bits are 0 ("no label", RFC 6437)
+
+
+def outer_flow_label(customer: Packet) -> int:
+    """Outer IPv6 flow label of an encapsulated customer frame (RFC 6438): low 20 bits of
+    CRC-32 over :func:`flow_hash_input`, 0 replaced by FLOW_LABEL_FOR_ZERO_HASH. Sent toward
+    every IPv6 remote NVE, with or without FlowID."""
+    return crc32_ieee(flow_hash_input(customer)) & 0xFFFFF or FLOW_LABEL_FOR_ZERO_HASH
 
 
 def gre_key(vsid: int, customer: Packet, with_flow_id: bool) -> int:
@@ -197,8 +225,12 @@ def nvgre(
     ip_id: int = 0,
     gre: dict | None = None,
     outer_extra: dict | None = None,
+    flow_label: int | None = None,
 ) -> Packet:
-    """An NVGRE packet: outer Ethernet (+ tag), outer IPv4 or IPv6 (by the PA family), NVGRE, inner frame."""
+    """An NVGRE packet: outer Ethernet (+ tag), outer IPv4 or IPv6 (by the PA family), NVGRE, inner frame.
+
+    An outer IPv6 header carries flow_label, by default the one this NVE computes from the
+    inner frame (:func:`outer_flow_label`, RFC 6438)."""
     v6 = ":" in src_pa
     eth_type = ETH_IPV6 if v6 else ETH_IPV4
     if vid:
@@ -209,7 +241,8 @@ def nvgre(
     extra = outer_extra or {}
     ip: Packet
     if v6:
-        ip = IPv6(src=src_pa, dst=dst_pa, nh=47, hlim=ttl, tc=tos, fl=0, **extra)
+        fl = outer_flow_label(inner) if flow_label is None else flow_label
+        ip = IPv6(src=src_pa, dst=dst_pa, nh=47, hlim=ttl, tc=tos, fl=fl, **extra)
     else:
         ip = IP(
             src=src_pa,
