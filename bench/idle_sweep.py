@@ -22,10 +22,11 @@ from finsy.proto import p4r
 from bench._p4sim import quick
 from nve import p4names
 from p4sim.compiler import compile_file
+from p4sim.pipeline_api import DropPipeline
 from p4sim.server.arbitration import Controller
 from p4sim.server.service import P4RuntimeService
 from p4sim.state import Table, TableEntry, build_state
-from p4sim.switch import DropPipeline, PipelineConfig, Switch
+from p4sim.switch import PipelineConfig, Switch
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = p4names.Table.LEARN_SMAC

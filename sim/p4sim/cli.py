@@ -232,9 +232,10 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def run_switch(argv: Sequence[str]) -> int:
     from p4sim.device_config import make_device_config
+    from p4sim.pipeline_api import DEFAULT_DROP_PORT
     from p4sim.ports import InProcessPorts, PcapWriter, PortError, RawSocketPorts
     from p4sim.server import P4RuntimeServer
-    from p4sim.switch import DEFAULT_DROP_PORT, Switch
+    from p4sim.switch import Switch
 
     main_argv, target_argv = split_argv(argv)
     args = switch_parser().parse_args(main_argv)

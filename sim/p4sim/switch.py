@@ -35,7 +35,6 @@ from p4sim.device_config import (
 from p4sim.pipeline_api import (
     DEFAULT_DROP_PORT,
     CompiledProgram,
-    DropPipeline,
     DropPipelineFactory,
     Pipeline,
     PipelineFactory,
@@ -47,25 +46,6 @@ from p4sim.status import FAILED_PRECONDITION, INTERNAL, INVALID_ARGUMENT, P4Runt
 
 if TYPE_CHECKING:
     from finsy.proto import p4i
-
-__all__ = [  # the engine contract's names too (p4sim.pipeline_api): importers find them here
-    "CONTROL_QUEUE_LIMIT",
-    "DEFAULT_DROP_PORT",
-    "READ_BATCH",
-    "CompiledProgram",
-    "Compiler",
-    "DropPipeline",
-    "DropPipelineFactory",
-    "Pipeline",
-    "PipelineConfig",
-    "PipelineFactory",
-    "Result",
-    "Switch",
-    "default_compiler",
-    "default_pipeline_factory",
-    "pack_header",
-    "unpack_header",
-]
 
 log = logging.getLogger("p4sim.switch")
 

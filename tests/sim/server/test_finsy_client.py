@@ -10,8 +10,9 @@ from typing import Any
 import finsy as fy
 from google.protobuf import text_format
 
+from p4sim.pipeline_api import DropPipelineFactory
 from p4sim.server import P4RuntimeServer
-from p4sim.switch import DropPipelineFactory, Switch
+from p4sim.switch import Switch
 from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from finsy.proto import p4r
 
+from p4sim.pipeline_api import DropPipeline
 from p4sim.server.service import P4RuntimeService
 from p4sim.state import build_state
-from p4sim.switch import DropPipeline, PipelineConfig, Switch
+from p4sim.switch import PipelineConfig, Switch
 from tests.sim.p4sim_switch_support import (
     SOURCE,
     T_EXACT,

@@ -8,10 +8,11 @@ import grpc
 import pytest
 from finsy.proto import p4r
 
+from p4sim.pipeline_api import Result
 from p4sim.ports import InProcessPorts
 from p4sim.server import P4RuntimeServer
 from p4sim.state import RuntimeState
-from p4sim.switch import Result, Switch, unpack_header
+from p4sim.switch import Switch, unpack_header
 from tests.sim.p4sim_switch_support import (
     A_DEFONLY,
     A_DROP,

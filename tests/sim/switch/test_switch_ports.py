@@ -10,9 +10,10 @@ import time
 
 import pytest
 
+from p4sim.pipeline_api import Result
 from p4sim.ports import InProcessPorts, PcapWriter, RawSocketPorts
 from p4sim.state import RuntimeState
-from p4sim.switch import Result, Switch, pack_header, unpack_header
+from p4sim.switch import Switch, pack_header, unpack_header
 from tests.sim.p4sim_switch_support import device_config, fake_compiler, sample_p4info
 
 
