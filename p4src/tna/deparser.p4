@@ -48,8 +48,8 @@ control NveIngressDeparser(packet_out pkt,
 #ifdef NVE_TNA_PUNTS
         if (ig_dprsr_md.mirror_type == MIRROR_TYPE_PUNT) {
             punt_mirror.emit<nve_punt_mirror_t>(meta.mirror_session,
-                { meta.punt_type, hdr.bridge.ingress_port, hdr.bridge.punt_reason,
-                  hdr.bridge.vsid, hdr.bridge._pad0 });
+                { meta.punt_type, hdr.bridge._pad0, hdr.bridge.ingress_port,
+                  hdr.bridge.punt_reason, hdr.bridge.vsid });
         }
 #endif
 #ifdef NVE_TNA_L2
@@ -85,8 +85,8 @@ control NveEgressDeparser(packet_out pkt,
 #ifdef NVE_TNA_PUNTS
         if (eg_dprsr_md.mirror_type == MIRROR_TYPE_PUNT) {
             punt_mirror.emit<nve_punt_mirror_t>(meta.mirror_session,
-                { meta.punt_type, hdr.bridge.ingress_port, hdr.bridge.punt_reason,
-                  hdr.bridge.vsid, hdr.bridge._pad0 });
+                { meta.punt_type, hdr.bridge._pad0, hdr.bridge.ingress_port,
+                  hdr.bridge.punt_reason, hdr.bridge.vsid });
         }
 #endif
         pkt.emit(hdr);

@@ -5,7 +5,7 @@
  * P4Info see no difference). What differs is Tofino-specific:
  *   - ingress and egress are separate programs joined by the traffic manager: egress
  *     learns what ingress decided from bridged headers the ingress deparser puts in
- *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 18 bytes),
+ *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 16 bytes),
  *     plus, for unicast frames toward a remote NVE only, the PAs of one family
  *     (nve_tun4_h 8 bytes or nve_tun6_h 32 bytes) and the next hop (nve_nh_h 14 bytes).
  *     Ingress writes these header fields directly in its table actions (no copy at
@@ -31,12 +31,14 @@ typedef bit<16>  tunnel_t;
 typedef bit<16>  nexthop_t;
 typedef bit<16>  ecmp_group_t;
 
+/* Tofino: the same fields, the pad first, so that every field but the port starts on
+ * a byte and the reason and VSID get containers of their own (docs/tna.md). */
 @controller_header("packet_in")
 header packet_in_h {
+    bit<7>  _pad;
     bit<9>  ingress_port;
     bit<8>  reason;
     bit<24> vsid;
-    bit<7>  _pad;
 }
 
 @controller_header("packet_out")
@@ -99,29 +101,36 @@ const nve_pkt_type_t PKT_TYPE_BRIDGED  = 8w1;  /* nve_bridge_h, the frame */
 const nve_pkt_type_t PKT_TYPE_PUNT_I2E = 8w2;  /* nve_mirror_h, then what ingress emitted */
 const nve_pkt_type_t PKT_TYPE_PUNT_E2E = 8w3;  /* nve_mirror_h, then what egress emitted */
 
-/* Ingress -> egress, always (14 bytes). Bytes 1..6 have packet_in_h's layout: a punt
- * mirror emits them as they are (nve_punt_mirror_t), no copies. */
+/* Ingress -> egress, always (16 bytes). Bytes 1..6 have packet_in_h's layout: a punt
+ * mirror emits them as they are (nve_punt_mirror_t), no copies. A PHV container is
+ * written by one action per stage, so the flags sit in bytes by the feature that
+ * writes them (flags of one byte share a container): byte 7 AccessIngress/Decap (and
+ * the packet-out path), byte 8 Routing, byte 9 ArpProxy, byte 10 L2Forward and
+ * TunnelSelect (always a stage apart). */
 header nve_bridge_h {
     nve_pkt_type_t pkt_type;
+    bit<7>   _pad0;
     PortId_t ingress_port;
     bit<8>   punt_reason; /* set only on punts */
     vsid_t   vsid;
-    bit<7>   _pad0;
+    bit<3>   _pad1;
     bit<1>   from_cpu;
     bit<1>   decapped;
-    bit<1>   routed;
-    bit<1>   reflect;
-    bit<1>   to_tunnel;   /* unicast toward a remote NVE: tun4/tun6 and nh follow */
-    bit<1>   pa_is_v6;
     bit<1>   is_ipv4;     /* customer frame is IPv4 / IPv6; IPv4 DF (MTU punts) */
     bit<1>   is_ipv6;
     bit<1>   df;
-    bit<7>   _pad1;
+    bit<7>   _pad2;
+    bit<1>   routed;
+    bit<7>   _pad3;
+    bit<1>   reflect;
+    bit<6>   _pad4;
+    bit<1>   to_tunnel;   /* unicast toward a remote NVE: tun4/tun6 and nh follow */
+    bit<1>   pa_is_v6;
     vsi_t    vsi;
     bit<8>   flow_id;     /* unicast: already 0 toward a peer without FlowID */
     tunnel_t tunnel;
 }
-const bit<16> NVE_BRIDGE_BYTES = 16w14;
+const bit<16> NVE_BRIDGE_BYTES = 16w16;
 
 header nve_tun4_h { ipv4_addr_t src_pa; ipv4_addr_t dst_pa; }
 header nve_tun6_h { ipv6_addr_t src_pa; ipv6_addr_t dst_pa; }
@@ -138,10 +147,10 @@ header nve_mirror_h {
 }
 header nve_punt_mirror_t {
     nve_pkt_type_t pkt_type;
+    bit<7>  _pad;
     bit<9>  ingress_port;
     bit<8>  reason;
     bit<24> vsid;
-    bit<7>  _pad;
 }
 
 /* Same instances and deparse order as the shared headers_t, the TNA-only ones first. */
@@ -237,9 +246,7 @@ struct nve_ig_meta_t {
     nexthop_t      nexthop;
     bit<1>         is_ecmp;
     ecmp_group_t   ecmp_group;
-    bit<16>        ecmp_mask;
-    bit<16>        ecmp_bucket;
-    bit<16>        ecmp_hash;
+    bit<16>        ecmp_bucket;     /* the flow hash's low four bits (Underlay) */
     bit<8>         zero8;           /* never written: 0 (hash input) */
     /* punt (mirror header contents) */
     MirrorId_t     mirror_session;

@@ -99,7 +99,10 @@ control L2Forward(NVE_IG_PARAMS) {
          * apply inside a compound condition, hence the repeated miss branch. */
         if (meta.c.dmac[40:40] == 1w0) {
             if (dmac.apply().hit) {
-                if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1) {
+                /* Split horizon guards L2 loops only: a routed frame from a tunnel may
+                 * go back into one (the NVE is the gateway of hosts behind other NVEs). */
+                if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1
+                        && hdr.bridge.routed == 1w0) {
                     meta.drop_fwd = DROP_SPLIT_HORIZON;
                 }
             } else if (hdr.bridge.routed == 1w1) {

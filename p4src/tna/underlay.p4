@@ -2,10 +2,11 @@
  * p4src/include/underlay.p4. Tofino: routes in TCAM (one stage; ALPM would take two
  * and the ingress chain has no stage to spare), keyed on the bridged PA; the ECMP
  * hash (CRC-16 over source PA, destination PA, GRE key, the GRE key being the bridged
- * (vsid, flow_id)) is computed before the route is known and masked after it:
- * bucket = hash AND (size - 1). Tofino has no run-time modulo, so the controller
- * installs power-of-two groups on this target (docs/tna.md); the next hop's MACs and
- * VLAN go into the bridged nve_nh_h. */
+ * (vsid, flow_id)) runs beside the route lookup, and the bucket is its low four
+ * bits: every group has 16 buckets on this target and set_ecmp's size is not read
+ * (no run-time modulo; masking with the route's size would be a stage of its own).
+ * The controller installs 16 buckets per group here (docs/tna.md); the next hop's
+ * MACs and VLAN go into the bridged nve_nh_h. */
 #ifndef NVE_TNA_UNDERLAY_P4
 #define NVE_TNA_UNDERLAY_P4
 
@@ -27,7 +28,6 @@ control Underlay(NVE_IG_PARAMS) {
     action set_ecmp(ecmp_group_t group, bit<16> size) {
         meta.is_ecmp = 1w1;
         meta.ecmp_group = group;
-        meta.ecmp_mask = size - 16w1;
     }
 
     table routes_v4 {
@@ -91,26 +91,30 @@ control Underlay(NVE_IG_PARAMS) {
     }
 
     apply {
-        /* Stage after TunnelSelect: hash and route side by side; then the bucket, the
+        /* Stage after TunnelSelect: hash (the bucket) and route side by side; then the
          * ECMP member and the next hop, one stage each (data dependencies). */
         if (hdr.bridge.pa_is_v6 == 1w0) {
             if (meta.use_flow_id == 1w1) {
-                meta.ecmp_hash = ecmp_hash_v4.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
-                                                    hdr.bridge.vsid, hdr.bridge.flow_id });
+                meta.ecmp_bucket = ecmp_hash_v4.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                                                    hdr.bridge.vsid, hdr.bridge.flow_id })
+                                   & 16w0xF;
             } else {
-                meta.ecmp_hash = ecmp_hash_v4_no_flow.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
-                                                            hdr.bridge.vsid, meta.zero8 });
+                meta.ecmp_bucket = ecmp_hash_v4_no_flow.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                                                            hdr.bridge.vsid, meta.zero8 })
+                                   & 16w0xF;
             }
             if (!routes_v4.apply().hit) {
                 meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
             }
         } else {
             if (meta.use_flow_id == 1w1) {
-                meta.ecmp_hash = ecmp_hash_v6.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
-                                                    hdr.bridge.vsid, hdr.bridge.flow_id });
+                meta.ecmp_bucket = ecmp_hash_v6.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                                                    hdr.bridge.vsid, hdr.bridge.flow_id })
+                                   & 16w0xF;
             } else {
-                meta.ecmp_hash = ecmp_hash_v6_no_flow.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
-                                                            hdr.bridge.vsid, meta.zero8 });
+                meta.ecmp_bucket = ecmp_hash_v6_no_flow.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                                                            hdr.bridge.vsid, meta.zero8 })
+                                   & 16w0xF;
             }
             if (!routes_v6.apply().hit) {
                 meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
@@ -120,7 +124,6 @@ control Underlay(NVE_IG_PARAMS) {
             hdr.bridge.flow_id = 8w0;      /* the GRE key's FlowID (after the hash) */
         }
         if (meta.is_ecmp == 1w1) {
-            meta.ecmp_bucket = meta.ecmp_hash & meta.ecmp_mask;
             if (!ecmp.apply().hit) {
                 meta.drop_ul = DROP_ECMP_MISS;
             }

@@ -1,7 +1,7 @@
-"""ECMP groups on Tofino (TNA): power-of-two bucket counts, read back without a diff.
+"""ECMP groups on Tofino (TNA): 16 buckets per group, read back without a diff.
 
-The TNA pipeline computes bucket = hash & (size - 1) (no run-time modulo), v1model
-hash % size; docs/tna.md, "ECMP on Tofino". The TNA P4Info here is the golden v1model
+The TNA pipeline's bucket is the hash's low four bits (no run-time modulo, no masking
+stage), v1model's hash % size; docs/tna.md, "ECMP on Tofino". The TNA P4Info here is the golden v1model
 one as p4c's Tofino backend names it (arch "tna", tables under the pipe's name), which
 is what the controller sees of a Tofino switch (tests/runtime/test_p4index_tna.py).
 """
@@ -18,14 +18,7 @@ from finsy.proto import p4i
 from nve import contract as C
 from nve.codec import decode, encode
 from nve.compile import Allocations, SwitchState, TargetInfo, compile_switch
-from nve.compile.ecmp import (
-    MAX_BUCKETS,
-    buckets,
-    holds,
-    next_power_of_two,
-    power_of_two_sizes,
-    reuse_power_of_two,
-)
+from nve.compile.ecmp import TNA_BUCKETS, buckets, fixed_sizes, holds, reuse_power_of_two
 from nve.diff import Change, diff
 from nve.entities import Entity, TableEntry, lpm
 from nve.p4info import P4Index, load_p4info
@@ -101,9 +94,8 @@ def read_back(state: SwitchState, index: P4Index) -> list[Entity]:
 # -- the layout --------------------------------------------------------------------------
 @pytest.mark.parametrize("n", range(1, 17))
 def test_layout_spreads_every_member_evenly(n: int) -> None:
-    (size,), unfit = power_of_two_sizes([n], 4096)
-    assert unfit == []
-    assert size == 16 and size & (size - 1) == 0  # n <= 16: always 16 buckets
+    (size,), unfit = fixed_sizes([n], 4096)
+    assert unfit == [] and size == TNA_BUCKETS == 16
     members = tuple(range(100, 100 + n))
     per_member = Counter(buckets(members, size))
     assert set(per_member) == set(members)
@@ -111,20 +103,11 @@ def test_layout_spreads_every_member_evenly(n: int) -> None:
     assert holds(buckets(members, size), members)
 
 
-def test_large_groups_get_the_next_power_of_two() -> None:
-    sizes, unfit = power_of_two_sizes([17, 32, 33, 1000], 0)
-    assert (sizes, unfit) == ([32, 32, 64, 1024], [])
-    assert power_of_two_sizes([MAX_BUCKETS + 1], 0)[0] == [0]
-
-
-def test_a_short_table_is_shared_and_a_group_that_cannot_fit_is_named() -> None:
-    sizes, unfit = power_of_two_sizes([3, 2, 5], 24)
-    # at least 4 + 2 + 8 = 14; the 10 left double the groups in turns: 4 -> 8, 2 -> 4 -> 8
-    # (8 -> 16 never fits)
-    assert sizes == [8, 8, 8] and unfit == []
-    sizes, unfit = power_of_two_sizes([3, 3, 2], 6)
-    assert sizes == [4, 0, 2]
-    assert [(u.position, u.needed, u.left) for u in unfit] == [(1, 4, 2)]
+def test_more_members_than_buckets_or_entries_do_not_fit() -> None:
+    sizes, unfit = fixed_sizes([17, 16, 3, 2], 40)
+    assert sizes == [0, 16, 16, 0]
+    assert [(u.position, u.members, u.left) for u in unfit] == [(0, 17, 40), (3, 2, 8)]
+    assert fixed_sizes([16, 16, 16], 0) == ([16, 16, 16], [])
 
 
 def test_reuse_prefers_the_exact_layout_then_any_power_of_two() -> None:
@@ -138,18 +121,18 @@ def test_reuse_prefers_the_exact_layout_then_any_power_of_two() -> None:
 
 def test_target_from_p4info() -> None:
     t = tna(1024)
-    assert (t.arch, t.ecmp_power_of_two, t.ecmp_capacity) == ("tna", True, 1024)
+    assert (t.arch, t.ecmp_buckets, t.ecmp_capacity) == ("tna", 16, 1024)
     v1 = TargetInfo.from_p4index(P4Index(load_p4info(GOLDEN)))
-    assert (v1.arch, v1.ecmp_power_of_two, v1.ecmp_capacity) == ("v1model", False, 4096)
+    assert (v1.arch, v1.ecmp_buckets, v1.ecmp_capacity) == ("v1model", 0, 4096)
 
 
 # -- compiled for a switch -----------------------------------------------------------------
-@pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 16, 17])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 15, 16])
 def test_tna_group_entries_and_route_size(n: int) -> None:
     state = compile_switch(overlay_of(with_group(n)), "tor1", target=tna())
     assert state.problems == []
     gid, size = group_of(state, "172.16.0.0/24")
-    assert size == max(16, next_power_of_two(n))
+    assert size == 16
     got = bucket_map(state, gid)
     assert sorted(got) == list(range(size))
     members = [got[b] for b in range(n)]
@@ -187,32 +170,21 @@ def test_tna_apply_twice_writes_nothing() -> None:
     assert plan.changes() == []
 
 
-def test_tna_keeps_a_group_id_when_its_bucket_count_changes() -> None:
-    o = overlay_of(with_group(3))
-    index = P4Index(tna_p4info())
-    roomy = compile_switch(o, "tor1", target=TargetInfo.from_p4index(index))
-    gid, size = group_of(roomy, "172.16.0.0/24")
-    assert size == 16
-    installed = read_back(roomy, index)
-    # the table shrinks to 2 (spines) + 4 (g0) entries: g0 goes from 16 buckets to 4
-    short = TargetInfo("tna", True, 6)
-    tight = compile_switch(o, "tor1", previous=Allocations.from_installed(installed), target=short)
-    assert tight.problems == []
-    assert group_of(tight, "172.16.0.0/24") == (gid, 4)
-    ops = table_ops(diff(tight.entities, installed).changes())
-    assert ops[("delete", Table.UNDERLAY_ECMP)] == (16 - 4) + (16 - 2)
-    assert ops[("insert", Table.UNDERLAY_ECMP)] == 0
-
-
 def test_tna_group_that_does_not_fit_is_a_problem_naming_it() -> None:
     o = overlay_of(with_group(5))
-    state = compile_switch(o, "tor1", target=TargetInfo("tna", True, 8))
+    state = compile_switch(o, "tor1", target=TargetInfo("tna", 16, 24))
     (problem,) = [p for p in state.problems if p.path[:3] == ("switches", 0, "ecmp_groups")]
     assert problem.path == ("switches", 0, "ecmp_groups", 1)
-    assert (
-        "'g0' needs 8 buckets" in problem.message and "6 of its 8 entries left" in problem.message
-    )
-    assert len(entries(state, Table.UNDERLAY_ECMP)) == 8  # spines: 2 buckets, grown to 8
+    assert "'g0' needs 16 buckets" in problem.message
+    assert "8 of its 24 entries left" in problem.message
+    assert len(entries(state, Table.UNDERLAY_ECMP)) == 16  # spines only
+
+
+def test_tna_group_with_more_members_than_buckets_is_a_problem() -> None:
+    state = compile_switch(overlay_of(with_group(17)), "tor1", target=tna())
+    (problem,) = [p for p in state.problems if p.path[:3] == ("switches", 0, "ecmp_groups")]
+    assert problem.path == ("switches", 0, "ecmp_groups", 1)
+    assert "'g0' has 17 members" in problem.message and "at most 16" in problem.message
 
 
 def test_v1model_layout_on_a_tna_switch_is_upgraded_in_place() -> None:

@@ -2,11 +2,12 @@
 
 A route's `set_ecmp(group, size)` picks the group; the pipeline picks the bucket from a
 16-bit hash of the flow. v1model computes `hash % size`, so a group of n members is n
-buckets, bucket i -> member i, size n. Tofino (TNA) has no run-time modulo and computes
-`hash & (size - 1)`, so size must be a power of two there: a group of n members is B
-buckets, B the smallest power of two >= max(n, 16) (fewer where the table is short of
-entries, never fewer than the smallest power of two >= n), bucket i -> member i mod n,
-size B. Each member then holds B // n or B // n + 1 buckets (docs/tna.md, "ECMP on Tofino").
+buckets, bucket i -> member i, size n. Tofino (TNA) has no run-time modulo, and masking
+with a size from the route would cost a stage of its own: its bucket is the hash's low
+four bits, computed beside the route lookup. A group is therefore always 16 buckets
+there, bucket i -> member i mod n, size 16 (the TNA program ignores `size`), so at
+most 16 members, each holding 16 // n or 16 // n + 1 buckets (docs/tna.md, "ECMP on
+Tofino").
 
 The target is learned from the switch's P4Info (`TargetInfo.from_p4index`) and handed to
 the compiler explicitly; without one the compiler lays groups out for v1model.
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
 Members = tuple[int, ...]  # member next hop ids, in description order
 Buckets = tuple[int, ...]  # next hop id of bucket 0, 1, ...
 
-TNA_MIN_BUCKETS = 16  # buckets a TNA group gets at least, where the table has room
-MAX_BUCKETS = 1 << 15  # set_ecmp's size is bit<16>: the largest power of two it holds
+TNA_BUCKETS = 16  # the TNA program's bucket: the hash's low four bits
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class TargetInfo:
     """What the compiler needs to know about a switch's pipeline (from its P4Info)."""
 
     arch: str = "v1model"
-    ecmp_power_of_two: bool = False  # bucket = hash & (size - 1) (TNA) instead of hash % size
+    ecmp_buckets: int = 0  # every group has this many buckets (TNA: 16); 0: one per member
     ecmp_capacity: int = 0  # entries NveIngress.underlay.ecmp holds; 0: unknown (no limit)
 
     @classmethod
@@ -46,14 +46,10 @@ class TargetInfo:
         capacity = (
             index.table(Table.UNDERLAY_ECMP).size if index.has_table(Table.UNDERLAY_ECMP) else 0
         )
-        return cls(arch, arch in TNA_ARCHS, capacity)
+        return cls(arch, TNA_BUCKETS if arch in TNA_ARCHS else 0, capacity)
 
 
 V1MODEL = TargetInfo()
-
-
-def next_power_of_two(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())
 
 
 def buckets(members: Members, count: int) -> Buckets:
@@ -63,47 +59,30 @@ def buckets(members: Members, count: int) -> Buckets:
 
 @dataclass(frozen=True)
 class Unfit:
-    """A group that cannot get the buckets it needs."""
+    """A group that cannot be laid out: too many members, or too few entries left."""
 
-    position: int  # in the list given to `power_of_two_sizes`
-    needed: int
-    left: int  # entries still free when it was its turn
+    position: int  # in the list given to `fixed_sizes`
+    members: int
+    left: int  # entries still free when it was its turn (-1: no limit)
 
 
-def power_of_two_sizes(
-    member_counts: Sequence[int], capacity: int
+def fixed_sizes(
+    member_counts: Sequence[int], capacity: int, count: int = TNA_BUCKETS
 ) -> tuple[list[int], list[Unfit]]:
-    """Bucket count per group on a masking target (0 for a group that does not fit).
-
-    Every group first gets the smallest power of two >= its members, in order; then, while
-    the table (`capacity` entries, 0: unlimited) has room, the groups below
-    max(16, that) double their buckets in turns, so a short table is shared evenly."""
+    """Bucket count per group on a fixed-bucket target: `count`, or 0 for a group with
+    more members than buckets or that the table (`capacity` entries, 0: unlimited) has
+    no room left for, in order."""
     sizes: list[int] = []
     unfit: list[Unfit] = []
     left = capacity if capacity > 0 else -1
     for pos, n in enumerate(member_counts):
-        need = next_power_of_two(n)
-        if need > MAX_BUCKETS or (left >= 0 and need > left):
-            unfit.append(Unfit(pos, need, max(left, 0) if left >= 0 else MAX_BUCKETS))
+        if n > count or 0 <= left < count:
+            unfit.append(Unfit(pos, n, left))
             sizes.append(0)
             continue
-        sizes.append(need)
+        sizes.append(count)
         if left >= 0:
-            left -= need
-    want = [
-        min(MAX_BUCKETS, next_power_of_two(max(n, TNA_MIN_BUCKETS))) if s else 0
-        for n, s in zip(member_counts, sizes)
-    ]
-    if left < 0:
-        return want, unfit
-    grown = True
-    while grown:
-        grown = False
-        for i, s in enumerate(sizes):
-            if s and s < want[i] and s <= left:
-                left -= s
-                sizes[i] = 2 * s
-                grown = True
+            left -= count
     return sizes, unfit
 
 

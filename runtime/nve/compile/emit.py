@@ -486,26 +486,33 @@ class EmitPhases(CompilerBase):
         """Buckets per group (its set_ecmp size) and the installed group ids to keep.
 
         v1model: one bucket per member, and a group keeps its id if the switch holds the
-        same member list. TNA: a power-of-two count (nve.compile.ecmp); a group keeps its
+        same member list. TNA: 16 buckets per group (nve.compile.ecmp); a group keeps its
         id if the switch holds its members on any power-of-two count."""
         wanted = [k for k in dict.fromkeys(member_keys.values()) if k]
-        if not self.target.ecmp_power_of_two:
+        count = self.target.ecmp_buckets
+        if not count:
             return {k: len(k) for k in wanted}, dict(self.previous.ecmp)
-        counts, unfit = ecmp.power_of_two_sizes([len(k) for k in wanted], self.target.ecmp_capacity)
+        counts, unfit = ecmp.fixed_sizes([len(k) for k in wanted], self.target.ecmp_capacity, count)
         sizes = dict(zip(wanted, counts))
         positions = {g.name: j for j, g in enumerate(self.sw.ecmp_groups)}
         for u in unfit:
             members = wanted[u.position]
-            for name, key in member_keys.items():
-                if key != members:
-                    continue
-                self.problem(
-                    self.base + ("ecmp_groups", positions[name]),
-                    f"ECMP group {name!r} needs {u.needed} buckets (the power of two >="
-                    f" its {len(members)} members: the {self.target.arch} pipeline masks the"
-                    f" hash) but {Table.UNDERLAY_ECMP} has {u.left} of its"
-                    f" {self.target.ecmp_capacity or ecmp.MAX_BUCKETS} entries left",
+            if u.members > count:
+                why = (
+                    f"has {u.members} members: the {self.target.arch} pipeline spreads a"
+                    f" group over {count} buckets (the hash's low bits), so at most {count}"
                 )
+            else:
+                why = (
+                    f"needs {count} buckets (the {self.target.arch} pipeline's fixed count)"
+                    f" but {Table.UNDERLAY_ECMP} has {u.left} of its"
+                    f" {self.target.ecmp_capacity} entries left"
+                )
+            for name, key in member_keys.items():
+                if key == members:
+                    self.problem(
+                        self.base + ("ecmp_groups", positions[name]), f"ECMP group {name!r} {why}"
+                    )
         fitting = {k: ecmp.buckets(k, n) for k, n in sizes.items() if n}
         return sizes, ecmp.reuse_power_of_two(self.previous.ecmp, fitting)
 
