@@ -49,13 +49,16 @@ def test_no_tna_file_over_the_limit():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_first_feature_step_compiles_with_p4c_tofino(tmp_path):
-    """NVE_TNA_STEP=1, small sizes: about two minutes on two cores."""
+    """NVE_TNA_STEP=1, small sizes: about one minute on an idle two-core machine, many
+    more when the machine is busy (the compiler runs at the lowest priority), hence its
+    own timeout instead of the suite's 300 s."""
     if shutil.which("p4c-tofino") is None:
         pytest.skip("p4c-tofino not installed")
     cmd = ["nice", "-n", "19", "p4c-tofino", "--target", "tofino", "--arch", "tna"]
     cmd += ["-I", str(INCLUDE), "-I", str(TNA), "-D", "NVE_PROFILE_SMALL", "-D", "NVE_TNA_STEP=1"]
     cmd += ["-o", str(tmp_path), str(TNA_MAIN)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1700, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     assert (tmp_path / "pipe" / "tofino.bin").is_file()
