@@ -12,6 +12,7 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
+from scapy.packet import Raw
 
 from nve.p4names import Drop
 from nve_ptf import entries as E
@@ -234,6 +235,66 @@ def test_drop_routed_bad_inner_checksum_after_decap(case: Case) -> None:
         f, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
     )
     expect_drop(case, 5, pkt, Drop.ROUTED_BAD_CHECKSUM)
+
+
+def _ipv4_header_changed(frame, **fields: int) -> bytes:
+    """frame (Ethernet + IPv4, no options) with its IPv4 version, ihl or total_len changed
+    and the header checksum recomputed over the 20 fixed bytes: only that field is wrong."""
+    raw = bytearray(bytes(frame))
+    ip = 14
+    version, ihl = raw[ip] >> 4, raw[ip] & 0xF
+    version, ihl = fields.get("version", version), fields.get("ihl", ihl)
+    raw[ip] = (version << 4) | ihl
+    if "total_len" in fields:
+        raw[ip + 2 : ip + 4] = fields["total_len"].to_bytes(2, "big")
+    raw[ip + 10 : ip + 12] = b"\x00\x00"
+    total = sum(int.from_bytes(raw[i : i + 2], "big") for i in range(ip, ip + 20, 2))
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    raw[ip + 10 : ip + 12] = (~total & 0xFFFF).to_bytes(2, "big")
+    return bytes(raw)
+
+
+# The frame below has 14 + 20 + 8 + len(PAYLOAD) bytes; its IP bytes are len(frame) - 14.
+BAD_HEADERS = {
+    "version 5": lambda n: {"version": 5},
+    "version 6 under EtherType 0x0800": lambda n: {"version": 6},
+    "IHL 4": lambda n: {"ihl": 4},
+    "total length one past the frame": lambda n: {"total_len": n + 1},
+    "total length shorter than the header": lambda n: {"total_len": 19},
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_HEADERS))
+def test_drop_routed_bad_ipv4_header_from_access(case: Case, bad: str) -> None:
+    """RFC 1812 5.2.2: after the checksum, a router checks version, IHL and total length;
+    each case has a right checksum, so only ROUTED_BAD_HEADER can drop it."""
+    _tenant(case)
+    f = customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP, ttl=20)
+    raw = _ipv4_header_changed(f, **BAD_HEADERS[bad](len(bytes(f)) - 14))
+    expect_drop(case, 1, raw, Drop.ROUTED_BAD_HEADER)
+
+
+@pytest.mark.parametrize("bad", ["version 5", "total length one past the frame"])
+def test_drop_routed_bad_inner_ipv4_header_after_decap(case: Case, bad: str) -> None:
+    """From the network the inner header is the one routed: its version and total length
+    (against the customer frame the outer datagram carries) are checked the same way."""
+    _tenant(case)
+    f = customer("v4", T.HR1, T.GW_A1, "10.1.0.9", H3_IP, ttl=30)
+    inner = Raw(_ipv4_header_changed(f, **BAD_HEADERS[bad](len(bytes(f)) - 14)))
+    pkt = nvgre(
+        inner, src_pa=T.REMOTE4, dst_pa=T.PA4, vsid=T.VSID_A1, smac=T.ROUTER_MAC[5], dmac=T.NVE_MAC
+    )
+    expect_drop(case, 5, pkt, Drop.ROUTED_BAD_HEADER)
+
+
+def test_route_ipv4_with_padding_after_the_datagram(case: Case) -> None:
+    """A total length shorter than the frame (Ethernet padding, a trailer) is allowed: the
+    check's neighbour is routed."""
+    _tenant(case)
+    f = customer("v4", T.H1, T.GW_A1, H1_IP, H3_IP, ttl=20)
+    padded = Ether(bytes(f) + b"\x00" * 6)
+    expect_forward(case, 1, padded, {3: _routed(padded, T.GW_A2, T.H3)})
 
 
 def test_route_decapsulated_frame_after_ecn_rewrite(case: Case) -> None:

@@ -4,7 +4,9 @@
  * decremented; L2Forward then delivers it in the destination subnet.
  * Like a router (RFC 1812 section 5.2.2) it first verifies the customer IPv4 header
  * checksum and drops a corrupt header (ROUTED_BAD_CHECKSUM) instead of recomputing a
- * valid checksum over it. Bridged frames are not checked: they are L2 and pass as is.
+ * valid checksum over it, then the rest of its checks: version 4, IHL >= 5, a total
+ * length that holds the header and fits the frame (ROUTED_BAD_HEADER). Bridged frames
+ * are not checked: they are L2 and pass as is.
  * Nor does it route martian addresses (RFC 1812 section 5.3.7, RFC 3927 section 7,
  * RFC 4291 sections 2.5.2-2.5.6 and 2.7): martian_v4 and martian_v6 below. */
 #ifndef NVE_ROUTING_P4
@@ -78,6 +80,25 @@ control Routing(inout headers_t hdr,
         if (meta.c.is_ipv4 == 1w1 && meta.c.ipv4_csum_bad == 1w1) {
             meta.fwd.drop_reason = DROP_ROUTED_BAD_CHECKSUM;
             return;
+        }
+        /* The rest of RFC 1812 section 5.2.2's checks, on the header being routed: the
+         * customer frame's IP bytes are frame_len less its Ethernet header (no tag:
+         * AccessIngress removed it; Decap drops inner tags). A shorter total length
+         * (padding or a trailer after the datagram) is allowed, a longer one is not. */
+        if (meta.c.is_ipv4 == 1w1) {
+            bit<4> version = hdr.ipv4.version;
+            bit<4> ihl = hdr.ipv4.ihl;
+            bit<16> total = hdr.ipv4.total_len;
+            if (meta.fwd.decapped == 1w1) {
+                version = hdr.inner_ipv4.version;
+                ihl = hdr.inner_ipv4.ihl;
+                total = hdr.inner_ipv4.total_len;
+            }
+            if (version != 4w4 || ihl < 4w5 || total < ((bit<16>)ihl << 2)
+                    || total > meta.c.frame_len - ETHERNET_HEADER_BYTES) {
+                meta.fwd.drop_reason = DROP_ROUTED_BAD_HEADER;
+                return;
+            }
         }
         if (meta.c.is_ipv4 == 1w1) {
             if (martian_v4(meta.c.ipv4_src)) {
