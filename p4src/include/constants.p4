@@ -14,6 +14,7 @@ const bit<16> ETHERTYPE_TEB  = 16w0x6558;   /* Transparent Ethernet Bridging (GR
 /* IP protocol / IPv6 next header numbers */
 const bit<8> IP_PROTO_IPV6_HOPOPTS = 8w0;
 const bit<8> IP_PROTO_IPV6_DSTOPTS = 8w60;
+const bit<8> IP_PROTO_ICMP     = 8w1;
 const bit<8> IP_PROTO_TCP      = 8w6;
 const bit<8> IP_PROTO_UDP      = 8w17;
 const bit<8> IP_PROTO_GRE      = 8w47;
@@ -72,6 +73,8 @@ const bit<8> PUNT_MTU_EXCEEDED  = 8w1;
 const bit<8> PUNT_IPV6_NS       = 8w2;
 const bit<8> PUNT_UNDERLAY_ARP  = 8w3;
 const bit<8> PUNT_UNDERLAY_ND   = 8w4;
+const bit<8> PUNT_TTL_EXPIRED   = 8w5;  /* routed, TTL / hop limit ran out: Time Exceeded */
+const bit<8> PUNT_GATEWAY       = 8w6;  /* ICMP / ICMPv6 to a subnet gateway's address */
 
 /* v1model meter colours */
 const bit<2> METER_GREEN  = 2w0;

@@ -26,6 +26,7 @@ const drop_reason_t DROP_ROUTED_BAD_CHECKSUM  = 8w24;
 const drop_reason_t DROP_ROUTED_MARTIAN_SRC   = 8w25;
 const drop_reason_t DROP_ROUTED_MARTIAN_DST   = 8w26;
 const drop_reason_t DROP_ROUTED_BAD_HEADER    = 8w27;
+const drop_reason_t DROP_ROUTED_TO_GATEWAY    = 8w28;
 /* ingress: toward a remote NVE */
 const drop_reason_t DROP_TUNNEL_UNKNOWN       = 8w30;
 const drop_reason_t DROP_UNDERLAY_ROUTE_MISS  = 8w31;

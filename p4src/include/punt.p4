@@ -1,11 +1,15 @@
 /* punt.p4: copies to the controller.
- *   PuntIngress (ingress) IPv6 Neighbor Solicitations on access ports, applied after
- *                         AccessIngress so only frames of a VLAN bound on the port
- *                         (copied, the original is forwarded), ARP and ND on network ports
- *                         (consumed); I2E clones, rate-limited per reason by a meter.
- *   PuntEgress  (egress)  the punt an egress control asked for in meta.egress_punt
- *                         (Mtu: PUNT_MTU_EXCEEDED); E2E clones, rate-limited the same way.
- *   ToCpu       (egress)  on a clone: the packet_in header in front of the frame.
+ *   PuntClassify (ingress) what is punted where the frame is first understood: IPv6
+ *                          Neighbor Solicitations on access ports, applied after
+ *                          AccessIngress so only frames of a VLAN bound on the port
+ *                          (copied, the original is forwarded), ARP and ND on network
+ *                          ports (consumed: DROP_TO_CPU). Routing asks for its own punts
+ *                          later (PUNT_TTL_EXPIRED, PUNT_GATEWAY) in meta.punt_reason.
+ *   PuntIngress  (ingress) at the end of ingress, whatever the frame's fate: the punt
+ *                          asked for, as an I2E clone, rate-limited per reason by a meter.
+ *   PuntEgress   (egress)  the punt an egress control asked for in meta.egress_punt
+ *                          (Mtu: PUNT_MTU_EXCEEDED); E2E clones, rate-limited the same way.
+ *   ToCpu        (egress)  on a clone: the packet_in header in front of the frame.
  * The packet_in fields travel in the FL_PUNT field list; v1model copies them at the
  * end of the pipe that cloned, so IngressCounters fills in the VSID last. */
 #ifndef NVE_PUNT_P4
@@ -14,46 +18,45 @@
 #include "headers.p4"
 #include "sizes.p4"
 
-control PuntIngress(inout headers_t hdr,
-                    inout metadata_t meta,
+control PuntClassify(inout headers_t hdr,
+                     inout metadata_t meta) {
+    apply {
+        if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
+            if (hdr.icmpv6.isValid()) {
+                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
+                    meta.punt_reason = PUNT_IPV6_NS;
+                }
+            }
+        } else if (meta.fwd.port_role == PORT_ROLE_NETWORK) {
+            if (hdr.arp.isValid()) {
+                meta.punt_reason = PUNT_UNDERLAY_ARP;
+                meta.fwd.drop_reason = DROP_TO_CPU;
+            } else if (hdr.icmpv6.isValid()) {
+                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
+                        || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT) {
+                    meta.punt_reason = PUNT_UNDERLAY_ND;
+                    meta.fwd.drop_reason = DROP_TO_CPU;
+                }
+            }
+        }
+    }
+}
+
+control PuntIngress(inout metadata_t meta,
                     inout standard_metadata_t sm) {
 
     meter(PUNT_REASON_COUNT, MeterType.packets) rate;
     counter(PUNT_REASON_COUNT, CounterType.packets) suppressed;
 
     apply {
-        bit<8> reason = PUNT_NONE;
-        bit<1> consume = 1w0;
-        if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
-            if (hdr.icmpv6.isValid()) {
-                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
-                    reason = PUNT_IPV6_NS;
-                }
-            }
-        } else if (meta.fwd.port_role == PORT_ROLE_NETWORK) {
-            if (hdr.arp.isValid()) {
-                reason = PUNT_UNDERLAY_ARP;
-                consume = 1w1;
-            } else if (hdr.icmpv6.isValid()) {
-                if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
-                        || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT) {
-                    reason = PUNT_UNDERLAY_ND;
-                    consume = 1w1;
-                }
-            }
-        }
-        if (reason != PUNT_NONE) {
+        if (meta.punt_reason != PUNT_NONE) {
             bit<2> color = METER_GREEN;
-            rate.execute_meter<bit<2>>((bit<32>)reason, color);
+            rate.execute_meter<bit<2>>((bit<32>)meta.punt_reason, color);
             if (color == METER_RED) {
-                suppressed.count((bit<32>)reason);
+                suppressed.count((bit<32>)meta.punt_reason);
             } else {
-                meta.punt_reason = reason;
                 meta.punt_port = sm.ingress_port;
                 clone_preserving_field_list(CloneType.I2E, CPU_CLONE_SESSION, FL_PUNT);
-            }
-            if (consume == 1w1) {
-                meta.fwd.drop_reason = DROP_TO_CPU;
             }
         }
     }

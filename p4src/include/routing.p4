@@ -40,6 +40,14 @@ control Routing(inout headers_t hdr,
         meta.fwd.routed = 1w1;
     }
 
+    /* The destination is the gateway's own address (the controller installs one host
+     * route per gateway address): not routed. ICMP and ICMPv6 go to the controller,
+     * which answers echo requests (and Neighbor Solicitations) as the gateway; the
+     * rest is dropped (ROUTED_TO_GATEWAY). */
+    action to_gateway() {
+        meta.fwd.drop_reason = DROP_ROUTED_TO_GATEWAY;
+    }
+
     table routes_v4 {
         key = {
             meta.fwd.vrf    : exact @name("vrf");
@@ -47,6 +55,7 @@ control Routing(inout headers_t hdr,
         }
         actions = {
             route;
+            to_gateway;
             @defaultonly NoAction;
         }
         default_action = NoAction();
@@ -60,6 +69,7 @@ control Routing(inout headers_t hdr,
         }
         actions = {
             route;
+            to_gateway;
             @defaultonly NoAction;
         }
         default_action = NoAction();
@@ -86,13 +96,17 @@ control Routing(inout headers_t hdr,
          * AccessIngress removed it; Decap drops inner tags). A shorter total length
          * (padding or a trailer after the datagram) is allowed, a longer one is not. */
         if (meta.c.is_ipv4 == 1w1) {
-            bit<4> version = hdr.ipv4.version;
-            bit<4> ihl = hdr.ipv4.ihl;
-            bit<16> total = hdr.ipv4.total_len;
-            if (meta.fwd.decapped == 1w1) {
+            bit<4> version = 4w4;
+            bit<4> ihl = 4w5;
+            bit<16> total = 16w20;
+            if (hdr.inner_ipv4.isValid()) {         /* decapsulated */
                 version = hdr.inner_ipv4.version;
                 ihl = hdr.inner_ipv4.ihl;
                 total = hdr.inner_ipv4.total_len;
+            } else if (hdr.ipv4.isValid()) {
+                version = hdr.ipv4.version;
+                ihl = hdr.ipv4.ihl;
+                total = hdr.ipv4.total_len;
             }
             if (version != 4w4 || ihl < 4w5 || total < ((bit<16>)ihl << 2)
                     || total > meta.c.frame_len - ETHERNET_HEADER_BYTES) {
@@ -119,15 +133,33 @@ control Routing(inout headers_t hdr,
                 return;
             }
         }
-        if (meta.c.ttl <= 8w1) {
-            meta.fwd.drop_reason = DROP_TTL_EXPIRED;
-            return;
-        }
+        /* The ingress subnet, for a Time Exceeded (route() moves the frame). */
+        vsi_t in_vsi = meta.fwd.vsi;
+        vsid_t in_vsid = meta.fwd.vsid;
         bool hit = false;
         if (meta.c.is_ipv4 == 1w1) {
             hit = routes_v4.apply().hit;
         } else {
             hit = routes_v6.apply().hit;
+        }
+        /* For the gateway itself, whatever its TTL (an echo with TTL 1 is answered). */
+        if (meta.fwd.drop_reason == DROP_ROUTED_TO_GATEWAY) {
+            if (meta.c.proto == IP_PROTO_ICMP && meta.c.is_ipv4 == 1w1
+                    || meta.c.proto == IP_PROTO_ICMPV6 && meta.c.is_ipv6 == 1w1) {
+                meta.punt_reason = PUNT_GATEWAY;
+                meta.fwd.drop_reason = DROP_TO_CPU;
+            }
+            return;
+        }
+        /* RFC 1812 section 5.3.1: the sender learns of it by a Time Exceeded from the
+         * gateway, which the controller sends (a copy is punted; the drop is counted). */
+        if (meta.c.ttl <= 8w1) {
+            meta.fwd.drop_reason = DROP_TTL_EXPIRED;
+            meta.punt_reason = PUNT_TTL_EXPIRED;
+            meta.fwd.vsi = in_vsi;
+            meta.fwd.vsid = in_vsid;
+            meta.fwd.routed = 1w0;
+            return;
         }
         if (!hit) {
             meta.fwd.drop_reason = DROP_ROUTE_MISS;

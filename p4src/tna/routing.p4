@@ -26,6 +26,12 @@ control Routing(NVE_IG_PARAMS) {
         hdr.bridge.routed = 1w1;
     }
 
+    /* The gateway's own address (as on v1model). Tofino: dropped, not punted (no Time
+     * Exceeded or echo reply from this program yet: docs/tna.md). */
+    action to_gateway() {
+        meta.drop_fwd = DROP_ROUTED_TO_GATEWAY;
+    }
+
     @alpm(1)
     @alpm_partitions(ROUTE_ALPM_PARTITIONS)
     table routes_v4 {
@@ -35,6 +41,7 @@ control Routing(NVE_IG_PARAMS) {
         }
         actions = {
             route;
+            to_gateway;
             @defaultonly NoAction;
         }
         default_action = NoAction();
@@ -50,6 +57,7 @@ control Routing(NVE_IG_PARAMS) {
         }
         actions = {
             route;
+            to_gateway;
             @defaultonly NoAction;
         }
         default_action = NoAction();

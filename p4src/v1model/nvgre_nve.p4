@@ -51,7 +51,7 @@ control NveIngress(inout headers_t hdr,
                    inout standard_metadata_t standard_metadata) {
 
     PortRole()        port;
-    PuntIngress()     punt;
+    PuntClassify()    punt_classify;
     AccessIngress()   access;
     OuterChecks()     outer;
     Decap()           decap;
@@ -63,6 +63,7 @@ control NveIngress(inout headers_t hdr,
     FlowId()          flow;
     TunnelSelect()    tunnel;
     Underlay()        underlay;
+    PuntIngress()     punt;
     IngressCounters() counters;
 
     apply {
@@ -88,7 +89,7 @@ control NveIngress(inout headers_t hdr,
                 access.apply(hdr, meta, standard_metadata);
             }
             if (meta.fwd.drop_reason == DROP_NONE) {
-                punt.apply(hdr, meta, standard_metadata);
+                punt_classify.apply(hdr, meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE
                     && meta.fwd.port_role != PORT_ROLE_ACCESS) {
@@ -129,6 +130,8 @@ control NveIngress(inout headers_t hdr,
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.to_tunnel == 1w1) {
                 underlay.apply(meta, standard_metadata);
             }
+            /* Copies to the controller (asked for above), rate-limited. */
+            punt.apply(meta, standard_metadata);
         }
         /* Drop with reason, statistics. */
         counters.apply(meta, standard_metadata);

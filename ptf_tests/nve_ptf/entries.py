@@ -148,6 +148,15 @@ def flood_group(
 # -- routing ---------------------------------------------------------------------------------
 
 
+def to_gateway(vrf: int, address: str) -> TableEntry:
+    """The host route of a gateway address: not routed (punted if ICMP, else dropped)."""
+    ip = ipaddress.ip_address(address)
+    table = Table.ROUTING_ROUTES_V6 if ip.version == 6 else Table.ROUTING_ROUTES_V4
+    width = 128 if ip.version == 6 else 32
+    match = make_match({Key.VRF: Exact(vrf), Key.DST: lpm(int(ip), width, width)})
+    return TableEntry(table, match, Action.ROUTING_TO_GATEWAY)
+
+
 def route(vrf: int, prefix: str, *, vsi: int, vsid: int, smac: str, dmac: str) -> TableEntry:
     net = ipaddress.ip_network(prefix)
     table = Table.ROUTING_ROUTES_V6 if net.version == 6 else Table.ROUTING_ROUTES_V4

@@ -26,11 +26,13 @@ from nve.p4names import Digest, DigestMember, Key, PacketIn, PacketOut, Punt, Ta
 from nve.packets import (
     Frame,
     checksum,
+    echo_reply,
     frag_needed,
     neighbor_advertisement,
     ns_target,
     packet_too_big,
     parse_ethernet,
+    time_exceeded,
 )
 
 if TYPE_CHECKING:
@@ -137,6 +139,12 @@ class EventHandler:
             reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
         elif reason == Punt.IPV6_NS:
             reply = self._ns_reply(frame, vsid)
+        elif reason in (Punt.GATEWAY, Punt.TTL_EXPIRED) and self._from_access(session, port):
+            reply = (
+                self._gateway_reply(frame, vsid)
+                if reason == Punt.GATEWAY
+                else self._time_exceeded(frame, vsid)
+            )
         if reply is not None and session.client is not None and session.client.is_primary:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
@@ -219,6 +227,47 @@ class EventHandler:
         ):
             return packet_too_big(frame, mtu, gw_mac, gw.ipv6.ip)
         return None
+
+    @staticmethod
+    def _from_access(session: SwitchSession, port: int) -> bool:
+        """Whether `port` is an access port: a punt from a network port is the NVGRE packet
+        as received, which the controller does not answer (docs/controller.md)."""
+        return any(p.port == port and p.role == "access" for p in session.switch.ports)
+
+    def _gateway_reply(self, frame: Frame, vsid: int) -> bytes | None:
+        """The answer of a tenant's gateway to ICMP addressed to one of its addresses: an
+        Echo Reply from that address (any subnet's gateway in the tenant, reached through
+        the sender's own gateway MAC), a Neighbor Advertisement to a unicast Neighbor
+        Solicitation; nothing for other messages."""
+        sub = self._subnet(vsid)
+        if sub is None or sub.gateway is None or frame.dst_mac != sub.gateway.mac.packed:
+            return None
+        if ns_target(frame) is not None:
+            return self._ns_reply(frame, vsid)
+        ip = frame.payload
+        if frame.ether_type == 0x0800 and len(ip) >= 20:
+            dst: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(ip[16:20])
+        elif frame.ether_type == 0x86DD and len(ip) >= 40:
+            dst = ipaddress.IPv6Address(ip[24:40])
+        else:
+            return None
+        for other in self.ctl.index.tenant_vsids(vsid):
+            gw = (s := self._subnet(other)) and s.gateway
+            if gw and any(a is not None and a.ip == dst for a in (gw.ipv4, gw.ipv6)):
+                return echo_reply(frame, sub.gateway.mac.packed, dst)
+        return None
+
+    def _time_exceeded(self, frame: Frame, vsid: int) -> bytes | None:
+        """Time Exceeded for a packet whose TTL / hop limit ran out at the gateway, from the
+        gateway address of the sender's subnet (the VSID is the ingress one: RFC 1812
+        §4.3.2.4 wants an address of the interface the packet came in by)."""
+        sub = self._subnet(vsid)
+        if sub is None or sub.gateway is None or frame.dst_mac != sub.gateway.mac.packed:
+            return None
+        addr = sub.gateway.ipv4 if frame.ether_type == 0x0800 else sub.gateway.ipv6
+        if addr is None:
+            return None
+        return time_exceeded(frame, sub.gateway.mac.packed, addr.ip)
 
     def _ns_reply(self, frame: Frame, vsid: int) -> bytes | None:
         """The Neighbor Advertisement answering a punted Neighbor Solicitation, or None.

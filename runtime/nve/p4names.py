@@ -62,6 +62,7 @@ class Action:
     REPLICA_REPLICA_V4: Final = "NveEgress.replica.replica_v4"
     REPLICA_REPLICA_V6: Final = "NveEgress.replica.replica_v6"
     ROUTING_ROUTE: Final = "NveIngress.routing.route"
+    ROUTING_TO_GATEWAY: Final = "NveIngress.routing.to_gateway"
     TUNNEL_SET_REMOTE_V4: Final = "NveIngress.tunnel.set_remote_v4"
     TUNNEL_SET_REMOTE_V6: Final = "NveIngress.tunnel.set_remote_v6"
     UNDERLAY_FORWARD: Final = "NveIngress.underlay.forward"
@@ -231,8 +232,16 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
         "NveIngress.port.set_network",
         "NoAction",
     ),
-    "NveIngress.routing.routes_v4": ("NveIngress.routing.route", "NoAction"),
-    "NveIngress.routing.routes_v6": ("NveIngress.routing.route", "NoAction"),
+    "NveIngress.routing.routes_v4": (
+        "NveIngress.routing.route",
+        "NveIngress.routing.to_gateway",
+        "NoAction",
+    ),
+    "NveIngress.routing.routes_v6": (
+        "NveIngress.routing.route",
+        "NveIngress.routing.to_gateway",
+        "NoAction",
+    ),
     "NveIngress.tunnel.remote": (
         "NveIngress.tunnel.set_remote_v4",
         "NveIngress.tunnel.set_remote_v6",
@@ -276,6 +285,7 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),
     "NveIngress.routing.route": ("vsi", "vsid", "smac", "dmac"),
+    "NveIngress.routing.to_gateway": (),
     "NveIngress.tunnel.set_remote_v4": ("src_pa", "dst_pa", "use_flow_id"),
     "NveIngress.tunnel.set_remote_v6": ("src_pa", "dst_pa", "use_flow_id"),
     "NveIngress.underlay.forward": ("port", "smac", "dmac", "vid"),
@@ -310,6 +320,7 @@ class Drop(IntEnum):
     ROUTED_MARTIAN_SRC = 25
     ROUTED_MARTIAN_DST = 26
     ROUTED_BAD_HEADER = 27
+    ROUTED_TO_GATEWAY = 28
     TUNNEL_UNKNOWN = 30
     UNDERLAY_ROUTE_MISS = 31
     ECMP_MISS = 32
@@ -342,6 +353,8 @@ class Punt(IntEnum):
     IPV6_NS = 2
     UNDERLAY_ARP = 3
     UNDERLAY_ND = 4
+    TTL_EXPIRED = 5
+    GATEWAY = 6
 
 
 class PortRole(IntEnum):

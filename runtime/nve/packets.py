@@ -1,5 +1,6 @@
-"""Frames the controller builds for packet-out: ICMP 'fragmentation needed', ICMPv6
-'packet too big' and Neighbor Advertisements. Plain struct code: the runtime does not
+"""Frames the controller builds for packet-out: ICMP "fragmentation needed", "time
+exceeded" and echo replies; ICMPv6 "packet too big", "time exceeded", echo replies and
+Neighbor Advertisements. Plain struct code: the runtime does not
 depend on scapy (tests check these frames with scapy, independently).
 """
 
@@ -146,3 +147,79 @@ def neighbor_advertisement(
     packet = ipv6_header(target, dst, 58, len(body), 255) + body
     dst_mac = original.src_mac if not src.is_unspecified else bytes.fromhex("333300000001")
     return ethernet(dst_mac, target_mac, ETH_IPV6, packet, original.vlan)
+
+
+def _ip_parts(original: Frame) -> tuple[int, bytes] | None:
+    """(IP version, IP packet) of a frame carrying IPv4 or IPv6, else None."""
+    ip = original.payload
+    if original.ether_type == ETH_IPV4 and len(ip) >= 20 and ip[0] >> 4 == 4:
+        return 4, ip
+    if original.ether_type == ETH_IPV6 and len(ip) >= 40 and ip[0] >> 4 == 6:
+        return 6, ip
+    return None
+
+
+def time_exceeded(
+    original: Frame, router_mac: bytes, router_ip: ipaddress.IPv4Address | ipaddress.IPv6Address
+) -> bytes | None:
+    """ICMP Time Exceeded in transit (type 11 code 0, RFC 792 and RFC 1812 §4.3.2.3: as much
+    of the original as fits in 576 bytes) or ICMPv6 Time Exceeded (type 3 code 0, RFC 4443
+    §3.3: as much as fits in 1280), from router_ip to the sender of `original`."""
+    parts = _ip_parts(original)
+    if parts is None or parts[0] != router_ip.version:
+        return None
+    _, ip = parts
+    if isinstance(router_ip, ipaddress.IPv4Address):
+        total = int.from_bytes(ip[2:4], "big")
+        sender4 = ipaddress.IPv4Address(ip[12:16])
+        quoted = ip[: min(total, len(ip), 576 - 20 - 8)]
+        body = struct.pack("!BBHI", 11, 0, 0, 0) + quoted
+        body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
+        packet = ipv4_header(router_ip, sender4, 1, len(body)) + body
+        return ethernet(original.src_mac, router_mac, ETH_IPV4, packet, original.vlan)
+    sender6 = ipaddress.IPv6Address(ip[8:24])
+    quoted = ip[: min(40 + int.from_bytes(ip[4:6], "big"), len(ip), IPV6_MIN_MTU - 40 - 8)]
+    body = struct.pack("!BBHI", 3, 0, 0, 0) + quoted
+    body = body[:2] + struct.pack("!H", icmpv6_checksum(router_ip, sender6, body)) + body[4:]
+    packet = ipv6_header(router_ip, sender6, 58, len(body), 255) + body
+    return ethernet(original.src_mac, router_mac, ETH_IPV6, packet, original.vlan)
+
+
+def echo_reply(
+    original: Frame, router_mac: bytes, router_ip: ipaddress.IPv4Address | ipaddress.IPv6Address
+) -> bytes | None:
+    """The Echo Reply (ICMP type 0, RFC 792; ICMPv6 type 129, RFC 4443 §4.2) to an Echo
+    Request addressed to router_ip, with its identifier, sequence number and data; None for
+    anything else (a fragment, another message, another destination, a bad length)."""
+    parts = _ip_parts(original)
+    if parts is None or parts[0] != router_ip.version:
+        return None
+    _, ip = parts
+    if isinstance(router_ip, ipaddress.IPv4Address):
+        ihl, total = (ip[0] & 0x0F) * 4, int.from_bytes(ip[2:4], "big")
+        flags_frag = int.from_bytes(ip[6:8], "big")
+        if ihl < 20 or total > len(ip) or total < ihl + 8 or ip[9] != 1 or flags_frag & 0x3FFF:
+            return None
+        if ipaddress.IPv4Address(ip[16:20]) != router_ip:
+            return None
+        icmp = ip[ihl:total]
+        if icmp[0] != 8 or icmp[1] != 0 or checksum(icmp) != 0:
+            return None
+        sender4 = ipaddress.IPv4Address(ip[12:16])
+        body = struct.pack("!BBH", 0, 0, 0) + icmp[4:]
+        body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
+        packet = ipv4_header(router_ip, sender4, 1, len(body)) + body
+        return ethernet(original.src_mac, router_mac, ETH_IPV4, packet, original.vlan)
+    length = 40 + int.from_bytes(ip[4:6], "big")
+    if ip[6] != 58 or length > len(ip) or length < 48:
+        return None
+    if ipaddress.IPv6Address(ip[24:40]) != router_ip:
+        return None
+    sender6 = ipaddress.IPv6Address(ip[8:24])
+    icmp6 = ip[40:length]
+    if icmp6[0] != 128 or icmp6[1] != 0 or icmpv6_checksum(sender6, router_ip, icmp6) != 0:
+        return None
+    body = struct.pack("!BBH", 129, 0, 0) + icmp6[4:]
+    body = body[:2] + struct.pack("!H", icmpv6_checksum(router_ip, sender6, body)) + body[4:]
+    packet = ipv6_header(router_ip, sender6, 58, len(body), 64) + body
+    return ethernet(original.src_mac, router_mac, ETH_IPV6, packet, original.vlan)

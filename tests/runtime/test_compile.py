@@ -120,12 +120,35 @@ def test_vpn_gateway_default_route():
 def test_ipv6_ca_routes_and_no_arp_for_v6():
     o = overlay_of(example_data())
     tor1 = compile_switch(o, "tor1")
-    v6 = list(entries(tor1, Table.ROUTING_ROUTES_V6))
+    v6 = [e for e in entries(tor1, Table.ROUTING_ROUTES_V6) if e.action == Action.ROUTING_ROUTE]
     assert {dict(e.match)["dst"].value for e in v6} == {
         int(ipaddress.ip_address("fd00:b1::11")),
         int(ipaddress.ip_address("fd00:b1::12")),
     }
     assert all(dict(e.match)["dst"].prefix_len == 128 for e in v6)
+
+
+def test_gateway_addresses_are_host_routes_to_the_gateway():
+    """Every gateway address of a routed subnet on the switch is a /32 or /128 to_gateway
+    route in its tenant's VRF (packets for the gateway are not routed), and nothing else is."""
+    data = example_data()
+    o = overlay_of(data)
+    tor1 = compile_switch(o, "tor1")
+    got = {
+        (dict(e.match)["vrf"].value, dict(e.match)["dst"].value, dict(e.match)["dst"].prefix_len)
+        for t in (Table.ROUTING_ROUTES_V4, Table.ROUTING_ROUTES_V6)
+        for e in entries(tor1, t)
+        if e.action == Action.ROUTING_TO_GATEWAY and not e.params
+    }
+    want = set()
+    for tenant in o.tenants:
+        for sub in tenant.subnets:
+            if sub.gateway is None or sub.vsid not in tor1.vsi:
+                continue
+            for iface in (sub.gateway.ipv4, sub.gateway.ipv6):
+                if iface is not None:
+                    want.add((tenant.vrf, int(iface.ip), iface.ip.max_prefixlen))
+    assert want and got == want
 
 
 def test_nway_flood_group_is_the_only_group_and_within_pi_range():

@@ -25,11 +25,14 @@ import pytest
 import yaml
 from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.inet6 import (
+    ICMPv6EchoReply,
+    ICMPv6EchoRequest,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
     ICMPv6NDOptDstLLAddr,
     ICMPv6NDOptSrcLLAddr,
     ICMPv6PacketTooBig,
+    ICMPv6TimeExceeded,
     IPv6,
 )
 from scapy.layers.l2 import Dot1Q, Ether
@@ -591,3 +594,90 @@ def test_neighbor_solicitation_for_known_ca_is_answered(rig: Rig, run_nve) -> No
     rig.drain()
     rig.ports[WEB1_PORT].send(from_web1(neighbor_solicitation("fd00:b1::77")))
     assert rig.ports[WEB1_PORT].wait_for(lambda f: ICMPv6ND_NA in Ether(f), 1.5) is None
+
+
+def _ping(dst: str, *, ttl: int = 64, ident: int = 0x77, seq: int = 3):
+    if ":" in dst:
+        return (
+            Ether(src=WEB1_MAC, dst=GW_MAC)
+            / IPv6(src=WEB1_6, dst=dst, hlim=ttl)
+            / ICMPv6EchoRequest(id=ident, seq=seq, data=b"ping-the-gateway")
+        )
+    return (
+        Ether(src=WEB1_MAC, dst=GW_MAC)
+        / IP(src=WEB1_4, dst=dst, ttl=ttl)
+        / ICMP(type=8, id=ident, seq=seq)
+        / b"ping-the-gateway"
+    )
+
+
+@pytest.mark.parametrize("dst", [GW4, GW6, DB_GW4, DB_GW6])
+def test_echo_to_a_gateway_address_is_answered_by_the_gateway(rig: Rig, run_nve, dst: str) -> None:
+    """RFC 1812 4.3.3.6: a router answers echo requests to its addresses: its own subnet's
+    gateway and another subnet's (reached through the sender's gateway MAC), TTL 1
+    included (the packet is for the router, not through it). The request is not routed."""
+    run_nve(routed=True)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(_ping(dst, ttl=1)))
+    v6 = ":" in dst
+    layer = ICMPv6EchoReply if v6 else ICMP
+    reply = rig.ports[WEB1_PORT].wait_for(
+        lambda f: layer in Ether(f) and (v6 or Ether(f)[ICMP].type == 0), 5.0
+    )
+    assert reply is not None, f"no echo reply from {dst}"
+    p = Ether(reply)
+    assert (p.dst, p.src, p[Dot1Q].vlan) == (WEB1_MAC, GW_MAC, WEB1_VLAN)
+    if v6:
+        assert (p[IPv6].src, p[IPv6].dst) == (dst, WEB1_6)
+        echo = p[ICMPv6EchoReply]
+        assert (echo.id, echo.seq, echo.data) == (0x77, 3, b"ping-the-gateway")
+        assert valid_icmpv6_checksum(p, ICMPv6EchoReply)
+    else:
+        assert (p[IP].src, p[IP].dst) == (dst, WEB1_4) and valid_ipv4_checksum(p[IP])
+        icmp = bytes(p[IP].payload)
+        assert (icmp[0], icmp[1], icmp[4:8]) == (0, 0, bytes.fromhex("00770003"))
+        assert icmp[8:] == b"ping-the-gateway" and checksum(icmp) == 0
+    assert rig.ports[NET_PORT].wait_for(lambda f: True, 0.3) is None, "the request was routed"
+
+
+def test_udp_to_the_gateway_is_dropped_unanswered(rig: Rig, run_nve) -> None:
+    run_nve(routed=True)
+    rig.drain()
+    f = Ether(src=WEB1_MAC, dst=GW_MAC) / IP(src=WEB1_4, dst=GW4) / UDP(sport=5, dport=53) / b"q"
+    rig.ports[WEB1_PORT].send(from_web1(f))
+    assert rig.ports[WEB1_PORT].wait_for(lambda f: True, 1.0) is None
+    assert rig.ports[NET_PORT].wait_for(lambda f: True, 0.1) is None
+
+
+@pytest.mark.parametrize("kind", ["v4", "v6"])
+def test_ttl_expiring_at_the_gateway_is_answered_with_time_exceeded(
+    rig: Rig, run_nve, kind: str
+) -> None:
+    """RFC 1812 5.3.1 / RFC 4443 3.3: traceroute through the gateway shows it: a routed
+    packet whose TTL / hop limit runs out gets Time Exceeded from the gateway address of
+    the sender's subnet, quoting the packet; it is not forwarded."""
+    run_nve(routed=True)
+    rig.drain()
+    eth = Ether(src=WEB1_MAC, dst=GW_MAC)
+    if kind == "v4":
+        f = eth / IP(src=WEB1_4, dst=DBR_4, ttl=1, id=0x1234) / UDP(sport=4001, dport=33434)
+    else:
+        f = eth / IPv6(src=WEB1_6, dst=DBR_6, hlim=1) / UDP(sport=4001, dport=33434)
+    f = Ether(bytes(f / b"traceroute"))
+    rig.ports[WEB1_PORT].send(from_web1(f))
+    layer = ICMP if kind == "v4" else ICMPv6TimeExceeded
+    reply = rig.ports[WEB1_PORT].wait_for(lambda x: layer in Ether(x), 5.0)
+    assert reply is not None, "no Time Exceeded"
+    p = Ether(reply)
+    assert (p.dst, p.src, p[Dot1Q].vlan) == (WEB1_MAC, GW_MAC, WEB1_VLAN)
+    if kind == "v4":
+        assert (p[IP].src, p[IP].dst) == (GW4, WEB1_4) and valid_ipv4_checksum(p[IP])
+        icmp = bytes(p[IP].payload)
+        assert (icmp[0], icmp[1]) == (11, 0) and checksum(icmp) == 0
+        assert icmp[8:] == bytes(f[IP])
+    else:
+        assert (p[IPv6].src, p[IPv6].dst, p[IPv6].hlim) == (GW6, WEB1_6, 255)
+        te = p[ICMPv6TimeExceeded]
+        assert (te.type, te.code) == (3, 0) and valid_icmpv6_checksum(p, ICMPv6TimeExceeded)
+        assert bytes(te.payload) == bytes(f[IPv6])
+    assert rig.ports[NET_PORT].wait_for(lambda x: True, 0.3) is None, "the packet was forwarded"

@@ -29,6 +29,7 @@ from nve.entities import (
     CloneSession,
     DigestConfig,
     Exact,
+    Match,
     MeterConfig,
     MulticastGroup,
     TableEntry,
@@ -540,6 +541,7 @@ class EmitPhases(CompilerBase):
         return None
 
     def emit_routes(self, vsi: dict[int, int], endpoints: list[tuple[Endpoint, _Host]]) -> None:
+        self._gateway_routes(vsi)
         by_tenant_ca: dict[tuple[str, object], Endpoint] = {}
         for ep, _ in endpoints:
             if ep.vsid not in vsi:
@@ -569,14 +571,40 @@ class EmitPhases(CompilerBase):
             if sub.gateway is not None:
                 self._route(found_t[1], r.prefix, ep, sub, vsi)
 
+    def _gateway_routes(self, vsi: dict[int, int]) -> None:
+        """A host route to_gateway per gateway address of every routed subnet on this
+        switch: packets for the gateway itself are not routed (the controller answers ICMP
+        echo; the rest is dropped), docs/pipeline.md."""
+        self._gateway_keys: set[tuple[str, object]] = set()
+        for vsid in sorted(vsi):
+            _, sub, tenant = self.idx.subnets[vsid]
+            if sub.gateway is None:
+                continue
+            for iface in (sub.gateway.ipv4, sub.gateway.ipv6):
+                if iface is None:
+                    continue
+                table, match = self._route_key(tenant, ipaddress.ip_network(iface.ip))
+                if (table, match) in self._gateway_keys:
+                    continue
+                self._gateway_keys.add((table, match))
+                self.out.append(
+                    TableEntry(table, match, Action.ROUTING_TO_GATEWAY, (), tier=_tier(table))
+                )
+
+    @staticmethod
+    def _route_key(tenant: Tenant, prefix: IPNetwork) -> tuple[str, Match]:
+        table = Table.ROUTING_ROUTES_V6 if prefix.version == 6 else Table.ROUTING_ROUTES_V4
+        width = 128 if prefix.version == 6 else 32
+        m = lpm(int(prefix.network_address), prefix.prefixlen, width)
+        return table, make_match({Key.VRF: Exact(tenant.vrf), Key.DST: m})
+
     def _route(
         self, tenant: Tenant, prefix: IPNetwork, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
     ) -> None:
         assert sub.gateway is not None
-        table = Table.ROUTING_ROUTES_V6 if prefix.version == 6 else Table.ROUTING_ROUTES_V4
-        width = 128 if prefix.version == 6 else 32
-        m = lpm(int(prefix.network_address), prefix.prefixlen, width)
-        match = make_match({Key.VRF: Exact(tenant.vrf), Key.DST: m})
+        table, match = self._route_key(tenant, prefix)
+        if (table, match) in self._gateway_keys:
+            return  # the gateway's own address is never routed to an endpoint
         self.out.append(
             TableEntry(
                 table,
