@@ -12,7 +12,9 @@ overlay does with real traffic between the tenants' host namespaces:
 - endpoints of different tenants never do, even with overlapping addresses;
 - every host's IPv6 address passes Duplicate Address Detection (added once the
   controller runs, so the probes cross the NVE's ND proxy, which must not answer a
-  host's probe for its own address).
+  host's probe for its own address);
+- each host on a switch pings its gateway, and traceroute toward another subnet of its
+  tenant shows the gateway as the first hop.
 
 Then it prints the switches' counters every few seconds until Ctrl-C.
 ``--once`` runs the checks once and exits 0 only if every check holds.
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nve.loader import OverlayError, load_overlay
-from nve.model import Overlay
+from nve.model import LocalAttachment, Overlay
 
 if TYPE_CHECKING:
     from demo.topology import Host
@@ -84,6 +86,59 @@ def _neigh_mac(ns: str, target: str) -> str | None:
     ).stdout
     parts = out.split()
     return parts[parts.index("lladdr") + 1].lower() if "lladdr" in parts else None
+
+
+def _first_hop(ns: str, target: str) -> str | None:
+    """The address that answers a TTL / hop limit 1 probe toward target (traceroute's first
+    hop), from ping's "Time to live exceeded" line; None if nothing answered."""
+    six = ipaddress.ip_address(target).version == 6
+    cmd = ["ip", "netns", "exec", ns, "ping", *(["-6"] if six else []), "-c", "1", "-t", "1"]
+    out = subprocess.run(
+        [*cmd, "-W", "2", target], capture_output=True, text=True, check=False
+    ).stdout
+    m = re.search(r"From ([0-9A-Fa-f.:]+).*(Time to live exceeded|Time exceeded)", out)
+    return m.group(1) if m else None
+
+
+def gateway_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
+    """Each locally attached host pings its subnet's gateway addresses, and a probe with TTL
+    1 toward a host of another subnet of its tenant is answered by the gateway (Time
+    Exceeded), as traceroute's first hop. Hosts behind a remote NVE are not checked: the
+    controller answers only frames from access ports (docs/controller.md)."""
+    tenant = _tenant_of(overlay)
+    subnets = {s.vsid: s for t in overlay.tenants for s in t.subnets}
+    checks: list[Check] = []
+    for name in sorted(hosts):
+        h = hosts[name]
+        sub = subnets.get(h.endpoint.vsid)
+        gw = sub.gateway if sub is not None else None
+        if gw is None or not isinstance(h.endpoint.attachment, LocalAttachment):
+            continue
+        for fam, iface in (("ipv4", gw.ipv4), ("ipv6", gw.ipv6)):
+            if iface is not None and getattr(h, fam) is not None:
+                ok = _ping(h.ns, str(iface.ip), count=2)
+                checks.append(Check(f"{name} pings its gateway {iface.ip}", ok))
+        other = next(
+            (
+                o
+                for o in hosts.values()
+                if tenant.get(o.endpoint.vsid) == tenant.get(h.endpoint.vsid)
+                and o.endpoint.vsid != h.endpoint.vsid
+                and o.ipv4 is not None
+            ),
+            None,
+        )
+        if other is not None and other.ipv4 is not None and gw.ipv4 is not None:
+            hop = _first_hop(h.ns, other.ipv4)
+            want = str(gw.ipv4.ip)
+            checks.append(
+                Check(
+                    f"{name} traceroute toward {other.ipv4}: first hop is its gateway {want}",
+                    hop == want,
+                    "" if hop == want else f"first hop {hop}",
+                )
+            )
+    return checks
 
 
 def _tenant_of(overlay: Overlay) -> dict[int, str]:
@@ -243,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, state in sorted(dad.items())
         ]
         checks += run_checks(overlay, topo.hosts)
+        checks += gateway_checks(overlay, topo.hosts)
         for c in checks:
             print(
                 f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"
