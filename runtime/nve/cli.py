@@ -128,6 +128,21 @@ async def _apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _learning_limits(ctl: Controller, switch: str) -> str:
+    """The switch's learning limits, as `nve show` prints them."""
+    lim = next(sw.learning for sw in ctl.overlay.switches if sw.name == switch)
+    parts = [
+        f"{lim.max_macs_per_port or 'any'} MACs per port",
+        f"{lim.max_macs_per_vsid or 'any'} per VSID",
+        f"{lim.rate_per_s or 'unlimited'} per s",
+    ]
+    d = lim.move_dampening
+    parts.append(
+        f"held {d.hold_s:g} s after {d.moves} moves in {d.window_s:g} s" if d else "no dampening"
+    )
+    return ", ".join(parts)
+
+
 async def _show(args: argparse.Namespace) -> int:
     ctl = _checked_controller(args)
     try:
@@ -144,6 +159,7 @@ async def _show(args: argparse.Namespace) -> int:
             for c in view.plan.changes():
                 sign = {"insert": "+", "delete": "-", "modify": "~"}[c.op]
                 print(f"  {sign} {c.entity.describe()}")
+            print(f"  learning: {_learning_limits(ctl, name)}")
             for le in view.learned:
                 print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
     except (ControllerError, SwitchError) as exc:

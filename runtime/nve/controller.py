@@ -29,9 +29,10 @@ from nve.diff import Plan, diff
 from nve.entities import Entity, TableEntry, match_value
 from nve.gcpause import gc_paused
 from nve.index import OverlayIndex
+from nve.learning import DAMPENED, LearnedTable
 from nve.loader import LoadedOverlay
 from nve.mac import Mac
-from nve.model import Overlay
+from nve.model import Learning, Overlay
 from nve.p4info import P4Index
 from nve.p4names import Key, Table
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
@@ -94,7 +95,7 @@ class Controller:
         self.progress = progress
         self.journal = Journal()
         self.stats = ControllerStats()
-        self.learned: dict[tuple[str, int, Mac], LearnedEndpoint] = {}
+        self.learned = LearnedTable()
         self.pipelines: dict[str, PipelineArtifacts] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
@@ -113,22 +114,56 @@ class Controller:
         """A MAC a switch reported (digest): True if the desired state changed.
 
         A configured endpoint is never replaced by a learned one; a MAC that moved
-        replaces its old place (one location per (VSID, MAC))."""
+        replaces its old place (one location per (VSID, MAC)); the switch's `learning`
+        limits decide the rest (nve.learning)."""
         if (le.vsid, le.mac) in self.index.macs:
             return False
-        moved = [k for k, v in self.learned.items() if k[1:] == (le.vsid, le.mac) and v != le]
-        for key in moved:
-            del self.learned[key]
-        key = (le.switch, le.vsid, le.mac)
-        if key in self.learned:
-            return bool(moved)
-        self.learned[key] = le
-        self.stats.learned += 1
-        return True
+        limits = self._switch_learning(le.switch)
+        out = self.learned.offer(le, limits)
+        if out.pinned:
+            log.warning(
+                "%s: %s in VSID 0x%06X moves too often (more than %d moves in %g s): "
+                "held on its port for %g s",
+                le.switch,
+                le.mac,
+                le.vsid,
+                limits.move_dampening.moves if limits.move_dampening else 0,
+                limits.move_dampening.window_s if limits.move_dampening else 0,
+                limits.move_dampening.hold_s if limits.move_dampening else 0,
+            )
+        elif out.refused == DAMPENED:
+            log.info(
+                "%s: %s in VSID 0x%06X held: move to port %d refused",
+                le.switch,
+                le.mac,
+                le.vsid,
+                le.port,
+            )
+        elif out.refused is not None:
+            n = self.learned.refused[out.refused]
+            if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th ... refusal: bounded logging
+                log.info(
+                    "%s: %s in VSID 0x%06X on port %d not learned (%s; %d refused so far)",
+                    le.switch,
+                    le.mac,
+                    le.vsid,
+                    le.port,
+                    out.refused,
+                    n,
+                )
+        if out.changed:
+            self.stats.learned += 1
+        return out.changed
+
+    def _switch_learning(self, name: str) -> Learning:
+        for sw in self.overlay.switches:
+            if sw.name == name:
+                return sw.learning
+        return Learning()
 
     def age_out(self, switch: str, vsid: int, mac: Mac) -> bool:
         """A learned MAC whose entry timed out: True if it was known (and is now forgotten)."""
-        if self.learned.pop((switch, vsid, mac), None) is None:
+        if not self.learned.forget(switch, vsid, mac):
             return False
         self.stats.aged += 1
         return True

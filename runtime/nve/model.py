@@ -174,6 +174,32 @@ class UnderlayRoute(_Strict):
     via: Name = Field(description="a next hop or an ECMP group of this switch")
 
 
+class MoveDampening(_Strict):
+    """A MAC that moves more than `moves` times within `window_s` seconds stays where it
+    was for `hold_s` seconds; further moves are refused and reported."""
+
+    moves: int = Field(default=5, ge=1, le=1000)
+    window_s: float = Field(default=10.0, gt=0, le=86400)
+    hold_s: float = Field(default=60.0, gt=0, le=86400)
+
+
+class Learning(_Strict):
+    """Bounds on MAC learning (RFC 7637 section 5), per switch; docs/controller.md."""
+
+    max_macs_per_port: int = Field(
+        default=0, ge=0, description="learned MACs per access port (0: no limit)"
+    )
+    max_macs_per_vsid: int = Field(
+        default=0, ge=0, description="learned MACs per VSID on this switch (0: no limit)"
+    )
+    rate_per_s: float = Field(
+        default=0, ge=0, description="MACs learned or moved per second, bursts alike (0: no limit)"
+    )
+    move_dampening: MoveDampening | None = Field(
+        default_factory=MoveDampening, description="null: MACs may move without bound"
+    )
+
+
 class Switch(_Strict):
     name: Name
     address: Annotated[str, BeforeValidator(_check_address)] = Field(
@@ -198,6 +224,7 @@ class Switch(_Strict):
     mac_ageing_s: int = Field(
         default=300, ge=1, le=86400, description="idle time before a learned MAC is removed"
     )
+    learning: Learning = Field(default_factory=Learning)
     punt_rate_pps: int = Field(
         default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)"
     )

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from nve.controller import Controller
 from nve.events import EventHandler
+from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.session import SwitchSession
@@ -63,6 +64,24 @@ class MetricsCollector:
         )
         yield CounterMetricFamily("nve_learned", "MACs learned", value=s.learned)
         yield CounterMetricFamily("nve_aged", "learned MACs aged out", value=s.aged)
+        refused = CounterMetricFamily(
+            "nve_learn_refused", "reported MACs not learned, by reason", labels=["reason"]
+        )
+        for reason in REASONS:
+            refused.add_metric([reason], self.ctl.learned.refused[reason])
+        yield refused
+        per_port = GaugeMetricFamily(
+            "nve_learned_macs", "learned MACs per port", labels=["switch", "port"]
+        )
+        for name in self.ctl.sessions:
+            for port, n in self.ctl.learned.ports_of(name).items():
+                per_port.add_metric([name, str(port)], n)
+        yield per_port
+        yield GaugeMetricFamily(
+            "nve_learned_macs_held",
+            "MACs held by move dampening",
+            value=len(self.ctl.learned.pinned()),
+        )
         punts = CounterMetricFamily("nve_packet_ins", "packet-ins by reason", labels=["reason"])
         for reason, n in sorted(s.packet_ins.items()):
             punts.add_metric([reason], n)

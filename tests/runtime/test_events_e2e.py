@@ -228,11 +228,17 @@ def run_nve(rig: Rig, tmp_path):
     """Start `nve run` on a description of the rig (with the given MAC ageing); stopped after the test."""
     started: list[NveRun] = []
 
-    def start(mac_ageing_s: int = 300, v6_underlay: bool = False, routed: bool = False) -> NveRun:
+    def start(
+        mac_ageing_s: int = 300,
+        v6_underlay: bool = False,
+        routed: bool = False,
+        learning: dict[str, Any] | None = None,
+    ) -> NveRun:
         path = tmp_path / "overlay.yaml"
-        path.write_text(
-            yaml.safe_dump(overlay(rig.switch, mac_ageing_s, v6_underlay, routed), sort_keys=False)
-        )
+        doc = overlay(rig.switch, mac_ageing_s, v6_underlay, routed)
+        if learning is not None:
+            doc["switches"][0]["learning"] = learning
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
         run = NveRun(path, tmp_path / "nve-run.log")
         started.append(run)
         run.start()
@@ -681,3 +687,27 @@ def test_ttl_expiring_at_the_gateway_is_answered_with_time_exceeded(
         assert (te.type, te.code) == (3, 0) and valid_icmpv6_checksum(p, ICMPv6TimeExceeded)
         assert bytes(te.payload) == bytes(f[IPv6])
     assert rig.ports[NET_PORT].wait_for(lambda x: True, 0.3) is None, "the packet was forwarded"
+
+
+def test_port_mac_limit_learns_the_first_and_floods_the_rest(rig: Rig, run_nve) -> None:
+    """learning.max_macs_per_port: 1 on the learning port: its first MAC is learned and
+    installed; a second MAC on that port is not (its frames still reach web1), and the
+    refusal is logged (the 1st, 2nd, 4th ... of each reason) and counted."""
+    run = run_nve(learning={"max_macs_per_port": 1})
+    second = "52:54:00:aa:00:02"
+    host_speaks(rig)
+    wait_until(
+        lambda: table_entries(rig.installed(), Table.LEARN_SMAC, HOST_MAC) or None,
+        10.0,
+        "learn.smac entry for the first MAC",
+    )
+    for _ in range(3):
+        f = customer("v4", second, WEB1_MAC, "192.168.10.51", WEB1_4)
+        rig.ports[LEARN_PORT].send(from_host(f))
+        assert rig.ports[WEB1_PORT].wait_for(exactly(from_web1(f)), 3.0) is not None
+    time.sleep(1.0)  # time for digests the controller would act on (none may be installed)
+    installed = rig.installed()
+    assert table_entries(installed, Table.LEARN_SMAC, HOST_MAC)
+    assert not table_entries(installed, Table.LEARN_SMAC, second), "over the port's limit"
+    line = run.wait_log("not learned (port_limit", 5.0)
+    assert second in line and f"on port {LEARN_PORT}" in line
