@@ -28,6 +28,9 @@ control IngressCounters(NVE_IG_PARAMS) {
         } else if (meta.c.smac[40:40] == 1w1 && meta.port_role != 2w0) {
             ig_dprsr_md.drop_ctl = 3w1;
             drops.count(DROP_SRC_MAC_MULTICAST);
+        } else if (meta.drop_martian != DROP_NONE) {
+            ig_dprsr_md.drop_ctl = 3w1;
+            drops.count(meta.drop_martian);
         } else if (meta.drop_fwd != DROP_NONE) {
             ig_dprsr_md.drop_ctl = 3w1;
             drops.count(meta.drop_fwd);

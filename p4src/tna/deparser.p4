@@ -10,7 +10,8 @@
 #ifndef NVE_TNA_DEPARSER_P4
 #define NVE_TNA_DEPARSER_P4
 
-/* Customer IPv4 checksums after a TTL decrement or an ECN change (options included),
+/* Customer IPv4 checksums after a TTL decrement or an ECN change (no options on Tofino:
+ * an IPv4 header with options is never extracted, parser.p4),
  * the punt mirror, the learning digest. */
 control NveIngressDeparser(packet_out pkt,
                            inout nve_headers_t hdr,
@@ -34,7 +35,7 @@ control NveIngressDeparser(packet_out pkt,
                 { hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.dscp, hdr.ipv4.ecn,
                   hdr.ipv4.total_len, hdr.ipv4.identification, hdr.ipv4.flags,
                   hdr.ipv4.frag_offset, hdr.ipv4.ttl, hdr.ipv4.protocol,
-                  hdr.ipv4.src_addr, hdr.ipv4.dst_addr, hdr.ipv4_options.data });
+                  hdr.ipv4.src_addr, hdr.ipv4.dst_addr });
         }
         if (meta.upd_inner_ipv4 == 1w1) {
             hdr.inner_ipv4.hdr_checksum = inner_ipv4_csum.update(
@@ -43,7 +44,7 @@ control NveIngressDeparser(packet_out pkt,
                   hdr.inner_ipv4.identification, hdr.inner_ipv4.flags,
                   hdr.inner_ipv4.frag_offset, hdr.inner_ipv4.ttl,
                   hdr.inner_ipv4.protocol, hdr.inner_ipv4.src_addr,
-                  hdr.inner_ipv4.dst_addr, hdr.inner_ipv4_options.data });
+                  hdr.inner_ipv4.dst_addr });
         }
 #ifdef NVE_TNA_PUNTS
         if (ig_dprsr_md.mirror_type == MIRROR_TYPE_PUNT) {

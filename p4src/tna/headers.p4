@@ -5,7 +5,7 @@
  * P4Info see no difference). What differs is Tofino-specific:
  *   - ingress and egress are separate programs joined by the traffic manager: egress
  *     learns what ingress decided from bridged headers the ingress deparser puts in
- *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 16 bytes),
+ *     front of the frame. Only what egress needs is bridged (nve_bridge_h, 15 bytes),
  *     plus, for unicast frames toward a remote NVE only, the PAs of one family
  *     (nve_tun4_h 8 bytes or nve_tun6_h 32 bytes) and the next hop (nve_nh_h 14 bytes).
  *     Ingress writes these header fields directly in its table actions (no copy at
@@ -62,7 +62,6 @@ header ipv4_h {
     bit<8> protocol; bit<16> hdr_checksum; ipv4_addr_t src_addr; ipv4_addr_t dst_addr;
 }
 
-header ipv4_options_h { varbit<320> data; }
 
 header ipv6_h {
     bit<4> version; bit<6> dscp; bit<2> ecn; bit<20> flow_label; bit<16> payload_len;
@@ -101,36 +100,36 @@ const nve_pkt_type_t PKT_TYPE_BRIDGED  = 8w1;  /* nve_bridge_h, the frame */
 const nve_pkt_type_t PKT_TYPE_PUNT_I2E = 8w2;  /* nve_mirror_h, then what ingress emitted */
 const nve_pkt_type_t PKT_TYPE_PUNT_E2E = 8w3;  /* nve_mirror_h, then what egress emitted */
 
-/* Ingress -> egress, always (16 bytes). Bytes 1..6 have packet_in_h's layout: a punt
+/* Ingress -> egress, always (15 bytes). Bytes 1..6 have packet_in_h's layout: a punt
  * mirror emits them as they are (nve_punt_mirror_t), no copies. A PHV container is
- * written by one action per stage, so the flags sit in bytes by the feature that
- * writes them (flags of one byte share a container): byte 7 AccessIngress/Decap (and
- * the packet-out path), byte 8 Routing, byte 9 ArpProxy, byte 10 L2Forward and
- * TunnelSelect (always a stage apart). */
+ * written by one action per stage, so the flags are grouped by when they are written:
+ * byte 7 by AccessIngress or Decap (and the packet-out path), all constants; byte 8 the
+ * DF bit they copy (a move from the IPv4 header, aligned as there, not mixed with
+ * constants) and the flags of later stages, each written in a stage of its own:
+ * ArpProxy (reflect), Routing (routed), L2Forward (to_tunnel), TunnelSelect (pa_is_v6). */
 header nve_bridge_h {
     nve_pkt_type_t pkt_type;
     bit<7>   _pad0;
     PortId_t ingress_port;
     bit<8>   punt_reason; /* set only on punts */
     vsid_t   vsid;
-    bit<3>   _pad1;
+    bit<4>   _pad1;
     bit<1>   from_cpu;
     bit<1>   decapped;
-    bit<1>   is_ipv4;     /* customer frame is IPv4 / IPv6; IPv4 DF (MTU punts) */
+    bit<1>   is_ipv4;     /* customer frame is IPv4 / IPv6 */
     bit<1>   is_ipv6;
-    bit<1>   df;
-    bit<7>   _pad2;
+    bit<1>   _pad2;
+    bit<1>   df;          /* IPv4 DF (MTU punts), at the IPv4 header's bit position */
+    bit<2>   _pad3;
     bit<1>   routed;
-    bit<7>   _pad3;
     bit<1>   reflect;
-    bit<6>   _pad4;
     bit<1>   to_tunnel;   /* unicast toward a remote NVE: tun4/tun6 and nh follow */
     bit<1>   pa_is_v6;
     vsi_t    vsi;
     bit<8>   flow_id;     /* unicast: already 0 toward a peer without FlowID */
     tunnel_t tunnel;
 }
-const bit<16> NVE_BRIDGE_BYTES = 16w16;
+const bit<16> NVE_BRIDGE_BYTES = 16w15;
 
 header nve_tun4_h { ipv4_addr_t src_pa; ipv4_addr_t dst_pa; }
 header nve_tun6_h { ipv6_addr_t src_pa; ipv6_addr_t dst_pa; }
@@ -175,7 +174,6 @@ struct nve_headers_t {
     vlan_h         vlan;
     arp_h          arp;
     ipv4_h         ipv4;
-    ipv4_options_h ipv4_options;
     ipv6_h         ipv6;
     icmpv6_h       icmpv6;
     l4_ports_h     l4;
@@ -186,7 +184,6 @@ struct nve_headers_t {
     vlan_h         inner_vlan;
     arp_h          inner_arp;
     ipv4_h         inner_ipv4;
-    ipv4_options_h inner_ipv4_options;
     ipv6_h         inner_ipv6;
     l4_ports_h     inner_l4;
 }
@@ -219,11 +216,12 @@ struct nve_ig_meta_t {
     /* forwarding. Drop reasons in three fields, so that a feature's gate never waits
      * for the stage that wrote a later feature's reason; IngressCounters takes the
      * first one in the v1model order: drop_reason (port, access, decap, punt), then
-     * vsi_miss, then a multicast customer source (tested on c.smac), then drop_fwd
-     * (routing, bridging, tunnel), then drop_ul. */
+     * vsi_miss, then a multicast customer source (tested on c.smac), then drop_martian,
+     * drop_fwd (routing, bridging, tunnel), then drop_ul. */
     bit<2>         port_role;
     drop_reason_t  drop_reason;
     bit<1>         vsi_miss;        /* VsiInfo: DROP_VSI_UNKNOWN */
+    drop_reason_t  drop_martian;    /* Routing: IPv6 martians (before drop_fwd) */
     drop_reason_t  drop_fwd;
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
     bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
@@ -246,7 +244,8 @@ struct nve_ig_meta_t {
     nexthop_t      nexthop;
     bit<1>         is_ecmp;
     ecmp_group_t   ecmp_group;
-    bit<16>        ecmp_bucket;     /* the flow hash's low four bits (Underlay) */
+    bit<16>        ecmp_bucket;     /* the flow hash's low four bits (Underlay); the
+                                     * upper twelve are never written (0) */
     bit<8>         zero8;           /* never written: 0 (hash input) */
     /* punt (mirror header contents) */
     MirrorId_t     mirror_session;

@@ -1,10 +1,9 @@
 /* parser.p4 (TNA): NveIngressParser and NveEgressParser.
  * Ingress: the parse graph and RFC 7637 rules of p4src/include/parser.p4 (NVGRE when
  * C=0, R=0, K=1, S=0, reserved bits 4-5 zero (6-12 ignored, RFC 2784), version 0,
- * protocol 0x6558; an outer fragment stops before GRE; never rejects). Tofino adds the
- * intrinsic and port metadata first, IPv4 checksums verified by the Checksum extern
- * (each verdict written once), the outer L4 ports copied for the FlowID hash; other
- * metadata starts at zero (@pa_auto_init_metadata).
+ * protocol 0x6558; an outer fragment stops before GRE; never rejects). Tofino adds port
+ * metadata, Checksum-verified IPv4 (one verdict each), L4 ports copied for the FlowID
+ * hash; metadata starts at zero (@pa_auto_init_metadata).
  * Egress: what the ingress deparser emitted (nve_bridge_h, for unicast tunnel frames
  * nve_tun4_h or nve_tun6_h and nve_nh_h, then the frame: after decapsulation the
  * customer frame is the outermost Ethernet), or a punted copy behind nve_mirror_h. */
@@ -38,7 +37,7 @@ parser NveIngressParser(packet_in pkt,
         transition select(hdr.ethernet.ether_type) {
             ETHERTYPE_VLAN: parse_vlan;
             ETHERTYPE_QINQ: parse_extra_tag;
-            ETHERTYPE_IPV4: parse_ipv4;
+            ETHERTYPE_IPV4: check_ipv4;
             ETHERTYPE_IPV6: parse_ipv6;
             ETHERTYPE_ARP:  parse_arp;
             default:        accept;
@@ -59,10 +58,20 @@ parser NveIngressParser(packet_in pkt,
         transition select(hdr.vlan.ether_type) {
             ETHERTYPE_VLAN: parse_extra_tag;
             ETHERTYPE_QINQ: parse_extra_tag;
-            ETHERTYPE_IPV4: parse_ipv4;
+            ETHERTYPE_IPV4: check_ipv4;
             ETHERTYPE_IPV6: parse_ipv6;
             ETHERTYPE_ARP:  parse_arp;
             default:        accept;
+        }
+    }
+
+    /* IPv4 with options (IHL 6..15) is not extracted (320 bits of PHV per header set;
+     * advance() would cut them out): payload, forwarded as an opaque frame (docs/tna.md). */
+    state check_ipv4 {
+        transition select(pkt.lookahead<bit<8>>()) {
+            8w0x00 &&& 8w0x0A: parse_ipv4;     /* IHL 0, 1, 4, 5 */
+            8w0x00 &&& 8w0x0C: parse_ipv4;     /* IHL 0..3; else 6..15: options */
+            default:           accept;
         }
     }
 
@@ -81,15 +90,8 @@ parser NveIngressParser(packet_in pkt,
         ipv4_csum.add(hdr.ipv4);
         transition select(hdr.ipv4.ihl) {
             4w5:         parse_ipv4_body;
-            4w6 .. 4w15: parse_ipv4_options;
             default:     accept;          /* IHL < 5: malformed, nothing more parsed */
         }
-    }
-
-    state parse_ipv4_options {
-        pkt.extract(hdr.ipv4_options, ((bit<32>)hdr.ipv4.ihl - 32w5) << 5);
-        ipv4_csum.add(hdr.ipv4_options);
-        transition parse_ipv4_body;
     }
 
     state parse_ipv4_body {
@@ -103,10 +105,7 @@ parser NveIngressParser(packet_in pkt,
         }
     }
 
-    state parse_ip_fragment {
-        meta.ip_frag = 1w1;
-        transition accept;
-    }
+    state parse_ip_fragment { meta.ip_frag = 1w1; transition accept; }
 
     state parse_ipv6 {
         pkt.extract(hdr.ipv6);
@@ -151,7 +150,7 @@ parser NveIngressParser(packet_in pkt,
         transition select(hdr.inner_ethernet.ether_type) {
             ETHERTYPE_VLAN: parse_inner_vlan;
             ETHERTYPE_QINQ: parse_inner_vlan;
-            ETHERTYPE_IPV4: parse_inner_ipv4;
+            ETHERTYPE_IPV4: check_inner_ipv4;
             ETHERTYPE_IPV6: parse_inner_ipv6;
             ETHERTYPE_ARP:  parse_inner_arp;
             default:        accept;
@@ -173,15 +172,16 @@ parser NveIngressParser(packet_in pkt,
         inner_ipv4_csum.add(hdr.inner_ipv4);
         transition select(hdr.inner_ipv4.ihl) {
             4w5:         parse_inner_ipv4_body;
-            4w6 .. 4w15: parse_inner_ipv4_options;
             default:     accept;
         }
     }
 
-    state parse_inner_ipv4_options {
-        pkt.extract(hdr.inner_ipv4_options, ((bit<32>)hdr.inner_ipv4.ihl - 32w5) << 5);
-        inner_ipv4_csum.add(hdr.inner_ipv4_options);
-        transition parse_inner_ipv4_body;
+    state check_inner_ipv4 {   /* as check_ipv4 */
+        transition select(pkt.lookahead<bit<8>>()) {
+            8w0x00 &&& 8w0x0A: parse_inner_ipv4;
+            8w0x00 &&& 8w0x0C: parse_inner_ipv4;
+            default:           accept;
+        }
     }
 
     state parse_inner_ipv4_body {

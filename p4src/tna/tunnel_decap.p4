@@ -121,7 +121,6 @@ control Decap(NVE_IG_PARAMS) {
         hdr.ethernet.setInvalid(); \
         hdr.vlan.setInvalid(); \
         hdr.ipv4.setInvalid(); \
-        hdr.ipv4_options.setInvalid(); \
         hdr.ipv6.setInvalid(); \
         hdr.gre.setInvalid(); \
         hdr.nvgre.setInvalid(); \

@@ -14,11 +14,13 @@ control Underlay(NVE_IG_PARAMS) {
 
     /* The GRE key is (vsid, flow_id), flow_id 0 toward a peer without FlowID: one hash
      * per (family, FlowID use), selected by the tunnel's use_flow_id, so the hash runs
-     * in the route lookup's stage without waiting for TunnelSelect's zeroing. */
-    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v4;
-    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v4_no_flow;
-    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v6;
-    Hash<bit<16>>(HashAlgorithm_t.CRC16) ecmp_hash_v6_no_flow;
+     * in the route lookup's stage without waiting for TunnelSelect's zeroing. Each
+     * gives the CRC-16's low four bits (v1model's crc16 % 16): the bucket, straight
+     * from the hash unit (a mask after it would be an instruction of its own). */
+    Hash<bit<4>>(HashAlgorithm_t.CRC16) ecmp_hash_v4;
+    Hash<bit<4>>(HashAlgorithm_t.CRC16) ecmp_hash_v4_no_flow;
+    Hash<bit<4>>(HashAlgorithm_t.CRC16) ecmp_hash_v6;
+    Hash<bit<4>>(HashAlgorithm_t.CRC16) ecmp_hash_v6_no_flow;
 
     action set_nexthop(nexthop_t nexthop) {
         meta.is_ecmp = 1w0;
@@ -95,26 +97,26 @@ control Underlay(NVE_IG_PARAMS) {
          * ECMP member and the next hop, one stage each (data dependencies). */
         if (hdr.bridge.pa_is_v6 == 1w0) {
             if (meta.use_flow_id == 1w1) {
-                meta.ecmp_bucket = ecmp_hash_v4.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
-                                                    hdr.bridge.vsid, hdr.bridge.flow_id })
-                                   & 16w0xF;
+                meta.ecmp_bucket[3:0] = ecmp_hash_v4.get(
+                    { hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                      hdr.bridge.vsid, hdr.bridge.flow_id });
             } else {
-                meta.ecmp_bucket = ecmp_hash_v4_no_flow.get({ hdr.tun4.src_pa, hdr.tun4.dst_pa,
-                                                            hdr.bridge.vsid, meta.zero8 })
-                                   & 16w0xF;
+                meta.ecmp_bucket[3:0] = ecmp_hash_v4_no_flow.get(
+                    { hdr.tun4.src_pa, hdr.tun4.dst_pa,
+                      hdr.bridge.vsid, meta.zero8 });
             }
             if (!routes_v4.apply().hit) {
                 meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
             }
         } else {
             if (meta.use_flow_id == 1w1) {
-                meta.ecmp_bucket = ecmp_hash_v6.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
-                                                    hdr.bridge.vsid, hdr.bridge.flow_id })
-                                   & 16w0xF;
+                meta.ecmp_bucket[3:0] = ecmp_hash_v6.get(
+                    { hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                      hdr.bridge.vsid, hdr.bridge.flow_id });
             } else {
-                meta.ecmp_bucket = ecmp_hash_v6_no_flow.get({ hdr.tun6.src_pa, hdr.tun6.dst_pa,
-                                                            hdr.bridge.vsid, meta.zero8 })
-                                   & 16w0xF;
+                meta.ecmp_bucket[3:0] = ecmp_hash_v6_no_flow.get(
+                    { hdr.tun6.src_pa, hdr.tun6.dst_pa,
+                      hdr.bridge.vsid, meta.zero8 });
             }
             if (!routes_v6.apply().hit) {
                 meta.drop_ul = DROP_UNDERLAY_ROUTE_MISS;
