@@ -203,8 +203,16 @@ class EventHandler:
     def _mtu_reply(
         self, session: SwitchSession, frame: Frame, vsid: int, port: int
     ) -> bytes | None:
+        """ICMP fragmentation needed / ICMPv6 packet too big for a punted oversize packet.
+
+        From the subnet's gateway address of the packet's family; in a subnet without one
+        (no gateway, or none of that family), from the packet's own destination address and
+        MAC: the subnet has no router address, and a host accepts a PMTU message by the
+        packet it quotes (RFC 1191 section 4, RFC 8201 section 4), so the sender still
+        learns the MTU instead of losing its packets silently. Never from a multicast or
+        unspecified destination."""
         sub = self._subnet(vsid)
-        if sub is None or sub.gateway is None:
+        if sub is None:
             return None
         network_mtus = [p.mtu for p in session.switch.ports if p.role == "network"] or [1500]
         # The larger (IPv6) overhead as soon as any tunnel may use an IPv6 outer header: an MTU
@@ -212,20 +220,29 @@ class EventHandler:
         outer_family = 6 if any(pa.version == 6 for pa in session.switch.local_pas) else 4
         mtu = min(network_mtus) - OUTER_OVERHEAD[outer_family]
         gw = sub.gateway
-        gw_mac = gw.mac.packed
+        gw_mac = gw.mac.packed if gw is not None else b""
+        gw4 = gw.ipv4.ip if gw is not None and gw.ipv4 is not None else None
+        gw6 = gw.ipv6.ip if gw is not None and gw.ipv6 is not None else None
+        ip = frame.payload
         # validate_overlay keeps each gateway address in the field of its family.
-        if (
-            frame.ether_type == 0x0800
-            and gw.ipv4 is not None
-            and isinstance(gw.ipv4.ip, ipaddress.IPv4Address)
-        ):
-            return frag_needed(frame, mtu, gw_mac, gw.ipv4.ip)
-        if (
-            frame.ether_type == 0x86DD
-            and gw.ipv6 is not None
-            and isinstance(gw.ipv6.ip, ipaddress.IPv6Address)
-        ):
-            return packet_too_big(frame, mtu, gw_mac, gw.ipv6.ip)
+        if frame.ether_type == 0x0800 and len(ip) >= 20:
+            if isinstance(gw4, ipaddress.IPv4Address):
+                return frag_needed(frame, mtu, gw_mac, gw4)
+            dst4 = ipaddress.IPv4Address(ip[16:20])
+            if (
+                dst4.is_multicast
+                or dst4.is_unspecified
+                or dst4 == ipaddress.IPv4Address("255.255.255.255")
+            ):
+                return None
+            return frag_needed(frame, mtu, frame.dst_mac, dst4)
+        if frame.ether_type == 0x86DD and len(ip) >= 40:
+            if isinstance(gw6, ipaddress.IPv6Address):
+                return packet_too_big(frame, mtu, gw_mac, gw6)
+            dst6 = ipaddress.IPv6Address(ip[24:40])
+            if dst6.is_multicast or dst6.is_unspecified:
+                return None
+            return packet_too_big(frame, mtu, frame.dst_mac, dst6)
         return None
 
     @staticmethod

@@ -233,9 +233,12 @@ def run_nve(rig: Rig, tmp_path):
         v6_underlay: bool = False,
         routed: bool = False,
         learning: dict[str, Any] | None = None,
+        gateway: bool = True,
     ) -> NveRun:
         path = tmp_path / "overlay.yaml"
         doc = overlay(rig.switch, mac_ageing_s, v6_underlay, routed)
+        if not gateway:
+            doc["tenants"][0]["subnets"][0].pop("gateway")
         if learning is not None:
             doc["switches"][0]["learning"] = learning
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -711,3 +714,29 @@ def test_port_mac_limit_learns_the_first_and_floods_the_rest(rig: Rig, run_nve) 
     assert not table_entries(installed, Table.LEARN_SMAC, second), "over the port's limit"
     line = run.wait_log("not learned (port_limit", 5.0)
     assert second in line and f"on port {LEARN_PORT}" in line
+
+
+@pytest.mark.parametrize("kind", ["v4", "v6"])
+def test_oversize_in_a_subnet_without_gateway_is_answered_from_the_destination(
+    rig: Rig, run_nve, kind: str
+) -> None:
+    """A bridged subnet has no router address: the MTU is still reported, from the packet's
+    own destination (address and MAC), which the sender accepts by the quoted packet."""
+    run_nve(gateway=False)
+    big = ip_packet(kind, CUSTOMER_MTU + 1)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    layer = ICMP if kind == "v4" else ICMPv6PacketTooBig
+    reply = rig.ports[WEB1_PORT].wait_for(lambda f: layer in Ether(f), 5.0)
+    assert reply is not None, "no MTU signal in a subnet without gateway"
+    p = Ether(reply)
+    assert (p.dst, p.src, p[Dot1Q].vlan) == (WEB1_MAC, REMOTE1_MAC, WEB1_VLAN)
+    if kind == "v4":
+        assert (p[IP].src, p[IP].dst) == (REMOTE1_4, WEB1_4) and valid_ipv4_checksum(p[IP])
+        icmp = bytes(p[IP].payload)
+        assert (icmp[0], icmp[1], int.from_bytes(icmp[6:8], "big")) == (3, 4, CUSTOMER_MTU)
+        assert icmp[8:] == bytes(big[IP])[:28]
+    else:
+        assert (p[IPv6].src, p[IPv6].dst) == (REMOTE1_6, WEB1_6)
+        ptb = p[ICMPv6PacketTooBig]
+        assert ptb.mtu == CUSTOMER_MTU and valid_icmpv6_checksum(p, ICMPv6PacketTooBig)
