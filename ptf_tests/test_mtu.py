@@ -1,7 +1,8 @@
 """MTU (RFC 7637 section 4.4): an encapsulating NVE MUST NOT fragment. A frame whose outer IP
 packet would exceed the egress port's MTU is dropped and counted; for customer IPv4 with
 DF set, and customer IPv6, the customer frame is punted to the controller (packet-in
-reason MTU_EXCEEDED) so that it can answer ICMP fragmentation-needed / packet-too-big.
+reason MTU_EXCEEDED) so that it can answer ICMP fragmentation-needed / packet-too-big;
+customer IPv4 without DF is punted encapsulated (FRAGMENT) for the controller to fragment.
 
 Outer IP length = customer frame (untagged) + 8 (GRE with key) + 20 (IPv4) or 40 (IPv6).
 """
@@ -118,12 +119,34 @@ def test_punted_frame_from_tagged_port_has_no_tag(case: Case) -> None:
     assert pin.metadata[PacketIn.INGRESS_PORT] == 2
 
 
-def test_ipv4_without_df_is_dropped_without_punt(case: Case) -> None:
-    """Only DF-set IPv4 gets a fragmentation-needed answer; the frame is still never fragmented."""
+@pytest.mark.parametrize("outer,overhead,port,dst", [("v4", 28, 5, T.HR1), ("v6", 48, 6, T.HR2)])
+def test_ipv4_without_df_is_punted_encapsulated_for_fragmentation(
+    case: Case, outer: str, overhead: int, port: int, dst: str
+) -> None:
+    """IPv4 without DF that does not fit is still never fragmented by the pipeline (RFC 7637
+    section 4.4), but punted as PUNT_FRAGMENT: the NVGRE packet the switch would have sent
+    (so the controller can fragment the customer packet and reuse the outer headers), with
+    the port it was going to leave by in the ingress_port field."""
     _setup(case)
-    f = _frame("v4", T.HR1, MTU, df=False)
-    expect_drop(case, 1, f, Drop.MTU_EXCEEDED)
-    assert case.packet_in(timeout=0.5) is None
+    f = _frame("v4", dst, MTU - overhead + 1, df=False)
+    expect_drop(case, 2, tagged(f, 100), Drop.MTU_EXCEEDED)
+    pin = case.packet_in()
+    assert pin is not None, "no packet-in for the oversize IPv4 packet without DF"
+    src, rem = (T.PA4, T.REMOTE4) if outer == "v4" else (T.PA6, T.REMOTE6)
+    exp = nvgre(
+        f,
+        src_pa=src,
+        dst_pa=rem,
+        vsid=T.VSID_A1,
+        flow=flow_id(f),
+        smac=T.NVE_MAC,
+        dmac=T.ROUTER_MAC[port],
+    )
+    assert {k: pin.metadata.get(k) for k in (PacketIn.INGRESS_PORT, PacketIn.REASON)} == {
+        PacketIn.INGRESS_PORT: port,
+        PacketIn.REASON: Punt.FRAGMENT,
+    }
+    assert pin.payload == bytes(exp)
 
 
 def test_non_ip_is_dropped_without_punt(case: Case) -> None:

@@ -2,7 +2,10 @@
  * whose outer IP packet exceeds the egress port's MTU is dropped and counted; for
  * customer IPv4 with DF set, and customer IPv6, Mtu asks for a punt to the controller
  * (meta.egress_punt; PuntEgress, applied next, makes the rate-limited E2E clone) so
- * that it can answer ICMP fragmentation-needed / ICMPv6 packet-too-big. */
+ * that it can answer ICMP fragmentation-needed / ICMPv6 packet-too-big. Customer IPv4
+ * without DF is punted as PUNT_FRAGMENT, encapsulated (the main still applies Encap):
+ * the controller fragments the customer packet and sends each fragment in the same
+ * outer headers (RFC 4459 section 3.4: the inner packet, never the NVGRE packet). */
 #ifndef NVE_MTU_P4
 #define NVE_MTU_P4
 
@@ -39,6 +42,8 @@ control Mtu(inout metadata_t meta,
             meta.fwd.drop_reason = DROP_MTU_EXCEEDED;
             if ((meta.c.is_ipv4 == 1w1 && meta.c.df == 1w1) || meta.c.is_ipv6 == 1w1) {
                 meta.egress_punt = PUNT_MTU_EXCEEDED;
+            } else if (meta.c.is_ipv4 == 1w1) {
+                meta.egress_punt = PUNT_FRAGMENT;
             }
         }
     }

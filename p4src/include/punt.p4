@@ -78,6 +78,9 @@ control PuntEgress(inout metadata_t meta,
             } else {
                 meta.punt_reason = meta.egress_punt;
                 meta.punt_port = sm.ingress_port;
+                if (meta.egress_punt == PUNT_FRAGMENT) {
+                    meta.punt_port = sm.egress_port;   /* where the fragments go */
+                }
                 meta.punt_vsid = meta.fwd.vsid;
                 clone_preserving_field_list(CloneType.E2E, CPU_CLONE_SESSION, FL_PUNT);
             }
@@ -93,13 +96,16 @@ control ToCpu(inout headers_t hdr,
         hdr.packet_in.reason = meta.punt_reason;
         hdr.packet_in.vsid = meta.punt_vsid;
         hdr.packet_in._pad = 7w0;
-        /* An egress clone carries the headers as egress left them: no outer headers. */
-        hdr.encap_ethernet.setInvalid();
-        hdr.encap_vlan.setInvalid();
-        hdr.encap_ipv4.setInvalid();
-        hdr.encap_ipv6.setInvalid();
-        hdr.encap_gre.setInvalid();
-        hdr.encap_nvgre.setInvalid();
+        /* An egress clone carries the headers as egress left them: no outer headers,
+         * except for PUNT_FRAGMENT, whose copy is the NVGRE packet. */
+        if (meta.punt_reason != PUNT_FRAGMENT) {
+            hdr.encap_ethernet.setInvalid();
+            hdr.encap_vlan.setInvalid();
+            hdr.encap_ipv4.setInvalid();
+            hdr.encap_ipv6.setInvalid();
+            hdr.encap_gre.setInvalid();
+            hdr.encap_nvgre.setInvalid();
+        }
     }
 }
 

@@ -174,7 +174,10 @@ control NveEgress(inout headers_t hdr,
                     access.apply(hdr, meta, standard_metadata);
                 }
             }
-            if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.to_tunnel == 1w1) {
+            /* Also for a frame Mtu dropped to be fragmented by the controller: its punt
+             * carries the NVGRE packet. */
+            if ((meta.fwd.drop_reason == DROP_NONE || meta.egress_punt == PUNT_FRAGMENT)
+                    && meta.fwd.to_tunnel == 1w1) {
                 encap.apply(hdr, meta);
             }
             counters.apply(meta, standard_metadata);

@@ -72,6 +72,7 @@ class ControllerStats:
     last_reconcile_seconds: float = 0.0
     learned: int = 0
     aged: int = 0
+    fragmented: int = 0  # customer IPv4 packets fragmented for a tunnel (PUNT_FRAGMENT)
     packet_ins: dict[str, int] = field(default_factory=dict)
 
 

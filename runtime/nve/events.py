@@ -19,6 +19,7 @@ from finsy.proto import p4r
 from nve.codec import decode
 from nve.compile import LearnedEndpoint
 from nve.entities import TableEntry, match_value
+from nve.fragment import NotFragmentable, fragment_nvgre
 from nve.mac import Mac
 from nve.model import LocalAttachment, Subnet
 from nve.p4info import P4InfoError, decode_int, encode_int
@@ -134,6 +135,9 @@ class EventHandler:
         if frame is None:
             return
         reply = None
+        if reason == Punt.FRAGMENT:
+            await self._send_fragments(session, pkt.payload, port)
+            return
         if reason == Punt.MTU_EXCEEDED:
             vsid, sent = self._as_sent(session, frame, vsid, port)
             reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
@@ -149,19 +153,43 @@ class EventHandler:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
-            out = session.index.packet_metadata("packet_out")
-            md = [
-                p4r.PacketMetadata(
-                    metadata_id=out[PacketOut.EGRESS_PORT].id,
-                    value=encode_int(port, out[PacketOut.EGRESS_PORT].bitwidth),
-                )
-            ]
-            md.extend(
-                p4r.PacketMetadata(metadata_id=f.id, value=b"\x00")
-                for f in out.values()
-                if f.name != PacketOut.EGRESS_PORT
+            await self._packet_out(session, port, tagged)
+
+    @staticmethod
+    async def _packet_out(session: SwitchSession, port: int, frame: bytes) -> None:
+        if session.client is None:
+            return
+        out = session.index.packet_metadata("packet_out")
+        md = [
+            p4r.PacketMetadata(
+                metadata_id=out[PacketOut.EGRESS_PORT].id,
+                value=encode_int(port, out[PacketOut.EGRESS_PORT].bitwidth),
             )
-            await session.client.packet_out(tagged, md)
+        ]
+        md.extend(
+            p4r.PacketMetadata(metadata_id=f.id, value=b"\x00")
+            for f in out.values()
+            if f.name != PacketOut.EGRESS_PORT
+        )
+        await session.client.packet_out(frame, md)
+
+    async def _send_fragments(self, session: SwitchSession, packet: bytes, port: int) -> None:
+        """PUNT_FRAGMENT: the NVGRE packet that did not fit `port` (its MTU from the
+        description), sent again as NVGRE packets around fragments of its customer IPv4
+        packet (nve.fragment), by packet-out to that port."""
+        if session.client is None or not session.client.is_primary:
+            return
+        mtu = next((p.mtu for p in session.switch.ports if p.port == port), None)
+        if mtu is None:
+            return
+        try:
+            pieces = fragment_nvgre(packet, mtu)
+        except NotFragmentable as exc:
+            log.info("%s: punted packet for port %d not fragmented: %s", session.name, port, exc)
+            return
+        for piece in pieces:
+            await self._packet_out(session, port, piece)
+        self.ctl.stats.fragmented += 1
 
     def _subnet(self, vsid: int) -> Subnet | None:
         return self.ctl.index.subnet(vsid)

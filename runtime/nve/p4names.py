@@ -355,6 +355,7 @@ class Punt(IntEnum):
     UNDERLAY_ND = 4
     TTL_EXPIRED = 5
     GATEWAY = 6
+    FRAGMENT = 7
 
 
 class PortRole(IntEnum):

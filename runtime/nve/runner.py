@@ -64,6 +64,9 @@ class MetricsCollector:
         )
         yield CounterMetricFamily("nve_learned", "MACs learned", value=s.learned)
         yield CounterMetricFamily("nve_aged", "learned MACs aged out", value=s.aged)
+        yield CounterMetricFamily(
+            "nve_fragmented", "customer IPv4 packets fragmented for a tunnel", value=s.fragmented
+        )
         refused = CounterMetricFamily(
             "nve_learn_refused", "reported MACs not learned, by reason", labels=["reason"]
         )

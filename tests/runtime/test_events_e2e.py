@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import ICMP, IP, UDP, defragment
 from scapy.layers.inet6 import (
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
@@ -740,3 +740,38 @@ def test_oversize_in_a_subnet_without_gateway_is_answered_from_the_destination(
         assert (p[IPv6].src, p[IPv6].dst) == (REMOTE1_6, WEB1_6)
         ptb = p[ICMPv6PacketTooBig]
         assert ptb.mtu == CUSTOMER_MTU and valid_icmpv6_checksum(p, ICMPv6PacketTooBig)
+
+
+def test_ipv4_without_df_too_big_is_fragmented_into_the_tunnel(rig: Rig, run_nve) -> None:
+    """RFC 4459 3.4: the customer packet (DF clear) is fragmented, never the NVGRE packet:
+    each fragment leaves in its own NVGRE packet that fits the network port's MTU, with
+    the outer headers the switch built, and the fragments reassemble to what web1 sent."""
+    run_nve()
+    big = ip_packet("v4", CUSTOMER_MTU + 100, df=False)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    seen: list[bytes] = []
+
+    def nvgre_fragment(frame: bytes) -> bool:
+        p = Ether(frame)
+        if IP not in p or p[IP].proto != 47:
+            return False
+        seen.append(frame)
+        return len(seen) == 2
+
+    assert rig.ports[NET_PORT].wait_for(nvgre_fragment, 5.0) is not None, (
+        f"expected two NVGRE packets, got {len(seen)}"
+    )
+    assert rig.ports[NET_PORT].wait_for(lambda f: IP in Ether(f), 0.5) is None, "more than two"
+    frags = []
+    for frame in seen:
+        p = Ether(frame)
+        assert p[IP].len <= NET_MTU and p[IP].flags == 2, "fits the port, outer DF set"
+        assert (p.src, p.dst, p[IP].src, p[IP].dst) == (NVE_MAC, SPINE_MAC, PA, REMOTE_PA)
+        assert valid_ipv4_checksum(p[IP])
+        cust = Ether(bytes(p[IP].payload)[8:])
+        assert (cust.src, cust.dst) == (WEB1_MAC, REMOTE1_MAC)
+        assert valid_ipv4_checksum(cust[IP])
+        frags.append(cust[IP])
+    whole = defragment(frags)
+    assert len(whole) == 1 and bytes(whole[0]) == bytes(big[IP])
