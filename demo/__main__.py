@@ -14,7 +14,8 @@ overlay does with real traffic between the tenants' host namespaces:
   controller runs, so the probes cross the NVE's ND proxy, which must not answer a
   host's probe for its own address);
 - each host on a switch pings its gateway, and traceroute toward another subnet of its
-  tenant shows the gateway as the first hop.
+  tenant shows the gateway as the first hop;
+- a 1,500-byte ping without DF crosses the tunnel (fragmented by the controller).
 
 Then it prints the switches' counters every few seconds until Ctrl-C.
 ``--once`` runs the checks once and exits 0 only if every check holds.
@@ -98,6 +99,37 @@ def _first_hop(ns: str, target: str) -> str | None:
     ).stdout
     m = re.search(r"From ([0-9A-Fa-f.:]+).*(Time to live exceeded|Time exceeded)", out)
     return m.group(1) if m else None
+
+
+def mtu_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
+    """A full-size (1,500-byte) IPv4 ping without DF between two hosts of one subnet on
+    different switches: it does not fit the tunnel over a 1,500-byte underlay, so the
+    switch punts it and the controller fragments it before encapsulation (RFC 4459)."""
+    names = sorted(hosts)
+    for a in names:
+        for b in names:
+            ha, hb = hosts[a], hosts[b]
+            ea, eb = ha.endpoint, hb.endpoint
+            if a == b or ea.vsid != eb.vsid or ha.ipv4 is None or hb.ipv4 is None:
+                continue
+            if not (
+                isinstance(ea.attachment, LocalAttachment)
+                and isinstance(eb.attachment, LocalAttachment)
+            ):
+                continue
+            if ea.attachment.switch == eb.attachment.switch:
+                continue
+            cmd = ["ip", "netns", "exec", ha.ns, "ping", "-M", "dont", "-s", "1472"]
+            ok = (
+                subprocess.run(
+                    [*cmd, "-c", "2", "-i", "0.3", "-W", "2", hb.ipv4],
+                    capture_output=True,
+                    check=False,
+                ).returncode
+                == 0
+            )
+            return [Check(f"{a} -> {b} 1500-byte ping without DF (fragmented for the tunnel)", ok)]
+    return []
 
 
 def gateway_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
@@ -299,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         checks += run_checks(overlay, topo.hosts)
         checks += gateway_checks(overlay, topo.hosts)
+        checks += mtu_checks(overlay, topo.hosts)
         for c in checks:
             print(
                 f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"
