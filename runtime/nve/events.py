@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 import logging
 import struct
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -51,12 +52,23 @@ def _punt_name(reason: int) -> str:
 
 
 OUTER_OVERHEAD = {4: 20 + 8 + 14, 6: 40 + 8 + 14}  # outer IP + GRE/key + inner Ethernet
+ANSWER_HOLD_S = 0.5  # one MTU answer per frame from a port within this time
+ANSWER_MEMORY = 4096  # frames remembered for that
 
 
 class EventHandler:
-    def __init__(self, ctl: Controller, request_reconcile: Callable[[], None]):
+    def __init__(
+        self,
+        ctl: Controller,
+        request_reconcile: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.ctl = ctl
         self.request_reconcile = request_reconcile
+        self.clock = clock
+        # MTU punts answered lately: (switch, port, frame) -> when. A flooded frame too
+        # big for the tunnels is punted once per tunnel replica; its sender gets one answer.
+        self._answered: dict[tuple[str, int, bytes], float] = {}
 
     async def __call__(self, session: SwitchSession, msg: p4r.StreamMessageResponse) -> None:
         kind = msg.WhichOneof("update")
@@ -139,6 +151,8 @@ class EventHandler:
             await self._send_fragments(session, pkt.payload, port)
             return
         if reason == Punt.MTU_EXCEEDED:
+            if self._answered_lately(session.name, port, pkt.payload):
+                return
             vsid, sent = self._as_sent(session, frame, vsid, port)
             reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
         elif reason == Punt.IPV6_NS:
@@ -154,6 +168,22 @@ class EventHandler:
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
             await self._packet_out(session, port, tagged)
+
+    def _answered_lately(self, switch: str, port: int, payload: bytes) -> bool:
+        """Whether the same frame from the same port was answered within ANSWER_HOLD_S
+        (then it is a replica's punt: not answered again). Remembers at most
+        ANSWER_MEMORY frames."""
+        now = self.clock()
+        key = (switch, port, payload)
+        last = self._answered.get(key)
+        if last is not None and now - last < ANSWER_HOLD_S:
+            return True
+        if len(self._answered) >= ANSWER_MEMORY:
+            self._answered = {k: t for k, t in self._answered.items() if now - t < ANSWER_HOLD_S}
+            if len(self._answered) >= ANSWER_MEMORY:
+                self._answered.clear()
+        self._answered[key] = now
+        return False
 
     @staticmethod
     async def _packet_out(session: SwitchSession, port: int, frame: bytes) -> None:

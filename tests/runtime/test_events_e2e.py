@@ -775,3 +775,23 @@ def test_ipv4_without_df_too_big_is_fragmented_into_the_tunnel(rig: Rig, run_nve
         frags.append(cust[IP])
     whole = defragment(frags)
     assert len(whole) == 1 and bytes(whole[0]) == bytes(big[IP])
+
+
+def test_a_flooded_frame_too_big_for_two_tunnels_is_answered_once(rig: Rig, run_nve) -> None:
+    """Flooded to two remote NVEs, a DF packet too big for either is punted once per tunnel
+    replica; its sender gets one fragmentation-needed, not one per replica."""
+    run_nve(v6_underlay=True)
+    unknown = ("52:54:00:b1:00:77", "192.168.10.77")
+    big = ip_packet("v4", CUSTOMER_MTU + 1, to=unknown)
+    rig.drain()
+    rig.ports[WEB1_PORT].send(from_web1(big))
+    answers: list[bytes] = []
+
+    def icmp(frame: bytes) -> bool:
+        if ICMP in Ether(frame):
+            answers.append(frame)
+        return False
+
+    rig.ports[WEB1_PORT].wait_for(icmp, 2.0)
+    assert len(answers) == 1, f"{len(answers)} answers"
+    assert Ether(answers[0])[ICMP].type == 3
