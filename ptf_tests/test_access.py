@@ -36,23 +36,27 @@ def _subnet(case: Case) -> None:
 
 @pytest.mark.parametrize("kind", ["v4", "v6", "l2"])
 def test_local_bridging_pushes_and_pops_tags(case: Case, kind: str) -> None:
-    """Untagged in, tagged out (VLAN of the output port); tagged in, untagged out; VLAN 100 -> 300."""
+    """Untagged in, tagged out (VLAN of the output port, PCP 0); tagged in, untagged out;
+    VLAN 100 -> 300 keeps the frame's priority (PCP 5 in, PCP 5 out: IEEE 802.1Q bridging
+    does not reset it)."""
     _subnet(case)
     f12 = customer(kind, T.H1, T.H2)
     expect_forward(case, 1, f12, {2: tagged(f12, 100)})
     f21 = customer(kind, T.H2, T.H1)
     expect_forward(case, 2, tagged(f21, 100), {1: f21})
     f23 = customer(kind, T.H2, T.H3)
-    expect_forward(case, 2, tagged(f23, 100, pcp=5), {3: tagged(f23, 300)})
+    expect_forward(case, 2, tagged(f23, 100, pcp=5), {3: tagged(f23, 300, pcp=5)})
+    expect_forward(case, 2, tagged(f23, 100, pcp=7), {3: tagged(f23, 300, pcp=7)})
 
 
 @pytest.mark.parametrize("kind", ["v4", "l2"])
 def test_priority_tagged_frame_is_untagged(case: Case, kind: str) -> None:
     """IEEE 802.1Q: a tag with VID 0 only carries a priority; the frame belongs to the port's
-    untagged subnet (port 1), and leaves as that subnet's frames do (tag of the output port)."""
+    untagged subnet (port 1), and leaves as that subnet's frames do (tag of the output port),
+    with its priority."""
     _subnet(case)
     f12 = customer(kind, T.H1, T.H2)
-    expect_forward(case, 1, tagged(f12, 0, pcp=5), {2: tagged(f12, 100)})
+    expect_forward(case, 1, tagged(f12, 0, pcp=5), {2: tagged(f12, 100, pcp=5)})
     # on a port with tagged bindings only, VID 0 is not one of them
     f21 = customer(kind, T.H2, T.H1)
     expect_drop(case, 2, tagged(f21, 0, pcp=3), Drop.ACCESS_VLAN_UNKNOWN)

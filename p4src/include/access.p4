@@ -44,6 +44,8 @@ control AccessIngress(inout headers_t hdr,
         meta.c.ether_type = hdr.ethernet.ether_type;
         meta.c.frame_len = (bit<16>)sm.packet_length;
         if (hdr.vlan.isValid()) {
+            /* Bridged on, the frame keeps its priority (a tag pushed in egress carries it). */
+            meta.c.pcp = hdr.vlan.pcp;
             /* A priority tag (VID 0, IEEE 802.1Q) classifies the frame as untagged. */
             if (hdr.vlan.vid != 12w0) {
                 meta.c.tagged = 1w1;
@@ -84,11 +86,12 @@ control AccessIngress(inout headers_t hdr,
     }
 }
 
-/* Pushes an 802.1Q tag (PCP 0, DEI 0, `vid`) in `tag`, the header after an Ethernet
+/* Pushes an 802.1Q tag (`pcp`, DEI 0, `vid`) in `tag`, the header after an Ethernet
  * header whose EtherType is `ether_type`: the tag takes over that EtherType. */
-void push_vlan_tag(inout bit<16> ether_type, out vlan_h tag, in vlan_id_t vid) {
+void push_vlan_tag(inout bit<16> ether_type, out vlan_h tag, in vlan_id_t vid,
+                   in bit<3> pcp) {
     tag.setValid();
-    tag.pcp = 3w0;
+    tag.pcp = pcp;
     tag.dei = 1w0;
     tag.vid = vid;
     tag.ether_type = ether_type;
@@ -133,9 +136,10 @@ control AccessEgress(inout headers_t hdr,
         if (push_tag == 1w1) {
             if (meta.fwd.decapped == 1w1) {
                 /* The customer frame is inner_*: its (unused) tag slot carries the tag. */
-                push_vlan_tag(hdr.inner_ethernet.ether_type, hdr.inner_vlan, push_vid);
+                push_vlan_tag(hdr.inner_ethernet.ether_type, hdr.inner_vlan, push_vid,
+                              meta.c.pcp);
             } else {
-                push_vlan_tag(hdr.ethernet.ether_type, hdr.vlan, push_vid);
+                push_vlan_tag(hdr.ethernet.ether_type, hdr.vlan, push_vid, meta.c.pcp);
             }
         }
         if (meta.fwd.decapped == 1w1) {

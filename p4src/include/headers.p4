@@ -198,6 +198,7 @@ struct parse_meta_t {
 struct customer_meta_t {
     bit<1>      tagged;     /* arrived with an 802.1Q tag (access ports) */
     vlan_id_t   vid;
+    bit<3>      pcp;        /* its priority (also of a priority tag); 0 untagged */
     mac_addr_t  dmac;
     mac_addr_t  smac;
     bit<16>     ether_type; /* after the tag */
