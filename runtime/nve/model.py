@@ -212,6 +212,14 @@ class Switch(_Strict):
         description="P4Runtime device id (simple_switch_grpc and p4sim default to 0)",
     )
     election_id: int = Field(default=1, ge=1, lt=2**128)
+    priority: int | None = Field(
+        default=None,
+        ge=1,
+        le=255,  # nve.takeover.PRIORITY_MAX
+        description="takeover order when the primary controller leaves: the higher, the"
+        " sooner, with election id (highest seen + priority); distinct per controller of a"
+        " switch (default: the election id, capped at 255)",
+    )
     pipeline: Annotated[
         Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],
         Discriminator(_pipeline_kind),

@@ -19,13 +19,26 @@ from typing import TypeVar
 import grpc
 from finsy.proto import p4i, p4r, p4r_grpc, rpc_code, rpc_status
 
+from nve.takeover import Takeover, default_priority
+from nve.write_readback import failed_updates
+
 log = logging.getLogger("nve.switch")
 
 T = TypeVar("T")
 
+# A failed Write's answer is one p4.v1.Error per update in the grpc-status-details-bin
+# trailer; gRPC's default metadata limit (16 KiB) would drop it past ~450 updates.
+METADATA_LIMIT = 8 * 1024 * 1024
+# The most one update's p4.v1.Error takes in that trailer, base64 as HTTP/2 may carry it:
+# ~50 bytes when OK, ~370 when failed with a 200-byte message (p4sim caps its messages there).
+ERROR_DETAIL_BYTES = 400
+MAX_UPDATES_PER_TRAILER = METADATA_LIMIT // ERROR_DETAIL_BYTES  # 20,971: every update may fail
 GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 256 * 1024 * 1024),
     ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+    # Both limits the same: between a lower soft limit and the hard one gRPC drops at random.
+    ("grpc.max_metadata_size", METADATA_LIMIT),
+    ("grpc.absolute_max_metadata_size", METADATA_LIMIT),
 ]
 INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 
@@ -105,21 +118,21 @@ def _from_uint128(u: p4r.Uint128) -> int:
 
 def decode_write_error(
     exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update]
-) -> list[UpdateError]:
+) -> list[UpdateError] | None:
     """Per-update errors from a failed Write (P4Runtime spec: one p4.v1.Error per update in
-    google.rpc.Status.details, carried in the grpc-status-details-bin trailer)."""
+    google.rpc.Status.details, carried in the grpc-status-details-bin trailer); None when
+    the answer has no such details (or not one per update)."""
     details = None
     for key, value in exc.trailing_metadata() or ():
         if key == "grpc-status-details-bin" and isinstance(value, bytes):  # -bin values are bytes
             details = rpc_status.Status()
             details.ParseFromString(value)
     if details is None or len(details.details) != len(updates):
-        return [
-            UpdateError(i, u.type, u.entity, exc.code().value[0], exc.details() or str(exc.code()))
-            for i, u in enumerate(updates)
-        ]
+        return None
     errors = []
     for i, (u, any_msg) in enumerate(zip(updates, details.details)):
+        if not any_msg.value and any_msg.Is(p4r.Error.DESCRIPTOR):
+            continue  # an OK error serializes empty: most of a large batch, skip the unpacking
         err = p4r.Error()
         if not any_msg.Unpack(err):
             errors.append(
@@ -141,6 +154,7 @@ class SwitchClient:
         *,
         name: str = "",
         max_updates_per_write: int = 20000,
+        priority: int | None = None,
     ):
         self.address = address
         self.device_id = device_id
@@ -160,6 +174,13 @@ class SwitchClient:
         self._closed = asyncio.Event()
         self.stream_error: BaseException | None = None
         self.refused: str | None = None  # the switch's reason when it rejected our arbitration
+        # Taking over when the primary leaves (nve.takeover, _on_arbitration).
+        self.takeover = Takeover(default_priority(election_id) if priority is None else priority)
+        self.arbitration_status: int | None = None  # the last update's code (OK, ALREADY_EXISTS, …)
+        self.highest_election_id: int | None = None  # the switch's highest seen, as last told
+        self.arbitrations_sent = 0  # MasterArbitrationUpdates sent on this client's streams
+        self.arbitration_changed = asyncio.Event()  # set on every update; the session clears it
+        self._takeover: asyncio.Task[None] | None = None
 
     # -- connection -----------------------------------------------------------------------
     async def open(self, timeout: float = 5.0) -> bool:
@@ -188,6 +209,7 @@ class SwitchClient:
 
     async def _send_arbitration(self) -> None:
         assert self._stream is not None
+        self.arbitrations_sent += 1
         req = p4r.StreamMessageRequest(
             arbitration=p4r.MasterArbitrationUpdate(
                 device_id=self.device_id, election_id=_uint128(self.election_id)
@@ -220,19 +242,26 @@ class SwitchClient:
 
     async def _on_arbitration(self, arb: p4r.MasterArbitrationUpdate) -> None:
         code = arb.status.code
-        self.primary_election_id = (
+        self.arbitration_status = code
+        # OK and ALREADY_EXISTS carry the primary's id; NOT_FOUND the highest id seen.
+        self.highest_election_id = (
             _from_uint128(arb.election_id) if arb.HasField("election_id") else None
         )
+        self.primary_election_id = None if code == rpc_code.NOT_FOUND else self.highest_election_id
         was = self.is_primary
         self.is_primary = code == rpc_code.OK
-        if code == rpc_code.NOT_FOUND and self._arbitrated.is_set():
-            # No primary any more (the primary left): ask again, we may win now.
-            log.info(
-                "%s: no primary controller; re-arbitrating with election id %d",
-                self.name,
-                self.election_id,
-            )
-            await self._send_arbitration()
+        if code == rpc_code.NOT_FOUND:
+            # No primary (it left, or never came back): take over in turn (nve.takeover).
+            if self._takeover is None or self._takeover.done():
+                self._takeover = asyncio.create_task(
+                    self._take_over(), name=f"takeover-{self.name}"
+                )
+        else:
+            # A primary exists, us or another live controller: stay as we are, no preemption.
+            if self._takeover is not None:
+                self._takeover.cancel()
+                self._takeover = None
+            self.takeover.settled()
         if was != self.is_primary and self._arbitrated.is_set():
             log.info(
                 "%s: %s",
@@ -240,6 +269,36 @@ class SwitchClient:
                 "now primary" if self.is_primary else f"read-only: {self.read_only_reason}",
             )
         self._arbitrated.set()
+        self.arbitration_changed.set()
+
+    async def _take_over(self) -> None:
+        """After this controller's turn (nve.takeover), arbitrate with an id above the
+        highest seen, unless a primary appeared or the stream ended meanwhile."""
+        await asyncio.sleep(self.takeover.next_delay())
+        if self.arbitration_status != rpc_code.NOT_FOUND or not self.connected:
+            return
+        highest = self.highest_election_id
+        if highest is None or self.election_id >= highest:
+            election_id: int | None = self.election_id  # already high enough: ask again
+        else:
+            election_id = self.takeover.election_id(highest)
+        if election_id is None:
+            log.error("%s: no election id above %d is left; staying read-only", self.name, highest)
+            return
+        log.info(
+            "%s: no primary controller (highest election id seen %s); taking over with"
+            " election id %d (priority %d)",
+            self.name,
+            highest,
+            election_id,
+            self.takeover.priority,
+        )
+        self.election_id = election_id
+        self._takeover = None  # a NOT_FOUND answer schedules the next try, backed off
+        try:
+            await self._send_arbitration()
+        except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError) as exc:
+            log.debug("%s: takeover not sent: %s", self.name, exc)  # the reader reports the loss
 
     async def wait_closed(self) -> None:
         """Returns when the stream ends (switch restarted, connection lost, or close())."""
@@ -250,13 +309,26 @@ class SwitchClient:
         """Why this client may not write, for messages (valid when not primary)."""
         if self.refused is not None:
             return f"the switch refused arbitration with election id {self.election_id} ({self.refused})"
+        if self.arbitration_status == rpc_code.NOT_FOUND:
+            return (
+                f"no controller is primary (highest election id seen {self.highest_election_id});"
+                f" taking over in turn with priority {self.takeover.priority}"
+            )
         return f"controller with election id {self.primary_election_id} is primary"
 
     @property
     def connected(self) -> bool:
         return self._stream is not None and not self._closed.is_set()
 
+    @property
+    def takeover_pending(self) -> bool:
+        """Whether this client waits for its turn to take over a switch without primary."""
+        return self._takeover is not None and not self._takeover.done()
+
     async def close(self) -> None:
+        if self._takeover is not None:
+            self._takeover.cancel()
+            self._takeover = None
         if self._stream is not None:
             self._stream.cancel()
         if self._reader is not None:
@@ -270,6 +342,7 @@ class SwitchClient:
         self._arbitrated.clear()
         self.is_primary = False
         self.refused = None
+        self.arbitration_status = None
 
     async def __aenter__(self) -> SwitchClient:
         await self.open()
@@ -345,8 +418,9 @@ class SwitchClient:
     ) -> WriteResult:
         """Write `items`, split into WriteRequests: the one place nve chunks its Writes.
 
-        Each Write carries at most `chunk` updates (never more than max_updates_per_write),
-        the updates of `encode(items[start : start + chunk])`, encoded just before it is
+        Each Write carries at most `chunk` updates (never more than max_updates_per_write, nor
+        than MAX_UPDATES_PER_TRAILER, so that its errors fit the channel's metadata limit), the
+        updates of `encode(items[start : start + chunk])`, encoded just before it is
         sent. With `in_flight` > 1 that many Writes may be outstanding (the next chunk is
         encoded while the switch applies the previous one), so the chunks of one call must
         not depend on each other's order. Every Write is answered before this returns; an
@@ -356,7 +430,7 @@ class SwitchClient:
         if not items:
             return result
         cap = self.max_updates_per_write
-        step = max(1, min(cap if chunk is None else chunk, cap))
+        step = max(1, min(cap if chunk is None else chunk, cap, MAX_UPDATES_PER_TRAILER))
         pending: deque[tuple[int, asyncio.Task[WriteResult]]] = deque()
 
         def add(start: int, got: WriteResult) -> None:
@@ -405,8 +479,35 @@ class SwitchClient:
                 raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
             if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
                 raise SwitchError.from_rpc(self.name, "Write", exc) from None
-            result.errors = decode_write_error(exc, updates)
+            errors = decode_write_error(exc, updates)
+            if errors is None:
+                errors = await self._errors_read_back(exc, updates)
+            result.errors = errors
         return result
+
+    async def _errors_read_back(
+        self, exc: grpc.aio.AioRpcError, updates: Sequence[p4r.Update]
+    ) -> list[UpdateError]:
+        """The failed updates of a Write whose answer had no per-update details, told by
+        reading the switch back (nve.write_readback), each with the Write's own answer."""
+        answer = f"{exc.code().name}: {exc.details() or 'no details'}"
+        log.warning(
+            "%s: Write of %d updates failed without per-update details (%s); reading back",
+            self.name,
+            len(updates),
+            answer,
+        )
+        failed = await failed_updates(updates, self.read_all, SwitchError)
+        return [
+            UpdateError(
+                i,
+                updates[i].type,
+                updates[i].entity,
+                rpc_code.UNKNOWN,
+                f"the switch answered {answer}; read back: {why}",
+            )
+            for i, why in failed.items()
+        ]
 
     async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:
         stub = self._require_stub()

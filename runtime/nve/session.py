@@ -4,7 +4,9 @@ watch the stream, and after a loss reconnect with backoff and restore state.
 The session owns a `SwitchClient` at a time; `nve.controller` runs one session per switch
 in one asyncio loop. When another controller is primary, the session stays connected
 read-only and says so; if that controller leaves, the switch tells us there is no primary,
-the client re-arbitrates, and the session takes over (pushing state on the way).
+the client takes over in turn (`nve.takeover`: a wait ordered by the switch's `priority`,
+then an election id above the highest seen) and, once the switch makes it primary, the
+session reconciles at once (pushing the pipeline if needed).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import grpc
 from finsy.proto import p4r
 
 from nve.model import Switch
@@ -79,6 +82,12 @@ async def ensure_pipeline(client: SwitchClient, artifacts: PipelineArtifacts) ->
     return True
 
 
+def _election_id_refused(client: SwitchClient) -> bool:
+    """Did the switch end the stream because our election id is held by a live client?"""
+    error = client.stream_error
+    return isinstance(error, SwitchError) and error.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
 class SwitchSession:
     """Keeps one switch connected and in its desired state for as long as run() runs."""
 
@@ -113,6 +122,7 @@ class SwitchSession:
             self.switch.device_id,
             self.switch.election_id,
             name=self.switch.name,
+            priority=self.switch.priority,
         )
 
     async def connect_once(self) -> SwitchClient:
@@ -147,7 +157,6 @@ class SwitchSession:
                 log.warning("%s: %s; retrying in %.1fs", self.name, exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            self.backoff.reset()
             try:
                 await self._serve(client)
             finally:
@@ -156,18 +165,29 @@ class SwitchSession:
                 self.ready.clear()
                 self.client = None
                 await client.close()
-            log.warning("%s: connection lost (%s); reconnecting", self.name, client.stream_error)
-            await asyncio.sleep(self.backoff.next_delay())
+            if not _election_id_refused(client):
+                self.backoff.reset()  # a lost connection: retry soon
+            # else our election id is held by a live controller (INVALID_ARGUMENT): reconnect
+            # as a backup with the configured id, backing off while that repeats.
+            delay = self.backoff.next_delay()
+            log.warning(
+                "%s: connection lost (%s); reconnecting in %.1fs",
+                self.name,
+                client.stream_error,
+                delay,
+            )
+            await asyncio.sleep(delay)
 
     async def _serve(self, client: SwitchClient) -> None:
         was_primary = None
         closed = asyncio.create_task(client.wait_closed())
         try:
             while not closed.done():
+                client.arbitration_changed.clear()
+                self.state.primary_election_id = client.primary_election_id
                 if client.is_primary != was_primary:
                     was_primary = client.is_primary
                     self.state.primary = client.is_primary
-                    self.state.primary_election_id = client.primary_election_id
                     # Newly primary (first connect, or the other controller left): restore state.
                     if client.is_primary and await ensure_pipeline(client, self.artifacts):
                         self.state.pipeline_pushed += 1
@@ -175,9 +195,12 @@ class SwitchSession:
                         await self.on_ready(self)
                     self.ready.set()
                 get = asyncio.create_task(client.events.get())
+                # Woken by an arbitration update too: a backup made primary reconciles at once.
+                arbitrated = asyncio.create_task(client.arbitration_changed.wait())
                 done, _ = await asyncio.wait(
-                    {get, closed}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+                    {get, closed, arbitrated}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
                 )
+                arbitrated.cancel()
                 if get in done:
                     if self.on_event:
                         try:

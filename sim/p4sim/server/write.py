@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from finsy.proto import p4r
+from finsy.proto import p4r, rpc_status
+from google.protobuf import any_pb2
 
 from p4sim.server.codec import (
     check_priority,
@@ -23,12 +24,15 @@ from p4sim.server.codec import (
 )
 from p4sim.server.errors import (
     ALREADY_EXISTS,
+    ERROR_SPACE,
     INVALID_ARGUMENT,
     NOT_FOUND,
+    OK,
     OUT_OF_RANGE,
     PERMISSION_DENIED,
     RESOURCE_EXHAUSTED,
     UNIMPLEMENTED,
+    UNKNOWN,
     P4RuntimeError,
 )
 from p4sim.state import (
@@ -49,6 +53,39 @@ _V = TypeVar("_V")
 INSERT = p4r.Update.INSERT
 MODIFY = p4r.Update.MODIFY
 DELETE = p4r.Update.DELETE
+# One p4.v1.Error per update rides in the grpc-status-details-bin trailer: ~35 bytes for an
+# OK update, so a message is capped to keep a large batch's trailer within what clients take.
+MAX_ERROR_MESSAGE = 200  # bytes of UTF-8, the cut marker included
+CUT_MARKER = " [cut]"
+
+
+def capped_message(message: str) -> str:
+    """`message`, cut to MAX_ERROR_MESSAGE bytes of UTF-8 (ending in CUT_MARKER) when longer."""
+    raw = message.encode()
+    if len(raw) <= MAX_ERROR_MESSAGE:
+        return message
+    head = raw[: MAX_ERROR_MESSAGE - len(CUT_MARKER)].decode(errors="ignore")
+    return head + CUT_MARKER
+
+
+def write_failure_status(errors: Iterable[P4RuntimeError | None]) -> rpc_status.Status:
+    """The google.rpc.Status of a failed Write: one p4.v1.Error per update, in order, OK
+    (an empty error) for the updates that succeeded, as the P4Runtime spec and PI lay it out."""
+    ok = any_pb2.Any()
+    ok.Pack(p4r.Error(canonical_code=OK))
+    status = rpc_status.Status(code=UNKNOWN, message="Write failure.")
+    details: list[any_pb2.Any] = []
+    for e in errors:
+        if e is None:
+            details.append(ok)  # extend() copies: one packed OK serves every applied update
+            continue
+        failed = any_pb2.Any()
+        failed.Pack(
+            p4r.Error(canonical_code=e.code, message=capped_message(e.message), space=ERROR_SPACE)
+        )
+        details.append(failed)
+    status.details.extend(details)
+    return status
 
 
 def apply_update(state: RuntimeState, update: p4r.Update) -> Undo:
