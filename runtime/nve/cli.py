@@ -16,14 +16,26 @@ from collections.abc import Callable, Sequence
 from nve.controller import Controller, ControllerError
 from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
+from nve.problems import Problem, format_problems
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
+DEFAULT_MAX_PROBLEMS = 100  # `nve validate` lines of problems before it only counts them
 
 
 class _Fail(Exception):
     def __init__(self, message: str, code: int = EXIT_FAILED):
         super().__init__(message)
         self.code = code
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count (0, 1, 2, ...)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file")
     v.add_argument(
         "--no-pipeline", action="store_true", help="skip loading/compiling the P4 pipeline"
+    )
+    v.add_argument(
+        "--max-problems",
+        type=_count,
+        default=DEFAULT_MAX_PROBLEMS,
+        metavar="N",
+        help=f"print at most N problems, then how many more there are (default {DEFAULT_MAX_PROBLEMS})",
     )
     a = sub.add_parser("apply", help="make the switches match the description")
     a.add_argument("file")
@@ -71,24 +90,29 @@ def _progress(msg: str) -> None:
     print(f"  {msg}", file=sys.stderr, flush=True)
 
 
-def _load(path: str) -> LoadedOverlay:
+def _load(path: str, max_problems: int | None = None) -> LoadedOverlay:
     try:
         return load_overlay(path)
     except OverlayError as exc:
-        raise _Fail(str(exc), EXIT_INVALID) from None
+        raise _Fail(_problems_text(exc.problems, max_problems), EXIT_INVALID) from None
+
+
+def _problems_text(problems: Sequence[Problem], max_problems: int | None) -> str:
+    return format_problems(problems, max_problems, hint=" (--max-problems N shows more)")
 
 
 def _checked_controller(
     args: argparse.Namespace, progress: Callable[[str], None] | None = None
 ) -> Controller:
-    loaded = _load(args.file)
+    max_problems: int | None = getattr(args, "max_problems", None)
+    loaded = _load(args.file, max_problems)
     try:
         ctl = Controller(loaded, only=getattr(args, "switch", None) or None, progress=progress)
         problems = ctl.check(with_pipeline=not getattr(args, "no_pipeline", False))
     except ControllerError as exc:
         raise _Fail(str(exc)) from None
     if problems:
-        raise _Fail("\n".join(str(p) for p in problems), EXIT_INVALID)
+        raise _Fail(_problems_text(problems, max_problems), EXIT_INVALID)
     return ctl
 
 

@@ -16,6 +16,7 @@ import pydantic
 import yaml
 
 from nve.gcpause import gc_paused
+from nve.loader_strict import strict_problems
 from nve.model import Overlay
 from nve.problems import ConfigPath, Problem
 
@@ -161,11 +162,17 @@ _TOO_DEEP = f"YAML nested more than {MAX_NESTING} levels deep: not a description
 
 
 class OverlayError(Exception):
-    """Raised with every problem found; str() gives one line per problem."""
+    """Raised with every problem found; str() gives one line per problem.
+
+    The text is made when asked for, not when raised: a caller that shows only the first
+    problems (`nve validate --max-problems`) never formats a million of them."""
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(f"{len(self.problems)} problems")
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass
@@ -244,6 +251,9 @@ _SHAPE_WORDS = {
     "extra_forbidden": "unknown field: not part of the overlay description",
     "int_type": "must be an integer",
     "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
     "string_type": "must be a string",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
@@ -260,10 +270,26 @@ def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
         # Drop the union-branch labels pydantic inserts ('PipelineFiles', 'function-before[...]').
         loc = _clean_loc(err["loc"])
         msg = _SHAPE_WORDS.get(err["type"]) or err["msg"]
+        if err["type"] in _SAYS_WHAT_IT_GOT:
+            msg += _what_it_got(err.get("input"))
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         problems.append(Problem(loc, msg))
     return _dedupe_union_errors(problems)
+
+
+# Scalar types checked strictly (a string is not a number, 1.0 not an integer, 1 not
+# true): errors of these types say what the description holds instead.
+_SAYS_WHAT_IT_GOT = {"int_type", "int_from_float", "float_type", "bool_type"}
+
+
+def _what_it_got(value: object) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f", not the string {shown!r}"
+    if isinstance(value, bool | int | float):
+        return f", not {str(value).lower() if isinstance(value, bool) else value!r}"
+    return ""
 
 
 # Tags of the discriminated unions in nve.model, which pydantic puts into error paths.
@@ -309,6 +335,7 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
         if node is None:
             raise OverlayError([Problem((), "the description is empty", source, 1, 1)])
         _refuse_hostile_graph(node, source)
+        strict = strict_problems(node, source)
         try:
             data = _construct(loader, node)
         except _Unusual:
@@ -342,13 +369,25 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
                     (), "the description must be a mapping (switches:, tenants:, ...)", source, 1, 1
                 )
             ]
+            + strict
         )
     try:
-        overlay = Overlay.model_validate(data)
+        # Strict: no string, float or 1/0 read as a number or a boolean (`"10"`, `1500.0`,
+        # `y`); the model's own validators still take VSIDs as hex strings.
+        overlay = Overlay.model_validate(data, strict=True)
     except pydantic.ValidationError as exc:
         loaded = LoadedOverlay(Overlay(), source, lines, base_dir or Path())
-        raise OverlayError(loaded.locate(_pydantic_problems(exc))) from None
+        raise OverlayError(_in_file_order(strict, loaded.locate(_pydantic_problems(exc)))) from None
+    if strict:
+        raise OverlayError(strict)
     return LoadedOverlay(overlay, source, lines, base_dir or Path())
+
+
+def _in_file_order(first: list[Problem], then: list[Problem]) -> list[Problem]:
+    """Both lists, by position in the file when the first has any (the first ahead on a tie)."""
+    if not first:
+        return then
+    return sorted(first + then, key=lambda p: (p.line, p.column))
 
 
 def load_overlay(path: str | Path) -> LoadedOverlay:

@@ -7,6 +7,7 @@ map then adds the file position. The controller and the CLI print them one per l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # ('tenants', 1, 'subnets', 0, 'vsid'): keys and list indices from the document's root.
@@ -45,3 +46,15 @@ class Problem:
             if self.path
             else f"{where}{self.message}"
         )
+
+
+def format_problems(problems: Sequence[Problem], limit: int | None = None, hint: str = "") -> str:
+    """One line per problem, at most `limit` of them (None: all), then one line counting
+    the rest. Only the lines shown are formatted, however many problems there are."""
+    shown = problems if limit is None else problems[: max(limit, 0)]
+    lines = [str(p) for p in shown]
+    more = len(problems) - len(shown)
+    if more:
+        noun = "problem" if more == 1 else "problems"
+        lines.append(f"... and {more:,} more {noun} not shown{hint}")
+    return "\n".join(lines)
