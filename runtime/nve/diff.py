@@ -9,7 +9,8 @@ batches (one Write each, awaited in turn):
   moved endpoint is reachable at its new place before the old one goes (make before break).
 
 Default actions and meter cells always exist on a switch; they are only ever modified,
-and installed ones nve does not describe are left alone.
+and installed ones nve does not describe are left alone. When a table cannot hold its
+installed entries and the new ones together, `nve.room.fit` reorders the plan.
 """
 
 from __future__ import annotations
@@ -34,12 +35,40 @@ class Change:
         return f"{self.op:<6} {self.entity.describe()}"
 
 
+@dataclass(frozen=True)
+class Shortage:
+    """A table `entries` short of room for the plan (`nve.room`).
+
+    `overflow`: the desired entries alone exceed the table; the inserts beyond its size
+    fail. Otherwise no make-before-break order existed: `entries` entries still in use
+    were deleted before the entries replacing them were in place.
+    """
+
+    table: str
+    size: int
+    entries: int
+    overflow: bool = False
+
+    def describe(self) -> str:
+        if self.overflow:
+            return (
+                f"{self.table}: {self.entries} entries short: the description needs "
+                f"{self.size + self.entries} and the table holds {self.size}"
+            )
+        return (
+            f"{self.table} (size {self.size}): {self.entries} entries short of room to "
+            f"change make-before-break; {self.entries} entries still in use were deleted "
+            "before their replacements were in place"
+        )
+
+
 @dataclass
 class Plan:
     """Batches for one switch; each inner list is one Write."""
 
     make: list[list[Change]] = field(default_factory=list)
     break_: list[list[Change]] = field(default_factory=list)
+    short: list[Shortage] = field(default_factory=list)
 
     def changes(self) -> list[Change]:
         return [c for batch in self.make + self.break_ for c in batch]
@@ -59,7 +88,8 @@ def _always_present(e: Entity) -> bool:
     return (isinstance(e, TableEntry) and e.is_default) or isinstance(e, MeterConfig)
 
 
-def _by_tier(changes: Iterable[Change], descending: bool = False) -> list[list[Change]]:
+def by_tier(changes: Iterable[Change], descending: bool = False) -> list[list[Change]]:
+    """One batch per tier, lowest first (highest first if `descending`)."""
     tiers: dict[int, list[Change]] = defaultdict(list)
     for c in changes:
         tiers[c.entity.tier].append(c)
@@ -101,4 +131,4 @@ def diff(
         if k in want or _always_present(old):
             continue
         deletes.append(Change("delete", old))
-    return Plan(make=_by_tier(make), break_=_by_tier(breaking) + _by_tier(deletes, descending=True))
+    return Plan(make=by_tier(make), break_=by_tier(breaking) + by_tier(deletes, descending=True))

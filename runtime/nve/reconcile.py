@@ -2,6 +2,8 @@
 
 Across several switches, all make phases run (concurrently, per switch tier by tier)
 before any break phase starts, which is what makes an endpoint move make-before-break.
+Where a table cannot hold its installed and new entries together, `nve.room` moves the
+deletes that make room into the make phase, just before the inserts that need it.
 A journal records every Write (switch, phase, tier, counts) in the order it completed,
 for progress output, metrics and tests.
 """
@@ -9,6 +11,7 @@ for progress output, metrics and tests.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,8 +32,10 @@ from nve.p4rt_client import (
     SwitchError,
     WriteResult,
 )
+from nve.room import fit, table_sizes
 
 _OPS = {"insert": INSERT, "modify": MODIFY, "delete": DELETE}
+log = logging.getLogger("nve.reconcile")
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,8 @@ async def plan_for(target: Target) -> Plan:
     installed = _retier(installed, target.tiers) + await read_cells(
         target.client, target.index, desired
     )
-    return diff(desired, installed, target.is_local_attachment)
+    plan = diff(desired, installed, target.is_local_attachment)
+    return fit(plan, installed, table_sizes(target.index))
 
 
 # Updates per Write inside one tier. Chunks of a tier have no order among themselves (the
@@ -299,6 +305,11 @@ async def reconcile(
     plans = await asyncio.gather(*(plan_for(t) for t in targets))
     for t, plan in zip(targets, plans):
         report.switches[t.name] = SwitchReport(t.name, plan)
+        for short in plan.short:
+            if progress:
+                progress(f"{t.name}: {short.describe()}")
+            else:
+                log.warning("%s: %s", t.name, short.describe())
         if not plan.empty and not t.client.is_primary:
             report.switches[t.name].skipped = f"read-only: {t.client.read_only_reason}"
     if dry_run:
