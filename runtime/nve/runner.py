@@ -21,6 +21,7 @@ from nve.events import EventHandler
 from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
+from nve.reconcile import ReconcileReport
 from nve.session import SwitchSession
 from nve.validate import validate_overlay
 
@@ -182,13 +183,35 @@ async def _reconcile(ctl: Controller, names: list[str] | None = None) -> None:
         return
     for f in report.failures:
         log.warning("write failed: %s", f)
-    log.info(
-        "reconciled %s: %d written, %d failed, %.3fs",
-        ",".join(names),
-        report.writes,
-        len(report.failures),
-        report.seconds,
+    for level, message in reconcile_summary(report, names):
+        log.log(level, "%s", message)
+
+
+def reconcile_summary(report: ReconcileReport, names: list[str]) -> list[tuple[int, str]]:
+    """What a reconcile did, as log lines: one per switch whose reconcile was cut short
+    (a lost connection, a lost primary role, a held-back break phase), saying why and what
+    it did not write, then the summary line."""
+    lines: list[tuple[int, str]] = []
+    cut = 0
+    for name, rep in report.switches.items():
+        if not rep.skipped:
+            continue
+        cut += 1
+        planned = len(rep.plan.changes())
+        left = max(0, planned - rep.written - len(rep.failures))
+        message = (
+            f"{name}: reconcile cut short ({rep.skipped}): {rep.written} of {planned}"
+            f" planned updates written, {left} not written; the next reconcile reads"
+            " the switch again"
+        )
+        lines.append((logging.WARNING, message))
+    summary = (
+        f"reconciled {','.join(names)}: {report.writes} written, {len(report.failures)} failed"
     )
+    if cut:
+        summary += f", {cut} switch{'es' if cut > 1 else ''} cut short"
+    lines.append((logging.INFO, f"{summary}, {report.seconds:.3f}s"))
+    return lines
 
 
 async def _reconcile_loop(ctl: Controller, dirty: asyncio.Event) -> None:

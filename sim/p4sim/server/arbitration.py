@@ -102,6 +102,12 @@ class Arbiter:
                 self._notify_all(g)
 
     # -- queries ----------------------------------------------------------------------------------------
+    def knows_role(self, device_id: int, role: str) -> bool:
+        """Whether `role` exists on the device: the default role always does; a named role
+        once a controller has arbitrated with it (p4sim has no role configuration)."""
+        with self._lock:
+            return role == "" or (device_id, role) in self._groups
+
     def is_primary(self, device_id: int, role: str, election_id: int | None) -> bool:
         """May a Write/SetForwardingPipelineConfig with this identity proceed?"""
         with self._lock:

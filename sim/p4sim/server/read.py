@@ -123,6 +123,13 @@ def _table_entries(
     want_counters: bool = False,
     infos: list[TableInfo] | None = None,
 ) -> Iterator[p4r.Entity]:
+    if req.table_id == 0 and (len(req.match) or req.HasField("action")):
+        # Match fields and actions belong to one table: across all tables they mean nothing,
+        # and ignoring them would answer a question the client did not ask.
+        raise P4RuntimeError(
+            INVALID_ARGUMENT,
+            "a wildcard read (table_id 0) cannot filter on match fields or an action",
+        )
     if infos is None:
         infos = (
             list(state.tables.values()) if req.table_id == 0 else [table_info(state, req.table_id)]

@@ -140,6 +140,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self, request: p4r.WriteRequest | p4r.SetForwardingPipelineConfigRequest
     ) -> None:
         eid = election_id_of(request)
+        if not self.arbiter.knows_role(request.device_id, request.role):
+            raise P4RuntimeError(NOT_FOUND, f"role {request.role!r} is unknown on this device")
         if not self.arbiter.is_primary(request.device_id, request.role, eid):
             raise P4RuntimeError(PERMISSION_DENIED, "not primary")
 
@@ -443,7 +445,10 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 raise P4RuntimeError(
                     INVALID_ARGUMENT, f"PacketOut: unknown metadata id {md.metadata_id}"
                 )
-            values[f.id] = decode_uint(md.value, f.bitwidth, f"PacketOut metadata {f.name}")
+            try:
+                values[f.id] = decode_uint(md.value, f.bitwidth, f"PacketOut metadata {f.name}")
+            except P4RuntimeError as exc:  # a bad PacketOut is a bad argument (spec 16.1)
+                raise P4RuntimeError(INVALID_ARGUMENT, exc.message) from None
         self.switch.packet_out(pkt.payload, values)
 
 

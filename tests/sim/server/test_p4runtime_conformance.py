@@ -692,3 +692,41 @@ def test_pre_ids_at_the_edges_of_pis_ranges_are_accepted(client):
             ),
         ),
     )
+
+
+def test_wildcard_read_with_a_match_or_action_filter_is_invalid(client):
+    """Spec 9.1: match fields and actions belong to one table; a read over all tables
+    (table_id 0) that filters on them is INVALID_ARGUMENT, not silently unfiltered. PI's
+    simple_switch_grpc aborts on this request; a priority filter stays valid."""
+    client.write(update("INSERT", exact_entry(0x0A0000000001, 3)))
+    with_match = p4r.TableEntry(table_id=0)
+    with_match.match.add(field_id=1, exact=p4r.FieldMatch.Exact(value=b"\x01"))
+    with_action = p4r.TableEntry(table_id=0)
+    with_action.action.action.action_id = A_FWD
+    for te in (with_match, with_action):
+        with pytest.raises(grpc.RpcError) as ei:
+            client.read(p4r.Entity(table_entry=te))
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    everything = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=0)))
+    assert any(e.table_entry.table_id == T_EXACT for e in everything)
+
+
+def test_write_with_an_unknown_role_is_not_found(client):
+    req = client._stamp(p4r.WriteRequest())
+    req.role = "no-such-role"
+    req.updates.append(update("INSERT", exact_entry(7, 1)))
+    with pytest.raises(grpc.RpcError) as ei:
+        client.stub.Write(req, timeout=30)
+    assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-role" in (ei.value.details() or "")
+    assert client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT))) == []
+
+
+def test_packet_out_with_an_over_wide_metadata_value_is_an_invalid_argument(env, client):
+    bad = p4r.PacketOut(
+        payload=b"x", metadata=[p4r.PacketMetadata(metadata_id=1, value=b"\xff\xff\xff")]
+    )
+    client.send(p4r.StreamMessageRequest(packet=bad))
+    err = client.next("error").error
+    assert err.canonical_code == 3 and "does not fit" in err.message
+    assert err.packet_out.packet_out == bad
