@@ -32,13 +32,7 @@ def _tenant(case: Case) -> None:
     """Tenant A (VRF 10): A1 on port 1 (H1; gateways 10.1.0.1, fd00:1::1), A2 on port 3 (H3;
     gateway 10.2.0.1); host routes to H3."""
     case.install(
-        T.roles(),
-        E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=T.GW_A1),
-        E.subnet(T.VSI_A2, T.VSID_A2, vrf=T.VRF_A, gw_mac=T.GW_A2),
-        E.attach(1, T.VSI_A1),
-        E.attach(3, T.VSI_A2),
-        E.local_ca(T.VSI_A1, T.H1, 1),
-        E.local_ca(T.VSI_A2, T.H3, 3),
+        T.routed_tenant(),
         E.to_gateway(T.VRF_A, GW1_IP),
         E.to_gateway(T.VRF_A, GW1_IP6),
         E.to_gateway(T.VRF_A, GW2_IP),

@@ -67,14 +67,10 @@ def _frame(kind: str, dst: str, length: int, *, df: bool = True):
     return f
 
 
-@pytest.mark.parametrize("outer,overhead,port,dst", [("v4", 28, 5, T.HR1), ("v6", 48, 6, T.HR2)])
-def test_largest_frame_that_fits_is_sent(
-    case: Case, outer: str, overhead: int, port: int, dst: str
-) -> None:
-    _setup(case)
-    f = _frame("v4", dst, MTU - overhead)
+def _encapsulated(f, outer: str, port: int):
+    """What this NVE sends for customer frame f toward remote NVE 1 (outer "v4") or 2 ("v6")."""
     src, rem = (T.PA4, T.REMOTE4) if outer == "v4" else (T.PA6, T.REMOTE6)
-    exp = nvgre(
+    return nvgre(
         f,
         src_pa=src,
         dst_pa=rem,
@@ -83,6 +79,15 @@ def test_largest_frame_that_fits_is_sent(
         smac=T.NVE_MAC,
         dmac=T.ROUTER_MAC[port],
     )
+
+
+@pytest.mark.parametrize("outer,overhead,port,dst", [("v4", 28, 5, T.HR1), ("v6", 48, 6, T.HR2)])
+def test_largest_frame_that_fits_is_sent(
+    case: Case, outer: str, overhead: int, port: int, dst: str
+) -> None:
+    _setup(case)
+    f = _frame("v4", dst, MTU - overhead)
+    exp = _encapsulated(f, outer, port)
     expect_forward(case, 1, f, {port: exp})
     # The access tag does not count: the tag is removed before encapsulation (section 3.3).
     expect_forward(case, 2, tagged(f, 100), {port: exp})
@@ -132,16 +137,7 @@ def test_ipv4_without_df_is_punted_encapsulated_for_fragmentation(
     expect_drop(case, 2, tagged(f, 100), Drop.MTU_EXCEEDED)
     pin = case.packet_in()
     assert pin is not None, "no packet-in for the oversize IPv4 packet without DF"
-    src, rem = (T.PA4, T.REMOTE4) if outer == "v4" else (T.PA6, T.REMOTE6)
-    exp = nvgre(
-        f,
-        src_pa=src,
-        dst_pa=rem,
-        vsid=T.VSID_A1,
-        flow=flow_id(f),
-        smac=T.NVE_MAC,
-        dmac=T.ROUTER_MAC[port],
-    )
+    exp = _encapsulated(f, outer, port)
     assert {k: pin.metadata.get(k) for k in (PacketIn.INGRESS_PORT, PacketIn.REASON)} == {
         PacketIn.INGRESS_PORT: port,
         PacketIn.REASON: Punt.FRAGMENT,

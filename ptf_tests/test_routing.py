@@ -31,13 +31,7 @@ def _tenant(case: Case) -> None:
     """Tenant A (VRF 10): A1 (10.1.0.0/24) on port 1, A2 (10.2.0.0/24) on port 3, H3 in A2,
     HR2 in A2 behind remote NVE B; host routes to H3 and HR2."""
     case.install(
-        T.roles(),
-        E.subnet(T.VSI_A1, T.VSID_A1, vrf=T.VRF_A, gw_mac=T.GW_A1),
-        E.subnet(T.VSI_A2, T.VSID_A2, vrf=T.VRF_A, gw_mac=T.GW_A2),
-        E.attach(1, T.VSI_A1),
-        E.attach(3, T.VSI_A2),
-        E.local_ca(T.VSI_A1, T.H1, 1),
-        E.local_ca(T.VSI_A2, T.H3, 3),
+        T.routed_tenant(),
         E.remote_ca(T.VSI_A2, T.HR2, 1),
         E.remote_nve(1, T.PA4, T.REMOTE4),
         T.underlay_v4(),

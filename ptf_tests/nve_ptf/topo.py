@@ -40,6 +40,20 @@ def roles() -> list[TableEntry]:
     return [E.access_port(p) for p in ACCESS] + [E.network_port(p) for p in NETWORK]
 
 
+def routed_tenant() -> list[TableEntry]:
+    """Tenant A (VRF_A) with two routed subnets: A1 on port 1 (gateway MAC GW_A1, H1),
+    A2 on port 3 (GW_A2, H3), with the port roles. Routes are the test's own."""
+    return [
+        *roles(),
+        *E.subnet(VSI_A1, VSID_A1, vrf=VRF_A, gw_mac=GW_A1),
+        *E.subnet(VSI_A2, VSID_A2, vrf=VRF_A, gw_mac=GW_A2),
+        *E.attach(1, VSI_A1),
+        *E.attach(3, VSI_A2),
+        E.local_ca(VSI_A1, H1, 1),
+        E.local_ca(VSI_A2, H3, 3),
+    ]
+
+
 def receiving_nve(*, v6: bool = True) -> list[TableEntry]:
     """This NVE as the decapsulating end: its MAC and PAs (IPv4, and IPv6 unless
     ``v6=False``), remote NVE B a known peer for VSID A1 (tunnel 1 over IPv4, 2 over IPv6)."""

@@ -13,10 +13,8 @@ import asyncio
 import random
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-import yaml
 from finsy.proto import p4r, rpc_code
 
 from nve.controller import Controller
@@ -28,7 +26,7 @@ from nve.p4rt_client import INSERT, NotPrimaryError, SwitchClient
 from nve.takeover import PRIORITY_MAX, Takeover, default_priority
 from tests.runtime.test_integration import WEB1, installed_of, l2_entry
 from tests.support.nve_run import NVE, NveRun
-from tests.support.p4sim import P4simProcess, PipelineFiles, compile_pipeline, overlay_text
+from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
 
 
 @pytest.fixture(scope="module")
@@ -215,20 +213,10 @@ def test_a_backup_joining_a_switch_without_primary_takes_over(switch):
 
 
 # -- sessions and `nve run` ---------------------------------------------------------------------
-def _overlay(path: Path, switches, pipeline: PipelineFiles, election: int, edit=None) -> Path:
-    data = yaml.safe_load(
-        overlay_text(switches[0].address, switches[1].address, pipeline, election)
-    )
-    if edit:
-        edit(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 def test_a_session_whose_id_is_held_reconnects_as_backup_with_backoff(tmp_path, switches, pipeline):
     """INVALID_ARGUMENT (the election id is held by a live client): reconnect, backing off
     while it repeats, and serve once the id is free."""
-    path = _overlay(tmp_path / "o.yaml", switches, pipeline, election=10)
+    path = write_overlay(tmp_path / "o.yaml", switches, pipeline, election=10)
 
     async def scenario():
         holders = [SwitchClient(s.address, 0, 10) for s in switches]
@@ -289,8 +277,8 @@ def test_nve_run_backup_is_promoted_and_reconciles_its_own_description(
 ):
     """Two `nve run` on the same switches, election ids 20 and 10; stop 20: 10 takes over
     each switch with one arbitration and reconciles at once (its description lacks web1)."""
-    high = _overlay(tmp_path / "high.yaml", switches, pipeline, election=20)
-    low = _overlay(
+    high = write_overlay(tmp_path / "high.yaml", switches, pipeline, election=20)
+    low = write_overlay(
         tmp_path / "low.yaml", switches, pipeline, 10, edit=lambda d: d["endpoints"].pop(0)
     )
     primary = NveRun(high, tmp_path / "high.log").start()

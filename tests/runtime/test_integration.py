@@ -10,7 +10,6 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
-import yaml
 
 from nve.compile import LearnedEndpoint
 from nve.controller import Controller
@@ -22,7 +21,7 @@ from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Digest, Table
 from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_installed
-from tests.support.p4sim import P4simProcess, compile_pipeline, overlay_text
+from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
 
 NVE = str(Path(sys.executable).with_name("nve"))
 WEB1 = 0x525400B10001
@@ -39,16 +38,6 @@ def switches(tmp_path, pipeline):
     yield procs
     for p in procs:
         p.stop()
-
-
-def write_overlay(path: Path, switches, pipeline, election: int = 10, edit=None) -> Path:
-    data = yaml.safe_load(
-        overlay_text(switches[0].address, switches[1].address, pipeline, election)
-    )
-    if edit:
-        edit(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 async def apply(path: Path, **kw):

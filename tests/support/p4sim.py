@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from lab import targets
 from lab.targets import P4simProcess, PipelineFiles  # noqa: F401 (the fixtures' switch)
 
@@ -75,3 +77,17 @@ def overlay_text(tor1: str, tor2: str, pipeline: PipelineFiles, election: int = 
         config=pipeline.device_config,
         election=election,
     )
+
+
+def write_overlay(
+    path: Path, switches, pipeline: PipelineFiles, election: int = 10, edit=None
+) -> Path:
+    """The two-switch description for `switches` (P4simProcess pair) at `path`, edited by
+    `edit(data)` if given."""
+    data = yaml.safe_load(
+        overlay_text(switches[0].address, switches[1].address, pipeline, election)
+    )
+    if edit:
+        edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
