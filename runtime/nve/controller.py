@@ -121,16 +121,17 @@ class Controller:
             return False
         limits = self._switch_learning(le.switch)
         out = self.learned.offer(le, limits)
-        if out.pinned:
+        damp = limits.move_dampening
+        if out.pinned and damp is not None:  # only dampening pins
             log.warning(
                 "%s: %s in VSID 0x%06X moves too often (more than %d moves in %g s): "
                 "held on its port for %g s",
                 le.switch,
                 le.mac,
                 le.vsid,
-                limits.move_dampening.moves if limits.move_dampening else 0,
-                limits.move_dampening.window_s if limits.move_dampening else 0,
-                limits.move_dampening.hold_s if limits.move_dampening else 0,
+                damp.moves,
+                damp.window_s,
+                damp.hold_s,
             )
         elif out.refused == DAMPENED:
             log.info(

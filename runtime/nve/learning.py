@@ -139,13 +139,6 @@ class LearnedTable:
         self._remove(le)
         return True
 
-    def drop_configured(self, configured: set[tuple[int, Mac]]) -> list[LearnedEndpoint]:
-        """Forget learned MACs the description now configures (they are never overridden)."""
-        gone = [le for le in self._by_key.values() if (le.vsid, le.mac) in configured]
-        for le in gone:
-            self._remove(le)
-        return gone
-
     # -- internals ------------------------------------------------------------------------
     def _refuse(self, reason: str) -> Outcome:
         self.refused[reason] += 1

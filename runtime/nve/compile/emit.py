@@ -541,7 +541,7 @@ class EmitPhases(CompilerBase):
         return None
 
     def emit_routes(self, vsi: dict[int, int], endpoints: list[tuple[Endpoint, _Host]]) -> None:
-        self._gateway_routes(vsi)
+        gateways = self._gateway_routes(vsi)
         by_tenant_ca: dict[tuple[str, object], Endpoint] = {}
         for ep, _ in endpoints:
             if ep.vsid not in vsi:
@@ -552,7 +552,7 @@ class EmitPhases(CompilerBase):
             for ca in (ep.ipv4, ep.ipv6):
                 if ca is not None:
                     by_tenant_ca[(tenant.name, ca)] = ep
-                    self._route(tenant, ipaddress.ip_network(ca), ep, sub, vsi)
+                    self._route(tenant, ipaddress.ip_network(ca), ep, sub, vsi, gateways)
         for t in self.o.tenants:
             if t.vpn_gateway is not None:
                 gw_ep = by_tenant_ca.get((t.name, t.vpn_gateway))
@@ -560,7 +560,7 @@ class EmitPhases(CompilerBase):
                     default = ipaddress.ip_network(
                         "0.0.0.0/0" if t.vpn_gateway.version == 4 else "::/0"
                     )
-                    self._route(t, default, gw_ep, self.idx.subnets[gw_ep.vsid][1], vsi)
+                    self._route(t, default, gw_ep, self.idx.subnets[gw_ep.vsid][1], vsi, gateways)
         for r in self.o.routes:
             found_t = self.idx.tenants.get(r.tenant)
             found_e = self.idx.endpoints.get(r.endpoint)
@@ -569,13 +569,13 @@ class EmitPhases(CompilerBase):
             ep = found_e[1]
             sub = self.idx.subnets[ep.vsid][1]
             if sub.gateway is not None:
-                self._route(found_t[1], r.prefix, ep, sub, vsi)
+                self._route(found_t[1], r.prefix, ep, sub, vsi, gateways)
 
-    def _gateway_routes(self, vsi: dict[int, int]) -> None:
+    def _gateway_routes(self, vsi: dict[int, int]) -> set[tuple[str, Match]]:
         """A host route to_gateway per gateway address of every routed subnet on this
         switch: packets for the gateway itself are not routed (the controller answers ICMP
-        echo; the rest is dropped), docs/pipeline.md."""
-        self._gateway_keys: set[tuple[str, object]] = set()
+        echo; the rest is dropped), docs/pipeline.md. Returns their (table, match) keys."""
+        keys: set[tuple[str, Match]] = set()
         for vsid in sorted(vsi):
             _, sub, tenant = self.idx.subnets[vsid]
             if sub.gateway is None:
@@ -584,12 +584,13 @@ class EmitPhases(CompilerBase):
                 if iface is None:
                     continue
                 table, match = self._route_key(tenant, ipaddress.ip_network(iface.ip))
-                if (table, match) in self._gateway_keys:
+                if (table, match) in keys:
                     continue
-                self._gateway_keys.add((table, match))
+                keys.add((table, match))
                 self.out.append(
                     TableEntry(table, match, Action.ROUTING_TO_GATEWAY, (), tier=_tier(table))
                 )
+        return keys
 
     @staticmethod
     def _route_key(tenant: Tenant, prefix: IPNetwork) -> tuple[str, Match]:
@@ -599,11 +600,17 @@ class EmitPhases(CompilerBase):
         return table, make_match({Key.VRF: Exact(tenant.vrf), Key.DST: m})
 
     def _route(
-        self, tenant: Tenant, prefix: IPNetwork, ep: Endpoint, sub: Subnet, vsi: dict[int, int]
+        self,
+        tenant: Tenant,
+        prefix: IPNetwork,
+        ep: Endpoint,
+        sub: Subnet,
+        vsi: dict[int, int],
+        gateways: set[tuple[str, Match]],
     ) -> None:
         assert sub.gateway is not None
         table, match = self._route_key(tenant, prefix)
-        if (table, match) in self._gateway_keys:
+        if (table, match) in gateways:
             return  # the gateway's own address is never routed to an endpoint
         self.out.append(
             TableEntry(
