@@ -118,9 +118,15 @@ def _interface_args(ports: list[VethPair]) -> list[str]:
 
 
 def compile_pipeline(
-    target: str, out_dir: Path, defines: dict[str, str] | None = None
+    target: str,
+    out_dir: Path,
+    defines: dict[str, str] | None = None,
+    p4src: Path | None = None,
 ) -> PipelineFiles:
-    """Compile p4src for ``target`` into out_dir (P4Info text + the target's device config)."""
+    """Compile p4src (or a copy of it at ``p4src``, e.g. an edited one) for ``target`` into
+    out_dir (P4Info text + the target's device config)."""
+    program = PROGRAM if p4src is None else p4src / "v1model" / "nvgre_nve.p4"
+    include = INCLUDE if p4src is None else p4src / "include"
     out_dir.mkdir(parents=True, exist_ok=True)
     dflags = [f"-D{k}={v}" if v else f"-D{k}" for k, v in (defines or {}).items()]
     p4info = out_dir / "nvgre_nve.p4info.txtpb"
@@ -129,9 +135,9 @@ def compile_pipeline(
         cmd = [
             p4sim_executable(),
             "compile",
-            str(PROGRAM),
+            str(program),
             "-I",
-            str(INCLUDE),
+            str(include),
             *dflags,
             "--p4info",
             str(p4info),
@@ -147,13 +153,13 @@ def compile_pipeline(
             "--arch",
             "v1model",
             "-I",
-            str(INCLUDE),
+            str(include),
             *dflags,
             "--p4runtime-files",
             str(p4info),
             "-o",
             str(device),
-            str(PROGRAM),
+            str(program),
         ]
     else:
         raise ValueError(f"unknown target {target!r}")
@@ -221,6 +227,7 @@ class P4simProcess:
     ports: list[VethPair] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    target_args: list[str] = field(default_factory=list)  # more target options (after --)
 
     @property
     def address(self) -> str:
@@ -241,6 +248,7 @@ class P4simProcess:
             self.address,
             "--cpu-port",
             str(CPU_PORT),
+            *self.target_args,
         ]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

@@ -40,6 +40,7 @@ from nve.problems import Problem
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
+from nve.tls import ClientTls, TlsError, load_client_tls
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")
@@ -98,6 +99,7 @@ class Controller:
         self.stats = ControllerStats()
         self.learned = LearnedTable()
         self.pipelines: dict[str, PipelineArtifacts] = {}
+        self.tls: dict[str, ClientTls] = {}  # per switch with a tls: entry, files read
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
         self._checked: dict[
@@ -186,6 +188,11 @@ class Controller:
                 except PipelineError as exc:
                     raise ControllerError(f"switch {sw.name}: pipeline: {exc}") from None
             self.pipelines[sw.name] = cache[key]
+            if sw.tls is not None:
+                try:
+                    self.tls[sw.name] = load_client_tls(sw.tls, self.loaded.base_dir)
+                except TlsError as exc:
+                    raise ControllerError(f"switch {sw.name}: {exc}") from None
 
     def check(self, with_pipeline: bool = True) -> list[Problem]:
         """All problems of the description, located in the file; empty means it can be applied."""
@@ -264,7 +271,11 @@ class Controller:
             self.load_pipelines()
         return {
             sw.name: SwitchSession(
-                sw, self.pipelines[sw.name], on_ready=on_ready, on_event=on_event
+                sw,
+                self.pipelines[sw.name],
+                on_ready=on_ready,
+                on_event=on_event,
+                tls=self.tls.get(sw.name),
             )
             for sw in self.overlay.switches
             if sw.name in self.selected

@@ -23,6 +23,7 @@ from pydantic import (
     Tag,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from nve.mac import Mac
@@ -101,11 +102,26 @@ VlanId = Annotated[int, Field(ge=1, le=4094)]
 
 
 def _check_address(value: object) -> object:
+    if isinstance(value, str) and value.startswith("unix:") and len(value) > len("unix:"):
+        return value
     if not isinstance(value, str) or not re.match(
         r"^([^\s:\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$", value
     ):
-        raise ValueError(f"{value!r} is not a gRPC address (host:port or [v6]:port)")
+        raise ValueError(f"{value!r} is not a gRPC address (host:port, [v6]:port or unix:PATH)")
     return value
+
+
+def is_local_address(address: str) -> bool:
+    """A gRPC address that never leaves the machine: a unix socket, localhost or loopback."""
+    if address.startswith("unix:"):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pipeline_kind(value: object) -> str:
@@ -200,6 +216,26 @@ class Learning(_Strict):
     )
 
 
+class SwitchTls(_Strict):
+    """TLS toward the switch's P4Runtime server (docs/controller.md, "Securing P4Runtime")."""
+
+    ca: str = Field(description="PEM file: the CA that signed the switch's certificate")
+    cert: str | None = Field(default=None, description="PEM file: this controller's certificate")
+    key: str | None = Field(default=None, description="PEM file: its private key")
+    server_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="name to find in the switch certificate's SAN (default: the address's host)",
+    )
+
+    @model_validator(mode="after")
+    def _cert_and_key(self) -> SwitchTls:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("cert and key go together (mutual TLS needs both)")
+        return self
+
+
 class Switch(_Strict):
     name: Name
     address: Annotated[str, BeforeValidator(_check_address)] = Field(
@@ -210,6 +246,12 @@ class Switch(_Strict):
         ge=0,
         lt=2**64,
         description="P4Runtime device id (simple_switch_grpc and p4sim default to 0)",
+    )
+    tls: SwitchTls | None = Field(
+        default=None, description="TLS toward the switch (needed unless the address is local)"
+    )
+    insecure: bool = Field(
+        default=False, description="allow plaintext P4Runtime to a non-loopback address"
     )
     election_id: int = Field(default=1, ge=1, lt=2**128)
     priority: int | None = Field(
@@ -224,6 +266,12 @@ class Switch(_Strict):
         Annotated[PipelineFiles, Tag("files")] | Annotated[PipelineProgram, Tag("program")],
         Discriminator(_pipeline_kind),
     ]
+    pipeline_update: Literal["auto", "reconcile", "replace"] = Field(
+        default="auto",
+        description="how a changed pipeline is pushed: reconcile = RECONCILE_AND_COMMIT (the"
+        " switch keeps what still fits), replace = VERIFY_AND_COMMIT and a full restore;"
+        " auto = reconcile for p4sim, replace for other targets (docs/controller.md)",
+    )
     nve_mac: MacAddress
     local_pas: list[Address] = Field(min_length=1, description="this NVE's provider addresses")
     cpu_port: PortNumber = Field(
@@ -243,6 +291,17 @@ class Switch(_Strict):
     next_hops: list[NextHop] = Field(default_factory=list)
     ecmp_groups: list[EcmpGroup] = Field(default_factory=list)
     underlay_routes: list[UnderlayRoute] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _secured(self) -> Switch:
+        if self.tls is not None and self.insecure:
+            raise ValueError("tls and insecure: true exclude each other")
+        if self.tls is None and not self.insecure and not is_local_address(self.address):
+            raise ValueError(
+                f"address {self.address} is not on this machine: P4Runtime to it needs tls"
+                " (ca, cert, key) or an explicit insecure: true"
+            )
+        return self
 
 
 class Gateway(_Strict):

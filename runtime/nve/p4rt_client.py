@@ -20,6 +20,7 @@ import grpc
 from finsy.proto import p4i, p4r, p4r_grpc, rpc_code, rpc_status
 
 from nve.takeover import Takeover, default_priority
+from nve.tls import ClientTls, handshake_problem
 from nve.write_readback import failed_updates
 
 log = logging.getLogger("nve.switch")
@@ -155,8 +156,10 @@ class SwitchClient:
         name: str = "",
         max_updates_per_write: int = 20000,
         priority: int | None = None,
+        tls: ClientTls | None = None,
     ):
         self.address = address
+        self.tls = tls
         self.device_id = device_id
         self.election_id = election_id
         self.name = name or address
@@ -185,14 +188,22 @@ class SwitchClient:
     # -- connection -----------------------------------------------------------------------
     async def open(self, timeout: float = 5.0) -> bool:
         """Connect and arbitrate; returns whether this client is primary. Raises SwitchError."""
-        self._channel = grpc.aio.insecure_channel(self.address, options=GRPC_OPTIONS)
+        if self.tls is None:
+            self._channel = grpc.aio.insecure_channel(self.address, options=GRPC_OPTIONS)
+        else:
+            self._channel = grpc.aio.secure_channel(
+                self.address,
+                self.tls.credentials(),
+                options=GRPC_OPTIONS + self.tls.channel_options(),
+            )
         try:
             await asyncio.wait_for(self._channel.channel_ready(), timeout)
         except (TimeoutError, grpc.aio.AioRpcError) as exc:
             await self._channel.close()
-            raise SwitchError(
-                f"{self.name}: cannot connect to {self.address} ({type(exc).__name__})"
-            ) from None
+            why = type(exc).__name__
+            if self.tls is not None:
+                why = await handshake_problem(self.address, self.tls) or why
+            raise SwitchError(f"{self.name}: cannot connect to {self.address} ({why})") from None
         self._stub = p4r_grpc.P4RuntimeStub(self._channel)
         self._stream = self._stub.StreamChannel()
         self._closed.clear()
@@ -381,12 +392,16 @@ class SwitchClient:
             return None
         return cfg
 
-    async def set_pipeline(self, p4info: p4i.P4Info, device_config: bytes, cookie: int) -> None:
+    async def set_pipeline(
+        self, p4info: p4i.P4Info, device_config: bytes, cookie: int, *, reconcile: bool = False
+    ) -> None:
+        """VERIFY_AND_COMMIT (the switch starts empty), or RECONCILE_AND_COMMIT."""
         stub = self._require_stub()
+        A = p4r.SetForwardingPipelineConfigRequest
         req = p4r.SetForwardingPipelineConfigRequest(
             device_id=self.device_id,
             election_id=_uint128(self.election_id),
-            action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+            action=A.RECONCILE_AND_COMMIT if reconcile else A.VERIFY_AND_COMMIT,
             config=p4r.ForwardingPipelineConfig(
                 p4info=p4info,
                 p4_device_config=device_config,

@@ -35,6 +35,11 @@ def cookie_of(p4info: p4i.P4Info, device_config: bytes) -> int:
     return int.from_bytes(digest[:8], "big") >> 1  # fits int64 as well as uint64
 
 
+def is_p4sim_config(device_config: bytes) -> bool:
+    """A p4sim device config (`p4sim compile -o`): JSON whose first member is its format."""
+    return b'"format": "p4sim-device-config"' in device_config[:64]
+
+
 def _resolve(base_dir: Path, path: str) -> Path:
     p = Path(path)
     return p if p.is_absolute() else (base_dir / p)

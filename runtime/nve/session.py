@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import grpc
 from finsy.proto import p4r
@@ -23,7 +24,8 @@ from finsy.proto import p4r
 from nve.model import Switch
 from nve.p4info import P4Index
 from nve.p4rt_client import NotPrimaryError, SwitchClient, SwitchError
-from nve.pipeline import PipelineArtifacts
+from nve.pipeline import PipelineArtifacts, is_p4sim_config
+from nve.tls import ClientTls
 
 # Called when a session is connected (again) or becomes primary.
 ReadyHook = Callable[["SwitchSession"], Awaitable[None]]
@@ -59,27 +61,78 @@ class SessionState:
     primary: bool = False
     primary_election_id: int | None = None
     pipeline_pushed: int = 0
+    last_push: PipelinePush | None = None  # how the pipeline was last pushed
     connects: int = 0
     last_error: str = ""
 
 
-async def ensure_pipeline(client: SwitchClient, artifacts: PipelineArtifacts) -> bool:
-    """Push the pipeline when the switch has none or a different one; returns whether it pushed."""
+# What a switch answers to RECONCILE_AND_COMMIT it cannot do: PI/simple_switch_grpc says
+# UNKNOWN ("Error when reconciling config"); other targets UNIMPLEMENTED or
+# FAILED_PRECONDITION. The replace that follows, and the reconcile after it, restore all.
+_NO_RECONCILE = {
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.INTERNAL,
+}
+PipelinePush = Literal["reconcile", "replace"]
+
+
+def reconciles_in_place(update: str, artifacts: PipelineArtifacts) -> bool:
+    """Whether to try RECONCILE_AND_COMMIT for the switch entry's `pipeline_update`.
+
+    `auto` does for p4sim (its device config says so) and not otherwise: simple_switch_grpc
+    answers UNKNOWN ("Error when reconciling config") and then fails every later
+    SetForwardingPipelineConfig ("Error in first phase of device update") until restarted,
+    so a PI target must never be sent one (docs/controller.md, "Pipeline changes")."""
+    if update == "auto":
+        return is_p4sim_config(artifacts.device_config)
+    return update == "reconcile"
+
+
+async def ensure_pipeline(
+    client: SwitchClient, artifacts: PipelineArtifacts, *, reconcile: bool = False
+) -> PipelinePush | None:
+    """Push the pipeline when the switch has none or a different one; returns how it was
+    pushed, None when the switch already runs it.
+
+    A switch that runs another pipeline gets RECONCILE_AND_COMMIT first (P4Runtime §7.2:
+    the target keeps the forwarding state that still fits the new pipeline, so traffic
+    through unchanged tables is never interrupted); if it cannot, VERIFY_AND_COMMIT, which
+    empties it, and the reconcile that follows writes everything back. A switch without a
+    pipeline gets VERIFY_AND_COMMIT. Without `reconcile` it always replaces."""
     current = await client.get_pipeline(with_p4info=False)
     if (
         current is not None
         and current.HasField("cookie")
         and current.cookie.cookie == artifacts.cookie
     ):
-        return False
+        return None
     if not client.is_primary:
         if current is None:
             raise NotPrimaryError(
                 f"{client.name}: the switch has no pipeline and this controller is not primary"
             )
-        return False
+        return None
+    if current is not None and reconcile:
+        try:
+            await client.set_pipeline(
+                artifacts.p4info, artifacts.device_config, artifacts.cookie, reconcile=True
+            )
+            return "reconcile"
+        except NotPrimaryError:
+            raise
+        except SwitchError as exc:
+            if exc.code not in _NO_RECONCILE:
+                raise
+            log.warning(
+                "%s: the switch cannot change pipelines in place (%s); replacing it"
+                " (VERIFY_AND_COMMIT), forwarding state is restored by the reconcile",
+                client.name,
+                exc,
+            )
     await client.set_pipeline(artifacts.p4info, artifacts.device_config, artifacts.cookie)
-    return True
+    return "replace"
 
 
 def _election_id_refused(client: SwitchClient) -> bool:
@@ -99,8 +152,11 @@ class SwitchSession:
         on_event: EventSink | None = None,
         backoff: Backoff | None = None,
         connect_timeout: float = 5.0,
+        tls: ClientTls | None = None,
     ):
         self.switch = switch
+        self.tls = tls
+        self._in_place = reconciles_in_place(switch.pipeline_update, artifacts)
         self.artifacts = artifacts
         self.index = P4Index(artifacts.p4info)
         self.on_ready = on_ready
@@ -123,6 +179,17 @@ class SwitchSession:
             self.switch.election_id,
             name=self.switch.name,
             priority=self.switch.priority,
+            tls=self.tls,
+        )
+
+    def _pushed(self, how: PipelinePush) -> None:
+        self.state.pipeline_pushed += 1
+        self.state.last_push = how
+        log.info(
+            "%s: pipeline pushed (cookie %#x, %s)",
+            self.name,
+            self.artifacts.cookie,
+            "RECONCILE_AND_COMMIT" if how == "reconcile" else "VERIFY_AND_COMMIT",
         )
 
     async def connect_once(self) -> SwitchClient:
@@ -130,9 +197,9 @@ class SwitchSession:
         client = self.new_client()
         await client.open(self.connect_timeout)
         try:
-            if await ensure_pipeline(client, self.artifacts):
-                self.state.pipeline_pushed += 1
-                log.info("%s: pipeline pushed (cookie %#x)", self.name, self.artifacts.cookie)
+            pushed = await ensure_pipeline(client, self.artifacts, reconcile=self._in_place)
+            if pushed:
+                self._pushed(pushed)
         except BaseException:
             await client.close()
             raise
@@ -189,8 +256,12 @@ class SwitchSession:
                     was_primary = client.is_primary
                     self.state.primary = client.is_primary
                     # Newly primary (first connect, or the other controller left): restore state.
-                    if client.is_primary and await ensure_pipeline(client, self.artifacts):
-                        self.state.pipeline_pushed += 1
+                    if client.is_primary:
+                        pushed = await ensure_pipeline(
+                            client, self.artifacts, reconcile=self._in_place
+                        )
+                        if pushed:
+                            self._pushed(pushed)
                     if self.on_ready:
                         await self.on_ready(self)
                     self.ready.set()

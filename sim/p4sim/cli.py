@@ -140,6 +140,16 @@ def target_parser() -> argparse.ArgumentParser:
         help="port whose frames are PacketIn/PacketOut",
     )
     p.add_argument("--drop-port", type=_port_number, default=None)
+    tls = p.add_argument_group("TLS (docs/p4sim-server.md)")
+    tls.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
+    tls.add_argument("--grpc-server-cacert", metavar="PEM", help="CA that signs client certs")
+    tls.add_argument("--grpc-server-cert", metavar="PEM", help="server certificate (chain)")
+    tls.add_argument("--grpc-server-key", metavar="PEM", help="server private key")
+    tls.add_argument(
+        "--grpc-server-with-client-auth",
+        action="store_true",
+        help="require a client certificate signed by --grpc-server-cacert (mutual TLS)",
+    )
     return p
 
 
@@ -235,6 +245,7 @@ def run_switch(argv: Sequence[str]) -> int:
     from p4sim.pipeline_api import DEFAULT_DROP_PORT
     from p4sim.ports import InProcessPorts, PcapWriter, PortError, RawSocketPorts
     from p4sim.server import P4RuntimeServer
+    from p4sim.server.tls import TlsConfigError, server_tls
     from p4sim.switch import Switch
 
     main_argv, target_argv = split_argv(argv)
@@ -259,6 +270,16 @@ def run_switch(argv: Sequence[str]) -> int:
     )
 
     check_listen_address(targs.grpc_server_addr)
+    try:
+        tls = server_tls(
+            ssl=targs.grpc_server_ssl,
+            cacert=targs.grpc_server_cacert,
+            cert=targs.grpc_server_cert,
+            key=targs.grpc_server_key,
+            with_client_auth=targs.grpc_server_with_client_auth,
+        )
+    except TlsConfigError as exc:
+        raise CliError(str(exc)) from None
     program = _compile(args.program, args.include, args.define) if args.program else None
     cpu_port = targs.cpu_port if targs.cpu_port is not None else args.cpu_port
     drop_port = targs.drop_port if targs.drop_port is not None else args.drop_port
@@ -279,7 +300,7 @@ def run_switch(argv: Sequence[str]) -> int:
         cfg = make_device_config(program.source, Path(args.program).name, p4info)
         switch.set_pipeline(p4info, cfg.to_bytes())
     try:
-        server = P4RuntimeServer(switch, targs.grpc_server_addr)
+        server = P4RuntimeServer(switch, targs.grpc_server_addr, tls=tls)
     except OSError as exc:
         backend.close()
         raise CliError(str(exc)) from None

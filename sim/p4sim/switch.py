@@ -475,3 +475,16 @@ def _carry_over(old: PipelineConfig, new: PipelineConfig) -> None:
             )
     new.state.pre.groups.update(old.state.pre.groups)
     new.state.pre.sessions.update(old.state.pre.sessions)
+    # Meter configurations (P4Runtime MeterEntry) and digest configurations (DigestEntry)
+    # are forwarding state too: a punt meter or learning digest must not lapse meanwhile.
+    prev_meters = {m.preamble.id: m for m in old.p4info.meters}
+    for m in new.p4info.meters:
+        if prev_meters.get(m.preamble.id) == m:
+            src_cells = old.state.meters[m.preamble.id].cells
+            for src_cell, dst_cell in zip(src_cells, new.state.meters[m.preamble.id].cells):
+                if src_cell.config is not None:
+                    dst_cell.configure(src_cell.config)
+    prev_digests = {d.preamble.id: d for d in old.p4info.digests}
+    for d in new.p4info.digests:
+        if prev_digests.get(d.preamble.id) == d:
+            new.state.digests[d.preamble.id].config = old.state.digests[d.preamble.id].config

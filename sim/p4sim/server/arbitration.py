@@ -50,7 +50,11 @@ class _Group:
 
 
 class Arbiter:
-    def __init__(self) -> None:
+    """``require_arbitration``: refuse requests from clients that never arbitrated (p4sim's
+    TLS mode); otherwise they are accepted while no controller has arbitrated, as PI does."""
+
+    def __init__(self, *, require_arbitration: bool = False) -> None:
+        self.require_arbitration = require_arbitration
         self._groups: dict[tuple[int, str], _Group] = {}
         self._lock = threading.Lock()
 
@@ -115,7 +119,11 @@ class Arbiter:
             if g is None or not g.controllers:
                 # No controller has ever arbitrated for this role: as PI does, accept requests
                 # that carry no election id (handy for debugging clients).
-                return election_id is None and (g is None or g.highest is None)
+                return (
+                    not self.require_arbitration
+                    and election_id is None
+                    and (g is None or g.highest is None)
+                )
             p = g.primary
             return p is not None and election_id is not None and p.election_id == election_id
 

@@ -30,6 +30,7 @@ from p4sim.server.errors import (
     P4RuntimeError,
 )
 from p4sim.server.read import read_entities
+from p4sim.server.tls import ServerTls
 from p4sim.server.write import Undo, apply_update, write_failure_status
 from p4sim.state import RuntimeState
 
@@ -62,9 +63,9 @@ Send = Callable[[p4r.StreamMessageResponse], None]
 
 
 class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
-    def __init__(self, switch: Switch) -> None:
+    def __init__(self, switch: Switch, *, require_arbitration: bool = False) -> None:
         self.switch = switch
-        self.arbiter = Arbiter()
+        self.arbiter = Arbiter(require_arbitration=require_arbitration)
         self._write_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self.digests = DigestManager(self._to_primaries, set())
@@ -462,9 +463,11 @@ class P4RuntimeServer:
         *,
         max_workers: int = 32,
         tick_interval: float = 0.05,
+        tls: ServerTls | None = None,
     ) -> None:
         self.switch = switch
-        self.service = P4RuntimeService(switch)
+        # With TLS on, only clients that arbitrated may write (docs/p4sim-server.md).
+        self.service = P4RuntimeService(switch, require_arbitration=tls is not None)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4sim-grpc"),
             options=[
@@ -475,7 +478,10 @@ class P4RuntimeServer:
         )
         p4r_grpc.add_P4RuntimeServicer_to_server(self.service, self._server)
         try:
-            self.port = self._server.add_insecure_port(address)
+            if tls is None:
+                self.port = self._server.add_insecure_port(address)
+            else:
+                self.port = self._server.add_secure_port(address, tls.credentials())
         except RuntimeError as exc:
             raise OSError(f"cannot listen on {address}: {exc}") from None
         if self.port == 0:
