@@ -41,6 +41,7 @@ from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_ins
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.tls import ClientTls, TlsError, load_client_tls
+from nve.underlay.host import UnderlayHost
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")
@@ -100,6 +101,8 @@ class Controller:
         self.learned = LearnedTable()
         self.pipelines: dict[str, PipelineArtifacts] = {}
         self.tls: dict[str, ClientTls] = {}  # per switch with a tls: entry, files read
+        # control-plane hosts of switches with underlay: (nve run starts them)
+        self.underlay_hosts: dict[str, UnderlayHost] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
         self._checked: dict[

@@ -143,6 +143,12 @@ class EventHandler:
         self.ctl.count_packet_in(name)
         port = values.get(PacketIn.INGRESS_PORT, 0)
         vsid = values.get(PacketIn.VSID, 0)
+        if reason in (Punt.UNDERLAY_ARP, Punt.UNDERLAY_ND):
+            # For the switch's kernel, when it has a control-plane host (nve.underlay).
+            host = self.ctl.underlay_hosts.get(session.name)
+            if host is not None:
+                host.deliver(port, pkt.payload)
+            return
         frame = parse_ethernet(pkt.payload)
         if frame is None:
             return
@@ -167,7 +173,7 @@ class EventHandler:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
-            await self._packet_out(session, port, tagged)
+            await self.packet_out(session, port, tagged)
 
     def _answered_lately(self, switch: str, port: int, payload: bytes) -> bool:
         """Whether the same frame from the same port was answered within ANSWER_HOLD_S
@@ -186,7 +192,7 @@ class EventHandler:
         return False
 
     @staticmethod
-    async def _packet_out(session: SwitchSession, port: int, frame: bytes) -> None:
+    async def packet_out(session: SwitchSession, port: int, frame: bytes) -> None:
         if session.client is None:
             return
         out = session.index.packet_metadata("packet_out")
@@ -218,7 +224,7 @@ class EventHandler:
             log.info("%s: punted packet for port %d not fragmented: %s", session.name, port, exc)
             return
         for piece in pieces:
-            await self._packet_out(session, port, piece)
+            await self.packet_out(session, port, piece)
         self.ctl.stats.fragmented += 1
 
     def _subnet(self, vsid: int) -> Subnet | None:

@@ -171,6 +171,24 @@ class Port(_Strict):
     bindings: list[PortBinding] = Field(
         default_factory=list, description="extra (VLAN -> VSID) bindings of an access port"
     )
+    addresses: list[Interface] = Field(
+        default_factory=list,
+        description="network port: its underlay addresses (address/prefix), carried by the"
+        " port's interface in the control-plane host (underlay:)",
+    )
+
+
+class Underlay(_Strict):
+    """The switch's control-plane host (docs/underlay.md): a namespace whose interfaces
+    stand for the network ports, so the kernel answers ARP/ND for the switch's addresses."""
+
+    namespace: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="network namespace name (default nve-SWITCH)",
+    )
 
 
 class NextHop(_Strict):
@@ -281,6 +299,9 @@ class Switch(_Strict):
         default=300, ge=1, le=86400, description="idle time before a learned MAC is removed"
     )
     learning: Learning = Field(default_factory=Learning)
+    underlay: Underlay | None = Field(
+        default=None, description="run a control-plane host for the network ports"
+    )
     punt_rate_pps: int = Field(
         default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)"
     )

@@ -9,20 +9,22 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from nve.controller import Controller
+from nve.controller import Controller, ControllerError
 from nve.events import EventHandler
 from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
 from nve.session import SwitchSession
+from nve.underlay.host import UnderlayHost
+from nve.underlay.netns import NetnsError
 from nve.validate import validate_overlay
 
 if TYPE_CHECKING:
@@ -68,6 +70,18 @@ class MetricsCollector:
         yield CounterMetricFamily(
             "nve_fragmented", "customer IPv4 packets fragmented for a tunnel", value=s.fragmented
         )
+        relayed = CounterMetricFamily(
+            "nve_underlay_frames",
+            "frames between network ports and the control-plane host's kernel",
+            labels=["switch", "direction"],
+        )
+        for name, host in self.ctl.underlay_hosts.items():
+            if host.relay is not None:
+                st = host.relay.stats
+                relayed.add_metric([name, "to_kernel"], st.to_kernel)
+                relayed.add_metric([name, "from_kernel"], st.from_kernel)
+                relayed.add_metric([name, "dropped"], st.dropped)
+        yield relayed
         refused = CounterMetricFamily(
             "nve_learn_refused", "reported MACs not learned, by reason", labels=["reason"]
         )
@@ -152,6 +166,7 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
             log.warning("%s: read-only: %s; not writing", session.name, reason)
 
     sessions = ctl.start_sessions(on_ready, handler)
+    start_underlay_hosts(ctl, asyncio.get_running_loop())
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
     tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
@@ -162,7 +177,33 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for host in ctl.underlay_hosts.values():
+            host.close()
+        ctl.underlay_hosts.clear()
         await ctl.close()
+
+
+def start_underlay_hosts(ctl: Controller, loop: asyncio.AbstractEventLoop) -> None:
+    """Start the control-plane host of each selected switch that has `underlay:`; what
+    its kernel sends leaves by packet-out while this controller is primary."""
+
+    def sender(name: str) -> Callable[[int, bytes], None]:
+        def send(port: int, frame: bytes) -> None:  # on the relay's thread
+            def out() -> None:
+                session = ctl.sessions.get(name)
+                if session is not None and session.client is not None and session.state.primary:
+                    loop.create_task(EventHandler.packet_out(session, port, frame))
+
+            loop.call_soon_threadsafe(out)
+
+        return send
+
+    for sw in ctl.overlay.switches:
+        if sw.underlay is not None and sw.name in ctl.selected:
+            try:
+                ctl.underlay_hosts[sw.name] = UnderlayHost(sw, sender(sw.name)).start()
+            except NetnsError as exc:
+                raise ControllerError(f"switch {sw.name}: underlay: {exc}") from None
 
 
 def _primary_names(ctl: Controller) -> list[str]:
