@@ -377,7 +377,7 @@ def test_shape_errors_carry_file_line_and_column():
         parse_overlay(text, "bad.yaml")
     lines = str(info.value).splitlines()
     assert (
-        "bad.yaml:3:14: switches[0].address: 'nowhere' is not a gRPC address (host:port or [v6]:port)"
+        "bad.yaml:3:14: switches[0].address: 'nowhere' is not a gRPC address (host:port, [v6]:port or unix:PATH)"
         in lines
     )
     assert any(
