@@ -42,6 +42,7 @@ from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.tls import ClientTls, TlsError, load_client_tls
 from nve.underlay.host import UnderlayHost
+from nve.underlay.kernel import KernelView, with_kernel
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")
@@ -103,6 +104,8 @@ class Controller:
         self.tls: dict[str, ClientTls] = {}  # per switch with a tls: entry, files read
         # control-plane hosts of switches with underlay: (nve run starts them)
         self.underlay_hosts: dict[str, UnderlayHost] = {}
+        # what each control-plane host's kernel resolved and routes (nve.underlay.kernel)
+        self.kernel_views: dict[str, KernelView] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
         self._checked: dict[
@@ -334,6 +337,12 @@ class Controller:
         deterministic, so the result is the same; 100,000 endpoints take about a second)."""
         learned = self._learned()
         target = TargetInfo.from_p4index(self.sessions[name].index)
+        view = self.kernel_views.get(name)
+        if view is not None:  # next hops and routes the switch's kernel resolved
+            self._checked.pop(name, None)
+            return compile_switch(
+                with_kernel(self.overlay, name, view), name, learned, previous, target
+            )
         cached = self._checked.pop(name, None)
         if (
             cached is not None

@@ -24,7 +24,9 @@ from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
 from nve.session import SwitchSession
 from nve.underlay.host import UnderlayHost
+from nve.underlay.kernel import KernelView
 from nve.underlay.netns import NetnsError
+from nve.underlay.watch import watch_kernel
 from nve.validate import validate_overlay
 
 if TYPE_CHECKING:
@@ -165,10 +167,27 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
             )
             log.warning("%s: read-only: %s; not writing", session.name, reason)
 
+    def follower(name: str) -> Callable[[KernelView], None]:
+        def changed(view: KernelView) -> None:
+            ctl.kernel_views[name] = view
+            log.info(
+                "%s: underlay host: %d resolved neighbours, %d routes",
+                name,
+                len(view.neighbours),
+                len(view.routes),
+            )
+            dirty.set()
+
+        return changed
+
     sessions = ctl.start_sessions(on_ready, handler)
     start_underlay_hosts(ctl, asyncio.get_running_loop())
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
+    tasks.extend(
+        asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
+        for name, host in ctl.underlay_hosts.items()
+    )
     tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
     try:

@@ -2,15 +2,18 @@
 switch's addresses and resolves its neighbours through the switch's network port.
 
 Topology: a p4sim switch whose port 3 (network) is a veth to a "spine" namespace (a plain
-Linux router end: 10.1.0.0/31 and fd00:1::/127); `nve run` with `underlay:` gives the
-switch a host namespace where TAP port3 carries 10.1.0.1/31 and fd00:1::1/127 and the
-loopback the PA 10.0.0.1 (fd00:a::1 by proxy NDP). Everything the spine's kernel and the
+Linux router end: 10.1.0.2/29 and fd00:1::2/64, and a second router on the same link, a
+macvlan with its own MAC: 10.1.0.3/29); `nve run` with `underlay:` gives the switch a
+host namespace where TAP port3 carries 10.1.0.1/29 and fd00:1::1/64 and the loopback the
+PA 10.0.0.1 (fd00:a::1 by proxy NDP). Everything the spine's kernel and the
 host's kernel exchange crosses the switch: punted by the pipeline, relayed to the TAP by
 the controller, and the kernel's answers sent back by packet-out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import subprocess
 import time
@@ -23,14 +26,19 @@ import yaml
 
 from lab.netns import LabNetwork, can_create_interfaces
 from lab.targets import RunningSwitch, compile_pipeline, start_switch
+from nve.entities import Exact, Lpm, TableEntry
+from nve.p4info import P4Index, load_p4info
+from nve.p4names import Action, Table
+from nve.p4rt_client import SwitchClient
+from nve.reconcile import read_installed
 from tests.support.nve_run import NveRun
 
 pytestmark = pytest.mark.root
 
 NVE_MAC = "02:00:0a:00:00:01"
 PA4, PA6 = "10.0.0.1", "fd00:a::1"
-PORT4, SPINE4 = "10.1.0.1/31", "10.1.0.0/31"
-PORT6, SPINE6 = "fd00:1::1/127", "fd00:1::/127"
+PORT4, SPINE4, SPINE4B = "10.1.0.1/29", "10.1.0.2/29", "10.1.0.3/29"
+PORT6, SPINE6 = "fd00:1::1/64", "fd00:1::2/64"
 NET_PORT = 3
 
 
@@ -41,6 +49,7 @@ class Fabric:
     spine_if: str
     host_ns: str
     work: Path
+    p4info: Path
 
 
 def sh(*argv: str, ns: str | None = None, check: bool = True) -> str:
@@ -65,6 +74,12 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
         sh("sysctl", "-qw", f"net.ipv6.conf.{pair.test_if}.disable_ipv6=0", ns=spine)
         sh("ip", "addr", "add", SPINE4, "dev", pair.test_if, ns=spine)
         sh("ip", "addr", "add", SPINE6, "dev", pair.test_if, "nodad", ns=spine)
+        # A second router on the link, with a MAC of its own; each address answered only
+        # by its own interface.
+        sh("ip", "link", "add", "link", pair.test_if, "name", "mv0", "type", "macvlan", ns=spine)
+        sh("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", ns=spine)
+        sh("ip", "addr", "add", SPINE4B, "dev", "mv0", ns=spine)
+        sh("ip", "link", "set", "mv0", "up", ns=spine)
         switch = start_switch("p4sim", [pair], pipeline, work / "logs")
         try:
             overlay = {
@@ -76,6 +91,7 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
                             "p4info": str(pipeline.p4info),
                             "device_config": str(pipeline.device_config),
                         },
+                        "election_id": 10,
                         "nve_mac": NVE_MAC,
                         "local_pas": [PA4, PA6],
                         "underlay": {"namespace": host},
@@ -87,7 +103,7 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
                 ]
             }
             (work / "overlay.yaml").write_text(yaml.safe_dump(overlay, sort_keys=False))
-            yield Fabric(switch, spine, pair.test_if, host, work)
+            yield Fabric(switch, spine, pair.test_if, host, work, pipeline.p4info)
         finally:
             switch.stop()
 
@@ -123,10 +139,12 @@ def test_spine_resolves_the_port_address_and_the_pas(fabric: Fabric, nve: NveRun
         assert neighbour(spine, address)["lladdr"] == NVE_MAC, address
 
 
+def mac_of(ns: str, dev: str) -> str:
+    return json.loads(sh("ip", "-j", "link", "show", dev, ns=ns))[0]["address"]
+
+
 def test_the_hosts_kernel_resolves_the_spine(fabric: Fabric, nve: NveRun) -> None:
-    spine_mac = json.loads(sh("ip", "-j", "link", "show", fabric.spine_if, ns=fabric.spine_ns))[0][
-        "address"
-    ]
+    spine_mac = mac_of(fabric.spine_ns, fabric.spine_if)
     for address in (SPINE4.split("/", maxsplit=1)[0], SPINE6.split("/", maxsplit=1)[0]):
         sh("ip", "neigh", "flush", "to", address, "dev", "port3", ns=fabric.host_ns, check=False)
         sh("ping", "-c", "1", "-W", "1", address, ns=fabric.host_ns, check=False)
@@ -144,3 +162,100 @@ def test_the_host_keeps_its_interfaces_across_a_controller_restart(
     assert owned == {PORT4, PORT6}
     lo = json.loads(sh("ip", "-j", "addr", "show", "dev", "lo", ns=fabric.host_ns))[0]
     assert f"{PA4}/32" in {f"{a['local']}/{a['prefixlen']}" for a in lo["addr_info"]}
+
+
+@dataclass
+class Underlay:
+    """The switch's underlay tables, read back over P4Runtime."""
+
+    nexthops: dict[int, tuple[int, str]]  # id -> (port, dmac)
+    groups: dict[int, set[int]]  # ECMP group id -> next hop ids in its buckets
+    routes: dict[str, tuple[str, int]]  # prefix -> ("nexthop" | "group", id)
+
+    def paths(self, prefix: str) -> set[tuple[int, str]]:
+        """(port, dmac) of every path the switch uses for `prefix`."""
+        kind, ident = self.routes[prefix]
+        ids = {ident} if kind == "nexthop" else self.groups[ident]
+        return {self.nexthops[i] for i in ids}
+
+
+def read_underlay(fabric: Fabric) -> Underlay:
+    index = P4Index(load_p4info(fabric.p4info))
+
+    async def read() -> list:
+        async with SwitchClient(fabric.switch.grpc_addr, 0, 1) as client:
+            return await read_installed(client, index)
+
+    out = Underlay({}, {}, {})
+    for e in asyncio.run(read()):
+        if not isinstance(e, TableEntry) or e.is_default:
+            continue
+        params = dict(e.params)
+        match = {name: m.value for name, m in e.match if isinstance(m, Exact)}
+        if e.table == Table.UNDERLAY_NEXTHOP:
+            dmac = int(params["dmac"]).to_bytes(6, "big")
+            out.nexthops[match["nexthop"]] = (params["port"], dmac.hex(":"))
+        elif e.table == Table.UNDERLAY_ECMP:
+            out.groups.setdefault(match["group"], set()).add(params["nexthop"])
+        elif e.table in (Table.UNDERLAY_ROUTES_V4, Table.UNDERLAY_ROUTES_V6):
+            (_, dst), *_ = e.match
+            assert isinstance(dst, Lpm)
+            net: ipaddress.IPv4Network | ipaddress.IPv6Network = (
+                ipaddress.IPv4Network((dst.value, dst.prefix_len))
+                if e.table == Table.UNDERLAY_ROUTES_V4
+                else ipaddress.IPv6Network((dst.value, dst.prefix_len))
+            )
+            if e.action == Action.UNDERLAY_SET_NEXTHOP:
+                out.routes[str(net)] = ("nexthop", params["nexthop"])
+            else:
+                out.routes[str(net)] = ("group", params["group"])
+    return out
+
+
+def until(what: str, check, timeout: float = 15.0):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = check()
+            if last:
+                return last
+        except KeyError as exc:
+            last = f"missing {exc}"
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout} s (last: {last})")
+
+
+def test_switch_tables_follow_the_kernels_neighbours_and_routes(
+    fabric: Fabric, nve: NveRun
+) -> None:
+    host, spine = fabric.host_ns, fabric.spine_ns
+    mac_a, mac_b = mac_of(spine, fabric.spine_if), mac_of(spine, "mv0")
+    gw_a, gw_b = SPINE4.split("/", maxsplit=1)[0], SPINE4B.split("/", maxsplit=1)[0]
+    gw6 = SPINE6.split("/", maxsplit=1)[0]
+    for gw in (gw_a, gw_b, gw6):
+        sh("ping", "-c", "1", "-W", "1", gw, ns=host, check=False)
+        neighbour(host, gw)
+    sh("ip", "route", "replace", "10.0.9.0/24", "via", gw_a, "dev", "port3", ns=host)
+    sh(
+        "ip", "route", "replace", "10.0.8.0/24",
+        "nexthop", "via", gw_a, "dev", "port3",
+        "nexthop", "via", gw_b, "dev", "port3",
+        ns=host,
+    )  # fmt: skip
+    # A route through one neighbour, an ECMP group of two, and each on-link neighbour.
+    until("routes on the switch", lambda: read_underlay(fabric).paths("10.0.8.0/24") == {
+        (NET_PORT, mac_a), (NET_PORT, mac_b)})  # fmt: skip
+    tables = read_underlay(fabric)
+    assert tables.paths("10.0.9.0/24") == {(NET_PORT, mac_a)}
+    assert tables.paths(f"{gw_b}/32") == {(NET_PORT, mac_b)}
+    assert tables.paths(f"{gw6}/128") == {(NET_PORT, mac_a)}  # IPv6 on-link neighbour
+    # A neighbour that goes away leaves the group at once; the route stays on the other.
+    sh("ip", "neigh", "del", gw_b, "dev", "port3", ns=host)
+    sh("ip", "neigh", "add", gw_b, "dev", "port3", "nud", "failed", ns=host, check=False)
+    until("the gone neighbour out of the group", lambda: read_underlay(fabric).paths(
+        "10.0.8.0/24") == {(NET_PORT, mac_a)})  # fmt: skip
+    # A route the kernel removes leaves the switch.
+    sh("ip", "route", "del", "10.0.9.0/24", ns=host)
+    until("the removed route off the switch", lambda: "10.0.9.0/24" not in read_underlay(
+        fabric).routes)  # fmt: skip
