@@ -20,6 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from p4sim.capabilities import CapabilityError, keep_only_net_raw
+from p4sim.sandbox_compiler import ChildCompiler, CompileLimits
+
 if TYPE_CHECKING:
     from finsy.proto import p4i
 
@@ -71,6 +74,12 @@ def _port_number(text: str) -> int:
     return int(text)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def switch_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="p4sim",
@@ -118,6 +127,28 @@ def switch_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-D", dest="define", action="append", type=_define, default=[], metavar="NAME[=VALUE]"
+    )
+    limits = p.add_argument_group("compiling received programs (docs/p4sim-server.md)")
+    limits.add_argument(
+        "--compile-cpu-seconds",
+        type=_positive,
+        default=CompileLimits.cpu_seconds,
+        metavar="S",
+        help=f"CPU seconds one compile may use (default {CompileLimits.cpu_seconds})",
+    )
+    limits.add_argument(
+        "--compile-memory-mib",
+        type=_positive,
+        default=CompileLimits.memory_mib,
+        metavar="MIB",
+        help=f"memory one compile may use (default {CompileLimits.memory_mib})",
+    )
+    limits.add_argument(
+        "--compile-cache-mib",
+        type=_positive,
+        default=CompileLimits.cache_mib,
+        metavar="MIB",
+        help=f"compiled programs kept for reuse (default {CompileLimits.cache_mib})",
     )
     p.add_argument(
         "--thrift-port", type=int, default=None, help=argparse.SUPPRESS
@@ -294,11 +325,21 @@ def run_switch(argv: Sequence[str]) -> int:
         drop_port=DEFAULT_DROP_PORT if drop_port is None else drop_port,
         ports=backend,
         pcap=pcap,
+        compiler=ChildCompiler(
+            CompileLimits(args.compile_cpu_seconds, args.compile_memory_mib, args.compile_cache_mib)
+        ),
     )
     if program is not None:
         p4info = program.p4info()
         cfg = make_device_config(program.source, Path(args.program).name, p4info)
         switch.set_pipeline(p4info, cfg.to_bytes())
+    # Ports are bound: from here on only CAP_NET_RAW, before any thread exists (capabilities
+    # are per thread; every thread started later inherits the reduced sets).
+    try:
+        keep_only_net_raw()
+    except CapabilityError as exc:
+        backend.close()
+        raise CliError(f"cannot drop capabilities: {exc}") from None
     try:
         server = P4RuntimeServer(switch, targs.grpc_server_addr, tls=tls)
     except OSError as exc:

@@ -72,8 +72,13 @@ def compile_source(
     filename: str = "<string>",
     include_dirs: Sequence[str | os.PathLike[str]] = (),
     defines: Mapping[str, object] | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> Program:
-    """Compile P4 source text (`filename` is used in messages and for relative includes)."""
+    """Compile P4 source text. `filename` names it in messages only (it is never opened);
+    its includes come from `include_dirs` if given, else only from `files` (relative name ->
+    text) and p4sim's own <core.p4> and <v1model.p4>."""
     return _compile(
-        preprocess(text, include_dirs=include_dirs, defines=defines or {}, filename=filename)
+        preprocess(
+            text, include_dirs=include_dirs, defines=defines or {}, filename=filename, files=files
+        )
     )

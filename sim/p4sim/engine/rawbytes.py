@@ -54,12 +54,13 @@ def track_writes(source: str, headers: list[RawHeader], func: str = "_process") 
     inserts: list[tuple[int, int, list[str]]] = []  # (after line, indent, offset locals)
 
     def visit(body: list[ast.stmt]) -> None:
+        covered = _covered_from(body, owner, offsets)
         for i, s in enumerate(body):
             if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 names = _targets(s)
                 touched = sorted({owner[n] for n in names if n in owner})
                 if touched:
-                    later = _covered_later(body[i + 1 :], owner, offsets) | set(names)
+                    later = covered[i + 1] | set(names)
                     reset = [at for at in touched if at not in later]
                     if reset:
                         inserts.append((s.end_lineno or s.lineno, s.col_offset, reset))
@@ -95,29 +96,31 @@ def _targets(s: ast.Assign | ast.AugAssign | ast.AnnAssign) -> list[str]:
     return names
 
 
-def _covered_later(rest: list[ast.stmt], owner: dict[str, str], offsets: set[str]) -> set[str]:
-    """The offset locals that the run of plain statements at the start of ``rest`` sets, or
-    resets itself because it writes one of the header's fields again: a reset can wait for
-    the last write of such a run. The run ends at the first compound statement and at the
-    first statement that reads an offset (a checksum over received bytes), so no read ever
-    sees an offset that a deferred reset should already have cleared."""
-    found: set[str] = set()
-    for s in rest:
-        if not isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr)):
-            break
-        if any(
+def _covered_from(
+    body: list[ast.stmt], owner: dict[str, str], offsets: set[str]
+) -> list[frozenset[str]]:
+    """For each k (0..len(body)), the offset locals that the run of plain statements starting
+    at ``body[k]`` sets, or resets itself because it writes one of the header's fields again:
+    a reset can wait for the last write of such a run. The run ends at the first compound
+    statement and at the first statement that reads an offset (a checksum over received
+    bytes), so no read ever sees an offset that a deferred reset should already have cleared.
+
+    Computed in one backward pass, so a long straight-line body costs time linear in its
+    length (looking ahead from every write would be quadratic)."""
+    covered: list[frozenset[str]] = [frozenset()] * (len(body) + 1)
+    for k in range(len(body) - 1, -1, -1):
+        s = body[k]
+        if not isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr)) or any(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in offsets
             for n in ast.walk(s)
         ):
-            break
+            continue  # the run ends here: nothing is covered from k on
         if isinstance(s, ast.Expr):
+            covered[k] = covered[k + 1]
             continue
-        for n in _targets(s):
-            if n in offsets:
-                found.add(n)
-            elif n in owner:
-                found.add(owner[n])
-    return found
+        mine = {n if n in offsets else owner[n] for n in _targets(s) if n in offsets or n in owner}
+        covered[k] = covered[k + 1] | mine if mine else covered[k + 1]
+    return covered
 
 
 def csum16_term(h: RawHeader, fields: list[tuple[str, int]]) -> str | None:

@@ -7,7 +7,9 @@ patterns (two's complement for int<W>), exactly as the engine represents them.
 
 from __future__ import annotations
 
+from ..errors import CompileError
 from . import ir
+from .limits import MAX_CONSTANT_BITS
 
 
 class NotConstant(Exception):
@@ -73,7 +75,12 @@ def evaluate(e: ir.Expr) -> int:
     if isinstance(e, ir.Mux):
         return evaluate(e.then) if evaluate(e.cond) else evaluate(e.else_)
     if isinstance(e, ir.Binary):
-        return binary(e.op, evaluate(e.left), evaluate(e.right), e.left.type, e.right.type, e.type)
+        try:
+            return binary(
+                e.op, evaluate(e.left), evaluate(e.right), e.left.type, e.right.type, e.type
+            )
+        except OverflowError as exc:
+            raise CompileError.at(str(exc), e.loc) from None
     raise NotConstant(e)
 
 
@@ -97,9 +104,16 @@ def binary(op: str, a: int, b: int, lt: ir.Type, rt: ir.Type, result: ir.Type) -
     if op == ">=":
         return int(sa >= sb)
     if op == "<<":
+        if isinstance(result, ir.BitsType) and sb >= result.size:
+            return 0  # every bit shifted out
+        if sa and abs(sa).bit_length() + sb > MAX_CONSTANT_BITS:
+            raise OverflowError(
+                f"'<<': the constant would be wider than {MAX_CONSTANT_BITS} bits "
+                "(p4sim's limit for compile-time integers)"
+            )
         return wrap(sa << sb, result)
     if op == ">>":
-        return wrap(sa >> sb, result)
+        return wrap(sa >> min(sb, abs(sa).bit_length() + 1), result)
     if op == "+":
         return wrap(sa + sb, result)
     if op == "-":

@@ -1,9 +1,11 @@
 """A C-style preprocessor for P4 sources (in-house; no gcc/cpp needed).
 
-Supports what P4 programs use: `#include "file"` / `#include <file>` (with an include path;
-`<core.p4>` and `<v1model.p4>` resolve to p4sim's own p4include/ directory), object-like and
-function-like `#define`, `#undef`, `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif`
-(with `defined(X)` and C integer expressions), `#error`, and ignores `#pragma`/`#line`.
+Supports what P4 programs use: `#include "file"` / `#include <file>` (found by an
+:class:`~.includes.IncludeSource`: files on this machine for a local program, only the files a
+device config carries for a received one; `<core.p4>` and `<v1model.p4>` are p4sim's own),
+object-like and function-like `#define`, `#undef`, `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/
+`#endif` (with `defined(X)` and cpp's integer arithmetic, :mod:`.cpp_expr`), `#error`, and
+ignores `#pragma`/`#line`. Its output is bounded (:mod:`.limits`).
 
 The output keeps one output line per source line, and a line map that tells, for each output
 line, the original file and line, so that later stages report errors where the user wrote
@@ -19,10 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CompileError, SourceLocation
+from .cpp_expr import CppExprError
+from .cpp_expr import evaluate as evaluate_cpp
+from .includes import P4INCLUDE_DIR, BundleIncludes, FileIncludes, IncludeSource
+from .limits import MAX_LINE_EXPANSION, MAX_MACRO_NESTING, MAX_PREPROCESSED_CHARS
 
-P4INCLUDE_DIR = Path(__file__).resolve().parent.parent / "p4include"
+__all__ = ["P4INCLUDE_DIR", "PreprocessedSource", "preprocess"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"[0-9A-Za-z_]+")
 _DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z_]+)?(.*)$")
 _MAX_INCLUDE_DEPTH = 64
 
@@ -84,20 +91,19 @@ def _strip_comments(text: str, filename: str) -> str:
 
 
 class _Preprocessor:
-    def __init__(
-        self, include_dirs: Sequence[str | os.PathLike[str]], defines: Mapping[str, object]
-    ) -> None:
-        self.include_dirs = [Path(d) for d in include_dirs]
+    def __init__(self, includes: IncludeSource, defines: Mapping[str, object]) -> None:
+        self.includes = includes
         self.macros: dict[str, _Macro] = {}
         for name, value in defines.items():
             self.macros[name] = _Macro(name, "1" if value is None else str(value))
         self.out_lines: list[str] = []
         self.line_map: list[tuple[str, int]] = []
         self.once: set[str] = set()
+        self.size = 0  # characters emitted so far
 
     # ------------------------------------------------------------------ files
 
-    def run_text(self, text: str, filename: str, directory: Path | None, depth: int) -> None:
+    def run_text(self, text: str, filename: str, directory: str | None, depth: int) -> None:
         if depth > _MAX_INCLUDE_DEPTH:
             raise CompileError("#include nested too deeply", file=filename, line=1, col=1)
         text = _strip_comments(text.replace("\r\n", "\n"), filename)
@@ -132,6 +138,14 @@ class _Preprocessor:
             raise CompileError("unterminated #if", file=filename, line=len(raw_lines), col=1)
 
     def _emit(self, text: str, filename: str, line: int) -> None:
+        self.size += len(text) + 1
+        if self.size > MAX_PREPROCESSED_CHARS:
+            raise CompileError(
+                f"the preprocessed program exceeds {MAX_PREPROCESSED_CHARS} characters",
+                file=filename,
+                line=line,
+                col=1,
+            )
         self.out_lines.append(text)
         self.line_map.append((filename, line))
 
@@ -141,7 +155,7 @@ class _Preprocessor:
         line: str,
         filename: str,
         lineno: int,
-        directory: Path | None,
+        directory: str | None,
         depth: int,
         cond: list[list[bool]],
         active: bool,
@@ -234,7 +248,7 @@ class _Preprocessor:
             self.macros[name] = _Macro(name, after.strip())
 
     def _include(
-        self, rest: str, filename: str, lineno: int, col: int, directory: Path | None, depth: int
+        self, rest: str, filename: str, lineno: int, col: int, directory: str | None, depth: int
     ) -> None:
         rest = self.expand(rest, filename, lineno).strip()
         m = re.match(r'^"([^"]+)"|^<([^>]+)>', rest)
@@ -247,29 +261,14 @@ class _Preprocessor:
             )
         quoted, angled = m.group(1), m.group(2)
         target = quoted or angled
-        candidates: list[Path] = []
-        if quoted and directory is not None:
-            candidates.append(directory / target)
-        candidates += [d / target for d in self.include_dirs]
-        candidates.append(P4INCLUDE_DIR / target)
-        for cand in candidates:
-            if cand.is_file():
-                key = str(cand.resolve())
-                if key in self.once:
-                    return
-                display = (
-                    str(cand)
-                    if not str(cand.resolve()).startswith(str(P4INCLUDE_DIR))
-                    else f"<{target}>"
-                )
-                text = cand.read_text(encoding="utf-8")
-                if cand.resolve().parent == P4INCLUDE_DIR:
-                    self.once.add(key)  # our own includes have guards anyway
-                self.run_text(text, display, cand.parent, depth + 1)
-                return
-        raise CompileError(
-            f"cannot find include file {target!r}", file=filename, line=lineno, col=col
-        )
+        found = self.includes.find(target, quoted=quoted is not None, directory=directory)
+        if found is None:
+            raise CompileError(self.includes.not_found(target), file=filename, line=lineno, col=col)
+        if found.key in self.once or found.display in self.once:  # #pragma once: by display
+            return
+        if found.builtin:
+            self.once.add(found.key)  # our own includes have guards anyway
+        self.run_text(found.text, found.display, found.directory, depth + 1)
 
     # ------------------------------------------------------------ expansion
 
@@ -278,7 +277,28 @@ class _Preprocessor:
     ) -> str:
         if not self.macros:
             return text
+        if len(hidden) > MAX_MACRO_NESTING:
+            raise CompileError(
+                f"macros expand inside one another more than {MAX_MACRO_NESTING} deep",
+                file=filename,
+                line=lineno,
+                col=1,
+            )
         out: list[str] = []
+        size = 0
+
+        def add(piece: str) -> None:
+            nonlocal size
+            size += len(piece)
+            if size > MAX_LINE_EXPANSION:
+                raise CompileError(
+                    f"a line expands to more than {MAX_LINE_EXPANSION} characters of macros",
+                    file=filename,
+                    line=lineno,
+                    col=1,
+                )
+            out.append(piece)
+
         i, n = 0, len(text)
         while i < n:
             c = text[i]
@@ -286,38 +306,38 @@ class _Preprocessor:
                 j = i + 1
                 while j < n and text[j] != '"':
                     j += 2 if text[j] == "\\" else 1
-                out.append(text[i : j + 1])
+                add(text[i : j + 1])
                 i = j + 1
                 continue
             if c.isdigit():
-                num = re.match(r"[0-9A-Za-z_]+", text[i:])
+                num = _NUMBER.match(text, i)
                 if num is not None:  # None for a non-ASCII digit such as "²"
-                    out.append(num.group(0))
-                    i += num.end()
+                    add(num.group(0))
+                    i = num.end()
                     continue
             m = _IDENT.match(text, i)
             if not m:
-                out.append(c)
+                add(c)
                 i += 1
                 continue
             name = m.group(0)
             i = m.end()
             mac = self.macros.get(name)
             if mac is None or name in hidden:
-                out.append(name)
+                add(name)
                 continue
             if mac.params is None:
-                out.append(self.expand(mac.body, filename, lineno, hidden | {name}))
+                add(self.expand(mac.body, filename, lineno, hidden | {name}))
                 continue
             j = i
             while j < n and text[j] in " \t":
                 j += 1
             if j >= n or text[j] != "(":
-                out.append(name)
+                add(name)
                 continue
             args, end = self._collect_args(text, j, filename, lineno, name)
             i = end
-            out.append(
+            add(
                 self.expand(
                     self._substitute(mac, args, filename, lineno), filename, lineno, hidden | {name}
                 )
@@ -380,6 +400,16 @@ class _Preprocessor:
             )
         binding = dict(zip(params, args))
         body = mac.body
+        grown = len(body) + sum(
+            len(binding[m.group(0)]) for m in _IDENT.finditer(body) if m.group(0) in binding
+        )
+        if grown > MAX_LINE_EXPANSION:
+            raise CompileError(
+                f"macro {mac.name} expands to more than {MAX_LINE_EXPANSION} characters",
+                file=filename,
+                line=lineno,
+                col=1,
+            )
 
         def stringify(m: re.Match[str]) -> str:
             return '"' + binding[m.group(1)].replace('"', '\\"') + '"'
@@ -401,26 +431,11 @@ class _Preprocessor:
             expr,
         )
         expr = self.expand(expr, filename, lineno)
-        expr = _IDENT.sub("0", expr)  # undefined identifiers are 0, as in C
-        expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", expr)
-        py = expr.replace("&&", " and ").replace("||", " or ")
-        py = re.sub(r"!(?!=)", " not ", py)
-        py = re.sub(r"(?<![<>=!])/(?!/)", "//", py)
-        if not re.fullmatch(r"[\s0-9a-fA-FxX()+\-*/%<>=!&|^~andort]*", py):
-            raise CompileError(
-                f"cannot evaluate #if expression {expr.strip()!r}",
-                file=filename,
-                line=lineno,
-                col=col,
-            )
         try:
-            return bool(eval(py, {"__builtins__": {}}, {}))  # noqa: S307 - sanitised above
-        except Exception:  # noqa: BLE001 - any failure to evaluate is a bad #if expression
+            return evaluate_cpp(expr).value != 0
+        except CppExprError as exc:
             raise CompileError(
-                f"cannot evaluate #if expression {expr.strip()!r}",
-                file=filename,
-                line=lineno,
-                col=col,
+                f"#if {expr.strip()[:80]!r}: {exc}", file=filename, line=lineno, col=col
             ) from None
 
 
@@ -430,22 +445,35 @@ def preprocess(
     include_dirs: Sequence[str | os.PathLike[str]] = (),
     defines: Mapping[str, object] | None = None,
     filename: str | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> PreprocessedSource:
     """Preprocess a file (a Path, or a str naming an existing file when `filename` is None)
-    or a text (a str with `filename` given, or any str containing a newline)."""
+    or a text (a str with `filename` given, or any str containing a newline).
+
+    A file's includes are looked up on this machine (its directory, `include_dirs`, p4sim's
+    headers). A text's are looked up in `include_dirs` when given, otherwise only in `files`
+    (a bundle: relative name -> text) and p4sim's own headers: `filename` names the text in
+    messages and is never opened, nor is any directory derived from it."""
     defines = dict(defines or {})
-    pp = _Preprocessor(include_dirs, defines)
     if isinstance(path_or_text, os.PathLike) or (
-        filename is None and "\n" not in path_or_text and Path(path_or_text).is_file()
+        filename is None
+        and files is None
+        and "\n" not in path_or_text
+        and Path(path_or_text).is_file()
     ):
         path = Path(path_or_text)
         if not path.is_file():
             raise CompileError(f"cannot read {path}", file=str(path), line=0, col=0)
         name = str(path)
-        pp.run_text(path.read_text(encoding="utf-8"), name, path.parent, 0)
+        pp = _Preprocessor(FileIncludes(include_dirs), defines)
+        pp.run_text(path.read_text(encoding="utf-8"), name, str(path.parent), 0)
     else:
+        if include_dirs and files is not None:
+            raise ValueError("preprocess: give include_dirs or files, not both")
         name = filename or "<string>"
-        pp.run_text(
-            str(path_or_text), name, Path.cwd() if filename is None else Path(filename).parent, 0
+        includes: IncludeSource = (
+            FileIncludes(include_dirs) if include_dirs else BundleIncludes(files or {})
         )
+        pp = _Preprocessor(includes, defines)
+        pp.run_text(str(path_or_text), name, None, 0)
     return PreprocessedSource("\n".join(pp.out_lines) + "\n", pp.line_map, name)

@@ -20,6 +20,7 @@ from p4sim.server.codec import decode_uint, encode_match, encode_uint
 from p4sim.server.digests import DigestManager
 from p4sim.server.errors import (
     ABORTED,
+    CANCELLED,
     ERROR_SPACE,
     FAILED_PRECONDITION,
     INTERNAL,
@@ -29,6 +30,7 @@ from p4sim.server.errors import (
     UNIMPLEMENTED,
     P4RuntimeError,
 )
+from p4sim.server.pipeline_verify import verify_config
 from p4sim.server.read import read_entities
 from p4sim.server.tls import ServerTls
 from p4sim.server.write import Undo, apply_update, write_failure_status
@@ -158,17 +160,29 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         try:
             self._check_device(request.device_id)
             self._check_primary(request)
-            self._set_config(request)
+            self._set_config(request, context)
         except P4RuntimeError as exc:
             _abort(context, exc)
         return p4r.SetForwardingPipelineConfigResponse()
 
-    def _set_config(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
+    def _set_config(
+        self, request: p4r.SetForwardingPipelineConfigRequest, context: grpc.ServicerContext
+    ) -> None:
         A = p4r.SetForwardingPipelineConfigRequest
         action = request.action
         cfg = request.config
         cookie = cfg.cookie.cookie if cfg.HasField("cookie") else None
-        with self._config_lock:
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+
+        def gone() -> bool:
+            return not context.is_active()
+
+        # Wait for the config lock only while the client still waits for the answer.
+        while not self._config_lock.acquire(timeout=0.1):
+            if gone() or (deadline is not None and time.monotonic() >= deadline):
+                raise P4RuntimeError(CANCELLED, "the client went away while another config ran")
+        try:
             if action == A.COMMIT:
                 saved = self.switch.saved
                 if saved is None:
@@ -187,13 +201,22 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 raise P4RuntimeError(
                     INVALID_ARGUMENT, "SetForwardingPipelineConfig: action is not set"
                 )
-            verified = self.switch.verify(cfg.p4info, cfg.p4_device_config, cookie)
+            verified = verify_config(
+                self.switch,
+                cfg.p4info,
+                cfg.p4_device_config,
+                cookie,
+                deadline=deadline,
+                cancelled=gone,
+            )
             if action == A.VERIFY:
                 return
             if action == A.VERIFY_AND_SAVE:
                 self.switch.saved = verified
                 return
             self._commit(verified, reconcile=action == A.RECONCILE_AND_COMMIT)
+        finally:
+            self._config_lock.release()
 
     def _commit(self, config: PipelineConfig, reconcile: bool = False) -> None:
         p4info = config.p4info

@@ -391,12 +391,13 @@ def test_rollback_on_error(client):
     assert len(client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=T_EXACT)))) == 1
 
 
-def test_large_batch_and_chunked_read(client, p4info, monkeypatch):
+def test_large_batch_and_chunked_read(env, client, p4info, monkeypatch):
     big = type(p4info)()
     big.CopyFrom(p4info)
     big.tables[2].size = 20000
     client_ = client
-    # a pipeline whose ternary table can hold 20,000 entries (the fake front end accepts any P4Info)
+    # a pipeline whose ternary table can hold 20,000 entries (a fake front end that compiles to it)
+    monkeypatch.setattr(env[1], "compiler", fake_compiler(big))
     from tests.sim.p4sim_switch_support import device_config as dc
 
     client_.set_pipeline(big, dc(big, source="big"))
@@ -411,12 +412,13 @@ def test_large_batch_and_chunked_read(client, p4info, monkeypatch):
     assert len(sizes) > 1 and sum(sizes) == 20000
 
 
-def test_read_error_in_a_later_entity_comes_before_any_chunk(client, p4info, monkeypatch):
+def test_read_error_in_a_later_entity_comes_before_any_chunk(env, client, p4info, monkeypatch):
     """Chunks are streamed as they are encoded, but a bad entity anywhere in the request is
     reported before the first chunk: the client gets the error and no entities."""
     big = type(p4info)()
     big.CopyFrom(p4info)
     big.tables[2].size = 5000
+    monkeypatch.setattr(env[1], "compiler", fake_compiler(big))
     from tests.sim.p4sim_switch_support import device_config as dc
 
     client.set_pipeline(big, dc(big, source="big-read"))

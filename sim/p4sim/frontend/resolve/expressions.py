@@ -9,6 +9,7 @@ from lark import Token, Tree
 
 from ...errors import SourceLocation
 from .. import consteval, ir
+from ..limits import MAX_CONSTANT_BITS, MAX_WIDTH
 from .base import ResolverBase
 from .scope import Scope, _TableApplyMarker
 from .tree import Node, Where, _child, _kids, _name, _need, _tokens
@@ -87,11 +88,23 @@ class ResolveExpressions(ResolverBase):
         m = re.match(r"^(\d+)([ws])(.*)$", s)
         ty = None
         if m:
+            if len(m.group(1)) > 5 or int(m.group(1)) > MAX_WIDTH:
+                raise self.error(
+                    f"integer literal {str(tok)[:40]}: width above p4c's limit of {MAX_WIDTH} bits",
+                    tok,
+                )
             ty = ir.BitsType(int(m.group(1)), m.group(2) == "s")
             if ty.size == 0:
                 raise self.error("zero-width integer literal", tok)
             s = m.group(3)
         low = s.lower()
+        bits_per_digit = {"0x": 4, "0b": 1, "0o": 3}.get(low[:2], 3.32)
+        if (len(low) - 2) * bits_per_digit > MAX_CONSTANT_BITS + 4:
+            raise self.error(
+                f"integer literal {str(tok)[:40]}...: wider than {MAX_CONSTANT_BITS} bits "
+                "(p4sim's limit for compile-time integers)",
+                tok,
+            )
         if low.startswith("0x"):
             v = int(low[2:], 16)
         elif low.startswith("0b"):

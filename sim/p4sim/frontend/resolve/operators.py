@@ -4,6 +4,7 @@ constants folded)."""
 from __future__ import annotations
 
 from .. import consteval, ir
+from ..limits import MAX_CONSTANT_BITS, MAX_WIDTH
 from .base import ResolverBase
 from .tree import Where
 
@@ -82,7 +83,16 @@ class ResolveOperators(ResolverBase):
                 raise self.error("negative shift amount", node)
             if isinstance(ta, ir.InfIntType):
                 if isinstance(a, ir.Const) and isinstance(b, ir.Const):
-                    v = a.value << b.value if op == "<<" else a.value >> b.value
+                    if op == ">>":
+                        v = a.value >> min(b.value, abs(a.value).bit_length() + 1)
+                    elif a.value and abs(a.value).bit_length() + b.value > MAX_CONSTANT_BITS:
+                        raise self.error(
+                            f"'<<': the constant would be wider than {MAX_CONSTANT_BITS} bits "
+                            "(p4sim's limit for compile-time integers)",
+                            node,
+                        )
+                    else:
+                        v = a.value << b.value
                     return ir.Const(ta, loc, v)
                 raise self.error(
                     f"'{op}': the left operand needs a width when the shift amount is not constant",
@@ -96,6 +106,12 @@ class ResolveOperators(ResolverBase):
                 raise self.error("'++' operands need a width (e.g. 8w0)", node)
             if not isinstance(ta, ir.BitsType) or not isinstance(tb, ir.BitsType):
                 raise self.error(f"'++' needs bit<W> operands, got {ta} and {tb}", node)
+            if ta.size + tb.size > MAX_WIDTH:
+                raise self.error(
+                    f"'++' makes a {ta.size + tb.size}-bit value, above p4c's limit of "
+                    f"{MAX_WIDTH} bits",
+                    node,
+                )
             return ir.Concat(ir.BitsType(ta.size + tb.size, ta.signed), loc, a, b)
         # a struct-valued or list expression, or {#}, takes the other operand's type
         for x, y in ((a, b), (b, a)):
@@ -112,6 +128,12 @@ class ResolveOperators(ResolverBase):
                     v = self._fold_inf(op, a.value, b.value)
                 except ZeroDivisionError:
                     raise self.error("division by zero", node) from None
+                if not isinstance(v, bool) and abs(v).bit_length() > MAX_CONSTANT_BITS:
+                    raise self.error(
+                        f"'{op}': the constant would be wider than {MAX_CONSTANT_BITS} bits "
+                        "(p4sim's limit for compile-time integers)",
+                        node,
+                    )
                 if isinstance(v, bool):
                     return ir.BoolConst(ir.BoolType(), loc, v)
                 return ir.Const(ta, loc, v)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from .. import ir
+from ..limits import MAX_STACK_SIZE, MAX_WIDTH
 from .base import ResolverBase
 from .scope import Scope
 from .tree import Where, _child, _children, _kids, _name, _need, _tokens
@@ -37,6 +38,7 @@ class ResolveTypes(ResolverBase):
             w = self._parse_int(ints[0])[1]
             if (w <= 0 and d != "bit_type") or w < 0:
                 raise self.error(f"invalid width {w}", t)
+            self._check_width(w, t)
             if d == "varbit_type":
                 return ir.VarbitType(w)
             if w == 0 and d == "bit_type":
@@ -47,6 +49,7 @@ class ResolveTypes(ResolverBase):
             w = self.const_int(e, t)
             if w <= 0 and not (w == 0 and d == "bit_expr_type"):
                 raise self.error(f"invalid width {w}", t)
+            self._check_width(w, t)
             if d == "varbit_expr_type":
                 return ir.VarbitType(w)
             if w == 0:
@@ -78,12 +81,22 @@ class ResolveTypes(ResolverBase):
             size = self.const_int(self.expr(_kids(t)[1], Scope(self.global_scope)), t)
             if not isinstance(base, ir.HeaderType):
                 raise self.error("header stacks must have a header element type", t)
+            if not 1 <= size <= MAX_STACK_SIZE:
+                raise self.error(
+                    f"header stack size {size} is outside 1..{MAX_STACK_SIZE} "
+                    f"(p4c's limit: {MAX_STACK_SIZE} elements)",
+                    t,
+                )
             return ir.HeaderStackType(base, size)
         if d == "tuple_type":
             return ir.TupleType(
                 tuple(self.type_of(a, typevars) for a in _kids(_need(t, "type_args")))
             )
         raise self.error(f"type syntax ({d.replace('_', ' ')}) is not supported by p4sim", t)
+
+    def _check_width(self, width: int, node: Where) -> None:
+        if width > MAX_WIDTH:
+            raise self.error(f"width {width} is above p4c's limit of {MAX_WIDTH} bits", node)
 
     # -------------------------------------------------------- declarations
     def _fields(self, t: Tree[Token], header: bool) -> tuple[ir.Field, ...]:
