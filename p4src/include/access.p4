@@ -1,7 +1,9 @@
 /* access.p4: access ports. Ingress: (port, VLAN or untagged) -> virtual subnet, the
  * 802.1Q tag removed (RFC 7637 section 3.3: the encapsulating NVE MUST remove it), and
- * the customer frame copied into meta.c. Egress: (port, subnet) -> the tag to push on
- * local delivery. */
+ * the customer frame copied into meta.c, with its priority (IEEE 802.1Q PCP: the tag's,
+ * or the port's default for an untagged frame). Egress: (port, subnet) -> the tag to
+ * push on local delivery, with the frame's priority (a decapsulated frame: mapped from
+ * the outer DSCP, else the output port's default). */
 #ifndef NVE_ACCESS_P4
 #define NVE_ACCESS_P4
 
@@ -14,6 +16,24 @@ control AccessIngress(inout headers_t hdr,
 
     action set_vsi(vsi_t vsi) {
         meta.fwd.vsi = vsi;
+    }
+
+    /* The priority of untagged frames received on the port (IEEE 802.1Q port default
+     * priority); without an entry 0. */
+    action set_default_pcp(bit<3> pcp) {
+        meta.c.pcp = pcp;
+    }
+
+    table port_pcp {
+        key = {
+            sm.ingress_port : exact @name("port");
+        }
+        actions = {
+            set_default_pcp;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_TABLE_SIZE;
     }
 
     table port_vlan {
@@ -53,6 +73,8 @@ control AccessIngress(inout headers_t hdr,
             }
             meta.c.ether_type = hdr.vlan.ether_type;
             meta.c.frame_len = meta.c.frame_len - VLAN_TAG_BYTES;
+        } else {
+            port_pcp.apply();
         }
         if (!port_vlan.apply().hit) {
             meta.fwd.drop_reason = DROP_ACCESS_VLAN_UNKNOWN;
@@ -104,6 +126,7 @@ control AccessEgress(inout headers_t hdr,
 
     bit<1>    push_tag = 1w0;
     vlan_id_t push_vid = 12w0;
+    bit<3>    push_pcp = 3w0;
 
     action untagged() {
         push_tag = 1w0;
@@ -112,6 +135,24 @@ control AccessEgress(inout headers_t hdr,
     action tagged(vlan_id_t vid) {
         push_tag = 1w1;
         push_vid = vid;
+    }
+
+    /* The priority of a decapsulated frame that no NveIngress.decap.dscp_pcp entry
+     * gave one, when it leaves tagged by the port; without an entry 0. */
+    action set_default_pcp(bit<3> pcp) {
+        push_pcp = pcp;
+    }
+
+    table port_pcp {
+        key = {
+            sm.egress_port : exact @name("port");
+        }
+        actions = {
+            set_default_pcp;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_TABLE_SIZE;
     }
 
     table port_vsi {
@@ -134,12 +175,16 @@ control AccessEgress(inout headers_t hdr,
             return;
         }
         if (push_tag == 1w1) {
+            push_pcp = meta.c.pcp;
+            if (meta.fwd.decapped == 1w1 && meta.c.pcp_mapped == 1w0) {
+                port_pcp.apply();
+            }
             if (meta.fwd.decapped == 1w1) {
                 /* The customer frame is inner_*: its (unused) tag slot carries the tag. */
                 push_vlan_tag(hdr.inner_ethernet.ether_type, hdr.inner_vlan, push_vid,
-                              meta.c.pcp);
+                              push_pcp);
             } else {
-                push_vlan_tag(hdr.ethernet.ether_type, hdr.vlan, push_vid, meta.c.pcp);
+                push_vlan_tag(hdr.ethernet.ether_type, hdr.vlan, push_vid, push_pcp);
             }
         }
         if (meta.fwd.decapped == 1w1) {

@@ -17,6 +17,8 @@ const drop_reason_t DROP_ACCESS_EXTRA_TAG     = 8w10;
 const drop_reason_t DROP_ACCESS_VLAN_UNKNOWN  = 8w11;
 const drop_reason_t DROP_VSI_UNKNOWN          = 8w12;
 const drop_reason_t DROP_SRC_MAC_MULTICAST    = 8w13;
+const drop_reason_t DROP_STORM_CONTROL        = 8w14;  /* BUM over the port's rate */
+const drop_reason_t DROP_MAC_LIMIT            = 8w15;  /* unknown source MAC, port/VSID full */
 /* ingress: forwarding in the overlay */
 const drop_reason_t DROP_SPLIT_HORIZON        = 8w20;
 const drop_reason_t DROP_ROUTE_MISS           = 8w21;

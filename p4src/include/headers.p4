@@ -198,7 +198,10 @@ struct parse_meta_t {
 struct customer_meta_t {
     bit<1>      tagged;     /* arrived with an 802.1Q tag (access ports) */
     vlan_id_t   vid;
-    bit<3>      pcp;        /* its priority (also of a priority tag); 0 untagged */
+    bit<3>      pcp;        /* its priority: the tag's (also a priority tag's); untagged: the
+                             * access port's default (0 unless set); decapsulated: from the
+                             * outer DSCP (NveIngress.decap.dscp_pcp), 0 without an entry */
+    bit<1>      pcp_mapped; /* decapsulated: pcp came from a dscp_pcp entry */
     mac_addr_t  dmac;
     mac_addr_t  smac;
     bit<16>     ether_type; /* after the tag */

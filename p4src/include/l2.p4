@@ -35,7 +35,9 @@ control VsiInfo(inout metadata_t meta) {
 }
 
 /* Source MAC check and learning. A (subnet, MAC, port) not known on an access port is
- * reported to the controller by a digest; the controller installs it. */
+ * reported to the controller by a digest; the controller installs it. A port or subnet
+ * the controller marked full (`port_full`, `vsi_full`: at its learning limit, with the
+ * limit's drop mode) drops frames from unknown source MACs instead (DROP_MAC_LIMIT). */
 control L2Learn(inout metadata_t meta,
                 inout standard_metadata_t sm) {
 
@@ -56,6 +58,32 @@ control L2Learn(inout metadata_t meta,
         support_timeout = true;
     }
 
+    action full() { }
+
+    table port_full {
+        key = {
+            sm.ingress_port : exact @name("port");
+        }
+        actions = {
+            full;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_TABLE_SIZE;
+    }
+
+    table vsi_full {
+        key = {
+            meta.fwd.vsi : exact @name("vsi");
+        }
+        actions = {
+            full;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = VSI_COUNT;
+    }
+
     apply {
         if (meta.c.smac[40:40] == 1w1) {
             meta.fwd.drop_reason = DROP_SRC_MAC_MULTICAST;
@@ -63,6 +91,14 @@ control L2Learn(inout metadata_t meta,
         }
         if (meta.fwd.port_role == PORT_ROLE_ACCESS) {
             if (!smac.apply().hit) {
+                bool at_limit = port_full.apply().hit;
+                if (!at_limit) {
+                    at_limit = vsi_full.apply().hit;
+                }
+                if (at_limit) {
+                    meta.fwd.drop_reason = DROP_MAC_LIMIT;
+                    return;
+                }
                 meta.learn.vsid = meta.fwd.vsid;
                 meta.learn.mac = meta.c.smac;
                 meta.learn.port = sm.ingress_port;

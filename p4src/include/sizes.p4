@@ -56,6 +56,13 @@
 /* This NVE's own MAC addresses (NveIngress.outer.my_mac), every profile. */
 #define LOCAL_MAC_SIZE       8
 
+/* Per-port meters and counters are indexed by the 9-bit v1model port number. */
+#define PORT_COUNT           512
+
+/* Priority maps (IEEE 802.1Q PCP, DSCP): one entry per code point, every profile. */
+#define PCP_COUNT            8
+#define DSCP_COUNT           64
+
 /* Indexed by drop_reason_t and by packet-in reason. */
 #define DROP_REASON_COUNT    256
 #define PUNT_REASON_COUNT    16

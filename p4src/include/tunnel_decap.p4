@@ -88,6 +88,22 @@ control Decap(inout headers_t hdr,
         size = PEER_TABLE_SIZE;
     }
 
+    /* The customer frame's PCP from the outer DSCP, for the tag an access port pushes;
+     * without an entry the output port's default (NveEgress.access.port_pcp). */
+    bit<6> outer_dscp = 6w0;
+
+    action set_pcp(bit<3> pcp) {
+        meta.c.pcp = pcp;
+        meta.c.pcp_mapped = 1w1;
+    }
+
+    table dscp_pcp {
+        key = { outer_dscp : exact @name("dscp"); }
+        actions = { set_pcp; @defaultonly NoAction; }
+        default_action = NoAction();
+        size = DSCP_COUNT;
+    }
+
     /* RFC 6040 section 4.2: the combinations its table marks (!!!), which no compliant
      * encapsulator produces, counted (the RFC: SHOULD log) in cell inner_ecn * 4 +
      * outer_ecn: 1 (inner Not-ECT, outer ECT(1)), 2 (Not-ECT, ECT(0)), 3 (Not-ECT, CE;
@@ -187,8 +203,10 @@ control Decap(inout headers_t hdr,
         bit<2> outer_ecn = ECN_NOT_ECT;
         if (hdr.ipv4.isValid()) {
             outer_ecn = hdr.ipv4.ecn;
+            outer_dscp = hdr.ipv4.dscp;
         } else {
             outer_ecn = hdr.ipv6.ecn;
+            outer_dscp = hdr.ipv6.dscp;
         }
         bit<2> inner_ecn = ECN_NOT_ECT;
         if (hdr.inner_ipv4.isValid()) {
@@ -223,6 +241,9 @@ control Decap(inout headers_t hdr,
                 hdr.inner_ipv6.ecn = new_ecn;
             }
         }
+
+        /* Its priority, from the outer DSCP. */
+        dscp_pcp.apply();
 
         /* The customer frame, from the inner headers. The FlowID is ignored. */
         meta.fwd.vsid = hdr.nvgre.vsid;

@@ -104,6 +104,38 @@ control Encap(inout headers_t hdr,
         cfg_dscp = dscp;
     }
 
+    /* The customer frame's priority (IEEE 802.1Q PCP, meta.c.pcp) -> outer DSCP, when
+     * dscp_pipe is 0: set_dscp for every frame of that PCP (nve's dscp_mode pcp),
+     * set_dscp_non_ip only for frames without an IP header, which have no DSCP to copy
+     * (dscp_mode uniform). Without an entry: the customer DSCP, or 0. */
+    bit<6> pcp_dscp_value = 6w0;
+    bit<1> pcp_dscp_hit = 1w0;
+    bit<1> pcp_dscp_ip = 1w0;
+
+    action set_dscp(bit<6> dscp) {
+        pcp_dscp_value = dscp;
+        pcp_dscp_hit = 1w1;
+        pcp_dscp_ip = 1w1;
+    }
+
+    action set_dscp_non_ip(bit<6> dscp) {
+        pcp_dscp_value = dscp;
+        pcp_dscp_hit = 1w1;
+    }
+
+    table pcp_dscp {
+        key = {
+            meta.c.pcp : exact @name("pcp");
+        }
+        actions = {
+            set_dscp;
+            set_dscp_non_ip;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PCP_COUNT;
+    }
+
     /* Keyless: the controller modifies the default entry. */
     table config {
         actions = {
@@ -116,18 +148,27 @@ control Encap(inout headers_t hdr,
     apply {
         config.apply();
 
-        /* DSCP uniform (copied) or pipe (configured); ECN copied (RFC 6040 normal mode). */
+        /* DSCP uniform (copied), from the PCP (pcp_dscp) or pipe (configured); ECN
+         * copied (RFC 6040 normal mode). */
         bit<6> dscp = 6w0;
         bit<2> ecn = ECN_NOT_ECT;
+        bit<1> is_ip = 1w0;
         if (hdr.ipv4.isValid()) {
             dscp = hdr.ipv4.dscp;
             ecn = hdr.ipv4.ecn;
+            is_ip = 1w1;
         } else if (hdr.ipv6.isValid()) {
             dscp = hdr.ipv6.dscp;
             ecn = hdr.ipv6.ecn;
+            is_ip = 1w1;
         }
         if (cfg_dscp_pipe == 1w1) {
             dscp = cfg_dscp;
+        } else {
+            pcp_dscp.apply();
+            if (pcp_dscp_hit == 1w1 && (pcp_dscp_ip == 1w1 || is_ip == 1w0)) {
+                dscp = pcp_dscp_value;
+            }
         }
 
         bit<16> outer_type = ETHERTYPE_IPV4;

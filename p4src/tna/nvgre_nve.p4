@@ -78,6 +78,7 @@ const bit<16> NVE_EG_LEN_EXTRA = NVE_TNA_PKT_LENGTH_EXTRA;
 #include "tunnel_decap.p4"
 #include "punt.p4"
 #include "l2.p4"
+#include "storm.p4"
 #include "arp_proxy.p4"
 #include "routing.p4"
 #include "tunnel_encap.p4"
@@ -123,6 +124,9 @@ control NveIngress(inout nve_headers_t hdr,
 #endif
 #ifdef NVE_TNA_L2
     L2Forward()       l2;
+#endif
+#ifdef NVE_TNA_STORM
+    StormControl()    storm;
 #endif
 #ifdef NVE_TNA_ENCAP
     FlowId()          flow;
@@ -188,6 +192,13 @@ control NveIngress(inout nve_headers_t hdr,
             if (meta.drop_reason == DROP_NONE && meta.c.smac[40:40] == 1w0
                     && meta.drop_fwd == DROP_NONE && hdr.bridge.reflect == 1w0) {
                 l2.apply(NVE_IG_ARGS);
+            }
+#endif
+#ifdef NVE_TNA_STORM
+            /* Storm control: flooded frames from access ports (after L2Forward, as in
+             * v1model); not in the default build (docs/tna.md, storm control). */
+            if (meta.flood == 1w1 && meta.port_role == PORT_ROLE_ACCESS) {
+                storm.apply(NVE_IG_ARGS);
             }
 #endif
 #ifdef NVE_TNA_ENCAP

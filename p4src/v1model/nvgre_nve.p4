@@ -21,6 +21,7 @@
 #include "tunnel_decap.p4"
 #include "punt.p4"
 #include "l2.p4"
+#include "storm.p4"
 #include "arp_proxy.p4"
 #include "routing.p4"
 #include "tunnel_encap.p4"
@@ -60,6 +61,7 @@ control NveIngress(inout headers_t hdr,
     ArpProxy()        arp;
     Routing()         routing;
     L2Forward()       l2;
+    StormControl()    storm;
     FlowId()          flow;
     TunnelSelect()    tunnel;
     Underlay()        underlay;
@@ -116,6 +118,11 @@ control NveIngress(inout headers_t hdr,
             }
             if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.reflect == 1w0) {
                 l2.apply(meta, standard_metadata);
+            }
+            /* Storm control: BUM frames from access ports, metered per port. */
+            if (meta.fwd.drop_reason == DROP_NONE && meta.fwd.flood == 1w1
+                    && meta.fwd.port_role == PORT_ROLE_ACCESS) {
+                storm.apply(meta, standard_metadata);
             }
             /* Toward remote NVEs (unicast and BUM copies need the FlowID); a decapsulated
              * frame goes back into a tunnel only when routed. */
@@ -249,7 +256,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="3.3.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.4.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

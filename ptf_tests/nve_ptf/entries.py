@@ -23,7 +23,7 @@ from nve.entities import (
     make_match,
     make_params,
 )
-from nve.p4names import CPU_CLONE_SESSION, CPU_PORT, Action, Digest, Key, Param, Table
+from nve.p4names import CPU_CLONE_SESSION, CPU_PORT, Action, Digest, Key, Meter, Param, Table
 
 
 def mac(text: str) -> int:
@@ -300,3 +300,55 @@ def learn_digest() -> DigestConfig:
 
 def meter(name: str, index: int, *, cir: int, cburst: int, pir: int, pburst: int) -> MeterConfig:
     return MeterConfig(name, index, cir, cburst, pir, pburst)
+
+
+# -- priorities (IEEE 802.1Q PCP) and storm control --------------------------------------------
+
+
+def default_pcp(port: int, pcp: int) -> list[TableEntry]:
+    """The port's default priority: of untagged frames it receives (ingress), and of
+    decapsulated frames it sends tagged that no DSCP -> PCP entry mapped (egress)."""
+    return [
+        _entry(
+            Table.INGRESS_ACCESS_PORT_PCP,
+            Action.INGRESS_ACCESS_SET_DEFAULT_PCP,
+            {Key.PORT: port},
+            {Param.PCP: pcp},
+        ),
+        _entry(
+            Table.EGRESS_ACCESS_PORT_PCP,
+            Action.EGRESS_ACCESS_SET_DEFAULT_PCP,
+            {Key.PORT: port},
+            {Param.PCP: pcp},
+        ),
+    ]
+
+
+def pcp_dscp(pcp: int, dscp: int, *, ip_too: bool) -> TableEntry:
+    """Outer DSCP of frames of priority pcp: of every frame (ip_too), or only of frames
+    without an IP header."""
+    action = Action.ENCAP_SET_DSCP if ip_too else Action.ENCAP_SET_DSCP_NON_IP
+    return _entry(Table.ENCAP_PCP_DSCP, action, {Key.PCP: pcp}, {Param.DSCP: dscp})
+
+
+def dscp_pcp(dscp: int, pcp: int) -> TableEntry:
+    """Priority of a decapsulated frame whose outer DSCP is dscp."""
+    return _entry(Table.DECAP_DSCP_PCP, Action.DECAP_SET_PCP, {Key.DSCP: dscp}, {Param.PCP: pcp})
+
+
+def storm_limit(port: int, pps: int, burst: int = 1) -> list[MeterConfig | TableEntry]:
+    """Storm control on an access port: its BUM frames metered at pps (burst frames)."""
+    return [
+        MeterConfig(Meter.STORM_RATE, port, pps, burst, pps, burst),
+        _entry(Table.STORM_PORT, Action.STORM_LIMIT, {Key.PORT: port}),
+    ]
+
+
+def port_full(port: int) -> TableEntry:
+    """The port is at its learning limit (drop mode): unknown source MACs are dropped."""
+    return _entry(Table.LEARN_PORT_FULL, Action.LEARN_FULL, {Key.PORT: port})
+
+
+def vsi_full(vsi: int) -> TableEntry:
+    """The subnet is at its learning limit (drop mode)."""
+    return _entry(Table.LEARN_VSI_FULL, Action.LEARN_FULL, {Key.VSI: vsi})

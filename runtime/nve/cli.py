@@ -11,8 +11,11 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 
+from nve.compile import LearnedEndpoint
+from nve.compile.limits import storm_rate
 from nve.controller import Controller, ControllerError
 from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
@@ -164,7 +167,29 @@ def _learning_limits(ctl: Controller, switch: str) -> str:
     parts.append(
         f"held {d.hold_s:g} s after {d.moves} moves in {d.window_s:g} s" if d else "no dampening"
     )
+    parts.append(f"over the limit: {lim.over_limit}")
     return ", ".join(parts)
+
+
+def _limit_lines(ctl: Controller, switch: str, learned: Sequence[LearnedEndpoint]) -> list[str]:
+    """`nve show`: per access port its learned MACs (on the switch) against the limit and
+    its storm control rate; per VSID with learned MACs the same count."""
+    sw = next(sw for sw in ctl.overlay.switches if sw.name == switch)
+    lim = sw.learning
+    per_port = Counter(le.port for le in learned)
+    per_vsid = Counter(le.vsid for le in learned)
+    lines = []
+    for port in sw.ports:
+        if port.role != "access":
+            continue
+        pps = storm_rate(sw, port)
+        lines.append(
+            f"  port {port.port}: {per_port[port.port]}/{lim.max_macs_per_port or 'any'} MACs"
+            f" learned, storm control {f'{pps} pps' if pps else 'off'}"
+        )
+    for vsid, n in sorted(per_vsid.items()):
+        lines.append(f"  VSID 0x{vsid:06X}: {n}/{lim.max_macs_per_vsid or 'any'} MACs learned")
+    return lines
 
 
 async def _show(args: argparse.Namespace) -> int:
@@ -184,6 +209,8 @@ async def _show(args: argparse.Namespace) -> int:
                 sign = {"insert": "+", "delete": "-", "modify": "~"}[c.op]
                 print(f"  {sign} {c.entity.describe()}")
             print(f"  learning: {_learning_limits(ctl, name)}")
+            for line in _limit_lines(ctl, name, view.learned):
+                print(line)
             for le in view.learned:
                 print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
     except (ControllerError, SwitchError) as exc:

@@ -23,6 +23,16 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     Table.PORT_ROLE: (),
     Table.MTU_PORT: (),
     Table.ENCAP_CONFIG: (),
+    # priority (IEEE 802.1Q PCP) and DSCP maps, port default priorities
+    Table.ENCAP_PCP_DSCP: (),
+    Table.DECAP_DSCP_PCP: (),
+    Table.INGRESS_ACCESS_PORT_PCP: (),
+    Table.EGRESS_ACCESS_PORT_PCP: (),
+    # storm control per access port (its meter cell is configured with it)
+    Table.STORM_PORT: (),
+    # learning limits in drop mode: a full port, a full subnet
+    Table.LEARN_PORT_FULL: (),
+    Table.LEARN_VSI_FULL: (Table.VSI_INFO,),
     Table.VSI_INFO: (),
     Table.DECAP_VSID: (),
     Table.ACCESS_PORT_VSI: (),

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from nve.mac import Mac
+from nve.priority import DscpToPcp, Pcp, PcpToDscp
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -176,6 +177,18 @@ class Port(_Strict):
         description="network port: its underlay addresses (address/prefix), carried by the"
         " port's interface in the control-plane host (underlay:)",
     )
+    default_pcp: Pcp = Field(
+        default=0,
+        description="access port: priority (PCP) of untagged frames it receives, and of"
+        " decapsulated frames it sends tagged that dscp_to_pcp does not map",
+    )
+    storm_control_pps: int | None = Field(
+        default=None,
+        ge=0,
+        description="access port: broadcast, unknown unicast and multicast frames per second"
+        " it may send into the overlay, the excess dropped (0: no limit; default: the"
+        " switch's storm_control_pps)",
+    )
 
 
 class Underlay(_Strict):
@@ -231,6 +244,11 @@ class Learning(_Strict):
     )
     move_dampening: MoveDampening | None = Field(
         default_factory=MoveDampening, description="null: MACs may move without bound"
+    )
+    over_limit: Literal["forward", "drop"] = Field(
+        default="forward",
+        description="frames from unknown source MACs on a port or VSID at its limit: forwarded"
+        " without learning, or dropped by the switch",
     )
 
 
@@ -306,8 +324,19 @@ class Switch(_Strict):
         default=100, ge=0, description="packet-in rate limit per reason (0: unlimited)"
     )
     outer_ttl: int = Field(default=64, ge=1, le=255)
-    dscp_mode: Literal["uniform", "pipe"] = "uniform"
+    dscp_mode: Literal["uniform", "pipe", "pcp"] = Field(
+        default="uniform",
+        description="outer DSCP: uniform (the customer DSCP; pcp_to_dscp for non-IP frames),"
+        " pcp (pcp_to_dscp for every frame), pipe (dscp)",
+    )
     dscp: int = Field(default=0, ge=0, le=63, description="outer DSCP in pipe mode")
+    pcp_to_dscp: PcpToDscp = Field(default_factory=dict)
+    dscp_to_pcp: DscpToPcp = Field(default_factory=dict)
+    storm_control_pps: int = Field(
+        default=0,
+        ge=0,
+        description="default storm control rate of access ports, frames per second (0: none)",
+    )
     ports: list[Port] = Field(default_factory=list)
     next_hops: list[NextHop] = Field(default_factory=list)
     ecmp_groups: list[EcmpGroup] = Field(default_factory=list)

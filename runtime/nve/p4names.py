@@ -17,20 +17,27 @@ class Table:
     ACCESS_PORT_VLAN: Final = "NveIngress.access.port_vlan"
     ACCESS_PORT_VSI: Final = "NveEgress.access.port_vsi"
     ARP_PROXY: Final = "NveIngress.arp.proxy"
+    DECAP_DSCP_PCP: Final = "NveIngress.decap.dscp_pcp"
     DECAP_MY_PA_V4: Final = "NveIngress.decap.my_pa_v4"
     DECAP_MY_PA_V6: Final = "NveIngress.decap.my_pa_v6"
     DECAP_PEER_V4: Final = "NveIngress.decap.peer_v4"
     DECAP_PEER_V6: Final = "NveIngress.decap.peer_v6"
     DECAP_VSID: Final = "NveIngress.decap.vsid"
+    EGRESS_ACCESS_PORT_PCP: Final = "NveEgress.access.port_pcp"
     ENCAP_CONFIG: Final = "NveEgress.encap.config"
+    ENCAP_PCP_DSCP: Final = "NveEgress.encap.pcp_dscp"
+    INGRESS_ACCESS_PORT_PCP: Final = "NveIngress.access.port_pcp"
     L2_DMAC: Final = "NveIngress.l2.dmac"
+    LEARN_PORT_FULL: Final = "NveIngress.learn.port_full"
     LEARN_SMAC: Final = "NveIngress.learn.smac"
+    LEARN_VSI_FULL: Final = "NveIngress.learn.vsi_full"
     MTU_PORT: Final = "NveEgress.mtu.port"
     OUTER_MY_MAC: Final = "NveIngress.outer.my_mac"
     PORT_ROLE: Final = "NveIngress.port.role"
     REPLICA_TUNNEL: Final = "NveEgress.replica.tunnel"
     ROUTING_ROUTES_V4: Final = "NveIngress.routing.routes_v4"
     ROUTING_ROUTES_V6: Final = "NveIngress.routing.routes_v6"
+    STORM_PORT: Final = "NveIngress.storm.port"
     TUNNEL_REMOTE: Final = "NveIngress.tunnel.remote"
     UNDERLAY_ECMP: Final = "NveIngress.underlay.ecmp"
     UNDERLAY_NEXTHOP: Final = "NveIngress.underlay.nexthop"
@@ -48,11 +55,17 @@ class Action:
     ARP_REPLY: Final = "NveIngress.arp.reply"
     DECAP_LOCAL_PA: Final = "NveIngress.decap.local_pa"
     DECAP_PEER: Final = "NveIngress.decap.peer"
+    DECAP_SET_PCP: Final = "NveIngress.decap.set_pcp"
     DECAP_SET_VSI: Final = "NveIngress.decap.set_vsi"
     DECAP_UNDERLAY_GROUP: Final = "NveIngress.decap.underlay_group"
+    EGRESS_ACCESS_SET_DEFAULT_PCP: Final = "NveEgress.access.set_default_pcp"
     ENCAP_SET_CONFIG: Final = "NveEgress.encap.set_config"
+    ENCAP_SET_DSCP: Final = "NveEgress.encap.set_dscp"
+    ENCAP_SET_DSCP_NON_IP: Final = "NveEgress.encap.set_dscp_non_ip"
+    INGRESS_ACCESS_SET_DEFAULT_PCP: Final = "NveIngress.access.set_default_pcp"
     L2_TO_PORT: Final = "NveIngress.l2.to_port"
     L2_TO_TUNNEL: Final = "NveIngress.l2.to_tunnel"
+    LEARN_FULL: Final = "NveIngress.learn.full"
     LEARN_KNOWN: Final = "NveIngress.learn.known"
     MTU_SET_MTU: Final = "NveEgress.mtu.set_mtu"
     NO_ACTION: Final = "NoAction"
@@ -63,6 +76,7 @@ class Action:
     REPLICA_REPLICA_V6: Final = "NveEgress.replica.replica_v6"
     ROUTING_ROUTE: Final = "NveIngress.routing.route"
     ROUTING_TO_GATEWAY: Final = "NveIngress.routing.to_gateway"
+    STORM_LIMIT: Final = "NveIngress.storm.limit"
     TUNNEL_SET_REMOTE_V4: Final = "NveIngress.tunnel.set_remote_v4"
     TUNNEL_SET_REMOTE_V6: Final = "NveIngress.tunnel.set_remote_v6"
     UNDERLAY_FORWARD: Final = "NveIngress.underlay.forward"
@@ -75,11 +89,13 @@ class Key:
     """Match fields (names within their table)."""
 
     BUCKET: Final = "bucket"
+    DSCP: Final = "dscp"
     DST: Final = "dst"
     GROUP: Final = "group"
     IP: Final = "ip"
     MAC: Final = "mac"
     NEXTHOP: Final = "nexthop"
+    PCP: Final = "pcp"
     PORT: Final = "port"
     RID: Final = "rid"
     SRC: Final = "src"
@@ -103,6 +119,7 @@ class Param:
     MAC: Final = "mac"
     MTU: Final = "mtu"
     NEXTHOP: Final = "nexthop"
+    PCP: Final = "pcp"
     PORT: Final = "port"
     SIZE: Final = "size"
     SMAC: Final = "smac"
@@ -128,6 +145,7 @@ class Counter:
     EGRESS_PUNT_SUPPRESSED: Final = "NveEgress.punt.suppressed"
     INGRESS_COUNTERS_DROPS: Final = "NveIngress.counters.drops"
     INGRESS_PUNT_SUPPRESSED: Final = "NveIngress.punt.suppressed"
+    STORM_DROPPED: Final = "NveIngress.storm.dropped"
 
 
 class Meter:
@@ -135,6 +153,7 @@ class Meter:
 
     EGRESS_PUNT_RATE: Final = "NveEgress.punt.rate"
     INGRESS_PUNT_RATE: Final = "NveIngress.punt.rate"
+    STORM_RATE: Final = "NveIngress.storm.rate"
 
 
 class Digest:
@@ -169,23 +188,30 @@ class PacketOut:
 
 # Each table's match fields, in P4Info order.
 TABLE_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "NveEgress.access.port_pcp": ("port",),
     "NveEgress.access.port_vsi": ("port", "vsi"),
     "NveEgress.encap.config": (),
+    "NveEgress.encap.pcp_dscp": ("pcp",),
     "NveEgress.mtu.port": ("port",),
     "NveEgress.replica.tunnel": ("rid",),
+    "NveIngress.access.port_pcp": ("port",),
     "NveIngress.access.port_vlan": ("port", "tagged", "vid"),
     "NveIngress.arp.proxy": ("vsi", "ip"),
+    "NveIngress.decap.dscp_pcp": ("dscp",),
     "NveIngress.decap.my_pa_v4": ("dst",),
     "NveIngress.decap.my_pa_v6": ("dst",),
     "NveIngress.decap.peer_v4": ("vsid", "src"),
     "NveIngress.decap.peer_v6": ("vsid", "src"),
     "NveIngress.decap.vsid": ("vsid",),
     "NveIngress.l2.dmac": ("vsi", "mac"),
+    "NveIngress.learn.port_full": ("port",),
     "NveIngress.learn.smac": ("vsi", "mac", "port"),
+    "NveIngress.learn.vsi_full": ("vsi",),
     "NveIngress.outer.my_mac": ("dst",),
     "NveIngress.port.role": ("port",),
     "NveIngress.routing.routes_v4": ("vrf", "dst"),
     "NveIngress.routing.routes_v6": ("vrf", "dst"),
+    "NveIngress.storm.port": ("port",),
     "NveIngress.tunnel.remote": ("tunnel",),
     "NveIngress.underlay.ecmp": ("group", "bucket"),
     "NveIngress.underlay.nexthop": ("nexthop",),
@@ -197,20 +223,28 @@ TABLE_KEYS: Final[dict[str, tuple[str, ...]]] = {
 
 # The actions each table may hold, in P4Info order.
 TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "NveEgress.access.port_pcp": ("NveEgress.access.set_default_pcp", "NoAction"),
     "NveEgress.access.port_vsi": (
         "NveEgress.access.untagged",
         "NveEgress.access.tagged",
         "NoAction",
     ),
     "NveEgress.encap.config": ("NveEgress.encap.set_config",),
+    "NveEgress.encap.pcp_dscp": (
+        "NveEgress.encap.set_dscp",
+        "NveEgress.encap.set_dscp_non_ip",
+        "NoAction",
+    ),
     "NveEgress.mtu.port": ("NveEgress.mtu.set_mtu",),
     "NveEgress.replica.tunnel": (
         "NveEgress.replica.replica_v4",
         "NveEgress.replica.replica_v6",
         "NoAction",
     ),
+    "NveIngress.access.port_pcp": ("NveIngress.access.set_default_pcp", "NoAction"),
     "NveIngress.access.port_vlan": ("NveIngress.access.set_vsi", "NoAction"),
     "NveIngress.arp.proxy": ("NveIngress.arp.reply", "NoAction"),
+    "NveIngress.decap.dscp_pcp": ("NveIngress.decap.set_pcp", "NoAction"),
     "NveIngress.decap.my_pa_v4": (
         "NveIngress.decap.local_pa",
         "NveIngress.decap.underlay_group",
@@ -225,7 +259,9 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.decap.peer_v6": ("NveIngress.decap.peer", "NoAction"),
     "NveIngress.decap.vsid": ("NveIngress.decap.set_vsi", "NoAction"),
     "NveIngress.l2.dmac": ("NveIngress.l2.to_port", "NveIngress.l2.to_tunnel", "NoAction"),
+    "NveIngress.learn.port_full": ("NveIngress.learn.full", "NoAction"),
     "NveIngress.learn.smac": ("NveIngress.learn.known", "NoAction"),
+    "NveIngress.learn.vsi_full": ("NveIngress.learn.full", "NoAction"),
     "NveIngress.outer.my_mac": ("NveIngress.outer.local_mac", "NoAction"),
     "NveIngress.port.role": (
         "NveIngress.port.set_access",
@@ -242,6 +278,7 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
         "NveIngress.routing.to_gateway",
         "NoAction",
     ),
+    "NveIngress.storm.port": ("NveIngress.storm.limit", "NoAction"),
     "NveIngress.tunnel.remote": (
         "NveIngress.tunnel.set_remote_v4",
         "NveIngress.tunnel.set_remote_v6",
@@ -266,26 +303,33 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
 # Each action's parameters, in P4Info order.
 ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NoAction": (),
+    "NveEgress.access.set_default_pcp": ("pcp",),
     "NveEgress.access.tagged": ("vid",),
     "NveEgress.access.untagged": (),
     "NveEgress.encap.set_config": ("ttl", "dscp_pipe", "dscp"),
+    "NveEgress.encap.set_dscp": ("dscp",),
+    "NveEgress.encap.set_dscp_non_ip": ("dscp",),
     "NveEgress.mtu.set_mtu": ("mtu",),
     "NveEgress.replica.replica_v4": ("src_pa", "dst_pa", "use_flow_id", "smac", "dmac", "vid"),
     "NveEgress.replica.replica_v6": ("src_pa", "dst_pa", "use_flow_id", "smac", "dmac", "vid"),
+    "NveIngress.access.set_default_pcp": ("pcp",),
     "NveIngress.access.set_vsi": ("vsi",),
     "NveIngress.arp.reply": ("mac",),
     "NveIngress.decap.local_pa": (),
     "NveIngress.decap.peer": ("tunnel",),
+    "NveIngress.decap.set_pcp": ("pcp",),
     "NveIngress.decap.set_vsi": ("vsi",),
     "NveIngress.decap.underlay_group": (),
     "NveIngress.l2.to_port": ("port",),
     "NveIngress.l2.to_tunnel": ("tunnel",),
+    "NveIngress.learn.full": (),
     "NveIngress.learn.known": (),
     "NveIngress.outer.local_mac": (),
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),
     "NveIngress.routing.route": ("vsi", "vsid", "smac", "dmac"),
     "NveIngress.routing.to_gateway": (),
+    "NveIngress.storm.limit": (),
     "NveIngress.tunnel.set_remote_v4": ("src_pa", "dst_pa", "use_flow_id"),
     "NveIngress.tunnel.set_remote_v6": ("src_pa", "dst_pa", "use_flow_id"),
     "NveIngress.underlay.forward": ("port", "smac", "dmac", "vid"),
@@ -312,6 +356,8 @@ class Drop(IntEnum):
     ACCESS_VLAN_UNKNOWN = 11
     VSI_UNKNOWN = 12
     SRC_MAC_MULTICAST = 13
+    STORM_CONTROL = 14
+    MAC_LIMIT = 15
     SPLIT_HORIZON = 20
     ROUTE_MISS = 21
     TTL_EXPIRED = 22

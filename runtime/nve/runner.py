@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from nve.compile.limits import storm_rate
 from nve.controller import Controller, ControllerError
 from nve.events import EventHandler
 from nve.learning import REASONS
@@ -97,6 +98,7 @@ class MetricsCollector:
             for port, n in self.ctl.learned.ports_of(name).items():
                 per_port.add_metric([name, str(port)], n)
         yield per_port
+        yield from self._limits()
         yield GaugeMetricFamily(
             "nve_learned_macs_held",
             "MACs held by move dampening",
@@ -139,10 +141,51 @@ class MetricsCollector:
             for r, d in c.remote.items():
                 for direction, (p, _) in d.items():
                     remote.add_metric([name, r, direction], p)
+        storm = CounterMetricFamily(
+            "nve_storm_dropped",
+            "BUM frames dropped by storm control per access port",
+            labels=["switch", "port"],
+        )
+        for name, c in self.counters.items():
+            for port, n in c.storm.items():
+                storm.add_metric([name, str(port)], n)
         yield pk
         yield by
         yield drops
         yield remote
+        yield storm
+
+    def _limits(self) -> Iterator[Metric]:
+        """The configured limits, beside the counts (nve_learned_macs, nve_storm_dropped)."""
+        learn = GaugeMetricFamily(
+            "nve_learning_limit",
+            "learned MACs allowed per port or per VSID (0: no limit)",
+            labels=["switch", "per"],
+        )
+        per_vsid = GaugeMetricFamily(
+            "nve_learned_macs_vsid", "learned MACs per VSID", labels=["switch", "vsid"]
+        )
+        storm = GaugeMetricFamily(
+            "nve_storm_control_pps",
+            "storm control rate of an access port, frames per second (0: off)",
+            labels=["switch", "port"],
+        )
+        for sw in self.ctl.overlay.switches:
+            if sw.name not in self.ctl.sessions:
+                continue
+            learn.add_metric([sw.name, "port"], sw.learning.max_macs_per_port)
+            learn.add_metric([sw.name, "vsid"], sw.learning.max_macs_per_vsid)
+            for port in sw.ports:
+                if port.role == "access":
+                    storm.add_metric([sw.name, str(port.port)], storm_rate(sw, port))
+        counts: dict[tuple[str, int], int] = {}
+        for le in self.ctl.learned:
+            counts[(le.switch, le.vsid)] = counts.get((le.switch, le.vsid), 0) + 1
+        for (name, vsid), n in sorted(counts.items()):
+            per_vsid.add_metric([name, f"0x{vsid:06X}"], n)
+        yield learn
+        yield per_vsid
+        yield storm
 
 
 async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:

@@ -40,6 +40,7 @@ class CountersJson(TypedDict):
     vsid: dict[str, dict[str, list[int]]]
     drops: dict[str, list[int]]
     remote_nve: dict[str, dict[str, list[int]]]
+    storm_dropped: dict[str, int]
 
 
 @dataclass
@@ -51,6 +52,7 @@ class SwitchCounters:
     remote: dict[str, dict[str, Cell]] = field(
         default_factory=dict
     )  # remote NVE -> {"tx": .., "rx": ..}
+    storm: dict[int, int] = field(default_factory=dict)  # port -> BUM frames storm control dropped
 
     def as_dict(self) -> CountersJson:
         return {
@@ -59,6 +61,7 @@ class SwitchCounters:
             },
             "drops": {k: list(c) for k, c in self.drops.items()},
             "remote_nve": {n: {k: list(c) for k, c in d.items()} for n, d in self.remote.items()},
+            "storm_dropped": {str(p): n for p, n in self.storm.items()},
         }
 
 
@@ -100,6 +103,8 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
         cell = _add(din.get(code), deg.get(code))
         if cell != (0, 0):
             out.drops[_drop_name(code)] = cell
+    storm = await read_counter(client, index, Counter.STORM_DROPPED)
+    out.storm = {port: p for port, (p, _) in sorted(storm.items()) if p}
     rx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX)
     tx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX)
     if state is not None:
@@ -140,4 +145,6 @@ def format_table(name: str, s: SwitchCounters) -> str:
         lines.append(f"{reason:<24} {p:>10} {b:>12}")
     if not s.drops:
         lines.append("(no drops)")
+    for port, n in s.storm.items():
+        lines.append(f"storm control: port {port} dropped {n} BUM frames")
     return "\n".join(lines)

@@ -165,6 +165,7 @@ def test_counters_meters_digest_and_controller_headers():
     assert {m.preamble.name for m in info.meters} == {
         "NveIngress.punt.rate",
         "NveEgress.punt.rate",
+        "NveIngress.storm.rate",
     }
     assert [d.preamble.name for d in info.digests] == ["mac_learn_digest_t"]
     headers = {

@@ -22,7 +22,9 @@ from nve.compile.common import (
 )
 from nve.compile.ecmp import V1MODEL, TargetInfo
 from nve.compile.emit import EmitPhases
+from nve.compile.limits import LimitPhases
 from nve.compile.plan import Plan, PlanPhases
+from nve.compile.qos import QosPhases
 from nve.entities import TableEntry
 from nve.index import OverlayIndex
 from nve.model import Overlay
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 
-class _SwitchCompiler(PlanPhases, EmitPhases):
+class _SwitchCompiler(PlanPhases, EmitPhases, QosPhases, LimitPhases):
     """One switch's compilation: planning phases, then emitting phases, in order."""
 
     def run(self) -> SwitchState:
@@ -53,6 +55,7 @@ class _SwitchCompiler(PlanPhases, EmitPhases):
         self._plan_remotes(p)
         self._plan_peers(p)
         self._plan_underlay(p)
+        self._emit_priorities()
         self._plan_tunnels(p)
         self._emit_tunnels(p)
         self._emit_subnets(p)
@@ -60,6 +63,7 @@ class _SwitchCompiler(PlanPhases, EmitPhases):
         self._emit_group_pas(p)
         self._emit_endpoints(p)
         self._emit_learned(p)
+        self._emit_limits(p)
         endpoints = p.endpoints
         vsi = p.vsi
         tunnel_keys = p.tunnel_keys

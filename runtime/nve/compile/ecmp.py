@@ -37,6 +37,9 @@ class TargetInfo:
     arch: str = "v1model"
     ecmp_buckets: int = 0  # every group has this many buckets (TNA: 16); 0: one per member
     ecmp_capacity: int = 0  # entries NveIngress.underlay.ecmp holds; 0: unknown (no limit)
+    priorities: bool = True  # the PCP/DSCP tables (pipeline 3.4.0) are there
+    storm_control: bool = True  # NveIngress.storm (pipeline 3.4.0)
+    mac_limit_drop: bool = True  # NveIngress.learn.port_full / vsi_full (pipeline 3.4.0)
 
     @classmethod
     def from_p4index(cls, index: P4Index) -> TargetInfo:
@@ -46,7 +49,14 @@ class TargetInfo:
         capacity = (
             index.table(Table.UNDERLAY_ECMP).size if index.has_table(Table.UNDERLAY_ECMP) else 0
         )
-        return cls(arch, TNA_BUCKETS if arch in TNA_ARCHS else 0, capacity)
+        return cls(
+            arch,
+            TNA_BUCKETS if arch in TNA_ARCHS else 0,
+            capacity,
+            priorities=index.has_table(Table.ENCAP_PCP_DSCP),
+            storm_control=index.has_table(Table.STORM_PORT),
+            mac_limit_drop=index.has_table(Table.LEARN_PORT_FULL),
+        )
 
 
 V1MODEL = TargetInfo()

@@ -1,0 +1,44 @@
+/* storm.p4 (TNA): storm control on access ports, as p4src/include/storm.p4. Frames that
+ * L2Forward floods (meta.flood) from a port with an entry in `port` are metered per
+ * port, in packets per second; a red one is dropped (DROP_STORM_CONTROL, written into
+ * drop_fwd: it overrides the forwarding decision) and counted per port in `dropped`.
+ * Tofino: an indexed Meter<> returns the colour (MeterColor_t) as bit<8>.
+ * NveIngress applies it only when built with -D NVE_TNA_STORM (docs/tna.md: not in the
+ * default build while the program is over the 12-stage budget). */
+#ifndef NVE_TNA_STORM_P4
+#define NVE_TNA_STORM_P4
+
+#ifndef PORT_COUNT
+#define PORT_COUNT 512  /* per-port meters and counters, indexed by the 9-bit port */
+#endif
+
+control StormControl(NVE_IG_PARAMS) {
+
+    Meter<PortId_t>(PORT_COUNT, MeterType_t.PACKETS) rate;
+    Counter<bit<64>, PortId_t>(PORT_COUNT, CounterType_t.PACKETS) dropped;
+
+    action limit() { }
+
+    table port {
+        key = {
+            ig_intr_md.ingress_port : exact @name("port");
+        }
+        actions = {
+            limit;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_TABLE_SIZE;
+    }
+
+    apply {
+        if (port.apply().hit) {
+            if (rate.execute(ig_intr_md.ingress_port) == (bit<8>)MeterColor_t.RED) {
+                dropped.count(ig_intr_md.ingress_port);
+                meta.drop_fwd = DROP_STORM_CONTROL;
+            }
+        }
+    }
+}
+
+#endif
