@@ -87,7 +87,7 @@ control AccessEgress(NVE_EG_PARAMS) {
 
     apply {
         if (!port_vsi.apply().hit) {
-            meta.drop_reason = DROP_EGRESS_NOT_MEMBER;
+            meta.drop_late = DROP_EGRESS_NOT_MEMBER;
         }
     }
 }

@@ -48,9 +48,11 @@ control ArpProxy(NVE_IG_PARAMS) {
     }
 
     apply {
+        /* In the first stage, outside the gate below: Decap's checks (a stage later)
+         * key on the Ethernet header the answer rewrites, which holds the gate's
+         * subtree back to their stage; the hash under it would take one more. */
+        meta.arp_ip_diff = ip_diff.get({ hdr.arp.spa, hdr.arp.tpa });
         if (hdr.arp.isValid()) {
-            /* In the first stage; the gate below in the stage after the subnet lookup. */
-            meta.arp_ip_diff = ip_diff.get({ hdr.arp.spa, hdr.arp.tpa });
             if (meta.drop_reason == DROP_NONE && meta.port_role == PORT_ROLE_ACCESS
                     && meta.c.smac[40:40] == 1w0) {
             if (hdr.arp.htype == ARP_HTYPE_ETHERNET && hdr.arp.ptype == ETHERTYPE_IPV4) {

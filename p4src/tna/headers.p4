@@ -211,18 +211,20 @@ struct nve_ig_meta_t {
     bool    inner_ipv4_csum_ok;  /* hdr.inner_ipv4 checksum right */
     bit<16> l4_src;              /* hdr.l4 ports, 0 without TCP/UDP (FlowID input) */
     bit<16> l4_dst;
-    bit<2>  outer_ecn;           /* Decap (RFC 6040): outer and inner ECN, copied */
-    bit<2>  inner_ecn;           /* first, in parallel with the first lookups */
-    /* forwarding. Drop reasons in three fields, so that a feature's gate never waits
-     * for the stage that wrote a later feature's reason; IngressCounters takes the
-     * first one in the v1model order: drop_reason (port, access, decap, punt), then
-     * vsi_miss, then a multicast customer source (tested on c.smac), then drop_martian,
-     * drop_fwd (routing, bridging, tunnel), then drop_ul. */
+    bit<2>  outer_ecn;           /* Decap (RFC 6040): outer ECN, copied first */
+    /* forwarding. Drop reasons in several fields, so that a feature's gate never
+     * waits for the stage that wrote a later feature's reason; IngressCounters'
+     * first_drop takes the first in the v1model order, as listed here (drop_reason and
+     * drop_net are exclusive: access and network ports; c.smac multicast after
+     * vsi_miss). */
     bit<2>         port_role;
-    drop_reason_t  drop_reason;
+    drop_reason_t  drop_reason;     /* PortRole, AccessIngress, the parser */
+    drop_reason_t  drop_net;        /* Decap.checks (network ports; ARP/ND consumed) */
     bit<1>         vsi_miss;        /* VsiInfo: DROP_VSI_UNKNOWN */
-    drop_reason_t  drop_martian;    /* Routing: IPv6 martians (before drop_fwd) */
-    drop_reason_t  drop_fwd;
+    drop_reason_t  drop_martian;    /* Routing: IPv6 martians */
+    drop_reason_t  drop_rchk;       /* Routing's checks: checksum, IPv4 martians, TTL */
+    bit<1>         route_miss;      /* Routing: DROP_ROUTE_MISS (L2Forward does not wait) */
+    drop_reason_t  drop_fwd;        /* Routing's to_gateway, L2Forward, TunnelSelect */
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
     bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
     bit<1>         pa_local;        /* Decap's lookups (one stage), tested the next */
@@ -260,7 +262,8 @@ struct nve_eg_meta_t {
     bit<16>        adj_mtu_v4;      /* -> outer IPv4 length - 1 (Mtu) */
     bit<16>        adj_mtu_v6;      /* -> outer IPv6 packet length - 1 (Mtu) */
     bit<16>        adj_v6_payload;  /* -> outer IPv6 payload length */
-    drop_reason_t  drop_reason;
+    drop_reason_t  drop_reason;     /* Replication, the ingress-port prune */
+    drop_reason_t  drop_late;       /* Mtu or AccessEgress (exclusive), after those */
     bit<1>         bum_tunnel;      /* a BUM copy toward a remote NVE (Replication) */
     bit<1>         use_flow_id;     /* of that copy's remote NVE */
     bit<1>         upd_encap_ipv4;
@@ -270,8 +273,8 @@ struct nve_eg_meta_t {
     bit<20>        zero20;
     bit<4>         zero4;
     bit<16>        outer_len_m1;    /* Mtu: outer IP packet length - 1 */
-    bit<16>        mtu_room;        /* Mtu: MTU - (outer length - 1), saturating */
-    bit<8>         egress_punt;     /* Mtu -> PuntEgress: the punt reason, or PUNT_NONE */
+    bit<16>        mtu_room;        /* Mtu: MTU - (outer length - 1), saturating: 0 when
+                                     * too long (PuntEgress and Encap test it too) */
     MirrorId_t     mirror_session;
     nve_pkt_type_t punt_type;       /* the rest of the mirror header: hdr.bridge */
 }

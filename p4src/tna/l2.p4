@@ -95,21 +95,28 @@ control L2Forward(NVE_IG_PARAMS) {
     }
 
     apply {
-        /* Hit/miss as control flow (a flag would cost a stage); bf-p4c takes no
-         * apply inside a compound condition, hence the repeated miss branch. */
+        /* The action run as control flow (a flag, or to_tunnel tested after the
+         * lookup, would cost a stage); bf-p4c takes no apply inside a compound
+         * condition, hence the repeated miss branch. */
         if (meta.c.dmac[40:40] == 1w0) {
-            if (dmac.apply().hit) {
-                /* Split horizon guards L2 loops only: a routed frame from a tunnel may
-                 * go back into one (the NVE is the gateway of hosts behind other NVEs). */
-                if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w1
-                        && hdr.bridge.routed == 1w0) {
-                    meta.drop_fwd = DROP_SPLIT_HORIZON;
+            switch (dmac.apply().action_run) {
+                to_tunnel: {
+                    /* Split horizon guards L2 loops only: a routed frame from a tunnel
+                     * may go back into one (the NVE is the gateway of hosts behind
+                     * other NVEs). */
+                    if (hdr.bridge.decapped == 1w1 && hdr.bridge.routed == 1w0) {
+                        meta.drop_fwd = DROP_SPLIT_HORIZON;
+                    }
                 }
-            } else if (hdr.bridge.routed == 1w1) {
-                meta.drop_fwd = DROP_ROUTED_DMAC_UNKNOWN;
-            } else {
-                meta.flood = 1w1;                      /* flood in the subnet */
-                ig_tm_md.mcast_grp_a = hdr.bridge.vsi;
+                to_port: { }
+                NoAction: {
+                    if (hdr.bridge.routed == 1w1) {
+                        meta.drop_fwd = DROP_ROUTED_DMAC_UNKNOWN;
+                    } else {
+                        meta.flood = 1w1;              /* flood in the subnet */
+                        ig_tm_md.mcast_grp_a = hdr.bridge.vsi;
+                    }
+                }
             }
         } else if (hdr.bridge.routed == 1w1) {
             meta.drop_fwd = DROP_ROUTED_DMAC_UNKNOWN;

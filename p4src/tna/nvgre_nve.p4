@@ -98,7 +98,6 @@ const bit<16> NVE_EG_LEN_EXTRA = NVE_TNA_PKT_LENGTH_EXTRA;
 @pa_solitary("ingress", "meta.peer_ok")
 @pa_solitary("ingress", "meta.vsi_miss")
 @pa_solitary("ingress", "meta.outer_ecn")
-@pa_solitary("ingress", "meta.inner_ecn")
 
 control NveIngress(inout nve_headers_t hdr,
                    inout nve_ig_meta_t meta,
@@ -154,16 +153,10 @@ control NveIngress(inout nve_headers_t hdr,
             if (meta.port_role == PORT_ROLE_ACCESS) {
                 access.apply(NVE_IG_ARGS);
             } else if (meta.port_role == PORT_ROLE_NETWORK) {
-                if (hdr.arp.isValid()) {
-                    meta.drop_reason = DROP_TO_CPU;    /* consumed: PuntIngress copies it */
-                } else if (hdr.icmpv6.isValid()
-                           && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
-                               || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT)) {
-                    meta.drop_reason = DROP_TO_CPU;
-                } else {
-                    outer.apply(NVE_IG_ARGS);
-                    decap.apply(NVE_IG_ARGS);
-                }
+                /* ARP and ND are consumed (DROP_TO_CPU, PuntIngress copies them): the
+                 * first entries of Decap's checks, into drop_net. */
+                outer.apply(NVE_IG_ARGS);
+                decap.apply(NVE_IG_ARGS);
             }
 #ifdef NVE_TNA_PUNTS
             punt.apply(NVE_IG_ARGS);    /* after AccessIngress: NS only on a bound VLAN */
@@ -183,13 +176,14 @@ control NveIngress(inout nve_headers_t hdr,
             }
 #endif
 #ifdef NVE_TNA_ROUTING
-            /* v1model stops at a multicast source (L2Learn): tested on c.smac here. */
-            if (meta.drop_reason == DROP_NONE && meta.c.smac[40:40] == 1w0) {
-                routing.apply(NVE_IG_ARGS);
-            }
+            /* It gates its lookups itself (its header rewrite is not under that gate). */
+            routing.apply(NVE_IG_ARGS);
 #endif
 #ifdef NVE_TNA_L2
-            if (meta.drop_reason == DROP_NONE && meta.c.smac[40:40] == 1w0
+            /* Not gated on Routing's miss (route_miss, written in this stage): a frame
+             * whose route missed is bridged to no effect, the drop decides. */
+            if (meta.drop_reason == DROP_NONE && meta.drop_net == DROP_NONE
+                    && meta.c.smac[40:40] == 1w0
                     && meta.drop_fwd == DROP_NONE && hdr.bridge.reflect == 1w0) {
                 l2.apply(NVE_IG_ARGS);
             }
@@ -202,7 +196,8 @@ control NveIngress(inout nve_headers_t hdr,
             }
 #endif
 #ifdef NVE_TNA_ENCAP
-            if (meta.drop_reason == DROP_NONE && hdr.bridge.decapped == 1w0) {
+            if (meta.drop_reason == DROP_NONE && meta.drop_net == DROP_NONE
+                    && hdr.bridge.decapped == 1w0) {
                 flow.apply(NVE_IG_ARGS);
             }
             /* Not gated on drop_fwd (written in the previous stage): to_tunnel is set
@@ -261,24 +256,23 @@ control NveEgress(inout nve_headers_t hdr,
                     && hdr.bridge.reflect == 1w0 && hdr.bridge.routed == 1w0) {
                 meta.drop_reason = DROP_PRUNE_INGRESS_PORT;
             }
-            if (meta.drop_reason == DROP_NONE) {
-                if (hdr.bridge.to_tunnel == 1w1 || meta.bum_tunnel == 1w1) {
+            /* Not gated on the two drops above (the prune is written in the stage this
+             * gate is tested): Mtu and AccessEgress write drop_late, which counts only
+             * when drop_reason does not, and PuntEgress and Encap test what they need
+             * themselves; a dropped frame's rewrites are never sent. */
+            if (hdr.bridge.to_tunnel == 1w1 || meta.bum_tunnel == 1w1) {
 #ifdef NVE_TNA_ENCAP
-                    mtu.apply(NVE_EG_ARGS);
+                mtu.apply(NVE_EG_ARGS);
 #endif
 #ifdef NVE_TNA_PUNTS
-                    punt.apply(NVE_EG_ARGS);    /* the punt Mtu asks for */
+                punt.apply(NVE_EG_ARGS);    /* the punt Mtu asks for */
 #endif
-                } else {
-                    access.apply(NVE_EG_ARGS);
-                }
-            }
 #ifdef NVE_TNA_ENCAP
-            if (meta.drop_reason == DROP_NONE
-                    && (hdr.bridge.to_tunnel == 1w1 || meta.bum_tunnel == 1w1)) {
-                encap.apply(NVE_EG_ARGS);
-            }
+                encap.apply(NVE_EG_ARGS);   /* not on a frame Mtu drops */
 #endif
+            } else {
+                access.apply(NVE_EG_ARGS);
+            }
             counters.apply(NVE_EG_ARGS);
         }
         /* The bridged headers never leave the switch. */

@@ -49,23 +49,30 @@ control PuntIngress(NVE_IG_PARAMS) {
     }
 }
 
-/* The punt Mtu asks for (meta.egress_punt), rate-limited: an E2E mirror of the frame
- * as egress left it (no outer headers: Encap has not run). */
+/* The punt of a frame Mtu drops (customer IPv4 with DF, IPv6), rate-limited: an E2E
+ * mirror of the frame as egress left it (no outer headers: Encap skips it). Tested
+ * here on Mtu's room field, in Mtu's verdict stage (a flag from Mtu would cost the
+ * meter a stage). */
 control PuntEgress(NVE_EG_PARAMS) {
 
     Meter<bit<8>>(PUNT_REASON_COUNT, MeterType_t.PACKETS) rate;
     Counter<bit<32>, bit<8>>(PUNT_REASON_COUNT, CounterType_t.PACKETS) suppressed;
 
     apply {
-        if (meta.egress_punt != PUNT_NONE) {
-            bit<8> color = rate.execute(meta.egress_punt);
-            if (color == (bit<8>)MeterColor_t.RED) {
-                suppressed.count(meta.egress_punt);
-            } else {
-                eg_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
-                meta.mirror_session = (MirrorId_t)CPU_CLONE_SESSION;
-                meta.punt_type = PKT_TYPE_PUNT_E2E;
-                hdr.bridge.punt_reason = meta.egress_punt;
+        /* Not for a frame Replication or the prune dropped first (v1model runs Mtu
+         * only on frames not dropped). */
+        if (meta.drop_reason == DROP_NONE && ((hdr.bridge.is_ipv4 == 1w1
+                && hdr.bridge.df == 1w1) || hdr.bridge.is_ipv6 == 1w1)) {
+            if (meta.mtu_room == 16w0) {
+                bit<8> color = rate.execute(PUNT_MTU_EXCEEDED);
+                if (color == (bit<8>)MeterColor_t.RED) {
+                    suppressed.count(PUNT_MTU_EXCEEDED);
+                } else {
+                    eg_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
+                    meta.mirror_session = (MirrorId_t)CPU_CLONE_SESSION;
+                    meta.punt_type = PKT_TYPE_PUNT_E2E;
+                    hdr.bridge.punt_reason = PUNT_MTU_EXCEEDED;
+                }
             }
         }
     }

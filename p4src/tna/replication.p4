@@ -1,8 +1,8 @@
 /* replication.p4 (TNA): BUM copies toward remote NVEs, as p4src/include/replication.p4.
  * The replica's PAs and next hop are written into the same bridged header slots a
  * unicast frame arrives with (nve_tun4_h / nve_tun6_h, nve_nh_h), so Encap reads one
- * place for both. The tunnel index of a copy is its egress_rid; Encap zeroes the
- * FlowID toward a remote NVE that takes none (meta.use_flow_id). */
+ * place for both. The tunnel index of a copy is its egress_rid; the bridged FlowID
+ * is zeroed here toward a remote NVE that takes none (meta.use_flow_id). */
 #ifndef NVE_TNA_REPLICATION_P4
 #define NVE_TNA_REPLICATION_P4
 
@@ -54,6 +54,11 @@ control Replication(NVE_EG_PARAMS) {
             /* Egress metadata, not the bridged header: writing intrinsic metadata
              * into the packed bridged header ties their PHV layouts together. */
             meta.bum_tunnel = 1w1;
+        }
+        /* The GRE key's FlowID toward a remote NVE that takes none (Encap copies the
+         * bridged FlowID as it is: a default then an override would cost it a stage). */
+        if (meta.bum_tunnel == 1w1 && meta.use_flow_id == 1w0) {
+            hdr.bridge.flow_id = 8w0;
         }
     }
 }

@@ -89,30 +89,36 @@ control Routing(NVE_IG_PARAMS) {
     }
 
     apply {
-        /* A gateway tests at most 44 bits of PHV: the 48-bit gw_diff in two halves. */
+        /* v1model stops at a multicast source (L2Learn): tested on c.smac here. A
+         * gateway tests at most 44 bits of PHV: the 48-bit gw_diff in two halves. */
+        if (meta.drop_reason == DROP_NONE && meta.drop_net == DROP_NONE
+                && meta.c.smac[40:40] == 1w0) {
         if (meta.gw_diff[47:24] == 24w0) { if (meta.gw_diff[23:0] == 24w0) {
         if (meta.vrf != 16w0 && (hdr.bridge.is_ipv4 == 1w1 || hdr.bridge.is_ipv6 == 1w1)) {
-            /* The customer IPv4 checksum, verified by the parser: the inner header's
-             * after decapsulation, else the outermost one. */
+            /* The checks beside the lookup (not gating it: as gates they would fill
+             * the lookup's stage), into drop_rchk, which IngressCounters takes before
+             * the lookup's own outcomes. The customer IPv4 checksum, verified by the
+             * parser: the inner header's after decapsulation, else the outermost one. */
             if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.decapped == 1w1
                     && !meta.inner_ipv4_csum_ok) {
-                meta.drop_fwd = DROP_ROUTED_BAD_CHECKSUM;
+                meta.drop_rchk = DROP_ROUTED_BAD_CHECKSUM;
             } else if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.decapped == 1w0
                     && !meta.ipv4_csum_ok) {
-                meta.drop_fwd = DROP_ROUTED_BAD_CHECKSUM;
+                meta.drop_rchk = DROP_ROUTED_BAD_CHECKSUM;
             } else if (hdr.bridge.is_ipv4 == 1w1 && martian_v4(meta.c.ipv4_src)) {
-                meta.drop_fwd = DROP_ROUTED_MARTIAN_SRC;
+                meta.drop_rchk = DROP_ROUTED_MARTIAN_SRC;
             } else if (hdr.bridge.is_ipv4 == 1w1 && martian_v4(meta.c.ipv4_dst)) {
-                meta.drop_fwd = DROP_ROUTED_MARTIAN_DST;
+                meta.drop_rchk = DROP_ROUTED_MARTIAN_DST;
             } else if (meta.c.ttl <= 8w1) {
-                meta.drop_fwd = DROP_TTL_EXPIRED;
-            } else if (hdr.bridge.is_ipv4 == 1w1) {
+                meta.drop_rchk = DROP_TTL_EXPIRED;
+            }
+            if (hdr.bridge.is_ipv4 == 1w1) {
                 if (!routes_v4.apply().hit) {
-                    meta.drop_fwd = DROP_ROUTE_MISS;
+                    meta.route_miss = 1w1;
                 }
             } else {
                 if (!routes_v6.apply().hit) {
-                    meta.drop_fwd = DROP_ROUTE_MISS;
+                    meta.route_miss = 1w1;
                 }
             }
             if (hdr.bridge.is_ipv6 == 1w1) {
@@ -120,27 +126,34 @@ control Routing(NVE_IG_PARAMS) {
             }
         }
         } }
+        }
         /* The rewrite follows the lookup (routed is the route action's); nothing
-         * downstream keys on the rewritten headers, so it is off the critical path. */
+         * downstream keys on the rewritten headers, so it is off the critical path.
+         * Outside the gate above: under it, the gate would have to wait for ArpProxy's
+         * answer, which reads the Ethernet header the rewrite writes. */
+        /* One block per header set and family (MACs and TTL together: four tables,
+         * not six). */
         if (hdr.bridge.routed == 1w1) {
             if (hdr.bridge.decapped == 1w1) {
-                hdr.inner_ethernet.src_addr = meta.c.smac;
-                hdr.inner_ethernet.dst_addr = meta.c.dmac;
                 if (hdr.inner_ipv4.isValid()) {
+                    hdr.inner_ethernet.src_addr = meta.c.smac;
+                    hdr.inner_ethernet.dst_addr = meta.c.dmac;
                     hdr.inner_ipv4.ttl = hdr.inner_ipv4.ttl - 8w1;
                     meta.upd_inner_ipv4 = 1w1;
                 } else {
+                    hdr.inner_ethernet.src_addr = meta.c.smac;
+                    hdr.inner_ethernet.dst_addr = meta.c.dmac;
                     hdr.inner_ipv6.hop_limit = hdr.inner_ipv6.hop_limit - 8w1;
                 }
+            } else if (hdr.ipv4.isValid()) {
+                hdr.ethernet.src_addr = meta.c.smac;
+                hdr.ethernet.dst_addr = meta.c.dmac;
+                hdr.ipv4.ttl = hdr.ipv4.ttl - 8w1;
+                meta.upd_ipv4 = 1w1;
             } else {
                 hdr.ethernet.src_addr = meta.c.smac;
                 hdr.ethernet.dst_addr = meta.c.dmac;
-                if (hdr.ipv4.isValid()) {
-                    hdr.ipv4.ttl = hdr.ipv4.ttl - 8w1;
-                    meta.upd_ipv4 = 1w1;
-                } else {
-                    hdr.ipv6.hop_limit = hdr.ipv6.hop_limit - 8w1;
-                }
+                hdr.ipv6.hop_limit = hdr.ipv6.hop_limit - 8w1;
             }
         }
     }

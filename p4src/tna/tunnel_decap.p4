@@ -2,8 +2,9 @@
  * checks in the same order, each with its own drop reason, then RFC 6040 ECN
  * decapsulation and removal of the underlay headers.
  * Tofino: the five lookups run side by side in one stage (their keys are header
- * fields) and set 1-bit flags; the checks are one if/else chain on those flags and
- * parser facts in the next stage; the outer and inner IPv4 checksums come from
+ * fields) and set 1-bit flags; the checks are one ternary table on those flags and
+ * parser facts in the next stage, writing drop_net (not drop_reason, which the
+ * access-side features wait for); the outer and inner IPv4 checksums come from
  * the parser (Checksum.verify), so the inner one is the verdict on the header as
  * received, before the ECN rewrite, as on v1model. */
 #ifndef NVE_TNA_TUNNEL_DECAP_P4
@@ -13,13 +14,9 @@ control Decap(NVE_IG_PARAMS) {
 
     /* Lookups run side by side in one stage; the results become flags (1 bit) that
      * the checks, one stage later, test in the RFC 7637 order. */
-    action local_pa() {
-        meta.pa_local = 1w1;
-    }
+    action local_pa() { meta.pa_local = 1w1; }
 
-    action underlay_group() {
-        meta.pa_local = 1w1;
-    }
+    action underlay_group() { meta.pa_local = 1w1; }
 
     table my_pa_v4 {
         key = {
@@ -99,21 +96,18 @@ control Decap(NVE_IG_PARAMS) {
 
     /* RFC 6040 section 4.2: the combinations marked "(!!!)" counted in cell
      * inner_ecn * 4 + outer_ecn (1, 2, 3, 13), as v1model. Tofino: counted by the
-     * checks table's actions, the index through the hash unit (identity). */
+     * checks table's actions, the cell an action parameter of the const entries. */
     Counter<bit<32>, bit<4>>(16, CounterType_t.PACKETS) ecn_alarm;
-    Hash<bit<4>>(HashAlgorithm_t.IDENTITY) ecn_cell;
 
     /* The checks' verdict, one action per outcome (TNA only, const entries): a drop
      * with its reason, or the decapsulation, with or without the ECN rewrite and the
      * alarm count, per inner family. One table instead of a chain of ten gateways and
      * ten one-instruction tables, which spread over three stages. */
-    action drop_net(drop_reason_t reason) {
-        meta.drop_reason = reason;
-    }
+    action drop_net(drop_reason_t reason) { meta.drop_net = reason; }
 
-    action drop_net_alarm(drop_reason_t reason) {
-        meta.drop_reason = reason;
-        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+    action drop_net_alarm(drop_reason_t reason, bit<4> cell) {
+        meta.drop_net = reason;
+        ecn_alarm.count(cell);
     }
 
     /* Decapsulated: the outer headers go, the customer frame's facts are noted. */
@@ -146,10 +140,10 @@ control Decap(NVE_IG_PARAMS) {
         NVE_TNA_DECAP_V4;
     }
 
-    action pass_v4_alarm() {
+    action pass_v4_alarm(bit<4> cell) {
         NVE_TNA_DECAP_COMMON;
         NVE_TNA_DECAP_V4;
-        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+        ecn_alarm.count(cell);
     }
 
     action pass_v4_ecn() {     /* RFC 6040: the inner ECN takes the outer's */
@@ -164,10 +158,10 @@ control Decap(NVE_IG_PARAMS) {
         NVE_TNA_DECAP_V6;
     }
 
-    action pass_v6_alarm() {
+    action pass_v6_alarm(bit<4> cell) {
         NVE_TNA_DECAP_COMMON;
         NVE_TNA_DECAP_V6;
-        ecn_alarm.count(ecn_cell.get({ meta.inner_ecn, meta.outer_ecn }));
+        ecn_alarm.count(cell);
     }
 
     action pass_v6_ecn() {
@@ -180,6 +174,9 @@ control Decap(NVE_IG_PARAMS) {
      * matches wins. ECN: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE. */
     table checks {
         key = {
+            hdr.arp.isValid()            : ternary @name("arp");
+            hdr.icmpv6.isValid()         : ternary @name("icmpv6");
+            hdr.icmpv6.msg_type          : ternary @name("icmpv6_type");
             meta.mac_ok                  : ternary @name("mac_ok");
             hdr.ethernet.dst_addr        : ternary @name("dmac");
             hdr.ipv4.version             : ternary @name("v4_version");
@@ -199,7 +196,8 @@ control Decap(NVE_IG_PARAMS) {
             hdr.inner_ipv4.isValid()     : ternary @name("inner_v4");
             hdr.inner_ipv6.isValid()     : ternary @name("inner_v6");
             meta.outer_ecn               : ternary @name("outer_ecn");
-            meta.inner_ecn               : ternary @name("inner_ecn");
+            hdr.inner_ipv4.ecn           : ternary @name("inner_ecn4");
+            hdr.inner_ipv6.ecn           : ternary @name("inner_ecn6");
         }
         actions = {
             drop_net;
@@ -213,57 +211,62 @@ control Decap(NVE_IG_PARAMS) {
             pass_v6_ecn;
         }
         const entries = {
+            /* Consumed (PuntIngress copies them): ARP, IPv6 NS and NA. */
+            (true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
             /* OuterChecks (outer_checks.p4): not this NVE's unicast MAC; the IP
              * version against the EtherType (v4: not 4, v6: not 6); IPv4 IHL < 5. */
-            (0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
-            (_, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
-            (_, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
-            (_, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
-            (_, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, _, _, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, _, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
+            (_, _, _, 0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
+            (_, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
+            (_, _, _, _, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
+            (_, _, _, _, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
             /* inner Not-ECT, outer CE: dropped, alarm cell 3 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 0, _) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
             /* inner Not-ECT, outer ECT(1) or ECT(0): alarm cells 1, 2 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 0) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 2, 0) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 0) : pass_v6_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 2, 0) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 0, _) : pass_v4_alarm(1);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 2, 0, _) : pass_v4_alarm(2);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 0) : pass_v6_alarm(1);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 2, _, 0) : pass_v6_alarm(2);
             /* inner CE, outer ECT(1): alarm cell 13 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 3) : pass_v4_alarm();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 3) : pass_v6_alarm();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 3, _) : pass_v4_alarm(13);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 3) : pass_v6_alarm(13);
             /* ECN rewrite: outer CE over ECT(0)/ECT(1), outer ECT(1) over ECT(0) */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 2) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 1) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 2) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, 1) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v4();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _) : pass_v6();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 2, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 1, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 2, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 1) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 2) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _) : pass_v4();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v6();
         }
         default_action = pass_l2();
         size = 64;
     }
 
     apply {
-        /* Stage 1: every lookup (keys are header fields), the ECN copies (each field
-         * written once per path: a default then an override would cost a stage). */
+        /* Stage 1: every lookup (keys are header fields), the outer ECN copy (each
+         * field written once per path: a default then an override would cost a stage;
+         * the inner ECN is keyed on in place). */
         if (hdr.ipv4.isValid()) {
             meta.outer_ecn = hdr.ipv4.ecn;
             my_pa_v4.apply();
@@ -280,12 +283,7 @@ control Decap(NVE_IG_PARAMS) {
         if (hdr.nvgre.isValid()) {
             vsid.apply();
         }
-        if (hdr.inner_ipv4.isValid()) {
-            meta.inner_ecn = hdr.inner_ipv4.ecn;
-        } else if (hdr.inner_ipv6.isValid()) {
-            meta.inner_ecn = hdr.inner_ipv6.ecn;
-        }
-        /* Stage 2: the verdict. */
+        /* Stage 2: the verdict (also for ARP and ND, consumed: its first entries). */
         checks.apply();
     }
 }

@@ -7,7 +7,9 @@
  *   TunnelSelect (ingress) PAs of one family into nve_tun4_h / nve_tun6_h (bridged);
  *                the FlowID is zeroed toward peers configured without it, so the
  *                bridged (vsid, flow_id) is the GRE key.
- *   Encap        (egress)  outer headers built from the bridged headers in place. */
+ *   Encap        (egress)  outer headers built from the bridged headers in place (the
+ *                bridged FlowID is already 0 toward a peer without it: TunnelSelect /
+ *                Underlay for unicast, Replication for BUM copies). */
 #ifndef NVE_TNA_TUNNEL_ENCAP_P4
 #define NVE_TNA_TUNNEL_ENCAP_P4
 
@@ -69,6 +71,59 @@ control TunnelSelect(NVE_IG_PARAMS) {
         }
     }
 }
+
+/* Encap's outer headers, written in one block per (outer family, VLAN). */
+#define NVE_TNA_ENCAP_ETH(outer_type) \
+        hdr.encap_ethernet.setValid(); \
+        hdr.encap_ethernet.dst_addr = hdr.nh.dmac; \
+        hdr.encap_ethernet.src_addr = hdr.nh.smac; \
+        hdr.encap_ethernet.ether_type = (outer_type)
+#define NVE_TNA_ENCAP_ETH_TAGGED(outer_type) \
+        hdr.encap_ethernet.setValid(); \
+        hdr.encap_ethernet.dst_addr = hdr.nh.dmac; \
+        hdr.encap_ethernet.src_addr = hdr.nh.smac; \
+        hdr.encap_ethernet.ether_type = ETHERTYPE_VLAN; \
+        hdr.encap_vlan.setValid(); \
+        hdr.encap_vlan.pcp = 3w0; \
+        hdr.encap_vlan.dei = 1w0; \
+        hdr.encap_vlan.vid = hdr.nh.vid; \
+        hdr.encap_vlan.ether_type = (outer_type)
+#define NVE_TNA_ENCAP_V4 \
+        hdr.encap_ipv4.setValid(); \
+        hdr.encap_ipv4.version = 4w4; \
+        hdr.encap_ipv4.ihl = 4w5; \
+        hdr.encap_ipv4.total_len = eg_intr_md.pkt_length - meta.adj_v4; \
+        hdr.encap_ipv4.identification = 16w0; \
+        hdr.encap_ipv4.flags = IPV4_FLAGS_DF; \
+        hdr.encap_ipv4.frag_offset = 13w0; \
+        hdr.encap_ipv4.ttl = cfg_ttl; \
+        hdr.encap_ipv4.protocol = IP_PROTO_GRE; \
+        hdr.encap_ipv4.hdr_checksum = 16w0; \
+        hdr.encap_ipv4.src_addr = hdr.tun4.src_pa; \
+        hdr.encap_ipv4.dst_addr = hdr.tun4.dst_pa; \
+        meta.upd_encap_ipv4 = 1w1; \
+        hdr.encap_ipv4.dscp = meta.tos4[7:2]; \
+        hdr.encap_ipv4.ecn = meta.tos4[1:0]
+#define NVE_TNA_ENCAP_V6 \
+        hdr.encap_ipv6.setValid(); \
+        hdr.encap_ipv6.ver_tc_flow = meta.tc6 | 32w0x60000000; \
+        hdr.encap_ipv6.payload_len = eg_intr_md.pkt_length - meta.adj_v6_payload; \
+        hdr.encap_ipv6.next_hdr = IP_PROTO_GRE; \
+        hdr.encap_ipv6.hop_limit = cfg_ttl; \
+        hdr.encap_ipv6.src_addr = hdr.tun6.src_pa; \
+        hdr.encap_ipv6.dst_addr = hdr.tun6.dst_pa
+#define NVE_TNA_ENCAP_GRE \
+        hdr.encap_gre.setValid(); \
+        hdr.encap_gre.c = 1w0; \
+        hdr.encap_gre.r0 = 1w0; \
+        hdr.encap_gre.k = 1w1; \
+        hdr.encap_gre.s = 1w0; \
+        hdr.encap_gre.reserved0 = 9w0; \
+        hdr.encap_gre.version = 3w0; \
+        hdr.encap_gre.protocol = ETHERTYPE_TEB; \
+        hdr.encap_nvgre.setValid(); \
+        hdr.encap_nvgre.vsid = hdr.bridge.vsid; \
+        hdr.encap_nvgre.flow_id = hdr.bridge.flow_id
 
 control Encap(NVE_EG_PARAMS) {
 
@@ -137,63 +192,40 @@ control Encap(NVE_EG_PARAMS) {
                 meta.tc6 = tos6_cfg.get({ meta.zero4, cfg_dscp, meta.zero2, meta.zero20 });
             }
         }
-        hdr.encap_ethernet.setValid();
-        hdr.encap_ethernet.dst_addr = hdr.nh.dmac;
-        hdr.encap_ethernet.src_addr = hdr.nh.smac;
-        bit<16> outer_type = ETHERTYPE_IPV4;
-        if (hdr.tun6.isValid()) {
-            outer_type = ETHERTYPE_IPV6;
-        }
-        if (hdr.nh.vid != 12w0) {
-            hdr.encap_vlan.setValid();
-            hdr.encap_vlan.pcp = 3w0;
-            hdr.encap_vlan.dei = 1w0;
-            hdr.encap_vlan.vid = hdr.nh.vid;
-            hdr.encap_vlan.ether_type = outer_type;
-            hdr.encap_ethernet.ether_type = ETHERTYPE_VLAN;
+        /* The outer headers: one block per (outer family, next-hop VLAN), each written
+         * once (an EtherType chosen in a temporary, or a FlowID written then zeroed,
+         * would cost a stage each). Not on a frame Mtu drops: its punt is the frame as
+         * egress left it, without outer headers (as v1model). */
+        if (meta.mtu_room == 16w0) {
+            /* dropped by Mtu */
+        } else if (hdr.tun4.isValid()) {
+            if (hdr.nh.vid != 12w0) {
+                NVE_TNA_ENCAP_ETH_TAGGED(ETHERTYPE_IPV4);
+                NVE_TNA_ENCAP_V4;
+                NVE_TNA_ENCAP_GRE;
+            } else {
+                NVE_TNA_ENCAP_ETH(ETHERTYPE_IPV4);
+                NVE_TNA_ENCAP_V4;
+                NVE_TNA_ENCAP_GRE;
+            }
         } else {
-            hdr.encap_ethernet.ether_type = outer_type;
-        }
-        if (hdr.tun4.isValid()) {
-            hdr.encap_ipv4.setValid();
-            hdr.encap_ipv4.version = 4w4;
-            hdr.encap_ipv4.ihl = 4w5;
-            hdr.encap_ipv4.total_len = eg_intr_md.pkt_length - meta.adj_v4;
-            hdr.encap_ipv4.identification = 16w0;
-            hdr.encap_ipv4.flags = IPV4_FLAGS_DF;
-            hdr.encap_ipv4.frag_offset = 13w0;
-            hdr.encap_ipv4.ttl = cfg_ttl;
-            hdr.encap_ipv4.protocol = IP_PROTO_GRE;
-            hdr.encap_ipv4.hdr_checksum = 16w0;
-            hdr.encap_ipv4.src_addr = hdr.tun4.src_pa;
-            hdr.encap_ipv4.dst_addr = hdr.tun4.dst_pa;
-            meta.upd_encap_ipv4 = 1w1;
-            hdr.encap_ipv4.dscp = meta.tos4[7:2];
-            hdr.encap_ipv4.ecn = meta.tos4[1:0];
-        } else {
-            hdr.encap_ipv6.setValid();
-            hdr.encap_ipv6.ver_tc_flow = meta.tc6 | 32w0x60000000;
-            hdr.encap_ipv6.payload_len = eg_intr_md.pkt_length - meta.adj_v6_payload;
-            hdr.encap_ipv6.next_hdr = IP_PROTO_GRE;
-            hdr.encap_ipv6.hop_limit = cfg_ttl;
-            hdr.encap_ipv6.src_addr = hdr.tun6.src_pa;
-            hdr.encap_ipv6.dst_addr = hdr.tun6.dst_pa;
-        }
-        hdr.encap_gre.setValid();
-        hdr.encap_gre.c = 1w0;
-        hdr.encap_gre.r0 = 1w0;
-        hdr.encap_gre.k = 1w1;
-        hdr.encap_gre.s = 1w0;
-        hdr.encap_gre.reserved0 = 9w0;
-        hdr.encap_gre.version = 3w0;
-        hdr.encap_gre.protocol = ETHERTYPE_TEB;
-        hdr.encap_nvgre.setValid();
-        hdr.encap_nvgre.vsid = hdr.bridge.vsid;
-        hdr.encap_nvgre.flow_id = hdr.bridge.flow_id;
-        if (meta.bum_tunnel == 1w1 && meta.use_flow_id == 1w0) {
-            hdr.encap_nvgre.flow_id = 8w0;
+            if (hdr.nh.vid != 12w0) {
+                NVE_TNA_ENCAP_ETH_TAGGED(ETHERTYPE_IPV6);
+                NVE_TNA_ENCAP_V6;
+                NVE_TNA_ENCAP_GRE;
+            } else {
+                NVE_TNA_ENCAP_ETH(ETHERTYPE_IPV6);
+                NVE_TNA_ENCAP_V6;
+                NVE_TNA_ENCAP_GRE;
+            }
         }
     }
 }
+
+#undef NVE_TNA_ENCAP_ETH
+#undef NVE_TNA_ENCAP_ETH_TAGGED
+#undef NVE_TNA_ENCAP_V4
+#undef NVE_TNA_ENCAP_V6
+#undef NVE_TNA_ENCAP_GRE
 
 #endif
