@@ -22,7 +22,10 @@ u64 ns>`` (little-endian, CLOCK_MONOTONIC through ``time.perf_counter_ns``).  Bo
 keep the end of the frame (encap prepends the NVGRE headers, decap strips them), so the
 marker is the last 16 bytes of the frame that comes out.  A frame out counts when its
 length is right, its trial id is this trial's and everything before the marker is exactly
-the expected output; latency is receive time minus the send time in its marker.
+the expected output; latency is receive time minus the send time in its marker.  The
+longest interval between the receive times of two consecutive counted frames
+(``max_gap_ns``, and when it ended) is how long forwarding stopped, for a trial during
+which the switch is changed.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import struct
 import sys
 import time
 from array import array
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -68,6 +71,7 @@ class TrialSpec:
     settle: float = 0.2  # before the trial: receive until this long passes with nothing out
     max_catchup: float = 0.005  # after a stall, send at most this many seconds' frames at once
     nice: int = 0
+    gap_log_ns: int = 0  # list every gap longer than this in TrialResult.gaps (0: none)
 
 
 @dataclass
@@ -92,6 +96,13 @@ class TrialResult:
     lat_p99_us: float = 0.0
     lat_min_us: float = 0.0
     lat_max_us: float = 0.0
+    # The longest time between two consecutive correct frames out (receive times), and when
+    # it ended (perf_counter_ns, CLOCK_MONOTONIC: comparable with the caller's clock).
+    max_gap_ns: int = 0
+    max_gap_end_ns: int = 0
+    first_rx_ns: int = 0
+    last_rx_ns: int = 0
+    gaps: list[list[int]] = field(default_factory=list)  # [end ns, length ns], first 1,000
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
@@ -153,10 +164,12 @@ def run_trial(spec: TrialSpec) -> TrialResult:
     send, recv, now_ns = tx.send, rx.recv, time.perf_counter_ns
     tid, max_seq = spec.trial_id, -1
     received = dup = reord = wrong = stale = 0
+    last_rx = max_gap = max_gap_end = 0
+    log_gap = spec.gap_log_ns
 
     def drain_once() -> bool:
         """Read every frame waiting; False when there was none."""
-        nonlocal received, dup, reord, wrong, stale, max_seq
+        nonlocal received, dup, reord, wrong, stale, max_seq, last_rx, max_gap, max_gap_end
         got_any = False
         while True:
             try:
@@ -184,6 +197,13 @@ def run_trial(spec: TrialSpec) -> TrialResult:
             else:
                 max_seq = seq
             lat.append(t - sent_ns)
+            if last_rx and t - last_rx > max_gap:
+                max_gap, max_gap_end = t - last_rx, t
+            elif not last_rx:
+                res.first_rx_ns = t
+            if last_rx and log_gap and t - last_rx > log_gap and len(res.gaps) < 1000:
+                res.gaps.append([t, t - last_rx])
+            last_rx = t
 
     # Settle: whatever an earlier trial left in the switch comes out before this one starts.
     quiet_since = time.monotonic()
@@ -262,6 +282,7 @@ def run_trial(spec: TrialSpec) -> TrialResult:
     res.offered, res.send_errors = sent, errors
     res.received, res.duplicates, res.reordered = received, dup, reord
     res.wrong, res.stale = wrong, stale
+    res.max_gap_ns, res.max_gap_end_ns, res.last_rx_ns = max_gap, max_gap_end, last_rx
     res.rx_drops = rx_drops(rx)
     res.max_lag_ns = max_lag
     res.skipped_s = skipped / 1e9
