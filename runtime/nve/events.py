@@ -23,6 +23,7 @@ from nve.entities import TableEntry, match_value
 from nve.fragment import NotFragmentable, fragment_nvgre
 from nve.mac import Mac
 from nve.model import LocalAttachment, Subnet
+from nve.nvgre import NotNvgre, parse_nvgre, reply_nvgre
 from nve.p4info import P4InfoError, decode_int, encode_int
 from nve.p4names import Digest, DigestMember, Key, PacketIn, PacketOut, Punt, Table
 from nve.packets import (
@@ -163,17 +164,43 @@ class EventHandler:
             reply = self._mtu_reply(session, sent, vsid, port) if sent is not None else None
         elif reason == Punt.IPV6_NS:
             reply = self._ns_reply(frame, vsid)
-        elif reason in (Punt.GATEWAY, Punt.TTL_EXPIRED) and self._from_access(session, port):
-            reply = (
-                self._gateway_reply(frame, vsid)
-                if reason == Punt.GATEWAY
-                else self._time_exceeded(frame, vsid)
-            )
+        elif reason in (Punt.GATEWAY, Punt.TTL_EXPIRED):
+            if not self._from_access(session, port):
+                await self._reply_through_tunnel(session, reason, pkt.payload, vsid, port)
+                return
+            reply = self._router_reply(reason, frame, vsid)
         if reply is not None and session.client is not None and session.client.is_primary:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
             await self.packet_out(session, port, tagged)
+
+    def _router_reply(self, reason: int, frame: Frame, vsid: int) -> bytes | None:
+        if reason == Punt.GATEWAY:
+            return self._gateway_reply(frame, vsid)
+        return self._time_exceeded(frame, vsid)
+
+    async def _reply_through_tunnel(
+        self, session: SwitchSession, reason: int, packet: bytes, vsid: int, port: int
+    ) -> None:
+        """A gateway punt from a network port: the NVGRE packet as received, from a host
+        behind a remote NVE (the NVE is the gateway of those hosts too). The answer is
+        built from the customer frame, as for a local host, and sent back in NVGRE to the
+        NVE that sent the packet, by the port and neighbour it came from (nve.nvgre)."""
+        if session.client is None or not session.client.is_primary:
+            return
+        try:
+            received = parse_nvgre(packet)
+        except NotNvgre as exc:
+            log.info("%s: gateway punt on port %d not answered: %s", session.name, port, exc)
+            return
+        inner = parse_ethernet(received.inner)
+        if inner is None or received.vsid != vsid:
+            return
+        reply = self._router_reply(reason, inner, vsid)
+        if reply is None:
+            return
+        await self.packet_out(session, port, reply_nvgre(received, reply, session.switch.outer_ttl))
 
     def _answered_lately(self, switch: str, port: int, payload: bytes) -> bool:
         """Whether the same frame from the same port was answered within ANSWER_HOLD_S
@@ -311,8 +338,8 @@ class EventHandler:
 
     @staticmethod
     def _from_access(session: SwitchSession, port: int) -> bool:
-        """Whether `port` is an access port: a punt from a network port is the NVGRE packet
-        as received, which the controller does not answer (docs/controller.md)."""
+        """Whether `port` is an access port (a punt from a network port is the NVGRE packet
+        as received)."""
         return any(p.port == port and p.role == "access" for p in session.switch.ports)
 
     def _gateway_reply(self, frame: Frame, vsid: int) -> bytes | None:

@@ -14,40 +14,21 @@ from __future__ import annotations
 
 import struct
 
-from nve.packets import ETH_IPV4, ETH_IPV6, ETH_VLAN, checksum
-
-GRE_KEY_BYTES = 8
-ETHERNET_BYTES = 14
-GRE_TEB = 0x6558
+from nve.nvgre import ETHERNET_BYTES, GRE_KEY_BYTES, GRE_TEB, NotNvgre, outer_ip
+from nve.packets import ETH_IPV4, checksum
 
 
-class NotFragmentable(ValueError):
+class NotFragmentable(NotNvgre):
     """The packet is not an NVGRE packet around a customer IPv4 packet that may be fragmented."""
 
 
 def _outer(packet: bytes) -> tuple[int, int, bool]:
     """(offset of the outer IP header, its length, whether it is IPv4)."""
-    if len(packet) < ETHERNET_BYTES:
-        raise NotFragmentable("shorter than an Ethernet header")
-    etype = struct.unpack_from("!H", packet, 12)[0]
-    off = ETHERNET_BYTES
-    if etype == ETH_VLAN:
-        if len(packet) < off + 4:
-            raise NotFragmentable("truncated 802.1Q tag")
-        etype = struct.unpack_from("!H", packet, off + 2)[0]
-        off += 4
-    if etype == ETH_IPV4:
-        if len(packet) < off + 20 or packet[off] >> 4 != 4:
-            raise NotFragmentable("bad outer IPv4 header")
-        ihl = (packet[off] & 0x0F) * 4
-        if ihl < 20 or packet[off + 9] != 47:
-            raise NotFragmentable("outer IPv4 header is not GRE")
-        return off, ihl, True
-    if etype == ETH_IPV6:
-        if len(packet) < off + 40 or packet[off] >> 4 != 6 or packet[off + 6] != 47:
-            raise NotFragmentable("outer IPv6 header is not GRE")
-        return off, 40, False
-    raise NotFragmentable(f"outer EtherType 0x{etype:04x}")
+    try:
+        where = outer_ip(packet)
+    except NotNvgre as exc:
+        raise NotFragmentable(str(exc)) from None
+    return where.offset, where.length, where.is_ipv4
 
 
 def _split_options(options: bytes) -> bytes:
