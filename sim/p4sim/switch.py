@@ -444,42 +444,64 @@ def unpack_header(
     return values, frame[nbytes:]
 
 
+def _resized(
+    old_def: p4i.Table | p4i.Counter | p4i.Meter | p4i.Register,
+    new_def: p4i.Table | p4i.Counter | p4i.Meter | p4i.Register,
+) -> bool:
+    """Whether two P4Info definitions are the same but for their `size`."""
+    if old_def.size == new_def.size:
+        return old_def == new_def
+    copy = type(old_def).FromString(old_def.SerializeToString())
+    copy.size = new_def.size
+    return copy == new_def
+
+
 def _carry_over(old: PipelineConfig, new: PipelineConfig) -> None:
-    """RECONCILE_AND_COMMIT: keep entries of tables, externs and PRE state whose definition did not change."""
+    """RECONCILE_AND_COMMIT: keep entries of tables, externs and PRE state whose definition
+    did not change, or changed only in size (a table whose entries still fit; the first
+    cells of a counter, register or meter array)."""
     old_info = {t.preamble.id: t for t in old.p4info.tables}
     old_actions = {a.preamble.id: a for a in old.p4info.actions}
     new_actions = {a.preamble.id: a for a in new.p4info.actions}
     for t in new.p4info.tables:
         prev = old_info.get(t.preamble.id)
-        if prev is None or prev != t:
+        if prev is None or not _resized(prev, t):
             continue
         if any(old_actions.get(r.id) != new_actions.get(r.id) for r in t.action_refs):
             continue
         src = old.state.tables[t.preamble.id].table
         dst = new.state.tables[t.preamble.id].table
-        for entry in src.entries():
-            if not entry.is_const and dst.get(entry.match, entry.priority) is None:
+        kept = [e for e in src.entries() if not e.is_const]
+        if t.size and len(kept) > t.size:
+            continue  # shrunk below its entries: the reconcile that follows decides
+        for entry in kept:
+            if dst.get(entry.match, entry.priority) is None:
                 dst.insert(entry)
         dst.default_result = src.default_result
     # Copy cell contents into the new objects: the new pipeline is already bound to them.
     prev_counters = {e.preamble.id: e for e in old.p4info.counters}
     for e in new.p4info.counters:
-        if prev_counters.get(e.preamble.id) == e:
+        prev_c = prev_counters.get(e.preamble.id)
+        if prev_c is not None and _resized(prev_c, e):
             src_c, dst_c = old.state.counters[e.preamble.id], new.state.counters[e.preamble.id]
-            dst_c.packets, dst_c.bytes = list(src_c.packets), list(src_c.bytes)
+            n = min(len(src_c.packets), len(dst_c.packets))
+            dst_c.packets[:n], dst_c.bytes[:n] = src_c.packets[:n], src_c.bytes[:n]
     prev_registers = {r.preamble.id: r for r in old.p4info.registers}
     for r in new.p4info.registers:
-        if prev_registers.get(r.preamble.id) == r:
-            new.state.registers[r.preamble.id].cells = list(
-                old.state.registers[r.preamble.id].cells
-            )
+        prev_r = prev_registers.get(r.preamble.id)
+        if prev_r is not None and _resized(prev_r, r):
+            old_cells = old.state.registers[r.preamble.id].cells
+            new_cells = new.state.registers[r.preamble.id].cells
+            n = min(len(old_cells), len(new_cells))
+            new_cells[:n] = old_cells[:n]
     new.state.pre.groups.update(old.state.pre.groups)
     new.state.pre.sessions.update(old.state.pre.sessions)
     # Meter configurations (P4Runtime MeterEntry) and digest configurations (DigestEntry)
     # are forwarding state too: a punt meter or learning digest must not lapse meanwhile.
     prev_meters = {m.preamble.id: m for m in old.p4info.meters}
     for m in new.p4info.meters:
-        if prev_meters.get(m.preamble.id) == m:
+        prev_m = prev_meters.get(m.preamble.id)
+        if prev_m is not None and _resized(prev_m, m):
             src_cells = old.state.meters[m.preamble.id].cells
             for src_cell, dst_cell in zip(src_cells, new.state.meters[m.preamble.id].cells):
                 if src_cell.config is not None:
