@@ -17,7 +17,10 @@ overlay does with real traffic between the tenants' host namespaces:
   tenant shows the gateway as the first hop;
 - a 1,500-byte ping without DF crosses the tunnel (fragmented by the controller).
 
-Then it prints the switches' counters every few seconds until Ctrl-C.
+Then it prints what a user can try (each VM's namespace, one-line commands: ping,
+tcpdump on an underlay link, `nve show`/`nve stats`, the Prometheus URL, OVS's own
+tools) and the switches' counters every few seconds, totals and packets per second per
+VSID, remote NVE and drop reason, until Ctrl-C.
 ``--once`` runs the checks once and exits 0 only if every check holds.
 """
 
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from demo.live import Snapshot, format_report, read_snapshot, try_this
 from nve.loader import OverlayError, load_overlay
 from nve.model import LocalAttachment, Overlay
 
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     overlay = loaded.overlay
 
     from demo.topology import build  # after the checks: it imports the harness
-    from lab.targets import wait_for_port
+    from lab.targets import free_tcp_port, wait_for_port
 
     log_dir = REPO / "out" / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -309,10 +313,12 @@ def main(argv: list[str] | None = None) -> int:
             print("make run: `nve apply` failed", file=sys.stderr)
             return 1
         ctl_log = log_dir / "nve-run.log"
+        metrics_port = free_tcp_port()
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         with open(ctl_log, "wb") as fh:
             procs.append(
                 subprocess.Popen(
-                    [_bin("nve"), "run", args.overlay, "--metrics-port", "0"],
+                    [_bin("nve"), "run", args.overlay, "--metrics-port", str(metrics_port)],
                     stdout=fh,
                     stderr=subprocess.STDOUT,
                 )
@@ -338,13 +344,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         passed = sum(c.ok for c in checks)
         print(f"{passed} passed, {len(checks) - passed} failed")
-        _print_stats(args.overlay)
+        prev = _print_stats(args.overlay, None)
         if args.once:
             return 0 if checks and passed == len(checks) else 1
-        print("overlay is up; counters every %.0f s; Ctrl-C to stop" % args.interval)
+        print("\n".join(try_this(_bin("nve"), args.overlay, topo, metrics_url)))
+        print("overlay is up; counters every %.0f s; Ctrl-C to stop" % args.interval, flush=True)
         while True:
             time.sleep(args.interval)
-            _print_stats(args.overlay)
+            prev = _print_stats(args.overlay, prev)
     except KeyboardInterrupt:
         print("\nstopping")
         return 0
@@ -379,14 +386,14 @@ def _wait_for_controller(
     print(f"      note: `nve run` did not report every switch reconciled; see {log}")
 
 
-def _print_stats(overlay_path: str) -> None:
-    out = subprocess.run(
-        [_bin("nve"), "stats", overlay_path], capture_output=True, text=True, check=False
-    )
-    print(
-        out.stdout if out.returncode == 0 else f"(nve stats failed: {out.stderr.strip()})",
-        flush=True,
-    )
+def _print_stats(overlay_path: str, prev: Snapshot | None) -> Snapshot | None:
+    """Print the counters (totals, and rates since ``prev``); the snapshot for the next."""
+    cur = read_snapshot(_bin("nve"), overlay_path)
+    if isinstance(cur, str):
+        print(f"(nve stats failed: {cur})", flush=True)
+        return prev
+    print(format_report(cur, prev), flush=True)
+    return cur
 
 
 if __name__ == "__main__":

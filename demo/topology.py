@@ -82,6 +82,9 @@ class Topology:
     remotes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     # spine interface toward each switch port: (switch, port) -> interface
     spine_links: dict[tuple[str, int], str] = field(default_factory=dict)
+    # More one-line commands for the demo's "what you can try" list, added by parts of the
+    # topology that have their own tools (a routing daemon's shell on a spine, say).
+    hints: list[str] = field(default_factory=list)
 
     def start(self) -> None:
         for t in self.trunks:
