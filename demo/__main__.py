@@ -44,7 +44,7 @@ from nve.loader import OverlayError, load_overlay
 from nve.model import LocalAttachment, Overlay
 
 if TYPE_CHECKING:
-    from demo.topology import Host
+    from demo.topology import Host, Topology
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OVERLAY = REPO / "examples" / "two-tor-two-tenants.yaml"
@@ -174,6 +174,34 @@ def gateway_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
                     "" if hop == want else f"first hop {hop}",
                 )
             )
+    return checks
+
+
+def remote_nve_checks(topo: Topology) -> list[Check]:
+    """Each Open vSwitch hypervisor resolved its next hop (the spine) by ARP itself: its
+    tunnel neighbour cache holds the spine's address with the spine's MAC."""
+    checks: list[Check] = []
+    for name, hv in sorted(topo.remotes.items()):
+        if hv.ovs is None:
+            continue
+        mac = subprocess.run(
+            ["ip", "netns", "exec", topo.spine_ns, "cat", f"/sys/class/net/{hv.spine_if}/address"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        try:
+            arp = hv.ovs.appctl("tnl/arp/show")
+        except RuntimeError as exc:
+            arp = str(exc)
+        ok = any(hv.spine_ip in line and mac in line for line in arp.splitlines())
+        checks.append(
+            Check(
+                f"{name} (Open vSwitch) resolved the spine {hv.spine_ip} by ARP",
+                ok,
+                "" if ok else f"tnl/arp/show: {arp.strip()}",
+            )
+        )
     return checks
 
 
@@ -338,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         checks += run_checks(overlay, topo.hosts)
         checks += gateway_checks(overlay, topo.hosts)
         checks += mtu_checks(overlay, topo.hosts)
+        checks += remote_nve_checks(topo)
         for c in checks:
             print(
                 f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"

@@ -100,15 +100,15 @@ def try_this(nve: str, overlay_path: str, topo: Topology, metrics_url: str | Non
         if isinstance(att, LocalAttachment):
             where = f"{att.switch} port {att.port}" + (f" vlan {att.vlan}" if att.vlan else "")
         elif isinstance(att, RemoteAttachment):
-            kind = topo.remotes.get(att.remote_nve, ("", "?", ""))[1]
-            where = f"behind remote NVE {att.remote_nve} ({kind})"
+            hv = topo.remotes.get(att.remote_nve)
+            where = f"behind remote NVE {att.remote_nve} ({hv.kind if hv else '?'})"
         else:
             where = "?"
         addrs = " ".join(a for a in (host.ipv4, host.ipv6) if a)
         lines.append(f"    {name:<10} {host.ns:<22} {addrs:<28} {where}")
     lines.append(f"    {'spine':<10} {topo.spine_ns:<22} the underlay router")
-    for rname, (ns, kind, _) in sorted(topo.remotes.items()):
-        lines.append(f"    {rname:<10} {ns:<22} remote NVE ({kind})")
+    for rname, hv in sorted(topo.remotes.items()):
+        lines.append(f"    {rname:<10} {hv.ns:<22} remote NVE ({hv.kind})")
     lines.append("  commands:")
     pair = _cross_switch_pair(topo)
     if pair is not None:

@@ -69,6 +69,17 @@ class Host:
 
 
 @dataclass
+class Hypervisor:
+    """A remote NVE's namespace: what implements it and how the spine reaches it."""
+
+    ns: str
+    kind: str  # "ovs" | "gretap"
+    spine_if: str  # the spine's interface toward it
+    spine_ip: str  # the spine's address on that link (the hypervisor's default gateway)
+    ovs: OvsInstance | None = None
+
+
+@dataclass
 class Topology:
     net: LabNetwork
     # switch name -> [(port number, switch-side interface)]
@@ -78,8 +89,7 @@ class Topology:
     trunks: list[VlanTrunk] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ovs: list[OvsInstance] = field(default_factory=list)
-    # remote NVE name -> (namespace, "ovs" | "gretap", underlay interface in the spine)
-    remotes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    remotes: dict[str, Hypervisor] = field(default_factory=dict)  # by remote NVE name
     # spine interface toward each switch port: (switch, port) -> interface
     spine_links: dict[tuple[str, int], str] = field(default_factory=dict)
     # More one-line commands for the demo's "what you can try" list, added by parts of the
@@ -343,9 +353,9 @@ def _ovs_remote_nve(
     The VSID's gateway address is answered by OVS (ARP responder flow) and its MAC sent to
     the first switch, which routes: a hypervisor's part of the distributed gateway."""
     ns, pair, spine_ip = _hypervisor(topo, ri, rnve)
-    topo.remotes[rnve.name] = (ns, "ovs", pair.test_if)
     ovs = OvsInstance(ns, Path(tempfile.mkdtemp(prefix=f"nve-demo-{rnve.name}-")))
     topo.ovs.append(ovs)
+    topo.remotes[rnve.name] = Hypervisor(ns, "ovs", pair.test_if, spine_ip, ovs)
     pa = str(rnve.pa)
     try:
         ovs.start()
@@ -382,7 +392,7 @@ def _gretap_remote_nve(
 ) -> None:
     """A Linux bridge of gretap tunnels in the hypervisor's namespace."""
     ns, pair, spine_ip = _hypervisor(topo, ri, rnve)
-    topo.remotes[rnve.name] = (ns, "gretap", pair.test_if)
+    topo.remotes[rnve.name] = Hypervisor(ns, "gretap", pair.test_if, spine_ip)
     pa = str(rnve.pa)
     sh("ip", "addr", "add", f"{pa}/24", "dev", pair.switch_if, ns=ns)
     sh("ip", "route", "add", "default", "via", spine_ip, ns=ns)

@@ -42,7 +42,11 @@ def test_demo_once_passes_every_check() -> None:
     if ovs_missing() is None:
         # The remote hypervisor hv9 is Open vSwitch: its VM is reached bridged and routed,
         # and reaches the ToRs' VMs routed (through OVS's own answer for the gateway).
-        for check in ("blue-db1 -> blue-vpn ipv4 (bridged,", "blue-vpn -> blue-web1 ipv4 (routed,"):
+        for check in (
+            "blue-db1 -> blue-vpn ipv4 (bridged,",
+            "blue-vpn -> blue-web1 ipv4 (routed,",
+            "hv9 (Open vSwitch) resolved the spine",
+        ):
             assert f"PASS  {check}" in proc.stdout, out
     # The demo removes everything it created.
     left = subprocess.run(
