@@ -17,7 +17,10 @@ overlay does with real traffic between the tenants' host namespaces:
   tenant shows the gateway as the first hop;
 - a 1,500-byte ping without DF crosses the tunnel (fragmented by the controller).
 
-Then it prints the switches' counters every few seconds until Ctrl-C.
+Then it prints what a user can try (each VM's namespace, one-line commands: ping,
+tcpdump on an underlay link, `nve show`/`nve stats`, the Prometheus URL, OVS's own
+tools) and the switches' counters every few seconds, totals and packets per second per
+VSID, remote NVE and drop reason, until Ctrl-C.
 ``--once`` runs the checks once and exits 0 only if every check holds.
 """
 
@@ -36,11 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from demo.live import Snapshot, format_report, read_snapshot, try_this
 from nve.loader import OverlayError, load_overlay
 from nve.model import LocalAttachment, Overlay
 
 if TYPE_CHECKING:
-    from demo.topology import Host
+    from demo.topology import Host, Topology
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OVERLAY = REPO / "examples" / "two-tor-two-tenants.yaml"
@@ -173,6 +177,34 @@ def gateway_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
     return checks
 
 
+def remote_nve_checks(topo: Topology) -> list[Check]:
+    """Each Open vSwitch hypervisor resolved its next hop (the spine) by ARP itself: its
+    tunnel neighbour cache holds the spine's address with the spine's MAC."""
+    checks: list[Check] = []
+    for name, hv in sorted(topo.remotes.items()):
+        if hv.ovs is None:
+            continue
+        mac = subprocess.run(
+            ["ip", "netns", "exec", topo.spine_ns, "cat", f"/sys/class/net/{hv.spine_if}/address"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        try:
+            arp = hv.ovs.appctl("tnl/arp/show")
+        except RuntimeError as exc:
+            arp = str(exc)
+        ok = any(hv.spine_ip in line and mac in line for line in arp.splitlines())
+        checks.append(
+            Check(
+                f"{name} (Open vSwitch) resolved the spine {hv.spine_ip} by ARP",
+                ok,
+                "" if ok else f"tnl/arp/show: {arp.strip()}",
+            )
+        )
+    return checks
+
+
 def _tenant_of(overlay: Overlay) -> dict[int, str]:
     return {s.vsid: t.name for t in overlay.tenants for s in t.subnets}
 
@@ -266,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     overlay = loaded.overlay
 
     from demo.topology import build  # after the checks: it imports the harness
-    from lab.targets import wait_for_port
+    from lab.targets import free_tcp_port, wait_for_port
 
     log_dir = REPO / "out" / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -309,10 +341,12 @@ def main(argv: list[str] | None = None) -> int:
             print("make run: `nve apply` failed", file=sys.stderr)
             return 1
         ctl_log = log_dir / "nve-run.log"
+        metrics_port = free_tcp_port()
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         with open(ctl_log, "wb") as fh:
             procs.append(
                 subprocess.Popen(
-                    [_bin("nve"), "run", args.overlay, "--metrics-port", "0"],
+                    [_bin("nve"), "run", args.overlay, "--metrics-port", str(metrics_port)],
                     stdout=fh,
                     stderr=subprocess.STDOUT,
                 )
@@ -332,19 +366,21 @@ def main(argv: list[str] | None = None) -> int:
         checks += run_checks(overlay, topo.hosts)
         checks += gateway_checks(overlay, topo.hosts)
         checks += mtu_checks(overlay, topo.hosts)
+        checks += remote_nve_checks(topo)
         for c in checks:
             print(
                 f"      {'PASS' if c.ok else 'FAIL'}  {c.what}{'  -- ' + c.detail if c.detail else ''}"
             )
         passed = sum(c.ok for c in checks)
         print(f"{passed} passed, {len(checks) - passed} failed")
-        _print_stats(args.overlay)
+        prev = _print_stats(args.overlay, None)
         if args.once:
             return 0 if checks and passed == len(checks) else 1
-        print("overlay is up; counters every %.0f s; Ctrl-C to stop" % args.interval)
+        print("\n".join(try_this(_bin("nve"), args.overlay, topo, metrics_url)))
+        print("overlay is up; counters every %.0f s; Ctrl-C to stop" % args.interval, flush=True)
         while True:
             time.sleep(args.interval)
-            _print_stats(args.overlay)
+            prev = _print_stats(args.overlay, prev)
     except KeyboardInterrupt:
         print("\nstopping")
         return 0
@@ -379,14 +415,14 @@ def _wait_for_controller(
     print(f"      note: `nve run` did not report every switch reconciled; see {log}")
 
 
-def _print_stats(overlay_path: str) -> None:
-    out = subprocess.run(
-        [_bin("nve"), "stats", overlay_path], capture_output=True, text=True, check=False
-    )
-    print(
-        out.stdout if out.returncode == 0 else f"(nve stats failed: {out.stderr.strip()})",
-        flush=True,
-    )
+def _print_stats(overlay_path: str, prev: Snapshot | None) -> Snapshot | None:
+    """Print the counters (totals, and rates since ``prev``); the snapshot for the next."""
+    cur = read_snapshot(_bin("nve"), overlay_path)
+    if isinstance(cur, str):
+        print(f"(nve stats failed: {cur})", flush=True)
+        return prev
+    print(format_report(cur, prev), flush=True)
+    return cur
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ For each switch of the description:
   router whose interface toward the port has the MAC the switch's next hop names, so the
   switches' encapsulated packets are really routed (TTL, checksum) by a kernel.
 
-Each remote NVE that hosts an endpoint is a namespace with a Linux ``gretap`` tunnel
-(key = VSID << 8, FlowID 0, as RFC 7637 peers without FlowID expect) bridged to the
-endpoint's own namespace: NVGRE interoperability with the kernel's implementation.
+Each remote NVE that hosts an endpoint is a namespace of its own, a hypervisor whose
+NVE is third-party software: Open vSwitch with the userspace datapath when it is
+installed (its own ovsdb-server and ovs-vswitchd, GRE ports with key = VSID << 8 and no
+FlowID, as RFC 7637 peers without FlowID expect; it resolves the spine by ARP like any
+host), else a Linux ``gretap`` tunnel where the kernel has GRE. The endpoint's namespace
+is bridged to the tunnels: NVGRE interoperability with another implementation.
 
 Everything is created through :class:`lab.netns.LabNetwork`, which records it in a
 ledger and removes it on exit, including after Ctrl-C.
@@ -20,15 +23,19 @@ from __future__ import annotations
 
 import ipaddress
 import select
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from lab.netns import LabNetwork, NetnsError, run
-from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Subnet
+from lab.netns import LabNetwork, NetnsError, VethPair, run
+from lab.ovs import OvsError, OvsInstance, ovs_missing
+from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, RemoteNve, Subnet
 from p4sim.ports import enable_vlan_auxdata, receive_frame
 
 MAX_IFNAME = 15
@@ -62,6 +69,17 @@ class Host:
 
 
 @dataclass
+class Hypervisor:
+    """A remote NVE's namespace: what implements it and how the spine reaches it."""
+
+    ns: str
+    kind: str  # "ovs" | "gretap"
+    spine_if: str  # the spine's interface toward it
+    spine_ip: str  # the spine's address on that link (the hypervisor's default gateway)
+    ovs: OvsInstance | None = None
+
+
+@dataclass
 class Topology:
     net: LabNetwork
     # switch name -> [(port number, switch-side interface)]
@@ -70,6 +88,13 @@ class Topology:
     spine_ns: str = ""
     trunks: list[VlanTrunk] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ovs: list[OvsInstance] = field(default_factory=list)
+    remotes: dict[str, Hypervisor] = field(default_factory=dict)  # by remote NVE name
+    # spine interface toward each switch port: (switch, port) -> interface
+    spine_links: dict[tuple[str, int], str] = field(default_factory=dict)
+    # More one-line commands for the demo's "what you can try" list, added by parts of the
+    # topology that have their own tools (a routing daemon's shell on a spine, say).
+    hints: list[str] = field(default_factory=list)
 
     def start(self) -> None:
         for t in self.trunks:
@@ -78,6 +103,9 @@ class Topology:
     def close(self) -> None:
         for t in self.trunks:
             t.stop()
+        for ovs in self.ovs:
+            ovs.stop()
+            shutil.rmtree(ovs.run_dir, ignore_errors=True)
         self.net.close()
 
     def add_ipv6(self, timeout: float = 10.0) -> dict[str, str]:
@@ -165,6 +193,7 @@ def _build(overlay: Overlay, topo: Topology) -> None:
                     sh("ip", "link", "set", b, "address", str(hop.mac), ns=spine)
                 sh("sysctl", "-qw", f"net.ipv4.conf.{b}.rp_filter=0", ns=spine)
                 spine_links.append(b)
+                topo.spine_links[(sw.name, port.port)] = b
             else:
                 pair = net.veth_pair(port.port, names=(a, b))
                 _attach_hosts(
@@ -270,60 +299,131 @@ def _configure_host(
 
 
 def _build_remote_nves(overlay: Overlay, topo: Topology, subnets: dict[int, Subnet]) -> None:
-    """A Linux gretap host per remote NVE that has endpoints, reached through the spine."""
-    net, spine, tok = topo.net, topo.spine_ns, topo.net.token
+    """A hypervisor namespace per remote NVE that has endpoints, reached through the spine:
+    Open vSwitch when installed, else a Linux gretap where the kernel has GRE."""
     remote_eps: dict[str, list[Endpoint]] = defaultdict(list)
     for ep in overlay.endpoints:
         if isinstance(ep.attachment, RemoteAttachment):
             remote_eps[ep.attachment.remote_nve].append(ep)
+    no_ovs = ovs_missing()
     for ri, rnve in enumerate(overlay.remote_nves):
         eps = remote_eps.get(rnve.name)
         pa = ipaddress.ip_address(str(rnve.pa))
         if not eps or pa.version != 4:
             continue
-        if not kernel_has("gretap"):
+        if no_ovs is None:
+            _ovs_remote_nve(topo, overlay, subnets, ri, rnve, eps)
+        elif kernel_has("gretap"):
+            topo.notes.append(f"remote NVE {rnve.name}: Linux gretap ({no_ovs})")
+            _gretap_remote_nve(topo, overlay, subnets, ri, rnve, eps)
+        else:
             topo.notes.append(
-                f"remote NVE {rnve.name}: this kernel has no gretap device; its endpoints are left out"
+                f"remote NVE {rnve.name}: its endpoints are left out: {no_ovs}, "
+                "and this kernel has no gretap device"
             )
-            continue
-        ns = net.namespace(rnve.name)
-        link_net = ipaddress.ip_network(f"{pa}/24", strict=False)
-        spine_ip = str(link_net.broadcast_address - 1)
-        pair = net.veth_pair(names=(f"d{tok}r{ri}", f"d{tok}r{ri}s"), switch_ns=ns, test_ns=spine)
-        sh("ip", "addr", "add", f"{pa}/24", "dev", pair.switch_if, ns=ns)
-        sh("ip", "route", "add", "default", "via", spine_ip, ns=ns)
-        sh("ip", "addr", "add", f"{spine_ip}/24", "dev", pair.test_if, ns=spine)
-        sh("ip", "link", "add", "br0", "type", "bridge", ns=ns)
-        sh("ip", "link", "set", "br0", "up", ns=ns)
-        # One gretap per (endpoint VSID, switch PA): Linux gretap has a single remote, and
-        # any switch may send to this NVE (bridged or routed traffic of the VSID).
-        peers = _switch_pas_v4(overlay)
+
+
+def _hypervisor(topo: Topology, ri: int, rnve: RemoteNve) -> tuple[str, VethPair, str]:
+    """The remote NVE's namespace, its veth to the spine (switch_if in the namespace) and
+    the spine's address on that link (the .254 of the PA's /24)."""
+    net, spine, tok = topo.net, topo.spine_ns, topo.net.token
+    ns = net.namespace(rnve.name)
+    link_net = ipaddress.ip_network(f"{rnve.pa}/24", strict=False)
+    spine_ip = str(link_net.broadcast_address - 1)
+    pair = net.veth_pair(names=(f"d{tok}r{ri}", f"d{tok}r{ri}s"), switch_ns=ns, test_ns=spine)
+    sh("ip", "addr", "add", f"{spine_ip}/24", "dev", pair.test_if, ns=spine)
+    return ns, pair, spine_ip
+
+
+def _vsids(eps: list[Endpoint]) -> list[int]:
+    return sorted({ep.vsid for ep in eps})
+
+
+def _ovs_remote_nve(
+    topo: Topology,
+    overlay: Overlay,
+    subnets: dict[int, Subnet],
+    ri: int,
+    rnve: RemoteNve,
+    eps: list[Endpoint],
+) -> None:
+    """Open vSwitch, userspace datapath, in the hypervisor's namespace: the PA on the
+    underlay bridge, default route via the spine (resolved by ARP by OVS itself), one
+    bridge per VSID with a GRE port per switch PA, the VMs' veths on their VSID's bridge.
+    The VSID's gateway address is answered by OVS (ARP responder flow) and its MAC sent to
+    the first switch, which routes: a hypervisor's part of the distributed gateway."""
+    ns, pair, spine_ip = _hypervisor(topo, ri, rnve)
+    ovs = OvsInstance(ns, Path(tempfile.mkdtemp(prefix=f"nve-demo-{rnve.name}-")))
+    topo.ovs.append(ovs)
+    topo.remotes[rnve.name] = Hypervisor(ns, "ovs", pair.test_if, spine_ip, ovs)
+    pa = str(rnve.pa)
+    try:
+        ovs.start()
+        ovs.underlay(pair.switch_if, f"{pa}/24", spine_ip, f"02:00:0c:00:00:{ri + 1:02x}")
+        bridges = {v: ovs.vsid_bridge(v, pa, _switch_pas_v4(overlay)) for v in _vsids(eps)}
+        for vsid, br in bridges.items():
+            gw = subnets[vsid].gateway if vsid in subnets else None
+            if gw is not None and gw.ipv4 is not None:  # routed by the first switch
+                ovs.gateway(br, str(gw.ipv4.ip), str(gw.mac), f"gre{vsid:x}-0")
         for gi, ep in enumerate(eps):
-            for pi, peer in enumerate(peers):
-                gre = f"gt{gi}x{pi}"
-                sh(
-                    "ip",
-                    "link",
-                    "add",
-                    gre,
-                    "type",
-                    "gretap",
-                    "local",
-                    str(pa),
-                    "remote",
-                    peer,
-                    "key",
-                    str(ep.vsid << 8),
-                    ns=ns,
-                )
-                sh("ip", "link", "set", gre, "master", "br0", ns=ns)
-                sh("ip", "link", "set", gre, "up", ns=ns)
-            epns = net.namespace(ep.name)
-            vm = net.veth_pair(
-                names=(f"d{tok}v{ri}{gi}", f"d{tok}v{ri}{gi}h"), switch_ns=ns, test_ns=epns
+            vm = _vm_link(topo, ri, gi, ns, ep)
+            ovs.attach(bridges[ep.vsid], vm.switch_if)
+            _configure_host(topo, ep, vm.test_ns or "", vm.test_if, subnets)
+    except OvsError as exc:
+        raise TopologyError(f"remote NVE {rnve.name} (Open vSwitch): {exc}") from None
+
+
+def _vm_link(topo: Topology, ri: int, gi: int, hv_ns: str, ep: Endpoint) -> VethPair:
+    """The veth between a VM's namespace (test_ns) and its hypervisor's (switch_ns)."""
+    net, tok = topo.net, topo.net.token
+    epns = net.namespace(ep.name)
+    return net.veth_pair(
+        names=(f"d{tok}v{ri}{gi}", f"d{tok}v{ri}{gi}h"), switch_ns=hv_ns, test_ns=epns
+    )
+
+
+def _gretap_remote_nve(
+    topo: Topology,
+    overlay: Overlay,
+    subnets: dict[int, Subnet],
+    ri: int,
+    rnve: RemoteNve,
+    eps: list[Endpoint],
+) -> None:
+    """A Linux bridge of gretap tunnels in the hypervisor's namespace."""
+    ns, pair, spine_ip = _hypervisor(topo, ri, rnve)
+    topo.remotes[rnve.name] = Hypervisor(ns, "gretap", pair.test_if, spine_ip)
+    pa = str(rnve.pa)
+    sh("ip", "addr", "add", f"{pa}/24", "dev", pair.switch_if, ns=ns)
+    sh("ip", "route", "add", "default", "via", spine_ip, ns=ns)
+    sh("ip", "link", "add", "br0", "type", "bridge", ns=ns)
+    sh("ip", "link", "set", "br0", "up", ns=ns)
+    # One gretap per (endpoint VSID, switch PA): Linux gretap has a single remote, and
+    # any switch may send to this NVE (bridged or routed traffic of the VSID).
+    peers = _switch_pas_v4(overlay)
+    for gi, ep in enumerate(eps):
+        for pi, peer in enumerate(peers):
+            gre = f"gt{gi}x{pi}"
+            sh(
+                "ip",
+                "link",
+                "add",
+                gre,
+                "type",
+                "gretap",
+                "local",
+                pa,
+                "remote",
+                peer,
+                "key",
+                str(ep.vsid << 8),
+                ns=ns,
             )
-            sh("ip", "link", "set", vm.switch_if, "master", "br0", ns=ns)
-            _configure_host(topo, ep, epns, vm.test_if, subnets)
+            sh("ip", "link", "set", gre, "master", "br0", ns=ns)
+            sh("ip", "link", "set", gre, "up", ns=ns)
+        vm = _vm_link(topo, ri, gi, ns, ep)
+        sh("ip", "link", "set", vm.switch_if, "master", "br0", ns=ns)
+        _configure_host(topo, ep, vm.test_ns or "", vm.test_if, subnets)
 
 
 def kernel_has(link_type: str) -> bool:

@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
-declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping )
+declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping
+                  [ovs-vswitchd]=openvswitch-switch )
+# systemd units of those packages that must stay stopped and disabled: the tests and the
+# demo start their own instances, each in its own namespace and run directory.
+declare -A UNITS=( [openvswitch-switch]="openvswitch-switch.service ovsdb-server.service ovs-vswitchd.service" )
 
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -20,9 +24,35 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "bootstrap: installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >/dev/null
+        # A deny-all policy-rc.d keeps the packages' services from starting during the
+        # install (invoke-rc.d exit 101: action forbidden); ours is removed afterwards.
+        policy=/usr/sbin/policy-rc.d
+        own_policy=0
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy"
+            chmod 755 "$policy"
+            own_policy=1
+            trap 'rm -f "$policy"' EXIT
+        fi
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        if [ "$own_policy" = 1 ]; then
+            rm -f "$policy"
+            trap - EXIT
+        fi
+        if command -v systemctl >/dev/null 2>&1; then
+            for pkg in "${missing[@]}"; do
+                for unit in ${UNITS[$pkg]:-}; do
+                    systemctl disable --quiet "$unit" >/dev/null 2>&1 || true
+                done
+            done
+        fi
     else
         echo "bootstrap: missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+        for pkg in "${missing[@]}"; do
+            if [ "$pkg" = openvswitch-switch ]; then
+                echo "bootstrap: without openvswitch-switch the demo's hypervisor hv9 falls back to Linux gretap (or is left out) and the OVS interop tests skip" >&2
+            fi
+        done
     fi
 fi
 
