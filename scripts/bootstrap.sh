@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
-declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping )
+declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping [etcd]=etcd-server )
 
 missing=()
 for cmd in "${!NEED[@]}"; do
