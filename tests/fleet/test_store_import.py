@@ -1,0 +1,116 @@
+"""`nve import` into a real etcd: round trip, rejected descriptions, batching, replacement."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from nve.loader import OverlayError, load_overlay, parse_overlay
+from nve.store.etcd import Etcd, Put, StoreError, op_size
+from nve.store.importer import batches, import_overlay
+from nve.store.keys import Root
+from nve.store.reader import read_overlay
+from nve.store.url import StoreUrl
+from tests.fleet.etcd_server import EtcdServer
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
+T = TypeVar("T")
+
+
+def run(etcd: EtcdServer, body: Callable[[Etcd, str], Awaitable[T]]) -> T:
+    """Run `body` against the server, under a prefix of its own."""
+    prefix = f"/t{secrets.token_hex(4)}"
+
+    async def go() -> T:
+        async with Etcd(StoreUrl.parse(etcd.url + prefix)) as client:
+            return await body(client, prefix)
+
+    return asyncio.run(go())
+
+
+def test_round_trip_equals_the_loaded_description(etcd: EtcdServer) -> None:
+    loaded = load_overlay(EXAMPLE)
+
+    async def body(client: Etcd, prefix: str) -> None:
+        result = await import_overlay(client, prefix, loaded)
+        stored = await read_overlay(client, prefix)
+        assert stored.generation == result.generation
+        assert stored.loaded.overlay == loaded.overlay
+        assert stored.loaded.base_dir == loaded.base_dir
+
+    run(etcd, body)
+
+
+def test_small_transactions_give_the_same_overlay(etcd: EtcdServer) -> None:
+    loaded = load_overlay(EXAMPLE)
+
+    async def body(client: Etcd, prefix: str) -> None:
+        result = await import_overlay(client, prefix, loaded, max_ops=3, in_flight=2)
+        assert result.transactions > result.keys // 3
+        assert (await read_overlay(client, prefix)).loaded.overlay == loaded.overlay
+
+    run(etcd, body)
+
+
+def test_rejected_description_leaves_the_current_overlay(etcd: EtcdServer) -> None:
+    good = load_overlay(EXAMPLE)
+    text = EXAMPLE.read_text().replace("vsid: 0x002001", "vsid: 0x001001")
+    bad = parse_overlay(text, "bad.yaml")
+
+    async def body(client: Etcd, prefix: str) -> None:
+        first = await import_overlay(client, prefix, good)
+        before = await client.revision()
+        with pytest.raises(OverlayError) as err:
+            await import_overlay(client, prefix, bad)
+        assert "bad.yaml:" in str(err.value) and "0x001001 is already used" in str(err.value)
+        assert await client.revision() == before  # nothing written at all
+        stored = await read_overlay(client, prefix)
+        assert stored.generation == first.generation
+        assert stored.loaded.overlay == good.overlay
+
+    run(etcd, body)
+
+
+def test_a_new_import_replaces_the_old_generation(etcd: EtcdServer) -> None:
+    loaded = load_overlay(EXAMPLE)
+    smaller = parse_overlay(
+        EXAMPLE.read_text().split("\nroutes:")[0], "smaller.yaml", loaded.base_dir
+    )
+
+    async def body(client: Etcd, prefix: str) -> None:
+        first = await import_overlay(client, prefix, loaded)
+        second = await import_overlay(client, prefix, smaller)
+        assert second.previous == first.generation
+        stored = await read_overlay(client, prefix)
+        assert stored.loaded.overlay == smaller.overlay
+        _, left = await client.get_many([], [Root(prefix).gen_prefix(first.generation)])
+        assert left == {}
+
+    run(etcd, body)
+
+
+def test_reading_an_empty_store_says_how_to_fill_it(etcd: EtcdServer) -> None:
+    async def body(client: Etcd, prefix: str) -> None:
+        with pytest.raises(StoreError, match=r"no overlay stored under .*nve import FILE --store"):
+            await read_overlay(client, prefix)
+
+    run(etcd, body)
+
+
+def test_batches_stay_within_etcd_limits() -> None:
+    records = [(f"/k/{i:05d}".encode(), b"x" * (i % 700)) for i in range(2000)]
+    out = list(batches(records, max_ops=128, max_bytes=64 * 1024))
+    assert [op for b in out for op in b] == [Put(k, v) for k, v in records]
+    for b in out:
+        assert len(b) <= 128
+        assert sum(op_size(op) for op in b) <= 64 * 1024
+
+
+def test_a_record_too_large_for_one_request_is_named() -> None:
+    with pytest.raises(StoreError, match=r"/k/big: .* more than one etcd request may hold"):
+        list(batches([(b"/k/big", b"x" * 70_000)], max_bytes=64 * 1024))
