@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TypeVar
-
 import pytest
 
 from nve.loader import OverlayError, load_overlay, parse_overlay
@@ -15,22 +9,8 @@ from nve.store.etcd import Etcd, Put, StoreError, op_size
 from nve.store.importer import batches, import_overlay
 from nve.store.keys import Root
 from nve.store.reader import read_overlay
-from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
-T = TypeVar("T")
-
-
-def run(etcd: EtcdServer, body: Callable[[Etcd, str], Awaitable[T]]) -> T:
-    """Run `body` against the server, under a prefix of its own."""
-    prefix = f"/t{secrets.token_hex(4)}"
-
-    async def go() -> T:
-        async with Etcd(StoreUrl.parse(etcd.url + prefix)) as client:
-            return await body(client, prefix)
-
-    return asyncio.run(go())
+from tests.fleet.store_util import EXAMPLE, check_indexes, run
 
 
 def test_round_trip_equals_the_loaded_description(etcd: EtcdServer) -> None:
@@ -42,6 +22,7 @@ def test_round_trip_equals_the_loaded_description(etcd: EtcdServer) -> None:
         assert stored.generation == result.generation
         assert stored.loaded.overlay == loaded.overlay
         assert stored.loaded.base_dir == loaded.base_dir
+        await check_indexes(client, prefix)
 
     run(etcd, body)
 
