@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from nve.compile import LearnedEndpoint
 from nve.compile.limits import storm_rate
@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--metrics-addr", default="127.0.0.1")
     r.add_argument("--log-json", action="store_true", help="one JSON object per log line")
+    from nve.store.cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -250,6 +253,40 @@ async def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _import(args: argparse.Namespace) -> int:
+    from nve.store import cli as store_cli
+
+    ctl = _checked_controller(args)
+    print(await _in_store(store_cli.run_import(args, ctl.loaded)))
+    return EXIT_OK
+
+
+async def _endpoint(args: argparse.Namespace) -> int:
+    from nve.store import cli as store_cli
+
+    print(await _in_store(store_cli.run_endpoint(args)))
+    return EXIT_OK
+
+
+async def _in_store(work: Awaitable[str]) -> str:
+    """A store command's outcome; its refusals and failures as _Fail."""
+    from nve.store.cli import OptionError
+    from nve.store.endpoints import ChangeRefused
+    from nve.store.etcd import StoreError
+    from nve.store.url import StoreUrlError
+
+    try:
+        return await work
+    except ChangeRefused as exc:
+        raise _Fail("\n".join(exc.reasons), EXIT_INVALID) from None
+    except OverlayError as exc:
+        raise _Fail(_problems_text(exc.problems, DEFAULT_MAX_PROBLEMS), EXIT_INVALID) from None
+    except (OptionError, StoreUrlError) as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    except StoreError as exc:
+        raise _Fail(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.INFO
@@ -267,7 +304,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return cmd_validate(args)
-        runner = {"apply": _apply, "show": _show, "stats": _stats, "run": _run}[args.command]
+        runner = {
+            "apply": _apply,
+            "show": _show,
+            "stats": _stats,
+            "run": _run,
+            "import": _import,
+            "endpoint": _endpoint,
+        }[args.command]
         return asyncio.run(runner(args))
     except _Fail as exc:
         print(f"nve {args.command}: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)

@@ -38,6 +38,7 @@ from nve.store.etcd import Compare, Delete, Etcd, KeyValue, ModIs, Op, Put, Stor
 from nve.store.keys import Gen, Root, unpart
 from nve.store.reader import current_generation
 from nve.store.records import (
+    ADDED,
     Claims,
     counted_value,
     endpoint_claims,
@@ -136,7 +137,7 @@ async def change_endpoint(
         read = await _read_context(etcd, root, gen, gen_id, name, old, new)
         if read is None:
             continue
-        compares, ops = _plan(read, root, name, old, new, old_rec["seq"] if old_rec else 0)
+        compares, ops = _plan(read, root, name, old, new, old_rec["seq"] if old_rec else ADDED)
         ok, revision = await etcd.txn(compares, ops)
         if ok:
             return ChangeResult(revision, gen_id, attempt)

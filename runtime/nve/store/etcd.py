@@ -154,6 +154,8 @@ class Etcd:
                 request, timeout=self._timeout, metadata=self._client.metadata
             )
         except rpc.AioRpcError as exc:
+            if exc.code() == rpc.StatusCode.UNAVAILABLE:
+                raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
             raise StoreError(f"{self.url}: etcd refused {method} ({_reason(exc)})") from None
 
     async def revision(self) -> int:

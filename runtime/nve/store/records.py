@@ -2,8 +2,10 @@
 records of its endpoints and routes (docs/fleet.md). Pure: no I/O.
 
 Every object record is `{"seq": N, "object": {...}}` (subnets also carry their tenant):
-reading back orders the objects of a kind by (create revision, seq), so the order of the
-description survives a round trip and endpoints added later come after it.
+N is the object's place in the imported description, or ADDED for an endpoint added
+since. Reading back orders a kind's objects by N, then the added ones by create revision,
+so the order of the description survives a round trip (however the import's transactions
+interleave) and endpoints added later come after it, a move keeping its place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from nve.model import Endpoint, LocalAttachment, Overlay
 from nve.store.keys import Gen, unpart
 
 Record = tuple[bytes, bytes]
+ADDED = -1  # the seq of an endpoint added after the import
 
 
 def dumps(value: object) -> bytes:
@@ -175,7 +178,12 @@ class Collected:
             self.objects[kind].append((create_revision, rec["seq"], obj))
 
     def ordered(self, kind: str) -> list[dict[str, Any]]:
-        return [obj for _, _, obj in sorted(self.objects[kind], key=lambda r: (r[0], r[1]))]
+        # Imported objects by their place in the description, then those added since
+        # (seq ADDED) in the order they were created.
+        def place(r: tuple[int, int, dict[str, Any]]) -> tuple[bool, int]:
+            return (r[1] == ADDED, r[0] if r[1] == ADDED else r[1])
+
+        return [obj for _, _, obj in sorted(self.objects[kind], key=place)]
 
     def overlay_data(self) -> dict[str, Any]:
         """The description as the loader would see it (subnets back inside their tenants)."""
