@@ -159,7 +159,7 @@ async def _read_context(
 ) -> _Read | None:
     """Everything the change depends on, read at one revision (None: `current` moved)."""
     keys = [root.current, gen.endpoint(name)]
-    prefixes = [gen.kind_prefix("remote_nves"), gen.refs_prefix(name)]
+    prefixes = [gen.refs_prefix(name)]
     for ep in (old, new):
         if ep is None:
             continue
@@ -167,6 +167,10 @@ async def _read_context(
         if isinstance(ep.attachment, LocalAttachment):
             sw = ep.attachment.switch
             keys += [gen.switch(sw), gen.limits(sw), gen.local_count(sw)]
+        else:
+            keys.append(gen.remote_nve(ep.attachment.remote_nve))
+    if new is not None:
+        prefixes.append(gen.carriers_prefix(new.vsid))
     _, found = await etcd.get_many(keys, prefixes)
     if _value(found, root.current) != gen_id.encode():
         return None
@@ -176,6 +180,11 @@ async def _read_context(
         if ep is not None:
             c = endpoint_claims(gen, ep, _tenant_of(read, ep.vsid))
             claim_keys += [*c.unique, *c.counted, *c.guarded]
+    if new is not None:
+        carriers = gen.carriers_prefix(new.vsid)
+        claim_keys += [
+            gen.remote_nve(k[len(carriers) :].decode()) for k in found if k.startswith(carriers)
+        ]
     _, claimed = await etcd.get_many([root.current, gen.endpoint(name), *claim_keys])
     if _value(claimed, root.current) != gen_id.encode():
         return None
@@ -334,12 +343,15 @@ def _endpoint_problems(read: _Read, ep: Endpoint) -> list[str]:
         sw = read.object(gen.switch(ep.attachment.switch))
         if sw is not None:
             switches = [Switch.model_validate(sw, strict=True)]
+    # The remote NVEs that carry its VSID, and the one it is behind: each as if it carried
+    # only that VSID (of their other VSIDs the endpoint changes nothing).
     remotes_prefix = gen.kind_prefix("remote_nves")
-    remotes = [
-        RemoteNve.model_validate(loads(kv.value)["object"], strict=True)
-        for k, kv in sorted(read.found.items())
-        if k.startswith(remotes_prefix)
-    ]
+    remotes = []
+    for k, kv in sorted(read.found.items()):
+        if k.startswith(remotes_prefix):
+            obj = loads(kv.value)["object"]
+            obj["vsids"] = [v for v in obj["vsids"] if v == ep.vsid]
+            remotes.append(RemoteNve.model_validate(obj, strict=True))
     try:
         base = Overlay(switches=switches, tenants=tenants, remote_nves=remotes)
         with_ep = base.model_copy(update={"endpoints": [ep]})

@@ -206,6 +206,25 @@ class Etcd:
         resp = await self._call("Txn", req)
         return bool(resp.succeeded), int(resp.header.revision)
 
+    async def compact_and_defragment(self) -> None:
+        """Drop the history before now and give its space back (for size measurements)."""
+        revision = await self.revision()
+        try:
+            await self._client.kvstub.Compact(
+                rpc.CompactionRequest(revision=revision, physical=True),
+                timeout=self._timeout,
+                metadata=self._client.metadata,
+            )
+        except rpc.AioRpcError as exc:
+            if exc.code() != rpc.StatusCode.OUT_OF_RANGE:  # compacted there already
+                raise StoreError(f"{self.url}: etcd refused compaction ({_reason(exc)})") from None
+        try:
+            await self._client.maintenancestub.Defragment(
+                rpc.DefragmentRequest(), timeout=self._timeout, metadata=self._client.metadata
+            )
+        except rpc.AioRpcError as exc:
+            raise StoreError(f"{self.url}: etcd refused defragmentation ({_reason(exc)})") from None
+
     async def db_size(self) -> int:
         try:
             resp = await self._client.maintenancestub.Status(

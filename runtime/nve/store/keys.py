@@ -112,6 +112,13 @@ class Gen:
     def port_vsid(self, switch: str, port: int, vsid: int) -> bytes:
         return self._k("idx", "port_vsid", switch, str(port), vsid_part(vsid))
 
+    # The remote NVEs that carry a VSID (remote NVEs change only with an import).
+    def carriers_prefix(self, vsid: int) -> bytes:
+        return self._k("idx", "carrier", vsid_part(vsid), "")
+
+    def carrier(self, vsid: int, remote_nve: str) -> bytes:
+        return self._k("idx", "carrier", vsid_part(vsid), remote_nve)
+
     # What refers to an endpoint by name (routes, a tenant's VPN gateway).
     def refs_prefix(self, endpoint: str) -> bytes:
         return self._k("idx", "ref", endpoint, "")

@@ -104,6 +104,8 @@ def overlay_records(
             seq += 1
     for r, nve in enumerate(overlay.remote_nves):
         yield gen.remote_nve(nve.name), object_value(nve.model_dump(mode="json"), r)
+        for vsid in dict.fromkeys(nve.vsids):
+            yield gen.carrier(vsid, nve.name), b""
     for r, route in enumerate(overlay.routes):
         yield gen.route(route.tenant, route.prefix), object_value(route.model_dump(mode="json"), r)
         yield gen.ref_route(route.endpoint, route.tenant, route.prefix), b""
