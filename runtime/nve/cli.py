@@ -13,6 +13,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from nve.compile import LearnedEndpoint
 from nve.compile.limits import storm_rate
@@ -21,7 +22,11 @@ from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.problems import Problem, format_problems
 
+if TYPE_CHECKING:
+    from nve.runner import Follower
+
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
+T = TypeVar("T")
 DEFAULT_MAX_PROBLEMS = 100  # `nve validate` lines of problems before it only counts them
 
 
@@ -79,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--switch", action="append", default=[])
     st.add_argument("--json", action="store_true")
     r = sub.add_parser("run", help="reconcile, then watch events, reconnects and file changes")
-    r.add_argument("file")
+    r.add_argument("file", nargs="?", help="the description (or --store)")
+    r.add_argument(
+        "--store",
+        metavar="etcd://HOST:PORT[/PREFIX]",
+        help="follow the overlay in etcd instead of a file (docs/fleet.md)",
+    )
     r.add_argument("--switch", action="append", default=[])
     r.add_argument(
         "--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)"
@@ -245,9 +255,15 @@ async def _stats(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from nve.runner import run_forever
 
-    ctl = _checked_controller(args, progress=None)
+    if (args.file is None) == (args.store is None):
+        raise _Fail("give a description file or --store etcd://HOST:PORT[/PREFIX]", EXIT_USAGE)
+    follow: Follower | None = None
+    if args.store is not None:
+        ctl, follow = await _stored_controller(args)
+    else:
+        ctl = _checked_controller(args, progress=None)
     try:
-        await run_forever(ctl, args)
+        await run_forever(ctl, args, follow)
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
     return EXIT_OK
@@ -268,7 +284,7 @@ async def _endpoint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _in_store(work: Awaitable[str]) -> str:
+async def _in_store(work: Awaitable[T]) -> T:
     """A store command's outcome; its refusals and failures as _Fail."""
     from nve.store.cli import OptionError
     from nve.store.endpoints import ChangeRefused
@@ -285,6 +301,30 @@ async def _in_store(work: Awaitable[str]) -> str:
         raise _Fail(str(exc), EXIT_USAGE) from None
     except StoreError as exc:
         raise _Fail(str(exc)) from None
+
+
+async def _stored_controller(args: argparse.Namespace) -> tuple[Controller, Follower]:
+    """The controller of the overlay in force in the store, and what follows its changes."""
+    from nve.store.follow import follow_store, load_stored
+    from nve.store.url import StoreUrl
+
+    try:
+        url = StoreUrl.parse(args.store)
+    except ValueError as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    stored = await _in_store(load_stored(url))
+    try:
+        ctl = Controller(stored.loaded, only=args.switch or None)
+        problems = ctl.check(with_pipeline=True)
+    except ControllerError as exc:
+        raise _Fail(str(exc)) from None
+    if problems:
+        raise _Fail(_problems_text(problems, DEFAULT_MAX_PROBLEMS), EXIT_INVALID)
+
+    async def follow(c: Controller, dirty: asyncio.Event) -> None:
+        await follow_store(url, c, dirty, stored.revision)
+
+    return ctl, follow
 
 
 def main(argv: Sequence[str] | None = None) -> int:

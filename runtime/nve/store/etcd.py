@@ -198,6 +198,18 @@ class Etcd:
                 return
             start = bytes(resp.kvs[-1].key) + b"\0"
 
+    async def watch(self, prefix: bytes, start_revision: int) -> AsyncIterator[int]:
+        """The revision of every change under the prefix from `start_revision` on."""
+        try:
+            w = await self._client.watch_prefix(prefix, start_revision=start_revision)
+            try:
+                async for event in w:
+                    yield int(event.kv.mod_revision)
+            finally:
+                await w.cancel()
+        except (ClientError, rpc.AioRpcError) as exc:
+            raise StoreError(f"{self.url}: the watch failed ({_reason(exc)})") from None
+
     async def txn(self, compares: Sequence[Compare], ops: Sequence[Op]) -> tuple[bool, int]:
         """Apply `ops` if every compare holds; (succeeded, the revision after it)."""
         req = rpc.TxnRequest(
