@@ -14,6 +14,7 @@ import pytest
 from nve.fleet.election import ElectionIdError, election_id, split
 from nve.fleet.ownership import FleetError, OwnershipManager
 from nve.fleet.spread import assign
+from nve.store.etcd import Etcd, Put
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
 
@@ -203,5 +204,31 @@ def test_a_revoked_lease_gives_the_switches_to_the_others_and_the_replica_rejoin
                 assert v[: len(ids[s])] == ids[s] and v == sorted(set(v))
         finally:
             await fleet.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_epoch_in_the_store_is_the_high_word_and_a_bad_one_is_named(
+    etcd: EtcdServer,
+) -> None:
+    async def scenario() -> None:
+        url = _url(etcd)
+        async with Etcd(url) as client:
+            await client.txn([], [Put(f"{url.prefix}/epoch".encode(), b"3")])
+            fleet = Fleet(url, SWITCHES[:2])
+            fleet.start("r1")
+            try:
+                await fleet.until(fleet.balanced)
+                assert {split(ids[0])[0] for ids in fleet.ids.values()} == {3}
+            finally:
+                await fleet.close()
+            await client.txn([], [Put(f"{url.prefix}/epoch".encode(), b"three")])
+
+            async def hook(*_: object) -> None:
+                return None
+
+            bad = OwnershipManager(url, "r9", [], hook, hook, ttl_s=2)
+            with pytest.raises(FleetError, match=rf"{url.prefix}/epoch = b'three' is not an epoch"):
+                await bad.run()
 
     asyncio.run(scenario())

@@ -102,13 +102,17 @@ class LeaseEtcd:
                 raise
 
     # -- keys -----------------------------------------------------------------------------
-    async def read(self, prefix: bytes) -> tuple[int, list[Held]]:
-        """Every key under `prefix`, at one revision (ownership keys are few)."""
-        resp = await self._unary(
-            self._client.kvstub, "Range", rpc.RangeRequest(key=prefix, range_end=prefix_end(prefix))
-        )
+    async def read(self, *prefixes: bytes) -> tuple[int, list[Held]]:
+        """Every key under the prefixes, at one revision (ownership keys are few)."""
+        ops = [
+            rpc.RequestOp(request_range=rpc.RangeRequest(key=p, range_end=prefix_end(p)))
+            for p in prefixes
+        ]
+        resp = await self._unary(self._client.kvstub, "Txn", rpc.TxnRequest(success=ops))
         held = [
-            Held(bytes(m.key), bytes(m.value), int(m.mod_revision), int(m.lease)) for m in resp.kvs
+            Held(bytes(m.key), bytes(m.value), int(m.mod_revision), int(m.lease))
+            for r in resp.responses
+            for m in r.response_range.kvs
         ]
         return int(resp.header.revision), held
 

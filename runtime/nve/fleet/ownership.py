@@ -1,17 +1,18 @@
 """One replica's share of the switches: join the fleet, own switches through an etcd lease,
 give them up when the spread says so or when the lease is lost.
 
-Keys, under the store prefix (`/nve` by default):
+Keys, under the store prefix (`/nve` by default; docs/fleet.md reserves them):
 
-- `PREFIX/fleet/members/REPLICA` = REPLICA, bound to the replica's lease: the live replicas;
-- `PREFIX/fleet/owners/SWITCH` = REPLICA, bound to the owner's lease, created only where
+- `PREFIX/replicas/REPLICA` = REPLICA, bound to the replica's lease: the live replicas;
+- `PREFIX/owners/SWITCH` = REPLICA, bound to the owner's lease, created only where
   absent (a transaction): the revision it was created at makes the owner's election id
-  (`nve.fleet.election`).
+  (`nve.fleet.election`);
+- `PREFIX/epoch`: the epoch of those ids (decimal; 0 when absent), read at each join.
 
 Every replica reads both at one revision, computes the same assignment (`nve.fleet.spread`),
 gives up the switches it should no longer own (callback first, then the key), and creates
 the owner keys of the unowned switches assigned to it (key first, then the callback). It
-reads again on every change under `PREFIX/fleet/` (a watch) and at least every third of the
+reads again on every change under `replicas/` or `owners/` (watches) and at least every third of the
 lease's TTL.
 
 A replica whose lease lapses (killed, paused, cut off from etcd) loses its keys when etcd
@@ -56,16 +57,16 @@ class FleetKeys:
     prefix: str  # the store prefix, e.g. "/nve"
 
     @property
-    def root(self) -> bytes:
-        return f"{self.prefix}/fleet/".encode()
-
-    @property
     def members(self) -> bytes:
-        return f"{self.prefix}/fleet/members/".encode()
+        return f"{self.prefix}/replicas/".encode()
 
     @property
     def owners(self) -> bytes:
-        return f"{self.prefix}/fleet/owners/".encode()
+        return f"{self.prefix}/owners/".encode()
+
+    @property
+    def epoch(self) -> bytes:
+        return f"{self.prefix}/epoch".encode()
 
     def member(self, replica: str) -> bytes:
         return self.members + replica.encode()
@@ -125,7 +126,7 @@ class OwnershipManager:
     on_acquire: AcquireHook
     on_release: ReleaseHook
     ttl_s: int = 5
-    epoch: int = 0
+    epoch: int | None = None  # None: PREFIX/epoch, read at each join
     etcd: LeaseEtcd | None = None
     owned: dict[str, int] = field(default_factory=dict)  # switch -> revision it was taken at
     view: FleetView | None = None
@@ -141,6 +142,7 @@ class OwnershipManager:
         self.keys = FleetKeys(self.url.prefix)
         self._changed = asyncio.Event()
         self._lease: int | None = None
+        self._epoch = 0
 
     def set_switches(self, switches: Sequence[str]) -> None:
         """The overlay's switches changed: spread the new set from the next read on."""
@@ -150,7 +152,7 @@ class OwnershipManager:
         self._changed.set()
 
     def election_id(self, switch: str) -> int:
-        return election_id(self.epoch, self.owned[switch])
+        return election_id(self._epoch, self.owned[switch])
 
     # -- the loop -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -178,7 +180,24 @@ class OwnershipManager:
                 await asyncio.shield(self._leave(etcd))
             await etcd.close()
 
+    async def _read_epoch(self, etcd: LeaseEtcd) -> int:
+        if self.epoch is not None:
+            return self.epoch
+        _, held = await etcd.read(self.keys.epoch)
+        text = next((kv.value for kv in held if kv.key == self.keys.epoch), b"0")
+        try:
+            value = int(text.decode().strip())
+        except (UnicodeDecodeError, ValueError):
+            value = -1
+        if not 0 <= value < 2**64:
+            raise FleetError(
+                f"{self.url}: {self.keys.epoch.decode()} = {text[:40]!r} is not an epoch"
+                " (a whole number 0 .. 2**64-1)"
+            )
+        return value
+
     async def _membership(self, etcd: LeaseEtcd) -> None:
+        self._epoch = await self._read_epoch(etcd)
         lease = await etcd.grant(self.ttl_s)
         self._lease = lease
         sent = time.monotonic()
@@ -193,7 +212,9 @@ class OwnershipManager:
         log.info("%s: joined %s (lease %x, TTL %d s)", self.replica, self.url, lease, self.ttl_s)
         self.joined.set()
         keepalive = asyncio.create_task(self._keep_alive(etcd, lease, sent))
-        watch = asyncio.create_task(self._watch(etcd))
+        watches = [
+            asyncio.create_task(self._watch(etcd, p)) for p in (self.keys.members, self.keys.owners)
+        ]
         try:
             while True:
                 self._changed.clear()
@@ -208,9 +229,9 @@ class OwnershipManager:
                     raise LeaseLost("the keep-alive ended")
         finally:
             self.joined.clear()
-            keepalive.cancel()
-            watch.cancel()
-            await asyncio.gather(keepalive, watch, return_exceptions=True)
+            for t in (keepalive, *watches):
+                t.cancel()
+            await asyncio.gather(keepalive, *watches, return_exceptions=True)
 
     async def _keep_alive(self, etcd: LeaseEtcd, lease: int, granted_at: float) -> None:
         """Refresh every third of the TTL. `alive_from` is when the last answered refresh
@@ -229,19 +250,19 @@ class OwnershipManager:
                 raise LeaseLost(f"etcd expired lease {lease:x}")
             alive_from = sent
 
-    async def _watch(self, etcd: LeaseEtcd) -> None:
-        """Wake the loop on every change under PREFIX/fleet/ (the loop also polls)."""
+    async def _watch(self, etcd: LeaseEtcd, prefix: bytes) -> None:
+        """Wake the loop on every change under `prefix` (the loop also polls)."""
         while True:
             try:
                 start = await etcd.revision() + 1
-                async for _ in etcd.watch(self.keys.root, start):
+                async for _ in etcd.watch(prefix, start):
                     self._changed.set()
             except StoreError as exc:
                 log.debug("%s: watch: %s", self.replica, exc)
             await asyncio.sleep(self.ttl_s / 3)
 
     async def _step(self, etcd: LeaseEtcd, lease: int) -> None:
-        revision, held = await etcd.read(self.keys.root)
+        revision, held = await etcd.read(self.keys.members, self.keys.owners)
         view = parse_view(self.keys, revision, held)
         self.view = view
         for s, rev in list(self.owned.items()):  # taken from us (our key expired or was deleted)
