@@ -14,6 +14,7 @@ from nve.store.keys import Root
 from nve.store.reader import read_overlay
 from nve.store.records import overlay_records
 from nve.store.url import StoreUrl
+from nve.validate import validate_overlay
 from tests.fleet.etcd_server import EtcdServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-tor-two-tenants.yaml"
@@ -35,6 +36,18 @@ def endpoint(**fields: object) -> Endpoint:
     return Endpoint.model_validate(fields)
 
 
+def short_tor2(text: str) -> str:
+    """The example with tor2's network port too small for IPv6 customers (1300 < 1322)
+    and blue (which has an IPv6 gateway) off tor2: valid, red alone on tor2."""
+    text = text.replace(
+        '{port: 3, role: network, mtu: 1500}\n    next_hops:\n      - {name: spine1, port: 3, mac: "02:00:0b:00:00:11"}',
+        '{port: 3, role: network, mtu: 1300}\n    next_hops:\n      - {name: spine1, port: 3, mac: "02:00:0b:00:00:11"}',
+    )
+    return text.replace(
+        "attachment: {switch: tor2, port: 1}", "attachment: {switch: tor1, port: 2, vlan: 300}"
+    )
+
+
 async def check_indexes(client: Etcd, prefix: str, limit: int | None = None) -> Overlay:
     """The index and counter keys in the store are exactly those of the overlay it holds
     (as an import of that overlay would write them); returns that overlay."""
@@ -47,4 +60,5 @@ async def check_indexes(client: Etcd, prefix: str, limit: int | None = None) -> 
     }
     _, found = await client.get_many([], [gen.prefix + b"idx/", gen.prefix + b"count/"])
     assert {k: kv.value for k, kv in found.items()} == wanted
+    assert validate_overlay(stored.loaded.overlay) == []
     return stored.loaded.overlay

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from nve.loader import load_overlay
+from nve.loader import load_overlay, parse_overlay
 from nve.model import LocalAttachment, RemoteAttachment
 from nve.store.endpoints import (
     ChangeRefused,
@@ -17,8 +17,9 @@ from nve.store.endpoints import (
 from nve.store.etcd import Etcd
 from nve.store.importer import import_overlay
 from nve.store.reader import read_overlay
+from nve.validate import validate_overlay
 from tests.fleet.etcd_server import EtcdServer
-from tests.fleet.store_util import EXAMPLE, check_indexes, endpoint, run
+from tests.fleet.store_util import EXAMPLE, check_indexes, endpoint, run, short_tor2
 
 WEB = 0x001001
 
@@ -234,5 +235,49 @@ def test_remove_refuses_what_routes_use_and_frees_the_rest(etcd: EtcdServer) -> 
         )
         await check_indexes(client, prefix)
         assert (await read_overlay(client, prefix)).loaded.overlay.endpoints[-1].name == "b"
+
+    run(etcd, body)
+
+
+def test_ipv6_customers_stay_off_a_switch_whose_mtu_cannot_carry_them(etcd: EtcdServer) -> None:
+    loaded = parse_overlay(short_tor2(EXAMPLE.read_text()), "short.yaml", EXAMPLE.parent)
+    assert validate_overlay(loaded.overlay) == []
+    red6 = {"vsid": 0x002001, "ipv4": "192.168.10.40", "ipv6": "fd00:c1::40"}
+
+    async def body(client: Etcd, prefix: str) -> None:
+        await import_overlay(client, prefix, loaded)
+        # blue has an IPv6 gateway: none of its endpoints may come to tor2
+        with pytest.raises(
+            ChangeRefused,
+            match=r"switch tor2 port 3 .mtu 1300. cannot carry the IPv6 customers of tenant blue",
+        ):
+            await add_endpoint(
+                client, prefix, endpoint(**web("b9", "52:54:00:b1:00:99", "192.168.10.99", 1))
+            )
+        # red is on tor2: it may not get an IPv6 endpoint, even elsewhere
+        red_on_tor1 = {
+            "name": "r6",
+            "mac": "52:54:00:c1:00:40",
+            "attachment": {"switch": "tor1", "port": 1, "vlan": 200},
+        }
+        with pytest.raises(ChangeRefused, match="cannot carry the IPv6 customers of tenant red"):
+            await add_endpoint(client, prefix, endpoint(**red6, **red_on_tor1))
+        # once red leaves tor2, either may happen, but not both: of the two, one wins
+        await remove_endpoint(client, prefix, "red-app2")
+        red_on_tor2 = {
+            "name": "r4",
+            "vsid": 0x002001,
+            "mac": "52:54:00:c1:00:41",
+            "ipv4": "192.168.10.41",
+            "attachment": {"switch": "tor2", "port": 2},
+        }
+        outcomes = await asyncio.gather(
+            add_endpoint(client, prefix, endpoint(**red6, **red_on_tor1)),
+            add_endpoint(client, prefix, endpoint(**red_on_tor2)),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, ChangeRefused) for o in outcomes) == 1, outcomes
+        assert sum(not isinstance(o, BaseException) for o in outcomes) == 1, outcomes
+        await check_indexes(client, prefix)  # which validates the overlay too
 
     run(etcd, body)

@@ -159,7 +159,7 @@ async def _read_context(
 ) -> _Read | None:
     """Everything the change depends on, read at one revision (None: `current` moved)."""
     keys = [root.current, gen.endpoint(name)]
-    prefixes = [gen.refs_prefix(name)]
+    prefixes = [gen.refs_prefix(name), gen.mtu_short_prefix]
     for ep in (old, new):
         if ep is None:
             continue
@@ -179,7 +179,11 @@ async def _read_context(
     for ep in (old, new):
         if ep is not None:
             c = endpoint_claims(gen, ep, _tenant_of(read, ep.vsid))
-            claim_keys += [*c.unique, *c.counted, *c.guarded]
+            claim_keys += [*c.unique, *c.counted, *c.guarded, *c.counters]
+    tenant = _tenant_of(read, new.vsid) if new is not None else None
+    if tenant is not None:
+        claim_keys += [gen.tenant(tenant), gen.tenant_ipv6(tenant)]
+        claim_keys += [gen.tenant_on(tenant, sw) for sw in _short_switches(read)]
     if new is not None:
         carriers = gen.carriers_prefix(new.vsid)
         claim_keys += [
@@ -192,6 +196,16 @@ async def _read_context(
         return None  # changed between the two reads: read again
     read.found.update(claimed)
     return read
+
+
+def _short_switches(read: _Read) -> dict[str, dict[str, Any]]:
+    """Switches that cannot carry IPv6 customers: name -> their mtu_short record."""
+    prefix = read.gen.mtu_short_prefix
+    return {
+        k[len(prefix) :].decode(): loads(kv.value)
+        for k, kv in read.found.items()
+        if k.startswith(prefix)
+    }
 
 
 def _value(found: dict[bytes, KeyValue], key: bytes) -> bytes | None:
@@ -258,6 +272,16 @@ def _plan(
         counts[k] = (ident, n + 1)
     for k, (ident, n) in counts.items():
         writes[k] = counted_value(ident, n) if n > 0 else None
+    # Plain counters (IPv6 endpoints per tenant, local endpoints per tenant and switch).
+    after: dict[bytes, int] = {}
+    for k, delta in [(k, -1) for k in old_c.counters] + [(k, 1) for k in new_c.counters]:
+        kv = read.found.get(k)
+        after[k] = after.get(k, int(kv.value) if kv else 0) + delta
+    for k, n in after.items():
+        touched.add(k)
+        writes[k] = str(n).encode() if n > 0 else None
+    if new is not None:
+        reasons += _ipv6_mtu(read, new, after, touched)
     # Local endpoints per switch against the switch's limit.
     for sw, delta in _local_deltas(old_c, new_c).items():
         key = gen.local_count(sw)
@@ -280,6 +304,36 @@ def _plan(
     compares += [ModIs(k, read.mod(k)) for k in sorted(touched - {root.current})]
     ops: list[Op] = [Put(k, v) if v is not None else Delete(k) for k, v in writes.items()]
     return compares, ops
+
+
+def _ipv6_mtu(read: _Read, ep: Endpoint, after: dict[bytes, int], touched: set[bytes]) -> list[str]:
+    """nve.validate's underlay MTU rule across endpoints: a switch whose network ports
+    cannot carry IPv6 customers must carry no tenant with an IPv6 gateway or endpoint."""
+    gen = read.gen
+    tenant = _tenant_of(read, ep.vsid)
+    shorts = _short_switches(read)
+    if tenant is None or not shorts:
+        return []
+
+    def count(key: bytes) -> int:
+        touched.add(key)
+        if key in after:
+            return after[key]
+        kv = read.found.get(key)
+        return int(kv.value) if kv else 0
+
+    rec = read.json(gen.tenant(tenant)) or {}
+    ipv6 = bool(rec.get("ipv6_gateway")) or count(gen.tenant_ipv6(tenant)) > 0
+    out = []
+    for sw, short in sorted(shorts.items()):
+        on = count(gen.tenant_on(tenant, sw)) > 0 or tenant in short["bound"]
+        if on and ipv6:
+            out.append(
+                f"switch {sw} port {short['port']} (mtu {short['mtu']}) cannot carry the IPv6"
+                f" customers of tenant {tenant} in NVGRE (needs >= {short['needed']};"
+                " RFC 7637 §4.4, RFC 8200 §5)"
+            )
+    return out
 
 
 def _addresses(ep: Endpoint) -> tuple[object, ...]:

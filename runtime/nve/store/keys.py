@@ -90,6 +90,22 @@ class Gen:
     def local_count(self, switch: str) -> bytes:
         return self._k("count", switch, "local_endpoints")
 
+    # Switches whose network ports cannot carry IPv6 customers in NVGRE (RFC 7637 §4.4),
+    # and the counters that keep IPv6 customers off them: endpoints with an IPv6 CA per
+    # tenant, local endpoints per (tenant, switch).
+    @property
+    def mtu_short_prefix(self) -> bytes:
+        return self._k("mtu_short", "")
+
+    def mtu_short(self, switch: str) -> bytes:
+        return self._k("mtu_short", switch)
+
+    def tenant_ipv6(self, tenant: str) -> bytes:
+        return self._k("count", "tenant_ipv6", tenant)
+
+    def tenant_on(self, tenant: str, switch: str) -> bytes:
+        return self._k("count", "tenant_on", tenant, switch)
+
     # Index keys: each names the endpoint that holds a value unique in its scope.
     def mac(self, vsid: int, mac: object) -> bytes:
         return self._k("idx", "mac", vsid_part(vsid), part(mac))

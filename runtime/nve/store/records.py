@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nve.model import Endpoint, LocalAttachment, Overlay
+from nve.model import Endpoint, LocalAttachment, Overlay, Switch
 from nve.store.keys import Gen, unpart
+from nve.validate import GRE_WITH_KEY, INNER_ETHERNET, IPV6_MIN_MTU, OUTER_IP_HEADER
 
 Record = tuple[bytes, bytes]
 ADDED = -1  # the seq of an endpoint added after the import
@@ -48,6 +49,8 @@ class Claims:
     guarded: tuple[bytes, ...] = ()
     # the switch whose local endpoint count it adds to
     local_switch: str | None = None
+    # counter keys it adds one to (deleted at zero)
+    counters: tuple[bytes, ...] = ()
 
 
 def holder_value(ep: Endpoint) -> bytes:
@@ -66,13 +69,31 @@ def endpoint_claims(gen: Gen, ep: Endpoint, tenant: str | None) -> Claims:
             unique[gen.tenant_ca(tenant, ca)] = holder
             guarded.append(gen.host_route(tenant, ca))
     counted: dict[bytes, dict[str, object]] = {}
+    counters = []
     local = None
     att = ep.attachment
     if isinstance(att, LocalAttachment):
         local = att.switch
         counted[gen.port_vlan(att.switch, att.port, att.vlan)] = {"vsid": ep.vsid}
         counted[gen.port_vsid(att.switch, att.port, ep.vsid)] = {"vlan": att.vlan}
-    return Claims(unique, counted, tuple(guarded), local)
+        if tenant is not None:
+            counters.append(gen.tenant_on(tenant, att.switch))
+    if tenant is not None and ep.ipv6 is not None:
+        counters.append(gen.tenant_ipv6(tenant))
+    return Claims(unique, counted, tuple(guarded), local, tuple(counters))
+
+
+def mtu_short(sw: Switch, tenant_of: dict[int, str]) -> dict[str, object] | None:
+    """A switch whose network ports cannot carry a minimum-MTU IPv6 customer packet in
+    NVGRE (the rule of nve.validate): its first such port, and the tenants bound to its
+    ports (bindings: they are on it whatever its endpoints)."""
+    family = max(pa.version for pa in sw.local_pas)
+    needed = IPV6_MIN_MTU + INNER_ETHERNET + GRE_WITH_KEY + OUTER_IP_HEADER[family]
+    short = [p for p in sw.ports if p.role == "network" and p.mtu < needed]
+    if not short:
+        return None
+    bound = sorted({tenant_of[b.vsid] for p in sw.ports for b in p.bindings if b.vsid in tenant_of})
+    return {"port": short[0].port, "mtu": short[0].mtu, "needed": needed, "bound": bound}
 
 
 def counted_value(identity: dict[str, object], endpoints: int) -> bytes:
@@ -84,19 +105,22 @@ def overlay_records(
 ) -> Iterator[Record]:
     """Every record of a (valid) overlay, objects first in description order."""
     yield gen.meta, dumps({"version": overlay.version, **meta})
+    tenant_of = {sub.vsid: t.name for t in overlay.tenants for sub in t.subnets}
     for i, sw in enumerate(overlay.switches):
         yield gen.switch(sw.name), object_value(sw.model_dump(mode="json"), i)
         if max_local_endpoints is not None:
             yield gen.limits(sw.name), dumps({"local_endpoints": max_local_endpoints})
+        short = mtu_short(sw, tenant_of)
+        if short is not None:
+            yield gen.mtu_short(sw.name), dumps(short)
     seq = 0
-    tenant_of: dict[int, str] = {}
     for t, tenant in enumerate(overlay.tenants):
+        gw6 = any(s.gateway is not None and s.gateway.ipv6 is not None for s in tenant.subnets)
         yield (
             gen.tenant(tenant.name),
-            object_value(tenant.model_dump(mode="json", exclude={"subnets"}), t),
+            object_value(tenant.model_dump(mode="json", exclude={"subnets"}), t, ipv6_gateway=gw6),
         )
         for sub in tenant.subnets:
-            tenant_of[sub.vsid] = tenant.name
             yield (
                 gen.subnet(sub.vsid),
                 object_value(sub.model_dump(mode="json"), seq, tenant=tenant.name),
@@ -142,6 +166,7 @@ def endpoint_records(
 ) -> Iterator[Record]:
     counts: Counter[bytes] = Counter()
     identity: dict[bytes, dict[str, object]] = {}
+    counters: Counter[bytes] = Counter()
     for e, ep in enumerate(endpoints):
         yield gen.endpoint(ep.name), object_value(ep.model_dump(mode="json"), e)
         claims = endpoint_claims(gen, ep, tenant_of.get(ep.vsid))
@@ -149,8 +174,11 @@ def endpoint_records(
         for key, ident in claims.counted.items():
             counts[key] += 1
             identity.setdefault(key, ident)
+        counters.update(claims.counters)
     for key, n in counts.items():
         yield key, counted_value(identity[key], n)
+    for key, n in counters.items():
+        yield key, str(n).encode()
 
 
 # Reading back ---------------------------------------------------------------------------
