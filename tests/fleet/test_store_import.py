@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from nve.loader import OverlayError, load_overlay, parse_overlay
 from nve.store.etcd import Etcd, Put, StoreError, op_size
-from nve.store.importer import batches, import_overlay
+from nve.store.importer import ImportResult, batches, import_overlay
 from nve.store.keys import Root
 from nve.store.reader import read_overlay
-from tests.fleet.etcd_server import EtcdServer
+from tests.fleet.etcd_server import EtcdServer, etcd_binary, running_etcd
 from tests.fleet.store_util import EXAMPLE, check_indexes, run
 
 
@@ -95,3 +97,50 @@ def test_batches_stay_within_etcd_limits() -> None:
 def test_a_record_too_large_for_one_request_is_named() -> None:
     with pytest.raises(StoreError, match=r"/k/big: .* more than one etcd request may hold"):
         list(batches([(b"/k/big", b"x" * 70_000)], max_bytes=64 * 1024))
+
+
+def test_an_import_failing_part_way_leaves_no_trace() -> None:
+    """An etcd that refuses requests over 1,200 bytes takes the first transactions (one
+    record each) and refuses the first switch's: the import fails after writing some."""
+    if etcd_binary() is None:
+        pytest.skip("etcd is not installed (Debian package etcd-server)")
+    good = load_overlay(EXAMPLE)
+    smaller = parse_overlay("tenants:\n  - {name: t, vrf: 1}\n", "smaller.yaml")
+
+    async def body(client: Etcd, prefix: str) -> None:
+        first = await import_overlay(client, prefix, smaller, max_ops=1)
+        with pytest.raises(StoreError, match="request is too large"):
+            await import_overlay(client, prefix, good, max_ops=1, in_flight=1)
+        stored = await read_overlay(client, prefix)
+        assert stored.generation == first.generation
+        assert stored.loaded.overlay == smaller.overlay
+        _, gens = await client.get_many([], [f"{prefix}/gen/".encode()])
+        assert {k.split(b"/")[3] for k in gens} == {first.generation.encode()}
+
+    with running_etcd("--max-request-bytes=1200") as server:
+        run(server, body)
+
+
+def test_of_two_racing_imports_one_becomes_current_the_other_leaves_nothing(
+    etcd: EtcdServer,
+) -> None:
+    one = load_overlay(EXAMPLE)
+    two = parse_overlay(EXAMPLE.read_text().split("\nroutes:")[0], "two.yaml", one.base_dir)
+
+    async def body(client: Etcd, prefix: str) -> None:
+        outcomes = await asyncio.gather(
+            import_overlay(client, prefix, one),
+            import_overlay(client, prefix, two),
+            return_exceptions=True,
+        )
+        won = [o for o in outcomes if isinstance(o, ImportResult)]
+        lost = [o for o in outcomes if isinstance(o, StoreError)]
+        assert len(won) == 1 and len(lost) == 1, outcomes
+        assert "another import became current" in str(lost[0])
+        stored = await read_overlay(client, prefix)
+        assert stored.generation == won[0].generation
+        _, gens = await client.get_many([], [f"{prefix}/gen/".encode()])
+        assert {k.split(b"/")[3] for k in gens} == {won[0].generation.encode()}
+        await check_indexes(client, prefix)
+
+    run(etcd, body)

@@ -35,7 +35,7 @@ from nve.store.records import Record, overlay_records
 from nve.validate import validate_overlay
 
 # Room left in each request for the transaction's own envelope and compares.
-_ENVELOPE = 4096
+_ENVELOPE = 512
 
 
 @dataclass(frozen=True)
@@ -143,23 +143,32 @@ async def import_overlay(
 
 
 async def _write(etcd: Etcd, txns: Iterator[list[Op]], in_flight: int, stats: Counter[str]) -> None:
-    """Transactions with up to `in_flight` of them outstanding (etcd batches them to disk)."""
+    """Transactions with up to `in_flight` of them outstanding (etcd batches them to disk);
+    the first failure stops the rest."""
     pending: set[asyncio.Task[tuple[bool, int]]] = set()
     try:
         for ops in txns:
             if len(pending) >= in_flight:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for t in done:
-                    t.result()
+                _raise_first(done)
             pending.add(asyncio.create_task(etcd.txn([], ops)))
             stats["transactions"] += 1
             stats["keys"] += len(ops)
             stats["bytes"] += sum(len(o.key) + len(o.value) for o in ops if isinstance(o, Put))
-        await asyncio.gather(*pending)
-        pending = set()
+        if pending:
+            done, pending = await asyncio.wait(pending)
+            _raise_first(done)
     finally:
         for t in pending:
             t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _raise_first(done: set[asyncio.Task[tuple[bool, int]]]) -> None:
+    """The first failure among finished transactions (every one's outcome is taken)."""
+    errors = [e for t in done if not t.cancelled() and (e := t.exception()) is not None]
+    if errors:
+        raise errors[0]
 
 
 async def _forget(etcd: Etcd, gen_prefix: bytes) -> None:
