@@ -1,8 +1,8 @@
 """Single endpoint changes (add, move, remove), each checked against the overlay in force
 and written in one etcd transaction (docs/fleet.md, "Single changes").
 
-A change reads what it depends on at one revision, checks it, and commits with compares
-on every index, counter and endpoint key it read and on `current`: if any moved since,
+A change reads what it depends on, checks it, and commits with compares on every index,
+counter and endpoint key it read and on `current`: if any moved since,
 the transaction does nothing and the change is read and checked again. The index keys
 (MAC and CA per VSID, CA per tenant, port tags) and counter keys (local endpoints per
 switch) thus make two concurrent writers serialise on exactly the keys they share.
@@ -157,7 +157,10 @@ async def _read_context(
     old: Endpoint | None,
     new: Endpoint | None,
 ) -> _Read | None:
-    """Everything the change depends on, read at one revision (None: `current` moved)."""
+    """Everything the change depends on (None: `current` moved). Read in two steps (the
+    index keys depend on the subnet's tenant); every key that can change within a
+    generation is compared at commit, so a committed change was checked against values
+    that were all current at once."""
     keys = [root.current, gen.endpoint(name)]
     prefixes = [gen.refs_prefix(name), gen.mtu_short_prefix]
     for ep in (old, new):
