@@ -88,7 +88,7 @@ class Gen:
         return self._k("limits", switch)
 
     def local_count(self, switch: str) -> bytes:
-        return self._k("count", switch, "local_endpoints")
+        return self._k("count", "local", switch)
 
     # Switches whose network ports cannot carry IPv6 customers in NVGRE (RFC 7637 §4.4),
     # and the counters that keep IPv6 customers off them: endpoints with an IPv6 CA per
