@@ -6,12 +6,12 @@ deadline, so a replica cut off from etcd learns it within that deadline instead 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aetcd
+import grpc
 from aetcd import rpc
 from aetcd.exceptions import ClientError
 
@@ -79,18 +79,18 @@ class LeaseEtcd:
     async def keep_alive(self, lease: int) -> int:
         """Refresh the lease; its remaining TTL in seconds (0 or less: the lease is gone)."""
         call = self._client.leasestub.LeaseKeepAlive(
-            iter([rpc.LeaseKeepAliveRequest(ID=lease)]),
-            timeout=self.timeout,
-            metadata=self._client.metadata,
+            timeout=self.timeout, metadata=self._client.metadata
         )
         try:
-            async for reply in call:
-                return int(reply.TTL)
+            await call.write(rpc.LeaseKeepAliveRequest(ID=lease))
+            reply = await call.read()
         except rpc.AioRpcError as exc:
             raise StoreError(f"{self.url}: LeaseKeepAlive: {_reason(exc)}") from None
         finally:
             call.cancel()
-        raise StoreError(f"{self.url}: LeaseKeepAlive: no answer")
+        if reply is grpc.aio.EOF:
+            raise StoreError(f"{self.url}: LeaseKeepAlive: no answer")
+        return int(reply.TTL)
 
     async def revoke(self, lease: int) -> None:
         try:
@@ -150,25 +150,20 @@ class LeaseEtcd:
     async def watch(self, prefix: bytes, start_revision: int) -> AsyncIterator[int]:
         """The revision of each change under `prefix` from `start_revision` on; raises
         StoreError when the watch ends (etcd unreachable, history compacted)."""
-        requests: asyncio.Queue[Any] = asyncio.Queue()
-        requests.put_nowait(
-            rpc.WatchRequest(
-                create_request=rpc.WatchCreateRequest(
-                    key=prefix, range_end=prefix_end(prefix), start_revision=start_revision
+        call = rpc.WatchStub(self._client.channel).Watch(metadata=self._client.metadata)
+        try:
+            await call.write(
+                rpc.WatchRequest(
+                    create_request=rpc.WatchCreateRequest(
+                        key=prefix, range_end=prefix_end(prefix), start_revision=start_revision
+                    )
                 )
             )
-        )
-
-        async def outgoing() -> AsyncIterator[Any]:
-            while True:
-                yield await requests.get()
-
-        call = rpc.WatchStub(self._client.channel).Watch(outgoing(), metadata=self._client.metadata)
-        try:
-            async for resp in call:
+            while (resp := await call.read()) is not grpc.aio.EOF:
                 if resp.canceled:
                     raise StoreError(
-                        f"{self.url}: watch of {prefix.decode()} ended: {resp.cancel_reason or 'canceled'}"
+                        f"{self.url}: watch of {prefix.decode()} ended:"
+                        f" {resp.cancel_reason or 'canceled'}"
                     )
                 if resp.events:
                     yield int(resp.header.revision)

@@ -218,7 +218,10 @@ class OwnershipManager:
         try:
             while True:
                 self._changed.clear()
-                await self._step(etcd, lease)
+                try:
+                    await self._step(etcd, lease)
+                except StoreError as exc:  # ownership stands while the lease does: try again
+                    log.warning("%s: %s", self.replica, exc)
                 waiter = asyncio.create_task(self._changed.wait())
                 await asyncio.wait(
                     {waiter, keepalive}, timeout=self.ttl_s / 3, return_when=asyncio.FIRST_COMPLETED
