@@ -35,11 +35,17 @@ async def follow_store(
     base_dir: Path | None = None,
     retry_s: float = 1.0,
 ) -> None:
-    """Reload `ctl` with every new valid overlay stored after revision `since`."""
-    seen = since
+    """Reload `ctl` with every new valid overlay stored after revision `since`. After a
+    failure (etcd unreachable, the watch's start compacted away) it reads the overlay
+    whole again and watches from there, so nothing that happened meanwhile is missed."""
+    seen, again = since, False
     while True:
         try:
             async with Etcd(url) as etcd:
+                if again:
+                    stored = await read_overlay(etcd, url.prefix, base_dir)
+                    seen = stored.revision
+                    _take(ctl, stored, dirty)
                 changed = asyncio.Event()
                 watcher = asyncio.create_task(_changes(etcd, url, seen + 1, changed))
                 try:
@@ -53,7 +59,8 @@ async def follow_store(
                 finally:
                     watcher.cancel()
         except StoreError as exc:
-            log.error("%s: %s; following again in %g s", url, exc, retry_s)
+            log.error("%s; following again in %g s", exc, retry_s)
+            again = True
             await asyncio.sleep(retry_s)
 
 
