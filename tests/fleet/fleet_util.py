@@ -108,9 +108,10 @@ class TcpProxy:
 
 @dataclass
 class ReplicaProcess:
-    """`python -m nve.fleet FILE --store URL --replica NAME` with its log in a file."""
+    """`python -m nve.fleet [FILE] --store URL --replica NAME` with its log in a file
+    (without FILE, the replica reads and follows the overlay in the store)."""
 
-    overlay: Path
+    overlay: Path | None
     store: str
     name: str
     log: Path
@@ -124,7 +125,7 @@ class ReplicaProcess:
                     sys.executable,
                     "-m",
                     "nve.fleet",
-                    str(self.overlay),
+                    *([str(self.overlay)] if self.overlay is not None else []),
                     "--store",
                     self.store,
                     "--replica",

@@ -1,6 +1,7 @@
-"""`python -m nve.fleet FILE --store etcd://HOST:PORT[/PREFIX] --replica NAME`: one
+"""`python -m nve.fleet [FILE] --store etcd://HOST:PORT[/PREFIX] --replica NAME`: one
 controller replica of a fleet (docs/fleet-ownership.md). Start one per machine; each
-drives the switches the fleet gives it and takes over those of replicas that stop.
+drives the switches the fleet gives it and takes over those of replicas that stop. The
+description is FILE, or without it the overlay in the store, followed as it changes.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Sequence
 
 from nve.controller import Controller, ControllerError
 from nve.fleet.ownership import FleetError
-from nve.fleet.replica import FleetReplica
-from nve.loader import OverlayError, load_overlay
+from nve.fleet.replica import FleetReplica, Follow
+from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.store.etcd import StoreError
+from nve.store.follow import follow_store, load_stored
 from nve.store.url import StoreUrl, StoreUrlError
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
@@ -25,7 +27,7 @@ EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m nve.fleet", description=__doc__)
-    p.add_argument("file", help="the overlay description")
+    p.add_argument("file", nargs="?", help="the overlay description (default: the store's)")
     p.add_argument("--store", required=True, metavar="etcd://HOST:PORT[/PREFIX]")
     p.add_argument("--replica", required=True, metavar="NAME", help="unique in the fleet")
     p.add_argument("--ttl", type=int, default=5, metavar="S", help="lease TTL (default 5 s)")
@@ -39,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _serve(replica: FleetReplica) -> None:
-    task = asyncio.create_task(replica.run())
+async def _serve(replica: FleetReplica, follow: Follow | None) -> None:
+    task = asyncio.create_task(replica.run(follow))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
@@ -55,9 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    follow: Follow | None = None
     try:
         url = StoreUrl.parse(args.store)
-        loaded = load_overlay(args.file)
+        if args.file is not None:
+            loaded: LoadedOverlay = load_overlay(args.file)
+        else:
+            stored = asyncio.run(load_stored(url))
+            loaded = stored.loaded
+
+            async def follow_it(ctl: Controller, dirty: asyncio.Event) -> None:
+                await follow_store(url, ctl, dirty, stored.revision)
+
+            follow = follow_it
         ctl = Controller(loaded)
         problems = ctl.check()
         if problems:
@@ -70,8 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OverlayError, ControllerError) as exc:
         sys.stderr.write(f"nve fleet: error: {exc}\n")
         return EXIT_INVALID
+    except StoreError as exc:
+        sys.stderr.write(f"nve fleet: error: {exc}\n")
+        return EXIT_FAILED
     try:
-        asyncio.run(_serve(replica))
+        asyncio.run(_serve(replica, follow))
     except (FleetError, StoreError) as exc:
         sys.stderr.write(f"nve fleet: error: {exc}\n")
         return EXIT_FAILED

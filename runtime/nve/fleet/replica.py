@@ -3,14 +3,18 @@ session (become primary with the derived election id, push the pipeline if neede
 the controller's reconcile), given up when ownership moves.
 
 `nve run` can embed it: build the checked `Controller` as for one replica, then run
-`FleetReplica(ctl, url, name).run()` in place of the sessions it starts for every switch.
+`FleetReplica(ctl, url, name).run(follow)` in place of the sessions it starts for every
+switch; `follow(ctl, dirty)` (as `nve run` takes it) reloads the controller with each new
+description and sets `dirty`: the replica then spreads the new set of switches and
+reconciles those it owns.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from nve.controller import Controller
 from nve.events import EventHandler
@@ -22,6 +26,7 @@ from nve.session import SwitchSession
 from nve.store.url import StoreUrl
 
 log = logging.getLogger("nve.fleet")
+Follow = Callable[[Controller, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class FleetReplica:
@@ -107,22 +112,53 @@ class FleetReplica:
         for level, message in reconcile_summary(report, owned):
             log.log(level, "%s: %s", self.name, message)
 
+    async def _switches_changed(self) -> None:
+        """After a reload: the description's switches are the ones to spread, and a switch
+        this replica owns whose entry changed (address, pipeline, TLS) gets a new session
+        with the same election id."""
+        models = {s.name: s for s in self.ctl.overlay.switches}
+        changed = [
+            n for n, sess in self.ctl.sessions.items() if n in models and sess.switch != models[n]
+        ]
+        names = list(models)
+        if names == list(self.manager.switches) and not changed:
+            return
+        self.ctl.selected = names
+        self.ctl.pipelines.clear()
+        self.ctl.load_pipelines()
+        for n in changed:
+            if n in self._sessions:
+                eid = self.manager.election_id(n)
+                await self._release(n)
+                await self._acquire(n, eid)
+                log.info("%s: %s changed in the description: new session", self.name, n)
+        if names != list(self.manager.switches):
+            log.info("%s: the switches are now %s", self.name, ", ".join(names) or "none")
+            self.manager.set_switches(names)
+
     async def _reconcile_loop(self) -> None:
         while True:
             await self._dirty.wait()
             await asyncio.sleep(0.05)  # coalesce bursts of digests
             self._dirty.clear()
+            try:
+                await self._switches_changed()
+            except Exception:
+                log.exception("%s: the new description's switches cannot be used", self.name)
+                continue
             await self._reconcile()
 
-    async def run(self) -> None:
+    async def run(self, follow: Follow | None = None) -> None:
         """Serve until cancelled; then give every switch up and leave the fleet."""
-        loop = asyncio.create_task(self._reconcile_loop())
+        tasks = [asyncio.create_task(self._reconcile_loop())]
+        if follow is not None:
+            tasks.append(asyncio.create_task(follow(self.ctl, self._dirty)))
         try:
             await self.manager.run()
         finally:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             for switch in list(self._sessions):
                 await self._release(switch)
             await self.ctl.close()
