@@ -171,6 +171,10 @@ class OwnershipManager:
                         self.stats.leases_lost += 1
                     log.warning("%s: %s; giving up every switch, joining again", self.replica, exc)
                     await self._release_all(etcd, delete=False)
+                    if self._lease is not None:  # its keys go now if etcd can still be told
+                        with contextlib.suppress(StoreError):
+                            await etcd.revoke(self._lease)
+                        self._lease = None
                     await asyncio.sleep(retry)
                     retry = min(retry * 2, float(self.ttl_s))
                     continue
@@ -198,9 +202,9 @@ class OwnershipManager:
 
     async def _membership(self, etcd: LeaseEtcd) -> None:
         self._epoch = await self._read_epoch(etcd)
+        sent = time.monotonic()  # etcd starts the lease's TTL after this
         lease = await etcd.grant(self.ttl_s)
         self._lease = lease
-        sent = time.monotonic()
         while (
             await etcd.create(self.keys.member(self.replica), self.replica.encode(), lease) is None
         ):
@@ -238,7 +242,8 @@ class OwnershipManager:
 
     async def _keep_alive(self, etcd: LeaseEtcd, lease: int, granted_at: float) -> None:
         """Refresh every third of the TTL. `alive_from` is when the last answered refresh
-        was sent: etcd keeps the lease at least TTL from then, never longer than we think."""
+        was sent: etcd refreshed it later, so it keeps the lease at least TTL from then,
+        and this replica never counts on the lease for longer than etcd keeps it."""
         alive_from = granted_at
         while True:
             await asyncio.sleep(self.ttl_s / 3)
