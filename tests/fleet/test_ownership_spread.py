@@ -17,6 +17,7 @@ from nve.fleet.spread import assign
 from nve.store.etcd import Etcd, Put
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
+from tests.fleet.fleet_util import owners
 
 SWITCHES = [f"tor{i}" for i in range(1, 8)]
 
@@ -230,5 +231,30 @@ def test_the_epoch_in_the_store_is_the_high_word_and_a_bad_one_is_named(
             bad = OwnershipManager(url, "r9", [], hook, hook, ttl_s=2)
             with pytest.raises(FleetError, match=rf"{url.prefix}/epoch = b'three' is not an epoch"):
                 await bad.run()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_set_of_switches_is_spread_and_removed_switches_are_given_up(
+    etcd: EtcdServer,
+) -> None:
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), SWITCHES[:2])
+        try:
+            fleet.start("r1")
+            fleet.start("r2")
+            await fleet.settled()
+            fleet.switches = SWITCHES[:5]
+            for m in fleet.managers.values():
+                m.set_switches(fleet.switches)
+            await fleet.settled()
+            fleet.switches = SWITCHES[3:5]
+            for m in fleet.managers.values():
+                m.set_switches(fleet.switches)
+            await fleet.settled()
+            assert sorted(fleet.owner) == SWITCHES[3:5]
+            assert sorted(await owners(fleet.url)) == SWITCHES[3:5]  # the others' keys gone
+        finally:
+            await fleet.close()
 
     asyncio.run(scenario())
