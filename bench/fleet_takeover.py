@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import time
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from bench._p4sim import quick
@@ -31,6 +32,10 @@ from tests.fleet.fleet_util import ReplicaProcess, observer, owners, until
 from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
 
 TTLS_S = (2, 5)
+
+
+def _reconciled(r: ReplicaProcess) -> bool:
+    return "reconciled tor" in r.text()
 
 
 def _logged_at(text: str, needle: str, after: int) -> float | None:
@@ -53,7 +58,10 @@ async def _round(
     }
     try:
         for r in reps.values():
-            await until(lambda r=r: "reconciled tor" in r.text(), 120, f"{r.name} reconciling")
+            try:
+                await until(partial(_reconciled, r), 120, f"{r.name} reconciling")
+            except AssertionError as exc:
+                raise RuntimeError(f"{exc}; its log:\n{r.text()[-3000:]}") from None
         held = await owners(url)
         victim = held["tor1"].replica
         survivor = reps["r2" if victim == "r1" else "r1"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,12 +162,12 @@ class ReplicaProcess:
         return self.proc.returncode
 
 
-async def until(cond: object, timeout: float = 40.0, what: str = "") -> None:
+async def until(cond: Callable[[], object], timeout: float = 40.0, what: str = "") -> None:
     """Liveness, not speed: poll `cond()` (sync or async) until true or a generous deadline."""
     end = time.monotonic() + timeout
     while True:
-        got = cond()  # type: ignore[operator]
-        if asyncio.iscoroutine(got):
+        got = cond()
+        if inspect.isawaitable(got):
             got = await got
         if got:
             return

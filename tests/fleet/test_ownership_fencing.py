@@ -9,11 +9,12 @@ import asyncio
 import itertools
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import grpc
 import pytest
-from finsy.proto import p4r, p4r_grpc
+from finsy.proto import p4r, p4r_grpc, rpc_code
 
 from nve.controller import Controller
 from nve.fleet.election import split
@@ -84,6 +85,10 @@ async def _raw_write(address: str, eid: int, update: p4r.Update) -> grpc.StatusC
     return grpc.StatusCode.OK
 
 
+def _refused_since(outcomes: list[grpc.StatusCode], n: int) -> bool:
+    return grpc.StatusCode.PERMISSION_DENIED in outcomes[n:]
+
+
 def _artifacts(ctl: Controller, name: str) -> PipelineArtifacts:
     if not ctl.pipelines:
         ctl.load_pipelines()
@@ -132,6 +137,34 @@ def test_the_write_log_keeps_each_write_with_its_id_and_the_old_primary_is_refus
     assert log[3]["refused"] == "PERMISSION_DENIED: not primary"
     assert [r["seq"] for r in log] == [1, 2, 3, 4] and log[1]["updates"] == 1
     assert fenced_after(log, 20) == (3, [])
+
+
+def test_a_fenced_client_never_bids_above_a_newer_owner_but_retakes_a_restarted_switch(
+    switches, pipeline, tmp_path
+) -> None:
+    """Where nve.takeover would bid above the highest id seen, an owner's client does not:
+    a stale owner must not out-bid the newer one that came and went."""
+    sw = switches[0]
+
+    async def scenario() -> None:
+        stale = FencedClient(sw.address, 0, 5, name="stale")
+        await stale.open()
+        assert stale.is_primary
+        newer = FencedClient(sw.address, 0, 9, name="newer")
+        await newer.open()
+        await until(lambda: not stale.is_primary, what="the stale owner told it lost")
+        await newer.close()  # no primary now; the highest id seen is 9
+        await until(lambda: stale.arbitration_status == rpc_code.NOT_FOUND, what="no primary")
+        await asyncio.sleep(1.5)  # longer than any nve.takeover turn
+        assert not stale.is_primary and stale.arbitrations_sent == 1
+        await stale.close()
+        sw.stop()  # the switch restarts: it has seen no id, ours is the highest again
+        sw.start(tmp_path)
+        again = FencedClient(sw.address, 0, 5, name="owner")
+        assert await again.open()
+        await again.close()
+
+    asyncio.run(scenario())
 
 
 # -- a replica cut off from etcd keeps writing: the switch fences it ----------------------------
@@ -211,11 +244,9 @@ def test_a_replica_cut_off_from_etcd_is_fenced_by_the_new_owners_election_id(
                 new_ids[s] = b.manager.election_id(s)
                 assert held[s].replica == "b" and split(new_ids[s]) == (0, held[s].revision)
             for s in SWITCHES:  # the stale owner's writes go on, and are refused
-                n = len(stale.outcomes[s])
-                await until(
-                    lambda s=s, n=n: grpc.StatusCode.PERMISSION_DENIED in stale.outcomes[s][n:],
-                    what=f"a stale write refused on {s}",
-                )
+                seen = stale.outcomes[s]
+                n = len(seen)
+                await until(partial(_refused_since, seen, n), what=f"a stale write refused on {s}")
                 view = await ctl.show(s)
                 assert not view.plan.changes(), f"{s} differs from the description"
             assert a.stats.leases_lost >= 1  # a noticed in the end (and cannot rejoin)

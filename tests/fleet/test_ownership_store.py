@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,10 @@ def switches(tmp_path: Path) -> Iterator[list[P4simProcess]]:
         p.stop()
 
 
+def _reconciled(r: ReplicaProcess) -> bool:
+    return "reconciled tor" in r.text()
+
+
 def test_replicas_follow_the_store_and_each_owner_applies_changes(
     tmp_path: Path, etcd: EtcdServer, switches: list[P4simProcess], pipeline: PipelineFiles
 ) -> None:
@@ -56,7 +61,7 @@ def test_replicas_follow_the_store_and_each_owner_applies_changes(
 
         await until(shared, 60, "one switch each")
         for r in reps:
-            await until(lambda r=r: "reconciled tor" in r.text(), 60, f"{r.name} reconciling")
+            await until(partial(_reconciled, r), 60, f"{r.name} reconciling")
         async with Etcd(url) as client:
             web3 = endpoint(
                 name="web3",
