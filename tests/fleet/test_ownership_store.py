@@ -1,5 +1,5 @@
 """Replicas that read the overlay from the store and follow it: each owner applies a
-stored endpoint change to the switch it owns."""
+stored endpoint change to the switch it owns; a reload re-spreads the switches."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import secrets
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from nve.controller import Controller
+from nve.fleet.replica import FleetReplica
 from nve.loader import load_overlay
 from nve.model import LocalAttachment
 from nve.store.endpoints import add_endpoint, move_endpoint
@@ -80,3 +83,44 @@ def test_replicas_follow_the_store_and_each_owner_applies_changes(
     finally:
         for r in reps:
             assert r.stop() == 0, r.text()[-2000:]
+
+
+def test_a_reload_without_a_switch_gives_it_up_and_keeps_the_others(
+    tmp_path: Path, etcd: EtcdServer, switches: list[P4simProcess], pipeline: PipelineFiles
+) -> None:
+    url = StoreUrl.parse(f"{etcd.url}/t{secrets.token_hex(4)}")
+    both = write_overlay(tmp_path / "both.yaml", switches, pipeline)
+
+    def without_tor2(data: dict[str, Any]) -> None:
+        data["switches"] = [s for s in data["switches"] if s["name"] != "tor2"]
+        data["endpoints"] = [
+            e for e in data["endpoints"] if e["attachment"].get("switch") != "tor2"
+        ]
+
+    one = write_overlay(tmp_path / "one.yaml", switches, pipeline, edit=without_tor2)
+    ctl = Controller(load_overlay(both))
+    assert ctl.check() == []
+    replica = FleetReplica(ctl, url, "r1", ttl_s=2)
+    reload = asyncio.Event()
+
+    async def follow(c: Controller, dirty: asyncio.Event) -> None:
+        await reload.wait()
+        c.reload(load_overlay(one))
+        dirty.set()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(replica.run(follow))
+        try:
+            await until(
+                lambda: all(s in ctl.states for s in ("tor1", "tor2")), 60, "both reconciled"
+            )
+            reload.set()
+            await until(lambda: set(ctl.sessions) == {"tor1"}, 30, "tor2 given up")
+            assert set(replica.manager.owned) == {"tor1"}
+            assert set(await owners(url)) == {"tor1"}
+            assert ctl.sessions["tor1"].state.primary
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(scenario())

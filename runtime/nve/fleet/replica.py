@@ -45,6 +45,9 @@ class FleetReplica:
         self._dirty = asyncio.Event()
         self.handler = EventHandler(ctl, self._dirty.set)
         self._sessions: dict[str, asyncio.Task[None]] = {}
+        # `nve run --switch` narrows the fleet's work to some switches; kept across reloads
+        every = [s.name for s in ctl.overlay.switches]
+        self._only = None if list(ctl.selected) == every else set(ctl.selected)
         self.manager = OwnershipManager(
             url,
             name,
@@ -116,7 +119,11 @@ class FleetReplica:
         """After a reload: the description's switches are the ones to spread, and a switch
         this replica owns whose entry changed (address, pipeline, TLS) gets a new session
         with the same election id."""
-        models = {s.name: s for s in self.ctl.overlay.switches}
+        models = {
+            s.name: s
+            for s in self.ctl.overlay.switches
+            if self._only is None or s.name in self._only
+        }
         changed = [
             n for n, sess in self.ctl.sessions.items() if n in models and sess.switch != models[n]
         ]
