@@ -10,10 +10,11 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
 declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping
-                  [ovs-vswitchd]=openvswitch-switch )
+                  [ovs-vswitchd]=openvswitch-switch [etcd]=etcd-server )
 # systemd units of those packages that must stay stopped and disabled: the tests and the
 # demo start their own instances, each in its own namespace and run directory.
-declare -A UNITS=( [openvswitch-switch]="openvswitch-switch.service ovsdb-server.service ovs-vswitchd.service" )
+declare -A UNITS=( [openvswitch-switch]="openvswitch-switch.service ovsdb-server.service ovs-vswitchd.service"
+                   [etcd-server]="etcd.service" )
 
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -51,6 +52,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         for pkg in "${missing[@]}"; do
             if [ "$pkg" = openvswitch-switch ]; then
                 echo "bootstrap: without openvswitch-switch the demo's hypervisor hv9 falls back to Linux gretap (or is left out) and the OVS interop tests skip" >&2
+            fi
+            if [ "$pkg" = etcd-server ]; then
+                echo "bootstrap: without etcd-server the tests of the overlay in etcd (tests/fleet) skip" >&2
             fi
         done
     fi

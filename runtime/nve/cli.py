@@ -12,7 +12,8 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from nve.compile import LearnedEndpoint
 from nve.compile.limits import storm_rate
@@ -21,7 +22,11 @@ from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.problems import Problem, format_problems
 
+if TYPE_CHECKING:
+    from nve.runner import Follower
+
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
+T = TypeVar("T")
 DEFAULT_MAX_PROBLEMS = 100  # `nve validate` lines of problems before it only counts them
 
 
@@ -79,13 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--switch", action="append", default=[])
     st.add_argument("--json", action="store_true")
     r = sub.add_parser("run", help="reconcile, then watch events, reconnects and file changes")
-    r.add_argument("file")
+    r.add_argument("file", nargs="?", help="the description (or --store)")
+    r.add_argument(
+        "--store",
+        metavar="etcd://HOST:PORT[/PREFIX]",
+        help="follow the overlay in etcd instead of a file (docs/fleet.md)",
+    )
     r.add_argument("--switch", action="append", default=[])
     r.add_argument(
         "--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)"
     )
     r.add_argument("--metrics-addr", default="127.0.0.1")
     r.add_argument("--log-json", action="store_true", help="one JSON object per log line")
+    from nve.store.cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -242,12 +255,76 @@ async def _stats(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from nve.runner import run_forever
 
-    ctl = _checked_controller(args, progress=None)
+    if (args.file is None) == (args.store is None):
+        raise _Fail("give a description file or --store etcd://HOST:PORT[/PREFIX]", EXIT_USAGE)
+    follow: Follower | None = None
+    if args.store is not None:
+        ctl, follow = await _stored_controller(args)
+    else:
+        ctl = _checked_controller(args, progress=None)
     try:
-        await run_forever(ctl, args)
+        await run_forever(ctl, args, follow)
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
     return EXIT_OK
+
+
+async def _import(args: argparse.Namespace) -> int:
+    from nve.store import cli as store_cli
+
+    ctl = _checked_controller(args)
+    print(await _in_store(store_cli.run_import(args, ctl.loaded)))
+    return EXIT_OK
+
+
+async def _endpoint(args: argparse.Namespace) -> int:
+    from nve.store import cli as store_cli
+
+    print(await _in_store(store_cli.run_endpoint(args)))
+    return EXIT_OK
+
+
+async def _in_store(work: Awaitable[T]) -> T:
+    """A store command's outcome; its refusals and failures as _Fail."""
+    from nve.store.cli import OptionError
+    from nve.store.endpoints import ChangeRefused
+    from nve.store.etcd import StoreError
+    from nve.store.url import StoreUrlError
+
+    try:
+        return await work
+    except ChangeRefused as exc:
+        raise _Fail("\n".join(exc.reasons), EXIT_INVALID) from None
+    except OverlayError as exc:
+        raise _Fail(_problems_text(exc.problems, DEFAULT_MAX_PROBLEMS), EXIT_INVALID) from None
+    except (OptionError, StoreUrlError) as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    except StoreError as exc:
+        raise _Fail(str(exc)) from None
+
+
+async def _stored_controller(args: argparse.Namespace) -> tuple[Controller, Follower]:
+    """The controller of the overlay in force in the store, and what follows its changes."""
+    from nve.store.follow import follow_store, load_stored
+    from nve.store.url import StoreUrl
+
+    try:
+        url = StoreUrl.parse(args.store)
+    except ValueError as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    stored = await _in_store(load_stored(url))
+    try:
+        ctl = Controller(stored.loaded, only=args.switch or None)
+        problems = ctl.check(with_pipeline=True)
+    except ControllerError as exc:
+        raise _Fail(str(exc)) from None
+    if problems:
+        raise _Fail(_problems_text(problems, DEFAULT_MAX_PROBLEMS), EXIT_INVALID)
+
+    async def follow(c: Controller, dirty: asyncio.Event) -> None:
+        await follow_store(url, c, dirty, stored.revision)
+
+    return ctl, follow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -267,7 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return cmd_validate(args)
-        runner = {"apply": _apply, "show": _show, "stats": _stats, "run": _run}[args.command]
+        runner = {
+            "apply": _apply,
+            "show": _show,
+            "stats": _stats,
+            "run": _run,
+            "import": _import,
+            "endpoint": _endpoint,
+        }[args.command]
         return asyncio.run(runner(args))
     except _Fail as exc:
         print(f"nve {args.command}: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)

@@ -9,9 +9,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -188,7 +188,14 @@ class MetricsCollector:
         yield storm
 
 
-async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
+Follower = Callable[[Controller, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+async def run_forever(
+    ctl: Controller, args: argparse.Namespace, follow: Follower | None = None
+) -> None:
+    """Reconcile and keep reconciling; `follow` watches the description's source (by
+    default the file) and sets the event when it changed."""
     if not ctl.pipelines:
         ctl.load_pipelines()
     dirty = asyncio.Event()
@@ -231,7 +238,7 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
         asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
         for name, host in ctl.underlay_hosts.items()
     )
-    tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
+    tasks.append(asyncio.create_task((follow or _watch_file)(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
     try:
         await asyncio.gather(*tasks)

@@ -171,6 +171,13 @@ def target_parser() -> argparse.ArgumentParser:
         help="port whose frames are PacketIn/PacketOut",
     )
     p.add_argument("--drop-port", type=_port_number, default=None)
+    p.add_argument(
+        "--write-log",
+        metavar="FILE",
+        default=None,
+        help="append one JSON line per Write and pipeline commit, with its election id and"
+        " role, accepted or refused (docs/p4sim-server.md, Write log)",
+    )
     tls = p.add_argument_group("TLS (docs/p4sim-server.md)")
     tls.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
     tls.add_argument("--grpc-server-cacert", metavar="PEM", help="CA that signs client certs")
@@ -277,6 +284,7 @@ def run_switch(argv: Sequence[str]) -> int:
     from p4sim.ports import InProcessPorts, PcapWriter, PortError, RawSocketPorts
     from p4sim.server import P4RuntimeServer
     from p4sim.server.tls import TlsConfigError, server_tls
+    from p4sim.server.write_log import WriteLog
     from p4sim.switch import Switch
 
     main_argv, target_argv = split_argv(argv)
@@ -341,7 +349,8 @@ def run_switch(argv: Sequence[str]) -> int:
         backend.close()
         raise CliError(f"cannot drop capabilities: {exc}") from None
     try:
-        server = P4RuntimeServer(switch, targs.grpc_server_addr, tls=tls)
+        write_log = WriteLog(Path(targs.write_log)) if targs.write_log else None
+        server = P4RuntimeServer(switch, targs.grpc_server_addr, tls=tls, write_log=write_log)
     except OSError as exc:
         backend.close()
         raise CliError(str(exc)) from None

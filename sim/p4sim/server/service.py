@@ -34,6 +34,7 @@ from p4sim.server.pipeline_verify import verify_config
 from p4sim.server.read import read_entities
 from p4sim.server.tls import ServerTls
 from p4sim.server.write import Undo, apply_update, write_failure_status
+from p4sim.server.write_log import WriteLog
 from p4sim.state import RuntimeState
 
 if TYPE_CHECKING:
@@ -65,9 +66,16 @@ Send = Callable[[p4r.StreamMessageResponse], None]
 
 
 class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
-    def __init__(self, switch: Switch, *, require_arbitration: bool = False) -> None:
+    def __init__(
+        self,
+        switch: Switch,
+        *,
+        require_arbitration: bool = False,
+        write_log: WriteLog | None = None,
+    ) -> None:
         self.switch = switch
         self.arbiter = Arbiter(require_arbitration=require_arbitration)
+        self.write_log = write_log
         self._write_lock = threading.Lock()
         self._config_lock = threading.Lock()
         self.digests = DigestManager(self._to_primaries, set())
@@ -148,6 +156,40 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         if not self.arbiter.is_primary(request.device_id, request.role, eid):
             raise P4RuntimeError(PERMISSION_DENIED, "not primary")
 
+    def _checked_for_log(
+        self, request: p4r.WriteRequest | p4r.SetForwardingPipelineConfigRequest, kind: str
+    ) -> None:
+        """The primary check of a request about to change state (write lock held), logged
+        in the write log when there is one, accepted or refused."""
+        try:
+            self._check_primary(request)
+        except P4RuntimeError as exc:
+            self._log(request, kind, refused=f"{_STATUS[exc.code].name}: {exc.message}")
+            raise
+        if kind == "pipeline":
+            self._log(request, kind)
+
+    def _log(
+        self,
+        request: p4r.WriteRequest | p4r.SetForwardingPipelineConfigRequest,
+        kind: str,
+        *,
+        failed: int = 0,
+        refused: str = "",
+    ) -> None:
+        if self.write_log is None:
+            return
+        self.write_log.record(
+            kind,
+            request.device_id,
+            request.role,
+            election_id_of(request),
+            accepted=not refused,
+            updates=len(request.updates) if isinstance(request, p4r.WriteRequest) else 0,
+            failed=failed,
+            refused=refused,
+        )
+
     # -- RPCs ---------------------------------------------------------------------------------------------
     def Capabilities(
         self, request: p4r.CapabilitiesRequest, context: grpc.ServicerContext
@@ -189,7 +231,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                     raise P4RuntimeError(
                         NOT_FOUND, "COMMIT: no saved pipeline config (use VERIFY_AND_SAVE first)"
                     )
-                self._commit(saved)
+                with self._write_lock:
+                    self._checked_for_log(request, "pipeline")
+                    self._commit(saved)
                 self.switch.saved = None
                 return
             if action not in (
@@ -214,7 +258,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             if action == A.VERIFY_AND_SAVE:
                 self.switch.saved = verified
                 return
-            self._commit(verified, reconcile=action == A.RECONCILE_AND_COMMIT)
+            with self._write_lock:
+                # Checked again here: a primary that lost the role while its config was
+                # compiled must not replace the new primary's state (fencing).
+                self._checked_for_log(request, "pipeline")
+                self._commit(verified, reconcile=action == A.RECONCILE_AND_COMMIT)
         finally:
             self._config_lock.release()
 
@@ -256,7 +304,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         W = p4r.WriteRequest
         try:
             self._check_device(request.device_id)
-            self._check_primary(request)
+            if not self.arbiter.knows_role(request.device_id, request.role):
+                raise P4RuntimeError(NOT_FOUND, f"role {request.role!r} is unknown on this device")
             state = self.switch.state
             if request.atomicity not in (
                 W.CONTINUE_ON_ERROR,
@@ -268,6 +317,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             _abort(context, exc)
         errors: list[P4RuntimeError | None]
         with self._write_lock:
+            # Under the lock: a Write checked before a new primary arbitrated is never
+            # applied after that primary's first Write (fencing; the write log's order).
+            try:
+                self._checked_for_log(request, "write")
+            except P4RuntimeError as exc:
+                _abort(context, exc)
             if request.atomicity == W.CONTINUE_ON_ERROR:
                 errors = [self._apply(state, upd)[1] for upd in request.updates]
             elif request.atomicity == W.ROLLBACK_ON_ERROR:
@@ -275,6 +330,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             else:
                 with self.switch.quiesced():
                     errors = self._apply_all_or_none(state, request.updates)
+            self._log(request, "write", failed=sum(e is not None for e in errors))
         if any(e is not None for e in errors):
             self._write_failure(context, errors)
         return p4r.WriteResponse()
@@ -487,10 +543,13 @@ class P4RuntimeServer:
         max_workers: int = 32,
         tick_interval: float = 0.05,
         tls: ServerTls | None = None,
+        write_log: WriteLog | None = None,
     ) -> None:
         self.switch = switch
         # With TLS on, only clients that arbitrated may write (docs/p4sim-server.md).
-        self.service = P4RuntimeService(switch, require_arbitration=tls is not None)
+        self.service = P4RuntimeService(
+            switch, require_arbitration=tls is not None, write_log=write_log
+        )
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4sim-grpc"),
             options=[
@@ -531,3 +590,5 @@ class P4RuntimeServer:
         self._server.stop(grace).wait()
         if self._ticker.is_alive():
             self._ticker.join(timeout=2)
+        if self.service.write_log is not None:
+            self.service.write_log.close()

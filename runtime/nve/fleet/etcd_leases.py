@@ -1,0 +1,174 @@
+"""The etcd v3 calls ownership makes: leases, keys bound to a lease, watches.
+
+Over aetcd's gRPC channel, as `nve.store.etcd` does for the overlay; every call has its own
+deadline, so a replica cut off from etcd learns it within that deadline instead of hanging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aetcd
+import grpc
+from aetcd import rpc
+from aetcd.exceptions import ClientError
+
+from nve.store.etcd import StoreError, prefix_end
+from nve.store.url import StoreUrl
+
+
+@dataclass(frozen=True)
+class Held:
+    """A key as read: its value, the revision it was last written at, and its lease."""
+
+    key: bytes
+    value: bytes
+    mod_revision: int
+    lease: int
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, rpc.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    return str(exc) or type(exc).__name__
+
+
+class LeaseEtcd:
+    """One connection to etcd for one replica's ownership."""
+
+    def __init__(self, url: StoreUrl, timeout_s: float = 2.0) -> None:
+        self.url = url
+        self.timeout = timeout_s
+        self._client = aetcd.Client(host=url.host, port=url.port, timeout=int(timeout_s) + 1)
+
+    async def open(self) -> None:
+        try:
+            await self._client.connect()
+        except (ClientError, rpc.AioRpcError, TimeoutError) as exc:
+            raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
+        await self.revision()
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def _unary(self, stub: Any, method: str, request: Any) -> Any:
+        try:
+            return await getattr(stub, method)(
+                request, timeout=self.timeout, metadata=self._client.metadata
+            )
+        except rpc.AioRpcError as exc:
+            raise StoreError(f"{self.url}: {method}: {_reason(exc)}") from None
+
+    async def revision(self) -> int:
+        resp = await self._unary(
+            self._client.kvstub, "Range", rpc.RangeRequest(key=b"\0", count_only=True)
+        )
+        return int(resp.header.revision)
+
+    # -- leases ---------------------------------------------------------------------------
+    async def grant(self, ttl_s: int) -> int:
+        resp = await self._unary(
+            self._client.leasestub, "LeaseGrant", rpc.LeaseGrantRequest(TTL=ttl_s)
+        )
+        if resp.error:
+            raise StoreError(f"{self.url}: LeaseGrant: {resp.error}")
+        return int(resp.ID)
+
+    async def keep_alive(self, lease: int) -> int:
+        """Refresh the lease; its remaining TTL in seconds (0 or less: the lease is gone)."""
+        call = self._client.leasestub.LeaseKeepAlive(
+            timeout=self.timeout, metadata=self._client.metadata
+        )
+        try:
+            await call.write(rpc.LeaseKeepAliveRequest(ID=lease))
+            reply = await call.read()
+        except rpc.AioRpcError as exc:
+            raise StoreError(f"{self.url}: LeaseKeepAlive: {_reason(exc)}") from None
+        finally:
+            call.cancel()
+        if reply is grpc.aio.EOF:
+            raise StoreError(f"{self.url}: LeaseKeepAlive: no answer")
+        return int(reply.TTL)
+
+    async def revoke(self, lease: int) -> None:
+        try:
+            await self._unary(
+                self._client.leasestub, "LeaseRevoke", rpc.LeaseRevokeRequest(ID=lease)
+            )
+        except StoreError as exc:
+            if "NOT_FOUND" not in str(exc):  # gone already: what revoking wants
+                raise
+
+    # -- keys -----------------------------------------------------------------------------
+    async def read(self, *prefixes: bytes) -> tuple[int, list[Held]]:
+        """Every key under the prefixes, at one revision (ownership keys are few)."""
+        ops = [
+            rpc.RequestOp(request_range=rpc.RangeRequest(key=p, range_end=prefix_end(p)))
+            for p in prefixes
+        ]
+        resp = await self._unary(self._client.kvstub, "Txn", rpc.TxnRequest(success=ops))
+        held = [
+            Held(bytes(m.key), bytes(m.value), int(m.mod_revision), int(m.lease))
+            for r in resp.responses
+            for m in r.response_range.kvs
+        ]
+        return int(resp.header.revision), held
+
+    async def create(self, key: bytes, value: bytes, lease: int) -> int | None:
+        """Put the key bound to `lease` if it does not exist; the revision it was written
+        at, or None when it exists."""
+        req = rpc.TxnRequest(
+            compare=[
+                rpc.Compare(
+                    key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.CREATE, create_revision=0
+                )
+            ],
+            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))],
+        )
+        resp = await self._unary(self._client.kvstub, "Txn", req)
+        return int(resp.header.revision) if resp.succeeded else None
+
+    async def delete_if(self, key: bytes, mod_revision: int) -> bool:
+        """Delete the key if it was last written at `mod_revision` (it is still ours)."""
+        req = rpc.TxnRequest(
+            compare=[
+                rpc.Compare(
+                    key=key,
+                    result=rpc.Compare.EQUAL,
+                    target=rpc.Compare.MOD,
+                    mod_revision=mod_revision,
+                )
+            ],
+            success=[rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))],
+        )
+        resp = await self._unary(self._client.kvstub, "Txn", req)
+        return bool(resp.succeeded)
+
+    # -- watches --------------------------------------------------------------------------
+    async def watch(self, prefix: bytes, start_revision: int) -> AsyncIterator[int]:
+        """The revision of each change under `prefix` from `start_revision` on; raises
+        StoreError when the watch ends (etcd unreachable, history compacted)."""
+        call = rpc.WatchStub(self._client.channel).Watch(metadata=self._client.metadata)
+        try:
+            await call.write(
+                rpc.WatchRequest(
+                    create_request=rpc.WatchCreateRequest(
+                        key=prefix, range_end=prefix_end(prefix), start_revision=start_revision
+                    )
+                )
+            )
+            while (resp := await call.read()) is not grpc.aio.EOF:
+                if resp.canceled:
+                    raise StoreError(
+                        f"{self.url}: watch of {prefix.decode()} ended:"
+                        f" {resp.cancel_reason or 'canceled'}"
+                    )
+                if resp.events:
+                    yield int(resp.header.revision)
+        except rpc.AioRpcError as exc:
+            raise StoreError(f"{self.url}: watch: {_reason(exc)}") from None
+        finally:
+            call.cancel()
+        raise StoreError(f"{self.url}: watch of {prefix.decode()} ended")

@@ -1,0 +1,171 @@
+"""One controller replica: the switches its ownership gives it, each driven by a fenced
+session (become primary with the derived election id, push the pipeline if needed, then
+the controller's reconcile), given up when ownership moves.
+
+`nve run` can embed it: build the checked `Controller` as for one replica, then run
+`FleetReplica(ctl, url, name).run(follow)` in place of the sessions it starts for every
+switch; `follow(ctl, dirty)` (as `nve run` takes it) reloads the controller with each new
+description and sets `dirty`: the replica then spreads the new set of switches and
+reconciles those it owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from nve.controller import Controller
+from nve.events import EventHandler
+from nve.fleet.fenced import FencedSession
+from nve.fleet.ownership import OwnershipManager
+from nve.p4rt_client import SwitchError
+from nve.runner import reconcile_summary
+from nve.session import SwitchSession
+from nve.store.url import StoreUrl
+
+log = logging.getLogger("nve.fleet")
+Follow = Callable[[Controller, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class FleetReplica:
+    def __init__(
+        self,
+        ctl: Controller,
+        url: StoreUrl,
+        name: str,
+        *,
+        ttl_s: int = 5,
+        epoch: int | None = None,
+    ) -> None:
+        self.ctl = ctl
+        if not ctl.pipelines:
+            ctl.load_pipelines()
+        self._dirty = asyncio.Event()
+        self.handler = EventHandler(ctl, self._dirty.set)
+        self._sessions: dict[str, asyncio.Task[None]] = {}
+        # `nve run --switch` narrows the fleet's work to some switches; kept across reloads
+        every = [s.name for s in ctl.overlay.switches]
+        self._only = None if list(ctl.selected) == every else set(ctl.selected)
+        self.manager = OwnershipManager(
+            url,
+            name,
+            list(ctl.selected),
+            self._acquire,
+            self._release,
+            ttl_s=ttl_s,
+            epoch=epoch,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.manager.replica
+
+    async def _acquire(self, switch: str, election_id: int) -> None:
+        sw = next(s for s in self.ctl.overlay.switches if s.name == switch)
+        session = FencedSession(
+            sw,
+            self.ctl.pipelines[switch],
+            election_id,
+            on_ready=self._ready,
+            on_event=self.handler,
+            tls=self.ctl.tls.get(switch),
+        )
+        self.ctl.sessions[switch] = session
+        self._sessions[switch] = asyncio.create_task(session.run(), name=f"session-{switch}")
+
+    async def _release(self, switch: str) -> None:
+        """Stop writing to the switch: the session ends and its connection closes."""
+        task = self._sessions.pop(switch, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        session = self.ctl.sessions.pop(switch, None)
+        if session is not None and session.client is not None:
+            await session.client.close()
+        self.ctl.states.pop(switch, None)
+        log.info("%s: released %s", self.name, switch)
+
+    async def _ready(self, session: SwitchSession) -> None:
+        if session.state.primary:
+            await self._reconcile([session.name])
+        else:
+            reason = session.client.read_only_reason if session.client else "not primary"
+            log.warning("%s: %s read-only: %s; not writing", self.name, session.name, reason)
+
+    async def _reconcile(self, names: list[str] | None = None) -> None:
+        owned = [
+            n
+            for n, s in self.ctl.sessions.items()
+            if s.client is not None and s.state.primary and (names is None or n in names)
+        ]
+        if not owned:
+            return
+        try:
+            report = await self.ctl.reconcile(names=owned)
+        except (SwitchError, KeyError) as exc:  # KeyError: released meanwhile
+            log.warning("%s: reconcile: %s", self.name, exc)
+            return
+        except Exception:
+            log.exception("%s: reconcile failed", self.name)
+            return
+        for f in report.failures:
+            log.warning("write failed: %s", f)
+        for level, message in reconcile_summary(report, owned):
+            log.log(level, "%s: %s", self.name, message)
+
+    async def _switches_changed(self) -> None:
+        """After a reload: the description's switches are the ones to spread, and a switch
+        this replica owns whose entry changed (address, pipeline, TLS) gets a new session
+        with the same election id."""
+        models = {
+            s.name: s
+            for s in self.ctl.overlay.switches
+            if self._only is None or s.name in self._only
+        }
+        changed = [
+            n for n, sess in self.ctl.sessions.items() if n in models and sess.switch != models[n]
+        ]
+        names = list(models)
+        if names == list(self.manager.switches) and not changed:
+            return
+        self.ctl.selected = names
+        self.ctl.pipelines.clear()
+        self.ctl.load_pipelines()
+        for n in changed:
+            if n in self._sessions:
+                eid = self.manager.election_id(n)
+                await self._release(n)
+                await self._acquire(n, eid)
+                log.info("%s: %s changed in the description: new session", self.name, n)
+        if names != list(self.manager.switches):
+            log.info("%s: the switches are now %s", self.name, ", ".join(names) or "none")
+            self.manager.set_switches(names)
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(0.05)  # coalesce bursts of digests
+            self._dirty.clear()
+            try:
+                await self._switches_changed()
+            except Exception:
+                log.exception("%s: the new description's switches cannot be used", self.name)
+                continue
+            await self._reconcile()
+
+    async def run(self, follow: Follow | None = None) -> None:
+        """Serve until cancelled; then give every switch up and leave the fleet."""
+        tasks = [asyncio.create_task(self._reconcile_loop())]
+        if follow is not None:
+            tasks.append(asyncio.create_task(follow(self.ctl, self._dirty)))
+        try:
+            await self.manager.run()
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for switch in list(self._sessions):
+                await self._release(switch)
+            await self.ctl.close()

@@ -1,0 +1,85 @@
+"""A real etcd (Debian's etcd-server) for the store tests and benchmarks: one member on
+loopback, free ports, data in a temporary directory, stopped and removed afterwards."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EtcdServer:
+    host: str
+    port: int
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"etcd://{self.host}:{self.port}"
+
+
+def etcd_binary() -> str | None:
+    return shutil.which("etcd")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_etcd(*extra: str, startup_s: float = 30.0) -> Iterator[EtcdServer]:
+    binary = etcd_binary()
+    if binary is None:
+        raise RuntimeError("etcd is not installed (Debian package etcd-server)")
+    with tempfile.TemporaryDirectory(prefix="nve-etcd-") as tmp:
+        data = Path(tmp) / "data"
+        client, peer = _free_port(), _free_port()
+        args = [
+            binary,
+            "--name=nve-test",
+            f"--data-dir={data}",
+            f"--listen-client-urls=http://127.0.0.1:{client}",
+            f"--advertise-client-urls=http://127.0.0.1:{client}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-cluster=nve-test=http://127.0.0.1:{peer}",
+            "--log-level=error",
+            *extra,
+        ]
+        with open(Path(tmp) / "etcd.log", "wb") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                _wait_healthy(proc, client, startup_s, Path(tmp) / "etcd.log")
+                yield EtcdServer("127.0.0.1", client, data)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], port: int, limit_s: float, log: Path) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"etcd exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                if b'"true"' in r.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"etcd did not become healthy in {limit_s:g} s")

@@ -1,0 +1,260 @@
+"""Spreading switches over replicas: the assignment alone, then replicas on a real etcd
+joining and leaving (even to within one switch, and no switch moves twice)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from nve.fleet.election import ElectionIdError, election_id, split
+from nve.fleet.ownership import FleetError, OwnershipManager
+from nve.fleet.spread import assign
+from nve.store.etcd import Etcd, Put
+from nve.store.url import StoreUrl
+from tests.fleet.etcd_server import EtcdServer
+from tests.fleet.fleet_util import owners
+
+SWITCHES = [f"tor{i}" for i in range(1, 8)]
+
+
+def _counts(assignment: dict[str, str], members: list[str]) -> list[int]:
+    return [sum(1 for m in assignment.values() if m == r) for r in members]
+
+
+# -- the assignment alone ---------------------------------------------------------------------
+@pytest.mark.parametrize("n,r", [(n, r) for n in range(12) for r in range(1, 6)])
+def test_every_switch_is_assigned_and_counts_differ_by_at_most_one(n: int, r: int) -> None:
+    switches = [f"s{i}" for i in range(n)]
+    members = [f"r{i}" for i in range(r)]
+    out = assign(switches, members, {})
+    assert sorted(out) == sorted(switches)
+    counts = _counts(out, members)
+    assert max(counts) - min(counts) <= 1
+
+
+def test_a_joining_replica_moves_only_the_switches_it_gets() -> None:
+    members = ["a", "b", "c"]
+    before = assign(SWITCHES, members, {})
+    after = assign(SWITCHES, [*members, "d"], before)
+    moved = {s for s in SWITCHES if before[s] != after[s]}
+    assert moved == {s for s, m in after.items() if m == "d"}
+    assert (
+        max(_counts(after, ["a", "b", "c", "d"])) - min(_counts(after, ["a", "b", "c", "d"])) <= 1
+    )
+
+
+def test_a_leaving_replica_moves_only_its_switches_and_owners_outside_are_ignored() -> None:
+    before = assign(SWITCHES, ["a", "b", "c"], {})
+    after = assign(SWITCHES, ["a", "b"], before)
+    assert {s for s in SWITCHES if before[s] != after[s]} == {
+        s for s, m in before.items() if m == "c"
+    }
+    assert assign(["x"], [], {"x": "a"}) == {}
+
+
+def test_same_view_same_answer_whatever_the_order() -> None:
+    owners = {"tor1": "b", "tor2": "b", "tor3": "b", "tor4": "gone"}
+    results = {
+        tuple(sorted(assign(sw, m, owners).items()))
+        for sw in itertools.permutations(SWITCHES[:5])
+        for m in itertools.permutations(["a", "b", "c"])
+    }
+    assert len(results) == 1
+
+
+def test_election_ids_grow_with_the_revision_and_the_epoch() -> None:
+    assert election_id(0, 7) < election_id(0, 8) < election_id(1, 1)
+    assert split(election_id(3, 99)) == (3, 99)
+    with pytest.raises(ElectionIdError, match="etcd revision 0 is outside"):
+        election_id(0, 0)
+    with pytest.raises(ElectionIdError, match="epoch -1 is outside"):
+        election_id(-1, 5)
+
+
+def test_bad_replica_names_and_ttls_are_refused_by_name() -> None:
+    url = StoreUrl.parse("etcd://127.0.0.1:2379")
+
+    async def hook(*_: object) -> None:
+        return None
+
+    with pytest.raises(FleetError, match=r"replica name 'a/b' may hold only"):
+        OwnershipManager(url, "a/b", [], hook, hook)
+    with pytest.raises(FleetError, match=r"lease TTL 1 s is too short"):
+        OwnershipManager(url, "a", [], hook, hook, ttl_s=1)
+
+
+# -- replicas on a real etcd ------------------------------------------------------------------
+@dataclass
+class Fleet:
+    """In-process replicas, each with its own etcd connection; records every callback."""
+
+    url: StoreUrl
+    switches: list[str]
+    managers: dict[str, OwnershipManager] = field(default_factory=dict)
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)  # switch -> replica, by the callbacks
+    moves: dict[str, int] = field(default_factory=dict)  # acquisitions per switch
+    ids: dict[str, list[int]] = field(default_factory=dict)  # election ids per switch, in order
+
+    def start(self, name: str) -> None:
+        async def acquire(switch: str, eid: int) -> None:
+            assert self.owner.get(switch) is None, f"{switch} acquired while owned"
+            self.owner[switch] = name
+            self.moves[switch] = self.moves.get(switch, 0) + 1
+            self.ids.setdefault(switch, []).append(eid)
+
+        async def release(switch: str) -> None:
+            assert self.owner.get(switch) == name
+            del self.owner[switch]
+
+        m = OwnershipManager(self.url, name, self.switches, acquire, release, ttl_s=2)
+        self.managers[name] = m
+        self.tasks[name] = asyncio.create_task(m.run())
+
+    async def stop(self, name: str) -> None:
+        self.tasks[name].cancel()
+        await asyncio.gather(self.tasks.pop(name), return_exceptions=True)
+        del self.managers[name]
+
+    def balanced(self) -> bool:
+        live = list(self.managers)
+        if sorted(self.owner) != sorted(self.switches) or set(self.owner.values()) - set(live):
+            return False
+        counts = _counts(self.owner, live)
+        return max(counts) - min(counts) <= 1
+
+    async def until(self, cond: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Liveness, not speed: a generous deadline."""
+        end = asyncio.get_running_loop().time() + timeout
+        while not cond():
+            assert asyncio.get_running_loop().time() < end, f"not reached: {self.owner}"
+            await asyncio.sleep(0.05)
+
+    async def settled(self) -> None:
+        """Balanced, and still so after two more lease periods (no flapping)."""
+        await self.until(self.balanced)
+        before = dict(self.moves)
+        await asyncio.sleep(2 * 2)
+        assert self.balanced() and self.moves == before
+
+    async def close(self) -> None:
+        for name in list(self.tasks):
+            await self.stop(name)
+
+
+def _url(etcd: EtcdServer) -> StoreUrl:
+    return StoreUrl.parse(f"{etcd.url}/t{secrets.token_hex(4)}")
+
+
+def test_replicas_share_the_switches_and_re_spread_on_join_and_leave(etcd: EtcdServer) -> None:
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), SWITCHES)
+        try:
+            for name in ("r1", "r2", "r3"):
+                fleet.start(name)
+            await fleet.settled()
+            assert sorted(_counts(fleet.owner, ["r1", "r2", "r3"])) == [2, 2, 3]
+            before = dict(fleet.owner)
+            moves = dict(fleet.moves)
+
+            fleet.start("r4")  # a replica joins: it takes one switch from the fullest
+            await fleet.settled()
+            moved = {s for s in SWITCHES if fleet.owner[s] != before[s]}
+            assert moved == {s for s, r in fleet.owner.items() if r == "r4"}
+            assert len(moved) == 1
+            assert all(fleet.moves[s] == moves[s] + (s in moved) for s in SWITCHES)
+
+            before = dict(fleet.owner)
+            moves = dict(fleet.moves)
+            await fleet.stop("r2")  # a replica leaves: only its switches move, once each
+            await fleet.settled()
+            gone = {s for s, r in before.items() if r == "r2"}
+            assert {s for s in SWITCHES if fleet.owner[s] != before[s]} == gone
+            assert all(fleet.moves[s] == moves[s] + (s in gone) for s in SWITCHES)
+            # every new owner's election id is above every earlier one of that switch
+            assert all(ids == sorted(set(ids)) for ids in fleet.ids.values())
+        finally:
+            await fleet.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_revoked_lease_gives_the_switches_to_the_others_and_the_replica_rejoins(
+    etcd: EtcdServer,
+) -> None:
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), SWITCHES[:4])
+        try:
+            fleet.start("r1")
+            fleet.start("r2")
+            await fleet.settled()
+            r1 = fleet.managers["r1"]
+            lease = r1._lease
+            assert lease is not None and r1.etcd is not None
+            ids = {s: list(v) for s, v in fleet.ids.items()}
+            await r1.etcd.revoke(lease)  # as if etcd had expired it
+            await fleet.until(lambda: r1.stats.leases_lost == 1)
+            await fleet.settled()
+            assert r1._lease != lease  # joined again with a new lease
+            for s, v in fleet.ids.items():
+                assert v[: len(ids[s])] == ids[s] and v == sorted(set(v))
+        finally:
+            await fleet.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_epoch_in_the_store_is_the_high_word_and_a_bad_one_is_named(
+    etcd: EtcdServer,
+) -> None:
+    async def scenario() -> None:
+        url = _url(etcd)
+        async with Etcd(url) as client:
+            await client.txn([], [Put(f"{url.prefix}/epoch".encode(), b"3")])
+            fleet = Fleet(url, SWITCHES[:2])
+            fleet.start("r1")
+            try:
+                await fleet.until(fleet.balanced)
+                assert {split(ids[0])[0] for ids in fleet.ids.values()} == {3}
+            finally:
+                await fleet.close()
+            await client.txn([], [Put(f"{url.prefix}/epoch".encode(), b"three")])
+
+            async def hook(*_: object) -> None:
+                return None
+
+            bad = OwnershipManager(url, "r9", [], hook, hook, ttl_s=2)
+            with pytest.raises(FleetError, match=rf"{url.prefix}/epoch = b'three' is not an epoch"):
+                await bad.run()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_set_of_switches_is_spread_and_removed_switches_are_given_up(
+    etcd: EtcdServer,
+) -> None:
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), SWITCHES[:2])
+        try:
+            fleet.start("r1")
+            fleet.start("r2")
+            await fleet.settled()
+            fleet.switches = SWITCHES[:5]
+            for m in fleet.managers.values():
+                m.set_switches(fleet.switches)
+            await fleet.settled()
+            fleet.switches = SWITCHES[3:5]
+            for m in fleet.managers.values():
+                m.set_switches(fleet.switches)
+            await fleet.settled()
+            assert sorted(fleet.owner) == SWITCHES[3:5]
+            assert sorted(await owners(fleet.url)) == SWITCHES[3:5]  # the others' keys gone
+        finally:
+            await fleet.close()
+
+    asyncio.run(scenario())
