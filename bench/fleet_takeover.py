@@ -1,7 +1,7 @@
 """Fleet takeover: kill -9 of a replica to the new owner primary on its switch (target: lease TTL + 1 s).
 
 A real etcd (one member on loopback) and two p4sim switches; per round, two replica
-processes (`python -m nve.fleet`, lease TTL `TTL_S`) share the switches under a prefix of
+processes (`nve run --store … --replica NAME`, lease TTL `TTL_S`) share the switches under a prefix of
 their own. Once both own and reconciled a switch, the owner of tor1 is killed with -9. The
 figures: time from the kill to the switch telling a watching backup (election id 1, it
 never bids) that the survivor is primary, with the survivor's derived election id; and

@@ -92,6 +92,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--switch", action="append", default=[])
     r.add_argument(
+        "--replica",
+        metavar="NAME",
+        help="one replica of a fleet: drive the switches the fleet in --store gives this "
+        "replica (docs/fleet-ownership.md); FILE, if given, instead of the store's overlay",
+    )
+    r.add_argument(
+        "--lease-ttl", type=int, default=5, metavar="S", help="the replica's lease (default 5 s)"
+    )
+    r.add_argument(
+        "--epoch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="high word of the replica's election ids (default: PREFIX/epoch in etcd, else 0)",
+    )
+    r.add_argument(
         "--metrics-port", type=int, default=9105, help="Prometheus port on 127.0.0.1 (0: off)"
     )
     r.add_argument("--metrics-addr", default="127.0.0.1")
@@ -255,6 +271,8 @@ async def _stats(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from nve.runner import run_forever
 
+    if args.replica is not None:
+        return await _run_replica(args)
     if (args.file is None) == (args.store is None):
         raise _Fail("give a description file or --store etcd://HOST:PORT[/PREFIX]", EXIT_USAGE)
     follow: Follower | None = None
@@ -265,6 +283,35 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         await run_forever(ctl, args, follow)
     except (ControllerError, SwitchError) as exc:
+        raise _Fail(str(exc)) from None
+    return EXIT_OK
+
+
+async def _run_replica(args: argparse.Namespace) -> int:
+    """`nve run --store URL --replica NAME [FILE]`: one replica of a fleet (nve.fleet)."""
+    from nve.fleet.ownership import FleetError
+    from nve.fleet.replica import FleetReplica, serve_until_signalled
+    from nve.store.etcd import StoreError
+    from nve.store.url import StoreUrl
+
+    if args.store is None:
+        raise _Fail("--replica needs --store etcd://HOST:PORT[/PREFIX]", EXIT_USAGE)
+    try:
+        url = StoreUrl.parse(args.store)
+    except ValueError as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    follow: Follower | None = None
+    if args.file is None:
+        ctl, follow = await _stored_controller(args)
+    else:
+        ctl = _checked_controller(args, progress=None)
+    try:
+        replica = FleetReplica(ctl, url, args.replica, ttl_s=args.lease_ttl, epoch=args.epoch)
+    except FleetError as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+    try:
+        await serve_until_signalled(replica, follow)
+    except (FleetError, StoreError) as exc:
         raise _Fail(str(exc)) from None
     return EXIT_OK
 

@@ -9,7 +9,6 @@ import inspect
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from nve.fleet.etcd_leases import LeaseEtcd
 from nve.fleet.fenced import FencedClient
 from nve.fleet.ownership import FleetKeys, Owner, parse_view
 from nve.store.url import StoreUrl
+from tests.support.nve_run import NVE
 
 
 def write_log(path: Path) -> list[dict[str, object]]:
@@ -110,7 +110,7 @@ class TcpProxy:
 
 @dataclass
 class ReplicaProcess:
-    """`python -m nve.fleet [FILE] --store URL --replica NAME` with its log in a file
+    """`nve run [FILE] --store URL --replica NAME` with its log in a file
     (without FILE, the replica reads and follows the overlay in the store)."""
 
     overlay: Path | None
@@ -124,15 +124,14 @@ class ReplicaProcess:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "nve.fleet",
+                    NVE,
+                    "run",
                     *([str(self.overlay)] if self.overlay is not None else []),
                     "--store",
                     self.store,
                     "--replica",
                     self.name,
-                    "--ttl",
+                    "--lease-ttl",
                     str(self.ttl),
                 ],
                 stdout=out,

@@ -1,4 +1,4 @@
-"""Replica processes (`python -m nve.fleet`) on real etcd and real p4sim switches: a
+"""Replica processes (`nve run --store … --replica NAME`) on real etcd and real p4sim switches: a
 second replica takes its share, a replica killed with -9 has its switch taken over and
 reconciled by the other with no entry lost, and a replica asked to stop frees its keys."""
 

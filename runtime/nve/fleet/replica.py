@@ -12,7 +12,9 @@ reconciles those it owns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -169,3 +171,14 @@ class FleetReplica:
             for switch in list(self._sessions):
                 await self._release(switch)
             await self.ctl.close()
+
+
+async def serve_until_signalled(replica: FleetReplica, follow: Follow | None = None) -> None:
+    """Run `replica` until SIGINT or SIGTERM, then leave the fleet (its switches go to the
+    other replicas at once instead of after the lease)."""
+    task = asyncio.create_task(replica.run(follow))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):  # asked to stop: it left the fleet
+        await task
