@@ -9,7 +9,32 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
-declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping )
+# (frr: the BGP underlay tests run their own FRR daemons, never the system's service)
+declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping
+                  [vtysh]=frr )
+
+# Install FRR without letting its system service start: a deny-all policy-rc.d during the
+# install (any policy the machine had is put back after), and the unit disabled where
+# systemd runs. nve starts its own FRR daemons per switch namespace.
+install_frr() {
+    local policy=/usr/sbin/policy-rc.d saved=""
+    if [ -e "$policy" ]; then
+        saved="$policy.nve-bootstrap"
+        mv "$policy" "$saved"
+    fi
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    local rc=0
+    apt-get install -y -qq --no-install-recommends frr >/dev/null || rc=$?
+    rm -f "$policy"
+    if [ -n "$saved" ]; then
+        mv "$saved" "$policy"
+    fi
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now frr >/dev/null 2>&1 || true
+    fi
+    return $rc
+}
 
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -20,7 +45,13 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "bootstrap: installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        rest=()
+        for pkg in "${missing[@]}"; do
+            if [ "$pkg" = frr ]; then install_frr; else rest+=("$pkg"); fi
+        done
+        if [ ${#rest[@]} -gt 0 ]; then
+            apt-get install -y -qq --no-install-recommends "${rest[@]}" >/dev/null
+        fi
     else
         echo "bootstrap: missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
     fi
