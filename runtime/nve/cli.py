@@ -20,6 +20,8 @@ from nve.controller import Controller, ControllerError
 from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.problems import Problem, format_problems
+from nve.underlay.bgp_service import show_lines
+from nve.underlay.host import namespace_of
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_USAGE = 0, 1, 2, 64
 DEFAULT_MAX_PROBLEMS = 100  # `nve validate` lines of problems before it only counts them
@@ -213,6 +215,10 @@ async def _show(args: argparse.Namespace) -> int:
                 print(line)
             for le in view.learned:
                 print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
+            sw = next(s for s in ctl.overlay.switches if s.name == name)
+            if sw.underlay is not None and sw.underlay.bgp is not None:
+                for line in show_lines(sw, namespace_of(sw)):
+                    print(line)
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
     finally:

@@ -20,7 +20,7 @@ import pytest
 from lab.netns import LabNetwork, can_create_interfaces
 from nve.model import Switch
 from nve.underlay.frr import FrrInstance, Peer, frr_missing, parse_summary
-from nve.underlay.frr_config import render
+from nve.underlay.frr_config import render_switch
 from tests.runtime.test_validate import BASE, assert_one, mutate
 
 BGP = {
@@ -105,7 +105,7 @@ def switch_of(bgp: dict, name: str, pa: str, port_address: str) -> Switch:
 
 def test_rendered_configuration(tmp_path: Path):
     sw = switch_of({**BGP, "bfd": {"interval_ms": 100}}, "tor1", "10.0.0.1", "10.1.0.1/31")
-    files = render(sw, tmp_path)
+    files = render_switch(sw, tmp_path)
     assert sorted(files) == ["bfdd.conf", "bgpd.conf", "zebra.conf"]
     bgpd = files["bgpd.conf"].splitlines()
     for line in (
@@ -196,7 +196,10 @@ def pair() -> Iterator[tuple[FrrInstance, FrrInstance, str, str]]:
             "10.0.0.9",
             "10.1.0.0/31",
         )
-        fa, fb = FrrInstance(sa, a), FrrInstance(sb, b)  # run dirs /run/nve/frr/NS
+        fa, fb = (
+            FrrInstance.of_switch(sa, a),
+            FrrInstance.of_switch(sb, b),
+        )  # run dirs /run/nve/frr/NS
         try:
             yield fa, fb, a, b
         finally:
@@ -241,7 +244,7 @@ def test_two_instances_peer_and_install_each_others_pa(pair):
 
     # A second start with the same description keeps the daemons and the session.
     before = fa.peers()[0].uptime_ms
-    again = FrrInstance(fa.switch, fa.namespace, fa.run_dir)
+    again = FrrInstance(fa.name, fa.namespace, fa.bgp, fa.render, fa.run_dir)
     assert again.start() is False
     assert again.peers()[0].established
     assert again.peers()[0].uptime_ms >= before

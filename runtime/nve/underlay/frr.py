@@ -24,11 +24,12 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nve.model import Switch
+from nve.model import Bgp, Switch
 from nve.underlay import frr_config
 
 log = logging.getLogger("nve.underlay")
@@ -97,15 +98,34 @@ def run_dir_of(namespace: str) -> Path:
 
 
 class FrrInstance:
-    """The FRR daemons of one switch, in namespace `namespace`, files in `run_dir`."""
+    """The FRR daemons of one router (a switch's host, a lab's spine), in namespace
+    `namespace`, files in `run_dir`."""
 
-    def __init__(self, switch: Switch, namespace: str, run_dir: Path | None = None):
+    @classmethod
+    def of_switch(cls, switch: Switch, namespace: str, run_dir: Path | None = None) -> FrrInstance:
         if switch.underlay is None or switch.underlay.bgp is None:
             raise ValueError(f"switch {switch.name} has no underlay.bgp")
-        self.switch = switch
-        self.bgp = switch.underlay.bgp
+        return cls(
+            switch.name,
+            namespace,
+            switch.underlay.bgp,
+            lambda d: frr_config.render_switch(switch, d),
+            run_dir,
+        )
+
+    def __init__(
+        self,
+        name: str,
+        namespace: str,
+        bgp: Bgp,
+        render: Callable[[Path], dict[str, str]],
+        run_dir: Path | None = None,
+    ):
+        self.name = name
+        self.bgp = bgp
         self.namespace = namespace
         self.run_dir = run_dir or run_dir_of(namespace)
+        self.render = render  # run dir -> file name -> text
         self.daemons = ["zebra", *(["bfdd"] if self.bgp.bfd is not None else []), "bgpd"]
         self._bfd_on: set[str] = set()
 
@@ -117,13 +137,11 @@ class FrrInstance:
         why = frr_missing()
         if why is not None:
             raise FrrError(why)
-        files = frr_config.render(self.switch, self.run_dir)
+        files = self.render(self.run_dir)
         digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
         stamp = self.run_dir / "config.sha256"
         if self.running() and stamp.exists() and stamp.read_text().strip() == digest:
-            log.info(
-                "%s: FRR already runs this configuration in %s", self.switch.name, self.run_dir
-            )
+            log.info("%s: FRR already runs this configuration in %s", self.name, self.run_dir)
             self._bfd_on = set(self._bfd_configured())
             return False
         self.stop()
@@ -133,7 +151,7 @@ class FrrInstance:
         stamp.write_text(digest + "\n")
         log.info(
             "%s: FRR (%s) started in %s, files in %s",
-            self.switch.name,
+            self.name,
             ", ".join(self.daemons),
             self.namespace,
             self.run_dir,

@@ -48,8 +48,13 @@ def _header(hostname: str, run_dir: Path, daemon: str) -> list[str]:
     ]
 
 
-def zebra_conf(hostname: str, run_dir: Path) -> str:
-    return "\n".join([*_header(hostname, run_dir, "zebra"), "no zebra nexthop kernel enable", ""])
+def zebra_conf(hostname: str, run_dir: Path, forwarding: bool = False) -> str:
+    """`forwarding`: a router that forwards itself (a spine); a switch's host does not
+    (the switch forwards), and zebra leaves the namespace's settings alone."""
+    extra = ["ip forwarding", "ipv6 forwarding"] if forwarding else []
+    return "\n".join(
+        [*_header(hostname, run_dir, "zebra"), "no zebra nexthop kernel enable", *extra, ""]
+    )
 
 
 def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
@@ -70,7 +75,7 @@ def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
     )
 
 
-def bgpd_conf(hostname: str, run_dir: Path, switch: Switch, bgp: Bgp) -> str:
+def bgpd_conf(hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork]) -> str:
     lines = [
         *_header(hostname, run_dir, "bgpd"),
         f"router bgp {bgp.asn}",
@@ -88,7 +93,6 @@ def bgpd_conf(hostname: str, run_dir: Path, switch: Switch, bgp: Bgp) -> str:
         ]
         if n.passive:
             lines.append(f" neighbor {n.address} passive")
-    prefixes = advertised(switch, bgp)
     for version, family in ((4, "ipv4"), (6, "ipv6")):
         peers = [n for n in bgp.neighbors if n.address.version == version]
         if not peers:
@@ -105,17 +109,24 @@ def bgpd_conf(hostname: str, run_dir: Path, switch: Switch, bgp: Bgp) -> str:
     return "\n".join(lines)
 
 
-def render(switch: Switch, run_dir: Path) -> dict[str, str]:
-    """File name -> text of every daemon's configuration for this switch."""
-    assert switch.underlay is not None and switch.underlay.bgp is not None
-    bgp = switch.underlay.bgp
+def render(
+    hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork], forwarding: bool = False
+) -> dict[str, str]:
+    """File name -> text of every daemon's configuration."""
     files = {
-        "zebra.conf": zebra_conf(switch.name, run_dir),
-        "bgpd.conf": bgpd_conf(switch.name, run_dir, switch, bgp),
+        "zebra.conf": zebra_conf(hostname, run_dir, forwarding),
+        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes),
     }
     if bgp.bfd is not None:
-        files["bfdd.conf"] = bfdd_conf(switch.name, run_dir, bgp)
+        files["bfdd.conf"] = bfdd_conf(hostname, run_dir, bgp)
     return files
+
+
+def render_switch(switch: Switch, run_dir: Path) -> dict[str, str]:
+    """The configuration of a switch's FRR, from its `underlay.bgp`."""
+    assert switch.underlay is not None and switch.underlay.bgp is not None
+    bgp = switch.underlay.bgp
+    return render(switch.name, run_dir, bgp, advertised(switch, bgp))
 
 
 def bfd_commands(bgp: Bgp, peer: str) -> list[str]:
