@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import yaml
 
 from lab.netns import LabNetwork, can_create_interfaces
+from nve.compile import compile_switch
+from nve.controller import blocking_problems
+from nve.loader import parse_overlay
 from nve.model import Switch
 from nve.underlay.frr import FrrInstance, Peer, frr_missing, parse_summary
 from nve.underlay.frr_config import render_switch
@@ -257,3 +261,25 @@ def test_two_instances_peer_and_install_each_others_pa(pair):
         "route withdrawn",
         lambda: not any(r["dst"] == "10.0.0.9" for r in kernel_routes(a)),
     )
+
+
+def test_a_pa_without_a_route_waits_for_the_kernel_on_a_switch_with_a_host():
+    """tor1 tunnels to tor2's PA; with no underlay route to it, a switch without a
+    control-plane host cannot be written, one with a host waits for its kernel's route."""
+    data = copy.deepcopy(BASE)
+    data["switches"][0]["underlay_routes"] = []
+    data["endpoints"][2]["vsid"] = 0x1001  # b, on tor2, in a's subnet: a tunnel tor1 -> tor2
+    data["endpoints"][2]["mac"] = "52:54:00:00:00:02"
+    data["endpoints"][2]["ipv4"] = "192.168.1.11"
+    loaded = parse_overlay(yaml.safe_dump(data, sort_keys=False), "t.yaml")
+    state = compile_switch(loaded.overlay, "tor1", [])
+    no_route = [p for p in state.problems if "no underlay route to 10.0.0.2" in p.message]
+    assert no_route
+    assert blocking_problems(loaded.overlay, "tor1", state.problems) == state.problems
+    mutate_bgp = with_bgp(BGP)
+    mutate_bgp(data)
+    loaded = parse_overlay(yaml.safe_dump(data, sort_keys=False), "t.yaml")
+    state = compile_switch(loaded.overlay, "tor1", [])
+    assert {p.message for p in no_route} <= {p.message for p in state.problems}
+    assert all(p.message.startswith("no underlay route to") for p in state.problems)
+    assert blocking_problems(loaded.overlay, "tor1", state.problems) == []

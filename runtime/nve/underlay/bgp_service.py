@@ -61,9 +61,9 @@ class BgpService:
                 log.warning("%s: BGP: %s", name, exc)
             state.error, state.running, state.peers = str(exc), False, []
             return
-        was = {p.address: p.state for p in state.peers}
+        was = {p.address: p.established for p in state.peers}
         for p in peers:
-            if was.get(p.address) != p.state:
+            if was.get(p.address) != p.established:  # Connect <-> Active: not news
                 log.info(
                     "%s: BGP %s (AS %d): %s, %d prefixes received",
                     name,
