@@ -127,6 +127,8 @@ def test_rendered_configuration(tmp_path: Path):
         assert line in bgpd
     assert not any("bfd" in line for line in bgpd)  # added once the session is up
     assert "no zebra nexthop kernel enable" in files["zebra.conf"]
+    assert "interface port3\n no link-detect" in files["zebra.conf"]
+    assert " no bgp fast-external-failover" in bgpd
     assert "  receive-interval 100" in files["bfdd.conf"].splitlines()
 
 

@@ -11,6 +11,10 @@ Choices that follow from FRR 8.4's behaviour:
   host has a route for them (IPv6 PAs are answered by proxy NDP, not carried by an
   interface);
 - `timers connect 1`: a session comes back within a second of its peer;
+- the TAPs' carrier is ignored (`no link-detect`, `no bgp fast-external-failover`): it
+  drops whenever the controller stops, and a controller restart must not reset BGP or
+  withdraw routes (P4Runtime reports no port status: link failures are found by BFD or
+  the hold timer);
 - BFD is not in the start-up configuration: `neighbor X bfd` set before the session is
   up cost one extra session reset, so it is added once the session is Established
   (`bfd_commands`).
@@ -48,13 +52,19 @@ def _header(hostname: str, run_dir: Path, daemon: str) -> list[str]:
     ]
 
 
-def zebra_conf(hostname: str, run_dir: Path, forwarding: bool = False) -> str:
+def zebra_conf(
+    hostname: str, run_dir: Path, forwarding: bool = False, steady: tuple[str, ...] = ()
+) -> str:
     """`forwarding`: a router that forwards itself (a spine); a switch's host does not
-    (the switch forwards), and zebra leaves the namespace's settings alone."""
-    extra = ["ip forwarding", "ipv6 forwarding"] if forwarding else []
-    return "\n".join(
-        [*_header(hostname, run_dir, "zebra"), "no zebra nexthop kernel enable", *extra, ""]
-    )
+    (the switch forwards), and zebra leaves the namespace's settings alone. `steady`:
+    interfaces whose carrier zebra ignores (`no link-detect`): a switch's TAPs lose
+    carrier whenever no controller holds them, which says nothing about the link."""
+    lines = [*_header(hostname, run_dir, "zebra"), "no zebra nexthop kernel enable"]
+    if forwarding:
+        lines += ["ip forwarding", "ipv6 forwarding"]
+    for dev in steady:
+        lines += ["!", f"interface {dev}", " no link-detect", "exit"]
+    return "\n".join([*lines, ""])
 
 
 def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
@@ -75,7 +85,15 @@ def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
     )
 
 
-def bgpd_conf(hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork]) -> str:
+def bgpd_conf(
+    hostname: str,
+    run_dir: Path,
+    bgp: Bgp,
+    prefixes: list[IPNetwork],
+    bfd_at_start: bool = False,
+) -> str:
+    """`bfd_at_start`: BFD in the start-up configuration, for a router whose BFD is not
+    turned on session by session (a lab's spine); it costs one session reset."""
     lines = [
         *_header(hostname, run_dir, "bgpd"),
         f"router bgp {bgp.asn}",
@@ -83,6 +101,7 @@ def bgpd_conf(hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork])
         " no bgp ebgp-requires-policy",
         " no bgp default ipv4-unicast",
         " no bgp network import-check",
+        " no bgp fast-external-failover",
         " bgp bestpath as-path multipath-relax",
         f" timers bgp {bgp.timers.keepalive} {bgp.timers.hold}",
     ]
@@ -93,6 +112,8 @@ def bgpd_conf(hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork])
         ]
         if n.passive:
             lines.append(f" neighbor {n.address} passive")
+        if bfd_at_start and bgp.bfd is not None:
+            lines.append(f" neighbor {n.address} bfd profile {BFD_PROFILE}")
     for version, family in ((4, "ipv4"), (6, "ipv6")):
         peers = [n for n in bgp.neighbors if n.address.version == version]
         if not peers:
@@ -110,12 +131,19 @@ def bgpd_conf(hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork])
 
 
 def render(
-    hostname: str, run_dir: Path, bgp: Bgp, prefixes: list[IPNetwork], forwarding: bool = False
+    hostname: str,
+    run_dir: Path,
+    bgp: Bgp,
+    prefixes: list[IPNetwork],
+    *,
+    forwarding: bool = False,
+    bfd_at_start: bool = False,
+    steady: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """File name -> text of every daemon's configuration."""
     files = {
-        "zebra.conf": zebra_conf(hostname, run_dir, forwarding),
-        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes),
+        "zebra.conf": zebra_conf(hostname, run_dir, forwarding, steady),
+        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes, bfd_at_start),
     }
     if bgp.bfd is not None:
         files["bfdd.conf"] = bfdd_conf(hostname, run_dir, bgp)
@@ -126,7 +154,8 @@ def render_switch(switch: Switch, run_dir: Path) -> dict[str, str]:
     """The configuration of a switch's FRR, from its `underlay.bgp`."""
     assert switch.underlay is not None and switch.underlay.bgp is not None
     bgp = switch.underlay.bgp
-    return render(switch.name, run_dir, bgp, advertised(switch, bgp))
+    taps = tuple(f"port{p.port}" for p in switch.ports if p.role == "network")
+    return render(switch.name, run_dir, bgp, advertised(switch, bgp), steady=taps)
 
 
 def bfd_commands(bgp: Bgp, peer: str) -> list[str]:
