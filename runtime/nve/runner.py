@@ -234,6 +234,7 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
         # Connected (again) or newly primary: restore this switch's state now.
         if session.state.primary:
             await _reconcile(ctl, [session.name])
+            await asyncio.to_thread(bgp.ready, session.name)  # FRR starts, or retries now
         else:
             reason = (
                 session.client.read_only_reason if session.client is not None else "not primary"
@@ -261,7 +262,7 @@ async def run_forever(ctl: Controller, args: argparse.Namespace) -> None:
         asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
         for name, host in ctl.underlay_hosts.items()
     )
-    if bgp.instances:
+    if bgp.wanted:
         tasks.append(asyncio.create_task(bgp.follow(lambda n: _switch(ctl, n)), name="bgp"))
     tasks.append(asyncio.create_task(_watch_file(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
@@ -286,7 +287,7 @@ def start_underlay_hosts(
 ) -> None:
     """Start the control-plane host of each selected switch that has `underlay:`; what
     its kernel sends leaves by packet-out while this controller is primary. With
-    `underlay.bgp` and a `bgp` service, the switch's FRR runs in the host's namespace."""
+    `underlay.bgp` and a `bgp` service, the switch's FRR will run in the host's namespace."""
 
     def sender(name: str) -> Callable[[int, bytes], None]:
         def send(port: int, frame: bytes) -> None:  # on the relay's thread
@@ -304,7 +305,7 @@ def start_underlay_hosts(
             try:
                 host = ctl.underlay_hosts[sw.name] = UnderlayHost(sw, sender(sw.name)).start()
                 if bgp is not None and sw.underlay.bgp is not None:
-                    bgp.start(sw, host.namespace)
+                    bgp.want(sw, host.namespace)  # started once the switch is ready
             except (NetnsError, FrrError) as exc:
                 raise ControllerError(f"switch {sw.name}: underlay: {exc}") from None
 

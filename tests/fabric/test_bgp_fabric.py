@@ -28,7 +28,7 @@ from lab.fabric import BgpFabric, Tor, addr
 from lab.netns import LabNetwork, can_create_interfaces
 from lab.targets import compile_pipeline
 from lab.underlay_tables import Underlay, kernel_paths, read_underlay
-from nve.underlay.frr import frr_missing
+from nve.underlay.frr import FrrError, frr_missing
 from tests.support.nve_run import NVE, NveRun
 
 pytestmark = pytest.mark.root
@@ -40,7 +40,7 @@ def until(what: str, check: Callable[[], object], timeout: float = 30.0) -> obje
     while time.monotonic() < end:
         try:
             last = check()
-        except (KeyError, subprocess.CalledProcessError) as exc:
+        except (KeyError, subprocess.CalledProcessError, FrrError) as exc:  # FRR starting
             last = f"{type(exc).__name__}: {exc}"
         if last is True or (last and not isinstance(last, str)):
             return last

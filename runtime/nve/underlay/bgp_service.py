@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nve.model import Switch
-from nve.underlay.frr import FrrError, FrrInstance, Peer
+from nve.underlay.frr import FrrError, FrrInstance, Peer, frr_missing
 
 log = logging.getLogger("nve.underlay")
 
@@ -31,9 +31,40 @@ class BgpState:
 
 
 class BgpService:
+    """FRR starts once its switch is ready (pipeline and punt entries written by the first
+    reconcile): started earlier, its first TCP connections would be lost and the kernel's
+    SYN retries back off for tens of seconds. When the switch is ready again (a reconnect,
+    a new primary), sessions that are not up are retried at once."""
+
     def __init__(self) -> None:
+        self.wanted: dict[str, tuple[Switch, str]] = {}  # name -> (switch, namespace)
         self.instances: dict[str, FrrInstance] = {}
         self.states: dict[str, BgpState] = {}
+
+    def want(self, switch: Switch, namespace: str) -> None:
+        """Run this switch's FRR once it is ready (FrrError now if FRR cannot run here)."""
+        why = frr_missing()
+        if why is not None:
+            raise FrrError(why)
+        self.wanted[switch.name] = (switch, namespace)
+        self.states.setdefault(switch.name, BgpState())
+
+    def ready(self, name: str) -> None:
+        """The switch `name` relays now: start its FRR, or retry its sessions that are down
+        (blocking: run it on a worker thread)."""
+        if name not in self.wanted:
+            return
+        try:
+            inst = self.instances.get(name)
+            if inst is None:
+                self.start(*self.wanted[name])
+                return
+            for p in inst.peers():
+                if not p.established:
+                    inst.vtysh(f"clear bgp {p.address}")
+        except (FrrError, OSError, ValueError) as exc:
+            log.warning("%s: BGP: %s", name, exc)
+            self.states[name].error = str(exc)
 
     def start(self, switch: Switch, namespace: str) -> None:
         """Have this switch's FRR run its description (FrrError if it cannot)."""
