@@ -13,7 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import yaml
@@ -23,9 +23,14 @@ from nve.compile import compile_switch
 from nve.controller import blocking_problems
 from nve.loader import parse_overlay
 from nve.model import Switch
+from nve.runner import MetricsCollector
+from nve.underlay.bgp_service import BgpService, show_lines
 from nve.underlay.frr import FrrInstance, Peer, frr_missing, parse_summary
 from nve.underlay.frr_config import render_switch
 from tests.runtime.test_validate import BASE, assert_one, mutate
+
+if TYPE_CHECKING:
+    from nve.controller import Controller
 
 BGP = {
     "asn": 65101,
@@ -171,6 +176,27 @@ def kernel_routes(ns: str) -> list[dict]:
     return json.loads(out.stdout or "[]")
 
 
+BFD = {"interval_ms": 100, "multiplier": 3}
+
+
+def switch_a(**bgp: object) -> Switch:
+    """The pair's active side (AS 65101), with BFD; `bgp` overrides its section's keys."""
+    section = {**BGP, "bfd": BFD, "neighbors": [{"address": "10.1.0.0", "remote_asn": 65000}]}
+    return switch_of({**section, **bgp}, "tora", "10.0.0.1", "10.1.0.1/31")
+
+
+def switch_b() -> Switch:
+    """The pair's passive side (AS 65000)."""
+    section = {
+        **BGP,
+        "asn": 65000,
+        "router_id": "10.0.0.9",
+        "bfd": BFD,
+        "neighbors": [{"address": "10.1.0.1", "remote_asn": 65101, "passive": True}],
+    }
+    return switch_of(section, "spine", "10.0.0.9", "10.1.0.0/31")
+
+
 @pytest.fixture
 def pair() -> Iterator[tuple[FrrInstance, FrrInstance, str, str]]:
     why = can_create_interfaces() or frr_missing()
@@ -183,25 +209,7 @@ def pair() -> Iterator[tuple[FrrInstance, FrrInstance, str, str]]:
                                   (b, veth.test_if, "10.1.0.0/31", "10.0.0.9/32")):  # fmt: skip
             subprocess.run(["ip", "-n", ns, "addr", "add", addr, "dev", dev], check=True)
             subprocess.run(["ip", "-n", ns, "addr", "add", pa, "dev", "lo"], check=True)
-        bfd = {"interval_ms": 100, "multiplier": 3}
-        sa = switch_of(
-            {**BGP, "bfd": bfd, "neighbors": [{"address": "10.1.0.0", "remote_asn": 65000}]},
-            "tora",
-            "10.0.0.1",
-            "10.1.0.1/31",
-        )
-        sb = switch_of(
-            {
-                **BGP,
-                "asn": 65000,
-                "router_id": "10.0.0.9",
-                "bfd": bfd,
-                "neighbors": [{"address": "10.1.0.1", "remote_asn": 65101, "passive": True}],
-            },
-            "spine",
-            "10.0.0.9",
-            "10.1.0.0/31",
-        )
+        sa, sb = switch_a(), switch_b()
         fa, fb = (
             FrrInstance.of_switch(sa, a),
             FrrInstance.of_switch(sb, b),
@@ -285,3 +293,35 @@ def test_a_pa_without_a_route_waits_for_the_kernel_on_a_switch_with_a_host():
     assert {p.message for p in no_route} <= {p.message for p in state.problems}
     assert all(p.message.startswith("no underlay route to") for p in state.problems)
     assert blocking_problems(loaded.overlay, "tor1", state.problems) == []
+
+
+def test_the_service_restarts_frr_for_a_changed_section_and_reports_metrics(pair):
+    _, fb, a, _ = pair
+    fb.start()
+    service = BgpService()
+    service.want(switch_a(), a)
+    service.ready("tora")  # the switch relays: FRR starts
+    wait_for(
+        "the peer's PA received", lambda: service.instances["tora"].peers()[0].prefixes_received
+    )
+    service._refresh("tora", switch_a())  # same section: nothing restarted
+    pid = service.instances["tora"]._pid("bgpd")
+    assert service.states["tora"].running and service.states["tora"].peers[0].established
+    assert service.states["tora"].peers[0].address in service.instances["tora"]._bfd_on
+
+    metrics = {
+        (m.name, tuple(s.labels.values())): s.value
+        for m in MetricsCollector(cast("Controller", None), service)._bgp()
+        for s in m.samples
+    }
+    assert metrics[("nve_bgp_running", ("tora",))] == 1.0
+    assert metrics[("nve_bgp_session_up", ("tora", "10.1.0.0", "ipv4"))] == 1.0
+    assert metrics[("nve_bgp_prefixes_received", ("tora", "10.1.0.0", "ipv4"))] == 1.0
+
+    changed = switch_a(timers={"keepalive": 2, "hold": 6})
+    service._refresh("tora", changed)  # a changed section: FRR restarted with it
+    assert service.instances["tora"]._pid("bgpd") not in (None, pid)
+    assert " timers bgp 2 6" in service.instances["tora"].vtysh("show running-config bgpd")
+    wait_for("session back", lambda: service.instances["tora"].peers()[0].prefixes_received)
+    show = show_lines(changed, a)
+    assert show[1].startswith("  bgp: 10.1.0.0 AS 65000 (ipv4): Established, 1 prefixes received")
