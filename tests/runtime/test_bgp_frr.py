@@ -137,6 +137,28 @@ def test_rendered_configuration(tmp_path: Path):
     assert "  receive-interval 100" in files["bfdd.conf"].splitlines()
 
 
+def test_ipv6_neighbours_get_the_ipv6_pas():
+    bgp = {
+        **BGP,
+        "neighbors": [
+            {"address": "10.1.0.0", "remote_asn": 65000},
+            {"address": "fd00:1::2", "remote_asn": 65000},
+        ],
+    }
+    data = copy.deepcopy(cast("list", BASE["switches"])[0])
+    data.update(
+        local_pas=["10.0.0.1", "fd00:a::1"], underlay={"bgp": bgp}, next_hops=[], underlay_routes=[]
+    )
+    data["ports"][2]["addresses"] = ["10.1.0.1/31", "fd00:1::1/64"]
+    bgpd = render_switch(Switch.model_validate(data), Path("/run/x"))["bgpd.conf"]
+    v4 = bgpd[bgpd.index(" address-family ipv4 unicast") : bgpd.index(" address-family ipv6")]
+    v6 = bgpd[bgpd.index(" address-family ipv6 unicast") :]
+    assert "network 10.0.0.1/32" in v4 and "neighbor 10.1.0.0 activate" in v4
+    assert "fd00" not in v4
+    assert "network fd00:a::1/128" in v6 and "neighbor fd00:1::2 activate" in v6
+    assert "10.1.0.0" not in v6
+
+
 def test_parse_summary_reads_both_families():
     doc = {
         "ipv4Unicast": {
