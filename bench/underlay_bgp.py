@@ -206,7 +206,7 @@ def carrying_spine(fab: BgpFabric) -> int:
 def fail(fab: BgpFabric, spine: int, how: str) -> None:
     sp = fab.spines[spine]
     if how == "bgpd killed":
-        pid = sp.frr._pid("bgpd")
+        pid = sp.frr.pid("bgpd")
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
         return

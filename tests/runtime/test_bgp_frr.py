@@ -327,9 +327,9 @@ def test_the_service_restarts_frr_for_a_changed_section_and_reports_metrics(pair
         "the peer's PA received", lambda: service.instances["tora"].peers()[0].prefixes_received
     )
     service._refresh("tora", switch_a())  # same section: nothing restarted
-    pid = service.instances["tora"]._pid("bgpd")
+    pid = service.instances["tora"].pid("bgpd")
     assert service.states["tora"].running and service.states["tora"].peers[0].established
-    assert service.states["tora"].peers[0].address in service.instances["tora"]._bfd_on
+    assert service.states["tora"].peers[0].address in service.instances["tora"].bfd_on
 
     metrics = {
         (m.name, tuple(s.labels.values())): s.value
@@ -342,7 +342,7 @@ def test_the_service_restarts_frr_for_a_changed_section_and_reports_metrics(pair
 
     changed = switch_a(timers={"keepalive": 2, "hold": 6})
     service._refresh("tora", changed)  # a changed section: FRR restarted with it
-    assert service.instances["tora"]._pid("bgpd") not in (None, pid)
+    assert service.instances["tora"].pid("bgpd") not in (None, pid)
     assert " timers bgp 2 6" in service.instances["tora"].vtysh("show running-config bgpd")
     wait_for("session back", lambda: service.instances["tora"].peers()[0].prefixes_received)
     show = show_lines(changed, a)

@@ -127,7 +127,7 @@ class FrrInstance:
         self.run_dir = run_dir or run_dir_of(namespace)
         self.render = render  # run dir -> file name -> text
         self.daemons = ["zebra", *(["bfdd"] if self.bgp.bfd is not None else []), "bgpd"]
-        self._bfd_on: set[str] = set()
+        self.bfd_on: set[str] = set()
 
     # -- start / stop ---------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class FrrInstance:
         stamp = self.run_dir / "config.sha256"
         if self.running() and stamp.exists() and stamp.read_text().strip() == digest:
             log.info("%s: FRR already runs this configuration in %s", self.name, self.run_dir)
-            self._bfd_on = set(self._bfd_configured())
+            self.bfd_on = set(self._bfd_configured())
             return False
         self.stop()
         self._prepare(files)
@@ -204,12 +204,12 @@ class FrrInstance:
         vty = self.run_dir / f"{daemon}.vty"
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self._pid(daemon) is not None and vty.exists():
+            if self.pid(daemon) is not None and vty.exists():
                 return
             time.sleep(0.02)
         raise FrrError(f"{daemon} in {self.namespace}: no pid file or vty socket after {timeout} s")
 
-    def _pid(self, daemon: str) -> int | None:
+    def pid(self, daemon: str) -> int | None:
         """The daemon's pid when it is alive and in this instance's namespace."""
         try:
             pid = int((self.run_dir / f"{daemon}.pid").read_text().split()[0])
@@ -220,7 +220,7 @@ class FrrInstance:
         return pid if mine == theirs else None
 
     def running(self) -> bool:
-        return all(self._pid(d) is not None for d in self.daemons)
+        return all(self.pid(d) is not None for d in self.daemons)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End this instance's daemons (bgpd first, so the peers see a clean close)."""
@@ -244,7 +244,7 @@ class FrrInstance:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         (self.run_dir / "config.sha256").unlink(missing_ok=True)
-        self._bfd_on.clear()
+        self.bfd_on.clear()
 
     # -- state ------------------------------------------------------------------------
 
@@ -276,9 +276,9 @@ class FrrInstance:
             return []
         done = []
         for p in peers:
-            if p.established and p.address not in self._bfd_on:
+            if p.established and p.address not in self.bfd_on:
                 self.vtysh(*frr_config.bfd_commands(self.bgp, p.address))
-                self._bfd_on.add(p.address)
+                self.bfd_on.add(p.address)
                 done.append(p.address)
         return done
 
