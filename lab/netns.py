@@ -13,6 +13,7 @@ side).  Namespaces are ``nvt-<token>-<name>``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +112,38 @@ def _remove(links: list[tuple[str, str | None]], namespaces: list[str]) -> list[
             continue
         if _run(*_in_ns(ns, "ip", "link", "del", name), check=False).returncode != 0:
             left.append(name)
-    left.extend(
-        ns
-        for ns in reversed(namespaces)
-        if ns in existing_ns and _run("ip", "netns", "del", ns, check=False).returncode != 0
-    )
+    for ns in reversed(namespaces):
+        if ns in existing_ns:
+            _end_processes(ns)
+            if _run("ip", "netns", "del", ns, check=False).returncode != 0:
+                left.append(ns)
     return left
+
+
+def _end_processes(ns: str, timeout: float = 5.0) -> None:
+    """End what still runs in namespace ``ns`` (daemons a test started there, such as
+    FRR's): deleting the namespace's name would not stop them."""
+    pids = [int(p) for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        end = time.monotonic() + timeout
+        while pids and time.monotonic() < end:
+            pids = [p for p in pids if _running(p)]
+            if pids:
+                time.sleep(0.02)
+        if not pids:
+            return
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie has ended; only its parent's wait is missing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def list_namespaces() -> list[str]:

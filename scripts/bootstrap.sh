@@ -10,11 +10,12 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
 declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping
-                  [ovs-vswitchd]=openvswitch-switch [etcd]=etcd-server )
-# systemd units of those packages that must stay stopped and disabled: the tests and the
-# demo start their own instances, each in its own namespace and run directory.
+                  [ovs-vswitchd]=openvswitch-switch [etcd]=etcd-server [vtysh]=frr )
+# systemd units of those packages that must stay stopped and disabled: the tests, the demo
+# and nve (FRR per switch namespace) start their own instances, each in its own namespace
+# and run directory.
 declare -A UNITS=( [openvswitch-switch]="openvswitch-switch.service ovsdb-server.service ovs-vswitchd.service"
-                   [etcd-server]="etcd.service" )
+                   [etcd-server]="etcd.service" [frr]="frr.service" )
 
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -52,6 +53,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         for pkg in "${missing[@]}"; do
             if [ "$pkg" = openvswitch-switch ]; then
                 echo "bootstrap: without openvswitch-switch the demo's hypervisor hv9 falls back to Linux gretap (or is left out) and the OVS interop tests skip" >&2
+            fi
+            if [ "$pkg" = frr ]; then
+                echo "bootstrap: without frr the BGP underlay (underlay.bgp) cannot run and its tests (tests/fabric, test_bgp_frr) skip" >&2
             fi
             if [ "$pkg" = etcd-server ]; then
                 echo "bootstrap: without etcd-server the tests of the overlay in etcd (tests/fleet) skip" >&2

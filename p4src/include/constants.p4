@@ -76,6 +76,7 @@ const bit<8> PUNT_UNDERLAY_ND   = 8w4;
 const bit<8> PUNT_TTL_EXPIRED   = 8w5;  /* routed, TTL / hop limit ran out: Time Exceeded */
 const bit<8> PUNT_GATEWAY       = 8w6;  /* ICMP / ICMPv6 to a subnet gateway's address */
 const bit<8> PUNT_FRAGMENT      = 8w7;  /* too big, IPv4 without DF: the NVGRE packet */
+const bit<8> PUNT_UNDERLAY_LOCAL = 8w8; /* network port: IP to the switch's own addresses */
 
 /* v1model meter colours */
 const bit<2> METER_GREEN  = 2w0;

@@ -5,6 +5,15 @@
  *                          (copied, the original is forwarded), ARP and ND on network
  *                          ports (consumed: DROP_TO_CPU). Routing asks for its own punts
  *                          later (PUNT_TTL_EXPIRED, PUNT_GATEWAY) in meta.punt_reason.
+ *   PuntLocal    (ingress) network ports, after OuterChecks (the frame is for this MAC and
+ *                          its IP header is sane), before Decap: an IP datagram for the
+ *                          switch's control-plane host, consumed (DROP_TO_CPU) with
+ *                          PUNT_UNDERLAY_LOCAL. That is one to an address of the switch
+ *                          (addresses_v4/v6: its PAs and its network ports' addresses)
+ *                          or to an IPv6 link-local address (fe80::/10), that is not GRE
+ *                          (GRE to a PA goes on to Decap, which decapsulates NVGRE and
+ *                          drops the rest with its reasons) and not a fragment (Decap
+ *                          drops fragments to a PA as DROP_NET_FRAGMENT, RFC 7637 4.4).
  *   PuntIngress  (ingress) at the end of ingress, whatever the frame's fate: the punt
  *                          asked for, as an I2E clone, rate-limited per reason by a meter.
  *   PuntEgress   (egress)  the punt an egress control asked for in meta.egress_punt
@@ -36,6 +45,53 @@ control PuntClassify(inout headers_t hdr,
                         || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT) {
                     meta.punt_reason = PUNT_UNDERLAY_ND;
                     meta.fwd.drop_reason = DROP_TO_CPU;
+                }
+            }
+        }
+    }
+}
+
+control PuntLocal(inout headers_t hdr,
+                  inout metadata_t meta) {
+
+    action to_host() {
+        meta.punt_reason = PUNT_UNDERLAY_LOCAL;
+        meta.fwd.drop_reason = DROP_TO_CPU;
+    }
+
+    table addresses_v4 {
+        key = {
+            hdr.ipv4.dst_addr : exact @name("dst");
+        }
+        actions = {
+            to_host;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = LOCAL_ADDR_SIZE;
+    }
+
+    table addresses_v6 {
+        key = {
+            hdr.ipv6.dst_addr : exact @name("dst");
+        }
+        actions = {
+            to_host;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = LOCAL_ADDR_SIZE;
+    }
+
+    apply {
+        if (!hdr.gre.isValid() && meta.pkt.ip_frag == 1w0) {
+            if (hdr.ipv4.isValid()) {
+                addresses_v4.apply();
+            } else if (hdr.ipv6.isValid()) {
+                if (hdr.ipv6.dst_addr[127:118] == 10w0x3FA) {
+                    to_host();
+                } else {
+                    addresses_v6.apply();
                 }
             }
         }

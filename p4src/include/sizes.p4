@@ -20,6 +20,7 @@
 #define TUNNEL_COUNT         256
 #define PEER_TABLE_SIZE      1024
 #define LOCAL_PA_SIZE        16
+#define LOCAL_ADDR_SIZE      64
 #define UNDERLAY_ROUTE_SIZE  256
 #define ECMP_TABLE_SIZE      256
 #define NEXTHOP_COUNT        64
@@ -34,6 +35,7 @@
 #define TUNNEL_COUNT         16384
 #define PEER_TABLE_SIZE      65536
 #define LOCAL_PA_SIZE        256
+#define LOCAL_ADDR_SIZE      1024
 #define UNDERLAY_ROUTE_SIZE  16384
 #define ECMP_TABLE_SIZE      16384
 #define NEXTHOP_COUNT        4096
@@ -48,6 +50,7 @@
 #define TUNNEL_COUNT         4096
 #define PEER_TABLE_SIZE      16384
 #define LOCAL_PA_SIZE        64
+#define LOCAL_ADDR_SIZE      256
 #define UNDERLAY_ROUTE_SIZE  4096
 #define ECMP_TABLE_SIZE      4096
 #define NEXTHOP_COUNT        1024

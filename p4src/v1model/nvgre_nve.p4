@@ -55,6 +55,7 @@ control NveIngress(inout headers_t hdr,
     PuntClassify()    punt_classify;
     AccessIngress()   access;
     OuterChecks()     outer;
+    PuntLocal()       punt_local;
     Decap()           decap;
     VsiInfo()         vsi;
     L2Learn()         learn;
@@ -96,6 +97,11 @@ control NveIngress(inout headers_t hdr,
             if (meta.fwd.drop_reason == DROP_NONE
                     && meta.fwd.port_role != PORT_ROLE_ACCESS) {
                 outer.apply(hdr, meta, standard_metadata);
+            }
+            /* For the switch's control-plane host: IP to its own addresses, not GRE. */
+            if (meta.fwd.drop_reason == DROP_NONE
+                    && meta.fwd.port_role == PORT_ROLE_NETWORK) {
+                punt_local.apply(hdr, meta);
             }
             if (meta.fwd.drop_reason == DROP_NONE
                     && meta.fwd.port_role != PORT_ROLE_ACCESS) {
@@ -256,7 +262,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="3.4.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.5.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

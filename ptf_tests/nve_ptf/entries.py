@@ -191,6 +191,17 @@ def my_pa(addr: str, *, group: bool = False) -> TableEntry:
     )
 
 
+def host_address(addr: str) -> TableEntry:
+    """An address of the switch (a PA, a network port's address): IP to it that is not
+    GRE goes to the control-plane host (PUNT_UNDERLAY_LOCAL)."""
+    v6 = ":" in addr
+    return _entry(
+        Table.PUNT_LOCAL_ADDRESSES_V6 if v6 else Table.PUNT_LOCAL_ADDRESSES_V4,
+        Action.PUNT_LOCAL_TO_HOST,
+        {Key.DST: ip(addr)},
+    )
+
+
 def peer(vsid: int, src_pa: str, tunnel: int) -> TableEntry:
     v6 = ":" in src_pa
     return _entry(

@@ -21,6 +21,8 @@ from nve.controller import Controller, ControllerError
 from nve.loader import LoadedOverlay, OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.problems import Problem, format_problems
+from nve.underlay.bgp_service import show_lines
+from nve.underlay.host import namespace_of
 
 if TYPE_CHECKING:
     from nve.runner import Follower
@@ -242,6 +244,10 @@ async def _show(args: argparse.Namespace) -> int:
                 print(line)
             for le in view.learned:
                 print(f"  learned: VSID 0x{le.vsid:06X} {le.mac} port {le.port}")
+            sw = next(s for s in ctl.overlay.switches if s.name == name)
+            if sw.underlay is not None and sw.underlay.bgp is not None:
+                for line in show_lines(sw, namespace_of(sw)):
+                    print(line)
     except (ControllerError, SwitchError) as exc:
         raise _Fail(str(exc)) from None
     finally:

@@ -38,6 +38,9 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     Table.ACCESS_PORT_VSI: (),
     Table.DECAP_MY_PA_V4: (),
     Table.DECAP_MY_PA_V6: (),
+    # the switch's own addresses, for its control-plane host
+    Table.PUNT_LOCAL_ADDRESSES_V4: (),
+    Table.PUNT_LOCAL_ADDRESSES_V6: (),
     Table.OUTER_MY_MAC: (),
     Table.UNDERLAY_NEXTHOP: (),
     # set_nexthop(nexthop)

@@ -36,7 +36,7 @@ from nve.model import Learning, Overlay
 from nve.p4info import P4Index
 from nve.p4names import Key, Table
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
-from nve.problems import Problem
+from nve.problems import ConfigPath, Problem
 from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
@@ -220,7 +220,7 @@ class Controller:
             state = compile_switch(self.overlay, sw.name, learned, target=target)
             # Kept for the first reconcile: on a switch that holds no ids yet it compiles to the same.
             self._checked[sw.name] = (self.overlay, learned, target, state)
-            problems.extend(state.problems)
+            problems.extend(blocking_problems(self.overlay, sw.name, state.problems))
             if sw.name in self.pipelines:
                 index = P4Index(self.pipelines[sw.name].p4info)
                 problems.extend(self._pipeline_problems(state, index, pos))
@@ -315,8 +315,11 @@ class Controller:
                 continue
             installed = await read_installed(client, session.index, C.TIERS)
             state = self._compiled(name, Allocations.from_installed(installed))
-            if state.problems:
-                raise ControllerError("; ".join(str(p) for p in self.loaded.locate(state.problems)))
+            blocking = blocking_problems(self.overlay, name, state.problems)
+            if blocking:
+                raise ControllerError("; ".join(str(p) for p in self.loaded.locate(blocking)))
+            for p in state.problems:
+                log.info("%s: %s (waiting for the host's kernel to route it)", name, p.message)
             self.states[name] = state
             out.append(
                 Target(
@@ -436,3 +439,15 @@ class Controller:
                         )
                     )
         return out
+
+
+def blocking_problems(overlay: Overlay, name: str, problems: list[Problem]) -> list[Problem]:
+    """The compile problems that stop switch `name` from being written. A switch with a
+    control-plane host takes its underlay routes from the host's kernel (BGP, static
+    routes there): a remote PA without a route yet is a tunnel that waits for one (its
+    replicas are not written), not an error."""
+    pos, sw = next((i, s) for i, s in enumerate(overlay.switches) if s.name == name)
+    if sw.underlay is None:
+        return problems
+    waiting: ConfigPath = ("switches", pos, "underlay_routes")
+    return [p for p in problems if tuple(p.path) != waiting]

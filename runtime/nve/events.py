@@ -144,7 +144,7 @@ class EventHandler:
         self.ctl.count_packet_in(name)
         port = values.get(PacketIn.INGRESS_PORT, 0)
         vsid = values.get(PacketIn.VSID, 0)
-        if reason in (Punt.UNDERLAY_ARP, Punt.UNDERLAY_ND):
+        if reason in (Punt.UNDERLAY_ARP, Punt.UNDERLAY_ND, Punt.UNDERLAY_LOCAL):
             # For the switch's kernel, when it has a control-plane host (nve.underlay).
             host = self.ctl.underlay_hosts.get(session.name)
             if host is not None:

@@ -191,6 +191,69 @@ class Port(_Strict):
     )
 
 
+class BgpTimers(_Strict):
+    keepalive: int = Field(default=3, ge=1, le=65535, description="seconds between keepalives")
+    hold: int = Field(
+        default=9, ge=3, le=65535, description="seconds without a message before the session drops"
+    )
+
+    @model_validator(mode="after")
+    def _keepalive_below_hold(self) -> BgpTimers:
+        if self.keepalive >= self.hold:
+            raise ValueError(
+                f"keepalive {self.keepalive} must be shorter than hold {self.hold}"
+                " (RFC 4271 suggests a third of it)"
+            )
+        return self
+
+
+class BgpBfd(_Strict):
+    """BFD (RFC 5880) on every session: a silent link is found in interval_ms x multiplier."""
+
+    interval_ms: int = Field(
+        default=100, ge=10, le=60000, description="transmit and receive interval, milliseconds"
+    )
+    multiplier: int = Field(default=3, ge=2, le=255, description="missed packets before down")
+
+
+class BgpNeighbor(_Strict):
+    address: Address = Field(description="the peer's address on a network port's subnet")
+    remote_asn: int = Field(ge=1, le=4294967295)
+    passive: bool = Field(
+        default=False, description="wait for the peer to connect (one side of a session may)"
+    )
+
+
+class Bgp(_Strict):
+    """BGP through FRR in the control-plane host (docs/underlay.md): numbered eBGP
+    sessions to the spines, the switch's provider addresses advertised, the routes
+    learned installed by the host's kernel and from there in the switch's tables."""
+
+    asn: int = Field(ge=1, le=4294967295, description="this switch's AS number")
+    router_id: ipaddress.IPv4Address = Field(description="BGP identifier (an IPv4 address)")
+    timers: BgpTimers = Field(default_factory=BgpTimers)
+    bfd: BgpBfd | None = Field(default=None, description="run BFD on every session")
+    maximum_paths: int = Field(
+        default=8, ge=1, le=64, description="equal-cost paths installed per prefix (ECMP)"
+    )
+    neighbors: list[BgpNeighbor] = Field(min_length=1)
+    advertise: list[Prefix] | None = Field(
+        default=None,
+        description="prefixes announced to every neighbour of their family"
+        " (default: the switch's local_pas of the neighbours' families, as /32 and /128)",
+    )
+
+    @field_validator("router_id", mode="before")
+    @classmethod
+    def _router_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return ipaddress.IPv4Address(value.strip())
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IPv4 address") from None
+        return value
+
+
 class Underlay(_Strict):
     """The switch's control-plane host (docs/underlay.md): a namespace whose interfaces
     stand for the network ports, so the kernel answers ARP/ND for the switch's addresses."""
@@ -202,6 +265,7 @@ class Underlay(_Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="network namespace name (default nve-SWITCH)",
     )
+    bgp: Bgp | None = Field(default=None, description="BGP sessions to the spines, through FRR")
 
 
 class NextHop(_Strict):

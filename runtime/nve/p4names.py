@@ -34,6 +34,8 @@ class Table:
     MTU_PORT: Final = "NveEgress.mtu.port"
     OUTER_MY_MAC: Final = "NveIngress.outer.my_mac"
     PORT_ROLE: Final = "NveIngress.port.role"
+    PUNT_LOCAL_ADDRESSES_V4: Final = "NveIngress.punt_local.addresses_v4"
+    PUNT_LOCAL_ADDRESSES_V6: Final = "NveIngress.punt_local.addresses_v6"
     REPLICA_TUNNEL: Final = "NveEgress.replica.tunnel"
     ROUTING_ROUTES_V4: Final = "NveIngress.routing.routes_v4"
     ROUTING_ROUTES_V6: Final = "NveIngress.routing.routes_v6"
@@ -72,6 +74,7 @@ class Action:
     OUTER_LOCAL_MAC: Final = "NveIngress.outer.local_mac"
     PORT_SET_ACCESS: Final = "NveIngress.port.set_access"
     PORT_SET_NETWORK: Final = "NveIngress.port.set_network"
+    PUNT_LOCAL_TO_HOST: Final = "NveIngress.punt_local.to_host"
     REPLICA_REPLICA_V4: Final = "NveEgress.replica.replica_v4"
     REPLICA_REPLICA_V6: Final = "NveEgress.replica.replica_v6"
     ROUTING_ROUTE: Final = "NveIngress.routing.route"
@@ -209,6 +212,8 @@ TABLE_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.learn.vsi_full": ("vsi",),
     "NveIngress.outer.my_mac": ("dst",),
     "NveIngress.port.role": ("port",),
+    "NveIngress.punt_local.addresses_v4": ("dst",),
+    "NveIngress.punt_local.addresses_v6": ("dst",),
     "NveIngress.routing.routes_v4": ("vrf", "dst"),
     "NveIngress.routing.routes_v6": ("vrf", "dst"),
     "NveIngress.storm.port": ("port",),
@@ -268,6 +273,8 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
         "NveIngress.port.set_network",
         "NoAction",
     ),
+    "NveIngress.punt_local.addresses_v4": ("NveIngress.punt_local.to_host", "NoAction"),
+    "NveIngress.punt_local.addresses_v6": ("NveIngress.punt_local.to_host", "NoAction"),
     "NveIngress.routing.routes_v4": (
         "NveIngress.routing.route",
         "NveIngress.routing.to_gateway",
@@ -327,6 +334,7 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.outer.local_mac": (),
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),
+    "NveIngress.punt_local.to_host": (),
     "NveIngress.routing.route": ("vsi", "vsid", "smac", "dmac"),
     "NveIngress.routing.to_gateway": (),
     "NveIngress.storm.limit": (),
@@ -402,6 +410,7 @@ class Punt(IntEnum):
     TTL_EXPIRED = 5
     GATEWAY = 6
     FRAGMENT = 7
+    UNDERLAY_LOCAL = 8
 
 
 class PortRole(IntEnum):

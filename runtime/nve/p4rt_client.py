@@ -173,6 +173,10 @@ class SwitchClient:
             grpc.aio.StreamStreamCall[p4r.StreamMessageRequest, p4r.StreamMessageResponse] | None
         ) = None
         self._reader: asyncio.Task[None] | None = None
+        # gRPC allows one write at a time on a stream: a second one started before the
+        # first finished fails (TOO_MANY_OPERATIONS) and ends the stream. Packet-outs come
+        # from several tasks (the relay's frames, ARP answers, digest acks).
+        self._write_lock = asyncio.Lock()
         self._arbitrated = asyncio.Event()
         self._closed = asyncio.Event()
         self.stream_error: BaseException | None = None
@@ -226,7 +230,8 @@ class SwitchClient:
                 device_id=self.device_id, election_id=_uint128(self.election_id)
             )
         )
-        await self._stream.write(req)
+        async with self._write_lock:
+            await self._stream.write(req)
 
     async def _read_stream(self) -> None:
         assert self._stream is not None
@@ -544,7 +549,8 @@ class SwitchClient:
         if self._stream is None:
             raise SwitchError(f"{self.name}: not connected")
         with _channel_closed_is_an_error(self.name, "StreamChannel"):
-            await self._stream.write(msg)
+            async with self._write_lock:
+                await self._stream.write(msg)
 
     async def packet_out(self, payload: bytes, metadata: Sequence[p4r.PacketMetadata]) -> None:
         await self.send(

@@ -21,9 +21,12 @@ from nve.controller import Controller, ControllerError
 from nve.events import EventHandler
 from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
+from nve.model import Switch
 from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
 from nve.session import SwitchSession
+from nve.underlay.bgp_service import BgpService
+from nve.underlay.frr import FrrError
 from nve.underlay.host import UnderlayHost
 from nve.underlay.kernel import KernelView
 from nve.underlay.netns import NetnsError
@@ -54,8 +57,9 @@ class JsonLogFormatter(logging.Formatter):
 class MetricsCollector:
     """Prometheus collector reading the controller's latest numbers (refreshed by the run loop)."""
 
-    def __init__(self, ctl: Controller):
+    def __init__(self, ctl: Controller, bgp: BgpService | None = None):
         self.ctl = ctl
+        self.bgp = bgp or BgpService()
         self.counters: dict[str, SwitchCounters] = {}
 
     def collect(self) -> Iterator[Metric]:
@@ -85,6 +89,7 @@ class MetricsCollector:
                 relayed.add_metric([name, "from_kernel"], st.from_kernel)
                 relayed.add_metric([name, "dropped"], st.dropped)
         yield relayed
+        yield from self._bgp()
         refused = CounterMetricFamily(
             "nve_learn_refused", "reported MACs not learned, by reason", labels=["reason"]
         )
@@ -155,6 +160,30 @@ class MetricsCollector:
         yield remote
         yield storm
 
+    def _bgp(self) -> Iterator[Metric]:
+        """BGP sessions of the control-plane hosts (nve.underlay.bgp_service)."""
+        running = GaugeMetricFamily(
+            "nve_bgp_running", "1 if the switch's FRR answers", labels=["switch"]
+        )
+        up = GaugeMetricFamily(
+            "nve_bgp_session_up",
+            "1 if the BGP session is Established",
+            labels=["switch", "peer", "family"],
+        )
+        received = GaugeMetricFamily(
+            "nve_bgp_prefixes_received",
+            "prefixes received on the session",
+            labels=["switch", "peer", "family"],
+        )
+        for name, state in sorted(self.bgp.states.items()):
+            running.add_metric([name], float(state.running))
+            for p in state.peers:
+                up.add_metric([name, p.address, p.family], float(p.established))
+                received.add_metric([name, p.address, p.family], p.prefixes_received)
+        yield running
+        yield up
+        yield received
+
     def _limits(self) -> Iterator[Metric]:
         """The configured limits, beside the counts (nve_learned_macs, nve_storm_dropped)."""
         learn = GaugeMetricFamily(
@@ -200,7 +229,8 @@ async def run_forever(
         ctl.load_pipelines()
     dirty = asyncio.Event()
     handler = EventHandler(ctl, dirty.set)
-    metrics = MetricsCollector(ctl)
+    bgp = BgpService()
+    metrics = MetricsCollector(ctl, bgp)
     if getattr(args, "metrics_port", 0):
         registry = CollectorRegistry()
         registry.register(metrics)
@@ -211,6 +241,7 @@ async def run_forever(
         # Connected (again) or newly primary: restore this switch's state now.
         if session.state.primary:
             await _reconcile(ctl, [session.name])
+            await asyncio.to_thread(bgp.ready, session.name)  # FRR starts, or retries now
         else:
             reason = (
                 session.client.read_only_reason if session.client is not None else "not primary"
@@ -231,13 +262,15 @@ async def run_forever(
         return changed
 
     sessions = ctl.start_sessions(on_ready, handler)
-    start_underlay_hosts(ctl, asyncio.get_running_loop())
+    start_underlay_hosts(ctl, asyncio.get_running_loop(), bgp)
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
     tasks.extend(
         asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
         for name, host in ctl.underlay_hosts.items()
     )
+    if bgp.wanted:
+        tasks.append(asyncio.create_task(bgp.follow(lambda n: _switch(ctl, n)), name="bgp"))
     tasks.append(asyncio.create_task((follow or _watch_file)(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
     try:
@@ -252,9 +285,16 @@ async def run_forever(
         await ctl.close()
 
 
-def start_underlay_hosts(ctl: Controller, loop: asyncio.AbstractEventLoop) -> None:
+def _switch(ctl: Controller, name: str) -> Switch | None:
+    return next((sw for sw in ctl.overlay.switches if sw.name == name), None)
+
+
+def start_underlay_hosts(
+    ctl: Controller, loop: asyncio.AbstractEventLoop, bgp: BgpService | None = None
+) -> None:
     """Start the control-plane host of each selected switch that has `underlay:`; what
-    its kernel sends leaves by packet-out while this controller is primary."""
+    its kernel sends leaves by packet-out while this controller is primary. With
+    `underlay.bgp` and a `bgp` service, the switch's FRR will run in the host's namespace."""
 
     def sender(name: str) -> Callable[[int, bytes], None]:
         def send(port: int, frame: bytes) -> None:  # on the relay's thread
@@ -270,8 +310,10 @@ def start_underlay_hosts(ctl: Controller, loop: asyncio.AbstractEventLoop) -> No
     for sw in ctl.overlay.switches:
         if sw.underlay is not None and sw.name in ctl.selected:
             try:
-                ctl.underlay_hosts[sw.name] = UnderlayHost(sw, sender(sw.name)).start()
-            except NetnsError as exc:
+                host = ctl.underlay_hosts[sw.name] = UnderlayHost(sw, sender(sw.name)).start()
+                if bgp is not None and sw.underlay.bgp is not None:
+                    bgp.want(sw, host.namespace)  # started once the switch is ready
+            except (NetnsError, FrrError) as exc:
                 raise ControllerError(f"switch {sw.name}: underlay: {exc}") from None
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from nve.index import OverlayIndex
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Switch, Tenant
 from nve.problems import ConfigPath, Problem, format_path
+from nve.validate_bgp import check_bgp
 from nve.validate_qos import check_qos
 
 # (switch, port, VLAN or None for untagged) -> (VSID, where it was first bound)
@@ -75,6 +76,7 @@ def validate_overlay(overlay: Overlay) -> list[Problem]:
     _check_routes(c, overlay, idx)
     _check_underlay_mtu(c, overlay, idx)
     c.problems.extend(check_qos(overlay))
+    c.problems.extend(check_bgp(overlay))
     return c.problems
 
 

@@ -5,7 +5,9 @@ Topology: a p4sim switch whose port 3 (network) is a veth to a "spine" namespace
 Linux router end: 10.1.0.2/29 and fd00:1::2/64, and a second router on the same link, a
 macvlan with its own MAC: 10.1.0.3/29); `nve run` with `underlay:` gives the switch a
 host namespace where TAP port3 carries 10.1.0.1/29 and fd00:1::1/64 and the loopback the
-PA 10.0.0.1 (fd00:a::1 by proxy NDP). Everything the spine's kernel and the
+PAs 10.0.0.1 and fd00:a::1 (the latter also answered by proxy NDP); the description's static
+next hop "spine1" (the spine's MAC) and its routes become a permanent neighbour and static
+routes there. Everything the spine's kernel and the
 host's kernel exchange crosses the switch: punted by the pipeline, relayed to the TAP by
 the controller, and the kernel's answers sent back by packet-out.
 """
@@ -16,6 +18,7 @@ import asyncio
 import ipaddress
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +43,8 @@ PA4, PA6 = "10.0.0.1", "fd00:a::1"
 PORT4, SPINE4, SPINE4B = "10.1.0.1/29", "10.1.0.2/29", "10.1.0.3/29"
 PORT6, SPINE6 = "fd00:1::1/64", "fd00:1::2/64"
 NET_PORT = 3
+STATIC4, STATIC6 = "10.0.7.0/24", "fd00:7::/64"  # the description's routes via spine1
+BEYOND4, BEYOND6 = "10.0.7.1", "fd00:7::1"  # on the spine's loopback
 
 
 @dataclass
@@ -80,6 +85,9 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
         sh("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", ns=spine)
         sh("ip", "addr", "add", SPINE4B, "dev", "mv0", ns=spine)
         sh("ip", "link", "set", "mv0", "up", ns=spine)
+        sh("ip", "addr", "add", f"{BEYOND4}/32", "dev", "lo", ns=spine)
+        sh("ip", "addr", "add", f"{BEYOND6}/128", "dev", "lo", ns=spine)
+        spine_mac = mac_of(spine, pair.test_if)
         switch = start_switch("p4sim", [pair], pipeline, work / "logs")
         try:
             overlay = {
@@ -99,6 +107,11 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
                             {"port": 1, "role": "access"},
                             {"port": NET_PORT, "role": "network", "addresses": [PORT4, PORT6]},
                         ],
+                        "next_hops": [{"name": "spine1", "port": NET_PORT, "mac": spine_mac}],
+                        "underlay_routes": [
+                            {"prefix": STATIC4, "via": "spine1"},
+                            {"prefix": STATIC6, "via": "spine1"},
+                        ],
                     }
                 ]
             }
@@ -113,6 +126,10 @@ def nve(fabric: Fabric, tmp_path) -> Iterator[NveRun]:
     run = NveRun(fabric.work / "overlay.yaml", tmp_path / "nve-run.log").start()
     yield run
     run.stop()
+
+
+def mac_of(ns: str, dev: str) -> str:
+    return json.loads(sh("ip", "-j", "link", "show", dev, ns=ns))[0]["address"]
 
 
 def neighbour(ns: str, address: str, timeout: float = 10.0) -> dict:
@@ -134,13 +151,102 @@ def test_spine_resolves_the_port_address_and_the_pas(fabric: Fabric, nve: NveRun
     sh("ip", "-6", "route", "replace", f"{PA6}/128", "dev", dev, ns=spine)
     for address in (PORT4.split("/", maxsplit=1)[0], PA4, PORT6.split("/", maxsplit=1)[0], PA6):
         sh("ip", "neigh", "flush", "to", address, "dev", dev, ns=spine, check=False)
-        # The ICMP itself is not for the host yet; what matters is the address resolution.
+        # What matters here is the address resolution (the echo is test_the_spine_pings_...).
         sh("ping", "-c", "1", "-W", "1", address, ns=spine, check=False)
         assert neighbour(spine, address)["lladdr"] == NVE_MAC, address
 
 
-def mac_of(ns: str, dev: str) -> str:
-    return json.loads(sh("ip", "-j", "link", "show", dev, ns=ns))[0]["address"]
+def addr(interface: str) -> str:
+    return interface.split("/", maxsplit=1)[0]
+
+
+def test_the_spine_pings_the_switchs_addresses(fabric: Fabric, nve: NveRun) -> None:
+    """Echo requests to the PAs and the port addresses cross the switch (punted,
+    PUNT_UNDERLAY_LOCAL, relayed to port3) and the host's kernel answers them."""
+    spine, dev = fabric.spine_ns, fabric.spine_if
+    sh("ip", "route", "replace", f"{PA4}/32", "via", addr(PORT4), "dev", dev, ns=spine)
+    sh("ip", "-6", "route", "replace", f"{PA6}/128", "via", addr(PORT6), "dev", dev, ns=spine)
+    for target in (PA4, addr(PORT4), PA6, addr(PORT6)):
+        out = subprocess.run(
+            ["ip", "netns", "exec", spine, "ping", "-c", "3", "-W", "2", target],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0, f"no echo reply from {target}:\n{out.stdout}"
+        assert " 0 received" not in out.stdout
+
+
+LISTENER = """
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+with socket.socket(family, socket.SOCK_STREAM) as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], 179))
+    s.listen(1)
+    print("listening", flush=True)
+    s.settimeout(20)
+    conn, peer = s.accept()
+    with conn:
+        conn.sendall(b"open " + peer[0].encode())
+"""
+
+CONNECT = """
+import socket, sys
+with socket.create_connection((sys.argv[1], 179), timeout=20) as s:
+    print(s.recv(100).decode())
+"""
+
+
+@pytest.mark.parametrize("port_address", [PORT4, PORT6])
+def test_tcp_to_the_port_address_reaches_a_listener_in_the_host(
+    fabric: Fabric, nve: NveRun, port_address: str
+) -> None:
+    """What a BGP session needs: the spine's TCP connection to port 179 on the port's
+    address completes with a listener in the host namespace, both ways through the switch."""
+    target = addr(port_address)
+    spine_ip = addr(SPINE6 if ":" in target else SPINE4)
+    listener = subprocess.Popen(
+        ["ip", "netns", "exec", fabric.host_ns, sys.executable, "-c", LISTENER, target],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert listener.stdout is not None
+        assert listener.stdout.readline().strip() == "listening", listener.stderr
+        out = subprocess.run(
+            ["ip", "netns", "exec", fabric.spine_ns, sys.executable, "-c", CONNECT, target],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == f"open {spine_ip}"
+        assert listener.wait(timeout=10) == 0
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+        listener.wait()
+
+
+def eui64_link_local(mac: str) -> str:
+    b = bytes.fromhex(mac.replace(":", ""))
+    iid = bytes([b[0] ^ 2, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]])
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))
+
+
+def test_static_lines_are_a_permanent_neighbour_and_routes(fabric: Fabric, nve: NveRun) -> None:
+    """The description's next hop spine1 is a PERMANENT neighbour on port3 (its MAC, under
+    the link-local address derived from it), its routes static routes through it: the
+    host reaches the spine's loopback addresses by them, through the switch."""
+    host = fabric.host_ns
+    spine_mac = mac_of(fabric.spine_ns, fabric.spine_if)
+    gateway = eui64_link_local(spine_mac)
+    shown = json.loads(sh("ip", "-j", "neigh", "show", gateway, "dev", "port3", ns=host))
+    assert [(n["lladdr"], n["state"]) for n in shown] == [(spine_mac, ["PERMANENT"])]
+    assert f"via inet6 {gateway} dev port3" in sh("ip", "route", "show", STATIC4, ns=host)
+    assert f"via {gateway} dev port3" in sh("ip", "-6", "route", "show", STATIC6, ns=host)
+    for target in (BEYOND4, BEYOND6):
+        out = subprocess.run(
+            ["ip", "netns", "exec", host, "ping", "-c", "3", "-W", "2", target],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0, f"no echo reply from {target}:\n{out.stdout}"
 
 
 def test_the_hosts_kernel_resolves_the_spine(fabric: Fabric, nve: NveRun) -> None:

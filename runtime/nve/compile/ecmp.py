@@ -40,6 +40,7 @@ class TargetInfo:
     priorities: bool = True  # the PCP/DSCP tables (pipeline 3.4.0) are there
     storm_control: bool = True  # NveIngress.storm (pipeline 3.4.0)
     mac_limit_drop: bool = True  # NveIngress.learn.port_full / vsi_full (pipeline 3.4.0)
+    host_addresses: bool = True  # NveIngress.punt_local.addresses_v4/v6 (pipeline 3.5.0)
 
     @classmethod
     def from_p4index(cls, index: P4Index) -> TargetInfo:
@@ -56,6 +57,7 @@ class TargetInfo:
             priorities=index.has_table(Table.ENCAP_PCP_DSCP),
             storm_control=index.has_table(Table.STORM_PORT),
             mac_limit_drop=index.has_table(Table.LEARN_PORT_FULL),
+            host_addresses=index.has_table(Table.PUNT_LOCAL_ADDRESSES_V4),
         )
 
 

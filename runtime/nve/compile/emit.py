@@ -371,6 +371,7 @@ class EmitPhases(CompilerBase):
                     {Key.DST: Exact(int(pa))},
                 )
             )
+        self.emit_host_addresses()
         self.out.append(
             TableEntry(
                 Table.ENCAP_CONFIG,
@@ -406,6 +407,24 @@ class EmitPhases(CompilerBase):
                             meter, reason, sw.punt_rate_pps, burst, sw.punt_rate_pps, burst, tier=0
                         )
                     )
+
+    def emit_host_addresses(self) -> None:
+        """The switch's own addresses, for its control-plane host: IP to them that is not
+        GRE is punted (PUNT_UNDERLAY_LOCAL) and relayed to the TAP of its port."""
+        sw = self.sw
+        if sw.underlay is None or not self.target.host_addresses:
+            return
+        own = {*sw.local_pas, *(a.ip for p in sw.ports if p.role == "network" for a in p.addresses)}
+        for addr in sorted(own, key=lambda a: (a.version, int(a))):
+            self.out.append(
+                _entry(
+                    Table.PUNT_LOCAL_ADDRESSES_V6
+                    if addr.version == 6
+                    else Table.PUNT_LOCAL_ADDRESSES_V4,
+                    Action.PUNT_LOCAL_TO_HOST,
+                    {Key.DST: Exact(int(addr))},
+                )
+            )
 
     def emit_underlay(self) -> tuple[Nexthops, EcmpGroups, UnderlayRoutes]:
         sw = self.sw

@@ -3,9 +3,10 @@
 For a switch whose description has `underlay:`, the namespace (default `nve-SWITCH`)
 gets one TAP per network port, named `portN`, with the switch's MAC, the port's MTU and
 the port's `addresses`; the switch's provider addresses sit on the namespace's loopback
-(IPv4; IPv6 ones are answered by proxy NDP on every port, since Linux answers a Neighbor
-Solicitation only for addresses of the interface it came in on). Namespace and TAPs
-persist when the controller stops, so a restart finds the same interfaces, neighbours and
+(so the kernel answers what is sent to them; IPv6 ones are also answered by proxy NDP on
+every port, since Linux answers a Neighbor Solicitation only for addresses of the
+interface it came in on). The description's static next hops and routes become permanent
+neighbours and static routes (nve.underlay.static). Namespace and TAPs persist when the controller stops, so a restart finds the same interfaces, neighbours and
 routes.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nve.model import Switch
-from nve.underlay import netns
+from nve.underlay import netns, static
 from nve.underlay.relay import TapRelay
 from nve.underlay.tap import open_tap
 
@@ -71,12 +72,14 @@ class UnderlayHost:
         # which Linux does only on interfaces that forward.
         netns.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
         netns.sysctl(ns, "net.ipv6.conf.all.proxy_ndp", "1")
-        self._own_addresses("lo", [self._pa_interface(pa) for pa in self._pas(4)])
+        self._own_addresses("lo", [self._pa_interface(pa) for pa in self.switch.local_pas])
         fds: dict[int, int] = {}
         try:
             for tap in plan_taps(self.switch):
                 fds[tap.port] = open_tap(ns, tap.name)
                 self._configure(tap)
+            taps = {t.port: t.name for t in plan_taps(self.switch)}
+            static.apply(ns, *static.plan(self.switch, taps))
         except BaseException:
             for fd in fds.values():
                 os.close(fd)
@@ -128,7 +131,7 @@ class UnderlayHost:
                 netns.ip("addr", "replace", str(addr), "dev", dev, *flags, namespace=ns)
 
     def deliver(self, port: int, frame: bytes) -> bool:
-        """A punted frame for the host (ARP, ND on a network port) to its port's TAP."""
+        """A punted frame for the host (ARP, ND, IP to its addresses) to its port's TAP."""
         return self.relay is not None and self.relay.deliver(port, frame)
 
     def close(self) -> None:

@@ -1,0 +1,135 @@
+"""`nve run`'s BGP side: the FRR instance of each switch with `underlay.bgp`, kept
+running its description's configuration, its sessions followed (for the log, `nve
+show` and the metrics) and BFD added to each session once it is Established.
+
+The daemons outlive `nve run` (nve.underlay.frr): a restart of the controller finds them
+running and leaves the sessions alone; a changed `underlay.bgp` restarts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nve.model import Switch
+from nve.underlay.frr import FrrError, FrrInstance, Peer, frr_missing
+
+log = logging.getLogger("nve.underlay")
+
+POLL_S = 1.0
+
+
+@dataclass
+class BgpState:
+    """The latest reading of one switch's sessions."""
+
+    peers: list[Peer] = field(default_factory=list)
+    running: bool = False
+    error: str = ""
+
+
+class BgpService:
+    """FRR starts once its switch is ready (pipeline and punt entries written by the first
+    reconcile): started earlier, its first TCP connections would be lost and the kernel's
+    SYN retries back off for tens of seconds. When the switch is ready again (a reconnect,
+    a new primary), sessions that are not up are retried at once."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[str, tuple[Switch, str]] = {}  # name -> (switch, namespace)
+        self.instances: dict[str, FrrInstance] = {}
+        self.states: dict[str, BgpState] = {}
+
+    def want(self, switch: Switch, namespace: str) -> None:
+        """Run this switch's FRR once it is ready (FrrError now if FRR cannot run here)."""
+        why = frr_missing()
+        if why is not None:
+            raise FrrError(why)
+        self.wanted[switch.name] = (switch, namespace)
+        self.states.setdefault(switch.name, BgpState())
+
+    def ready(self, name: str) -> None:
+        """The switch `name` relays now: start its FRR, or retry its sessions that are down
+        (blocking: run it on a worker thread)."""
+        if name not in self.wanted:
+            return
+        try:
+            inst = self.instances.get(name)
+            if inst is None:
+                self.start(*self.wanted[name])
+                return
+            for p in inst.peers():
+                if not p.established:
+                    inst.vtysh(f"clear bgp {p.address}")
+        except (FrrError, OSError, ValueError) as exc:
+            log.warning("%s: BGP: %s", name, exc)
+            self.states[name].error = str(exc)
+
+    def start(self, switch: Switch, namespace: str) -> None:
+        """Have this switch's FRR run its description (FrrError if it cannot)."""
+        inst = FrrInstance.of_switch(switch, namespace)
+        inst.start()
+        self.instances[switch.name] = inst
+        self.states.setdefault(switch.name, BgpState())
+
+    def _refresh(self, name: str, switch: Switch | None) -> None:
+        """One poll of one switch (on a worker thread: vtysh is a subprocess)."""
+        inst = self.instances[name]
+        state = self.states[name]
+        try:
+            want = switch.underlay.bgp if switch is not None and switch.underlay else None
+            if switch is not None and want is not None and (want != inst.bgp or not inst.running()):
+                log.info("%s: underlay.bgp changed or FRR stopped: (re)starting FRR", name)
+                inst = FrrInstance.of_switch(switch, inst.namespace, inst.run_dir)
+                inst.start()
+                self.instances[name] = inst
+            peers = inst.peers()
+            for address in inst.follow_bfd(peers):
+                log.info("%s: BGP %s Established: BFD on", name, address)
+        except (FrrError, OSError, ValueError) as exc:
+            if state.error != str(exc):
+                log.warning("%s: BGP: %s", name, exc)
+            state.error, state.running, state.peers = str(exc), False, []
+            return
+        was = {p.address: p.established for p in state.peers}
+        for p in peers:
+            if was.get(p.address) != p.established:  # Connect <-> Active: not news
+                log.info(
+                    "%s: BGP %s (AS %d): %s, %d prefixes received",
+                    name,
+                    p.address,
+                    p.remote_asn,
+                    p.state,
+                    p.prefixes_received,
+                )
+        state.error, state.running, state.peers = "", True, peers
+
+    async def follow(
+        self, switch_of: Callable[[str], Switch | None], interval: float = POLL_S
+    ) -> None:
+        """Poll every instance until cancelled; `switch_of(name)` is the current description."""
+        while True:
+            for name in list(self.instances):
+                await asyncio.to_thread(self._refresh, name, switch_of(name))
+            await asyncio.sleep(interval)
+
+
+def show_lines(switch: Switch, namespace: str) -> list[str]:
+    """`nve show`: the switch's BGP sessions as its FRR reports them now."""
+    if switch.underlay is None or switch.underlay.bgp is None:
+        return []
+    inst = FrrInstance.of_switch(switch, namespace)
+    head = f"  bgp: AS {inst.bgp.asn}, FRR in {namespace} ({inst.run_dir})"
+    try:
+        peers = inst.peers()
+    except (FrrError, OSError, ValueError) as exc:
+        return [f"{head}: not answering: {exc}"]
+    lines = [head]
+    for p in peers:
+        up = f", up {p.uptime_ms / 1000:.0f} s" if p.established else ""
+        lines.append(
+            f"  bgp: {p.address} AS {p.remote_asn} ({p.family}): {p.state},"
+            f" {p.prefixes_received} prefixes received{up}"
+        )
+    return lines

@@ -1,0 +1,167 @@
+"""FRR's configuration for a switch's `underlay.bgp` (docs/underlay.md): one file per
+daemon (zebra, bgpd, bfdd), read by daemons started with `-f`.
+
+Choices that follow from FRR 8.4's behaviour:
+- `no zebra nexthop kernel enable`: zebra writes plain multipath routes rather than kernel
+  nexthop objects (with nexthop groups, ECMP did not recover after a link flap, and the
+  kernel watcher reads routes, not `nhid` objects);
+- `no bgp ebgp-requires-policy`: eBGP exchanges nothing without a policy otherwise;
+- `bgp bestpath as-path multipath-relax`: ECMP over spines whose AS paths differ;
+- `no bgp network import-check`: the provider addresses are announced whether or not the
+  host has a route for them (IPv6 PAs are answered by proxy NDP, not carried by an
+  interface);
+- `timers connect 1`: a session comes back within a second of its peer;
+- the TAPs' carrier is ignored (`no link-detect`, `no bgp fast-external-failover`): it
+  drops whenever the controller stops, and a controller restart must not reset BGP or
+  withdraw routes (P4Runtime reports no port status: link failures are found by BFD or
+  the hold timer);
+- BFD is not in the start-up configuration: `neighbor X bfd` set before the session is
+  up cost one extra session reset, so it is added once the session is Established
+  (`bfd_commands`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from nve.model import Bgp, IPNetwork, Switch
+
+BFD_PROFILE = "nve"
+
+
+def advertised(switch: Switch, bgp: Bgp) -> list[IPNetwork]:
+    """The prefixes this switch announces: `advertise`, or its PAs as host prefixes (those
+    of a family it has neighbours of)."""
+    if bgp.advertise is not None:
+        return list(bgp.advertise)
+    families = {n.address.version for n in bgp.neighbors}
+    return [
+        ipaddress.ip_network(f"{pa}/{pa.max_prefixlen}")
+        for pa in switch.local_pas
+        if pa.version in families
+    ]
+
+
+def _header(hostname: str, run_dir: Path, daemon: str) -> list[str]:
+    return [
+        "frr defaults datacenter",
+        f"hostname {hostname}",
+        f"log file {run_dir / (daemon + '.log')} informational",
+        "!",
+    ]
+
+
+def zebra_conf(
+    hostname: str, run_dir: Path, forwarding: bool = False, steady: tuple[str, ...] = ()
+) -> str:
+    """`forwarding`: a router that forwards itself (a spine); a switch's host does not
+    (the switch forwards), and zebra leaves the namespace's settings alone. `steady`:
+    interfaces whose carrier zebra ignores (`no link-detect`): a switch's TAPs lose
+    carrier whenever no controller holds them, which says nothing about the link."""
+    lines = [*_header(hostname, run_dir, "zebra"), "no zebra nexthop kernel enable"]
+    if forwarding:
+        lines += ["ip forwarding", "ipv6 forwarding"]
+    for dev in steady:
+        lines += ["!", f"interface {dev}", " no link-detect", "exit"]
+    return "\n".join([*lines, ""])
+
+
+def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
+    assert bgp.bfd is not None
+    ms = bgp.bfd.interval_ms
+    return "\n".join(
+        [
+            *_header(hostname, run_dir, "bfdd"),
+            "bfd",
+            f" profile {BFD_PROFILE}",
+            f"  detect-multiplier {bgp.bfd.multiplier}",
+            f"  receive-interval {ms}",
+            f"  transmit-interval {ms}",
+            " exit",
+            "exit",
+            "",
+        ]
+    )
+
+
+def bgpd_conf(
+    hostname: str,
+    run_dir: Path,
+    bgp: Bgp,
+    prefixes: list[IPNetwork],
+    bfd_at_start: bool = False,
+) -> str:
+    """`bfd_at_start`: BFD in the start-up configuration, for a router whose BFD is not
+    turned on session by session (a lab's spine); it costs one session reset."""
+    lines = [
+        *_header(hostname, run_dir, "bgpd"),
+        f"router bgp {bgp.asn}",
+        f" bgp router-id {bgp.router_id}",
+        " no bgp ebgp-requires-policy",
+        " no bgp default ipv4-unicast",
+        " no bgp network import-check",
+        " no bgp fast-external-failover",
+        " bgp bestpath as-path multipath-relax",
+        f" timers bgp {bgp.timers.keepalive} {bgp.timers.hold}",
+    ]
+    for n in bgp.neighbors:
+        lines += [
+            f" neighbor {n.address} remote-as {n.remote_asn}",
+            f" neighbor {n.address} timers connect 1",
+        ]
+        if n.passive:
+            lines.append(f" neighbor {n.address} passive")
+        if bfd_at_start and bgp.bfd is not None:
+            lines.append(f" neighbor {n.address} bfd profile {BFD_PROFILE}")
+    for version, family in ((4, "ipv4"), (6, "ipv6")):
+        peers = [n for n in bgp.neighbors if n.address.version == version]
+        if not peers:
+            continue
+        lines.append(f" address-family {family} unicast")
+        lines += [f"  network {p}" for p in prefixes if p.version == version]
+        lines += [f"  neighbor {n.address} activate" for n in peers]
+        lines += [
+            f"  maximum-paths {bgp.maximum_paths}",
+            f"  maximum-paths ibgp {bgp.maximum_paths}",
+            " exit-address-family",
+        ]
+    lines += ["exit", ""]
+    return "\n".join(lines)
+
+
+def render(
+    hostname: str,
+    run_dir: Path,
+    bgp: Bgp,
+    prefixes: list[IPNetwork],
+    *,
+    forwarding: bool = False,
+    bfd_at_start: bool = False,
+    steady: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """File name -> text of every daemon's configuration."""
+    files = {
+        "zebra.conf": zebra_conf(hostname, run_dir, forwarding, steady),
+        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes, bfd_at_start),
+    }
+    if bgp.bfd is not None:
+        files["bfdd.conf"] = bfdd_conf(hostname, run_dir, bgp)
+    return files
+
+
+def render_switch(switch: Switch, run_dir: Path) -> dict[str, str]:
+    """The configuration of a switch's FRR, from its `underlay.bgp`."""
+    assert switch.underlay is not None and switch.underlay.bgp is not None
+    bgp = switch.underlay.bgp
+    taps = tuple(f"port{p.port}" for p in switch.ports if p.role == "network")
+    return render(switch.name, run_dir, bgp, advertised(switch, bgp), steady=taps)
+
+
+def bfd_commands(bgp: Bgp, peer: str) -> list[str]:
+    """vtysh commands that turn BFD on for one (Established) neighbour."""
+    return [
+        "configure terminal",
+        f"router bgp {bgp.asn}",
+        f"neighbor {peer} bfd profile {BFD_PROFILE}",
+    ]
