@@ -65,6 +65,7 @@ p4-tofino:
 	    -D NVE_PROFILE_TOFINO -o out/tofino \
 	    --p4runtime-files out/tofino/nvgre_nve.p4info.txtpb --p4runtime-force-std-externs \
 	    p4src/tna/nvgre_nve.p4
+	@python3 scripts/tna_resources.py out/tofino/pipe/context.json
 
 # Regenerate requirements.lock from pyproject.toml after changing a dependency there:
 # versions already locked are kept where they still fit; UPGRADE=1 takes the newest
