@@ -306,7 +306,6 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             self._check_device(request.device_id)
             if not self.arbiter.knows_role(request.device_id, request.role):
                 raise P4RuntimeError(NOT_FOUND, f"role {request.role!r} is unknown on this device")
-            state = self.switch.state
             if request.atomicity not in (
                 W.CONTINUE_ON_ERROR,
                 W.ROLLBACK_ON_ERROR,
@@ -321,6 +320,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             # applied after that primary's first Write (fencing; the write log's order).
             try:
                 self._checked_for_log(request, "write")
+                # After the primary check: a client that is not primary hears so, whether
+                # or not a pipeline is set (PERMISSION_DENIED before FAILED_PRECONDITION).
+                state = self.switch.state
             except P4RuntimeError as exc:
                 _abort(context, exc)
             if request.atomicity == W.CONTINUE_ON_ERROR:
