@@ -191,9 +191,11 @@ class OvsInstance:
         """An on-link route in the namespace: OVS resolves addresses of ``prefix`` directly."""
         self._ip("route", "add", prefix, "dev", "br-ul")
 
-    def vsid_bridge(self, vsid: int, local_pa: str, peers: list[str]) -> str:
+    def vsid_bridge(self, vsid: int, local_pa: str, peers: list[str], *, up: bool = True) -> str:
         """Bridge ``br-v<VSID>`` with one GRE port per peer PA (``gre<VSID>-<i>``, i the
-        peer's index), key VSID << 8; its name."""
+        peer's index), key VSID << 8; its name. With ``up`` False the bridge's own kernel
+        interface stays down, so the kernel never sends on it (IPv6 router solicitations,
+        MLD reports): only what a test injects with ``ofctl packet-out`` leaves."""
         br = f"br-v{vsid:x}"
         self.vsctl("--may-exist", "add-br", br, "--", "set", "bridge", br, "datapath_type=netdev")
         for i, peer in enumerate(peers):
@@ -212,7 +214,8 @@ class OvsInstance:
                 f"options:local_ip={local_pa}",
                 f"options:key={vsid << 8}",
             )
-        self._ip("link", "set", br, "up")
+        if up:
+            self._ip("link", "set", br, "up")
         return br
 
     def gateway(self, bridge: str, ip: str, mac: str, toward: str) -> None:

@@ -157,8 +157,10 @@ def fabric(tmp_path_factory) -> Iterator[Fabric]:
             )
             bridge = ovs.vsid_bridge(VSID, OVS_PA, [PA])
             ovs.attach(bridge, vm_link.switch_if)
-            # A second bridge whose only GRE port uses a VSID the ToR does not serve.
-            ovs.vsid_bridge(BAD_VSID, OVS_PA, [PA])
+            # A second bridge whose only GRE port uses a VSID the ToR does not serve. Its
+            # kernel interface stays down: the host's own IPv6 router solicitations would
+            # otherwise leave with the wrong key at random times during the other tests.
+            ovs.vsid_bridge(BAD_VSID, OVS_PA, [PA], up=False)
             desc = overlay(switch, pipeline.p4info, pipeline.device_config, host)
             (work / "overlay.yaml").write_text(yaml.safe_dump(desc, sort_keys=False))
             yield Fabric(
