@@ -269,8 +269,16 @@ async def run_forever(
         asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
         for name, host in ctl.underlay_hosts.items()
     )
-    if bgp.wanted:
-        tasks.append(asyncio.create_task(bgp.follow(lambda n: _switch(ctl, n)), name="bgp"))
+    if ctl.underlay_hosts:
+        tasks.append(
+            asyncio.create_task(
+                bgp.follow(
+                    lambda n: _switch(ctl, n),
+                    lambda: {n: h.namespace for n, h in ctl.underlay_hosts.items()},
+                ),
+                name="bgp",
+            )
+        )
     tasks.append(asyncio.create_task((follow or _watch_file)(ctl, dirty)))
     tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
     try:

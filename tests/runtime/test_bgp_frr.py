@@ -347,3 +347,43 @@ def test_the_service_restarts_frr_for_a_changed_section_and_reports_metrics(pair
     wait_for("session back", lambda: service.instances["tora"].peers()[0].prefixes_received)
     show = show_lines(changed, a)
     assert show[1].startswith("  bgp: 10.1.0.0 AS 65000 (ipv4): Established, 1 prefixes received")
+
+
+def test_the_service_stops_frr_when_the_section_goes_and_starts_it_when_it_comes_back(pair):
+    _, fb, a, _ = pair
+    fb.start()
+    service = BgpService()
+    current: dict[str, Switch | None] = {"tora": switch_a()}
+    hosts = {"tora": a}
+    service.sync(current.get, lambda: hosts)  # the section is in the first description
+    assert "tora" in service.wanted and "tora" not in service.instances  # not ready yet
+    service.ready("tora")
+    wait_for(
+        "the peer's PA installed", lambda: any(r["dst"] == "10.0.0.9" for r in kernel_routes(a))
+    )
+    pids = [service.instances["tora"].pid(d) for d in ("zebra", "bgpd")]
+    assert all(pids)
+
+    # A reload without underlay.bgp: FRR stops, zebra takes BGP's routes out of the kernel.
+    plain = switch_a()
+    assert plain.underlay is not None
+    current["tora"] = plain.model_copy(
+        update={"underlay": plain.underlay.model_copy(update={"bgp": None})}
+    )
+    service.sync(current.get, lambda: hosts)
+    assert "tora" not in service.instances and "tora" not in service.states
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)
+    wait_for("BGP routes withdrawn", lambda: not kernel_routes(a))
+
+    # Back in a later reload: started at once, the switch having been ready before.
+    current["tora"] = switch_a()
+    service.sync(current.get, lambda: hosts)
+    wait_for(
+        "the peer's PA installed again",
+        lambda: any(r["dst"] == "10.0.0.9" for r in kernel_routes(a)),
+    )
+
+    # The switch leaves the description: stopped again.
+    current["tora"] = None
+    service.sync(current.get, lambda: hosts)
+    assert not service.instances and not service.wanted

@@ -3,7 +3,10 @@ running its description's configuration, its sessions followed (for the log, `nv
 show` and the metrics) and BFD added to each session once it is Established.
 
 The daemons outlive `nve run` (nve.underlay.frr): a restart of the controller finds them
-running and leaves the sessions alone; a changed `underlay.bgp` restarts them.
+running and leaves the sessions alone; a changed `underlay.bgp` restarts them; an
+`underlay.bgp` added by a reload starts them, and one removed (or its switch removed from
+the description) stops them, so zebra withdraws what BGP had installed in the kernel and
+the switch's underlay tables follow.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class BgpService:
         self.wanted: dict[str, tuple[Switch, str]] = {}  # name -> (switch, namespace)
         self.instances: dict[str, FrrInstance] = {}
         self.states: dict[str, BgpState] = {}
+        self.relaying: set[str] = set()  # switches that were ready at least once
 
     def want(self, switch: Switch, namespace: str) -> None:
         """Run this switch's FRR once it is ready (FrrError now if FRR cannot run here)."""
@@ -52,6 +56,7 @@ class BgpService:
     def ready(self, name: str) -> None:
         """The switch `name` relays now: start its FRR, or retry its sessions that are down
         (blocking: run it on a worker thread)."""
+        self.relaying.add(name)
         if name not in self.wanted:
             return
         try:
@@ -72,6 +77,42 @@ class BgpService:
         inst.start()
         self.instances[switch.name] = inst
         self.states.setdefault(switch.name, BgpState())
+
+    def forget(self, name: str) -> None:
+        """Stop this switch's FRR, if it runs, and stop following it (blocking)."""
+        self.wanted.pop(name, None)
+        self.states.pop(name, None)
+        inst = self.instances.pop(name, None)
+        if inst is not None:
+            inst.stop()
+            log.info("%s: underlay.bgp removed: FRR stopped", name)
+
+    def sync(
+        self, switch_of: Callable[[str], Switch | None], hosts: Callable[[], dict[str, str]]
+    ) -> None:
+        """Follow a reloaded description (blocking): `hosts()` names the switches whose
+        control-plane host runs, with its namespace. A switch that lost `underlay.bgp` (or
+        left the description) has its FRR stopped; one that gained it is wanted, and
+        started now if its switch was ready before."""
+        for name in list(self.wanted):
+            sw = switch_of(name)
+            if sw is None or sw.underlay is None or sw.underlay.bgp is None:
+                try:
+                    self.forget(name)
+                except OSError as exc:
+                    log.warning("%s: BGP: stopping FRR: %s", name, exc)
+        for name, namespace in hosts().items():
+            sw = switch_of(name)
+            if name in self.wanted or sw is None or sw.underlay is None or sw.underlay.bgp is None:
+                continue
+            try:
+                self.want(sw, namespace)
+                log.info("%s: underlay.bgp added: FRR starts", name)
+            except FrrError as exc:
+                log.warning("%s: BGP: %s", name, exc)
+                continue
+            if name in self.relaying:
+                self.ready(name)
 
     def _refresh(self, name: str, switch: Switch | None) -> None:
         """One poll of one switch (on a worker thread: vtysh is a subprocess)."""
@@ -106,10 +147,15 @@ class BgpService:
         state.error, state.running, state.peers = "", True, peers
 
     async def follow(
-        self, switch_of: Callable[[str], Switch | None], interval: float = POLL_S
+        self,
+        switch_of: Callable[[str], Switch | None],
+        hosts: Callable[[], dict[str, str]] = dict,
+        interval: float = POLL_S,
     ) -> None:
-        """Poll every instance until cancelled; `switch_of(name)` is the current description."""
+        """Poll every instance until cancelled; `switch_of(name)` is the current description,
+        `hosts()` the running control-plane hosts (`sync`)."""
         while True:
+            await asyncio.to_thread(self.sync, switch_of, hosts)
             for name in list(self.instances):
                 await asyncio.to_thread(self._refresh, name, switch_of(name))
             await asyncio.sleep(interval)
