@@ -387,3 +387,81 @@ def test_the_service_stops_frr_when_the_section_goes_and_starts_it_when_it_comes
     current["tora"] = None
     service.sync(current.get, lambda: hosts)
     assert not service.instances and not service.wanted
+
+
+def dual_stack(
+    name: str, asn: int, pas: list[str], addresses: list[str], peers: list[dict]
+) -> Switch:
+    data: dict[str, Any] = copy.deepcopy(cast("list", BASE["switches"])[0])
+    bgp = {**BGP, "asn": asn, "router_id": pas[0], "neighbors": peers}
+    data.update(name=name, local_pas=pas, underlay={"bgp": bgp}, next_hops=[], underlay_routes=[])
+    data["ports"][2]["addresses"] = addresses
+    return Switch.model_validate(data)
+
+
+def test_ipv6_sessions_come_up_and_carry_the_ipv6_pas():
+    """Dual stack: an IPv4 and an IPv6 session between two instances; each carries only its
+    family's PAs, and each kernel routes the other's IPv6 PA through the peer's address."""
+    why = can_create_interfaces() or frr_missing()
+    if why is not None:
+        pytest.skip(f"FRR IPv6 test skipped: {why}")
+    with LabNetwork() as net:
+        a, b = net.namespace("bgp6a"), net.namespace("bgp6b")
+        veth = net.veth_pair(names=(f"nv{net.token}6a", f"nv{net.token}6b"), switch_ns=a, test_ns=b)
+        sides = (
+            (a, veth.switch_if, ["10.1.0.1/31", "fd00:1::1/64"], ["10.0.0.1/32", "fd00:a::1/128"]),
+            (b, veth.test_if, ["10.1.0.0/31", "fd00:1::2/64"], ["10.0.0.9/32", "fd00:a::9/128"]),
+        )
+        for ns, dev, addrs, pas in sides:
+            # The lab turns IPv6 off on its links (packet tests want quiet wires): on here.
+            sysctl = f"net.ipv6.conf.{dev}.disable_ipv6=0"
+            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", sysctl], check=True)
+            for addr in addrs:
+                nodad = ["nodad"] if ":" in addr else []
+                subprocess.run(
+                    ["ip", "-n", ns, "addr", "add", addr, "dev", dev, *nodad], check=True
+                )
+            for pa in pas:
+                subprocess.run(["ip", "-n", ns, "addr", "add", pa, "dev", "lo"], check=True)
+        sa = dual_stack(
+            "tora", 65101, ["10.0.0.1", "fd00:a::1"], ["10.1.0.1/31", "fd00:1::1/64"],
+            [{"address": "10.1.0.0", "remote_asn": 65000}, {"address": "fd00:1::2", "remote_asn": 65000}],
+        )  # fmt: skip
+        sb = dual_stack(
+            "spine", 65000, ["10.0.0.9", "fd00:a::9"], ["10.1.0.0/31", "fd00:1::2/64"],
+            [{"address": "10.1.0.1", "remote_asn": 65101, "passive": True},
+             {"address": "fd00:1::1", "remote_asn": 65101, "passive": True}],
+        )  # fmt: skip
+        fa, fb = FrrInstance.of_switch(sa, a), FrrInstance.of_switch(sb, b)
+        try:
+            assert fa.start() and fb.start()
+            peers = wait_for(
+                "both sessions established",
+                lambda: (
+                    [p for p in fa.peers() if p.established and p.prefixes_received][1:]
+                    and fa.peers()
+                ),
+            )
+            assert sorted((p.address, p.family, p.prefixes_received) for p in peers) == [
+                ("10.1.0.0", "ipv4", 1),
+                ("fd00:1::2", "ipv6", 1),
+            ]
+
+            def v6_route() -> list[dict]:
+                out = subprocess.run(
+                    ["ip", "-n", a, "-6", "-j", "route", "show", "proto", "bgp"],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                return [r for r in json.loads(out.stdout or "[]") if r["dst"] == "fd00:a::9"]
+
+            (route,) = wait_for("fd00:a::9 learned by a", v6_route)
+            # Next hop: the peer's global or link-local address on the link, never another.
+            gw = route.get("gateway", "")
+            assert gw == "fd00:1::2" or gw.startswith("fe80:"), route
+            assert route["dev"] == veth.switch_if
+            # The IPv4 session carries no IPv6 PA and the reverse.
+            assert not any(r["dst"].startswith("fd00") for r in kernel_routes(a))
+        finally:
+            for inst in (fa, fb):
+                inst.stop()
+                shutil.rmtree(inst.run_dir, ignore_errors=True)
