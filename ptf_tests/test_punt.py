@@ -2,7 +2,8 @@
 
 IPv6 Neighbor Solicitations from access ports are copied to the controller and still
 forwarded (RFC 7637 section 4.10's proxy is done by the controller for IPv6); ARP and
-IPv6 ND received from the underlay are consumed by the controller. A packet-out leaves
+IPv6 ND received from the underlay (Neighbor and Router Solicitations and Advertisements)
+are consumed by the controller. A packet-out leaves
 by the port it names, untouched.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
+from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, IPv6
 from scapy.layers.l2 import Ether
 
 from nve.p4names import Counter, Drop, Meter, PacketIn, Punt
@@ -87,6 +88,28 @@ def test_underlay_neighbor_discovery_is_consumed_by_the_controller(case: Case, m
     expect_drop(case, 6, pkt, Drop.TO_CPU)
     pin = case.packet_in()
     assert pin is not None
+    assert _meta(pin) == {
+        PacketIn.INGRESS_PORT: 6,
+        PacketIn.REASON: Punt.UNDERLAY_ND,
+        PacketIn.VSID: 0,
+    }
+    assert pin.payload == bytes(pkt)
+
+
+@pytest.mark.parametrize("msg", ["rs", "ra"])
+def test_underlay_router_discovery_is_consumed_by_the_controller(case: Case, msg: str) -> None:
+    """A router's advertisements (to all nodes) and solicitations (to all routers) on a
+    network port reach the control-plane host, whose FRR needs them for BGP unnumbered;
+    before pipeline 3.6.0 they were dropped as not for this NVE's MAC."""
+    _setup(case)
+    icmp = ICMPv6ND_RS() if msg == "rs" else ICMPv6ND_RA(routerlifetime=0)
+    dst, mac = ("ff02::2", "33:33:00:00:00:02") if msg == "rs" else ("ff02::1", "33:33:00:00:00:01")
+    pkt = Ether(
+        bytes(Ether(src=T.ROUTER_MAC[6], dst=mac) / IPv6(src="fe80::fe", dst=dst, hlim=255) / icmp)
+    )
+    expect_drop(case, 6, pkt, Drop.TO_CPU)
+    pin = case.packet_in()
+    assert pin is not None, f"no packet-in for the router {msg.upper()}"
     assert _meta(pin) == {
         PacketIn.INGRESS_PORT: 6,
         PacketIn.REASON: Punt.UNDERLAY_ND,

@@ -22,6 +22,8 @@ const bit<8> IP_PROTO_IPV6_FRAG = 8w44;
 const bit<8> IP_PROTO_ICMPV6   = 8w58;
 
 /* ICMPv6 types */
+const bit<8> ICMPV6_ROUTER_SOLICIT   = 8w133;
+const bit<8> ICMPV6_ROUTER_ADVERT    = 8w134;
 const bit<8> ICMPV6_NEIGHBOR_SOLICIT = 8w135;
 const bit<8> ICMPV6_NEIGHBOR_ADVERT  = 8w136;
 

@@ -3,7 +3,9 @@
  *                          Neighbor Solicitations on access ports, applied after
  *                          AccessIngress so only frames of a VLAN bound on the port
  *                          (copied, the original is forwarded), ARP and ND on network
- *                          ports (consumed: DROP_TO_CPU). Routing asks for its own punts
+ *                          ports (Neighbor and Router Solicitations and Advertisements,
+ *                          consumed: DROP_TO_CPU; the host's kernel and FRR need the
+ *                          routers' advertisements for BGP unnumbered). Routing asks for its own punts
  *                          later (PUNT_TTL_EXPIRED, PUNT_GATEWAY) in meta.punt_reason.
  *   PuntLocal    (ingress) network ports, after OuterChecks (the frame is for this MAC and
  *                          its IP header is sane), before Decap: an IP datagram for the
@@ -42,7 +44,9 @@ control PuntClassify(inout headers_t hdr,
                 meta.fwd.drop_reason = DROP_TO_CPU;
             } else if (hdr.icmpv6.isValid()) {
                 if (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
-                        || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT) {
+                        || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT
+                        || hdr.icmpv6.msg_type == ICMPV6_ROUTER_SOLICIT
+                        || hdr.icmpv6.msg_type == ICMPV6_ROUTER_ADVERT) {
                     meta.punt_reason = PUNT_UNDERLAY_ND;
                     meta.fwd.drop_reason = DROP_TO_CPU;
                 }

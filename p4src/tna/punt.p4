@@ -32,7 +32,9 @@ control PuntIngress(NVE_IG_PARAMS) {
         } else if (hdr.arp.isValid()) {
             reason = PUNT_UNDERLAY_ARP;
         } else if (hdr.icmpv6.isValid() && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
-                                           || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT)) {
+                                           || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT
+                                           || hdr.icmpv6.msg_type == ICMPV6_ROUTER_SOLICIT
+                                           || hdr.icmpv6.msg_type == ICMPV6_ROUTER_ADVERT)) {
             reason = PUNT_UNDERLAY_ND;
         }
         if (reason != PUNT_NONE) {

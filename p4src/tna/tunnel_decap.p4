@@ -211,10 +211,12 @@ control Decap(NVE_IG_PARAMS) {
             pass_v6_ecn;
         }
         const entries = {
-            /* Consumed (PuntIngress copies them): ARP, IPv6 NS and NA. */
+            /* Consumed (PuntIngress copies them): ARP, IPv6 NS, NA, RS and RA. */
             (true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
             (_, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
             (_, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_ROUTER_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
             /* OuterChecks (outer_checks.p4): not this NVE's unicast MAC; the IP
              * version against the EtherType (v4: not 4, v6: not 6); IPv4 IHL < 5. */
             (_, _, _, 0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
