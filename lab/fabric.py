@@ -13,7 +13,9 @@ Two p4sim ToRs, each with its own AS, their control-plane hosts running FRR (sta
 `nve run` from the description this module writes); two spines sharing one AS, plain
 Linux routers running FRR in their own namespaces; eBGP between every ToR and every
 spine, the spines passive. One VM namespace behind each ToR, in one tenant subnet. No
-static neighbour or route anywhere: the ToRs' underlay comes from BGP.
+static neighbour or route anywhere: the ToRs' underlay comes from BGP. With
+`unnumbered=True` the links carry no IPv4 address at all: every session is BGP unnumbered
+(IPv6 link-local, found by router advertisements; IPv4 routes through 169.254.0.1).
 
 Everything lives in a `LabNetwork` (its ledger removes the namespaces, and whatever still
 runs in them, even after a killed run); `close()` also stops the switches.
@@ -98,6 +100,7 @@ class BgpFabric:
     overlay: Path
     spines: list[Spine]
     tors: list[Tor]
+    unnumbered: bool = False
 
     @classmethod
     def build(
@@ -108,20 +111,21 @@ class BgpFabric:
         *,
         timers: tuple[int, int] = (3, 9),
         bfd_ms: int | None = None,
+        unnumbered: bool = False,
     ) -> BgpFabric:
         bfd = {"interval_ms": bfd_ms, "multiplier": 3} if bfd_ms else None
-        spines = [_spine(net, i, timers, bfd) for i in range(2)]
+        spines = [_spine(net, i, timers, bfd, unnumbered) for i in range(2)]
         tors: list[Tor] = []
         try:
             for plan in TORS:
-                tors.append(_tor(net, plan, spines, pipeline, work))  # noqa: PERF401  # one by one: stopped if a later one fails
+                tors.append(_tor(net, plan, spines, pipeline, work, unnumbered))  # noqa: PERF401  # one by one: stopped if a later one fails
             for sp in spines:
                 sp.frr.start()
         except BaseException:
             for t in tors:
                 t.switch.stop()
             raise
-        fabric = cls(net, pipeline, work / "fabric.yaml", spines, tors)
+        fabric = cls(net, pipeline, work / "fabric.yaml", spines, tors, unnumbered)
         fabric.write_overlay(timers, bfd)
         return fabric
 
@@ -135,7 +139,10 @@ class BgpFabric:
                 "router_id": p.pa,
                 "timers": {"keepalive": timers[0], "hold": timers[1]},
                 "neighbors": [
-                    {"address": addr(u.spine_addr), "remote_asn": SPINE_ASN} for u in p.uplinks
+                    {"port": u.port, "remote_asn": SPINE_ASN}
+                    if self.unnumbered
+                    else {"address": addr(u.spine_addr), "remote_asn": SPINE_ASN}
+                    for u in p.uplinks
                 ],
             }
             if bfd:
@@ -159,7 +166,7 @@ class BgpFabric:
                                 "port": u.port,
                                 "role": "network",
                                 "mtu": MTU,
-                                "addresses": [u.tor_addr],
+                                "addresses": [] if self.unnumbered else [u.tor_addr],
                             }
                             for u in p.uplinks
                         ),
@@ -204,9 +211,16 @@ def sh(*argv: str, ns: str | None = None) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True).stdout
 
 
-def _spine(net: LabNetwork, i: int, timers: tuple[int, int], bfd: dict[str, int] | None) -> Spine:
+def _spine(
+    net: LabNetwork,
+    i: int,
+    timers: tuple[int, int],
+    bfd: dict[str, int] | None,
+    unnumbered: bool = False,
+) -> Spine:
     name = f"spine{i + 1}"
     ns = net.namespace(f"s{i + 1}")
+    links = [(t, u) for t in TORS for u in t.uplinks if u.spine == i]
     bgp = Bgp.model_validate(
         {
             "asn": SPINE_ASN,
@@ -214,22 +228,35 @@ def _spine(net: LabNetwork, i: int, timers: tuple[int, int], bfd: dict[str, int]
             "timers": {"keepalive": timers[0], "hold": timers[1]},
             "bfd": bfd,
             "neighbors": [
-                {"address": addr(u.tor_addr), "remote_asn": t.asn, "passive": True}
-                for t in TORS
-                for u in t.uplinks
-                if u.spine == i
+                # unnumbered: "port" k is the spine's k-th link (its interface, below)
+                {"port": k, "remote_asn": t.asn, "passive": True}
+                if unnumbered
+                else {"address": addr(u.tor_addr), "remote_asn": t.asn, "passive": True}
+                for k, (t, u) in enumerate(links)
             ],
         }
     )
+    devs: dict[tuple[str, int], str] = {}  # filled as the ToRs' links are made
+
+    def interface(k: int) -> str:
+        t, u = links[k]
+        return devs[(t.name, u.port)]
 
     def render(run_dir: Path) -> dict[str, str]:
-        return frr_config.render(name, run_dir, bgp, [], forwarding=True, bfd_at_start=True)
+        return frr_config.render(
+            name, run_dir, bgp, [], forwarding=True, bfd_at_start=True, interfaces=interface
+        )
 
-    return Spine(name, ns, FrrInstance(name, ns, bgp, render, run_dir_of(ns)))
+    return Spine(name, ns, FrrInstance(name, ns, bgp, render, run_dir_of(ns)), devs)
 
 
 def _tor(
-    net: LabNetwork, plan: TorPlan, spines: list[Spine], pipeline: PipelineFiles, work: Path
+    net: LabNetwork,
+    plan: TorPlan,
+    spines: list[Spine],
+    pipeline: PipelineFiles,
+    work: Path,
+    unnumbered: bool = False,
 ) -> Tor:
     n = plan.name[-1]
     host_ns = net.namespace(f"t{n}h")  # the lab owns it; nve run fills it
@@ -241,7 +268,10 @@ def _tor(
     for u in plan.uplinks:
         sp = spines[u.spine]
         pair = net.veth_pair(u.port, test_ns=sp.namespace, mtu=MTU)
-        sh("ip", "addr", "add", u.spine_addr, "dev", pair.test_if, ns=sp.namespace)
+        if unnumbered:  # link-local only (the lab turns IPv6 off on its links)
+            sh("sysctl", "-qw", f"net.ipv6.conf.{pair.test_if}.disable_ipv6=0", ns=sp.namespace)
+        else:
+            sh("ip", "addr", "add", u.spine_addr, "dev", pair.test_if, ns=sp.namespace)
         sp.interfaces[(plan.name, u.port)] = pair.test_if
         pairs.append(pair)
     switch = start_switch("p4sim", pairs, pipeline, work / "logs")

@@ -217,11 +217,31 @@ class BgpBfd(_Strict):
 
 
 class BgpNeighbor(_Strict):
-    address: Address = Field(description="the peer's address on a network port's subnet")
+    """A numbered session (`address`) or an unnumbered one (`port`: BGP over the port's
+    IPv6 link-local addresses, the peer found by its router advertisements, IPv4 routes
+    with IPv6 next hops as RFC 8950 (formerly 5549) allows; it carries both families)."""
+
+    address: Address | None = Field(
+        default=None, description="the peer's address on a network port's subnet"
+    )
+    port: int | None = Field(
+        default=None, ge=0, le=511, description="unnumbered: the network port the peer is on"
+    )
     remote_asn: int = Field(ge=1, le=4294967295)
     passive: bool = Field(
         default=False, description="wait for the peer to connect (one side of a session may)"
     )
+
+    @model_validator(mode="after")
+    def _address_or_port(self) -> BgpNeighbor:
+        if (self.address is None) == (self.port is None):
+            raise ValueError("give either address (numbered) or port (unnumbered), not both")
+        return self
+
+    @property
+    def families(self) -> frozenset[int]:
+        """The IP versions this session carries."""
+        return frozenset({4, 6}) if self.address is None else frozenset({self.address.version})
 
 
 class Bgp(_Strict):

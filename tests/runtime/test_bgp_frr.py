@@ -85,6 +85,50 @@ def test_advertise_without_a_neighbour_of_its_family():
     )
 
 
+def test_unnumbered_neighbours_name_a_network_port_once():
+    bgp = {
+        **BGP,
+        "neighbors": [
+            {"port": 3, "remote_asn": 65000},
+            {"port": 3, "remote_asn": 65001},
+            {"port": 1, "remote_asn": 65001},
+        ],
+    }
+    problems = mutate(with_bgp(bgp, addresses=[]))
+    assert_one(problems, "switches[0].underlay.bgp.neighbors[1].port", "also neighbors[0]")
+    assert_one(
+        problems, "switches[0].underlay.bgp.neighbors[2].port", "port 1 is not a network port"
+    )
+
+
+def test_a_neighbour_is_numbered_or_unnumbered_not_both():
+    both = {**BGP, "neighbors": [{"address": "10.1.0.0", "port": 3, "remote_asn": 65000}]}
+    neither = {**BGP, "neighbors": [{"remote_asn": 65000}]}
+    for bgp in (both, neither):
+        assert_one(
+            mutate(with_bgp(bgp)),
+            "switches[0].underlay.bgp.neighbors[0]",
+            "either address (numbered) or port (unnumbered)",
+        )
+
+
+def test_an_unnumbered_session_carries_both_families(tmp_path: Path):
+    data = copy.deepcopy(cast("list", BASE["switches"])[0])
+    bgp = {**BGP, "neighbors": [{"port": 3, "remote_asn": 65000}]}
+    data.update(
+        local_pas=["10.0.0.1", "fd00:a::1"], underlay={"bgp": bgp}, next_hops=[], underlay_routes=[]
+    )
+    data["ports"][2]["addresses"] = []
+    bgpd = render_switch(Switch.model_validate(data), tmp_path)["bgpd.conf"]
+    assert " neighbor port3 interface remote-as 65000" in bgpd.splitlines()
+    v4 = bgpd[bgpd.index(" address-family ipv4 unicast") : bgpd.index(" address-family ipv6")]
+    v6 = bgpd[bgpd.index(" address-family ipv6 unicast") :]
+    assert "network 10.0.0.1/32" in v4 and "neighbor port3 activate" in v4
+    assert "network fd00:a::1/128" in v6 and "neighbor port3 activate" in v6
+    # An IPv6 PA is advertised with an unnumbered neighbour only: no "no IPv6 neighbour" problem.
+    assert mutate(with_bgp({**bgp, "advertise": ["10.0.0.1", "fd00:a::1"]}, addresses=[])) == []
+
+
 @pytest.mark.parametrize(
     ("change", "path", "fragment"),
     [

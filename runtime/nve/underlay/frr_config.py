@@ -23,9 +23,11 @@ Choices that follow from FRR 8.4's behaviour:
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 
-from nve.model import Bgp, IPNetwork, Switch
+from nve.model import Bgp, BgpNeighbor, IPNetwork, Switch
+from nve.underlay.tap import tap_name
 
 BFD_PROFILE = "nve"
 
@@ -35,7 +37,7 @@ def advertised(switch: Switch, bgp: Bgp) -> list[IPNetwork]:
     of a family it has neighbours of)."""
     if bgp.advertise is not None:
         return list(bgp.advertise)
-    families = {n.address.version for n in bgp.neighbors}
+    families = {v for n in bgp.neighbors for v in n.families}
     return [
         ipaddress.ip_network(f"{pa}/{pa.max_prefixlen}")
         for pa in switch.local_pas
@@ -85,15 +87,27 @@ def bfdd_conf(hostname: str, run_dir: Path, bgp: Bgp) -> str:
     )
 
 
+def peer_name(n: BgpNeighbor, interfaces: Callable[[int], str] = tap_name) -> str:
+    """How FRR names the neighbour: its address, or (unnumbered) its interface."""
+    return str(n.address) if n.port is None else interfaces(n.port)
+
+
 def bgpd_conf(
     hostname: str,
     run_dir: Path,
     bgp: Bgp,
     prefixes: list[IPNetwork],
     bfd_at_start: bool = False,
+    interfaces: Callable[[int], str] = tap_name,
 ) -> str:
     """`bfd_at_start`: BFD in the start-up configuration, for a router whose BFD is not
-    turned on session by session (a lab's spine); it costs one session reset."""
+    turned on session by session (a lab's spine); it costs one session reset.
+    `interfaces`: port -> interface name, for unnumbered neighbours (a switch's TAPs by
+    default). An unnumbered neighbour is `neighbor IFNAME interface remote-as ASN`: bgpd
+    turns on router advertisements on the interface, finds the peer's link-local address
+    in its advertisements, negotiates the extended next hop capability and carries both
+    families (zebra installs IPv4 routes through 169.254.0.1 with a permanent neighbour
+    entry for the peer's MAC, which the kernel watcher maps like any other)."""
     lines = [
         *_header(hostname, run_dir, "bgpd"),
         f"router bgp {bgp.asn}",
@@ -106,21 +120,23 @@ def bgpd_conf(
         f" timers bgp {bgp.timers.keepalive} {bgp.timers.hold}",
     ]
     for n in bgp.neighbors:
+        name = peer_name(n, interfaces)
+        unnumbered = " interface" if n.port is not None else ""
         lines += [
-            f" neighbor {n.address} remote-as {n.remote_asn}",
-            f" neighbor {n.address} timers connect 1",
+            f" neighbor {name}{unnumbered} remote-as {n.remote_asn}",
+            f" neighbor {name} timers connect 1",
         ]
         if n.passive:
-            lines.append(f" neighbor {n.address} passive")
+            lines.append(f" neighbor {name} passive")
         if bfd_at_start and bgp.bfd is not None:
-            lines.append(f" neighbor {n.address} bfd profile {BFD_PROFILE}")
+            lines.append(f" neighbor {name} bfd profile {BFD_PROFILE}")
     for version, family in ((4, "ipv4"), (6, "ipv6")):
-        peers = [n for n in bgp.neighbors if n.address.version == version]
+        peers = [n for n in bgp.neighbors if version in n.families]
         if not peers:
             continue
         lines.append(f" address-family {family} unicast")
         lines += [f"  network {p}" for p in prefixes if p.version == version]
-        lines += [f"  neighbor {n.address} activate" for n in peers]
+        lines += [f"  neighbor {peer_name(n, interfaces)} activate" for n in peers]
         lines += [
             f"  maximum-paths {bgp.maximum_paths}",
             f"  maximum-paths ibgp {bgp.maximum_paths}",
@@ -139,11 +155,12 @@ def render(
     forwarding: bool = False,
     bfd_at_start: bool = False,
     steady: tuple[str, ...] = (),
+    interfaces: Callable[[int], str] = tap_name,
 ) -> dict[str, str]:
     """File name -> text of every daemon's configuration."""
     files = {
         "zebra.conf": zebra_conf(hostname, run_dir, forwarding, steady),
-        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes, bfd_at_start),
+        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes, bfd_at_start, interfaces),
     }
     if bgp.bfd is not None:
         files["bfdd.conf"] = bfdd_conf(hostname, run_dir, bgp)
@@ -154,7 +171,7 @@ def render_switch(switch: Switch, run_dir: Path) -> dict[str, str]:
     """The configuration of a switch's FRR, from its `underlay.bgp`."""
     assert switch.underlay is not None and switch.underlay.bgp is not None
     bgp = switch.underlay.bgp
-    taps = tuple(f"port{p.port}" for p in switch.ports if p.role == "network")
+    taps = tuple(tap_name(p.port) for p in switch.ports if p.role == "network")
     return render(switch.name, run_dir, bgp, advertised(switch, bgp), steady=taps)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from nve.model import Switch
 from nve.underlay import netns, static
 from nve.underlay.relay import TapRelay
-from nve.underlay.tap import open_tap
+from nve.underlay.tap import open_tap, tap_name
 
 log = logging.getLogger("nve.underlay")
 
@@ -32,10 +32,6 @@ IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 def namespace_of(switch: Switch) -> str:
     assert switch.underlay is not None
     return switch.underlay.namespace or f"nve-{switch.name}"
-
-
-def tap_name(port: int) -> str:
-    return f"port{port}"
 
 
 @dataclass(frozen=True)

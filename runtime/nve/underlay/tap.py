@@ -16,6 +16,11 @@ IFF_NO_PI = 0x1000
 IFNAMSIZ = 16
 
 
+def tap_name(port: int) -> str:
+    """The TAP (and FRR interface) that stands for a network port in the host."""
+    return f"port{port}"
+
+
 def open_tap(namespace: str, name: str) -> int:
     """Open (creating if needed) the persistent TAP `name` in `namespace`; returns its fd
     (non-blocking). The device outlives the fd, so a restart of the controller finds the
