@@ -25,10 +25,9 @@ from functools import partial
 import pytest
 
 from lab.fabric import BgpFabric, Tor, addr
-from lab.netns import LabNetwork, can_create_interfaces
-from lab.targets import compile_pipeline
 from lab.underlay_tables import Underlay, kernel_paths, read_underlay
-from nve.underlay.frr import FrrError, frr_missing
+from nve.underlay.frr import FrrError
+from tests.fabric.rig import built_fabric, running_nve
 from tests.support.nve_run import NVE, NveRun
 
 pytestmark = pytest.mark.root
@@ -49,25 +48,15 @@ def until(what: str, check: Callable[[], object], timeout: float = 30.0) -> obje
 
 
 @pytest.fixture(scope="module")
-def fabric(tmp_path_factory) -> Iterator[BgpFabric]:
-    why = can_create_interfaces() or frr_missing()
-    if why is not None:
-        pytest.skip(f"BGP fabric test skipped: {why}")
-    work = tmp_path_factory.mktemp("bgp-fabric")
-    pipeline = compile_pipeline("p4sim", work / "build", {"NVE_PROFILE_SMALL": ""})
-    with LabNetwork() as net:
-        fab = BgpFabric.build(net, pipeline, work)
-        try:
-            yield fab
-        finally:
-            fab.close()
+def fabric(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BgpFabric]:
+    with built_fabric(tmp_path_factory, "BGP fabric") as fab:
+        yield fab
 
 
 @pytest.fixture(scope="module")
 def nve(fabric: BgpFabric) -> Iterator[NveRun]:
-    run = NveRun(fabric.overlay, fabric.overlay.with_name("nve-run.log")).start()
-    yield run
-    run.stop()
+    with running_nve(fabric) as run:
+        yield run
 
 
 def tables(fabric: BgpFabric, tor: Tor) -> Underlay:

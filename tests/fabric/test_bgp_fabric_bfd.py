@@ -14,9 +14,7 @@ from functools import partial
 import pytest
 
 from lab.fabric import BgpFabric, Tor, addr
-from lab.netns import LabNetwork, can_create_interfaces
-from lab.targets import compile_pipeline
-from nve.underlay.frr import frr_missing
+from tests.fabric.rig import built_fabric, running_nve
 from tests.fabric.test_bgp_fabric import fail_over, recovered, until, uplinks_up
 from tests.support.nve_run import NveRun
 
@@ -26,25 +24,15 @@ BOGUS_MAC = "02:de:ad:00:00:01"
 
 
 @pytest.fixture(scope="module")
-def fabric(tmp_path_factory) -> Iterator[BgpFabric]:
-    why = can_create_interfaces() or frr_missing()
-    if why is not None:
-        pytest.skip(f"BGP fabric test skipped: {why}")
-    work = tmp_path_factory.mktemp("bgp-fabric-bfd")
-    pipeline = compile_pipeline("p4sim", work / "build", {"NVE_PROFILE_SMALL": ""})
-    with LabNetwork() as net:
-        fab = BgpFabric.build(net, pipeline, work, bfd_ms=100)
-        try:
-            yield fab
-        finally:
-            fab.close()
+def fabric(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BgpFabric]:
+    with built_fabric(tmp_path_factory, "BGP fabric BFD", bfd_ms=100) as fab:
+        yield fab
 
 
 @pytest.fixture(scope="module")
 def nve(fabric: BgpFabric) -> Iterator[NveRun]:
-    run = NveRun(fabric.overlay, fabric.overlay.with_name("nve-run.log")).start()
-    yield run
-    run.stop()
+    with running_nve(fabric) as run:
+        yield run
 
 
 def bfd_up(fabric: BgpFabric, tor: Tor) -> bool:

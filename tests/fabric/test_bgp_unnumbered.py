@@ -16,9 +16,7 @@ from functools import partial
 import pytest
 
 from lab.fabric import BgpFabric, Tor
-from lab.netns import LabNetwork, can_create_interfaces
-from lab.targets import compile_pipeline
-from nve.underlay.frr import frr_missing
+from tests.fabric.rig import built_fabric, running_nve
 from tests.fabric.test_bgp_fabric import (
     both_spines,
     other,
@@ -34,25 +32,15 @@ pytestmark = pytest.mark.root
 
 
 @pytest.fixture(scope="module")
-def fabric(tmp_path_factory) -> Iterator[BgpFabric]:
-    why = can_create_interfaces() or frr_missing()
-    if why is not None:
-        pytest.skip(f"BGP unnumbered fabric test skipped: {why}")
-    work = tmp_path_factory.mktemp("bgp-unnumbered")
-    pipeline = compile_pipeline("p4sim", work / "build", {"NVE_PROFILE_SMALL": ""})
-    with LabNetwork() as net:
-        fab = BgpFabric.build(net, pipeline, work, unnumbered=True)
-        try:
-            yield fab
-        finally:
-            fab.close()
+def fabric(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BgpFabric]:
+    with built_fabric(tmp_path_factory, "BGP unnumbered fabric", unnumbered=True) as fab:
+        yield fab
 
 
 @pytest.fixture(scope="module")
 def nve(fabric: BgpFabric) -> Iterator[NveRun]:
-    run = NveRun(fabric.overlay, fabric.overlay.with_name("nve-run.log")).start()
-    yield run
-    run.stop()
+    with running_nve(fabric) as run:
+        yield run
 
 
 def sessions(fabric: BgpFabric, tor: Tor) -> dict[tuple[str, str], bool]:

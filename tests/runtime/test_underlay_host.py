@@ -14,7 +14,6 @@ the controller, and the kernel's answers sent back by packet-out.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import subprocess
@@ -29,11 +28,8 @@ import yaml
 
 from lab.netns import LabNetwork, can_create_interfaces
 from lab.targets import RunningSwitch, compile_pipeline, start_switch
-from nve.entities import Exact, Lpm, TableEntry
-from nve.p4info import P4Index, load_p4info
-from nve.p4names import Action, Table
-from nve.p4rt_client import SwitchClient
-from nve.reconcile import read_installed
+from lab.underlay_tables import Underlay
+from lab.underlay_tables import read_underlay as read_switch_underlay
 from tests.support.nve_run import NveRun
 
 pytestmark = pytest.mark.root
@@ -270,52 +266,8 @@ def test_the_host_keeps_its_interfaces_across_a_controller_restart(
     assert f"{PA4}/32" in {f"{a['local']}/{a['prefixlen']}" for a in lo["addr_info"]}
 
 
-@dataclass
-class Underlay:
-    """The switch's underlay tables, read back over P4Runtime."""
-
-    nexthops: dict[int, tuple[int, str]]  # id -> (port, dmac)
-    groups: dict[int, set[int]]  # ECMP group id -> next hop ids in its buckets
-    routes: dict[str, tuple[str, int]]  # prefix -> ("nexthop" | "group", id)
-
-    def paths(self, prefix: str) -> set[tuple[int, str]]:
-        """(port, dmac) of every path the switch uses for `prefix`."""
-        kind, ident = self.routes[prefix]
-        ids = {ident} if kind == "nexthop" else self.groups[ident]
-        return {self.nexthops[i] for i in ids}
-
-
 def read_underlay(fabric: Fabric) -> Underlay:
-    index = P4Index(load_p4info(fabric.p4info))
-
-    async def read() -> list:
-        async with SwitchClient(fabric.switch.grpc_addr, 0, 1) as client:
-            return await read_installed(client, index)
-
-    out = Underlay({}, {}, {})
-    for e in asyncio.run(read()):
-        if not isinstance(e, TableEntry) or e.is_default:
-            continue
-        params = dict(e.params)
-        match = {name: m.value for name, m in e.match if isinstance(m, Exact)}
-        if e.table == Table.UNDERLAY_NEXTHOP:
-            dmac = int(params["dmac"]).to_bytes(6, "big")
-            out.nexthops[match["nexthop"]] = (params["port"], dmac.hex(":"))
-        elif e.table == Table.UNDERLAY_ECMP:
-            out.groups.setdefault(match["group"], set()).add(params["nexthop"])
-        elif e.table in (Table.UNDERLAY_ROUTES_V4, Table.UNDERLAY_ROUTES_V6):
-            (_, dst), *_ = e.match
-            assert isinstance(dst, Lpm)
-            net: ipaddress.IPv4Network | ipaddress.IPv6Network = (
-                ipaddress.IPv4Network((dst.value, dst.prefix_len))
-                if e.table == Table.UNDERLAY_ROUTES_V4
-                else ipaddress.IPv6Network((dst.value, dst.prefix_len))
-            )
-            if e.action == Action.UNDERLAY_SET_NEXTHOP:
-                out.routes[str(net)] = ("nexthop", params["nexthop"])
-            else:
-                out.routes[str(net)] = ("group", params["group"])
-    return out
+    return read_switch_underlay(fabric.switch.grpc_addr, fabric.p4info)
 
 
 def until(what: str, check, timeout: float = 15.0):
