@@ -33,26 +33,10 @@ from tests.fleet.fleet_util import (
     until,
     write_log,
 )
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import P4simProcess, write_overlay
 
 pytestmark = pytest.mark.slow
 SWITCHES = ["tor1", "tor2"]
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path):
-    procs = []
-    for i in range(2):
-        log = tmp_path / f"writes-{i}.jsonl"
-        procs.append(P4simProcess(target_args=["--write-log", str(log)]).start(tmp_path))
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 def _log_of(switch: P4simProcess) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,22 +23,9 @@ from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.fleet_util import ReplicaProcess, owners, until
 from tests.fleet.store_util import endpoint
 from tests.fleet.test_store_run import WEB3, _until_l2
-from tests.support.p4sim import P4simProcess, PipelineFiles, compile_pipeline, write_overlay
+from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineFiles:
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path: Path) -> Iterator[list[P4simProcess]]:
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 def _reconciled(r: ReplicaProcess) -> bool:

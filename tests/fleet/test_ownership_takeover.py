@@ -18,27 +18,9 @@ from nve.reconcile import read_installed
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.fleet_util import ReplicaProcess, observer, owners, until
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import write_overlay
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path):
-    procs = [
-        P4simProcess(target_args=["--write-log", str(tmp_path / f"writes-{i}.jsonl")]).start(
-            tmp_path
-        )
-        for i in range(2)
-    ]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 def test_a_killed_replicas_switch_is_taken_over_and_reconciled_with_no_entry_lost(

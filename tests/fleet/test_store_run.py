@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,9 @@ from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.store_util import endpoint
 from tests.runtime.test_integration import WEB1, installed_of
 from tests.support.nve_run import NVE, NveRun
-from tests.support.p4sim import P4simProcess, PipelineFiles, compile_pipeline, write_overlay
+from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
 WEB3 = 0x525400B10003
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineFiles:
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path: Path) -> Iterator[list[P4simProcess]]:
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 def _l2_macs(entities: list[object]) -> set[int]:
