@@ -41,6 +41,7 @@ from nve.p4names import Counter, Drop
 from nve.p4rt_client import SwitchClient
 from nve.stats import read_counter
 from tests.support.nve_run import NveRun
+from tests.support.shell import sh
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -64,14 +65,6 @@ class Fabric:
     spine: str
     spine_hv_if: str
     overlay: Path
-
-
-def sh(*argv: str, ns: str | None = None, check: bool = True) -> str:
-    cmd = ["ip", "netns", "exec", ns, *argv] if ns else list(argv)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-    if check and out.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: {out.stderr}")
-    return out.stdout
 
 
 def overlay(switch: RunningSwitch, pipeline_p4info: Path, device: Path, host_ns: str) -> dict:

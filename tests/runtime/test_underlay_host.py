@@ -31,6 +31,7 @@ from lab.targets import RunningSwitch, compile_pipeline, start_switch
 from lab.underlay_tables import Underlay
 from lab.underlay_tables import read_underlay as read_switch_underlay
 from tests.support.nve_run import NveRun
+from tests.support.shell import sh
 
 pytestmark = pytest.mark.root
 
@@ -51,14 +52,6 @@ class Fabric:
     host_ns: str
     work: Path
     p4info: Path
-
-
-def sh(*argv: str, ns: str | None = None, check: bool = True) -> str:
-    cmd = ["ip", "netns", "exec", ns, *argv] if ns else list(argv)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-    if check and out.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: {out.stderr}")
-    return out.stdout
 
 
 @pytest.fixture(scope="module")
