@@ -10,7 +10,8 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # command -> Debian package that provides it
 declare -A NEED=( [ip]=iproute2 [ethtool]=ethtool [tcpdump]=tcpdump [ping]=iputils-ping
-                  [ovs-vswitchd]=openvswitch-switch [etcd]=etcd-server [vtysh]=frr )
+                  [ovs-vswitchd]=openvswitch-switch [etcd]=etcd-server [etcdctl]=etcd-client
+                  [vtysh]=frr )
 # systemd units of those packages that must stay stopped and disabled: the tests, the demo
 # and nve (FRR per switch namespace) start their own instances, each in its own namespace
 # and run directory.
@@ -59,6 +60,9 @@ if [ ${#missing[@]} -gt 0 ]; then
             fi
             if [ "$pkg" = etcd-server ]; then
                 echo "bootstrap: without etcd-server the tests of the overlay in etcd (tests/fleet) skip" >&2
+            fi
+            if [ "$pkg" = etcd-client ]; then
+                echo "bootstrap: without etcd-client (etcdctl) the store's RBAC and snapshot tests skip" >&2
             fi
         done
     fi

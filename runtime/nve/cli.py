@@ -337,6 +337,17 @@ async def _endpoint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _store_roles(args: argparse.Namespace) -> int:
+    from nve.store import cli as store_cli
+    from nve.store.url import StoreUrlError
+
+    try:
+        print(store_cli.run_store_roles(args))
+    except StoreUrlError as exc:
+        raise _Fail(str(exc)) from None
+    return EXIT_OK
+
+
 async def _in_store(work: Awaitable[T]) -> T:
     """A store command's outcome; its refusals and failures as _Fail."""
     from nve.store.cli import OptionError
@@ -404,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": _run,
             "import": _import,
             "endpoint": _endpoint,
+            "store-roles": _store_roles,
         }[args.command]
         return asyncio.run(runner(args))
     except _Fail as exc:

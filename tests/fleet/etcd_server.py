@@ -16,14 +16,27 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class ServerTls:
+    """etcd's client port over TLS: the CA that signed the server certificate and that
+    client certificates must chain to (with `client_cert_auth`), the server's pair."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    client_cert_auth: bool = True
+
+
+@dataclass(frozen=True)
 class EtcdServer:
     host: str
     port: int
     data_dir: Path
+    tls: ServerTls | None = None
 
     @property
     def url(self) -> str:
-        return f"etcd://{self.host}:{self.port}"
+        """Without the client's files: add `?ca=…&cert=…&key=…` for a TLS server."""
+        return f"{'etcds' if self.tls else 'etcd'}://{self.host}:{self.port}"
 
 
 def etcd_binary() -> str | None:
@@ -37,30 +50,44 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_etcd(*extra: str, startup_s: float = 30.0) -> Iterator[EtcdServer]:
+def running_etcd(
+    *extra: str,
+    startup_s: float = 30.0,
+    tls: ServerTls | None = None,
+    data_dir: Path | None = None,
+) -> Iterator[EtcdServer]:
+    """`data_dir`: start on this data (a restored snapshot) instead of a new one."""
     binary = etcd_binary()
     if binary is None:
         raise RuntimeError("etcd is not installed (Debian package etcd-server)")
     with tempfile.TemporaryDirectory(prefix="nve-etcd-") as tmp:
-        data = Path(tmp) / "data"
+        data = data_dir or Path(tmp) / "data"
         client, peer = _free_port(), _free_port()
+        scheme = "https" if tls else "http"
         args = [
             binary,
             "--name=nve-test",
             f"--data-dir={data}",
-            f"--listen-client-urls=http://127.0.0.1:{client}",
-            f"--advertise-client-urls=http://127.0.0.1:{client}",
+            f"--listen-client-urls={scheme}://127.0.0.1:{client}",
+            f"--advertise-client-urls={scheme}://127.0.0.1:{client}",
             f"--listen-peer-urls=http://127.0.0.1:{peer}",
             f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
             f"--initial-cluster=nve-test=http://127.0.0.1:{peer}",
             "--log-level=error",
             *extra,
         ]
+        if tls:
+            args += [f"--cert-file={tls.cert}", f"--key-file={tls.key}"]
+            if tls.client_cert_auth:
+                args += ["--client-cert-auth", f"--trusted-ca-file={tls.ca}"]
+        # Health over plain HTTP on a port of its own, whatever the client port speaks.
+        metrics = _free_port()
+        args.append(f"--listen-metrics-urls=http://127.0.0.1:{metrics}")
         with open(Path(tmp) / "etcd.log", "wb") as log:
             proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
             try:
-                _wait_healthy(proc, client, startup_s, Path(tmp) / "etcd.log")
-                yield EtcdServer("127.0.0.1", client, data)
+                _wait_healthy(proc, metrics, startup_s, Path(tmp) / "etcd.log")
+                yield EtcdServer("127.0.0.1", client, data, tls)
             finally:
                 proc.terminate()
                 try:

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aetcd
 import grpc
 from aetcd import rpc
 from aetcd.exceptions import ClientError
 
+from nve.store.client import StoreTlsError, client_for
 from nve.store.etcd import StoreError, prefix_end
 from nve.store.url import StoreUrl
 
@@ -41,13 +41,15 @@ class LeaseEtcd:
     def __init__(self, url: StoreUrl, timeout_s: float = 2.0) -> None:
         self.url = url
         self.timeout = timeout_s
-        self._client = aetcd.Client(host=url.host, port=url.port, timeout=int(timeout_s) + 1)
+        self._client = client_for(url, int(timeout_s) + 1)
 
     async def open(self) -> None:
         try:
             await self._client.connect()
         except (ClientError, rpc.AioRpcError, TimeoutError) as exc:
             raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
+        except StoreTlsError as exc:
+            raise StoreError(f"{self.url}: {exc}") from None
         await self.revision()
 
     async def close(self) -> None:
@@ -62,8 +64,9 @@ class LeaseEtcd:
             raise StoreError(f"{self.url}: {method}: {_reason(exc)}") from None
 
     async def revision(self) -> int:
+        probe = f"{self.url.prefix}/epoch".encode()  # inside the prefix (RBAC)
         resp = await self._unary(
-            self._client.kvstub, "Range", rpc.RangeRequest(key=b"\0", count_only=True)
+            self._client.kvstub, "Range", rpc.RangeRequest(key=probe, count_only=True)
         )
         return int(resp.header.revision)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import TypeVar
 
 import pydantic
@@ -18,6 +19,7 @@ from nve.store.endpoints import (
 )
 from nve.store.etcd import Etcd
 from nve.store.importer import import_overlay
+from nve.store.rbac import etcdctl_commands, role_name
 from nve.store.url import StoreUrl
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -58,6 +60,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="N",
         help="at most N endpoints attached to each switch (kept by counter keys)",
     )
+    roles = sub.add_parser(
+        "store-roles",
+        help="print the etcdctl commands that create the store's RBAC roles (docs/fleet.md)",
+    )
+    _store_arg(roles)
     ep = sub.add_parser("endpoint", help="add, move or remove one endpoint of the overlay in etcd")
     verbs = ep.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="a new endpoint")
@@ -157,3 +164,20 @@ async def run_endpoint(args: argparse.Namespace) -> str:
         async with Etcd(url) as etcd:
             change = await remove_endpoint(etcd, url.prefix, args.name)
     return f"endpoint {args.name}: {args.verb} done at revision {change.revision}"
+
+
+def run_store_roles(args: argparse.Namespace) -> str:
+    """The roles of the store's prefix as shell lines for an etcd root to run."""
+    url = StoreUrl.parse(args.store)
+    lines = [
+        f"# RBAC roles for the overlay under {url.prefix} (nve.store.rbac); run as etcd's root,",
+        "# with the connection flags of your cluster (--endpoints, --cacert, --cert, --key).",
+    ]
+    lines += [
+        " ".join(["etcdctl", *map(shlex.quote, argv)]) for argv in etcdctl_commands(url.prefix)
+    ]
+    lines += [
+        "# then, per user (with --client-cert-auth: the common name of its certificate):",
+        f"#   etcdctl user add NAME --no-password && etcdctl user grant-role NAME {role_name('replica', url.prefix)}",
+    ]
+    return "\n".join(lines)

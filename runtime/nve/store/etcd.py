@@ -16,6 +16,7 @@ import aetcd
 from aetcd import rpc
 from aetcd.exceptions import ClientError
 
+from nve.store.client import StoreTlsError, client_for
 from nve.store.url import StoreUrl
 
 # etcd's defaults (--max-txn-ops, --max-request-bytes); a server may be configured lower.
@@ -123,12 +124,7 @@ class Etcd:
     def __init__(self, url: StoreUrl, timeout_s: float = 30.0) -> None:
         self.url = url
         self._timeout = timeout_s
-        self._client = aetcd.Client(
-            host=url.host,
-            port=url.port,
-            timeout=timeout_s,
-            options={"grpc.max_receive_message_length": _MAX_RECEIVE},
-        )
+        self._client = client_for(url, timeout_s, {"grpc.max_receive_message_length": _MAX_RECEIVE})
 
     async def __aenter__(self) -> Etcd:
         await self.open()
@@ -143,6 +139,8 @@ class Etcd:
             await self.revision()  # fails here, not at the first real request
         except (ClientError, rpc.AioRpcError) as exc:
             raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
+        except StoreTlsError as exc:
+            raise StoreError(f"{self.url}: {exc}") from None
 
     async def close(self) -> None:
         await self._client.close()
@@ -156,10 +154,18 @@ class Etcd:
         except rpc.AioRpcError as exc:
             if exc.code() == rpc.StatusCode.UNAVAILABLE:
                 raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
+            if exc.code() == rpc.StatusCode.PERMISSION_DENIED:
+                raise StoreError(
+                    f"{self.url}: etcd refused {method}: permission denied (the user this"
+                    " client authenticates as has no role that allows it: docs/fleet.md,"
+                    " Securing the store)"
+                ) from None
             raise StoreError(f"{self.url}: etcd refused {method} ({_reason(exc)})") from None
 
     async def revision(self) -> int:
-        resp = await self._call("Range", rpc.RangeRequest(key=b"\0", count_only=True))
+        # A key inside the prefix: a user whose role covers only the prefix may read it.
+        probe = f"{self.url.prefix}/current".encode()
+        resp = await self._call("Range", rpc.RangeRequest(key=probe, count_only=True))
         return int(resp.header.revision)
 
     async def get_many(
