@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("file", nargs="?", help="the description (or --store)")
     r.add_argument(
         "--store",
-        metavar="etcd://HOST:PORT[/PREFIX]",
+        metavar="etcd[s]://HOST:PORT[/PREFIX][?ca=F&cert=F&key=F]",
         help="follow the overlay in etcd instead of a file (docs/fleet.md)",
     )
     r.add_argument("--switch", action="append", default=[])

@@ -85,7 +85,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", required=True, metavar="etcd://HOST:PORT[/PREFIX]")
+    p.add_argument(
+        "--store", required=True, metavar="etcd[s]://HOST:PORT[/PREFIX][?ca=F&cert=F&key=F]"
+    )
 
 
 def _attachment_args(p: argparse.ArgumentParser) -> None:
