@@ -385,8 +385,10 @@ async def _stored_controller(args: argparse.Namespace) -> tuple[Controller, Foll
     if problems:
         raise _Fail(_problems_text(problems, DEFAULT_MAX_PROBLEMS), EXIT_INVALID)
 
+    ctl.trust_installed = True  # endpoint changes are applied incrementally
+
     async def follow(c: Controller, dirty: asyncio.Event) -> None:
-        await follow_store(url, c, dirty, stored.revision)
+        await follow_store(url, c, dirty, stored.revision, generation=stored.generation)
 
     return ctl, follow
 

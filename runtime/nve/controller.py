@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from nve import contract as C
@@ -112,6 +112,16 @@ class Controller:
             str, tuple[Overlay, list[LearnedEndpoint], TargetInfo | None, SwitchState]
         ] = {}
         self._reconcile_lock = asyncio.Lock()
+        # What each switch holds, as this controller last wrote it in full (no failure, not
+        # cut short): the next reconcile diffs against it instead of reading the switch.
+        # Dropped when the switch may have changed behind it (a new connection or primary
+        # role, a failed or cut-short write) and on demand (forget_installed).
+        # Only where a store follower sends incremental changes (`nve run --store`,
+        # replicas): `nve run FILE` reads each switch on every reconcile, as before.
+        self.trust_installed = False
+        self.believed: dict[str, list[Entity]] = {}
+        # Reconciles the switches a store change touched (set by nve run / a replica).
+        self.on_change: Callable[[list[str]], Awaitable[None]] | None = None
 
     # -- the description and what the data plane taught -----------------------------------
     def reload(self, loaded: LoadedOverlay) -> None:
@@ -313,7 +323,10 @@ class Controller:
             client = session.client
             if client is None:
                 continue
-            installed = await read_installed(client, session.index, C.TIERS)
+            installed = self.believed.get(name)
+            trusted = installed is not None
+            if installed is None:
+                installed = await read_installed(client, session.index, C.TIERS)
             state = self._compiled(name, Allocations.from_installed(installed))
             blocking = blocking_problems(self.overlay, name, state.problems)
             if blocking:
@@ -330,6 +343,7 @@ class Controller:
                     C.TIERS,
                     is_local_attachment,
                     installed,
+                    trusted=trusted,
                 )
             )
         return out
@@ -369,11 +383,35 @@ class Controller:
                     targets, dry_run=dry_run, journal=self.journal, progress=self.progress
                 )
                 if not dry_run:
+                    self._remember(targets, report)
                     self.stats.reconciles += 1
                     self.stats.writes += report.writes
                     self.stats.write_errors += len(report.failures)
                     self.stats.last_reconcile_seconds = time.monotonic() - started
                 return report
+
+    def _remember(self, targets: Sequence[Target], report: ReconcileReport) -> None:
+        if not self.trust_installed:
+            return
+        failed = {f.switch for f in report.failures}
+        for t in targets:
+            rep = report.switches.get(t.name)
+            if rep is None or rep.skipped or t.name in failed or t.canonical is None:
+                self.believed.pop(t.name, None)
+            else:
+                self.believed[t.name] = t.canonical
+
+    def forget_installed(self, name: str | None = None) -> None:
+        """The next reconcile of `name` (None: every switch) reads the switch whole."""
+        if name is None:
+            self.believed.clear()
+        else:
+            self.believed.pop(name, None)
+
+    async def apply_incremental(self, names: set[str]) -> None:
+        """A store change touched these switches: reconcile them now (on_change)."""
+        if self.on_change is not None and names:
+            await self.on_change(sorted(names))
 
     async def show(self, name: str) -> SwitchView:
         """`nve show`: what switch `name` should hold, what it holds, and the difference."""

@@ -119,6 +119,9 @@ class Target:
     tiers: dict[str, int] = field(default_factory=dict)
     is_local_attachment: Callable[[Entity], bool] = lambda e: False
     installed: list[Entity] | None = None  # already read (saves a second full read)
+    canonical: list[Entity] | None = None  # the desired entities as planned (set by plan_for)
+    # `installed` is what this controller last wrote in full, cells included: read nothing
+    trusted: bool = False
 
 
 def _wildcard_reads(index: P4Index) -> list[p4r.Entity]:
@@ -239,12 +242,13 @@ def _canonical(entities: Sequence[Entity], index: P4Index) -> list[Entity]:
 
 async def plan_for(target: Target) -> Plan:
     desired = _retier(_canonical(target.desired, target.index), target.tiers)
+    target.canonical = desired
     installed = target.installed
     if installed is None:
         installed = await read_installed(target.client, target.index, target.tiers)
-    installed = _retier(installed, target.tiers) + await read_cells(
-        target.client, target.index, desired
-    )
+    installed = _retier(installed, target.tiers)
+    if not target.trusted:
+        installed += await read_cells(target.client, target.index, desired)
     plan = diff(desired, installed, target.is_local_attachment)
     return fit(plan, installed, table_sizes(target.index))
 

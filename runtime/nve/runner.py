@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,7 +239,9 @@ async def run_forever(
         log.info("metrics on http://%s:%d/metrics", args.metrics_addr, args.metrics_port)
 
     async def on_ready(session: SwitchSession) -> None:
-        # Connected (again) or newly primary: restore this switch's state now.
+        # Connected (again) or newly primary: restore this switch's state now, from a
+        # full read (another controller may have written meanwhile).
+        ctl.forget_installed(session.name)
         if session.state.primary:
             await _reconcile(ctl, [session.name])
             await asyncio.to_thread(bgp.ready, session.name)  # FRR starts, or retries now
@@ -261,6 +264,20 @@ async def run_forever(
 
         return changed
 
+    async def on_change(names: list[str]) -> None:  # a store change touched these
+        primary = set(_primary_names(ctl))
+        if any(n in primary for n in names):
+            await _reconcile(ctl, [n for n in names if n in primary])
+
+    ctl.on_change = on_change
+
+    def read_again() -> None:  # SIGHUP: the next reconcile reads every switch whole
+        log.info("SIGHUP: reading every switch again")
+        ctl.forget_installed()
+        dirty.set()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, read_again)
     sessions = ctl.start_sessions(on_ready, handler)
     start_underlay_hosts(ctl, asyncio.get_running_loop(), bgp)
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]

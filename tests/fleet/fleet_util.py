@@ -21,11 +21,13 @@ from nve.store.url import StoreUrl
 from tests.support.nve_run import NVE
 
 
-def write_log(path: Path) -> list[dict[str, object]]:
-    """p4sim's write log (p4sim ... -- --write-log FILE), one dict per request."""
+def write_log(path: Path, reads: bool = False) -> list[dict[str, object]]:
+    """p4sim's write log (p4sim ... -- --write-log FILE), one dict per request (Reads
+    only with `reads`)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [d for d in docs if reads or d["kind"] != "read"]
 
 
 def fenced_after(log: list[dict[str, object]], new_id: int) -> tuple[int, list[dict[str, object]]]:

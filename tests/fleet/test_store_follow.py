@@ -17,15 +17,28 @@ from tests.fleet.store_util import EXAMPLE, endpoint, run
 
 
 class Taker:
-    """What follow_store uses of a Controller: the overlay, and reload."""
+    """What follow_store uses of a Controller: the overlay, reload, the switches it
+    drives and their compiled VSIDs, and the incremental hook (recorded)."""
 
     def __init__(self) -> None:
         self.overlay = Overlay()
         self.loads: list[LoadedOverlay] = []
+        self.selected = ["tor1", "tor2"]
+        self.states: dict[str, object] = {}
+        self.applied: list[set[str]] = []
+        self.changed = asyncio.Event()
+
+    @property
+    def loaded(self) -> LoadedOverlay:
+        return self.loads[-1]
 
     def reload(self, loaded: LoadedOverlay) -> None:
         self.overlay = loaded.overlay
         self.loads.append(loaded)
+
+    async def apply_incremental(self, names: set[str]) -> None:
+        self.applied.append(names)
+        self.changed.set()
 
 
 async def _set(event: asyncio.Event) -> None:
@@ -59,9 +72,11 @@ def test_follow_reads_again_when_its_watch_start_is_compacted_then_follows(
                 attachment={"switch": "tor2", "port": 1},
             )
             await add_endpoint(client, prefix, web3)
-            await _set(dirty)
+            await _set(taker.changed)  # incremental: no full read, no dirty
             assert taker.overlay.endpoints[-1] == web3
-            assert len(taker.loads) == 2
+            assert taker.overlay.endpoints[:-1] == loaded.overlay.endpoints
+            assert len(taker.loads) == 2 and not dirty.is_set()
+            assert taker.applied == [{"tor2"}]  # attached there; no compiled state yet
         finally:
             follower.cancel()
 

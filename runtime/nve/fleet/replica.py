@@ -87,9 +87,12 @@ class FleetReplica:
         if session is not None and session.client is not None:
             await session.client.close()
         self.ctl.states.pop(switch, None)
+        self.ctl.forget_installed(switch)
         log.info("%s: released %s", self.name, switch)
 
     async def _ready(self, session: SwitchSession) -> None:
+        # Newly owned, reconnected or primary again: read the switch whole this once.
+        self.ctl.forget_installed(session.name)
         if session.state.primary:
             await self._reconcile([session.name])
         else:
@@ -157,8 +160,15 @@ class FleetReplica:
                 continue
             await self._reconcile()
 
+    def read_again(self) -> None:
+        """On demand (SIGHUP): the next reconcile reads every owned switch whole."""
+        log.info("%s: reading every switch again", self.name)
+        self.ctl.forget_installed()
+        self._dirty.set()
+
     async def run(self, follow: Follow | None = None) -> None:
         """Serve until cancelled; then give every switch up and leave the fleet."""
+        self.ctl.on_change = self._reconcile
         tasks = [asyncio.create_task(self._reconcile_loop())]
         if follow is not None:
             tasks.append(asyncio.create_task(follow(self.ctl, self._dirty)))
@@ -180,5 +190,6 @@ async def serve_until_signalled(replica: FleetReplica, follow: Follow | None = N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
+    loop.add_signal_handler(signal.SIGHUP, replica.read_again)
     with contextlib.suppress(asyncio.CancelledError):  # asked to stop: it left the fleet
         await task

@@ -77,6 +77,16 @@ class NoneUnder:
 Compare = ModIs | ValueIs | NoneUnder
 
 
+@dataclass(frozen=True)
+class WatchedChange:
+    """One key's change as a watch reports it."""
+
+    key: bytes
+    value: bytes  # b"" for a delete
+    deleted: bool
+    mod_revision: int
+
+
 def prefix_end(prefix: bytes) -> bytes:
     return bytes(aetcd.utils.prefix_range_end(prefix))
 
@@ -211,6 +221,26 @@ class Etcd:
             try:
                 async for event in w:
                     yield int(event.kv.mod_revision)
+            finally:
+                await w.cancel()
+        except (ClientError, rpc.AioRpcError) as exc:
+            raise StoreError(f"{self.url}: the watch failed ({_reason(exc)})") from None
+
+    async def watch_changes(
+        self, prefix: bytes, start_revision: int
+    ) -> AsyncIterator[WatchedChange]:
+        """Every change under the prefix from `start_revision` on, key and value; a
+        StoreError when the watch ends (etcd unreachable, the start compacted away)."""
+        try:
+            w = await self._client.watch_prefix(prefix, start_revision=start_revision)
+            try:
+                async for event in w:
+                    yield WatchedChange(
+                        bytes(event.kv.key),
+                        bytes(event.kv.value or b""),
+                        str(event.kind) == "DELETE",
+                        int(event.kv.mod_revision),
+                    )
             finally:
                 await w.cancel()
         except (ClientError, rpc.AioRpcError) as exc:

@@ -1,9 +1,13 @@
 """`nve run --store`: follow the overlay in etcd, as `nve run FILE` follows its file.
 
-One replica, full apply: every change under the store's prefix (an import, an endpoint
-change) makes the controller read the whole current overlay again at one revision,
-validate it and reconcile every switch. docs/fleet.md says how ownership per switch
-will spread this over replicas and apply only what changed.
+The follower watches the store's prefix from the revision it last applied. Endpoint
+changes (what an orchestrator does all day) are applied to the controller's overlay as
+they come (nve.store.incremental) and the switches they touch are reconciled at once,
+against what the controller knows it installed: only the changed entities are written,
+no switch is read. Anything else (an import, a switch or subnet changed) and any failure
+(etcd unreachable, the watch's start compacted away) make it read the overlay whole
+again at one revision, validate it, reload the controller and watch from there, so
+nothing that happened meanwhile is missed. docs/fleet.md, "Incremental updates".
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import logging
 from pathlib import Path
 
 from nve.controller import Controller
-from nve.store.etcd import Etcd, StoreError
+from nve.loader import LoadedOverlay
+from nve.store.etcd import Etcd, StoreError, WatchedChange
+from nve.store.incremental import NeedFullRead, apply_changes
 from nve.store.reader import StoredOverlay, read_overlay
 from nve.store.url import StoreUrl
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.store")
-SETTLE_S = 0.2  # changes closer together than this are read as one
 
 
 async def load_stored(url: StoreUrl, base_dir: Path | None = None) -> StoredOverlay:
@@ -34,51 +39,90 @@ async def follow_store(
     since: int,
     base_dir: Path | None = None,
     retry_s: float = 1.0,
+    generation: str | None = None,
 ) -> None:
-    """Reload `ctl` with every new valid overlay stored after revision `since`. After a
-    failure (etcd unreachable, the watch's start compacted away) it reads the overlay
-    whole again and watches from there, so nothing that happened meanwhile is missed."""
-    seen, again = since, False
+    """Keep `ctl` on the overlay stored after revision `since` (`generation`: the one
+    read at `since`; None reads it first). Endpoint changes go through
+    `ctl.apply_incremental`; the rest reloads and sets `dirty`."""
+    seen, gen = since, generation
     while True:
         try:
             async with Etcd(url) as etcd:
-                if again:
+                if gen is None:
                     stored = await read_overlay(etcd, url.prefix, base_dir)
-                    seen = stored.revision
+                    seen, gen = stored.revision, stored.generation
                     _take(ctl, stored, dirty)
-                changed = asyncio.Event()
-                watcher = asyncio.create_task(_changes(etcd, url, seen + 1, changed))
+                queue: asyncio.Queue[WatchedChange | StoreError] = asyncio.Queue()
+                watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
                 try:
                     while True:
-                        await _first(changed, watcher)
-                        await asyncio.sleep(SETTLE_S)
-                        changed.clear()
-                        stored = await read_overlay(etcd, url.prefix, base_dir)
-                        seen = stored.revision
-                        _take(ctl, stored, dirty)
+                        batch = await _batch(queue)
+                        try:
+                            seen = await _apply(ctl, url.prefix, gen, batch, seen)
+                        except NeedFullRead as why:
+                            log.info("%s: %s: reading the overlay whole", url, why)
+                            stored = await read_overlay(etcd, url.prefix, base_dir)
+                            seen, gen = stored.revision, stored.generation
+                            _take(ctl, stored, dirty)
+                            watcher.cancel()  # watch again from the read's revision
+                            queue = asyncio.Queue()
+                            watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
                 finally:
                     watcher.cancel()
         except StoreError as exc:
             log.error("%s; following again in %g s", exc, retry_s)
-            again = True
+            gen = None
             await asyncio.sleep(retry_s)
 
 
-async def _first(changed: asyncio.Event, watcher: asyncio.Task[None]) -> None:
-    """Until a change, or the watch's failure raised."""
-    waiter = asyncio.create_task(changed.wait())
+async def _changes(
+    etcd: Etcd, url: StoreUrl, start: int, queue: asyncio.Queue[WatchedChange | StoreError]
+) -> None:
     try:
-        await asyncio.wait({waiter, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if watcher.done():
-        watcher.result()
-        raise StoreError("the watch ended")
+        async for change in etcd.watch_changes(f"{url.prefix}/".encode(), start):
+            queue.put_nowait(change)
+        queue.put_nowait(StoreError(f"{url}: the watch ended"))
+    except StoreError as exc:
+        queue.put_nowait(exc)
 
 
-async def _changes(etcd: Etcd, url: StoreUrl, start: int, changed: asyncio.Event) -> None:
-    async for _ in etcd.watch(f"{url.prefix}/".encode(), start):
-        changed.set()
+async def _batch(queue: asyncio.Queue[WatchedChange | StoreError]) -> list[WatchedChange]:
+    """The next change and every one already waiting behind it (StoreError: the watch
+    failed, raised once the changes before the failure are taken)."""
+    items = [await queue.get()]
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    out: list[WatchedChange] = []
+    for item in items:
+        if isinstance(item, StoreError):
+            if out:
+                queue.put_nowait(item)  # after this batch
+                break
+            raise item
+        out.append(item)
+    return out
+
+
+async def _apply(
+    ctl: Controller, prefix: str, gen: str, batch: list[WatchedChange], seen: int
+) -> int:
+    """Apply one batch of endpoint changes; the revision applied (NeedFullRead else)."""
+    result = apply_changes(ctl.overlay, prefix, gen, batch)
+    if not result.changed:
+        return max(seen, result.revision)
+    loaded = ctl.loaded
+    ctl.reload(LoadedOverlay(result.overlay, loaded.source, loaded.lines, loaded.base_dir))
+    carried = {name: state.vsi.keys() for name, state in ctl.states.items()}
+    touched = result.switches(carried, ctl.selected)
+    log.info(
+        "%s: revision %d: %d endpoint change(s), switches %s",
+        loaded.source,
+        result.revision,
+        len(result.changed),
+        ",".join(sorted(touched)) or "none",
+    )
+    await ctl.apply_incremental(touched)
+    return result.revision
 
 
 def _take(ctl: Controller, stored: StoredOverlay, dirty: asyncio.Event) -> None:

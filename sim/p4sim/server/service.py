@@ -396,9 +396,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         resp = p4r.ReadResponse()
         size = 0
         sent = False
+        count = tables = 0
         try:
             for first, gen in started:
                 for e in itertools.chain((first,), gen):
+                    count += 1
+                    tables += e.HasField("table_entry")
                     resp.entities.append(e)
                     size += e.ByteSize()
                     if size >= READ_CHUNK:
@@ -411,6 +414,16 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             _abort(context, exc)
         if resp.entities or not sent:
             yield resp
+        if self.write_log is not None:
+            self.write_log.record(
+                "read",
+                request.device_id,
+                request.role,
+                None,
+                accepted=True,
+                entities=count,
+                table_entries=tables,
+            )
 
     # -- the stream channel ------------------------------------------------------------------------------------
     def StreamChannel(

@@ -3,10 +3,13 @@ commit, in the order the switch applied or refused them, with the election id an
 each carried (docs/p4sim-server.md). Tests use it to prove fencing: once a new primary's
 Write is applied, no request of a lower election id is.
 
-Each line: `seq` (from 1), `time` (Unix seconds), `kind` (`write` or `pipeline`),
-`device_id`, `role`, `election_id` (decimal, or null when unset), `accepted` (bool), and
-for a write `updates` (how many) and `failed` (how many of them the switch refused), for a
-refused request `refused` (the status and message).
+Each line: `seq` (from 1), `time` (Unix seconds), `kind` (`write`, `pipeline` or
+`read`), `device_id`, `role`, `election_id` (decimal, or null when unset or for a read),
+`accepted` (bool), and for a write `updates` (how many) and `failed` (how many of them the
+switch refused), for a read `entities` (how many it returned) and `table_entries` (how many
+of them were table entries: counter polls return none), for a refused request
+`refused` (the status and message). Reads show whether a controller read a switch whole
+or trusted what it wrote before (tests/fleet/test_store_incremental.py).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class WriteLog:
         updates: int = 0,
         failed: int = 0,
         refused: str = "",
+        entities: int = 0,
+        table_entries: int = 0,
     ) -> None:
         with self._lock:
             self._seq += 1
@@ -55,6 +60,9 @@ class WriteLog:
             if kind == "write":
                 doc["updates"] = updates
                 doc["failed"] = failed
+            if kind == "read":
+                doc["entities"] = entities
+                doc["table_entries"] = table_entries
             if refused:
                 doc["refused"] = refused
             self._file.write(json.dumps(doc, sort_keys=True) + "\n")

@@ -1,0 +1,107 @@
+"""What a batch of store changes does to the overlay a controller holds, without reading
+the store again (docs/fleet.md, "Incremental updates").
+
+Endpoint keys of the current generation are applied one by one: a PUT replaces the
+endpoint of that name in place (a move keeps its place) or appends it (an endpoint added
+after the import sorts after the imported ones by creation, as the full read orders
+them), a DELETE removes it. Index, counter and MTU keys are derived from the endpoints
+and skipped; keys outside the current generation (a new import being staged, ownership,
+the epoch) are not the overlay. Anything else (`PREFIX/current` naming a new generation,
+a switch, tenant, subnet, remote NVE, route or meta key) asks for a full read.
+
+The changes were checked by the transaction that wrote them (nve.store.endpoints), so
+they are not validated again here. The switches a change touches are those attached to
+the endpoint before or after it, and those whose compiled state carries a VSID of the
+endpoint's tenant (a bridged or routed path to it may be on any of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pydantic
+
+from nve.model import Endpoint, LocalAttachment, Overlay
+from nve.store.etcd import WatchedChange
+from nve.store.keys import Root
+from nve.store.records import key_name, loads
+
+DERIVED = ("idx", "count", "mtu_short")
+
+
+class NeedFullRead(Exception):
+    """The batch holds a change this module does not apply: read the overlay whole."""
+
+
+@dataclass
+class EndpointBatch:
+    """The overlay after a batch, and the endpoints it changed (old and new versions)."""
+
+    overlay: Overlay
+    changed: list[Endpoint] = field(default_factory=list)
+    revision: int = 0
+
+    def switches(
+        self, carried: Mapping[str, Iterable[int]], owned: Iterable[str] | None = None
+    ) -> set[str]:
+        """The switches whose desired state may change: `carried` maps a switch to the
+        VSIDs its compiled state holds; `owned` (None: every switch) limits the answer."""
+        tenants = {s.vsid: t for t in self.overlay.tenants for s in t.subnets}
+        vsids: set[int] = set()
+        out: set[str] = set()
+        for ep in self.changed:
+            tenant = tenants.get(ep.vsid)
+            vsids |= {s.vsid for s in tenant.subnets} if tenant is not None else {ep.vsid}
+            if isinstance(ep.attachment, LocalAttachment):
+                out.add(ep.attachment.switch)
+        out |= {name for name, held in carried.items() if vsids & set(held)}
+        return out if owned is None else out & set(owned)
+
+
+def apply_changes(
+    overlay: Overlay, prefix: str, generation: str, changes: Iterable[WatchedChange]
+) -> EndpointBatch:
+    """The overlay with the batch's endpoint changes; NeedFullRead for anything else."""
+    root = Root(prefix)
+    gen = root.generation(generation)
+    endpoints_at = gen.kind_prefix("endpoints")
+    eps: list[Endpoint | None] = list(overlay.endpoints)
+    where = {ep.name: i for i, ep in enumerate(overlay.endpoints)}
+    batch = EndpointBatch(overlay)
+    for ch in changes:
+        batch.revision = max(batch.revision, ch.mod_revision)
+        if ch.key == root.current:
+            raise NeedFullRead(f"{prefix}/current changed: a new generation")
+        if not ch.key.startswith(gen.prefix):
+            continue  # another generation being staged, ownership, the epoch
+        rest = ch.key[len(gen.prefix) :].decode(errors="replace")
+        kind = rest.split("/", 1)[0]
+        if kind in DERIVED:
+            continue
+        if not ch.key.startswith(endpoints_at):
+            raise NeedFullRead(f"{kind} changed")
+        name = key_name(gen, ch.key)
+        old = where.get(name)
+        before = eps[old] if old is not None else None
+        if before is not None:
+            batch.changed.append(before)
+        if ch.deleted:
+            if old is not None:
+                eps[old] = None
+                del where[name]
+            continue
+        try:
+            ep = Endpoint.model_validate(loads(ch.value)["object"], strict=True)
+        except (pydantic.ValidationError, KeyError, TypeError, ValueError) as exc:
+            raise NeedFullRead(f"endpoint {name}: unreadable record ({exc})") from None
+        batch.changed.append(ep)
+        if old is None:
+            where[name] = len(eps)
+            eps.append(ep)
+        else:
+            eps[old] = ep
+    if batch.changed:
+        kept = [ep for ep in eps if ep is not None]
+        batch.overlay = overlay.model_copy(update={"endpoints": kept})
+    return batch
