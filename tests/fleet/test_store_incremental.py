@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from nve.store.reader import read_overlay
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.store_util import endpoint
-from tests.support.nve_run import NVE, NveRun
+from tests.support.nve_run import NveRun
 from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
 pytestmark = pytest.mark.slow
@@ -120,13 +119,7 @@ def test_changes_write_only_their_difference(
                 await move_endpoint(client, url.prefix, name, att)
 
     asyncio.run(store("import"))
-    run = NveRun(path, tmp_path / "nve.log")
-    with open(run.log, "wb") as out:
-        run.proc = subprocess.Popen(
-            [NVE, "run", "--store", str(url), "--metrics-port", "0"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    run = NveRun(path, tmp_path / "nve.log").start(60, store=str(url))
     try:
         run.wait_log("reconciled tor1", 60)
         run.wait_log("reconciled tor2", 60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.store_util import endpoint
 from tests.runtime.test_integration import WEB1, installed_of
-from tests.support.nve_run import NVE, NveRun
+from tests.support.nve_run import NveRun
 from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
 WEB3 = 0x525400B10003
@@ -74,13 +73,7 @@ def test_run_from_the_store_installs_and_follows_changes(
                 await remove_endpoint(client, url.prefix, "web3")
 
     asyncio.run(store("import"))
-    run = NveRun(tmp_path / "unused.yaml", tmp_path / "nve.log")
-    with open(run.log, "wb") as out:
-        run.proc = subprocess.Popen(
-            [NVE, "run", "--store", str(url), "--metrics-port", "0"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    run = NveRun(tmp_path / "unused.yaml", tmp_path / "nve.log").start(60, store=str(url))
     try:
         run.wait_log("reconciled tor1", 60)
         run.wait_log("reconciled tor2", 60)

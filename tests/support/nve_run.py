@@ -20,11 +20,13 @@ class NveRun:
     log: Path
     proc: subprocess.Popen | None = None
 
-    def start(self, ready_timeout: float = 30.0) -> NveRun:
-        """Start and wait for the first reconcile of every switch to be logged."""
+    def start(self, ready_timeout: float = 30.0, store: str | None = None) -> NveRun:
+        """Start (`store`: `nve run --store URL` instead of the file) and wait for the first
+        reconcile to be logged."""
+        source = ["--store", store] if store is not None else [str(self.overlay)]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [NVE, "run", str(self.overlay), "--metrics-port", "0"],
+                [NVE, "run", *source, "--metrics-port", "0"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
