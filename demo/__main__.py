@@ -39,9 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 from demo.live import Snapshot, format_report, read_snapshot, try_this
 from nve.loader import OverlayError, load_overlay
 from nve.model import LocalAttachment, Overlay
+from nve.underlay.frr import run_dir_of
 
 if TYPE_CHECKING:
     from demo.topology import Host, Topology
@@ -177,6 +180,59 @@ def gateway_checks(overlay: Overlay, hosts: dict[str, Host]) -> list[Check]:
     return checks
 
 
+def underlay_checks(overlay: Overlay, topo: Topology, timeout: float = 60.0) -> list[Check]:
+    """With the BGP underlay: the spine learns every switch's IPv4 PAs, each switch's host
+    learns the other switches' PAs and the hypervisors' subnets (waited for, then held a
+    moment so the switches' tables follow their kernels), and no namespace holds a
+    permanent neighbour or a route written by hand (demo.underlay.static_state)."""
+    from demo.underlay import bgp_routes, static_state
+
+    assert topo.spine is not None
+    pas = {
+        sw.name: [str(pa) for pa in sw.local_pas if ipaddress.ip_address(str(pa)).version == 4]
+        for sw in overlay.switches
+    }
+    announced = list(topo.spine.announce)
+    want = {
+        name: [pa for other, ps in pas.items() if other != name for pa in ps] + announced
+        for name in topo.switch_hosts
+    }
+
+    def missing() -> list[str]:
+        spine = set(topo.spine.routes()) if topo.spine else set()
+        out = [
+            f"spine: no BGP route to {pa}" for ps in pas.values() for pa in ps if pa not in spine
+        ]
+        for name, ns in topo.switch_hosts.items():
+            have = set(bgp_routes(ns))
+            out += [f"{name}: no BGP route to {d}" for d in want[name] if d not in have]
+        return out
+
+    deadline = time.monotonic() + timeout
+    while (gaps := missing()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2.0)  # the controller writes the kernel's routes into the switches' tables
+    checks = [
+        Check(
+            "underlay: BGP (unnumbered, through the switches) gave the spine every switch's"
+            " PA and each switch the others' and the hypervisors'",
+            not gaps,
+            "; ".join(gaps),
+        )
+    ]
+    namespaces = [topo.spine_ns, *topo.switch_hosts.values()]
+    namespaces += [h.ns for h in topo.hosts.values()] + [hv.ns for hv in topo.remotes.values()]
+    found = static_state(sorted(set(namespaces)))
+    checks.append(
+        Check(
+            "underlay: no permanent neighbour and no hand-written route in any namespace",
+            not found,
+            "; ".join(found[:5]),
+        )
+    )
+    return checks
+
+
 def remote_nve_checks(topo: Topology) -> list[Check]:
     """Each Open vSwitch hypervisor resolved its next hop (the spine) by ARP itself: its
     tunnel neighbour cache holds the spine's address with the spine's MAC."""
@@ -279,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
         "--once", action="store_true", help="run the checks once and exit (0: all hold)"
     )
     ap.add_argument("--interval", type=float, default=5.0, help="seconds between counter reports")
+    ap.add_argument(
+        "--static-underlay",
+        action="store_true",
+        help="keep the description's static next hops and routes (default: a BGP underlay"
+        " through FRR when FRR is installed)",
+    )
     args = ap.parse_args(argv)
 
     if os.geteuid() != 0:
@@ -298,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     overlay = loaded.overlay
 
     from demo.topology import build  # after the checks: it imports the harness
+    from demo.underlay import bgp_description, bgp_wanted
     from lab.targets import free_tcp_port, wait_for_port
 
     log_dir = REPO / "out" / "demo"
@@ -309,8 +372,24 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"[1/4] building the topology for {len(overlay.switches)} switches and {len(overlay.endpoints)} endpoints"
         )
-        topo = build(overlay)
+        why_static = "asked for" if args.static_underlay else bgp_wanted()
+        topo = build(overlay, bgp=why_static is None)
         topo.start()
+        overlay_path = args.overlay
+        if topo.spine is not None:
+            data, notes = bgp_description(Path(args.overlay), topo.switch_hosts)
+            derived = log_dir / "overlay-bgp.yaml"
+            derived.write_text(yaml.safe_dump(data, sort_keys=False))
+            overlay_path = str(derived)
+            topo.spine.start()
+            topo.notes += notes
+            topo.notes.append(
+                f"underlay: BGP unnumbered between the switches' hosts and the FRR spine;"
+                f" the description run is {derived}"
+            )
+            topo.hints.append(topo.spine.vtysh_hint())
+        else:
+            topo.notes.append(f"underlay: static next hops and routes ({why_static})")
         for note in topo.notes:
             print(f"      note: {note}")
         print("[2/4] starting p4sim switches")
@@ -334,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print("[3/4] applying the overlay with the controller")
         apply = subprocess.run(
-            [_bin("nve"), "apply", args.overlay], capture_output=True, text=True, check=False
+            [_bin("nve"), "apply", overlay_path], capture_output=True, text=True, check=False
         )
         print("      " + (apply.stdout.strip() or apply.stderr.strip()).replace("\n", "\n      "))
         if apply.returncode != 0:
@@ -346,16 +425,19 @@ def main(argv: list[str] | None = None) -> int:
         with open(ctl_log, "wb") as fh:
             procs.append(
                 subprocess.Popen(
-                    [_bin("nve"), "run", args.overlay, "--metrics-port", str(metrics_port)],
+                    [_bin("nve"), "run", overlay_path, "--metrics-port", str(metrics_port)],
                     stdout=fh,
                     stderr=subprocess.STDOUT,
                 )
             )
         _wait_for_controller(ctl_log, [sw.name for sw in overlay.switches], procs[-1])
+        checks: list[Check] = []
+        if topo.spine is not None:
+            checks += underlay_checks(overlay, topo)
         print("[4/4] traffic checks")
         # IPv6 addresses only now, with DAD, so that every probe crosses the ND proxy.
         dad = topo.add_ipv6()
-        checks = [
+        checks += [
             Check(
                 f"{name} IPv6 address {topo.hosts[name].ipv6} passes DAD (not a duplicate)",
                 state == "ok",
@@ -373,14 +455,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         passed = sum(c.ok for c in checks)
         print(f"{passed} passed, {len(checks) - passed} failed")
-        prev = _print_stats(args.overlay, None)
+        prev = _print_stats(overlay_path, None)
         if args.once:
             return 0 if checks and passed == len(checks) else 1
-        print("\n".join(try_this(_bin("nve"), args.overlay, topo, metrics_url)))
+        print("\n".join(try_this(_bin("nve"), overlay_path, topo, metrics_url)))
         print("overlay is up; counters every %.0f s; Ctrl-C to stop" % args.interval, flush=True)
         while True:
             time.sleep(args.interval)
-            prev = _print_stats(args.overlay, prev)
+            prev = _print_stats(overlay_path, prev)
     except KeyboardInterrupt:
         print("\nstopping")
         return 0
@@ -395,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
                 p.kill()
         if topo is not None:
             topo.close()
+            for ns in topo.switch_hosts.values():  # nve run started their FRR; the lab ended it
+                shutil.rmtree(run_dir_of(ns), ignore_errors=True)
 
 
 def _wait_for_controller(

@@ -33,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from demo.underlay import FIRST_TOR_ASN, Spine
 from lab.netns import LabNetwork, NetnsError, VethPair, run
 from lab.ovs import OvsError, OvsInstance, ovs_missing
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, RemoteNve, Subnet
@@ -95,12 +96,17 @@ class Topology:
     # More one-line commands for the demo's "what you can try" list, added by parts of the
     # topology that have their own tools (a routing daemon's shell on a spine, say).
     hints: list[str] = field(default_factory=list)
+    # A BGP underlay (demo.underlay): the spine's FRR, each switch's control-plane host.
+    spine: Spine | None = None
+    switch_hosts: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         for t in self.trunks:
             t.start()
 
     def close(self) -> None:
+        if self.spine is not None:
+            self.spine.stop()
         for t in self.trunks:
             t.stop()
         for ovs in self.ovs:
@@ -151,10 +157,17 @@ def _prefixlen(subnet: Subnet | None, family: int) -> tuple[int, str | None]:
     return iface.network.prefixlen, str(iface.ip)
 
 
-def build(overlay: Overlay, token: str | None = None) -> Topology:
+def build(overlay: Overlay, token: str | None = None, bgp: bool = False) -> Topology:
+    """The topology; with `bgp`, the spine runs FRR (started by `Topology.spine.start()`)
+    and each switch gets a namespace for its control-plane host (`switch_hosts`)."""
     net = LabNetwork(token)
     topo = Topology(net)
     try:
+        if bgp:
+            topo.spine = Spine(net.namespace("spine"))
+            topo.switch_hosts = {
+                sw.name: net.namespace(f"{sw.name}-host") for sw in overlay.switches
+            }
         _build(overlay, topo)
     except BaseException:
         net.close()
@@ -166,7 +179,7 @@ def _build(overlay: Overlay, topo: Topology) -> None:
     net = topo.net
     tok = net.token
     subnets = _subnets(overlay)
-    topo.spine_ns = net.namespace("spine")
+    topo.spine_ns = topo.spine.namespace if topo.spine else net.namespace("spine")
     spine = topo.spine_ns
     for key in (
         "net.ipv4.ip_forward=1",
@@ -192,6 +205,10 @@ def _build(overlay: Overlay, topo: Topology) -> None:
                 if hop is not None:
                     sh("ip", "link", "set", b, "address", str(hop.mac), ns=spine)
                 sh("sysctl", "-qw", f"net.ipv4.conf.{b}.rp_filter=0", ns=spine)
+                if topo.spine is not None:  # BGP unnumbered: IPv6 link-local on the link
+                    sh("sysctl", "-qw", f"net.ipv6.conf.{b}.disable_ipv6=0", ns=spine)
+                    topo.spine.links.append(b)
+                    topo.spine.asns.append(FIRST_TOR_ASN + si)
                 spine_links.append(b)
                 topo.spine_links[(sw.name, port.port)] = b
             else:
@@ -201,9 +218,10 @@ def _build(overlay: Overlay, topo: Topology) -> None:
                 )
             ports.append((port.port, pair.switch_if))
         topo.switch_ports[sw.name] = ports
-        # The spine routes each of this switch's IPv4 PAs to it (ECMP over all its links).
+        # The spine routes each of this switch's IPv4 PAs to it (ECMP over all its links):
+        # statically here, learned from the switch by BGP with a BGP underlay.
         for pa in sw.local_pas:
-            if ipaddress.ip_address(str(pa)).version != 4 or not spine_links:
+            if ipaddress.ip_address(str(pa)).version != 4 or not spine_links or topo.spine:
                 continue
             for link in spine_links:
                 sh(
@@ -332,6 +350,8 @@ def _hypervisor(topo: Topology, ri: int, rnve: RemoteNve) -> tuple[str, VethPair
     spine_ip = str(link_net.broadcast_address - 1)
     pair = net.veth_pair(names=(f"d{tok}r{ri}", f"d{tok}r{ri}s"), switch_ns=ns, test_ns=spine)
     sh("ip", "addr", "add", f"{spine_ip}/24", "dev", pair.test_if, ns=spine)
+    if topo.spine is not None:  # announced to the switches
+        topo.spine.announce.append(str(link_net))
     return ns, pair, spine_ip
 
 

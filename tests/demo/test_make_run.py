@@ -1,7 +1,8 @@
 """`make run ARGS=--once`: the example overlay, live, passes every one of its own checks.
 
 This runs the whole project at once: the P4 program compiled by p4sim, two p4sim switches
-on veths, a Linux router as the underlay spine, the controller applying
+on veths, the underlay spine (FRR, BGP unnumbered with the switches' control-plane hosts,
+where FRR is installed; else a Linux router with static routes), the controller applying
 examples/two-tor-two-tenants.yaml, and pings between tenant host namespaces.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lab.ovs import ovs_missing
+from nve.underlay.frr import frr_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +50,13 @@ def test_demo_once_passes_every_check() -> None:
             "hv9 (Open vSwitch) resolved the spine",
         ):
             assert f"PASS  {check}" in proc.stdout, out
+    if frr_missing() is None:
+        # A routed underlay: BGP through the switches, nothing static anywhere.
+        for check in (
+            "underlay: BGP (unnumbered, through the switches) gave the spine",
+            "underlay: no permanent neighbour and no hand-written route in any namespace",
+        ):
+            assert f"PASS  {check}" in proc.stdout, out
     # The demo removes everything it created.
     left = subprocess.run(
         ["ip", "netns", "list"], capture_output=True, check=False, text=True
@@ -55,3 +64,9 @@ def test_demo_once_passes_every_check() -> None:
     assert "-blue-web1" not in left and "-spine" not in left, left
     ovs = subprocess.run(["ps", "-eo", "args"], capture_output=True, check=False, text=True)
     assert "nve-demo-hv9" not in ovs.stdout, ovs.stdout  # its ovs-vswitchd stopped
+    frr = [
+        line
+        for line in ovs.stdout.splitlines()
+        if "/run/nve/frr/" in line and ("-spine" in line or "-host" in line)
+    ]
+    assert not frr, frr  # the spine's and the switch hosts' FRR daemons stopped
