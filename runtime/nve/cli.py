@@ -315,8 +315,21 @@ async def _run_replica(args: argparse.Namespace) -> int:
         replica = FleetReplica(ctl, url, args.replica, ttl_s=args.lease_ttl, epoch=args.epoch)
     except FleetError as exc:
         raise _Fail(str(exc), EXIT_USAGE) from None
+    also = []
+    if args.metrics_port:
+        from nve.fleet.replica import ReplicaCollector
+        from nve.runner import MetricsCollector, poll_counters, serve_metrics
+
+        metrics = MetricsCollector(ctl)
+        try:
+            serve_metrics(
+                metrics, ReplicaCollector(replica), port=args.metrics_port, addr=args.metrics_addr
+            )
+        except OSError as exc:
+            raise _Fail(f"--metrics-port {args.metrics_port}: {exc.strerror or exc}") from None
+        also.append(lambda: poll_counters(ctl, metrics))
     try:
-        await serve_until_signalled(replica, follow)
+        await serve_until_signalled(replica, follow, also)
     except (FleetError, StoreError) as exc:
         raise _Fail(str(exc)) from None
     return EXIT_OK

@@ -221,6 +221,15 @@ class MetricsCollector:
 Follower = Callable[[Controller, asyncio.Event], Coroutine[Any, Any, None]]
 
 
+def serve_metrics(*collectors: Any, port: int = 0, addr: str = "127.0.0.1") -> None:
+    """Prometheus on http://ADDR:PORT/metrics with these collectors."""
+    registry = CollectorRegistry()
+    for c in collectors:
+        registry.register(c)
+    start_http_server(port, addr=addr, registry=registry)
+    log.info("metrics on http://%s:%d/metrics", addr, port)
+
+
 async def run_forever(
     ctl: Controller, args: argparse.Namespace, follow: Follower | None = None
 ) -> None:
@@ -233,10 +242,7 @@ async def run_forever(
     bgp = BgpService()
     metrics = MetricsCollector(ctl, bgp)
     if getattr(args, "metrics_port", 0):
-        registry = CollectorRegistry()
-        registry.register(metrics)
-        start_http_server(args.metrics_port, addr=args.metrics_addr, registry=registry)
-        log.info("metrics on http://%s:%d/metrics", args.metrics_addr, args.metrics_port)
+        serve_metrics(metrics, port=args.metrics_port, addr=args.metrics_addr)
 
     async def on_ready(session: SwitchSession) -> None:
         # Connected (again) or newly primary: restore this switch's state now, from a
@@ -297,7 +303,7 @@ async def run_forever(
             )
         )
     tasks.append(asyncio.create_task((follow or _watch_file)(ctl, dirty)))
-    tasks.append(asyncio.create_task(_poll_counters(ctl, metrics)))
+    tasks.append(asyncio.create_task(poll_counters(ctl, metrics)))
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -431,7 +437,8 @@ async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1
         dirty.set()
 
 
-async def _poll_counters(ctl: Controller, metrics: MetricsCollector, interval: float = 5.0) -> None:
+async def poll_counters(ctl: Controller, metrics: MetricsCollector, interval: float = 5.0) -> None:
+    """Read the counters of every connected switch into `metrics`, every `interval` s."""
     while True:
         await asyncio.sleep(interval)
         for name, s in list(ctl.sessions.items()):

@@ -121,6 +121,7 @@ class ReplicaProcess:
     log: Path
     ttl: int = 2
     proc: subprocess.Popen[bytes] | None = None
+    metrics_port: int = 0  # 0: no Prometheus endpoint (replicas share the machine here)
 
     def start(self) -> ReplicaProcess:
         with open(self.log, "ab") as out:
@@ -135,6 +136,8 @@ class ReplicaProcess:
                     self.name,
                     "--lease-ttl",
                     str(self.ttl),
+                    "--metrics-port",
+                    str(self.metrics_port),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

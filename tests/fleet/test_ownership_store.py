@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import urllib.request
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lab.targets import free_tcp_port
 from nve.controller import Controller
 from nve.fleet.replica import FleetReplica
 from nve.loader import load_overlay
@@ -110,3 +112,44 @@ def test_a_reload_without_a_switch_gives_it_up_and_keeps_the_others(
             await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(scenario())
+
+
+def test_a_replica_serves_its_metrics_ownership_and_the_switches_counters(
+    tmp_path: Path, etcd: EtcdServer, switches: list[P4simProcess], pipeline: PipelineFiles
+) -> None:
+    url = StoreUrl.parse(f"{etcd.url}/t{secrets.token_hex(4)}")
+    loaded = load_overlay(write_overlay(tmp_path / "overlay.yaml", switches, pipeline))
+    port = free_tcp_port()
+    rep = ReplicaProcess(None, str(url), "r1", tmp_path / "r1.log", metrics_port=port)
+
+    def scrape() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                return str(r.read().decode())
+        except OSError:
+            return ""
+
+    async def scenario() -> None:
+        async with Etcd(url) as client:
+            await import_overlay(client, url.prefix, loaded)
+        rep.start()
+        await until(partial(_reconciled, rep), 60, "r1 reconciling")
+        owned = {f'nve_fleet_owned{{replica="r1",switch="{s}"}} 1.0' for s in ("tor1", "tor2")}
+        await until(lambda: owned <= set(scrape().splitlines()), 30, "ownership in the metrics")
+        primary = {f'nve_switch_primary{{switch="{s}"}} 1.0' for s in ("tor1", "tor2")}
+        await until(lambda: primary <= set(scrape().splitlines()), 30, "primary on both")
+        # The counter poll (every 5 s) reads the owned switches' counters: a sample per
+        # configured VSID of each switch.
+        await until(
+            lambda: (
+                'nve_vsid_packets_total{direction="encap",switch="tor1",vsid="0x001001"}'
+                in scrape()
+            ),
+            30,
+            "tor1's VSID counters in the metrics",
+        )
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        assert rep.stop() == 0, rep.text()[-2000:]

@@ -15,8 +15,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from nve.controller import Controller
 from nve.events import EventHandler
@@ -166,10 +168,16 @@ class FleetReplica:
         self.ctl.forget_installed()
         self._dirty.set()
 
-    async def run(self, follow: Follow | None = None) -> None:
-        """Serve until cancelled; then give every switch up and leave the fleet."""
+    async def run(
+        self,
+        follow: Follow | None = None,
+        also: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    ) -> None:
+        """Serve until cancelled; then give every switch up and leave the fleet. `also`:
+        more work to run beside (the counter poll of the metrics)."""
         self.ctl.on_change = self._reconcile
         tasks = [asyncio.create_task(self._reconcile_loop())]
+        tasks += [asyncio.create_task(work()) for work in also]
         if follow is not None:
             tasks.append(asyncio.create_task(follow(self.ctl, self._dirty)))
         try:
@@ -183,10 +191,45 @@ class FleetReplica:
             await self.ctl.close()
 
 
-async def serve_until_signalled(replica: FleetReplica, follow: Follow | None = None) -> None:
+class ReplicaCollector:
+    """Prometheus metrics of the replica's place in the fleet."""
+
+    def __init__(self, replica: FleetReplica) -> None:
+        self.replica = replica
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.replica.manager
+        owned = GaugeMetricFamily(
+            "nve_fleet_owned",
+            "1 for each switch this replica owns; the value of election_id is its id",
+            labels=["replica", "switch"],
+        )
+        ids = GaugeMetricFamily(
+            "nve_fleet_election_id", "the election id this replica uses", labels=["switch"]
+        )
+        for switch in sorted(m.owned):
+            owned.add_metric([m.replica, switch], 1.0)
+            ids.add_metric([switch], float(m.election_id(switch)))
+        yield owned
+        yield ids
+        for name, value in (
+            ("acquired", m.stats.acquired),
+            ("released", m.stats.released),
+            ("leases_lost", m.stats.leases_lost),
+        ):
+            yield CounterMetricFamily(
+                f"nve_fleet_{name}", f"switches {name} / leases lost", value=value
+            )
+
+
+async def serve_until_signalled(
+    replica: FleetReplica,
+    follow: Follow | None = None,
+    also: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+) -> None:
     """Run `replica` until SIGINT or SIGTERM, then leave the fleet (its switches go to the
     other replicas at once instead of after the lease)."""
-    task = asyncio.create_task(replica.run(follow))
+    task = asyncio.create_task(replica.run(follow, also))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
