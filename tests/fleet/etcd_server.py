@@ -110,3 +110,72 @@ def _wait_healthy(proc: subprocess.Popen[bytes], port: int, limit_s: float, log:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"etcd did not become healthy in {limit_s:g} s")
+
+
+@dataclass
+class EtcdMember:
+    name: str
+    client: int
+    proc: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """kill -9: the member is gone without a word to the others."""
+        self.proc.kill()
+        self.proc.wait()
+
+
+@dataclass
+class EtcdCluster:
+    members: list[EtcdMember]
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        """Every member, as a store address lists them."""
+        return "etcd://" + ",".join(f"127.0.0.1:{m.client}" for m in self.members)
+
+
+@contextmanager
+def running_etcd_cluster(
+    size: int = 3, startup_s: float = 60.0, base: Path | None = None
+) -> Iterator[EtcdCluster]:
+    """`size` members on loopback forming one cluster (data under `base`, default a
+    temporary directory), stopped and removed afterwards."""
+    binary = etcd_binary()
+    if binary is None:
+        raise RuntimeError("etcd is not installed (Debian package etcd-server)")
+    with tempfile.TemporaryDirectory(prefix="nve-etcd-cluster-", dir=base) as tmp:
+        ports = [(f"m{i}", _free_port(), _free_port(), _free_port()) for i in range(size)]
+        initial = ",".join(f"{n}=http://127.0.0.1:{peer}" for n, _, peer, _ in ports)
+        members: list[EtcdMember] = []
+        logs: list[Path] = []
+        try:
+            for name, client, peer, metrics in ports:
+                log = Path(tmp) / f"{name}.log"
+                logs.append(log)
+                with open(log, "wb") as out:
+                    proc = subprocess.Popen(
+                        [binary, f"--name={name}", f"--data-dir={Path(tmp) / name}",
+                         f"--listen-client-urls=http://127.0.0.1:{client}",
+                         f"--advertise-client-urls=http://127.0.0.1:{client}",
+                         f"--listen-peer-urls=http://127.0.0.1:{peer}",
+                         f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+                         f"--initial-cluster={initial}", "--initial-cluster-state=new",
+                         f"--listen-metrics-urls=http://127.0.0.1:{metrics}",
+                         "--log-level=error"],
+                        stdout=out, stderr=subprocess.STDOUT,
+                    )  # fmt: skip
+                members.append(EtcdMember(name, client, proc))
+            for m, (_, _, _, metrics), log in zip(members, ports, logs):
+                _wait_healthy(m.proc, metrics, startup_s, log)
+            yield EtcdCluster(members, Path(tmp))
+        finally:
+            for m in members:
+                if m.proc.poll() is None:
+                    m.proc.terminate()
+            for m in members:
+                try:
+                    m.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    m.proc.kill()
+                    m.proc.wait()

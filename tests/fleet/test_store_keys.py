@@ -55,6 +55,15 @@ def test_tls_store_addresses() -> None:
     assert StoreUrl.parse("etcd://10.0.0.5:2379").tls is None
 
 
+def test_several_members_of_one_cluster() -> None:
+    url = StoreUrl.parse("etcd://10.0.0.5:2379,10.0.0.6:2379,[fd00::7]:2379/dc1")
+    assert url.endpoints == (("10.0.0.5", 2379), ("10.0.0.6", 2379), ("fd00::7", 2379))
+    assert (url.host, url.port, url.prefix) == ("10.0.0.5", 2379, "/dc1")
+    assert StoreUrl.parse(str(url)) == url
+    with pytest.raises(StoreUrlError, match="port 99999 is out of range"):
+        StoreUrl.parse("etcd://10.0.0.5:2379,10.0.0.6:99999")
+
+
 def test_key_parts_keep_prefixes_and_addresses_whole() -> None:
     gen = Root("/nve").generation("g1")
     net = ipaddress.ip_network("2001:db8::/32")

@@ -44,13 +44,22 @@ class LeaseEtcd:
         self._client = client_for(url, int(timeout_s) + 1)
 
     async def open(self) -> None:
-        try:
-            await self._client.connect()
-        except (ClientError, rpc.AioRpcError, TimeoutError) as exc:
-            raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
-        except StoreTlsError as exc:
-            raise StoreError(f"{self.url}: {exc}") from None
-        await self.revision()
+        """Connect to the first member of the address that answers (in order)."""
+        failures = []
+        for i, endpoint in enumerate(self.url.endpoints):
+            if i:
+                self._client = client_for(self.url, int(self.timeout) + 1, None, endpoint)
+            try:
+                await self._client.connect()
+                await self.revision()
+                return
+            except (ClientError, rpc.AioRpcError, TimeoutError, StoreError) as exc:
+                why = str(exc) if isinstance(exc, StoreError) else _reason(exc)
+                failures.append(f"{endpoint[0]}:{endpoint[1]}: {why}")
+                await self._client.close()
+            except StoreTlsError as exc:
+                raise StoreError(f"{self.url}: {exc}") from None
+        raise StoreError(f"{self.url}: cannot reach etcd ({'; '.join(failures)})")
 
     async def close(self) -> None:
         await self._client.close()

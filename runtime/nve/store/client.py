@@ -65,11 +65,18 @@ class TlsClient(aetcd.Client):  # type: ignore[misc]  # aetcd ships no type hint
         self._connected.set()
 
 
-def client_for(url: StoreUrl, timeout_s: float, options: dict[str, Any] | None = None) -> Any:
-    """An unconnected aetcd client for `url` (`connect()` opens it)."""
+def client_for(
+    url: StoreUrl,
+    timeout_s: float,
+    options: dict[str, Any] | None = None,
+    endpoint: tuple[str, int] | None = None,
+) -> Any:
+    """An unconnected aetcd client for one member of `url` (default the first);
+    `connect()` opens it."""
+    host, port = endpoint or (url.host, url.port)
     kwargs: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port,
+        "host": host,
+        "port": port,
         "timeout": timeout_s,
         "options": options or {},
     }

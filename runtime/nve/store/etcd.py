@@ -134,7 +134,11 @@ class Etcd:
     def __init__(self, url: StoreUrl, timeout_s: float = 30.0) -> None:
         self.url = url
         self._timeout = timeout_s
-        self._client = client_for(url, timeout_s, {"grpc.max_receive_message_length": _MAX_RECEIVE})
+        self._client = self._client_for(url.endpoints[0])
+
+    def _client_for(self, endpoint: tuple[str, int]) -> Any:
+        options = {"grpc.max_receive_message_length": _MAX_RECEIVE}
+        return client_for(self.url, self._timeout, options, endpoint)
 
     async def __aenter__(self) -> Etcd:
         await self.open()
@@ -144,13 +148,28 @@ class Etcd:
         await self.close()
 
     async def open(self) -> None:
-        try:
-            await self._client.connect()
-            await self.revision()  # fails here, not at the first real request
-        except (ClientError, rpc.AioRpcError) as exc:
-            raise StoreError(f"{self.url}: cannot reach etcd ({_reason(exc)})") from None
-        except StoreTlsError as exc:
-            raise StoreError(f"{self.url}: {exc}") from None
+        """Connect to the first member of the address that answers (in order)."""
+        failures = []
+        for i, endpoint in enumerate(self.url.endpoints):
+            if i:
+                self._client = self._client_for(endpoint)
+            try:
+                await self._client.connect()
+                await self.revision()  # fails here, not at the first real request
+                return
+            except (ClientError, rpc.AioRpcError, StoreError) as exc:
+                why = (
+                    str(exc).split("cannot reach etcd ", 1)[-1]
+                    if isinstance(exc, StoreError)
+                    else f"({_reason(exc)})"
+                )
+                failures.append(f"{endpoint[0]}:{endpoint[1]} {why}")
+                await self._client.close()
+            except StoreTlsError as exc:
+                raise StoreError(f"{self.url}: {exc}") from None
+        if len(self.url.endpoints) == 1:
+            raise StoreError(f"{self.url}: cannot reach etcd {failures[0].split(' ', 1)[1]}")
+        raise StoreError(f"{self.url}: cannot reach etcd: {'; '.join(failures)}")
 
     async def close(self) -> None:
         await self._client.close()
