@@ -1,0 +1,279 @@
+"""The fleet: a 3-member etcd cluster, 3 replicas, live p4sim switches and store-only switch records, endpoint moves at rising rates, one replica killed during the churn.
+
+Everything on loopback; etcd's data on tmpfs (/dev/shm). The description: LIVE p4sim
+switches (default profile, no ports) and STORE_ONLY switch records whose addresses answer
+nothing (they are owned and spread like the others; their sessions keep retrying), 10
+tenants of 10 subnets, ENDPOINTS endpoints: each live switch holds the endpoints of its own
+subnets (so every one stays within its table sizes), the rest sit on store-only switches.
+Reported: import time and store size; per offered rate, moves of live-switch endpoints to
+another port of their switch (commit -> that switch's first Write after it, from p4sim's
+write log), median / p99, CPU seconds per process kind; then, at the lowest rate, the
+owner of one live switch is killed with -9: kill -> the switch says the new owner is
+primary (an observer with election id 1), and kill -> the new owner's first reconcile of
+it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
+endpoints); `--live N --store-only N --endpoints N` scale it (the issue's scale: 16, 1000,
+1,000,000); `--quick`: 2, 10, 2,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._p4sim import proc_stats, quick
+from lab.targets import P4simProcess, compile_pipeline
+from nve.fleet.election import election_id
+from nve.loader import load_overlay
+from nve.model import LocalAttachment
+from nve.store.endpoints import move_endpoint
+from nve.store.etcd import Etcd
+from nve.store.importer import import_overlay
+from nve.store.url import StoreUrl
+from tests.fleet.etcd_server import etcd_binary, running_etcd_cluster
+from tests.fleet.fleet_util import ReplicaProcess, observer, owners
+
+RATES = (5, 20, 50)
+SUBNETS = 100
+
+
+def _options() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="bench fleet")
+    ap.add_argument("--live", type=int, default=2)
+    ap.add_argument("--store-only", type=int, default=20)
+    ap.add_argument("--endpoints", type=int, default=20_000)
+    ap.add_argument("--moves", type=int, default=100, help="moves per rate")
+    ap.add_argument("--quick", action="store_true")
+    opts, _ = ap.parse_known_args(sys.argv[1:])
+    if quick():
+        opts.live, opts.store_only, opts.endpoints, opts.moves = 2, 10, 2_000, 30
+    return opts
+
+
+def _description(
+    path: Path, addresses: list[str], store_only: int, endpoints: int, pipeline: object
+) -> list[int]:
+    """Write the description; the endpoint numbers that sit on live switches."""
+    p4info, config = pipeline.p4info, pipeline.device_config  # type: ignore[attr-defined]
+    names = [f"tor{i}" for i in range(len(addresses))] + [f"rec{i}" for i in range(store_only)]
+    lines = ["switches:"]
+    for i, name in enumerate(names):
+        address = addresses[i] if i < len(addresses) else f"127.0.0.1:{1 + i}"  # answers nothing
+        lines += [
+            f"  - name: {name}", f"    address: {address}", "    election_id: 10",
+            f"    pipeline: {{p4info: {p4info}, device_config: {config}}}",
+            f'    nve_mac: "02:00:0a:{i >> 8:02x}:{i & 255:02x}:01"',
+            f"    local_pas: [10.0.{i >> 8}.{(i & 255) + 1}]",
+            "    ports:", "      - {port: 1, role: access}", "      - {port: 2, role: access}",
+            "      - {port: 3, role: network, mtu: 9000}",
+            f'    next_hops: [{{name: spine, port: 3, mac: "02:00:0b:00:{i >> 8:02x}:{i & 255:02x}"}}]',
+            "    underlay_routes: [{prefix: 10.0.0.0/16, via: spine}]",
+        ]  # fmt: skip
+    lines.append("tenants:")
+    for t in range(10):
+        lines.append(f"  - {{name: t{t}, vrf: {t + 1}, subnets: [")
+        for k in range(10):
+            s = t * 10 + k
+            lines.append(f"      {{name: s{s}, vsid: 0x{0x010000 + s:06x}}},")
+        lines.append("    ]}")
+    lines.append("endpoints:")
+    live: list[int] = []
+    for e in range(endpoints):
+        s = e % SUBNETS
+        owner = s % len(names)  # each subnet on one switch, tagged with its own VLAN
+        if owner < len(addresses):
+            live.append(e)
+        mac = f"52:54:{e >> 24 & 255:02x}:{e >> 16 & 255:02x}:{e >> 8 & 255:02x}:{e & 255:02x}"
+        lines.append(
+            f'  - {{name: ep{e}, vsid: 0x{0x010000 + s:06x}, mac: "{mac}",'
+            f" attachment: {{switch: {names[owner]}, port: 1, vlan: {100 + s}}}}}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return live
+
+
+def _writes(log: Path) -> list[float]:
+    if not log.exists():
+        return []
+    return [
+        float(d["time"])
+        for d in map(json.loads, log.read_text().splitlines())
+        if d["kind"] == "write" and d["accepted"]
+    ]
+
+
+async def _churn(
+    url: StoreUrl, rate: float, picks: list[tuple[str, str, int]], port_of: dict[str, int]
+) -> list[tuple[str, float]]:
+    """Move each picked endpoint to the other access port of its switch at `rate`/s;
+    (switch, acknowledgement time) per move."""
+    out = []
+    async with Etcd(url) as etcd:
+        start = time.monotonic()
+        for k, (name, sw, vlan) in enumerate(picks):
+            await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
+            port_of[name] = 3 - port_of.get(name, 1)
+            att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
+            await move_endpoint(etcd, url.prefix, name, att)
+            out.append((sw, time.time()))
+    return out
+
+
+def main() -> None:
+    if etcd_binary() is None:
+        print("  skipped: etcd is not installed (Debian package etcd-server)")
+        return
+    opts = _options()
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory() as tmp_s, running_etcd_cluster(3, base=shm) as cluster:
+        tmp = Path(tmp_s)
+        pipeline = compile_pipeline("p4sim", tmp / "build")
+        logs = [tmp / f"w{i}.jsonl" for i in range(opts.live)]
+        sws = [P4simProcess(target_args=["--write-log", str(p)]).start(tmp) for p in logs]
+        reps: dict[str, ReplicaProcess] = {}
+        try:
+            path = tmp / "fleet.yaml"
+            live = _description(
+                path, [s.address for s in sws], opts.store_only, opts.endpoints, pipeline
+            )
+            url = StoreUrl.parse(f"{cluster.url}/fleet")
+            t0 = time.perf_counter()
+            loaded = load_overlay(path)
+            t_load = time.perf_counter() - t0
+
+            async def imp() -> tuple[int, int]:
+                async with Etcd(url) as etcd:
+                    r = await import_overlay(etcd, url.prefix, loaded)
+                    await etcd.compact_and_defragment()
+                    return r.keys, await etcd.db_size()
+
+            t0 = time.perf_counter()
+            keys, size = asyncio.run(imp())
+            t_import = time.perf_counter() - t0
+            print(
+                f"  etcd: 3 members on loopback, data in {shm or 'a temporary directory'};"
+                f" {opts.live} live switches, {opts.store_only} store-only, {opts.endpoints:,}"
+                f" endpoints: load + validate {t_load:.1f} s, import {t_import:.1f} s,"
+                f" {keys:,} keys, {size / 1e6:.1f} MB (one member, compacted)"
+            )
+            for n in ("r1", "r2", "r3"):
+                reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=2).start()
+            end = time.monotonic() + 600
+            while not all(_writes(p) for p in logs):
+                if time.monotonic() > end:
+                    raise RuntimeError("the live switches were never written")
+                time.sleep(0.5)
+            time.sleep(3.0)
+            data = {ep.name: ep for ep in loaded.overlay.endpoints}
+            picks_all = []
+            for e in live:
+                att = data[f"ep{e}"].attachment
+                assert isinstance(att, LocalAttachment) and att.vlan is not None
+                picks_all.append((f"ep{e}", att.switch, att.vlan))
+            done = 0
+            port_of: dict[str, int] = {}
+            for rate in RATES:
+                picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
+                done += opts.moves
+                cpu0 = _cpu(reps, sws, cluster)
+                acks = asyncio.run(_churn(url, rate, picks, port_of))
+                time.sleep(3.0)
+                cpu1 = _cpu(reps, sws, cluster)
+                writes = {f"tor{i}": _writes(p) for i, p in enumerate(logs)}
+                lat = sorted(
+                    (next(w for w in writes[sw] if w >= t) - t) * 1000
+                    for sw, t in acks
+                    if any(w >= t for w in writes[sw])
+                )
+                if not lat:
+                    print(f"  {rate:>3}/s: no move reached its switch")
+                    continue
+                p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+                spent = ", ".join(f"{k} {cpu1[k] - cpu0[k]:.1f} s" for k in cpu0)
+                print(
+                    f"  {rate:>3}/s: commit -> switch written: median {statistics.median(lat):.0f} ms,"
+                    f" p99 {p99:.0f} ms ({len(acks) - len(lat)} not seen); CPU: {spent}"
+                )
+            picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
+            print(_takeover(url, reps, sws, picks, port_of))
+        finally:
+            for r in reps.values():
+                with contextlib.suppress(Exception):
+                    r.stop()
+            for s in sws:
+                s.stop()
+
+
+def _cpu(
+    reps: dict[str, ReplicaProcess], sws: list[P4simProcess], cluster: object
+) -> dict[str, float]:
+    def total(pids: list[int]) -> float:
+        out = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                out += proc_stats(pid).cpu_s
+        return out
+
+    members = cluster.members  # type: ignore[attr-defined]
+    return {
+        "replicas": total([r.proc.pid for r in reps.values() if r.proc is not None]),
+        "switches": total([s.proc.pid for s in sws if s.proc is not None]),
+        "etcd": total([m.proc.pid for m in members]),
+    }
+
+
+def _takeover(
+    url: StoreUrl,
+    reps: dict[str, ReplicaProcess],
+    sws: list[P4simProcess],
+    picks: list[tuple[str, str, int]],
+    port_of: dict[str, int],
+) -> str:
+    async def go() -> str:
+        churn = asyncio.create_task(_churn(url, RATES[0], picks, port_of))
+        await asyncio.sleep(1.0)  # the kill comes during the churn
+        held = await owners(url)
+        victim = held["tor0"].replica
+        old_id = election_id(0, held["tor0"].revision)
+        watcher = await observer(sws[0].address)
+        try:
+            marks = {n: len(r.text()) for n, r in reps.items()}
+            killed_wall, killed = time.time(), time.perf_counter()
+            reps[victim].kill()
+            deadline = time.perf_counter() + 60
+            while watcher.primary_election_id in (None, old_id) and time.perf_counter() < deadline:
+                watcher.arbitration_changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(watcher.arbitration_changed.wait(), 0.5)
+            primary = time.perf_counter() - killed
+            new = (await owners(url)).get("tor0")
+            survivor = reps[new.replica] if new else None
+            reconciled = None
+            while survivor is not None and time.perf_counter() < deadline:
+                text = survivor.text()[marks[survivor.name] :]
+                if "reconciled" in text and "tor0" in text:
+                    reconciled = time.time() - killed_wall
+                    break
+                await asyncio.sleep(0.1)
+            moved = len(await churn)
+            return (
+                f"  replica {victim} (owner of tor0) killed with -9 during {RATES[0]} moves/s"
+                f" ({moved} moves in all; lease TTL 2 s): tor0's new owner primary after"
+                f" {primary:.2f} s (target TTL + 1 s), its reconcile of tor0 logged after"
+                f" {reconciled if reconciled is not None else float('nan'):.2f} s"
+            )
+        finally:
+            churn.cancel()
+            await watcher.close()
+
+    return asyncio.run(go())
+
+
+if __name__ == "__main__":
+    main()
