@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench._p4sim import proc_stats, quick
+from bench._write_log import write_times
 from lab.targets import P4simProcess, compile_pipeline
 from nve.fleet.election import election_id
 from nve.loader import load_overlay
@@ -99,16 +99,6 @@ def _description(
     return live
 
 
-def _writes(log: Path) -> list[float]:
-    if not log.exists():
-        return []
-    return [
-        float(d["time"])
-        for d in map(json.loads, log.read_text().splitlines())
-        if d["kind"] == "write" and d["accepted"]
-    ]
-
-
 async def _churn(
     url: StoreUrl, rate: float, picks: list[tuple[str, str, int]], port_of: dict[str, int]
 ) -> list[tuple[str, float]]:
@@ -166,7 +156,7 @@ def main() -> None:
             for n in ("r1", "r2", "r3"):
                 reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=opts.ttl).start()
             end = time.monotonic() + 600
-            while not all(_writes(p) for p in logs):
+            while not all(write_times(p) for p in logs):
                 if time.monotonic() > end:
                     raise RuntimeError("the live switches were never written")
                 time.sleep(0.5)
@@ -186,7 +176,7 @@ def main() -> None:
                 acks = asyncio.run(_churn(url, rate, picks, port_of))
                 time.sleep(3.0)
                 cpu1 = _cpu(reps, sws, cluster)
-                writes = {f"tor{i}": _writes(p) for i, p in enumerate(logs)}
+                writes = {f"tor{i}": write_times(p) for i, p in enumerate(logs)}
                 lat = sorted(
                     (next(w for w in writes[sw] if w >= t) - t) * 1000
                     for sw, t in acks

@@ -16,7 +16,6 @@ Write that carried it. CPU seconds of `nve run` and of the switches are reported
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any
 import yaml
 
 from bench._p4sim import proc_stats, quick
+from bench._write_log import write_times
 from lab.targets import P4simProcess, compile_pipeline
 from nve.loader import load_overlay
 from nve.model import LocalAttachment
@@ -56,14 +56,6 @@ def _description(path: Path, tor1: str, tor2: str, pipeline: Any, endpoints: int
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def _write_times(log: Path) -> list[float]:
-    return [
-        float(d["time"])
-        for d in map(json.loads, log.read_text().splitlines())
-        if d["kind"] == "write" and d["accepted"]
-    ]
-
-
 async def _moves(url: StoreUrl, rate: float, count: int, endpoints: int, first: int) -> list[float]:
     """Pace `count` moves at `rate`/s; each one's acknowledgement time (Unix seconds)."""
     acks: list[float] = []
@@ -81,7 +73,7 @@ async def _moves(url: StoreUrl, rate: float, count: int, endpoints: int, first: 
 
 
 def _latencies(acks: list[float], logs: list[Path]) -> list[float]:
-    writes = [_write_times(p) for p in logs]
+    writes = [write_times(p) for p in logs]
     out = []
     for t in acks:
         firsts = [next((w for w in ws if w >= t), None) for ws in writes]
