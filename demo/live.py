@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nve.model import LocalAttachment, RemoteAttachment
-from nve.stats import BYTES_NOTE, CountersJson
+from nve.stats import BYTES_NOTE, CUSTOMER_FRAME, CountersJson
 
 if TYPE_CHECKING:
     from demo.topology import Host, Topology
@@ -49,7 +49,9 @@ def format_report(cur: Snapshot, prev: Snapshot | None) -> str:
     if seconds:
         lines = [f"(totals; pkts/s over the last {seconds:.1f} s)"]
     else:  # the first report: what the columns mean
-        lines = [f"({BYTES_NOTE}; pkts/s from the next report on)"]
+        kinds = sorted({sw.get("bytes", CUSTOMER_FRAME) for sw in cur.switches.values()})
+        note = "; ".join(BYTES_NOTE[k] for k in kinds or [CUSTOMER_FRAME])
+        lines = [f"({note}; pkts/s from the next report on)"]
     for name, now in sorted(cur.switches.items()):
         was = prev.switches.get(name) if prev is not None else None
         lines.append(f"== {name}")

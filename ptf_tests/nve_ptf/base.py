@@ -28,6 +28,7 @@ from nve.p4info import P4Index, encode_int, load_p4info
 from nve.p4names import Counter, PacketOut
 from nve.p4rt_client import DELETE, INSERT, MODIFY, SwitchClient, WriteResult
 from nve.pipeline import cookie_of
+from nve.stats import read_frame_bytes
 from nve_ptf.adapter import PtfFailure, PtfTest
 
 T = TypeVar("T")
@@ -119,6 +120,13 @@ class ControlPlane:
             ce = ent.counter_entry
             out[ce.index.index] = (ce.data.packet_count, ce.data.byte_count)
         return out
+
+    def frame_bytes(self, name: str, index: int) -> int:
+        """Customer-frame bytes of one vsi/tunnel from a `frame_bytes` counter (its 64 cells)."""
+        got = self._loop.run(read_frame_bytes(self.client, self.index, name, [index]))
+        if got is None:
+            raise ControlPlaneError(f"the program has no counter {name}")
+        return got[index]
 
     def table_entries(self) -> list[Entity]:
         """Every non-default entry of every table (a wildcard read)."""
@@ -244,6 +252,9 @@ class Case:
 
     def counter(self, name: str, index: int) -> tuple[int, int]:
         return self.cp.counter(name).get(index, (0, 0))
+
+    def frame_bytes(self, name: str, index: int) -> int:
+        return self.cp.frame_bytes(name, index)
 
     # -- stream ----------------------------------------------------------------------------
     def _pull(self, kind: str, timeout: float) -> p4r.StreamMessageResponse | None:

@@ -139,6 +139,10 @@ class Param:
 class Counter:
     """Counters (P4Info names)."""
 
+    COUNTERS_FRAME_BYTES_TUNNEL_RX: Final = "NveIngress.counters.frame_bytes.tunnel_rx"
+    COUNTERS_FRAME_BYTES_TUNNEL_TX: Final = "NveEgress.counters.frame_bytes.tunnel_tx"
+    COUNTERS_FRAME_BYTES_VSI_DECAP: Final = "NveIngress.counters.frame_bytes.vsi_decap"
+    COUNTERS_FRAME_BYTES_VSI_ENCAP: Final = "NveEgress.counters.frame_bytes.vsi_encap"
     COUNTERS_TUNNEL_RX: Final = "NveIngress.counters.tunnel_rx"
     COUNTERS_TUNNEL_TX: Final = "NveEgress.counters.tunnel_tx"
     COUNTERS_VSI_DECAP: Final = "NveIngress.counters.vsi_decap"

@@ -127,7 +127,9 @@ class MetricsCollector:
             "nve_vsid_packets", "packets per VSID", labels=["switch", "vsid", "direction"]
         )
         by = CounterMetricFamily(
-            "nve_vsid_bytes", "bytes per VSID", labels=["switch", "vsid", "direction"]
+            "nve_vsid_bytes",
+            "customer-frame bytes per VSID (as received on a pipeline before 3.7.0)",
+            labels=["switch", "vsid", "direction"],
         )
         drops = CounterMetricFamily(
             "nve_drops", "dropped packets per reason", labels=["switch", "reason"]
@@ -135,6 +137,11 @@ class MetricsCollector:
         remote = CounterMetricFamily(
             "nve_remote_nve_packets",
             "packets per remote NVE",
+            labels=["switch", "remote", "direction"],
+        )
+        remote_bytes = CounterMetricFamily(
+            "nve_remote_nve_bytes",
+            "customer-frame bytes per remote NVE (as received on a pipeline before 3.7.0)",
             labels=["switch", "remote", "direction"],
         )
         for name, c in self.counters.items():
@@ -145,8 +152,9 @@ class MetricsCollector:
             for reason, (p, _) in c.drops.items():
                 drops.add_metric([name, reason], p)
             for r, d in c.remote.items():
-                for direction, (p, _) in d.items():
+                for direction, (p, b) in d.items():
                     remote.add_metric([name, r, direction], p)
+                    remote_bytes.add_metric([name, r, direction], b)
         storm = CounterMetricFamily(
             "nve_storm_dropped",
             "BUM frames dropped by storm control per access port",
@@ -159,6 +167,7 @@ class MetricsCollector:
         yield by
         yield drops
         yield remote
+        yield remote_bytes
         yield storm
 
     def _bgp(self) -> Iterator[Metric]:

@@ -3,15 +3,18 @@
 Counter indices are the controller's own ids (vsi, tunnel), so the names come from the
 compiled state of the switch (`Controller.states`), which reuses the installed ids.
 
-Bytes are the target's counter bytes: the length of each frame as the switch received it
-(bmv2 and p4sim alike). Encap/tx bytes are therefore customer frames as received on the
-access port (802.1Q tag included), decap/rx bytes whole NVGRE packets (outer headers
-included): compare packets across directions, bytes only within one (docs/pipeline.md,
-Counters).
+Bytes are the customer frame's, the same both ways: without its 802.1Q tag, the outer
+headers or a trailer (what crosses the overlay). The pipeline (3.7.0) counts them in the
+`frame_bytes` counters, 64 packets-only cells per vsi or tunnel, one per value of each
+hexadecimal digit of the frame length (docs/pipeline.md, Counters):
+bytes = sum over digit k and value d of cell(k, d) * d * 16**k. A pipeline without
+them (older, or TNA) leaves the bytes each counter adds, the frame as the switch received
+it (tag or outer headers included); `SwitchCounters.bytes` says which.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
@@ -34,9 +37,15 @@ def _drop_name(code: int) -> str:
         return f"reason_{code}"
 
 
+FRAME_CELLS = 64  # cells per vsi/tunnel in a frame_bytes counter (p4src/include/counters.p4)
+CUSTOMER_FRAME = "customer frame"
+AS_RECEIVED = "as received"
+
+
 class CountersJson(TypedDict):
     """`nve stats --json` for one switch: cells as [packets, bytes]."""
 
+    bytes: str
     vsid: dict[str, dict[str, list[int]]]
     drops: dict[str, list[int]]
     remote_nve: dict[str, dict[str, list[int]]]
@@ -53,9 +62,11 @@ class SwitchCounters:
         default_factory=dict
     )  # remote NVE -> {"tx": .., "rx": ..}
     storm: dict[int, int] = field(default_factory=dict)  # port -> BUM frames storm control dropped
+    bytes: str = CUSTOMER_FRAME  # what vsid/remote bytes count: CUSTOMER_FRAME or AS_RECEIVED
 
     def as_dict(self) -> CountersJson:
         return {
+            "bytes": self.bytes,
             "vsid": {
                 f"0x{v:06X}": {k: list(c) for k, c in d.items()} for v, d in self.vsid.items()
             },
@@ -79,6 +90,43 @@ async def read_counter(client: SwitchClient, index: P4Index, name: str) -> dict[
     return out
 
 
+async def read_frame_bytes(
+    client: SwitchClient, index: P4Index, name: str, ids: Iterable[int]
+) -> dict[int, int] | None:
+    """Customer-frame bytes per vsi/tunnel id from a `frame_bytes` counter; None if the
+    program lacks it. Only the cells of ``ids`` are read (FRAME_CELLS each): cell
+    ``(id << 6) + (k << 4) + d`` counts the frames whose length has d as hexadecimal digit k."""
+    try:
+        info = index.counter(name)
+    except P4InfoError:
+        return None
+    wanted = sorted(set(ids))
+    req = [
+        p4r.Entity(
+            counter_entry=p4r.CounterEntry(
+                counter_id=info.id, index=p4r.Index(index=i * FRAME_CELLS + c)
+            )
+        )
+        for i in wanted
+        for c in range(FRAME_CELLS)
+    ]
+    out = dict.fromkeys(wanted, 0)
+    if not req:
+        return out
+    for ent in await client.read_all(req):
+        cell = ent.counter_entry.index.index
+        digit, value = divmod(cell % FRAME_CELLS, 16)
+        out[cell // FRAME_CELLS] += ent.counter_entry.data.packet_count * value << (4 * digit)
+    return out
+
+
+def _with_bytes(cells: dict[int, Cell], frame: dict[int, int] | None) -> dict[int, Cell]:
+    """The cells with their bytes replaced by the customer-frame bytes (if there are any)."""
+    if frame is None:
+        return cells
+    return {i: (c[0], frame.get(i, 0)) for i, c in cells.items()}
+
+
 def _add(a: Cell | None, b: Cell | None) -> Cell:
     a = a or (0, 0)
     b = b or (0, 0)
@@ -92,8 +140,17 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
         raise SwitchError(f"{name}: not connected")
     state = ctl.states.get(name)
     out = SwitchCounters()
-    decap = await read_counter(client, index, Counter.COUNTERS_VSI_DECAP)
-    encap = await read_counter(client, index, Counter.COUNTERS_VSI_ENCAP)
+    vsis = list(state.vsi.values()) if state is not None else []
+    tunnels = list(state.tunnel_names) if state is not None else []
+    decap_b = await read_frame_bytes(client, index, Counter.COUNTERS_FRAME_BYTES_VSI_DECAP, vsis)
+    encap_b = await read_frame_bytes(client, index, Counter.COUNTERS_FRAME_BYTES_VSI_ENCAP, vsis)
+    rx_b = await read_frame_bytes(client, index, Counter.COUNTERS_FRAME_BYTES_TUNNEL_RX, tunnels)
+    tx_b = await read_frame_bytes(client, index, Counter.COUNTERS_FRAME_BYTES_TUNNEL_TX, tunnels)
+    if None in (decap_b, encap_b, rx_b, tx_b):
+        out.bytes = AS_RECEIVED
+        decap_b = encap_b = rx_b = tx_b = None
+    decap = _with_bytes(await read_counter(client, index, Counter.COUNTERS_VSI_DECAP), decap_b)
+    encap = _with_bytes(await read_counter(client, index, Counter.COUNTERS_VSI_ENCAP), encap_b)
     if state is not None:
         for vsid, vsi in sorted(state.vsi.items()):
             out.vsid[vsid] = {"encap": encap.get(vsi, (0, 0)), "decap": decap.get(vsi, (0, 0))}
@@ -105,8 +162,8 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
             out.drops[_drop_name(code)] = cell
     storm = await read_counter(client, index, Counter.STORM_DROPPED)
     out.storm = {port: p for port, (p, _) in sorted(storm.items()) if p}
-    rx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX)
-    tx = await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX)
+    rx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX), rx_b)
+    tx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX), tx_b)
     if state is not None:
         for tunnel, remote in sorted(state.tunnel_names.items()):
             prev = out.remote.get(remote, {"tx": (0, 0), "rx": (0, 0)})
@@ -117,16 +174,17 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
     return out
 
 
-BYTES_NOTE = (
-    "bytes = frames as received by the switch: encap/tx = customer frame from the access "
-    "port (802.1Q tag included), decap/rx = NVGRE packet (outer headers included)"
-)
+BYTES_NOTE = {
+    CUSTOMER_FRAME: "bytes = the customer frame both ways (no 802.1Q tag, no outer headers)",
+    AS_RECEIVED: "bytes = frames as received by the switch: encap/tx = customer frame from the "
+    "access port (802.1Q tag included), decap/rx = NVGRE packet (outer headers included)",
+}
 
 
 def format_table(name: str, s: SwitchCounters) -> str:
     lines = [
         f"== {name}",
-        f"({BYTES_NOTE})",
+        f"({BYTES_NOTE[s.bytes]})",
         f"{'VSID':<10} {'encap pkts':>12} {'encap bytes':>14} {'decap pkts':>12} {'decap bytes':>14}",
     ]
     for vsid, d in s.vsid.items():

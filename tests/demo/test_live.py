@@ -8,6 +8,7 @@ from nve.stats import CountersJson
 
 def counters(encap: int, tx: int, drops: dict[str, list[int]]) -> CountersJson:
     return {
+        "bytes": "customer frame",
         "vsid": {"0x001001": {"encap": [encap, encap * 100], "decap": [0, 0]}},
         "drops": drops,
         "remote_nve": {"hv9": {"tx": [tx, tx * 140], "rx": [0, 0]}},
@@ -26,6 +27,7 @@ def test_rates_per_vsid_remote_nve_and_drop_reason() -> None:
         {"tor1": counters(30, 24, {"ROUTE_MISS": [1, 60], "NET_VSID_UNKNOWN": [8, 800]})},
     )
     first = format_report(before, None)
+    assert "bytes = the customer frame both ways" in first
     assert row(first, "0x001001") == ["0x001001", "10", "1000", "-", "0", "0", "-"]
     report = format_report(after, before)
     assert "over the last 4.0 s" in report

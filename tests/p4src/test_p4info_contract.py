@@ -159,7 +159,18 @@ def test_counters_meters_digest_and_controller_headers():
     assert counters["NveEgress.counters.drops"] == 256
     assert counters["NveIngress.counters.vsi_decap"] == counters["NveEgress.counters.vsi_encap"]
     assert counters["NveIngress.counters.tunnel_rx"] == counters["NveEgress.counters.tunnel_tx"]
-    doc_names = set(re.findall(r"`(Nve(?:Ingress|Egress)\.\w+\.\w+)`", DOC_TEXT))
+    vsis, tunnels = (
+        counters["NveIngress.counters.vsi_decap"],
+        counters["NveIngress.counters.tunnel_rx"],
+    )
+    for direction, what, size in (
+        ("Ingress", "vsi_decap", vsis),
+        ("Egress", "vsi_encap", vsis),
+        ("Ingress", "tunnel_rx", tunnels),
+        ("Egress", "tunnel_tx", tunnels),
+    ):  # 64 cells (16 values of 4 hex digits of the frame length) per vsi/tunnel
+        assert counters[f"Nve{direction}.counters.frame_bytes.{what}"] == size * 64
+    doc_names = set(re.findall(r"`(Nve(?:Ingress|Egress)(?:\.\w+){2,3})`", DOC_TEXT))
     for name in list(counters) + [m.preamble.name for m in info.meters]:
         assert name in doc_names, name
     assert {m.preamble.name for m in info.meters} == {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import subprocess
 import sys
 from argparse import Namespace
@@ -363,3 +364,4 @@ def test_cli_apply_dry_run_and_show(tmp_path, switches, pipeline):
     )
     assert stats.returncode == 0, stats.stderr
     assert "0x001001" in stats.stdout
+    assert json.loads(stats.stdout)["tor1"]["bytes"] == "customer frame"  # pipeline 3.7.0

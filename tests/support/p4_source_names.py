@@ -190,11 +190,14 @@ class _Program:
 
 
 def _int(expr: str, where: str) -> int:
-    expr = expr.strip()
-    m = re.fullmatch(r"(?:\d+[ws])?(0[xX][0-9a-fA-F]+|\d+)", expr)
-    if not m:
-        raise ExtractError(f"{where}: size {expr!r} is not an integer constant")
-    return int(m.group(1), 0)
+    """An integer constant, or a product of constants (a size such as ``8192 * 64``)."""
+    value = 1
+    for factor in expr.split("*"):
+        m = re.fullmatch(r"(?:\d+[ws])?(0[xX][0-9a-fA-F]+|\d+)", factor.strip())
+        if not m:
+            raise ExtractError(f"{where}: size {expr!r} is not an integer constant")
+        value *= int(m.group(1), 0)
+    return value
 
 
 class _Types:
@@ -372,6 +375,27 @@ def _members(prefix: str, params: str, body: str, types: _Types, names: Names, w
         names.add("digest", name, FieldList(types.fields(m.group(2), where)), where)
 
 
+def _walk(
+    prefix: str,
+    typ: str,
+    controls: dict[str, tuple[str, str, int]],
+    prog: _Program,
+    types: _Types,
+    names: Names,
+) -> None:
+    """The members of control ``typ`` named under ``prefix``, and those of the controls it
+    instantiates, at any depth (p4c names them prefix.instance.member)."""
+    params, body, offset = controls[typ]
+    where = prog.where(offset)
+    _members(f"{prefix}.", params, body, types, names, where)
+    for inner, inst in _INSTANCE.findall(body):
+        if inner in _NO_NAME_EXTERNS:
+            continue
+        if inner not in controls:
+            raise ExtractError(f"{where}: {prefix}.{inst}: control type {inner} not found")
+        _walk(f"{prefix}.{inst}", inner, controls, prog, types, names)
+
+
 def extract(
     main: Path,
     include_dirs: list[Path],
@@ -398,16 +422,7 @@ def extract(
     for top in top_controls:
         if top not in controls:
             raise ExtractError(f"{main.name}: top-level control {top} not found")
-        params, body, offset = controls[top]
-        where = prog.where(offset)
-        _members(f"{top}.", params, body, types, names, where)
-        for typ, inst in _INSTANCE.findall(body):
-            if typ in _NO_NAME_EXTERNS:
-                continue
-            if typ not in controls:
-                raise ExtractError(f"{where}: {top}.{inst}: control type {typ} not found")
-            cparams, cbody, coff = controls[typ]
-            _members(f"{top}.{inst}.", cparams, cbody, types, names, prog.where(coff))
+        _walk(top, top, controls, prog, types, names)
     for agg, ann in types.annotations.items():
         cm = re.search(r'@controller_header\s*\(\s*"([^"]+)"\s*\)', ann)
         if cm:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 class CounterArray:
-    """An indirect counter: packets and bytes per index (both kept whatever the unit)."""
+    """An indirect counter: packets and bytes per index (bytes not added if packets-only)."""
 
     def __init__(self, id: int, name: str, size: int, unit: str = "both") -> None:
         self.id = id
@@ -20,10 +20,13 @@ class CounterArray:
         self.bytes = [0] * size
 
     def count(self, index: int, nbytes: int) -> None:
-        """Count one packet of ``nbytes``; out-of-range indices are ignored, as bmv2 does."""
+        """Count one packet of ``nbytes``; out-of-range indices are ignored, as bmv2 does.
+        A packets-only counter's bytes are never reported (P4Runtime reads, state saves
+        keep them at 0), so they are not added."""
         if 0 <= index < self.size:
             self.packets[index] += 1
-            self.bytes[index] += nbytes
+            if self.unit != "packets":
+                self.bytes[index] += nbytes
 
     def read(self, index: int) -> tuple[int, int]:
         return self.packets[index], self.bytes[index]

@@ -192,11 +192,16 @@ class StatementSpecializer(SpecializerBase):
                 and len(ops) == 2
             ):
                 name, size = func.value.id, counter.size
+                packets_only = counter.unit == "packets"
 
                 def count() -> ast.stmt:
                     index, nbytes = ops
                     return _count_inline(
-                        name, size, self.materialize(index), self.materialize(nbytes)
+                        name,
+                        size,
+                        self.materialize(index),
+                        self.materialize(nbytes),
+                        packets_only=packets_only,
                     )
 
                 self.deferred.append(count)

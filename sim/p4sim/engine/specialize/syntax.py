@@ -48,22 +48,28 @@ def stored_names(fn: ast.FunctionDef) -> set[str]:
     return names
 
 
-def _count_inline(name: str, size: int, index: ast.expr, nbytes: ast.expr) -> ast.stmt:
+def _count_inline(
+    name: str, size: int, index: ast.expr, nbytes: ast.expr, *, packets_only: bool = False
+) -> ast.stmt:
     """CounterArray.count written out: the method call costs more than its body. The cell
-    lists are read through the object each time (a pipeline reconfiguration replaces them)."""
+    lists are read through the object each time (a pipeline reconfiguration replaces them).
+    A packets-only counter's bytes are never read, so they are not added."""
     obj = ast.Name(name, ast.Load())
     body: list[ast.stmt] = [
         ast.AugAssign(
             ast.Subscript(ast.Attribute(obj, "packets", ast.Load()), index, ast.Store()),
             ast.Add(),
             ast.Constant(1),
-        ),
-        ast.AugAssign(
-            ast.Subscript(ast.Attribute(obj, "bytes", ast.Load()), index, ast.Store()),
-            ast.Add(),
-            nbytes,
-        ),
+        )
     ]
+    if not packets_only:
+        body.append(
+            ast.AugAssign(
+                ast.Subscript(ast.Attribute(obj, "bytes", ast.Load()), index, ast.Store()),
+                ast.Add(),
+                nbytes,
+            )
+        )
     if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < size:
         return ast.If(ast.Constant(True), body, [])
     bound = ast.Compare(ast.Constant(0), [ast.LtE(), ast.Lt()], [index, ast.Constant(size)])
