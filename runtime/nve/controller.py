@@ -19,25 +19,37 @@ from nve.codec import canonical_names
 from nve.compile import (
     Allocations,
     LearnedEndpoint,
+    NeedsFullCompile,
     SwitchState,
     TargetInfo,
     capacity_problems,
     compile_switch,
     is_local_attachment,
+    patch_endpoints,
 )
-from nve.diff import Plan, diff
-from nve.entities import Entity, TableEntry, match_value
+from nve.diff import Change, Plan, diff
+from nve.endpoint_patch import SwitchPatch, believed_after, plan_patch
+from nve.entities import Entity, EntityKey, TableEntry, match_value
 from nve.gcpause import gc_paused
 from nve.index import OverlayIndex
 from nve.learning import DAMPENED, LearnedTable
 from nve.loader import LoadedOverlay
 from nve.mac import Mac
-from nve.model import Learning, Overlay
+from nve.model import Endpoint, Learning, Overlay
 from nve.p4info import P4Index
 from nve.p4names import Key, Table
+from nve.p4rt_client import SwitchError
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
 from nve.problems import ConfigPath, Problem
-from nve.reconcile import Journal, ReconcileReport, Target, read_cells, read_installed, reconcile
+from nve.reconcile import (
+    Journal,
+    ReconcileReport,
+    Target,
+    read_cells,
+    read_installed,
+    reconcile,
+    to_updates,
+)
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.tls import ClientTls, TlsError, load_client_tls
@@ -76,6 +88,7 @@ class ControllerStats:
     learned: int = 0
     aged: int = 0
     fragmented: int = 0  # customer IPv4 packets fragmented for a tunnel (PUNT_FRAGMENT)
+    endpoint_patches: int = 0  # switches written only the changed endpoints' entries
     packet_ins: dict[str, int] = field(default_factory=dict)
 
 
@@ -120,6 +133,7 @@ class Controller:
         # replicas): `nve run FILE` reads each switch on every reconcile, as before.
         self.trust_installed = False
         self.believed: dict[str, list[Entity]] = {}
+        self._believed_at: dict[str, dict[EntityKey, int]] = {}  # key -> position in believed
         # Reconciles the switches a store change touched (set by nve run / a replica).
         self.on_change: Callable[[list[str]], Awaitable[None]] | None = None
 
@@ -396,6 +410,7 @@ class Controller:
         failed = {f.switch for f in report.failures}
         for t in targets:
             rep = report.switches.get(t.name)
+            self._believed_at.pop(t.name, None)
             if rep is None or rep.skipped or t.name in failed or t.canonical is None:
                 self.believed.pop(t.name, None)
             else:
@@ -405,8 +420,88 @@ class Controller:
         """The next reconcile of `name` (None: every switch) reads the switch whole."""
         if name is None:
             self.believed.clear()
+            self._believed_at.clear()
         else:
             self.believed.pop(name, None)
+            self._believed_at.pop(name, None)
+
+    async def apply_endpoint_changes(
+        self, before: OverlayIndex, names: set[str], touched: set[str]
+    ) -> None:
+        """A store batch changed the endpoints `names` (`before`: the index of the
+        description before it; `self.index` is after) and touched these switches. Those
+        this controller is primary for and trusts get only the changed endpoints' entries
+        (nve.endpoint_patch); the others, and any the patch refuses or whose Write fails,
+        are reconciled in full (apply_incremental)."""
+        old = [before.endpoints[n][1] for n in sorted(names) if n in before.endpoints]
+        new = [self.index.endpoints[n][1] for n in sorted(names) if n in self.index.endpoints]
+        rest: set[str] = set()
+        async with self._reconcile_lock:
+            learned = self._learned()
+            ready: list[tuple[SwitchPatch, list[Entity], dict[EntityKey, int]]] = []
+            for name in sorted(touched):
+                try:
+                    ready.append(self._plan_patch(name, old, new, learned))
+                except NeedsFullCompile as exc:
+                    log.debug("%s: full reconcile: %s", name, exc)
+                    rest.add(name)
+            for phase in ("make", "brk"):
+                for patch, _, _ in ready:
+                    if patch.name in rest:
+                        continue
+                    batch = patch.make if phase == "make" else patch.brk
+                    if batch and not await self._write_patch(patch.name, batch):
+                        rest.add(patch.name)
+            for patch, believed, positions in ready:
+                if patch.name in rest:
+                    self.forget_installed(patch.name)
+                    continue
+                self.states[patch.name] = patch.delta.state
+                self.believed[patch.name] = believed
+                self._believed_at[patch.name] = positions
+                self.stats.endpoint_patches += 1
+        patched = sorted(p.name for p, _, _ in ready if p.name not in rest)
+        if patched:
+            log.info("endpoint entries patched on %s", ",".join(patched))
+        await self.apply_incremental(rest)
+
+    def _plan_patch(
+        self,
+        name: str,
+        old: Sequence[Endpoint],
+        new: Sequence[Endpoint],
+        learned: Sequence[LearnedEndpoint],
+    ) -> tuple[SwitchPatch, list[Entity], dict[EntityKey, int]]:
+        """The switch's patch and its believed state after it (NeedsFullCompile if the
+        switch cannot be patched)."""
+        session = self.sessions.get(name)
+        state = self.states.get(name)
+        believed = self.believed.get(name)
+        if session is None or session.client is None or not session.state.primary:
+            raise NeedsFullCompile("not primary")  # on_change decides what to do with it
+        if state is None or believed is None or name in self.kernel_views:
+            raise NeedsFullCompile("no trusted state")
+        target = TargetInfo.from_p4index(session.index)
+        delta = patch_endpoints(self.overlay, self.index, name, state, old, new, learned, target)
+        patch = plan_patch(name, delta, session.index)
+        after, positions = believed_after(believed, self._believed_at.get(name), patch)
+        return patch, after, positions
+
+    async def _write_patch(self, name: str, batch: list[Change]) -> bool:
+        session = self.sessions[name]
+        client = session.client
+        if client is None or not session.state.primary:
+            return False
+        try:
+            result = await client.write(to_updates(batch, session.index))
+        except SwitchError as exc:
+            log.warning("%s: endpoint update: %s", name, exc)
+            return False
+        self.stats.writes += len(batch) - len(result.errors)
+        self.stats.write_errors += len(result.errors)
+        for err in result.errors:
+            log.warning("%s: endpoint update %s: %s", name, batch[err.index].describe(), err)
+        return result.ok
 
     async def apply_incremental(self, names: set[str]) -> None:
         """A store change touched these switches: reconcile them now (on_change)."""

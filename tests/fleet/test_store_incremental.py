@@ -44,7 +44,18 @@ RED3 = {
 
 
 def _without_red2(data: dict[str, Any]) -> None:
+    """No red on tor2; a second blue-web endpoint there (web3), so that web2 leaving tor2
+    is not its last one: the move is a patch of both switches (nve.compile.delta)."""
     data["endpoints"] = [e for e in data["endpoints"] if e["name"] != "red2"]
+    data["endpoints"].append(
+        {
+            "name": "web3",
+            "vsid": 0x001001,
+            "mac": "52:54:00:b1:00:03",
+            "ipv4": "192.168.10.13",
+            "attachment": {"switch": "tor2", "port": 1},
+        }
+    )
 
 
 def _updates(log: Path, after: int) -> int:
@@ -138,11 +149,16 @@ def test_changes_write_only_their_difference(
         assert _reads(logs[1], marks[1]) == 0
         assert _reads(logs[0], marks[0]) == 0, "tor1's tables were read"
 
-        # web2 moves from tor2 to tor1: each switch gets exactly its difference.
+        # red3's binding is new on tor1: a full compilation of tor1 (structural).
+        assert "endpoint entries patched" not in run.text()
+
+        # web2 moves from tor2 to tor1: each switch gets exactly its difference, patched.
         before, marks = after, [_lines(p) for p in logs]
+        mark = len(run.text())
         asyncio.run(store("move", "web2", LocalAttachment(switch="tor1", port=2, vlan=50)))
         asyncio.run(_settled(logs))
         after = asyncio.run(_stored(url))
+        assert "endpoint entries patched on tor1,tor2" in run.text()[mark:]
         for i, name in enumerate(("tor1", "tor2")):
             want = _expected(before, after, name)
             assert want > 0

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from nve.compile.common import (
     Allocations,
     Allocator,
+    EndpointFacts,
     LearnedEndpoint,
     SwitchState,
     TunnelKey,
     is_local_attachment,
     multicast_mac,
 )
+from nve.compile.delta import Delta, NeedsFullCompile, endpoint_delta
 from nve.compile.ecmp import V1MODEL, TargetInfo
 from nve.compile.emit import EmitPhases
 from nve.compile.limits import LimitPhases
@@ -27,14 +29,16 @@ from nve.compile.plan import Plan, PlanPhases
 from nve.compile.qos import QosPhases
 from nve.entities import TableEntry
 from nve.index import OverlayIndex
-from nve.model import Overlay
+from nve.model import Endpoint, Overlay
 from nve.p4names import Counter
 from nve.problems import Problem
 
 __all__ = [
     "Allocations",
     "Allocator",
+    "Delta",
     "LearnedEndpoint",
+    "NeedsFullCompile",
     "SwitchState",
     "TargetInfo",
     "TunnelKey",
@@ -42,6 +46,7 @@ __all__ = [
     "compile_switch",
     "is_local_attachment",
     "multicast_mac",
+    "patch_endpoints",
 ]
 
 
@@ -77,6 +82,7 @@ class _SwitchCompiler(PlanPhases, EmitPhases, QosPhases, LimitPhases):
             tunnel_ids,
             {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
             self.problems,
+            EndpointFacts.of(sw.name, endpoints, p.bindings),
         )
 
 
@@ -98,6 +104,27 @@ def compile_switch(
     return _SwitchCompiler(
         overlay, idx, found[0], learned, previous or Allocations(), target or V1MODEL
     ).run()
+
+
+def patch_endpoints(
+    overlay: Overlay,
+    idx: OverlayIndex,
+    switch: str,
+    state: SwitchState,
+    old: Sequence[Endpoint],
+    new: Sequence[Endpoint],
+    learned: Sequence[LearnedEndpoint] = (),
+    target: TargetInfo | None = None,
+) -> Delta:
+    """`state` (the switch's compiled state for the description before the change) with
+    the endpoints `old` replaced by `new`, as compile_switch would give for `overlay` (the
+    description after it, `idx` its index); NeedsFullCompile when the change is more than
+    those endpoints' entries (nve.compile.delta)."""
+    found = idx.switches.get(switch)
+    if found is None:
+        raise KeyError(f"no switch named {switch!r}")
+    compiler = _SwitchCompiler(overlay, idx, found[0], learned, Allocations(), target or V1MODEL)
+    return endpoint_delta(compiler, state, old, new, learned)
 
 
 def capacity_problems(

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from nve import contract as C
 from nve.entities import (
     Entity,
+    EntityKey,
     FieldMatch,
     TableEntry,
     make_match,
@@ -22,7 +23,7 @@ from nve.entities import (
     match_value,
 )
 from nve.mac import Mac
-from nve.model import Endpoint
+from nve.model import Endpoint, LocalAttachment
 from nve.p4names import Action, Key, Param, Punt, Table
 from nve.problems import Problem
 
@@ -152,6 +153,36 @@ class Allocations:
 
 
 @dataclass
+class EndpointFacts:
+    """What a full compilation saw of the endpoints, kept for `nve.compile.delta`."""
+
+    # endpoints per (VSID, host), among those of known subnets with a known host
+    hosts: dict[tuple[int, _Host], int] = field(default_factory=dict)
+    # endpoints attached to this switch per (port, VLAN)
+    attached: dict[tuple[int, int | None], int] = field(default_factory=dict)
+    # (port, VLAN) -> VSID on this switch (port bindings and attached endpoints)
+    bindings: dict[tuple[int, int | None], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        switch: str,
+        endpoints: Iterable[tuple[Endpoint, _Host]],
+        bindings: Mapping[tuple[int, int | None], int],
+    ) -> EndpointFacts:
+        facts = cls(bindings=dict(bindings))
+        hosts, attached = facts.hosts, facts.attached
+        for ep, host in endpoints:
+            key = (ep.vsid, host)
+            hosts[key] = hosts.get(key, 0) + 1
+            att = ep.attachment
+            if isinstance(att, LocalAttachment) and att.switch == switch:
+                where = (att.port, att.vlan)
+                attached[where] = attached.get(where, 0) + 1
+        return facts
+
+
+@dataclass
 class SwitchState:
     """The desired entities of one switch and the ids chosen for them (for show/stats)."""
 
@@ -161,6 +192,9 @@ class SwitchState:
     tunnels: dict[TunnelKey, int]  # -> tunnel index
     tunnel_names: dict[int, str]  # tunnel index -> remote NVE name
     problems: list[Problem]
+    facts: EndpointFacts | None = field(default=None, compare=False)  # for endpoint deltas
+    # entity key -> its position in `entities` (built by the first endpoint delta)
+    positions: dict[EntityKey, int] | None = field(default=None, compare=False, repr=False)
 
 
 _PUNT_REASONS = tuple(p for p in Punt if p != Punt.NONE)  # the punt meters' indices

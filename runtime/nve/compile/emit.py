@@ -28,6 +28,7 @@ from nve.compile.plan import Plan
 from nve.entities import (
     CloneSession,
     DigestConfig,
+    Entity,
     Exact,
     Match,
     MeterConfig,
@@ -39,6 +40,10 @@ from nve.entities import (
 )
 from nve.model import Endpoint, LocalAttachment, Subnet, Tenant
 from nve.p4names import Action, Digest, Key, Meter, Param, Table
+
+_DMAC_TIER = _tier(Table.L2_DMAC)
+_SMAC_TIER = _tier(Table.LEARN_SMAC)
+_ARP_TIER = _tier(Table.ARP_PROXY)
 
 
 class EmitPhases(CompilerBase):
@@ -230,72 +235,76 @@ class EmitPhases(CompilerBase):
 
     def _emit_endpoints(self, p: Plan) -> None:
         """Endpoints: bridging, ARP proxy, learning."""
-        sw = self.sw
         endpoints = p.endpoints
         vsi = p.vsi
         tunnel_ids = p.tunnel_ids
-        # Endpoints: bridging, ARP proxy, learning, host routes. This loop runs once per
-        # endpoint (100,000s), so entries are built with their match and params already in
-        # make_match/make_params order (sorted by name) and the tunnel is looked up per host.
+        # This loop runs once per endpoint (100,000s): the tunnel is looked up per host.
         out = self.out
-        dmac_tier, smac_tier, arp_tier = (
-            _tier(Table.L2_DMAC),
-            _tier(Table.LEARN_SMAC),
-            _tier(Table.ARP_PROXY),
-        )
         host_tunnel_id: dict[_Host, int | None] = {}  # by host: an endpoint may pick its PA
         for ep, host in endpoints:
             vi = vsi.get(ep.vsid)
             if vi is None:
                 continue
-            mac = Exact(ep.mac)
-            if host.name == sw.name:
-                att = ep.attachment
-                assert isinstance(att, LocalAttachment)
-                out.append(
-                    TableEntry(
-                        Table.L2_DMAC,
-                        ((Key.MAC, mac), (Key.VSI, Exact(vi))),
-                        Action.L2_TO_PORT,
-                        ((Param.PORT, att.port),),
-                        tier=dmac_tier,
-                    )
-                )
-                out.append(
-                    TableEntry(
-                        Table.LEARN_SMAC,
-                        ((Key.MAC, mac), (Key.PORT, Exact(att.port)), (Key.VSI, Exact(vi))),
-                        Action.LEARN_KNOWN,
-                        (),
-                        tier=smac_tier,
-                    )
-                )
-            else:
+            tid: int | None = None
+            if host.name != self.sw.name:
                 if host not in host_tunnel_id:
                     k = _tunnel_for_endpoint(ep, host, self.local_pa)
                     host_tunnel_id[host] = tunnel_ids.get(k) if k is not None else None
                 tid = host_tunnel_id[host]
                 if tid is None:
                     continue
-                out.append(
-                    TableEntry(
-                        Table.L2_DMAC,
-                        ((Key.MAC, mac), (Key.VSI, Exact(vi))),
-                        Action.L2_TO_TUNNEL,
-                        ((Param.TUNNEL, tid),),
-                        tier=dmac_tier,
-                    )
+            out.extend(self.endpoint_entries(ep, host, vi, tid))
+
+    def endpoint_entries(
+        self, ep: Endpoint, host: _Host, vi: int, tid: int | None
+    ) -> list[TableEntry]:
+        """One endpoint's bridging, learning and ARP proxy entries in subnet `vi`: toward
+        its port here, or toward tunnel `tid` (its host's). Entries are built with their
+        match and params already in make_match/make_params order (sorted by name)."""
+        mac = Exact(ep.mac)
+        out: list[TableEntry] = []
+        if tid is None:
+            att = ep.attachment
+            assert isinstance(att, LocalAttachment)
+            out.append(
+                TableEntry(
+                    Table.L2_DMAC,
+                    ((Key.MAC, mac), (Key.VSI, Exact(vi))),
+                    Action.L2_TO_PORT,
+                    ((Param.PORT, att.port),),
+                    tier=_DMAC_TIER,
                 )
-            if ep.ipv4 is not None and ep.ipv4.version == 4:
-                out.append(
-                    TableEntry(
-                        Table.ARP_PROXY,
-                        ((Key.IP, Exact(int(ep.ipv4))), (Key.VSI, Exact(vi))),
-                        Action.ARP_REPLY,
-                        ((Param.MAC, mac.value),),
-                        tier=arp_tier,
-                    )
+            )
+            out.append(
+                TableEntry(
+                    Table.LEARN_SMAC,
+                    ((Key.MAC, mac), (Key.PORT, Exact(att.port)), (Key.VSI, Exact(vi))),
+                    Action.LEARN_KNOWN,
+                    (),
+                    tier=_SMAC_TIER,
                 )
+            )
+        else:
+            out.append(
+                TableEntry(
+                    Table.L2_DMAC,
+                    ((Key.MAC, mac), (Key.VSI, Exact(vi))),
+                    Action.L2_TO_TUNNEL,
+                    ((Param.TUNNEL, tid),),
+                    tier=_DMAC_TIER,
+                )
+            )
+        if ep.ipv4 is not None and ep.ipv4.version == 4:
+            out.append(
+                TableEntry(
+                    Table.ARP_PROXY,
+                    ((Key.IP, Exact(int(ep.ipv4))), (Key.VSI, Exact(vi))),
+                    Action.ARP_REPLY,
+                    ((Param.MAC, mac.value),),
+                    tier=_ARP_TIER,
+                )
+            )
+        return out
 
     def _emit_learned(self, p: Plan) -> None:
         """Learned endpoints: bridging (and ageing where learned here)."""
@@ -589,6 +598,26 @@ class EmitPhases(CompilerBase):
             sub = self.idx.subnets[ep.vsid][1]
             if sub.gateway is not None:
                 self._route(found_t[1], r.prefix, ep, sub, vsi, gateways)
+
+    def endpoint_routes(self, ep: Endpoint, vsi: dict[int, int]) -> list[Entity]:
+        """The host routes emit_routes gives endpoint `ep` (none for an endpoint that a
+        route names or that is a VPN gateway: nve.compile.delta leaves those to a full
+        compilation)."""
+        if ep.vsid not in vsi:
+            return []
+        _, sub, tenant = self.idx.subnets[ep.vsid]
+        if sub.gateway is None:
+            return []
+        saved, self.out = self.out, []
+        try:
+            gateways = self._gateway_routes(vsi)
+            self.out = []
+            for ca in (ep.ipv4, ep.ipv6):
+                if ca is not None:
+                    self._route(tenant, ipaddress.ip_network(ca), ep, sub, vsi, gateways)
+            return self.out
+        finally:
+            self.out = saved
 
     def _gateway_routes(self, vsi: dict[int, int]) -> set[tuple[str, Match]]:
         """A host route to_gateway per gateway address of every routed subnet on this

@@ -43,7 +43,7 @@ async def follow_store(
 ) -> None:
     """Keep `ctl` on the overlay stored after revision `since` (`generation`: the one
     read at `since`; None reads it first). Endpoint changes go through
-    `ctl.apply_incremental`; the rest reloads and sets `dirty`."""
+    `ctl.apply_endpoint_changes`; the rest reloads and sets `dirty`."""
     seen, gen = since, generation
     while True:
         try:
@@ -110,7 +110,7 @@ async def _apply(
     result = apply_changes(ctl.overlay, prefix, gen, batch)
     if not result.changed:
         return max(seen, result.revision)
-    loaded = ctl.loaded
+    loaded, before = ctl.loaded, ctl.index
     ctl.reload(LoadedOverlay(result.overlay, loaded.source, loaded.lines, loaded.base_dir))
     carried = {name: state.vsi.keys() for name, state in ctl.states.items()}
     touched = result.switches(carried, ctl.selected)
@@ -121,7 +121,7 @@ async def _apply(
         len(result.changed),
         ",".join(sorted(touched)) or "none",
     )
-    await ctl.apply_incremental(touched)
+    await ctl.apply_endpoint_changes(before, {ep.name for ep in result.changed}, touched)
     return result.revision
 
 
