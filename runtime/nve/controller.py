@@ -425,15 +425,22 @@ class Controller:
             self.believed.pop(name, None)
             self._believed_at.pop(name, None)
 
-    async def apply_endpoint_changes(
-        self, before: OverlayIndex, names: set[str], touched: set[str]
+    def reload_endpoints(
+        self, loaded: LoadedOverlay, old: list[Endpoint], new: list[tuple[int, Endpoint]]
     ) -> None:
-        """A store batch changed the endpoints `names` (`before`: the index of the
-        description before it; `self.index` is after) and touched these switches. Those
-        this controller is primary for and trusts get only the changed endpoints' entries
+        """reload() for a description that differs only in endpoints `old` -> `new` (with
+        their positions; no endpoint removed): the index is updated, not rebuilt."""
+        self.loaded, self.overlay = loaded, loaded.overlay
+        self.index.replace_endpoints(old, new)
+
+    async def apply_endpoint_changes(
+        self, old: Sequence[Endpoint], names: set[str], touched: set[str]
+    ) -> None:
+        """A store batch changed the endpoints `names` (`old`: their versions before it;
+        `self.index` is after) and touched these switches. Those this controller is
+        primary for and trusts get only the changed endpoints' entries
         (nve.endpoint_patch); the others, and any the patch refuses or whose Write fails,
         are reconciled in full (apply_incremental)."""
-        old = [before.endpoints[n][1] for n in sorted(names) if n in before.endpoints]
         new = [self.index.endpoints[n][1] for n in sorted(names) if n in self.index.endpoints]
         rest: set[str] = set()
         async with self._reconcile_lock:

@@ -9,6 +9,7 @@ validation reports), the first occurrence wins everywhere.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -55,6 +56,37 @@ class OverlayIndex:
         for r, nve in enumerate(overlay.remote_nves):
             idx.remote_nves.setdefault(nve.name, r)
         return idx
+
+    def replace_endpoints(self, old: list[Endpoint], new: list[tuple[int, Endpoint]]) -> None:
+        """Update the endpoint lookups in place for a description whose endpoints `old`
+        were replaced by `new` (each with its position in the new description) and whose
+        other endpoints kept their positions (no removal before them): what build() would
+        give, in time proportional to the change. The changes were validated (a CA or a
+        MAC once per VSID), so no other endpoint holds their keys."""
+        for ep in old:
+            found = self.endpoints.get(ep.name)
+            if found is not None and found[1] is ep:
+                del self.endpoints[ep.name]
+            for ca in (ep.ipv4, ep.ipv6):
+                if ca is not None and self.by_ca.get((ep.vsid, ca)) is ep:
+                    del self.by_ca[(ep.vsid, ca)]
+            if isinstance(ep.attachment, LocalAttachment):
+                key = (ep.attachment.switch, ep.attachment.port)
+                here = self.by_port.get(key, [])
+                here[:] = [e for e in here if e is not ep]
+                if not here:
+                    self.by_port.pop(key, None)
+            self.macs.discard((ep.vsid, ep.mac))
+        for pos, ep in new:
+            self.endpoints.setdefault(ep.name, (pos, ep))
+            for ca in (ep.ipv4, ep.ipv6):
+                if ca is not None:
+                    self.by_ca.setdefault((ep.vsid, ca), ep)
+            if isinstance(ep.attachment, LocalAttachment):
+                here = self.by_port.setdefault((ep.attachment.switch, ep.attachment.port), [])
+                at = [self.endpoints[e.name][0] for e in here]
+                here.insert(bisect.bisect(at, pos), ep)  # description order
+            self.macs.add((ep.vsid, ep.mac))
 
     def subnet(self, vsid: int) -> Subnet | None:
         found = self.subnets.get(vsid)

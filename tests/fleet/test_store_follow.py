@@ -6,8 +6,9 @@ import asyncio
 from typing import cast
 
 from nve.controller import Controller
+from nve.index import OverlayIndex
 from nve.loader import LoadedOverlay, load_overlay
-from nve.model import Overlay
+from nve.model import Endpoint, Overlay
 from nve.store.endpoints import add_endpoint
 from nve.store.etcd import Etcd
 from nve.store.follow import follow_store
@@ -22,6 +23,7 @@ class Taker:
 
     def __init__(self) -> None:
         self.overlay = Overlay()
+        self.index = OverlayIndex()
         self.loads: list[LoadedOverlay] = []
         self.selected = ["tor1", "tor2"]
         self.states: dict[str, object] = {}
@@ -34,10 +36,20 @@ class Taker:
 
     def reload(self, loaded: LoadedOverlay) -> None:
         self.overlay = loaded.overlay
+        self.index = OverlayIndex.build(loaded.overlay)
         self.loads.append(loaded)
 
-    async def apply_incremental(self, names: set[str]) -> None:
-        self.applied.append(names)
+    def reload_endpoints(
+        self, loaded: LoadedOverlay, old: list[Endpoint], new: list[tuple[int, Endpoint]]
+    ) -> None:
+        self.overlay = loaded.overlay
+        self.index.replace_endpoints(old, new)
+        self.loads.append(loaded)
+
+    async def apply_endpoint_changes(
+        self, old: list[Endpoint], names: set[str], touched: set[str]
+    ) -> None:
+        self.applied.append(touched)
         self.changed.set()
 
 

@@ -107,11 +107,15 @@ async def _apply(
     ctl: Controller, prefix: str, gen: str, batch: list[WatchedChange], seen: int
 ) -> int:
     """Apply one batch of endpoint changes; the revision applied (NeedFullRead else)."""
-    result = apply_changes(ctl.overlay, prefix, gen, batch)
+    result = apply_changes(ctl.overlay, prefix, gen, batch, ctl.index.endpoints)
     if not result.changed:
         return max(seen, result.revision)
-    loaded, before = ctl.loaded, ctl.index
-    ctl.reload(LoadedOverlay(result.overlay, loaded.source, loaded.lines, loaded.base_dir))
+    loaded = ctl.loaded
+    changed = LoadedOverlay(result.overlay, loaded.source, loaded.lines, loaded.base_dir)
+    if result.compacted:  # an endpoint removed: positions moved, the index is rebuilt
+        ctl.reload(changed)
+    else:
+        ctl.reload_endpoints(changed, result.old, result.new)
     carried = {name: state.vsi.keys() for name, state in ctl.states.items()}
     touched = result.switches(carried, ctl.selected)
     log.info(
@@ -121,7 +125,7 @@ async def _apply(
         len(result.changed),
         ",".join(sorted(touched)) or "none",
     )
-    await ctl.apply_endpoint_changes(before, {ep.name for ep in result.changed}, touched)
+    await ctl.apply_endpoint_changes(result.old, {ep.name for ep in result.changed}, touched)
     return result.revision
 
 

@@ -41,6 +41,9 @@ class EndpointBatch:
     overlay: Overlay
     changed: list[Endpoint] = field(default_factory=list)
     revision: int = 0
+    old: list[Endpoint] = field(default_factory=list)  # changed names' versions before
+    new: list[tuple[int, Endpoint]] = field(default_factory=list)  # and after, with position
+    compacted: bool = False  # an endpoint was removed: later positions moved
 
     def switches(
         self, carried: Mapping[str, Iterable[int]], owned: Iterable[str] | None = None
@@ -60,14 +63,30 @@ class EndpointBatch:
 
 
 def apply_changes(
-    overlay: Overlay, prefix: str, generation: str, changes: Iterable[WatchedChange]
+    overlay: Overlay,
+    prefix: str,
+    generation: str,
+    changes: Iterable[WatchedChange],
+    positions: Mapping[str, tuple[int, Endpoint]] | None = None,
 ) -> EndpointBatch:
-    """The overlay with the batch's endpoint changes; NeedFullRead for anything else."""
+    """The overlay with the batch's endpoint changes; NeedFullRead for anything else.
+    `positions`: name -> (position, endpoint) of `overlay`'s endpoints (its
+    OverlayIndex.endpoints; built here when None)."""
     root = Root(prefix)
     gen = root.generation(generation)
     endpoints_at = gen.kind_prefix("endpoints")
     eps: list[Endpoint | None] = list(overlay.endpoints)
-    where = {ep.name: i for i, ep in enumerate(overlay.endpoints)}
+    if positions is None:
+        positions = {ep.name: (i, ep) for i, ep in enumerate(overlay.endpoints)}
+    moved: dict[str, int | None] = {}  # positions this batch changed (None: removed)
+
+    def where(name: str) -> int | None:
+        if name in moved:
+            return moved[name]
+        found = positions.get(name)
+        return found[0] if found is not None else None
+
+    first: dict[str, Endpoint | None] = {}  # each changed name's version before the batch
     batch = EndpointBatch(overlay)
     for ch in changes:
         batch.revision = max(batch.revision, ch.mod_revision)
@@ -82,14 +101,16 @@ def apply_changes(
         if not ch.key.startswith(endpoints_at):
             raise NeedFullRead(f"{kind} changed")
         name = key_name(gen, ch.key)
-        old = where.get(name)
+        old = where(name)
         before = eps[old] if old is not None else None
+        first.setdefault(name, before)
         if before is not None:
             batch.changed.append(before)
         if ch.deleted:
             if old is not None:
                 eps[old] = None
-                del where[name]
+                moved[name] = None
+                batch.compacted = True
             continue
         try:
             ep = Endpoint.model_validate(loads(ch.value)["object"], strict=True)
@@ -97,11 +118,16 @@ def apply_changes(
             raise NeedFullRead(f"endpoint {name}: unreadable record ({exc})") from None
         batch.changed.append(ep)
         if old is None:
-            where[name] = len(eps)
+            moved[name] = len(eps)
             eps.append(ep)
         else:
             eps[old] = ep
     if batch.changed:
-        kept = [ep for ep in eps if ep is not None]
+        kept = [ep for ep in eps if ep is not None] if batch.compacted else eps
         batch.overlay = overlay.model_copy(update={"endpoints": kept})
+        batch.old = [ep for ep in first.values() if ep is not None]
+        for name in first:
+            at = where(name)
+            if at is not None and (now := eps[at]) is not None:
+                batch.new.append((at, now))
     return batch
