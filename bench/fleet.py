@@ -3,7 +3,8 @@
 Everything on loopback; etcd's data on tmpfs (/dev/shm). The description: LIVE p4sim
 switches (default profile, no ports) and STORE_ONLY switch records whose addresses answer
 nothing (they are owned and spread like the others; their sessions keep retrying), 10
-tenants of 10 subnets, ENDPOINTS endpoints: each live switch holds the endpoints of its own
+tenants of 10 subnets (both access ports of a switch bound to its subnets, as a ToR's are),
+ENDPOINTS endpoints: each live switch holds the endpoints of its own
 subnets (so every one stays within its table sizes), the rest sit on store-only switches.
 Reported: import time and store size; per offered rate, moves of live-switch endpoints to
 another port of their switch (commit -> that switch's first Write after it, from p4sim's
@@ -63,6 +64,11 @@ def _description(
     """Write the description; the endpoint numbers that sit on live switches."""
     p4info, config = pipeline.p4info, pipeline.device_config  # type: ignore[attr-defined]
     names = [f"tor{i}" for i in range(len(addresses))] + [f"rec{i}" for i in range(store_only)]
+
+    def binds(i: int) -> str:  # both access ports carry the switch's subnets, as a ToR's do
+        own = range(i, SUBNETS, len(names))
+        return ", ".join(f"{{vsid: 0x{0x010000 + s:06x}, vlan: {100 + s}}}" for s in own)
+
     lines = ["switches:"]
     for i, name in enumerate(names):
         address = addresses[i] if i < len(addresses) else f"127.0.0.1:{1 + i}"  # answers nothing
@@ -71,7 +77,8 @@ def _description(
             f"    pipeline: {{p4info: {p4info}, device_config: {config}}}",
             f'    nve_mac: "02:00:0a:{i >> 8:02x}:{i & 255:02x}:01"',
             f"    local_pas: [10.0.{i >> 8}.{(i & 255) + 1}]",
-            "    ports:", "      - {port: 1, role: access}", "      - {port: 2, role: access}",
+            "    ports:", f"      - {{port: 1, role: access, bindings: [{binds(i)}]}}",
+            f"      - {{port: 2, role: access, bindings: [{binds(i)}]}}",
             "      - {port: 3, role: network, mtu: 9000}",
             f'    next_hops: [{{name: spine, port: 3, mac: "02:00:0b:00:{i >> 8:02x}:{i & 255:02x}"}}]',
             "    underlay_routes: [{prefix: 10.0.0.0/16, via: spine}]",

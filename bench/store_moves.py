@@ -9,13 +9,17 @@ Moves go one at a time at a paced rate; a move's latency is from its transaction
 acknowledgement to the first Write that each switch logs after it (the later of the
 two). At these rates every move has its own Writes; when they overlap (a rate above what
 the controller sustains) a Write may carry several moves and the latency is that of the
-Write that carried it. CPU seconds of `nve run` and of the switches are reported per rate.
-`--quick`: 200 endpoints, 40 moves per rate.
+Write that carried it. CPU seconds of `nve run`, of the switches and of the writers (this process) are reported
+per rate. Then a search: 8 writers at 100, 200, 400, 800 and 1,600 moves/s (3 s of moves
+each) up to the first rate whose p99 reaches 100 ms or whose moves cannot be committed at
+90 % of the rate; the highest rate before it is reported.
+`--quick`: 200 endpoints, 40 moves per rate (1 s per searched rate).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import tempfile
@@ -39,6 +43,10 @@ from tests.support.nve_run import NVE
 from tests.support.p4sim import overlay_text
 
 RATES = (10, 50, 100, 200)
+# Then the search: more writers at rising rates, up to the first that misses p99 < 100 ms
+# or cannot be committed (the writers' own CPU shares the machine with nve and etcd).
+SEARCH = (100, 200, 400, 800, 1600)
+WRITERS = 8
 SIDES = (LocalAttachment(switch="tor1", port=2, vlan=50), LocalAttachment(switch="tor2", port=1))
 
 
@@ -56,20 +64,28 @@ def _description(path: Path, tor1: str, tor2: str, pipeline: Any, endpoints: int
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-async def _moves(url: StoreUrl, rate: float, count: int, endpoints: int, first: int) -> list[float]:
-    """Pace `count` moves at `rate`/s; each one's acknowledgement time (Unix seconds)."""
+async def _moves(
+    url: StoreUrl, rate: float, count: int, endpoints: int, first: int, writers: int = 1
+) -> list[float]:
+    """Pace `count` moves at `rate`/s over `writers` clients (move k goes to writer k mod
+    writers, each its own etcd connection, as several orchestrator workers would); each
+    move's acknowledgement time (Unix seconds)."""
     acks: list[float] = []
-    async with Etcd(url) as etcd:
-        start = time.monotonic()
-        for k in range(count):
-            await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-            i = (first + k) % endpoints
-            # each endpoint to the other switch than where it is (it starts on SIDES[i % 2])
-            moved = (first + k) // endpoints
-            side = SIDES[(i + moved + 1) % 2]
-            await move_endpoint(etcd, url.prefix, f"m{i}", side)
-            acks.append(time.time())
-    return acks
+    start = time.monotonic()
+
+    async def writer(w: int) -> None:
+        async with Etcd(url) as etcd:
+            for k in range(w, count, writers):
+                await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
+                i = (first + k) % endpoints
+                # each endpoint to the other switch than where it is (it starts on SIDES[i % 2])
+                moved = (first + k) // endpoints
+                side = SIDES[(i + moved + 1) % 2]
+                await move_endpoint(etcd, url.prefix, f"m{i}", side)
+                acks.append(time.time())
+
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    return sorted(acks)
 
 
 def _latencies(acks: list[float], logs: list[Path]) -> list[float]:
@@ -125,32 +141,48 @@ def main() -> None:
                 f" {endpoints:,} endpoints in one subnet on both; {per_rate} moves per rate"
             )
             done = 0
-            for rate in RATES:
+            found = 0
+            for rate, writers in [(r, 1) for r in RATES] + [(r, WRITERS) for r in SEARCH]:
                 cpu0 = [
                     proc_stats(run.pid).cpu_s,
                     *(proc_stats(s.proc.pid).cpu_s for s in sws if s.proc),
                 ]
+                mine0 = proc_stats(os.getpid()).cpu_s
                 t0 = time.monotonic()
-                acks = asyncio.run(_moves(url, rate, per_rate, endpoints, done))
+                count = (
+                    per_rate if writers == 1 else max(per_rate, int(rate * (1 if quick() else 3)))
+                )
+                acks = asyncio.run(_moves(url, rate, count, endpoints, done, writers))
                 time.sleep(2.0)  # the last moves land
                 wall = time.monotonic() - t0
-                done += per_rate
+                done += count
                 lat = sorted(x * 1000 for x in _latencies(acks, logs))
                 cpu1 = [
                     proc_stats(run.pid).cpu_s,
                     *(proc_stats(s.proc.pid).cpu_s for s in sws if s.proc),
                 ]
+                mine = proc_stats(os.getpid()).cpu_s - mine0
                 if not lat:
                     print(f"  {rate:>4}/s: no move reached both switches")
                     continue
                 p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+                committed = len(acks) / max(1e-9, acks[-1] - acks[0] if len(acks) > 1 else 1)
                 print(
-                    f"  {rate:>4}/s offered ({len(acks) / max(1e-9, acks[-1] - acks[0] if len(acks) > 1 else 1):.0f}/s"
+                    f"  {rate:>4}/s offered by {writers} writer(s) ({committed:.0f}/s"
                     f" committed): commit -> both switches written: median {statistics.median(lat):.1f} ms,"
-                    f" p99 {p99:.1f} ms, max {lat[-1]:.1f} ms ({per_rate - len(lat)} missing);"
+                    f" p99 {p99:.1f} ms, max {lat[-1]:.1f} ms ({count - len(lat)} missing);"
                     f" CPU over {wall:.1f} s: nve {cpu1[0] - cpu0[0]:.1f} s,"
-                    f" switches {sum(cpu1[1:]) - sum(cpu0[1:]):.1f} s"
+                    f" switches {sum(cpu1[1:]) - sum(cpu0[1:]):.1f} s, writers {mine:.1f} s"
                 )
+                if writers > 1:
+                    if p99 >= 100 or committed < 0.9 * rate:
+                        break  # the search ends at the first rate that misses
+                    found = rate
+            print(
+                f"  highest rate searched ({', '.join(map(str, SEARCH))}/s, {WRITERS} writers) with"
+                f" p99 < 100 ms and at least 90 % committed: {found or 'none'}"
+                + ("/s" if found else "")
+            )
             full = log.read_text().count("reading the overlay whole")
             print(f"  full reads of the store during the moves: {full}")
         finally:

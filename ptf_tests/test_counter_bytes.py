@@ -84,13 +84,10 @@ def _delta(case: Case, before: dict, tunnel: int, packets: int) -> dict[str, tup
         time.sleep(0.05)
 
 
-def _both_ways(case: Case, port: int, out, back, *, v6: bool = False, trailer: bytes = b""):
-    """Send ``out`` from ``port`` toward HR1 and ``back`` from HR1 N times each; return the
-    counter deltas and the lengths of what was received on each side."""
-    tagged_port = port == 2
-    sent = tagged(out, 100) if tagged_port else out
-    delivered = tagged(back, 100) if tagged_port else back
-    src_pa, dst_pa, net, tunnel = (T.PA6, T.REMOTE6, 6, 2) if v6 else (T.PA4, T.REMOTE4, 5, 1)
+def _wires(out, back, *, v6: bool = False):
+    """``out`` as this NVE encapsulates it toward the remote NVE, ``back`` as that NVE
+    sends it here (over IPv6 when ``v6``)."""
+    src_pa, dst_pa, net = (T.PA6, T.REMOTE6, 6) if v6 else (T.PA4, T.REMOTE4, 5)
     wire_out = nvgre(
         out,
         src_pa=src_pa,
@@ -103,6 +100,17 @@ def _both_ways(case: Case, port: int, out, back, *, v6: bool = False, trailer: b
     wire_back = nvgre(
         back, src_pa=dst_pa, dst_pa=src_pa, vsid=T.VSID_A1, smac=T.ROUTER_MAC[net], dmac=T.NVE_MAC
     )
+    return wire_out, wire_back
+
+
+def _both_ways(case: Case, port: int, out, back, *, v6: bool = False, trailer: bytes = b""):
+    """Send ``out`` from ``port`` toward HR1 and ``back`` from HR1 N times each; return the
+    counter deltas and the lengths of what was received on each side."""
+    tagged_port = port == 2
+    sent = tagged(out, 100) if tagged_port else out
+    delivered = tagged(back, 100) if tagged_port else back
+    net, tunnel = (6, 2) if v6 else (5, 1)
+    wire_out, wire_back = _wires(out, back, v6=v6)
     before = _cells(case, tunnel)
     for _ in range(N):
         expect_forward(case, port, sent, {net: wire_out})
@@ -160,23 +168,7 @@ def test_every_bit_of_the_length_adds_up(case: Case) -> None:
     for size in sizes:
         out = _frame(T.H1, T.HR1, "10.1.0.5", "10.1.0.9", size)
         back = _frame(T.HR1, T.H1, "10.1.0.9", "10.1.0.5", size)
-        wire_out = nvgre(
-            out,
-            src_pa=T.PA4,
-            dst_pa=T.REMOTE4,
-            vsid=T.VSID_A1,
-            flow=flow_id(out),
-            smac=T.NVE_MAC,
-            dmac=T.ROUTER_MAC[5],
-        )
-        wire_back = nvgre(
-            back,
-            src_pa=T.REMOTE4,
-            dst_pa=T.PA4,
-            vsid=T.VSID_A1,
-            smac=T.ROUTER_MAC[5],
-            dmac=T.NVE_MAC,
-        )
+        wire_out, wire_back = _wires(out, back)
         expect_forward(case, 1, out, {5: wire_out})
         expect_forward(case, 5, wire_back, {1: back})
     got = _delta(case, before, 1, len(sizes))

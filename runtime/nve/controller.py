@@ -52,6 +52,7 @@ from nve.reconcile import (
 )
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
+from nve.store.learned import LearnedChange
 from nve.tls import ClientTls, TlsError, load_client_tls
 from nve.underlay.host import UnderlayHost
 from nve.underlay.kernel import KernelView, with_kernel
@@ -136,6 +137,8 @@ class Controller:
         self._believed_at: dict[str, dict[EntityKey, int]] = {}  # key -> position in believed
         # Reconciles the switches a store change touched (set by nve run / a replica).
         self.on_change: Callable[[list[str]], Awaitable[None]] | None = None
+        # Told each MAC learned (True) or aged out (False): the store follower publishes them.
+        self.on_learned: Callable[[LearnedEndpoint, bool], None] | None = None
 
     # -- the description and what the data plane taught -----------------------------------
     def reload(self, loaded: LoadedOverlay) -> None:
@@ -187,6 +190,8 @@ class Controller:
                 )
         if out.changed:
             self.stats.learned += 1
+            if self.on_learned is not None:
+                self.on_learned(le, True)
         return out.changed
 
     def _switch_learning(self, name: str) -> Learning:
@@ -197,10 +202,29 @@ class Controller:
 
     def age_out(self, switch: str, vsid: int, mac: Mac) -> bool:
         """A learned MAC whose entry timed out: True if it was known (and is now forgotten)."""
-        if not self.learned.forget(switch, vsid, mac):
+        le = self.learned.get(switch, vsid, mac)
+        if le is None or not self.learned.forget(switch, vsid, mac):
             return False
         self.stats.aged += 1
+        if self.on_learned is not None:
+            self.on_learned(le, False)
         return True
+
+    def apply_learned(self, changes: Sequence[LearnedChange]) -> set[int]:
+        """Learned MACs other controllers (or this one) wrote to the store: the VSIDs whose
+        learned MACs changed here (configured endpoints' MACs are never taken)."""
+        vsids: set[int] = set()
+        for ch in changes:
+            if (ch.vsid, ch.mac) in self.index.macs:
+                continue
+            if ch.learned is not None:
+                if self.learned.put(ch.learned):
+                    vsids.add(ch.vsid)
+                continue
+            held = self.learned.where(ch.vsid, ch.mac)
+            if held is not None and self.learned.forget(held.switch, ch.vsid, ch.mac):
+                vsids.add(ch.vsid)
+        return vsids
 
     def count_packet_in(self, reason: str) -> None:
         self.stats.packet_ins[reason] = self.stats.packet_ins.get(reason, 0) + 1

@@ -131,6 +131,26 @@ class LearnedTable:
         self._add(le)
         return Outcome(changed=True, moved_from=old)
 
+    def get(self, switch: str, vsid: int, mac: Mac) -> LearnedEndpoint | None:
+        return self._by_key.get((switch, vsid, mac))
+
+    def where(self, vsid: int, mac: Mac) -> LearnedEndpoint | None:
+        """The place (VSID, MAC) is learned at, if any."""
+        key = self._where.get((vsid, mac))
+        return self._by_key.get(key) if key is not None else None
+
+    def put(self, le: LearnedEndpoint) -> bool:
+        """Learned elsewhere (another controller's switch, from the store): take it as it
+        is, replacing the MAC's old place, without limits (they applied where it was
+        learned). True if it changed the table."""
+        old = self.where(le.vsid, le.mac)
+        if old == le:
+            return False
+        if old is not None:
+            self._remove(old)
+        self._add(le)
+        return True
+
     def forget(self, switch: str, vsid: int, mac: Mac) -> bool:
         """Remove a learned MAC (aged out on `switch`): True if it was learned there."""
         le = self._by_key.get((switch, vsid, mac))

@@ -29,10 +29,16 @@ class Taker:
         self.states: dict[str, object] = {}
         self.applied: list[set[str]] = []
         self.changed = asyncio.Event()
+        self.on_learned = None
+        self.learned_changes: list[object] = []
 
     @property
     def loaded(self) -> LoadedOverlay:
         return self.loads[-1]
+
+    def apply_learned(self, changes: list[object]) -> set[int]:
+        self.learned_changes += changes
+        return set()
 
     def reload(self, loaded: LoadedOverlay) -> None:
         self.overlay = loaded.overlay

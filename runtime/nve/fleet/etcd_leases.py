@@ -142,6 +142,25 @@ class LeaseEtcd:
         resp = await self._unary(self._client.kvstub, "Txn", req)
         return int(resp.header.revision) if resp.succeeded else None
 
+    async def put(self, key: bytes, value: bytes, lease: int) -> int:
+        """Put the key bound to `lease` (replacing any value); the revision written."""
+        req = rpc.PutRequest(key=key, value=value, lease=lease)
+        resp = await self._unary(self._client.kvstub, "Put", req)
+        return int(resp.header.revision)
+
+    async def delete_if_value(self, key: bytes, value: bytes) -> bool:
+        """Delete the key if it holds `value` (nobody replaced it since)."""
+        req = rpc.TxnRequest(
+            compare=[
+                rpc.Compare(
+                    key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.VALUE, value=value
+                )
+            ],
+            success=[rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))],
+        )
+        resp = await self._unary(self._client.kvstub, "Txn", req)
+        return bool(resp.succeeded)
+
     async def delete_if(self, key: bytes, mod_revision: int) -> bool:
         """Delete the key if it was last written at `mod_revision` (it is still ours)."""
         req = rpc.TxnRequest(

@@ -13,6 +13,7 @@ nothing that happened meanwhile is missed. docs/fleet.md, "Incremental updates".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from nve.controller import Controller
 from nve.loader import LoadedOverlay
 from nve.store.etcd import Etcd, StoreError, WatchedChange
 from nve.store.incremental import NeedFullRead, apply_changes
+from nve.store.keys import Root
+from nve.store.learned import LearnedPublisher, learned_changes
 from nve.store.reader import StoredOverlay, read_overlay
 from nve.store.url import StoreUrl
 from nve.validate import validate_overlay
@@ -40,39 +43,67 @@ async def follow_store(
     base_dir: Path | None = None,
     retry_s: float = 1.0,
     generation: str | None = None,
+    learned_ttl_s: int = 30,
 ) -> None:
     """Keep `ctl` on the overlay stored after revision `since` (`generation`: the one
     read at `since`; None reads it first). Endpoint changes go through
-    `ctl.apply_endpoint_changes`; the rest reloads and sets `dirty`."""
+    `ctl.apply_endpoint_changes`; the rest reloads and sets `dirty`. Learned MACs go
+    both ways (nve.store.learned): what `ctl` learns or ages out is written under a
+    lease of `learned_ttl_s`; what the store holds is applied to `ctl`'s table."""
     seen, gen = since, generation
-    while True:
-        try:
-            async with Etcd(url) as etcd:
-                if gen is None:
-                    stored = await read_overlay(etcd, url.prefix, base_dir)
-                    seen, gen = stored.revision, stored.generation
-                    _take(ctl, stored, dirty)
-                queue: asyncio.Queue[WatchedChange | StoreError] = asyncio.Queue()
-                watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
-                try:
-                    while True:
-                        batch = await _batch(queue)
-                        try:
-                            seen = await _apply(ctl, url.prefix, gen, batch, seen)
-                        except NeedFullRead as why:
-                            log.info("%s: %s: reading the overlay whole", url, why)
-                            stored = await read_overlay(etcd, url.prefix, base_dir)
-                            seen, gen = stored.revision, stored.generation
-                            _take(ctl, stored, dirty)
-                            watcher.cancel()  # watch again from the read's revision
-                            queue = asyncio.Queue()
-                            watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
-                finally:
-                    watcher.cancel()
-        except StoreError as exc:
-            log.error("%s; following again in %g s", exc, retry_s)
-            gen = None
-            await asyncio.sleep(retry_s)
+    learned_read = False
+    publisher = LearnedPublisher(url, learned_ttl_s)
+    ctl.on_learned = publisher.offer
+    publishing = asyncio.create_task(publisher.run())
+    try:
+        while True:
+            try:
+                async with Etcd(url) as etcd:
+                    if gen is None:
+                        stored = await read_overlay(etcd, url.prefix, base_dir)
+                        seen, gen = stored.revision, stored.generation
+                        await _read_learned(etcd, url.prefix, ctl, seen)
+                        _take(ctl, stored, dirty)
+                    elif not learned_read:  # the overlay was read by the caller
+                        await _read_learned(etcd, url.prefix, ctl, seen)
+                    learned_read = True
+                    queue: asyncio.Queue[WatchedChange | StoreError] = asyncio.Queue()
+                    watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
+                    try:
+                        while True:
+                            batch = await _batch(queue)
+                            try:
+                                seen = await _apply(ctl, url.prefix, gen, batch, seen)
+                            except NeedFullRead as why:
+                                log.info("%s: %s: reading the overlay whole", url, why)
+                                stored = await read_overlay(etcd, url.prefix, base_dir)
+                                seen, gen = stored.revision, stored.generation
+                                await _read_learned(etcd, url.prefix, ctl, seen)
+                                _take(ctl, stored, dirty)
+                                watcher.cancel()  # watch again from the read's revision
+                                queue = asyncio.Queue()
+                                watcher = asyncio.create_task(_changes(etcd, url, seen + 1, queue))
+                    finally:
+                        watcher.cancel()
+            except StoreError as exc:
+                log.error("%s; following again in %g s", exc, retry_s)
+                gen = None
+                await asyncio.sleep(retry_s)
+    finally:
+        ctl.on_learned = None
+        publishing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publishing
+
+
+async def _read_learned(etcd: Etcd, prefix: str, ctl: Controller, revision: int) -> None:
+    """The learned MACs in the store at `revision`, into the controller's table."""
+    root = Root(prefix)
+    found = [
+        WatchedChange(kv.key, kv.value, False, kv.mod_revision)
+        async for kv in etcd.scan(root.learned_prefix, revision)
+    ]
+    ctl.apply_learned(learned_changes(root, found))
 
 
 async def _changes(
@@ -107,6 +138,12 @@ async def _apply(
     ctl: Controller, prefix: str, gen: str, batch: list[WatchedChange], seen: int
 ) -> int:
     """Apply one batch of endpoint changes; the revision applied (NeedFullRead else)."""
+    root = Root(prefix)
+    learned = learned_changes(root, batch)
+    if learned:  # MACs learned or aged out here or by another controller
+        vsids = ctl.apply_learned(learned)
+        carriers = {n for n, st in ctl.states.items() if vsids & st.vsi.keys()}
+        await ctl.apply_incremental(carriers & set(ctl.selected))
     result = apply_changes(ctl.overlay, prefix, gen, batch, ctl.index.endpoints)
     if not result.changed:
         return max(seen, result.revision)

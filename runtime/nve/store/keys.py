@@ -39,6 +39,14 @@ class Root:
     def current(self) -> bytes:
         return f"{self.prefix}/current".encode()
 
+    @property
+    def learned_prefix(self) -> bytes:
+        """Learned MACs (nve.store.learned): one key per (VSID, MAC), outside generations."""
+        return f"{self.prefix}/learned/".encode()
+
+    def learned(self, vsid: int, mac: object) -> bytes:
+        return f"{self.prefix}/learned/{vsid_part(vsid)}/{part(mac)}".encode()
+
     def gen_prefix(self, gen: str) -> bytes:
         return f"{self.prefix}/gen/{gen}/".encode()
 

@@ -5,7 +5,7 @@
 |---|---|---|
 | `nve-admin-PREFIX` | every key under PREFIX | every key under PREFIX (`nve import`, `PREFIX/epoch`) |
 | `nve-orchestrator-PREFIX` | every key under PREFIX | `PREFIX/gen/` (`nve endpoint add/move/remove` write an endpoint, its index and counter keys in the current generation) |
-| `nve-replica-PREFIX` | every key under PREFIX | `PREFIX/replicas/`, `PREFIX/owners/` (membership and ownership, bound to the replica's lease) |
+| `nve-replica-PREFIX` | every key under PREFIX | `PREFIX/replicas/`, `PREFIX/owners/` (membership and ownership, bound to the replica's lease), `PREFIX/learned/` (MACs its switches learned, bound to its lease) |
 
 A replica cannot change the overlay, nor an orchestrator the ownership or the current
 generation's name; what only an import may do stays with the admin. etcd's prefix grants
@@ -46,6 +46,7 @@ def grants(role: str, prefix: str) -> list[Grant]:
             Grant("read", base),
             Grant("readwrite", f"{prefix}/replicas/"),
             Grant("readwrite", f"{prefix}/owners/"),
+            Grant("readwrite", f"{prefix}/learned/"),
         ]
     raise ValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
 
