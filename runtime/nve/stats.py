@@ -76,15 +76,27 @@ class SwitchCounters:
         }
 
 
-async def read_counter(client: SwitchClient, index: P4Index, name: str) -> dict[int, Cell]:
-    """Every cell of an indexed counter (index -> (packets, bytes)); empty if the program lacks it."""
+async def read_counter(
+    client: SwitchClient, index: P4Index, name: str, cells: Iterable[int] | None = None
+) -> dict[int, Cell]:
+    """The cells of an indexed counter (index -> (packets, bytes)): every one, or those
+    listed in `cells` (a VSI counter has thousands; a switch uses a few). Empty if the
+    program lacks it."""
     try:
         info = index.counter(name)
     except P4InfoError:
         return {}
-    req = p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=info.id))
+    if cells is None:
+        reqs = [p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=info.id))]
+    else:
+        reqs = [
+            p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=info.id, index=p4r.Index(index=i)))
+            for i in sorted(set(cells))
+        ]
+        if not reqs:
+            return {}
     out: dict[int, Cell] = {}
-    for ent in await client.read_all([req]):
+    for ent in await client.read_all(reqs):
         ce = ent.counter_entry
         out[ce.index.index] = (ce.data.packet_count, ce.data.byte_count)
     return out
@@ -149,8 +161,12 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
     if None in (decap_b, encap_b, rx_b, tx_b):
         out.bytes = AS_RECEIVED
         decap_b = encap_b = rx_b = tx_b = None
-    decap = _with_bytes(await read_counter(client, index, Counter.COUNTERS_VSI_DECAP), decap_b)
-    encap = _with_bytes(await read_counter(client, index, Counter.COUNTERS_VSI_ENCAP), encap_b)
+    decap = _with_bytes(
+        await read_counter(client, index, Counter.COUNTERS_VSI_DECAP, vsis), decap_b
+    )
+    encap = _with_bytes(
+        await read_counter(client, index, Counter.COUNTERS_VSI_ENCAP, vsis), encap_b
+    )
     if state is not None:
         for vsid, vsi in sorted(state.vsi.items()):
             out.vsid[vsid] = {"encap": encap.get(vsi, (0, 0)), "decap": decap.get(vsi, (0, 0))}
@@ -162,8 +178,8 @@ async def collect(ctl: Controller, name: str) -> SwitchCounters:
             out.drops[_drop_name(code)] = cell
     storm = await read_counter(client, index, Counter.STORM_DROPPED)
     out.storm = {port: p for port, (p, _) in sorted(storm.items()) if p}
-    rx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX), rx_b)
-    tx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX), tx_b)
+    rx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_RX, tunnels), rx_b)
+    tx = _with_bytes(await read_counter(client, index, Counter.COUNTERS_TUNNEL_TX, tunnels), tx_b)
     if state is not None:
         for tunnel, remote in sorted(state.tunnel_names.items()):
             prev = out.remote.get(remote, {"tx": (0, 0), "rx": (0, 0)})
