@@ -76,7 +76,7 @@ def _description(
             f"  - name: {name}", f"    address: {address}", "    election_id: 10",
             f"    pipeline: {{p4info: {p4info}, device_config: {config}}}",
             f'    nve_mac: "02:00:0a:{i >> 8:02x}:{i & 255:02x}:01"',
-            f"    local_pas: [10.0.{i >> 8}.{(i & 255) + 1}]",
+            f"    local_pas: [10.0.{i >> 7}.{((i & 127) << 1) + 1}]",  # unique up to 32,768
             "    ports:", f"      - {{port: 1, role: access, bindings: [{binds(i)}]}}",
             f"      - {{port: 2, role: access, bindings: [{binds(i)}]}}",
             "      - {port: 3, role: network, mtu: 9000}",

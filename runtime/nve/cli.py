@@ -392,7 +392,8 @@ async def _stored_controller(args: argparse.Namespace) -> tuple[Controller, Foll
     stored = await _in_store(load_stored(url))
     try:
         ctl = Controller(stored.loaded, only=args.switch or None)
-        problems = ctl.check(with_pipeline=True)
+        # A replica compiles the switches it is given when it reconciles them.
+        problems = ctl.check(with_pipeline=True, compile_switches=args.replica is None)
     except ControllerError as exc:
         raise _Fail(str(exc)) from None
     if problems:

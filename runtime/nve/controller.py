@@ -248,17 +248,22 @@ class Controller:
                 except TlsError as exc:
                     raise ControllerError(f"switch {sw.name}: {exc}") from None
 
-    def check(self, with_pipeline: bool = True) -> list[Problem]:
-        """All problems of the description, located in the file; empty means it can be applied."""
+    def check(self, with_pipeline: bool = True, compile_switches: bool = True) -> list[Problem]:
+        """All problems of the description, located in the file; empty means it can be
+        applied. Without `compile_switches` the switches are not compiled here (a replica
+        compiles those it is given, when it reconciles them, and reports their problems
+        then: compiling all of a fleet's switches would take each replica minutes)."""
         with gc_paused():  # validation and compilation build large acyclic structures
-            return self._check(with_pipeline)
+            return self._check(with_pipeline, compile_switches)
 
-    def _check(self, with_pipeline: bool) -> list[Problem]:
+    def _check(self, with_pipeline: bool, compile_switches: bool = True) -> list[Problem]:
         problems = validate_overlay(self.overlay)
         if problems:
             return self.loaded.locate(problems)
         if with_pipeline:
             self.load_pipelines()
+        if not compile_switches:
+            return []
         for pos, sw in enumerate(self.overlay.switches):
             if sw.name not in self.selected:
                 continue
