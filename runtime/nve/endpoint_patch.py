@@ -23,7 +23,7 @@ from nve.compile.delta import replace_entries
 from nve.diff import Change
 from nve.entities import Entity, EntityKey
 from nve.p4info import P4Index
-from nve.reconcile import _canonical, _retier
+from nve.reconcile import canonical_desired
 
 
 @dataclass
@@ -41,8 +41,8 @@ class SwitchPatch:
 
 def plan_patch(name: str, delta: Delta, index: P4Index) -> SwitchPatch:
     """The updates that take the switch from the delta's old entries to its new ones."""
-    removed = _retier(_canonical(delta.removed, index), C.TIERS)
-    added = _retier(_canonical(delta.added, index), C.TIERS)
+    removed = canonical_desired(delta.removed, index, C.TIERS)
+    added = canonical_desired(delta.added, index, C.TIERS)
     patch = SwitchPatch(name, delta, removed=removed, added=added)
     before = {e.key: e for e in removed}
     after = {e.key: e for e in added}

@@ -240,8 +240,16 @@ def _canonical(entities: Sequence[Entity], index: P4Index) -> list[Entity]:
     return out
 
 
+def canonical_desired(
+    entities: Sequence[Entity], index: P4Index, tiers: dict[str, int]
+) -> list[Entity]:
+    """Compiled entities as the switch reports them (canonical names, the pipeline's
+    tiers): what a reconcile diffs and what a controller remembers as written."""
+    return _retier(_canonical(entities, index), tiers)
+
+
 async def plan_for(target: Target) -> Plan:
-    desired = _retier(_canonical(target.desired, target.index), target.tiers)
+    desired = canonical_desired(target.desired, target.index, target.tiers)
     target.canonical = desired
     installed = target.installed
     if installed is None:

@@ -109,26 +109,15 @@ async def read_frame_bytes(
     program lacks it. Only the cells of ``ids`` are read (FRAME_CELLS each): cell
     ``(id << 6) + (k << 4) + d`` counts the frames whose length has d as hexadecimal digit k."""
     try:
-        info = index.counter(name)
+        index.counter(name)
     except P4InfoError:
         return None
     wanted = sorted(set(ids))
-    req = [
-        p4r.Entity(
-            counter_entry=p4r.CounterEntry(
-                counter_id=info.id, index=p4r.Index(index=i * FRAME_CELLS + c)
-            )
-        )
-        for i in wanted
-        for c in range(FRAME_CELLS)
-    ]
+    cells = [i * FRAME_CELLS + c for i in wanted for c in range(FRAME_CELLS)]
     out = dict.fromkeys(wanted, 0)
-    if not req:
-        return out
-    for ent in await client.read_all(req):
-        cell = ent.counter_entry.index.index
+    for cell, (packets, _) in (await read_counter(client, index, name, cells)).items():
         digit, value = divmod(cell % FRAME_CELLS, 16)
-        out[cell // FRAME_CELLS] += ent.counter_entry.data.packet_count * value << (4 * digit)
+        out[cell // FRAME_CELLS] += packets * value << (4 * digit)
     return out
 
 
