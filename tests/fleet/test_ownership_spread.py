@@ -263,3 +263,38 @@ def test_a_new_set_of_switches_is_spread_and_removed_switches_are_given_up(
             await fleet.close()
 
     asyncio.run(scenario())
+
+
+def test_a_dead_replicas_many_switches_are_taken_a_batch_per_round_trip(
+    etcd: EtcdServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 switches: r1 takes them all, r2 joins and gets half; r1 dies without leaving (its
+    lease runs out), and r2 takes r1's 150 in round trips of 64 switches: one revision per
+    round trip, not one per switch. Every id is still above that switch's earlier ones."""
+    many = [f"rec{i:03d}" for i in range(300)]
+
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), many)
+        try:
+            fleet.start("r1")
+            await fleet.until(lambda: len(fleet.owner) == 300, 60)
+            assert len({split(ids[0])[1] for ids in fleet.ids.values()}) == 5  # 300 / 64
+            fleet.start("r2")
+            await fleet.until(fleet.balanced, 60)
+            theirs = {s for s, r in fleet.owner.items() if r == "r1"}
+            assert len(theirs) == 150
+            monkeypatch.setattr(fleet.managers["r1"], "_leave", _noop)  # killed: no goodbye
+            await fleet.stop("r1")
+            for s in theirs:
+                del fleet.owner[s]
+            await fleet.until(lambda: theirs <= set(fleet.owner), 60)  # after the lease TTL
+            assert len({split(fleet.ids[s][-1])[1] for s in theirs}) <= 3  # 150 / 64
+            assert all(ids == sorted(set(ids)) for ids in fleet.ids.values())
+        finally:
+            await fleet.close()
+
+    asyncio.run(scenario())
+
+
+async def _noop(*_: object) -> None:
+    return None
