@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from nve.index import OverlayIndex
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment, Switch, Tenant
@@ -16,8 +17,15 @@ from nve.problems import ConfigPath, Problem, format_path
 from nve.validate_bgp import check_bgp
 from nve.validate_qos import check_qos
 
-# (switch, port, VLAN or None for untagged) -> (VSID, where it was first bound)
-PortVlan = dict[tuple[str, int, int | None], tuple[int, ConfigPath]]
+
+@dataclass
+class PortVlan:
+    """The tags bound so far, both ways round: (switch, port, VLAN or None for untagged) ->
+    (VSID, where it was first bound), and (switch, port, VSID) -> (VLAN, where)."""
+
+    by_tag: dict[tuple[str, int, int | None], tuple[int, ConfigPath]] = field(default_factory=dict)
+    by_vsid: dict[tuple[str, int, int], tuple[int | None, ConfigPath]] = field(default_factory=dict)
+
 
 RESERVED_LOW_MAX = 0x000FFF
 RESERVED_VENDOR = 0xFFFFFF
@@ -69,7 +77,7 @@ def validate_overlay(overlay: Overlay) -> list[Problem]:
     _check_names(c, overlay)
     _check_switches(c, overlay)
     _check_subnets(c, overlay)
-    port_vlan: PortVlan = {}
+    port_vlan = PortVlan()
     _check_bindings(c, overlay, idx, port_vlan)
     _check_endpoints(c, overlay, idx, port_vlan)
     _check_remote_nves(c, overlay, idx)
@@ -223,23 +231,27 @@ def _bind(
     """One (switch, port, VLAN) carries one VSID, and one VSID one tag per port (egress pushes it)."""
     key = (switch, port, vlan)
     tag = "untagged" if vlan is None else f"VLAN {vlan}"
-    if key in port_vlan and port_vlan[key][0] != vsid:
+    bound = port_vlan.by_tag.get(key)
+    if bound is not None and bound[0] != vsid:
         c.add(
             path,
             f"{tag} on {switch} port {port} is already used by VSID "
-            f"{vsid_text(port_vlan[key][0])} ({format_path(port_vlan[key][1])})",
+            f"{vsid_text(bound[0])} ({format_path(bound[1])})",
         )
         return
-    for (sw, p, other_vlan), (other_vsid, other_path) in port_vlan.items():
-        if sw == switch and p == port and other_vsid == vsid and other_vlan != vlan:
-            other = "untagged" if other_vlan is None else f"VLAN {other_vlan}"
-            c.add(
-                path,
-                f"VSID {vsid_text(vsid)} is already {other} on {switch} port {port} "
-                f"({format_path(other_path)}); one subnet has one tag per port",
-            )
-            return
-    port_vlan.setdefault(key, (vsid, path[:-1] if path[-1] == "vlan" else path))
+    # at most one tag per (switch, port, VSID) is ever bound: a second one stops here
+    tagged = port_vlan.by_vsid.get((switch, port, vsid))
+    if tagged is not None and tagged[0] != vlan:
+        other = "untagged" if tagged[0] is None else f"VLAN {tagged[0]}"
+        c.add(
+            path,
+            f"VSID {vsid_text(vsid)} is already {other} on {switch} port {port} "
+            f"({format_path(tagged[1])}); one subnet has one tag per port",
+        )
+        return
+    where = path[:-1] if path[-1] == "vlan" else path
+    port_vlan.by_tag.setdefault(key, (vsid, where))
+    port_vlan.by_vsid.setdefault((switch, port, vsid), (vlan, where))
 
 
 def _check_bindings(c: _Collector, o: Overlay, idx: OverlayIndex, port_vlan: PortVlan) -> None:
@@ -469,8 +481,15 @@ def _check_underlay_mtu(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
     """RFC 7637 §4.4: the underlay must carry the encapsulated frame, and IPv6 customers
     are promised 1280-byte packets (RFC 8200 §5), which the NVE must not fragment. Only
     switches that carry IPv6 customer traffic are held to it."""
+    local = local_vsids(o)
+    ipv6 = {ep.vsid for ep in o.endpoints if ep.ipv6 is not None}
+    ipv6 |= {
+        v
+        for v, (_, sub, _) in idx.subnets.items()
+        if sub.gateway is not None and sub.gateway.ipv6 is not None
+    }
     for i, sw in enumerate(o.switches):
-        if not _carries_ipv6_customers(o, idx, sw):
+        if not switch_vsids(o, idx, sw, local) & ipv6:
             continue
         family = max(
             pa.version for pa in sw.local_pas
@@ -485,26 +504,23 @@ def _check_underlay_mtu(c: _Collector, o: Overlay, idx: OverlayIndex) -> None:
                 )
 
 
-def switch_vsids(o: Overlay, idx: OverlayIndex, sw: Switch) -> set[int]:
+def local_vsids(o: Overlay) -> dict[str, set[int]]:
+    """Switch name -> the VSIDs of the endpoints attached to it (one pass over them)."""
+    out: dict[str, set[int]] = {}
+    for ep in o.endpoints:
+        if isinstance(ep.attachment, LocalAttachment):
+            out.setdefault(ep.attachment.switch, set()).add(ep.vsid)
+    return out
+
+
+def switch_vsids(
+    o: Overlay, idx: OverlayIndex, sw: Switch, local: dict[str, set[int]] | None = None
+) -> set[int]:
     """The subnets installed on a switch: every subnet of every tenant with a subnet bound
     here (by a port binding or a local endpoint), as the compiler installs them, since
-    routing may lead to any of them."""
-    local = {b.vsid for p in sw.ports for b in p.bindings}
-    local |= {
-        ep.vsid
-        for ep in o.endpoints
-        if isinstance(ep.attachment, LocalAttachment) and ep.attachment.switch == sw.name
-    }
-    tenants = {idx.subnets[v][2].name for v in local if v in idx.subnets}
+    routing may lead to any of them. `local`: `local_vsids(o)`, when asked for many
+    switches (else the endpoints are scanned)."""
+    here = {b.vsid for p in sw.ports for b in p.bindings}
+    here |= (local_vsids(o) if local is None else local).get(sw.name, set())
+    tenants = {idx.subnets[v][2].name for v in here if v in idx.subnets}
     return {v for v, (_, _, t) in idx.subnets.items() if t.name in tenants}
-
-
-def _carries_ipv6_customers(o: Overlay, idx: OverlayIndex, sw: Switch) -> bool:
-    vsids = switch_vsids(o, idx, sw)
-    if any(
-        sub.gateway is not None and sub.gateway.ipv6 is not None
-        for v, (_, sub, _) in idx.subnets.items()
-        if v in vsids
-    ):
-        return True
-    return any(ep.ipv6 is not None and ep.vsid in vsids for ep in o.endpoints)
