@@ -320,7 +320,7 @@ async def _run_replica(args: argparse.Namespace) -> int:
         from nve.fleet.replica import ReplicaCollector
         from nve.runner import MetricsCollector, poll_counters, serve_metrics
 
-        metrics = MetricsCollector(ctl)
+        metrics = MetricsCollector(ctl, replica.bgp)
         try:
             serve_metrics(
                 metrics, ReplicaCollector(replica), port=args.metrics_port, addr=args.metrics_addr

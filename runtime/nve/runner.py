@@ -22,16 +22,11 @@ from nve.controller import Controller, ControllerError
 from nve.events import EventHandler
 from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
-from nve.model import Switch
 from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
 from nve.session import SwitchSession
 from nve.underlay.bgp_service import BgpService
-from nve.underlay.frr import FrrError
-from nve.underlay.host import UnderlayHost
-from nve.underlay.kernel import KernelView
-from nve.underlay.netns import NetnsError
-from nve.underlay.watch import watch_kernel
+from nve.underlay.hosts import HostError, UnderlayHosts
 from nve.validate import validate_overlay
 
 if TYPE_CHECKING:
@@ -249,6 +244,7 @@ async def run_forever(
     dirty = asyncio.Event()
     handler = EventHandler(ctl, dirty.set)
     bgp = BgpService()
+    hosts = UnderlayHosts(ctl, asyncio.get_running_loop(), bgp, dirty.set)
     metrics = MetricsCollector(ctl, bgp)
     if getattr(args, "metrics_port", 0):
         serve_metrics(metrics, port=args.metrics_port, addr=args.metrics_addr)
@@ -259,25 +255,12 @@ async def run_forever(
         ctl.forget_installed(session.name)
         if session.state.primary:
             await _reconcile(ctl, [session.name])
-            await asyncio.to_thread(bgp.ready, session.name)  # FRR starts, or retries now
+            await hosts.ready(session.name)  # FRR starts, or retries now
         else:
             reason = (
                 session.client.read_only_reason if session.client is not None else "not primary"
             )
             log.warning("%s: read-only: %s; not writing", session.name, reason)
-
-    def follower(name: str) -> Callable[[KernelView], None]:
-        def changed(view: KernelView) -> None:
-            ctl.kernel_views[name] = view
-            log.info(
-                "%s: underlay host: %d resolved neighbours, %d routes",
-                name,
-                len(view.neighbours),
-                len(view.routes),
-            )
-            dirty.set()
-
-        return changed
 
     async def on_change(names: list[str]) -> None:  # a store change touched these
         primary = set(_primary_names(ctl))
@@ -294,23 +277,17 @@ async def run_forever(
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, read_again)
     sessions = ctl.start_sessions(on_ready, handler)
-    start_underlay_hosts(ctl, asyncio.get_running_loop(), bgp)
+    for name in ctl.selected:
+        try:
+            hosts.start(name)
+        except HostError as exc:
+            await hosts.close()
+            raise ControllerError(str(exc)) from None
+        hosts.watch(name)
     tasks = [asyncio.create_task(s.run(), name=f"session-{n}") for n, s in sessions.items()]
     tasks.append(asyncio.create_task(_reconcile_loop(ctl, dirty)))
-    tasks.extend(
-        asyncio.create_task(watch_kernel(host.namespace, host.switch, follower(name)))
-        for name, host in ctl.underlay_hosts.items()
-    )
     if ctl.underlay_hosts:
-        tasks.append(
-            asyncio.create_task(
-                bgp.follow(
-                    lambda n: _switch(ctl, n),
-                    lambda: {n: h.namespace for n, h in ctl.underlay_hosts.items()},
-                ),
-                name="bgp",
-            )
-        )
+        tasks.append(asyncio.create_task(hosts.follow_bgp(), name="bgp"))
     tasks.append(asyncio.create_task((follow or _watch_file)(ctl, dirty)))
     tasks.append(asyncio.create_task(poll_counters(ctl, metrics)))
     try:
@@ -319,42 +296,8 @@ async def run_forever(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for host in ctl.underlay_hosts.values():
-            host.close()
-        ctl.underlay_hosts.clear()
+        await hosts.close()
         await ctl.close()
-
-
-def _switch(ctl: Controller, name: str) -> Switch | None:
-    return next((sw for sw in ctl.overlay.switches if sw.name == name), None)
-
-
-def start_underlay_hosts(
-    ctl: Controller, loop: asyncio.AbstractEventLoop, bgp: BgpService | None = None
-) -> None:
-    """Start the control-plane host of each selected switch that has `underlay:`; what
-    its kernel sends leaves by packet-out while this controller is primary. With
-    `underlay.bgp` and a `bgp` service, the switch's FRR will run in the host's namespace."""
-
-    def sender(name: str) -> Callable[[int, bytes], None]:
-        def send(port: int, frame: bytes) -> None:  # on the relay's thread
-            def out() -> None:
-                session = ctl.sessions.get(name)
-                if session is not None and session.client is not None and session.state.primary:
-                    loop.create_task(EventHandler.packet_out(session, port, frame))
-
-            loop.call_soon_threadsafe(out)
-
-        return send
-
-    for sw in ctl.overlay.switches:
-        if sw.underlay is not None and sw.name in ctl.selected:
-            try:
-                host = ctl.underlay_hosts[sw.name] = UnderlayHost(sw, sender(sw.name)).start()
-                if bgp is not None and sw.underlay.bgp is not None:
-                    bgp.want(sw, host.namespace)  # started once the switch is ready
-            except (NetnsError, FrrError) as exc:
-                raise ControllerError(f"switch {sw.name}: underlay: {exc}") from None
 
 
 def _primary_names(ctl: Controller) -> list[str]:

@@ -2,6 +2,12 @@
 session (become primary with the derived election id, push the pipeline if needed, then
 the controller's reconcile), given up when ownership moves.
 
+A switch with `underlay:` gets its control-plane host on this machine while this replica
+owns it (nve.underlay.hosts: the kernel that answers ARP/ND for its addresses and feeds
+its underlay tables, and its FRR with `underlay.bgp`); giving the switch up stops the host
+and its FRR, so that only the owner speaks for the switch. A replica killed outright
+leaves its FRR running: a new owner on the same machine takes it over as it finds it.
+
 `nve run` can embed it: build the checked `Controller` as for one replica, then run
 `FleetReplica(ctl, url, name).run(follow)` in place of the sessions it starts for every
 switch; `follow(ctl, dirty)` (as `nve run` takes it) reloads the controller with each new
@@ -28,6 +34,8 @@ from nve.p4rt_client import SwitchError
 from nve.runner import reconcile_summary
 from nve.session import SwitchSession
 from nve.store.url import StoreUrl
+from nve.underlay.bgp_service import BgpService
+from nve.underlay.hosts import HostError, UnderlayHosts
 
 log = logging.getLogger("nve.fleet")
 Follow = Callable[[Controller, asyncio.Event], Coroutine[Any, Any, None]]
@@ -49,6 +57,8 @@ class FleetReplica:
         self._dirty = asyncio.Event()
         self.handler = EventHandler(ctl, self._dirty.set)
         self._sessions: dict[str, asyncio.Task[None]] = {}
+        self.bgp = BgpService()
+        self._hosts: UnderlayHosts | None = None  # made by run(), on its loop
         # `nve run --switch` narrows the fleet's work to some switches; kept across reloads
         every = [s.name for s in ctl.overlay.switches]
         self._only = None if list(ctl.selected) == every else set(ctl.selected)
@@ -66,8 +76,22 @@ class FleetReplica:
     def name(self) -> str:
         return self.manager.replica
 
+    @property
+    def hosts(self) -> UnderlayHosts:
+        if self._hosts is None:
+            self._hosts = UnderlayHosts(
+                self.ctl, asyncio.get_running_loop(), self.bgp, self._dirty.set
+            )
+        return self._hosts
+
     async def _acquire(self, switch: str, election_id: int) -> None:
         sw = next(s for s in self.ctl.overlay.switches if s.name == switch)
+        try:  # before the session, so that the first punts find the host
+            if await asyncio.to_thread(self.hosts.start, switch):
+                self.hosts.watch(switch)
+                log.info("%s: %s: control-plane host started", self.name, switch)
+        except HostError as exc:
+            log.error("%s: %s; driving the switch without it", self.name, exc)
         session = FencedSession(
             sw,
             self.ctl.pipelines[switch],
@@ -88,6 +112,7 @@ class FleetReplica:
         session = self.ctl.sessions.pop(switch, None)
         if session is not None and session.client is not None:
             await session.client.close()
+        await self.hosts.stop(switch, stop_frr=True)
         self.ctl.states.pop(switch, None)
         self.ctl.forget_installed(switch)
         log.info("%s: released %s", self.name, switch)
@@ -97,6 +122,7 @@ class FleetReplica:
         self.ctl.forget_installed(session.name)
         if session.state.primary:
             await self._reconcile([session.name])
+            await self.hosts.ready(session.name)  # its FRR starts, or retries now
         else:
             reason = session.client.read_only_reason if session.client else "not primary"
             log.warning("%s: %s read-only: %s; not writing", self.name, session.name, reason)
@@ -177,6 +203,7 @@ class FleetReplica:
         more work to run beside (the counter poll of the metrics)."""
         self.ctl.on_change = self._reconcile
         tasks = [asyncio.create_task(self._reconcile_loop())]
+        tasks.append(asyncio.create_task(self.hosts.follow_bgp(), name="bgp"))
         tasks += [asyncio.create_task(work()) for work in also]
         if follow is not None:
             tasks.append(asyncio.create_task(follow(self.ctl, self._dirty)))
