@@ -16,7 +16,8 @@ from nve.store.endpoints import (
 )
 from nve.store.etcd import Etcd
 from nve.store.importer import import_overlay
-from nve.store.reader import read_overlay
+from nve.store.keys import Root
+from nve.store.reader import current_generation, read_overlay
 from nve.validate import validate_overlay
 from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.store_util import EXAMPLE, check_indexes, endpoint, run, short_tor2
@@ -213,6 +214,29 @@ def test_move_keeps_indexes_consistent(etcd: EtcdServer) -> None:
             ),
         )
         await check_indexes(client, prefix)
+
+    run(etcd, body)
+
+
+def test_a_move_on_the_same_switch_leaves_the_switchs_counters_alone(etcd: EtcdServer) -> None:
+    """Its counts do not change, so it neither writes nor compares them: concurrent moves
+    of other endpoints on that switch do not conflict with it there."""
+    loaded = load_overlay(EXAMPLE)
+
+    async def body(client: Etcd, prefix: str) -> None:
+        await import_overlay(client, prefix, loaded)
+        gen = Root(prefix).generation((await current_generation(client, prefix))[0])
+        counters = [gen.tenant_on("blue", "tor1"), gen.local_count("tor1")]
+        _, before = await client.get_many(counters)
+        assert set(before) == set(counters)
+        att = LocalAttachment(switch="tor1", port=2, vlan=100)  # was port 1, VLAN 100
+        await move_endpoint(client, prefix, "blue-web1", att)
+        _, after = await client.get_many(counters)
+        assert {k: v.mod_revision for k, v in after.items()} == {
+            k: v.mod_revision for k, v in before.items()
+        }
+        overlay = await check_indexes(client, prefix)
+        assert next(e for e in overlay.endpoints if e.name == "blue-web1").attachment == att
 
     run(etcd, body)
 

@@ -281,6 +281,9 @@ def _plan(
         kv = read.found.get(k)
         after[k] = after.get(k, int(kv.value) if kv else 0) + delta
     for k, n in after.items():
+        kv = read.found.get(k)
+        if n == (int(kv.value) if kv else 0):
+            continue  # unchanged (a move on the same switch): no write, no compare
         touched.add(k)
         writes[k] = str(n).encode() if n > 0 else None
     if new is not None:
