@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import statistics
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from bench._p4sim import proc_stats, quick
 from bench._write_log import write_times
 from lab.targets import P4simProcess, compile_pipeline
 from nve.fleet.election import election_id
-from nve.loader import load_overlay
+from nve.loader import LoadedOverlay, load_overlay
 from nve.model import LocalAttachment
 from nve.store.endpoints import move_endpoint
 from nve.store.etcd import Etcd
@@ -145,14 +146,14 @@ def main() -> None:
             loaded = load_overlay(path)
             t_load = time.perf_counter() - t0
 
-            async def imp() -> tuple[int, int]:
+            async def imp(loaded: LoadedOverlay) -> tuple[int, int]:
                 async with Etcd(url) as etcd:
                     r = await import_overlay(etcd, url.prefix, loaded)
                     await etcd.compact_and_defragment()
                     return r.keys, await etcd.db_size()
 
             t0 = time.perf_counter()
-            keys, size = asyncio.run(imp())
+            keys, size = asyncio.run(imp(loaded))
             t_import = time.perf_counter() - t0
             print(
                 f"  etcd: 3 members on loopback, data in {shm or 'a temporary directory'};"
@@ -160,6 +161,14 @@ def main() -> None:
                 f" endpoints: load + validate {t_load:.1f} s, import {t_import:.1f} s,"
                 f" {keys:,} keys, {size / 1e6:.1f} MB (one member, compacted)"
             )
+            data = {ep.name: ep for ep in loaded.overlay.endpoints}
+            picks_all = []
+            for e in live:
+                att = data[f"ep{e}"].attachment
+                assert isinstance(att, LocalAttachment) and att.vlan is not None
+                picks_all.append((f"ep{e}", att.switch, att.vlan))
+            del data, loaded  # 1,000,000 endpoints hold gigabytes the replicas need
+            gc.collect()
             for n in ("r1", "r2", "r3"):
                 reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=opts.ttl).start()
             end = time.monotonic() + 600
@@ -168,12 +177,6 @@ def main() -> None:
                     raise RuntimeError("the live switches were never written")
                 time.sleep(0.5)
             time.sleep(3.0)
-            data = {ep.name: ep for ep in loaded.overlay.endpoints}
-            picks_all = []
-            for e in live:
-                att = data[f"ep{e}"].attachment
-                assert isinstance(att, LocalAttachment) and att.vlan is not None
-                picks_all.append((f"ep{e}", att.switch, att.vlan))
             done = 0
             port_of: dict[str, int] = {}
             for rate in RATES:

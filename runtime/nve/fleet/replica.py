@@ -87,7 +87,7 @@ class FleetReplica:
     async def _acquire(self, switch: str, election_id: int) -> None:
         sw = next(s for s in self.ctl.overlay.switches if s.name == switch)
         try:  # before the session, so that the first punts find the host
-            if await asyncio.to_thread(self.hosts.start, switch):
+            if sw.underlay is not None and await asyncio.to_thread(self.hosts.start, switch):
                 self.hosts.watch(switch)
                 log.info("%s: %s: control-plane host started", self.name, switch)
         except HostError as exc:
