@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from nve.fleet.election import ElectionIdError, election_id, split
+from nve.fleet.etcd_leases import LeaseEtcd
+from nve.fleet.keeper import LeaseKeeper
 from nve.fleet.ownership import FleetError, OwnershipManager
 from nve.fleet.spread import assign
 from nve.store.etcd import Etcd, Put
@@ -298,3 +301,51 @@ def test_a_dead_replicas_many_switches_are_taken_a_batch_per_round_trip(
 
 async def _noop(*_: object) -> None:
     return None
+
+
+def test_a_busy_loop_keeps_its_lease_and_switches(etcd: EtcdServer) -> None:
+    """The loop blocked for longer than the TTL (a large compile) does not lose the lease:
+    the keep-alives go from the keeper's thread."""
+
+    async def scenario() -> None:
+        fleet = Fleet(_url(etcd), SWITCHES[:3])
+        try:
+            fleet.start("r1")
+            await fleet.until(fleet.balanced)
+            r1 = fleet.managers["r1"]
+            held = await owners(fleet.url)
+            time.sleep(2 * 2 + 1)  # noqa: ASYNC251  # the loop busy for TTL x 2 + 1 s
+            await asyncio.sleep(1.0)
+            assert r1.stats.leases_lost == 0
+            assert await owners(fleet.url) == held
+            assert r1.keeper is not None and r1.keeper.state.answered >= 5
+        finally:
+            await fleet.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_hung_loop_lets_its_lease_go(etcd: EtcdServer) -> None:
+    """The keeper stops refreshing once the loop has not checked in for `max_stall_s`
+    (at least two TTLs), and etcd expires the lease."""
+
+    async def scenario() -> None:
+        url = _url(etcd)
+        conn = LeaseEtcd(url)
+        await conn.open()
+        try:
+            lease = await conn.grant(2)
+            keeper = LeaseKeeper(url, conn.endpoint, lease, 2, time.monotonic(), max_stall_s=0)
+            keeper.start()
+            await asyncio.sleep(3.0)  # a TTL and more: kept alive without any check-in
+            assert await conn.keep_alive(lease) > 0
+            assert keeper.state.answered >= 2
+            await asyncio.to_thread(keeper._thread.join, 10)  # stalled 4 s: it gave up
+            assert not keeper._thread.is_alive()
+            await asyncio.sleep(2.5)
+            assert await conn.keep_alive(lease) <= 0  # expired
+            assert keeper.check() is not None
+        finally:
+            await conn.close()
+
+    asyncio.run(scenario())

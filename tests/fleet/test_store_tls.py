@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +211,8 @@ def test_a_replica_owns_and_reconciles_a_switch_over_mutual_tls(
             return "reconciled tor" in rep.text()
 
         asyncio.run(until(reconciled, 60, "replica-a reconciling"))
+        time.sleep(3 * rep.ttl)  # the lease is kept alive over TLS too (nve.fleet.keeper)
+        assert "giving up every switch" not in rep.text(), rep.text()[-2000:]
     finally:
         assert rep.stop() == 0, rep.text()[-2000:]
 

@@ -42,6 +42,7 @@ class LeaseEtcd:
         self.url = url
         self.timeout = timeout_s
         self._client = client_for(url, int(timeout_s) + 1)
+        self.endpoint: tuple[str, int] = url.endpoints[0]  # the member open() reached
 
     async def open(self) -> None:
         """Connect to the first member of the address that answers (in order)."""
@@ -52,6 +53,7 @@ class LeaseEtcd:
             try:
                 await self._client.connect()
                 await self.revision()
+                self.endpoint = endpoint
                 return
             except (ClientError, rpc.AioRpcError, TimeoutError, StoreError) as exc:
                 why = str(exc) if isinstance(exc, StoreError) else _reason(exc)

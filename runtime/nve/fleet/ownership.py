@@ -16,8 +16,10 @@ reads again on every change under `replicas/` or `owners/` (watches) and at leas
 lease's TTL.
 
 A replica whose lease lapses (killed, paused, cut off from etcd) loses its keys when etcd
-expires the lease, and the others take its switches. It gives them up itself as soon as it
-cannot be sure of the lease: when no keep-alive sent within the last TTL was answered. That
+expires the lease, and the others take its switches. The keep-alives go from a thread of
+their own (nve.fleet.keeper), so a busy loop does not lose the lease. The replica gives its
+switches up itself as soon as it cannot be sure of the lease: when no keep-alive sent
+within the last TTL was answered. That
 is a courtesy, not the guarantee: the switch's arbitration is (`nve.fleet.election`).
 """
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 
 from nve.fleet.election import election_id
 from nve.fleet.etcd_leases import Held, LeaseEtcd
+from nve.fleet.keeper import LeaseKeeper
 from nve.fleet.spread import assign
 from nve.store.etcd import StoreError
 from nve.store.url import StoreUrl
@@ -142,6 +145,7 @@ class OwnershipManager:
         self.keys = FleetKeys(self.url.prefix)
         self._changed = asyncio.Event()
         self._lease: int | None = None
+        self.keeper: LeaseKeeper | None = None  # refreshes the lease (nve.fleet.keeper)
         self._epoch = 0
 
     def set_switches(self, switches: Sequence[str]) -> None:
@@ -215,7 +219,9 @@ class OwnershipManager:
             await etcd.keep_alive(lease)
         log.info("%s: joined %s (lease %x, TTL %d s)", self.replica, self.url, lease, self.ttl_s)
         self.joined.set()
-        keepalive = asyncio.create_task(self._keep_alive(etcd, lease, sent))
+        keeper = LeaseKeeper(self.url, etcd.endpoint, lease, self.ttl_s, sent).start()
+        self.keeper = keeper
+        keepalive = asyncio.create_task(self._keep_alive(keeper))
         watches = [
             asyncio.create_task(self._watch(etcd, p)) for p in (self.keys.members, self.keys.owners)
         ]
@@ -239,24 +245,17 @@ class OwnershipManager:
             for t in (keepalive, *watches):
                 t.cancel()
             await asyncio.gather(keepalive, *watches, return_exceptions=True)
+            await asyncio.to_thread(keeper.stop)
 
-    async def _keep_alive(self, etcd: LeaseEtcd, lease: int, granted_at: float) -> None:
-        """Refresh every third of the TTL. `alive_from` is when the last answered refresh
-        was sent: etcd refreshed it later, so it keeps the lease at least TTL from then,
-        and this replica never counts on the lease for longer than etcd keeps it."""
-        alive_from = granted_at
+    async def _keep_alive(self, keeper: LeaseKeeper) -> None:
+        """Check in with the keeper (nve.fleet.keeper) every third of the TTL: it refreshes
+        the lease from its own thread, and this replica never counts on the lease for
+        longer than a TTL after the send time of the last refresh etcd answered."""
         while True:
             await asyncio.sleep(self.ttl_s / 3)
-            sent = time.monotonic()
-            try:
-                left = await etcd.keep_alive(lease)
-            except StoreError as exc:
-                if time.monotonic() - alive_from >= self.ttl_s:
-                    raise LeaseLost(f"no keep-alive answered for {self.ttl_s} s ({exc})") from None
-                continue
-            if left <= 0:
-                raise LeaseLost(f"etcd expired lease {lease:x}")
-            alive_from = sent
+            why = keeper.check()
+            if why is not None:
+                raise LeaseLost(why)
 
     async def _watch(self, etcd: LeaseEtcd, prefix: bytes) -> None:
         """Wake the loop on every change under `prefix` (the loop also polls)."""
