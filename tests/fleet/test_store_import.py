@@ -144,3 +144,32 @@ def test_of_two_racing_imports_one_becomes_current_the_other_leaves_nothing(
         await check_indexes(client, prefix)
 
     run(etcd, body)
+
+
+def test_a_scan_reads_every_key_in_order_with_pages_that_shrink_with_what_is_left(
+    etcd: EtcdServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """etcd 3.4 counts every key from a page's start to the range end, so fixed pages cost
+    the square of the keys; a page is an eighth of what is left (at least `page`)."""
+    keys = [f"k{i:05d}".encode() for i in range(5000)]
+
+    async def body(client: Etcd, prefix: str) -> None:
+        base = f"{prefix}/scan/".encode()
+        for i in range(0, len(keys), 128):
+            await client.txn([], [Put(base + k, b"v") for k in keys[i : i + 128]])
+        revision = await client.revision()
+        limits: list[int] = []
+        call = client._call
+
+        async def counting(method: str, request: object) -> object:
+            if method == "Range":
+                limits.append(int(request.limit))  # type: ignore[attr-defined]
+            return await call(method, request)
+
+        monkeypatch.setattr(client, "_call", counting)
+        got = [kv.key async for kv in client.scan(base, revision, page=50)]
+        assert got == [base + k for k in keys]
+        assert limits[0] == 50 and max(limits) > 500  # fixed pages of 50: 100 requests
+        assert len(limits) < 50, limits
+
+    run(etcd, body)
