@@ -1,6 +1,7 @@
 """The fleet: a 3-member etcd cluster, 3 replicas, live p4sim switches and store-only switch records, endpoint moves at rising rates, one replica killed during the churn.
 
-Everything on loopback; etcd's data on tmpfs (/dev/shm). The description: LIVE p4sim
+Everything on loopback; etcd's data on tmpfs (/dev/shm; `--etcd-data disk` for a temporary
+directory on disk, whose pages the kernel may reclaim). The description: LIVE p4sim
 switches (default profile, no ports) and STORE_ONLY switch records whose addresses answer
 nothing (they are owned and spread like the others; their sessions keep retrying), 10
 tenants of 10 subnets (both access ports of a switch bound to its subnets, as a ToR's are),
@@ -21,18 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
+import multiprocessing
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench._p4sim import proc_stats, quick
 from bench._write_log import write_times
 from lab.targets import P4simProcess, compile_pipeline
 from nve.fleet.election import election_id
-from nve.loader import LoadedOverlay, load_overlay
+from nve.loader import load_overlay
 from nve.model import LocalAttachment
 from nve.store.endpoints import move_endpoint
 from nve.store.etcd import Etcd
@@ -53,6 +55,12 @@ def _options() -> argparse.Namespace:
     ap.add_argument("--moves", type=int, default=100, help="moves per rate")
     ap.add_argument("--ttl", type=int, default=5, help="the replicas' lease TTL, seconds")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--etcd-data",
+        choices=("tmpfs", "disk"),
+        default="tmpfs",
+        help="where the members keep their data (disk: a million endpoints need the memory)",
+    )
     opts, _ = ap.parse_known_args(sys.argv[1:])
     if quick():
         opts.live, opts.store_only, opts.endpoints, opts.moves = 2, 10, 2_000, 30
@@ -61,8 +69,8 @@ def _options() -> argparse.Namespace:
 
 def _description(
     path: Path, addresses: list[str], store_only: int, endpoints: int, pipeline: object
-) -> list[int]:
-    """Write the description; the endpoint numbers that sit on live switches."""
+) -> list[tuple[str, str, int]]:
+    """Write the description; (endpoint, switch, VLAN) of those that sit on live switches."""
     p4info, config = pipeline.p4info, pipeline.device_config  # type: ignore[attr-defined]
     names = [f"tor{i}" for i in range(len(addresses))] + [f"rec{i}" for i in range(store_only)]
 
@@ -92,12 +100,12 @@ def _description(
             lines.append(f"      {{name: s{s}, vsid: 0x{0x010000 + s:06x}}},")
         lines.append("    ]}")
     lines.append("endpoints:")
-    live: list[int] = []
+    live: list[tuple[str, str, int]] = []
     for e in range(endpoints):
         s = e % SUBNETS
         owner = s % len(names)  # each subnet on one switch, tagged with its own VLAN
         if owner < len(addresses):
-            live.append(e)
+            live.append((f"ep{e}", names[owner], 100 + s))
         mac = f"52:54:{e >> 24 & 255:02x}:{e >> 16 & 255:02x}:{e >> 8 & 255:02x}:{e & 255:02x}"
         lines.append(
             f'  - {{name: ep{e}, vsid: 0x{0x010000 + s:06x}, mac: "{mac}",'
@@ -130,7 +138,8 @@ def main() -> None:
         return
     opts = _options()
     shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-    with tempfile.TemporaryDirectory() as tmp_s, running_etcd_cluster(3, base=shm) as cluster:
+    base = shm if opts.etcd_data == "tmpfs" else None
+    with tempfile.TemporaryDirectory() as tmp_s, running_etcd_cluster(3, base=base) as cluster:
         tmp = Path(tmp_s)
         pipeline = compile_pipeline("p4sim", tmp / "build")
         logs = [tmp / f"w{i}.jsonl" for i in range(opts.live)]
@@ -138,37 +147,21 @@ def main() -> None:
         reps: dict[str, ReplicaProcess] = {}
         try:
             path = tmp / "fleet.yaml"
-            live = _description(
+            picks_all = _description(
                 path, [s.address for s in sws], opts.store_only, opts.endpoints, pipeline
             )
             url = StoreUrl.parse(f"{cluster.url}/fleet")
-            t0 = time.perf_counter()
-            loaded = load_overlay(path)
-            t_load = time.perf_counter() - t0
-
-            async def imp(loaded: LoadedOverlay) -> tuple[int, int]:
-                async with Etcd(url) as etcd:
-                    r = await import_overlay(etcd, url.prefix, loaded)
-                    await etcd.compact_and_defragment()
-                    return r.keys, await etcd.db_size()
-
-            t0 = time.perf_counter()
-            keys, size = asyncio.run(imp(loaded))
-            t_import = time.perf_counter() - t0
+            # In a process of its own: a million loaded endpoints hold gigabytes that
+            # Python would keep from the replicas after the import.
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+                t_load, t_import, keys, size = pool.submit(_import, path, str(url)).result()
             print(
-                f"  etcd: 3 members on loopback, data in {shm or 'a temporary directory'};"
+                f"  etcd: 3 members on loopback, data in {base or 'a temporary directory'};"
                 f" {opts.live} live switches, {opts.store_only} store-only, {opts.endpoints:,}"
                 f" endpoints: load + validate {t_load:.1f} s, import {t_import:.1f} s,"
                 f" {keys:,} keys, {size / 1e6:.1f} MB (one member, compacted)"
             )
-            data = {ep.name: ep for ep in loaded.overlay.endpoints}
-            picks_all = []
-            for e in live:
-                att = data[f"ep{e}"].attachment
-                assert isinstance(att, LocalAttachment) and att.vlan is not None
-                picks_all.append((f"ep{e}", att.switch, att.vlan))
-            del data, loaded  # 1,000,000 endpoints hold gigabytes the replicas need
-            gc.collect()
             for n in ("r1", "r2", "r3"):
                 reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=opts.ttl).start()
             end = time.monotonic() + 600
@@ -211,6 +204,25 @@ def main() -> None:
                     r.stop()
             for s in sws:
                 s.stop()
+
+
+def _import(path: Path, url_text: str) -> tuple[float, float, int, int]:
+    """Load, validate and import the description (in a child process): seconds for the
+    first two and for the import, keys written, one member's compacted size."""
+    url = StoreUrl.parse(url_text)
+    t0 = time.perf_counter()
+    loaded = load_overlay(path)
+    t_load = time.perf_counter() - t0
+
+    async def imp() -> tuple[int, int]:
+        async with Etcd(url) as etcd:
+            r = await import_overlay(etcd, url.prefix, loaded)
+            await etcd.compact_and_defragment()
+            return r.keys, await etcd.db_size()
+
+    t0 = time.perf_counter()
+    keys, size = asyncio.run(imp())
+    return t_load, time.perf_counter() - t0, keys, size
 
 
 def _cpu(
