@@ -35,6 +35,18 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _create_txn(key: bytes, value: bytes, lease: int) -> Any:
+    """Put `key` bound to `lease` only if it does not exist."""
+    return rpc.TxnRequest(
+        compare=[
+            rpc.Compare(
+                key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.CREATE, create_revision=0
+            )
+        ],
+        success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))],
+    )
+
+
 class LeaseEtcd:
     """One connection to etcd for one replica's ownership."""
 
@@ -133,15 +145,7 @@ class LeaseEtcd:
     async def create(self, key: bytes, value: bytes, lease: int) -> int | None:
         """Put the key bound to `lease` if it does not exist; the revision it was written
         at, or None when it exists."""
-        req = rpc.TxnRequest(
-            compare=[
-                rpc.Compare(
-                    key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.CREATE, create_revision=0
-                )
-            ],
-            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))],
-        )
-        resp = await self._unary(self._client.kvstub, "Txn", req)
+        resp = await self._unary(self._client.kvstub, "Txn", _create_txn(key, value, lease))
         return int(resp.header.revision) if resp.succeeded else None
 
     async def create_many(
@@ -154,26 +158,7 @@ class LeaseEtcd:
         created: dict[bytes, int] = {}
         for start in range(0, len(keys), batch):
             part = keys[start : start + batch]
-            ops = [
-                rpc.RequestOp(
-                    request_txn=rpc.TxnRequest(
-                        compare=[
-                            rpc.Compare(
-                                key=key,
-                                result=rpc.Compare.EQUAL,
-                                target=rpc.Compare.CREATE,
-                                create_revision=0,
-                            )
-                        ],
-                        success=[
-                            rpc.RequestOp(
-                                request_put=rpc.PutRequest(key=key, value=value, lease=lease)
-                            )
-                        ],
-                    )
-                )
-                for key in part
-            ]
+            ops = [rpc.RequestOp(request_txn=_create_txn(key, value, lease)) for key in part]
             resp = await self._unary(self._client.kvstub, "Txn", rpc.TxnRequest(success=ops))
             revision = int(resp.header.revision)
             for key, r in zip(part, resp.responses, strict=True):
