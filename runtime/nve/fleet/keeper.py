@@ -1,26 +1,36 @@
-"""A replica's lease kept alive from a thread of its own.
+"""A replica's lease kept alive by a process of its own.
 
 The replica's event loop also compiles switches (100,000 entries take seconds at a
-million endpoints), opens a session per owned switch and decodes the store's watch
-events. A keep-alive sent from that loop waited behind such work: at 1,016 switches and
-1,000,000 endpoints the replicas missed their keep-alives for a whole TTL, lost their
-leases and their switches went round between them. The keeper sends the keep-alives on
-its own gRPC channel (blocking calls, which release the GIL while they wait), every
-third of the TTL, whatever the loop is doing.
+million endpoints), opens a session per owned switch, encodes and decodes P4Runtime
+messages of tens of megabytes and decodes the store's changes. Keep-alives sent from that
+loop waited behind such work: at 1,016 switches and 1,000,000 endpoints every replica lost
+its lease again and again and its switches went round the fleet. A thread did not do:
+a protobuf encode or decode holds the interpreter lock for seconds. The keeper is a child
+process (`python -m nve.fleet.keeper`) with its own gRPC channel to the member the replica
+reached, refreshing the lease every third of the TTL whatever the replica is doing.
 
-A loop that does not come back at all (hung, not just busy) must not keep the switches
-for ever: the loop checks in every third of the TTL (`LeaseKeeper.check`), and the
-keeper stops refreshing once it has not heard from the loop for `max_stall_s`; etcd then
-expires the lease and the other replicas take the switches. Fencing (election ids) keeps
-a stalled replica that wakes up later off the switches either way.
+The two talk over pipes. The replica checks in every third of the TTL (a byte on the
+keeper's stdin, `LeaseKeeper.check`) and reads what the keeper reports on its stdout:
+`alive T` (etcd answered the refresh sent at monotonic time T, which the two processes
+share), `error TEXT`, `expired`. The keeper ends when its stdin closes (the replica
+stopped or died: a killed replica's lease then lapses after the TTL, as before), and stops
+refreshing when the replica has not checked in for `max_stall_s`: a hung replica must
+not keep its switches for ever. Fencing (election ids) keeps a stalled replica that wakes
+up later off the switches either way.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
+import argparse
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import subprocess
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
 from aetcd import rpc
@@ -28,21 +38,18 @@ from aetcd import rpc
 from nve.store.client import credentials
 from nve.store.url import StoreUrl
 
-log = logging.getLogger("nve.fleet")
-
 
 @dataclass
 class KeeperState:
     alive_from: float  # monotonic send time of the last answered keep-alive
-    loop_seen: float  # monotonic time the loop last checked in
     expired: bool = False  # etcd answered that the lease is gone
     error: str = ""  # the last failure, for the log
-    sent: int = 0
     answered: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class LeaseKeeper:
+    """The replica's side: start the keeper process, check in, read its reports."""
+
     def __init__(
         self,
         url: StoreUrl,
@@ -58,80 +65,165 @@ class LeaseKeeper:
         self.lease = lease
         self.ttl_s = ttl_s
         self.max_stall_s = max(max_stall_s, 2.0 * ttl_s)
-        now = time.monotonic()
-        self.state = KeeperState(alive_from=granted_at, loop_seen=now)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{lease:x}", daemon=True)
+        self.state = KeeperState(alive_from=granted_at)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._partial = b""
 
     def start(self) -> LeaseKeeper:
-        self._thread.start()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nve.fleet.keeper",
+                str(self.url),
+                self.endpoint[0],
+                str(self.endpoint[1]),
+                f"{self.lease:x}",
+                str(self.ttl_s),
+                str(self.max_stall_s),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.ttl_s)
+        """End the keeper (blocking for at most a TTL; the lease itself is left alone)."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=self.ttl_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
-    # -- the loop's side ------------------------------------------------------------------
+    def _read_reports(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._partial += chunk
+        *lines, self._partial = self._partial.split(b"\n")
+        for line in lines:
+            word, _, rest = line.decode(errors="replace").partition(" ")
+            if word == "alive":
+                self.state.alive_from = max(self.state.alive_from, float(rest))
+                self.state.answered += 1
+            elif word == "expired":
+                self.state.expired = True
+            elif word == "error":
+                self.state.error = rest
+
     def check(self) -> str | None:
-        """The loop checks in; why the lease can no longer be counted on, else None."""
-        with self.state.lock:
-            self.state.loop_seen = time.monotonic()
-            if self.state.expired:
-                return f"etcd expired lease {self.lease:x}"
-            quiet = self.state.loop_seen - self.state.alive_from
-            if quiet >= self.ttl_s:
-                return (
-                    f"no keep-alive answered for {quiet:.1f} s ({self.state.error or 'none sent'})"
-                )
-            if not self._thread.is_alive() and not self._stop.is_set():
-                return "the keep-alive thread ended"
+        """Check in; why the lease can no longer be counted on, else None."""
+        if self.proc is None:
+            return "the keeper was not started"
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(b".")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # it ended: said below
+        self._read_reports()
+        if self.state.expired:
+            return f"etcd expired lease {self.lease:x}"
+        quiet = time.monotonic() - self.state.alive_from
+        if quiet >= self.ttl_s:
+            return f"no keep-alive answered for {quiet:.1f} s ({self.state.error or 'none yet'})"
+        if self.proc.poll() is not None:
+            return f"the lease keeper ended (exit {self.proc.returncode})"
         return None
 
-    # -- the thread -----------------------------------------------------------------------
-    def _channel(self) -> grpc.Channel:
-        target = f"{self.endpoint[0]}:{self.endpoint[1]}"
-        if self.url.tls is None:
-            return grpc.insecure_channel(target)
-        return grpc.secure_channel(target, credentials(self.url.tls))
 
-    def _run(self) -> None:
-        channel = self._channel()
-        stub = rpc.LeaseStub(channel)
-        timeout = max(1.0, self.ttl_s / 3)
-        try:
-            while not self._stop.wait(self.ttl_s / 3):
-                with self.state.lock:
-                    stalled = time.monotonic() - self.state.loop_seen
-                if stalled > self.max_stall_s:
-                    log.error(
-                        "lease %x: the replica's loop has not run for %.0f s: no more"
-                        " keep-alives, the lease will expire",
-                        self.lease,
-                        stalled,
-                    )
-                    return
-                sent = time.monotonic()
-                with self.state.lock:
-                    self.state.sent += 1
-                try:
-                    replies = stub.LeaseKeepAlive(
-                        iter([rpc.LeaseKeepAliveRequest(ID=self.lease)]), timeout=timeout
-                    )
-                    reply = next(replies, None)
-                    replies.cancel()
-                except grpc.RpcError as exc:
-                    code = exc.code() if isinstance(exc, grpc.Call) else None
-                    with self.state.lock:
-                        self.state.error = f"LeaseKeepAlive: {code.name if code else exc}"
-                    continue
-                with self.state.lock:
-                    if reply is None:
-                        self.state.error = "LeaseKeepAlive: no answer"
-                        continue
-                    self.state.answered += 1
-                    if reply.TTL <= 0:
-                        self.state.expired = True
-                        return
-                    self.state.alive_from = sent
-        finally:
-            channel.close()
+# -- the keeper process ---------------------------------------------------------------------
+def _channel(url: StoreUrl, target: str) -> grpc.Channel:
+    if url.tls is None:
+        return grpc.insecure_channel(target)
+    return grpc.secure_channel(target, credentials(url.tls))
+
+
+def _report(line: str) -> None:
+    os.write(1, (line + "\n").encode())
+
+
+def keep(url: StoreUrl, target: str, lease: int, ttl_s: int, max_stall_s: float) -> int:
+    """Refresh `lease` every TTL/3 until stdin closes or the replica stalls."""
+    channel = _channel(url, target)
+    stub = rpc.LeaseStub(channel)
+    seen = time.monotonic()
+    next_at = seen
+    try:
+        while True:
+            wait = max(0.0, next_at - time.monotonic())
+            ready, _, _ = select.select([0], [], [], wait)
+            if ready:
+                if not os.read(0, 4096):
+                    return 0  # the replica closed its end, or died
+                seen = time.monotonic()
+                continue
+            next_at = time.monotonic() + ttl_s / 3
+            if time.monotonic() - seen > max_stall_s:
+                print(
+                    f"lease {lease:x}: the replica has not checked in for {max_stall_s:.0f} s:"
+                    " no more keep-alives, the lease will expire",
+                    file=sys.stderr,
+                )
+                return 1
+            sent = time.monotonic()
+            try:
+                replies = stub.LeaseKeepAlive(
+                    iter([rpc.LeaseKeepAliveRequest(ID=lease)]), timeout=max(1.0, ttl_s / 3)
+                )
+                reply = next(replies, None)
+                replies.cancel()
+            except grpc.RpcError as exc:
+                code = exc.code() if isinstance(exc, grpc.Call) else None
+                _report(f"error LeaseKeepAlive: {code.name if code else exc}")
+                continue
+            if reply is None:
+                _report("error LeaseKeepAlive: no answer")
+            elif reply.TTL <= 0:
+                _report("expired")
+                return 0
+            else:
+                _report(f"alive {sent}")
+    finally:
+        channel.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m nve.fleet.keeper")
+    ap.add_argument("url")
+    ap.add_argument("host")
+    ap.add_argument("port", type=int)
+    ap.add_argument("lease")
+    ap.add_argument("ttl", type=int)
+    ap.add_argument("max_stall", type=float)
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the replica's: it closes stdin
+    try:
+        return keep(
+            StoreUrl.parse(args.url),
+            f"{args.host}:{args.port}",
+            int(args.lease, 16),
+            args.ttl,
+            args.max_stall,
+        )
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
