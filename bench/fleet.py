@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def _options() -> argparse.Namespace:
     ap.add_argument("--moves", type=int, default=100, help="moves per rate")
     ap.add_argument("--ttl", type=int, default=5, help="the replicas' lease TTL, seconds")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the replicas' logs here")
     ap.add_argument(
         "--etcd-data",
         choices=("tmpfs", "disk"),
@@ -204,6 +206,11 @@ def main() -> None:
                     r.stop()
             for s in sws:
                 s.stop()
+            if opts.keep_logs is not None:  # the replicas' logs, for a look afterwards
+                opts.keep_logs.mkdir(parents=True, exist_ok=True)
+                for r in reps.values():
+                    with contextlib.suppress(OSError):
+                        shutil.copy(r.log, opts.keep_logs / r.log.name)
 
 
 def _import(path: Path, url_text: str) -> tuple[float, float, int, int]:
