@@ -61,6 +61,24 @@ def test_a_leaving_replica_moves_only_its_switches_and_owners_outside_are_ignore
     assert assign(["x"], [], {"x": "a"}) == {}
 
 
+def test_neighbours_in_name_order_go_to_different_replicas() -> None:
+    """16 live ToRs after 1,000 placeholders in name order: dealt out in turn, and kept
+    spread when one replica that held them all shares with two newcomers."""
+    names = [f"rec{i}" for i in range(1000)] + [f"tor{i}" for i in range(16)]
+    members = ["r1", "r2", "r3"]
+
+    def tors(out: dict[str, str]) -> list[int]:
+        return [sum(1 for s, m in out.items() if m == r and s.startswith("tor")) for r in members]
+
+    fresh = assign(names, members, {})
+    assert sorted(tors(fresh)) == [5, 5, 6]
+    alone = assign(names, ["r1"], {})
+    shared = assign(names, members, alone)
+    assert min(tors(shared)) >= 4, tors(shared)
+    assert sorted(_counts(shared, members)) == [338, 339, 339]
+    assert all(shared[s] == "r1" for s in names if alone[s] == shared[s])
+
+
 def test_same_view_same_answer_whatever_the_order() -> None:
     owners = {"tor1": "b", "tor2": "b", "tor3": "b", "tor4": "gone"}
     results = {

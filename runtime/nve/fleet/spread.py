@@ -5,6 +5,7 @@ one etcd revision), so they agree without talking. N switches over R replicas: e
 N // R or N // R + 1. Current owners keep their switches up to that quota, so a switch
 moves only when its owner left or holds more than its share (no flapping): a joining
 replica takes switches from the fullest, a leaving replica's switches go to the emptiest.
+Free switches are dealt out in turn, so neighbours in name order go to different replicas.
 """
 
 from __future__ import annotations
@@ -40,14 +41,28 @@ def assign(
     quota = quotas(live, count, len(names))
     out: dict[str, str] = {}
     kept = dict.fromkeys(live, 0)
-    for s in names:  # keep, in switch order, up to the quota
-        held = current.get(s)
-        if held is not None and kept[held] < quota[held]:
-            out[s] = held
-            kept[held] += 1
+    held: dict[str, list[str]] = {}
+    for s in names:
+        owner = current.get(s)
+        if owner is not None:
+            held.setdefault(owner, []).append(s)
+    for m, mine in held.items():  # keep up to the quota, spread over what it holds
+        q = quota[m]
+        keep = mine if len(mine) <= q else [mine[(i * len(mine)) // q] for i in range(q)]
+        for s in keep:
+            out[s] = m
+        kept[m] = len(keep)
+    # The free switches go round the members under quota, in turn (not in blocks), so
+    # that switches next to each other in name order (a pod, a row, the live ones after a
+    # thousand placeholders) end up on different replicas. The quotas add up to the
+    # switches: every free one gets an owner.
+    need = {m: quota[m] - kept[m] for m in live}
+    turns: list[str] = []
+    while any(n > 0 for n in need.values()):
+        for m in live:
+            if need[m] > 0:
+                turns.append(m)
+                need[m] -= 1
     free = [s for s in names if s not in out]
-    for m in live:  # the quotas add up to the switches: every free one gets an owner
-        while kept[m] < quota[m] and free:
-            out[free.pop(0)] = m
-            kept[m] += 1
+    out.update(zip(free, turns, strict=True))
     return out
