@@ -371,6 +371,7 @@ class Controller:
             if installed is None:
                 installed = await read_installed(client, session.index, C.TIERS)
             state = self._compiled(name, Allocations.from_installed(installed))
+            await asyncio.sleep(0)  # let the loop breathe between switches (seconds each)
             blocking = blocking_problems(self.overlay, name, state.problems)
             if blocking:
                 raise ControllerError("; ".join(str(p) for p in self.loaded.locate(blocking)))

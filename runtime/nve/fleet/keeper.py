@@ -14,8 +14,9 @@ keeper's stdin, `LeaseKeeper.check`) and reads what the keeper reports on its st
 `alive T` (etcd answered the refresh sent at monotonic time T, which the two processes
 share), `error TEXT`, `expired`. The keeper ends when its stdin closes (the replica
 stopped or died: a killed replica's lease then lapses after the TTL, as before), and stops
-refreshing when the replica has not checked in for `max_stall_s`: a hung replica must
-not keep its switches for ever. Fencing (election ids) keeps a stalled replica that wakes
+refreshing when the replica has not checked in for `max_stall_s` (120 s: one replica
+reconciling 110,000-entry switches at a million endpoints went 30 s without checking in):
+a hung replica must not keep its switches for ever. Fencing (election ids) keeps a stalled replica that wakes
 up later off the switches either way.
 """
 
@@ -58,7 +59,7 @@ class LeaseKeeper:
         ttl_s: int,
         granted_at: float,
         *,
-        max_stall_s: float = 30.0,
+        max_stall_s: float = 120.0,
     ) -> None:
         self.url = url
         self.endpoint = endpoint
