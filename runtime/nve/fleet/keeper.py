@@ -140,11 +140,11 @@ class LeaseKeeper:
         self._read_reports()
         if self.state.expired:
             return f"etcd expired lease {self.lease:x}"
+        if self.proc.poll() is not None:  # 1: it found this replica stalled
+            return f"the lease keeper ended (exit {self.proc.returncode})"
         quiet = time.monotonic() - self.state.alive_from
         if quiet >= self.ttl_s:
             return f"no keep-alive answered for {quiet:.1f} s ({self.state.error or 'none yet'})"
-        if self.proc.poll() is not None:
-            return f"the lease keeper ended (exit {self.proc.returncode})"
         return None
 
 
