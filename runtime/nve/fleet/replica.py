@@ -58,7 +58,7 @@ class FleetReplica:
         self.handler = EventHandler(ctl, self._dirty.set)
         self._sessions: dict[str, asyncio.Task[None]] = {}
         self.bgp = BgpService()
-        self._hosts: UnderlayHosts | None = None  # made by run(), on its loop
+        self._hosts: UnderlayHosts | None = None  # made on first use, on the running loop
         # `nve run --switch` narrows the fleet's work to some switches; kept across reloads
         every = [s.name for s in ctl.overlay.switches]
         self._only = None if list(ctl.selected) == every else set(ctl.selected)
