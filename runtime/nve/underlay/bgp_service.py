@@ -78,14 +78,14 @@ class BgpService:
         self.instances[switch.name] = inst
         self.states.setdefault(switch.name, BgpState())
 
-    def forget(self, name: str) -> None:
-        """Stop this switch's FRR, if it runs, and stop following it (blocking)."""
+    def forget(self, name: str, *, stop: bool = True, why: str = "underlay.bgp removed") -> None:
+        """Stop following this switch's FRR and, with `stop`, stop it if it runs (blocking)."""
         self.wanted.pop(name, None)
         self.states.pop(name, None)
         inst = self.instances.pop(name, None)
-        if inst is not None:
+        if inst is not None and stop:
             inst.stop()
-            log.info("%s: underlay.bgp removed: FRR stopped", name)
+            log.info("%s: %s: FRR stopped", name, why)
 
     def sync(
         self, switch_of: Callable[[str], Switch | None], hosts: Callable[[], dict[str, str]]

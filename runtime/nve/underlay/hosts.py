@@ -114,15 +114,10 @@ class UnderlayHosts:
             host.close()
         self.ctl.kernel_views.pop(name, None)
         if self.bgp is not None and name in self.bgp.wanted:
-            if stop_frr:
-                try:
-                    await asyncio.to_thread(self.bgp.forget, name)
-                except OSError as exc:
-                    log.warning("%s: BGP: stopping FRR: %s", name, exc)
-            else:
-                self.bgp.wanted.pop(name, None)
-                self.bgp.instances.pop(name, None)
-                self.bgp.states.pop(name, None)
+            try:
+                await asyncio.to_thread(self.bgp.forget, name, stop=stop_frr, why="switch given up")
+            except OSError as exc:
+                log.warning("%s: BGP: stopping FRR: %s", name, exc)
 
     async def close(self) -> None:
         """Stop every host, leaving FRR running (a restart finds its sessions up)."""
