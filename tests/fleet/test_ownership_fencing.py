@@ -233,7 +233,9 @@ def test_a_replica_cut_off_from_etcd_is_fenced_by_the_new_owners_election_id(
                 await until(partial(_refused_since, seen, n), what=f"a stale write refused on {s}")
                 view = await ctl.show(s)
                 assert not view.plan.changes(), f"{s} differs from the description"
-            assert a.stats.leases_lost >= 1  # a noticed in the end (and cannot rejoin)
+            # a notices in the end (within a TTL and a check-in of its last refresh, which
+            # can be later than b's takeover) and cannot rejoin
+            await until(lambda: a.stats.leases_lost >= 1, what="a noticing its lease is lost")
         finally:
             await stale.close()
             if b_task is not None:
