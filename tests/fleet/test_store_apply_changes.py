@@ -1,0 +1,88 @@
+"""nve.store.incremental.apply_changes on its own: a batch of watched changes applied to
+the overlay a follower holds, in place, and never half-applied."""
+
+from __future__ import annotations
+
+import pytest
+
+from nve.index import OverlayIndex
+from nve.model import Endpoint, LocalAttachment, Overlay
+from nve.store.etcd import WatchedChange
+from nve.store.incremental import NeedFullRead, apply_changes
+from nve.store.keys import Root
+from nve.store.records import object_value
+from tests.runtime.test_compile import example_data, overlay_of
+
+PREFIX, GEN = "/t", "g1"
+gen = Root(PREFIX).generation(GEN)
+
+
+def _put(ep: Endpoint, rev: int) -> WatchedChange:
+    value = object_value(ep.model_dump(mode="json"), 0)
+    return WatchedChange(gen.endpoint(ep.name), value, False, rev)
+
+
+def _delete(name: str, rev: int) -> WatchedChange:
+    return WatchedChange(gen.endpoint(name), b"", True, rev)
+
+
+def _moved(ep: Endpoint) -> Endpoint:
+    att = ep.attachment
+    assert isinstance(att, LocalAttachment)
+    return ep.model_copy(update={"attachment": att.model_copy(update={"port": att.port + 10})})
+
+
+def _local(overlay: Overlay) -> list[Endpoint]:
+    return [ep for ep in overlay.endpoints if isinstance(ep.attachment, LocalAttachment)]
+
+
+def test_a_batch_refused_part_way_leaves_the_overlay_as_it_was() -> None:
+    overlay = overlay_of(example_data())
+    before = list(overlay.endpoints)
+    first = _local(overlay)[0]
+    batch = [
+        _put(_moved(first), 10),
+        _delete(overlay.endpoints[-1].name, 11),
+        WatchedChange(gen.switch("tor1"), b"{}", False, 12),  # not an endpoint: read whole
+    ]
+    with pytest.raises(NeedFullRead, match="switches changed"):
+        apply_changes(overlay, PREFIX, GEN, batch, OverlayIndex.build(overlay).endpoints)
+    assert overlay.endpoints == before
+    assert all(a is b for a, b in zip(overlay.endpoints, before))
+    with pytest.raises(NeedFullRead, match="unreadable record"):
+        bad = WatchedChange(gen.endpoint(first.name), b'{"object": {"name": 1}}', False, 13)
+        apply_changes(overlay, PREFIX, GEN, [_put(_moved(first), 10), bad])
+    assert all(a is b for a, b in zip(overlay.endpoints, before))
+
+
+def test_moves_are_applied_in_place_and_keep_their_positions() -> None:
+    overlay = overlay_of(example_data())
+    n = len(overlay.endpoints)
+    a, b = _local(overlay)[:2]
+    pos = {ep.name: i for i, ep in enumerate(overlay.endpoints)}
+    result = apply_changes(overlay, PREFIX, GEN, [_put(_moved(a), 5), _put(_moved(b), 6)])
+    # The follower's list is changed, not copied (a copy per batch costs the description's
+    # size); the result is a new overlay object, so caches keyed on the old one miss.
+    assert result.overlay is not overlay
+    assert result.overlay.endpoints is overlay.endpoints
+    assert len(result.overlay.endpoints) == n and not result.compacted
+    assert result.overlay.endpoints[pos[a.name]] == _moved(a)
+    assert result.overlay.endpoints[pos[b.name]] == _moved(b)
+    assert [ep.name for ep in result.old] == [a.name, b.name]
+    assert result.new == [(pos[a.name], _moved(a)), (pos[b.name], _moved(b))]
+    assert result.revision == 6
+
+
+def test_a_removed_then_added_endpoint_goes_last_and_the_index_is_rebuilt() -> None:
+    overlay = overlay_of(example_data())
+    names = [ep.name for ep in overlay.endpoints]
+    gone = _local(overlay)[0]
+    back = _moved(gone)
+    result = apply_changes(overlay, PREFIX, GEN, [_delete(gone.name, 7), _put(back, 8)])
+    assert result.compacted  # later positions moved: the follower rebuilds its index
+    assert [ep.name for ep in result.overlay.endpoints] == [
+        *(n for n in names if n != gone.name),
+        gone.name,
+    ]
+    assert result.overlay.endpoints[-1] == back
+    assert result.old == [gone]
