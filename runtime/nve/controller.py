@@ -493,7 +493,6 @@ class Controller:
                 if patch.name in rest:
                     self.forget_installed(patch.name)
                     continue
-                self.states[patch.name] = patch.delta.state
                 self.believed[patch.name] = believed
                 self._believed_at[patch.name] = positions
                 self.stats.endpoint_patches += 1
@@ -520,6 +519,9 @@ class Controller:
             raise NeedsFullCompile("no trusted state")
         target = TargetInfo.from_p4index(session.index)
         delta = patch_endpoints(self.overlay, self.index, name, state, old, new, learned, target)
+        # The patched state is the description's, written or not; it took over the old
+        # state's entity list (nve.compile.delta.replace_entries), so it replaces it now.
+        self.states[name] = delta.state
         patch = plan_patch(name, delta, session.index)
         after, positions = believed_after(believed, self._believed_at.get(name), patch)
         return patch, after, positions

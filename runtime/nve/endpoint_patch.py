@@ -13,7 +13,6 @@ or whose Write fails is reconciled in full (a failed one after a full read).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nve import contract as C
@@ -61,10 +60,12 @@ def plan_patch(name: str, delta: Delta, index: P4Index) -> SwitchPatch:
 
 
 def believed_after(
-    believed: Sequence[Entity],
+    believed: list[Entity],
     positions: dict[EntityKey, int] | None,
     patch: SwitchPatch,
 ) -> tuple[list[Entity], dict[EntityKey, int]]:
     """What the switch holds once the patch is written (NeedsFullCompile if the believed
-    state does not hold the removed entries as the patch assumes)."""
+    state does not hold the removed entries as the patch assumes). `believed` and
+    `positions` are changed in place (nve.compile.delta.replace_entries): if the patch is
+    then not written, the caller forgets them."""
     return replace_entries(believed, positions, patch.removed, patch.added)

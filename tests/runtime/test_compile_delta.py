@@ -118,13 +118,17 @@ def test_every_patch_equals_a_full_compilation(seed: int) -> None:
         overlay2 = overlay_of(data2)
         for sw in SWITCHES:
             full = _full(overlay2, sw, states[sw])
+            held = list(states[sw].entities)
             try:
                 delta = _patch(overlay, overlay2, sw, states[sw], names)
             except NeedsFullCompile:
+                assert states[sw].entities == held  # refused: nothing changed
                 refused += 1
                 states[sw] = full
                 continue
             _same(delta.state, full)
+            # The patched state took the old one's list over (a copy costs the switch's size)
+            assert delta.state.entities is states[sw].entities
             assert {e.key for e in delta.removed} | {e.key for e in delta.added}
             patched += 1
             states[sw] = delta.state
