@@ -34,6 +34,9 @@ class OverlayIndex:
     by_port: dict[tuple[str, int], list[Endpoint]] = field(default_factory=dict)
     # (VSID, MAC) of every configured endpoint
     macs: set[tuple[int, int]] = field(default_factory=set)
+    # (switch, port) -> the positions of by_port's endpoints, ascending (kept beside it so
+    # replace_endpoints finds its place by bisection: a port may hold 10,000 endpoints)
+    port_at: dict[tuple[str, int], list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, overlay: Overlay) -> OverlayIndex:
@@ -52,6 +55,7 @@ class OverlayIndex:
             if isinstance(ep.attachment, LocalAttachment):
                 key = (ep.attachment.switch, ep.attachment.port)
                 idx.by_port.setdefault(key, []).append(ep)
+                idx.port_at.setdefault(key, []).append(e)
             idx.macs.add((ep.vsid, ep.mac))
         for r, nve in enumerate(overlay.remote_nves):
             idx.remote_nves.setdefault(nve.name, r)
@@ -72,10 +76,7 @@ class OverlayIndex:
                     del self.by_ca[(ep.vsid, ca)]
             if isinstance(ep.attachment, LocalAttachment):
                 key = (ep.attachment.switch, ep.attachment.port)
-                here = self.by_port.get(key, [])
-                here[:] = [e for e in here if e is not ep]
-                if not here:
-                    self.by_port.pop(key, None)
+                self._unport(key, ep, found[0] if found is not None and found[1] is ep else None)
             self.macs.discard((ep.vsid, ep.mac))
         for pos, ep in new:
             self.endpoints.setdefault(ep.name, (pos, ep))
@@ -83,10 +84,27 @@ class OverlayIndex:
                 if ca is not None:
                     self.by_ca.setdefault((ep.vsid, ca), ep)
             if isinstance(ep.attachment, LocalAttachment):
-                here = self.by_port.setdefault((ep.attachment.switch, ep.attachment.port), [])
-                at = [self.endpoints[e.name][0] for e in here]
-                here.insert(bisect.bisect(at, pos), ep)  # description order
+                key = (ep.attachment.switch, ep.attachment.port)
+                here = self.by_port.setdefault(key, [])
+                at = self.port_at.setdefault(key, [])
+                i = bisect.bisect(at, pos)  # description order
+                here.insert(i, ep)
+                at.insert(i, pos)
             self.macs.add((ep.vsid, ep.mac))
+
+    def _unport(self, key: tuple[str, int], ep: Endpoint, pos: int | None) -> None:
+        """Take `ep` (at position `pos`, if known) out of the endpoints on port `key`."""
+        here = self.by_port.get(key, [])
+        at = self.port_at.get(key, [])
+        i = bisect.bisect_left(at, pos) if pos is not None else len(here)
+        if not (i < len(here) and here[i] is ep):
+            i = next((j for j, e in enumerate(here) if e is ep), len(here))
+        if i < len(here):
+            del here[i]
+            del at[i]
+        if not here:
+            self.by_port.pop(key, None)
+            self.port_at.pop(key, None)
 
     def subnet(self, vsid: int) -> Subnet | None:
         found = self.subnets.get(vsid)
