@@ -459,7 +459,8 @@ class Controller:
         self, loaded: LoadedOverlay, old: list[Endpoint], new: list[tuple[int, Endpoint]]
     ) -> None:
         """reload() for a description that differs only in endpoints `old` -> `new` (with
-        their positions; no endpoint removed): the index is updated, not rebuilt."""
+        their order keys; the index's `order` already updated by
+        nve.store.incremental.apply_changes): the index is updated, not rebuilt."""
         self.loaded, self.overlay = loaded, loaded.overlay
         self.index.replace_endpoints(old, new)
 

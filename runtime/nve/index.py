@@ -21,12 +21,20 @@ IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @dataclass
 class OverlayIndex:
-    """Name -> (position, object) lookups, plus the event handlers' per-packet lookups."""
+    """Name -> (position, object) lookups, plus the event handlers' per-packet lookups.
+
+    Endpoints are found by name with an order key rather than a position: keys ascend in
+    description order and equal the positions when the index is built; an endpoint
+    added later gets the next key, and a removal takes its key out of `order` without
+    renumbering the rest, so a follower's change costs what it changes, not the size of
+    the description. `position()` turns a key into the endpoint's place in the list."""
 
     switches: dict[str, tuple[int, Switch]] = field(default_factory=dict)
     tenants: dict[str, tuple[int, Tenant]] = field(default_factory=dict)
     subnets: dict[int, tuple[ConfigPath, Subnet, Tenant]] = field(default_factory=dict)
-    endpoints: dict[str, tuple[int, Endpoint]] = field(default_factory=dict)
+    endpoints: dict[str, tuple[int, Endpoint]] = field(default_factory=dict)  # (key, endpoint)
+    # the order keys of the description's endpoints, in its order (ascending)
+    order: list[int] = field(default_factory=list, compare=False)
     remote_nves: dict[str, int] = field(default_factory=dict)
     # (VSID, customer address) -> endpoint
     by_ca: dict[tuple[int, IP], Endpoint] = field(default_factory=dict)
@@ -34,7 +42,7 @@ class OverlayIndex:
     by_port: dict[tuple[str, int], list[Endpoint]] = field(default_factory=dict)
     # (VSID, MAC) of every configured endpoint
     macs: set[tuple[int, int]] = field(default_factory=set)
-    # (switch, port) -> the positions of by_port's endpoints, ascending (kept beside it so
+    # (switch, port) -> the order keys of by_port's endpoints, ascending (kept beside it so
     # replace_endpoints finds its place by bisection: a port may hold 10,000 endpoints)
     port_at: dict[tuple[str, int], list[int]] = field(default_factory=dict, compare=False)
 
@@ -47,6 +55,7 @@ class OverlayIndex:
             idx.tenants.setdefault(tenant.name, (t, tenant))
             for s, subnet in enumerate(tenant.subnets):
                 idx.subnets.setdefault(subnet.vsid, (("tenants", t, "subnets", s), subnet, tenant))
+        idx.order = list(range(len(overlay.endpoints)))
         for e, ep in enumerate(overlay.endpoints):
             idx.endpoints.setdefault(ep.name, (e, ep))
             for ca in (ep.ipv4, ep.ipv6):
@@ -61,12 +70,24 @@ class OverlayIndex:
             idx.remote_nves.setdefault(nve.name, r)
         return idx
 
+    def position(self, name: str) -> int | None:
+        """Where endpoint `name` is in the description's list (None: no such endpoint)."""
+        found = self.endpoints.get(name)
+        if found is None:
+            return None
+        i = bisect.bisect_left(self.order, found[0])
+        return i if i < len(self.order) and self.order[i] == found[0] else None
+
+    def next_key(self) -> int:
+        """The order key of an endpoint appended to the description."""
+        return self.order[-1] + 1 if self.order else 0
+
     def replace_endpoints(self, old: list[Endpoint], new: list[tuple[int, Endpoint]]) -> None:
         """Update the endpoint lookups in place for a description whose endpoints `old`
-        were replaced by `new` (each with its position in the new description) and whose
-        other endpoints kept their positions (no removal before them): what build() would
-        give, in time proportional to the change. The changes were validated (a CA or a
-        MAC once per VSID), so no other endpoint holds their keys."""
+        were replaced by `new` (each with its order key; `order` already says where each
+        is): the lookups build() would give, in time proportional to the change. The
+        changes were validated (a CA or a MAC once per VSID), so no other endpoint holds
+        their keys."""
         for ep in old:
             found = self.endpoints.get(ep.name)
             if found is not None and found[1] is ep:
@@ -93,7 +114,7 @@ class OverlayIndex:
             self.macs.add((ep.vsid, ep.mac))
 
     def _unport(self, key: tuple[str, int], ep: Endpoint, pos: int | None) -> None:
-        """Take `ep` (at position `pos`, if known) out of the endpoints on port `key`."""
+        """Take `ep` (order key `pos`, if known) out of the endpoints on port `key`."""
         here = self.by_port.get(key, [])
         at = self.port_at.get(key, [])
         i = bisect.bisect_left(at, pos) if pos is not None else len(here)

@@ -144,15 +144,12 @@ async def _apply(
         vsids = ctl.apply_learned(learned)
         carriers = {n for n, st in ctl.states.items() if vsids & st.vsi.keys()}
         await ctl.apply_incremental(carriers & set(ctl.selected))
-    result = apply_changes(ctl.overlay, prefix, gen, batch, ctl.index.endpoints)
+    result = apply_changes(ctl.overlay, prefix, gen, batch, ctl.index)
     if not result.changed:
         return max(seen, result.revision)
     loaded = ctl.loaded
     changed = LoadedOverlay(result.overlay, loaded.source, loaded.lines, loaded.base_dir)
-    if result.compacted:  # an endpoint removed: positions moved, the index is rebuilt
-        ctl.reload(changed)
-    else:
-        ctl.reload_endpoints(changed, result.old, result.new)
+    ctl.reload_endpoints(changed, result.old, result.new)
     carried = {name: state.vsi.keys() for name, state in ctl.states.items()}
     touched = result.switches(carried, ctl.selected)
     log.info(

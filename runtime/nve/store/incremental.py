@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pydantic
 
+from nve.index import OverlayIndex
 from nve.model import Endpoint, LocalAttachment, Overlay
 from nve.store.etcd import WatchedChange
 from nve.store.keys import Root
@@ -42,8 +43,8 @@ class EndpointBatch:
     changed: list[Endpoint] = field(default_factory=list)
     revision: int = 0
     old: list[Endpoint] = field(default_factory=list)  # changed names' versions before
-    new: list[tuple[int, Endpoint]] = field(default_factory=list)  # and after, with position
-    compacted: bool = False  # an endpoint was removed: later positions moved
+    new: list[tuple[int, Endpoint]] = field(default_factory=list)  # and after, with order key
+    removed: int = 0  # endpoints taken out of the list
 
     def switches(
         self, carried: Mapping[str, Iterable[int]], owned: Iterable[str] | None = None
@@ -67,17 +68,18 @@ def apply_changes(
     prefix: str,
     generation: str,
     changes: Iterable[WatchedChange],
-    positions: Mapping[str, tuple[int, Endpoint]] | None = None,
+    index: OverlayIndex | None = None,
 ) -> EndpointBatch:
     """The overlay with the batch's endpoint changes; NeedFullRead for anything else.
-    `positions`: name -> (position, endpoint) of `overlay`'s endpoints (its
-    OverlayIndex.endpoints; built here when None).
+    `index`: `overlay`'s (built here when None).
 
-    `overlay`'s endpoint list is changed in place and shared by the result's overlay (a
-    new object): the caller replaces `overlay` by it. Copying the list made every batch
-    cost the size of the description (a million endpoints: tens of milliseconds per move
-    on each replica). Nothing is changed when NeedFullRead is raised: every change is
-    read before the first is applied."""
+    `overlay`'s endpoint list and the index's `order` are changed in place, and the list
+    is shared by the result's overlay (a new object): the caller replaces `overlay` by it
+    and updates the index's lookups with `replace_endpoints(batch.old, batch.new)`.
+    Copying the list, or rebuilding the index after a removal, made every batch cost the
+    size of the description (at a million endpoints: tens of milliseconds per move and
+    seconds per removal, on each replica). Nothing is changed when NeedFullRead is
+    raised: every change is read before the first is applied."""
     root = Root(prefix)
     gen = root.generation(generation)
     endpoints_at = gen.kind_prefix("endpoints")
@@ -107,17 +109,13 @@ def apply_changes(
     if not decoded:
         return batch
     # Checked: from here on nothing fails.
-    eps = overlay.endpoints
-    if positions is None:
-        positions = {ep.name: (i, ep) for i, ep in enumerate(eps)}
+    idx = index if index is not None else OverlayIndex.build(overlay)
+    eps, order = overlay.endpoints, idx.order
     moved: dict[str, int | None] = {}  # positions this batch changed (None: removed)
     gone: set[int] = set()  # positions removed
 
     def where(name: str) -> int | None:
-        if name in moved:
-            return moved[name]
-        found = positions.get(name)
-        return found[0] if found is not None else None
+        return moved[name] if name in moved else idx.position(name)
 
     first: dict[str, Endpoint | None] = {}  # each changed name's version before the batch
     for name, now in decoded:
@@ -134,16 +132,28 @@ def apply_changes(
         batch.changed.append(now)
         if old is None:
             moved[name] = len(eps)
+            order.append(idx.next_key())
             eps.append(now)
         else:
             eps[old] = now
-    batch.compacted = bool(gone)
     for name in first:
         at = where(name)
         if at is not None:
-            batch.new.append((at, eps[at]))
+            batch.new.append((order[at], eps[at]))
     batch.old = [ep for ep in first.values() if ep is not None]
-    if gone:  # later positions move: the caller rebuilds its index (batch.new is moot)
-        eps[:] = [ep for i, ep in enumerate(eps) if i not in gone]
+    _remove(eps, order, gone)
+    batch.removed = len(gone)
     batch.overlay = overlay.model_copy(update={"endpoints": eps})
     return batch
+
+
+def _remove(eps: list[Endpoint], order: list[int], gone: set[int]) -> None:
+    """Take the positions `gone` out of both lists: one at a time (a move of the list's
+    tail in memory each) when few, in one pass when many."""
+    if len(gone) <= 64:
+        for i in sorted(gone, reverse=True):
+            del eps[i]
+            del order[i]
+    elif gone:
+        eps[:] = [ep for i, ep in enumerate(eps) if i not in gone]
+        order[:] = [k for i, k in enumerate(order) if i not in gone]
