@@ -7,9 +7,12 @@ nothing (they are owned and spread like the others; their sessions keep retrying
 tenants of 10 subnets (both access ports of a switch bound to its subnets, as a ToR's are),
 ENDPOINTS endpoints: each live switch holds the endpoints of its own
 subnets (so every one stays within its table sizes), the rest sit on store-only switches.
-Reported: import time and store size; per offered rate, moves of live-switch endpoints to
-another port of their switch (commit -> that switch's first Write after it, from p4sim's
-write log), median / p99, CPU seconds per process kind; then, at the lowest rate, the
+Reported: import time and store size; per offered rate (5 to 1,000/s, at least 3 s of
+moves each, from one writer per 50/s: the rate committed is reported too), moves of
+live-switch endpoints to another port of their switch (commit -> that switch's first
+Write after it, from p4sim's write log; when moves overlap, a Write may carry several
+and each is counted at the first Write after its commit), median / p99, CPU seconds per
+process kind; then, at the lowest rate, the
 owner of one live switch is killed with -9: kill -> the switch says the new owner is
 primary (an observer with election id 1), and kill -> the new owner's first reconcile of
 it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
@@ -44,7 +47,8 @@ from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import etcd_binary, running_etcd_cluster
 from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 
-RATES = (5, 20, 50)
+RATES = (5, 20, 50, 200, 1000)
+PER_WRITER = 50  # moves/s one writer is asked for (a move is 3 etcd round trips)
 SUBNETS = 100
 
 
@@ -118,19 +122,29 @@ def _description(
 
 
 async def _churn(
-    url: StoreUrl, rate: float, picks: list[tuple[str, str, int]], port_of: dict[str, int]
+    url: StoreUrl,
+    rate: float,
+    picks: list[tuple[str, str, int]],
+    port_of: dict[str, int],
+    writers: int = 1,
 ) -> list[tuple[str, float]]:
-    """Move each picked endpoint to the other access port of its switch at `rate`/s;
-    (switch, acknowledgement time) per move."""
-    out = []
-    async with Etcd(url) as etcd:
-        start = time.monotonic()
-        for k, (name, sw, vlan) in enumerate(picks):
-            await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-            port_of[name] = 3 - port_of.get(name, 1)
-            att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
-            await move_endpoint(etcd, url.prefix, name, att)
-            out.append((sw, time.time()))
+    """Move each picked endpoint to the other access port of its switch at `rate`/s,
+    from `writers` concurrent writers (each its own etcd client) taking the picks in
+    turn; (switch, acknowledgement time) per move."""
+    out: list[tuple[str, float]] = []
+    start = time.monotonic()
+
+    async def writer(w: int) -> None:
+        async with Etcd(url) as etcd:
+            for k in range(w, len(picks), writers):
+                name, sw, vlan = picks[k]
+                await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
+                port_of[name] = 3 - port_of.get(name, 1)
+                att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
+                await move_endpoint(etcd, url.prefix, name, att)
+                out.append((sw, time.time()))
+
+    await asyncio.gather(*(writer(w) for w in range(writers)))
     return out
 
 
@@ -175,10 +189,14 @@ def main() -> None:
             done = 0
             port_of: dict[str, int] = {}
             for rate in RATES:
-                picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
-                done += opts.moves
+                count = max(opts.moves, 3 * rate)  # at least 3 s of moves
+                picks = [picks_all[(done + k) % len(picks_all)] for k in range(count)]
+                done += count
+                writers = -(-rate // PER_WRITER)
                 cpu0 = _cpu(reps, sws, cluster)
-                acks = asyncio.run(_churn(url, rate, picks, port_of))
+                t0 = time.monotonic()
+                acks = asyncio.run(_churn(url, rate, picks, port_of, writers))
+                committed = len(acks) / (time.monotonic() - t0)
                 time.sleep(3.0)
                 cpu1 = _cpu(reps, sws, cluster)
                 writes = {f"tor{i}": write_times(p) for i, p in enumerate(logs)}
@@ -193,8 +211,10 @@ def main() -> None:
                 p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
                 spent = ", ".join(f"{k} {cpu1[k] - cpu0[k]:.1f} s" for k in cpu0)
                 print(
-                    f"  {rate:>3}/s: commit -> switch written: median {statistics.median(lat):.0f} ms,"
-                    f" p99 {p99:.0f} ms ({len(acks) - len(lat)} not seen); CPU: {spent}"
+                    f"  {rate:>4}/s offered, {committed:.0f}/s committed by {writers} writer(s):"
+                    f" commit -> switch written: median {statistics.median(lat):.0f} ms,"
+                    f" p99 {p99:.0f} ms ({len(acks) - len(lat)} of {len(acks)} not seen);"
+                    f" CPU: {spent}"
                 )
             picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
             print(_takeover(url, reps, sws, picks, port_of, opts.ttl))
