@@ -194,9 +194,10 @@ def main() -> None:
                 done += count
                 writers = -(-rate // PER_WRITER)
                 cpu0 = _cpu(reps, sws, cluster)
-                t0 = time.monotonic()
+                t0, w0 = time.monotonic(), time.process_time()
                 acks = asyncio.run(_churn(url, rate, picks, port_of, writers))
                 committed = len(acks) / (time.monotonic() - t0)
+                writer_cpu = time.process_time() - w0
                 time.sleep(3.0)
                 cpu1 = _cpu(reps, sws, cluster)
                 writes = {f"tor{i}": write_times(p) for i, p in enumerate(logs)}
@@ -214,7 +215,7 @@ def main() -> None:
                     f"  {rate:>4}/s offered, {committed:.0f}/s committed by {writers} writer(s):"
                     f" commit -> switch written: median {statistics.median(lat):.0f} ms,"
                     f" p99 {p99:.0f} ms ({len(acks) - len(lat)} of {len(acks)} not seen);"
-                    f" CPU: {spent}"
+                    f" CPU: {spent}, writers {writer_cpu:.1f} s"
                 )
             picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
             print(_takeover(url, reps, sws, picks, port_of, opts.ttl))
