@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -98,7 +97,7 @@ def test_frr_moves_with_its_switch_between_replicas_and_survives_its_owners_kill
         until("r2 owning both ToRs", lambda: _held(url) == dict.fromkeys(names, "r2"), 60)
         until(
             f"r2 following {stays}'s host",
-            partial(lambda: r2.text().count("control-plane host started") == 2),
+            lambda: r2.text().count("control-plane host started") == 2,
             60,
         )
         assert _bgpd(fabric, stays) == first[stays]  # left running, followed, not restarted
