@@ -15,7 +15,7 @@ from nve.store.keys import Root
 from nve.store.records import object_value
 from tests.runtime.test_compile import example_data, overlay_of
 from tests.runtime.test_compile_delta import fleet_data
-from tests.runtime.test_index_replace import PLACES
+from tests.runtime.test_index_replace import PLACES, added_endpoint
 
 PREFIX, GEN = "/t", "g1"
 gen = Root(PREFIX).generation(GEN)
@@ -126,15 +126,7 @@ def test_the_index_follows_moves_additions_and_removals_without_a_rebuild(seed: 
                 victim = eps.pop(rng.randrange(len(eps)))
                 batch.append(_delete(victim.name, step))
             elif op < 0.5:
-                ep = eps[0].model_copy(
-                    update={
-                        "name": f"n{added}",
-                        "mac": eps[0].mac.__class__(0x0200_0000_0000 + added),
-                        "ipv4": None,
-                        "ipv6": None,
-                        "attachment": rng.choice(PLACES),
-                    }
-                )
+                ep = added_endpoint(eps[0], added, attachment=rng.choice(PLACES))
                 added += 1
                 eps.append(ep)
                 batch.append(_put(ep, step))

@@ -20,6 +20,19 @@ PLACES = (
 )
 
 
+def added_endpoint(template: Endpoint, n: int, **update: object) -> Endpoint:
+    """A new endpoint `n{n}` like `template`, with a MAC of its own and no addresses."""
+    return template.model_copy(
+        update={
+            "name": f"n{n}",
+            "mac": template.mac.__class__(0x0200_0000_0000 + n),
+            "ipv4": None,
+            "ipv6": None,
+            **update,
+        }
+    )
+
+
 def _same(a: OverlayIndex, b: OverlayIndex) -> None:
     assert a.endpoints == b.endpoints
     assert a.by_ca == b.by_ca
@@ -42,14 +55,7 @@ def test_in_place_updates_equal_a_rebuild(seed: int) -> None:
             eps[i] = eps[i].model_copy(update={"attachment": rng.choice(PLACES)})
             new.append((i, eps[i]))
         if rng.random() < 0.2:  # an endpoint added at the end
-            ep = eps[0].model_copy(
-                update={
-                    "name": f"n{added}",
-                    "mac": eps[0].mac.__class__(0x0200_0000_0000 + added),
-                    "ipv4": None,
-                    "ipv6": None,
-                }
-            )
+            ep = added_endpoint(eps[0], added)
             added += 1
             new.append((len(eps), ep))
             eps.append(ep)
