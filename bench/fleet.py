@@ -12,7 +12,8 @@ moves each, from one writer per 50/s: the rate committed is reported too), moves
 live-switch endpoints to another port of their switch (commit -> that switch's first
 Write after it, from p4sim's write log; when moves overlap, a Write may carry several
 and each is counted at the first Write after its commit), median / p99, CPU seconds per
-process kind; then, at the lowest rate, the
+process kind (from the moment every live switch has had its first full reconcile);
+then, at the lowest rate, the
 owner of one live switch is killed with -9: kill -> the switch says the new owner is
 primary (an observer with election id 1), and kill -> the new owner's first reconcile of
 it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
@@ -121,6 +122,11 @@ def _description(
     return live
 
 
+def _reconciled(reps: dict[str, ReplicaProcess], switch: str) -> bool:
+    """Some replica logged a full reconcile of `switch`."""
+    return any(f"reconciled {switch}:" in r.text() for r in reps.values())
+
+
 async def _churn(
     url: StoreUrl,
     rate: float,
@@ -180,10 +186,11 @@ def main() -> None:
             )
             for n in ("r1", "r2", "r3"):
                 reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=opts.ttl).start()
-            end = time.monotonic() + 600
-            while not all(write_times(p) for p in logs):
+            end = time.monotonic() + 900
+            live = [f"tor{i}" for i in range(opts.live)]
+            while not all(_reconciled(reps, n) for n in live):  # the first full reconciles
                 if time.monotonic() > end:
-                    raise RuntimeError("the live switches were never written")
+                    raise RuntimeError("the live switches were never reconciled")
                 time.sleep(0.5)
             time.sleep(3.0)
             done = 0
@@ -308,7 +315,7 @@ def _takeover(
             reconciled = None
             while survivor is not None and time.perf_counter() < deadline:
                 text = survivor.text()[marks[survivor.name] :]
-                if "reconciled" in text and "tor0" in text:
+                if "reconciled tor0:" in text:
                     reconciled = time.time() - killed_wall
                     break
                 await asyncio.sleep(0.1)
