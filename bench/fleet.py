@@ -13,7 +13,8 @@ of moves each, from one writer per 50/s: the rate committed is reported too), mo
 live-switch endpoints to another port of their switch (commit -> that switch's first
 Write after it, from p4sim's write log; when moves overlap, a Write may carry several
 and each is counted at the first Write after its commit), median / p99, CPU seconds per
-process kind (from the moment every live switch has had its first full reconcile);
+process kind (from the moment the spread has settled and every live switch has had its
+full reconcile by its owner);
 then, at the lowest rate, the
 owner of one live switch is killed with -9: kill -> the switch says the new owner is
 primary (an observer with election id 1), and kill -> the new owner's first reconcile of
@@ -127,9 +128,20 @@ def _description(
     return live
 
 
-def _reconciled(reps: dict[str, ReplicaProcess], switch: str) -> bool:
-    """Some replica logged a full reconcile of `switch`."""
-    return any(f"reconciled {switch}:" in r.text() for r in reps.values())
+def _settled(url: StoreUrl, reps: dict[str, ReplicaProcess], switches: int, live: int) -> bool:
+    """The spread has settled (every switch owned, every replica within one of the others)
+    and each live switch's owner has logged its full reconcile: the replicas that joined
+    first own everything for a moment, then hand switches over, and each hand-over is a
+    full read and compilation by the new owner."""
+    held = asyncio.run(owners(url))
+    counts = [sum(1 for o in held.values() if o.replica == r) for r in reps]
+    if len(held) < switches or max(counts) - min(counts) > 1:
+        return False
+    for i in range(live):
+        owner = held.get(f"tor{i}")
+        if owner is None or f"reconciled tor{i}:" not in reps[owner.replica].text():
+            return False
+    return True
 
 
 async def _churn(
@@ -260,11 +272,10 @@ def main() -> None:
             for n in ("r1", "r2", "r3"):
                 reps[n] = ReplicaProcess(None, str(url), n, tmp / f"{n}.log", ttl=opts.ttl).start()
             end = time.monotonic() + 900
-            live = [f"tor{i}" for i in range(opts.live)]
-            while not all(_reconciled(reps, n) for n in live):  # the first full reconciles
+            while not _settled(url, reps, opts.live + opts.store_only, opts.live):
                 if time.monotonic() > end:
-                    raise RuntimeError("the live switches were never reconciled")
-                time.sleep(0.5)
+                    raise RuntimeError("the spread never settled with every live switch reconciled")
+                time.sleep(1.0)
             time.sleep(3.0)
             window = _Window(url, reps, sws, cluster, logs, picks_all, opts.moves)
             for rate in RATES:
