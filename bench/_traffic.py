@@ -43,6 +43,7 @@ import struct
 import sys
 import time
 from array import array
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 ETH_P_ALL = 0x0003
@@ -105,7 +106,7 @@ class TrialResult:
     gaps: list[list[int]] = field(default_factory=list)  # [end ns, length ns], first 1,000
 
 
-def percentile(sorted_values: list[int], q: float) -> float:
+def percentile(sorted_values: Sequence[float], q: float) -> float:
     """The q-quantile (0..1) of sorted values, nearest rank."""
     if not sorted_values:
         return 0.0

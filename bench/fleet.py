@@ -14,11 +14,9 @@ live-switch endpoints to another port of their switch (commit -> that switch's f
 Write after it, from p4sim's write log; when moves overlap, a Write may carry several
 and each is counted at the first Write after its commit), median / p99, CPU seconds per
 process kind (from the moment the spread has settled and every live switch has had its
-full reconcile by its owner);
-then, at the lowest rate, the
-owner of one live switch is killed with -9: kill -> the switch says the new owner is
-primary (an observer with election id 1), and kill -> the new owner's first reconcile of
-it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
+full reconcile by its owner); then, at the lowest rate, the owner of one live switch is
+killed with -9: kill -> the switch says the new owner is primary (an observer with
+election id 1), and kill -> the new owner's first reconcile of it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
 endpoints); `--live N --store-only N --endpoints N` scale it (the issue's scale: 16, 1000,
 1,000,000); `--quick`: 2, 10, 2,000.
 """
@@ -38,9 +36,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench._p4sim import proc_stats, quick
+from bench._traffic import percentile
 from bench._write_log import write_times
 from lab.targets import P4simProcess, compile_pipeline
 from nve.fleet.election import election_id
@@ -55,7 +53,7 @@ from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 
 RATES = (5, 20, 50)
 SEARCH = (100, 200, 400, 800, 1600)  # up to the first rate that misses the target
-PER_WRITER = 50  # moves/s one writer is asked for (a move is 3 etcd round trips)
+PER_WRITER = 50  # moves/s one writer is asked for (a move is 5 etcd round trips)
 SUBNETS = 100
 
 
@@ -187,7 +185,7 @@ class _Result:
 
     @property
     def p99(self) -> float:
-        return self.lat[min(len(self.lat) - 1, int(len(self.lat) * 0.99))] if self.lat else math.inf
+        return percentile(self.lat, 0.99) if self.lat else math.inf
 
     def sustained(self) -> bool:
         return self.p99 < 100 and self.committed >= 0.9 * self.rate and len(self.lat) == self.acks
@@ -210,7 +208,7 @@ class _Window:
     url: StoreUrl
     reps: dict[str, ReplicaProcess]
     sws: list[P4simProcess]
-    cluster: Any
+    cluster: object
     logs: list[Path]
     picks_all: list[tuple[str, str, int]]
     moves: int

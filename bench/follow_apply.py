@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench._p4sim import quick
+from bench._traffic import percentile
 from bench.fleet import _description
 from lab.targets import compile_pipeline
 from nve import contract as C
@@ -142,7 +143,7 @@ def main() -> None:
     per_switch = statistics.median(b * 1000 / max(1, n) for _, b, n in took)
     print(
         f"  {len(took)} moves, one per batch, {took[0][2]} switches touched each:"
-        f" median {statistics.median(total):.2f} ms, p99 {total[int(len(total) * 0.99)]:.2f} ms"
+        f" median {statistics.median(total):.2f} ms, p99 {percentile(total, 0.99):.2f} ms"
         f" per move (overlay + index {store:.2f} ms, each switch {per_switch:.2f} ms)"
     )
     others = [ep for ep in replica.ctl.overlay.endpoints[::97] if int(ep.name[2:]) % 100 >= 10]
