@@ -16,8 +16,8 @@ share), `error TEXT`, `expired`. The keeper ends when its stdin closes (the repl
 stopped or died: a killed replica's lease then lapses after the TTL, as before), and stops
 refreshing when the replica has not checked in for `max_stall_s` (120 s: one replica
 reconciling 110,000-entry switches at a million endpoints went 30 s without checking in):
-a hung replica must not keep its switches for ever. Fencing (election ids) keeps a stalled replica that wakes
-up later off the switches either way.
+a hung replica must not keep its switches for ever. Fencing (election ids) keeps a
+stalled replica that wakes up later off the switches either way.
 """
 
 from __future__ import annotations
