@@ -1,433 +1,297 @@
-"""Single endpoint changes (add, move, remove), each checked against the overlay in force
-and written in one etcd transaction (docs/fleet.md, "Single changes").
+"""Endpoint changes (add, move, remove), checked against the overlay in force and
+written in etcd transactions (docs/fleet.md, "Endpoint changes").
 
-A change reads what it depends on, checks it, and commits with compares on every index,
-counter and endpoint key it read and on `current`: if any moved since,
-the transaction does nothing and the change is read and checked again. The index keys
-(MAC and CA per VSID, CA per tenant, port tags) and counter keys (local endpoints per
-switch) thus make two concurrent writers serialise on exactly the keys they share.
+`change_endpoints` takes a batch: it reads everything the batch depends on at one
+revision (four reads, whatever its size), checks the changes in order, each against the
+overlay as the ones before it leave it (nve.store.endpoint_plan), and commits the
+accepted ones in one transaction with compares on every key they depend on; if any of
+those moved since, nothing is written and the uncommitted changes are read and checked
+again. A change that would make the overlay invalid is refused alone, with its reasons;
+the others go on. A batch larger than one transaction may hold (etcd's --max-txn-ops and
+--max-request-bytes) is committed in consecutive transactions, in order, each atomic.
+An orchestrator moving many endpoints at once thus pays the store's round trips and
+etcd's consensus once per transaction, not once per endpoint.
 
-The rules of one endpoint are `nve.validate`'s own: they run on a small description
-holding the endpoint, its subnet and tenant, its switch and the remote NVEs, and the
-problems the endpoint adds to it are the change's. Uniqueness across endpoints and the
-port tags of other endpoints come from the index keys, which that small description
-lacks.
+`add_endpoint`, `move_endpoint` and `remove_endpoint` are batches of one that raise
+ChangeRefused.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-import pydantic
-
-from nve.model import (
-    Endpoint,
-    LocalAttachment,
-    Overlay,
-    RemoteAttachment,
-    RemoteNve,
-    Subnet,
-    Switch,
-    Tenant,
+from nve.model import Endpoint
+from nve.store.endpoint_plan import (
+    Attachment,
+    ChangeRefused,
+    Plan,
+    View,
+    claim_keys,
+    context_keys,
+    plan_change,
 )
-from nve.problems import ConfigPath, Problem, format_path
-from nve.store.etcd import Compare, Delete, Etcd, KeyValue, ModIs, Op, Put, StoreError, ValueIs
-from nve.store.keys import Gen, Root, unpart
+from nve.store.etcd import (
+    MAX_REQUEST_BYTES,
+    MAX_TXN_OPS,
+    Compare,
+    Delete,
+    Etcd,
+    ModIs,
+    Op,
+    Put,
+    StoreError,
+    ValueIs,
+    op_size,
+)
+from nve.store.keys import Root
 from nve.store.reader import current_generation
-from nve.store.records import (
-    ADDED,
-    Claims,
-    counted_value,
-    endpoint_claims,
-    loads,
-    object_value,
-)
-from nve.validate import validate_overlay, vsid_text
 
-Attachment = LocalAttachment | RemoteAttachment
+__all__ = [
+    "Add",
+    "Attachment",
+    "ChangeRefused",
+    "ChangeResult",
+    "EndpointChange",
+    "Move",
+    "Remove",
+    "add_endpoint",
+    "change_endpoints",
+    "move_endpoint",
+    "remove_endpoint",
+]
+
 DEFAULT_ATTEMPTS = 200
+# A compare in a TxnRequest: the key, a revision or value and the framing (bytes; over-
+# estimated: the endpoint values it compares are not sent).
+_COMPARE_OVERHEAD = 32
 
 
-class ChangeRefused(Exception):
-    """The change would make the overlay invalid; one line per reason."""
+@dataclass(frozen=True)
+class Add:
+    endpoint: Endpoint
 
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__("\n".join(reasons))
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    def make(self, old: Endpoint | None) -> Endpoint:
+        if old is not None:
+            raise ChangeRefused([f"endpoint {self.name} already exists"])
+        return self.endpoint
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    attachment: Attachment
+
+    def make(self, old: Endpoint | None) -> Endpoint:
+        if old is None:
+            raise ChangeRefused([f"no endpoint {self.name}"])
+        return old.model_copy(update={"attachment": self.attachment})
+
+
+@dataclass(frozen=True)
+class Remove:
+    name: str
+
+    def make(self, old: Endpoint | None) -> None:
+        if old is None:
+            raise ChangeRefused([f"no endpoint {self.name}"])
+
+
+EndpointChange = Add | Move | Remove
 
 
 @dataclass(frozen=True)
 class ChangeResult:
-    revision: int  # the store revision of the change
+    revision: int  # the store revision of the transaction that wrote the change
     generation: str
     attempts: int  # 1 unless concurrent writers made it read again
 
 
-@dataclass
-class _Read:
-    """What one attempt read, at one revision."""
+@dataclass(frozen=True)
+class Limits:
+    """What one transaction may hold (etcd's --max-txn-ops, --max-request-bytes)."""
 
-    gen: Gen
-    gen_id: str
-    found: dict[bytes, KeyValue] = field(default_factory=dict)
-
-    def mod(self, key: bytes) -> int:
-        kv = self.found.get(key)
-        return kv.mod_revision if kv else 0
-
-    def json(self, key: bytes) -> Any:
-        kv = self.found.get(key)
-        return loads(kv.value) if kv else None
-
-    def object(self, key: bytes) -> Any:
-        rec = self.json(key)
-        return None if rec is None else rec["object"]
+    ops: int = MAX_TXN_OPS
+    bytes: int = MAX_REQUEST_BYTES
 
 
-async def add_endpoint(etcd: Etcd, prefix: str, ep: Endpoint, **kw: int) -> ChangeResult:
-    def make(old: Endpoint | None) -> Endpoint:
-        if old is not None:
-            raise ChangeRefused([f"endpoint {ep.name} already exists"])
-        return ep
-
-    return await change_endpoint(etcd, prefix, ep.name, make, **kw)
+async def add_endpoint(
+    etcd: Etcd, prefix: str, ep: Endpoint, attempts: int = DEFAULT_ATTEMPTS
+) -> ChangeResult:
+    return await _one(etcd, prefix, Add(ep), attempts=attempts)
 
 
 async def move_endpoint(
-    etcd: Etcd, prefix: str, name: str, attachment: Attachment, **kw: int
+    etcd: Etcd, prefix: str, name: str, attachment: Attachment, attempts: int = DEFAULT_ATTEMPTS
 ) -> ChangeResult:
-    def make(old: Endpoint | None) -> Endpoint:
-        if old is None:
-            raise ChangeRefused([f"no endpoint {name}"])
-        return old.model_copy(update={"attachment": attachment})
-
-    return await change_endpoint(etcd, prefix, name, make, **kw)
+    return await _one(etcd, prefix, Move(name, attachment), attempts=attempts)
 
 
-async def remove_endpoint(etcd: Etcd, prefix: str, name: str, **kw: int) -> ChangeResult:
-    def make(old: Endpoint | None) -> None:
-        if old is None:
-            raise ChangeRefused([f"no endpoint {name}"])
-
-    return await change_endpoint(etcd, prefix, name, make, **kw)
+async def remove_endpoint(
+    etcd: Etcd, prefix: str, name: str, attempts: int = DEFAULT_ATTEMPTS
+) -> ChangeResult:
+    return await _one(etcd, prefix, Remove(name), attempts=attempts)
 
 
-async def change_endpoint(
+async def _one(
+    etcd: Etcd, prefix: str, change: EndpointChange, attempts: int = DEFAULT_ATTEMPTS
+) -> ChangeResult:
+    (result,) = await change_endpoints(etcd, prefix, [change], attempts=attempts)
+    if isinstance(result, ChangeRefused):
+        raise result
+    return result
+
+
+async def change_endpoints(
     etcd: Etcd,
     prefix: str,
-    name: str,
-    make: Callable[[Endpoint | None], Endpoint | None],
+    changes: Sequence[EndpointChange],
     attempts: int = DEFAULT_ATTEMPTS,
-) -> ChangeResult:
-    """Replace endpoint `name` by make(current endpoint or None); None removes it."""
+    limits: Limits = Limits(),
+) -> list[ChangeResult | ChangeRefused]:
+    """Each change's outcome, in the order given: committed (at which revision) or
+    refused (why). An endpoint may be named once per batch (ValueError otherwise).
+    StoreError when the store cannot be reached, or when concurrent writers kept the
+    uncommitted changes from committing for `attempts` reads (those changed nothing)."""
+    names: dict[str, int] = {}
+    for i, ch in enumerate(changes):
+        if ch.name in names:
+            raise ValueError(
+                f"endpoint {ch.name} is changed twice in one batch (changes {names[ch.name]}"
+                f" and {i}): give it once"
+            )
+        names[ch.name] = i
     root = Root(prefix)
-    for attempt in range(1, attempts + 1):
-        gen_id, _ = await current_generation(etcd, prefix)
-        gen = root.generation(gen_id)
-        _, found = await etcd.get_many([root.current, gen.endpoint(name)])
-        if _value(found, root.current) != gen_id.encode():
-            continue  # an import became current in between
-        old_kv = found.get(gen.endpoint(name))
-        old_rec = loads(old_kv.value) if old_kv else None
-        old = Endpoint.model_validate(old_rec["object"], strict=True) if old_rec else None
-        new = make(old)
-        read = await _read_context(etcd, root, gen, gen_id, name, old, new)
+    results: list[ChangeResult | ChangeRefused | None] = [None] * len(changes)
+    pending = list(range(len(changes)))
+    attempt = 0
+    while pending:
+        attempt += 1
+        if attempt > attempts:
+            left = ", ".join(changes[i].name for i in pending[:5])
+            raise StoreError(
+                f"{etcd.url}: endpoints {left}{' ...' if len(pending) > 5 else ''}: still"
+                f" conflicting with other writers after {attempts} attempts; not changed"
+            )
+        read = await _read(etcd, root, [changes[i] for i in pending])
         if read is None:
-            continue
-        compares, ops = _plan(read, root, name, old, new, old_rec["seq"] if old_rec else ADDED)
-        ok, revision = await etcd.txn(compares, ops)
-        if ok:
-            return ChangeResult(revision, gen_id, attempt)
-        await asyncio.sleep(0)
-    raise StoreError(
-        f"{etcd.url}: endpoint {name}: still conflicting with other writers after {attempts}"
-        " attempts; nothing changed"
-    )
+            await asyncio.sleep(0)
+            continue  # an import became current in between
+        view, made = read
+        compares: dict[bytes, Compare] = {root.current: ValueIs(root.current, view.gen_id.encode())}
+        ops: dict[bytes, Op] = {}
+        size = 0
+        taken: list[int] = []
+        for i, (old, new) in zip(pending, made, strict=True):
+            if isinstance(new, ChangeRefused):
+                results[i] = new
+                continue
+            try:
+                plan = plan_change(view, changes[i].name, old, new)
+            except ChangeRefused as exc:
+                results[i] = exc
+                continue
+            more_c = {k: ModIs(k, view.mod(k)) for k in plan.touched if k not in compares}
+            more_o = _ops(plan)
+            grown = (
+                size
+                + sum(len(k) + _COMPARE_OVERHEAD for k in more_c)
+                + sum(op_size(o) for k, o in more_o.items() if k not in ops)
+            )
+            if taken and (
+                len(compares) + len(more_c) > limits.ops
+                or len({*ops, *more_o}) > limits.ops
+                or grown > limits.bytes
+            ):
+                break  # the next transaction's
+            view.apply(plan)
+            compares.update(more_c)
+            ops.update(more_o)
+            size = grown
+            taken.append(i)
+        done = {i for i in pending if results[i] is not None}
+        if taken:
+            ok, revision = await etcd.txn(list(compares.values()), list(ops.values()))
+            if ok:
+                for i in taken:
+                    results[i] = ChangeResult(revision, view.gen_id, attempt)
+                done |= set(taken)
+            else:
+                await asyncio.sleep(0)
+        pending = [i for i in pending if i not in done]
+    return [r for r in results if r is not None]
 
 
-async def _read_context(
+def _ops(plan: Plan) -> dict[bytes, Op]:
+    return {k: Put(k, v) if v is not None else Delete(k) for k, v in plan.writes.items()}
+
+
+Made = tuple[Endpoint | None, Endpoint | ChangeRefused | None]
+
+
+async def _read(
+    etcd: Etcd, root: Root, changes: list[EndpointChange]
+) -> tuple[View, list[Made]] | None:
+    """Everything the changes depend on, read at one revision, and each change's old
+    and new endpoint (or why it cannot be made). None: `current` moved while reading.
+
+    Three steps: the endpoints (what they are decides the rest), their context (subnets,
+    switches, remote NVEs, references), then the index and counter keys (they depend on
+    the subnets' tenants). Each step reads the endpoints again: if one changed in
+    between, the batch is read again. Other keys that change within a generation are
+    compared at commit, so what a committed batch was checked against was all current
+    at once."""
+    gen_id, _ = await current_generation(etcd, root.prefix)
+    gen = root.generation(gen_id)
+    view = View(gen, gen_id)
+    eps = [gen.endpoint(ch.name) for ch in changes]
+    if not await _get(etcd, root, view, eps):
+        return None
+    made: list[Made] = []
+    keys: list[bytes] = []
+    prefixes: list[bytes] = [gen.mtu_short_prefix]
+    for ch in changes:
+        old = view.endpoint(ch.name)
+        try:
+            new: Endpoint | ChangeRefused | None = ch.make(old)
+        except ChangeRefused as exc:
+            new = exc
+        made.append((old, new))
+        k, p = context_keys(gen, ch.name, old, None if isinstance(new, ChangeRefused) else new)
+        keys += k
+        prefixes += p
+    if not await _get(etcd, root, view, [*eps, *keys], prefixes, check=eps):
+        return None
+    claims: list[bytes] = []
+    for old, new in made:
+        if not isinstance(new, ChangeRefused):
+            claims += claim_keys(view, old, new)
+    if not await _get(etcd, root, view, [*eps, *claims], check=eps):
+        return None
+    return view, made
+
+
+async def _get(
     etcd: Etcd,
     root: Root,
-    gen: Gen,
-    gen_id: str,
-    name: str,
-    old: Endpoint | None,
-    new: Endpoint | None,
-) -> _Read | None:
-    """Everything the change depends on (None: `current` moved). Read in two steps (the
-    index keys depend on the subnet's tenant); every key that can change within a
-    generation is compared at commit, so a committed change was checked against values
-    that were all current at once."""
-    keys = [root.current, gen.endpoint(name)]
-    prefixes = [gen.refs_prefix(name), gen.mtu_short_prefix]
-    for ep in (old, new):
-        if ep is None:
-            continue
-        keys.append(gen.subnet(ep.vsid))
-        if isinstance(ep.attachment, LocalAttachment):
-            sw = ep.attachment.switch
-            keys += [gen.switch(sw), gen.limits(sw), gen.local_count(sw)]
-        else:
-            keys.append(gen.remote_nve(ep.attachment.remote_nve))
-    if new is not None:
-        prefixes.append(gen.carriers_prefix(new.vsid))
-    _, found = await etcd.get_many(keys, prefixes)
-    if _value(found, root.current) != gen_id.encode():
-        return None
-    read = _Read(gen, gen_id, found)
-    claim_keys: list[bytes] = []
-    for ep in (old, new):
-        if ep is not None:
-            c = endpoint_claims(gen, ep, _tenant_of(read, ep.vsid))
-            claim_keys += [*c.unique, *c.counted, *c.guarded, *c.counters]
-    tenant = _tenant_of(read, new.vsid) if new is not None else None
-    if tenant is not None:
-        claim_keys += [gen.tenant(tenant), gen.tenant_ipv6(tenant)]
-        claim_keys += [gen.tenant_on(tenant, sw) for sw in _short_switches(read)]
-    if new is not None:
-        carriers = gen.carriers_prefix(new.vsid)
-        claim_keys += [
-            gen.remote_nve(k[len(carriers) :].decode()) for k in found if k.startswith(carriers)
-        ]
-    _, claimed = await etcd.get_many([root.current, gen.endpoint(name), *claim_keys])
-    if _value(claimed, root.current) != gen_id.encode():
-        return None
-    if claimed.get(gen.endpoint(name)) != found.get(gen.endpoint(name)):
-        return None  # changed between the two reads: read again
-    read.found.update(claimed)
-    return read
-
-
-def _short_switches(read: _Read) -> dict[str, dict[str, Any]]:
-    """Switches that cannot carry IPv6 customers: name -> their mtu_short record."""
-    prefix = read.gen.mtu_short_prefix
-    return {
-        k[len(prefix) :].decode(): loads(kv.value)
-        for k, kv in read.found.items()
-        if k.startswith(prefix)
-    }
-
-
-def _value(found: dict[bytes, KeyValue], key: bytes) -> bytes | None:
-    kv = found.get(key)
-    return kv.value if kv else None
-
-
-def _tenant_of(read: _Read, vsid: int) -> str | None:
-    rec = read.json(read.gen.subnet(vsid))
-    return None if rec is None else str(rec["tenant"])
-
-
-def _plan(
-    read: _Read, root: Root, name: str, old: Endpoint | None, new: Endpoint | None, seq: int
-) -> tuple[list[Compare], list[Op]]:
-    gen = read.gen
-    reasons: list[str] = []
-    if new is not None:
-        reasons += _endpoint_problems(read, new)
-    if old is not None and (new is None or _addresses(old) != _addresses(new)):
-        refs = sorted(k for k in read.found if k.startswith(gen.refs_prefix(name)))
-        if refs:
-            used = ", ".join(k[len(gen.refs_prefix(name)) :].decode() for k in refs)
-            reasons.append(f"endpoint {name} is in use ({used}): change those first")
-    old_c = endpoint_claims(gen, old, _tenant_of(read, old.vsid)) if old else Claims()
-    new_c = endpoint_claims(gen, new, _tenant_of(read, new.vsid)) if new else Claims()
-    writes: dict[bytes, bytes | None] = {}  # key -> new value (None: delete)
-    touched: set[bytes] = {root.current, gen.endpoint(name)}
-    # Unique keys: release the old endpoint's, then take the new one's.
-    held = {k: kv.value for k, kv in read.found.items() if k in new_c.unique or k in old_c.unique}
-    for k in old_c.unique:
-        touched.add(k)
-        if k in held and loads(held[k])["endpoint"] == name:
-            del held[k]
-            writes[k] = None
-    for k, v in new_c.unique.items():
-        touched.add(k)
-        if k in held and new is not None:
-            reasons.append(_unique_conflict(gen, new, k, loads(held[k])))
-        writes[k] = v
-    for k in new_c.guarded:
-        touched.add(k)
-        holder = read.json(k)
-        if holder is not None and holder["endpoint"] != name:
-            reasons.append(
-                f"{_guard_text(k)} is a host route via endpoint {holder['endpoint']}; "
-                f"endpoint {name} cannot own that CA"
-            )
-    # Counted keys: the same, with counts.
-    counts: dict[bytes, tuple[dict[str, object], int]] = {}
-    for k in {*old_c.counted, *new_c.counted}:
-        touched.add(k)
-        rec = read.json(k)
-        if rec is not None:
-            n = int(rec.pop("endpoints"))
-            counts[k] = (rec, n)
-    for k, ident in old_c.counted.items():
-        ident_now, n = counts.get(k, (ident, 1))
-        counts[k] = (ident_now, n - 1)
-    for k, ident in new_c.counted.items():
-        ident_now, n = counts.get(k, (ident, 0))
-        if n > 0 and ident_now != ident and new is not None:
-            reasons.append(_tag_conflict(gen, new, k, ident_now))
-        counts[k] = (ident, n + 1)
-    for k, (ident, n) in counts.items():
-        writes[k] = counted_value(ident, n) if n > 0 else None
-    # Plain counters (IPv6 endpoints per tenant, local endpoints per tenant and switch).
-    after: dict[bytes, int] = {}
-    for k, delta in [(k, -1) for k in old_c.counters] + [(k, 1) for k in new_c.counters]:
-        kv = read.found.get(k)
-        after[k] = after.get(k, int(kv.value) if kv else 0) + delta
-    for k, n in after.items():
-        kv = read.found.get(k)
-        if n == (int(kv.value) if kv else 0):
-            continue  # unchanged (a move on the same switch): no write, no compare
-        touched.add(k)
-        writes[k] = str(n).encode() if n > 0 else None
-    if new is not None:
-        reasons += _ipv6_mtu(read, new, after, touched)
-    # Local endpoints per switch against the switch's limit.
-    for sw, delta in _local_deltas(old_c, new_c).items():
-        key = gen.local_count(sw)
-        touched.add(key)
-        kv = read.found.get(key)
-        n = (int(kv.value) if kv else 0) + delta
-        limit = read.json(gen.limits(sw))
-        if delta > 0 and limit is not None and n > int(limit["local_endpoints"]):
-            reasons.append(
-                f"switch {sw} already holds {n - delta} local endpoints, its limit"
-                f" ({limit['local_endpoints']})"
-            )
-        writes[key] = str(n).encode()
-    if reasons:
-        raise ChangeRefused(list(dict.fromkeys(reasons)))
-    writes[gen.endpoint(name)] = (
-        object_value(new.model_dump(mode="json"), seq) if new is not None else None
-    )
-    compares: list[Compare] = [ValueIs(root.current, read.gen_id.encode())]
-    compares += [ModIs(k, read.mod(k)) for k in sorted(touched - {root.current})]
-    ops: list[Op] = [Put(k, v) if v is not None else Delete(k) for k, v in writes.items()]
-    return compares, ops
-
-
-def _ipv6_mtu(read: _Read, ep: Endpoint, after: dict[bytes, int], touched: set[bytes]) -> list[str]:
-    """nve.validate's underlay MTU rule across endpoints: a switch whose network ports
-    cannot carry IPv6 customers must carry no tenant with an IPv6 gateway or endpoint."""
-    gen = read.gen
-    tenant = _tenant_of(read, ep.vsid)
-    shorts = _short_switches(read)
-    if tenant is None or not shorts:
-        return []
-
-    def count(key: bytes) -> int:
-        touched.add(key)
-        if key in after:
-            return after[key]
-        kv = read.found.get(key)
-        return int(kv.value) if kv else 0
-
-    rec = read.json(gen.tenant(tenant)) or {}
-    ipv6 = bool(rec.get("ipv6_gateway")) or count(gen.tenant_ipv6(tenant)) > 0
-    out = []
-    for sw, short in sorted(shorts.items()):
-        on = count(gen.tenant_on(tenant, sw)) > 0 or tenant in short["bound"]
-        if on and ipv6:
-            out.append(
-                f"switch {sw} port {short['port']} (mtu {short['mtu']}) cannot carry the IPv6"
-                f" customers of tenant {tenant} in NVGRE (needs >= {short['needed']};"
-                " RFC 7637 §4.4, RFC 8200 §5)"
-            )
-    return out
-
-
-def _addresses(ep: Endpoint) -> tuple[object, ...]:
-    return (ep.vsid, ep.ipv4, ep.ipv6)
-
-
-def _local_deltas(old: Claims, new: Claims) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if old.local_switch is not None:
-        out[old.local_switch] = out.get(old.local_switch, 0) - 1
-    if new.local_switch is not None:
-        out[new.local_switch] = out.get(new.local_switch, 0) + 1
-    return {sw: d for sw, d in out.items() if d != 0}
-
-
-def _unique_conflict(gen: Gen, ep: Endpoint, key: bytes, holder: dict[str, Any]) -> str:
-    what = key[len(gen.prefix) :].decode().split("/")
-    value = unpart(what[-1])
-    other = holder["endpoint"]
-    if what[1] == "mac":
-        return f"MAC {value} is already in VSID {vsid_text(ep.vsid)} (endpoint {other})"
-    if what[1] == "ca":
-        return f"CA {value} is already in VSID {vsid_text(ep.vsid)} (endpoint {other})"
-    if holder["vsid"] == ep.vsid:  # the same CA in the same VSID: said above
-        return f"CA {value} is already in VSID {vsid_text(ep.vsid)} (endpoint {other})"
-    return (
-        f"CA {value} is also in VSID {vsid_text(int(holder['vsid']))} of tenant {what[2]}"
-        f" (endpoint {other}): its routes would conflict"
-    )
-
-
-def _tag_conflict(gen: Gen, ep: Endpoint, key: bytes, ident: dict[str, object]) -> str:
-    kind, sw, port, last = key[len(gen.prefix) :].decode().split("/")[1:5]
-    if kind == "port_vlan":
-        tag = "untagged" if last == "untagged" else f"VLAN {last}"
-        return f"{tag} on {sw} port {port} is already used by VSID {vsid_text(int(str(ident['vsid'])))}"
-    vlan = ident["vlan"]
-    other = "untagged" if vlan is None else f"VLAN {vlan}"
-    return (
-        f"VSID {vsid_text(ep.vsid)} is already {other} on {sw} port {port};"
-        " one subnet has one tag per port"
-    )
-
-
-def _guard_text(key: bytes) -> str:
-    parts = key.decode().split("/")
-    return f"CA {unpart(parts[-1])} of tenant {parts[-2]}"
-
-
-def _endpoint_problems(read: _Read, ep: Endpoint) -> list[str]:
-    """nve.validate's rules for one endpoint: the problems it adds to a description of
-    its subnet, tenant, switch and the remote NVEs."""
-    gen = read.gen
-    sub_rec = read.json(gen.subnet(ep.vsid))
-    tenants: list[Tenant] = []
-    if sub_rec is not None:
-        subnet = Subnet.model_validate(sub_rec["object"], strict=True)
-        tenants = [Tenant(name=sub_rec["tenant"], vrf=1, subnets=[subnet])]
-    switches: list[Switch] = []
-    if isinstance(ep.attachment, LocalAttachment):
-        sw = read.object(gen.switch(ep.attachment.switch))
-        if sw is not None:
-            switches = [Switch.model_validate(sw, strict=True)]
-    # The remote NVEs that carry its VSID, and the one it is behind: each as if it carried
-    # only that VSID (of their other VSIDs the endpoint changes nothing).
-    remotes_prefix = gen.kind_prefix("remote_nves")
-    remotes = []
-    for k, kv in sorted(read.found.items()):
-        if k.startswith(remotes_prefix):
-            obj = loads(kv.value)["object"]
-            obj["vsids"] = [v for v in obj["vsids"] if v == ep.vsid]
-            remotes.append(RemoteNve.model_validate(obj, strict=True))
-    try:
-        base = Overlay(switches=switches, tenants=tenants, remote_nves=remotes)
-        with_ep = base.model_copy(update={"endpoints": [ep]})
-    except pydantic.ValidationError as exc:  # not reached: every part was validated
-        raise StoreError(f"{gen.base}: {exc}") from None
-    before = {(p.path, p.message) for p in validate_overlay(base)}
-    added = [p for p in validate_overlay(with_ep) if (p.path, p.message) not in before]
-    return [_say(p, ep, switches) for p in added]
-
-
-def _say(p: Problem, ep: Endpoint, switches: list[Switch]) -> str:
-    path: ConfigPath = p.path
-    if path[:2] == ("endpoints", 0):
-        where = f"endpoint {ep.name}" + (f" {format_path(path[2:])}" if path[2:] else "")
-    elif path[:1] == ("switches",) and switches:
-        where = f"switch {switches[0].name}" + (f" {format_path(path[2:])}" if path[2:] else "")
-    else:
-        where = format_path(path)
-    return f"{where}: {p.message}"
+    view: View,
+    keys: list[bytes],
+    prefixes: Sequence[bytes] = (),
+    check: Sequence[bytes] = (),
+) -> bool:
+    """Read the keys (and `current`) into the view; False when `current` moved, or a
+    `check` key changed since the view read it (the batch is then read again)."""
+    wanted = list(dict.fromkeys([root.current, *keys]))
+    _, found = await etcd.get_many(wanted, list(dict.fromkeys(prefixes)))
+    kv = found.get(root.current)
+    if kv is None or kv.value != view.gen_id.encode():
+        return False
+    if any(view.mod(k) != (found[k].mod_revision if k in found else 0) for k in check):
+        return False
+    view.take(wanted, found)
+    return True

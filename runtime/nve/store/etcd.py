@@ -201,19 +201,26 @@ class Etcd:
     async def get_many(
         self, keys: Sequence[bytes], prefixes: Sequence[bytes] = ()
     ) -> tuple[int, dict[bytes, KeyValue]]:
-        """The keys (and every key under the prefixes) as of one revision: one transaction."""
-        ops = [rpc.RequestOp(request_range=rpc.RangeRequest(key=k)) for k in keys]
-        ops += [
-            rpc.RequestOp(request_range=rpc.RangeRequest(key=p, range_end=prefix_end(p)))
-            for p in prefixes
-        ]
-        resp = await self._call("Txn", rpc.TxnRequest(success=ops))
+        """The keys (and every key under the prefixes) as of one revision: one transaction,
+        or, beyond etcd's operations per transaction, the first one's revision read by the
+        next ones."""
+        ranges = [rpc.RangeRequest(key=k) for k in keys]
+        ranges += [rpc.RangeRequest(key=p, range_end=prefix_end(p)) for p in prefixes]
         found: dict[bytes, KeyValue] = {}
-        for r in resp.responses:
-            for m in r.response_range.kvs:
-                kv = _kv(m)
-                found[kv.key] = kv
-        return int(resp.header.revision), found
+        revision = 0
+        for start in range(0, max(len(ranges), 1), MAX_TXN_OPS):
+            chunk = ranges[start : start + MAX_TXN_OPS]
+            for r in chunk:
+                r.revision = revision
+            resp = await self._call(
+                "Txn", rpc.TxnRequest(success=[rpc.RequestOp(request_range=r) for r in chunk])
+            )
+            revision = revision or int(resp.header.revision)
+            for r in resp.responses:
+                for m in r.response_range.kvs:
+                    kv = _kv(m)
+                    found[kv.key] = kv
+        return revision, found
 
     async def get(self, key: bytes) -> KeyValue | None:
         _, found = await self.get_many([key])

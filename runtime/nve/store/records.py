@@ -3,8 +3,8 @@ records of its endpoints and routes (docs/fleet.md). Pure: no I/O.
 
 Every object record is `{"seq": N, "object": {...}}` (subnets also carry their tenant):
 N is the object's place in the imported description, or ADDED for an endpoint added
-since. Reading back orders a kind's objects by N, then the added ones by create revision,
-so the order of the description survives a round trip (however the import's transactions
+since. Reading back orders a kind's objects by N, then the added ones by create revision
+and, for several added in one transaction, by their place in it (`at`), so the order of the description survives a round trip (however the import's transactions
 interleave) and endpoints added later come after it, a move keeping its place.
 """
 
@@ -33,6 +33,7 @@ def loads(raw: bytes) -> Any:
 
 
 def object_value(obj: dict[str, Any], seq: int, **extra: object) -> bytes:
+    """`extra`: more fields of the record (a subnet's tenant, an added endpoint's `at`)."""
     return dumps({"seq": seq, "object": obj, **extra})
 
 
@@ -191,7 +192,7 @@ class Collected:
     """Object records of one generation, grouped by kind, before ordering."""
 
     meta: dict[str, Any] | None = None
-    objects: dict[str, list[tuple[int, int, dict[str, Any]]]] = field(
+    objects: dict[str, list[tuple[tuple[int, int, int], dict[str, Any]]]] = field(
         default_factory=lambda: {k: [] for k in OBJECT_KINDS}
     )
 
@@ -205,15 +206,15 @@ class Collected:
             obj = rec["object"]
             if kind == "subnets":
                 obj = {**obj, "_tenant": rec["tenant"]}
-            self.objects[kind].append((create_revision, rec["seq"], obj))
+            seq = int(rec["seq"])
+            place = (0, seq, 0) if seq != ADDED else (1, create_revision, int(rec.get("at", 0)))
+            self.objects[kind].append((place, obj))
 
     def ordered(self, kind: str) -> list[dict[str, Any]]:
         # Imported objects by their place in the description, then those added since
-        # (seq ADDED) in the order they were created.
-        def place(r: tuple[int, int, dict[str, Any]]) -> tuple[bool, int]:
-            return (r[1] == ADDED, r[0] if r[1] == ADDED else r[1])
-
-        return [obj for _, _, obj in sorted(self.objects[kind], key=place)]
+        # (seq ADDED) in the order they were created: by revision, then (several added
+        # in one transaction) by their place in it, `at`.
+        return [obj for _, obj in sorted(self.objects[kind], key=lambda r: r[0])]
 
     def overlay_data(self) -> dict[str, Any]:
         """The description as the loader would see it (subnets back inside their tenants)."""
