@@ -44,7 +44,7 @@ from lab.targets import P4simProcess, compile_pipeline
 from nve.fleet.election import election_id
 from nve.loader import load_overlay
 from nve.model import LocalAttachment
-from nve.store.endpoints import move_endpoint
+from nve.store.endpoints import ChangeRefused, EndpointChange, Move, change_endpoints
 from nve.store.etcd import Etcd
 from nve.store.importer import import_overlay
 from nve.store.url import StoreUrl
@@ -53,7 +53,8 @@ from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 
 RATES = (5, 20, 50)
 SEARCH = (100, 200, 400, 800, 1600)  # up to the first rate that misses the target
-PER_WRITER = 50  # moves/s one writer is asked for (a move is 5 etcd round trips)
+PER_WRITER = 50  # moves/s one writer is asked for (a transaction is 5 etcd round trips)
+BATCH_WRITERS = 4  # with --batch above 1: at most this many writers
 SUBNETS = 100
 
 
@@ -64,6 +65,14 @@ def _options() -> argparse.Namespace:
     ap.add_argument("--endpoints", type=int, default=20_000)
     ap.add_argument("--moves", type=int, default=100, help="moves per rate")
     ap.add_argument("--ttl", type=int, default=5, help="the replicas' lease TTL, seconds")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=64,
+        metavar="N",
+        help="a writer commits up to N waiting moves in one change_endpoints call (1: one"
+        " transaction per move)",
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the replicas' logs here")
     ap.add_argument(
@@ -142,30 +151,63 @@ def _settled(url: StoreUrl, reps: dict[str, ReplicaProcess], switches: int, live
     return True
 
 
+@dataclass(frozen=True)
+class _Ack:
+    switch: str
+    asked: float  # when the move was offered (Unix seconds)
+    committed: float  # when its transaction was acknowledged
+
+
 async def _churn(
     url: StoreUrl,
     rate: float,
     picks: list[tuple[str, str, int]],
     port_of: dict[str, int],
     writers: int = 1,
-) -> list[tuple[str, float]]:
-    """Move each picked endpoint to the other access port of its switch at `rate`/s,
-    from `writers` concurrent writers (each its own etcd client) taking the picks in
-    turn; (switch, acknowledgement time) per move."""
-    out: list[tuple[str, float]] = []
+    batch: int = 1,
+) -> list[_Ack]:
+    """Offer a move of each picked endpoint to the other access port of its switch at
+    `rate`/s; `writers` concurrent writers (each its own etcd client) take what is
+    offered, each up to `batch` moves at a time in one `change_endpoints` call (one
+    transaction while etcd's limits allow), as an orchestrator's workers would."""
+    out: list[_Ack] = []
+    queue: asyncio.Queue[tuple[str, str, int, float] | None] = asyncio.Queue()
     start = time.monotonic()
 
-    async def writer(w: int) -> None:
-        async with Etcd(url) as etcd:
-            for k in range(w, len(picks), writers):
-                name, sw, vlan = picks[k]
-                await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-                port_of[name] = 3 - port_of.get(name, 1)
-                att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
-                await move_endpoint(etcd, url.prefix, name, att)
-                out.append((sw, time.time()))
+    async def offer() -> None:
+        for k, (name, sw, vlan) in enumerate(picks):
+            await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
+            queue.put_nowait((name, sw, vlan, time.time()))
+        for _ in range(writers):
+            queue.put_nowait(None)
 
-    await asyncio.gather(*(writer(w) for w in range(writers)))
+    async def writer() -> None:
+        async with Etcd(url) as etcd:
+            item = await queue.get()
+            while item is not None:
+                taken = [item]
+                item = None
+                while len(taken) < batch and not queue.empty():
+                    nxt = queue.get_nowait()
+                    if nxt is None or nxt[0] in {t[0] for t in taken}:
+                        item = nxt  # the next batch's (an endpoint once per batch)
+                        break
+                    taken.append(nxt)
+                changes: list[EndpointChange] = []
+                for name, sw, vlan, _ in taken:
+                    port_of[name] = 3 - port_of.get(name, 1)
+                    att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
+                    changes.append(Move(name, att))
+                results = await change_endpoints(etcd, url.prefix, changes)
+                now = time.time()
+                for (name, sw, _, asked), r in zip(taken, results, strict=True):
+                    if isinstance(r, ChangeRefused):
+                        raise RuntimeError(f"move of {name} refused: {r}")
+                    out.append(_Ack(sw, asked, now))
+                if item is None:
+                    item = await queue.get()
+
+    await asyncio.gather(offer(), *(writer() for _ in range(writers)))
     return out
 
 
@@ -178,6 +220,8 @@ class _Result:
     lat: list[float]  # ms, sorted
     spent: str
     writer_cpu: float
+    waited: list[float]  # ms from offered to committed, sorted
+    batch: int
 
     @property
     def median(self) -> float:
@@ -195,8 +239,11 @@ class _Result:
             return f"  {self.rate:>4}/s: no move reached its switch"
         return (
             f"  {self.rate:>4}/s offered, {self.committed:.0f}/s committed by {self.writers}"
-            f" writer(s): commit -> switch written: median {self.median:.0f} ms,"
-            f" p99 {self.p99:.0f} ms ({self.acks - len(self.lat)} of {self.acks} not seen);"
+            f" writer(s), up to {self.batch} a transaction: commit -> switch written: median"
+            f" {self.median:.0f} ms, p99 {self.p99:.0f} ms ({self.acks - len(self.lat)} of"
+            f" {self.acks} not seen); offered -> committed: median"
+            f" {statistics.median(self.waited) if self.waited else math.nan:.0f} ms, p99"
+            f" {percentile(self.waited, 0.99) if self.waited else math.nan:.0f} ms;"
             f" CPU: {self.spent}, writers {self.writer_cpu:.1f} s"
         )
 
@@ -212,6 +259,7 @@ class _Window:
     logs: list[Path]
     picks_all: list[tuple[str, str, int]]
     moves: int
+    batch: int
     done: int = 0
     port_of: dict[str, int] = field(default_factory=dict)
 
@@ -220,21 +268,26 @@ class _Window:
         picks = [self.picks_all[(self.done + k) % len(self.picks_all)] for k in range(count)]
         self.done += count
         writers = -(-rate // PER_WRITER)
+        if self.batch > 1:
+            writers = min(writers, BATCH_WRITERS)
         cpu0 = _cpu(self.reps, self.sws, self.cluster)
         t0, w0 = time.monotonic(), time.process_time()
-        acks = asyncio.run(_churn(self.url, rate, picks, self.port_of, writers))
+        acks = asyncio.run(_churn(self.url, rate, picks, self.port_of, writers, self.batch))
         committed = len(acks) / (time.monotonic() - t0)
         writer_cpu = time.process_time() - w0
         time.sleep(3.0)
         cpu1 = _cpu(self.reps, self.sws, self.cluster)
         writes = {f"tor{i}": write_times(p) for i, p in enumerate(self.logs)}
         lat = sorted(
-            (next(w for w in writes[sw] if w >= t) - t) * 1000
-            for sw, t in acks
-            if any(w >= t for w in writes[sw])
+            (next(w for w in writes[a.switch] if w >= a.committed) - a.committed) * 1000
+            for a in acks
+            if any(w >= a.committed for w in writes[a.switch])
         )
+        waited = sorted((a.committed - a.asked) * 1000 for a in acks)
         spent = ", ".join(f"{k} {cpu1[k] - cpu0[k]:.1f} s" for k in cpu0)
-        return _Result(rate, writers, committed, len(acks), lat, spent, writer_cpu)
+        return _Result(
+            rate, writers, committed, len(acks), lat, spent, writer_cpu, waited, self.batch
+        )
 
 
 def main() -> None:
@@ -275,7 +328,7 @@ def main() -> None:
                     raise RuntimeError("the spread never settled with every live switch reconciled")
                 time.sleep(1.0)
             time.sleep(3.0)
-            window = _Window(url, reps, sws, cluster, logs, picks_all, opts.moves)
+            window = _Window(url, reps, sws, cluster, logs, picks_all, opts.moves, opts.batch)
             for rate in RATES:
                 print(window.run(rate).line())
             found: _Result | None = None
