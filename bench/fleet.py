@@ -183,14 +183,16 @@ async def _churn(
 
     async def writer() -> None:
         async with Etcd(url) as etcd:
-            item = await queue.get()
-            while item is not None:
+            held: list[tuple[str, str, int, float] | None] = []  # taken, for the next batch
+            while True:
+                item = held.pop() if held else await queue.get()
+                if item is None:
+                    return
                 taken = [item]
-                item = None
                 while len(taken) < batch and not queue.empty():
                     nxt = queue.get_nowait()
                     if nxt is None or nxt[0] in {t[0] for t in taken}:
-                        item = nxt  # the next batch's (an endpoint once per batch)
+                        held.append(nxt)  # the end, or an endpoint once per batch
                         break
                     taken.append(nxt)
                 changes: list[EndpointChange] = []
@@ -204,8 +206,6 @@ async def _churn(
                     if isinstance(r, ChangeRefused):
                         raise RuntimeError(f"move of {name} refused: {r}")
                     out.append(_Ack(sw, asked, now))
-                if item is None:
-                    item = await queue.get()
 
     await asyncio.gather(offer(), *(writer() for _ in range(writers)))
     return out

@@ -71,6 +71,10 @@ class View:
     found: dict[bytes, KeyValue] = field(default_factory=dict)
     mods: dict[bytes, int] = field(default_factory=dict)
     added: int = 0  # endpoints added by the changes planned so far
+    # Parsed records (by key), and the small descriptions endpoints are validated
+    # against (by VSID, switch, remote NVE): a batch parses and validates each once.
+    parsed: dict[bytes, Any] = field(default_factory=dict)
+    bases: dict[tuple[int, str | None, str | None], Base] = field(default_factory=dict)
 
     def take(self, keys: Sequence[bytes], found: dict[bytes, KeyValue]) -> None:
         """A read's result: the keys asked for (absent from `found`: not in the store)
@@ -78,17 +82,23 @@ class View:
         for k in keys:
             if k not in found:
                 self.found.pop(k, None)
+                self.parsed.pop(k, None)
                 self.mods[k] = 0
         for k, kv in found.items():
             self.found[k] = kv
+            self.parsed.pop(k, None)
             self.mods[k] = kv.mod_revision
 
     def mod(self, key: bytes) -> int:
         return self.mods.get(key, 0)
 
     def json(self, key: bytes) -> Any:
+        """The record, parsed (shared: do not change it)."""
+        if key in self.parsed:
+            return self.parsed[key]
         kv = self.found.get(key)
-        return loads(kv.value) if kv else None
+        rec = self.parsed[key] = loads(kv.value) if kv else None
+        return rec
 
     def object(self, key: bytes) -> Any:
         rec = self.json(key)
@@ -110,6 +120,7 @@ class View:
     def apply(self, plan: Plan) -> None:
         self.added += plan.added
         for k, v in plan.writes.items():
+            self.parsed.pop(k, None)
             if v is None:
                 self.found.pop(k, None)
             else:
@@ -230,8 +241,8 @@ def plan_change(read: View, name: str, old: Endpoint | None, new: Endpoint | Non
     for k in {*old_c.counted, *new_c.counted}:
         rec = read.json(k)
         if rec is not None:
-            n = int(rec.pop("endpoints"))
-            counts[k] = (rec, n)
+            ident = {f: v for f, v in rec.items() if f != "endpoints"}
+            counts[k] = (ident, int(rec["endpoints"]))
     before = dict(counts)
     for k, ident in old_c.counted.items():
         ident_now, n = counts.get(k, (ident, 1))
@@ -357,37 +368,61 @@ def _guard_text(key: bytes) -> str:
     return f"CA {unpart(parts[-1])} of tenant {parts[-2]}"
 
 
+@dataclass(frozen=True)
+class Base:
+    """The small description an endpoint is validated against, and its own problems."""
+
+    overlay: Overlay
+    problems: frozenset[tuple[ConfigPath, str]]
+    switches: list[Switch]
+
+
 def _endpoint_problems(read: View, ep: Endpoint) -> list[str]:
     """nve.validate's rules for one endpoint: the problems it adds to a description of
     its subnet, tenant, switch and the remote NVEs."""
+    local = ep.attachment.switch if isinstance(ep.attachment, LocalAttachment) else None
+    remote = ep.attachment.remote_nve if isinstance(ep.attachment, RemoteAttachment) else None
+    key = (ep.vsid, local, remote)
+    base = read.bases.get(key)
+    if base is None:
+        base = read.bases[key] = _base(read, *key)
+    with_ep = base.overlay.model_copy(update={"endpoints": [ep]})
+    added = [p for p in validate_overlay(with_ep) if (p.path, p.message) not in base.problems]
+    return [_say(p, ep, base.switches) for p in added]
+
+
+def _base(read: View, vsid: int, local: str | None, remote: str | None) -> Base:
+    """The description of the subnet, the switch, the remote NVEs that carry the VSID and
+    the one the endpoint is behind (all static within a generation)."""
     gen = read.gen
-    sub_rec = read.json(gen.subnet(ep.vsid))
+    sub_rec = read.json(gen.subnet(vsid))
     tenants: list[Tenant] = []
     if sub_rec is not None:
         subnet = Subnet.model_validate(sub_rec["object"], strict=True)
         tenants = [Tenant(name=sub_rec["tenant"], vrf=1, subnets=[subnet])]
     switches: list[Switch] = []
-    if isinstance(ep.attachment, LocalAttachment):
-        sw = read.object(gen.switch(ep.attachment.switch))
+    if local is not None:
+        sw = read.object(gen.switch(local))
         if sw is not None:
             switches = [Switch.model_validate(sw, strict=True)]
-    # The remote NVEs that carry its VSID, and the one it is behind: each as if it carried
-    # only that VSID (of their other VSIDs the endpoint changes nothing).
-    remotes_prefix = gen.kind_prefix("remote_nves")
+    # Each remote NVE as if it carried only that VSID (of their other VSIDs the endpoint
+    # changes nothing).
+    carriers = gen.carriers_prefix(vsid)
+    names = {k[len(carriers) :].decode() for k in read.found if k.startswith(carriers)}
+    if remote is not None:
+        names.add(remote)
     remotes = []
-    for k, kv in sorted(read.found.items()):
-        if k.startswith(remotes_prefix):
-            obj = loads(kv.value)["object"]
-            obj["vsids"] = [v for v in obj["vsids"] if v == ep.vsid]
+    for name in sorted(names):
+        rec = read.json(gen.remote_nve(name))
+        if rec is not None:
+            obj = {**rec["object"], "vsids": [v for v in rec["object"]["vsids"] if v == vsid]}
             remotes.append(RemoteNve.model_validate(obj, strict=True))
     try:
-        base = Overlay(switches=switches, tenants=tenants, remote_nves=remotes)
-        with_ep = base.model_copy(update={"endpoints": [ep]})
+        overlay = Overlay(switches=switches, tenants=tenants, remote_nves=remotes)
     except pydantic.ValidationError as exc:  # not reached: every part was validated
         raise StoreError(f"{gen.base}: {exc}") from None
-    before = {(p.path, p.message) for p in validate_overlay(base)}
-    added = [p for p in validate_overlay(with_ep) if (p.path, p.message) not in before]
-    return [_say(p, ep, switches) for p in added]
+    problems = frozenset((p.path, p.message) for p in validate_overlay(overlay))
+    return Base(overlay, problems, switches)
 
 
 def _say(p: Problem, ep: Endpoint, switches: list[Switch]) -> str:
