@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,7 @@ from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 RATES = (5, 20, 50)
 SEARCH = (100, 200, 400, 800, 1600)  # up to the first rate that misses the target
 PER_WRITER = 50  # moves/s one writer is asked for (a transaction is 5 etcd round trips)
-BATCH_WRITERS = 4  # with --batch above 1: at most this many writers
+BATCH_WRITERS = 2  # with --batch above 1: at most this many writers
 SUBNETS = 100
 
 
@@ -169,19 +170,25 @@ async def _churn(
     """Offer a move of each picked endpoint to the other access port of its switch at
     `rate`/s; `writers` concurrent writers (each its own etcd client) take what is
     offered, each up to `batch` moves at a time in one `change_endpoints` call (one
-    transaction while etcd's limits allow), as an orchestrator's workers would."""
+    transaction while etcd's limits allow), as an orchestrator's workers would. With
+    batches, the switches are shared out among the writers (a switch's moves go to one
+    writer): batches of moves on one switch share its port tag keys, and two writers
+    committing such batches at once would keep conflicting."""
     out: list[_Ack] = []
-    queue: asyncio.Queue[tuple[str, str, int, float] | None] = asyncio.Queue()
+    queues: list[asyncio.Queue[tuple[str, str, int, float] | None]] = [
+        asyncio.Queue() for _ in range(writers)
+    ]
     start = time.monotonic()
 
     async def offer() -> None:
         for k, (name, sw, vlan) in enumerate(picks):
             await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-            queue.put_nowait((name, sw, vlan, time.time()))
-        for _ in range(writers):
-            queue.put_nowait(None)
+            w = zlib.crc32(sw.encode()) % writers if batch > 1 else k % writers
+            queues[w].put_nowait((name, sw, vlan, time.time()))
+        for q in queues:
+            q.put_nowait(None)
 
-    async def writer() -> None:
+    async def writer(queue: asyncio.Queue[tuple[str, str, int, float] | None]) -> None:
         async with Etcd(url) as etcd:
             held: list[tuple[str, str, int, float] | None] = []  # taken, for the next batch
             while True:
@@ -207,7 +214,7 @@ async def _churn(
                         raise RuntimeError(f"move of {name} refused: {r}")
                     out.append(_Ack(sw, asked, now))
 
-    await asyncio.gather(offer(), *(writer() for _ in range(writers)))
+    await asyncio.gather(offer(), *(writer(q) for q in queues))
     return out
 
 
