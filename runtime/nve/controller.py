@@ -27,6 +27,7 @@ from nve.compile import (
     is_local_attachment,
     patch_endpoints,
 )
+from nve.compile.delta import key_positions
 from nve.diff import Change, Plan, diff
 from nve.endpoint_patch import SwitchPatch, believed_after, plan_patch
 from nve.entities import Entity, EntityKey, TableEntry, match_value
@@ -445,6 +446,13 @@ class Controller:
                 self.believed.pop(t.name, None)
             else:
                 self.believed[t.name] = t.canonical
+                # Each switch's key maps are built now, inside the reconcile, not by the
+                # first endpoint patch after it: at a million endpoints that is 0.1-0.3 s
+                # a switch, which a move right after a takeover would wait for.
+                self._believed_at[t.name] = key_positions(t.canonical)
+                state = self.states.get(t.name)
+                if state is not None and state.positions is None:
+                    state.positions = key_positions(state.entities)
 
     def forget_installed(self, name: str | None = None) -> None:
         """The next reconcile of `name` (None: every switch) reads the switch whole."""

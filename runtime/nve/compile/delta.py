@@ -147,6 +147,11 @@ def _entries(compiler: EmitPhases, state: SwitchState, ep: Endpoint, host: _Host
     return out + compiler.endpoint_routes(ep, state.vsi)
 
 
+def key_positions(entities: Sequence[Entity]) -> dict[EntityKey, int]:
+    """Each entity's key -> its index in `entities`."""
+    return {e.key: i for i, e in enumerate(entities)}
+
+
 def replace_entries(
     entities: list[Entity],
     positions: dict[EntityKey, int] | None,
@@ -159,7 +164,7 @@ def replace_entries(
     them made a move cost the size of the switch (100,000 entries: a millisecond per
     copy, twice per switch). NeedsFullCompile, with nothing changed, when `entities`
     does not hold a removed entity as given or already holds an added key."""
-    at = positions if positions is not None else {e.key: i for i, e in enumerate(entities)}
+    at = positions if positions is not None else key_positions(entities)
     gone = {e.key for e in removed}
     new_keys: dict[EntityKey, Entity] = {}
     for e in added:
@@ -190,4 +195,4 @@ def replace_entries(
     return out, at
 
 
-__all__ = ["Delta", "NeedsFullCompile", "endpoint_delta", "replace_entries"]
+__all__ = ["Delta", "NeedsFullCompile", "endpoint_delta", "key_positions", "replace_entries"]
