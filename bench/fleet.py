@@ -9,14 +9,18 @@ ENDPOINTS endpoints: each live switch holds the endpoints of its own
 subnets (so every one stays within its table sizes), the rest sit on store-only switches.
 Reported: import time and store size; per offered rate (5, 20, 50/s, then up 100, 200,
 400, 800, 1,600/s to the first that misses p99 < 100 ms or 90 % committed; at least 3 s
-of moves each, from one writer per 50/s: the rate committed is reported too), moves of
+of moves each; the rate committed is reported too), moves of
 live-switch endpoints to another port of their switch (commit -> that switch's first
 Write after it, from p4sim's write log; when moves overlap, a Write may carry several
 and each is counted at the first Write after its commit), median / p99, CPU seconds per
 process kind (from the moment the spread has settled and every live switch has had its
 full reconcile by its owner); then, at the lowest rate, the owner of one live switch is
 killed with -9: kill -> the switch says the new owner is primary (an observer with
-election id 1), and kill -> the new owner's first reconcile of it logged. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
+election id 1), and kill -> the new owner's first reconcile of it logged. Moves are
+offered at the rate and committed by writers as an orchestrator's workers would: by
+default two, each switch's moves going to one of them, each committing what waits for
+it up to `--batch` (64) moves per `change_endpoints` call; `--batch 1`: one transaction
+per move, one writer per 50/s. Offered -> committed is reported beside the latency. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
 endpoints); `--live N --store-only N --endpoints N` scale it (the issue's scale: 16, 1000,
 1,000,000); `--quick`: 2, 10, 2,000.
 """

@@ -264,12 +264,18 @@ _SHAPE_WORDS = {
 }
 
 
-def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
+def shape_problems(
+    exc: pydantic.ValidationError, what: str = "the overlay description"
+) -> list[Problem]:
+    """pydantic's errors as problems at config paths, in our words (`what`: the kind of
+    document, for unknown fields)."""
     problems = []
     for err in exc.errors(include_url=False):
         # Drop the union-branch labels pydantic inserts ('PipelineFiles', 'function-before[...]').
         loc = _clean_loc(err["loc"])
         msg = _SHAPE_WORDS.get(err["type"]) or err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field: not part of {what}"
         if err["type"] in _SAYS_WHAT_IT_GOT:
             msg += _what_it_got(err.get("input"))
         if msg.startswith("Value error, "):
@@ -326,14 +332,17 @@ def parse_overlay(
         return _parse_overlay(text, source, base_dir)
 
 
-def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverlay:
+def parse_document(text: str, source: str) -> tuple[Any, list[Problem], LineMap]:
+    """One YAML document, read within bounds (nesting depth, no alias bombs): the data,
+    the strict problems (duplicate keys, version-dependent scalars) and the positions of
+    its paths. OverlayError when it cannot be read at all."""
     # One pass: compose (keeping marks for the line map), then construct from that node.
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data: Any = None
         if node is None:
-            raise OverlayError([Problem((), "the description is empty", source, 1, 1)])
+            raise OverlayError([Problem((), "the file is empty", source, 1, 1)])
         _refuse_hostile_graph(node, source)
         strict = strict_problems(node, source)
         try:
@@ -359,7 +368,16 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
     del (
         node
     )  # the node tree is the largest thing a load builds; positions come from the text when needed
-    lines = LineMap.lazy(text)
+    return data, strict, LineMap.lazy(text)
+
+
+def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverlay:
+    try:
+        data, strict, lines = parse_document(text, source)
+    except OverlayError as exc:
+        if [p.message for p in exc.problems] == ["the file is empty"]:
+            raise OverlayError([Problem((), "the description is empty", source, 1, 1)]) from None
+        raise
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -377,7 +395,7 @@ def _parse_overlay(text: str, source: str, base_dir: Path | None) -> LoadedOverl
         overlay = Overlay.model_validate(data, strict=True)
     except pydantic.ValidationError as exc:
         loaded = LoadedOverlay(Overlay(), source, lines, base_dir or Path())
-        raise OverlayError(_in_file_order(strict, loaded.locate(_pydantic_problems(exc)))) from None
+        raise OverlayError(_in_file_order(strict, loaded.locate(shape_problems(exc)))) from None
     if strict:
         raise OverlayError(strict)
     return LoadedOverlay(overlay, source, lines, base_dir or Path())

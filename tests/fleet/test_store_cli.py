@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from pathlib import Path
 
 import pytest
 
 from nve.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from nve.model import LocalAttachment
+from nve.store.etcd import Etcd
+from nve.store.reader import read_overlay
+from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
 from tests.fleet.store_util import EXAMPLE
 
@@ -70,3 +75,83 @@ def test_rejected_import_prints_the_problems(
 def test_unreachable_or_malformed_store(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = nve(capsys, "endpoint", "remove", "--store", "http://x", "w3")
     assert code == EXIT_USAGE and "is not a store address" in err
+
+
+def test_apply_commits_a_file_of_changes_and_reports_each_refusal(
+    etcd: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = f"{etcd.url}/cli{secrets.token_hex(4)}"
+    code, _, _ = nve(capsys, "import", str(EXAMPLE), "--store", store, "--no-pipeline")
+    assert code == EXIT_OK
+    good = tmp_path / "changes.yaml"
+    good.write_text(
+        "changes:\n"
+        "  - remove: red-app2\n"
+        "  - move: {name: blue-web1, attachment: {switch: tor2, port: 2}}\n"
+        "  - add: {name: w9, vsid: 0x001001, mac: '52:54:00:b1:00:09', ipv4: 192.168.10.19,\n"
+        "          attachment: {switch: tor1, port: 1, vlan: 100}}\n"
+    )
+    code, out, err = nve(capsys, "endpoint", "apply", "--store", store, str(good))
+    assert code == EXIT_OK, err
+    assert "endpoint blue-web1: move done at revision" in out
+    assert "3 changes committed in 1 transaction(s)" in out
+    partly = tmp_path / "partly.yaml"
+    partly.write_text(
+        "changes:\n"
+        "  - move: {name: w9, attachment: {switch: tor2, port: 1}}\n"
+        "  - add: {name: w10, vsid: 0x001001, mac: '52:54:00:b1:00:09',\n"
+        "          attachment: {switch: tor1, port: 1, vlan: 100}}\n"
+        "  - remove: nobody\n"
+    )
+    code, out, err = nve(capsys, "endpoint", "apply", "--store", store, str(partly))
+    assert code == EXIT_INVALID
+    assert "endpoint w9: move done at revision" in err
+    assert "1 of 3 changes committed; refused:" in err
+    assert (
+        f"{partly}: changes[1] (add w10): MAC 52:54:00:b1:00:09 is already in VSID 0x001001"
+        " (endpoint w9)" in err
+    )
+    assert f"{partly}: changes[2] (remove nobody): no endpoint nobody" in err
+
+
+def test_apply_names_file_and_line_of_a_malformed_change(
+    etcd: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = f"{etcd.url}/cli{secrets.token_hex(4)}"
+    code, _, _ = nve(capsys, "import", str(EXAMPLE), "--store", store, "--no-pipeline")
+    assert code == EXIT_OK
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "changes:\n"
+        "  - move: {name: blue-web1, attachment: {switch: tor2, port: 1}}\n"
+        "  - move: {name: blue-web2, attachment: {switch: tor2, port: '1'}}\n"
+        "  - rename: {name: x}\n"
+        "  - remove: blue-web1\n"
+    )
+    before = nve(capsys, "endpoint", "apply", "--store", store, str(bad))
+    code, _, err = before
+    assert code == EXIT_INVALID
+    assert f"{bad}:3:" in err and "must be an integer" in err
+    assert f"{bad}:4:" in err
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(
+        bad.read_text().replace(
+            "  - move: {name: blue-web2, attachment: {switch: tor2, port: '1'}}\n  - rename: {name: x}\n",
+            "",
+        )
+    )
+    code, _, err = nve(capsys, "endpoint", "apply", "--store", store, str(twice))
+    assert code == EXIT_USAGE and "endpoint blue-web1 is changed twice in one batch" in err
+    # nothing of either file was committed: blue-web1 is still where the example has it
+    assert _attachment(store, "blue-web1") == LocalAttachment(switch="tor1", port=1, vlan=100)
+
+
+def _attachment(store: str, name: str) -> object:
+    url = StoreUrl.parse(store)
+
+    async def read() -> object:
+        async with Etcd(url) as client:
+            stored = await read_overlay(client, url.prefix)
+        return next(e.attachment for e in stored.loaded.overlay.endpoints if e.name == name)
+
+    return asyncio.run(read())

@@ -11,9 +11,12 @@ import pydantic
 from nve.loader import LoadedOverlay
 from nve.model import Endpoint, LocalAttachment, RemoteAttachment
 from nve.problems import format_path
+from nve.store.changes_file import load_changes
 from nve.store.endpoints import (
+    ChangeRefused,
     ChangeResult,
     add_endpoint,
+    change_endpoints,
     move_endpoint,
     remove_endpoint,
 )
@@ -82,6 +85,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rm = verbs.add_parser("remove", help="remove an endpoint")
     _store_arg(rm)
     rm.add_argument("name")
+    apply = verbs.add_parser(
+        "apply",
+        help="a file of changes (changes: [add/move/remove]), committed in as few"
+        " transactions as etcd allows; each refused change is reported alone",
+    )
+    _store_arg(apply)
+    apply.add_argument("file")
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -147,6 +157,8 @@ async def run_import(args: argparse.Namespace, loaded: LoadedOverlay) -> str:
 async def run_endpoint(args: argparse.Namespace) -> str:
     url = StoreUrl.parse(args.store)
     change: ChangeResult
+    if args.verb == "apply":
+        return await run_apply(url, args.file)
     if args.verb == "add":
         fields: dict[str, object] = {
             "name": args.name,
@@ -166,6 +178,31 @@ async def run_endpoint(args: argparse.Namespace) -> str:
         async with Etcd(url) as etcd:
             change = await remove_endpoint(etcd, url.prefix, args.name)
     return f"endpoint {args.name}: {args.verb} done at revision {change.revision}"
+
+
+async def run_apply(url: StoreUrl, file: str) -> str:
+    """Commit the file's changes; one line per change. ChangeRefused (after committing
+    the others) with every refused change's reasons, so the command fails."""
+    changes = load_changes(file)
+    try:
+        async with Etcd(url) as etcd:
+            results = await change_endpoints(etcd, url.prefix, changes)
+    except ValueError as exc:  # an endpoint named twice
+        raise OptionError(f"{file}: {exc}") from None
+    lines, refused = [], []
+    for i, (ch, r) in enumerate(zip(changes, results, strict=True)):
+        verb = type(ch).__name__.lower()
+        if isinstance(r, ChangeRefused):
+            refused += [f"{file}: changes[{i}] ({verb} {ch.name}): {why}" for why in r.reasons]
+        else:
+            lines.append(f"endpoint {ch.name}: {verb} done at revision {r.revision}")
+    if refused:
+        done = f"{len(lines)} of {len(changes)} changes committed; refused:"
+        raise ChangeRefused([*lines, done, *refused])
+    transactions = len({r.revision for r in results if isinstance(r, ChangeResult)})
+    return "\n".join(
+        [*lines, f"{file}: {len(changes)} changes committed in {transactions} transaction(s)"]
+    )
 
 
 def run_store_roles(args: argparse.Namespace) -> str:

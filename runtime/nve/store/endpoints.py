@@ -187,14 +187,15 @@ async def change_endpoints(
         ops: dict[bytes, Op] = {}
         size = 0
         taken: list[int] = []
+        refused: list[int] = []
         for i, (old, new) in zip(pending, made, strict=True):
-            if isinstance(new, ChangeRefused):
-                results[i] = new
-                continue
             try:
+                if isinstance(new, ChangeRefused):
+                    raise new
                 plan = plan_change(view, changes[i].name, old, new)
             except ChangeRefused as exc:
                 results[i] = exc
+                refused.append(i)
                 continue
             more_c = {k: ModIs(k, view.mod(k)) for k in plan.touched if k not in compares}
             more_o = _ops(plan)
@@ -222,6 +223,11 @@ async def change_endpoints(
                     results[i] = ChangeResult(revision, view.gen_id, attempt)
                 done |= set(taken)
             else:
+                # Refusals of this attempt may rest on changes that did not commit: the
+                # store had moved. Every uncommitted change is read and checked again.
+                for i in refused:
+                    results[i] = None
+                done -= set(refused)
                 await asyncio.sleep(0)
         pending = [i for i in pending if i not in done]
     return [r for r in results if r is not None]
