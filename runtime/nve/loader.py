@@ -408,11 +408,11 @@ def _in_file_order(first: list[Problem], then: list[Problem]) -> list[Problem]:
     return sorted(first + then, key=lambda p: (p.line, p.column))
 
 
-def load_overlay(path: str | Path) -> LoadedOverlay:
-    """Read and shape-check a description file; relative pipeline paths resolve against its folder."""
+def read_source(path: str | Path) -> str:
+    """A YAML file's text; OverlayError naming the file when it cannot be read as UTF-8."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as exc:
         raise OverlayError([Problem((), f"cannot read: {exc.strerror}", str(p))]) from None
     except UnicodeDecodeError as exc:
@@ -423,4 +423,9 @@ def load_overlay(path: str | Path) -> LoadedOverlay:
                 )
             ]
         ) from None
-    return parse_overlay(text, str(p), p.resolve().parent)
+
+
+def load_overlay(path: str | Path) -> LoadedOverlay:
+    """Read and shape-check a description file; relative pipeline paths resolve against its folder."""
+    p = Path(path)
+    return parse_overlay(read_source(p), str(p), p.resolve().parent)

@@ -80,9 +80,7 @@ def test_unreachable_or_malformed_store(capsys: pytest.CaptureFixture[str]) -> N
 def test_apply_commits_a_file_of_changes_and_reports_each_refusal(
     etcd: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    store = f"{etcd.url}/cli{secrets.token_hex(4)}"
-    code, _, _ = nve(capsys, "import", str(EXAMPLE), "--store", store, "--no-pipeline")
-    assert code == EXIT_OK
+    store = _imported(etcd, capsys)
     good = tmp_path / "changes.yaml"
     good.write_text(
         "changes:\n"
@@ -117,9 +115,7 @@ def test_apply_commits_a_file_of_changes_and_reports_each_refusal(
 def test_apply_names_file_and_line_of_a_malformed_change(
     etcd: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    store = f"{etcd.url}/cli{secrets.token_hex(4)}"
-    code, _, _ = nve(capsys, "import", str(EXAMPLE), "--store", store, "--no-pipeline")
-    assert code == EXIT_OK
+    store = _imported(etcd, capsys)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "changes:\n"
@@ -144,6 +140,14 @@ def test_apply_names_file_and_line_of_a_malformed_change(
     assert code == EXIT_USAGE and "endpoint blue-web1 is changed twice in one batch" in err
     # nothing of either file was committed: blue-web1 is still where the example has it
     assert _attachment(store, "blue-web1") == LocalAttachment(switch="tor1", port=1, vlan=100)
+
+
+def _imported(etcd: EtcdServer, capsys: pytest.CaptureFixture[str]) -> str:
+    """A store prefix of its own holding the example."""
+    store = f"{etcd.url}/cli{secrets.token_hex(4)}"
+    code, _, err = nve(capsys, "import", str(EXAMPLE), "--store", store, "--no-pipeline")
+    assert code == EXIT_OK, err
+    return store
 
 
 def _attachment(store: str, name: str) -> object:

@@ -16,7 +16,7 @@ from typing import Annotated
 import pydantic
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from nve.loader import OverlayError, parse_document, shape_problems
+from nve.loader import OverlayError, parse_document, read_source, shape_problems
 from nve.model import Endpoint, LocalAttachment, Name, RemoteAttachment
 from nve.problems import Problem
 from nve.store.endpoints import Add, EndpointChange, Move, Remove
@@ -99,11 +99,4 @@ def parse_changes(text: str, source: str = "<string>") -> list[EndpointChange]:
 
 
 def load_changes(path: str | Path) -> list[EndpointChange]:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OverlayError([Problem((), f"cannot read: {exc.strerror}", str(p))]) from None
-    except UnicodeDecodeError as exc:
-        raise OverlayError([Problem((), f"not UTF-8 text ({exc.reason})", str(p))]) from None
-    return parse_changes(text, str(p))
+    return parse_changes(read_source(path), str(path))
