@@ -9,14 +9,16 @@ a reconcile. None of these structures forms reference cycles, so reference count
 frees them anyway; the collector is only paused for the duration of the bulk work and
 restored afterwards (nesting is fine: the outermost pause restores it).
 
-When the outermost pause ends, what exists then is frozen (`gc.freeze()`): moved to the
-collector's permanent generation, which later collections do not scan. Without it the
-next full collection walks every object of the overlay and the compiled switches: 0.7 s
-at 100,000 endpoints and about ten seconds at a million (bench/follow_apply.py), during
-which a replica's event loop stands still and every endpoint move waits. Frozen objects
-are still freed by reference counting when dropped; what freezing costs is that a
-reference cycle already garbage at that moment is never collected (nve's bulk structures
-hold none).
+When the outermost pause ends after a large build (more than FREEZE_ABOVE objects
+left that the collector tracks), what exists then is frozen (`gc.freeze()`): moved to
+the collector's permanent generation, which later collections do not scan. Without it
+the next full collection walks every object of the overlay and the compiled switches:
+0.7-1.1 s at 100,000 endpoints and about ten seconds at a million (bench/follow_apply.py),
+during which a replica's event loop stands still and every endpoint move waits. Frozen
+objects are still freed by reference counting when dropped; what freezing costs is that
+a reference cycle already garbage at that moment is never collected (nve's bulk
+structures hold none; other cycles, such as a failed call's traceback, are few and
+small). Small builds are left to the collector.
 """
 
 from __future__ import annotations
@@ -25,16 +27,19 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+FREEZE_ABOVE = 100_000  # objects the block left for the collector (its youngest generation)
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Run the block with the cyclic collector off, then freeze what exists and put the
-    collector back as it was."""
+    """Run the block with the cyclic collector off, then (after a large build) freeze
+    what exists and put the collector back as it was."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.freeze()
+            if gc.get_count()[0] > FREEZE_ABOVE:
+                gc.freeze()
             gc.enable()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from nve.gcpause import gc_paused
+from nve.gcpause import FREEZE_ABOVE, gc_paused
 
 
 def test_the_pause_ends_with_what_it_built_frozen_and_the_collector_back_on() -> None:
@@ -13,7 +13,7 @@ def test_the_pause_ends_with_what_it_built_frozen_and_the_collector_back_on() ->
     with gc_paused():
         assert not gc.isenabled()
         with gc_paused():  # nested: the outer pause decides
-            built = [[i] for i in range(1000)]
+            built = [[i] for i in range(FREEZE_ABOVE + 1000)]
         assert not gc.isenabled()
         assert gc.get_freeze_count() == frozen
     assert gc.isenabled()
@@ -22,3 +22,12 @@ def test_the_pause_ends_with_what_it_built_frozen_and_the_collector_back_on() ->
     # frozen, not scanned: the dicts are not among the objects a collection visits
     ids = {id(d) for d in built}
     assert not any(id(o) in ids for o in gc.get_objects())
+
+
+def test_a_small_build_is_left_to_the_collector() -> None:
+    frozen = gc.get_freeze_count()
+    with gc_paused():
+        built = [[i] for i in range(100)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+    assert any(o is built for o in gc.get_objects())
