@@ -266,3 +266,28 @@ def test_a_follower_sees_a_batch_as_a_full_read_does(etcd: EtcdServer) -> None:
         assert [e.name for e in after.loaded.overlay.endpoints][-5:] == [a.name for a in adds]
 
     run(etcd, body)
+
+
+def test_an_atomic_batch_commits_all_or_nothing(etcd: EtcdServer) -> None:
+    loaded = load_overlay(EXAMPLE)
+
+    async def body(client: Etcd, prefix: str) -> None:
+        await import_overlay(client, prefix, loaded)
+        before = await client.revision()
+        bad: list[EndpointChange] = [web(1), Move("nobody", TOR2_UNTAGGED), web(2)]
+        with pytest.raises(ChangeRefused) as err:
+            await change_endpoints(client, prefix, bad, atomic=True)
+        assert err.value.reasons == [
+            "changes[1] (move nobody): no endpoint nobody",
+            "nothing changed (all or nothing)",
+        ]
+        with pytest.raises(ChangeRefused, match="needs more than one transaction"):
+            await change_endpoints(
+                client, prefix, [web(i) for i in range(10)], atomic=True, limits=Limits(ops=16)
+            )
+        assert await client.revision() == before
+        results = committed(await change_endpoints(client, prefix, [web(1), web(2)], atomic=True))
+        assert len({r.revision for r in results}) == 1
+        await check_indexes(client, prefix)
+
+    run(etcd, body)

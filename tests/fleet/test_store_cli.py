@@ -142,6 +142,23 @@ def test_apply_names_file_and_line_of_a_malformed_change(
     assert _attachment(store, "blue-web1") == LocalAttachment(switch="tor1", port=1, vlan=100)
 
 
+def test_apply_atomic_commits_nothing_when_one_change_is_refused(
+    etcd: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = _imported(etcd, capsys)
+    changes = tmp_path / "changes.yaml"
+    changes.write_text(
+        "changes:\n"
+        "  - move: {name: blue-web1, attachment: {switch: tor2, port: 1}}\n"
+        "  - remove: nobody\n"
+    )
+    code, _, err = nve(capsys, "endpoint", "apply", "--atomic", "--store", store, str(changes))
+    assert code == EXIT_INVALID
+    assert f"{changes}: changes[1] (remove nobody): no endpoint nobody" in err
+    assert "nothing changed (all or nothing)" in err
+    assert _attachment(store, "blue-web1") == LocalAttachment(switch="tor1", port=1, vlan=100)
+
+
 def _imported(etcd: EtcdServer, capsys: pytest.CaptureFixture[str]) -> str:
     """A store prefix of its own holding the example."""
     store = f"{etcd.url}/cli{secrets.token_hex(4)}"

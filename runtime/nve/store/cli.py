@@ -92,6 +92,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     _store_arg(apply)
     apply.add_argument("file")
+    apply.add_argument(
+        "--atomic",
+        action="store_true",
+        help="all or nothing: one transaction, nothing committed if any change is refused",
+    )
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -158,7 +163,7 @@ async def run_endpoint(args: argparse.Namespace) -> str:
     url = StoreUrl.parse(args.store)
     change: ChangeResult
     if args.verb == "apply":
-        return await run_apply(url, args.file)
+        return await run_apply(url, args.file, atomic=args.atomic)
     if args.verb == "add":
         fields: dict[str, object] = {
             "name": args.name,
@@ -180,15 +185,18 @@ async def run_endpoint(args: argparse.Namespace) -> str:
     return f"endpoint {args.name}: {args.verb} done at revision {change.revision}"
 
 
-async def run_apply(url: StoreUrl, file: str) -> str:
+async def run_apply(url: StoreUrl, file: str, atomic: bool = False) -> str:
     """Commit the file's changes; one line per change. ChangeRefused (after committing
-    the others) with every refused change's reasons, so the command fails."""
+    the others, unless `atomic`) with every refused change's reasons, so the command
+    fails."""
     changes = load_changes(file)
     try:
         async with Etcd(url) as etcd:
-            results = await change_endpoints(etcd, url.prefix, changes)
+            results = await change_endpoints(etcd, url.prefix, changes, atomic=atomic)
     except ValueError as exc:  # an endpoint named twice
         raise OptionError(f"{file}: {exc}") from None
+    except ChangeRefused as exc:  # atomic: nothing committed
+        raise ChangeRefused([f"{file}: {why}" for why in exc.reasons]) from None
     lines, refused = [], []
     for i, (ch, r) in enumerate(zip(changes, results, strict=True)):
         verb = type(ch).__name__.lower()

@@ -153,9 +153,12 @@ async def change_endpoints(
     changes: Sequence[EndpointChange],
     attempts: int = DEFAULT_ATTEMPTS,
     limits: Limits = Limits(),
+    atomic: bool = False,
 ) -> list[ChangeResult | ChangeRefused]:
     """Each change's outcome, in the order given: committed (at which revision) or
     refused (why). An endpoint may be named once per batch (ValueError otherwise).
+    `atomic`: all or nothing: one transaction, or ChangeRefused naming every refused
+    change (or the batch too large for one transaction) and nothing written.
     StoreError when the store cannot be reached, or when concurrent writers kept the
     uncommitted changes from committing for `attempts` reads (those changed nothing)."""
     names: dict[str, int] = {}
@@ -209,6 +212,13 @@ async def change_endpoints(
                 or len({*ops, *more_o}) > limits.ops
                 or grown > limits.bytes
             ):
+                if atomic:
+                    too_large = (
+                        f"the batch needs more than one transaction (from change {i},"
+                        f" {changes[i].name}: etcd allows {limits.ops} compares or operations"
+                        f" and {limits.bytes:,} bytes in one); nothing changed"
+                    )
+                    raise ChangeRefused([too_large])
                 break  # the next transaction's
             view.apply(plan)
             compares.update(more_c)
@@ -216,6 +226,15 @@ async def change_endpoints(
             size = grown
             taken.append(i)
         done = {i for i in pending if results[i] is not None}
+        if atomic and refused:
+            raise ChangeRefused(
+                [
+                    f"changes[{i}] ({type(changes[i]).__name__.lower()} {changes[i].name}): {why}"
+                    for i in refused
+                    for why in _reasons(results[i])
+                ]
+                + ["nothing changed (all or nothing)"]
+            )
         if taken:
             ok, revision = await etcd.txn(list(compares.values()), list(ops.values()))
             if ok:
@@ -231,6 +250,10 @@ async def change_endpoints(
                 await asyncio.sleep(0)
         pending = [i for i in pending if i not in done]
     return [r for r in results if r is not None]
+
+
+def _reasons(r: ChangeResult | ChangeRefused | None) -> list[str]:
+    return r.reasons if isinstance(r, ChangeRefused) else []
 
 
 def _ops(plan: Plan) -> dict[bytes, Op]:
