@@ -483,16 +483,20 @@ class RemoteAttachment(_Strict):
     remote_nve: Name
 
 
+# Where an endpoint is: a switch port, or behind a remote NVE (told apart by `remote_nve`).
+AttachmentField = Annotated[
+    Annotated[LocalAttachment, Tag("local")] | Annotated[RemoteAttachment, Tag("remote")],
+    Discriminator(_attachment_kind),
+]
+
+
 class Endpoint(_Strict):
     name: Name
     vsid: Vsid
     mac: MacAddress
     ipv4: Address | None = None
     ipv6: Address | None = None
-    attachment: Annotated[
-        Annotated[LocalAttachment, Tag("local")] | Annotated[RemoteAttachment, Tag("remote")],
-        Discriminator(_attachment_kind),
-    ]
+    attachment: AttachmentField
 
 
 class RemoteNve(_Strict):

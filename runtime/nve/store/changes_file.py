@@ -17,7 +17,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from nve.loader import OverlayError, parse_document, read_source, shape_problems
-from nve.model import Endpoint, LocalAttachment, Name, RemoteAttachment
+from nve.model import AttachmentField, Endpoint, Name
 from nve.problems import Problem
 from nve.store.endpoints import Add, EndpointChange, Move, Remove
 
@@ -27,20 +27,13 @@ MAX_CHANGES = 100_000
 WHAT = "an endpoint changes file (changes: [add/move/remove])"
 
 
-def _attachment_kind(value: object) -> str:
-    return "remote" if isinstance(value, dict) and "remote_nve" in value else "local"
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class _MoveSpec(_Strict):
     name: Name
-    attachment: Annotated[
-        Annotated[LocalAttachment, Tag("local")] | Annotated[RemoteAttachment, Tag("remote")],
-        Discriminator(_attachment_kind),
-    ]
+    attachment: AttachmentField
 
 
 class _AddItem(_Strict):

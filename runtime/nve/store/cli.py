@@ -17,6 +17,7 @@ from nve.store.endpoints import (
     ChangeResult,
     add_endpoint,
     change_endpoints,
+    change_label,
     move_endpoint,
     remove_endpoint,
 )
@@ -199,10 +200,10 @@ async def run_apply(url: StoreUrl, file: str, atomic: bool = False) -> str:
         raise ChangeRefused([f"{file}: {why}" for why in exc.reasons]) from None
     lines, refused = [], []
     for i, (ch, r) in enumerate(zip(changes, results, strict=True)):
-        verb = type(ch).__name__.lower()
         if isinstance(r, ChangeRefused):
-            refused += [f"{file}: changes[{i}] ({verb} {ch.name}): {why}" for why in r.reasons]
+            refused += [f"{file}: {change_label(i, ch)}: {why}" for why in r.reasons]
         else:
+            verb = type(ch).__name__.lower()
             lines.append(f"endpoint {ch.name}: {verb} done at revision {r.revision}")
     if refused:
         done = f"{len(lines)} of {len(changes)} changes committed; refused:"

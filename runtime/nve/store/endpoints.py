@@ -58,6 +58,7 @@ __all__ = [
     "Remove",
     "add_endpoint",
     "change_endpoints",
+    "change_label",
     "move_endpoint",
     "remove_endpoint",
 ]
@@ -103,6 +104,11 @@ class Remove:
 
 
 EndpointChange = Add | Move | Remove
+
+
+def change_label(i: int, change: EndpointChange) -> str:
+    """How a refusal names a change of a batch: `changes[1] (move web3)`."""
+    return f"changes[{i}] ({type(change).__name__.lower()} {change.name})"
 
 
 @dataclass(frozen=True)
@@ -229,7 +235,7 @@ async def change_endpoints(
         if atomic and refused:
             raise ChangeRefused(
                 [
-                    f"changes[{i}] ({type(changes[i]).__name__.lower()} {changes[i].name}): {why}"
+                    f"{change_label(i, changes[i])}: {why}"
                     for i in refused
                     for why in _reasons(results[i])
                 ]
