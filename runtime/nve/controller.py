@@ -271,7 +271,7 @@ class Controller:
             learned = self._learned()
             pipeline = self.pipelines.get(sw.name)
             target = TargetInfo.from_p4index(P4Index(pipeline.p4info)) if pipeline else None
-            state = compile_switch(self.overlay, sw.name, learned, target=target)
+            state = compile_switch(self.overlay, sw.name, learned, target=target, index=self.index)
             # Kept for the first reconcile: on a switch that holds no ids yet it compiles to the same.
             self._checked[sw.name] = (self.overlay, learned, target, state)
             problems.extend(blocking_problems(self.overlay, sw.name, state.problems))
@@ -414,7 +414,7 @@ class Controller:
             and previous == Allocations()
         ):
             return cached[3]
-        return compile_switch(self.overlay, name, learned, previous, target)
+        return compile_switch(self.overlay, name, learned, previous, target, self.index)
 
     async def reconcile(
         self, *, dry_run: bool = False, names: Sequence[str] | None = None
@@ -595,6 +595,7 @@ class Controller:
             self._learned(),
             Allocations.from_installed(installed),
             TargetInfo.from_p4index(session.index),
+            self.index,
         )
         self.states[name] = state
         desired = [canonical_names(e, session.index) for e in state.entities]

@@ -1,5 +1,6 @@
 """OverlayIndex.replace_endpoints: the index updated in place for endpoint changes equals
-the index built from the changed description (what the store follower relies on)."""
+the index built from the changed description (what the store follower relies on), and a
+switch compiled with it (what a controller does) equals one compiled with a rebuilt one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 
 import pytest
 
+from nve.compile import compile_switch
 from nve.index import OverlayIndex
 from nve.model import Endpoint, LocalAttachment, Overlay, RemoteAttachment
 from tests.runtime.test_compile import overlay_of
@@ -46,7 +48,7 @@ def test_in_place_updates_equal_a_rebuild(seed: int) -> None:
     overlay: Overlay = overlay_of(fleet_data(30))
     index = OverlayIndex.build(overlay)
     added = 0
-    for _ in range(200):
+    for step in range(200):
         eps = list(overlay.endpoints)
         picked = rng.sample(range(len(eps)), rng.choice([1, 2, 3]))
         old = [eps[i] for i in picked]
@@ -62,3 +64,8 @@ def test_in_place_updates_equal_a_rebuild(seed: int) -> None:
         overlay = overlay.model_copy(update={"endpoints": eps})
         index.replace_endpoints(old, new)
         _same(index, OverlayIndex.build(overlay))
+        if step % 50 == 49:
+            for sw in ("tor1", "tor2"):
+                kept = compile_switch(overlay, sw, index=index)
+                assert kept.entities == compile_switch(overlay, sw).entities
+                assert kept.problems == compile_switch(overlay, sw).problems

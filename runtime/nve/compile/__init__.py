@@ -92,12 +92,15 @@ def compile_switch(
     learned: Sequence[LearnedEndpoint] = (),
     previous: Allocations | None = None,
     target: TargetInfo | None = None,
+    index: OverlayIndex | None = None,
 ) -> SwitchState:
     """Desired entities for one switch of a validated overlay.
 
     `target` is what the switch's P4Info says about its pipeline
-    (`TargetInfo.from_p4index`); without it ECMP groups are laid out for v1model."""
-    idx = OverlayIndex.build(overlay)
+    (`TargetInfo.from_p4index`); without it ECMP groups are laid out for v1model.
+    `index`: the overlay's index, if the caller keeps one (a controller does; building it
+    walks every endpoint: seconds at a million)."""
+    idx = index if index is not None else OverlayIndex.build(overlay)
     found = idx.switches.get(switch)
     if found is None:
         raise KeyError(f"no switch named {switch!r}")
