@@ -121,6 +121,12 @@ class Controller:
         self.underlay_hosts: dict[str, UnderlayHost] = {}
         # what each control-plane host's kernel resolved and routes (nve.underlay.kernel)
         self.kernel_views: dict[str, KernelView] = {}
+        # Switches whose control-plane host just started (nve.underlay.hosts), until when:
+        # while its kernel has routes through neighbours not resolved again yet (they go
+        # with the TAPs' carrier when the previous controller let go), a reconcile keeps
+        # the underlay entries the switch holds instead of deleting them (the graceful
+        # restart of the switch's forwarding state; docs/underlay.md).
+        self.underlay_grace: dict[str, float] = {}
         self.sessions: dict[str, SwitchSession] = {}
         self.states: dict[str, SwitchState] = {}
         self._checked: dict[
@@ -372,6 +378,7 @@ class Controller:
             if installed is None:
                 installed = await read_installed(client, session.index, C.TIERS)
             state = self._compiled(name, Allocations.from_installed(installed))
+            held = self.underlay_held(name)
             await asyncio.sleep(0)  # let the loop breathe between switches (seconds each)
             blocking = blocking_problems(self.overlay, name, state.problems)
             if blocking:
@@ -389,9 +396,23 @@ class Controller:
                     is_local_attachment,
                     installed,
                     trusted=trusted,
+                    keep=_underlay_entry if held else _nothing,
                 )
             )
         return out
+
+    def underlay_held(self, name: str) -> bool:
+        """Whether switch `name`'s underlay entries are kept (its host's grace: until the
+        kernel's routes are resolved again, or the deadline)."""
+        deadline = self.underlay_grace.get(name)
+        if deadline is None:
+            return False
+        view = self.kernel_views.get(name)
+        if time.monotonic() < deadline and (view is None or not view.resolved):
+            return True
+        del self.underlay_grace[name]
+        log.info("%s: underlay grace over (kernel routes resolved or time up)", name)
+        return False
 
     def _compiled(self, name: str, previous: Allocations) -> SwitchState:
         """compile_switch, reusing check()'s result when it used the same inputs: the same
@@ -442,7 +463,8 @@ class Controller:
         for t in targets:
             rep = report.switches.get(t.name)
             self._believed_at.pop(t.name, None)
-            if rep is None or rep.skipped or t.name in failed or t.canonical is None:
+            kept = t.keep is not _nothing  # the switch holds more than desired: read it next
+            if rep is None or rep.skipped or t.name in failed or t.canonical is None or kept:
                 self.believed.pop(t.name, None)
             else:
                 self.believed[t.name] = t.canonical
@@ -621,6 +643,24 @@ class Controller:
                         )
                     )
         return out
+
+
+def _underlay_entry(e: Entity) -> bool:
+    return isinstance(e, TableEntry) and e.table in _UNDERLAY_TABLES
+
+
+def _nothing(e: Entity) -> bool:
+    return False
+
+
+_UNDERLAY_TABLES = frozenset(
+    {
+        Table.UNDERLAY_ROUTES_V4,
+        Table.UNDERLAY_ROUTES_V6,
+        Table.UNDERLAY_ECMP,
+        Table.UNDERLAY_NEXTHOP,
+    }
+)
 
 
 def blocking_problems(overlay: Overlay, name: str, problems: list[Problem]) -> list[Problem]:

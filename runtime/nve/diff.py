@@ -100,11 +100,13 @@ def diff(
     desired: Iterable[Entity],
     installed: Iterable[Entity],
     is_local_attachment: Callable[[Entity], bool] = lambda e: False,
+    keep: Callable[[Entity], bool] = lambda e: False,
 ) -> Plan:
     """The plan that turns `installed` into `desired` with the fewest updates.
 
     `is_local_attachment(installed_entity)` says whether an entity delivers traffic to a
     locally attached endpoint; replacing one of those is a 'break' and waits.
+    `keep(installed_entity)`: an entity not desired that stays (not deleted) for now.
     Raises ValueError if `desired` holds two different entities under one key.
     """
     want: dict[EntityKey, Entity] = {}
@@ -128,7 +130,7 @@ def diff(
             change = Change("modify", e, old)
             (breaking if is_local_attachment(old) else make).append(change)
     for k, old in have.items():
-        if k in want or _always_present(old):
+        if k in want or _always_present(old) or keep(old):
             continue
         deletes.append(Change("delete", old))
     return Plan(make=by_tier(make), break_=by_tier(breaking) + by_tier(deletes, descending=True))

@@ -122,6 +122,8 @@ class Target:
     canonical: list[Entity] | None = None  # the desired entities as planned (set by plan_for)
     # `installed` is what this controller last wrote in full, cells included: read nothing
     trusted: bool = False
+    # installed entities not desired that are not deleted by this reconcile
+    keep: Callable[[Entity], bool] = lambda e: False
 
 
 def _wildcard_reads(index: P4Index) -> list[p4r.Entity]:
@@ -257,7 +259,7 @@ async def plan_for(target: Target) -> Plan:
     installed = _retier(installed, target.tiers)
     if not target.trusted:
         installed += await read_cells(target.client, target.index, desired)
-    plan = diff(desired, installed, target.is_local_attachment)
+    plan = diff(desired, installed, target.is_local_attachment, target.keep)
     return fit(plan, installed, table_sizes(target.index))
 
 

@@ -393,6 +393,38 @@ def test_the_service_restarts_frr_for_a_changed_section_and_reports_metrics(pair
     assert show[1].startswith("  bgp: 10.1.0.0 AS 65000 (ipv4): Established, 1 prefixes received")
 
 
+def test_a_graceful_restart_keeps_the_routes_on_both_sides(pair):
+    """A switch's FRR stopped as a restart (its host moves to another controller): the
+    peer keeps its routes, marked stale (RFC 4724), and its own kernel keeps the peer's
+    (zebra -r, -K); started again, the session comes back and nothing was withdrawn."""
+    fa, fb, a, b = pair
+    assert fa.start() and fb.start()
+    wait_for("session established", lambda: established(fa) and established(fb))
+    wait_for("10.0.0.9 learned by a", lambda: any(r["dst"] == "10.0.0.9" for r in kernel_routes(a)))
+    wait_for("10.0.0.1 learned by b", lambda: any(r["dst"] == "10.0.0.1" for r in kernel_routes(b)))
+    first = fa.pid("bgpd")
+    fa.stop(graceful=True)
+    assert fa.pid("bgpd") is None
+    wait_for("the peer seeing the session down", lambda: not established(fb))
+    for _ in range(20):  # 2 s past the session's end, both kernels still route
+        assert any(r["dst"] == "10.0.0.1" for r in kernel_routes(b)), "the peer withdrew"
+        assert any(r["dst"] == "10.0.0.9" for r in kernel_routes(a)), "zebra flushed"
+        time.sleep(0.1)
+    stale = fb.vtysh("show bgp ipv4 unicast 10.0.0.1/32 json")
+    assert json.loads(stale)["paths"][0].get("stale"), stale
+    assert fa.start()
+    assert fa.pid("bgpd") not in (None, first)
+    wait_for("session established again", lambda: established(fa) and established(fb))
+    wait_for(
+        "the stale mark gone",
+        lambda: (
+            not json.loads(fb.vtysh("show bgp ipv4 unicast 10.0.0.1/32 json"))["paths"][0].get(
+                "stale"
+            )
+        ),
+    )
+
+
 def test_the_service_stops_frr_when_the_section_goes_and_starts_it_when_it_comes_back(pair):
     _, fb, a, _ = pair
     fb.start()
@@ -418,6 +450,13 @@ def test_the_service_stops_frr_when_the_section_goes_and_starts_it_when_it_comes
     assert "tora" not in service.instances and "tora" not in service.states
     assert not any(Path(f"/proc/{p}").exists() for p in pids)
     wait_for("BGP routes withdrawn", lambda: not kernel_routes(a))
+    # Stopped for good: the sessions were shut down first, so the peer drops tora's PA
+    # at once instead of keeping it for the graceful-restart time (120 s).
+    wait_for(
+        "the peer dropping tora's PA",
+        lambda: not any(r["dst"] == "10.0.0.1" for r in kernel_routes(pair[3])),
+        15,
+    )
 
     # Back in a later reload: started at once, the switch having been ready before.
     current["tora"] = switch_a()

@@ -35,6 +35,14 @@ def test_insert_modify_delete_exact():
     assert modify.before == entry("t", 2, port=2)
 
 
+def test_kept_entities_are_not_deleted_but_still_modified():
+    installed = [entry("ul", 1, port=1), entry("ul", 2, port=2), entry("t", 3, port=3)]
+    desired = [entry("ul", 2, port=9)]
+    plan = diff(desired, installed, keep=lambda e: e.table == "ul")
+    got = sorted((c.op, c.entity.table, c.entity.match[0][1].value) for c in plan.changes())
+    assert got == [("delete", "t", 3), ("modify", "ul", 2)]  # ul 1 stays
+
+
 def test_tiers_order_make_up_and_deletes_down():
     desired = [
         entry("users", 1, tier=2, nh=7),

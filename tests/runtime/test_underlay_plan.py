@@ -11,6 +11,7 @@ from nve.compile.ecmp import TargetInfo
 from nve.entities import Exact, TableEntry
 from nve.p4names import Action, Table
 from nve.underlay import static
+from nve.underlay.kernel import KernelView, Route
 from tests.runtime.test_compile import example_data, overlay_of
 
 
@@ -81,3 +82,19 @@ def test_static_lines_plan() -> None:
         "nexthop", "via", "inet6", str(ll2), "dev", "port4",
     ]  # fmt: skip
     assert by_prefix["2001:db8:ffff::/48"].args() == ["via", str(ll1), "dev", "port3"]
+
+
+def test_a_kernel_view_is_resolved_when_every_gateway_has_a_neighbour() -> None:
+    """Controller.underlay_held keeps a starting host's switch entries until this holds."""
+    gw1, gw2 = ipaddress.ip_address("10.1.0.0"), ipaddress.ip_address("10.1.2.0")
+    pa = ipaddress.ip_network("10.0.0.2/32")
+    routes = (
+        Route(pa, ((gw1, 3), (gw2, 4))),
+        Route(ipaddress.ip_network("10.1.0.0/31"), on_link=3),
+    )
+    assert KernelView({}, ()).resolved
+    assert not KernelView({}, routes).resolved
+    assert not KernelView({(gw1, 3): "02:00:00:00:00:01"}, routes).resolved
+    both = {(gw1, 3): "02:00:00:00:00:01", (gw2, 4): "02:00:00:00:00:02"}
+    assert KernelView(both, routes).resolved
+    assert not KernelView({(gw1, 4): "02:00:00:00:00:01", (gw2, 4): "x"}, routes).resolved

@@ -78,13 +78,21 @@ class BgpService:
         self.instances[switch.name] = inst
         self.states.setdefault(switch.name, BgpState())
 
-    def forget(self, name: str, *, stop: bool = True, why: str = "underlay.bgp removed") -> None:
-        """Stop following this switch's FRR and, with `stop`, stop it if it runs (blocking)."""
+    def forget(
+        self,
+        name: str,
+        *,
+        stop: bool = True,
+        graceful: bool = False,
+        why: str = "underlay.bgp removed",
+    ) -> None:
+        """Stop following this switch's FRR and, with `stop`, stop it if it runs (blocking);
+        `graceful`: another controller starts it again (FrrInstance.stop)."""
         self.wanted.pop(name, None)
         self.states.pop(name, None)
         inst = self.instances.pop(name, None)
         if inst is not None and stop:
-            inst.stop()
+            inst.stop(graceful=graceful)
             log.info("%s: %s: FRR stopped", name, why)
 
     def sync(

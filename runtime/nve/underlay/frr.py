@@ -111,6 +111,7 @@ class FrrInstance:
             switch.underlay.bgp,
             lambda d: frr_config.render_switch(switch, d),
             run_dir,
+            graceful_restart=True,
         )
 
     def __init__(
@@ -120,8 +121,14 @@ class FrrInstance:
         bgp: Bgp,
         render: Callable[[Path], dict[str, str]],
         run_dir: Path | None = None,
+        *,
+        graceful_restart: bool = False,
     ):
+        """`graceful_restart`: `render` configures BGP graceful restart (a switch's FRR):
+        zebra keeps its routes in the kernel across a restart, and a stop that is not a
+        restart ends the sessions first, so that the peers drop the routes at once."""
         self.name = name
+        self.graceful_restart = graceful_restart
         self.bgp = bgp
         self.namespace = namespace
         self.run_dir = run_dir or run_dir_of(namespace)
@@ -144,7 +151,7 @@ class FrrInstance:
             log.info("%s: FRR already runs this configuration in %s", self.name, self.run_dir)
             self.bfd_on = set(self._bfd_configured())
             return False
-        self.stop()
+        self.stop(graceful=True)  # a restart: the peers keep the routes meanwhile
         self._prepare(files)
         for daemon in self.daemons:
             self._spawn(daemon, timeout)
@@ -191,6 +198,11 @@ class FrrInstance:
         ]  # fmt: skip
         if daemon == "bfdd":
             argv += ["--bfdctl", str(d / "bfdd.sock")]
+        if daemon == "zebra" and self.graceful_restart:
+            # Graceful restart: leave the routes in the kernel when stopped (-r), and
+            # when started keep those it finds for the restart time (-K) while bgpd
+            # learns them again (frr_config: `bgp graceful-restart`).
+            argv += ["-r", "-K", str(frr_config.GR_RESTART_SECONDS)]
         return argv
 
     def _spawn(self, daemon: str, timeout: float) -> None:
@@ -222,8 +234,15 @@ class FrrInstance:
     def running(self) -> bool:
         return all(self.pid(d) is not None for d in self.daemons)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """End this instance's daemons (bgpd first, so the peers see a clean close)."""
+    def stop(self, timeout: float = 5.0, *, graceful: bool = False) -> None:
+        """End this instance's daemons (bgpd first, so the peers see a clean close).
+        `graceful`: a restart (the switch's host moves to another controller, or a new
+        configuration): with graceful restart the peers keep the routes, marked stale,
+        until the next bgpd is back. Otherwise, with graceful restart configured, every
+        session is shut down first (a Cease the peers act on at once: RFC 8538 makes an
+        administrative shutdown a hard reset), so the routes go with the sessions."""
+        if self.graceful_restart and not graceful and self.pid("bgpd") is not None:
+            self._shut_sessions(timeout)
         pids = []
         for daemon in ("bgpd", "bfdd", "zebra"):
             path = self.run_dir / f"{daemon}.pid"
@@ -243,8 +262,28 @@ class FrrInstance:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        if self.graceful_restart and not graceful:
+            self._flush_routes(timeout)  # zebra runs with -r: what it would have removed
         (self.run_dir / "config.sha256").unlink(missing_ok=True)
         self.bfd_on.clear()
+
+    def _flush_routes(self, timeout: float) -> None:
+        for family in ("-4", "-6"):
+            argv = ["ip", "-n", self.namespace, family, "route", "flush", "proto", "bgp"]
+            try:
+                subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                log.warning(
+                    "%s: BGP routes not flushed from %s: %s", self.name, self.namespace, exc
+                )
+
+    def _shut_sessions(self, timeout: float) -> None:
+        commands = ["configure terminal", f"router bgp {self.bgp.asn}"]
+        commands += [f"neighbor {frr_config.peer_name(n)} shutdown" for n in self.bgp.neighbors]
+        try:
+            self.vtysh(*commands, timeout=timeout)
+        except (FrrError, OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("%s: BGP sessions not shut down before stopping: %s", self.name, exc)
 
     # -- state ------------------------------------------------------------------------
 

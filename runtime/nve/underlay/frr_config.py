@@ -29,6 +29,9 @@ from pathlib import Path
 from nve.model import Bgp, BgpNeighbor, IPNetwork, Switch
 from nve.underlay.tap import tap_name
 
+# How long the peers keep a restarting FRR's routes, and zebra its routes in the kernel
+# after it starts again (seconds; RFC 4724's default is 120).
+GR_RESTART_SECONDS = 120
 BFD_PROFILE = "nve"
 
 
@@ -99,9 +102,15 @@ def bgpd_conf(
     prefixes: list[IPNetwork],
     bfd_at_start: bool = False,
     interfaces: Callable[[int], str] = tap_name,
+    graceful_restart: bool = False,
 ) -> str:
     """`bfd_at_start`: BFD in the start-up configuration, for a router whose BFD is not
     turned on session by session (a lab's spine); it costs one session reset.
+    `graceful_restart`: a switch's FRR (RFC 4724): when it restarts, the peers keep its
+    routes, marked stale, until it is back and has sent End-of-RIB (a switch's host moves
+    between controller replicas; zebra keeps its routes in the kernel meanwhile:
+    FrrInstance). Peers are GR helpers by default in FRR; a stop meant for good is made
+    hard (FrrInstance.stop).
     `interfaces`: port -> interface name, for unnumbered neighbours (a switch's TAPs by
     default). An unnumbered neighbour is `neighbor IFNAME interface remote-as ASN`: bgpd
     turns on router advertisements on the interface, finds the peer's link-local address
@@ -119,6 +128,12 @@ def bgpd_conf(
         " bgp bestpath as-path multipath-relax",
         f" timers bgp {bgp.timers.keepalive} {bgp.timers.hold}",
     ]
+    if graceful_restart:
+        lines += [
+            " bgp graceful-restart",
+            " bgp graceful-restart preserve-fw-state",
+            f" bgp graceful-restart restart-time {GR_RESTART_SECONDS}",
+        ]
     for n in bgp.neighbors:
         name = peer_name(n, interfaces)
         unnumbered = " interface" if n.port is not None else ""
@@ -156,11 +171,14 @@ def render(
     bfd_at_start: bool = False,
     steady: tuple[str, ...] = (),
     interfaces: Callable[[int], str] = tap_name,
+    graceful_restart: bool = False,
 ) -> dict[str, str]:
     """File name -> text of every daemon's configuration."""
     files = {
         "zebra.conf": zebra_conf(hostname, run_dir, forwarding, steady),
-        "bgpd.conf": bgpd_conf(hostname, run_dir, bgp, prefixes, bfd_at_start, interfaces),
+        "bgpd.conf": bgpd_conf(
+            hostname, run_dir, bgp, prefixes, bfd_at_start, interfaces, graceful_restart
+        ),
     }
     if bgp.bfd is not None:
         files["bfdd.conf"] = bfdd_conf(hostname, run_dir, bgp)
@@ -172,7 +190,9 @@ def render_switch(switch: Switch, run_dir: Path) -> dict[str, str]:
     assert switch.underlay is not None and switch.underlay.bgp is not None
     bgp = switch.underlay.bgp
     taps = tuple(tap_name(p.port) for p in switch.ports if p.role == "network")
-    return render(switch.name, run_dir, bgp, advertised(switch, bgp), steady=taps)
+    return render(
+        switch.name, run_dir, bgp, advertised(switch, bgp), steady=taps, graceful_restart=True
+    )
 
 
 def bfd_commands(bgp: Bgp, peer: str) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from nve.events import EventHandler
 from nve.model import Switch
 from nve.underlay.bgp_service import BgpService
 from nve.underlay.frr import FrrError
+from nve.underlay.frr_config import GR_RESTART_SECONDS
 from nve.underlay.host import UnderlayHost
 from nve.underlay.kernel import KernelView
 from nve.underlay.netns import NetnsError
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from nve.controller import Controller
 
 log = logging.getLogger("nve.underlay")
+
+# How long a starting host's switch keeps underlay entries its kernel cannot resolve yet:
+# the time BGP's peers and zebra keep a restarting FRR's routes.
+UNDERLAY_GRACE_SECONDS = GR_RESTART_SECONDS
 
 
 class HostError(Exception):
@@ -89,6 +95,9 @@ class UnderlayHosts:
                 self.bgp.want(sw, host.namespace)  # started once the switch is ready
         except (NetnsError, FrrError) as exc:
             raise HostError(f"switch {name}: underlay: {exc}") from None
+        # The switch keeps its underlay entries until the kernel's routes are resolved
+        # again (Controller.underlay_held): as long as BGP's graceful restart keeps them.
+        self.ctl.underlay_grace[name] = time.monotonic() + UNDERLAY_GRACE_SECONDS
         self.ctl.underlay_hosts[name] = host
         return True
 
@@ -100,10 +109,13 @@ class UnderlayHosts:
                 watch_kernel(host.namespace, host.switch, self._follower(name)),
                 name=f"kernel-{name}",
             )
+            if name in self.ctl.underlay_grace:  # its end (by time) needs a reconcile too
+                self.loop.call_later(UNDERLAY_GRACE_SECONDS + 0.5, self.on_view)
 
     async def stop(self, name: str, *, stop_frr: bool) -> None:
         """Stop relaying for switch `name` and following its kernel; with `stop_frr`, its
-        FRR stops too (its sessions end: this controller no longer speaks for the switch).
+        FRR stops too (its sessions end: this controller no longer speaks for the switch;
+        with graceful restart the peers keep its routes until the next owner's FRR is up).
         The namespace and its TAPs stay, for the next start on this machine."""
         task = self._watches.pop(name, None)
         if task is not None:
@@ -113,9 +125,13 @@ class UnderlayHosts:
         if host is not None:
             host.close()
         self.ctl.kernel_views.pop(name, None)
+        self.ctl.underlay_grace.pop(name, None)
         if self.bgp is not None and name in self.bgp.wanted:
             try:
-                await asyncio.to_thread(self.bgp.forget, name, stop=stop_frr, why="switch given up")
+                # Given up to another controller, which starts it again: a graceful restart.
+                await asyncio.to_thread(
+                    self.bgp.forget, name, stop=stop_frr, graceful=True, why="switch given up"
+                )
             except OSError as exc:
                 log.warning("%s: BGP: stopping FRR: %s", name, exc)
 

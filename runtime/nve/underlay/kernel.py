@@ -39,6 +39,11 @@ class KernelView:
     neighbours: dict[tuple[IPAddress, int], str] = field(default_factory=dict)  # -> MAC
     routes: tuple[Route, ...] = ()
 
+    @property
+    def resolved(self) -> bool:
+        """Every gateway of every route has a usable neighbour entry."""
+        return all(g in self.neighbours for r in self.routes for g in r.gateways)
+
 
 def _port_of(dev: str | None, ports: set[int]) -> int | None:
     if not dev or not dev.startswith("port") or not dev[4:].isdigit():
