@@ -62,7 +62,6 @@ header ipv4_h {
     bit<8> protocol; bit<16> hdr_checksum; ipv4_addr_t src_addr; ipv4_addr_t dst_addr;
 }
 
-
 header ipv6_h {
     bit<4> version; bit<6> dscp; bit<2> ecn; bit<20> flow_label; bit<16> payload_len;
     bit<8> next_hdr; bit<8> hop_limit; ipv6_addr_t src_addr; ipv6_addr_t dst_addr;
@@ -88,11 +87,7 @@ header gre_h {
 header nvgre_h { vsid_t vsid; bit<8> flow_id; }
 
 /* The MAC learning digest (P4Info digest name: mac_learn_digest_t). */
-struct mac_learn_digest_t {
-    vsid_t     vsid;
-    mac_addr_t mac;
-    port_t     port;
-}
+struct mac_learn_digest_t { vsid_t vsid; mac_addr_t mac; port_t port; }
 
 /* First byte of what the ingress deparser or the mirror engine hands to egress. */
 typedef bit<8> nve_pkt_type_t;
@@ -116,20 +111,24 @@ header nve_bridge_h {
     bit<4>   _pad1;
     bit<1>   from_cpu;
     bit<1>   decapped;
-    bit<1>   is_ipv4;     /* customer frame is IPv4 / IPv6 */
-    bit<1>   is_ipv6;
+    bit<1>   is_ipv4; bit<1> is_ipv6;  /* customer frame is IPv4 / IPv6 */
     bit<1>   _pad2;
     bit<1>   df;          /* IPv4 DF (MTU punts), at the IPv4 header's bit position */
     bit<2>   _pad3;
-    bit<1>   routed;
-    bit<1>   reflect;
+    bit<1>   routed; bit<1> reflect;
     bit<1>   to_tunnel;   /* unicast toward a remote NVE: tun4/tun6 and nh follow */
     bit<1>   pa_is_v6;
     vsi_t    vsi;
     bit<8>   flow_id;     /* unicast: already 0 toward a peer without FlowID */
     tunnel_t tunnel;
+#ifdef NVE_TNA_PCP  /* the customer frame's IEEE 802.1Q PCP (access.p4); decapsulated: */
+    bit<3>   pcp; bit<1> pcp_mapped; bit<4> _pad4;  /* from a dscp_pcp entry */
+#define NVE_TNA_BRIDGE_BYTES 16w16
+#else
+#define NVE_TNA_BRIDGE_BYTES 16w15
+#endif
 }
-const bit<16> NVE_BRIDGE_BYTES = 16w15;
+const bit<16> NVE_BRIDGE_BYTES = NVE_TNA_BRIDGE_BYTES;
 
 header nve_tun4_h { ipv4_addr_t src_pa; ipv4_addr_t dst_pa; }
 header nve_tun6_h { ipv6_addr_t src_pa; ipv6_addr_t dst_pa; }
@@ -193,25 +192,23 @@ struct nve_headers_t {
 struct nve_customer_t {
     bit<1>      tagged;
     vlan_id_t   vid;
-    mac_addr_t  dmac;
-    mac_addr_t  smac;
-    ipv4_addr_t ipv4_src;      /* Routing: martian sources */
-    ipv4_addr_t ipv4_dst;
-    ipv6_addr_t ipv6_src;
-    ipv6_addr_t ipv6_dst;
+    mac_addr_t  dmac; mac_addr_t smac;
+    ipv4_addr_t ipv4_src; ipv4_addr_t ipv4_dst;  /* Routing: martian sources, route */
+    ipv6_addr_t ipv6_src; ipv6_addr_t ipv6_dst;
     bit<8>      ttl;
 }
 
 /* Every field is zero at the start of each gress (@pa_auto_init_metadata, main). */
 struct nve_ig_meta_t {
     /* set by the parser */
-    bit<1>  extra_tag;
-    bit<1>  ip_frag;
+    bit<1>  extra_tag; bit<1> ip_frag;
     bool    ipv4_csum_ok;        /* hdr.ipv4 checksum right (written once, when IPv4) */
     bool    inner_ipv4_csum_ok;  /* hdr.inner_ipv4 checksum right */
-    bit<16> l4_src;              /* hdr.l4 ports, 0 without TCP/UDP (FlowID input) */
-    bit<16> l4_dst;
+    bit<16> l4_src; bit<16> l4_dst;  /* hdr.l4 ports, 0 without TCP/UDP (FlowID input) */
     bit<2>  outer_ecn;           /* Decap (RFC 6040): outer ECN, copied first */
+#ifdef NVE_TNA_PCP
+    bit<6>  outer_dscp;          /* Decap: outer DSCP, dscp_pcp's key */
+#endif
     /* forwarding. Drop reasons in several fields, so that a feature's gate never
      * waits for the stage that wrote a later feature's reason; IngressCounters'
      * first_drop takes the first in the v1model order, as listed here (drop_reason and
@@ -221,10 +218,16 @@ struct nve_ig_meta_t {
     drop_reason_t  drop_reason;     /* PortRole, AccessIngress, the parser */
     drop_reason_t  drop_net;        /* Decap.checks (network ports; ARP/ND consumed) */
     bit<1>         vsi_miss;        /* VsiInfo: DROP_VSI_UNKNOWN */
+#ifdef NVE_TNA_MAC_LIMIT
+    bit<1>         mac_limit;       /* L2Learn: DROP_MAC_LIMIT */
+#endif
     drop_reason_t  drop_martian;    /* Routing: IPv6 martians */
     drop_reason_t  drop_rchk;       /* Routing's checks: checksum, IPv4 martians, TTL */
     bit<1>         route_miss;      /* Routing: DROP_ROUTE_MISS (L2Forward does not wait) */
     drop_reason_t  drop_fwd;        /* Routing's to_gateway, L2Forward, TunnelSelect */
+#ifdef NVE_TNA_STORM
+    bit<1>         storm_drop;      /* StormControl: DROP_STORM_CONTROL */
+#endif
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
     bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
     bit<1>         pa_local;        /* Decap's lookups (one stage), tested the next */
@@ -264,14 +267,16 @@ struct nve_eg_meta_t {
     bit<16>        adj_v6_payload;  /* -> outer IPv6 payload length */
     drop_reason_t  drop_reason;     /* Replication, the ingress-port prune */
     drop_reason_t  drop_late;       /* Mtu or AccessEgress (exclusive), after those */
-    bit<1>         bum_tunnel;      /* a BUM copy toward a remote NVE (Replication) */
+    bit<1>         bum_tunnel;      /* a BUM copy toward a remote NVE (Replication), */
     bit<1>         use_flow_id;     /* of that copy's remote NVE */
     bit<1>         upd_encap_ipv4;
     bit<8>         tos4;            /* Encap: outer IPv4 DSCP/ECN */
     bit<32>        tc6;             /* Encap: outer IPv6 traffic class << 20 */
-    bit<2>         zero2;           /* never written: 0 (hash inputs) */
-    bit<20>        zero20;
-    bit<4>         zero4;
+#ifdef NVE_TNA_PCP
+    bit<1>         map_all;         /* Encap: pcp_dscp's DSCP for every frame / */
+    bit<1>         map_hit;         /* for a frame without IP */
+#endif
+    bit<2> zero2; bit<20> zero20; bit<4> zero4;  /* never written: 0 (hash inputs) */
     bit<16>        outer_len_m1;    /* Mtu: outer IP packet length - 1 */
     bit<16>        mtu_room;        /* Mtu: MTU - (outer length - 1), saturating: 0 when
                                      * too long (PuntEgress and Encap test it too) */

@@ -55,15 +55,58 @@ control L2Learn(NVE_IG_PARAMS) {
         idle_timeout = true;
     }
 
+#ifdef NVE_TNA_MAC_LIMIT
+    /* A port or subnet the controller marked full (at its learning limit, with the
+     * limit's drop mode): frames from unknown source MACs are dropped (DROP_MAC_LIMIT,
+     * counted by IngressCounters from mac_limit), not learned. Only with
+     * -D NVE_TNA_MAC_LIMIT (docs/tna.md). */
+    action full() { }
+
+    table port_full {
+        key = {
+            ig_intr_md.ingress_port : exact @name("port");
+        }
+        actions = {
+            full;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = PORT_TABLE_SIZE;
+    }
+
+    table vsi_full {
+        key = {
+            hdr.bridge.vsi : exact @name("vsi");
+        }
+        actions = {
+            full;
+            @defaultonly NoAction;
+        }
+        default_action = NoAction();
+        size = VSI_COUNT;
+    }
+#endif
+
     apply {
         /* A multicast source is dropped by IngressCounters, which tests c.smac itself
          * (no drop field written here, so no later gate waits for this stage). */
         if (meta.c.smac[40:40] == 1w0 && meta.port_role == PORT_ROLE_ACCESS) {
             if (!smac.apply().hit) {
+#ifdef NVE_TNA_MAC_LIMIT
+                /* the limit lookups are predicated on the miss (their keys are smac's) */
+                if (port_full.apply().hit) {
+                    meta.mac_limit = 1w1;
+                } else if (vsi_full.apply().hit) {
+                    meta.mac_limit = 1w1;
+                } else {
+#endif
                 meta.learn.vsid = hdr.bridge.vsid;
                 meta.learn.mac = meta.c.smac;
                 meta.learn.port = ig_intr_md.ingress_port;
                 ig_dprsr_md.digest_type = DIGEST_TYPE_LEARN;
+#ifdef NVE_TNA_MAC_LIMIT
+                }
+#endif
             }
         }
     }

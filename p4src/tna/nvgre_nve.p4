@@ -28,6 +28,10 @@
  *   4 + routing
  *   5 + replication (BUM copies toward remote NVEs)
  *   6 + punts (ingress mirror, MTU mirror, packet_in)
+ * Pipeline 3.4.0 features not in the default build, each compiled with its step by
+ * adding -D (docs/tna.md: the whole program's PHV has no room for them yet):
+ *   NVE_TNA_PCP (priorities per path), NVE_TNA_MAC_LIMIT (learning-limit drop mode),
+ *   NVE_TNA_STORM (storm control).
  *
  * Build: make p4-tofino (docs/tna.md). */
 #include <core.p4>

@@ -30,6 +30,8 @@
 
 #define DROP_REASON_COUNT    256
 #define PUNT_REASON_COUNT    16
+#define PCP_COUNT            8
+#define DSCP_COUNT           64
 #else
 #include "../include/sizes.p4"
 #endif

@@ -1,10 +1,11 @@
 /* storm.p4 (TNA): storm control on access ports, as p4src/include/storm.p4. Frames that
  * L2Forward floods (meta.flood) from a port with an entry in `port` are metered per
- * port, in packets per second; a red one is dropped (DROP_STORM_CONTROL, written into
- * drop_fwd: it overrides the forwarding decision) and counted per port in `dropped`.
- * Tofino: an indexed Meter<> returns the colour (MeterColor_t) as bit<8>.
- * NveIngress applies it only when built with -D NVE_TNA_STORM (docs/tna.md: not in the
- * default build while the program is over the 12-stage budget). */
+ * port, in packets per second; a red one is dropped (DROP_STORM_CONTROL: it overrides
+ * the forwarding decision) and counted per port in `dropped`.
+ * Tofino: an indexed Meter<> returns the colour (MeterColor_t) as bit<8>; the drop is a
+ * flag of its own (meta.storm_drop: TunnelSelect writes drop_fwd in the stage the meter
+ * runs), counted by IngressCounters where v1model's order puts it. Built only with
+ * -D NVE_TNA_STORM (docs/tna.md: not in the default build). */
 #ifndef NVE_TNA_STORM_P4
 #define NVE_TNA_STORM_P4
 
@@ -12,6 +13,7 @@
 #define PORT_COUNT 512  /* per-port meters and counters, indexed by the 9-bit port */
 #endif
 
+#ifdef NVE_TNA_STORM
 control StormControl(NVE_IG_PARAMS) {
 
     Meter<PortId_t>(PORT_COUNT, MeterType_t.PACKETS) rate;
@@ -35,10 +37,12 @@ control StormControl(NVE_IG_PARAMS) {
         if (port.apply().hit) {
             if (rate.execute(ig_intr_md.ingress_port) == (bit<8>)MeterColor_t.RED) {
                 dropped.count(ig_intr_md.ingress_port);
-                meta.drop_fwd = DROP_STORM_CONTROL;
+                meta.storm_drop = 1w1;
             }
         }
     }
 }
+
+#endif
 
 #endif

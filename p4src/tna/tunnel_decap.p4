@@ -19,27 +19,15 @@ control Decap(NVE_IG_PARAMS) {
     action underlay_group() { meta.pa_local = 1w1; }
 
     table my_pa_v4 {
-        key = {
-            hdr.ipv4.dst_addr : exact @name("dst");
-        }
-        actions = {
-            local_pa;
-            underlay_group;
-            @defaultonly NoAction;
-        }
+        key = { hdr.ipv4.dst_addr : exact @name("dst"); }
+        actions = { local_pa; underlay_group; @defaultonly NoAction; }
         default_action = NoAction();
         size = LOCAL_PA_SIZE;
     }
 
     table my_pa_v6 {
-        key = {
-            hdr.ipv6.dst_addr : exact @name("dst");
-        }
-        actions = {
-            local_pa;
-            underlay_group;
-            @defaultonly NoAction;
-        }
+        key = { hdr.ipv6.dst_addr : exact @name("dst"); }
+        actions = { local_pa; underlay_group; @defaultonly NoAction; }
         default_action = NoAction();
         size = LOCAL_PA_SIZE;
     }
@@ -52,13 +40,8 @@ control Decap(NVE_IG_PARAMS) {
     }
 
     table vsid {
-        key = {
-            hdr.nvgre.vsid : exact @name("vsid");
-        }
-        actions = {
-            set_vsi;
-            @defaultonly NoAction;
-        }
+        key = { hdr.nvgre.vsid : exact @name("vsid"); }
+        actions = { set_vsi; @defaultonly NoAction; }
         default_action = NoAction();
         size = VSI_COUNT;
     }
@@ -69,30 +52,38 @@ control Decap(NVE_IG_PARAMS) {
     }
 
     table peer_v4 {
-        key = {
-            hdr.nvgre.vsid    : exact @name("vsid");
-            hdr.ipv4.src_addr : exact @name("src");
-        }
-        actions = {
-            peer;
-            @defaultonly NoAction;
-        }
+        key = { hdr.nvgre.vsid    : exact @name("vsid"); hdr.ipv4.src_addr : exact @name("src"); }
+        actions = { peer; @defaultonly NoAction; }
         default_action = NoAction();
         size = PEER_TABLE_SIZE;
     }
 
     table peer_v6 {
-        key = {
-            hdr.nvgre.vsid    : exact @name("vsid");
-            hdr.ipv6.src_addr : exact @name("src");
-        }
-        actions = {
-            peer;
-            @defaultonly NoAction;
-        }
+        key = { hdr.nvgre.vsid    : exact @name("vsid"); hdr.ipv6.src_addr : exact @name("src"); }
+        actions = { peer; @defaultonly NoAction; }
         default_action = NoAction();
         size = PEER_TABLE_SIZE;
     }
+
+#ifdef NVE_TNA_PCP
+    /* The customer frame's PCP from the outer DSCP (at different offsets in IPv4 and
+     * IPv6: copied through the hash unit), for the tag an access port pushes; without
+     * an entry the output port's default (NveEgress.access.port_pcp). */
+    Hash<bit<6>>(HashAlgorithm_t.IDENTITY) dscp_ipv4;
+    Hash<bit<6>>(HashAlgorithm_t.IDENTITY) dscp_ipv6;
+
+    action set_pcp(bit<3> pcp) { hdr.bridge.pcp = pcp; hdr.bridge.pcp_mapped = 1w1; }
+
+    table dscp_pcp {
+        key = { meta.outer_dscp : exact @name("dscp"); }
+        actions = { set_pcp; @defaultonly NoAction; }
+        default_action = NoAction();
+        size = DSCP_COUNT;
+    }
+#define NVE_TNA_OUTER_DSCP(ip) meta.outer_dscp = dscp_##ip.get({ hdr.ip.dscp });
+#else
+#define NVE_TNA_OUTER_DSCP(ip)
+#endif
 
     /* RFC 6040 section 4.2: the combinations marked "(!!!)" counted in cell
      * inner_ecn * 4 + outer_ecn (1, 2, 3, 13), as v1model. Tofino: counted by the
@@ -271,12 +262,14 @@ control Decap(NVE_IG_PARAMS) {
          * the inner ECN is keyed on in place). */
         if (hdr.ipv4.isValid()) {
             meta.outer_ecn = hdr.ipv4.ecn;
+            NVE_TNA_OUTER_DSCP(ipv4)
             my_pa_v4.apply();
             if (hdr.nvgre.isValid()) {
                 peer_v4.apply();
             }
         } else if (hdr.ipv6.isValid()) {
             meta.outer_ecn = hdr.ipv6.ecn;
+            NVE_TNA_OUTER_DSCP(ipv6)
             my_pa_v6.apply();
             if (hdr.nvgre.isValid()) {
                 peer_v6.apply();
@@ -287,8 +280,12 @@ control Decap(NVE_IG_PARAMS) {
         }
         /* Stage 2: the verdict (also for ARP and ND, consumed: its first entries). */
         checks.apply();
+#ifdef NVE_TNA_PCP
+        dscp_pcp.apply();  /* beside the verdict: only a decapsulated frame's is read */
+#endif
     }
 }
+#undef NVE_TNA_OUTER_DSCP
 
 #undef NVE_TNA_DECAP_COMMON
 #undef NVE_TNA_DECAP_V4

@@ -161,6 +161,65 @@ control Encap(NVE_EG_PARAMS) {
         size = 1;
     }
 
+#ifdef NVE_TNA_PCP
+    /* The customer frame's priority (IEEE 802.1Q PCP, bridged) -> outer DSCP, when
+     * dscp_pipe is 0: set_dscp for every frame of that PCP (nve's dscp_mode pcp),
+     * set_dscp_non_ip only for frames without an IP header, which have no DSCP to copy
+     * (dscp_mode uniform). Without an entry: the customer DSCP, or 0. The mapped DSCP
+     * takes cfg_dscp's place (one stage after config), so that the outer ToS is built
+     * by the same hash units as for pipe. */
+    action set_dscp(bit<6> dscp) { cfg_dscp = dscp; meta.map_all = 1w1; meta.map_hit = 1w1; }
+
+    action set_dscp_non_ip(bit<6> dscp) { cfg_dscp = dscp; meta.map_hit = 1w1; }
+
+    table pcp_dscp {
+        key = { hdr.bridge.pcp : exact @name("pcp"); }
+        actions = { set_dscp; set_dscp_non_ip; @defaultonly NoAction; }
+        default_action = NoAction();
+        size = PCP_COUNT;
+    }
+
+    apply {
+        config.apply();
+        if (cfg_dscp_pipe == 1w0) {
+            pcp_dscp.apply();
+        }
+        /* cfg_dscp (pipe, or the PCP's for every frame) or the customer's (uniform);
+         * a frame without IP: cfg_dscp (pipe, or its PCP's), else 0. */
+        if (hdr.tun4.isValid()) {
+            if (hdr.ipv4.isValid()) {
+                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                    meta.tos4 = tos4_cfg_v4.get({ cfg_dscp, hdr.ipv4.ecn });
+                } else {
+                    meta.tos4 = tos4_v4.get({ hdr.ipv4.dscp, hdr.ipv4.ecn });
+                }
+            } else if (hdr.ipv6.isValid()) {
+                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                    meta.tos4 = tos4_cfg_v6.get({ cfg_dscp, hdr.ipv6.ecn });
+                } else {
+                    meta.tos4 = tos4_v6.get({ hdr.ipv6.dscp, hdr.ipv6.ecn });
+                }
+            } else if (cfg_dscp_pipe == 1w1 || meta.map_hit == 1w1) {
+                meta.tos4 = tos4_cfg.get({ cfg_dscp, meta.zero2 });
+            }
+        } else {
+            if (hdr.ipv4.isValid()) {
+                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                    meta.tc6 = tos6_cfg_v4.get({ meta.zero4, cfg_dscp, hdr.ipv4.ecn, meta.zero20 });
+                } else {
+                    meta.tc6 = tos6_v4.get({ meta.zero4, hdr.ipv4.dscp, hdr.ipv4.ecn, meta.zero20 });
+                }
+            } else if (hdr.ipv6.isValid()) {
+                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                    meta.tc6 = tos6_cfg_v6.get({ meta.zero4, cfg_dscp, hdr.ipv6.ecn, meta.zero20 });
+                } else {
+                    meta.tc6 = tos6_v6.get({ meta.zero4, hdr.ipv6.dscp, hdr.ipv6.ecn, meta.zero20 });
+                }
+            } else if (cfg_dscp_pipe == 1w1 || meta.map_hit == 1w1) {
+                meta.tc6 = tos6_cfg.get({ meta.zero4, cfg_dscp, meta.zero2, meta.zero20 });
+            }
+        }
+#else
     apply {
         config.apply();
         if (hdr.tun4.isValid()) {
@@ -192,6 +251,7 @@ control Encap(NVE_EG_PARAMS) {
                 meta.tc6 = tos6_cfg.get({ meta.zero4, cfg_dscp, meta.zero2, meta.zero20 });
             }
         }
+#endif
         /* The outer headers: one block per (outer family, next-hop VLAN), each written
          * once (an EtherType chosen in a temporary, or a FlowID written then zeroed,
          * would cost a stage each). Not on a frame Mtu drops: its punt is the frame as

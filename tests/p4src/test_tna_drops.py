@@ -14,8 +14,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from p4sim.frontend.preprocess import preprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 TNA = ROOT / "p4src" / "tna"
+OPT_IN = {"NVE_TNA_PCP": "1", "NVE_TNA_MAC_LIMIT": "1", "NVE_TNA_STORM": "1"}
 
 _CONTROL = re.compile(r"\bcontrol\s+(\w+)\s*\(([^)]*)\)\s*\{")
 _ACTION = re.compile(r"\baction\s+(\w+)\s*\(([^)]*)\)\s*\{([^{}]*)\}")
@@ -69,8 +74,10 @@ def written_reasons() -> set[tuple[str, str]]:
     return pairs
 
 
-def counted_reasons() -> set[tuple[str, str]]:
-    text = (TNA / "counters.p4").read_text()
+def counted_reasons(defines: dict[str, str] | None = None) -> set[tuple[str, str]]:
+    """(column, reason) of first_drop's entries, as built with `defines` (the opt-in
+    features add columns)."""
+    text = preprocess(TNA / "counters.p4", include_dirs=[], defines=defines or {}).text
     table = _TABLE.search(text)
     assert table, "counters.p4 has no table first_drop"
     body = _body(text, table.end() - 1)
@@ -92,6 +99,30 @@ def test_the_source_is_read():
     assert ("drop_reason", "DROP_PRUNE_INGRESS_PORT") not in written  # egress
 
 
-def test_every_ingress_drop_reason_has_a_first_drop_entry():
-    missing = sorted(written_reasons() - counted_reasons())
+@pytest.mark.parametrize("defines", [{}, OPT_IN], ids=["default", "opt-in"])
+def test_every_ingress_drop_reason_has_a_first_drop_entry(defines: dict[str, str]):
+    missing = sorted(written_reasons() - counted_reasons(defines))
     assert not missing, f"drop reasons written but not counted by first_drop: {missing}"
+
+
+def test_the_opt_in_drops_have_entries_only_in_their_builds():
+    """DROP_MAC_LIMIT and DROP_STORM_CONTROL are counted from 1-bit flags of their own
+    (mac_limit, storm_drop), which exist only with -D NVE_TNA_MAC_LIMIT / NVE_TNA_STORM."""
+
+    def flags(defines: dict[str, str]) -> dict[str, list[str]]:
+        """reason -> the columns its entry matches with 1."""
+        text = preprocess(TNA / "counters.p4", include_dirs=[], defines=defines).text
+        table = _TABLE.search(text)
+        assert table
+        body = _body(text, table.end() - 1)
+        keys = _KEY.findall(body)
+        return {
+            reason: [k for k, v in zip(keys, cells.split(",")) if v.strip() == "1"]
+            for cells, _action, reason in _ENTRY.findall(body)
+        }
+
+    built = flags(OPT_IN)
+    assert built["DROP_MAC_LIMIT"] == ["mac_limit"]
+    assert built["DROP_STORM_CONTROL"] == ["storm_drop"]
+    default = flags({})
+    assert "DROP_MAC_LIMIT" not in default

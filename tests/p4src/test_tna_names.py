@@ -198,3 +198,20 @@ def test_extractor_names_the_place_it_cannot_resolve(tmp_path):
     (tmp_path / "err.p4").write_text('#error "pick a profile"\n')
     with pytest.raises(ExtractError, match=r"err\.p4:1: #error"):
         extract(tmp_path / "err.p4", [], ("NveIngress",))
+
+
+OPT_IN = {"NVE_TNA_PCP": "1", "NVE_TNA_MAC_LIMIT": "1", "NVE_TNA_STORM": "1"}
+
+
+def test_the_opt_in_builds_have_the_v1model_names():
+    """With -D NVE_TNA_PCP/MAC_LIMIT/STORM (docs/tna.md, Opt-in features) the rows docs/tna.md
+    marks "(opt-in build)" are no longer differences, and nothing new differs."""
+    documented = documented_differences(DOC, HEADING)
+    text = DOC.read_text()
+    opt_in = {
+        key for key in documented if f"| `{key[1]}` | only in v1model (opt-in build) |" in text
+    }
+    assert len(opt_in) == 16, sorted(opt_in)  # 9 priorities, 3 MAC limit, 4 storm control
+    diffs = compare(v1_names(), tna_names(OPT_IN), "v1model", "tna")
+    assert not {(d.kind, d.name) for d in diffs} & opt_in
+    _check(diffs, {k: v for k, v in documented.items() if k not in opt_in})
