@@ -243,8 +243,23 @@ class FrrInstance:
         administrative shutdown a hard reset), so the routes go with the sessions."""
         if self.graceful_restart and not graceful and self.pid("bgpd") is not None:
             self._shut_sessions(timeout)
+        if self.graceful_restart and graceful:
+            # zebra first (-r: it leaves the routes in the kernel), then bgpd, which can
+            # then no longer withdraw them: stopped together, zebra sometimes processed
+            # bgpd's departure first and took its routes out of the kernel.
+            self._end(("zebra",), timeout)
+            self._end(("bgpd", "bfdd"), timeout)
+        else:
+            self._end(("bgpd", "bfdd", "zebra"), timeout)
+        if self.graceful_restart and not graceful:
+            self._flush_routes(timeout)  # zebra runs with -r: what it would have removed
+        (self.run_dir / "config.sha256").unlink(missing_ok=True)
+        self.bfd_on.clear()
+
+    def _end(self, daemons: tuple[str, ...], timeout: float) -> None:
+        """SIGTERM these daemons, SIGKILL those still alive after `timeout`."""
         pids = []
-        for daemon in ("bgpd", "bfdd", "zebra"):
+        for daemon in daemons:
             path = self.run_dir / f"{daemon}.pid"
             try:
                 pid = int(path.read_text().split()[0])
@@ -262,10 +277,6 @@ class FrrInstance:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        if self.graceful_restart and not graceful:
-            self._flush_routes(timeout)  # zebra runs with -r: what it would have removed
-        (self.run_dir / "config.sha256").unlink(missing_ok=True)
-        self.bfd_on.clear()
 
     def _flush_routes(self, timeout: float) -> None:
         for family in ("-4", "-6"):
