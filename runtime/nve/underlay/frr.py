@@ -235,8 +235,8 @@ class FrrInstance:
         return all(self.pid(d) is not None for d in self.daemons)
 
     def stop(self, timeout: float = 5.0, *, graceful: bool = False) -> None:
-        """End this instance's daemons (bgpd first, so the peers see a clean close).
-        `graceful`: a restart (the switch's host moves to another controller, or a new
+        """End this instance's daemons: bgpd first, so the peers see a clean close, or,
+        for a graceful restart, zebra first (below). `graceful`: a restart (the switch's host moves to another controller, or a new
         configuration): with graceful restart the peers keep the routes, marked stale,
         until the next bgpd is back. Otherwise, with graceful restart configured, every
         session is shut down first (a Cease the peers act on at once: RFC 8538 makes an
