@@ -10,8 +10,12 @@ validation reports), the first occurrence wins everywhere.
 from __future__ import annotations
 
 import bisect
+import heapq
 import ipaddress
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import TypeVar
 
 from nve.model import Endpoint, LocalAttachment, Overlay, Subnet, Switch, Tenant
 from nve.problems import ConfigPath
@@ -45,6 +49,10 @@ class OverlayIndex:
     # (switch, port) -> the order keys of by_port's endpoints, ascending (kept beside it so
     # replace_endpoints finds its place by bisection: a port may hold 10,000 endpoints)
     port_at: dict[tuple[str, int], list[int]] = field(default_factory=dict, compare=False)
+    # VSID -> its endpoints in description order, and their order keys (a switch's
+    # compilation walks the subnets it installs, not the whole description)
+    by_vsid: dict[int, list[Endpoint]] = field(default_factory=dict)
+    vsid_at: dict[int, list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, overlay: Overlay) -> OverlayIndex:
@@ -65,6 +73,8 @@ class OverlayIndex:
                 key = (ep.attachment.switch, ep.attachment.port)
                 idx.by_port.setdefault(key, []).append(ep)
                 idx.port_at.setdefault(key, []).append(e)
+            idx.by_vsid.setdefault(ep.vsid, []).append(ep)
+            idx.vsid_at.setdefault(ep.vsid, []).append(e)
             idx.macs.add((ep.vsid, ep.mac))
         for r, nve in enumerate(overlay.remote_nves):
             idx.remote_nves.setdefault(nve.name, r)
@@ -95,9 +105,11 @@ class OverlayIndex:
             for ca in (ep.ipv4, ep.ipv6):
                 if ca is not None and self.by_ca.get((ep.vsid, ca)) is ep:
                     del self.by_ca[(ep.vsid, ca)]
+            pos = found[0] if found is not None and found[1] is ep else None
             if isinstance(ep.attachment, LocalAttachment):
                 key = (ep.attachment.switch, ep.attachment.port)
-                self._unport(key, ep, found[0] if found is not None and found[1] is ep else None)
+                _take_out(self.by_port, self.port_at, key, ep, pos)
+            _take_out(self.by_vsid, self.vsid_at, ep.vsid, ep, pos)
             self.macs.discard((ep.vsid, ep.mac))
         for pos, ep in new:
             self.endpoints.setdefault(ep.name, (pos, ep))
@@ -106,26 +118,9 @@ class OverlayIndex:
                     self.by_ca.setdefault((ep.vsid, ca), ep)
             if isinstance(ep.attachment, LocalAttachment):
                 key = (ep.attachment.switch, ep.attachment.port)
-                here = self.by_port.setdefault(key, [])
-                at = self.port_at.setdefault(key, [])
-                i = bisect.bisect(at, pos)  # description order
-                here.insert(i, ep)
-                at.insert(i, pos)
+                _put_in(self.by_port, self.port_at, key, ep, pos)
+            _put_in(self.by_vsid, self.vsid_at, ep.vsid, ep, pos)
             self.macs.add((ep.vsid, ep.mac))
-
-    def _unport(self, key: tuple[str, int], ep: Endpoint, pos: int | None) -> None:
-        """Take `ep` (order key `pos`, if known) out of the endpoints on port `key`."""
-        here = self.by_port.get(key, [])
-        at = self.port_at.get(key, [])
-        i = bisect.bisect_left(at, pos) if pos is not None else len(here)
-        if not (i < len(here) and here[i] is ep):
-            i = next((j for j, e in enumerate(here) if e is ep), len(here))
-        if i < len(here):
-            del here[i]
-            del at[i]
-        if not here:
-            self.by_port.pop(key, None)
-            self.port_at.pop(key, None)
 
     def subnet(self, vsid: int) -> Subnet | None:
         found = self.subnets.get(vsid)
@@ -141,3 +136,48 @@ class OverlayIndex:
 
     def endpoints_on(self, switch: str, port: int) -> list[Endpoint]:
         return self.by_port.get((switch, port), [])
+
+    def in_subnets(self, vsids: Iterable[int]) -> Iterator[Endpoint]:
+        """The endpoints of these VSIDs, in description order."""
+        lists = [zip(self.vsid_at[v], self.by_vsid[v]) for v in vsids if v in self.by_vsid]
+        return (ep for _, ep in heapq.merge(*lists, key=itemgetter(0)))
+
+    def attached_to(self, switch: str) -> Iterator[Endpoint]:
+        """The endpoints attached to a port of `switch`, in description order."""
+        lists = [zip(self.port_at[k], eps) for k, eps in self.by_port.items() if k[0] == switch]
+        return (ep for _, ep in heapq.merge(*lists, key=itemgetter(0)))
+
+
+_K = TypeVar("_K")
+
+
+def _put_in(
+    lists: dict[_K, list[Endpoint]], ats: dict[_K, list[int]], key: _K, ep: Endpoint, pos: int
+) -> None:
+    """Insert `ep` (order key `pos`) in the endpoints under `key`, in description order."""
+    here = lists.setdefault(key, [])
+    at = ats.setdefault(key, [])
+    i = bisect.bisect(at, pos)
+    here.insert(i, ep)
+    at.insert(i, pos)
+
+
+def _take_out(
+    lists: dict[_K, list[Endpoint]],
+    ats: dict[_K, list[int]],
+    key: _K,
+    ep: Endpoint,
+    pos: int | None,
+) -> None:
+    """Take `ep` (order key `pos`, if known) out of the endpoints under `key`."""
+    here = lists.get(key, [])
+    at = ats.get(key, [])
+    i = bisect.bisect_left(at, pos) if pos is not None else len(here)
+    if not (i < len(here) and here[i] is ep):
+        i = next((j for j, e in enumerate(here) if e is ep), len(here))
+    if i < len(here):
+        del here[i]
+        del at[i]
+    if not here:
+        lists.pop(key, None)
+        ats.pop(key, None)

@@ -186,3 +186,34 @@ def test_structural_changes_are_refused() -> None:
         _by_name(d)["e1"]["attachment"] = {"switch": "tor1", "port": 1, "vlan": 100}
 
     assert "learned MAC" in refused(move_e1, {"e1"}, learned)
+
+
+def test_an_endpoint_of_a_subnet_not_installed_here_changes_nothing_here() -> None:
+    """A subnet of a tenant the switch does not serve: its endpoints' changes patch the
+    switch as nothing (no full compilation), unless one is attached here, which brings
+    the subnet with it."""
+    data = fleet_data(3)
+    data["tenants"].append(
+        {"name": "green", "vrf": 30, "subnets": [{"name": "g", "vsid": 0x003001}]}
+    )
+    data["remote_nves"].append({"name": "hv7", "pa": "10.0.7.7", "vsids": [0x003001]})
+    green = {
+        "name": "g1",
+        "vsid": 0x003001,
+        "mac": "52:54:00:30:00:01",
+        "attachment": {"remote_nve": "hv7"},
+    }
+    data["endpoints"].append(green)
+    overlay = overlay_of(data)
+    state = _full(overlay, "tor1", None)
+    assert 0x003001 not in state.vsi
+    moved = copy.deepcopy(data)
+    _by_name(moved)["g1"]["attachment"] = {"remote_nve": "hv8"}
+    delta = _patch(overlay, overlay_of(moved), "tor1", state, {"g1"})
+    assert delta.removed == [] and delta.added == []
+    _same(delta.state, _full(overlay_of(moved), "tor1", state))
+    here = copy.deepcopy(data)
+    _by_name(here)["g1"]["attachment"] = {"switch": "tor1", "port": 2, "vlan": 30}
+    with pytest.raises(NeedsFullCompile, match="not installed here yet"):
+        _patch(overlay, overlay_of(here), "tor1", state, {"g1"})
+    assert 0x003001 in _full(overlay_of(here), "tor1", state).vsi

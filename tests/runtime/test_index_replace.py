@@ -39,6 +39,8 @@ def _same(a: OverlayIndex, b: OverlayIndex) -> None:
     assert a.endpoints == b.endpoints
     assert a.by_ca == b.by_ca
     assert a.by_port == b.by_port  # lists in description order
+    assert a.by_vsid == b.by_vsid
+    assert a.port_at == b.port_at and a.vsid_at == b.vsid_at  # as ordered by the keys
     assert a.macs == b.macs
 
 

@@ -156,7 +156,7 @@ class Allocations:
 class EndpointFacts:
     """What a full compilation saw of the endpoints, kept for `nve.compile.delta`."""
 
-    # endpoints per (VSID, host), among those of known subnets with a known host
+    # endpoints per (VSID, host), among those of installed subnets with a known host
     hosts: dict[tuple[int, _Host], int] = field(default_factory=dict)
     # endpoints attached to this switch per (port, VLAN)
     attached: dict[tuple[int, int | None], int] = field(default_factory=dict)

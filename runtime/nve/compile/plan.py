@@ -25,7 +25,7 @@ class Plan:
     """What the planning phases of one switch's compilation decide, for the emit phases."""
 
     bindings: dict[tuple[int, int | None], int] = field(default_factory=dict)  # (port, VLAN)
-    endpoints: list[tuple[Endpoint, _Host]] = field(default_factory=list)  # of known subnets
+    endpoints: list[tuple[Endpoint, _Host]] = field(default_factory=list)  # of installed subnets
     local_vsids: set[int] = field(default_factory=set)  # bound to a port here
     vsids: list[int] = field(default_factory=list)  # installed here
     vsi: dict[int, int] = field(default_factory=dict)  # vsid -> vsi
@@ -48,38 +48,40 @@ class PlanPhases(CompilerBase):
     """Decide what the switch needs; the result goes into a `Plan`."""
 
     def _plan_subnets(self, p: Plan) -> None:
-        """Which subnets this switch installs, and their VSIs: bindings (port, VLAN) -> VSID from the ports and the attached endpoints, the endpoints of installed subnets, every subnet of a tenant present here."""
+        """Which subnets this switch installs, and their VSIs: bindings (port, VLAN) -> VSID
+        from the ports and the attached endpoints, every subnet of a tenant present here,
+        and the endpoints of those subnets (found through the index: the walk is as long
+        as what the switch installs, not as the description)."""
         sw = self.sw
-        sw = self.sw
+        idx = self.idx
         # Bindings: (port, vlan) -> vsid on this switch, from port bindings and endpoints.
         bindings: dict[tuple[int, int | None], int] = {}
         for sw_port in sw.ports:
             for b in sw_port.bindings:
                 bindings.setdefault((sw_port.port, b.vlan), b.vsid)
-        endpoints: list[tuple[Endpoint, _Host]] = []
-        for ep in self.o.endpoints:
-            host = self.host_of(ep)
-            if host is None or ep.vsid not in self.idx.subnets:
-                continue
-            endpoints.append((ep, host))
+        for ep in idx.attached_to(sw.name):
             att = ep.attachment
-            if isinstance(att, LocalAttachment) and att.switch == sw.name:
+            if isinstance(att, LocalAttachment) and ep.vsid in idx.subnets:
                 bindings.setdefault((att.port, att.vlan), ep.vsid)
         local_vsids = set(bindings.values())
         # Every subnet of a tenant present here is installed (routing may lead to any of them).
-        tenants_here = {self.idx.subnets[v][2].name for v in local_vsids if v in self.idx.subnets}
-        vsids = sorted(v for v, (_, _, t) in self.idx.subnets.items() if t.name in tenants_here)
+        tenants_here = {idx.subnets[v][2].name for v in local_vsids if v in idx.subnets}
+        vsids = sorted(v for v, (_, _, t) in idx.subnets.items() if t.name in tenants_here)
         vsi_map, errs = Allocator(1, min(C.VSI_MAX, 0xFFFF), dict(self.previous.vsi)).assign(
             vsids, "virtual subnet"
         )
         for e in errs:
             self.problem(self.base, e)
-        vsi = dict(vsi_map.items())
+        endpoints: list[tuple[Endpoint, _Host]] = []
+        for ep in idx.in_subnets(vsids):
+            host = self.host_of(ep)
+            if host is not None:
+                endpoints.append((ep, host))
         p.bindings = bindings
         p.endpoints = endpoints
         p.local_vsids = local_vsids
         p.vsids = vsids
-        p.vsi = vsi
+        p.vsi = dict(vsi_map.items())
 
     def _plan_learned(self, p: Plan) -> None:
         """Learned endpoints of installed subnets, unless a configured endpoint has the MAC."""
@@ -113,7 +115,9 @@ class PlanPhases(CompilerBase):
         for le, host in learned_here:
             if host.name != sw.name:
                 remotes[le.vsid][host.name] = host
-        # The VSIDs each other switch serves (port bindings and attached endpoints), once.
+        # The VSIDs each other switch serves (port bindings and attached endpoints), once:
+        # of its endpoints' subnets, only those installed here count (the tenants here),
+        # which is all that remotes and the peer check below ask about.
         others = [o for o in self.o.switches if o.name != sw.name]
         served: dict[str, set[int]] = {
             o.name: {b.vsid for p in o.ports for b in p.bindings} for o in others
