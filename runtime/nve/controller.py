@@ -31,7 +31,7 @@ from nve.compile.delta import key_positions
 from nve.diff import Change, Plan, diff
 from nve.endpoint_patch import SwitchPatch, believed_after, plan_patch
 from nve.entities import Entity, EntityKey, TableEntry, match_value
-from nve.gcpause import gc_paused
+from nve.gcpause import SharedPause, gc_paused
 from nve.index import OverlayIndex
 from nve.learning import DAMPENED, LearnedTable
 from nve.loader import LoadedOverlay
@@ -54,6 +54,7 @@ from nve.reconcile import (
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.store.learned import LearnedChange
+from nve.switch_locks import SwitchLocks
 from nve.tls import ClientTls, TlsError, load_client_tls
 from nve.underlay.host import UnderlayHost
 from nve.underlay.kernel import KernelView, with_kernel
@@ -132,7 +133,11 @@ class Controller:
         self._checked: dict[
             str, tuple[Overlay, list[LearnedEndpoint], TargetInfo | None, SwitchState]
         ] = {}
-        self._reconcile_lock = asyncio.Lock()
+        # Reconciles and endpoint patches hold the switches they work on, nothing else
+        # (nve.switch_locks): a switch being read whole after a takeover, or one that
+        # stopped answering, holds back no other switch's work.
+        self._locks = SwitchLocks()
+        self._gc = SharedPause()
         # What each switch holds, as this controller last wrote it in full (no failure, not
         # cut short): the next reconcile diffs against it instead of reading the switch.
         # Dropped when the switch may have changed behind it (a new connection or primary
@@ -441,10 +446,11 @@ class Controller:
         self, *, dry_run: bool = False, names: Sequence[str] | None = None
     ) -> ReconcileReport:
         # The collector is paused for the bulk work (read, compile, diff, encode): see nve.gcpause.
-        async with self._reconcile_lock:
-            with gc_paused():
+        chosen = list(names or self.sessions)
+        async with self._locks.hold(chosen):
+            with self._gc.paused():
                 started = time.monotonic()
-                targets = await self.targets(names)
+                targets = await self.targets(chosen)
                 report = await reconcile(
                     targets, dry_run=dry_run, journal=self.journal, progress=self.progress
                 )
@@ -503,11 +509,14 @@ class Controller:
         (nve.endpoint_patch); the others, and any the patch refuses or whose Write fails,
         are reconciled in full (apply_incremental)."""
         new = [self.index.endpoints[n][1] for n in sorted(names) if n in self.index.endpoints]
-        rest: set[str] = set()
-        async with self._reconcile_lock:
+        # A switch with no trusted state gets a full reconcile anyway: the patch does not
+        # wait for it (it may be being read whole, or not answering).
+        trusted = sorted(n for n in touched if n in self.believed)
+        rest: set[str] = set(touched) - set(trusted)
+        async with self._locks.hold(trusted):
             learned = self._learned()
             ready: list[tuple[SwitchPatch, list[Entity], dict[EntityKey, int]]] = []
-            for name in sorted(touched):
+            for name in trusted:
                 try:
                     ready.append(self._plan_patch(name, old, new, learned))
                 except NeedsFullCompile as exc:

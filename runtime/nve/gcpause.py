@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 FREEZE_ABOVE = 100_000  # objects the block left for the collector (its youngest generation)
 
@@ -43,3 +43,27 @@ def gc_paused() -> Iterator[None]:
             if gc.get_count()[0] > FREEZE_ABOVE:
                 gc.freeze()
             gc.enable()
+
+
+class SharedPause:
+    """gc_paused for holders that overlap without nesting (coroutines of one event loop,
+    such as the reconciles of different switches): the collector goes off when the first
+    enters and comes back, with the freeze, when the last leaves."""
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._pause: AbstractContextManager[None] | None = None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        if self._holders == 0:
+            self._pause = gc_paused()
+            self._pause.__enter__()
+        self._holders += 1
+        try:
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0 and self._pause is not None:
+                pause, self._pause = self._pause, None
+                pause.__exit__(None, None, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from nve.gcpause import FREEZE_ABOVE, gc_paused
+from nve.gcpause import FREEZE_ABOVE, SharedPause, gc_paused
 
 
 def test_the_pause_ends_with_what_it_built_frozen_and_the_collector_back_on() -> None:
@@ -31,3 +31,14 @@ def test_a_small_build_is_left_to_the_collector() -> None:
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
     assert any(o is built for o in gc.get_objects())
+
+
+def test_a_shared_pause_lasts_until_its_last_holder_leaves_in_any_order() -> None:
+    shared = SharedPause()
+    first, second = shared.paused(), shared.paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to enter leaves first: not nested
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
