@@ -20,7 +20,8 @@ async def _holder(
 
 def test_disjoint_holds_run_together_and_overlapping_ones_wait() -> None:
     async def main() -> list[str]:
-        locks, log = SwitchLocks(), []
+        locks = SwitchLocks()
+        log: list[str] = []
         gate_a, gate_b, gate_c = asyncio.Event(), asyncio.Event(), asyncio.Event()
         a = asyncio.create_task(_holder(locks, ["tor1"], log, "a", gate_a))
         await asyncio.sleep(0)
@@ -44,7 +45,8 @@ def test_disjoint_holds_run_together_and_overlapping_ones_wait() -> None:
 
 def test_a_hold_on_every_switch_is_not_starved_by_later_small_ones() -> None:
     async def main() -> list[str]:
-        locks, log = SwitchLocks(), []
+        locks = SwitchLocks()
+        log: list[str] = []
         gates = {t: asyncio.Event() for t in ("a", "all", "b", "x")}
         a = asyncio.create_task(_holder(locks, ["tor1"], log, "a", gates["a"]))
         await asyncio.sleep(0)
@@ -68,7 +70,8 @@ def test_a_hold_on_every_switch_is_not_starved_by_later_small_ones() -> None:
 
 def test_a_cancelled_waiter_lets_the_ones_behind_it_through_and_leaves_nothing_held() -> None:
     async def main() -> None:
-        locks, log = SwitchLocks(), []
+        locks = SwitchLocks()
+        log: list[str] = []
         gate_a, gate_w, gate_b = asyncio.Event(), asyncio.Event(), asyncio.Event()
         a = asyncio.create_task(_holder(locks, ["tor1"], log, "a", gate_a))
         await asyncio.sleep(0)
