@@ -59,7 +59,7 @@ from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 RATES = (5, 20, 50)
 SEARCH = (100, 200, 400, 800, 1600)  # up to the first rate that misses the target
 PER_WRITER = 50  # moves/s one writer is asked for (a transaction is 5 etcd round trips)
-BATCH_WRITERS = 2  # with --batch above 1: at most this many writers
+BATCH_WRITERS = 2  # with --batch above 1: at most this many writers (--writers)
 SUBNETS = 100
 
 
@@ -77,6 +77,19 @@ def _options() -> argparse.Namespace:
         metavar="N",
         help="a writer commits up to N waiting moves in one change_endpoints call (1: one"
         " transaction per move)",
+    )
+    ap.add_argument(
+        "--writers",
+        type=int,
+        default=BATCH_WRITERS,
+        metavar="N",
+        help="with batches, at most N writers",
+    )
+    ap.add_argument(
+        "--shared",
+        action="store_true",
+        help="with batches, every writer takes moves of every switch (default: each"
+        " switch's moves go to one writer)",
     )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the replicas' logs here")
@@ -170,14 +183,15 @@ async def _churn(
     port_of: dict[str, int],
     writers: int = 1,
     batch: int = 1,
+    shared: bool = False,
 ) -> list[_Ack]:
     """Offer a move of each picked endpoint to the other access port of its switch at
     `rate`/s; `writers` concurrent writers (each its own etcd client) take what is
     offered, each up to `batch` moves at a time in one `change_endpoints` call (one
     transaction while etcd's limits allow), as an orchestrator's workers would. With
     batches, the switches are shared out among the writers (a switch's moves go to one
-    writer): batches of moves on one switch share its port tag keys, and two writers
-    committing such batches at once would keep conflicting."""
+    writer) unless `shared`: then the moves go round the writers, whose batches share
+    switches and port tags (what conflicts then is docs/fleet.md's "Endpoint changes")."""
     out: list[_Ack] = []
     queues: list[asyncio.Queue[tuple[str, str, int, float] | None]] = [
         asyncio.Queue() for _ in range(writers)
@@ -187,7 +201,7 @@ async def _churn(
     async def offer() -> None:
         for k, (name, sw, vlan) in enumerate(picks):
             await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-            w = zlib.crc32(sw.encode()) % writers if batch > 1 else k % writers
+            w = zlib.crc32(sw.encode()) % writers if batch > 1 and not shared else k % writers
             queues[w].put_nowait((name, sw, vlan, time.time()))
         for q in queues:
             q.put_nowait(None)
@@ -271,6 +285,8 @@ class _Window:
     picks_all: list[tuple[str, str, int]]
     moves: int
     batch: int
+    most_writers: int = BATCH_WRITERS
+    shared: bool = False
     done: int = 0
     port_of: dict[str, int] = field(default_factory=dict)
 
@@ -280,10 +296,12 @@ class _Window:
         self.done += count
         writers = -(-rate // PER_WRITER)
         if self.batch > 1:
-            writers = min(writers, BATCH_WRITERS)
+            writers = min(writers, self.most_writers)
         cpu0 = _cpu(self.reps, self.sws, self.cluster)
         t0, w0 = time.monotonic(), time.process_time()
-        acks = asyncio.run(_churn(self.url, rate, picks, self.port_of, writers, self.batch))
+        acks = asyncio.run(
+            _churn(self.url, rate, picks, self.port_of, writers, self.batch, self.shared)
+        )
         committed = len(acks) / (time.monotonic() - t0)
         writer_cpu = time.process_time() - w0
         time.sleep(3.0)
@@ -339,7 +357,18 @@ def main() -> None:
                     raise RuntimeError("the spread never settled with every live switch reconciled")
                 time.sleep(1.0)
             time.sleep(3.0)
-            window = _Window(url, reps, sws, cluster, logs, picks_all, opts.moves, opts.batch)
+            window = _Window(
+                url,
+                reps,
+                sws,
+                cluster,
+                logs,
+                picks_all,
+                opts.moves,
+                opts.batch,
+                opts.writers,
+                opts.shared,
+            )
             for rate in RATES:
                 print(window.run(rate).line())
             found: _Result | None = None
