@@ -174,6 +174,7 @@ class _Ack:
     switch: str
     asked: float  # when the move was offered (Unix seconds)
     committed: float  # when its transaction was acknowledged
+    attempts: int = 1  # reads of its batch until it committed (above 1: conflicts)
 
 
 async def _churn(
@@ -230,7 +231,7 @@ async def _churn(
                 for (name, sw, _, asked), r in zip(taken, results, strict=True):
                     if isinstance(r, ChangeRefused):
                         raise RuntimeError(f"move of {name} refused: {r}")
-                    out.append(_Ack(sw, asked, now))
+                    out.append(_Ack(sw, asked, now, r.attempts))
 
     await asyncio.gather(offer(), *(writer(q) for q in queues))
     return out
@@ -247,6 +248,7 @@ class _Result:
     writer_cpu: float
     waited: list[float]  # ms from offered to committed, sorted
     batch: int
+    retried: int = 0  # moves whose batch was read again (another writer conflicted)
 
     @property
     def median(self) -> float:
@@ -269,7 +271,8 @@ class _Result:
             f" {self.acks} not seen); offered -> committed: median"
             f" {statistics.median(self.waited) if self.waited else math.nan:.0f} ms, p99"
             f" {percentile(self.waited, 0.99) if self.waited else math.nan:.0f} ms;"
-            f" CPU: {self.spent}, writers {self.writer_cpu:.1f} s"
+            f" CPU: {self.spent}, writers {self.writer_cpu:.1f} s;"
+            f" read again after a conflict: {self.retried} of {self.acks}"
         )
 
 
@@ -315,7 +318,16 @@ class _Window:
         waited = sorted((a.committed - a.asked) * 1000 for a in acks)
         spent = ", ".join(f"{k} {cpu1[k] - cpu0[k]:.1f} s" for k in cpu0)
         return _Result(
-            rate, writers, committed, len(acks), lat, spent, writer_cpu, waited, self.batch
+            rate,
+            writers,
+            committed,
+            len(acks),
+            lat,
+            spent,
+            writer_cpu,
+            waited,
+            self.batch,
+            sum(a.attempts > 1 for a in acks),
         )
 
 

@@ -38,12 +38,12 @@ from nve.model import (
     Tenant,
 )
 from nve.problems import ConfigPath, Problem, format_path
-from nve.store.etcd import KeyValue, Read, StoreError
+from nve.store.etcd import KeyValue, StoreError
 from nve.store.keys import Gen, unpart
 from nve.store.records import (
     ADDED,
     Claims,
-    dumps,
+    counted_value,
     endpoint_claims,
     loads,
     object_value,
@@ -75,12 +75,6 @@ class View:
     # against (by VSID, switch, remote NVE): a batch parses and validates each once.
     parsed: dict[bytes, Any] = field(default_factory=dict)
     bases: dict[tuple[int, str | None, str | None], Base] = field(default_factory=dict)
-    # Port tags the batch's changes leave: the first members read (enough to find one
-    # other than the leaver's after every leave of the batch), whether there are more,
-    # and the revision they were read at.
-    heads: dict[bytes, list[bytes]] = field(default_factory=dict)
-    more: set[bytes] = field(default_factory=set)
-    head_revision: dict[bytes, int] = field(default_factory=dict)
 
     def take(self, keys: Sequence[bytes], found: dict[bytes, KeyValue]) -> None:
         """A read's result: the keys asked for (absent from `found`: not in the store)
@@ -94,16 +88,6 @@ class View:
             self.found[k] = kv
             self.parsed.pop(k, None)
             self.mods[k] = kv.mod_revision
-
-    def take_heads(self, got: Read) -> None:
-        for p, kvs in got.heads.items():
-            self.heads[p] = [kv.key for kv in kvs]
-            self.mods.update((kv.key, kv.mod_revision) for kv in kvs)
-            self.head_revision[p] = got.revision
-            if p in got.more:
-                self.more.add(p)
-            else:
-                self.more.discard(p)
 
     def mod(self, key: bytes) -> int:
         return self.mods.get(key, 0)
@@ -141,12 +125,6 @@ class View:
                 self.found.pop(k, None)
             else:
                 self.found[k] = KeyValue(k, v, -1, -1)
-            known = self.heads.get(k[: k.rfind(b"/") + 1])
-            if known is not None and k.startswith(self.gen.port_tag_root):
-                if v is None and k in known:
-                    known.remove(k)
-                elif v is not None and k not in known:
-                    known.append(k)
 
 
 @dataclass(frozen=True)
@@ -156,8 +134,6 @@ class Plan:
     writes: dict[bytes, bytes | None]
     touched: set[bytes]
     added: int = 0  # 1: the change adds an endpoint
-    # prefix -> revision: no key under it may have been created or changed since
-    ranges: dict[bytes, int] = field(default_factory=dict)
 
 
 def context_keys(
@@ -188,9 +164,7 @@ def claim_keys(view: View, old: Endpoint | None, new: Endpoint | None) -> list[b
     for ep in (old, new):
         if ep is not None:
             c = endpoint_claims(gen, ep, _tenant_of(view, ep.vsid))
-            out += [*c.unique, *c.bindings, *c.guarded, *c.counters]
-            if c.member is not None:  # its own member key (compared: the leave deletes it)
-                out.append(c.member)
+            out += [*c.unique, *c.counted, *c.guarded, *c.counters]
     tenant = _tenant_of(view, new.vsid) if new is not None else None
     if tenant is not None:
         out += [gen.tenant(tenant), gen.tenant_ipv6(tenant)]
@@ -262,13 +236,27 @@ def plan_change(read: View, name: str, old: Endpoint | None, new: Endpoint | Non
                 f"{_guard_text(k)} is a host route via endpoint {holder['endpoint']}; "
                 f"endpoint {name} cannot own that CA"
             )
-    # Port tags: left alone when it keeps its tag (a move on the same port and VLAN).
-    ranges: dict[bytes, int] = {}
-    if old_c.member != new_c.member or old_c.bindings != new_c.bindings:
-        if old_c.member is not None:
-            _leave_tag(read, old_c, writes, touched, ranges)
-        if new is not None and new_c.member is not None:
-            reasons += _join_tag(read, new, new_c, writes, touched)
+    # Counted keys: the same, with counts.
+    counts: dict[bytes, tuple[dict[str, object], int]] = {}
+    for k in {*old_c.counted, *new_c.counted}:
+        rec = read.json(k)
+        if rec is not None:
+            ident = {f: v for f, v in rec.items() if f != "endpoints"}
+            counts[k] = (ident, int(rec["endpoints"]))
+    before = dict(counts)
+    for k, ident in old_c.counted.items():
+        ident_now, n = counts.get(k, (ident, 1))
+        counts[k] = (ident_now, n - 1)
+    for k, ident in new_c.counted.items():
+        ident_now, n = counts.get(k, (ident, 0))
+        if n > 0 and ident_now != ident and new is not None:
+            reasons.append(_tag_conflict(gen, new, k, ident_now))
+        counts[k] = (ident, n + 1)
+    for k, (ident, n) in counts.items():
+        if before.get(k) == (ident, n):
+            continue  # held before and after (a move on the same port): left alone
+        touched.add(k)
+        writes[k] = counted_value(ident, n) if n > 0 else None
     # Plain counters (IPv6 endpoints per tenant, local endpoints per tenant and switch).
     after: dict[bytes, int] = {}
     for k, delta in [(k, -1) for k in old_c.counters] + [(k, 1) for k in new_c.counters]:
@@ -300,60 +288,7 @@ def plan_change(read: View, name: str, old: Endpoint | None, new: Endpoint | Non
     writes[gen.endpoint(name)] = (
         object_value(new.model_dump(mode="json"), **place) if new is not None else None
     )
-    return Plan(writes, touched, int(old is None and new is not None), ranges)
-
-
-def _leave_tag(
-    read: View,
-    claims: Claims,
-    writes: dict[bytes, bytes | None],
-    touched: set[bytes],
-    ranges: dict[bytes, int],
-) -> None:
-    """The endpoint's member key goes. Another member still there at commit (a witness,
-    compared) keeps the tag's bindings; the last member takes them with it, provided no
-    member joined since the read (a range compare). Concurrent leavers conflict only when
-    one's witness is another leaver: the witness is the next member in key order."""
-    assert claims.member is not None and claims.members is not None
-    touched.add(claims.member)
-    writes[claims.member] = None
-    others = [k for k in read.heads.get(claims.members, []) if k != claims.member]
-    if others:
-        touched.add(min((k for k in others if k > claims.member), default=min(others)))
-        return
-    if claims.members in read.more:  # the batch read enough members for every leave
-        raise StoreError(f"{claims.members.decode()}: members not read; read the batch again")
-    for k in claims.bindings:
-        touched.add(k)
-        writes[k] = None
-    ranges[claims.members] = read.head_revision[claims.members]
-
-
-def _join_tag(
-    read: View,
-    ep: Endpoint,
-    claims: Claims,
-    writes: dict[bytes, bytes | None],
-    touched: set[bytes],
-) -> list[str]:
-    """The endpoint's member key, and the tag's bindings if it is the first member (they
-    are compared, not written, when they exist: joiners do not conflict)."""
-    assert claims.member is not None
-    reasons = []
-    touched.add(claims.member)
-    writes[claims.member] = b""
-    for k, ident in claims.bindings.items():
-        touched.add(k)
-        if k in writes:  # this change's leave took it
-            raw = writes[k]
-            now = None if raw is None else loads(raw)
-        else:
-            now = read.json(k)
-        if now is None:
-            writes[k] = dumps(ident)
-        elif now != ident:
-            reasons.append(_tag_conflict(read.gen, ep, k, now))
-    return reasons
+    return Plan(writes, touched, int(old is None and new is not None))
 
 
 def _ipv6_mtu(read: View, ep: Endpoint, after: dict[bytes, int], touched: set[bytes]) -> list[str]:

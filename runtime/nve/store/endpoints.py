@@ -19,11 +19,10 @@ ChangeRefused.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nve.model import Endpoint, LocalAttachment
+from nve.model import Endpoint
 from nve.store.endpoint_plan import (
     Attachment,
     ChangeRefused,
@@ -40,7 +39,6 @@ from nve.store.etcd import (
     Delete,
     Etcd,
     ModIs,
-    NoneChangedUnder,
     Op,
     Put,
     StoreError,
@@ -49,7 +47,6 @@ from nve.store.etcd import (
 )
 from nve.store.keys import Root
 from nve.store.reader import current_generation
-from nve.store.records import LAYOUT
 
 __all__ = [
     "Add",
@@ -209,13 +206,7 @@ async def change_endpoints(
                 results[i] = exc
                 refused.append(i)
                 continue
-            more_c: dict[bytes, Compare] = {
-                k: ModIs(k, view.mod(k)) for k in plan.touched if k not in compares
-            }
-            # (a prefix ends with "/", which no key does: the two never collide)
-            more_c.update(
-                (p, NoneChangedUnder(p, r)) for p, r in plan.ranges.items() if p not in compares
-            )
+            more_c = {k: ModIs(k, view.mod(k)) for k in plan.touched if k not in compares}
             more_o = _ops(plan)
             grown = (
                 size
@@ -294,15 +285,8 @@ async def _read(
     gen = root.generation(gen_id)
     view = View(gen, gen_id)
     eps = [gen.endpoint(ch.name) for ch in changes]
-    if not await _get(etcd, root, view, [gen.meta, *eps]):
+    if not await _get(etcd, root, view, eps):
         return None
-    meta = view.json(gen.meta) or {}
-    if meta.get("layout") != LAYOUT:
-        raise StoreError(
-            f"{etcd.url}: generation {gen_id} was imported by an earlier nve (index layout"
-            f" {meta.get('layout', 1)}, this nve changes endpoints in layout {LAYOUT}):"
-            " import the overlay again (nve import) to change endpoints; nothing changed"
-        )
     made: list[Made] = []
     keys: list[bytes] = []
     prefixes: list[bytes] = [gen.mtu_short_prefix]
@@ -319,17 +303,10 @@ async def _read(
     if not await _get(etcd, root, view, [*eps, *keys], prefixes, check=eps):
         return None
     claims: list[bytes] = []
-    leaving: Counter[bytes] = Counter()  # port tags the changes leave: read their members
     for old, new in made:
         if not isinstance(new, ChangeRefused):
             claims += claim_keys(view, old, new)
-            if old is not None and isinstance(old.attachment, LocalAttachment):
-                a = old.attachment
-                leaving[gen.port_tag_prefix(a.switch, a.port, a.vlan)] += 1
-    # Enough members that, after every leave of the batch, one other than the leaver's
-    # is known where there is one.
-    heads = {p: n + 2 for p, n in leaving.items()}
-    if not await _get(etcd, root, view, [*eps, *claims], check=eps, heads=heads):
+    if not await _get(etcd, root, view, [*eps, *claims], check=eps):
         return None
     return view, made
 
@@ -341,19 +318,15 @@ async def _get(
     keys: list[bytes],
     prefixes: Sequence[bytes] = (),
     check: Sequence[bytes] = (),
-    heads: Mapping[bytes, int] = {},
 ) -> bool:
-    """Read the keys (and `current`, and the first members of the `heads` port tags)
-    into the view; False when `current` moved, or a `check` key changed since the view
-    read it (the batch is then read again)."""
+    """Read the keys (and `current`) into the view; False when `current` moved, or a
+    `check` key changed since the view read it (the batch is then read again)."""
     wanted = list(dict.fromkeys([root.current, *keys]))
-    got = await etcd.read(wanted, list(dict.fromkeys(prefixes)), heads)
-    found = got.found
+    _, found = await etcd.get_many(wanted, list(dict.fromkeys(prefixes)))
     kv = found.get(root.current)
     if kv is None or kv.value != view.gen_id.encode():
         return False
     if any(view.mod(k) != (found[k].mod_revision if k in found else 0) for k in check):
         return False
     view.take(wanted, found)
-    view.take_heads(got)
     return True

@@ -8,8 +8,8 @@ the size of a request before it is sent (etcd refuses transactions over its limi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aetcd
@@ -75,26 +75,7 @@ class NoneUnder:
     prefix: bytes
 
 
-@dataclass(frozen=True)
-class NoneChangedUnder:
-    """No key that starts with `prefix` was created or changed after `revision` (keys
-    deleted since are not seen: compare a key that must still be there with ModIs)."""
-
-    prefix: bytes
-    revision: int
-
-
-Compare = ModIs | ValueIs | NoneUnder | NoneChangedUnder
-
-
-@dataclass
-class Read:
-    """What Etcd.read found, as of `revision`."""
-
-    revision: int
-    found: dict[bytes, KeyValue] = field(default_factory=dict)
-    heads: dict[bytes, list[KeyValue]] = field(default_factory=dict)  # values left empty
-    more: set[bytes] = field(default_factory=set)
+Compare = ModIs | ValueIs | NoneUnder
 
 
 @dataclass(frozen=True)
@@ -133,15 +114,6 @@ def _compare(c: Compare) -> Any:
     if isinstance(c, ValueIs):
         return rpc.Compare(
             key=c.key, result=rpc.Compare.EQUAL, target=rpc.Compare.VALUE, value=c.value
-        )
-    if isinstance(c, NoneChangedUnder):
-        # Every key in the range last modified before revision + 1 (none: a zero key).
-        return rpc.Compare(
-            key=c.prefix,
-            range_end=prefix_end(c.prefix),
-            result=rpc.Compare.LESS,
-            target=rpc.Compare.MOD,
-            mod_revision=c.revision + 1,
         )
     # Over a range, etcd compares every key in it; with none, a zero key (version 0).
     return rpc.Compare(
@@ -232,45 +204,23 @@ class Etcd:
         """The keys (and every key under the prefixes) as of one revision: one transaction,
         or, beyond etcd's operations per transaction, the first one's revision read by the
         next ones."""
-        got = await self.read(keys, prefixes)
-        return got.revision, got.found
-
-    async def read(
-        self,
-        keys: Sequence[bytes],
-        prefixes: Sequence[bytes] = (),
-        heads: Mapping[bytes, int] = {},
-    ) -> Read:
-        """get_many, and for each prefix in `heads` its first LIMIT keys (no values; `more`
-        names the prefixes that hold more)."""
         ranges = [rpc.RangeRequest(key=k) for k in keys]
         ranges += [rpc.RangeRequest(key=p, range_end=prefix_end(p)) for p in prefixes]
-        head_at = len(ranges)
-        ranges += [
-            rpc.RangeRequest(key=p, range_end=prefix_end(p), limit=n, keys_only=True)
-            for p, n in heads.items()
-        ]
-        head_names = list(heads)
-        out = Read(0)
+        found: dict[bytes, KeyValue] = {}
+        revision = 0
         for start in range(0, max(len(ranges), 1), MAX_TXN_OPS):
             chunk = ranges[start : start + MAX_TXN_OPS]
             for r in chunk:
-                r.revision = out.revision
+                r.revision = revision
             resp = await self._call(
                 "Txn", rpc.TxnRequest(success=[rpc.RequestOp(request_range=r) for r in chunk])
             )
-            out.revision = out.revision or int(resp.header.revision)
-            for i, r in enumerate(resp.responses, start):
-                if i >= head_at:
-                    p = head_names[i - head_at]
-                    out.heads[p] = [_kv(m) for m in r.response_range.kvs]
-                    if r.response_range.more:
-                        out.more.add(p)
-                    continue
+            revision = revision or int(resp.header.revision)
+            for r in resp.responses:
                 for m in r.response_range.kvs:
                     kv = _kv(m)
-                    out.found[kv.key] = kv
-        return out
+                    found[kv.key] = kv
+        return revision, found
 
     async def get(self, key: bytes) -> KeyValue | None:
         _, found = await self.get_many([key])

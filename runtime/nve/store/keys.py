@@ -25,10 +25,6 @@ def unpart(text: str) -> str:
     return unquote(text)
 
 
-def tag_part(vlan: int | None) -> str:
-    return UNTAGGED if vlan is None else str(vlan)
-
-
 def vsid_part(vsid: int) -> str:
     return f"{vsid:06X}"
 
@@ -131,23 +127,14 @@ class Gen:
     def host_route(self, tenant: str, address: object) -> bytes:
         return self._k("idx", "host_route", tenant, part(address))
 
-    # Port tag bindings: a (switch, port, tag) carries one VSID, a VSID one tag per port.
-    # Both exist exactly while the tag has members: one key per local endpoint on it.
+    # Counted index keys: a (switch, port, tag) carries one VSID, a VSID one tag per port.
     def port_vlan(self, switch: str, port: int, vlan: int | None) -> bytes:
-        return self._k("idx", "port_vlan", switch, str(port), tag_part(vlan))
+        return self._k(
+            "idx", "port_vlan", switch, str(port), UNTAGGED if vlan is None else str(vlan)
+        )
 
     def port_vsid(self, switch: str, port: int, vsid: int) -> bytes:
         return self._k("idx", "port_vsid", switch, str(port), vsid_part(vsid))
-
-    @property
-    def port_tag_root(self) -> bytes:
-        return self._k("idx", "port_tag", "")
-
-    def port_tag_prefix(self, switch: str, port: int, vlan: int | None) -> bytes:
-        return self._k("idx", "port_tag", switch, str(port), tag_part(vlan), "")
-
-    def port_tag_member(self, switch: str, port: int, vlan: int | None, endpoint: str) -> bytes:
-        return self._k("idx", "port_tag", switch, str(port), tag_part(vlan), endpoint)
 
     # The remote NVEs that carry a VSID (remote NVEs change only with an import).
     def carriers_prefix(self, vsid: int) -> bytes:

@@ -22,9 +22,6 @@ from nve.validate import GRE_WITH_KEY, INNER_ETHERNET, IPV6_MIN_MTU, OUTER_IP_HE
 
 Record = tuple[bytes, bytes]
 ADDED = -1  # the seq of an endpoint added after the import
-# The generation's index layout, in its meta record: 2 keeps a port tag's members as keys
-# (1, without the field, counted them in the binding keys: endpoint changes refuse it).
-LAYOUT = 2
 
 
 def dumps(value: object) -> bytes:
@@ -46,13 +43,9 @@ class Claims:
 
     # key -> value: values unique in their scope (MAC and CA per VSID, CA per tenant)
     unique: dict[bytes, bytes] = field(default_factory=dict)
-    # key -> identity: the port tag bindings shared by the endpoints that agree on them
-    # ((switch, port, tag) -> VSID; (switch, port, VSID) -> tag), which exist while the
-    # tag has members
-    bindings: dict[bytes, dict[str, object]] = field(default_factory=dict)
-    # its member key of that tag, and the prefix of the tag's members
-    member: bytes | None = None
-    members: bytes | None = None
+    # key -> identity: shared by endpoints that agree on it, with a count of them
+    # ((switch, port, tag) -> VSID; (switch, port, VSID) -> tag)
+    counted: dict[bytes, dict[str, object]] = field(default_factory=dict)
     # keys whose holder, if any, must be this endpoint (host routes of a tenant)
     guarded: tuple[bytes, ...] = ()
     # the switch whose local endpoint count it adds to
@@ -76,22 +69,19 @@ def endpoint_claims(gen: Gen, ep: Endpoint, tenant: str | None) -> Claims:
         if tenant is not None:
             unique[gen.tenant_ca(tenant, ca)] = holder
             guarded.append(gen.host_route(tenant, ca))
-    bindings: dict[bytes, dict[str, object]] = {}
-    member = members = None
+    counted: dict[bytes, dict[str, object]] = {}
     counters = []
     local = None
     att = ep.attachment
     if isinstance(att, LocalAttachment):
         local = att.switch
-        bindings[gen.port_vlan(att.switch, att.port, att.vlan)] = {"vsid": ep.vsid}
-        bindings[gen.port_vsid(att.switch, att.port, ep.vsid)] = {"vlan": att.vlan}
-        member = gen.port_tag_member(att.switch, att.port, att.vlan, ep.name)
-        members = gen.port_tag_prefix(att.switch, att.port, att.vlan)
+        counted[gen.port_vlan(att.switch, att.port, att.vlan)] = {"vsid": ep.vsid}
+        counted[gen.port_vsid(att.switch, att.port, ep.vsid)] = {"vlan": att.vlan}
         if tenant is not None:
             counters.append(gen.tenant_on(tenant, att.switch))
     if tenant is not None and ep.ipv6 is not None:
         counters.append(gen.tenant_ipv6(tenant))
-    return Claims(unique, bindings, member, members, tuple(guarded), local, tuple(counters))
+    return Claims(unique, counted, tuple(guarded), local, tuple(counters))
 
 
 def mtu_short(sw: Switch, tenant_of: dict[int, str]) -> dict[str, object] | None:
@@ -107,11 +97,15 @@ def mtu_short(sw: Switch, tenant_of: dict[int, str]) -> dict[str, object] | None
     return {"port": short[0].port, "mtu": short[0].mtu, "needed": needed, "bound": bound}
 
 
+def counted_value(identity: dict[str, object], endpoints: int) -> bytes:
+    return dumps({**identity, "endpoints": endpoints})
+
+
 def overlay_records(
     gen: Gen, overlay: Overlay, meta: dict[str, object], max_local_endpoints: int | None
 ) -> Iterator[Record]:
     """Every record of a (valid) overlay, objects first in description order."""
-    yield gen.meta, dumps({"version": overlay.version, "layout": LAYOUT, **meta})
+    yield gen.meta, dumps({"version": overlay.version, **meta})
     tenant_of = {sub.vsid: t.name for t in overlay.tenants for sub in t.subnets}
     for i, sw in enumerate(overlay.switches):
         yield gen.switch(sw.name), object_value(sw.model_dump(mode="json"), i)
@@ -171,19 +165,19 @@ def overlay_records(
 def endpoint_records(
     gen: Gen, endpoints: Iterable[Endpoint], tenant_of: dict[int, str]
 ) -> Iterator[Record]:
-    bindings: dict[bytes, dict[str, object]] = {}
+    counts: Counter[bytes] = Counter()
+    identity: dict[bytes, dict[str, object]] = {}
     counters: Counter[bytes] = Counter()
     for e, ep in enumerate(endpoints):
         yield gen.endpoint(ep.name), object_value(ep.model_dump(mode="json"), e)
         claims = endpoint_claims(gen, ep, tenant_of.get(ep.vsid))
         yield from claims.unique.items()
-        for key, ident in claims.bindings.items():
-            bindings.setdefault(key, ident)
-        if claims.member is not None:
-            yield claims.member, b""
+        for key, ident in claims.counted.items():
+            counts[key] += 1
+            identity.setdefault(key, ident)
         counters.update(claims.counters)
-    for key, ident in bindings.items():
-        yield key, dumps(ident)
+    for key, n in counts.items():
+        yield key, counted_value(identity[key], n)
     for key, n in counters.items():
         yield key, str(n).encode()
 
