@@ -4,8 +4,8 @@
  * (sender = target) is bridged. The key reads hdr.arp.tpa directly (no copy).
  * Tofino: a gateway tests at most 44 bits of PHV, so spa != tpa and "source MAC !=
  * bound MAC" are tested on XORs (spa XOR tpa from the hash unit, computed in the first
- * stage; source MAC XOR the bound MAC in the lookup's action, which the answer XORs
- * back into the bound MAC) and the request checks are split; the rewrite is one action, applied from the branches that answer. */
+ * stage; source MAC XOR the bound MAC in the lookup's action) and the request checks
+ * are split; the rewrite is one action, applied from the branches that answer. */
 #ifndef NVE_TNA_ARP_PROXY_P4
 #define NVE_TNA_ARP_PROXY_P4
 
@@ -13,9 +13,9 @@ control ArpProxy(NVE_IG_PARAMS) {
 
     Hash<ipv4_addr_t>(HashAlgorithm_t.XOR32) ip_diff;
 
-    /* The address is bound to `mac`: kept only as the source MAC XOR it (zero: the
-     * owner asks), which the answer XORs back; 48 bits of PHV less than keeping both. */
+    /* The address is bound to `mac`: remembered, and compared with the source MAC. */
     action reply(mac_addr_t mac) {
+        meta.arp_bound_mac = mac;
         meta.arp_mac_diff = hdr.ethernet.src_addr ^ mac;
     }
 
@@ -35,12 +35,11 @@ control ArpProxy(NVE_IG_PARAMS) {
     /* The request becomes the reply in place (RFC 826; for a probe, target IP 0.0.0.0
      * and the reply unicast to the prober, as the owner would send it). */
     action answer() {
-        /* Each write reads only fields not yet written (one ALU operation apiece). */
-        hdr.arp.tha = hdr.arp.sha;
         hdr.ethernet.dst_addr = hdr.ethernet.src_addr;
-        hdr.arp.sha = hdr.ethernet.src_addr ^ meta.arp_mac_diff;
-        hdr.ethernet.src_addr = hdr.ethernet.src_addr ^ meta.arp_mac_diff;
+        hdr.ethernet.src_addr = meta.arp_bound_mac;
         hdr.arp.oper = ARP_OPER_REPLY;
+        hdr.arp.tha = hdr.arp.sha;
+        hdr.arp.sha = meta.arp_bound_mac;
         ipv4_addr_t target = hdr.arp.tpa;   /* swapped in one action (parallel ALUs) */
         hdr.arp.tpa = hdr.arp.spa;
         hdr.arp.spa = target;

@@ -243,6 +243,7 @@ struct nve_ig_meta_t {
     nve_customer_t c;
     mac_learn_digest_t learn;       /* the digest's contents (L2Learn) */
     ipv4_addr_t    arp_ip_diff;     /* ArpProxy: spa XOR tpa (0: gratuitous) */
+    mac_addr_t     arp_bound_mac;   /* ArpProxy: the MAC the target is bound to */
     mac_addr_t     arp_mac_diff;    /* ArpProxy: source MAC XOR it (0: the owner) */
     /* underlay */
     nexthop_t      nexthop;
