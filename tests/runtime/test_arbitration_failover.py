@@ -26,12 +26,7 @@ from nve.p4rt_client import INSERT, NotPrimaryError, SwitchClient
 from nve.takeover import PRIORITY_MAX, Takeover, default_priority
 from tests.runtime.test_integration import WEB1, installed_of, l2_entry
 from tests.support.nve_run import NVE, NveRun
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
+from tests.support.p4sim import P4simProcess, write_overlay
 
 
 @pytest.fixture

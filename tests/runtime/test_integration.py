@@ -10,8 +10,6 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
-import pytest
-
 from nve.compile import LearnedEndpoint
 from nve.controller import Controller
 from nve.entities import Exact, TableEntry
@@ -22,23 +20,10 @@ from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Digest, Table
 from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_installed
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import write_overlay
 
 NVE = str(Path(sys.executable).with_name("nve"))
 WEB1 = 0x525400B10001
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path, pipeline):
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 async def apply(path: Path, **kw):

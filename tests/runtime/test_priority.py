@@ -18,7 +18,7 @@ from nve.p4names import Action, Table
 from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_installed
 from nve.validate import validate_overlay
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import write_overlay
 
 PRIORITY_TABLES = (
     Table.ENCAP_PCP_DSCP,
@@ -179,19 +179,6 @@ def test_a_pipeline_without_priority_tables_is_a_problem_only_when_used() -> Non
 
 
 # -- on a real switch --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path, pipeline):
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 async def _apply(path: Path):

@@ -7,26 +7,9 @@ import asyncio
 import os
 import signal
 
-import pytest
-
 from nve.controller import Controller
 from nve.loader import load_overlay
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path, pipeline):
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        if p.proc is not None:
-            os.kill(p.proc.pid, signal.SIGCONT)
-        p.stop()
+from tests.support.p4sim import write_overlay
 
 
 def test_a_stalled_switch_does_not_hold_back_the_others_reconcile(tmp_path, switches, pipeline):

@@ -22,7 +22,7 @@ from nve.p4names import Action, Meter, Table
 from nve.p4rt_client import SwitchClient
 from nve.reconcile import read_cells, read_installed
 from nve.validate import validate_overlay
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import write_overlay
 
 NVE = str(Path(sys.executable).with_name("nve"))
 LIMIT_TABLES = (Table.STORM_PORT, Table.LEARN_PORT_FULL, Table.LEARN_VSI_FULL)
@@ -159,19 +159,6 @@ def test_a_pipeline_without_the_tables_is_a_problem_only_when_used() -> None:
 
 
 # -- on a real switch --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
-
-
-@pytest.fixture
-def switches(tmp_path, pipeline):
-    procs = [P4simProcess().start(tmp_path), P4simProcess().start(tmp_path)]
-    yield procs
-    for p in procs:
-        p.stop()
 
 
 def _limits(d: dict) -> None:

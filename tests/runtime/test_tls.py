@@ -21,7 +21,7 @@ from nve.model import SwitchTls
 from nve.p4rt_client import SwitchClient, SwitchError
 from nve.tls import ClientTls, load_client_tls
 from tests.support.certs import Ca
-from tests.support.p4sim import P4simProcess, compile_pipeline, write_overlay
+from tests.support.p4sim import P4simProcess, write_overlay
 
 pytest.importorskip("cryptography", reason="cryptography (test extra) is not installed")
 
@@ -54,11 +54,6 @@ def tls_args(pki) -> list[str]:
         str(pki["ca"].pem),
         "--grpc-server-with-client-auth",
     ]
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    return compile_pipeline(tmp_path_factory.mktemp("pipeline"))
 
 
 @pytest.fixture
