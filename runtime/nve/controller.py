@@ -39,7 +39,7 @@ from nve.mac import Mac
 from nve.model import Endpoint, Learning, Overlay
 from nve.p4info import P4Index
 from nve.p4names import Key, Table
-from nve.p4rt_client import SwitchError
+from nve.p4rt_client import RPC_TIMEOUT_S, SwitchError
 from nve.pipeline import PipelineArtifacts, PipelineError, load_pipeline
 from nve.problems import ConfigPath, Problem
 from nve.reconcile import (
@@ -102,8 +102,10 @@ class Controller:
         *,
         only: Sequence[str] | None = None,
         progress: Callable[[str], None] | None = None,
+        rpc_timeout: float = RPC_TIMEOUT_S,
     ):
         self.loaded = loaded
+        self.rpc_timeout = rpc_timeout  # per P4Runtime call (nve.p4rt_client.RPC_TIMEOUT_S)
         self.overlay = loaded.overlay
         self.index = OverlayIndex.build(loaded.overlay)
         names = [s.name for s in self.overlay.switches]
@@ -347,6 +349,7 @@ class Controller:
                 on_ready=on_ready,
                 on_event=on_event,
                 tls=self.tls.get(sw.name),
+                rpc_timeout=self.rpc_timeout,
             )
             for sw in self.overlay.switches
             if sw.name in self.selected

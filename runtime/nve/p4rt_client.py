@@ -42,6 +42,12 @@ GRPC_OPTIONS = [
     ("grpc.absolute_max_metadata_size", METADATA_LIMIT),
 ]
 INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+# Seconds a unary call (Write, a pipeline push or fetch) or a whole Read may take before the
+# switch is taken for unreachable (DEADLINE_EXCEEDED): a switch that stops answering
+# without closing its connection (a hung agent, a silent network partition) otherwise
+# holds its caller for ever. Generous: a Read of a full table on a slow target, a
+# pipeline push to bmv2, take seconds.
+RPC_TIMEOUT_S = 300.0
 
 
 class SwitchError(Exception):
@@ -157,9 +163,11 @@ class SwitchClient:
         max_updates_per_write: int = 20000,
         priority: int | None = None,
         tls: ClientTls | None = None,
+        rpc_timeout: float = RPC_TIMEOUT_S,
     ):
         self.address = address
         self.tls = tls
+        self.rpc_timeout = rpc_timeout
         self.device_id = device_id
         self.election_id = election_id
         self.name = name or address
@@ -386,7 +394,8 @@ class SwitchClient:
                 resp = await stub.GetForwardingPipelineConfig(
                     p4r.GetForwardingPipelineConfigRequest(
                         device_id=self.device_id, response_type=rtype
-                    )
+                    ),
+                    timeout=self.rpc_timeout,
                 )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
@@ -415,7 +424,7 @@ class SwitchClient:
         )
         try:
             with _channel_closed_is_an_error(self.name, "SetForwardingPipelineConfig"):
-                await stub.SetForwardingPipelineConfig(req)
+                await stub.SetForwardingPipelineConfig(req, timeout=self.rpc_timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                 raise NotPrimaryError(
@@ -493,11 +502,15 @@ class SwitchClient:
         result = WriteResult(attempted=len(updates))
         try:
             with _channel_closed_is_an_error(self.name, "Write"):
-                await stub.Write(req)
+                await stub.Write(req, timeout=self.rpc_timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
                 raise NotPrimaryError(f"{self.name}: {exc.details()}", exc.code()) from None
-            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            if exc.code() in (
+                grpc.StatusCode.UNAVAILABLE,
+                grpc.StatusCode.CANCELLED,
+                grpc.StatusCode.DEADLINE_EXCEEDED,  # not answering: nothing to read back
+            ):
                 raise SwitchError.from_rpc(self.name, "Write", exc) from None
             errors = decode_write_error(exc, updates)
             if errors is None:
@@ -534,7 +547,8 @@ class SwitchClient:
         try:
             with _channel_closed_is_an_error(self.name, "Read"):
                 async for resp in stub.Read(
-                    p4r.ReadRequest(device_id=self.device_id, entities=list(entities))
+                    p4r.ReadRequest(device_id=self.device_id, entities=list(entities)),
+                    timeout=self.rpc_timeout,
                 ):
                     for ent in resp.entities:
                         yield ent

@@ -23,7 +23,7 @@ from finsy.proto import p4r
 
 from nve.model import Switch
 from nve.p4info import P4Index
-from nve.p4rt_client import NotPrimaryError, SwitchClient, SwitchError
+from nve.p4rt_client import RPC_TIMEOUT_S, NotPrimaryError, SwitchClient, SwitchError
 from nve.pipeline import PipelineArtifacts, is_p4sim_config
 from nve.tls import ClientTls
 
@@ -153,9 +153,11 @@ class SwitchSession:
         backoff: Backoff | None = None,
         connect_timeout: float = 5.0,
         tls: ClientTls | None = None,
+        rpc_timeout: float = RPC_TIMEOUT_S,
     ):
         self.switch = switch
         self.tls = tls
+        self.rpc_timeout = rpc_timeout
         self._in_place = reconciles_in_place(switch.pipeline_update, artifacts)
         self.artifacts = artifacts
         self.index = P4Index(artifacts.p4info)
@@ -180,6 +182,7 @@ class SwitchSession:
             name=self.switch.name,
             priority=self.switch.priority,
             tls=self.tls,
+            rpc_timeout=self.rpc_timeout,
         )
 
     def _pushed(self, how: PipelinePush) -> None:

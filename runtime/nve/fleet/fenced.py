@@ -14,7 +14,7 @@ import logging
 from finsy.proto import rpc_code
 
 from nve.model import Switch
-from nve.p4rt_client import SwitchClient
+from nve.p4rt_client import RPC_TIMEOUT_S, SwitchClient
 from nve.pipeline import PipelineArtifacts
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.tls import ClientTls
@@ -52,8 +52,16 @@ class FencedSession(SwitchSession):
         on_ready: ReadyHook | None = None,
         on_event: EventSink | None = None,
         tls: ClientTls | None = None,
+        rpc_timeout: float = RPC_TIMEOUT_S,
     ) -> None:
-        super().__init__(switch, artifacts, on_ready=on_ready, on_event=on_event, tls=tls)
+        super().__init__(
+            switch,
+            artifacts,
+            on_ready=on_ready,
+            on_event=on_event,
+            tls=tls,
+            rpc_timeout=rpc_timeout,
+        )
         self.election_id = election_id
 
     def new_client(self) -> SwitchClient:
@@ -63,4 +71,5 @@ class FencedSession(SwitchSession):
             self.election_id,
             name=self.switch.name,
             tls=self.tls,
+            rpc_timeout=self.rpc_timeout,
         )

@@ -99,6 +99,7 @@ class FleetReplica:
             on_ready=self._ready,
             on_event=self.handler,
             tls=self.ctl.tls.get(switch),
+            rpc_timeout=self.ctl.rpc_timeout,
         )
         self.ctl.sessions[switch] = session
         self._sessions[switch] = asyncio.create_task(session.run(), name=f"session-{switch}")
