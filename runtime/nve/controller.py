@@ -140,6 +140,10 @@ class Controller:
         # stopped answering, holds back no other switch's work.
         self._locks = SwitchLocks()
         self._gc = SharedPause()
+        # Full reconciles a store change asked for (apply_incremental) that have not
+        # started yet, by switch, and the tasks that run them.
+        self._asked: dict[str, asyncio.Task[None]] = {}
+        self._asking: set[asyncio.Task[None]] = set()
         # What each switch holds, as this controller last wrote it in full (no failure, not
         # cut short): the next reconcile diffs against it instead of reading the switch.
         # Dropped when the switch may have changed behind it (a new connection or primary
@@ -365,6 +369,9 @@ class Controller:
         return self.sessions
 
     async def close(self) -> None:
+        for task in list(self._asking):
+            task.cancel()
+        await asyncio.gather(*self._asking, return_exceptions=True)
         for s in self.sessions.values():
             if s.client is not None:
                 await s.client.close()
@@ -451,6 +458,8 @@ class Controller:
         # The collector is paused for the bulk work (read, compile, diff, encode): see nve.gcpause.
         chosen = list(names or self.sessions)
         async with self._locks.hold(chosen):
+            for name in chosen:  # this one reads every change so far: asked ones are met
+                self._asked.pop(name, None)
             with self._gc.paused():
                 started = time.monotonic()
                 targets = await self.targets(chosen)
@@ -512,9 +521,10 @@ class Controller:
         (nve.endpoint_patch); the others, and any the patch refuses or whose Write fails,
         are reconciled in full (apply_incremental)."""
         new = [self.index.endpoints[n][1] for n in sorted(names) if n in self.index.endpoints]
-        # A switch with no trusted state gets a full reconcile anyway: the patch does not
-        # wait for it (it may be being read whole, or not answering).
-        trusted = sorted(n for n in touched if n in self.believed)
+        # A switch with no trusted state gets a full reconcile anyway, and so does one
+        # that a reconcile holds or waits for (it may be being read whole, or not
+        # answering): the patch waits for neither, the store follower goes on.
+        trusted = sorted(n for n in touched if n in self.believed and not self._locks.busy(n))
         rest: set[str] = set(touched) - set(trusted)
         async with self._locks.hold(trusted):
             learned = self._learned()
@@ -586,9 +596,35 @@ class Controller:
         return result.ok
 
     async def apply_incremental(self, names: set[str]) -> None:
-        """A store change touched these switches: reconcile them now (on_change)."""
-        if self.on_change is not None and names:
-            await self.on_change(sorted(names))
+        """A store change touched these switches: reconcile them (on_change), in the
+        background, each on its own. The caller (the store follower) goes on with the
+        next change, so a switch that is slow to read or not answering holds back only
+        its own reconciles (not the other switches of the change: their make-before-break
+        order is each switch's own here; patches keep it across switches); a switch
+        whose asked reconcile has not started yet is not asked again (the one that
+        starts compiles every change so far)."""
+        if self.on_change is None:
+            return
+        for name in sorted(names):
+            if name in self._asked:
+                continue
+            task = asyncio.create_task(self._reconcile_asked(self.on_change, [name]))
+            self._asked[name] = task
+            self._asking.add(task)
+            task.add_done_callback(self._asking.discard)
+
+    async def _reconcile_asked(
+        self, on_change: Callable[[list[str]], Awaitable[None]], names: list[str]
+    ) -> None:
+        me = asyncio.current_task()
+        try:
+            await on_change(names)
+        except Exception:
+            log.exception("reconcile of %s after a store change failed", ", ".join(names))
+        finally:
+            for n in names:  # not reconciled (not primary, failed): ask again next time
+                if self._asked.get(n) is me:
+                    del self._asked[n]
 
     async def show(self, name: str) -> SwitchView:
         """`nve show`: what switch `name` should hold, what it holds, and the difference."""

@@ -23,6 +23,10 @@ class SwitchLocks:
         self._held: set[str] = set()
         self._waiting: list[tuple[frozenset[str], asyncio.Future[None]]] = []
 
+    def busy(self, name: str) -> bool:
+        """Whether `name` is held, or wanted by a waiting request."""
+        return name in self._held or any(name in want for want, _ in self._waiting)
+
     @asynccontextmanager
     async def hold(self, names: Iterable[str]) -> AsyncIterator[None]:
         want = frozenset(names)

@@ -66,12 +66,13 @@ def test_a_switch_that_stops_answering_fails_its_calls_at_the_deadline(
     assert tor1 is not None
 
     async def main() -> None:
-        ctl = Controller(load_overlay(path), rpc_timeout=1.5)
+        ctl = Controller(load_overlay(path), rpc_timeout=60)  # the pipeline push: seconds
         await ctl.connect()
         try:
             assert (await ctl.reconcile()).ok
             client = ctl.sessions["tor1"].client
             assert client is not None
+            client.rpc_timeout = 1.5
             update = to_updates(
                 [Change("insert", e) for e in ctl.states["tor1"].entities[:1]],
                 ctl.sessions["tor1"].index,

@@ -117,3 +117,21 @@ def test_an_error_inside_a_hold_releases_it() -> None:
                 pass
 
     asyncio.run(main())
+
+
+def test_busy_names_the_switches_held_or_waited_for() -> None:
+    async def main() -> None:
+        locks = SwitchLocks()
+        log: list[str] = []
+        gate, gate2 = asyncio.Event(), asyncio.Event()
+        a = asyncio.create_task(_holder(locks, ["tor1"], log, "a", gate))
+        await asyncio.sleep(0)
+        b = asyncio.create_task(_holder(locks, ["tor1", "tor2"], log, "b", gate2))
+        await asyncio.sleep(0)
+        assert [locks.busy(n) for n in ("tor1", "tor2", "tor3")] == [True, True, False]
+        gate.set()
+        gate2.set()
+        await asyncio.gather(a, b)
+        assert not locks.busy("tor1") and not locks.busy("tor2")
+
+    asyncio.run(main())
