@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nve.controller import Controller
 from nve.entities import Exact, TableEntry
-from nve.loader import LoadedOverlay, load_overlay
+from nve.loader import load_overlay
 from nve.model import LocalAttachment, Overlay
 from nve.p4info import P4Index, load_p4info
 from nve.p4names import Action, Table
@@ -26,6 +25,7 @@ from nve.store.importer import import_overlay
 from nve.store.reader import read_overlay
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
+from tests.fleet.store_util import planned_changes
 from tests.support.nve_run import NveRun
 from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
@@ -68,18 +68,6 @@ def test_a_hung_switch_does_not_hold_back_changes_to_the_others(
         async with Etcd(url) as client:
             return (await read_overlay(client, url.prefix)).loaded.overlay
 
-    async def plan_counts() -> dict[str, int]:
-        ctl = Controller(load_overlay(path))
-        loaded = ctl.loaded
-        ctl.reload(LoadedOverlay(await stored(), "store", loaded.lines, loaded.base_dir))
-        ctl.load_pipelines()
-        await ctl.connect()
-        try:
-            report = await ctl.reconcile(dry_run=True)
-        finally:
-            await ctl.close()
-        return {n: len(r.plan.changes()) for n, r in report.switches.items()}
-
     async def body() -> None:
         async with Etcd(url) as client:
             await import_overlay(client, url.prefix, load_overlay(path))
@@ -106,7 +94,7 @@ def test_a_hung_switch_does_not_hold_back_changes_to_the_others(
             # tor2 answers again: its reconcile, asked in the background, completes and
             # a fresh controller finds both switches as the store says
             end = time.monotonic() + 120
-            while (counts := await plan_counts()) != {"tor1": 0, "tor2": 0}:
+            while (counts := await planned_changes(path, await stored())) != {"tor1": 0, "tor2": 0}:
                 assert time.monotonic() < end, f"not converged: {counts}"
                 await asyncio.sleep(1.0)
         finally:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from nve.compile import Allocations, compile_switch, is_local_attachment
-from nve.controller import Controller
 from nve.diff import diff
 from nve.loader import load_overlay
 from nve.model import Endpoint, LocalAttachment, Overlay
@@ -28,7 +27,7 @@ from nve.store.importer import import_overlay
 from nve.store.reader import read_overlay
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
-from tests.fleet.store_util import endpoint
+from tests.fleet.store_util import endpoint, planned_changes
 from tests.support.nve_run import NveRun
 from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
 
@@ -184,15 +183,4 @@ def test_changes_write_only_their_difference(
         switch="tor1", port=2, vlan=50
     )
 
-    async def fresh_plan() -> dict[str, int]:
-        ctl = Controller(load_overlay(path))
-        ctl.reload(ctl.loaded.__class__(final, "store", ctl.loaded.lines, ctl.loaded.base_dir))
-        ctl.load_pipelines()
-        await ctl.connect()
-        try:
-            report = await ctl.reconcile(dry_run=True)
-        finally:
-            await ctl.close()
-        return {n: len(r.plan.changes()) for n, r in report.switches.items()}
-
-    assert asyncio.run(fresh_plan()) == {"tor1": 0, "tor2": 0}
+    assert asyncio.run(planned_changes(path, final)) == {"tor1": 0, "tor2": 0}
