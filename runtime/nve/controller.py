@@ -45,12 +45,14 @@ from nve.problems import ConfigPath, Problem
 from nve.reconcile import (
     Journal,
     ReconcileReport,
+    SwitchReport,
     Target,
     read_cells,
     read_installed,
     reconcile,
     to_updates,
 )
+from nve.retry import RETRY_FIRST_S, RETRY_MAX_S
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.store.learned import LearnedChange
@@ -61,6 +63,8 @@ from nve.underlay.kernel import KernelView, with_kernel
 from nve.validate import validate_overlay
 
 log = logging.getLogger("nve.controller")
+# Reconciles switches a store change touched; returns the ones to try again.
+OnChange = Callable[[list[str]], Awaitable[list[str] | None]]
 
 
 @dataclass
@@ -154,7 +158,7 @@ class Controller:
         self.believed: dict[str, list[Entity]] = {}
         self._believed_at: dict[str, dict[EntityKey, int]] = {}  # key -> position in believed
         # Reconciles the switches a store change touched (set by nve run / a replica).
-        self.on_change: Callable[[list[str]], Awaitable[None]] | None = None
+        self.on_change: OnChange | None = None
         # Told each MAC learned (True) or aged out (False): the store follower publishes them.
         self.on_learned: Callable[[LearnedEndpoint, bool], None] | None = None
 
@@ -380,18 +384,33 @@ class Controller:
     def _learned(self) -> list[LearnedEndpoint]:
         return sorted(self.learned.values(), key=lambda le: (le.switch, le.vsid, le.mac))
 
-    async def targets(self, names: Sequence[str] | None = None) -> list[Target]:
-        """Read each switch, compile its desired state reusing its ids, and pair them up."""
+    async def targets(
+        self, names: Sequence[str] | None = None, unreachable: dict[str, str] | None = None
+    ) -> list[Target]:
+        """Read each switch, compile its desired state reusing its ids, and pair them up.
+
+        The switches not trusted (nothing believed) are read side by side. With
+        `unreachable` given, each is pinged first, and one that does not answer the ping
+        or fails its Read is left out and recorded there (name -> why) instead of failing
+        the call: a reconcile of several switches goes on without a hung one (after the
+        ping's deadline, seconds) instead of waiting for its Read deadline (minutes). A
+        switch left out holds back no other's break phase: it is written neither way."""
+        chosen = [n for n in names or list(self.sessions) if self.sessions[n].client is not None]
+        isolate = unreachable is not None
+        read = await asyncio.gather(
+            *(self._installed(n, ping=isolate) for n in chosen), return_exceptions=isolate
+        )
         out = []
-        for name in names or list(self.sessions):
-            session = self.sessions[name]
-            client = session.client
-            if client is None:
+        for name, got in zip(chosen, read):
+            if isinstance(got, BaseException):
+                if not isinstance(got, SwitchError) or unreachable is None:
+                    raise got
+                unreachable[name] = str(got)
+                log.debug("%s: left out of this reconcile: %s", name, got)
                 continue
-            installed = self.believed.get(name)
-            trusted = installed is not None
-            if installed is None:
-                installed = await read_installed(client, session.index, C.TIERS)
+            installed, trusted = got
+            session = self.sessions[name]
+            assert session.client is not None
             state = self._compiled(name, Allocations.from_installed(installed))
             held = self.underlay_held(name)
             await asyncio.sleep(0)  # let the loop breathe between switches (seconds each)
@@ -404,7 +423,7 @@ class Controller:
             out.append(
                 Target(
                     name,
-                    client,
+                    session.client,
                     session.index,
                     state.entities,
                     C.TIERS,
@@ -415,6 +434,18 @@ class Controller:
                 )
             )
         return out
+
+    async def _installed(self, name: str, ping: bool) -> tuple[list[Entity], bool]:
+        """What switch `name` holds (believed, or read) and whether it was believed."""
+        installed = self.believed.get(name)
+        if installed is not None:
+            return installed, True
+        session = self.sessions[name]
+        client = session.client
+        assert client is not None
+        if ping:
+            await client.ping()
+        return await read_installed(client, session.index, C.TIERS), False
 
     def underlay_held(self, name: str) -> bool:
         """Whether switch `name`'s underlay entries are kept (its host's grace: until the
@@ -462,10 +493,13 @@ class Controller:
                 self._asked.pop(name, None)
             with self._gc.paused():
                 started = time.monotonic()
-                targets = await self.targets(chosen)
+                unreachable: dict[str, str] = {}
+                targets = await self.targets(chosen, unreachable)
                 report = await reconcile(
                     targets, dry_run=dry_run, journal=self.journal, progress=self.progress
                 )
+                for name, why in unreachable.items():
+                    report.switches[name] = SwitchReport(name, Plan(), skipped=why, left_out=True)
                 if not dry_run:
                     self._remember(targets, report)
                     self.stats.reconciles += 1
@@ -613,14 +647,26 @@ class Controller:
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)
 
-    async def _reconcile_asked(
-        self, on_change: Callable[[list[str]], Awaitable[None]], names: list[str]
-    ) -> None:
+    async def _reconcile_asked(self, on_change: OnChange, names: list[str]) -> None:
+        """on_change(names), and again on its own (nve.retry's waits) for the switches it
+        left out or cut short, unless a newer change asked for them meanwhile."""
         me = asyncio.current_task()
+        assert me is not None
+        wait = RETRY_FIRST_S
         try:
-            await on_change(names)
-        except Exception:
-            log.exception("reconcile of %s after a store change failed", ", ".join(names))
+            while True:
+                try:
+                    again = await on_change(names)
+                except Exception:
+                    log.exception("reconcile of %s after a store change failed", ", ".join(names))
+                    return
+                # reconcile() un-asked them when it started: asked again, unless newer
+                names = [n for n in again or [] if self._asked.setdefault(n, me) is me]
+                if not names:
+                    return
+                log.info("%s: reconciled again in %.0f s", ", ".join(names), wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RETRY_MAX_S)
         finally:
             for n in names:  # not reconciled (not primary, failed): ask again next time
                 if self._asked.get(n) is me:

@@ -55,6 +55,10 @@ RPC_TIMEOUT_S = 300.0
 # what bmv2 or p4sim writes.
 WRITE_TIMEOUT_BASE_S = 10.0
 WRITE_TIMEOUT_PER_UPDATE_S = 0.005
+# Seconds a switch has to answer a Capabilities request (ping) before a reconcile of
+# several switches reads it whole: one that does not answer is left out of that reconcile
+# instead of holding the others for a Read deadline (nve.controller).
+PING_TIMEOUT_S = 5.0
 
 
 class SwitchError(Exception):
@@ -175,6 +179,7 @@ class SwitchClient:
         self.address = address
         self.tls = tls
         self.rpc_timeout = rpc_timeout
+        self.ping_timeout = PING_TIMEOUT_S
         self.device_id = device_id
         self.election_id = election_id
         self.name = name or address
@@ -390,6 +395,15 @@ class SwitchClient:
         if self._stub is None or self._channel is None:
             raise SwitchError(f"{self.name}: not connected")
         return self._stub
+
+    async def ping(self) -> None:
+        """A Capabilities request: answered within `ping_timeout` s, or SwitchError."""
+        stub = self._require_stub()
+        try:
+            with _channel_closed_is_an_error(self.name, "Capabilities"):
+                await stub.Capabilities(p4r.CapabilitiesRequest(), timeout=self.ping_timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise SwitchError.from_rpc(self.name, "Capabilities", exc) from None
 
     # -- pipeline -------------------------------------------------------------------------
     async def get_pipeline(self, with_p4info: bool = True) -> p4r.ForwardingPipelineConfig | None:

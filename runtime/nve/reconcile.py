@@ -88,6 +88,7 @@ class SwitchReport:
     written: int = 0
     failures: list[Failure] = field(default_factory=list)
     skipped: str = ""
+    left_out: bool = False  # not answering before the reconcile started: not read, not planned
 
 
 @dataclass

@@ -24,6 +24,7 @@ from nve.learning import REASONS
 from nve.loader import OverlayError, load_overlay
 from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
+from nve.retry import Retry
 from nve.session import SwitchSession
 from nve.underlay.bgp_service import BgpService
 from nve.underlay.hosts import HostError, UnderlayHosts
@@ -262,10 +263,11 @@ async def run_forever(
             )
             log.warning("%s: read-only: %s; not writing", session.name, reason)
 
-    async def on_change(names: list[str]) -> None:  # a store change touched these
+    async def on_change(names: list[str]) -> list[str]:  # a store change touched these
         primary = set(_primary_names(ctl))
         if any(n in primary for n in names):
-            await _reconcile(ctl, [n for n in names if n in primary])
+            return await _reconcile(ctl, [n for n in names if n in primary])
+        return []
 
     ctl.on_change = on_change
 
@@ -304,34 +306,41 @@ def _primary_names(ctl: Controller) -> list[str]:
     return [n for n, s in ctl.sessions.items() if s.client is not None and s.state.primary]
 
 
-async def _reconcile(ctl: Controller, names: list[str] | None = None) -> None:
+async def _reconcile(ctl: Controller, names: list[str] | None = None) -> list[str]:
+    """Reconcile `names` (default: every switch this controller is primary for); the
+    switches to try again: left out or cut short (SwitchError: all of them)."""
     names = names or _primary_names(ctl)
     if not names:
-        return
+        return []
     try:
         report = await ctl.reconcile(names=names)
     except SwitchError as exc:
         log.warning("reconcile: %s", exc)
-        return
+        return names
     except Exception:
         log.exception("reconcile failed")
-        return
+        return []
     for f in report.failures:
         log.warning("write failed: %s", f)
     for level, message in reconcile_summary(report, names):
         log.log(level, "%s", message)
+    return [n for n, r in report.switches.items() if r.skipped]
 
 
 def reconcile_summary(report: ReconcileReport, names: list[str]) -> list[tuple[int, str]]:
     """What a reconcile did, as log lines: one per switch whose reconcile was cut short
-    (a lost connection, a lost primary role, a held-back break phase), saying why and what
-    it did not write, then the summary line."""
+    (a lost connection, a lost primary role, a held-back break phase) or that was left
+    out (not answering), saying why and what it did not write, then the summary line."""
     lines: list[tuple[int, str]] = []
     cut = 0
     for name, rep in report.switches.items():
         if not rep.skipped:
             continue
         cut += 1
+        if rep.left_out:
+            why = f"{name}: left out of the reconcile ({rep.skipped}): not read, nothing written"
+            lines.append((logging.WARNING, f"{why}; tried again on its own"))
+            continue
         planned = len(rep.plan.changes())
         left = max(0, planned - rep.written - len(rep.failures))
         message = (
@@ -350,11 +359,17 @@ def reconcile_summary(report: ReconcileReport, names: list[str]) -> list[tuple[i
 
 
 async def _reconcile_loop(ctl: Controller, dirty: asyncio.Event) -> None:
+    retry = Retry()
     while True:
-        await dirty.wait()
+        again = await retry.next(dirty)
+        if again is not None:  # only the switches left out or cut short, on their own
+            primary = set(_primary_names(ctl))
+            names = [n for n in again if n in primary]
+            retry.after(await _reconcile(ctl, names) if names else [], retried=True)
+            continue
         await asyncio.sleep(0.05)  # coalesce bursts of digests
         dirty.clear()
-        await _reconcile(ctl)
+        retry.after(await _reconcile(ctl), retried=False)
 
 
 async def _watch_file(ctl: Controller, dirty: asyncio.Event, interval: float = 1.0) -> None:

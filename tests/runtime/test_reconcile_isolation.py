@@ -11,6 +11,7 @@ import pytest
 
 from nve.controller import Controller
 from nve.diff import Change
+from nve.entities import TableEntry
 from nve.loader import load_overlay
 from nve.p4rt_client import SwitchError
 from nve.reconcile import to_updates
@@ -29,7 +30,10 @@ def test_a_stalled_switch_does_not_hold_back_the_others_reconcile(tmp_path, swit
         try:
             first = await ctl.reconcile()
             assert first.ok and set(first.switches) == {"tor1", "tor2"}
-            os.kill(tor1.pid, signal.SIGSTOP)  # tor1 hangs: its Read is never answered
+            client1 = ctl.sessions["tor1"].client
+            assert client1 is not None
+            client1.ping_timeout = 15.0  # tor1's reconcile waits that long for its ping
+            os.kill(tor1.pid, signal.SIGSTOP)  # tor1 hangs: nothing it is sent is answered
             try:
                 stuck = asyncio.create_task(ctl.reconcile(names=["tor1"]))
                 await asyncio.sleep(0.5)
@@ -39,20 +43,37 @@ def test_a_stalled_switch_does_not_hold_back_the_others_reconcile(tmp_path, swit
                 assert other.ok and set(other.switches) == {"tor2"}
                 assert other.switches["tor2"].plan.empty  # read and compared, nothing to do
                 assert not stuck.done()
-                # ... and a reconcile of both waits for tor1, as it must
+                # A reconcile of both waits for tor1's hold, then goes on without tor1.
+                drift = _delete_one(ctl, "tor2")
+                await asyncio.wait_for(ctl.sessions["tor2"].client.write(drift), 60)  # type: ignore[union-attr]
                 both = asyncio.create_task(ctl.reconcile())
                 await asyncio.sleep(0.5)
                 assert not both.done()
+                alone = await asyncio.wait_for(stuck, 60)
+                assert not alone.ok and alone.switches["tor1"].left_out
+                assert "tor1: Capabilities: DEADLINE_EXCEEDED" in alone.switches["tor1"].skipped
+                # Before the ping this waited for tor1's Read deadline (minutes).
+                everything = await asyncio.wait_for(both, 60)
+                assert everything.switches["tor1"].left_out
+                tor2 = everything.switches["tor2"]
+                assert not tor2.skipped and tor2.written == 1  # the drift was put right
             finally:
                 os.kill(tor1.pid, signal.SIGCONT)
-            resumed = await asyncio.wait_for(stuck, 60)
-            assert resumed.ok and set(resumed.switches) == {"tor1"}
-            everything = await asyncio.wait_for(both, 60)
-            assert everything.ok and set(everything.switches) == {"tor1", "tor2"}
+            resumed = await asyncio.wait_for(ctl.reconcile(), 60)
+            assert resumed.ok and set(resumed.switches) == {"tor1", "tor2"}
+            assert all(r.plan.empty for r in resumed.switches.values())
         finally:
             await ctl.close()
 
     asyncio.run(main())
+
+
+def _delete_one(ctl: Controller, name: str) -> list:
+    """A Write that deletes one of switch `name`'s compiled table entries (a drift)."""
+    entry = next(
+        e for e in ctl.states[name].entities if isinstance(e, TableEntry) and not e.is_default
+    )
+    return to_updates([Change("delete", entry)], ctl.sessions[name].index)
 
 
 def test_a_switch_that_stops_answering_fails_its_calls_at_the_deadline(
@@ -79,8 +100,12 @@ def test_a_switch_that_stops_answering_fails_its_calls_at_the_deadline(
             )
             os.kill(tor1.pid, signal.SIGSTOP)
             try:
+                # Without the ping (a single switch's compile, `nve stats`): the Read's deadline
+                ctl.forget_installed("tor1")
                 with pytest.raises(SwitchError, match="tor1: Read: DEADLINE_EXCEEDED"):
-                    await asyncio.wait_for(ctl.reconcile(names=["tor1"]), 60)
+                    await asyncio.wait_for(ctl.targets(["tor1"]), 60)
+                left = await asyncio.wait_for(ctl.reconcile(names=["tor1"]), 60)
+                assert left.switches["tor1"].left_out and not left.ok
                 with pytest.raises(SwitchError, match="tor1: Write: DEADLINE_EXCEEDED"):
                     await asyncio.wait_for(client.write(update), 60)
                 # the other switch is reconciled meanwhile

@@ -31,6 +31,7 @@ from nve.events import EventHandler
 from nve.fleet.fenced import FencedSession
 from nve.fleet.ownership import OwnershipManager
 from nve.p4rt_client import SwitchError
+from nve.retry import Retry
 from nve.runner import reconcile_summary
 from nve.session import SwitchSession
 from nve.store.url import StoreUrl
@@ -128,26 +129,31 @@ class FleetReplica:
             reason = session.client.read_only_reason if session.client else "not primary"
             log.warning("%s: %s read-only: %s; not writing", self.name, session.name, reason)
 
-    async def _reconcile(self, names: list[str] | None = None) -> None:
+    async def _reconcile(self, names: list[str] | None = None) -> list[str]:
+        """Reconcile the owned switches among `names` (None: all); the ones to try again."""
         owned = [
             n
             for n, s in self.ctl.sessions.items()
             if s.client is not None and s.state.primary and (names is None or n in names)
         ]
         if not owned:
-            return
+            return []
         try:
             report = await self.ctl.reconcile(names=owned)
-        except (SwitchError, KeyError) as exc:  # KeyError: released meanwhile
+        except KeyError as exc:  # released meanwhile
             log.warning("%s: reconcile: %s", self.name, exc)
-            return
+            return []
+        except SwitchError as exc:
+            log.warning("%s: reconcile: %s", self.name, exc)
+            return owned
         except Exception:
             log.exception("%s: reconcile failed", self.name)
-            return
+            return []
         for f in report.failures:
             log.warning("write failed: %s", f)
         for level, message in reconcile_summary(report, owned):
             log.log(level, "%s: %s", self.name, message)
+        return [n for n, r in report.switches.items() if r.skipped]
 
     async def _switches_changed(self) -> None:
         """After a reload: the description's switches are the ones to spread, and a switch
@@ -178,8 +184,12 @@ class FleetReplica:
             self.manager.set_switches(names)
 
     async def _reconcile_loop(self) -> None:
+        retry = Retry()
         while True:
-            await self._dirty.wait()
+            again = await retry.next(self._dirty)
+            if again is not None:  # only the switches left out or cut short
+                retry.after(await self._reconcile(again) if again else [], retried=True)
+                continue
             await asyncio.sleep(0.05)  # coalesce bursts of digests
             self._dirty.clear()
             try:
@@ -187,7 +197,7 @@ class FleetReplica:
             except Exception:
                 log.exception("%s: the new description's switches cannot be used", self.name)
                 continue
-            await self._reconcile()
+            retry.after(await self._reconcile(), retried=False)
 
     def read_again(self) -> None:
         """On demand (SIGHUP): the next reconcile reads every owned switch whole."""

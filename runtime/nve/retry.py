@@ -1,0 +1,38 @@
+"""Switches left out of a reconcile (not answering) or cut short (a lost connection, a
+failed Write) are reconciled again on their own: after RETRY_FIRST_S, the wait doubling
+up to RETRY_MAX_S while they keep failing. A change that reconciles every switch (the
+description, learned MACs) comes first and resets the wait."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 60.0
+
+
+@dataclass
+class Retry:
+    names: list[str] = field(default_factory=list)
+    wait: float = RETRY_FIRST_S
+
+    async def next(self, dirty: asyncio.Event) -> list[str] | None:
+        """Wait for `dirty` (None: reconcile every switch) or, while there are switches to
+        try again, at most `wait` seconds (those switches)."""
+        if not self.names:
+            await dirty.wait()
+            return None
+        try:
+            await asyncio.wait_for(dirty.wait(), self.wait)
+        except TimeoutError:
+            return list(self.names)
+        return None
+
+    def after(self, failed: list[str], *, retried: bool) -> None:
+        """What the last reconcile left to try again; `retried`: it was a retry."""
+        self.names = list(failed)
+        if failed and retried:
+            self.wait = min(self.wait * 2, RETRY_MAX_S)
+        else:
+            self.wait = RETRY_FIRST_S
