@@ -8,8 +8,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from nve.controller import Controller
-from nve.loader import LoadedOverlay, load_overlay
 from nve.model import Endpoint, Overlay
 from nve.store.etcd import Etcd
 from nve.store.keys import Root
@@ -64,18 +62,3 @@ async def check_indexes(client: Etcd, prefix: str, limit: int | None = None) -> 
     assert {k: kv.value for k, kv in found.items()} == wanted
     assert validate_overlay(stored.loaded.overlay) == []
     return stored.loaded.overlay
-
-
-async def planned_changes(path: Path, overlay: Overlay) -> dict[str, int]:
-    """What a fresh controller, reading every switch of description `path` whole, would
-    change to make them hold `overlay` (the store's): changes per switch (dry run)."""
-    ctl = Controller(load_overlay(path))
-    loaded = ctl.loaded
-    ctl.reload(LoadedOverlay(overlay, "store", loaded.lines, loaded.base_dir))
-    ctl.load_pipelines()
-    await ctl.connect()
-    try:
-        report = await ctl.reconcile(dry_run=True)
-    finally:
-        await ctl.close()
-    return {n: len(r.plan.changes()) for n, r in report.switches.items()}

@@ -25,9 +25,9 @@ from nve.store.importer import import_overlay
 from nve.store.reader import read_overlay
 from nve.store.url import StoreUrl
 from tests.fleet.etcd_server import EtcdServer
-from tests.fleet.store_util import planned_changes
 from tests.support.nve_run import NveRun
 from tests.support.p4sim import P4simProcess, PipelineFiles, write_overlay
+from tests.support.planned import planned_changes
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,9 @@ import re
 import signal
 import time
 
-from nve.controller import Controller
-from nve.loader import load_overlay
 from tests.support.nve_run import NveRun
 from tests.support.p4sim import write_overlay
+from tests.support.planned import planned_changes
 
 WEB3 = {
     "name": "web3",
@@ -46,17 +45,6 @@ def _wait_summary(run: NveRun, after: int, names: str, timeout: float) -> tuple[
     raise AssertionError(f"no complete reconcile of {names} logged:\n{run.text()[-3000:]}")
 
 
-async def _planned(path) -> dict[str, int]:
-    """What a fresh controller, reading both switches whole, would still change."""
-    ctl = Controller(load_overlay(path))
-    await ctl.connect()
-    try:
-        report = await ctl.reconcile(dry_run=True)
-    finally:
-        await ctl.close()
-    return {n: len(r.plan.changes()) for n, r in report.switches.items()}
-
-
 def test_nve_run_leaves_a_hung_switch_out_and_reconciles_it_once_it_answers(
     tmp_path, switches, pipeline
 ):
@@ -85,4 +73,4 @@ def test_nve_run_leaves_a_hung_switch_out_and_reconciles_it_once_it_answers(
         assert written2 > 0
     finally:
         run.stop()
-    assert asyncio.run(_planned(path)) == {"tor1": 0, "tor2": 0}
+    assert asyncio.run(planned_changes(path)) == {"tor1": 0, "tor2": 0}
