@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nve import contract as C
@@ -637,23 +637,35 @@ class Controller:
         order is each switch's own here; patches keep it across switches); a switch
         whose asked reconcile has not started yet is not asked again (the one that
         starts compiles every change so far)."""
+        self._ask(names, later=False)
+
+    def retry_later(self, names: Iterable[str]) -> None:
+        """These switches were left out of a reconcile or cut short: reconcile each on its
+        own in the background after nve.retry's first wait (and again while it fails)."""
+        self._ask(set(names), later=True)
+
+    def _ask(self, names: set[str], later: bool) -> None:
         if self.on_change is None:
             return
         for name in sorted(names):
             if name in self._asked:
                 continue
-            task = asyncio.create_task(self._reconcile_asked(self.on_change, [name]))
+            task = asyncio.create_task(self._reconcile_asked(self.on_change, [name], later))
             self._asked[name] = task
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)
 
-    async def _reconcile_asked(self, on_change: OnChange, names: list[str]) -> None:
-        """on_change(names), and again on its own (nve.retry's waits) for the switches it
-        left out or cut short, unless a newer change asked for them meanwhile."""
+    async def _reconcile_asked(self, on_change: OnChange, names: list[str], later: bool) -> None:
+        """on_change(names) (`later`: after nve.retry's first wait), and again on its own
+        (the waits doubling) for the switches it left out or cut short, unless a newer
+        change asked for them meanwhile."""
         me = asyncio.current_task()
         assert me is not None
         wait = RETRY_FIRST_S
         try:
+            if later:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RETRY_MAX_S)
             while True:
                 try:
                     again = await on_change(names)

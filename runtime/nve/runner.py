@@ -255,7 +255,8 @@ async def run_forever(
         # full read (another controller may have written meanwhile).
         ctl.forget_installed(session.name)
         if session.state.primary:
-            await _reconcile(ctl, [session.name])
+            # left out or cut short: tried again in the background (nve.retry's waits)
+            ctl.retry_later(await _reconcile(ctl, [session.name]))
             await hosts.ready(session.name)  # FRR starts, or retries now
         else:
             reason = (

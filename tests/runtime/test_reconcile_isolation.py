@@ -118,3 +118,60 @@ def test_a_switch_that_stops_answering_fails_its_calls_at_the_deadline(
             await ctl.close()
 
     asyncio.run(main())
+
+
+def test_a_switch_left_out_is_reconciled_again_on_its_own_once_it_answers(
+    tmp_path, switches, pipeline, monkeypatch
+):
+    """Controller.retry_later (a session that became ready but did not answer, a store
+    change's reconcile): the switch is reconciled again after a wait, the wait doubling
+    while it is left out, until it answers; one asked while waiting is not asked twice."""
+    monkeypatch.setattr("nve.controller.RETRY_FIRST_S", 0.2)
+    path = write_overlay(tmp_path / "o.yaml", switches, pipeline)
+    tor2 = switches[1].proc
+    assert tor2 is not None
+
+    async def main() -> None:
+        ctl = Controller(load_overlay(path))
+        await ctl.connect()
+        calls: list[tuple[float, bool]] = []  # (when, left out)
+        three = asyncio.Event()
+
+        async def on_change(names: list[str]) -> list[str]:
+            report = await ctl.reconcile(names=names)
+            calls.append((loop.time(), any(r.left_out for r in report.switches.values())))
+            if len(calls) >= 3:
+                three.set()
+            return [n for n, r in report.switches.items() if r.skipped]
+
+        loop = asyncio.get_running_loop()
+        ctl.on_change = on_change
+        client2 = ctl.sessions["tor2"].client
+        assert client2 is not None
+        client2.ping_timeout = 0.5
+        try:
+            os.kill(tor2.pid, signal.SIGSTOP)
+            try:
+                start = loop.time()
+                ctl.retry_later(["tor2"])
+                ctl.retry_later(["tor2"])  # already asked: one task
+                await ctl.apply_incremental({"tor2"})  # likewise
+                assert len(ctl._asking) == 1
+                (task,) = ctl._asking
+                await asyncio.wait_for(three.wait(), 60)
+            finally:
+                os.kill(tor2.pid, signal.SIGCONT)
+            await asyncio.wait_for(task, 60)  # it ends once tor2 is reconciled
+            assert [left for _, left in calls][:3] == [True, True, True]
+            assert calls[-1][1] is False and len(calls) >= 4
+            # waits of 0.2, 0.4, 0.8 s before each try, each try a 0.5 s ping
+            assert calls[0][0] - start >= 0.2
+            assert calls[1][0] - calls[0][0] >= 0.4
+            assert calls[2][0] - calls[1][0] >= 0.8
+            # the try that worked wrote tor2's whole state (never reconciled before)
+            again = await ctl.reconcile(dry_run=True, names=["tor2"])
+            assert again.switches["tor2"].plan.empty and not again.switches["tor2"].skipped
+        finally:
+            await ctl.close()
+
+    asyncio.run(main())

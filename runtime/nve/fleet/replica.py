@@ -123,7 +123,8 @@ class FleetReplica:
         # Newly owned, reconnected or primary again: read the switch whole this once.
         self.ctl.forget_installed(session.name)
         if session.state.primary:
-            await self._reconcile([session.name])
+            # left out or cut short: tried again in the background (nve.retry's waits)
+            self.ctl.retry_later(await self._reconcile([session.name]))
             await self.hosts.ready(session.name)  # its FRR starts, or retries now
         else:
             reason = session.client.read_only_reason if session.client else "not primary"
