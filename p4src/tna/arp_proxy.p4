@@ -9,15 +9,30 @@
 #ifndef NVE_TNA_ARP_PROXY_P4
 #define NVE_TNA_ARP_PROXY_P4
 
+/* The answer's XOR form frees the ingress PHV the opt-in features need; in the default
+ * build it costs an ingress stage (13, not 12: docs/tna.md), so only with them. */
+#if defined(NVE_TNA_PCP) || defined(NVE_TNA_MAC_LIMIT) || defined(NVE_TNA_STORM)
+#define NVE_TNA_ARP_XOR
+#endif
+
 control ArpProxy(NVE_IG_PARAMS) {
 
     Hash<ipv4_addr_t>(HashAlgorithm_t.XOR32) ip_diff;
 
+#ifdef NVE_TNA_ARP_XOR
+    /* The address is bound to `mac`: kept only as the source MAC XOR it (zero: the
+     * owner asks), which the answer XORs back: 48 bits of PHV less than keeping both,
+     * which the opt-in features need. */
+    action reply(mac_addr_t mac) {
+        meta.arp_mac_diff = hdr.ethernet.src_addr ^ mac;
+    }
+#else
     /* The address is bound to `mac`: remembered, and compared with the source MAC. */
     action reply(mac_addr_t mac) {
         meta.arp_bound_mac = mac;
         meta.arp_mac_diff = hdr.ethernet.src_addr ^ mac;
     }
+#endif
 
     table proxy {
         key = {
@@ -35,11 +50,20 @@ control ArpProxy(NVE_IG_PARAMS) {
     /* The request becomes the reply in place (RFC 826; for a probe, target IP 0.0.0.0
      * and the reply unicast to the prober, as the owner would send it). */
     action answer() {
+#ifdef NVE_TNA_ARP_XOR
+        /* Each write reads only fields not yet written (one ALU operation apiece). */
+        hdr.arp.tha = hdr.arp.sha;
+        hdr.ethernet.dst_addr = hdr.ethernet.src_addr;
+        hdr.arp.sha = hdr.ethernet.src_addr ^ meta.arp_mac_diff;
+        hdr.ethernet.src_addr = hdr.ethernet.src_addr ^ meta.arp_mac_diff;
+        hdr.arp.oper = ARP_OPER_REPLY;
+#else
         hdr.ethernet.dst_addr = hdr.ethernet.src_addr;
         hdr.ethernet.src_addr = meta.arp_bound_mac;
         hdr.arp.oper = ARP_OPER_REPLY;
         hdr.arp.tha = hdr.arp.sha;
         hdr.arp.sha = meta.arp_bound_mac;
+#endif
         ipv4_addr_t target = hdr.arp.tpa;   /* swapped in one action (parallel ALUs) */
         hdr.arp.tpa = hdr.arp.spa;
         hdr.arp.spa = target;

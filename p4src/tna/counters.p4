@@ -56,7 +56,7 @@ control IngressCounters(NVE_IG_PARAMS) {
             meta.mac_limit    : ternary @name("mac_limit");
 #endif
 #ifdef NVE_TNA_STORM
-            meta.storm_drop   : ternary @name("storm");
+            meta.storm_color  : ternary @name("storm");
 #endif
         }
         actions = {
@@ -105,7 +105,7 @@ control IngressCounters(NVE_IG_PARAMS) {
             (_, _, _, _, _, _, _, _, DROP_ROUTED_DMAC_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_DMAC_UNKNOWN);
             (_, _, _, _, _, _, _, _, DROP_TUNNEL_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_TUNNEL_UNKNOWN);
 #ifdef NVE_TNA_STORM
-            (_, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY, 1) : count_drop(DROP_STORM_CONTROL);
+            (_, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY, 3) : count_drop(DROP_STORM_CONTROL);  /* MeterColor_t.RED */
 #else
             (_, _, _, _, _, _, _, _, DROP_STORM_CONTROL, _ NVE_TNA_ML_ANY) : count_drop(DROP_STORM_CONTROL);
 #endif

@@ -226,7 +226,7 @@ struct nve_ig_meta_t {
     bit<1>         route_miss;      /* Routing: DROP_ROUTE_MISS (L2Forward does not wait) */
     drop_reason_t  drop_fwd;        /* Routing's to_gateway, L2Forward, TunnelSelect */
 #ifdef NVE_TNA_STORM
-    bit<1>         storm_drop;      /* StormControl: DROP_STORM_CONTROL */
+    bit<8>         storm_color;     /* StormControl: MeterColor_t, RED: DROP_STORM_CONTROL */
 #endif
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
     bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
@@ -243,7 +243,7 @@ struct nve_ig_meta_t {
     nve_customer_t c;
     mac_learn_digest_t learn;       /* the digest's contents (L2Learn) */
     ipv4_addr_t    arp_ip_diff;     /* ArpProxy: spa XOR tpa (0: gratuitous) */
-    mac_addr_t     arp_bound_mac;   /* ArpProxy: the MAC the target is bound to */
+    mac_addr_t     arp_bound_mac;   /* ArpProxy: the bound MAC (not in NVE_TNA_ARP_XOR) */
     mac_addr_t     arp_mac_diff;    /* ArpProxy: source MAC XOR it (0: the owner) */
     /* underlay */
     nexthop_t      nexthop;

@@ -2,10 +2,12 @@
  * L2Forward floods (meta.flood) from a port with an entry in `port` are metered per
  * port, in packets per second; a red one is dropped (DROP_STORM_CONTROL: it overrides
  * the forwarding decision) and counted per port in `dropped`.
- * Tofino: an indexed Meter<> returns the colour (MeterColor_t) as bit<8>; the drop is a
- * flag of its own (meta.storm_drop: TunnelSelect writes drop_fwd in the stage the meter
- * runs), counted by IngressCounters where v1model's order puts it. Built only with
- * -D NVE_TNA_STORM (docs/tna.md: not in the default build). */
+ * Tofino: an indexed Meter<> returns the colour (MeterColor_t) as bit<8>. The meter runs
+ * in `port`'s action and its colour is the drop itself (meta.storm_color, a key of
+ * IngressCounters.first_drop, which drops and counts it where v1model's order puts it:
+ * TunnelSelect writes drop_fwd in the stage the meter runs); `dropped` counts in the
+ * stage after, beside first_drop, so the meter costs no stage of its own before the
+ * counters. Built only with -D NVE_TNA_STORM (docs/tna.md: not in the default build). */
 #ifndef NVE_TNA_STORM_P4
 #define NVE_TNA_STORM_P4
 
@@ -19,7 +21,9 @@ control StormControl(NVE_IG_PARAMS) {
     Meter<PortId_t>(PORT_COUNT, MeterType_t.PACKETS) rate;
     Counter<bit<64>, PortId_t>(PORT_COUNT, CounterType_t.PACKETS) dropped;
 
-    action limit() { }
+    action limit() {
+        meta.storm_color = rate.execute(ig_intr_md.ingress_port);
+    }
 
     table port {
         key = {
@@ -34,11 +38,9 @@ control StormControl(NVE_IG_PARAMS) {
     }
 
     apply {
-        if (port.apply().hit) {
-            if (rate.execute(ig_intr_md.ingress_port) == (bit<8>)MeterColor_t.RED) {
-                dropped.count(ig_intr_md.ingress_port);
-                meta.storm_drop = 1w1;
-            }
+        port.apply();
+        if (meta.storm_color == (bit<8>)MeterColor_t.RED) {
+            dropped.count(ig_intr_md.ingress_port);
         }
     }
 }

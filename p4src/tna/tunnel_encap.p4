@@ -151,6 +151,15 @@ control Encap(NVE_EG_PARAMS) {
         cfg_ttl = ttl;
         cfg_dscp_pipe = dscp_pipe;
         cfg_dscp = dscp;
+#ifdef NVE_TNA_PCP
+        /* pipe: cfg_dscp for every frame (pcp_dscp, applied only when not pipe,
+         * overrides both), so each ToS choice below tests one field, not
+         * `dscp_pipe || map_all` (with that test the ToS hashes took five consecutive
+         * egress stages; docs/tna.md, opt-in features), and cfg_dscp_pipe needs no PHV
+         * in this build. */
+        meta.map_all = dscp_pipe;
+        meta.map_hit = dscp_pipe;
+#endif
     }
 
     table config {
@@ -181,41 +190,41 @@ control Encap(NVE_EG_PARAMS) {
 
     apply {
         config.apply();
-        if (cfg_dscp_pipe == 1w0) {
+        if (meta.map_all == 1w0) {  /* not pipe (cfg_dscp_pipe itself is not kept) */
             pcp_dscp.apply();
         }
-        /* cfg_dscp (pipe, or the PCP's for every frame) or the customer's (uniform);
-         * a frame without IP: cfg_dscp (pipe, or its PCP's), else 0. */
+        /* cfg_dscp (pipe, or the PCP's for every frame: map_all) or the customer's
+         * (uniform); a frame without IP: cfg_dscp (pipe, or its PCP's: map_hit), else 0. */
         if (hdr.tun4.isValid()) {
             if (hdr.ipv4.isValid()) {
-                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                if (meta.map_all == 1w1) {
                     meta.tos4 = tos4_cfg_v4.get({ cfg_dscp, hdr.ipv4.ecn });
                 } else {
                     meta.tos4 = tos4_v4.get({ hdr.ipv4.dscp, hdr.ipv4.ecn });
                 }
             } else if (hdr.ipv6.isValid()) {
-                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                if (meta.map_all == 1w1) {
                     meta.tos4 = tos4_cfg_v6.get({ cfg_dscp, hdr.ipv6.ecn });
                 } else {
                     meta.tos4 = tos4_v6.get({ hdr.ipv6.dscp, hdr.ipv6.ecn });
                 }
-            } else if (cfg_dscp_pipe == 1w1 || meta.map_hit == 1w1) {
+            } else if (meta.map_hit == 1w1) {
                 meta.tos4 = tos4_cfg.get({ cfg_dscp, meta.zero2 });
             }
         } else {
             if (hdr.ipv4.isValid()) {
-                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                if (meta.map_all == 1w1) {
                     meta.tc6 = tos6_cfg_v4.get({ meta.zero4, cfg_dscp, hdr.ipv4.ecn, meta.zero20 });
                 } else {
                     meta.tc6 = tos6_v4.get({ meta.zero4, hdr.ipv4.dscp, hdr.ipv4.ecn, meta.zero20 });
                 }
             } else if (hdr.ipv6.isValid()) {
-                if (cfg_dscp_pipe == 1w1 || meta.map_all == 1w1) {
+                if (meta.map_all == 1w1) {
                     meta.tc6 = tos6_cfg_v6.get({ meta.zero4, cfg_dscp, hdr.ipv6.ecn, meta.zero20 });
                 } else {
                     meta.tc6 = tos6_v6.get({ meta.zero4, hdr.ipv6.dscp, hdr.ipv6.ecn, meta.zero20 });
                 }
-            } else if (cfg_dscp_pipe == 1w1 || meta.map_hit == 1w1) {
+            } else if (meta.map_hit == 1w1) {
                 meta.tc6 = tos6_cfg.get({ meta.zero4, cfg_dscp, meta.zero2, meta.zero20 });
             }
         }

@@ -106,23 +106,24 @@ def test_every_ingress_drop_reason_has_a_first_drop_entry(defines: dict[str, str
 
 
 def test_the_opt_in_drops_have_entries_only_in_their_builds():
-    """DROP_MAC_LIMIT and DROP_STORM_CONTROL are counted from 1-bit flags of their own
-    (mac_limit, storm_drop), which exist only with -D NVE_TNA_MAC_LIMIT / NVE_TNA_STORM."""
+    """DROP_MAC_LIMIT and DROP_STORM_CONTROL are counted from fields of their own (the
+    1-bit mac_limit, storm_color = MeterColor_t.RED, 3), which exist only with
+    -D NVE_TNA_MAC_LIMIT / NVE_TNA_STORM."""
 
     def flags(defines: dict[str, str]) -> dict[str, list[str]]:
-        """reason -> the columns its entry matches with 1."""
+        """reason -> the columns its entry matches with a number (1, or 3 for RED)."""
         text = preprocess(TNA / "counters.p4", include_dirs=[], defines=defines).text
         table = _TABLE.search(text)
         assert table
         body = _body(text, table.end() - 1)
         keys = _KEY.findall(body)
         return {
-            reason: [k for k, v in zip(keys, cells.split(",")) if v.strip() == "1"]
+            reason: [k for k, v in zip(keys, cells.split(",")) if v.strip().isdigit()]
             for cells, _action, reason in _ENTRY.findall(body)
         }
 
     built = flags(OPT_IN)
     assert built["DROP_MAC_LIMIT"] == ["mac_limit"]
-    assert built["DROP_STORM_CONTROL"] == ["storm_drop"]
+    assert built["DROP_STORM_CONTROL"] == ["storm_color"]
     default = flags({})
     assert "DROP_MAC_LIMIT" not in default
