@@ -52,7 +52,7 @@ from nve.reconcile import (
     reconcile,
     to_updates,
 )
-from nve.retry import RETRY_FIRST_S, RETRY_MAX_S
+from nve.retry import RETRY_FIRST_S, longer
 from nve.session import EventSink, ReadyHook, SwitchSession
 from nve.stats import SwitchCounters
 from nve.store.learned import LearnedChange
@@ -665,7 +665,7 @@ class Controller:
         try:
             if later:
                 await asyncio.sleep(wait)
-                wait = min(wait * 2, RETRY_MAX_S)
+                wait = longer(wait)
             while True:
                 try:
                     again = await on_change(names)
@@ -678,7 +678,7 @@ class Controller:
                     return
                 log.info("%s: reconciled again in %.0f s", ", ".join(names), wait)
                 await asyncio.sleep(wait)
-                wait = min(wait * 2, RETRY_MAX_S)
+                wait = longer(wait)
         finally:
             for n in names:  # not reconciled (not primary, failed): ask again next time
                 if self._asked.get(n) is me:

@@ -12,6 +12,11 @@ RETRY_FIRST_S = 2.0
 RETRY_MAX_S = 60.0
 
 
+def longer(wait: float) -> float:
+    """The wait after one more failed try."""
+    return min(wait * 2, RETRY_MAX_S)
+
+
 @dataclass
 class Retry:
     names: list[str] = field(default_factory=list)
@@ -32,7 +37,4 @@ class Retry:
     def after(self, failed: list[str], *, retried: bool) -> None:
         """What the last reconcile left to try again; `retried`: it was a retry."""
         self.names = list(failed)
-        if failed and retried:
-            self.wait = min(self.wait * 2, RETRY_MAX_S)
-        else:
-            self.wait = RETRY_FIRST_S
+        self.wait = longer(self.wait) if failed and retried else RETRY_FIRST_S
