@@ -221,7 +221,8 @@ class SwitchClient:
                 options=GRPC_OPTIONS + self.tls.channel_options(),
             )
         try:
-            await asyncio.wait_for(self._channel.channel_ready(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._channel.channel_ready()
         except (TimeoutError, grpc.aio.AioRpcError) as exc:
             await self._channel.close()
             why = type(exc).__name__
@@ -234,7 +235,8 @@ class SwitchClient:
         self._reader = asyncio.create_task(self._read_stream(), name=f"stream-{self.name}")
         await self._send_arbitration()
         try:
-            await asyncio.wait_for(self._arbitrated.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._arbitrated.wait()
         except TimeoutError:
             await self.close()
             raise SwitchError(f"{self.name}: no arbitration answer from {self.address}") from None
@@ -369,9 +371,11 @@ class SwitchClient:
             self._stream.cancel()
         if self._reader is not None:
             self._reader.cancel()
-            # Closing must not fail, however the reader task ended.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+            # Closing must not fail, however the reader task ended; waiting on it (not
+            # awaiting it) keeps a cancellation of the closing task itself.
+            await asyncio.wait({self._reader})
+            if not self._reader.cancelled():
+                self._reader.exception()  # retrieved: nothing to log
         if self._channel is not None:
             await self._channel.close()
         self._stream = self._reader = self._channel = None

@@ -29,7 +29,8 @@ class Retry:
             await dirty.wait()
             return None
         try:
-            await asyncio.wait_for(dirty.wait(), self.wait)
+            async with asyncio.timeout(self.wait):
+                await dirty.wait()
         except TimeoutError:
             return list(self.names)
         return None

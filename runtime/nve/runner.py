@@ -26,6 +26,7 @@ from nve.p4rt_client import SwitchError
 from nve.reconcile import ReconcileReport
 from nve.retry import Retry
 from nve.session import SwitchSession
+from nve.tasks import cancel_and_wait
 from nve.underlay.bgp_service import BgpService
 from nve.underlay.hosts import HostError, UnderlayHosts
 from nve.validate import validate_overlay
@@ -296,9 +297,7 @@ async def run_forever(
     try:
         await asyncio.gather(*tasks)
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         await hosts.close()
         await ctl.close()
 

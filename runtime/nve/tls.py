@@ -99,10 +99,10 @@ async def handshake_problem(address: str, tls: ClientTls, timeout: float = 3.0) 
     try:
         ctx = _ssl_context(tls)
         host, port = _host_port(address)
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=ctx, server_hostname=tls.server_name or host),
-            timeout,
-        )
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=ctx, server_hostname=tls.server_name or host
+            )
     except ssl.SSLError as exc:
         return f"TLS handshake failed: {exc.reason or exc}"
     except ssl.CertificateError as exc:
@@ -112,7 +112,8 @@ async def handshake_problem(address: str, tls: ClientTls, timeout: float = 3.0) 
     try:
         # TLS 1.3 servers check the client's certificate after the handshake: an alert on
         # the first read says it was refused.
-        await asyncio.wait_for(reader.read(1), 0.5)
+        async with asyncio.timeout(0.5):
+            await reader.read(1)
     except ssl.SSLError as exc:
         return f"TLS: the switch refused this controller's certificate ({exc.reason or exc})"
     except (OSError, TimeoutError):
@@ -120,5 +121,6 @@ async def handshake_problem(address: str, tls: ClientTls, timeout: float = 3.0) 
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):
+                await writer.wait_closed()
     return None

@@ -35,6 +35,7 @@ from nve.retry import Retry
 from nve.runner import reconcile_summary
 from nve.session import SwitchSession
 from nve.store.url import StoreUrl
+from nve.tasks import cancel_and_wait
 from nve.underlay.bgp_service import BgpService
 from nve.underlay.hosts import HostError, UnderlayHosts
 
@@ -109,8 +110,7 @@ class FleetReplica:
         """Stop writing to the switch: the session ends and its connection closes."""
         task = self._sessions.pop(switch, None)
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait([task])
         session = self.ctl.sessions.pop(switch, None)
         if session is not None and session.client is not None:
             await session.client.close()

@@ -63,7 +63,8 @@ async def watch_kernel(
             if monitor.done():  # `ip monitor` ended: start another
                 monitor = asyncio.create_task(_monitor(namespace, wake))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await wake.wait()
             await asyncio.sleep(SETTLE_S)
             wake.clear()
     finally:
