@@ -59,6 +59,12 @@ WRITE_TIMEOUT_PER_UPDATE_S = 0.005
 # several switches reads it whole: one that does not answer is left out of that reconcile
 # instead of holding the others for a Read deadline (nve.controller).
 PING_TIMEOUT_S = 5.0
+# Seconds a Read may go without a message from the switch (its first, or the next chunk)
+# before the switch is taken for unreachable, within the whole Read's RPC_TIMEOUT_S: a
+# switch that answers the ping and then hangs in the Read holds a reconcile of several
+# switches this long, not five minutes. p4sim answers in chunks of 1 MiB; PI
+# (simple_switch_grpc) builds one answer, in seconds for the largest tables here.
+READ_IDLE_S = 60.0
 
 
 class SwitchError(Exception):
@@ -180,6 +186,7 @@ class SwitchClient:
         self.tls = tls
         self.rpc_timeout = rpc_timeout
         self.ping_timeout = PING_TIMEOUT_S
+        self.read_idle = READ_IDLE_S
         self.device_id = device_id
         self.election_id = election_id
         self.name = name or address
@@ -573,16 +580,34 @@ class SwitchClient:
 
     async def read(self, entities: Sequence[p4r.Entity]) -> AsyncIterator[p4r.Entity]:
         stub = self._require_stub()
+        call = stub.Read(
+            p4r.ReadRequest(device_id=self.device_id, entities=list(entities)),
+            timeout=self.rpc_timeout,
+        )
+        answers = aiter(call)
+        idle = min(self.read_idle, self.rpc_timeout)
         try:
             with _channel_closed_is_an_error(self.name, "Read"):
-                async for resp in stub.Read(
-                    p4r.ReadRequest(device_id=self.device_id, entities=list(entities)),
-                    timeout=self.rpc_timeout,
-                ):
+                while True:
+                    try:
+                        async with asyncio.timeout(idle):
+                            resp = await anext(answers)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        call.cancel()
+                        raise SwitchError(
+                            f"{self.name}: Read: DEADLINE_EXCEEDED: nothing from the switch"
+                            f" for {idle:g} s",
+                            grpc.StatusCode.DEADLINE_EXCEEDED,
+                        ) from None
                     for ent in resp.entities:
                         yield ent
         except grpc.aio.AioRpcError as exc:
             raise SwitchError.from_rpc(self.name, "Read", exc) from None
+        finally:
+            if not call.done():  # left early, or failed: the switch stops sending
+                call.cancel()
 
     async def read_all(self, entities: Sequence[p4r.Entity]) -> list[p4r.Entity]:
         return [e async for e in self.read(entities)]

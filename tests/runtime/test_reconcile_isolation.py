@@ -120,6 +120,46 @@ def test_a_switch_that_stops_answering_fails_its_calls_at_the_deadline(
     asyncio.run(main())
 
 
+def test_a_switch_that_hangs_in_a_read_is_given_up_once_it_has_sent_nothing_for_a_while(
+    tmp_path, switches, pipeline
+):
+    """A switch that answered the ping and then sends nothing more of a Read fails it after
+    `read_idle` seconds of silence, well inside the whole Read's deadline."""
+    path = write_overlay(tmp_path / "o.yaml", switches, pipeline)
+    tor1 = switches[0].proc
+    assert tor1 is not None
+
+    async def main() -> float:
+        ctl = Controller(load_overlay(path))
+        await ctl.connect()
+        try:
+            client = ctl.sessions["tor1"].client
+            assert client is not None
+            client.rpc_timeout = 120.0
+            client.read_idle = 1.0
+            await client.ping()  # it answers...
+            os.kill(tor1.pid, signal.SIGSTOP)  # ...then hangs
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            try:
+                with pytest.raises(
+                    SwitchError,
+                    match=r"tor1: Read: DEADLINE_EXCEEDED: nothing from the switch for 1 s",
+                ):
+                    await asyncio.wait_for(ctl.targets(["tor1"]), 60)
+                took = loop.time() - start
+            finally:
+                os.kill(tor1.pid, signal.SIGCONT)
+            installed = await asyncio.wait_for(ctl.targets(["tor1"]), 60)  # answers again
+            assert installed
+            return took
+        finally:
+            await ctl.close()
+
+    # Given up by the silence (1 s), not by the Read's deadline (120 s; the test's 60 s).
+    assert asyncio.run(main()) < 60
+
+
 def test_a_switch_left_out_is_reconciled_again_on_its_own_once_it_answers(
     tmp_path, switches, pipeline, monkeypatch
 ):
