@@ -168,12 +168,33 @@ class EventHandler:
             if not self._from_access(session, port):
                 await self._reply_through_tunnel(session, reason, pkt.payload, vsid, port)
                 return
+            vsid = self.sender_vsid(frame, vsid)
             reply = self._router_reply(reason, frame, vsid)
         if reply is not None and session.client is not None and session.client.is_primary:
             # An egress (MTU) punt had its tag removed: the answer gets the port's tag for the VSID.
             # An ingress punt (NS) is the frame as received, and the reply already copies its tag.
             tagged = reply if frame.vlan is not None else self._with_tag(session, reply, port, vsid)
             await self.packet_out(session, port, tagged)
+
+    def sender_vsid(self, frame: Frame, vsid: int) -> int:
+        """The subnet a routed frame came from: the tenant's subnet whose gateway prefix
+        holds the frame's source address, else `vsid`. The v1model program punts with the
+        ingress VSID already; the TNA program's TTL punt carries the VSID of the route's
+        subnet (its route action rewrote it in the stage the TTL is checked in), and the
+        answer must come from the sender's gateway, tagged with the sender's VLAN."""
+        ip = frame.payload
+        src: ipaddress.IPv4Address | ipaddress.IPv6Address
+        if frame.ether_type == 0x0800 and len(ip) >= 20:
+            src = ipaddress.IPv4Address(ip[12:16])
+        elif frame.ether_type == 0x86DD and len(ip) >= 40:
+            src = ipaddress.IPv6Address(ip[8:24])
+        else:
+            return vsid
+        for candidate in sorted(self.ctl.index.tenant_vsids(vsid), key=lambda v: v != vsid):
+            gw = (s := self._subnet(candidate)) and s.gateway
+            if gw and any(a is not None and src in a.network for a in (gw.ipv4, gw.ipv6)):
+                return candidate
+        return vsid
 
     def _router_reply(self, reason: int, frame: Frame, vsid: int) -> bytes | None:
         if reason == Punt.GATEWAY:
