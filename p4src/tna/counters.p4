@@ -58,6 +58,7 @@ control IngressCounters(NVE_IG_PARAMS) {
 #ifdef NVE_TNA_STORM
             meta.storm_color  : ternary @name("storm");
 #endif
+            meta.icmp         : ternary @name("icmp");
         }
         actions = {
             count_drop;
@@ -66,52 +67,54 @@ control IngressCounters(NVE_IG_PARAMS) {
         }
         const entries = {
             /* drop_reason (PortRole, the parser, AccessIngress) */
-            (DROP_PORT_UNKNOWN, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_PORT_UNKNOWN);
-            (DROP_PARSER_ERROR, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_PARSER_ERROR);
-            (DROP_ACCESS_EXTRA_TAG, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ACCESS_EXTRA_TAG);
-            (DROP_ACCESS_VLAN_UNKNOWN, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ACCESS_VLAN_UNKNOWN);
+            (DROP_PORT_UNKNOWN, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_PORT_UNKNOWN);
+            (DROP_PARSER_ERROR, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_PARSER_ERROR);
+            (DROP_ACCESS_EXTRA_TAG, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ACCESS_EXTRA_TAG);
+            (DROP_ACCESS_VLAN_UNKNOWN, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ACCESS_VLAN_UNKNOWN);
             /* drop_net (Decap.checks, network ports) */
-            (_, DROP_TO_CPU, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_TO_CPU);
-            (_, DROP_NET_DMAC_NOT_LOCAL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_DMAC_NOT_LOCAL);
-            (_, DROP_NET_BAD_VERSION, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_BAD_VERSION);
-            (_, DROP_NET_BAD_IHL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_BAD_IHL);
-            (_, DROP_NET_NOT_LOCAL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_NOT_LOCAL);
-            (_, DROP_NET_FRAGMENT, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_FRAGMENT);
-            (_, DROP_NET_BAD_CHECKSUM, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_BAD_CHECKSUM);
-            (_, DROP_NET_NOT_NVGRE, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_NOT_NVGRE);
-            (_, DROP_NET_VSID_RESERVED, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_VSID_RESERVED);
-            (_, DROP_NET_VSID_UNKNOWN, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_VSID_UNKNOWN);
-            (_, DROP_NET_PEER_UNKNOWN, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_PEER_UNKNOWN);
-            (_, DROP_NET_INNER_TAGGED, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_INNER_TAGGED);
-            (_, DROP_NET_ECN_NOT_ECT, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NET_ECN_NOT_ECT);
+            (_, DROP_TO_CPU, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_TO_CPU);
+            (_, DROP_NET_DMAC_NOT_LOCAL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_DMAC_NOT_LOCAL);
+            (_, DROP_NET_BAD_VERSION, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_BAD_VERSION);
+            (_, DROP_NET_BAD_IHL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_BAD_IHL);
+            (_, DROP_NET_NOT_LOCAL, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_NOT_LOCAL);
+            (_, DROP_NET_FRAGMENT, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_FRAGMENT);
+            (_, DROP_NET_BAD_CHECKSUM, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_BAD_CHECKSUM);
+            (_, DROP_NET_NOT_NVGRE, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_NOT_NVGRE);
+            (_, DROP_NET_VSID_RESERVED, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_VSID_RESERVED);
+            (_, DROP_NET_VSID_UNKNOWN, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_VSID_UNKNOWN);
+            (_, DROP_NET_PEER_UNKNOWN, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_PEER_UNKNOWN);
+            (_, DROP_NET_INNER_TAGGED, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_INNER_TAGGED);
+            (_, DROP_NET_ECN_NOT_ECT, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NET_ECN_NOT_ECT);
             /* an unknown subnet (no learning), a multicast source on a known port */
-            (_, _, 1, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop_vsi(DROP_VSI_UNKNOWN);
-            (_, _, _, 48w0x010000000000 &&& 48w0x010000000000, 2w1 &&& 2w1, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_SRC_MAC_MULTICAST);
-            (_, _, _, 48w0x010000000000 &&& 48w0x010000000000, 2w2 &&& 2w2, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_SRC_MAC_MULTICAST);
+            (_, _, 1, _, _, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop_vsi(DROP_VSI_UNKNOWN);
+            (_, _, _, 48w0x010000000000 &&& 48w0x010000000000, 2w1 &&& 2w1, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_SRC_MAC_MULTICAST);
+            (_, _, _, 48w0x010000000000 &&& 48w0x010000000000, 2w2 &&& 2w2, _, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_SRC_MAC_MULTICAST);
 #ifdef NVE_TNA_MAC_LIMIT
             /* L2Learn: an unknown source MAC on a full port or subnet */
-            (_, _, _, _, _, _, _, _, _, _, 1 NVE_TNA_STORM_ANY) : count_drop(DROP_MAC_LIMIT);
+            (_, _, _, _, _, _, _, _, _, _, 1 NVE_TNA_STORM_ANY, _) : count_drop(DROP_MAC_LIMIT);
 #endif
             /* Routing, L2Forward, TunnelSelect, Underlay */
-            (_, _, _, _, _, DROP_ROUTED_MARTIAN_SRC, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_MARTIAN_SRC);
-            (_, _, _, _, _, DROP_ROUTED_MARTIAN_DST, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_MARTIAN_DST);
-            (_, _, _, _, _, _, DROP_ROUTED_BAD_CHECKSUM, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_BAD_CHECKSUM);
-            (_, _, _, _, _, _, DROP_ROUTED_MARTIAN_SRC, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_MARTIAN_SRC);
-            (_, _, _, _, _, _, DROP_ROUTED_MARTIAN_DST, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_MARTIAN_DST);
-            (_, _, _, _, _, _, DROP_TTL_EXPIRED, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_TTL_EXPIRED);
-            (_, _, _, _, _, _, _, 1, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTE_MISS);
-            (_, _, _, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_TO_GATEWAY);
-            (_, _, _, _, _, _, _, _, DROP_SPLIT_HORIZON, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_SPLIT_HORIZON);
-            (_, _, _, _, _, _, _, _, DROP_ROUTED_DMAC_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ROUTED_DMAC_UNKNOWN);
-            (_, _, _, _, _, _, _, _, DROP_TUNNEL_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_TUNNEL_UNKNOWN);
+            (_, _, _, _, _, DROP_ROUTED_MARTIAN_SRC, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_MARTIAN_SRC);
+            (_, _, _, _, _, DROP_ROUTED_MARTIAN_DST, _, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_MARTIAN_DST);
+            (_, _, _, _, _, _, DROP_ROUTED_BAD_CHECKSUM, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_BAD_CHECKSUM);
+            (_, _, _, _, _, _, DROP_ROUTED_MARTIAN_SRC, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_MARTIAN_SRC);
+            (_, _, _, _, _, _, DROP_ROUTED_MARTIAN_DST, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_MARTIAN_DST);
+            /* the gateway's own address before TTL (as v1model): ICMP punted (PuntIngress) */
+            (_, _, _, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, 1) : count_drop(DROP_TO_CPU);
+            (_, _, _, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_TO_GATEWAY);
+            (_, _, _, _, _, _, DROP_TTL_EXPIRED, _, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_TTL_EXPIRED);
+            (_, _, _, _, _, _, _, 1, _, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTE_MISS);
+            (_, _, _, _, _, _, _, _, DROP_SPLIT_HORIZON, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_SPLIT_HORIZON);
+            (_, _, _, _, _, _, _, _, DROP_ROUTED_DMAC_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ROUTED_DMAC_UNKNOWN);
+            (_, _, _, _, _, _, _, _, DROP_TUNNEL_UNKNOWN, _ NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_TUNNEL_UNKNOWN);
 #ifdef NVE_TNA_STORM
-            (_, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY, 3) : count_drop(DROP_STORM_CONTROL);  /* MeterColor_t.RED */
+            (_, _, _, _, _, _, _, _, _, _ NVE_TNA_ML_ANY, 3, _) : count_drop(DROP_STORM_CONTROL);  /* MeterColor_t.RED */
 #else
-            (_, _, _, _, _, _, _, _, DROP_STORM_CONTROL, _ NVE_TNA_ML_ANY) : count_drop(DROP_STORM_CONTROL);
+            (_, _, _, _, _, _, _, _, DROP_STORM_CONTROL, _ NVE_TNA_ML_ANY, _) : count_drop(DROP_STORM_CONTROL);
 #endif
-            (_, _, _, _, _, _, _, _, _, DROP_UNDERLAY_ROUTE_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_UNDERLAY_ROUTE_MISS);
-            (_, _, _, _, _, _, _, _, _, DROP_ECMP_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_ECMP_MISS);
-            (_, _, _, _, _, _, _, _, _, DROP_NEXTHOP_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY) : count_drop(DROP_NEXTHOP_MISS);
+            (_, _, _, _, _, _, _, _, _, DROP_UNDERLAY_ROUTE_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_UNDERLAY_ROUTE_MISS);
+            (_, _, _, _, _, _, _, _, _, DROP_ECMP_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_ECMP_MISS);
+            (_, _, _, _, _, _, _, _, _, DROP_NEXTHOP_MISS NVE_TNA_ML_ANY NVE_TNA_STORM_ANY, _) : count_drop(DROP_NEXTHOP_MISS);
         }
         default_action = NoAction();
         size = 64;

@@ -162,9 +162,6 @@ control NveIngress(inout nve_headers_t hdr,
                 outer.apply(NVE_IG_ARGS);
                 decap.apply(NVE_IG_ARGS);
             }
-#ifdef NVE_TNA_PUNTS
-            punt.apply(NVE_IG_ARGS);    /* after AccessIngress: NS only on a bound VLAN */
-#endif
 #ifdef NVE_TNA_L2
             /* Before VsiInfo and L2Learn in the program (its XOR hash then runs in the
              * first stage); it writes nothing they read, so the order is v1model's in
@@ -182,6 +179,10 @@ control NveIngress(inout nve_headers_t hdr,
 #ifdef NVE_TNA_ROUTING
             /* It gates its lookups itself (its header rewrite is not under that gate). */
             routing.apply(NVE_IG_ARGS);
+#endif
+#ifdef NVE_TNA_PUNTS
+            /* After AccessIngress (NS only on a bound VLAN) and Routing (gateway, TTL). */
+            punt.apply(NVE_IG_ARGS);
 #endif
 #ifdef NVE_TNA_L2
             /* Not gated on Routing's miss (route_miss, written in this stage): a frame

@@ -27,10 +27,7 @@ parser NveIngressParser(packet_in pkt,
         }
     }
 
-    state parse_packet_out {
-        pkt.extract(hdr.packet_out);
-        transition accept;
-    }
+    state parse_packet_out { pkt.extract(hdr.packet_out); transition accept; }
 
     state parse_ethernet {
         pkt.extract(hdr.ethernet);
@@ -80,10 +77,7 @@ parser NveIngressParser(packet_in pkt,
         transition accept;
     }
 
-    state parse_arp {
-        pkt.extract(hdr.arp);
-        transition accept;
-    }
+    state parse_arp { pkt.extract(hdr.arp); transition accept; }
 
     state parse_ipv4 {
         pkt.extract(hdr.ipv4);
@@ -100,12 +94,14 @@ parser NveIngressParser(packet_in pkt,
             (1w0, 13w0, IP_PROTO_GRE): parse_gre;
             (1w0, 13w0, IP_PROTO_TCP): parse_l4;
             (1w0, 13w0, IP_PROTO_UDP): parse_l4;
+            (1w0, 13w0, IP_PROTO_ICMP): parse_icmp;  /* PUNT_GATEWAY (PuntIngress) */
             (1w0, 13w0, _):            accept;
             default:                   parse_ip_fragment;
         }
     }
 
     state parse_ip_fragment { meta.ip_frag = 1w1; transition accept; }
+    state parse_icmp { meta.icmp = 1w1; transition accept; }  /* not extracted */
 
     state parse_ipv6 {
         pkt.extract(hdr.ipv6);
@@ -121,6 +117,7 @@ parser NveIngressParser(packet_in pkt,
 
     state parse_icmpv6 {
         pkt.extract(hdr.icmpv6);
+        meta.icmp = 1w1;
         transition accept;
     }
 
@@ -157,15 +154,9 @@ parser NveIngressParser(packet_in pkt,
         }
     }
 
-    state parse_inner_vlan {
-        pkt.extract(hdr.inner_vlan);
-        transition accept;
-    }
+    state parse_inner_vlan { pkt.extract(hdr.inner_vlan); transition accept; }
 
-    state parse_inner_arp {
-        pkt.extract(hdr.inner_arp);
-        transition accept;
-    }
+    state parse_inner_arp { pkt.extract(hdr.inner_arp); transition accept; }
 
     state parse_inner_ipv4 {
         pkt.extract(hdr.inner_ipv4);

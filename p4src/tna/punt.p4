@@ -1,7 +1,9 @@
 /* punt.p4 (TNA): copies to the controller, as p4src/include/punt.p4.
  *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP
  *                         and ND on network ports (consumed: the main drops them with
- *                         DROP_TO_CPU instead of decapsulating); rate-limited per reason.
+ *                         DROP_TO_CPU instead of decapsulating); from access ports, ICMP
+ *                         to a gateway's address and routed frames whose TTL ran out
+ *                         (consumed: IngressCounters drops them); rate-limited per reason.
  *   ToCpu       (egress)  a punted copy: the packet_in header in front of the frame.
  * Tofino: the copy is made by the ingress deparser's Mirror extern (mirror_type
  * MIRROR_TYPE_PUNT, session CPU_CLONE_SESSION); the packet_in contents travel in
@@ -18,25 +20,54 @@ control PuntIngress(NVE_IG_PARAMS) {
 
     Meter<bit<8>>(PUNT_REASON_COUNT, MeterType_t.PACKETS) rate;
     Counter<bit<32>, bit<8>>(PUNT_REASON_COUNT, CounterType_t.PACKETS) suppressed;
+    bit<8> reason = PUNT_NONE;
+
+    action punt_as(bit<8> r) { reason = r; }
+
+    /* The punt reason as one ternary table (TNA only, const entries), in the order
+     * of p4src/include/punt.p4 and Routing's punts: a chain of gateways and one-
+     * instruction tables took logical tables the stages of both gresses share.
+     * Access ports: an NS once the port/VLAN is known (AccessIngress did not drop it);
+     * Routing's outcomes (it ran only on frames no earlier check dropped), martians
+     * and a bad checksum first, the gateway's own address whatever the TTL. The TTL
+     * copy is the frame as received (the rewrite skips it) with the VSID of the
+     * route's subnet: the controller takes the sender's subnet from the source
+     * address (docs/tna.md). Not from network ports: after decapsulation the copy has
+     * lost the NVGRE headers the controller answers through. */
+    table reasons {
+        key = {
+            meta.port_role         : ternary @name("port_role");
+            meta.drop_reason       : ternary @name("drop_reason");
+            hdr.arp.isValid()      : ternary @name("arp");
+            hdr.icmpv6.isValid()   : ternary @name("icmpv6");
+            hdr.icmpv6.msg_type    : ternary @name("icmpv6_type");
+            meta.drop_martian      : ternary @name("martian");
+            meta.drop_fwd          : ternary @name("fwd");
+            meta.drop_rchk         : ternary @name("rchk");
+            meta.icmp              : ternary @name("icmp");
+        }
+        actions = {
+            punt_as;
+            NoAction;
+        }
+        default_action = NoAction();
+        const entries = {
+            (PORT_ROLE_ACCESS, DROP_NONE, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_IPV6_NS);
+            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_NONE, 1) : punt_as(PUNT_GATEWAY);
+            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_TTL_EXPIRED, 1) : punt_as(PUNT_GATEWAY);
+            (PORT_ROLE_ACCESS, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _, _) : NoAction();
+            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, _, DROP_TTL_EXPIRED, _) : punt_as(PUNT_TTL_EXPIRED);
+            (PORT_ROLE_NETWORK, _, true, _, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ARP);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_ADVERT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+        }
+        size = 16;
+    }
 
     apply {
-        bit<8> reason = PUNT_NONE;
-        if (meta.port_role == PORT_ROLE_ACCESS) {
-            /* Only once the port/VLAN is known (AccessIngress did not drop it). */
-            if (meta.drop_reason == DROP_NONE && hdr.icmpv6.isValid()
-                    && hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT) {
-                reason = PUNT_IPV6_NS;
-            }
-        } else if (meta.port_role != PORT_ROLE_NETWORK) {
-            /* unknown port: nothing */
-        } else if (hdr.arp.isValid()) {
-            reason = PUNT_UNDERLAY_ARP;
-        } else if (hdr.icmpv6.isValid() && (hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_SOLICIT
-                                           || hdr.icmpv6.msg_type == ICMPV6_NEIGHBOR_ADVERT
-                                           || hdr.icmpv6.msg_type == ICMPV6_ROUTER_SOLICIT
-                                           || hdr.icmpv6.msg_type == ICMPV6_ROUTER_ADVERT)) {
-            reason = PUNT_UNDERLAY_ND;
-        }
+        reasons.apply();
         if (reason != PUNT_NONE) {
             bit<8> color = rate.execute(reason);
             if (color == (bit<8>)MeterColor_t.RED) {

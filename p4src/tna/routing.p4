@@ -22,8 +22,8 @@ control Routing(NVE_IG_PARAMS) {
         hdr.bridge.routed = 1w1;
     }
 
-    /* The gateway's own address (as on v1model). Tofino: dropped, not punted (no Time
-     * Exceeded or echo reply from this program yet: docs/tna.md). */
+    /* The gateway's own address (as on v1model): dropped; PuntIngress punts ICMP and
+     * ICMPv6 from access ports (PUNT_GATEWAY; the controller answers echo). */
     action to_gateway() {
         meta.drop_fwd = DROP_ROUTED_TO_GATEWAY;
     }
@@ -132,8 +132,9 @@ control Routing(NVE_IG_PARAMS) {
          * Outside the gate above: under it, the gate would have to wait for ArpProxy's
          * answer, which reads the Ethernet header the rewrite writes. */
         /* One block per header set and family (MACs and TTL together: four tables,
-         * not six). */
-        if (hdr.bridge.routed == 1w1) {
+         * not six). Not when a check beside the lookup drops the frame: a TTL-expired
+         * frame is punted as received (PuntIngress, PUNT_TTL_EXPIRED). */
+        if (hdr.bridge.routed == 1w1 && meta.drop_rchk == DROP_NONE) {
             if (hdr.bridge.decapped == 1w1) {
                 if (hdr.inner_ipv4.isValid()) {
                     hdr.inner_ethernet.src_addr = meta.c.smac;
