@@ -45,13 +45,17 @@ from tests.runtime.events.rig import (
 pytestmark = pytest.mark.root
 
 
-def _hand_over(rig: Rig, tmp_path, reason: int, vsid: int, frame: bytes) -> None:
+def _hand_over(
+    rig: Rig, tmp_path, reason: int, vsid: int, frame: bytes, layer: type
+) -> bytes | None:
     """A controller for the rig's routed description reconciles the switch, then handles one
-    packet_in (reason, the sender's port, vsid, frame) as if the switch had punted it."""
+    packet_in (reason, the sender's port, vsid, frame) as if the switch had punted it; the
+    first frame with `layer` out of the sender's port within 5 s, taken while the
+    controller is still connected (the switch drops a packet-out whose stream has closed)."""
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(overlay(rig.switch, 300, routed=True), sort_keys=False))
 
-    async def run() -> None:
+    async def run() -> bytes | None:
         ctl = Controller(load_overlay(path))
         await ctl.connect()
         try:
@@ -72,10 +76,12 @@ def _hand_over(rig: Rig, tmp_path, reason: int, vsid: int, frame: bytes) -> None
             rig.drain()
             handler = EventHandler(ctl, lambda: None)
             await handler.on_packet_in(session, p4r.PacketIn(payload=frame, metadata=metadata))
+            port = rig.ports[WEB1_PORT]
+            return await asyncio.to_thread(port.wait_for, lambda x: layer in Ether(x), 5.0)
         finally:
             await ctl.close()
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 @pytest.mark.parametrize("kind", ["v4", "v6"])
@@ -91,9 +97,8 @@ def test_a_ttl_punt_with_the_route_s_vsid_is_answered_from_the_sender_s_gateway(
         f = eth / IP(src=WEB1_4, dst=DBR_4, ttl=1) / UDP(sport=4001, dport=33434) / b"tr"
     else:
         f = eth / IPv6(src=WEB1_6, dst=DBR_6, hlim=1) / UDP(sport=4001, dport=33434) / b"tr"
-    _hand_over(rig, tmp_path, Punt.TTL_EXPIRED, DB_VSID, bytes(f))
     layer = ICMP if kind == "v4" else ICMPv6TimeExceeded
-    reply = rig.ports[WEB1_PORT].wait_for(lambda x: layer in Ether(x), 5.0)
+    reply = _hand_over(rig, tmp_path, Punt.TTL_EXPIRED, DB_VSID, bytes(f), layer)
     assert reply is not None, "no Time Exceeded"
     p = Ether(reply)
     assert (p.dst, p.src, p[Dot1Q].vlan) == (WEB1_MAC, GW_MAC, WEB1_VLAN)
@@ -111,8 +116,7 @@ def test_an_untagged_gateway_punt_is_answered_on_the_sender_s_vlan(rig: Rig, tmp
         / IPv6(src=WEB1_6, dst=GW6)
         / ICMPv6EchoRequest(id=7, seq=1, data=b"tna")
     )
-    _hand_over(rig, tmp_path, Punt.GATEWAY, VSID, bytes(f))
-    reply = rig.ports[WEB1_PORT].wait_for(lambda x: ICMPv6EchoReply in Ether(x), 5.0)
+    reply = _hand_over(rig, tmp_path, Punt.GATEWAY, VSID, bytes(f), ICMPv6EchoReply)
     assert reply is not None, "no Echo Reply"
     p = Ether(reply)
     assert (p.dst, p[Dot1Q].vlan, p[IPv6].src, p[ICMPv6EchoReply].data) == (
