@@ -37,6 +37,7 @@ from nve.packets import (
     parse_ethernet,
     time_exceeded,
 )
+from nve.tunnel_out import encapsulate, path_to
 
 if TYPE_CHECKING:
     from nve.controller import Controller
@@ -166,7 +167,7 @@ class EventHandler:
             reply = self._ns_reply(frame, vsid)
         elif reason in (Punt.GATEWAY, Punt.TTL_EXPIRED):
             if not self._from_access(session, port):
-                await self._reply_through_tunnel(session, reason, pkt.payload, vsid, port)
+                await self._reply_through_tunnel(session, reason, pkt.payload, frame, vsid, port)
                 return
             vsid = self.sender_vsid(frame, vsid)
             reply = self._router_reply(reason, frame, vsid)
@@ -202,26 +203,50 @@ class EventHandler:
         return self._time_exceeded(frame, vsid)
 
     async def _reply_through_tunnel(
-        self, session: SwitchSession, reason: int, packet: bytes, vsid: int, port: int
+        self, session: SwitchSession, reason: int, packet: bytes, frame: Frame, vsid: int, port: int
     ) -> None:
-        """A gateway punt from a network port: the NVGRE packet as received, from a host
-        behind a remote NVE (the NVE is the gateway of those hosts too). The answer is
-        built from the customer frame, as for a local host, and sent back in NVGRE to the
-        NVE that sent the packet, by the port and neighbour it came from (nve.nvgre)."""
+        """A gateway or TTL punt from a network port, from a host behind a remote NVE (the
+        NVE is the gateway of those hosts too). The answer is built from the customer
+        frame, as for a local host, and goes back in NVGRE. The v1model program punts the
+        NVGRE packet as received: the answer goes back to the NVE that sent it, by the port
+        and neighbour it came from (nve.nvgre). The TNA program punts the customer frame
+        Decap left (anything that is not NVGRE of the punt's VSID): the answer goes to the
+        NVE the sender's MAC is behind, by the tunnel the switch uses for it
+        (nve.tunnel_out)."""
         if session.client is None or not session.client.is_primary:
             return
         try:
             received = parse_nvgre(packet)
-        except NotNvgre as exc:
-            log.info("%s: gateway punt on port %d not answered: %s", session.name, port, exc)
+        except NotNvgre:
+            received = None
+        if received is not None and received.vsid == vsid:
+            inner = parse_ethernet(received.inner)
+            if inner is None:
+                return
+            reply = self._router_reply(reason, inner, vsid)
+            if reply is not None:
+                out = reply_nvgre(received, reply, session.switch.outer_ttl)
+                await self.packet_out(session, port, out)
             return
-        inner = parse_ethernet(received.inner)
-        if inner is None or received.vsid != vsid:
+        vsid = self.sender_vsid(frame, vsid)
+        reply = self._router_reply(reason, frame, vsid)
+        state = self.ctl.states.get(session.name)
+        if reply is None or state is None:
             return
-        reply = self._router_reply(reason, inner, vsid)
-        if reply is None:
+        path = path_to(state, vsid, frame.src_mac)
+        if path is None:
+            log.info(
+                "%s: no tunnel toward %s in VSID 0x%06X: punt from port %d not answered",
+                session.name,
+                Mac(frame.src_mac),
+                vsid,
+                port,
+            )
             return
-        await self.packet_out(session, port, reply_nvgre(received, reply, session.switch.outer_ttl))
+        out = encapsulate(
+            path, session.switch.nve_mac.packed, vsid, reply, session.switch.outer_ttl
+        )
+        await self.packet_out(session, path.port, out)
 
     def _answered_lately(self, switch: str, port: int, payload: bytes) -> bool:
         """Whether the same frame from the same port was answered within ANSWER_HOLD_S

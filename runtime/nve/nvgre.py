@@ -112,23 +112,41 @@ def parse_nvgre(packet: bytes) -> NvgrePacket:
 def reply_nvgre(received: NvgrePacket, frame: bytes, ttl: int) -> bytes:
     """`frame` in NVGRE back to the sender of `received`: underlay MACs and outer addresses
     swapped (the reply leaves from the PA the packet was sent to, toward the neighbour
-    that delivered it), the same VSID, FlowID 0 (RFC 7637 §3.2: an NVE that does not
-    compute one sends 0), DF on an outer IPv4 header (RFC 7637 §4.4), `ttl` as the outer
-    TTL / hop limit, the underlay tag kept."""
-    payload = struct.pack("!HHI", GRE_KEY_ONLY, GRE_TEB, received.vsid << 8) + frame
-    dst, src = received.outer_src, received.outer_dst
+    that delivered it), the same VSID, `ttl` as the outer TTL / hop limit, the underlay
+    tag kept (nvgre_packet)."""
+    return nvgre_packet(
+        received.underlay_src_mac,
+        received.underlay_dst_mac,
+        received.underlay_vlan,
+        received.outer_dst,
+        received.outer_src,
+        received.vsid,
+        frame,
+        ttl,
+    )
+
+
+def nvgre_packet(
+    dst_mac: bytes,
+    src_mac: bytes,
+    vlan: int | None,
+    src: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    dst: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    vsid: int,
+    frame: bytes,
+    ttl: int,
+) -> bytes:
+    """`frame` in NVGRE from PA `src` to PA `dst` (one family), VSID `vsid`, FlowID 0
+    (RFC 7637 §3.2: an NVE that does not compute one sends 0), DF on an outer IPv4 header
+    (RFC 7637 §4.4), `ttl` as the outer TTL / hop limit, in an underlay Ethernet header
+    (802.1Q-tagged when `vlan` is set)."""
+    payload = struct.pack("!HHI", GRE_KEY_ONLY, GRE_TEB, vsid << 8) + frame
     if isinstance(src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address):
         ip = ipv4_header(src, dst, IP_PROTO_GRE, len(payload), ttl)
         etype = ETH_IPV4
     elif isinstance(src, ipaddress.IPv6Address) and isinstance(dst, ipaddress.IPv6Address):
         ip = ipv6_header(src, dst, IP_PROTO_GRE, len(payload), ttl)
         etype = ETH_IPV6
-    else:  # parse_nvgre never mixes families
+    else:
         raise NotNvgre("outer addresses of two families")
-    return ethernet(
-        received.underlay_src_mac,
-        received.underlay_dst_mac,
-        etype,
-        ip + payload,
-        received.underlay_vlan,
-    )
+    return ethernet(dst_mac, src_mac, etype, ip + payload, vlan)

@@ -83,6 +83,7 @@ class _SwitchCompiler(PlanPhases, EmitPhases, QosPhases, LimitPhases):
             {t: tunnel_keys[k] for k, t in tunnel_ids.items()},
             self.problems,
             EndpointFacts.of(sw.name, endpoints, p.bindings),
+            tunnel_hops=p.tunnel_hops,
         )
 
 

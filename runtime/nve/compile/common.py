@@ -195,6 +195,9 @@ class SwitchState:
     facts: EndpointFacts | None = field(default=None, compare=False)  # for endpoint deltas
     # entity key -> its position in `entities` (built by the first endpoint delta)
     positions: dict[EntityKey, int] | None = field(default=None, compare=False, repr=False)
+    # tunnel index -> the next hop its packets leave by (port, MAC, VLAN; an ECMP group's
+    # first member), for packets the controller encapsulates itself (nve.tunnel_out)
+    tunnel_hops: dict[int, NexthopKey] = field(default_factory=dict)
 
 
 _PUNT_REASONS = tuple(p for p in Punt if p != Punt.NONE)  # the punt meters' indices

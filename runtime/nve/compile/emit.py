@@ -92,6 +92,7 @@ class EmitPhases(CompilerBase):
             if key.dst.is_multicast:
                 dmac = multicast_mac(key.dst)
             tunnel_port[key] = port
+            p.tunnel_hops[t] = (port, dmac, vid)
             self.out.append(
                 _entry(
                     Table.REPLICA_TUNNEL,

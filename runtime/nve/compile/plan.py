@@ -12,6 +12,7 @@ from nve.compile.common import (
     Allocator,
     EcmpGroups,
     LearnedEndpoint,
+    NexthopKey,
     Nexthops,
     TunnelKey,
     UnderlayRoutes,
@@ -42,6 +43,7 @@ class Plan:
     group_tunnels: dict[int, TunnelKey] = field(default_factory=dict)  # vsid -> flood tunnel
     tunnel_ids: dict[TunnelKey, int] = field(default_factory=dict)
     tunnel_port: dict[TunnelKey, int] = field(default_factory=dict)  # -> underlay port
+    tunnel_hops: dict[int, NexthopKey] = field(default_factory=dict)  # tunnel -> next hop
 
 
 class PlanPhases(CompilerBase):

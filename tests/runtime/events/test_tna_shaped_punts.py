@@ -2,9 +2,10 @@
 
 The TNA program punts a TTL-expired frame after its route lookup has moved the frame to the
 route's subnet (the VSID in the packet_in is the destination subnet's), and its punted copy
-is the frame as ingress left it: the access port's 802.1Q tag already removed
-(docs/tna.md). The controller must still answer from the gateway of the sender's subnet,
-tagged with the sender's VLAN. These tests hand such packet_ins to the controller's
+is the frame as ingress left it: the access port's 802.1Q tag already removed, and from a
+network port the NVGRE headers too (docs/tna.md). The controller must still answer from
+the gateway of the sender's subnet, tagged with the sender's VLAN, or encapsulated toward
+the NVE the sender is behind. These tests hand such packet_ins to the controller's
 EventHandler (no Tofino here) and check what the switch (p4sim, on veths) sends out of the
 sender's port: the answer is a real packet_out through the pipeline.
 """
@@ -16,9 +17,9 @@ import asyncio
 import pytest
 import yaml
 from finsy.proto import p4r
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import ICMP, IP, UDP, UDPerror
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6TimeExceeded, IPv6
-from scapy.layers.l2 import Dot1Q, Ether
+from scapy.layers.l2 import GRE, Dot1Q, Ether
 
 from nve.controller import Controller
 from nve.events import EventHandler
@@ -32,6 +33,18 @@ from tests.runtime.events.rig import (
     GW4,
     GW6,
     GW_MAC,
+    NET_PORT,
+    NVE_MAC,
+    PA,
+    PA6,
+    REMOTE1_4,
+    REMOTE1_6,
+    REMOTE1_MAC,
+    REMOTE6_4,
+    REMOTE6_MAC,
+    REMOTE6_PA,
+    REMOTE_PA,
+    SPINE_MAC,
     VSID,
     WEB1_4,
     WEB1_6,
@@ -46,14 +59,22 @@ pytestmark = pytest.mark.root
 
 
 def _hand_over(
-    rig: Rig, tmp_path, reason: int, vsid: int, frame: bytes, layer: type
+    rig: Rig,
+    tmp_path,
+    reason: int,
+    vsid: int,
+    frame: bytes,
+    layer: type,
+    port: int = WEB1_PORT,
+    v6_underlay: bool = False,
 ) -> bytes | None:
     """A controller for the rig's routed description reconciles the switch, then handles one
-    packet_in (reason, the sender's port, vsid, frame) as if the switch had punted it; the
-    first frame with `layer` out of the sender's port within 5 s, taken while the
-    controller is still connected (the switch drops a packet-out whose stream has closed)."""
+    packet_in (reason, `port`, vsid, frame) as if the switch had punted it; the first frame
+    with `layer` out of `port` within 5 s, taken while the controller is still connected
+    (the switch drops a packet-out whose stream has closed)."""
     path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump(overlay(rig.switch, 300, routed=True), sort_keys=False))
+    doc = overlay(rig.switch, 300, v6_underlay=v6_underlay, routed=True)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     async def run() -> bytes | None:
         ctl = Controller(load_overlay(path))
@@ -64,7 +85,7 @@ def _hand_over(
             fields = session.index.packet_metadata("packet_in")
             values = {
                 PacketIn.REASON: reason,
-                PacketIn.INGRESS_PORT: WEB1_PORT,
+                PacketIn.INGRESS_PORT: port,
                 PacketIn.VSID: vsid,
             }
             metadata = [
@@ -76,8 +97,8 @@ def _hand_over(
             rig.drain()
             handler = EventHandler(ctl, lambda: None)
             await handler.on_packet_in(session, p4r.PacketIn(payload=frame, metadata=metadata))
-            port = rig.ports[WEB1_PORT]
-            return await asyncio.to_thread(port.wait_for, lambda x: layer in Ether(x), 5.0)
+            out = rig.ports[port]
+            return await asyncio.to_thread(out.wait_for, lambda x: layer in Ether(x), 5.0)
         finally:
             await ctl.close()
 
@@ -125,3 +146,95 @@ def test_an_untagged_gateway_punt_is_answered_on_the_sender_s_vlan(rig: Rig, tmp
         GW6,
         b"tna",
     )
+
+
+def _nvgre_out(reply: bytes) -> Ether:
+    """The customer frame of an NVGRE packet the switch sent, after checking its outer
+    headers are those of the tunnel toward hv9 (10.0.9.9, by the spine next hop)."""
+    p = Ether(reply)
+    assert (p.src, p.dst) == (NVE_MAC, SPINE_MAC)
+    assert (p[IP].src, p[IP].dst, p[IP].proto, p[IP].flags.DF) == (PA, REMOTE_PA, 47, True)
+    assert p[IP].ttl == 64  # the switch's outer_ttl (default)
+    gre = p[GRE]
+    assert (gre.key_present, gre.chksum_present, gre.seqnum_present, gre.proto) == (1, 0, 0, 0x6558)
+    assert (gre.key >> 8, gre.key & 0xFF) == (VSID, 0)  # VSID, FlowID 0
+    return Ether(bytes(gre.payload))
+
+
+@pytest.mark.parametrize("kind", ["v4", "v6"])
+def test_a_gateway_punt_from_a_network_port_is_answered_through_the_sender_s_tunnel(
+    rig: Rig, tmp_path, kind: str
+) -> None:
+    """The TNA gateway punt from a network port: the customer frame Decap left (no NVGRE
+    headers), the ingress VSID. The Echo Reply goes to remote1 in NVGRE toward hv9, the
+    NVE remote1 is behind, by the switch's next hop toward it. Before, a punt from a
+    network port that was not NVGRE was not answered."""
+    eth = Ether(src=REMOTE1_MAC, dst=GW_MAC)
+    if kind == "v4":
+        f = eth / IP(src=REMOTE1_4, dst=GW4) / ICMP(type=8, id=5, seq=1) / b"net"
+    else:
+        f = eth / IPv6(src=REMOTE1_6, dst=GW6) / ICMPv6EchoRequest(id=5, seq=1, data=b"net")
+    reply = _hand_over(rig, tmp_path, Punt.GATEWAY, VSID, bytes(f), GRE, port=NET_PORT)
+    assert reply is not None, "no NVGRE answer on the network port"
+    inner = _nvgre_out(reply)
+    assert (inner.src, inner.dst) == (GW_MAC, REMOTE1_MAC)
+    if kind == "v4":
+        assert (inner[IP].src, inner[IP].dst, inner[ICMP].type) == (GW4, REMOTE1_4, 0)
+        assert bytes(inner[ICMP].payload) == b"net"
+    else:
+        assert (inner[IPv6].src, inner[IPv6].dst) == (GW6, REMOTE1_6)
+        assert inner[ICMPv6EchoReply].data == b"net"
+
+
+def test_a_ttl_punt_from_a_network_port_is_answered_from_the_sender_s_gateway(
+    rig: Rig, tmp_path
+) -> None:
+    """The TNA TTL punt from a network port: remote1 (web, behind hv9) to dbr (db) with TTL
+    1, the frame as received, with db's VSID (the route's). Time Exceeded from web's
+    gateway address, in web's VSID, toward hv9."""
+    f = (
+        Ether(src=REMOTE1_MAC, dst=GW_MAC)
+        / IP(src=REMOTE1_4, dst=DBR_4, ttl=1)
+        / UDP(sport=4002, dport=33435)
+        / b"tr"
+    )
+    reply = _hand_over(rig, tmp_path, Punt.TTL_EXPIRED, DB_VSID, bytes(f), GRE, port=NET_PORT)
+    assert reply is not None, "no NVGRE answer on the network port"
+    inner = _nvgre_out(reply)
+    assert (inner.src, inner.dst) == (GW_MAC, REMOTE1_MAC)
+    assert (inner[IP].src, inner[IP].dst, inner[ICMP].type) == (GW4, REMOTE1_4, 11)
+    assert inner[UDPerror].dport == 33435
+
+
+def test_a_network_punt_toward_an_ipv6_underlay_nve_gets_an_ipv6_outer_header(
+    rig: Rig, tmp_path
+) -> None:
+    """remote6 is behind hv6, reached over the IPv6 underlay: the answer leaves in NVGRE over
+    IPv6, from the switch's IPv6 PA."""
+    f = (
+        Ether(src=REMOTE6_MAC, dst=GW_MAC)
+        / IP(src=REMOTE6_4, dst=GW4)
+        / ICMP(type=8, id=6, seq=2)
+        / b"six"
+    )
+    reply = _hand_over(
+        rig, tmp_path, Punt.GATEWAY, VSID, bytes(f), GRE, port=NET_PORT, v6_underlay=True
+    )
+    assert reply is not None, "no NVGRE answer on the network port"
+    p = Ether(reply)
+    assert (p.src, p.dst) == (NVE_MAC, SPINE_MAC)
+    assert (p[IPv6].src, p[IPv6].dst, p[IPv6].nh) == (PA6, REMOTE6_PA, 47)
+    inner = Ether(bytes(p[GRE].payload))
+    assert (inner.dst, inner[IP].src, inner[IP].dst, inner[ICMP].type) == (
+        REMOTE6_MAC,
+        GW4,
+        REMOTE6_4,
+        0,
+    )
+
+
+def test_a_network_punt_from_a_mac_no_tunnel_leads_to_is_not_answered(rig: Rig, tmp_path) -> None:
+    """A customer frame from a MAC the switch has no tunnel for (not in the description,
+    not learned): nothing goes out, on any port."""
+    f = Ether(src="52:54:00:ee:00:01", dst=GW_MAC) / IP(src="192.168.10.77", dst=GW4) / ICMP()
+    assert _hand_over(rig, tmp_path, Punt.GATEWAY, VSID, bytes(f), GRE, port=NET_PORT) is None
