@@ -201,7 +201,7 @@ struct nve_customer_t {
 /* Every field is zero at the start of each gress (@pa_auto_init_metadata, main). */
 struct nve_ig_meta_t {
     /* set by the parser */
-    bit<1>  extra_tag; bit<1> ip_frag; bit<1> icmp;  /* icmp: in the outermost IP header */
+    bit<1>  extra_tag; bit<1> ip_frag; bit<1> icmp;  /* icmp: customer IP's (inner after NVGRE) */
     bool    ipv4_csum_ok;        /* hdr.ipv4 checksum right (written once, when IPv4) */
     bool    inner_ipv4_csum_ok;  /* hdr.inner_ipv4 checksum right */
     bit<16> l4_src; bit<16> l4_dst;  /* hdr.l4 ports, 0 without TCP/UDP (FlowID input) */

@@ -206,8 +206,9 @@ control NveIngress(inout nve_headers_t hdr,
                 flow.apply(NVE_IG_ARGS);
             }
             /* Not gated on drop_fwd (written in the previous stage): to_tunnel is set
-             * only when L2Forward ran, and decapsulated frames never go back out. */
-            if (hdr.bridge.to_tunnel == 1w1 && hdr.bridge.decapped == 1w0) {
+             * only when L2Forward ran; a decapsulated frame goes back into a tunnel only
+             * routed (split horizon, L2Forward), with the FlowID it came with (Decap). */
+            if (hdr.bridge.to_tunnel == 1w1) {
                 tunnel.apply(NVE_IG_ARGS);
                 underlay.apply(NVE_IG_ARGS);
             }

@@ -181,6 +181,7 @@ parser NveIngressParser(packet_in pkt,
                           hdr.inner_ipv4.protocol) {
             (1w0, 13w0, IP_PROTO_TCP): parse_inner_l4;
             (1w0, 13w0, IP_PROTO_UDP): parse_inner_l4;
+            (1w0, 13w0, IP_PROTO_ICMP): parse_inner_icmp;
             default:                   accept;
         }
     }
@@ -188,11 +189,15 @@ parser NveIngressParser(packet_in pkt,
     state parse_inner_ipv6 {
         pkt.extract(hdr.inner_ipv6);
         transition select(hdr.inner_ipv6.next_hdr) {
-            IP_PROTO_TCP: parse_inner_l4;
-            IP_PROTO_UDP: parse_inner_l4;
-            default:      accept;
+            IP_PROTO_TCP:    parse_inner_l4;
+            IP_PROTO_UDP:    parse_inner_l4;
+            IP_PROTO_ICMPV6: parse_inner_icmp;
+            default:         accept;
         }
     }
+
+    /* The customer's ICMP after decapsulation (PUNT_GATEWAY from network ports). */
+    state parse_inner_icmp { meta.icmp = 1w1; transition accept; }
 
     state parse_inner_l4 {
         pkt.extract(hdr.inner_l4);

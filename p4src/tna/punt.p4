@@ -1,9 +1,10 @@
 /* punt.p4 (TNA): copies to the controller, as p4src/include/punt.p4.
  *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP
  *                         and ND on network ports (consumed: the main drops them with
- *                         DROP_TO_CPU instead of decapsulating); from access ports, ICMP
- *                         to a gateway's address and routed frames whose TTL ran out
- *                         (consumed: IngressCounters drops them); rate-limited per reason.
+ *                         DROP_TO_CPU instead of decapsulating); ICMP to a gateway's
+ *                         address and routed frames whose TTL ran out, from either port
+ *                         role (consumed: IngressCounters drops them); rate-limited per
+ *                         reason.
  *   ToCpu       (egress)  a punted copy: the packet_in header in front of the frame.
  * Tofino: the copy is made by the ingress deparser's Mirror extern (mirror_type
  * MIRROR_TYPE_PUNT, session CPU_CLONE_SESSION); the packet_in contents travel in
@@ -28,7 +29,7 @@ control PuntIngress(NVE_IG_PARAMS) {
      * of p4src/include/punt.p4 and Routing's punts: a chain of gateways and one-
      * instruction tables took logical tables the stages of both gresses share.
      * Access ports: an NS once the port/VLAN is known (AccessIngress did not drop it);
-     * Routing's outcomes (it ran only on frames no earlier check dropped), martians
+     * either port role: Routing's outcomes (it ran only on frames no earlier check dropped), martians
      * and a bad checksum first, the gateway's own address whatever the TTL. The TTL
      * copy is the frame as received (the rewrite skips it) with the VSID of the
      * route's subnet: the controller takes the sender's subnet from the source
@@ -53,10 +54,10 @@ control PuntIngress(NVE_IG_PARAMS) {
         default_action = NoAction();
         const entries = {
             (PORT_ROLE_ACCESS, DROP_NONE, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_IPV6_NS);
-            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_NONE, 1) : punt_as(PUNT_GATEWAY);
-            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_TTL_EXPIRED, 1) : punt_as(PUNT_GATEWAY);
-            (PORT_ROLE_ACCESS, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _, _) : NoAction();
-            (PORT_ROLE_ACCESS, _, _, _, _, DROP_NONE, _, DROP_TTL_EXPIRED, _) : punt_as(PUNT_TTL_EXPIRED);
+            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_NONE, 1) : punt_as(PUNT_GATEWAY);
+            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_TTL_EXPIRED, 1) : punt_as(PUNT_GATEWAY);
+            (_, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _, _) : NoAction();
+            (_, _, _, _, _, DROP_NONE, _, DROP_TTL_EXPIRED, _) : punt_as(PUNT_TTL_EXPIRED);
             (PORT_ROLE_NETWORK, _, true, _, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ARP);
             (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
             (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
@@ -82,29 +83,41 @@ control PuntIngress(NVE_IG_PARAMS) {
     }
 }
 
-/* The punt of a frame Mtu drops (customer IPv4 with DF, IPv6), rate-limited: an E2E
- * mirror of the frame as egress left it (no outer headers: Encap skips it). Tested
- * here on Mtu's room field, in Mtu's verdict stage (a flag from Mtu would cost the
- * meter a stage). */
+/* The punt of a frame Mtu drops, rate-limited, an E2E mirror of what egress emits:
+ * for customer IPv4 without DF the NVGRE packet (Encap still runs on it; the copy
+ * carries the egress port, where the controller sends the fragments), PUNT_FRAGMENT;
+ * for IPv4 with DF and IPv6 the frame as egress left it (no outer headers: Encap
+ * skips it), PUNT_MTU_EXCEEDED. Tested here on Mtu's room field, in Mtu's verdict
+ * stage (a flag from Mtu would cost the meter a stage); the reason depends on
+ * bridged fields only, so it is known before. */
 control PuntEgress(NVE_EG_PARAMS) {
 
     Meter<bit<8>>(PUNT_REASON_COUNT, MeterType_t.PACKETS) rate;
     Counter<bit<32>, bit<8>>(PUNT_REASON_COUNT, CounterType_t.PACKETS) suppressed;
 
     apply {
+        /* The reason in the bridged field the mirror header takes it from (a local
+         * would need PHV egress does not have). */
+        if (hdr.bridge.is_ipv4 == 1w1 && hdr.bridge.df == 1w0) {
+            hdr.bridge.punt_reason = PUNT_FRAGMENT;
+        } else {
+            hdr.bridge.punt_reason = PUNT_MTU_EXCEEDED;
+        }
         /* Not for a frame Replication or the prune dropped first (v1model runs Mtu
          * only on frames not dropped). */
-        if (meta.drop_reason == DROP_NONE && ((hdr.bridge.is_ipv4 == 1w1
-                && hdr.bridge.df == 1w1) || hdr.bridge.is_ipv6 == 1w1)) {
+        if (meta.drop_reason == DROP_NONE
+                && (hdr.bridge.is_ipv4 == 1w1 || hdr.bridge.is_ipv6 == 1w1)) {
             if (meta.mtu_room == 16w0) {
-                bit<8> color = rate.execute(PUNT_MTU_EXCEEDED);
+                bit<8> color = rate.execute(hdr.bridge.punt_reason);
                 if (color == (bit<8>)MeterColor_t.RED) {
-                    suppressed.count(PUNT_MTU_EXCEEDED);
+                    suppressed.count(hdr.bridge.punt_reason);
                 } else {
                     eg_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
                     meta.mirror_session = (MirrorId_t)CPU_CLONE_SESSION;
                     meta.punt_type = PKT_TYPE_PUNT_E2E;
-                    hdr.bridge.punt_reason = PUNT_MTU_EXCEEDED;
+                    if (hdr.bridge.punt_reason == PUNT_FRAGMENT) {
+                        hdr.bridge.ingress_port = eg_intr_md.egress_port;
+                    }
                 }
             }
         }

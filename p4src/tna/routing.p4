@@ -23,7 +23,7 @@ control Routing(NVE_IG_PARAMS) {
     }
 
     /* The gateway's own address (as on v1model): dropped; PuntIngress punts ICMP and
-     * ICMPv6 from access ports (PUNT_GATEWAY; the controller answers echo). */
+     * ICMPv6 (PUNT_GATEWAY; the controller answers echo). */
     action to_gateway() {
         meta.drop_fwd = DROP_ROUTED_TO_GATEWAY;
     }

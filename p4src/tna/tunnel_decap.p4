@@ -101,8 +101,10 @@ control Decap(NVE_IG_PARAMS) {
         ecn_alarm.count(cell);
     }
 
-    /* Decapsulated: the outer headers go, the customer frame's facts are noted. */
+    /* Decapsulated: the outer headers go, the customer frame's facts are noted; the
+     * received FlowID is kept for a routed frame that goes back into a tunnel. */
 #define NVE_TNA_DECAP_COMMON \
+        hdr.bridge.flow_id = hdr.nvgre.flow_id; \
         hdr.ethernet.setInvalid(); \
         hdr.vlan.setInvalid(); \
         hdr.ipv4.setInvalid(); \

@@ -262,10 +262,9 @@ control Encap(NVE_EG_PARAMS) {
         }
 #endif
         /* The outer headers: one block per (outer family, next-hop VLAN), each written
-         * once (an EtherType chosen in a temporary, or a FlowID written then zeroed,
-         * would cost a stage each). Not on a frame Mtu drops: its punt is the frame as
-         * egress left it, without outer headers (as v1model). */
-        if (meta.mtu_room == 16w0) {
+         * once (a temporary EtherType or a FlowID zeroed later: a stage each). Not on a
+         * frame Mtu drops, but for IPv4 without DF (its punt is the NVGRE packet). */
+        if (meta.mtu_room == 16w0 && (hdr.bridge.is_ipv4 == 1w0 || hdr.bridge.df == 1w1)) {
             /* dropped by Mtu */
         } else if (hdr.tun4.isValid()) {
             if (hdr.nh.vid != 12w0) {

@@ -1,0 +1,95 @@
+"""The TNA program punts for every reason the v1model program does, but those docs/tna.md
+says it cannot, and from the same port roles.
+
+There is no Tofino here, so this reads the source: the punt reasons the TNA program can
+put in a packet_in (the `punt_as` arguments of PuntIngress's const table `reasons`, and
+the reasons PuntEgress assigns) against the PUNT_ constants p4src/include/constants.p4
+defines (v1model punts with each of them), and the port-role column of the entries that
+punt a gateway's ICMP and a TTL expiry.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from p4sim.frontend.preprocess import preprocess
+
+ROOT = Path(__file__).resolve().parents[2]
+TNA = ROOT / "p4src" / "tna"
+CONSTANTS = ROOT / "p4src" / "include" / "constants.p4"
+# Not ported, each with its row in docs/tna.md ("IP for the control-plane host").
+NOT_ON_TNA = {"PUNT_UNDERLAY_LOCAL": "IP for the control-plane host"}
+
+_DEFINED = re.compile(r"^const\s+bit<8>\s+(PUNT_\w+)\s*=", re.M)
+_ENTRY = re.compile(r"^\s*\((.*)\)\s*:\s*punt_as\((PUNT_\w+)\)\s*;", re.M)
+_TABLE = re.compile(r"\btable\s+reasons\s*\{")
+_KEY = re.compile(r"^\s*(\S+)\s*:\s*ternary\s+@name\(\"(\w+)\"\)", re.M)
+_EGRESS = re.compile(r"\bcontrol\s+PuntEgress\s*\(")
+_ASSIGNED = re.compile(r"\bpunt_reason\s*=\s*(PUNT_\w+)\s*;")
+
+
+def _body(text: str, open_brace: int) -> str:
+    depth = 0
+    for i in range(open_brace, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[open_brace + 1 : i]
+    raise AssertionError(f"unbalanced braces after offset {open_brace}")
+
+
+def _punt_source() -> str:
+    text = preprocess(TNA / "punt.p4", include_dirs=[], defines={}).text
+    return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+
+
+def reason_entries() -> list[dict[str, str]]:
+    """punt.reasons' const entries: {key name: cell, "punt": reason}."""
+    text = _punt_source()
+    table = _TABLE.search(text)
+    assert table, "punt.p4 has no table reasons"
+    body = _body(text, table.end() - 1)
+    names = [name for _field, name in _KEY.findall(body)]
+    rows = []
+    for cells, reason in _ENTRY.findall(body):
+        values = [c.strip() for c in cells.split(",")]
+        assert len(values) == len(names), f"reasons entry {cells!r}: {len(values)} cells"
+        rows.append({**dict(zip(names, values)), "punt": reason})
+    return rows
+
+
+def egress_reasons() -> set[str]:
+    text = _punt_source()
+    found = _EGRESS.search(text)
+    assert found, "punt.p4 has no control PuntEgress"
+    return set(_ASSIGNED.findall(_body(text, text.index("{", found.end()))))
+
+
+def test_the_source_is_read() -> None:
+    rows = reason_entries()
+    assert {"port_role", "fwd", "rchk", "icmp"} <= set(rows[0])
+    assert "PUNT_MTU_EXCEEDED" in egress_reasons()
+
+
+def test_every_v1model_punt_reason_is_punted_on_tna_but_the_documented_ones() -> None:
+    defined = set(_DEFINED.findall(CONSTANTS.read_text())) - {"PUNT_NONE"}
+    punted = {row["punt"] for row in reason_entries()} | egress_reasons()
+    missing = sorted(defined - punted - set(NOT_ON_TNA))
+    assert not missing, f"punt reasons the TNA program never sends: {missing}"
+    documented = (ROOT / "docs" / "tna.md").read_text()
+    for reason, row in NOT_ON_TNA.items():
+        assert reason not in punted, f"{reason} is punted now: drop it from NOT_ON_TNA"
+        assert f"| {row} (punt.p4, `{reason}`)" in documented
+
+
+def test_gateway_and_ttl_punts_come_from_either_port_role() -> None:
+    """Hosts behind other NVEs route through this NVE's gateways too (RFC 7637 section
+    4.6): their ping to a gateway and their traceroute through it are punted as a local
+    host's are (the controller answers through the sender's tunnel)."""
+    rows = [r for r in reason_entries() if r["punt"] in ("PUNT_GATEWAY", "PUNT_TTL_EXPIRED")]
+    assert {r["punt"] for r in rows} == {"PUNT_GATEWAY", "PUNT_TTL_EXPIRED"}
+    restricted = [r for r in rows if r["port_role"] != "_"]
+    assert not restricted, f"gateway/TTL punts limited to one port role: {restricted}"
