@@ -46,6 +46,7 @@ control PuntIngress(NVE_IG_PARAMS) {
             meta.drop_fwd          : ternary @name("fwd");
             meta.drop_rchk         : ternary @name("rchk");
             meta.icmp              : ternary @name("icmp");
+            meta.drop_net          : ternary @name("net");
         }
         actions = {
             punt_as;
@@ -53,16 +54,17 @@ control PuntIngress(NVE_IG_PARAMS) {
         }
         default_action = NoAction();
         const entries = {
-            (PORT_ROLE_ACCESS, DROP_NONE, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_IPV6_NS);
-            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_NONE, 1) : punt_as(PUNT_GATEWAY);
-            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_TTL_EXPIRED, 1) : punt_as(PUNT_GATEWAY);
-            (_, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _, _) : NoAction();
-            (_, _, _, _, _, DROP_NONE, _, DROP_TTL_EXPIRED, _) : punt_as(PUNT_TTL_EXPIRED);
-            (PORT_ROLE_NETWORK, _, true, _, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ARP);
-            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
-            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
-            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
-            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_ADVERT, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_ACCESS, DROP_NONE, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _) : punt_as(PUNT_IPV6_NS);
+            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_NONE, 1, _) : punt_as(PUNT_GATEWAY);
+            (_, _, _, _, _, DROP_NONE, DROP_ROUTED_TO_GATEWAY, DROP_TTL_EXPIRED, 1, _) : punt_as(PUNT_GATEWAY);
+            (_, _, _, _, _, _, DROP_ROUTED_TO_GATEWAY, _, _, _) : NoAction();
+            (_, _, _, _, _, DROP_NONE, _, DROP_TTL_EXPIRED, _, _) : punt_as(PUNT_TTL_EXPIRED);
+            (PORT_ROLE_NETWORK, _, true, _, _, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ARP);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, true, ICMPV6_ROUTER_ADVERT, _, _, _, _, _) : punt_as(PUNT_UNDERLAY_ND);
+            (PORT_ROLE_NETWORK, _, _, _, _, _, _, _, _, DROP_TO_CPU) : punt_as(PUNT_UNDERLAY_LOCAL);  /* fe80::/10 */
         }
         size = 16;
     }

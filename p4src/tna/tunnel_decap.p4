@@ -191,6 +191,7 @@ control Decap(NVE_IG_PARAMS) {
             meta.outer_ecn               : ternary @name("outer_ecn");
             hdr.inner_ipv4.ecn           : ternary @name("inner_ecn4");
             hdr.inner_ipv6.ecn           : ternary @name("inner_ecn6");
+            hdr.ipv6.dst_addr[127:118]   : ternary @name("dst_fe80");
         }
         actions = {
             drop_net;
@@ -205,54 +206,57 @@ control Decap(NVE_IG_PARAMS) {
         }
         const entries = {
             /* Consumed (PuntIngress copies them): ARP, IPv6 NS, NA, RS and RA. */
-            (true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
-            (_, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
-            (_, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
-            (_, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
-            (_, true, ICMPV6_ROUTER_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_NEIGHBOR_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_NEIGHBOR_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_ROUTER_SOLICIT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, true, ICMPV6_ROUTER_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            /* IPv6 to fe80::/10 and this NVE's MAC, not NVGRE nor a fragment: the
+             * control-plane host's (PUNT_UNDERLAY_LOCAL). */
+            (_, _, _, 1, _, _, _, _, true, _, 0, _, _, false, _, _, _, _, _, _, _, _, _, _, 0x3FA) : drop_net(DROP_TO_CPU);
             /* OuterChecks (outer_checks.p4): not this NVE's unicast MAC; the IP
              * version against the EtherType (v4: not 4, v6: not 6); IPv4 IHL < 5. */
-            (_, _, _, 0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
-            (_, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, _, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
-            (_, _, _, _, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
-            (_, _, _, _, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
+            (_, _, _, 0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
+            (_, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
+            (_, _, _, _, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
+            (_, _, _, _, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 24w0 &&& 24w0xfff000, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, VSID_VENDOR, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_RESERVED);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_VSID_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _) : drop_net(DROP_NET_PEER_UNKNOWN);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _, _, _) : drop_net(DROP_NET_INNER_TAGGED);
             /* inner Not-ECT, outer CE: dropped, alarm cell 3 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 0, _) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 0) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 0, _, _) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 0, _) : drop_net_alarm(DROP_NET_ECN_NOT_ECT, 3);
             /* inner Not-ECT, outer ECT(1) or ECT(0): alarm cells 1, 2 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 0, _) : pass_v4_alarm(1);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 2, 0, _) : pass_v4_alarm(2);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 0) : pass_v6_alarm(1);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 2, _, 0) : pass_v6_alarm(2);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 0, _, _) : pass_v4_alarm(1);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 2, 0, _, _) : pass_v4_alarm(2);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 0, _) : pass_v6_alarm(1);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 2, _, 0, _) : pass_v6_alarm(2);
             /* inner CE, outer ECT(1): alarm cell 13 */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 3, _) : pass_v4_alarm(13);
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 3) : pass_v6_alarm(13);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 3, _, _) : pass_v4_alarm(13);
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 3, _) : pass_v6_alarm(13);
             /* ECN rewrite: outer CE over ECT(0)/ECT(1), outer ECT(1) over ECT(0) */
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 2, _) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 1, _) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 2, _) : pass_v4_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 1) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 2) : pass_v6_ecn();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _) : pass_v4();
-            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _) : pass_v6();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 2, _, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 3, 1, _, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, 1, 2, _, _) : pass_v4_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 2, _) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 3, _, 1, _) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, 1, _, 2, _) : pass_v6_ecn();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _, _) : pass_v4();
+            (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, true, _, _, _, _) : pass_v6();
         }
         default_action = pass_l2();
         size = 64;

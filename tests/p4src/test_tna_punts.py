@@ -4,8 +4,9 @@ says it cannot, and from the same port roles.
 There is no Tofino here, so this reads the source: the punt reasons the TNA program can
 put in a packet_in (the `punt_as` arguments of PuntIngress's const table `reasons`, and
 the reasons PuntEgress assigns) against the PUNT_ constants p4src/include/constants.p4
-defines (v1model punts with each of them), and the port-role column of the entries that
-punt a gateway's ICMP and a TTL expiry.
+defines (v1model punts with each of them), the port-role column of the entries that
+punt a gateway's ICMP and a TTL expiry, and the decap entry that consumes IPv6 to a
+link-local address for the control-plane host.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from p4sim.frontend.preprocess import preprocess
 ROOT = Path(__file__).resolve().parents[2]
 TNA = ROOT / "p4src" / "tna"
 CONSTANTS = ROOT / "p4src" / "include" / "constants.p4"
-# Not ported, each with its row in docs/tna.md ("IP for the control-plane host").
-NOT_ON_TNA = {"PUNT_UNDERLAY_LOCAL": "IP for the control-plane host"}
+# Not ported, each with its row in docs/tna.md. PUNT_UNDERLAY_LOCAL is, for IPv6
+# link-local destinations only (the row "IP for the control-plane host").
+NOT_ON_TNA: dict[str, str] = {}
 
 _DEFINED = re.compile(r"^const\s+bit<8>\s+(PUNT_\w+)\s*=", re.M)
 _ENTRY = re.compile(r"^\s*\((.*)\)\s*:\s*punt_as\((PUNT_\w+)\)\s*;", re.M)
@@ -93,3 +95,27 @@ def test_gateway_and_ttl_punts_come_from_either_port_role() -> None:
     assert {r["punt"] for r in rows} == {"PUNT_GATEWAY", "PUNT_TTL_EXPIRED"}
     restricted = [r for r in rows if r["port_role"] != "_"]
     assert not restricted, f"gateway/TTL punts limited to one port role: {restricted}"
+
+
+def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:
+    """BGP unnumbered runs over the ports' fe80:: addresses: Decap consumes IPv6 to
+    fe80::/10 (DROP_TO_CPU, the destination's top ten bits 0x3FA) and punt.reasons punts a
+    network port's DROP_TO_CPU that is not ARP or ND as PUNT_UNDERLAY_LOCAL, after them."""
+    text = re.sub(
+        r"/\*.*?\*/",
+        "",
+        preprocess(TNA / "tunnel_decap.p4", include_dirs=[], defines={}).text,
+        flags=re.S,
+    )
+    checks = _body(text, text.index("{", text.index("table checks")))
+    names = [name for _field, name in _KEY.findall(checks)]
+    consumed = [
+        dict(zip(names, (c.strip() for c in cells.split(","))))
+        for cells in re.findall(r"^\s*\((.*)\)\s*:\s*drop_net\(DROP_TO_CPU\)", checks, re.M)
+    ]
+    assert any(row.get("dst_fe80") == "0x3FA" and row.get("nvgre") == "false" for row in consumed)
+    rows = reason_entries()
+    local = [i for i, r in enumerate(rows) if r["punt"] == "PUNT_UNDERLAY_LOCAL"]
+    nd = [i for i, r in enumerate(rows) if r["punt"] in ("PUNT_UNDERLAY_ARP", "PUNT_UNDERLAY_ND")]
+    assert local and nd and min(local) > max(nd), "the local punt must come after ARP and ND"
+    assert rows[local[0]]["net"] == "DROP_TO_CPU"

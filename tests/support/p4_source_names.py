@@ -271,6 +271,10 @@ def _declared_types(params: str, body: str) -> dict[str, str]:
 def _expr_width(expr: str, scope: dict[str, str], types: _Types, where: str) -> int:
     if re.search(r"\.isValid\s*\(\s*\)\s*$", expr):
         return 1  # a header's validity: p4c gives the key one bit
+    sliced = re.fullmatch(r"(.+?)\[\s*(\d+)\s*:\s*(\d+)\s*\]\s*", expr, re.S)
+    if sliced:  # a bit slice [hi:lo] of a field
+        _expr_width(sliced.group(1), scope, types, where)  # the field must resolve
+        return int(sliced.group(2)) - int(sliced.group(3)) + 1
     parts = [p.strip() for p in expr.strip().split(".")]
     if not parts or parts[0] not in scope:
         raise ExtractError(f"{where}: cannot resolve key expression {expr.strip()!r}")
@@ -289,7 +293,7 @@ def _table(body: str, prefix: str, scope: dict[str, str], types: _Types, where: 
             entry = entry.strip()
             if not entry:
                 continue
-            m = re.fullmatch(r"(.+?)\s*:\s*(\w+)\s*(.*)", entry, re.S)
+            m = re.fullmatch(r"((?:[^:\[]|\[[^\]]*\])+?)\s*:\s*(\w+)\s*(.*)", entry, re.S)
             if not m:
                 raise ExtractError(f"{where}: malformed key entry {entry!r}")
             ann = _NAME_ANN.search(m.group(3))
