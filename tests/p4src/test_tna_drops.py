@@ -127,3 +127,28 @@ def test_the_opt_in_drops_have_entries_only_in_their_builds():
     assert built["DROP_STORM_CONTROL"] == ["storm_color"]
     default = flags({})
     assert "DROP_MAC_LIMIT" not in default
+
+
+# Drop reasons the TNA program never gives, each with the docs/tna.md row that says why.
+NEVER_ON_TNA = {
+    "DROP_NET_BAD_LENGTH": "| outer header checks (outer_checks.p4) |",
+    "DROP_ROUTED_BAD_HEADER": "| packets for the gateway, TTL expiry, routed IPv4 header",
+}
+
+
+def test_every_drop_reason_is_given_by_the_tna_program_but_the_documented_ones():
+    """Every reason of p4src/include/drop_reasons.p4 appears in the TNA program's code
+    (either gress, the opt-in features included), except NEVER_ON_TNA: a reason v1model
+    gives that TNA never does is a check TNA does not make."""
+    shared = (ROOT / "p4src" / "include" / "drop_reasons.p4").read_text()
+    defined = set(re.findall(r"^const\s+drop_reason_t\s+(DROP_\w+)", shared, re.M))
+    used: set[str] = set()
+    for path in sorted(TNA.glob("*.p4")):
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
+        used |= set(re.findall(r"\bDROP_[A-Z0-9_]+\b", text))
+    missing = sorted(defined - used - {"DROP_NONE"} - set(NEVER_ON_TNA))
+    assert not missing, f"drop reasons the TNA program never gives: {missing}"
+    documented = (ROOT / "docs" / "tna.md").read_text()
+    for reason, row in NEVER_ON_TNA.items():
+        assert reason not in used, f"{reason} is given now: drop it from NEVER_ON_TNA"
+        assert row in documented, f"docs/tna.md has no row {row!r} for {reason}"
