@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from p4sim.frontend.preprocess import preprocess
+from tests.p4src.test_tna_drops import _body
 
 ROOT = Path(__file__).resolve().parents[2]
 TNA = ROOT / "p4src" / "tna"
@@ -29,18 +30,6 @@ _TABLE = re.compile(r"\btable\s+reasons\s*\{")
 _KEY = re.compile(r"^\s*(\S+)\s*:\s*ternary\s+@name\(\"(\w+)\"\)", re.M)
 _EGRESS = re.compile(r"\bcontrol\s+PuntEgress\s*\(")
 _ASSIGNED = re.compile(r"\bpunt_reason\s*=\s*(PUNT_\w+)\s*;")
-
-
-def _body(text: str, open_brace: int) -> str:
-    depth = 0
-    for i in range(open_brace, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_brace + 1 : i]
-    raise AssertionError(f"unbalanced braces after offset {open_brace}")
 
 
 def _punt_source() -> str:
