@@ -1,7 +1,7 @@
 /* punt.p4 (TNA): copies to the controller, as p4src/include/punt.p4.
- *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP
- *                         and ND on network ports (consumed: the main drops them with
- *                         DROP_TO_CPU instead of decapsulating); ICMP to a gateway's
+ *   PuntIngress (ingress) IPv6 NS on access ports (copied; the original goes on), ARP,
+ *                         ND and IPv6 to fe80::/10 on network ports (consumed: Decap's
+ *                         checks drop them with DROP_TO_CPU); ICMP to a gateway's
  *                         address and routed frames whose TTL ran out, from either port
  *                         role (consumed: IngressCounters drops them); rate-limited per
  *                         reason.
@@ -29,8 +29,8 @@ control PuntIngress(NVE_IG_PARAMS) {
      * of p4src/include/punt.p4 and Routing's punts: a chain of gateways and one-
      * instruction tables took logical tables the stages of both gresses share.
      * Access ports: an NS once the port/VLAN is known (AccessIngress did not drop it);
-     * either port role: Routing's outcomes (it ran only on frames no earlier check dropped), martians
-     * and a bad checksum first, the gateway's own address whatever the TTL. The TTL
+     * either port role: Routing's outcomes (it ran only on frames no earlier check
+     * dropped), martians and a bad checksum first, the gateway's own address whatever the TTL. The TTL
      * copy is the frame as received (the rewrite skips it) with the VSID of the
      * route's subnet: the controller takes the sender's subnet from the source
      * address (docs/tna.md). Not from network ports: after decapsulation the copy has
