@@ -8,13 +8,14 @@ tenants of 10 subnets (both access ports of a switch bound to its subnets, as a 
 ENDPOINTS endpoints: each live switch holds the endpoints of its own
 subnets (so every one stays within its table sizes), the rest sit on store-only switches.
 Reported: import time and store size; per offered rate (5, 20, 50/s, then up 100, 200,
-400, 800, 1,600/s to the first that misses p99 < 100 ms or 90 % committed; at least 3 s
-of moves each; the rate committed is reported too), moves of
+400, 600, 800, 1,000, 1,200, 1,600/s to the first that misses p99 < 100 ms or 90 %
+committed; at least 3 s of moves each; the rate committed is reported too), moves of
 live-switch endpoints to another port of their switch (commit -> that switch's first
 Write after it, from p4sim's write log; when moves overlap, a Write may carry several
 and each is counted at the first Write after its commit), median / p99, CPU seconds per
-process kind (from the moment the spread has settled and every live switch has had its
-full reconcile by its owner); then, at the lowest rate, the owner of one live switch is
+process kind over the window and the 3 s after it (from the moment the spread has
+settled and every live switch has had its full reconcile by its owner), the cores that
+kept busy and the CPU per committed move; then, at the lowest rate, the owner of one live switch is
 killed with -9: kill -> the switch says the new owner is primary (an observer with
 election id 1), and kill -> the new owner's first reconcile of it logged. Moves are
 offered at the rate and committed by writers as an orchestrator's workers would: by
@@ -32,6 +33,7 @@ import asyncio
 import contextlib
 import math
 import multiprocessing
+import os
 import shutil
 import statistics
 import sys
@@ -57,7 +59,7 @@ from tests.fleet.etcd_server import etcd_binary, running_etcd_cluster
 from tests.fleet.fleet_util import ReplicaProcess, observer, owners
 
 RATES = (5, 20, 50)
-SEARCH = (100, 200, 400, 800, 1600)  # up to the first rate that misses the target
+SEARCH = (100, 200, 400, 600, 800, 1000, 1200, 1600)  # up to the first that misses the target
 PER_WRITER = 50  # moves/s one writer is asked for (a transaction is 5 etcd round trips)
 BATCH_WRITERS = 2  # with --batch above 1: at most this many writers (--writers)
 SUBNETS = 100
@@ -244,8 +246,8 @@ class _Result:
     committed: float  # moves/s
     acks: int
     lat: list[float]  # ms, sorted
-    spent: str
-    writer_cpu: float
+    spent: dict[str, float]  # CPU seconds by process kind over the window (writers too)
+    elapsed: float  # the window's seconds, the moves and the 3 s after them
     waited: list[float]  # ms from offered to committed, sorted
     batch: int
     retried: int = 0  # moves whose batch was read again (another writer conflicted)
@@ -271,7 +273,10 @@ class _Result:
             f" {self.acks} not seen); offered -> committed: median"
             f" {statistics.median(self.waited) if self.waited else math.nan:.0f} ms, p99"
             f" {percentile(self.waited, 0.99) if self.waited else math.nan:.0f} ms;"
-            f" CPU: {self.spent}, writers {self.writer_cpu:.1f} s;"
+            f" CPU: {', '.join(f'{k} {s:.1f} s' for k, s in self.spent.items())}"
+            f" ({sum(self.spent.values()) / self.elapsed:.2f} of {os.cpu_count()} cores busy"
+            f" over {self.elapsed:.1f} s), per move:"
+            f" {', '.join(f'{k} {1000 * s / self.acks:.2f} ms' for k, s in self.spent.items())};"
             f" read again after a conflict: {self.retried} of {self.acks}"
         )
 
@@ -309,6 +314,7 @@ class _Window:
         writer_cpu = time.process_time() - w0
         time.sleep(3.0)
         cpu1 = _cpu(self.reps, self.sws, self.cluster)
+        elapsed = time.monotonic() - t0
         writes = {f"tor{i}": write_times(p) for i, p in enumerate(self.logs)}
         lat = sorted(
             (next(w for w in writes[a.switch] if w >= a.committed) - a.committed) * 1000
@@ -316,7 +322,7 @@ class _Window:
             if any(w >= a.committed for w in writes[a.switch])
         )
         waited = sorted((a.committed - a.asked) * 1000 for a in acks)
-        spent = ", ".join(f"{k} {cpu1[k] - cpu0[k]:.1f} s" for k in cpu0)
+        spent = {k: cpu1[k] - cpu0[k] for k in cpu0} | {"writers": writer_cpu}
         return _Result(
             rate,
             writers,
@@ -324,7 +330,7 @@ class _Window:
             len(acks),
             lat,
             spent,
-            writer_cpu,
+            elapsed,
             waited,
             self.batch,
             sum(a.attempts > 1 for a in acks),
