@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from nve.compile import compile_switch
 from nve.index import OverlayIndex
 from nve.model import Endpoint, LocalAttachment, Overlay
 from nve.store.etcd import WatchedChange
@@ -139,3 +140,30 @@ def test_the_index_follows_moves_additions_and_removals_without_a_rebuild(seed: 
         overlay = result.overlay
         assert [e.name for e in overlay.endpoints] == [e.name for e in eps]
         _same_as_rebuilt(index, overlay)
+
+
+def test_a_move_between_ports_of_one_switch_touches_that_switch_alone() -> None:
+    """What other switches install for an endpoint does not depend on its port: a move
+    to another port of its switch touches that switch only (checked by compiling the
+    others before and after), while a move to another switch, or a port move that also
+    changes an address, touches every switch that carries the tenant."""
+    data = fleet_data(8)
+    before = overlay_of(data)
+    e1 = next(ep for ep in before.endpoints if ep.name == "e1")  # tor2 port 1
+    assert e1.attachment == LocalAttachment(switch="tor2", port=1)
+    carried = {sw: compile_switch(before, sw).vsi.keys() for sw in ("tor1", "tor2")}
+    assert all(0x001001 in vsids for vsids in carried.values())
+    tor1_before = set(compile_switch(before, "tor1").entities)
+
+    def touched(new: Endpoint) -> tuple[set[str], Overlay]:
+        overlay = overlay_of(data)
+        batch = apply_changes(overlay, PREFIX, GEN, [_put(new, 9)])
+        return batch.switches(carried), batch.overlay
+
+    port_move = e1.model_copy(update={"attachment": LocalAttachment(switch="tor2", port=2)})
+    switches, after = touched(port_move)
+    assert switches == {"tor2"}
+    assert set(compile_switch(after, "tor1").entities) == tor1_before
+    assert touched(port_move.model_copy(update={"ipv4": "192.168.10.250"}))[0] == {"tor1", "tor2"}
+    to_tor1 = e1.model_copy(update={"attachment": LocalAttachment(switch="tor1", port=1, vlan=100)})
+    assert touched(to_tor1)[0] == {"tor1", "tor2"}

@@ -12,7 +12,8 @@ a switch, tenant, subnet, remote NVE, route or meta key) asks for a full read.
 The changes were checked by the transaction that wrote them (nve.store.endpoints), so
 they are not validated again here. The switches a change touches are those attached to
 the endpoint before or after it, and those whose compiled state carries a VSID of the
-endpoint's tenant (a bridged or routed path to it may be on any of them).
+endpoint's tenant (a bridged or routed path to it may be on any of them), unless the
+change only moved it to another port or VLAN of the same switch.
 """
 
 from __future__ import annotations
@@ -54,13 +55,37 @@ class EndpointBatch:
         tenants = {s.vsid: t for t in self.overlay.tenants for s in t.subnets}
         vsids: set[int] = set()
         out: set[str] = set()
+        in_place = self._in_place()
         for ep in self.changed:
-            tenant = tenants.get(ep.vsid)
-            vsids |= {s.vsid for s in tenant.subnets} if tenant is not None else {ep.vsid}
             if isinstance(ep.attachment, LocalAttachment):
                 out.add(ep.attachment.switch)
-        out |= {name for name, held in carried.items() if vsids & set(held)}
+            if ep.name in in_place:
+                continue  # only its own switch sees a change
+            tenant = tenants.get(ep.vsid)
+            vsids |= {s.vsid for s in tenant.subnets} if tenant is not None else {ep.vsid}
+        if vsids:
+            out |= {name for name, held in carried.items() if vsids & set(held)}
         return out if owned is None else out & set(owned)
+
+    def _in_place(self) -> set[str]:
+        """Endpoints the batch moved to another port or VLAN of the same switch and
+        changed nothing else of: what other switches install for an endpoint (its
+        tunnel, ARP/ND answers, routes) depends on its switch, never on its port, so
+        those switches are not touched (an orchestrator's most common move, which
+        otherwise patches every switch that carries the tenant, to no effect)."""
+        before = {ep.name: ep for ep in self.old}
+        out: set[str] = set()
+        for _, now in self.new:
+            was = before.get(now.name)
+            if (
+                was is not None
+                and isinstance(was.attachment, LocalAttachment)
+                and isinstance(now.attachment, LocalAttachment)
+                and was.attachment.switch == now.attachment.switch
+                and was.model_copy(update={"attachment": now.attachment}) == now
+            ):
+                out.add(now.name)
+        return out
 
 
 def apply_changes(
