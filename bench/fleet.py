@@ -5,31 +5,36 @@ directory on disk, whose pages the kernel may reclaim). The description: LIVE p4
 switches (default profile, no ports) and STORE_ONLY switch records whose addresses answer
 nothing (they are owned and spread like the others; their sessions keep retrying), 10
 tenants of 10 subnets (both access ports of a switch bound to its subnets, as a ToR's are),
-ENDPOINTS endpoints: each live switch holds the endpoints of its own
-subnets (so every one stays within its table sizes), the rest sit on store-only switches.
+ENDPOINTS endpoints: each subnet has a home switch that holds its endpoints (so every live
+switch stays within its table sizes), the live switches in pairs (tor0 and tor1, ...) of
+one tenant that also bind each other's subnets. Moves: between a live switch and its
+partner, each endpoint back and forth (the issue's move: the two switches' local entries,
+and a `to_tunnel` change on every live switch that carries the tenant); `--port-moves`:
+to the other access port of the endpoint's switch, which only that switch sees.
 Reported: import time and store size; per offered rate (5, 20, 50/s, then up 100, 200,
 400, 600, 800, 1,000, 1,200, 1,600/s to the first that misses p99 < 100 ms or 90 %
-committed; at least 3 s of moves each; the rate committed is reported too), moves of
-live-switch endpoints to another port of their switch (commit -> that switch's first
-Write after it, from p4sim's write log; when moves overlap, a Write may carry several
-and each is counted at the first Write after its commit), median / p99, CPU seconds per
-process kind over the window and the 3 s after it (from the moment the spread has
-settled and every live switch has had its full reconcile by its owner), the cores that
-kept busy and the CPU per committed move; then, at the lowest rate, the owner of one live switch is
-killed with -9: kill -> the switch says the new owner is primary (an observer with
-election id 1), and kill -> the new owner's first reconcile of it logged. Moves are
-offered at the rate and committed by writers as an orchestrator's workers would: by
-default two, each switch's moves going to one of them, each committing what waits for
-it up to `--batch` (64) moves per `change_endpoints` call; `--batch 1`: one transaction
-per move, one writer per 50/s. Offered -> committed is reported beside the latency. Defaults are small enough for a 2-core machine (2 live, 20 store-only, 20,000
-endpoints); `--live N --store-only N --endpoints N` scale it (the issue's scale: 16, 1000,
-1,000,000); `--quick`: 2, 10, 2,000.
+committed; at least 3 s of moves each; the rate committed is reported too), commit ->
+the last affected live switch's first Write after it (from p4sim's write logs; when moves
+overlap, a Write may carry several and each is counted at the first Write after its
+commit), median / p99, CPU seconds per process kind over the window and the 3 s after it
+(from the moment the spread has settled and every live switch has had its full reconcile
+by its owner), the cores that kept busy and the CPU per committed move; then, at the
+lowest rate, the owner of one live switch is killed with -9: kill -> the switch says the
+new owner is primary (an observer with election id 1), and kill -> the new owner's first
+reconcile of it logged. Moves are offered at the rate and committed by writers as an
+orchestrator's workers would: by default two, each pair's (or switch's) moves going to
+one of them, each committing what waits for it up to `--batch` (64) moves per
+`change_endpoints` call; `--batch 1`: one transaction per move, one writer per 50/s.
+Offered -> committed is reported beside the latency. Defaults are small enough for a
+2-core machine (2 live, 20 store-only, 20,000 endpoints); `--live N --store-only N
+--endpoints N` scale it (the issue's scale: 16, 1000, 1,000,000); `--quick`: 2, 10, 2,000.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import math
 import multiprocessing
@@ -93,6 +98,12 @@ def _options() -> argparse.Namespace:
         help="with batches, every writer takes moves of every switch (default: each"
         " switch's moves go to one writer)",
     )
+    ap.add_argument(
+        "--port-moves",
+        action="store_true",
+        help="move endpoints to the other port of their switch (default: between a live"
+        " switch and its partner, which every switch carrying the tenant sees)",
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the replicas' logs here")
     ap.add_argument(
@@ -107,6 +118,20 @@ def _options() -> argparse.Namespace:
     return opts
 
 
+def partner(i: int, live: int) -> int | None:
+    """The live switch that also binds live switch i's subnets (tor0 and tor1, tor2 and
+    tor3, ...): endpoints move between the two."""
+    return i ^ 1 if (i ^ 1) < live else None
+
+
+def _subnets(i: int, switches: int, live: int) -> list[int]:
+    """The subnets switch i binds: its own (each subnet has one home switch), and a live
+    switch those of its partner."""
+    own = list(range(i, SUBNETS, switches))
+    p = partner(i, live) if i < live else None
+    return own + (list(range(p, SUBNETS, switches)) if p is not None else [])
+
+
 def _description(
     path: Path, addresses: list[str], store_only: int, endpoints: int, pipeline: object
 ) -> list[tuple[str, str, int]]:
@@ -115,7 +140,7 @@ def _description(
     names = [f"tor{i}" for i in range(len(addresses))] + [f"rec{i}" for i in range(store_only)]
 
     def binds(i: int) -> str:  # both access ports carry the switch's subnets, as a ToR's do
-        own = range(i, SUBNETS, len(names))
+        own = _subnets(i, len(names), len(addresses))
         return ", ".join(f"{{vsid: 0x{0x010000 + s:06x}, vlan: {100 + s}}}" for s in own)
 
     lines = ["switches:"]
@@ -144,12 +169,20 @@ def _description(
     for e in range(endpoints):
         s = e % SUBNETS
         owner = s % len(names)  # each subnet on one switch, tagged with its own VLAN
+        at = owner
         if owner < len(addresses):
-            live.append((f"ep{e}", names[owner], 100 + s))
+            # The first two endpoints of a subnet stay, one at its partner: neither switch
+            # of a pair ever holds a VSID's first or last endpoint, which would change
+            # what the VSID's tunnels and flood lists are (a full compilation each).
+            other = partner(owner, len(addresses))
+            if e >= 2 * SUBNETS or other is None:
+                live.append((f"ep{e}", names[owner], 100 + s))
+            elif e < SUBNETS:
+                at = other
         mac = f"52:54:{e >> 24 & 255:02x}:{e >> 16 & 255:02x}:{e >> 8 & 255:02x}:{e & 255:02x}"
         lines.append(
             f'  - {{name: ep{e}, vsid: 0x{0x010000 + s:06x}, mac: "{mac}",'
-            f" attachment: {{switch: {names[owner]}, port: 1, vlan: {100 + s}}}}}"
+            f" attachment: {{switch: {names[at]}, port: 1, vlan: {100 + s}}}}}"
         )
     path.write_text("\n".join(lines) + "\n")
     return live
@@ -171,9 +204,48 @@ def _settled(url: StoreUrl, reps: dict[str, ReplicaProcess], switches: int, live
     return True
 
 
+@dataclass
+class _Mover:
+    """Where each moved endpoint is, where its next move takes it, and the live switches
+    that move changes. `across` (the default): between a live switch and its partner,
+    both ways in turn; the endpoint's old and new switch and every other live switch
+    that carries its tenant (a `to_tunnel` entry toward it) are written. Otherwise: to
+    the other access port of its switch, which only that switch sees."""
+
+    across: bool
+    live: int
+    switches: int  # live and store-only
+    at: dict[str, tuple[str, int]] = field(default_factory=dict)  # endpoint: switch, port
+
+    def carriers(self, subnet: int) -> tuple[str, ...]:
+        tenant = subnet // 10
+        return tuple(
+            f"tor{j}"
+            for j in range(self.live)
+            if any(s // 10 == tenant for s in _subnets(j, self.switches, self.live))
+        )
+
+    def move(self, name: str, home: str, vlan: int) -> tuple[LocalAttachment, tuple[str, ...]]:
+        sw, port = self.at.get(name, (home, 1))
+        other = partner(int(home[3:]), self.live)
+        if self.across and other is not None:
+            now = (f"tor{other}" if sw == home else home, 1)
+            affected = self.carriers(vlan - 100)
+        else:
+            now, affected = (sw, 3 - port), (sw,)
+        self.at[name] = now
+        return LocalAttachment(switch=now[0], port=now[1], vlan=vlan), affected
+
+    def shard(self, home: str) -> str:
+        """The writer key of a move: a pair's moves go to one writer (they change both
+        switches' counters and tags)."""
+        other = partner(int(home[3:]), self.live)
+        return f"pair{int(home[3:]) >> 1}" if self.across and other is not None else home
+
+
 @dataclass(frozen=True)
 class _Ack:
-    switch: str
+    switches: tuple[str, ...]  # the live switches the move writes
     asked: float  # when the move was offered (Unix seconds)
     committed: float  # when its transaction was acknowledged
     attempts: int = 1  # reads of its batch until it committed (above 1: conflicts)
@@ -183,12 +255,12 @@ async def _churn(
     url: StoreUrl,
     rate: float,
     picks: list[tuple[str, str, int]],
-    port_of: dict[str, int],
+    mover: _Mover,
     writers: int = 1,
     batch: int = 1,
     shared: bool = False,
 ) -> list[_Ack]:
-    """Offer a move of each picked endpoint to the other access port of its switch at
+    """Offer a move of each picked endpoint (`mover`: where to) at
     `rate`/s; `writers` concurrent writers (each its own etcd client) take what is
     offered, each up to `batch` moves at a time in one `change_endpoints` call (one
     transaction while etcd's limits allow), as an orchestrator's workers would. With
@@ -204,7 +276,8 @@ async def _churn(
     async def offer() -> None:
         for k, (name, sw, vlan) in enumerate(picks):
             await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))
-            w = zlib.crc32(sw.encode()) % writers if batch > 1 and not shared else k % writers
+            key = mover.shard(sw).encode()
+            w = zlib.crc32(key) % writers if batch > 1 and not shared else k % writers
             queues[w].put_nowait((name, sw, vlan, time.time()))
         for q in queues:
             q.put_nowait(None)
@@ -224,16 +297,17 @@ async def _churn(
                         break
                     taken.append(nxt)
                 changes: list[EndpointChange] = []
+                affected: list[tuple[str, ...]] = []
                 for name, sw, vlan, _ in taken:
-                    port_of[name] = 3 - port_of.get(name, 1)
-                    att = LocalAttachment(switch=sw, port=port_of[name], vlan=vlan)
+                    att, written = mover.move(name, sw, vlan)
                     changes.append(Move(name, att))
+                    affected.append(written)
                 results = await change_endpoints(etcd, url.prefix, changes)
                 now = time.time()
-                for (name, sw, _, asked), r in zip(taken, results, strict=True):
+                for (name, _, _, asked), r, written in zip(taken, results, affected, strict=True):
                     if isinstance(r, ChangeRefused):
                         raise RuntimeError(f"move of {name} refused: {r}")
-                    out.append(_Ack(sw, asked, now, r.attempts))
+                    out.append(_Ack(written, asked, now, r.attempts))
 
     await asyncio.gather(offer(), *(writer(q) for q in queues))
     return out
@@ -268,7 +342,7 @@ class _Result:
             return f"  {self.rate:>4}/s: no move reached its switch"
         return (
             f"  {self.rate:>4}/s offered, {self.committed:.0f}/s committed by {self.writers}"
-            f" writer(s), up to {self.batch} a transaction: commit -> switch written: median"
+            f" writer(s), up to {self.batch} a transaction: commit -> last switch written: median"
             f" {self.median:.0f} ms, p99 {self.p99:.0f} ms ({self.acks - len(self.lat)} of"
             f" {self.acks} not seen); offered -> committed: median"
             f" {statistics.median(self.waited) if self.waited else math.nan:.0f} ms, p99"
@@ -291,12 +365,12 @@ class _Window:
     cluster: object
     logs: list[Path]
     picks_all: list[tuple[str, str, int]]
+    mover: _Mover
     moves: int
     batch: int
     most_writers: int = BATCH_WRITERS
     shared: bool = False
     done: int = 0
-    port_of: dict[str, int] = field(default_factory=dict)
 
     def run(self, rate: int) -> _Result:
         count = max(self.moves, 3 * rate)
@@ -308,7 +382,7 @@ class _Window:
         cpu0 = _cpu(self.reps, self.sws, self.cluster)
         t0, w0 = time.monotonic(), time.process_time()
         acks = asyncio.run(
-            _churn(self.url, rate, picks, self.port_of, writers, self.batch, self.shared)
+            _churn(self.url, rate, picks, self.mover, writers, self.batch, self.shared)
         )
         committed = len(acks) / (time.monotonic() - t0)
         writer_cpu = time.process_time() - w0
@@ -317,9 +391,9 @@ class _Window:
         elapsed = time.monotonic() - t0
         writes = {f"tor{i}": write_times(p) for i, p in enumerate(self.logs)}
         lat = sorted(
-            (next(w for w in writes[a.switch] if w >= a.committed) - a.committed) * 1000
+            max(_first_write(writes[s], a.committed) for s in a.switches) * 1000
             for a in acks
-            if any(w >= a.committed for w in writes[a.switch])
+            if all(_first_write(writes[s], a.committed) < math.inf for s in a.switches)
         )
         waited = sorted((a.committed - a.asked) * 1000 for a in acks)
         spent = {k: cpu1[k] - cpu0[k] for k in cpu0} | {"writers": writer_cpu}
@@ -335,6 +409,12 @@ class _Window:
             self.batch,
             sum(a.attempts > 1 for a in acks),
         )
+
+
+def _first_write(times: list[float], after: float) -> float:
+    """Seconds from `after` to the first of `times` (sorted) at or after it (inf: none)."""
+    k = bisect.bisect_left(times, after)
+    return times[k] - after if k < len(times) else math.inf
 
 
 def main() -> None:
@@ -375,6 +455,7 @@ def main() -> None:
                     raise RuntimeError("the spread never settled with every live switch reconciled")
                 time.sleep(1.0)
             time.sleep(3.0)
+            mover = _Mover(not opts.port_moves, opts.live, opts.live + opts.store_only)
             window = _Window(
                 url,
                 reps,
@@ -382,6 +463,7 @@ def main() -> None:
                 cluster,
                 logs,
                 picks_all,
+                mover,
                 opts.moves,
                 opts.batch,
                 opts.writers,
@@ -405,9 +487,9 @@ def main() -> None:
                 f"  highest rate of {', '.join(map(str, SEARCH))}/s with p99 < 100 ms and at"
                 f" least 90 % committed: {best}"
             )
-            done, port_of = window.done, window.port_of
+            done = window.done
             picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
-            print(_takeover(url, reps, sws, picks, port_of, opts.ttl))
+            print(_takeover(url, reps, sws, picks, mover, opts.ttl))
             rejoins = sum(r.text().count("giving up every switch") for r in reps.values())
             print(f"  leases lost by the replicas over the run (each a rejoin): {rejoins}")
         finally:
@@ -465,11 +547,11 @@ def _takeover(
     reps: dict[str, ReplicaProcess],
     sws: list[P4simProcess],
     picks: list[tuple[str, str, int]],
-    port_of: dict[str, int],
+    mover: _Mover,
     ttl: int,
 ) -> str:
     async def go() -> str:
-        churn = asyncio.create_task(_churn(url, RATES[0], picks, port_of))
+        churn = asyncio.create_task(_churn(url, RATES[0], picks, mover))
         await asyncio.sleep(1.0)  # the kill comes during the churn
         end = time.monotonic() + 30
         held = await owners(url)
