@@ -5,9 +5,9 @@ or not it owns a switch the change touches: on 2 cores shared by 3 replicas, wha
 move costs each of them bounds the moves per second the fleet sustains. This measures
 that work in one process, without etcd or switches: the fleet bench's description
 (bench.fleet; 1,016 switches, 100 subnets of 10 tenants, each subnet's endpoints on one
-switch), a controller holding it, the compiled and believed states of tor0-tor5 (the
-switches of tenant t0, which each move of one of its endpoints touches), then moves of
-t0's endpoints between the two access ports of their switch, one per batch, as the
+switch but one at its partner), a controller holding it, the compiled and believed states of tor0-tor5 (the
+switches of tenant t0), then moves of t0's endpoints between the two access ports of
+their switch (which touch that switch alone: nve.store.incremental), one per batch, as the
 follower applies them: `apply_changes` (the record into the overlay), the index update,
 and per touched switch `patch_endpoints`, `plan_patch` and `believed_after` (the
 switch's part of `Controller.apply_endpoint_changes`, less its Write). Then removals of
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench._p4sim import quick
 from bench._traffic import percentile
-from bench.fleet import _description
+from bench.fleet import SUBNETS, _description
 from lab.targets import compile_pipeline
 from nve import contract as C
 from nve.compile import compile_switch, patch_endpoints
@@ -135,7 +135,9 @@ def main() -> None:
     picks = [
         ep
         for ep in replica.ctl.overlay.endpoints
-        if isinstance(ep.attachment, LocalAttachment) and ep.attachment.switch in OWNED
+        if isinstance(ep.attachment, LocalAttachment)
+        and ep.attachment.switch in OWNED
+        and int(ep.name[2:]) >= 2 * SUBNETS  # not a subnet's fixed endpoints (bench.fleet)
     ]
     step = max(1, len(picks) // (opts.moves + len(OWNED)))
     picks = picks[::step][: opts.moves + len(OWNED)]
