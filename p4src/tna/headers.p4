@@ -230,7 +230,7 @@ struct nve_ig_meta_t {
 #endif
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
     bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
-    bit<1>         pa_local;        /* Decap's lookups (one stage), tested the next */
+    bit<2>         pa_local;        /* Decap's my_pa: 1 an address of the switch, 2 a group */
     bit<1>         vsid_ok;
     bit<1>         peer_ok;
     bit<1>         flood;

@@ -1,11 +1,12 @@
 /* outer_checks.p4 (TNA): network ports, as p4src/include/outer_checks.p4: the outer
- * destination MAC must be this NVE's (my_mac, filled by the controller with nve_mac),
- * the IP version must match the EtherType, IPv4 IHL >= 5.
+ * destination MAC must be in my_mac (filled by the controller with nve_mac and, on
+ * TNA, the multicast MAC of every underlay group the switch joins), the IP version
+ * must match the EtherType, IPv4 IHL >= 5.
  * Tofino: my_mac only sets a flag, in the stage of Decap's lookups; the verdicts are
  * entries of Decap's checks table (one ternary table), ahead of its own. Differences
- * (docs/tna.md): a multicast destination MAC is left to my_pa (which accepts only a
- * joined underlay group) without checking that it maps the group address; the length
- * checks are not made (Tofino ingress does not know the frame length); IPv6 extension
+ * (docs/tna.md): a group MAC is not compared with the packet's own destination (a
+ * joined group's MAC is accepted for any address my_pa accepts); the length checks
+ * are not made (Tofino ingress does not know the frame length); IPv6 extension
  * headers are not parsed past (still NET_NOT_NVGRE). */
 #ifndef NVE_TNA_OUTER_CHECKS_P4
 #define NVE_TNA_OUTER_CHECKS_P4

@@ -23,7 +23,7 @@
 #define TUNNEL_COUNT         4096
 #define PEER_TABLE_SIZE      8192
 #define LOCAL_PA_SIZE        64
-#define LOCAL_MAC_SIZE       8
+#define LOCAL_MAC_SIZE       64   /* nve_mac and the joined groups' MACs */
 #define UNDERLAY_ROUTE_SIZE  1024   /* TCAM LPM (underlay.p4) */
 #define ECMP_TABLE_SIZE      4096
 #define NEXTHOP_COUNT        1024

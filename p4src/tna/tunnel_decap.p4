@@ -1,22 +1,21 @@
 /* tunnel_decap.p4 (TNA): network ports, as p4src/include/tunnel_decap.p4: the RFC 7637
  * checks in the same order, each with its own drop reason, then RFC 6040 ECN
- * decapsulation and removal of the underlay headers.
- * Tofino: the five lookups run side by side in one stage (their keys are header
- * fields) and set 1-bit flags; the checks are one ternary table on those flags and
- * parser facts in the next stage, writing drop_net (not drop_reason, which the
- * access-side features wait for); the outer and inner IPv4 checksums come from
- * the parser (Checksum.verify), so the inner one is the verdict on the header as
- * received, before the ECN rewrite, as on v1model. */
+ * decapsulation and removal of the underlay headers. Tofino: the five lookups run side
+ * by side in one stage (their keys are header fields) and set flags; the checks are one
+ * ternary table on those flags and parser facts in the next stage, writing drop_net
+ * (not drop_reason, which the access-side features wait for); the outer and inner IPv4
+ * checksums come from the parser (Checksum.verify), so the inner one is the verdict on
+ * the header as received, before the ECN rewrite, as on v1model. */
 #ifndef NVE_TNA_TUNNEL_DECAP_P4
 #define NVE_TNA_TUNNEL_DECAP_P4
 
 control Decap(NVE_IG_PARAMS) {
 
-    /* Lookups run side by side in one stage; the results become flags (1 bit) that
-     * the checks, one stage later, test in the RFC 7637 order. */
-    action local_pa() { meta.pa_local = 1w1; }
-
-    action underlay_group() { meta.pa_local = 1w1; }
+    /* Lookups run side by side in one stage; the results become flags that the
+     * checks, one stage later, test in the RFC 7637 order. local_pa: a PA or a port's
+     * address (the host's when not GRE: TNA has no punt_local tables). */
+    action local_pa() { meta.pa_local = 2w1; }
+    action underlay_group() { meta.pa_local = 2w2; }
 
     table my_pa_v4 {
         key = { hdr.ipv4.dst_addr : exact @name("dst"); }
@@ -171,12 +170,12 @@ control Decap(NVE_IG_PARAMS) {
             hdr.icmpv6.isValid()         : ternary @name("icmpv6");
             hdr.icmpv6.msg_type          : ternary @name("icmpv6_type");
             meta.mac_ok                  : ternary @name("mac_ok");
-            hdr.ethernet.dst_addr        : ternary @name("dmac");
             hdr.ipv4.version             : ternary @name("v4_version");
             hdr.ipv4.ihl                 : ternary @name("ihl");
             hdr.ipv6.version             : ternary @name("v6_version");
             hdr.ipv6.isValid()           : ternary @name("outer_v6");
             meta.pa_local                : ternary @name("pa_local");
+            hdr.gre.isValid()            : ternary @name("gre");
             meta.ip_frag                 : ternary @name("frag");
             hdr.ipv4.isValid()           : ternary @name("outer_v4");
             meta.ipv4_csum_ok            : ternary @name("csum_ok");
@@ -213,21 +212,23 @@ control Decap(NVE_IG_PARAMS) {
             (_, true, ICMPV6_ROUTER_ADVERT, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
             /* IPv6 to fe80::/10 and this NVE's MAC, not NVGRE nor a fragment: the
              * control-plane host's (PUNT_UNDERLAY_LOCAL). */
-            (_, _, _, 1, _, _, _, _, true, _, 0, _, _, false, _, _, _, _, _, _, _, _, _, _, 0x3FA) : drop_net(DROP_TO_CPU);
-            /* OuterChecks (outer_checks.p4): not this NVE's unicast MAC; the IP
-             * version against the EtherType (v4: not 4, v6: not 6); IPv4 IHL < 5. */
-            (_, _, _, 0, 48w0 &&& 48w0x010000000000, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
-            (_, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w5, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, 4w8 &&& 4w0x8, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
-            (_, _, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, _, _, _, 4w4, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
-            (_, _, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
+            (_, _, _, 1, _, _, _, true, _, _, 0, _, _, false, _, _, _, _, _, _, _, _, _, _, 0x3FA) : drop_net(DROP_TO_CPU);
+            /* OuterChecks (outer_checks.p4): not a MAC of my_mac (the NVE's, its groups');
+             * the IP version against the EtherType (v4: not 4, v6: not 6); IHL < 5. */
+            (_, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
+            (_, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w5, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, 4w8 &&& 4w0x8, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w0 &&& 4w0xc, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w4 &&& 4w0xe, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w7, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, _, 4w8 &&& 4w0x8, true, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
+            (_, _, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            (_, _, _, _, _, 4w4, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_IHL);
+            /* IP to a PA or a port's address, not GRE nor a fragment: the host's. */
+            (_, _, _, 1, _, _, _, _, 1, false, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_TO_CPU);
+            (_, _, _, _, _, _, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_LOCAL);
             (_, _, _, _, _, _, _, _, _, _, 1, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_FRAGMENT);
             (_, _, _, _, _, _, _, _, _, _, _, true, false, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_CHECKSUM);
             (_, _, _, _, _, _, _, _, _, _, _, _, _, false, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_NOT_NVGRE);
@@ -263,9 +264,8 @@ control Decap(NVE_IG_PARAMS) {
     }
 
     apply {
-        /* Stage 1: every lookup (keys are header fields), the outer ECN copy (each
-         * field written once per path: a default then an override would cost a stage;
-         * the inner ECN is keyed on in place). */
+        /* Stage 1: every lookup, the outer ECN copy (each field written once per path:
+         * a default then an override would cost a stage; inner ECN keyed in place). */
         if (hdr.ipv4.isValid()) {
             meta.outer_ecn = hdr.ipv4.ecn;
             NVE_TNA_OUTER_DSCP(ipv4)

@@ -5,8 +5,8 @@ There is no Tofino here, so this reads the source: the punt reasons the TNA prog
 put in a packet_in (the `punt_as` arguments of PuntIngress's const table `reasons`, and
 the reasons PuntEgress assigns) against the PUNT_ constants p4src/include/constants.p4
 defines (v1model punts with each of them), the port-role column of the entries that
-punt a gateway's ICMP and a TTL expiry, and the decap entry that consumes IPv6 to a
-link-local address for the control-plane host.
+punt a gateway's ICMP and a TTL expiry, and the decap entries that consume IP for the
+control-plane host (to a link-local address, to the switch's PAs and port addresses).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from tests.p4src.test_tna_drops import _body
 ROOT = Path(__file__).resolve().parents[2]
 TNA = ROOT / "p4src" / "tna"
 CONSTANTS = ROOT / "p4src" / "include" / "constants.p4"
-# Not ported, each with its row in docs/tna.md. PUNT_UNDERLAY_LOCAL is, for IPv6
-# link-local destinations only (the row "IP for the control-plane host").
+# Not ported, each with its row in docs/tna.md.
 NOT_ON_TNA: dict[str, str] = {}
 
 _DEFINED = re.compile(r"^const\s+bit<8>\s+(PUNT_\w+)\s*=", re.M)
@@ -84,6 +83,50 @@ def test_gateway_and_ttl_punts_come_from_either_port_role() -> None:
     assert {r["punt"] for r in rows} == {"PUNT_GATEWAY", "PUNT_TTL_EXPIRED"}
     restricted = [r for r in rows if r["port_role"] != "_"]
     assert not restricted, f"gateway/TTL punts limited to one port role: {restricted}"
+
+
+def _decap_checks() -> tuple[str, list[dict[str, str]]]:
+    """Decap's source without comments, and its checks entries ({key: cell, "action"})."""
+    text = re.sub(
+        r"/\*.*?\*/",
+        "",
+        preprocess(TNA / "tunnel_decap.p4", include_dirs=[], defines={}).text,
+        flags=re.S,
+    )
+    checks = _body(text, text.index("{", text.index("table checks")))
+    names = [name for _field, name in _KEY.findall(checks)]
+    rows = []
+    for cells, action in re.findall(r"^\s*\((.*)\)\s*:\s*(\w+\(.*?\))\s*;", checks, re.M):
+        values = [c.strip() for c in cells.split(",")]
+        assert len(values) == len(names), f"checks entry {cells!r}: {len(values)} cells"
+        rows.append({**dict(zip(names, values)), "action": action})
+    return text, rows
+
+
+def test_ip_to_the_switchs_addresses_is_consumed_for_the_control_plane_host() -> None:
+    """Numbered BGP and pings to the PAs: IP that is not GRE nor a fragment, sent to the
+    NVE's MAC and to an address my_pa holds with local_pa (the controller puts the
+    ports' addresses there on TNA) is DROP_TO_CPU, after the outer checks and before
+    NET_NOT_LOCAL; an underlay group's address (underlay_group) is not."""
+    text, rows = _decap_checks()
+    assert re.search(r"action\s+local_pa\(\)\s*\{\s*meta\.pa_local\s*=\s*2w1;", text)
+    assert re.search(r"action\s+underlay_group\(\)\s*\{\s*meta\.pa_local\s*=\s*2w2;", text)
+    at = [
+        i
+        for i, r in enumerate(rows)
+        if r["action"] == "drop_net(DROP_TO_CPU)"
+        and (r["pa_local"], r["gre"], r["frag"], r["mac_ok"]) == ("1", "false", "0", "1")
+    ]
+    assert len(at) == 1, "no entry gives IP to a local address to the host"
+    order = [r["action"] for r in rows]
+    assert order.index("drop_net(DROP_NET_NOT_LOCAL)") > at[0]
+    last_check = max(
+        i
+        for i, a in enumerate(order)
+        if a in ("drop_net(DROP_NET_BAD_VERSION)", "drop_net(DROP_NET_BAD_IHL)")
+    )
+    assert at[0] > last_check, "the outer header checks come first, as v1model's OuterChecks"
+    assert all(r["pa_local"] in ("_", "0", "1") for r in rows)  # a group never punts
 
 
 def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:

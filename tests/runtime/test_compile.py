@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from nve.compile import Allocations, LearnedEndpoint, capacity_problems, compile_switch
+from nve.compile.ecmp import TargetInfo
 from nve.diff import diff
 from nve.entities import Exact, MulticastGroup, TableEntry
 from nve.loader import parse_overlay
@@ -180,6 +181,29 @@ def test_underlay_group_bum_mode():
     # hv9 (a gretap peer) is in that VSID, so the group copy carries FlowID 0
     assert dict(replica.params)[Param.USE_FLOW_ID] == 0
     find(tor1, Table.DECAP_MY_PA_V4, dst=int(ipaddress.ip_address("239.1.0.2")))
+
+
+def test_tna_accepts_outer_frames_sent_to_a_joined_groups_mac():
+    """The TNA program drops an outer frame whose destination MAC is not in my_mac (it
+    does not derive a group's MAC from the outer address as v1model does): on TNA the
+    joined groups' MACs are entries, once per MAC (239.1.0.2 and 239.129.0.2 share
+    01:00:5e:01:00:02); v1model gets the NVE's MAC alone."""
+    data = example_data()
+    subnets = {s["vsid"]: s for t in data["tenants"] for s in t["subnets"]}
+    assert subnets[0x001002]["bum"]["group"] == "239.1.0.2"
+    subnets[0x001001]["bum"] = {"mode": "multicast", "group": "239.129.0.2"}  # same MAC
+    o = overlay_of(data)
+    tna = compile_switch(o, "tor1", target=TargetInfo(arch="tna", group_macs=True))
+    macs = sorted(dict(e.match)["dst"].value for e in entries(tna, Table.OUTER_MY_MAC))
+    nve_mac = mac(next(s for s in data["switches"] if s["name"] == "tor1")["nve_mac"])
+    assert macs == sorted([nve_mac, 0x01005E010002])
+    groups = entries(tna, Table.DECAP_MY_PA_V4)
+    assert {dict(e.match)["dst"].value for e in groups} >= {
+        int(ipaddress.ip_address("239.1.0.2")),
+        int(ipaddress.ip_address("239.129.0.2")),
+    }
+    v1 = compile_switch(o, "tor1")
+    assert [dict(e.match)["dst"].value for e in entries(v1, Table.OUTER_MY_MAC)] == [nve_mac]
 
 
 def test_ecmp_route_and_buckets():

@@ -189,7 +189,8 @@ def test_tna_group_with_more_members_than_buckets_is_a_problem() -> None:
 
 def test_v1model_layout_on_a_tna_switch_is_upgraded_in_place() -> None:
     """A 2-member group written as v1model lays it out (2 buckets, size 2) already holds
-    its members on a power of two: a TNA apply keeps its id and adds buckets 2..15."""
+    its members on a power of two: a TNA apply keeps its id and adds buckets 2..15 (and
+    the MAC of the underlay group tor1 joins, which only TNA needs in my_mac)."""
     o = overlay_of(example_data())
     index = P4Index(tna_p4info())
     old = compile_switch(o, "tor1")
@@ -199,6 +200,7 @@ def test_v1model_layout_on_a_tna_switch_is_upgraded_in_place() -> None:
     assert ops == {
         ("insert", Table.UNDERLAY_ECMP): 14,
         ("modify", Table.UNDERLAY_ROUTES_V4): 1,
+        ("insert", Table.OUTER_MY_MAC): 1,
     }
 
 

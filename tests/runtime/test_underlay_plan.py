@@ -56,6 +56,35 @@ def test_no_host_or_an_older_pipeline_gets_no_addresses() -> None:
     assert _own(compile_switch(overlay_of(_with_host(example_data())), "tor1", target=old)) == set()
 
 
+def test_on_tna_the_port_addresses_join_the_pas_in_my_pa() -> None:
+    """The TNA program has no punt_local tables: decap.checks gives IP that is not GRE
+    to an address of my_pa (local_pa) to the host, so the ports' addresses are entries
+    there beside the PAs (once each), and punt_local gets nothing."""
+    o = overlay_of(_with_host(example_data()))
+    sw = next(s for s in o.switches if s.name == "tor1")
+    tna = TargetInfo(arch="tna", host_addresses=False, port_addresses_in_my_pa=True)
+    state = compile_switch(o, "tor1", target=tna)
+    assert state.problems == [] and _own(state) == set()
+    local = [
+        (e.table, dict(e.match)["dst"])
+        for e in state.entities
+        if isinstance(e, TableEntry) and e.action == Action.DECAP_LOCAL_PA
+    ]
+    want = [
+        (Table.DECAP_MY_PA_V6 if a.version == 6 else Table.DECAP_MY_PA_V4, Exact(int(a)))
+        for a in [
+            *sw.local_pas,
+            ipaddress.ip_address("10.1.0.1"),
+            ipaddress.ip_address("fd00:1::1"),
+        ]
+    ]
+    assert sorted(local, key=str) == sorted(want, key=str)
+    v1 = compile_switch(o, "tor1")  # v1model: the PAs alone
+    assert sum(
+        isinstance(e, TableEntry) and e.action == Action.DECAP_LOCAL_PA for e in v1.entities
+    ) == len(sw.local_pas)
+
+
 def test_link_local_of_a_mac_is_modified_eui64() -> None:
     assert str(static.link_local("02:00:0b:00:00:01")) == "fe80::bff:fe00:1"
     assert str(static.link_local("36:A2:5C:96:3C:EC")) == "fe80::34a2:5cff:fe96:3cec"

@@ -41,6 +41,13 @@ class TargetInfo:
     storm_control: bool = True  # NveIngress.storm (pipeline 3.4.0)
     mac_limit_drop: bool = True  # NveIngress.learn.port_full / vsi_full (pipeline 3.4.0)
     host_addresses: bool = True  # NveIngress.punt_local.addresses_v4/v6 (pipeline 3.5.0)
+    # NveIngress.outer.my_mac must hold the joined underlay groups' MACs (TNA: the
+    # program does not derive a group's MAC from the outer destination as v1model does)
+    group_macs: bool = False
+    # NveIngress.decap.my_pa_v4/v6 also hold the network ports' addresses (TNA: no
+    # punt_local tables; decap.checks gives IP to my_pa's addresses that is not GRE to
+    # the control-plane host)
+    port_addresses_in_my_pa: bool = False
 
     @classmethod
     def from_p4index(cls, index: P4Index) -> TargetInfo:
@@ -58,6 +65,9 @@ class TargetInfo:
             storm_control=index.has_table(Table.STORM_PORT),
             mac_limit_drop=index.has_table(Table.LEARN_PORT_FULL),
             host_addresses=index.has_table(Table.PUNT_LOCAL_ADDRESSES_V4),
+            group_macs=arch in TNA_ARCHS,
+            port_addresses_in_my_pa=arch in TNA_ARCHS
+            and not index.has_table(Table.PUNT_LOCAL_ADDRESSES_V4),
         )
 
 

@@ -219,10 +219,12 @@ class EmitPhases(CompilerBase):
                 )
 
     def _emit_group_pas(self, p: Plan) -> None:
-        """Underlay multicast groups this switch receives on."""
+        """Underlay multicast groups this switch receives on (and, where the pipeline
+        does not derive it, each group's MAC as one the outer frame may be sent to:
+        groups sharing a MAC, RFC 1112's 32 to 1, share the entry)."""
         local_vsids = p.local_vsids
-        vsids = p.vsids
-        for v in vsids:
+        macs = {int(self.sw.nve_mac)}  # emit_ports' entry
+        for v in p.vsids:
             _, sub, _ = self.idx.subnets[v]
             if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
                 g = sub.bum.group
@@ -233,6 +235,12 @@ class EmitPhases(CompilerBase):
                         {Key.DST: Exact(int(g))},
                     )
                 )
+                mac = multicast_mac(g)
+                if self.target.group_macs and mac not in macs:
+                    macs.add(mac)
+                    self.out.append(
+                        _entry(Table.OUTER_MY_MAC, Action.OUTER_LOCAL_MAC, {Key.DST: Exact(mac)})
+                    )
 
     def _emit_endpoints(self, p: Plan) -> None:
         """Endpoints: bridging, ARP proxy, learning."""
@@ -420,11 +428,25 @@ class EmitPhases(CompilerBase):
 
     def emit_host_addresses(self) -> None:
         """The switch's own addresses, for its control-plane host: IP to them that is not
-        GRE is punted (PUNT_UNDERLAY_LOCAL) and relayed to the TAP of its port."""
+        GRE is punted (PUNT_UNDERLAY_LOCAL) and relayed to the TAP of its port. Where the
+        pipeline has no punt_local tables (TNA), the ports' addresses join the PAs in
+        decap.my_pa, whose checks punt the same."""
         sw = self.sw
-        if sw.underlay is None or not self.target.host_addresses:
+        if sw.underlay is None:
             return
-        own = {*sw.local_pas, *(a.ip for p in sw.ports if p.role == "network" for a in p.addresses)}
+        ports = {a.ip for p in sw.ports if p.role == "network" for a in p.addresses}
+        if self.target.port_addresses_in_my_pa:
+            for addr in sorted(ports - set(sw.local_pas), key=lambda a: (a.version, int(a))):
+                self.out.append(
+                    _entry(
+                        Table.DECAP_MY_PA_V6 if addr.version == 6 else Table.DECAP_MY_PA_V4,
+                        Action.DECAP_LOCAL_PA,
+                        {Key.DST: Exact(int(addr))},
+                    )
+                )
+        if not self.target.host_addresses:
+            return
+        own = {*sw.local_pas, *ports}
         for addr in sorted(own, key=lambda a: (a.version, int(a))):
             self.out.append(
                 _entry(
