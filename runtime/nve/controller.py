@@ -569,13 +569,19 @@ class Controller:
                 except NeedsFullCompile as exc:
                     log.debug("%s: full reconcile: %s", name, exc)
                     rest.add(name)
+            # Make before break across the switches: every switch's inserts and modifies
+            # that add reachability are acknowledged before any takes some away. Within
+            # a phase the switches are written side by side (one after another, a move
+            # that touches ten switches waited for ten round trips).
             for phase in ("make", "brk"):
-                for patch, _, _ in ready:
-                    if patch.name in rest:
-                        continue
-                    batch = patch.make if phase == "make" else patch.brk
-                    if batch and not await self._write_patch(patch.name, batch):
-                        rest.add(patch.name)
+                todo = [
+                    (patch.name, patch.make if phase == "make" else patch.brk)
+                    for patch, _, _ in ready
+                    if patch.name not in rest
+                ]
+                todo = [(name, batch) for name, batch in todo if batch]
+                done = await asyncio.gather(*(self._write_patch(n, b) for n, b in todo))
+                rest.update(name for (name, _), ok in zip(todo, done, strict=True) if not ok)
             for patch, believed, positions in ready:
                 if patch.name in rest:
                     self.forget_installed(patch.name)

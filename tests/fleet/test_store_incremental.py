@@ -82,6 +82,11 @@ def _writes(log: Path, after: int) -> int:
     return sum(1 for d in map(json.loads, lines) if d["kind"] == "write")
 
 
+def _write_times(log: Path, after: int) -> list[float]:
+    lines = log.read_text().splitlines()[after:] if log.exists() else []
+    return [float(d["time"]) for d in map(json.loads, lines) if d["kind"] == "write"]
+
+
 def _lines(log: Path) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
@@ -164,6 +169,10 @@ def test_changes_write_only_their_difference(
             assert want > 0
             assert _updates(logs[i], marks[i]) == want, name
             assert _reads(logs[i], marks[i]) == 0, f"{name}'s tables were read"
+        # Make before break across the switches: tor2 gives up web2's local attachment
+        # (its one Write) only once tor1 has acknowledged taking it on.
+        (made,), (broken,) = _write_times(logs[0], marks[0]), _write_times(logs[1], marks[1])
+        assert broken >= made
 
         # A burst: where web2 ends up, a full read finds the switches as they should be.
         for n in range(12):
