@@ -133,18 +133,8 @@ def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:
     """BGP unnumbered runs over the ports' fe80:: addresses: Decap consumes IPv6 to
     fe80::/10 (DROP_TO_CPU, the destination's top ten bits 0x3FA) and punt.reasons punts a
     network port's DROP_TO_CPU that is not ARP or ND as PUNT_UNDERLAY_LOCAL, after them."""
-    text = re.sub(
-        r"/\*.*?\*/",
-        "",
-        preprocess(TNA / "tunnel_decap.p4", include_dirs=[], defines={}).text,
-        flags=re.S,
-    )
-    checks = _body(text, text.index("{", text.index("table checks")))
-    names = [name for _field, name in _KEY.findall(checks)]
-    consumed = [
-        dict(zip(names, (c.strip() for c in cells.split(","))))
-        for cells in re.findall(r"^\s*\((.*)\)\s*:\s*drop_net\(DROP_TO_CPU\)", checks, re.M)
-    ]
+    _, rows = _decap_checks()
+    consumed = [r for r in rows if r["action"] == "drop_net(DROP_TO_CPU)"]
     assert any(row.get("dst_fe80") == "0x3FA" and row.get("nvgre") == "false" for row in consumed)
     rows = reason_entries()
     local = [i for i, r in enumerate(rows) if r["punt"] == "PUNT_UNDERLAY_LOCAL"]
