@@ -216,14 +216,19 @@ class _Mover:
     live: int
     switches: int  # live and store-only
     at: dict[str, tuple[str, int]] = field(default_factory=dict)  # endpoint: switch, port
+    by_tenant: dict[int, tuple[str, ...]] = field(default_factory=dict)  # carriers' cache
 
     def carriers(self, subnet: int) -> tuple[str, ...]:
+        """The live switches that carry the subnet's tenant (worked out once per tenant:
+        the writers' CPU is measured)."""
         tenant = subnet // 10
-        return tuple(
-            f"tor{j}"
-            for j in range(self.live)
-            if any(s // 10 == tenant for s in _subnets(j, self.switches, self.live))
-        )
+        if tenant not in self.by_tenant:
+            self.by_tenant[tenant] = tuple(
+                f"tor{j}"
+                for j in range(self.live)
+                if any(s // 10 == tenant for s in _subnets(j, self.switches, self.live))
+            )
+        return self.by_tenant[tenant]
 
     def move(self, name: str, home: str, vlan: int) -> tuple[LocalAttachment, tuple[str, ...]]:
         sw, port = self.at.get(name, (home, 1))
@@ -390,11 +395,8 @@ class _Window:
         cpu1 = _cpu(self.reps, self.sws, self.cluster)
         elapsed = time.monotonic() - t0
         writes = {f"tor{i}": write_times(p) for i, p in enumerate(self.logs)}
-        lat = sorted(
-            max(_first_write(writes[s], a.committed) for s in a.switches) * 1000
-            for a in acks
-            if all(_first_write(writes[s], a.committed) < math.inf for s in a.switches)
-        )
+        last = (max(_first_write(writes[s], a.committed) for s in a.switches) for a in acks)
+        lat = sorted(s * 1000 for s in last if s < math.inf)  # inf: a switch not written yet
         waited = sorted((a.committed - a.asked) * 1000 for a in acks)
         spent = {k: cpu1[k] - cpu0[k] for k in cpu0} | {"writers": writer_cpu}
         return _Result(

@@ -5,8 +5,8 @@ or not it owns a switch the change touches: on 2 cores shared by 3 replicas, wha
 move costs each of them bounds the moves per second the fleet sustains. This measures
 that work in one process, without etcd or switches: the fleet bench's description
 (bench.fleet; 1,016 switches, 100 subnets of 10 tenants, each subnet's endpoints on one
-switch but one at its partner), a controller holding it, the compiled and believed states of tor0-tor5 (the
-switches of tenant t0), then moves of t0's endpoints between the two access ports of
+switch but one at its partner), a controller holding it, the compiled and believed
+states of tor0-tor5 (the switches of tenant t0), then moves of t0's endpoints between the two access ports of
 their switch (which touch that switch alone: nve.store.incremental), one per batch, as the
 follower applies them: `apply_changes` (the record into the overlay), the index update,
 and per touched switch `patch_endpoints`, `plan_patch` and `believed_after` (the
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench._p4sim import quick
 from bench._traffic import percentile
-from bench.fleet import SUBNETS, _description
+from bench.fleet import _description
 from lab.targets import compile_pipeline
 from nve import contract as C
 from nve.compile import compile_switch, patch_endpoints
@@ -119,7 +119,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         pipeline = compile_pipeline("p4sim", tmp / "build")
-        _description(tmp / "o.yaml", ["127.0.0.1:1"] * 16, 1000, opts.endpoints, pipeline)
+        movable = {
+            name
+            for name, _, _ in _description(
+                tmp / "o.yaml", ["127.0.0.1:1"] * 16, 1000, opts.endpoints, pipeline
+            )
+        }  # the live switches' endpoints but each subnet's fixed ones
         index = P4Index(load_p4info(pipeline.p4info))
         t = time.perf_counter()
         loaded = load_overlay(tmp / "o.yaml")
@@ -137,7 +142,7 @@ def main() -> None:
         for ep in replica.ctl.overlay.endpoints
         if isinstance(ep.attachment, LocalAttachment)
         and ep.attachment.switch in OWNED
-        and int(ep.name[2:]) >= 2 * SUBNETS  # not a subnet's fixed endpoints (bench.fleet)
+        and ep.name in movable
     ]
     step = max(1, len(picks) // (opts.moves + len(OWNED)))
     picks = picks[::step][: opts.moves + len(OWNED)]

@@ -575,11 +575,11 @@ class Controller:
             # that touches ten switches waited for ten round trips).
             for phase in ("make", "brk"):
                 todo = [
-                    (patch.name, patch.make if phase == "make" else patch.brk)
+                    (patch.name, batch)
                     for patch, _, _ in ready
                     if patch.name not in rest
+                    and (batch := patch.make if phase == "make" else patch.brk)
                 ]
-                todo = [(name, batch) for name, batch in todo if batch]
                 done = await asyncio.gather(*(self._write_patch(n, b) for n, b in todo))
                 rest.update(name for (name, _), ok in zip(todo, done, strict=True) if not ok)
             for patch, believed, positions in ready:
