@@ -68,6 +68,7 @@ SEARCH = (100, 200, 400, 600, 800, 1000, 1200, 1600)  # up to the first that mis
 PER_WRITER = 50  # moves/s one writer is asked for (a transaction is 5 etcd round trips)
 BATCH_WRITERS = 2  # with --batch above 1: at most this many writers (--writers)
 SUBNETS = 100
+TAKEOVER_S = 40  # how long the churn around the takeover lasts, seconds
 
 
 def _options() -> argparse.Namespace:
@@ -103,6 +104,13 @@ def _options() -> argparse.Namespace:
         action="store_true",
         help="move endpoints to the other port of their switch (default: between a live"
         " switch and its partner, which every switch carrying the tenant sees)",
+    )
+    ap.add_argument(
+        "--rates",
+        type=lambda text: [int(r) for r in text.split(",")],
+        metavar="R,R,...",
+        help="run these rates (moves/s) only, instead of the warm-up and the search (for"
+        " profiling one rate)",
     )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the replicas' logs here")
@@ -471,10 +479,10 @@ def main() -> None:
                 opts.writers,
                 opts.shared,
             )
-            for rate in RATES:
+            for rate in RATES if opts.rates is None else ():
                 print(window.run(rate).line())
             found: _Result | None = None
-            for rate in SEARCH:  # up the ladder to the first rate that misses
+            for rate in SEARCH if opts.rates is None else opts.rates:  # up the ladder to the first rate that misses
                 result = window.run(rate)
                 print(result.line())
                 if not result.sustained():
@@ -490,7 +498,8 @@ def main() -> None:
                 f" least 90 % committed: {best}"
             )
             done = window.done
-            picks = [picks_all[(done + k) % len(picks_all)] for k in range(opts.moves)]
+            # enough moves to last past the reconcile (the churn is awaited to its end)
+            picks = [picks_all[(done + k) % len(picks_all)] for k in range(RATES[0] * TAKEOVER_S)]
             print(_takeover(url, reps, sws, picks, mover, opts.ttl))
             rejoins = sum(r.text().count("giving up every switch") for r in reps.values())
             print(f"  leases lost by the replicas over the run (each a rejoin): {rejoins}")
