@@ -482,7 +482,8 @@ def main() -> None:
             for rate in RATES if opts.rates is None else ():
                 print(window.run(rate).line())
             found: _Result | None = None
-            for rate in SEARCH if opts.rates is None else opts.rates:  # up the ladder to the first rate that misses
+            ladder = SEARCH if opts.rates is None else opts.rates
+            for rate in ladder:  # up the ladder to the first rate that misses
                 result = window.run(rate)
                 print(result.line())
                 if not result.sustained():
