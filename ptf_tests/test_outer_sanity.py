@@ -166,6 +166,25 @@ def test_group_mac_needs_a_joined_group(case: Case) -> None:
     )
 
 
+@pytest.mark.parametrize("action", ["group_mac", "local_mac"])
+def test_a_group_mac_entry_does_not_make_the_mac_local(case: Case, action: str) -> None:
+    """my_mac entries with group_mac (the joined groups' MACs, which the controller
+    installs on TNA) change nothing on v1model: the MAC still passes only as the MAC of
+    the outer destination, so NVGRE to the unicast PA, or to a group it is not the MAC
+    of, drops as NET_DMAC_NOT_LOCAL; the same MAC with local_mac is the NVE's."""
+    _base(case)
+    group4_mac = "01:00:5e:01:01:01"  # 239.1.1.1
+    entry = E.group_mac(group4_mac) if action == "group_mac" else E.my_mac(group4_mac)
+    case.install(E.my_pa(T.GROUP4, group=True), entry)
+    to_pa = _from_b(_frame(), dmac=group4_mac)
+    if action == "local_mac":
+        expect_forward(case, 5, to_pa, {1: _frame()})
+        return
+    expect_drop(case, 5, to_pa, Drop.NET_DMAC_NOT_LOCAL)
+    other = _from_b(_frame(), dst_pa="239.1.1.2", dmac=group4_mac)
+    expect_drop(case, 5, other, Drop.NET_DMAC_NOT_LOCAL)
+
+
 # -- IP version and IHL ----------------------------------------------------------------------
 
 

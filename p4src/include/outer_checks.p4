@@ -1,10 +1,13 @@
 /* outer_checks.p4: network ports. Sanity of the outer Ethernet and IP headers before
  * Decap looks at their addresses, in a fixed order, each failure dropped with its own
  * reason:
- *   1. the destination MAC is this NVE's (my_mac, filled by the controller with the
- *      switch's nve_mac), or the multicast MAC of the outer IP destination when that is
- *      an IP multicast group (RFC 1112 section 6.4, RFC 2464 section 7): Decap's my_pa
- *      then accepts only a group this NVE joined (underlay_group);
+ *   1. the destination MAC is this NVE's (my_mac with local_mac, filled by the
+ *      controller with the switch's nve_mac), or the multicast MAC of the outer IP
+ *      destination when that is an IP multicast group (RFC 1112 section 6.4, RFC 2464
+ *      section 7): Decap's my_pa then accepts only a group this NVE joined
+ *      (underlay_group). A my_mac entry with group_mac (what the controller installs
+ *      on TNA, which cannot derive a group's MAC) changes nothing here: the MAC must
+ *      still be the one of the outer destination;
  *   2. the IP version matches the EtherType (RFC 1122 section 3.2.1.1);
  *   3. IPv4 IHL >= 5 (RFC 1812 section 5.2.2; the parser stops after the fixed header);
  *   4. the IP length field fits the frame and holds the IP header (RFC 1812 section
@@ -27,12 +30,16 @@ control OuterChecks(inout headers_t hdr,
 
     action local_mac() { }
 
+    /* An underlay group's MAC: accepted only as the MAC of the outer destination. */
+    action group_mac() { }
+
     table my_mac {
         key = {
             hdr.ethernet.dst_addr : exact @name("dst");
         }
         actions = {
             local_mac;
+            group_mac;
             @defaultonly NoAction;
         }
         default_action = NoAction();
@@ -41,7 +48,11 @@ control OuterChecks(inout headers_t hdr,
 
     apply {
         /* 1. Addressed to this NVE at layer 2. */
-        bool mac_ok = my_mac.apply().hit;
+        bool mac_ok = false;
+        switch (my_mac.apply().action_run) {
+            local_mac: { mac_ok = true; }
+            default: { }
+        }
         if (!mac_ok && hdr.ipv4.isValid()) {
             /* 01:00:5e + the low 23 bits of an IPv4 group (224.0.0.0/4). */
             mac_ok = hdr.ipv4.dst_addr[31:28] == 4w0xE

@@ -229,7 +229,7 @@ struct nve_ig_meta_t {
     bit<8>         storm_color;     /* StormControl: MeterColor_t, RED: DROP_STORM_CONTROL */
 #endif
     drop_reason_t  drop_ul;         /* Underlay: route, ECMP, next-hop misses */
-    bit<1>         mac_ok;          /* OuterChecks' my_mac hit (tested by Decap.checks) */
+    bit<2>         mac_ok;          /* OuterChecks' my_mac: 1 local, 2 a group's (Decap.checks) */
     bit<2>         pa_local;        /* Decap's my_pa: 1 an address of the switch, 2 a group */
     bit<1>         vsid_ok;
     bit<1>         peer_ok;

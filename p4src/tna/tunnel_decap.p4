@@ -89,10 +89,9 @@ control Decap(NVE_IG_PARAMS) {
      * checks table's actions, the cell an action parameter of the const entries. */
     Counter<bit<32>, bit<4>>(16, CounterType_t.PACKETS) ecn_alarm;
 
-    /* The checks' verdict, one action per outcome (TNA only, const entries): a drop
-     * with its reason, or the decapsulation, with or without the ECN rewrite and the
-     * alarm count, per inner family. One table instead of a chain of ten gateways and
-     * ten one-instruction tables, which spread over three stages. */
+    /* The checks' verdict, one action per outcome (const entries): a drop with its
+     * reason, or the decapsulation, with or without the ECN rewrite and the alarm count,
+     * per inner family (one table, not ten gateways and tables over three stages). */
     action drop_net(drop_reason_t reason) { meta.drop_net = reason; }
 
     action drop_net_alarm(drop_reason_t reason, bit<4> cell) {
@@ -213,9 +212,10 @@ control Decap(NVE_IG_PARAMS) {
             /* IPv6 to fe80::/10 and this NVE's MAC, not NVGRE nor a fragment: the
              * control-plane host's (PUNT_UNDERLAY_LOCAL). */
             (_, _, _, 1, _, _, _, true, _, _, 0, _, _, false, _, _, _, _, _, _, _, _, _, _, 0x3FA) : drop_net(DROP_TO_CPU);
-            /* OuterChecks (outer_checks.p4): not a MAC of my_mac (the NVE's, its groups');
-             * the IP version against the EtherType (v4: not 4, v6: not 6); IHL < 5. */
+            /* OuterChecks (outer_checks.p4): no my_mac hit, or a group's MAC to no joined
+             * group; the IP version against the EtherType (v4: not 4, v6: not 6); IHL < 5. */
             (_, _, _, 0, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
+            (_, _, _, 2, _, _, _, _, 2w0 &&& 2w2, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_DMAC_NOT_LOCAL);
             (_, _, _, _, 4w0 &&& 4w0xc, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
             (_, _, _, _, 4w5, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);
             (_, _, _, _, 4w6 &&& 4w0xe, _, _, _, _, _, _, true, _, _, _, _, _, _, _, _, _, _, _, _, _) : drop_net(DROP_NET_BAD_VERSION);

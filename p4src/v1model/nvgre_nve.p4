@@ -262,7 +262,7 @@ control NveDeparser(packet_out pkt, in headers_t hdr) {
 
 /* The program's name and version in P4Info (pkg_info): the version changes with every
  * change of the P4Runtime API (CHANGELOG.md). */
-@pkginfo(name="nvgre-nve", version="3.7.0", organization="nvgre-nve")
+@pkginfo(name="nvgre-nve", version="3.8.0", organization="nvgre-nve")
 V1Switch(NveParser(),
          NveVerifyChecksum(),
          NveIngress(),

@@ -182,6 +182,11 @@ def my_mac(addr: str) -> TableEntry:
     return _entry(Table.OUTER_MY_MAC, Action.OUTER_LOCAL_MAC, {Key.DST: mac(addr)})
 
 
+def group_mac(addr: str) -> TableEntry:
+    """An underlay group's MAC in my_mac (what the controller installs on TNA)."""
+    return _entry(Table.OUTER_MY_MAC, Action.OUTER_GROUP_MAC, {Key.DST: mac(addr)})
+
+
 def my_pa(addr: str, *, group: bool = False) -> TableEntry:
     v6 = ":" in addr
     return _entry(

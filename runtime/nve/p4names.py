@@ -71,6 +71,7 @@ class Action:
     LEARN_KNOWN: Final = "NveIngress.learn.known"
     MTU_SET_MTU: Final = "NveEgress.mtu.set_mtu"
     NO_ACTION: Final = "NoAction"
+    OUTER_GROUP_MAC: Final = "NveIngress.outer.group_mac"
     OUTER_LOCAL_MAC: Final = "NveIngress.outer.local_mac"
     PORT_SET_ACCESS: Final = "NveIngress.port.set_access"
     PORT_SET_NETWORK: Final = "NveIngress.port.set_network"
@@ -271,7 +272,11 @@ TABLE_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.learn.port_full": ("NveIngress.learn.full", "NoAction"),
     "NveIngress.learn.smac": ("NveIngress.learn.known", "NoAction"),
     "NveIngress.learn.vsi_full": ("NveIngress.learn.full", "NoAction"),
-    "NveIngress.outer.my_mac": ("NveIngress.outer.local_mac", "NoAction"),
+    "NveIngress.outer.my_mac": (
+        "NveIngress.outer.local_mac",
+        "NveIngress.outer.group_mac",
+        "NoAction",
+    ),
     "NveIngress.port.role": (
         "NveIngress.port.set_access",
         "NveIngress.port.set_network",
@@ -335,6 +340,7 @@ ACTION_PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "NveIngress.l2.to_tunnel": ("tunnel",),
     "NveIngress.learn.full": (),
     "NveIngress.learn.known": (),
+    "NveIngress.outer.group_mac": (),
     "NveIngress.outer.local_mac": (),
     "NveIngress.port.set_access": (),
     "NveIngress.port.set_network": (),

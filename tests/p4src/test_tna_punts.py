@@ -126,7 +126,8 @@ def test_ip_to_the_switchs_addresses_is_consumed_for_the_control_plane_host() ->
         if a in ("drop_net(DROP_NET_BAD_VERSION)", "drop_net(DROP_NET_BAD_IHL)")
     )
     assert at[0] > last_check, "the outer header checks come first, as v1model's OuterChecks"
-    assert all(r["pa_local"] in ("_", "0", "1") for r in rows)  # a group never punts
+    to_groups = [r for r in rows if r["pa_local"] != "_" and _cell_matches(r["pa_local"], 2)]
+    assert all(r["action"] != "drop_net(DROP_TO_CPU)" for r in to_groups)  # never punted
 
 
 def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:
@@ -141,3 +142,67 @@ def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:
     nd = [i for i, r in enumerate(rows) if r["punt"] in ("PUNT_UNDERLAY_ARP", "PUNT_UNDERLAY_ND")]
     assert local and nd and min(local) > max(nd), "the local punt must come after ARP and ND"
     assert rows[local[0]]["net"] == "DROP_TO_CPU"
+
+
+_CONSTANTS = {
+    name: int(value, 0)
+    for name, value in re.findall(
+        r"const\s+bit<\d+>\s+(\w+)\s*=\s*(?:\d+w)?(\w+)\s*;",
+        (ROOT / "p4src" / "include" / "constants.p4").read_text(),
+    )
+}
+
+
+def _cell_matches(cell: str, value: int) -> bool:
+    """A ternary cell of a const entry ("_", "true", "2", "0x3FA", "2w0 &&& 2w2", a
+    constant of constants.p4)."""
+    if cell == "_":
+        return True
+
+    def number(text: str) -> int:
+        text = re.sub(r"^\d+w", "", text.strip())
+        named = {"true": 1, "false": 0, **_CONSTANTS}
+        return named[text] if text in named else int(text, 0)
+
+    if "&&&" in cell:
+        v, m = (number(x) for x in cell.split("&&&"))
+        return value & m == v & m
+    return value == number(cell)
+
+
+def _verdict(rows: list[dict[str, str]], **facts: int) -> str:
+    """The action of the first checks entry that the facts match (keys not given: 0)."""
+    for row in rows:
+        cells = {k: v for k, v in row.items() if k != "action"}
+        if all(_cell_matches(cell, facts.get(k, 0)) for k, cell in cells.items()):
+            return row["action"]
+    return "pass_l2()"
+
+
+def test_a_groups_mac_passes_only_with_a_joined_groups_address() -> None:
+    """OuterChecks' my_mac sets mac_ok 1 for the NVE's MAC (local_mac) and 2 for a
+    joined group's (group_mac, which the controller installs on TNA): NVGRE to a group
+    my_pa holds (pa_local 2) passes with either; to the NVE's PA (pa_local 1) or to no
+    address of the switch (0) a group's MAC drops as NET_DMAC_NOT_LOCAL, as v1model
+    drops a group MAC that is not the destination's; no my_mac hit drops whatever the
+    address."""
+    text, rows = _decap_checks()
+    outer = (TNA / "outer_checks.p4").read_text()
+    assert re.search(r"action\s+local_mac\(\)\s*\{\s*meta\.mac_ok\s*=\s*2w1;", outer)
+    assert re.search(r"action\s+group_mac\(\)\s*\{\s*meta\.mac_ok\s*=\s*2w2;", outer)
+    assert re.search(r"actions\s*=\s*\{[^}]*\bgroup_mac;", outer)
+    nvgre_v4 = {
+        "outer_v4": 1, "v4_version": 4, "ihl": 5, "csum_ok": 1, "gre": 1, "nvgre": 1,
+        "inner_eth": 1, "vsid": 0x001001, "vsid_ok": 1, "peer_ok": 1,
+    }  # fmt: skip
+    dmac = "drop_net(DROP_NET_DMAC_NOT_LOCAL)"
+    assert _verdict(rows, **nvgre_v4, mac_ok=1, pa_local=2) == "pass_l2()"
+    assert _verdict(rows, **nvgre_v4, mac_ok=2, pa_local=2) == "pass_l2()"
+    assert _verdict(rows, **nvgre_v4, mac_ok=1, pa_local=1) == "pass_l2()"
+    assert _verdict(rows, **nvgre_v4, mac_ok=2, pa_local=1) == dmac
+    assert _verdict(rows, **nvgre_v4, mac_ok=2, pa_local=0) == dmac
+    assert _verdict(rows, **nvgre_v4, mac_ok=0, pa_local=2) == dmac
+    # non-IP to a group's MAC: no address at all (v1model: no group to map it from)
+    assert _verdict(rows, mac_ok=2) == dmac
+    assert _verdict(rows, **nvgre_v4, mac_ok=1, pa_local=0) == "drop_net(DROP_NET_NOT_LOCAL)"
+    assert "2w2" in text

@@ -187,16 +187,17 @@ def test_tna_accepts_outer_frames_sent_to_a_joined_groups_mac():
     """The TNA program drops an outer frame whose destination MAC is not in my_mac (it
     does not derive a group's MAC from the outer address as v1model does): on TNA the
     joined groups' MACs are entries, once per MAC (239.1.0.2 and 239.129.0.2 share
-    01:00:5e:01:00:02); v1model gets the NVE's MAC alone."""
+    01:00:5e:01:00:02), with group_mac (accepted only for a joined group's address),
+    the NVE's own with local_mac; v1model gets the NVE's MAC alone."""
     data = example_data()
     subnets = {s["vsid"]: s for t in data["tenants"] for s in t["subnets"]}
     assert subnets[0x001002]["bum"]["group"] == "239.1.0.2"
     subnets[0x001001]["bum"] = {"mode": "multicast", "group": "239.129.0.2"}  # same MAC
     o = overlay_of(data)
     tna = compile_switch(o, "tor1", target=TargetInfo(arch="tna", group_macs=True))
-    macs = sorted(dict(e.match)["dst"].value for e in entries(tna, Table.OUTER_MY_MAC))
+    macs = {dict(e.match)["dst"].value: e.action for e in entries(tna, Table.OUTER_MY_MAC)}
     nve_mac = mac(next(s for s in data["switches"] if s["name"] == "tor1")["nve_mac"])
-    assert macs == sorted([nve_mac, 0x01005E010002])
+    assert macs == {nve_mac: Action.OUTER_LOCAL_MAC, 0x01005E010002: Action.OUTER_GROUP_MAC}
     groups = entries(tna, Table.DECAP_MY_PA_V4)
     assert {dict(e.match)["dst"].value for e in groups} >= {
         int(ipaddress.ip_address("239.1.0.2")),
@@ -204,6 +205,13 @@ def test_tna_accepts_outer_frames_sent_to_a_joined_groups_mac():
     }
     v1 = compile_switch(o, "tor1")
     assert [dict(e.match)["dst"].value for e in entries(v1, Table.OUTER_MY_MAC)] == [nve_mac]
+    # a TNA pipeline before 3.8.0 has no group_mac: local_mac, as before
+    old = TargetInfo(arch="tna", group_macs=True, group_mac_action=False)
+    macs = {
+        dict(e.match)["dst"].value: e.action
+        for e in entries(compile_switch(o, "tor1", target=old), Table.OUTER_MY_MAC)
+    }
+    assert macs == {nve_mac: Action.OUTER_LOCAL_MAC, 0x01005E010002: Action.OUTER_LOCAL_MAC}
 
 
 def test_ecmp_route_and_buckets():

@@ -124,6 +124,20 @@ def test_target_from_p4info() -> None:
     assert (t.arch, t.ecmp_buckets, t.ecmp_capacity) == ("tna", 16, 1024)
     v1 = TargetInfo.from_p4index(P4Index(load_p4info(GOLDEN)))
     assert (v1.arch, v1.ecmp_buckets, v1.ecmp_capacity) == ("v1model", 0, 4096)
+    assert t.group_macs and t.group_mac_action and not v1.group_macs
+
+
+def test_a_tna_pipeline_without_group_mac_is_seen() -> None:
+    """Pipelines before 3.8.0 have no NveIngress.outer.group_mac: the controller then
+    installs the groups' MACs with local_mac (tests/runtime/test_compile.py)."""
+    info = tna_p4info()
+    (action,) = [a for a in info.actions if a.preamble.name == Action.OUTER_GROUP_MAC]
+    info.actions.remove(action)
+    for table in info.tables:
+        for ref in [r for r in table.action_refs if r.id == action.preamble.id]:
+            table.action_refs.remove(ref)
+    target = TargetInfo.from_p4index(P4Index(info))
+    assert target.group_macs and not target.group_mac_action
 
 
 # -- compiled for a switch -----------------------------------------------------------------

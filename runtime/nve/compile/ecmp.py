@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nve.p4names import Table
+from nve.p4names import Action, Table
 
 if TYPE_CHECKING:
     from nve.p4info import P4Index
@@ -44,6 +44,9 @@ class TargetInfo:
     # NveIngress.outer.my_mac must hold the joined underlay groups' MACs (TNA: the
     # program does not derive a group's MAC from the outer destination as v1model does)
     group_macs: bool = False
+    # ... with NveIngress.outer.group_mac (pipeline 3.8.0; before: local_mac, which
+    # accepts the group's MAC for any address my_pa holds)
+    group_mac_action: bool = True
     # NveIngress.decap.my_pa_v4/v6 also hold the network ports' addresses (TNA: no
     # punt_local tables; decap.checks gives IP to my_pa's addresses that is not GRE to
     # the control-plane host)
@@ -66,6 +69,7 @@ class TargetInfo:
             mac_limit_drop=index.has_table(Table.LEARN_PORT_FULL),
             host_addresses=index.has_table(Table.PUNT_LOCAL_ADDRESSES_V4),
             group_macs=arch in TNA_ARCHS,
+            group_mac_action=index.has("actions", Action.OUTER_GROUP_MAC),
             port_addresses_in_my_pa=arch in TNA_ARCHS
             and not index.has_table(Table.PUNT_LOCAL_ADDRESSES_V4),
         )

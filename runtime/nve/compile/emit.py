@@ -238,9 +238,12 @@ class EmitPhases(CompilerBase):
                 mac = multicast_mac(g)
                 if self.target.group_macs and mac not in macs:
                     macs.add(mac)
-                    self.out.append(
-                        _entry(Table.OUTER_MY_MAC, Action.OUTER_LOCAL_MAC, {Key.DST: Exact(mac)})
+                    kind = (
+                        Action.OUTER_GROUP_MAC
+                        if self.target.group_mac_action
+                        else Action.OUTER_LOCAL_MAC
                     )
+                    self.out.append(_entry(Table.OUTER_MY_MAC, kind, {Key.DST: Exact(mac)}))
 
     def _emit_endpoints(self, p: Plan) -> None:
         """Endpoints: bridging, ARP proxy, learning."""
