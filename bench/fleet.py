@@ -483,19 +483,20 @@ def main() -> None:
                 print(window.run(rate).line())
             found: _Result | None = None
             ladder = SEARCH if opts.rates is None else opts.rates
-            for rate in ladder:  # up the ladder to the first rate that misses
+            for rate in ladder:  # up the ladder to the first rate that misses (--rates: all)
                 result = window.run(rate)
                 print(result.line())
-                if not result.sustained():
+                if result.sustained():
+                    found = result if found is None or rate > found.rate else found
+                elif opts.rates is None:
                     break
-                found = result
             best = (
                 f"{found.rate}/s (median {found.median:.0f} ms, p99 {found.p99:.0f} ms)"
                 if found
                 else "none"
             )
             print(
-                f"  highest rate of {', '.join(map(str, SEARCH))}/s with p99 < 100 ms and at"
+                f"  highest rate of {', '.join(map(str, ladder))}/s with p99 < 100 ms and at"
                 f" least 90 % committed: {best}"
             )
             done = window.done

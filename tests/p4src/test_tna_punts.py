@@ -172,6 +172,7 @@ def _cell_matches(cell: str, value: int) -> bool:
 
 def _verdict(rows: list[dict[str, str]], **facts: int) -> str:
     """The action of the first checks entry that the facts match (keys not given: 0)."""
+    assert facts.keys() <= rows[0].keys(), f"no such key: {facts.keys() - rows[0].keys()}"
     for row in rows:
         cells = {k: v for k, v in row.items() if k != "action"}
         if all(_cell_matches(cell, facts.get(k, 0)) for k, cell in cells.items()):
@@ -182,11 +183,12 @@ def _verdict(rows: list[dict[str, str]], **facts: int) -> str:
 def test_a_groups_mac_passes_only_with_a_joined_groups_address() -> None:
     """OuterChecks' my_mac sets mac_ok 1 for the NVE's MAC (local_mac) and 2 for a
     joined group's (group_mac, which the controller installs on TNA): NVGRE to a group
-    my_pa holds (pa_local 2) passes with either; to the NVE's PA (pa_local 1) or to no
-    address of the switch (0) a group's MAC drops as NET_DMAC_NOT_LOCAL, as v1model
-    drops a group MAC that is not the destination's; no my_mac hit drops whatever the
-    address."""
-    text, rows = _decap_checks()
+    my_pa holds (pa_local 2) passes with either; to the NVE's PA (pa_local 1) or to an
+    address that is no joined group (0) a group's MAC drops as NET_DMAC_NOT_LOCAL, as
+    v1model drops a group's MAC toward a unicast address (toward a group it has not
+    joined v1model says NET_NOT_LOCAL: docs/tna.md); no my_mac hit drops whatever the
+    address. The entry sits with the MAC check, before the version checks."""
+    _, rows = _decap_checks()
     outer = (TNA / "outer_checks.p4").read_text()
     assert re.search(r"action\s+local_mac\(\)\s*\{\s*meta\.mac_ok\s*=\s*2w1;", outer)
     assert re.search(r"action\s+group_mac\(\)\s*\{\s*meta\.mac_ok\s*=\s*2w2;", outer)
@@ -205,4 +207,7 @@ def test_a_groups_mac_passes_only_with_a_joined_groups_address() -> None:
     # non-IP to a group's MAC: no address at all (v1model: no group to map it from)
     assert _verdict(rows, mac_ok=2) == dmac
     assert _verdict(rows, **nvgre_v4, mac_ok=1, pa_local=0) == "drop_net(DROP_NET_NOT_LOCAL)"
-    assert "2w2" in text
+    order = [r["action"] for r in rows]
+    (group,) = [i for i, r in enumerate(rows) if r["mac_ok"] == "2"]
+    assert rows[group]["pa_local"] == "2w0 &&& 2w2" and order[group] == dmac
+    assert group < order.index("drop_net(DROP_NET_BAD_VERSION)")
