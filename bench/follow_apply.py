@@ -6,9 +6,9 @@ move costs each of them bounds the moves per second the fleet sustains. This mea
 that work in one process, without etcd or switches: the fleet bench's description
 (bench.fleet; 1,016 switches, 100 subnets of 10 tenants, each subnet's endpoints on one
 switch but one at its partner), a controller holding it, the compiled and believed
-states of tor0-tor5 (the switches of tenant t0), then moves of t0's endpoints between the two access ports of
-their switch (which touch that switch alone: nve.store.incremental), one per batch, as the
-follower applies them: `apply_changes` (the record into the overlay), the index update,
+states of tor0-tor5 (the switches of tenant t0), then moves of t0's endpoints between
+the two access ports of their switch (which touch that switch alone:
+nve.store.incremental), one per batch, as the follower applies them: `apply_changes` (the record into the overlay), the index update,
 and per touched switch `patch_endpoints`, `plan_patch` and `believed_after` (the
 switch's part of `Controller.apply_endpoint_changes`, less its Write). Then removals of
 endpoints of other tenants (no switch touched here), one per batch. And the time of one

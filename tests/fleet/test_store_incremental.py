@@ -77,14 +77,14 @@ def _reads(log: Path, after: int) -> int:
     )
 
 
-def _writes(log: Path, after: int) -> int:
-    lines = log.read_text().splitlines()[after:] if log.exists() else []
-    return sum(1 for d in map(json.loads, lines) if d["kind"] == "write")
-
-
 def _write_times(log: Path, after: int) -> list[float]:
+    """When the Writes logged after line `after` were accepted."""
     lines = log.read_text().splitlines()[after:] if log.exists() else []
     return [float(d["time"]) for d in map(json.loads, lines) if d["kind"] == "write"]
+
+
+def _writes(log: Path, after: int) -> int:
+    return len(_write_times(log, after))
 
 
 def _lines(log: Path) -> int:

@@ -144,12 +144,16 @@ def test_link_local_ipv6_is_consumed_for_the_control_plane_host() -> None:
     assert rows[local[0]]["net"] == "DROP_TO_CPU"
 
 
-_CONSTANTS = {
-    name: int(value, 0)
-    for name, value in re.findall(
-        r"const\s+bit<\d+>\s+(\w+)\s*=\s*(?:\d+w)?(\w+)\s*;",
-        (ROOT / "p4src" / "include" / "constants.p4").read_text(),
-    )
+# A const entry's named cells: the flags and the constants of constants.p4.
+_NAMED = {
+    "true": 1,
+    "false": 0,
+    **{
+        name: int(value, 0)
+        for name, value in re.findall(
+            r"const\s+bit<\d+>\s+(\w+)\s*=\s*(?:\d+w)?(\w+)\s*;", CONSTANTS.read_text()
+        )
+    },
 }
 
 
@@ -161,8 +165,7 @@ def _cell_matches(cell: str, value: int) -> bool:
 
     def number(text: str) -> int:
         text = re.sub(r"^\d+w", "", text.strip())
-        named = {"true": 1, "false": 0, **_CONSTANTS}
-        return named[text] if text in named else int(text, 0)
+        return _NAMED[text] if text in _NAMED else int(text, 0)
 
     if "&&&" in cell:
         v, m = (number(x) for x in cell.split("&&&"))

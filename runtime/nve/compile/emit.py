@@ -224,6 +224,7 @@ class EmitPhases(CompilerBase):
         groups sharing a MAC, RFC 1112's 32 to 1, share the entry)."""
         local_vsids = p.local_vsids
         macs = {int(self.sw.nve_mac)}  # emit_ports' entry
+        kind = Action.OUTER_GROUP_MAC if self.target.group_mac_action else Action.OUTER_LOCAL_MAC
         for v in p.vsids:
             _, sub, _ = self.idx.subnets[v]
             if sub.bum.mode == "multicast" and sub.bum.group is not None and v in local_vsids:
@@ -238,11 +239,6 @@ class EmitPhases(CompilerBase):
                 mac = multicast_mac(g)
                 if self.target.group_macs and mac not in macs:
                     macs.add(mac)
-                    kind = (
-                        Action.OUTER_GROUP_MAC
-                        if self.target.group_mac_action
-                        else Action.OUTER_LOCAL_MAC
-                    )
                     self.out.append(_entry(Table.OUTER_MY_MAC, kind, {Key.DST: Exact(mac)}))
 
     def _emit_endpoints(self, p: Plan) -> None:
